@@ -1,0 +1,70 @@
+// The seam between ingest (pure: decode, validate, normalise) and everything that stores or
+// evaluates a snapshot. Plain data only: no Nest, no database, no I/O.
+
+/** One problem in an upload. Every problem of an upload is reported, not just the first. */
+export interface IngestProblem {
+  /** 0-based index of the document (YAML `---` document, JSON array element, List item in order). */
+  document: number;
+  /** 1-based line and column in the uploaded text, when known. */
+  line?: number;
+  column?: number;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  /** JSON pointer inside the object, e.g. `/spec/http/0/route/0/weight`. */
+  path?: string;
+  message: string;
+}
+
+/** One object of a snapshot as it is stored: defaults applied (namespace), secrets stripped. */
+export interface SnapshotResource {
+  apiVersion: string;
+  kind: string;
+  /** null for cluster-scoped kinds (Namespace, ...). */
+  namespace: string | null;
+  name: string;
+  /** Whether meshlens evaluates this kind (false: stored and listed only). */
+  evaluated: boolean;
+  /** The whole object (apiVersion, kind, metadata, spec, ...), canonical key order not required. */
+  body: Record<string, unknown>;
+  /** Where it came from in the upload, for messages. */
+  document: number;
+  line?: number;
+}
+
+export type IngestResult =
+  | { ok: true; resources: SnapshotResource[]; warnings: string[] }
+  | { ok: false; problems: IngestProblem[] };
+
+export type ProxyType = 'SIDECAR' | 'ROUTER' | 'NONE';
+
+/** A workload as a real cluster would run it: a Pod, or a controller standing for its absent pods. */
+export interface Workload {
+  namespace: string;
+  name: string;
+  /** Pod, Deployment, StatefulSet, DaemonSet or ReplicaSet. */
+  kind: string;
+  proxyType: ProxyType;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** The pod IPs; synthetic and deterministic when the snapshot has no Pod for the workload. */
+  ips: string[];
+  serviceAccount: string;
+  /** Hostnames (`name.namespace.svc.<domain>`) of the Services whose selector matches the workload, sorted. */
+  services: string[];
+}
+
+/** What the generator (Istio inside) is given: the objects a cluster's API server would hold. */
+export interface GeneratorInput {
+  /** Kubernetes objects: Namespaces, Services, Pods (real and synthetic), EndpointSlices (given, or derived from pods), ConfigMaps. */
+  kubernetes: Record<string, unknown>[];
+  /** Istio configuration objects (networking.istio.io, security.istio.io, ...), as uploaded. */
+  istio: Record<string, unknown>[];
+  /** The `mesh` key of ConfigMap `istio` in the root namespace (YAML MeshConfig), "" for Istio's defaults. */
+  meshConfig: string;
+}
+
+export interface NormalisedSnapshot {
+  workloads: Workload[];
+  generatorInput: GeneratorInput;
+}
