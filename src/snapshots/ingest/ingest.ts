@@ -1,0 +1,64 @@
+// An upload in, the snapshot's resources (or every problem of the upload) out.
+import { decodeManifests, isPlainObject, type DecodedObject } from './decode.js';
+import { groupKind, isEvaluated } from './kinds.js';
+import type { IngestProblem, IngestResult, SnapshotResource } from './types.js';
+import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
+
+export function ingest(text: string, contentType?: string): IngestResult {
+  const { objects, problems } = decodeManifests(text, contentType);
+  const all: IngestProblem[] = [...problems, ...validateObjects(objects)];
+  if (all.length > 0) {
+    return { ok: false, problems: all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0)) };
+  }
+  const resources = objects.map(toResource);
+  const warnings = resources
+    .filter((resource) => !resource.evaluated)
+    .map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`);
+  return { ok: true, resources, warnings };
+}
+
+function qualifiedName({ namespace, name }: SnapshotResource): string {
+  return namespace === null ? name : `${namespace}/${name}`;
+}
+
+function toResource(decoded: DecodedObject): SnapshotResource {
+  const apiVersion = decoded.object.apiVersion as string;
+  const kind = decoded.object.kind as string;
+  const namespace = effectiveNamespace(decoded.object);
+  const body = groupKind(apiVersion, kind) === '/Secret' ? withoutSecretValues(decoded.object) : withNamespace(decoded.object, namespace);
+  return {
+    apiVersion,
+    kind,
+    namespace,
+    name: metadataOf(decoded.object).name as string,
+    evaluated: isEvaluated(apiVersion, kind),
+    body,
+    document: decoded.document,
+    ...(decoded.line ? { line: decoded.line } : {}),
+  };
+}
+
+/** The namespace kubectl would have applied, written into the body the generator reads; none on cluster-scoped kinds. */
+function withNamespace(object: Record<string, unknown>, namespace: string | null): Record<string, unknown> {
+  const { namespace: _ignored, ...metadata } = metadataOf(object);
+  return { ...object, metadata: namespace === null ? metadata : { ...metadata, namespace } };
+}
+
+/**
+ * A Secret is stored as kind, namespace, name, type and key names only (api-contract.md). The
+ * keys stay under `data`, each with an empty value, so the stored object still has the shape
+ * of a Secret; `stringData` keys are merged in as the API server would. Everything else goes,
+ * labels and annotations included: `kubectl.kubernetes.io/last-applied-configuration` holds a
+ * copy of the values.
+ */
+function withoutSecretValues(object: Record<string, unknown>): Record<string, unknown> {
+  const metadata = metadataOf(object);
+  const keys = [object.data, object.stringData].flatMap((map) => (isPlainObject(map) ? Object.keys(map) : []));
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: { name: metadata.name, namespace: effectiveNamespace(object) },
+    ...(typeof object.type === 'string' ? { type: object.type } : {}),
+    data: Object.fromEntries([...new Set(keys)].sort().map((key) => [key, ''])),
+  };
+}
