@@ -1,0 +1,20 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { dataSourceOptions } from './data-source.js';
+import { DATABASE_URL } from './database.tokens.js';
+import { SnapshotStore } from './snapshot.store.js';
+import { WorkloadStore } from './workload.store.js';
+
+/** The TypeORM data source (migrations run on connect) and the stores over it. */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(databaseUrl: string): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), retryAttempts: 3, retryDelay: 1000 })],
+      providers: [{ provide: DATABASE_URL, useValue: databaseUrl }, SnapshotStore, WorkloadStore],
+      exports: [DATABASE_URL, SnapshotStore, WorkloadStore],
+    };
+  }
+}

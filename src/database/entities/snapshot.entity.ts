@@ -1,0 +1,43 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export enum SnapshotStatus {
+  PENDING = 'PENDING',
+  COMPUTING = 'COMPUTING',
+  READY = 'READY',
+  FAILED = 'FAILED',
+}
+
+@Entity({ name: 'snapshots' })
+// Keyset pagination walks this index newest first.
+@Index('snapshots_created_at_id_idx', ['createdAt', 'id'])
+export class SnapshotEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text', nullable: true })
+  name: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ type: 'enum', enum: SnapshotStatus, enumName: 'snapshot_status', default: SnapshotStatus.PENDING })
+  status: SnapshotStatus;
+
+  /** 0..1 while the worker computes. */
+  @Column({ type: 'real', default: 0 })
+  progress: number;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  @Column({ name: 'resource_count', type: 'integer', default: 0 })
+  resourceCount: number;
+
+  /** The Istio release the generator computed this snapshot with (set by the generator's job). */
+  @Column({ name: 'istio_version', type: 'text', nullable: true })
+  istioVersion: string | null;
+
+  /** `istioctl analyze`-like diagnostics (set by the generator's job). */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  diagnostics: unknown[];
+}
