@@ -1,0 +1,45 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { AppConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { SnapshotsModule } from './snapshots/snapshots.module.js';
+
+export interface AppOptions {
+  config: AppConfig;
+  /** The resolved database (DATABASE_URL, or the embedded server's). */
+  databaseUrl: string;
+  /** Serve REST and GraphQL (`meshlens serve`); false: a worker-only process. */
+  http: boolean;
+  /** Run the compute worker in this process. */
+  worker: boolean;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppOptions): DynamicModule {
+    const { config } = options;
+    const core = [
+      ConfigModule.forRoot(config),
+      DatabaseModule.forRoot(options.databaseUrl),
+      MetricsModule,
+      JobsModule.forRoot({ worker: options.worker }),
+    ];
+    const http = [
+      GraphQLModule.forRoot<ApolloDriverConfig>({
+        driver: ApolloDriver,
+        autoSchemaFile: true,
+        sortSchema: true,
+        // The GraphiQL IDE at /graphql in development only.
+        graphiql: !config.production,
+      }),
+      SnapshotsModule,
+      HealthModule,
+    ];
+    return { module: AppModule, imports: options.http ? [...core, ...http] : core };
+  }
+}

@@ -1,0 +1,79 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { JobResult, JobWithMetadata } from 'pg-boss';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { SnapshotStore } from '../database/snapshot.store.js';
+import { ComputeService } from './compute.service.js';
+import { COMPUTE_DEAD_LETTER_QUEUE, COMPUTE_QUEUE, QueueService, type ComputeJobData } from './queue.service.js';
+
+/**
+ * Runs compute jobs: PENDING → COMPUTING → READY, or FAILED with the reason once the retries are
+ * spent. Several processes may run it at once; pg-boss hands each job to one (SKIP LOCKED).
+ */
+@Injectable()
+export class ComputeWorker implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ComputeWorker.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly queue: QueueService,
+    private readonly snapshots: SnapshotStore,
+    private readonly computeService: ComputeService,
+  ) {}
+
+  async onApplicationBootstrap() {
+    const concurrency = this.config.workerConcurrency;
+    // A batch of `concurrency` jobs runs in parallel. While batches come back full (a backlog),
+    // the worker fetches again at once; otherwise NOTIFY wakes it when a job is sent, and the
+    // poll is only a backstop.
+    await this.queue.boss.work(
+      COMPUTE_QUEUE,
+      {
+        batchSize: concurrency,
+        burstWhenBatchFull: true,
+        includeMetadata: true,
+        perJobResults: true,
+        pollingIntervalSeconds: 2,
+        notifyPollingIntervalSeconds: 2,
+      },
+      (jobs) => Promise.all(jobs.map((job) => this.run(job))),
+    );
+    await this.queue.boss.work(
+      COMPUTE_DEAD_LETTER_QUEUE,
+      { batchSize: 10, pollingIntervalSeconds: 5, notifyPollingIntervalSeconds: 30 },
+      async (jobs) => {
+        for (const job of jobs) {
+          const { snapshotId } = job.data as ComputeJobData;
+          this.logger.warn(`compute of snapshot ${snapshotId} abandoned after its last attempt`);
+          await this.snapshots.markAbandoned(
+            snapshotId,
+            'the compute job did not finish: its worker stopped or timed out on the last attempt',
+          );
+        }
+      },
+    );
+  }
+
+  private async run(job: JobWithMetadata<unknown>): Promise<JobResult> {
+    const { snapshotId } = job.data as ComputeJobData;
+    const attempt = `attempt ${job.retryCount + 1} of ${job.retryLimit + 1}`;
+    const started = Date.now();
+    try {
+      if (!(await this.snapshots.markComputing(snapshotId))) {
+        return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
+      }
+      await this.computeService.compute(snapshotId, (fraction) => this.snapshots.setProgress(snapshotId, fraction));
+      await this.snapshots.markReady(snapshotId);
+      this.logger.log(`computed snapshot ${snapshotId} in ${Date.now() - started} ms (${attempt})`);
+      return { id: job.id, status: 'completed' };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (!(await this.snapshots.get(snapshotId))) {
+        return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
+      }
+      const final = job.retryCount >= job.retryLimit;
+      this.logger.error(`compute of snapshot ${snapshotId} failed (${attempt}): ${reason}`, error instanceof Error ? error.stack : undefined);
+      await this.snapshots.recordFailure(snapshotId, reason, final);
+      return { id: job.id, status: 'failed', output: { message: reason } };
+    }
+  }
+}

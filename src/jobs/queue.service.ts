@@ -1,0 +1,85 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { PgBoss, type Db } from 'pg-boss';
+import type { EntityManager } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { DATABASE_URL } from '../database/database.tokens.js';
+
+export const COMPUTE_QUEUE = 'compute';
+/** Where pg-boss moves a compute job that exhausted its retries (a crash on the last try included). */
+export const COMPUTE_DEAD_LETTER_QUEUE = 'compute-dead-letter';
+
+export interface ComputeJobData {
+  snapshotId: string;
+}
+
+/** The pg-boss instance of this process: the queue lives in the service's own Postgres. */
+@Injectable()
+export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(QueueService.name);
+  readonly boss: PgBoss;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DATABASE_URL) databaseUrl: string,
+  ) {
+    this.boss = new PgBoss({
+      connectionString: databaseUrl,
+      application_name: 'meshlens-queue',
+      // Wake workers on NOTIFY when a job is sent: a compute starts within milliseconds, not a poll later.
+      useListenNotify: true,
+      max: 4,
+    });
+    this.boss.on('error', (error) => this.logger.error(error));
+    this.boss.on('warning', (warning) => this.logger.warn(warning.message ?? warning));
+  }
+
+  async onModuleInit() {
+    await this.boss.start();
+    const { retryLimit, retryDelaySeconds, expireInSeconds } = this.config.jobs;
+    await this.boss.createQueue(COMPUTE_DEAD_LETTER_QUEUE, { notify: true });
+    await this.boss.createQueue(COMPUTE_QUEUE, {
+      notify: true,
+      retryLimit,
+      retryDelay: retryDelaySeconds,
+      retryBackoff: retryDelaySeconds > 0,
+      expireInSeconds,
+      deadLetter: COMPUTE_DEAD_LETTER_QUEUE,
+    });
+  }
+
+  async beforeApplicationShutdown() {
+    // Lets running jobs finish (up to the timeout); an unfinished one is retried by another worker.
+    await this.boss.stop({ graceful: true, timeout: 10_000 });
+  }
+
+  /** Enqueues the compute job inside the caller's transaction: it exists if and only if the snapshot does. */
+  async enqueueCompute(snapshotId: string, transaction: EntityManager): Promise<void> {
+    const { retryLimit, retryDelaySeconds, expireInSeconds } = this.config.jobs;
+    const data: ComputeJobData = { snapshotId };
+    await this.boss.send(COMPUTE_QUEUE, data, {
+      db: inTransaction(transaction),
+      retryLimit,
+      retryDelay: retryDelaySeconds,
+      retryBackoff: retryDelaySeconds > 0,
+      expireInSeconds,
+      deadLetter: COMPUTE_DEAD_LETTER_QUEUE,
+    });
+  }
+
+  /** Jobs of every queue by state, for the metrics. */
+  async countJobsByState(): Promise<Record<string, number>> {
+    const { rows } = await this.boss
+      .getDb()
+      .executeSql('SELECT state::text AS state, count(*)::int AS count FROM pgboss.job GROUP BY state');
+    return Object.fromEntries((rows as { state: string; count: number }[]).map((r) => [r.state, r.count]));
+  }
+}
+
+/** pg-boss's database interface over a TypeORM transaction. */
+function inTransaction(em: EntityManager): Db {
+  const runner = em.queryRunner;
+  if (!runner) throw new Error('enqueueCompute needs an EntityManager from a transaction');
+  return {
+    executeSql: async (text: string, values?: unknown[]) => ({ rows: (await runner.query(text, values, true)).records }),
+  };
+}

@@ -1,0 +1,30 @@
+import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from '@nestjs/graphql';
+import type { SnapshotEntity } from '../../database/entities/index.js';
+import { SnapshotStatus } from './enums.js';
+
+/**
+ * The GraphQL `Snapshot`. Fields computed from other tables (`resources`, `workloads`, and those
+ * the generator adds) are `@ResolveField`s of resolvers for this type.
+ */
+@ObjectType('Snapshot')
+export class Snapshot {
+  @Field(() => ID) id: string;
+  @Field(() => String, { nullable: true }) name: string | null;
+  @Field(() => GraphQLISODateTime) createdAt: Date;
+  @Field(() => SnapshotStatus) status: SnapshotStatus;
+  @Field(() => Float, { nullable: true, description: '0..1 while the worker computes' }) progress: number | null;
+  @Field(() => String, { nullable: true }) error: string | null;
+  @Field(() => Int) resourceCount: number;
+
+  static from(entity: SnapshotEntity): Snapshot {
+    return Object.assign(new Snapshot(), {
+      id: entity.id,
+      name: entity.name,
+      createdAt: entity.createdAt,
+      status: entity.status,
+      progress: entity.progress,
+      error: entity.error,
+      resourceCount: entity.resourceCount,
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { Field, ObjectType } from '@nestjs/graphql';
+import type { WorkloadEntity } from '../../database/entities/index.js';
+import { GraphQLJSON } from '../../graphql/json.scalar.js';
+import { ProxyType } from './enums.js';
+
+/** A workload of a snapshot. `snapshotId` is not a field: resolvers of further fields use it. */
+@ObjectType('Workload')
+export class Workload {
+  snapshotId: string;
+
+  @Field() namespace: string;
+  @Field() name: string;
+  @Field({ description: 'Pod, or the controller (Deployment, ...) standing for its absent pods' }) kind: string;
+  @Field(() => ProxyType) proxyType: ProxyType;
+  @Field(() => GraphQLJSON) labels: Record<string, string>;
+  @Field(() => GraphQLJSON) annotations: Record<string, string>;
+  @Field(() => [String]) ips: string[];
+  @Field() serviceAccount: string;
+  @Field(() => [String], { description: 'hostnames of the Services selecting the workload' }) services: string[];
+
+  static from(entity: WorkloadEntity): Workload {
+    return Object.assign(new Workload(), {
+      snapshotId: entity.snapshotId,
+      namespace: entity.namespace,
+      name: entity.name,
+      kind: entity.kind,
+      proxyType: entity.proxyType,
+      labels: entity.labels,
+      annotations: entity.annotations,
+      ips: entity.ips,
+      serviceAccount: entity.serviceAccount,
+      services: entity.services,
+    });
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { SnapshotStore, type PreparedResource, type SnapshotPage } from '../database/snapshot.store.js';
+import type { SnapshotEntity } from '../database/entities/index.js';
+import { QueueService } from '../jobs/queue.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { canonicalJson, contentHash } from './ingest/canonical.js';
+import { ingest } from './ingest/ingest.js';
+import type { IngestProblem } from './ingest/types.js';
+
+/** The upload was refused; nothing was stored. */
+export class InvalidManifestsError extends Error {
+  constructor(readonly problems: IngestProblem[]) {
+    super('invalid manifests');
+  }
+}
+
+export interface CreatedSnapshot {
+  snapshot: SnapshotEntity;
+  warnings: string[];
+}
+
+/** Snapshot use cases shared by REST and GraphQL. */
+@Injectable()
+export class SnapshotsService {
+  constructor(
+    private readonly store: SnapshotStore,
+    private readonly queue: QueueService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Ingests manifests and stores them with their compute job, all or nothing. */
+  async create(name: string | null, manifests: string, contentType?: string): Promise<CreatedSnapshot> {
+    const result = ingest(manifests, contentType);
+    if (!result.ok) throw new InvalidManifestsError(result.problems);
+    const prepared: PreparedResource[] = result.resources.map((resource) => ({
+      resource,
+      json: canonicalJson(resource.body),
+      hash: contentHash(resource.body),
+    }));
+    const snapshot = await this.store.create(name, prepared, (em, created) => this.queue.enqueueCompute(created.id, em));
+    this.metrics.snapshotsIngested.inc();
+    this.metrics.resourcesStored.inc(prepared.length);
+    return { snapshot, warnings: result.warnings };
+  }
+
+  get(id: string): Promise<SnapshotEntity | null> {
+    return this.store.get(id);
+  }
+
+  list(limit: number, cursor?: string | null): Promise<SnapshotPage> {
+    return this.store.list(limit, cursor);
+  }
+
+  count(): Promise<number> {
+    return this.store.count();
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.store.delete(id);
+  }
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { configureHttpApp } from '../../src/app.js';
+import { AppModule } from '../../src/app.module.js';
+import { loadConfig, type AppConfig } from '../../src/config/config.js';
+import { JsonLogger } from '../../src/logging/json-logger.js';
+
+export interface TestDatabase {
+  url: string;
+  /** A client on the test database, for counting rows behind the API's back. */
+  query<T extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  drop(): Promise<void>;
+}
+
+/** A fresh database on the test server, so test files neither see nor disturb each other. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = inject('databaseServerUrl');
+  const name = `meshlens_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  return {
+    url: url.toString(),
+    query: async (sql, params) => (await pool.query(sql, params)).rows,
+    drop: async () => {
+      await pool.end();
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestAppOptions {
+  databaseUrl: string;
+  /** Run the compute worker in the app (default true). */
+  worker?: boolean;
+  config?: Partial<AppConfig>;
+  /** e.g. `(b) => b.overrideProvider(ComputeService).useValue(...)` */
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+/** The HTTP app exactly as `meshlens serve` builds it, on the given database, not listening. */
+export async function startTestApp(options: TestAppOptions): Promise<INestApplication> {
+  const base = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error' });
+  const config: AppConfig = {
+    ...base,
+    databaseUrl: options.databaseUrl,
+    // Fast retries, so failure paths finish within a test.
+    jobs: { retryLimit: 1, retryDelaySeconds: 0, expireInSeconds: 30 },
+    ...options.config,
+  };
+  const logger = new JsonLogger(config.logLevel);
+  let builder = Test.createTestingModule({
+    imports: [AppModule.forRoot({ config, databaseUrl: options.databaseUrl, http: true, worker: options.worker ?? true })],
+  });
+  if (options.override) builder = options.override(builder);
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication({ logger, bodyParser: false });
+  configureHttpApp(app, { config }, logger);
+  await app.init();
+  return app;
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
