@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, contentHash } from '../../../src/snapshots/ingest/canonical.js';
+import { ingest } from '../../../src/snapshots/ingest/ingest.js';
+import type { SnapshotResource } from '../../../src/snapshots/ingest/types.js';
+
+function resourcesOf(text: string): { resources: SnapshotResource[]; warnings: string[] } {
+  const result = ingest(text);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems, null, 1));
+  return result;
+}
+
+describe('ingest', () => {
+  it('defaults the namespace of namespaced kinds to default, as kubectl does, into the body too', () => {
+    const { resources } = resourcesOf(`apiVersion: v1
+kind: Service
+metadata: {name: web}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web, namespace: shop}
+spec: {hosts: [web]}
+`);
+    expect(resources.map((r) => [r.kind, r.namespace, r.name, (r.body.metadata as { namespace?: string }).namespace])).toEqual([
+      ['Service', 'default', 'web', 'default'],
+      ['VirtualService', 'shop', 'web', 'shop'],
+    ]);
+  });
+
+  it('gives cluster-scoped kinds no namespace, even when one is written', () => {
+    const { resources } = resourcesOf(`apiVersion: v1
+kind: Namespace
+metadata: {name: shop, namespace: ignored}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: istio-sidecar-injector}
+---
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {name: letsencrypt}
+`);
+    expect(resources.map((r) => [r.kind, r.namespace, (r.body.metadata as Record<string, unknown>).namespace])).toEqual([
+      ['Namespace', null, undefined],
+      ['ClusterRole', null, undefined],
+      ['MutatingWebhookConfiguration', null, undefined],
+      ['ClusterIssuer', null, undefined],
+    ]);
+  });
+
+  it('keeps no byte of a Secret value anywhere in the stored body, only its key names', () => {
+    const password = 'hunter2-secret-value';
+    const encoded = Buffer.from(password).toString('base64');
+    const lastApplied = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', data: { password: encoded } });
+    const { resources, warnings } = resourcesOf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: shop
+  labels: {leak: "${encoded}"}
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '${lastApplied}'
+type: Opaque
+data:
+  password: ${encoded}
+stringData:
+  token: ${password}
+`);
+    const stored = JSON.stringify(resources);
+    expect(stored).not.toContain(password);
+    expect(stored).not.toContain(encoded);
+    expect(resources[0].body).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db', namespace: 'shop' },
+      type: 'Opaque',
+      data: { password: '', token: '' },
+    });
+    expect(warnings).toEqual(['Secret shop/db: kind not evaluated, stored only']);
+  });
+
+  it('marks evaluated kinds and warns about the rest, in upload order', () => {
+    const { resources, warnings } = resourcesOf(`apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: ef, namespace: istio-system}
+spec: {configPatches: [{applyTo: HTTP_FILTER, patch: {operation: MERGE, value: {anything: goes}}}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: route}
+spec: {}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web, version: v1}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+---
+apiVersion: example.com/v1
+kind: Service
+metadata: {name: not-core}
+`);
+    expect(resources.map((r) => [r.kind, r.evaluated, r.document])).toEqual([
+      ['EnvoyFilter', false, 0],
+      ['HTTPRoute', true, 1],
+      ['Deployment', true, 2],
+      ['ClusterRole', false, 3],
+      ['Service', false, 4],
+    ]);
+    expect(warnings).toEqual([
+      'EnvoyFilter istio-system/ef: kind not evaluated, stored only',
+      'ClusterRole reader: kind not evaluated, stored only',
+      'Service default/not-core: kind not evaluated, stored only',
+    ]);
+  });
+
+  it('is deterministic: the same upload gives the same resources and hash', () => {
+    const text = `apiVersion: v1\nkind: Service\nmetadata: {name: b}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\n`;
+    expect(contentHash(resourcesOf(text).resources)).toBe(contentHash(resourcesOf(text).resources));
+    expect(resourcesOf(text).resources.map((r) => r.name)).toEqual(['b', 'a']);
+  });
+});
+
+describe('canonicalJson and contentHash', () => {
+  it('sorts keys recursively, keeps array order and drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined }, e: null })).toBe('{"a":{"d":[3,{"y":2,"z":1}]},"b":1,"e":null}');
+  });
+
+  it('hashes equal content equally, whatever the key order', () => {
+    expect(contentHash({ a: 1, b: [1, 2] })).toBe(contentHash({ b: [1, 2], a: 1 }));
+    expect(contentHash({ a: 1 })).not.toBe(contentHash({ a: 2 }));
+    expect(contentHash('x')).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
