@@ -20,6 +20,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const res = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.describe(exception);
+    // Express's body parsers word it "request entity too large"; one wording for every route.
+    if (status === 413 && body.details.length === 0) body.error = 'request body too large';
     if (res.headersSent) return;
     res.status(status).json(body);
   }
@@ -30,9 +32,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const status = (exception as { status?: unknown; statusCode?: unknown })?.status ?? (exception as { statusCode?: unknown })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      const type = (exception as { type?: unknown }).type;
-      const message = type === 'entity.too.large' ? 'request body too large' : (exception as Error).message;
-      return { status, body: { error: message, details: [] } };
+      return { status, body: { error: (exception as Error).message, details: [] } };
     }
     this.logger.error(exception instanceof Error ? exception : String(exception), (exception as Error)?.stack);
     return { status: 500, body: { error: 'internal error', details: [] } };

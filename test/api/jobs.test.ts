@@ -1,0 +1,150 @@
+// The compute job: PENDING → COMPUTING → READY with workloads, survival across a restart, FAILED
+// with the reason once retries are spent.
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ComputeService } from '../../src/jobs/compute.service.js';
+import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => db?.drop());
+
+const MESH = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, version: v1}}
+    spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: legacy, namespace: default, labels: {app: legacy}}
+spec: {containers: [{name: legacy, image: busybox}]}
+status: {podIP: 10.1.2.3}
+`;
+
+async function upload(app: INestApplication, name: string): Promise<string> {
+  const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${name}`).set('content-type', 'application/yaml').send(MESH);
+  expect(res.status).toBe(201);
+  expect(res.body.status).toBe('PENDING');
+  return res.body.id;
+}
+
+async function snapshot(app: INestApplication, id: string) {
+  return (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body as { status: string; progress: number; error: string | null };
+}
+
+describe('with an in-process worker', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await startTestApp({ databaseUrl: db.url });
+  });
+  afterAll(async () => app?.close());
+
+  it('goes PENDING → COMPUTING → READY and stores the workloads', async () => {
+    const started = Date.now();
+    const id = await upload(app, 'transitions');
+    const seen = new Set<string>();
+    const ready = await eventually(async () => {
+      const s = await snapshot(app, id);
+      seen.add(s.status);
+      return s.status === 'READY' ? s : undefined;
+    });
+    expect(ready).toMatchObject({ status: 'READY', progress: 1, error: null });
+    // NOTIFY wakes the worker: no polling interval between the upload and the result.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect([...seen].every((s) => ['PENDING', 'COMPUTING', 'READY'].includes(s))).toBe(true);
+    const workloads = await db.query(
+      'SELECT namespace, name, kind, proxy_type, labels, ips, services FROM workloads WHERE snapshot_id = $1 ORDER BY namespace, name',
+      [id],
+    );
+    expect(workloads).toEqual([
+      expect.objectContaining({ namespace: 'default', name: 'legacy', kind: 'Pod', proxy_type: 'NONE', ips: ['10.1.2.3'] }),
+      expect.objectContaining({
+        namespace: 'shop',
+        name: 'web',
+        kind: 'Deployment',
+        proxy_type: 'SIDECAR',
+        labels: { app: 'web', version: 'v1' },
+        services: ['web.shop.svc.cluster.local'],
+      }),
+    ]);
+  });
+
+  it('recomputing is idempotent: the workloads are replaced, not duplicated', async () => {
+    const id = await upload(app, 'idempotent');
+    await eventually(async () => ((await snapshot(app, id)).status === 'READY' ? true : undefined));
+    await app.get(ComputeService).compute(id, async () => {});
+    const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM workloads WHERE snapshot_id = $1', [id]);
+    expect(row!.n).toBe(2);
+  });
+});
+
+describe('across a restart', () => {
+  it('a job enqueued by an app without a worker runs in the next app that has one', async () => {
+    const apiOnly = await startTestApp({ databaseUrl: db.url, worker: false });
+    const id = await upload(apiOnly, 'restart');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await snapshot(apiOnly, id)).status).toBe('PENDING');
+    await apiOnly.close();
+
+    const next = await startTestApp({ databaseUrl: db.url });
+    try {
+      const ready = await eventually(async () => {
+        const s = await snapshot(next, id);
+        return s.status === 'READY' ? s : undefined;
+      });
+      expect(ready.status).toBe('READY');
+    } finally {
+      await next.close();
+    }
+  });
+});
+
+describe('a computation that keeps failing', () => {
+  let app: INestApplication;
+  let attempts = 0;
+  beforeAll(async () => {
+    app = await startTestApp({
+      databaseUrl: db.url,
+      override: (builder) =>
+        builder.overrideProvider(ComputeService).useValue({
+          compute: async () => {
+            attempts++;
+            throw new Error(`generator exploded (attempt ${attempts})`);
+          },
+        }),
+    });
+  });
+  afterAll(async () => app?.close());
+
+  it('is retried, then marks the snapshot FAILED with the reason', async () => {
+    const id = await upload(app, 'doomed');
+    const failed = await eventually(async () => {
+      const s = await snapshot(app, id);
+      return s.status === 'FAILED' ? s : undefined;
+    }, 20_000);
+    // retryLimit 1 in the tests: the first attempt and one retry.
+    expect(attempts).toBe(2);
+    expect(failed.error).toBe('generator exploded (attempt 2)');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await snapshot(app, id)).status).toBe('FAILED');
+  });
+});
