@@ -60,14 +60,14 @@ const MIN_VALUE_BUDGET = 200_000;
 export function decodeManifests(text: string, contentType?: string): DecodeResult {
   const decoder = new Decoder(text);
   if (looksLikeJson(text, contentType)) {
-    const jsonError = jsonSyntaxError(text);
-    if (jsonError === undefined) {
-      decoder.decodeJson();
+    const json = parseJson(text);
+    if ('value' in json) {
+      decoder.decodeJson(json.value);
       return decoder.result();
     }
     // A YAML flow mapping also starts with `{`; only an explicit JSON type rules YAML out.
     if (isJsonType(contentType) || !parsesAsYaml(text)) {
-      return { objects: [], problems: [jsonError] };
+      return { objects: [], problems: [json.problem] };
     }
   }
   decoder.decodeYaml();
@@ -86,18 +86,20 @@ function parsesAsYaml(text: string): boolean {
   return parseAllDocuments(text).every((doc) => doc.errors.length === 0);
 }
 
-/** JSON.parse's verdict, with a line and column (V8 reports a character offset). */
-function jsonSyntaxError(text: string): IngestProblem | undefined {
+/** JSON.parse's verdict; a syntax error with a line and column (V8 reports a character offset). */
+function parseJson(text: string): { value: unknown } | { problem: IngestProblem } {
   try {
-    JSON.parse(text);
-    return undefined;
+    return { value: JSON.parse(text) as unknown };
   } catch (error) {
     const message = (error as Error).message;
     const offset = /end of JSON input/.test(message) ? text.length : Number(/at position (\d+)/.exec(message)?.[1]);
     return {
-      document: 0,
-      ...(Number.isNaN(offset) ? {} : lineAndColumn(text, offset)),
-      message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/s, '')}`,
+      problem: {
+        document: 0,
+        ...(Number.isNaN(offset) ? {} : lineAndColumn(text, offset)),
+        // V8 sometimes quotes the text around the error: it could be a Secret's value, drop it.
+        message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '')}`,
+      },
     };
   }
 }
@@ -126,10 +128,10 @@ class Decoder {
     return { objects: this.objects, problems: this.problems };
   }
 
-  decodeJson(): void {
+  /** The value is JSON.parse's; the same text parsed as YAML (JSON is YAML) gives the positions. */
+  decodeJson(value: unknown): void {
     const doc = parseDocument(this.text, { lineCounter: this.lineCounter, uniqueKeys: true });
     this.duplicateKeys.push(...doc.errors.filter((error) => error.code === 'DUPLICATE_KEY'));
-    const value: unknown = JSON.parse(this.text);
     if (Array.isArray(value)) {
       const items = isSeq(doc.contents) ? doc.contents.items : [];
       value.forEach((item, index) => this.collect(item, doc, nodeAt(doc, items[index])));
@@ -152,8 +154,8 @@ class Decoder {
     }
     this.duplicateKeys.push(...doc.errors);
     const value = this.toJS(doc);
-    if (value === undefined) return;
-    if (value === null) return; // empty document: `---` at start or end, comments only
+    // undefined: refused (reported); null: an empty document (`---` at start or end, comments only)
+    if (value === undefined || value === null) return;
     if (Array.isArray(value)) {
       this.problem(doc.contents, 'a YAML document must be one object (a mapping with apiVersion and kind), not a list; use kind: List with items');
       return;

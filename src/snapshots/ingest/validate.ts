@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import type { DecodedObject, PathSegment } from './decode.js';
 import { isPlainObject } from './decode.js';
 import { istioSchemaViolations, istioVersionsOf, pointerOf } from './istio-schema.js';
-import { CONTROLLER_KINDS, groupKind, groupOf, isClusterScoped } from './kinds.js';
+import { CONTROLLER_KINDS, groupKind, groupOf, isClusterScoped, isEvaluated } from './kinds.js';
 import { matchesSelector, type LabelSelector } from './selectors.js';
 import type { IngestProblem } from './types.js';
 
@@ -42,7 +42,10 @@ class Checker {
     return this.decoded.object;
   }
 
+  /** One problem per path: the first check to speak about a field (ours, before ajv's) says it best. */
   report(path: readonly PathSegment[], message: string, position = this.decoded.locate(path)): void {
+    const pointer = pointerOf(path);
+    if (this.problems.some((problem) => problem.path === pointer)) return;
     const metadata = metadataOf(this.object);
     this.problems.push({
       document: this.decoded.document,
@@ -50,7 +53,7 @@ class Checker {
       ...stringField('kind', this.object.kind),
       ...stringField('namespace', metadata.namespace),
       ...stringField('name', metadata.name),
-      path: pointerOf(path),
+      path: pointer,
       message,
     });
   }
@@ -79,9 +82,16 @@ function stringField<K extends string>(key: K, value: unknown): Partial<Record<K
 
 function validateObject(decoded: DecodedObject): IngestProblem[] {
   const check = new Checker(decoded);
-  if (checkTypeMeta(check)) {
+  if (!checkTypeMeta(check)) return check.problems;
+  const apiVersion = String(decoded.object.apiVersion);
+  const kind = String(decoded.object.kind);
+  // Kinds meshlens does not know are "stored, never an error" (api-contract.md): they only need
+  // a name to be stored under; their own naming rules (e.g. `system:` ClusterRoles) are not ours.
+  if (isEvaluated(apiVersion, kind) || ISTIO_GROUPS.includes(groupOf(apiVersion))) {
     checkMetadata(check);
-    checkKind(check);
+    checkKind(check, apiVersion, kind);
+  } else {
+    checkNamePresent(check);
   }
   return check.problems;
 }
@@ -104,7 +114,7 @@ function checkMetadata(check: Checker): void {
     check.report(['metadata'], 'metadata is required (a mapping with at least a name)');
     return;
   }
-  checkName(check, metadata.name);
+  checkName(check);
   const namespace = metadata.namespace;
   if (namespace !== undefined && (typeof namespace !== 'string' || !isDns1123Label(namespace))) {
     check.report(['metadata', 'namespace'], `metadata.namespace ${JSON.stringify(namespace)} ${DNS_RULES.label}`);
@@ -120,11 +130,16 @@ const DNS_RULES = {
   dns1035: 'is not a valid DNS-1035 label (lowercase letters, digits and "-", starting with a letter, ending with a letter or digit, at most 63 characters)',
 };
 
-function checkName(check: Checker, name: unknown): void {
-  if (typeof name !== 'string' || name === '') {
-    check.report(['metadata', 'name'], 'metadata.name is required (a non-empty string)');
-    return;
-  }
+function checkNamePresent(check: Checker): boolean {
+  const name = metadataOf(check.object).name;
+  if (typeof name === 'string' && name !== '') return true;
+  check.report(['metadata', 'name'], 'metadata.name is required (a non-empty string)');
+  return false;
+}
+
+function checkName(check: Checker): void {
+  if (!checkNamePresent(check)) return;
+  const name = metadataOf(check.object).name as string;
   // Namespaces become DNS labels, Services DNS-1035 labels (their names are hostnames).
   const kind = groupKind(String(check.object.apiVersion), String(check.object.kind));
   const rule = kind === '/Namespace' ? 'label' : kind === '/Service' ? 'dns1035' : 'subdomain';
@@ -132,7 +147,7 @@ function checkName(check: Checker, name: unknown): void {
   if (!valid) check.report(['metadata', 'name'], `metadata.name ${JSON.stringify(name)} ${DNS_RULES[rule]}`);
 }
 
-export function isDns1123Label(value: string): boolean {
+function isDns1123Label(value: string): boolean {
   return value.length <= 63 && DNS1123_LABEL.test(value);
 }
 
@@ -140,9 +155,7 @@ function isDns1123Subdomain(value: string): boolean {
   return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
 }
 
-function checkKind(check: Checker): void {
-  const apiVersion = String(check.object.apiVersion);
-  const kind = String(check.object.kind);
+function checkKind(check: Checker, apiVersion: string, kind: string): void {
   if (ISTIO_GROUPS.includes(groupOf(apiVersion))) {
     checkIstioObject(check, apiVersion, kind);
     return;

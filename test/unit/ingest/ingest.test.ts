@@ -140,3 +140,40 @@ describe('canonicalJson and contentHash', () => {
     expect(contentHash('x')).toMatch(/^[0-9a-f]{64}$/);
   });
 });
+
+describe('ingest leniency and problem hygiene', () => {
+  it('stores kinds it does not evaluate under their own naming rules', () => {
+    const { resources } = resourcesOf(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregate-to-admin
+  labels: {rbac.authorization.k8s.io/aggregate-to-admin: "true"}
+rules: []
+`);
+    expect(resources.map((r) => [r.kind, r.name, r.evaluated])).toEqual([['ClusterRole', 'system:aggregate-to-admin', false]]);
+  });
+
+  it('reports one problem per field even when the Istio schema agrees', () => {
+    const result = ingest(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: vs
+  labels: {version: 2}
+spec: {hosts: [vs]}
+`);
+    expect(result).toMatchObject({ ok: false, problems: [{ path: '/metadata/labels/version', line: 5, message: expect.stringMatching(/quote it in YAML/) }] });
+    expect(result.ok ? [] : result.problems).toHaveLength(1);
+  });
+
+  it('never quotes the uploaded text in a problem (it could be a Secret value)', () => {
+    const secret = 'c3VwZXItc2VjcmV0';
+    const results = [
+      ingest(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  password: ${secret}\n  password: ${secret}\n`),
+      ingest(`{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": ${secret}}}`, 'application/json'),
+    ];
+    for (const result of results) {
+      expect(result.ok).toBe(false);
+      expect(JSON.stringify(result)).not.toContain(secret);
+    }
+  });
+});
