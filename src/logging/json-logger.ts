@@ -3,6 +3,8 @@ import type { LogLevel } from '../config/config.js';
 import { requestContext } from './request-context.js';
 
 const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+// Nest's start-up chatter (one line per module and route) is debug detail, not operational news.
+const BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'GraphQLModule', 'NestApplication']);
 
 /**
  * One JSON object per line on stdout, so log shippers need no parsing rules. Lines written while
@@ -12,7 +14,7 @@ export class JsonLogger implements LoggerService {
   constructor(private readonly minimum: LogLevel = 'info') {}
 
   log(message: unknown, ...rest: unknown[]) {
-    this.write('info', message, rest);
+    this.write(BOOT_CONTEXTS.has(rest.at(-1) as string) ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]) {
     this.write('error', message, rest);

@@ -1,0 +1,81 @@
+// A 10,000-resource mesh snapshot as multi-document YAML, deterministic.
+import YAML from 'yaml';
+
+export const SHAPE = { namespaces: 20, services: 1000, deployments: 200, podsPerDeployment: 25, virtualServices: 300, destinationRules: 300, gateways: 5, total: 10_000 };
+
+export function generateSnapshot() {
+  const objects = [];
+  const ns = (i) => `team-${i % SHAPE.namespaces}`;
+  for (let i = 0; i < SHAPE.namespaces; i++) {
+    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `team-${i}`, labels: { 'istio-injection': 'enabled' } } });
+  }
+  // Deployment d runs app-d; Services 0..199 select those apps, the rest select nothing running.
+  for (let d = 0; d < SHAPE.deployments; d++) {
+    const labels = { app: `app-${d}`, version: d % 2 ? 'v2' : 'v1' };
+    objects.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `app-${d}`, namespace: ns(d), labels },
+      spec: {
+        replicas: SHAPE.podsPerDeployment,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { serviceAccountName: `app-${d}`, containers: [{ name: 'app', image: `registry.example.com/app-${d}:1.0`, ports: [{ containerPort: 8080, name: 'http' }] }] } },
+      },
+    });
+    for (let p = 0; p < SHAPE.podsPerDeployment; p++) {
+      const n = d * SHAPE.podsPerDeployment + p;
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `app-${d}-${p}`, namespace: ns(d), labels: { ...labels, 'pod-template-hash': `h${d}` } },
+        spec: { serviceAccountName: `app-${d}`, containers: [{ name: 'app', image: `registry.example.com/app-${d}:1.0`, ports: [{ containerPort: 8080, name: 'http' }] }] },
+        status: { phase: 'Running', podIP: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` },
+      });
+    }
+  }
+  for (let s = 0; s < SHAPE.services; s++) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `svc-${s}`, namespace: ns(s) },
+      spec: { selector: { app: `app-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'grpc', port: 9090 }] },
+    });
+  }
+  for (let v = 0; v < SHAPE.virtualServices; v++) {
+    const host = `svc-${v}.${ns(v)}.svc.cluster.local`;
+    objects.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: `vs-${v}`, namespace: ns(v) },
+      spec: {
+        hosts: [host],
+        http: [
+          { match: [{ headers: { 'x-canary': { exact: 'true' } } }], route: [{ destination: { host, subset: 'v2' } }] },
+          { route: [{ destination: { host, subset: 'v1' }, weight: 90 }, { destination: { host, subset: 'v2' }, weight: 10 }], retries: { attempts: 3, perTryTimeout: '2s' } },
+        ],
+      },
+    });
+    objects.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: `dr-${v}`, namespace: ns(v) },
+      spec: {
+        host,
+        trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' }, connectionPool: { tcp: { maxConnections: 100 } } },
+        subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }],
+      },
+    });
+  }
+  for (let g = 0; g < SHAPE.gateways; g++) {
+    objects.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: `gw-${g}`, namespace: 'team-0' },
+      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [`gw-${g}.example.com`] }] },
+    });
+  }
+  for (let c = 0; objects.length < SHAPE.total; c++) {
+    objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `config-${c}`, namespace: ns(c) }, data: { 'settings.yaml': `replicas: ${c}\nfeature: on\n` } });
+  }
+  return { objects, yaml: objects.map((o) => YAML.stringify(o)).join('---\n') };
+}
