@@ -48,25 +48,53 @@ export function normaliseSnapshot(resources: SnapshotResource[]): NormalisedSnap
   return { workloads, generatorInput: generatorInput(objects, pods) };
 }
 
-/** The evaluated objects of a snapshot, by `group/kind`. */
+/** The evaluated objects of a snapshot, by `group/kind`, with what every workload is matched against. */
 class Objects {
-  private readonly byKind = new Map<string, SnapshotResource[]>();
+  private readonly byKind = new Map<string, Body[]>();
+  private readonly namespaceLabelsByName = new Map<string, Record<string, string>>();
+  /** Services with a selector, by namespace: only those select pods. */
+  private readonly selectorServices = new Map<string, SelectorService[]>();
+  /** The non-empty selectors of Istio Gateways (an empty one would make every workload a router). */
+  readonly gatewaySelectors: Record<string, string>[];
 
   constructor(readonly all: SnapshotResource[]) {
     for (const resource of all) {
       const key = groupKind(resource.apiVersion, resource.kind);
-      this.byKind.set(key, [...(this.byKind.get(key) ?? []), resource]);
+      this.byKind.set(key, [...(this.byKind.get(key) ?? []), resource.body]);
     }
+    for (const namespace of this.of('/Namespace')) this.namespaceLabelsByName.set(nameOf(namespace), labelsOf(namespace));
+    for (const body of this.of('/Service')) {
+      const selector = stringMap(objectAt(body, 'spec').selector);
+      if (Object.keys(selector).length === 0) continue;
+      const namespace = namespaceOf(body);
+      this.selectorServices.set(namespace, [...(this.selectorServices.get(namespace) ?? []), { body, namespace, selector }]);
+    }
+    this.gatewaySelectors = this.of('networking.istio.io/Gateway')
+      .map((gateway) => stringMap(objectAt(gateway, 'spec').selector))
+      .filter((selector) => Object.keys(selector).length > 0);
   }
 
   of(...kinds: string[]): Body[] {
-    return kinds.flatMap((kind) => this.byKind.get(kind) ?? []).map((resource) => resource.body);
+    return kinds.flatMap((kind) => this.byKind.get(kind) ?? []);
   }
 
   namespaceLabels(namespace: string): Record<string, string> {
-    const found = this.of('/Namespace').find((body) => nameOf(body) === namespace);
-    return found ? labelsOf(found) : {};
+    return this.namespaceLabelsByName.get(namespace) ?? {};
   }
+
+  servicesSelecting(pod: PodLike): SelectorService[] {
+    return (this.selectorServices.get(pod.namespace) ?? []).filter((service) => selects(service, pod));
+  }
+
+  allSelectorServices(): SelectorService[] {
+    return [...this.selectorServices.values()].flat();
+  }
+}
+
+interface SelectorService {
+  body: Body;
+  namespace: string;
+  selector: Record<string, string>;
 }
 
 function fromPod(pod: Body): PodLike {
@@ -182,9 +210,8 @@ function toWorkload(pod: PodLike, objects: Objects): Workload {
     ips: pod.ips,
     serviceAccount: serviceAccountOf(pod.spec),
     services: objects
-      .of('/Service')
-      .filter((service) => selects(service, pod))
-      .map((service) => `${nameOf(service)}.${namespaceOf(service)}.svc.${CLUSTER_DOMAIN}`)
+      .servicesSelecting(pod)
+      .map((service) => `${nameOf(service.body)}.${service.namespace}.svc.${CLUSTER_DOMAIN}`)
       .sort(),
   };
 }
@@ -194,10 +221,9 @@ function serviceAccountOf(spec: Body): string {
   return typeof name === 'string' && name !== '' ? name : 'default';
 }
 
-/** A Service selects the pods of its namespace that carry all its selector labels; no selector, no pods. */
-function selects(service: Body, pod: PodLike): boolean {
-  const selector = stringMap(objectAt(service, 'spec').selector);
-  return namespaceOf(service) === pod.namespace && Object.keys(selector).length > 0 && matchesLabels(selector, pod.labels);
+/** A Service selects the pods of its namespace that carry all its selector labels. */
+function selects(service: SelectorService, pod: PodLike): boolean {
+  return service.namespace === pod.namespace && matchesLabels(service.selector, pod.labels);
 }
 
 /** Gateways are routers whether or not they are injected; the rest follows Istio's injector. */
@@ -207,15 +233,11 @@ function proxyTypeOf(pod: PodLike, objects: Objects): ProxyType {
 }
 
 /**
- * Istio Gateways select their pods by labels in any namespace; an empty selector selects no
- * pod here (it would make every workload a router). Gateway API Gateways are served by the
- * pods Istio deploys for them, labelled with the gateway's name.
+ * Istio Gateways select their pods by labels in any namespace. Gateway API Gateways are served
+ * by the pods Istio deploys for them, labelled with the gateway's name.
  */
 function isGatewayPod(pod: PodLike, objects: Objects): boolean {
-  const istioGateway = objects.of('networking.istio.io/Gateway').some((gateway) => {
-    const selector = stringMap(objectAt(gateway, 'spec').selector);
-    return Object.keys(selector).length > 0 && matchesLabels(selector, pod.labels);
-  });
+  const istioGateway = objects.gatewaySelectors.some((selector) => matchesLabels(selector, pod.labels));
   const gatewayName = pod.labels['gateway.networking.k8s.io/gateway-name'];
   return (
     istioGateway ||
@@ -258,7 +280,10 @@ function generatorInput(objects: Objects, pods: PodLike[]): GeneratorInput {
     ...endpoints.flatMap(slicesFromEndpoints),
     ...pods.filter((pod) => pod.pod).map(runningPod),
     ...pods.filter((pod) => !pod.pod).map(syntheticPod),
-    ...services.filter((service) => !withEndpoints.has(`${namespaceOf(service)}/${nameOf(service)}`)).flatMap((service) => derivedSlices(service, pods)),
+    ...objects
+      .allSelectorServices()
+      .filter((service) => !withEndpoints.has(`${service.namespace}/${nameOf(service.body)}`))
+      .flatMap((service) => derivedSlices(service, pods)),
   ];
   const istio = objects.all.filter((resource) => isIstioConfig(resource.apiVersion)).map((resource) => resource.body);
   return { kubernetes: kubernetes.sort(byKindNamespaceName), istio: istio.sort(byKindNamespaceName), meshConfig: meshConfigOf(objects.of('/ConfigMap')) };
@@ -327,8 +352,9 @@ interface SliceEndpoint {
  * family and distinct set of resolved ports (a named targetPort may resolve differently per
  * pod; a pod where it does not resolve is left out of that port).
  */
-function derivedSlices(service: Body, pods: PodLike[]): Body[] {
-  const servicePorts = Array.isArray(objectAt(service, 'spec').ports) ? (objectAt(service, 'spec').ports as unknown[]).filter(isPlainObject) : [];
+function derivedSlices(service: SelectorService, pods: PodLike[]): Body[] {
+  const spec = objectAt(service.body, 'spec');
+  const servicePorts = Array.isArray(spec.ports) ? spec.ports.filter(isPlainObject) : [];
   const groups = new Map<string, { family: string; ports: SlicePort[]; endpoints: SliceEndpoint[] }>();
   const members = pods.filter((pod) => !pod.terminated && selects(service, pod)).sort(byNamespaceNameKind);
   for (const pod of members) {
@@ -343,7 +369,7 @@ function derivedSlices(service: Body, pods: PodLike[]): Body[] {
   }
   return [...groups.keys()].sort().map((key, index) => {
     const { family, ports, endpoints } = groups.get(key) as { family: string; ports: SlicePort[]; endpoints: SliceEndpoint[] };
-    return endpointSlice(service, `${nameOf(service)}-${family.toLowerCase()}-${index}`, family, ports, endpoints);
+    return endpointSlice(service.body, `${nameOf(service.body)}-${family.toLowerCase()}-${index}`, family, ports, endpoints);
   });
 }
 
