@@ -14,7 +14,9 @@ export default class SummaryReporter implements Reporter {
         else if (s === 'failed') failed++;
         else skipped++;
       }
-      if (m.state() === 'failed' && tests.length === 0) failed++; // the file failed to load
+      // A file that failed without a failed test (it did not load, or a beforeAll threw and its
+      // tests were skipped) is one failure, not a clean run.
+      if (m.state() === 'failed' && !tests.some((t) => t.result().state === 'failed')) failed++;
     }
     failed += errors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
