@@ -1,0 +1,82 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
+	"github.com/meshlens/meshlens/generator/internal/session"
+)
+
+type proxyParams struct {
+	Proxy session.ProxyInput `json:"proxy"`
+}
+
+type loadResult struct {
+	Diagnostics []session.Diagnostic `json:"diagnostics"`
+	Pods        int                  `json:"pods"`
+}
+
+type proxyConfigResult struct {
+	Proxy session.ProxyInfo `json:"proxy"`
+	*session.ProxyConfig
+}
+
+type proxiesParams struct {
+	// Types overrides the proxy type of pods (namespace/name -> SIDECAR, ROUTER or NONE), as the
+	// service decides injection from namespace labels, annotations and gateway selectors.
+	Types map[string]string `json:"types,omitempty"`
+}
+
+func (s *Server) dispatch(req protocol.Request) (any, error) {
+	if req.Method == "version" {
+		return session.Version(), nil
+	}
+	if req.Method == "load" {
+		if s.session != nil {
+			return nil, badRequest{fmt.Errorf("a session holds one snapshot; start a new generator for another")}
+		}
+		in, err := decode[session.Input](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		sess, err := session.Load(in)
+		if err != nil {
+			return nil, err
+		}
+		s.session = sess
+		return loadResult{Diagnostics: sess.Diagnostics, Pods: len(sess.PodNames())}, nil
+	}
+	if s.session == nil {
+		return nil, errNotLoaded
+	}
+	switch req.Method {
+	case "proxyConfig":
+		p, err := decode[proxyParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		proxy, err := s.session.Proxy(p.Proxy)
+		if err != nil {
+			return nil, err
+		}
+		g, err := s.session.Generate(proxy)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := g.JSON()
+		if err != nil {
+			return nil, err
+		}
+		return proxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
+	case "proxies":
+		p, err := decode[proxiesParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		return s.session.Proxies(p.Types), nil
+	case "analyze":
+		return s.session.Analyze()
+	default:
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, proxyConfig, proxies, analyze)", req.Method)}
+	}
+}

@@ -1,0 +1,114 @@
+// Package server answers protocol requests for one snapshot session.
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"sync"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
+	"github.com/meshlens/meshlens/generator/internal/session"
+)
+
+// MaxLine bounds one request line; a snapshot of a large mesh is one line.
+const MaxLine = 1 << 30
+
+type Server struct {
+	out     *json.Encoder
+	outMu   sync.Mutex
+	session *session.Session
+}
+
+// Serve reads requests until in closes. `load` runs alone; other requests run concurrently, as
+// istiod generates for many proxies at once from one push context.
+func Serve(in io.Reader, out io.Writer) error {
+	s := &Server{out: json.NewEncoder(out)}
+	defer func() {
+		if s.session != nil {
+			s.session.Close()
+		}
+	}()
+	scanner := bufio.NewScanner(in)
+	scanner.Buffer(make([]byte, 1<<20), MaxLine)
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for scanner.Scan() {
+		var req protocol.Request
+		if err := json.Unmarshal(scanner.Bytes(), &req); err != nil {
+			s.reply(protocol.Response{Error: &protocol.Error{Code: protocol.CodeBadRequest, Message: "request is not JSON: " + err.Error()}})
+			continue
+		}
+		if req.Method == "load" {
+			wg.Wait()
+			s.reply(s.handle(req))
+			continue
+		}
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			s.reply(s.handle(req))
+		}()
+	}
+	wg.Wait()
+	return scanner.Err()
+}
+
+func (s *Server) reply(r protocol.Response) {
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
+	_ = s.out.Encode(r)
+}
+
+// handle answers one request; a panic anywhere below is that request's error, not the session's end.
+func (s *Server) handle(req protocol.Request) (resp protocol.Response) {
+	resp.ID = req.ID
+	defer func() {
+		if r := recover(); r != nil {
+			resp.Result = nil
+			resp.Error = &protocol.Error{Code: protocol.CodeInternal, Message: fmt.Sprintf("panic: %v\n%s", r, debug.Stack())}
+		}
+	}()
+	result, err := s.dispatch(req)
+	if err != nil {
+		resp.Error = toError(err)
+		return resp
+	}
+	resp.Result = result
+	return resp
+}
+
+type badRequest struct{ error }
+
+func toError(err error) *protocol.Error {
+	var br badRequest
+	switch {
+	case errors.Is(err, session.ErrNoProxy):
+		return &protocol.Error{Code: protocol.CodeNoProxy, Message: err.Error()}
+	case errors.Is(err, errNotLoaded):
+		return &protocol.Error{Code: protocol.CodeNotLoaded, Message: err.Error()}
+	case errors.As(err, &br), errors.Is(err, session.ErrBadProxy):
+		return &protocol.Error{Code: protocol.CodeBadRequest, Message: err.Error()}
+	default:
+		return &protocol.Error{Code: protocol.CodeInternal, Message: err.Error()}
+	}
+}
+
+var errNotLoaded = errors.New("no snapshot loaded: send `load` first")
+
+func decode[T any](raw json.RawMessage) (T, error) {
+	var v T
+	if len(raw) == 0 {
+		return v, nil
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, badRequest{fmt.Errorf("invalid params: %v", err)}
+	}
+	return v, nil
+}

@@ -1,0 +1,85 @@
+package session
+
+import (
+	"encoding/json"
+	"sort"
+
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"istio.io/istio/pilot/pkg/model"
+)
+
+// ProxyConfig is what istiod pushes to one proxy, each object as Envoy v3 proto3 JSON.
+type ProxyConfig struct {
+	Listeners []json.RawMessage `json:"listeners"`
+	Routes    []json.RawMessage `json:"routes"`
+	Clusters  []json.RawMessage `json:"clusters"`
+	Endpoints []json.RawMessage `json:"endpoints"`
+}
+
+// Generated is the same configuration as Envoy protos.
+type Generated struct {
+	Listeners []*listener.Listener
+	Routes    []*route.RouteConfiguration
+	Clusters  []*cluster.Cluster
+	Endpoints []*endpoint.ClusterLoadAssignment
+}
+
+// Generate runs istiod's generators (LDS, RDS, CDS, EDS) for the proxy against the snapshot.
+func (s *Session) Generate(p *model.Proxy) (g *Generated, err error) {
+	defer recoverFatal(&err)
+	g = &Generated{}
+	g.Listeners = s.server.Listeners(p)
+	g.Routes = s.server.RoutesFromListeners(p, g.Listeners)
+	g.Clusters = s.server.Clusters(p)
+	g.Endpoints = s.server.Endpoints(p)
+	sort.SliceStable(g.Routes, func(i, j int) bool { return g.Routes[i].Name < g.Routes[j].Name })
+	return g, nil
+}
+
+// JSON renders the generated objects the way `istioctl proxy-config ... -o json` does.
+func (g *Generated) JSON() (*ProxyConfig, error) {
+	out := &ProxyConfig{}
+	var err error
+	if out.Listeners, err = marshalAll(g.Listeners); err != nil {
+		return nil, err
+	}
+	if out.Routes, err = marshalAll(g.Routes); err != nil {
+		return nil, err
+	}
+	if out.Clusters, err = marshalAll(g.Clusters); err != nil {
+		return nil, err
+	}
+	if out.Endpoints, err = marshalAll(g.Endpoints); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func marshalAll[T proto.Message](msgs []T) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(msgs))
+	for _, m := range msgs {
+		b, err := protojson.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func toStruct(m map[string]any) (*structpb.Struct, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	st := &structpb.Struct{}
+	return st, protojson.Unmarshal(b, st)
+}
+

@@ -1,0 +1,163 @@
+// Package session loads one snapshot into Istio's own in-memory discovery server and answers
+// questions about it: which proxies exist and what configuration istiod would push to each.
+package session
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	meshconfig "istio.io/api/mesh/v1alpha1"
+	"istio.io/istio/pilot/pkg/config/kube/crd"
+	"istio.io/istio/pilot/test/xds"
+	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/mesh"
+	kubelib "istio.io/istio/pkg/kube"
+)
+
+// Input is a normalised snapshot: the objects a cluster's API server would hold.
+type Input struct {
+	Kubernetes []json.RawMessage `json:"kubernetes"`
+	Istio      []json.RawMessage `json:"istio"`
+	// MeshConfig is the `mesh` key of ConfigMap istio in the root namespace; "" means Istio's defaults.
+	MeshConfig string `json:"meshConfig"`
+}
+
+// Diagnostic is a problem with one object of the snapshot; the object is left out, the session lives on.
+type Diagnostic struct {
+	Level     string `json:"level"`
+	Kind      string `json:"kind,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Message   string `json:"message"`
+}
+
+type Session struct {
+	failer      *failer
+	server      *xds.FakeDiscoveryServer
+	mesh        *meshconfig.MeshConfig
+	input       Input
+	pods        map[string]*corev1.Pod // by namespace/name
+	Diagnostics []Diagnostic
+}
+
+// Load builds the discovery server for a snapshot. Objects Istio rejects become diagnostics.
+func Load(in Input) (s *Session, err error) {
+	s = &Session{failer: &failer{}, pods: map[string]*corev1.Pod{}, input: in}
+	if s.mesh, err = mesh.ApplyMeshConfigDefaults(in.MeshConfig); err != nil {
+		s.Diagnostics = append(s.Diagnostics, Diagnostic{
+			Level: "Error", Kind: "ConfigMap", Namespace: "istio-system", Name: "istio",
+			Message: "mesh config rejected, Istio's defaults used instead: " + err.Error(),
+		})
+		s.mesh = mesh.DefaultMeshConfig()
+	}
+	kubeObjects := s.decodeKubernetes(in.Kubernetes)
+	configs := s.parseIstio(in.Istio)
+
+	defer recoverFatal(&err)
+	s.server = xds.NewFakeDiscoveryServer(s.failer, xds.FakeOptions{
+		KubernetesObjects: kubeObjects,
+		Configs:           configs,
+		MeshConfig:        s.mesh,
+	})
+	return s, nil
+}
+
+// Close stops the discovery server and its informers.
+func (s *Session) Close() { s.failer.close() }
+
+func (s *Session) decodeKubernetes(raws []json.RawMessage) []runtime.Object {
+	decode := kubelib.IstioCodec.UniversalDeserializer().Decode
+	out := make([]runtime.Object, 0, len(raws))
+	for _, raw := range raws {
+		obj, _, err := decode(raw, nil, nil)
+		if err != nil {
+			meta := peekMeta(raw)
+			s.Diagnostics = append(s.Diagnostics, Diagnostic{
+				Level: "Warning", Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name,
+				Message: "not loaded into the registry: " + err.Error(),
+			})
+			continue
+		}
+		if pod, ok := obj.(*corev1.Pod); ok {
+			s.pods[pod.Namespace+"/"+pod.Name] = pod
+		}
+		out = append(out, obj)
+	}
+	return out
+}
+
+// parseIstio converts each object with Istio's own CRD conversion and validation, one at a time so
+// that one bad object is a diagnostic rather than a lost snapshot, as istiod's webhook would reject it.
+func (s *Session) parseIstio(raws []json.RawMessage) []config.Config {
+	// As in Istio's own harness: objects without a creation time share one, so ordering ties fall
+	// back to name and namespace.
+	created := time.Now()
+	out := make([]config.Config, 0, len(raws))
+	for _, raw := range raws {
+		configs, _, err := crd.ParseInputs(string(raw))
+		if err != nil {
+			meta := peekMeta(raw)
+			s.Diagnostics = append(s.Diagnostics, Diagnostic{
+				Level: "Error", Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name,
+				Message: "rejected by Istio's validation: " + err.Error(),
+			})
+			continue
+		}
+		for _, c := range configs {
+			if c.Namespace == "" {
+				c.Namespace = "default"
+			}
+			if c.CreationTimestamp.IsZero() {
+				c.CreationTimestamp = created
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+type objectMeta struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+}
+
+func peekMeta(raw json.RawMessage) objectMeta {
+	var m objectMeta
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+// recoverFatal turns a Fatal raised inside Istio's harness, or any panic inside Istio, into an error.
+func recoverFatal(err *error) {
+	if r := recover(); r != nil {
+		if f, ok := r.(fatalError); ok {
+			*err = fmt.Errorf("istio: %s", f.msg)
+			return
+		}
+		*err = fmt.Errorf("istio panicked: %v", r)
+	}
+}
+
+// PodNames lists the pods of the snapshot, sorted, as namespace/name.
+func (s *Session) PodNames() []string {
+	out := make([]string, 0, len(s.pods))
+	for k := range s.pods {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func splitKey(key string) (string, string) {
+	ns, name, _ := strings.Cut(key, "/")
+	return ns, name
+}
