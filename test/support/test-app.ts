@@ -26,6 +26,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // The DROP below terminates stragglers; a terminated idle client must not become an uncaught error.
+  pool.on('error', () => {});
   return {
     url: url.toString(),
     query: async (sql, params) => (await pool.query(sql, params)).rows,
@@ -33,6 +35,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await pool.end();
       const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
+      // Closed pools may still be disconnecting; give them a moment before forcing them out.
+      for (let i = 0; i < 40; i++) {
+        const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
     },
