@@ -4,9 +4,12 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { GeneratorModule } from './generator/generator.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { ProxyConfigModule } from './proxy-config/proxy-config.module.js';
+import { RoutingModule } from './routing/routing.module.js';
 import { SnapshotsModule } from './snapshots/snapshots.module.js';
 
 export interface AppOptions {
@@ -27,6 +30,7 @@ export class AppModule {
       ConfigModule.forRoot(config),
       DatabaseModule.forRoot(options.databaseUrl),
       MetricsModule,
+      GeneratorModule,
       JobsModule.forRoot({ worker: options.worker }),
     ];
     const http = [
@@ -38,6 +42,8 @@ export class AppModule {
         graphiql: !config.production,
       }),
       SnapshotsModule,
+      ProxyConfigModule,
+      RoutingModule,
       HealthModule,
     ];
     return { module: AppModule, imports: options.http ? [...core, ...http] : core };

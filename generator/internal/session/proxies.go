@@ -56,7 +56,7 @@ func Describe(p *model.Proxy) ProxyInfo {
 	return info
 }
 
-// Proxies builds the proxy of every pod. types overrides the type by namespace/name.
+// Proxies builds the proxy of every pod. types overrides the snapshot's proxy types by namespace/name.
 func (s *Session) Proxies(types map[string]string) []WorkloadProxy {
 	out := make([]WorkloadProxy, 0, len(s.pods))
 	for _, key := range s.PodNames() {

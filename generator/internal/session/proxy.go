@@ -98,6 +98,9 @@ func (s *Session) node(in ProxyInput) (*core.Node, error) {
 			ips = []string{pod.Status.PodIP}
 		}
 		if proxyType == "" {
+			proxyType = strings.ToUpper(s.input.ProxyTypes[in.Namespace+"/"+in.Name])
+		}
+		if proxyType == "" {
 			proxyType = podProxyType(pod)
 		}
 	} else {

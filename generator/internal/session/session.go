@@ -26,6 +26,9 @@ type Input struct {
 	Istio      []json.RawMessage `json:"istio"`
 	// MeshConfig is the `mesh` key of ConfigMap istio in the root namespace; "" means Istio's defaults.
 	MeshConfig string `json:"meshConfig"`
+	// ProxyTypes gives each pod's proxy type (namespace/name -> SIDECAR, ROUTER or NONE) as injection
+	// and gateway selectors decide it; a pod not listed is a sidecar, or a router if it runs one.
+	ProxyTypes map[string]string `json:"proxyTypes,omitempty"`
 }
 
 // Diagnostic is a problem with one object of the snapshot; the object is left out, the session lives on.

@@ -1,0 +1,138 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { SnapshotStore } from '../database/snapshot.store.js';
+import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
+import { generatorBinary } from './binary.js';
+import { GeneratorProcess } from './generator-process.js';
+import { GeneratorError, type Methods } from './protocol.js';
+
+export interface GeneratorPoolLimits {
+  /** Sessions kept at once (each holds one snapshot in Istio's memory). */
+  maxSessions: number;
+  /** Total resident memory of all sessions before the least recently used idle one is closed. */
+  maxRssBytes: number;
+  /** A session unused this long is closed. */
+  idleMs: number;
+  /** A request taking longer fails with a TIMEOUT error; loading a snapshot gets ten times as long. */
+  requestTimeoutMs: number;
+}
+
+export function poolLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): GeneratorPoolLimits {
+  const num = (name: string, fallback: number) => {
+    const v = Number(env[name]);
+    return Number.isFinite(v) && v > 0 ? v : fallback;
+  };
+  return {
+    maxSessions: num('MESHLENS_GENERATOR_SESSIONS', 4),
+    maxRssBytes: num('MESHLENS_GENERATOR_MAX_RSS_MB', 4096) * 1024 * 1024,
+    idleMs: num('MESHLENS_GENERATOR_IDLE_SECONDS', 300) * 1000,
+    requestTimeoutMs: num('MESHLENS_GENERATOR_TIMEOUT_SECONDS', 60) * 1000,
+  };
+}
+
+interface Session {
+  ready: Promise<GeneratorProcess>;
+  process?: GeneratorProcess;
+  lastUsed: number;
+  inFlight: number;
+}
+
+export class SnapshotNotFoundError extends Error {}
+
+/**
+ * Generator sessions, one per snapshot, pooled: loading a large mesh into Istio takes seconds, and
+ * every later question about that snapshot is answered from the loaded session.
+ */
+@Injectable()
+export class GeneratorService implements OnModuleDestroy {
+  private readonly logger = new Logger('Generator');
+  private readonly sessions = new Map<string, Session>(); // iteration order = least recently used first
+  private readonly limits = poolLimitsFromEnv();
+  private readonly sweeper = setInterval(() => this.closeIdle(), 30_000).unref();
+
+  constructor(private readonly snapshots: SnapshotStore) {}
+
+  onModuleDestroy() {
+    clearInterval(this.sweeper);
+    for (const id of [...this.sessions.keys()]) this.close(id);
+  }
+
+  /** Ask the snapshot's session; a session that died is restarted once. */
+  async ask<M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
+    for (let attempt = 0; ; attempt++) {
+      const session = this.acquire(snapshotId);
+      try {
+        const process = await session.ready;
+        return await process.request(method, params, this.limits.requestTimeoutMs);
+      } catch (error) {
+        if (error instanceof GeneratorError && error.code === 'EXITED' && attempt === 0) {
+          this.logger.warn(`generator session for snapshot ${snapshotId} died (${error.message}); restarting it`);
+          this.close(snapshotId);
+          continue;
+        }
+        if (error instanceof GeneratorError && error.code === 'TIMEOUT') this.close(snapshotId); // a stuck session is no use
+        throw error;
+      } finally {
+        session.inFlight--;
+        session.lastUsed = Date.now();
+      }
+    }
+  }
+
+  private acquire(snapshotId: string): Session {
+    let session = this.sessions.get(snapshotId);
+    if (session?.process && !session.process.alive) {
+      this.close(snapshotId);
+      session = undefined;
+    }
+    if (!session) {
+      const created: Session = { ready: this.start(snapshotId), lastUsed: Date.now(), inFlight: 0 };
+      created.ready.then(
+        (p) => {
+          created.process = p;
+          this.enforceLimits();
+        },
+        () => this.sessions.get(snapshotId) === created && this.sessions.delete(snapshotId),
+      );
+      session = created;
+    }
+    this.sessions.delete(snapshotId);
+    this.sessions.set(snapshotId, session);
+    session.inFlight++;
+    return session;
+  }
+
+  private async start(snapshotId: string): Promise<GeneratorProcess> {
+    const snapshot = await this.snapshots.get(snapshotId);
+    if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
+    const { generatorInput } = normaliseSnapshot(await this.snapshots.resources(snapshotId));
+    const process = new GeneratorProcess(generatorBinary());
+    const started = Date.now();
+    try {
+      await process.request('load', generatorInput, this.limits.requestTimeoutMs * 10);
+    } catch (error) {
+      process.close();
+      throw error;
+    }
+    this.logger.log(`generator session for snapshot ${snapshotId} loaded in ${Date.now() - started} ms`);
+    return process;
+  }
+
+  private enforceLimits() {
+    const totalRss = () => [...this.sessions.values()].reduce((sum, s) => sum + (s.process?.rssBytes() ?? 0), 0);
+    for (const [id, s] of this.sessions) {
+      if (this.sessions.size <= this.limits.maxSessions && totalRss() <= this.limits.maxRssBytes) break;
+      if (s.inFlight === 0 && s.process) this.close(id);
+    }
+  }
+
+  private closeIdle() {
+    const now = Date.now();
+    for (const [id, s] of this.sessions) if (s.inFlight === 0 && s.process && now - s.lastUsed > this.limits.idleMs) this.close(id);
+  }
+
+  private close(snapshotId: string) {
+    const s = this.sessions.get(snapshotId);
+    this.sessions.delete(snapshotId);
+    s?.process?.close();
+  }
+}

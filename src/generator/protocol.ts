@@ -1,0 +1,96 @@
+// The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
+import type { GeneratorInput } from '../snapshots/ingest/types.js';
+
+export type ProxyTypeName = 'SIDECAR' | 'ROUTER' | 'NONE';
+
+/** An existing workload (namespace + name) or an ad-hoc proxy. */
+export interface ProxyInput {
+  namespace: string;
+  name?: string | null;
+  labels?: Record<string, string> | null;
+  ip?: string | null;
+  ips?: string[] | null;
+  type?: ProxyTypeName | null;
+  istioVersion?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+/** A proxy as istiod sees it once connected. */
+export interface ProxyInfo {
+  id: string;
+  type: 'SIDECAR' | 'ROUTER';
+  namespace: string;
+  configNamespace: string;
+  labels: Record<string, string>;
+  ips: string[];
+  istioVersion: string;
+  serviceTargets: string[];
+  sidecar?: string;
+}
+
+/** Envoy objects as proto3 JSON. */
+export type EnvoyObject = Record<string, unknown> & { name?: string; clusterName?: string };
+
+export interface GeneratedConfig {
+  proxy: ProxyInfo;
+  listeners: EnvoyObject[];
+  routes: EnvoyObject[];
+  clusters: EnvoyObject[];
+  endpoints: EnvoyObject[];
+}
+
+export interface LoadDiagnostic {
+  level: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  message: string;
+}
+
+export interface LoadResult {
+  diagnostics: LoadDiagnostic[] | null;
+  pods: number;
+}
+
+export interface AnalyzerMessage {
+  code: string;
+  level: string;
+  message: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  origin?: string;
+  text: string;
+}
+
+export interface WorkloadProxy {
+  namespace: string;
+  name: string;
+  proxy?: ProxyInfo;
+  error?: string;
+}
+
+export interface VersionInfo {
+  istio: string;
+  module: string;
+}
+
+export interface Methods {
+  version: { params: undefined; result: VersionInfo };
+  load: { params: GeneratorInput; result: LoadResult };
+  proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
+  proxies: { params: { types?: Record<string, ProxyTypeName> }; result: WorkloadProxy[] };
+  analyze: { params: undefined; result: AnalyzerMessage[] };
+}
+
+export type GeneratorErrorCode = 'BAD_REQUEST' | 'NOT_LOADED' | 'NO_PROXY' | 'INTERNAL' | 'TIMEOUT' | 'EXITED';
+
+export class GeneratorError extends Error {
+  constructor(
+    readonly code: GeneratorErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GeneratorError';
+  }
+}

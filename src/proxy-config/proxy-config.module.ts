@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { ProxyConfigController } from './proxy-config.controller.js';
+import { ProxyConfigResolver } from './proxy-config.resolver.js';
+import { ProxyConfigService } from './proxy-config.service.js';
+
+@Module({ controllers: [ProxyConfigController], providers: [ProxyConfigService, ProxyConfigResolver], exports: [ProxyConfigService] })
+export class ProxyConfigModule {}

@@ -1,0 +1,55 @@
+import { Args, ID, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { generatorGraphQLError } from '../generator/errors.js';
+import { GraphQLJSON } from '../graphql/json.scalar.js';
+import { ProxyConfigService } from './proxy-config.service.js';
+import { Cluster, Endpoint, Listener, ProxyConfig, ProxyInput, RouteConfiguration, TrafficDirection } from './proxy-config.types.js';
+import { clusterRows, configDump, endpointRows, listenerRows, routeConfigurationRows } from './views.js';
+
+@Resolver(() => ProxyConfig)
+export class ProxyConfigResolver {
+  constructor(private readonly service: ProxyConfigService) {}
+
+  @Query(() => ProxyConfig, { description: 'What istiod would push to this proxy (like istioctl proxy-config, without a cluster)' })
+  async proxyConfig(@Args('snapshotId', { type: () => ID }) snapshotId: string, @Args('proxy') proxy: ProxyInput): Promise<ProxyConfig> {
+    try {
+      return { generated: await this.service.generate(snapshotId, proxy) };
+    } catch (error) {
+      throw generatorGraphQLError(error);
+    }
+  }
+
+  @ResolveField(() => [Listener])
+  listeners(
+    @Parent() pc: ProxyConfig,
+    @Args('port', { type: () => Int, nullable: true }) port: number | null,
+    @Args('address', { type: () => String, nullable: true }) address: string | null,
+  ): Listener[] {
+    return listenerRows(pc.generated, { port, address });
+  }
+
+  @ResolveField(() => [RouteConfiguration])
+  routes(@Parent() pc: ProxyConfig, @Args('name', { type: () => String, nullable: true }) name: string | null): RouteConfiguration[] {
+    return routeConfigurationRows(pc.generated, { name });
+  }
+
+  @ResolveField(() => [Cluster])
+  clusters(
+    @Parent() pc: ProxyConfig,
+    @Args('fqdn', { type: () => String, nullable: true }) fqdn: string | null,
+    @Args('port', { type: () => Int, nullable: true }) port: number | null,
+    @Args('subset', { type: () => String, nullable: true }) subset: string | null,
+    @Args('direction', { type: () => TrafficDirection, nullable: true }) direction: TrafficDirection | null,
+  ): Cluster[] {
+    return clusterRows(pc.generated, { fqdn, port, subset, direction }) as Cluster[];
+  }
+
+  @ResolveField(() => [Endpoint])
+  endpoints(@Parent() pc: ProxyConfig, @Args('cluster', { type: () => String, nullable: true }) cluster: string | null): Endpoint[] {
+    return endpointRows(pc.generated, { cluster });
+  }
+
+  @ResolveField(() => GraphQLJSON, { description: "in the shape of Envoy's admin /config_dump" })
+  configDump(@Parent() pc: ProxyConfig): Record<string, unknown> {
+    return configDump(pc.generated, pc.generated.proxy.istioVersion);
+  }
+}

@@ -1,0 +1,67 @@
+import { Args, ID, Query, Resolver } from '@nestjs/graphql';
+import { GraphQLError } from 'graphql';
+import { isIP } from 'node:net';
+import { SnapshotStore } from '../../database/snapshot.store.js';
+import { generatorGraphQLError } from '../../generator/errors.js';
+import { GeneratorError } from '../../generator/protocol.js';
+import { ProxyConfigService } from '../../proxy-config/proxy-config.service.js';
+import { ProxyInput } from '../../proxy-config/proxy-config.types.js';
+import { ProxyType } from '../../snapshots/graphql/enums.js';
+import { normaliseSnapshot } from '../../snapshots/ingest/normalise.js';
+import type { EnvoyConfig } from '../resolve.js';
+import { kubeProxyResolution } from '../kube-proxy.js';
+import { resolveRoute } from '../resolve.js';
+import { CallInput, RouteResolution } from './route-resolution.types.js';
+
+@Resolver(() => RouteResolution)
+export class RoutingResolver {
+  constructor(
+    private readonly proxyConfig: ProxyConfigService,
+    private readonly snapshots: SnapshotStore,
+  ) {}
+
+  @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why' })
+  async resolveRoute(
+    @Args('snapshotId', { type: () => ID }) snapshotId: string,
+    @Args('proxy') proxy: ProxyInput,
+    @Args('call') call: CallInput,
+  ): Promise<RouteResolution> {
+    validateCall(call);
+    if (proxy.type === ProxyType.NONE) return this.withoutProxy(snapshotId, proxy, call);
+    let generated;
+    try {
+      generated = await this.proxyConfig.generate(snapshotId, proxy);
+    } catch (error) {
+      if (error instanceof GeneratorError && error.code === 'NO_PROXY') return this.withoutProxy(snapshotId, proxy, call);
+      throw generatorGraphQLError(error);
+    }
+    return resolveRoute(generated as unknown as EnvoyConfig, {
+      mode: call.mode,
+      address: call.address ?? undefined,
+      port: call.port,
+      protocol: call.protocol,
+      tls: call.tls,
+      host: call.host ?? undefined,
+      sni: call.sni ?? (call.tls === 'TLS' ? (call.host ?? undefined) : undefined),
+      alpn: call.alpn ?? undefined,
+      path: call.path,
+      method: call.method,
+      headers: call.headers ?? [],
+    });
+  }
+
+  private async withoutProxy(snapshotId: string, proxy: ProxyInput, call: CallInput): Promise<RouteResolution> {
+    const snapshot = await this.snapshots.get(snapshotId);
+    if (!snapshot) throw new GraphQLError(`snapshot ${snapshotId} not found`, { extensions: { code: 'NOT_FOUND' } });
+    const { generatorInput } = normaliseSnapshot(await this.snapshots.resources(snapshotId));
+    return kubeProxyResolution(generatorInput, proxy.namespace, call.host ?? undefined, call.port);
+  }
+}
+
+function validateCall(call: CallInput) {
+  const problems: string[] = [];
+  if (!Number.isInteger(call.port) || call.port < 1 || call.port > 65535) problems.push(`port ${call.port} is not in 1..65535`);
+  if (call.address != null && !isIP(call.address)) problems.push(`address "${call.address}" is not an IP address`);
+  if (!call.path.startsWith('/')) problems.push(`path "${call.path}" must start with /`);
+  if (problems.length) throw new GraphQLError(`invalid call: ${problems.join('; ')}`, { extensions: { code: 'BAD_USER_INPUT' } });
+}

@@ -1,0 +1,132 @@
+// Envoy's request matchers: string matchers, header matchers, query parameter matchers, paths.
+import type { HeaderMatcher, QueryParameterMatcher, RouteMatch, StringMatcher } from './envoy.js';
+
+const regexCache = new Map<string, RegExp | null>();
+
+/** Envoy's safe_regex (RE2) must match the whole value; JavaScript regexes cover what Istio emits. */
+export function fullMatch(regex: string, value: string): boolean {
+  let compiled = regexCache.get(regex);
+  if (compiled === undefined) {
+    try {
+      compiled = new RegExp(`^(?:${regex})$`, 'u');
+    } catch {
+      compiled = null;
+    }
+    regexCache.set(regex, compiled);
+  }
+  return compiled !== null && compiled.test(value);
+}
+
+export function stringMatches(m: StringMatcher, value: string): boolean {
+  const fold = (s: string) => (m.ignoreCase ? s.toLowerCase() : s);
+  if (m.exact !== undefined) return fold(value) === fold(m.exact);
+  if (m.prefix !== undefined) return fold(value).startsWith(fold(m.prefix));
+  if (m.suffix !== undefined) return fold(value).endsWith(fold(m.suffix));
+  if (m.contains !== undefined) return fold(value).includes(fold(m.contains));
+  if (m.safeRegex?.regex !== undefined) return fullMatch(m.safeRegex.regex, value);
+  // An empty matcher matches an empty value only, as Envoy's exact "" does.
+  return value === '';
+}
+
+export function describeStringMatcher(m: StringMatcher): string {
+  const ci = m.ignoreCase ? ' (ignoring case)' : '';
+  if (m.exact !== undefined) return `is exactly "${m.exact}"${ci}`;
+  if (m.prefix !== undefined) return `starts with "${m.prefix}"${ci}`;
+  if (m.suffix !== undefined) return `ends with "${m.suffix}"${ci}`;
+  if (m.contains !== undefined) return `contains "${m.contains}"${ci}`;
+  if (m.safeRegex?.regex !== undefined) return `matches regex "${m.safeRegex.regex}"`;
+  return 'is empty';
+}
+
+/** Header values by lower-case name; several values of one header are joined with "," as Envoy does. */
+export type Headers = ReadonlyMap<string, string>;
+
+export function headerMatches(h: HeaderMatcher, headers: Headers): boolean {
+  let value = headers.get(h.name.toLowerCase());
+  if (value === undefined && h.treatMissingHeaderAsEmpty) value = '';
+  let matched: boolean;
+  if (value === undefined) {
+    // Envoy: a missing header fails every value matcher, inverted or not; only presence checks see it.
+    if (h.presentMatch === undefined) return false;
+    const matched = h.presentMatch === false;
+    return h.invertMatch ? !matched : matched;
+  }
+  if (h.presentMatch !== undefined) matched = h.presentMatch;
+  else if (h.stringMatch) matched = stringMatches(h.stringMatch, value);
+  else if (h.exactMatch !== undefined) matched = value === h.exactMatch;
+  else if (h.prefixMatch !== undefined) matched = value.startsWith(h.prefixMatch);
+  else if (h.suffixMatch !== undefined) matched = value.endsWith(h.suffixMatch);
+  else if (h.containsMatch !== undefined) matched = value.includes(h.containsMatch);
+  else if (h.safeRegexMatch?.regex !== undefined) matched = fullMatch(h.safeRegexMatch.regex, value);
+  else if (h.rangeMatch) matched = inRange(value, h.rangeMatch);
+  else matched = true; // no matcher: presence
+  return h.invertMatch ? !matched : matched;
+}
+
+function inRange(value: string, range: { start?: string | number; end?: string | number }): boolean {
+  if (!/^-?\d+$/.test(value)) return false;
+  const n = Number(value);
+  return n >= Number(range.start ?? Number.MIN_SAFE_INTEGER) && n < Number(range.end ?? Number.MAX_SAFE_INTEGER);
+}
+
+export function describeHeaderMatcher(h: HeaderMatcher): string {
+  const not = h.invertMatch ? 'not ' : '';
+  if (h.presentMatch !== undefined) return `header ${h.name} ${not}${h.presentMatch ? 'present' : 'absent'}`;
+  if (h.stringMatch) return `header ${h.name} ${not}${describeStringMatcher(h.stringMatch)}`;
+  if (h.exactMatch !== undefined) return `header ${h.name} ${not}is exactly "${h.exactMatch}"`;
+  if (h.prefixMatch !== undefined) return `header ${h.name} ${not}starts with "${h.prefixMatch}"`;
+  if (h.suffixMatch !== undefined) return `header ${h.name} ${not}ends with "${h.suffixMatch}"`;
+  if (h.containsMatch !== undefined) return `header ${h.name} ${not}contains "${h.containsMatch}"`;
+  if (h.safeRegexMatch?.regex !== undefined) return `header ${h.name} ${not}matches regex "${h.safeRegexMatch.regex}"`;
+  if (h.rangeMatch) return `header ${h.name} ${not}in [${h.rangeMatch.start}, ${h.rangeMatch.end})`;
+  return `header ${h.name} ${not}present`;
+}
+
+export function queryParameterMatches(q: QueryParameterMatcher, query: ReadonlyMap<string, string>): boolean {
+  const value = query.get(q.name);
+  if (q.presentMatch !== undefined) return (value !== undefined) === q.presentMatch;
+  if (value === undefined) return false;
+  return q.stringMatch ? stringMatches(q.stringMatch, value) : true;
+}
+
+export function describeQueryParameterMatcher(q: QueryParameterMatcher): string {
+  if (q.presentMatch !== undefined) return `query parameter ${q.name} ${q.presentMatch ? 'present' : 'absent'}`;
+  return `query parameter ${q.name} ${q.stringMatch ? describeStringMatcher(q.stringMatch) : 'present'}`;
+}
+
+/** Envoy matches the path without its query string. */
+export function pathMatches(m: RouteMatch, path: string): boolean {
+  const caseSensitive = m.caseSensitive !== false;
+  const fold = (s: string) => (caseSensitive ? s : s.toLowerCase());
+  const p = fold(path);
+  if (m.prefix !== undefined) return p.startsWith(fold(m.prefix));
+  if (m.path !== undefined) return p === fold(m.path);
+  if (m.safeRegex?.regex !== undefined) return fullMatch(m.safeRegex.regex, path);
+  if (m.pathSeparatedPrefix !== undefined) {
+    const prefix = fold(m.pathSeparatedPrefix);
+    return p === prefix || p.startsWith(prefix + '/');
+  }
+  return false;
+}
+
+export function describePathMatch(m: RouteMatch): string {
+  if (m.prefix !== undefined) return m.prefix === '/' ? 'any path' : `path prefix "${m.prefix}"`;
+  if (m.path !== undefined) return `path exactly "${m.path}"`;
+  if (m.safeRegex?.regex !== undefined) return `path matching regex "${m.safeRegex.regex}"`;
+  if (m.pathSeparatedPrefix !== undefined) return `path segment prefix "${m.pathSeparatedPrefix}"`;
+  return 'no path matcher';
+}
+
+/** The whole match of a route in words, for traces and tables. */
+export function describeRouteMatch(m: RouteMatch | undefined): string {
+  if (!m) return 'any request';
+  const parts = [describePathMatch(m)];
+  for (const h of m.headers ?? []) parts.push(h.name === ':method' ? describeMethod(h) : describeHeaderMatcher(h));
+  for (const q of m.queryParameters ?? []) parts.push(describeQueryParameterMatcher(q));
+  return parts.join(', ');
+}
+
+function describeMethod(h: HeaderMatcher): string {
+  const exact = h.stringMatch?.exact ?? h.exactMatch;
+  return exact !== undefined ? `method ${exact}` : describeHeaderMatcher(h);
+}

@@ -1,0 +1,620 @@
+// Route resolution: one request walked through a proxy's generated Envoy config the way Envoy
+// matches it: listener, filter chain, route configuration, virtual host, route, cluster. Pure.
+import {
+  HTTP_CONNECTION_MANAGER,
+  HTTP_INSPECTOR,
+  TCP_PROXY,
+  TLS_INSPECTOR,
+  type Cluster,
+  type FilterChain,
+  type Listener,
+  type ListenerFilterPredicate,
+  type Route,
+  type RouteConfiguration,
+  type TypedConfig,
+  type VirtualHost,
+  type WeightedCluster,
+} from './envoy.js';
+import { describeCluster } from './describe-cluster.js';
+import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from './match.js';
+import { formatRef, istioConfigRef, type ConfigRef } from './provenance.js';
+
+export type CallMode = 'OUTBOUND' | 'INBOUND' | 'GATEWAY';
+export type CallProtocol = 'HTTP' | 'HTTP2' | 'TCP';
+export type TlsMode = 'PLAINTEXT' | 'TLS' | 'MTLS';
+
+export interface Call {
+  mode: CallMode;
+  /** Destination IP; without one, an address no listener binds (Istio's simulation uses 1.3.3.7). */
+  address?: string;
+  port: number;
+  protocol: CallProtocol;
+  tls: TlsMode;
+  host?: string;
+  sni?: string;
+  alpn?: string[];
+  path: string;
+  method: string;
+  headers: { name: string; value: string }[];
+}
+
+export interface EnvoyConfig {
+  listeners: Listener[];
+  routes: RouteConfiguration[];
+  clusters: Cluster[];
+}
+
+export interface TraceStep {
+  stage: string;
+  detail: string;
+}
+
+export type ResolutionError =
+  | 'no listener matched'
+  | 'no filter chains matched'
+  | 'multiple filter chains matched'
+  | 'invalid TLS'
+  | 'invalid mTLS'
+  | 'protocol error'
+  | 'no virtual host matched'
+  | 'tls required, sending 301'
+  | 'no route matched'
+  | 'no proxy';
+
+export interface RouteResolution {
+  listener: string | null;
+  filterChain: string | null;
+  routeConfig: string | null;
+  virtualHost: string | null;
+  route: string | null;
+  cluster: string | null;
+  weightedClusters: { cluster: string; weight: number }[] | null;
+  virtualService: ConfigRef | null;
+  destinationRule: ConfigRef | null;
+  error: ResolutionError | null;
+  trace: TraceStep[];
+}
+
+/** Where a call without an address is sent: outside every range a listener binds, as in Istio's simulation. */
+export const UNSPECIFIED_ADDRESS = '1.3.3.7';
+
+const VIRTUAL_OUTBOUND = 'virtualOutbound';
+const VIRTUAL_INBOUND = 'virtualInbound';
+
+export function resolveRoute(config: EnvoyConfig, call: Call): RouteResolution {
+  const walk = new Walk(config, call);
+  walk.run();
+  return walk.result;
+}
+
+class Walk {
+  readonly result: RouteResolution = {
+    listener: null,
+    filterChain: null,
+    routeConfig: null,
+    virtualHost: null,
+    route: null,
+    cluster: null,
+    weightedClusters: null,
+    virtualService: null,
+    destinationRule: null,
+    error: null,
+    trace: [],
+  };
+  private readonly address: string;
+  private alpn: string[];
+
+  constructor(
+    private readonly config: EnvoyConfig,
+    private readonly call: Call,
+  ) {
+    this.address = call.address || UNSPECIFIED_ADDRESS;
+    this.alpn = call.alpn ?? defaultAlpn(call);
+  }
+
+  private step(stage: string, detail: string) {
+    this.result.trace.push({ stage, detail });
+  }
+
+  private fail(error: ResolutionError, stage: string, detail: string) {
+    this.step(stage, detail);
+    this.result.error = error;
+  }
+
+  run() {
+    const listener = this.matchListener();
+    if (!listener) return;
+    const chain = this.matchFilterChain(listener);
+    if (!chain) return;
+    if (!this.checkTls(chain)) return;
+    const hcm = networkFilter(chain, HTTP_CONNECTION_MANAGER);
+    if (hcm) {
+      this.routeHttp(chain, hcm);
+      return;
+    }
+    const tcp = networkFilter(chain, TCP_PROXY);
+    if (tcp) {
+      this.routeTcp(tcp);
+      return;
+    }
+    this.step('filter chain', `Filter chain ${chainName(chain)} has neither an HTTP connection manager nor a TCP proxy: the connection goes nowhere.`);
+  }
+
+  private matchListener(): Listener | null {
+    const { call } = this;
+    const listeners = this.config.listeners;
+    if (call.mode === 'INBOUND') {
+      const inbound = listeners.find((l) => l.name === VIRTUAL_INBOUND) ?? null;
+      if (!inbound) {
+        this.fail('no listener matched', 'listener', `An inbound call is redirected by iptables to port 15006, but this proxy has no ${VIRTUAL_INBOUND} listener.`);
+        return null;
+      }
+      this.result.listener = inbound.name;
+      this.step('listener', `An inbound call to ${this.address}:${call.port} is redirected by iptables to port 15006 and handled by listener ${VIRTUAL_INBOUND}.`);
+      return inbound;
+    }
+    const bound = (host: string) => listeners.find((l) => l.address?.socketAddress?.address === host && (l.address.socketAddress.portValue ?? 0) === call.port);
+    const exact = bound(this.address);
+    const wildcard = exact ? undefined : (bound('0.0.0.0') ?? bound('::'));
+    const chosen = exact ?? wildcard ?? (call.mode === 'OUTBOUND' ? listeners.find((l) => l.name === VIRTUAL_OUTBOUND) : undefined);
+    const target = `${this.address}:${call.port}`;
+    if (!chosen) {
+      const why =
+        call.mode === 'GATEWAY'
+          ? `No listener is bound to ${target} or 0.0.0.0:${call.port}; a gateway listens only on the ports its Gateway servers open (mapped to the gateway Service's targetPort).`
+          : `No listener is bound to ${target} or 0.0.0.0:${call.port}, and there is no ${VIRTUAL_OUTBOUND} listener to fall back to.`;
+      this.fail('no listener matched', 'listener', why);
+      return null;
+    }
+    this.result.listener = chosen.name;
+    if (exact) this.step('listener', `Listener ${chosen.name} is bound to ${target} exactly.`);
+    else if (wildcard) this.step('listener', `No listener is bound to ${target}; listener ${chosen.name} takes port ${call.port} on every address.`);
+    else
+      this.step('listener', `No listener is bound to port ${call.port}: the call, captured by iptables to port 15001, is handled by ${VIRTUAL_OUTBOUND}, which matches on the original destination.`);
+    return chosen;
+  }
+
+  private matchFilterChain(listener: Listener): FilterChain | null {
+    const { call } = this;
+    const tlsInspector = listenerFilterActive(listener, TLS_INSPECTOR, call.port);
+    if (!tlsInspector && this.alpn.length > 0) {
+      this.step('listener filters', `Listener ${listener.name} has no TLS inspector on port ${call.port}, so Envoy never reads the ALPN the client offered (${this.alpn.join(', ')}).`);
+      this.alpn = [];
+    }
+    if (listenerFilterActive(listener, HTTP_INSPECTOR, call.port) && call.tls === 'PLAINTEXT') {
+      const sniffed = call.protocol === 'HTTP' ? 'http/1.1' : call.protocol === 'HTTP2' ? 'h2c' : null;
+      if (sniffed) {
+        this.alpn = [sniffed];
+        this.step('listener filters', `The HTTP inspector recognises plaintext ${call.protocol === 'HTTP' ? 'HTTP/1.1' : 'HTTP/2'} and sets the application protocol to ${sniffed}.`);
+      }
+    }
+    const transport = tlsInspector && call.tls !== 'PLAINTEXT' ? 'tls' : 'raw_buffer';
+    let chains = listener.filterChains ?? [];
+    const sieve = (what: string, rank: (c: FilterChain) => number | null) => {
+      const before = chains.length;
+      chains = narrow(chains, rank);
+      if (chains.length !== before) this.step('filter chain', `By ${what}: ${chains.length} of ${before} filter chains remain${chains.length ? ` (${chains.map(chainName).join(', ')})` : ''}.`);
+    };
+    sieve(`destination port ${call.port}`, (c) => (c.filterChainMatch?.destinationPort === undefined ? null : c.filterChainMatch.destinationPort === call.port ? 1 : 0));
+    sieve(`destination address ${this.address}`, (c) => {
+      const ranges = c.filterChainMatch?.prefixRanges;
+      if (!ranges?.length) return null;
+      return Math.max(0, ...ranges.map((r) => (cidrContains(r.addressPrefix ?? '', r.prefixLen ?? 0, this.address) ? (r.prefixLen ?? 0) + 1 : 0)));
+    });
+    sieve(`server name (SNI) "${call.sni ?? ''}"`, (c) => {
+      const names = c.filterChainMatch?.serverNames;
+      if (!names?.length) return null;
+      return Math.max(0, ...names.map((n) => serverNameRank(n, call.sni ?? '')));
+    });
+    sieve(`transport protocol ${transport}`, (c) => {
+      const want = c.filterChainMatch?.transportProtocol;
+      if (!want) return null;
+      return want === transport ? 1 : 0;
+    });
+    sieve(`application protocol ${this.alpn.length ? this.alpn.join(', ') : '(none)'}`, (c) => {
+      const protocols = c.filterChainMatch?.applicationProtocols;
+      if (!protocols?.length) return null;
+      return protocols.some((p) => this.alpn.includes(p)) ? 1 : 0;
+    });
+    if (chains.length > 1) {
+      this.fail('multiple filter chains matched', 'filter chain', `${chains.length} filter chains match equally (${chains.map(chainName).join(', ')}); Envoy would reject this listener.`);
+      return null;
+    }
+    if (chains.length === 0) {
+      if (listener.defaultFilterChain) {
+        const chain = listener.defaultFilterChain;
+        this.result.filterChain = chain.name ?? null;
+        this.step('filter chain', `No filter chain matches; the listener's default filter chain ${chainName(chain)} takes the connection.`);
+        return chain;
+      }
+      this.fail('no filter chains matched', 'filter chain', `No filter chain of ${listener.name} matches and it has no default filter chain: Envoy closes the connection.`);
+      return null;
+    }
+    const chain = chains[0]!;
+    this.result.filterChain = chain.name ?? null;
+    this.step('filter chain', `Filter chain ${chainName(chain)} matches.`);
+    return chain;
+  }
+
+  private checkTls(chain: FilterChain): boolean {
+    const tls = chain.transportSocket?.typedConfig;
+    if (!tls) return true;
+    if (this.call.tls === 'PLAINTEXT') {
+      this.fail('invalid TLS', 'tls', `Filter chain ${chainName(chain)} terminates TLS, but the call is plaintext.`);
+      return false;
+    }
+    const mtls = requiresMutualTls(tls);
+    if (mtls !== (this.call.tls === 'MTLS')) {
+      this.fail(
+        'invalid mTLS',
+        'tls',
+        mtls
+          ? `Filter chain ${chainName(chain)} demands Istio mTLS (the workload certificate and a client certificate), but the call is plain TLS.`
+          : `Filter chain ${chainName(chain)} terminates plain TLS, but the call is Istio mTLS.`,
+      );
+      return false;
+    }
+    this.step('tls', `Filter chain ${chainName(chain)} terminates ${mtls ? 'Istio mTLS' : 'TLS'}.`);
+    return true;
+  }
+
+  private routeHttp(chain: FilterChain, hcm: TypedConfig) {
+    const { call } = this;
+    if (call.tls !== 'PLAINTEXT' && !chain.transportSocket) {
+      this.fail('protocol error', 'http', `Filter chain ${chainName(chain)} parses HTTP but does not terminate TLS: the TLS bytes cannot be decoded as HTTP.`);
+      return;
+    }
+    if (call.protocol === 'TCP') {
+      this.fail('protocol error', 'http', `Filter chain ${chainName(chain)} expects HTTP, but the call is raw TCP.`);
+      return;
+    }
+    const inline = hcm.routeConfig as RouteConfiguration | undefined;
+    const rdsName = (hcm.rds as { routeConfigName?: string } | undefined)?.routeConfigName;
+    let rc: RouteConfiguration | undefined;
+    if (inline) {
+      rc = inline;
+      this.step('route configuration', `The HTTP connection manager carries its routes inline${inline.name ? ` (${inline.name})` : ''}.`);
+    } else if (rdsName !== undefined) {
+      this.result.routeConfig = rdsName;
+      rc = this.config.routes.find((r) => r.name === rdsName);
+      this.step('route configuration', rc ? `The HTTP connection manager takes its routes from route configuration ${rdsName} (RDS).` : `The HTTP connection manager asks for route configuration ${rdsName}, which istiod did not generate.`);
+    }
+    const vh = rc ? this.matchVirtualHost(rc) : null;
+    if (!vh) return;
+    if ((vh.requireTls === 'ALL' || vh.requireTls === 'EXTERNAL_ONLY') && call.tls === 'PLAINTEXT') {
+      this.fail('tls required, sending 301', 'virtual host', `Virtual host ${vh.name} requires TLS (a Gateway server with httpsRedirect): a plaintext request gets a 301 to https.`);
+      return;
+    }
+    const route = this.matchRoute(vh);
+    if (!route) return;
+    this.takeRouteAction(route);
+  }
+
+  private matchVirtualHost(rc: RouteConfiguration): VirtualHost | null {
+    let host = (this.call.host ?? '').toLowerCase();
+    if (rc.ignorePortInHostMatching) host = stripPort(host);
+    const hosts = rc.virtualHosts ?? [];
+    const found = pickVirtualHost(hosts, host);
+    if (!found) {
+      this.fail('no virtual host matched', 'virtual host', `No virtual host of ${rc.name ?? 'the route configuration'} lists a domain matching Host "${host}"${hosts.length ? ` (${hosts.length} virtual hosts)` : ''}.`);
+      return null;
+    }
+    this.result.virtualHost = found.vh.name;
+    const how = { exact: 'lists it exactly', suffix: `matches it with the wildcard "${found.domain}"`, prefix: `matches it with the wildcard "${found.domain}"`, any: 'is the catch-all "*"' }[found.kind];
+    this.step('virtual host', `Virtual host ${found.vh.name} ${how} (Host "${host}").`);
+    return found.vh;
+  }
+
+  private matchRoute(vh: VirtualHost): Route | null {
+    const { call } = this;
+    const [path, queryString] = splitPathAndQuery(call.path);
+    const query = parseQuery(queryString);
+    const headers = requestHeaders(call);
+    const missed: string[] = [];
+    for (const [index, route] of (vh.routes ?? []).entries()) {
+      const m = route.match ?? {};
+      const label = route.name ? `route "${route.name}"` : `route #${index}`;
+      if (!pathMatches(m, path)) {
+        missed.push(`${label} wants ${describeRouteMatch(m)}: the path "${path}" does not match`);
+        continue;
+      }
+      const header = (m.headers ?? []).find((h) => !headerMatches(h, headers));
+      if (header) {
+        missed.push(`${label} wants ${describeRouteMatch(m)}: ${header.name === ':method' ? `method ${call.method}` : `header ${header.name}${headers.has(header.name.toLowerCase()) ? ` "${headers.get(header.name.toLowerCase())}"` : ' (absent)'}`} does not match`);
+        continue;
+      }
+      const param = (m.queryParameters ?? []).find((q) => !queryParameterMatches(q, query));
+      if (param) {
+        missed.push(`${label} wants ${describeRouteMatch(m)}: query parameter ${param.name} does not match`);
+        continue;
+      }
+      for (const miss of missed) this.step('route', `Skipped ${miss}.`);
+      this.result.route = route.name ?? null;
+      const origin = istioConfigRef(route.metadata);
+      this.result.virtualService = origin?.kind === 'VirtualService' ? origin : null;
+      const from = origin ? ` It comes from ${formatRef(origin)}.` : ' It is istiod\'s default route for the host (no VirtualService applies).';
+      this.step('route', `${capitalise(label)} matches (${describeRouteMatch(m)}).${from}`);
+      return route;
+    }
+    for (const miss of missed) this.step('route', `Skipped ${miss}.`);
+    this.fail('no route matched', 'route', `No route of virtual host ${vh.name} matches ${call.method} ${call.path}: Envoy answers 404.`);
+    return null;
+  }
+
+  private takeRouteAction(route: Route) {
+    if (route.redirect) {
+      this.step('action', `The route answers with a redirect (${describeRedirect(route.redirect)}); no cluster is called.`);
+      return;
+    }
+    if (route.directResponse) {
+      this.step('action', `The route answers directly with HTTP ${route.directResponse.status ?? 200}; no cluster is called.`);
+      return;
+    }
+    const action = route.route;
+    if (!action) {
+      this.step('action', 'The route has no action.');
+      return;
+    }
+    const notes = describeRouteAction(action);
+    if (action.weightedClusters?.clusters?.length) {
+      this.takeWeightedClusters(action.weightedClusters.clusters, notes);
+      return;
+    }
+    if (action.cluster) {
+      this.takeCluster(action.cluster, notes);
+      return;
+    }
+    if (action.clusterHeader) this.step('action', `The cluster is read from request header ${action.clusterHeader}.`);
+  }
+
+  private routeTcp(tcp: TypedConfig) {
+    const weighted = (tcp.weightedClusters as { clusters?: WeightedCluster[] } | undefined)?.clusters;
+    this.step('tcp', 'The filter chain proxies the connection as opaque TCP (no HTTP routing).');
+    if (weighted?.length) this.takeWeightedClusters(weighted, []);
+    else if (typeof tcp.cluster === 'string') this.takeCluster(tcp.cluster, []);
+  }
+
+  private takeCluster(name: string, notes: string[]) {
+    this.result.cluster = name;
+    this.step('cluster', `Traffic goes to cluster ${name}${notes.length ? `, with ${notes.join('; ')}` : ''}. ${explainSpecialCluster(name)}`.trim());
+    this.describeDestination([name]);
+  }
+
+  private takeWeightedClusters(clusters: WeightedCluster[], notes: string[]) {
+    this.result.weightedClusters = clusters.map((c) => ({ cluster: c.name, weight: c.weight ?? 0 }));
+    const total = clusters.reduce((sum, c) => sum + (c.weight ?? 0), 0) || 1;
+    const split = clusters.map((c) => `${c.name} ${Math.round(((c.weight ?? 0) * 1000) / total) / 10}%`).join(', ');
+    if (clusters.length === 1) this.result.cluster = clusters[0]!.name;
+    this.step('cluster', `Traffic is split by weight: ${split}${notes.length ? `, with ${notes.join('; ')}` : ''}.`);
+    this.describeDestination(clusters.map((c) => c.name));
+  }
+
+  /** The DestinationRule behind the chosen clusters, and what it does to them. */
+  private describeDestination(names: string[]) {
+    const refs: (ConfigRef | null)[] = [];
+    for (const name of names) {
+      const cluster = this.config.clusters.find((c) => c.name === name);
+      if (!cluster) {
+        if (!isSpecialCluster(name)) this.step('destination rule', `Cluster ${name} does not exist in this proxy's config: Envoy answers 503 (no healthy upstream / cluster not found).`);
+        refs.push(null);
+        continue;
+      }
+      const dr = istioConfigRef(cluster.metadata);
+      refs.push(dr?.kind === 'DestinationRule' ? dr : null);
+      const policy = describeCluster(cluster);
+      if (dr) this.step('destination rule', `${formatRef(dr)} shapes cluster ${name}${policy.length ? `: ${policy.join('; ')}` : ''}.`);
+      else if (!isSpecialCluster(name)) this.step('destination rule', `No DestinationRule applies to cluster ${name}${policy.length ? `; istiod's defaults: ${policy.join('; ')}` : ''}.`);
+    }
+    const first = refs[0] ?? null;
+    const same = first && refs.every((r) => r && r.namespace === first.namespace && r.name === first.name);
+    this.result.destinationRule = same ? first : null;
+  }
+}
+
+function defaultAlpn(call: Call): string[] {
+  if (call.tls === 'MTLS') return [call.protocol === 'HTTP' ? 'istio-http/1.1' : call.protocol === 'HTTP2' ? 'istio-h2' : 'istio'];
+  if (call.tls === 'TLS') return call.protocol === 'HTTP' ? ['http/1.1'] : call.protocol === 'HTTP2' ? ['h2'] : [];
+  return [];
+}
+
+function chainName(chain: FilterChain): string {
+  return chain.name ? `"${chain.name}"` : '(unnamed)';
+}
+
+function networkFilter(chain: FilterChain, name: string): TypedConfig | null {
+  const f = (chain.filters ?? []).find((x) => x.name === name);
+  return f ? (f.typedConfig ?? {}) : null;
+}
+
+/** A listener filter runs on a port unless its filter_disabled predicate matches that port. */
+function listenerFilterActive(listener: Listener, name: string, port: number): boolean {
+  const f = (listener.listenerFilters ?? []).find((x) => x.name === name);
+  if (!f) return false;
+  return !f.filterDisabled || !predicateMatches(f.filterDisabled, port);
+}
+
+function predicateMatches(p: ListenerFilterPredicate, port: number): boolean {
+  if (p.notMatch) return !predicateMatches(p.notMatch, port);
+  if (p.orMatch) return (p.orMatch.rules ?? []).some((r) => predicateMatches(r, port));
+  if (p.andMatch) return (p.andMatch.rules ?? []).every((r) => predicateMatches(r, port));
+  if (p.destinationPortRange) return port >= (p.destinationPortRange.start ?? 0) && port < (p.destinationPortRange.end ?? 0);
+  return p.anyMatch === true;
+}
+
+/**
+ * One step of Envoy's filter chain sieve. rank: null when the chain does not set the criterion,
+ * 0 when it sets it and the call does not match, higher for a better match. The best-ranked chains
+ * survive; when none matches, only the chains that leave the criterion unset do.
+ */
+function narrow(chains: FilterChain[], rank: (c: FilterChain) => number | null): FilterChain[] {
+  const ranks = chains.map(rank);
+  if (ranks.every((r) => r === null)) return chains;
+  const best = Math.max(0, ...ranks.map((r) => r ?? 0));
+  if (best > 0) return chains.filter((_, i) => ranks[i] === best);
+  return chains.filter((_, i) => ranks[i] === null);
+}
+
+/** Exact server name beats any wildcard; a longer wildcard beats a shorter one. */
+function serverNameRank(pattern: string, sni: string): number {
+  if (pattern === sni) return Number.MAX_SAFE_INTEGER;
+  if (pattern.startsWith('*') && sni.endsWith(pattern.slice(1)) && sni.length > pattern.length - 1) return pattern.length;
+  return 0;
+}
+
+function cidrContains(prefix: string, bits: number, address: string): boolean {
+  const a = ipToBigInt(prefix);
+  const b = ipToBigInt(address);
+  if (!a || !b || a.v6 !== b.v6) return false;
+  const width = a.v6 ? 128 : 32;
+  if (bits === 0) return true;
+  const shift = BigInt(width - bits);
+  return a.value >> shift === b.value >> shift;
+}
+
+function ipToBigInt(ip: string): { value: bigint; v6: boolean } | null {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
+    const parts = ip.split('.').map(Number);
+    if (parts.some((p) => p > 255)) return null;
+    return { value: parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n), v6: false };
+  }
+  if (!ip.includes(':')) return null;
+  const [head, tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = ip.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
+  return { value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n), v6: true };
+}
+
+function requiresMutualTls(tls: TypedConfig): boolean {
+  const common = tls.commonTlsContext as { tlsCertificateSdsSecretConfigs?: { name?: string }[] } | undefined;
+  const first = common?.tlsCertificateSdsSecretConfigs?.[0];
+  return first?.name === 'default' && tls.requireClientCertificate === true;
+}
+
+function stripPort(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end > 0 ? host.slice(1, end) : host;
+  }
+  const colon = host.lastIndexOf(':');
+  return colon > 0 && host.indexOf(':') === colon && /^\d+$/.test(host.slice(colon + 1)) ? host.slice(0, colon) : host;
+}
+
+type VirtualHostPick = { vh: VirtualHost; domain: string; kind: 'exact' | 'suffix' | 'prefix' | 'any' };
+
+/** Envoy's domain search: exact, then the longest `*.suffix`, then the longest `prefix*`, then `*`. */
+function pickVirtualHost(hosts: VirtualHost[], host: string): VirtualHostPick | null {
+  for (const vh of hosts) if ((vh.domains ?? []).some((d) => d.toLowerCase() === host)) return { vh, domain: host, kind: 'exact' };
+  let best: VirtualHostPick | null = null;
+  for (const vh of hosts)
+    for (const d of vh.domains ?? [])
+      if (d.length > 1 && d.startsWith('*') && host.length >= d.length && host.endsWith(d.slice(1).toLowerCase()) && (!best || d.length > best.domain.length))
+        best = { vh, domain: d, kind: 'suffix' };
+  if (best) return best;
+  for (const vh of hosts)
+    for (const d of vh.domains ?? [])
+      if (d.length > 1 && d.endsWith('*') && host.length >= d.length && host.startsWith(d.slice(0, -1).toLowerCase()) && (!best || d.length > best.domain.length))
+        best = { vh, domain: d, kind: 'prefix' };
+  if (best) return best;
+  const any = hosts.find((vh) => (vh.domains ?? []).includes('*'));
+  return any ? { vh: any, domain: '*', kind: 'any' } : null;
+}
+
+function splitPathAndQuery(full: string): [string, string] {
+  const hash = full.indexOf('#');
+  const noFragment = hash >= 0 ? full.slice(0, hash) : full;
+  const q = noFragment.indexOf('?');
+  return q >= 0 ? [noFragment.slice(0, q), noFragment.slice(q + 1)] : [noFragment, ''];
+}
+
+function parseQuery(query: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of query.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const decode = (s: string) => {
+      try {
+        return decodeURIComponent(s.replace(/\+/g, ' '));
+      } catch {
+        return s;
+      }
+    };
+    const name = decode(eq >= 0 ? pair.slice(0, eq) : pair);
+    if (!out.has(name)) out.set(name, decode(eq >= 0 ? pair.slice(eq + 1) : ''));
+  }
+  return out;
+}
+
+/** The request's headers as Envoy's router sees them, pseudo-headers included. */
+function requestHeaders(call: Call): Headers {
+  const headers = new Map<string, string>();
+  for (const { name, value } of call.headers) {
+    const key = name.toLowerCase();
+    headers.set(key, headers.has(key) ? `${headers.get(key)},${value}` : value);
+  }
+  if (call.host !== undefined) headers.set(':authority', call.host);
+  headers.set(':method', call.method.toUpperCase());
+  headers.set(':path', call.path);
+  headers.set(':scheme', call.tls === 'PLAINTEXT' ? 'http' : 'https');
+  return headers;
+}
+
+function describeRouteAction(action: NonNullable<Route['route']>): string[] {
+  const notes: string[] = [];
+  if (action.timeout) notes.push(action.timeout === '0s' ? 'no timeout' : `timeout ${action.timeout}`);
+  const retry = action.retryPolicy as { numRetries?: number; retryOn?: string; perTryTimeout?: string } | undefined;
+  if (retry) notes.push(`${retry.numRetries ?? 1} retries on ${retry.retryOn ?? 'the default conditions'}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`);
+  if (action.prefixRewrite !== undefined) notes.push(`path prefix rewritten to "${action.prefixRewrite}"`);
+  if (action.hostRewriteLiteral) notes.push(`Host rewritten to "${action.hostRewriteLiteral}"`);
+  for (const m of (action.requestMirrorPolicies ?? []) as { cluster?: string }[]) notes.push(`mirrored to ${m.cluster}`);
+  const hash = (action as { hashPolicy?: unknown[] }).hashPolicy;
+  if (hash?.length) notes.push(`consistent hashing on ${describeHashPolicy(hash)}`);
+  return notes;
+}
+
+function describeHashPolicy(policies: unknown[]): string {
+  return policies
+    .map((p) => {
+      const h = p as { header?: { headerName?: string }; cookie?: { name?: string }; connectionProperties?: { sourceIp?: boolean }; queryParameter?: { name?: string } };
+      if (h.header?.headerName) return `header ${h.header.headerName}`;
+      if (h.cookie?.name) return `cookie ${h.cookie.name}`;
+      if (h.connectionProperties?.sourceIp) return 'the source IP';
+      if (h.queryParameter?.name) return `query parameter ${h.queryParameter.name}`;
+      return 'a request property';
+    })
+    .join(', ');
+}
+
+function describeRedirect(r: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (r.schemeRedirect) parts.push(`scheme ${String(r.schemeRedirect)}`);
+  if (r.httpsRedirect) parts.push('to https');
+  if (r.hostRedirect) parts.push(`host ${String(r.hostRedirect)}`);
+  if (r.pathRedirect) parts.push(`path ${String(r.pathRedirect)}`);
+  if (r.prefixRewrite) parts.push(`prefix ${String(r.prefixRewrite)}`);
+  parts.push(`status ${String(r.responseCode ?? 'MOVED_PERMANENTLY')}`);
+  return parts.join(', ');
+}
+
+const SPECIAL_CLUSTERS: Record<string, string> = {
+  PassthroughCluster: 'PassthroughCluster forwards to the original destination unchanged: the host is outside the mesh registry and the outbound traffic policy is ALLOW_ANY.',
+  BlackHoleCluster: 'BlackHoleCluster drops the traffic: the outbound traffic policy is REGISTRY_ONLY and the host is not in the registry (or a Sidecar hides it).',
+  InboundPassthroughCluster: 'InboundPassthroughCluster delivers to the local workload on the original port, without an inbound service cluster.',
+  AllowAnyDynamicDNSCluster: 'AllowAnyDynamicDNSCluster resolves the Host header with DNS at request time.',
+};
+
+function isSpecialCluster(name: string): boolean {
+  return name in SPECIAL_CLUSTERS;
+}
+
+function explainSpecialCluster(name: string): string {
+  if (SPECIAL_CLUSTERS[name]) return SPECIAL_CLUSTERS[name];
+  if (name.startsWith('inbound|')) return 'An inbound cluster delivers to the local workload: VirtualServices are evaluated by the caller\'s proxy, never again here.';
+  if (name.startsWith('outbound|')) return 'The request leaves this proxy; the destination\'s own sidecar receives it on its inbound listener and does not re-apply VirtualServices.';
+  return '';
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
