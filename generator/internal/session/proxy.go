@@ -56,6 +56,11 @@ func (s *Session) Proxy(in ProxyInput) (p *model.Proxy, err error) {
 		return nil, fmt.Errorf("%w: %v", ErrBadProxy, err)
 	}
 	p.ConfigNamespace = model.GetProxyConfigNamespace(p)
+	if in.Name == "" || len(in.Labels) > 0 || len(in.IPs) > 0 || in.IP != "" {
+		// An ad-hoc proxy's namespace is its config namespace (Sidecar selection, exportTo); the
+		// namespace it reports in node metadata may differ when the caller passes NAMESPACE.
+		p.ConfigNamespace = in.Namespace
+	}
 	p.XdsNode = node
 	env := s.server.Env()
 	push := s.server.PushContext()

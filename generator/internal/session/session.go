@@ -16,6 +16,7 @@ import (
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pilot/test/xds"
 	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/constants"
 	"istio.io/istio/pkg/config/mesh"
 	kubelib "istio.io/istio/pkg/kube"
 )
@@ -113,6 +114,9 @@ func (s *Session) parseIstio(raws []json.RawMessage) []config.Config {
 			continue
 		}
 		for _, c := range configs {
+			// istiod's Kubernetes config store stamps every object with the cluster's domain suffix;
+			// short hosts ("reviews") resolve against it to reviews.<ns>.svc.cluster.local.
+			c.Domain = constants.DefaultClusterLocalDomain
 			if c.Namespace == "" {
 				c.Namespace = "default"
 			}
