@@ -217,6 +217,15 @@ export class SnapshotStore {
     await this.snapshots().update({ id }, { status: SnapshotStatus.READY, progress: 1, error: null });
   }
 
+  /** What the generator computed for the snapshot: the Istio release and `istioctl analyze`'s messages. */
+  async recordGeneratorResults(id: string, results: { istioVersion: string; diagnostics: unknown[] }): Promise<void> {
+    await this.dataSource.query(`UPDATE snapshots SET istio_version = $2, diagnostics = $3::jsonb WHERE id = $1`, [
+      id,
+      results.istioVersion,
+      JSON.stringify(results.diagnostics),
+    ]);
+  }
+
   /** An attempt failed: FAILED when it was the last one, else back to PENDING for the retry. */
   async recordFailure(id: string, reason: string, final: boolean): Promise<void> {
     await this.snapshots().update({ id }, { status: final ? SnapshotStatus.FAILED : SnapshotStatus.PENDING, error: reason });

@@ -3,7 +3,7 @@ import { SnapshotStore } from '../database/snapshot.store.js';
 import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
 import { generatorBinary } from './binary.js';
 import { GeneratorProcess } from './generator-process.js';
-import { GeneratorError, type Methods } from './protocol.js';
+import { GeneratorError, loadParams, type Methods } from './protocol.js';
 
 export interface GeneratorPoolLimits {
   /** Sessions kept at once (each holds one snapshot in Istio's memory). */
@@ -104,11 +104,11 @@ export class GeneratorService implements OnModuleDestroy {
   private async start(snapshotId: string): Promise<GeneratorProcess> {
     const snapshot = await this.snapshots.get(snapshotId);
     if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
-    const { generatorInput } = normaliseSnapshot(await this.snapshots.resources(snapshotId));
+    const params = loadParams(normaliseSnapshot(await this.snapshots.resources(snapshotId)));
     const process = new GeneratorProcess(generatorBinary());
     const started = Date.now();
     try {
-      await process.request('load', generatorInput, this.limits.requestTimeoutMs * 10);
+      await process.request('load', params, this.limits.requestTimeoutMs * 10);
     } catch (error) {
       process.close();
       throw error;

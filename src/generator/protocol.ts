@@ -1,5 +1,5 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
-import type { GeneratorInput } from '../snapshots/ingest/types.js';
+import type { GeneratorInput, NormalisedSnapshot } from '../snapshots/ingest/types.js';
 
 export type ProxyTypeName = 'SIDECAR' | 'ROUTER' | 'NONE';
 
@@ -37,6 +37,11 @@ export interface GeneratedConfig {
   routes: EnvoyObject[];
   clusters: EnvoyObject[];
   endpoints: EnvoyObject[];
+}
+
+/** A snapshot as the generator loads it: the cluster's objects, and each pod's proxy type as injection decides it. */
+export interface LoadParams extends GeneratorInput {
+  proxyTypes: Record<string, ProxyTypeName>;
 }
 
 export interface LoadDiagnostic {
@@ -77,7 +82,7 @@ export interface VersionInfo {
 
 export interface Methods {
   version: { params: undefined; result: VersionInfo };
-  load: { params: GeneratorInput; result: LoadResult };
+  load: { params: LoadParams; result: LoadResult };
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
   proxies: { params: { types?: Record<string, ProxyTypeName> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
@@ -93,4 +98,10 @@ export class GeneratorError extends Error {
     super(message);
     this.name = 'GeneratorError';
   }
+}
+
+export function loadParams(normalised: NormalisedSnapshot): LoadParams {
+  const proxyTypes: Record<string, ProxyTypeName> = {};
+  for (const w of normalised.workloads) proxyTypes[`${w.namespace}/${w.name}`] = w.proxyType;
+  return { ...normalised.generatorInput, proxyTypes };
 }

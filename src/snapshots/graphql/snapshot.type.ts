@@ -1,5 +1,7 @@
 import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from '@nestjs/graphql';
 import type { SnapshotEntity } from '../../database/entities/index.js';
+import { Diagnostic } from '../../diagnostics/diagnostic.type.js';
+import type { AnalyzerMessage } from '../../generator/protocol.js';
 import { SnapshotStatus } from './enums.js';
 
 /**
@@ -15,6 +17,10 @@ export class Snapshot {
   @Field(() => Float, { nullable: true, description: '0..1 while the worker computes' }) progress: number | null;
   @Field(() => String, { nullable: true }) error: string | null;
   @Field(() => Int) resourceCount: number;
+  @Field(() => String, { nullable: true, description: 'the Istio release the generator computed this snapshot with (null until computed)' })
+  istioVersion: string | null;
+  @Field(() => [Diagnostic], { description: 'like `istioctl analyze`: Istio\'s analyzers over the snapshot (empty until computed)' })
+  diagnostics: Diagnostic[];
 
   static from(entity: SnapshotEntity): Snapshot {
     return Object.assign(new Snapshot(), {
@@ -25,6 +31,8 @@ export class Snapshot {
       progress: entity.progress,
       error: entity.error,
       resourceCount: entity.resourceCount,
+      istioVersion: entity.istioVersion,
+      diagnostics: (entity.diagnostics as AnalyzerMessage[]).map(Diagnostic.from),
     });
   }
 }
