@@ -1,7 +1,7 @@
 // A client without a sidecar: no Envoy, so no VirtualService or DestinationRule; kube-proxy
 // spreads connections over the Service's ready endpoints. Pure.
 import type { GeneratorInput } from '../snapshots/ingest/types.js';
-import type { RouteResolution, TraceStep } from './resolve.js';
+import { emptyResolution, type RouteResolution, type TraceStep } from './resolve.js';
 
 interface ServiceObject {
   kind?: string;
@@ -48,17 +48,5 @@ export function kubeProxyResolution(input: GeneratorInput, clientNamespace: stri
     else if (!targets.length) trace.push({ stage: 'kube-proxy', detail: `${where} port ${port} has no ready endpoints: the connection is refused.` });
     else trace.push({ stage: 'kube-proxy', detail: `kube-proxy spreads connections to ${where} port ${port} evenly (random per connection) over its ${targets.length} endpoint${targets.length > 1 ? 's' : ''}: ${targets.join(', ')}. Subsets, weights and header rules do not apply.` });
   }
-  return {
-    listener: null,
-    filterChain: null,
-    routeConfig: null,
-    virtualHost: null,
-    route: null,
-    cluster: null,
-    weightedClusters: null,
-    virtualService: null,
-    destinationRule: null,
-    error: 'no proxy',
-    trace,
-  };
+  return { ...emptyResolution(), error: 'no proxy', trace };
 }

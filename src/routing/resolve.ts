@@ -87,8 +87,9 @@ export function resolveRoute(config: EnvoyConfig, call: Call): RouteResolution {
   return walk.result;
 }
 
-class Walk {
-  readonly result: RouteResolution = {
+/** A resolution with nothing matched yet. */
+export function emptyResolution(): RouteResolution {
+  return {
     listener: null,
     filterChain: null,
     routeConfig: null,
@@ -101,6 +102,10 @@ class Walk {
     error: null,
     trace: [],
   };
+}
+
+class Walk {
+  readonly result = emptyResolution();
   private readonly address: string;
   private alpn: string[];
 

@@ -81,11 +81,7 @@ func (s *Session) decodeKubernetes(raws []json.RawMessage) []runtime.Object {
 	for _, raw := range raws {
 		obj, _, err := decode(raw, nil, nil)
 		if err != nil {
-			meta := peekMeta(raw)
-			s.Diagnostics = append(s.Diagnostics, Diagnostic{
-				Level: "Warning", Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name,
-				Message: "not loaded into the registry: " + err.Error(),
-			})
+			s.leaveOut(raw, "Warning", "not loaded into the registry: "+err.Error())
 			continue
 		}
 		if pod, ok := obj.(*corev1.Pod); ok {
@@ -106,11 +102,7 @@ func (s *Session) parseIstio(raws []json.RawMessage) []config.Config {
 	for _, raw := range raws {
 		configs, _, err := crd.ParseInputs(string(raw))
 		if err != nil {
-			meta := peekMeta(raw)
-			s.Diagnostics = append(s.Diagnostics, Diagnostic{
-				Level: "Error", Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name,
-				Message: "rejected by Istio's validation: " + err.Error(),
-			})
+			s.leaveOut(raw, "Error", "rejected by Istio's validation: "+err.Error())
 			continue
 		}
 		for _, c := range configs {
@@ -127,6 +119,14 @@ func (s *Session) parseIstio(raws []json.RawMessage) []config.Config {
 		}
 	}
 	return out
+}
+
+// leaveOut records why an object of the snapshot is not part of the session.
+func (s *Session) leaveOut(raw json.RawMessage, level, message string) {
+	meta := peekMeta(raw)
+	s.Diagnostics = append(s.Diagnostics, Diagnostic{
+		Level: level, Kind: meta.Kind, Namespace: meta.Metadata.Namespace, Name: meta.Metadata.Name, Message: message,
+	})
 }
 
 type objectMeta struct {
