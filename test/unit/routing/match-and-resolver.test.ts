@@ -1,0 +1,130 @@
+// Envoy's matchers (match.ts), and the GraphQL resolver's translation of a CallInput into a walk,
+// with the generator and the store faked (no Nest, no database).
+import { describe, expect, it } from 'vitest';
+import { GeneratorError } from '../../../src/generator/protocol.js';
+import { RoutingResolver } from '../../../src/routing/graphql/routing.resolver.js';
+import {
+  describeRouteMatch,
+  fullMatch,
+  headerMatches,
+  pathMatches,
+  queryParameterMatches,
+  stringMatches,
+} from '../../../src/routing/match.js';
+import { TLS_INSPECTOR_FILTER, generated, rdsHcm, socket, tlsSocket } from '../../support/envoy-fixtures.js';
+
+describe('match.ts', () => {
+  it('fullMatch anchors the regex; an invalid regex matches nothing', () => {
+    expect(fullMatch('a|b', 'a')).toBe(true);
+    expect(fullMatch('a|b', 'ab')).toBe(false);
+    expect(fullMatch('(', '(')).toBe(false);
+  });
+
+  it('stringMatches: every kind, ignoreCase, empty matcher', () => {
+    expect(stringMatches({ exact: 'Ab', ignoreCase: true }, 'aB')).toBe(true);
+    expect(stringMatches({ prefix: 'ab' }, 'abc')).toBe(true);
+    expect(stringMatches({ suffix: 'bc' }, 'abc')).toBe(true);
+    expect(stringMatches({ contains: 'b' }, 'abc')).toBe(true);
+    expect(stringMatches({ safeRegex: { regex: 'a.c' } }, 'abc')).toBe(true);
+    expect(stringMatches({}, '')).toBe(true);
+    expect(stringMatches({}, 'x')).toBe(false);
+  });
+
+  it('headerMatches: legacy fields, range, treatMissingHeaderAsEmpty', () => {
+    const h = new Map([['x', '42']]);
+    expect(headerMatches({ name: 'x', exactMatch: '42' }, h)).toBe(true);
+    expect(headerMatches({ name: 'x', prefixMatch: '4' }, h)).toBe(true);
+    expect(headerMatches({ name: 'x', suffixMatch: '2' }, h)).toBe(true);
+    expect(headerMatches({ name: 'x', containsMatch: '2' }, h)).toBe(true);
+    expect(headerMatches({ name: 'x', safeRegexMatch: { regex: '\\d+' } }, h)).toBe(true);
+    expect(headerMatches({ name: 'x', rangeMatch: { start: '40', end: '42' } }, h)).toBe(false); // end exclusive
+    expect(headerMatches({ name: 'x', rangeMatch: { start: 40, end: 43 } }, h)).toBe(true);
+    expect(headerMatches({ name: 'X' }, h)).toBe(true); // presence
+    expect(headerMatches({ name: 'y', stringMatch: { exact: '' }, treatMissingHeaderAsEmpty: true }, h)).toBe(true);
+    expect(headerMatches({ name: 'y', stringMatch: { exact: '' } }, h)).toBe(false);
+    expect(headerMatches({ name: 'y', presentMatch: false }, h)).toBe(true);
+    expect(headerMatches({ name: 'x', presentMatch: false }, h)).toBe(false);
+  });
+
+  it('queryParameterMatches', () => {
+    const q = new Map([['a', '1']]);
+    expect(queryParameterMatches({ name: 'a' }, q)).toBe(true);
+    expect(queryParameterMatches({ name: 'a', stringMatch: { exact: '1' } }, q)).toBe(true);
+    expect(queryParameterMatches({ name: 'b', stringMatch: { exact: '1' } }, q)).toBe(false);
+    expect(queryParameterMatches({ name: 'a', presentMatch: true }, q)).toBe(true);
+  });
+
+  it('pathMatches: no path specifier matches nothing; regex ignores caseSensitive', () => {
+    expect(pathMatches({}, '/')).toBe(false);
+    expect(pathMatches({ safeRegex: { regex: '/A' }, caseSensitive: false }, '/a')).toBe(false);
+    expect(pathMatches({ pathSeparatedPrefix: '/API', caseSensitive: false }, '/api/x')).toBe(true);
+  });
+
+  it('describeRouteMatch: path, method, headers and query parameters in words', () => {
+    expect(describeRouteMatch(undefined)).toBe('any request');
+    expect(
+      describeRouteMatch({
+        prefix: '/api',
+        headers: [{ name: ':method', stringMatch: { exact: 'POST' } }, { name: 'x-user', presentMatch: true, invertMatch: true }],
+        queryParameters: [{ name: 'debug', stringMatch: { exact: 'on' } }],
+      }),
+    ).toBe('path prefix "/api", method POST, header x-user not present, query parameter debug is exactly "on"');
+    expect(describeRouteMatch({ prefix: '/' })).toBe('any path');
+  });
+});
+
+describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
+  // A gateway with an https server on 8443 for a.example.com (SNI), plain TLS credential.
+  const gateway = generated({
+    listeners: [
+      {
+        name: '0.0.0.0_8443',
+        address: socket('0.0.0.0', 8443),
+        filterChains: [{ name: 'a', filterChainMatch: { serverNames: ['a.example.com'] }, filters: [rdsHcm('https.443.https.gw.default')], transportSocket: tlsSocket('tls') }],
+        listenerFilters: [TLS_INSPECTOR_FILTER],
+      },
+    ],
+    routes: [
+      {
+        name: 'https.443.https.gw.default',
+        virtualHosts: [{ name: 'a.example.com:443', domains: ['a.example.com'], routes: [{ name: 'r', match: { prefix: '/' }, route: { cluster: 'outbound|80||a.default.svc.cluster.local' } }] }],
+        ignorePortInHostMatching: true,
+      },
+    ],
+  });
+  const resolver = (config = gateway) =>
+    new RoutingResolver({ generate: async () => config } as never, { get: async () => null, resources: async () => [] } as never);
+  const base = { mode: 'GATEWAY', protocol: 'HTTP', path: '/', method: 'GET' } as const;
+
+  it('TLS without an SNI: the Host is sent as SNI', async () => {
+    const r = await resolver().resolveRoute('s', { namespace: 'istio-system' } as never, { ...base, port: 8443, tls: 'TLS', host: 'a.example.com' } as never);
+    expect(r).toMatchObject({ filterChain: 'a', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
+  });
+
+  // BUG (src/routing/graphql/routing.resolver.ts, resolveRoute, line ~46): for a TLS call without an explicit
+  // SNI the resolver uses the Host verbatim as SNI, port included ("a.example.com:8443"). A TLS client never
+  // sends a port in SNI (RFC 6066 server_name is a host name), and the contract says `host` "may carry :port".
+  // Expected: SNI a.example.com, filter chain "a", the cluster. Got: error "no filter chains matched".
+  it.fails('TLS without an SNI and a Host with a port: the SNI is the host name without the port', async () => {
+    const r = await resolver().resolveRoute('s', { namespace: 'istio-system' } as never, { ...base, port: 8443, tls: 'TLS', host: 'a.example.com:8443' } as never);
+    expect(r).toMatchObject({ filterChain: 'a', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
+  });
+
+  it('invalid calls are refused with BAD_USER_INPUT', async () => {
+    await expect(resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 0, tls: 'PLAINTEXT' } as never)).rejects.toThrow(/port 0/);
+    await expect(resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 80, tls: 'PLAINTEXT', address: 'nope' } as never)).rejects.toThrow(/not an IP/);
+    await expect(resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 80, tls: 'PLAINTEXT', path: 'x' } as never)).rejects.toThrow(/must start with/);
+  });
+
+  it('the generator saying NO_PROXY falls back to kube-proxy resolution; an unknown snapshot is NOT_FOUND', async () => {
+    const noProxy = new RoutingResolver(
+      {
+        generate: async () => {
+          throw new GeneratorError('NO_PROXY', 'no proxy');
+        },
+      } as never,
+      { get: async () => null, resources: async () => [] } as never,
+    );
+    await expect(noProxy.resolveRoute('s', { namespace: 'x', name: 'y' } as never, { ...base, mode: 'OUTBOUND', port: 80, tls: 'PLAINTEXT' } as never)).rejects.toThrow(/not found/);
+  });
+});
