@@ -1,7 +1,13 @@
 // npm run bench: a 10,000-resource snapshot, uploaded to 201 (decode, validate, store, enqueue),
 // against the floor of a plain COPY of the same JSON bodies into a scratch table.
 // Uses DATABASE_URL's server when set, else the embedded one; a scratch database either way.
+// Then, on the same mesh, the generator (bench/generator.mjs): session load, proxyConfig per proxy,
+// resolveRoute through GraphQL, peak RSS, and Istio's own xDS benchmarks side by side.
+// Each part can be skipped: BENCH_INGEST=0, BENCH_GENERATOR=0 (direct generator), BENCH_RESOLVE=0
+// (GraphQL resolveRoute on a running server), BENCH_ISTIO=0 (Istio's benchmarks). Sizes:
+// BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
@@ -13,6 +19,9 @@ import { JsonLogger } from '../dist/src/logging/json-logger.js';
 import { ingest } from '../dist/src/snapshots/ingest/ingest.js';
 import { canonicalJson } from '../dist/src/snapshots/ingest/canonical.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
+import { benchGeneratorDirect, benchIstio, benchResolveServer, fmtMs, printTable } from './generator.mjs';
+
+const enabled = (name) => process.env[name] !== '0';
 
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
@@ -27,13 +36,27 @@ const url = new URL(server.url);
 url.pathname = `/${benchDb}`;
 
 let app;
+const generateStart = process.hrtime.bigint();
+const generated = generateSnapshot();
+const generateMs = ms(generateStart);
+const figures = {};
 try {
+  if (enabled('BENCH_INGEST')) await benchIngest();
+  await benchGenerator();
+} finally {
+  await app?.close();
+  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`);
+  await admin.end();
+  await server.stop();
+}
+
+async function benchIngest() {
   let t = process.hrtime.bigint();
-  const { objects, yaml } = generateSnapshot();
+  const { objects, yaml } = generated;
   const byKind = new Map();
   for (const o of objects) byKind.set(o.kind, (byKind.get(o.kind) ?? 0) + 1);
   const counts = [...byKind].map(([kind, n]) => `${n} ${kind}`);
-  console.log(`generated ${objects.length} resources (${(yaml.length / 1024 / 1024).toFixed(1)} MiB of YAML) in ${fmt(ms(t))}`);
+  console.log(`generated ${objects.length} resources (${(yaml.length / 1024 / 1024).toFixed(1)} MiB of YAML) in ${fmt(generateMs)}`);
   if (counts.length) console.log(`  ${counts.join(', ')}`);
 
   t = process.hrtime.bigint();
@@ -77,9 +100,98 @@ try {
   console.log(`ratio upload-to-201 / COPY floor:                ${(uploadMs / copyMs).toFixed(1)}x`);
   console.log(`ratio upload-to-201 minus ingest / COPY floor:   ${((uploadMs - ingestMs) / copyMs).toFixed(1)}x  (the storage path alone)`);
   if (SHAPE.total !== created.resourceCount) throw new Error('resource count mismatch');
-} finally {
-  await app?.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`);
-  await admin.end();
-  await server.stop();
+  await app.close();
+  app = undefined;
+}
+
+async function benchGenerator() {
+  const { yaml } = generated;
+  const rows = [];
+  if (enabled('BENCH_GENERATOR')) {
+    console.log('\ngenerator, direct (the binary fed the normalised snapshot):');
+    const g = await benchGeneratorDirect(yaml);
+    figures.direct = g;
+    console.log(`  Istio ${g.version.istio} (${g.version.module})`);
+    console.log(`  a sidecar's config: ${g.sizes.listeners} listeners, ${g.sizes.routes} route configs, ${g.sizes.clusters} clusters, ${g.sizes.endpoints} endpoint assignments, ${(g.sizes.bytes / 1048576).toFixed(1)} MiB of JSON`);
+    console.log(`  the gateway's config: ${g.gatewaySizes.listeners} listeners, ${g.gatewaySizes.routes} route configs, ${g.gatewaySizes.clusters} clusters, ${(g.gatewaySizes.bytes / 1048576).toFixed(1)} MiB of JSON`);
+    console.log(`  walk outcomes over the sample calls: ${JSON.stringify(g.outcomes)}`);
+    rows.push(['ingest + normalise (in process, ms)', fmtMs(g.normaliseMs), '', '', '1']);
+    rows.push(['generator session load (ms)', fmtMs(g.loadMs), '', '', '1']);
+    rows.push(['proxyConfig, first sidecar (ms)', fmtMs(g.first), '', '', '1']);
+    rows.push(['proxyConfig per sidecar (ms)', '', fmtMs(g.sidecar.p50), fmtMs(g.sidecar.p99), String(g.sidecar.n)]);
+    rows.push(['proxyConfig, gateway (ms)', '', fmtMs(g.gateway.p50), fmtMs(g.gateway.p99), String(g.gateway.n)]);
+    rows.push(['route walk alone, TypeScript (ms)', '', fmtMs(g.walk.p50), fmtMs(g.walk.p99), String(g.walk.n)]);
+    rows.push(['generator RSS after load (MiB)', g.afterLoad.rssMiB.toFixed(0), '', '', '']);
+    rows.push(['generator peak RSS, VmHWM (MiB)', g.memory.hwmMiB.toFixed(0), '', '', '']);
+  }
+  if (enabled('BENCH_RESOLVE')) {
+    console.log('\nresolveRoute through GraphQL on a running server:');
+    const resolveUrl = new URL(server.url);
+    const resolveDb = `meshlens_bench_resolve_${randomBytes(4).toString('hex')}`;
+    await admin.query(`CREATE DATABASE ${resolveDb}`);
+    resolveUrl.pathname = `/${resolveDb}`;
+    const dbUrl = resolveUrl.toString();
+    try {
+      // No in-process worker: the compute job would compete with the questions for the CPU.
+      app = await createHttpApp({ config: { ...config, databaseUrl: dbUrl }, databaseUrl: dbUrl, worker: false, http: true }, new JsonLogger('warn'));
+      await app.listen(0, '127.0.0.1');
+      // The bench mesh's pods, by their deterministic names (generate.mjs), all with a sidecar.
+      const pods = [];
+      for (let d = 0; d < SHAPE.deployments; d++)
+        for (let p = 0; p < SHAPE.podsPerDeployment; p++) pods.push({ namespace: `team-${d % SHAPE.namespaces}`, name: `app-${d}-${p}`, kind: 'Pod', proxyType: 'SIDECAR' });
+      const r = await benchResolveServer(yaml, { base: await app.getUrl(), workloadsOf: pods });
+      figures.resolve = r;
+      rows.push(['resolveRoute, first (session start + load, ms)', fmtMs(r.coldMs), '', '', '1']);
+      rows.push(['resolveRoute warm, one proxy (ms)', '', fmtMs(r.sameProxy.p50), fmtMs(r.sameProxy.p99), String(r.sameProxy.n)]);
+      rows.push(['resolveRoute warm, 10 proxies (ms)', '', fmtMs(r.mixed.p50), fmtMs(r.mixed.p99), String(r.mixed.n)]);
+    } finally {
+      await app?.close();
+      app = undefined;
+      await admin.query(`DROP DATABASE IF EXISTS ${resolveDb} WITH (FORCE)`);
+    }
+  }
+  let istio;
+  if (enabled('BENCH_ISTIO')) {
+    console.log("\nIstio's own xDS benchmarks (pilot/pkg/xds/bench_test.go, from the module cache):");
+    try {
+      istio = benchIstio();
+      figures.istio = istio;
+      console.log(`  ${istio.results.length} results, pattern ${istio.pattern}, benchtime ${istio.benchtime}, ${(istio.wallMs / 1000).toFixed(0)} s`);
+    } catch (error) {
+      console.log(`  skipped: ${error.message}`);
+    }
+  }
+  if (!rows.length && !istio) return;
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`\n=== generator figures on the bench mesh (${SHAPE.services} Services, ${SHAPE.deployments * SHAPE.podsPerDeployment} Pods, ${SHAPE.virtualServices} VS, ${SHAPE.destinationRules} DR, ${SHAPE.gateways} Gateways; ${os.cpus().length} CPUs, load average ${load}) ===`);
+  if (rows.length) printTable(rows, ['meshlens', 'value', 'p50', 'p99', 'n']);
+  if (istio?.results.length) {
+    // Side by side: Istio's generation of one xDS type for one proxy, on its synthetic configs, next to meshlens's
+    // whole proxyConfig (all four types, as JSON) for one proxy of the bench mesh.
+    console.log(`\nIstio's xDS generation per proxy, ms/op (its synthetic configs, ${istio.benchtime}), next to meshlens's whole proxyConfig:`);
+    const byCase = new Map();
+    for (const r of istio.results) {
+      const row = byCase.get(r.name) ?? {};
+      row[r.bench] = r;
+      byCase.set(r.name, row);
+    }
+    const cell = (r) => (r ? fmtMs(r.nsPerOp / 1e6) : '-');
+    const res = (r) => (r?.resources !== undefined ? String(r.resources) : '-');
+    const table = [...byCase].map(([name, r]) => [
+      `istio ${name}`,
+      cell(r.InitPushContext),
+      cell(r.ListenerGeneration),
+      cell(r.ClusterGeneration),
+      res(r.ClusterGeneration),
+      cell(r.RouteGeneration),
+      fmtMs(['ListenerGeneration', 'ClusterGeneration', 'RouteGeneration'].reduce((sum, k) => sum + (r[k]?.nsPerOp ?? 0), 0) / 1e6),
+    ]);
+    if (figures.direct) {
+      const g = figures.direct;
+      table.push(['meshlens bench mesh, sidecar p50', fmtMs(g.loadMs), '', '', String(g.sizes.clusters), '', fmtMs(g.sidecar.p50)]);
+      table.push(['meshlens bench mesh, gateway p50', '', '', '', String(g.gatewaySizes.clusters), '', fmtMs(g.gateway.p50)]);
+    }
+    printTable(table, ['case', 'push ctx', 'LDS', 'CDS', 'clusters', 'RDS', 'LDS+CDS+RDS']);
+    console.log('(meshlens "push ctx" column: the whole session load; its last column: proxyConfig = LDS+RDS+CDS+EDS generated and marshalled to JSON)');
+  }
 }
