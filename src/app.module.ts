@@ -4,6 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -44,6 +45,7 @@ export class AppModule {
       SnapshotsModule,
       ProxyConfigModule,
       RoutingModule,
+      DiffModule,
       HealthModule,
     ];
     return { module: AppModule, imports: options.http ? [...core, ...http] : core };

@@ -1,0 +1,211 @@
+// `meshlens diff`: the PR bot.
+//   offline: meshlens diff --base PATH --head PATH [--format markdown|json] [--fail-on error|warning|never]
+//            no server, no database: read the manifests, ingest, normalise, one generator per side, diff.
+//   server:  meshlens diff BASE_ID HEAD_ID [--format ...] [--server URL]: the REST diff of two stored snapshots.
+// Exit codes: 0 done; 1 the --fail-on level was reached, or a failure; 2 usage.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { generatorBinary } from '../generator/binary.js';
+import { GeneratorProcess } from '../generator/generator-process.js';
+import { loadParams, type AnalyzerMessage, type Methods } from '../generator/protocol.js';
+import { composeDiff, failLevelReached, proxyChanges } from '../diff/diff.js';
+import { GeneratorConfigSource } from '../diff/generator-source.js';
+import type { SnapshotDiffResult } from '../diff/model.js';
+import { ingest } from '../snapshots/ingest/ingest.js';
+import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
+import type { SnapshotResource } from '../snapshots/ingest/types.js';
+
+type Format = 'markdown' | 'json';
+type FailOn = 'error' | 'warning' | 'never';
+
+export class UsageError extends Error {}
+export class InputError extends Error {}
+
+const MANIFEST = /\.(ya?ml|json)$/i;
+
+/** Every manifest file under `path` (or `path` itself), sorted, hidden folders skipped. */
+export function manifestFiles(path: string): string[] {
+  const st = statSync(path);
+  if (st.isFile()) return [path];
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith('.')) continue;
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile() && MANIFEST.test(entry.name)) out.push(p);
+    }
+  };
+  walk(path);
+  return out;
+}
+
+/** The resources of every manifest under `path`; every problem of every file, located, otherwise. */
+export function readManifests(path: string): { resources: SnapshotResource[]; warnings: string[] } {
+  let files: string[];
+  try {
+    files = manifestFiles(path);
+  } catch (error) {
+    throw new InputError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`);
+  }
+  const resources: SnapshotResource[] = [];
+  const warnings: string[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    if (!text.trim()) continue;
+    const result = ingest(text, file.toLowerCase().endsWith('.json') ? 'application/json' : 'application/yaml');
+    const name = relative(process.cwd(), file) || file;
+    if (!result.ok) {
+      for (const p of result.problems) {
+        const where = [p.kind, p.namespace && p.name ? `${p.namespace}/${p.name}` : p.name].filter(Boolean).join(' ');
+        problems.push(`${name}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ` (document ${p.document})`}: ${where ? `${where}: ` : ''}${p.message}`);
+      }
+      continue;
+    }
+    resources.push(...result.resources);
+    warnings.push(...result.warnings.map((w) => `${name}: ${w}`));
+  }
+  if (problems.length) throw new InputError(`invalid manifests under ${path}:\n  ${problems.join('\n  ')}`);
+  return { resources, warnings };
+}
+
+function timeoutMs(): number {
+  const v = Number(process.env.MESHLENS_GENERATOR_TIMEOUT_SECONDS);
+  return (Number.isFinite(v) && v > 0 ? v : 60) * 1000;
+}
+
+interface Side {
+  resources: SnapshotResource[];
+  process: GeneratorProcess;
+  diagnostics: AnalyzerMessage[];
+  istioVersion: string;
+}
+
+async function loadSide(path: string, binary: string): Promise<Side> {
+  const { resources } = readManifests(path);
+  const normalised = normaliseSnapshot(resources);
+  const process = new GeneratorProcess(binary);
+  try {
+    await process.request('load', loadParams(normalised), timeoutMs() * 10);
+    const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs()), process.request('analyze', undefined, timeoutMs())]);
+    return { resources, process, diagnostics, istioVersion: version.istio };
+  } catch (error) {
+    process.close();
+    throw error;
+  }
+}
+
+/** The offline pipeline: both sides computed in this process, then the same diff the server makes. */
+export async function offlineDiff(basePath: string, headPath: string, options: { maxLength?: number } = {}): Promise<SnapshotDiffResult> {
+  const binary = generatorBinary();
+  const sides = await Promise.allSettled([loadSide(basePath, binary), loadSide(headPath, binary)]);
+  const [b, h] = sides;
+  try {
+    if (b.status === 'rejected') throw b.reason;
+    if (h.status === 'rejected') throw h.reason;
+    const base = b.value;
+    const head = h.value;
+    const bySide: Record<string, GeneratorProcess> = { base: base.process, head: head.process };
+    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) => bySide[id]!.request(method, params, timeoutMs());
+    const proxies = await proxyChanges(new GeneratorConfigSource(ask, { concurrency: 2 }), 'base', 'head');
+    return composeDiff(
+      {
+        base: { id: null, name: basePath },
+        head: { id: null, name: headPath },
+        resources: { base: base.resources, head: head.resources },
+        diagnostics: { base: base.diagnostics, head: head.diagnostics },
+        proxies,
+        istioVersion: head.istioVersion,
+      },
+      { maxLength: options.maxLength },
+    );
+  } finally {
+    for (const s of sides) if (s.status === 'fulfilled') s.value.process.close();
+  }
+}
+
+async function serverDiff(server: string, baseId: string, headId: string): Promise<SnapshotDiffResult & { [k: string]: unknown }> {
+  const url = new URL(`/api/v1/snapshots/${encodeURIComponent(baseId)}/diff/${encodeURIComponent(headId)}?format=json`, server);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (error) {
+    throw new InputError(`cannot reach ${server}: ${(error as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!res.ok) throw new InputError(`${url.pathname}: HTTP ${res.status}: ${String(body.error ?? res.statusText)}`);
+  return body as never;
+}
+
+export interface DiffCommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  exit: (code: number) => void;
+}
+
+const defaultIo: DiffCommandIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  exit: (code) => process.exit(code),
+};
+
+/** `meshlens diff`; register with `program.addCommand(diffCommand())`. */
+export function diffCommand(io: DiffCommandIo = defaultIo): Command {
+  const cmd = new Command('diff')
+    .description(
+      'what a change does: resources, each proxy\'s Envoy config and routing, istioctl analyze diagnostics; ' +
+        'offline with --base/--head (no server, no database), or between two stored snapshots (BASE HEAD ids) of a running server',
+    )
+    .argument('[base]', 'base snapshot id (server mode)')
+    .argument('[head]', 'head snapshot id (server mode)')
+    .option('--base <path>', 'offline: the base manifests (a file, or a folder read recursively: *.yaml, *.yml, *.json)')
+    .option('--head <path>', 'offline: the head manifests')
+    .addOption(new Option('--format <format>', 'output').choices(['markdown', 'json']).default('markdown'))
+    .addOption(new Option('--fail-on <level>', 'exit 1 when the change introduces a diagnostic of this level or worse').choices(['error', 'warning', 'never']).default('never'))
+    .option('--max-length <n>', 'cap of the markdown, in characters', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1000) throw new UsageError('--max-length must be an integer of at least 1000');
+      return n;
+    })
+    .option('--server <url>', 'server mode: the meshlens service', process.env.MESHLENS_SERVER ?? 'http://127.0.0.1:3000')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride((err: CommanderError) => {
+      io.exit(err.exitCode === 0 ? 0 : 2);
+      throw err;
+    })
+    .action(async (baseId: string | undefined, headId: string | undefined, opts: { base?: string; head?: string; format: Format; failOn: FailOn; maxLength?: number; server: string }) => {
+      const code = await runDiff(baseId, headId, opts, io);
+      io.exit(code);
+    });
+  return cmd;
+}
+
+export async function runDiff(
+  baseId: string | undefined,
+  headId: string | undefined,
+  opts: { base?: string; head?: string; format: Format; failOn: FailOn; maxLength?: number; server: string },
+  io: Pick<DiffCommandIo, 'stdout' | 'stderr'>,
+): Promise<number> {
+  const offline = opts.base !== undefined || opts.head !== undefined;
+  try {
+    if (offline && (baseId || headId)) throw new UsageError('give either --base PATH --head PATH (offline) or BASE HEAD snapshot ids (server), not both');
+    if (offline && (!opts.base || !opts.head)) throw new UsageError('offline mode needs both --base PATH and --head PATH');
+    if (!offline && (!baseId || !headId)) throw new UsageError('usage: meshlens diff --base PATH --head PATH, or meshlens diff BASE_ID HEAD_ID [--server URL]');
+    const diff = offline ? await offlineDiff(opts.base!, opts.head!, { maxLength: opts.maxLength }) : await serverDiff(opts.server, baseId!, headId!);
+    io.stdout(opts.format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : diff.markdown.endsWith('\n') ? diff.markdown : `${diff.markdown}\n`);
+    if (failLevelReached(diff, opts.failOn)) {
+      io.stderr(`meshlens diff: the change introduces ${opts.failOn === 'error' ? 'an error' : 'a warning or an error'} (--fail-on ${opts.failOn})\n`);
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`meshlens diff: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr(`meshlens diff: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,32 @@
+import { BadRequestException, ConflictException, Controller, Get, NotFoundException, Param, Query, Res } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { httpError } from '../proxy-config/proxy-config.controller.js';
+import { DiffNotFoundError, DiffNotReadyError, DiffService } from './diff.service.js';
+import { SnapshotDiff } from './diff.types.js';
+
+@ApiTags('snapshots')
+@Controller('api/v1/snapshots/:base/diff/:head')
+export class DiffController {
+  constructor(private readonly service: DiffService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'What changed from base to head; format=markdown gives the PR comment' })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'markdown'] })
+  async diff(@Param('base') base: string, @Param('head') head: string, @Query('format') format: string | undefined, @Res() res: Response): Promise<void> {
+    const f = format ?? 'json';
+    if (f !== 'json' && f !== 'markdown') throw new BadRequestException({ error: `format must be json or markdown, got "${f}"`, details: [] });
+    try {
+      const result = await this.service.diff(base, head);
+      if (f === 'markdown') {
+        res.status(200).type('text/markdown; charset=utf-8').send(result.markdown);
+        return;
+      }
+      res.status(200).json(SnapshotDiff.from(base, head, result));
+    } catch (error) {
+      if (error instanceof DiffNotFoundError) throw new NotFoundException({ error: error.message, details: [] });
+      if (error instanceof DiffNotReadyError) throw new ConflictException({ error: error.message, details: [] });
+      throw httpError(error);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Putting the parts together: resources, proxies, diagnostics, summary and markdown.
+import type { AnalyzerMessage, EnvoyObject } from '../generator/protocol.js';
+import { diffDiagnostics, levelRank } from './diagnostics.js';
+import { renderMarkdown, type MarkdownOptions } from './markdown.js';
+import type { ProxyConfigChange, SideInfo, SnapshotDiffResult } from './model.js';
+import { contextHashes, diffProxies, planProxyDiff } from './proxies.js';
+import type { ProxyConfigSource } from './proxy-class.js';
+import { diffResources, type ResourceInput } from './resources.js';
+import type { Memo } from './routing.js';
+
+export interface DiffInputs {
+  base: SideInfo;
+  head: SideInfo;
+  resources: { base: readonly ResourceInput[]; head: readonly ResourceInput[] };
+  diagnostics: { base: readonly AnalyzerMessage[]; head: readonly AnalyzerMessage[] };
+  proxies: ProxyConfigChange[];
+  istioVersion?: string | null;
+}
+
+/** The whole diff from its parts. Pure. */
+export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): SnapshotDiffResult {
+  const resources = diffResources(input.resources.base, input.resources.head);
+  const diagnostics = diffDiagnostics(input.diagnostics.base, input.diagnostics.head);
+  const proxies = input.proxies;
+  const workloads = new Set(proxies.flatMap((p) => p.workloads.map((w) => `${w.namespace}/${w.name}`)));
+  const count = (c: string) => resources.changes.filter((r) => r.change === c).length;
+  const summary = {
+    resourcesAdded: count('ADDED'),
+    resourcesRemoved: count('REMOVED'),
+    resourcesChanged: count('CHANGED'),
+    resourcesNoiseOnly: resources.noiseOnly.length,
+    proxyClassesChanged: proxies.length,
+    workloadsAffected: workloads.size,
+    routingChanges: new Set(proxies.flatMap((p) => p.routing.map((r) => r.sentence))).size,
+    diagnosticsIntroduced: diagnostics.introduced.length,
+    diagnosticsResolved: diagnostics.resolved.length,
+    errorsIntroduced: diagnostics.introduced.filter((m) => levelRank(m.level) === 0).length,
+    effectiveChange: proxies.length > 0 || diagnostics.introduced.length > 0 || diagnostics.resolved.length > 0,
+  };
+  const markdown = renderMarkdown(
+    {
+      base: input.base,
+      head: input.head,
+      summary,
+      resources: resources.changes,
+      noiseOnly: resources.noiseOnly,
+      proxies,
+      introduced: diagnostics.introduced,
+      resolved: diagnostics.resolved,
+      istioVersion: input.istioVersion,
+    },
+    options,
+  );
+  return { base: input.base, head: input.head, summary, resources: resources.changes, noiseOnly: resources.noiseOnly, proxies, diagnostics, markdown };
+}
+
+/**
+ * The proxy part, read through a source: classes of both sides, then only the objects that differ,
+ * then the clusters and endpoints that changed routes now send to.
+ */
+export async function proxyChanges(source: ProxyConfigSource, baseId: string, headId: string): Promise<ProxyConfigChange[]> {
+  const [base, head] = await Promise.all([source.classes(baseId), source.classes(headId)]);
+  const plan = planProxyDiff(base, head);
+  const pool = new Map<string, EnvoyObject>();
+  const fetch = async (hashes: string[]) => {
+    if (!hashes.length) return;
+    const [b, h] = await Promise.all([source.objects(baseId, hashes), source.objects(headId, hashes)]);
+    for (const [k, v] of b) pool.set(k, v);
+    for (const [k, v] of h) pool.set(k, v);
+  };
+  await fetch(plan.hashes);
+  const memo: Memo = new Map();
+  const lookup = (hash: string) => pool.get(hash);
+  await fetch(contextHashes(plan, lookup, memo));
+  return diffProxies(plan, lookup, memo);
+}
+
+/** The highest level introduced, for --fail-on. */
+export function failLevelReached(diff: SnapshotDiffResult, failOn: 'error' | 'warning' | 'never'): boolean {
+  if (failOn === 'never') return false;
+  const threshold = failOn === 'error' ? 0 : 1;
+  return diff.diagnostics.introduced.some((m) => levelRank(m.level) <= threshold);
+}

@@ -1,0 +1,94 @@
+// ProxyConfigSource computed by the generator: the pods of a snapshot grouped into classes by what
+// istiod builds their config from (ProxyInfo without id and addresses), one proxyConfig per class,
+// objects kept once by content hash. Stands in until the per-class config is stored by the worker.
+import type { EnvoyObject, Methods, ProxyInfo } from '../generator/protocol.js';
+import type { WorkloadRef } from './model.js';
+import { classKeyOf, compareWorkloads, indexConfig, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
+
+export type Ask = <M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']) => Promise<Methods[M]['result']>;
+
+interface Computed {
+  classes: ProxyClass[];
+  pool: Map<string, EnvoyObject>;
+}
+
+export interface GeneratorSourceOptions {
+  /** Snapshots whose classes are kept (they never change once READY). */
+  cacheSnapshots?: number;
+  /** proxyConfig requests in flight at once. */
+  concurrency?: number;
+}
+
+export class GeneratorConfigSource implements ProxyConfigSource {
+  private readonly cache = new Map<string, Promise<Computed>>();
+  private readonly cacheSize: number;
+  private readonly concurrency: number;
+
+  constructor(
+    private readonly ask: Ask,
+    options: GeneratorSourceOptions = {},
+  ) {
+    this.cacheSize = options.cacheSnapshots ?? 4;
+    this.concurrency = options.concurrency ?? 2;
+  }
+
+  async classes(snapshotId: string): Promise<ProxyClass[]> {
+    return (await this.computed(snapshotId)).classes;
+  }
+
+  async objects(snapshotId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>> {
+    const { pool } = await this.computed(snapshotId);
+    const out = new Map<string, EnvoyObject>();
+    for (const h of hashes) {
+      const o = pool.get(h);
+      if (o) out.set(h, o);
+    }
+    return out;
+  }
+
+  forget(snapshotId: string): void {
+    this.cache.delete(snapshotId);
+  }
+
+  private computed(snapshotId: string): Promise<Computed> {
+    let entry = this.cache.get(snapshotId);
+    if (entry) {
+      this.cache.delete(snapshotId);
+      this.cache.set(snapshotId, entry);
+      return entry;
+    }
+    entry = this.compute(snapshotId);
+    entry.catch(() => this.cache.get(snapshotId) === entry && this.cache.delete(snapshotId));
+    this.cache.set(snapshotId, entry);
+    while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    return entry;
+  }
+
+  private async compute(snapshotId: string): Promise<Computed> {
+    const proxies = await this.ask(snapshotId, 'proxies', {});
+    const groups = new Map<string, { proxy: ProxyInfo; workloads: WorkloadRef[] }>();
+    for (const p of proxies) {
+      if (!p.proxy) continue;
+      const key = classKeyOf(p.proxy);
+      const g = groups.get(key);
+      if (g) g.workloads.push({ namespace: p.namespace, name: p.name });
+      else groups.set(key, { proxy: p.proxy, workloads: [{ namespace: p.namespace, name: p.name }] });
+    }
+    const pool = new Map<string, EnvoyObject>();
+    const entries = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const classes: ProxyClass[] = new Array(entries.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < entries.length; i = next++) {
+        const [classKey, g] = entries[i]!;
+        g.workloads.sort(compareWorkloads);
+        const rep = g.workloads[0]!;
+        const config = await this.ask(snapshotId, 'proxyConfig', { proxy: { namespace: rep.namespace, name: rep.name } });
+        const { objects, configHash } = indexConfig(config, pool);
+        classes[i] = { classKey, proxyType: g.proxy.type, workloads: g.workloads, configHash, objects };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.concurrency, entries.length)) }, worker));
+    return { classes, pool };
+  }
+}

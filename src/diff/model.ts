@@ -1,0 +1,109 @@
+// The result of comparing two snapshots: plain data, the same for GraphQL, REST JSON and the CLI.
+import type { AnalyzerMessage, EnvoyObject } from '../generator/protocol.js';
+import type { ChangeKind, FieldChange } from './json-diff.js';
+
+export type { ChangeKind, FieldChange } from './json-diff.js';
+
+export interface ResourceChange {
+  change: ChangeKind;
+  apiVersion: string;
+  kind: string;
+  namespace: string | null;
+  name: string;
+  /** Field-level changes (CHANGED only; noise left out). */
+  fields: FieldChange[];
+  /** More field changes than listed. */
+  truncated: boolean;
+}
+
+export interface ResourcesDiff {
+  changes: ResourceChange[];
+  /** Resources whose only differences were noise (status, resourceVersion, last-applied, ...). */
+  noiseOnly: { kind: string; namespace: string | null; name: string }[];
+}
+
+export type EnvoyType = 'listeners' | 'routes' | 'clusters' | 'endpoints';
+export const ENVOY_TYPES: readonly EnvoyType[] = ['listeners', 'routes', 'clusters', 'endpoints'];
+
+export interface WorkloadRef {
+  namespace: string;
+  name: string;
+}
+
+export interface EnvoyObjectChange {
+  type: EnvoyType;
+  name: string;
+  change: ChangeKind;
+  fields: FieldChange[];
+  truncated: boolean;
+}
+
+export type RoutingKind = 'ROUTE' | 'POLICY' | 'CLUSTER' | 'ENDPOINTS' | 'LISTENER';
+
+/** One change in plain words, derived from the Envoy objects. */
+export interface RoutingChange {
+  kind: RoutingKind;
+  /** host:port (a virtual host or cluster's service), or a listener's address:port. */
+  destination: string;
+  sentence: string;
+  /** The Envoy objects it is about. */
+  routeConfig?: string;
+  virtualHost?: string;
+  route?: string;
+  cluster?: string;
+  listener?: string;
+  /** Where traffic went and goes, as short text (ROUTE changes). */
+  before?: string;
+  after?: string;
+}
+
+/** The change in one proxy class's Envoy config (its workloads share one config). */
+export interface ProxyConfigChange {
+  /** The class in the head snapshot (base when removed). */
+  classKey: string;
+  proxyType: string;
+  workloads: WorkloadRef[];
+  /** ADDED: the workloads have a proxy only in head; REMOVED: only in base. */
+  change: ChangeKind;
+  objects: EnvoyObjectChange[];
+  routing: RoutingChange[];
+}
+
+export interface DiagnosticsDiff {
+  introduced: AnalyzerMessage[];
+  resolved: AnalyzerMessage[];
+}
+
+export interface DiffSummary {
+  resourcesAdded: number;
+  resourcesRemoved: number;
+  resourcesChanged: number;
+  resourcesNoiseOnly: number;
+  proxyClassesChanged: number;
+  workloadsAffected: number;
+  routingChanges: number;
+  diagnosticsIntroduced: number;
+  diagnosticsResolved: number;
+  errorsIntroduced: number;
+  /** Any change to a proxy's config or to the diagnostics. */
+  effectiveChange: boolean;
+}
+
+export interface SnapshotDiffResult {
+  base: SideInfo;
+  head: SideInfo;
+  summary: DiffSummary;
+  resources: ResourceChange[];
+  noiseOnly: ResourcesDiff['noiseOnly'];
+  proxies: ProxyConfigChange[];
+  diagnostics: DiagnosticsDiff;
+  markdown: string;
+}
+
+export interface SideInfo {
+  id: string | null;
+  name: string | null;
+}
+
+/** Envoy objects by content hash. */
+export type ObjectLookup = (hash: string) => EnvoyObject | undefined;

@@ -1,0 +1,121 @@
+// Proxy classes: workloads that get the same Envoy config, which is stored and compared once.
+// The diff reads them through ProxyConfigSource: computed by the generator today, read from the
+// stored per-class tables later, with the same content-addressed shape (object name → hash).
+import { createHash } from 'node:crypto';
+import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/protocol.js';
+import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
+
+export interface ProxyClass {
+  /** Identifies the class within its snapshot (stable across snapshots when nothing about the proxies changed). */
+  classKey: string;
+  /** SIDECAR or ROUTER. */
+  proxyType: string;
+  /** Sorted by namespace, name. */
+  workloads: WorkloadRef[];
+  /** Hash over every object hash: equal ⇒ the same config (the class costs nothing to compare). */
+  configHash: string;
+  /** Each Envoy object of the class by type and name (endpoints by cluster name), as a content hash. */
+  objects: Record<EnvoyType, Record<string, string>>;
+}
+
+/** Where the diff reads the proxies of a snapshot from. */
+export interface ProxyConfigSource {
+  classes(snapshotId: string): Promise<ProxyClass[]>;
+  /** Envoy objects by content hash (any unknown hash is left out). */
+  objects(snapshotId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>>;
+}
+
+export function objectHash(object: unknown): string {
+  return createHash('sha256').update(canonicalJson(object)).digest('hex');
+}
+
+/** The name an object is keyed by: its `name`, or for endpoints (ClusterLoadAssignment) its `clusterName`. */
+export function objectName(type: EnvoyType, object: EnvoyObject): string {
+  return String((type === 'endpoints' ? object.clusterName : object.name) ?? '');
+}
+
+/** A generated config as an index of hashes, adding its objects to `pool`. */
+export function indexConfig(config: Pick<GeneratedConfig, EnvoyType>, pool?: Map<string, EnvoyObject>): { objects: ProxyClass['objects']; configHash: string } {
+  const objects = { listeners: {}, routes: {}, clusters: {}, endpoints: {} } as ProxyClass['objects'];
+  const all = createHash('sha256');
+  for (const type of ENVOY_TYPES) {
+    for (const object of config[type] ?? []) {
+      const hash = objectHash(object);
+      const name = objectName(type, object);
+      objects[type][name] = hash;
+      pool?.set(hash, object);
+    }
+    for (const name of Object.keys(objects[type]).sort()) all.update(`${type}\u0000${name}\u0000${objects[type][name]}\n`);
+  }
+  return { objects, configHash: all.digest('hex') };
+}
+
+/**
+ * What makes istiod build the same config for two proxies: type, namespaces, labels, version,
+ * the services they serve and their Sidecar; not their own id and addresses.
+ */
+export function classKeyOf(proxy: ProxyInfo): string {
+  const { id: _id, ips: _ips, ...rest } = proxy;
+  return objectHash(rest).slice(0, 16);
+}
+
+export function compareWorkloads(a: WorkloadRef, b: WorkloadRef): number {
+  return a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+}
+
+export function workloadName(w: WorkloadRef): string {
+  return `${w.namespace}/${w.name}`;
+}
+
+/** One comparison to make: the workloads that were in base class `base` and are in head class `head`. */
+export interface ClassPair {
+  base: ProxyClass | null;
+  head: ProxyClass | null;
+  workloads: WorkloadRef[];
+}
+
+/**
+ * Pairs base and head classes through their workloads, so a class whose key changed (new labels)
+ * is still compared with what its workloads had. Pairs whose config hash is equal are dropped.
+ */
+export function pairClasses(base: readonly ProxyClass[], head: readonly ProxyClass[]): ClassPair[] {
+  const side = (classes: readonly ProxyClass[]) => {
+    const byWorkload = new Map<string, ProxyClass>();
+    for (const c of classes) for (const w of c.workloads) byWorkload.set(workloadName(w), c);
+    return byWorkload;
+  };
+  const b = side(base);
+  const h = side(head);
+  const pairs = new Map<string, ClassPair>();
+  const workloads = new Map<string, WorkloadRef>();
+  for (const c of [...base, ...head]) for (const w of c.workloads) workloads.set(workloadName(w), w);
+  for (const [key, w] of workloads) {
+    const bc = b.get(key) ?? null;
+    const hc = h.get(key) ?? null;
+    if (bc && hc && bc.configHash === hc.configHash) continue;
+    const pairKey = `${bc?.classKey ?? '-'}|${hc?.classKey ?? '-'}`;
+    let pair = pairs.get(pairKey);
+    if (!pair) pairs.set(pairKey, (pair = { base: bc, head: hc, workloads: [] }));
+    pair.workloads.push(w);
+  }
+  const out = [...pairs.values()];
+  for (const p of out) p.workloads.sort(compareWorkloads);
+  return out.sort((x, y) => compareWorkloads(x.workloads[0]!, y.workloads[0]!));
+}
+
+/** Names of each type added, removed and changed between the two sides of a pair. */
+export function objectDelta(pair: ClassPair, type: EnvoyType): { added: string[]; removed: string[]; changed: string[] } {
+  const before = pair.base?.objects[type] ?? {};
+  const after = pair.head?.objects[type] ?? {};
+  const added: string[] = [];
+  const removed: string[] = [];
+  const changed: string[] = [];
+  for (const name of Object.keys(after)) {
+    const hb = before[name];
+    if (hb === undefined) added.push(name);
+    else if (hb !== after[name]) changed.push(name);
+  }
+  for (const name of Object.keys(before)) if (after[name] === undefined) removed.push(name);
+  return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
+}

@@ -1,0 +1,468 @@
+// What a config change does to traffic, in plain words, derived from the Envoy objects of one proxy
+// class before and after (never from the YAML). Pure.
+import type { EnvoyObject } from '../generator/protocol.js';
+import { parseClusterName } from '../routing/describe-cluster.js';
+import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../routing/envoy.js';
+import { describeRouteMatch } from '../routing/match.js';
+import { formatRef, istioConfigRef } from '../routing/provenance.js';
+import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import {
+  clusterLabel,
+  clusterPolicies,
+  describeAction,
+  endpointAddresses,
+  firstMatching,
+  matchKey,
+  routeClusters,
+  routePolicies,
+  sampleRequest,
+} from './describe.js';
+import type { EnvoyType, RoutingChange } from './model.js';
+import type { ProxyClass } from './proxy-class.js';
+
+/** One side of a class pair: the names it has, and the objects that were loaded. */
+export interface SideView {
+  hash(type: EnvoyType, name: string): string | undefined;
+  get(type: EnvoyType, name: string): EnvoyObject | undefined;
+}
+
+export function sideView(cls: ProxyClass | null, lookup: (hash: string) => EnvoyObject | undefined): SideView {
+  return {
+    hash: (type, name) => cls?.objects[type][name],
+    get: (type, name) => {
+      const h = cls?.objects[type][name];
+      return h === undefined ? undefined : lookup(h);
+    },
+  };
+}
+
+/** Memo shared across classes of one diff: equal object pairs are compared once. */
+export type Memo = Map<string, unknown>;
+
+function memo<T>(m: Memo | undefined, key: string, compute: () => T): T {
+  if (!m) return compute();
+  if (m.has(key)) return m.get(key) as T;
+  const v = compute();
+  m.set(key, v);
+  return v;
+}
+
+const MAX_ADDED_CLUSTER_SENTENCES = 25;
+
+/** Every routing change of one class pair, in a deterministic order. */
+export function routingChanges(
+  delta: Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>,
+  base: SideView,
+  head: SideView,
+  m?: Memo,
+): RoutingChange[] {
+  const out: RoutingChange[] = [];
+  out.push(...listenerChanges(delta.listeners, base, head));
+  for (const name of [...delta.routes.added, ...delta.routes.removed, ...delta.routes.changed].sort()) {
+    out.push(...routeConfigChanges(name, base, head, m));
+  }
+  out.push(...clusterChanges(delta, base, head));
+  return out;
+}
+
+// ---- route configurations -------------------------------------------------------------------
+
+interface VhostPair {
+  name: string;
+  before?: VirtualHost;
+  after?: VirtualHost;
+}
+
+function changedVhosts(rcName: string, base: SideView, head: SideView, m?: Memo): VhostPair[] {
+  const hb = base.hash('routes', rcName) ?? '-';
+  const hh = head.hash('routes', rcName) ?? '-';
+  return memo(m, `vh|${hb}|${hh}`, () => {
+    const b = base.get('routes', rcName) as RouteConfiguration | undefined;
+    const h = head.get('routes', rcName) as RouteConfiguration | undefined;
+    const bv = new Map((b?.virtualHosts ?? []).map((v) => [v.name, v]));
+    const hv = new Map((h?.virtualHosts ?? []).map((v) => [v.name, v]));
+    const out: VhostPair[] = [];
+    for (const name of new Set([...bv.keys(), ...hv.keys()])) {
+      const before = bv.get(name);
+      const after = hv.get(name);
+      if (before && after && canonicalJson(before) === canonicalJson(after)) continue;
+      out.push({ name, before, after });
+    }
+    return out.sort((x, y) => x.name.localeCompare(y.name));
+  });
+}
+
+function routeLabel(r: Route): string {
+  return r.name ? `route \`${r.name}\`` : 'an unnamed route';
+}
+
+function provenance(r: Route | undefined): string | null {
+  const ref = istioConfigRef(r?.metadata);
+  return ref ? formatRef(ref) : null;
+}
+
+function matchText(r: Route | undefined): string {
+  return describeRouteMatch(r?.match);
+}
+
+function wildcardFallback(rc: RouteConfiguration | undefined): VirtualHost | undefined {
+  return rc?.virtualHosts?.find((v) => v.domains?.includes('*'));
+}
+
+function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: Memo): RoutingChange[] {
+  const out: RoutingChange[] = [];
+  const headRc = head.get('routes', rcName) as RouteConfiguration | undefined;
+  for (const pair of changedVhosts(rcName, base, head, m)) {
+    const dest = pair.name;
+    const ctx = { routeConfig: rcName, virtualHost: pair.name };
+    if (!pair.before && pair.after) {
+      const routes = pair.after.routes ?? [];
+      const listed = routes.slice(0, 6).map((r) => `${matchText(r)} → ${annotate(describeAction(r), r, head)}`);
+      const vs = [...new Set(routes.map(provenance).filter(Boolean))];
+      out.push({
+        kind: 'ROUTE',
+        destination: dest,
+        sentence: `${dest} is newly routed (route configuration ${rcName}${vs.length ? `, ${vs.join(', ')}` : ''}): ${listed.join('; ')}${routes.length > 6 ? `; and ${routes.length - 6} more routes` : ''}.`,
+        ...ctx,
+        after: listed.join('; '),
+      });
+      continue;
+    }
+    if (pair.before && !pair.after) {
+      const routes = pair.before.routes ?? [];
+      const was = routes.slice(0, 6).map((r) => `${matchText(r)} → ${describeAction(r)}`).join('; ');
+      const fallback = headRc ? wildcardFallback(headRc) : undefined;
+      const now = !headRc
+        ? `route configuration ${rcName} is gone`
+        : fallback
+          ? `requests for it now fall to virtual host ${fallback.name} (${describeAction(fallback.routes?.[0])})`
+          : 'no virtual host matches it any more (404)';
+      out.push({ kind: 'ROUTE', destination: dest, sentence: `${dest} is no longer routed on route configuration ${rcName}: ${now}; before: ${was}.`, ...ctx, before: was, after: now });
+      continue;
+    }
+    out.push(...vhostChanges(pair.before!, pair.after!, rcName, base, head));
+  }
+  return out;
+}
+
+function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, base: SideView, head: SideView): RoutingChange[] {
+  const out: RoutingChange[] = [];
+  const dest = hv.name;
+  const ctx = { routeConfig: rcName, virtualHost: hv.name };
+  const bRoutes = bv.routes ?? [];
+  const hRoutes = hv.routes ?? [];
+  const keyed = (routes: Route[]) => {
+    const seen = new Map<string, number>();
+    return routes.map((r) => {
+      const k = matchKey(r.match);
+      const n = seen.get(k) ?? 0;
+      seen.set(k, n + 1);
+      return `${k}#${n}`;
+    });
+  };
+  const bk = keyed(bRoutes);
+  const hk = keyed(hRoutes);
+  const bIndex = new Map(bk.map((k, i) => [k, i]));
+  const pairs: [Route, Route][] = [];
+  const unpairedHead: Route[] = [];
+  const pairedBase = new Set<number>();
+  hRoutes.forEach((r, j) => {
+    const i = bIndex.get(hk[j]!);
+    if (i !== undefined) {
+      pairs.push([bRoutes[i]!, r]);
+      pairedBase.add(i);
+    } else unpairedHead.push(r);
+  });
+  let unpairedBase = bRoutes.filter((_, i) => !pairedBase.has(i));
+  // The same named route with a new match.
+  const rematched: [Route, Route][] = [];
+  for (const r of [...unpairedHead]) {
+    if (!r.name || r.name === 'default') continue;
+    const old = unpairedBase.find((b) => b.name === r.name);
+    if (!old) continue;
+    rematched.push([old, r]);
+    unpairedBase = unpairedBase.filter((b) => b !== old);
+    unpairedHead.splice(unpairedHead.indexOf(r), 1);
+  }
+
+  const routeSentence = (before: Route, after: Route, match: string): RoutingChange | null => {
+    const was = describeAction(before);
+    const now = describeAction(after);
+    if (was === now) return null;
+    const vsBefore = provenance(before);
+    const vsAfter = provenance(after);
+    const nowText = annotate(now, after, head);
+    let sentence: string;
+    if (vsBefore && !vsAfter) sentence = `Requests to ${dest} (${match}) now take the default route to ${nowText}: ${vsBefore} no longer applies to this proxy; before: ${was}.`;
+    else if (!vsBefore && vsAfter) sentence = `Requests to ${dest} (${match}) now follow ${vsAfter} to ${nowText}; before: the default route to ${was}.`;
+    else sentence = `Requests to ${dest} (${match}) now go to ${nowText}; before: ${was}${vsAfter ? ` (${vsAfter})` : ''}.`;
+    return { kind: 'ROUTE', destination: dest, sentence, ...ctx, route: after.name ?? undefined, before: was, after: now };
+  };
+
+  for (const [b, h] of pairs) {
+    const s = routeSentence(b, h, matchText(h));
+    if (s) out.push(s);
+    out.push(...policySentences(b, h, dest, ctx));
+  }
+  for (const [b, h] of rematched) {
+    out.push({
+      kind: 'ROUTE',
+      destination: dest,
+      sentence: `${routeLabel(h)} for ${dest} now matches ${matchText(h)}; before: ${matchText(b)}.`,
+      ...ctx,
+      route: h.name ?? undefined,
+      before: matchText(b),
+      after: matchText(h),
+    });
+    const s = routeSentence(b, h, matchText(h));
+    if (s) out.push(s);
+    out.push(...policySentences(b, h, dest, ctx));
+  }
+  for (const h of unpairedHead) {
+    const sample = sampleRequest(h.match);
+    const prev = sample ? firstMatching(bRoutes, sample) : undefined;
+    const vs = provenance(h);
+    const now = annotate(describeAction(h), h, head);
+    const before = !sample ? 'not determined' : prev ? `${describeAction(prev)} (${prev.name === 'default' && !provenance(prev) ? 'the default route' : routeLabel(prev)})` : 'no route matched (404)';
+    out.push({
+      kind: 'ROUTE',
+      destination: dest,
+      sentence: `New ${routeLabel(h)}${vs ? ` (${vs})` : ''}: requests to ${dest} with ${matchText(h)} now go to ${now}; before: ${before}.`,
+      ...ctx,
+      route: h.name ?? undefined,
+      before,
+      after: describeAction(h),
+    });
+  }
+  for (const b of unpairedBase) {
+    const sample = sampleRequest(b.match);
+    const next = sample ? firstMatching(hRoutes, sample) : undefined;
+    const vs = provenance(b);
+    const now = !sample
+      ? 'not determined'
+      : next
+        ? `${annotate(describeAction(next), next, head)} (${next.name === 'default' && !provenance(next) ? 'the default route' : routeLabel(next)})`
+        : 'no route (404)';
+    out.push({
+      kind: 'ROUTE',
+      destination: dest,
+      sentence: `${capitalise(routeLabel(b))}${vs ? ` (${vs})` : ''} is gone: requests to ${dest} with ${matchText(b)} now go to ${now}; before: ${describeAction(b)}.`,
+      ...ctx,
+      route: b.name ?? undefined,
+      before: describeAction(b),
+      after: now,
+    });
+  }
+  void base;
+  return out;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function policySentences(b: Route, h: Route, dest: string, ctx: { routeConfig: string; virtualHost: string }): RoutingChange[] {
+  const pb = routePolicies(b);
+  const ph = routePolicies(h);
+  const out: RoutingChange[] = [];
+  for (const aspect of Object.keys(ph)) {
+    if (pb[aspect] === ph[aspect]) continue;
+    out.push({
+      kind: 'POLICY',
+      destination: dest,
+      sentence: `Requests to ${dest} (${matchText(h)}): ${aspect} ${pb[aspect]} → ${ph[aspect]}.`,
+      ...ctx,
+      route: h.name ?? undefined,
+      before: `${aspect}: ${pb[aspect]}`,
+      after: `${aspect}: ${ph[aspect]}`,
+    });
+  }
+  return out;
+}
+
+/** What a destination cluster really is on this proxy: missing, or without endpoints. */
+function annotate(text: string, route: Route, side: SideView): string {
+  const notes: string[] = [];
+  for (const { name } of routeClusters(route)) {
+    const problem = clusterProblem(name, side);
+    if (problem) notes.push(`${clusterLabel(name)} ${problem}`);
+  }
+  return notes.length ? `${text} (${notes.join('; ')})` : text;
+}
+
+/** "has no endpoints: …" / "does not exist on this proxy: …", or null when the cluster can serve. */
+export function clusterProblem(name: string, side: SideView): string | null {
+  if (side.hash('clusters', name) === undefined) return 'does not exist on this proxy, so it has no endpoints: Envoy answers 503 (NC, no cluster)';
+  const cluster = side.get('clusters', name) as { type?: string; loadAssignment?: EnvoyObject } | undefined;
+  if (!cluster || cluster.type !== 'EDS') return null;
+  if (side.hash('endpoints', name) === undefined) return 'has no endpoints: Envoy answers 503 (UH, no healthy upstream)';
+  const cla = side.get('endpoints', name);
+  if (cla && endpointAddresses(cla).length === 0) return 'has no endpoints: Envoy answers 503 (UH, no healthy upstream)';
+  return null;
+}
+
+/** The clusters that head routes in the changed virtual hosts send to: their endpoints are needed to annotate them. */
+export function referencedClusters(delta: { added: string[]; changed: string[] }, base: SideView, head: SideView, m?: Memo): string[] {
+  const names = new Set<string>();
+  for (const rc of [...delta.added, ...delta.changed]) {
+    for (const pair of changedVhosts(rc, base, head, m)) for (const r of pair.after?.routes ?? []) for (const c of routeClusters(r)) names.add(c.name);
+  }
+  return [...names].sort();
+}
+
+// ---- clusters and endpoints ----------------------------------------------------------------------
+
+function serviceOf(name: string): string {
+  const p = parseClusterName(name);
+  return p ? (p.direction === 'inbound' ? `inbound:${p.port}` : `${p.fqdn}:${p.port}`) : name;
+}
+
+function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>, base: SideView, head: SideView): RoutingChange[] {
+  const out: RoutingChange[] = [];
+  const added = delta.clusters.added;
+  for (const name of added.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
+    const dr = istioConfigRef((head.get('clusters', name) as { metadata?: never } | undefined)?.metadata);
+    const eps = head.hash('endpoints', name) !== undefined ? endpointAddresses(head.get('endpoints', name)).length : null;
+    out.push({
+      kind: 'CLUSTER',
+      destination: serviceOf(name),
+      cluster: name,
+      sentence: `New cluster ${name} (${clusterLabel(name)})${dr ? `, shaped by ${formatRef(dr)}` : ''}${eps !== null ? `, ${eps} endpoint${eps === 1 ? '' : 's'}` : ''}.`,
+    });
+  }
+  if (added.length > MAX_ADDED_CLUSTER_SENTENCES) {
+    out.push({ kind: 'CLUSTER', destination: '*', sentence: `And ${added.length - MAX_ADDED_CLUSTER_SENTENCES} more new clusters.` });
+  }
+  const removed = delta.clusters.removed;
+  for (const name of removed.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
+    out.push({ kind: 'CLUSTER', destination: serviceOf(name), cluster: name, sentence: `Cluster ${name} (${clusterLabel(name)}) is gone from this proxy.` });
+  }
+  if (removed.length > MAX_ADDED_CLUSTER_SENTENCES) {
+    out.push({ kind: 'CLUSTER', destination: '*', sentence: `And ${removed.length - MAX_ADDED_CLUSTER_SENTENCES} more clusters gone.` });
+  }
+  for (const name of delta.clusters.changed) {
+    const b = base.get('clusters', name);
+    const h = head.get('clusters', name);
+    if (!b || !h) continue;
+    const pb = clusterPolicies(b);
+    const ph = clusterPolicies(h);
+    const drB = istioConfigRef((b as { metadata?: never }).metadata);
+    const drH = istioConfigRef((h as { metadata?: never }).metadata);
+    const by = drH ? ` (${formatRef(drH)})` : drB ? ` (${formatRef(drB)} no longer applies)` : '';
+    const aspects = [...new Set([...Object.keys(pb), ...Object.keys(ph)])].filter((a) => (pb[a] ?? 'none') !== (ph[a] ?? 'none'));
+    for (const a of aspects) {
+      out.push({
+        kind: 'POLICY',
+        destination: serviceOf(name),
+        cluster: name,
+        sentence: `Cluster ${name}: ${a} ${pb[a] ?? 'none'} → ${ph[a] ?? 'none'}${by}.`,
+        before: `${a}: ${pb[a] ?? 'none'}`,
+        after: `${a}: ${ph[a] ?? 'none'}`,
+      });
+    }
+    if (aspects.length === 0 && (drB ? formatRef(drB) : '') !== (drH ? formatRef(drH) : '')) {
+      out.push({
+        kind: 'POLICY',
+        destination: serviceOf(name),
+        cluster: name,
+        sentence: drH ? `Cluster ${name} is now shaped by ${formatRef(drH)}.` : `Cluster ${name} is no longer shaped by ${formatRef(drB!)}.`,
+      });
+    }
+  }
+  const addedSet = new Set([...delta.clusters.added, ...delta.clusters.removed]);
+  for (const name of [...delta.endpoints.added, ...delta.endpoints.removed, ...delta.endpoints.changed].sort()) {
+    if (addedSet.has(name)) continue;
+    const before = base.hash('endpoints', name) !== undefined ? endpointAddresses(base.get('endpoints', name)) : [];
+    const after = head.hash('endpoints', name) !== undefined ? endpointAddresses(head.get('endpoints', name)) : [];
+    if (canonicalJson(before) === canonicalJson(after)) continue;
+    const gone = after.length === 0 ? ': no endpoints left, requests to it get 503 (UH, no healthy upstream)' : '';
+    out.push({
+      kind: 'ENDPOINTS',
+      destination: serviceOf(name),
+      cluster: name,
+      sentence: `Cluster ${name} (${clusterLabel(name)}): ${before.length} → ${after.length} endpoint${after.length === 1 ? '' : 's'}${gone}.`,
+      before: String(before.length),
+      after: String(after.length),
+    });
+  }
+  return out;
+}
+
+// ---- listeners ---------------------------------------------------------------------------------
+
+function listenerAddress(l: Listener | undefined, name: string): string {
+  const s = l?.address?.socketAddress;
+  return s ? `${s.address}:${s.portValue ?? 0}` : name;
+}
+
+function chainKey(c: FilterChain): string {
+  return c.name || canonicalJson(c.filterChainMatch ?? {});
+}
+
+function chainMatch(c: FilterChain): string {
+  const m = c.filterChainMatch;
+  if (!m) return 'all traffic';
+  const parts: string[] = [];
+  if (m.destinationPort !== undefined) parts.push(`port ${m.destinationPort}`);
+  if (m.prefixRanges?.length) parts.push(`addresses ${m.prefixRanges.map((r) => `${r.addressPrefix}/${r.prefixLen ?? 0}`).join(',')}`);
+  if (m.serverNames?.length) parts.push(`SNI ${m.serverNames.join(',')}`);
+  if (m.transportProtocol) parts.push(m.transportProtocol);
+  if (m.applicationProtocols?.length) parts.push(`ALPN ${m.applicationProtocols.join(',')}`);
+  return parts.length ? parts.join(', ') : 'all traffic';
+}
+
+function chainDestination(c: FilterChain): string {
+  for (const f of c.filters ?? []) {
+    const tc = (f.typedConfig ?? {}) as Record<string, unknown>;
+    if (f.name === 'envoy.filters.network.http_connection_manager') {
+      const rds = (tc.rds as { routeConfigName?: string } | undefined)?.routeConfigName;
+      if (rds) return `HTTP, route configuration ${rds}`;
+      const inline = tc.routeConfig as { virtualHosts?: { routes?: Route[] }[] } | undefined;
+      return `HTTP, inline route to ${describeAction(inline?.virtualHosts?.[0]?.routes?.[0])}`;
+    }
+    if (f.name === 'envoy.filters.network.tcp_proxy') {
+      if (typeof tc.cluster === 'string') return `TCP to ${clusterLabel(tc.cluster)}`;
+      const weighted = (tc.weightedClusters as { clusters?: { name: string; weight?: number }[] } | undefined)?.clusters ?? [];
+      return `TCP to ${weighted.map((w) => `${w.weight ?? 0}% ${clusterLabel(w.name)}`).join(', ')}`;
+    }
+  }
+  return 'no HTTP or TCP proxy';
+}
+
+function listenerChanges(delta: { added: string[]; removed: string[]; changed: string[] }, base: SideView, head: SideView): RoutingChange[] {
+  const out: RoutingChange[] = [];
+  for (const name of delta.added) {
+    const l = head.get('listeners', name) as Listener | undefined;
+    out.push({ kind: 'LISTENER', destination: listenerAddress(l, name), listener: name, sentence: `New listener ${name} on ${listenerAddress(l, name)}.` });
+  }
+  for (const name of delta.removed) {
+    const l = base.get('listeners', name) as Listener | undefined;
+    out.push({ kind: 'LISTENER', destination: listenerAddress(l, name), listener: name, sentence: `Listener ${name} is gone: nothing listens on ${listenerAddress(l, name)} any more.` });
+  }
+  for (const name of delta.changed) {
+    const b = base.get('listeners', name) as Listener | undefined;
+    const h = head.get('listeners', name) as Listener | undefined;
+    if (!b || !h) continue;
+    const addr = listenerAddress(h, name);
+    const chains = (l: Listener) => new Map([...(l.filterChains ?? []), ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])].map((c) => [chainKey(c), c]));
+    const cb = chains(b);
+    const ch = chains(h);
+    for (const [k, c] of ch) {
+      const old = cb.get(k);
+      if (!old) out.push({ kind: 'LISTENER', destination: addr, listener: name, sentence: `Listener ${name}: new filter chain for ${chainMatch(c)} → ${chainDestination(c)}.` });
+      else if (chainDestination(old) !== chainDestination(c))
+        out.push({
+          kind: 'LISTENER',
+          destination: addr,
+          listener: name,
+          sentence: `Listener ${name}, ${chainMatch(c)}: now ${chainDestination(c)}; before: ${chainDestination(old)}.`,
+          before: chainDestination(old),
+          after: chainDestination(c),
+        });
+    }
+    for (const [k, c] of cb) {
+      if (!ch.has(k)) out.push({ kind: 'LISTENER', destination: addr, listener: name, sentence: `Listener ${name}: the filter chain for ${chainMatch(c)} (${chainDestination(c)}) is gone.` });
+    }
+  }
+  return out;
+}
