@@ -195,3 +195,7 @@ async function benchGenerator() {
     console.log('(meshlens "push ctx" column: the whole session load; its last column: proxyConfig = LDS+RDS+CDS+EDS generated and marshalled to JSON)');
   }
 }
+
+// Proxy config storage (bench/proxy-storage.mjs): MESHLENS_BENCH_PROXY_STORAGE=1 npm run bench
+// (BENCH_SCALE, BENCH_FURTHER, BENCH_READS as described there).
+if (process.env.MESHLENS_BENCH_PROXY_STORAGE === '1') await import('./proxy-storage.mjs');

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SnapshotResource } from '../snapshots/ingest/types.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
+import { ProxyConfigStore } from './proxy-config.store.js';
 
 /** A resource ready to store: its canonical JSON and that JSON's content hash. */
 export interface PreparedResource {
@@ -44,7 +45,10 @@ export function isSnapshotId(id: string): boolean {
 /** Snapshots, their resources and content-addressed bodies: every SQL statement about them. */
 @Injectable()
 export class SnapshotStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly proxyConfigs: ProxyConfigStore,
+  ) {}
 
   /**
    * Stores a snapshot, its resources and their bodies (each body once, whoever else has it), and
@@ -135,21 +139,26 @@ export class SnapshotStore {
   }
 
   /**
-   * Deletes a snapshot and all derived from it (cascades), then the bodies no snapshot references
-   * any more. Returns false when there was no such snapshot.
+   * Deletes a snapshot and all derived from it (cascades), then the bodies and the generated Envoy
+   * objects no snapshot references any more. Returns false when there was no such snapshot.
    */
   async delete(id: string): Promise<boolean> {
     if (!isSnapshotId(id)) return false;
-    const hashes = await this.dataSource.transaction(async (em) => {
+    const deleted = await this.dataSource.transaction(async (em) => {
+      // Waits for a compute job committing this snapshot's rows (its foreign keys hold a key-share
+      // lock on the row), so the references read below include them.
+      await em.query('SELECT 1 FROM snapshots WHERE id = $1 FOR UPDATE', [id]);
       const rows: { body_hash: string }[] = await em.query(
         'SELECT DISTINCT body_hash FROM snapshot_resources WHERE snapshot_id = $1',
         [id],
       );
+      const envoy = await this.proxyConfigs.referencesOf(em, id);
       const { affected } = await em.delete(SnapshotEntity, { id });
-      return affected ? rows.map((r) => r.body_hash) : null;
+      return affected ? { hashes: rows.map((r) => r.body_hash), envoy } : null;
     });
-    if (hashes === null) return false;
-    await this.collectBodies(hashes);
+    if (deleted === null) return false;
+    await this.collectBodies(deleted.hashes);
+    await this.proxyConfigs.collect(deleted.envoy);
     return true;
   }
 
@@ -201,6 +210,27 @@ export class SnapshotStore {
       document: r.document,
       body: r.body,
     }));
+  }
+
+  /**
+   * Runs `fn` holding the snapshot's compute lock (a session advisory lock on a connection of its
+   * own): two attempts at one snapshot (a job whose first attempt outlived its expiry, retried on
+   * another worker) never compute at once; the second waits, then finds the first's result. A
+   * worker that dies drops its connection and with it the lock.
+   */
+  async withComputeLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query(`SELECT pg_advisory_lock(hashtextextended('meshlens-compute:' || $1, 0))`, [id]);
+      try {
+        return await fn();
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtextextended('meshlens-compute:' || $1, 0))`, [id]);
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /** PENDING → COMPUTING. False when the snapshot no longer exists (deleted while queued). */

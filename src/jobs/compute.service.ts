@@ -1,38 +1,181 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
+import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
+import { ProxyConfigStore, type StoredClass } from '../database/proxy-config.store.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
-import { WorkloadStore } from '../database/workload.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
+import { GeneratorError, type GeneratedConfig, type ProxyInfo, type WorkloadProxy } from '../generator/protocol.js';
+import { contentHash } from '../snapshots/ingest/canonical.js';
 import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
 import type { ProxyType, Workload } from '../snapshots/ingest/types.js';
-import type { WorkloadProxy } from '../generator/protocol.js';
+import { dependsOnIdentity, groupIntoClasses, type ClassMember, type ProxyClass } from './proxy-classes.js';
 
 /** Reports how far a computation got, 0..1; stored on the snapshot for clients to poll. */
 export type ProgressReporter = (fraction: number) => Promise<void>;
 
+/** Where the steps before and after the per-class generation leave the progress. */
+const BEFORE_CLASSES = 0.15;
+const AFTER_CLASSES = 0.95;
+
+/** proxyConfig requests one job has in flight at once (the generator answers them concurrently). */
+export function generatorConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.MESHLENS_COMPUTE_CONCURRENCY);
+  return Number.isInteger(v) && v > 0 ? v : Math.max(2, Math.min(8, availableParallelism()));
+}
+
+/** What a computation found, for logs and the benchmark. */
+export interface ComputeStats {
+  proxies: number;
+  classes: number;
+  /** classes whose members got their own config (istiod wrote a member's identity into it) */
+  splitClasses: number;
+  generatorRequests: number;
+  objects: number;
+  nodes: number;
+}
+
 /**
  * Everything derived from a snapshot's resources, computed by the `compute` job: the workloads, the
- * proxy istiod builds for each (through the generator), and `istioctl analyze`'s diagnostics.
- * Idempotent: a retried job recomputes and replaces what an earlier attempt stored.
+ * proxy istiod builds for each and its Envoy config (through the generator, once per proxy class),
+ * and `istioctl analyze`'s diagnostics. Stored in one transaction at the end, replacing what an
+ * earlier attempt stored: idempotent, and all-or-nothing if the worker dies.
  */
 @Injectable()
 export class ComputeService {
+  private readonly logger = new Logger(ComputeService.name);
+
   constructor(
     private readonly snapshots: SnapshotStore,
-    private readonly workloads: WorkloadStore,
+    private readonly proxyConfigs: ProxyConfigStore,
     private readonly generator: GeneratorService,
   ) {}
 
-  async compute(snapshotId: string, progress: ProgressReporter): Promise<void> {
+  async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
     const normalised = normaliseSnapshot(await this.snapshots.resources(snapshotId));
-    await progress(0.1);
+    await progress(0.05);
     const version = await this.generator.ask(snapshotId, 'version', undefined);
     const proxies = await this.generator.ask(snapshotId, 'proxies', {});
-    await progress(0.5);
+    await progress(0.1);
     const diagnostics = await this.generator.ask(snapshotId, 'analyze', undefined);
-    await progress(0.9);
-    await this.workloads.replace(snapshotId, withIstiodProxyTypes(normalised.workloads, proxies));
-    await this.snapshots.recordGeneratorResults(snapshotId, { istioVersion: version.istio, diagnostics });
+    await progress(BEFORE_CLASSES);
+
+    const pods = new Map<string, Record<string, unknown>>();
+    for (const o of normalised.generatorInput.kubernetes) {
+      if (o.kind !== 'Pod') continue;
+      const m = (o.metadata ?? {}) as { namespace?: string; name?: string };
+      pods.set(`${m.namespace}/${m.name}`, o);
+    }
+    const classes = groupIntoClasses(proxies, pods);
+    const collector = new EnvoyObjectCollector();
+    const stored: StoredClass[] = [];
+    const classOf = new Map<string, string>();
+    const stats: ComputeStats = { proxies: 0, classes: 0, splitClasses: 0, generatorRequests: 0, objects: 0, nodes: 0 };
+    const report = monotonic(progress);
+    let done = 0;
+    await forEachBounded(classes, generatorConcurrency(), async (cls) => {
+      for (const unit of await this.generateClass(snapshotId, cls, stats)) {
+        const encoded = collector.addConfig(unit.config);
+        const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(unit.config.proxy));
+        stored.push({ classKey: unit.key, configHash: encoded.root, proxyInfoHash, members: unit.members.length });
+        for (const m of unit.members) classOf.set(`${m.namespace}/${m.name}`, unit.key);
+      }
+      done++;
+      await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
+    });
+    stats.proxies = classOf.size;
+    stats.classes = stored.length;
+    stats.objects = collector.objects.size;
+    stats.nodes = collector.nodes.size;
+
+    const workloads = withIstiodProxyTypes(normalised.workloads, proxies).map((w) => ({
+      ...w,
+      proxyClass: classOf.get(`${w.namespace}/${w.name}`) ?? null,
+    }));
+    await this.proxyConfigs.saveComputation(snapshotId, {
+      objects: [...collector.objects.values()],
+      nodes: [...collector.nodes.values()],
+      classes: stored,
+      workloads,
+      istioVersion: version.istio,
+      diagnostics,
+    });
+    return stats;
   }
+
+  /**
+   * The config of a class's representative; when it names a member's identity (see
+   * dependsOnIdentity), each member's own config, as a class of its own.
+   */
+  private async generateClass(
+    snapshotId: string,
+    cls: ProxyClass,
+    stats: ComputeStats,
+  ): Promise<{ key: string; members: ClassMember[]; config: GeneratedConfig }[]> {
+    const ask = (m: ClassMember) => {
+      stats.generatorRequests++;
+      return this.generator.ask(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
+    };
+    const rep = cls.members[0]!;
+    let config: GeneratedConfig;
+    try {
+      config = await ask(rep);
+    } catch (error) {
+      // Istio failed on this proxy (a panic is that request's error): its members get no stored
+      // config, and reading it asks a session again, which reports the error. A dead or stuck
+      // generator fails the job instead, to be retried.
+      if (error instanceof GeneratorError && ['INTERNAL', 'NO_PROXY', 'BAD_REQUEST'].includes(error.code)) {
+        this.logger.warn(`snapshot ${snapshotId}: no config for ${rep.namespace}/${rep.name} and its class: ${error.message}`);
+        return [];
+      }
+      throw error;
+    }
+    if (!dependsOnIdentity(config, rep, cls.members)) return [{ key: cls.key, members: cls.members, config }];
+    stats.splitClasses++;
+    const units = [{ key: memberClassKey(cls.key, rep), members: [rep], config }];
+    for (const m of cls.members.slice(1)) units.push({ key: memberClassKey(cls.key, m), members: [m], config: await ask(m) });
+    return units;
+  }
+}
+
+/** The class of one member of a class that was split. */
+function memberClassKey(classKey: string, m: ClassMember): string {
+  return contentHash({ class: classKey, member: `${m.namespace}/${m.name}` });
+}
+
+/** What the members of a class share of their ProxyInfo: all but the id and the addresses. */
+export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> {
+  const { id: _id, ips: _ips, ...shared } = proxy;
+  return shared;
+}
+
+/** Runs `fn` over `items`, at most `limit` at once; the first failure stops new starts and is thrown. */
+export async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** Reports in order and only forward, at most once per percent. */
+function monotonic(progress: ProgressReporter): ProgressReporter {
+  let last = 0;
+  let chain = Promise.resolve();
+  return (fraction) => {
+    if (fraction - last < 0.01 && fraction < AFTER_CLASSES) return chain;
+    last = fraction;
+    chain = chain.then(() => progress(fraction));
+    return chain;
+  };
 }
 
 /** The proxy type istiod ends up with for each workload: a pod it built no proxy for has none. */

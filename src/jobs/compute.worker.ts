@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { JobResult, JobWithMetadata } from 'pg-boss';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { SnapshotStatus } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { ComputeService } from './compute.service.js';
 import { COMPUTE_DEAD_LETTER_QUEUE, COMPUTE_QUEUE, QueueService, type ComputeJobData } from './queue.service.js';
@@ -58,13 +59,20 @@ export class ComputeWorker implements OnApplicationBootstrap {
     const attempt = `attempt ${job.retryCount + 1} of ${job.retryLimit + 1}`;
     const started = Date.now();
     try {
-      if (!(await this.snapshots.markComputing(snapshotId))) {
-        return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
-      }
-      await this.computeService.compute(snapshotId, (fraction) => this.snapshots.setProgress(snapshotId, fraction));
-      await this.snapshots.markReady(snapshotId);
-      this.logger.log(`computed snapshot ${snapshotId} in ${Date.now() - started} ms (${attempt})`);
-      return { id: job.id, status: 'completed' };
+      return await this.snapshots.withComputeLock(snapshotId, async (): Promise<JobResult> => {
+        const current = await this.snapshots.get(snapshotId);
+        if (!current) return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
+        // Another attempt of this job (one that outlived its expiry) finished while this one waited.
+        if (current.status === SnapshotStatus.READY) return { id: job.id, status: 'completed', output: { skipped: 'already computed' } };
+        if (!(await this.snapshots.markComputing(snapshotId))) {
+          return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
+        }
+        const stats = await this.computeService.compute(snapshotId, (fraction) => this.snapshots.setProgress(snapshotId, fraction));
+        await this.snapshots.markReady(snapshotId);
+        const classes = stats ? `, ${stats.proxies} proxies in ${stats.classes} classes` : '';
+        this.logger.log(`computed snapshot ${snapshotId} in ${Date.now() - started} ms (${attempt}${classes})`);
+        return { id: job.id, status: 'completed' };
+      });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (!(await this.snapshots.get(snapshotId))) {

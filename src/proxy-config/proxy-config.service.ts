@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
+import { SnapshotStatus } from '../database/entities/index.js';
+import { ProxyConfigStore } from '../database/proxy-config.store.js';
+import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError, type GeneratedConfig, type ProxyInput as WireProxyInput } from '../generator/protocol.js';
 import { ProxyType } from '../snapshots/graphql/enums.js';
@@ -8,11 +11,40 @@ import type { ProxyInput } from './proxy-config.types.js';
 /** What istiod would push to one proxy of a snapshot. */
 @Injectable()
 export class ProxyConfigService {
-  constructor(private readonly generator: GeneratorService) {}
+  constructor(
+    private readonly generator: GeneratorService,
+    private readonly snapshots: SnapshotStore,
+    private readonly store: ProxyConfigStore,
+  ) {}
 
-  generate(snapshotId: string, proxy: ProxyInput): Promise<GeneratedConfig> {
-    return this.generator.ask(snapshotId, 'proxyConfig', { proxy: toWireProxy(proxy) });
+  /**
+   * An existing workload of a READY snapshot: its stored config (the compute job generated it),
+   * without a generator session. An ad-hoc proxy, a workload asked about with other metadata, or a
+   * snapshot not computed yet: a generator session.
+   */
+  async generate(snapshotId: string, proxy: ProxyInput): Promise<GeneratedConfig> {
+    const wire = toWireProxy(proxy);
+    if (isStoredWorkload(wire)) {
+      const stored = await this.stored(snapshotId, wire);
+      if (stored) return stored;
+    }
+    return this.generator.ask(snapshotId, 'proxyConfig', { proxy: wire });
   }
+
+  /** The stored config of a named workload, when the snapshot is READY and the workload has one. */
+  async stored(snapshotId: string, wire: WireProxyInput): Promise<GeneratedConfig | null> {
+    const snapshot = await this.snapshots.get(snapshotId);
+    if (snapshot?.status !== SnapshotStatus.READY || !wire.name) return null;
+    const config = (await this.store.configsOf(snapshotId, [{ namespace: wire.namespace, name: wire.name }])).get(`${wire.namespace}/${wire.name}`);
+    // An explicit type other than the workload's own is a different proxy: ask a session.
+    if (!config || (wire.type && wire.type !== config.proxy.type)) return null;
+    return config;
+  }
+}
+
+/** Names an existing workload and nothing else that would change what istiod generates for it. */
+function isStoredWorkload(wire: WireProxyInput): boolean {
+  return Boolean(wire.name) && !wire.labels && !wire.ip && !wire.ips?.length && !wire.istioVersion && !wire.metadata;
 }
 
 /**

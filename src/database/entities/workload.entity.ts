@@ -41,6 +41,10 @@ export class WorkloadEntity {
   @Column({ type: 'text', array: true })
   services: string[];
 
+  /** The workload's proxy class (proxy_classes.class_key); null without a proxy. */
+  @Column({ name: 'proxy_class', type: 'text', nullable: true })
+  proxyClass: string | null;
+
   @ManyToOne(() => SnapshotEntity, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'snapshot_id' })
   snapshot: Relation<SnapshotEntity>;

@@ -1,0 +1,235 @@
+// Proxy config storage: the compute job generating every workload's config once per proxy class and
+// storing it content-addressed (src/jobs/compute.service.ts, src/database/proxy-config.store.ts).
+// Run alone (`node bench/proxy-storage.mjs` after `npm run build`) or from `npm run bench` with
+// MESHLENS_BENCH_PROXY_STORAGE=1. On bench/generate.mjs's mesh (BENCH_SCALE < 1 keeps that fraction
+// of its Deployments, Services, VirtualServices and DestinationRules):
+//   - upload to READY; proxy classes vs proxies;
+//   - stored bytes per table (pg_total_relation_size) for one snapshot, then after BENCH_FURTHER
+//     (default 20) further snapshots each changing 1 % of the resources; goal: total <= 1.3x one
+//     snapshot plus the objects the changes introduced;
+//   - proxyConfig p99 read from storage (GraphQL); peak RSS of this process (API + worker) and of the
+//     generator sessions.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import pg from 'pg';
+import YAML from 'yaml';
+import { createHttpApp } from '../dist/src/app.js';
+import { loadConfig } from '../dist/src/config/config.js';
+import { resolveDatabase } from '../dist/src/database/resolve-database.js';
+import { JsonLogger } from '../dist/src/logging/json-logger.js';
+import { generateSnapshot, SHAPE } from './generate.mjs';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const FURTHER = Number(process.env.BENCH_FURTHER ?? 20);
+const READS = Number(process.env.BENCH_READS ?? 50);
+const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The bench mesh, scaled: Deployment d (and its pods), Service s, VS/DR v kept when below SCALE of their counts. */
+function mesh() {
+  const { objects } = generateSnapshot();
+  const index = (name) => Number(/-(\d+)(?:-\d+)?$/.exec(name)?.[1] ?? 0);
+  const keep = (o) => {
+    const n = o.metadata.name;
+    switch (o.kind) {
+      case 'Deployment':
+        return index(n) < SHAPE.deployments * SCALE;
+      case 'Pod':
+        return Number(/^app-(\d+)-/.exec(n)[1]) < SHAPE.deployments * SCALE;
+      case 'Service':
+        return index(n) < SHAPE.services * SCALE;
+      case 'VirtualService':
+      case 'DestinationRule':
+        return index(n) < SHAPE.virtualServices * SCALE;
+      case 'ConfigMap':
+        return index(n) < 3175 * SCALE;
+      default:
+        return true;
+    }
+  };
+  return SCALE >= 1 ? objects : objects.filter(keep);
+}
+
+/** 1 % of the resources, picked by a seeded generator, changed the way a day's work changes them. */
+function changeOnePercent(objects, round) {
+  let seed = round * 7919 + 17;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const out = objects.map((o) => o);
+  const picks = new Set();
+  const count = Math.max(1, Math.round(objects.length / 100));
+  while (picks.size < count) picks.add(Math.floor(rand() * objects.length));
+  for (const i of picks) {
+    const o = structuredClone(objects[i]);
+    switch (o.kind) {
+      case 'Pod':
+      case 'Deployment': {
+        const spec = o.kind === 'Pod' ? o.spec : o.spec.template.spec;
+        spec.containers[0].image = `${spec.containers[0].image.split(':')[0]}:1.${round}`;
+        break;
+      }
+      case 'Service':
+        o.spec.ports[1].targetPort = 9090 + round;
+        break;
+      case 'VirtualService':
+        o.spec.http[1].retries.attempts = 3 + round;
+        break;
+      case 'DestinationRule':
+        o.spec.trafficPolicy.connectionPool.tcp.maxConnections = 100 + round;
+        break;
+      case 'ConfigMap':
+        o.data['settings.yaml'] = `replicas: ${round}\nfeature: off\n`;
+        break;
+      default:
+        o.metadata.labels = { ...(o.metadata.labels ?? {}), round: String(round) };
+    }
+    out[i] = o;
+  }
+  return out;
+}
+
+/** Peak RSS (VmHWM) of every generator process this process started, sampled while it runs. */
+function watchGenerators() {
+  const peak = new Map();
+  const sample = () => {
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid !== process.pid || !stat.includes('(generator)')) continue;
+        const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+        peak.set(pid, Math.max(peak.get(pid) ?? 0, hwm));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  const timer = setInterval(sample, 500);
+  return { stop: () => (clearInterval(timer), sample(), Math.max(0, ...peak.values())), count: () => peak.size };
+}
+
+const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
+const server = await resolveDatabase(config, () => {});
+const benchDb = `meshlens_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: server.url });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${benchDb}`);
+const url = new URL(server.url);
+url.pathname = `/${benchDb}`;
+const client = new pg.Client({ connectionString: url.toString() });
+let app;
+const generators = watchGenerators();
+try {
+  app = await createHttpApp({ config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true }, new JsonLogger('warn'));
+  await app.listen(0, '127.0.0.1');
+  const base = await app.getUrl();
+  await client.connect();
+  const gql = async (query, variables) => {
+    const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const body = await res.json();
+    if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
+    return body.data;
+  };
+  const push = async (objects, name) => {
+    const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
+    const t = Date.now();
+    const res = await fetch(`${base}/api/v1/snapshots?name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+    const created = await res.json();
+    if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
+    let s;
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+    } while (s.status !== 'READY' && s.status !== 'FAILED');
+    if (s.status === 'FAILED') throw new Error(`snapshot ${name} failed: ${s.error}`);
+    return { id: created.id, ms: Date.now() - t };
+  };
+  const sizes = async () => {
+    const { rows } = await client.query(
+      `SELECT c.relname AS name, pg_total_relation_size(c.oid)::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, Number(r.bytes)]));
+  };
+  const total = (s) => Object.values(s).reduce((a, b) => a + b, 0);
+  const printSizes = (label, s) => {
+    console.log(`${label}: ${mib(total(s))}`);
+    for (const [name, bytes] of Object.entries(s)) if (name !== 'migrations') console.log(`  ${name.padEnd(20)} ${mib(bytes)}`);
+  };
+
+  let objects = mesh();
+  console.log(`proxy storage bench: ${objects.length} resources (scale ${SCALE}), ${FURTHER} further snapshots`);
+  const first = await push(objects, 'bench-0');
+  const [{ proxies, classes }] = (
+    await client.query(
+      `SELECT (SELECT count(*)::int FROM workloads WHERE snapshot_id = $1 AND proxy_class IS NOT NULL) AS proxies,
+              (SELECT count(*)::int FROM proxy_classes WHERE snapshot_id = $1) AS classes`,
+      [first.id],
+    )
+  ).rows;
+  const [{ objects: nObjects, nodes: nNodes }] = (
+    await client.query('SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes')
+  ).rows;
+  console.log(`upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`);
+  await client.query('VACUUM ANALYZE');
+  const one = await sizes();
+  printSizes('stored after one snapshot', one);
+  await client.query('CREATE TEMP TABLE first_objects AS SELECT hash FROM envoy_objects');
+
+  // proxyConfig from storage: GraphQL, a different workload each time.
+  const { rows: names } = await client.query('SELECT namespace, name FROM workloads WHERE snapshot_id = $1 AND proxy_class IS NOT NULL ORDER BY namespace, name', [first.id]);
+  const reads = [];
+  for (let i = 0; i < READS; i++) {
+    const w = names[(i * 7919) % names.length];
+    const t = Date.now();
+    await gql(`query($id: ID!, $p: ProxyInput!) { proxyConfig(snapshotId: $id, proxy: $p) { listeners { name } clusters { name } } }`, {
+      id: first.id,
+      p: { namespace: w.namespace, name: w.name },
+    });
+    reads.push(Date.now() - t);
+  }
+  reads.sort((a, b) => a - b);
+  const pct = (p) => reads[Math.min(reads.length - 1, Math.ceil((p / 100) * reads.length) - 1)];
+  console.log(`proxyConfig from storage (GraphQL, listeners + clusters of a sidecar): p50 ${pct(50)} ms, p99 ${pct(99)} ms over ${READS}`);
+
+  const readyTimes = [];
+  for (let round = 1; round <= FURTHER; round++) {
+    objects = changeOnePercent(objects, round);
+    readyTimes.push((await push(objects, `bench-${round}`)).ms);
+  }
+  if (FURTHER > 0) {
+    await client.query('VACUUM ANALYZE');
+    const all = await sizes();
+    const [{ bytes: newObjectBytes, n: newObjects }] = (
+      await client.query(
+        `SELECT coalesce(sum(pg_column_size(o.*)), 0)::bigint AS bytes, count(*)::int AS n FROM envoy_objects o WHERE o.hash NOT IN (SELECT hash FROM first_objects)`,
+      )
+    ).rows;
+    const [{ bytes: newBodyBytes }] = (
+      await client.query(
+        `SELECT coalesce(sum(pg_column_size(b.*)), 0)::bigint AS bytes FROM resource_bodies b
+         WHERE b.hash IN (SELECT body_hash FROM snapshot_resources GROUP BY body_hash HAVING count(*) < ${FURTHER + 1})`,
+      )
+    ).rows;
+    console.log(`further snapshots: upload to READY median ${secs(readyTimes.sort((a, b) => a - b)[readyTimes.length >> 1])}`);
+    printSizes(`stored after ${FURTHER + 1} snapshots`, all);
+    const changed = Number(newObjectBytes) + Number(newBodyBytes);
+    const envoyTables = ['envoy_objects', 'envoy_config_nodes', 'proxy_classes'];
+    const envoy = (s) => envoyTables.reduce((a, t) => a + (s[t] ?? 0), 0);
+    console.log(`  changed objects: ${newObjects} new Envoy objects (${mib(Number(newObjectBytes))}), changed resource bodies ${mib(Number(newBodyBytes))}`);
+    console.log(
+      `  total ${mib(total(all))} = ${(total(all) / total(one)).toFixed(2)}x one snapshot; minus the changed objects: ${((total(all) - changed) / total(one)).toFixed(2)}x (goal <= 1.3x)`,
+    );
+    console.log(
+      `  proxy config tables alone: ${mib(envoy(one))} -> ${mib(envoy(all))}; minus new objects: ${((envoy(all) - Number(newObjectBytes)) / envoy(one)).toFixed(2)}x`,
+    );
+  }
+  const rss = process.resourceUsage().maxRSS * 1024;
+  console.log(`peak RSS: this process (API + worker) ${mib(rss)}; generator sessions ${mib(generators.stop())} (largest of ${generators.count()})`);
+} finally {
+  generators.stop();
+  await app?.close();
+  await client.end().catch(() => {});
+  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`);
+  await admin.end();
+  await server.stop();
+}

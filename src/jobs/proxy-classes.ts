@@ -1,0 +1,114 @@
+// Proxy classes: proxies istiod gives the same config, so the worker generates it once per class.
+// Pure functions, no I/O.
+import { isIPv6 } from 'node:net';
+import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../generator/protocol.js';
+import { contentHash } from '../snapshots/ingest/canonical.js';
+
+type Body = Record<string, unknown>;
+
+/** A pod with a proxy, and the class it belongs to. */
+export interface ClassMember {
+  namespace: string;
+  name: string;
+  proxy: ProxyInfo;
+}
+
+export interface ProxyClass {
+  key: string;
+  /** sorted by namespace/name; the first is the one the generator is asked about */
+  members: ClassMember[];
+}
+
+/**
+ * The node metadata istio-proxy reports for a pod, minus what identifies the instance (its name,
+ * its owner's name, its addresses): what istiod's config generation may read besides the registry.
+ * Mirrors the generator's podMetadata (generator/internal/session/proxy.go).
+ */
+export function podClassMetadata(pod: Body | undefined): Body {
+  if (!pod) return {};
+  const metadata = (pod.metadata ?? {}) as Body;
+  const spec = (pod.spec ?? {}) as Body;
+  const containers = Array.isArray(spec.containers) ? (spec.containers as Body[]) : [];
+  return {
+    annotations: metadata.annotations ?? {},
+    serviceAccount: spec.serviceAccountName ?? 'default',
+    nodeName: spec.nodeName ?? '',
+    // POD_PORTS: a named targetPort resolves through them; istio-proxy's own container args (router).
+    containers: containers.map((c) => ({ name: c.name, ports: c.ports ?? [], args: c.args ?? [] })),
+  };
+}
+
+/**
+ * The class key: a hash of the canonical JSON of everything istiod's generation reads about the
+ * proxy except its identity. From ProxyInfo: type, namespace, config namespace, labels (as istiod
+ * augments them), Istio version, service targets, Sidecar scope; the address families (IPv4, IPv6,
+ * dual stack change wildcards, bind addresses and DNS lookup families), not the addresses; from the
+ * pod: the node metadata above. The id and addresses are left out on purpose: where istiod does put
+ * them into a proxy's config, `dependsOnIdentity` finds them and the class is split.
+ */
+export function classKey(proxy: ProxyInfo, pod: Body | undefined): string {
+  return contentHash({
+    type: proxy.type,
+    namespace: proxy.namespace,
+    configNamespace: proxy.configNamespace,
+    labels: proxy.labels,
+    istioVersion: proxy.istioVersion,
+    serviceTargets: proxy.serviceTargets,
+    sidecar: proxy.sidecar ?? '',
+    ipFamilies: proxy.ips.map((ip) => (isIPv6(ip) ? 6 : 4)),
+    metadata: podClassMetadata(pod),
+  });
+}
+
+/** Groups the pods that have a proxy into classes, deterministically (classes by key, members by name). */
+export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Body>): ProxyClass[] {
+  const byKey = new Map<string, ClassMember[]>();
+  for (const wp of proxies) {
+    if (!wp.proxy) continue;
+    const key = classKey(wp.proxy, pods.get(`${wp.namespace}/${wp.name}`));
+    let members = byKey.get(key);
+    if (!members) byKey.set(key, (members = []));
+    members.push({ namespace: wp.namespace, name: wp.name, proxy: wp.proxy });
+  }
+  return [...byKey]
+    .map(([key, members]) => ({ key, members: members.sort((a, b) => cmp(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) }))
+    .sort((a, b) => cmp(a.key, b.key));
+}
+
+/**
+ * Whether the representative's generated config names the identity of a class member: istiod
+ * writes a proxy's own address into some objects (an inbound cluster whose Sidecar ingress
+ * `defaultEndpoint` is 0.0.0.0:port, HBONE prefix ranges) and leaves it out of others (a headless
+ * Service's per-endpoint outbound listeners skip the proxy's own pod: each class-mate gets the
+ * listeners of the others), and, without app labels, the pod's name as the tracing service name.
+ * Any member's address, or the representative's own name, in its listeners, routes or clusters
+ * means class-mates' configs differ; the class is then generated member by member. Endpoints
+ * (EDS) are left out: they list the Services' pods, the same for every proxy that asks.
+ */
+export function dependsOnIdentity(config: Pick<GeneratedConfig, 'listeners' | 'routes' | 'clusters'>, rep: ClassMember, members: ClassMember[]): boolean {
+  if (members.length < 2) return false;
+  const text = JSON.stringify([config.listeners, config.routes, config.clusters]);
+  const ipv4 = new Set<string>();
+  const ipv6: string[] = [];
+  for (const m of members) for (const ip of m.proxy.ips) (isIPv6(ip) ? ipv6.push(ip) : ipv4.add(ip));
+  for (const match of text.matchAll(/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g)) if (ipv4.has(match[0])) return true;
+  if (ipv6.some((ip) => text.includes(ip))) return true;
+  const idName = rep.proxy.id.split('.')[0] ?? rep.name;
+  return [rep.name, idName, `${rep.name}.${rep.namespace}`].some((token) => containsToken(text, token));
+}
+
+/** `token` in `text`, not as part of a longer name (neighbours are not name characters). */
+export function containsToken(text: string, token: string): boolean {
+  if (!token) return false;
+  const nameChar = /[A-Za-z0-9_-]/;
+  for (let i = text.indexOf(token); i >= 0; i = text.indexOf(token, i + 1)) {
+    const before = text[i - 1] ?? '';
+    const after = text[i + token.length] ?? '';
+    if (!nameChar.test(before) && !nameChar.test(after)) return true;
+  }
+  return false;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,426 @@
+// Every workload's config, computed by the worker once per proxy class and stored content-addressed:
+// class grouping, stored config = generated config, proxyStatus, Workload.proxyConfig batched,
+// idempotent recomputation, garbage collection, and a worker killed with SIGKILL mid-job.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { INestApplication } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GeneratorService } from '../../src/generator/generator.service.js';
+import type { GeneratedConfig } from '../../src/generator/protocol.js';
+import { ComputeService } from '../../src/jobs/compute.service.js';
+import { QueueService } from '../../src/jobs/queue.service.js';
+import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
+import { ProxyType } from '../../src/snapshots/graphql/enums.js';
+import { canonicalJson } from '../../src/snapshots/ingest/canonical.js';
+import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+
+const MANY = 12;
+
+/**
+ * web-1, web-2: one class (same labels, same Services). db-1, db-2: a headless Service with a TCP
+ * port gives each sidecar an outbound listener per *other* endpoint (istiod skips the proxy's own
+ * IP), so their configs differ and their class must be split. gw-1, gw-2: routers, one class.
+ * many-*: MANY class-mates, for the batched Workload.proxyConfig.
+ */
+const MESH = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: istio-system}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{name: tcp, port: 5432}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, labels: {app: web, version: v1}}
+spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 8080, name: http}]}]}
+status: {podIP: 10.0.0.11}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-2, namespace: shop, labels: {app: web, version: v1}}
+spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 8080, name: http}]}]}
+status: {podIP: 10.0.0.12}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db-1, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: db, image: postgres, ports: [{containerPort: 5432}]}]}
+status: {podIP: 10.0.0.21}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db-2, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: db, image: postgres, ports: [{containerPort: 5432}]}]}
+status: {podIP: 10.0.0.22}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: api}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: legacy, namespace: default, labels: {app: legacy}}
+spec: {containers: [{name: legacy, image: busybox}]}
+status: {podIP: 10.1.2.3}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: istio-ingressgateway, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: gw-1, namespace: istio-system, labels: {istio: ingressgateway}}
+spec: {containers: [{name: istio-proxy, image: proxyv2, args: [proxy, router]}]}
+status: {podIP: 10.0.1.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: gw-2, namespace: istio-system, labels: {istio: ingressgateway}}
+spec: {containers: [{name: istio-proxy, image: proxyv2, args: [proxy, router]}]}
+status: {podIP: 10.0.1.2}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 8080, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web, namespace: shop}
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/gw, mesh]
+  http: [{route: [{destination: {host: web.shop.svc.cluster.local}}]}]
+${Array.from(
+  { length: MANY },
+  (_, i) => `---
+apiVersion: v1
+kind: Pod
+metadata: {name: many-${i}, namespace: shop, labels: {app: many}}
+spec: {containers: [{name: many, image: many}]}
+status: {podIP: 10.0.2.${i + 1}}`,
+).join('\n')}
+`;
+
+/** A config in a comparable form: each list sorted by name (Envoy keys every xDS type by name; istiod's order varies). */
+function comparable(config: GeneratedConfig) {
+  const sorted = (list: object[]) => list.map((o) => canonicalJson(o)).sort();
+  return {
+    proxy: canonicalJson(config.proxy),
+    listeners: sorted(config.listeners),
+    routes: sorted(config.routes),
+    clusters: sorted(config.clusters),
+    endpoints: sorted(config.endpoints),
+  };
+}
+
+async function upload(app: INestApplication, manifests: string, name: string): Promise<string> {
+  const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${name}`).set('content-type', 'application/yaml').send(manifests);
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+async function waitReady(app: INestApplication, id: string, timeoutMs = 60_000) {
+  return eventually(
+    async () => {
+      const s = (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body;
+      if (s.status === 'FAILED') throw new Error(`snapshot failed: ${s.error}`);
+      return s.status === 'READY' ? s : undefined;
+    },
+    timeoutMs,
+    'READY',
+  );
+}
+
+async function storedRows(db: TestDatabase, id: string) {
+  return {
+    classes: await db.query('SELECT class_key, config_hash, proxy_info, members FROM proxy_classes WHERE snapshot_id = $1 ORDER BY class_key', [id]),
+    workloads: await db.query('SELECT namespace, name, proxy_type, proxy_class FROM workloads WHERE snapshot_id = $1 ORDER BY namespace, name', [id]),
+    objects: await db.query('SELECT hash, type, name, md5(body::text) AS body FROM envoy_objects ORDER BY hash'),
+    nodes: await db.query('SELECT hash, level, children, listeners, routes, clusters, endpoints FROM envoy_config_nodes ORDER BY hash'),
+  };
+}
+
+describe('with an in-process worker', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+  let id: string;
+  let gql: (query: string, variables?: Record<string, unknown>) => Promise<{ data?: Record<string, any>; errors?: unknown[] }>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({ databaseUrl: db.url });
+    gql = async (query, variables = {}) => (await request(app.getHttpServer()).post('/graphql').send({ query, variables })).body;
+    id = await upload(app, MESH, 'storage');
+    await waitReady(app, id);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const generated = (namespace: string, name: string) => app.get(GeneratorService).ask(id, 'proxyConfig', { proxy: { namespace, name } });
+  const classOf = async (namespace: string, name: string) =>
+    (await db.query<{ proxy_class: string | null }>('SELECT proxy_class FROM workloads WHERE snapshot_id = $1 AND namespace = $2 AND name = $3', [id, namespace, name]))[0]!
+      .proxy_class;
+
+  it('groups proxies into classes whose members istiod gives identical config', async () => {
+    expect(await classOf('shop', 'web-1')).toBe(await classOf('shop', 'web-2'));
+    expect(await classOf('istio-system', 'gw-1')).toBe(await classOf('istio-system', 'gw-2'));
+    expect(await classOf('shop', 'many-0')).toBe(await classOf('shop', `many-${MANY - 1}`));
+    expect(await classOf('default', 'legacy')).toBeNull();
+    // The proof: every pair of class-mates, generated separately, has the same config (sorted
+    // by name; nothing else normalised), apart from the ProxyInfo's id and addresses.
+    const members = await db.query<{ namespace: string; name: string; proxy_class: string }>(
+      'SELECT namespace, name, proxy_class FROM workloads WHERE snapshot_id = $1 AND proxy_class IS NOT NULL ORDER BY namespace, name',
+      [id],
+    );
+    const byClass = new Map<string, { namespace: string; name: string }[]>();
+    for (const m of members) byClass.set(m.proxy_class, [...(byClass.get(m.proxy_class) ?? []), m]);
+    let compared = 0;
+    for (const list of byClass.values()) {
+      const first = comparable(await generated(list[0]!.namespace, list[0]!.name));
+      for (const m of list.slice(1)) {
+        const other = comparable(await generated(m.namespace, m.name));
+        expect({ ...other, proxy: undefined }).toEqual({ ...first, proxy: undefined });
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(2 + MANY - 1);
+  });
+
+  it('splits a class whose members istiod gives their own addresses (headless Service): each its own config', async () => {
+    const [a, b] = [await generated('shop', 'db-1'), await generated('shop', 'db-2')];
+    // The reason: db-1 gets a listener for db-2's address and not its own, and the other way round.
+    expect(a.listeners.map((l) => l.name)).toContain('10.0.0.22_5432');
+    expect(a.listeners.map((l) => l.name)).not.toContain('10.0.0.21_5432');
+    expect(b.listeners.map((l) => l.name)).toContain('10.0.0.21_5432');
+    expect(await classOf('shop', 'db-1')).not.toBe(await classOf('shop', 'db-2'));
+    const service = app.get(ProxyConfigService);
+    expect(comparable(await service.generate(id, { namespace: 'shop', name: 'db-1', type: ProxyType.SIDECAR }))).toEqual(comparable(a));
+    expect(comparable(await service.generate(id, { namespace: 'shop', name: 'db-2', type: ProxyType.SIDECAR }))).toEqual(comparable(b));
+  });
+
+  it('reads a named workload of a READY snapshot from storage: equal to what the generator returns, no session asked', async () => {
+    const generator = app.get(GeneratorService);
+    const names = (await db.query<{ namespace: string; name: string }>("SELECT namespace, name FROM workloads WHERE snapshot_id = $1 AND proxy_type <> 'NONE'", [id])).map(
+      (w) => [w.namespace, w.name] as const,
+    );
+    expect(names.length).toBe(7 + MANY);
+    const expected = new Map<string, ReturnType<typeof comparable>>();
+    for (const [ns, name] of names) expected.set(`${ns}/${name}`, comparable(await generated(ns, name)));
+    const ask = vi.spyOn(generator, 'ask');
+    try {
+      for (const [ns, name] of names) {
+        const stored = await app.get(ProxyConfigService).generate(id, { namespace: ns, name, type: ProxyType.SIDECAR });
+        expect(comparable(stored)).toEqual(expected.get(`${ns}/${name}`));
+      }
+      expect(ask).not.toHaveBeenCalled();
+      // An ad-hoc proxy still asks a session.
+      await app.get(ProxyConfigService).generate(id, { namespace: 'shop', labels: { app: 'web' }, type: ProxyType.SIDECAR });
+      expect(ask).toHaveBeenCalledTimes(1);
+    } finally {
+      ask.mockRestore();
+    }
+  });
+
+  it('Snapshot.proxyStatus: one row per proxy, counts as generated, same hash for the same config', async () => {
+    const { data, errors } = await gql(`query($id: ID!) { snapshot(id: $id) { proxyStatus { name namespace proxyType listeners routes clusters endpoints configHash } } }`, { id });
+    expect(errors).toBeUndefined();
+    const rows = data!.snapshot.proxyStatus as { name: string; namespace: string; proxyType: string; listeners: number; routes: number; clusters: number; endpoints: number; configHash: string }[];
+    expect(rows).toHaveLength(7 + MANY);
+    const row = (ns: string, name: string) => rows.find((r) => r.namespace === ns && r.name === name)!;
+    for (const [ns, name] of [['shop', 'web-1'], ['istio-system', 'gw-1'], ['shop', 'db-1'], ['shop', 'api']] as const) {
+      const g = await generated(ns, name);
+      expect(row(ns, name)).toMatchObject({
+        proxyType: g.proxy.type,
+        listeners: g.listeners.length,
+        routes: g.routes.length,
+        clusters: g.clusters.length,
+        endpoints: g.endpoints.length,
+      });
+    }
+    expect(row('istio-system', 'gw-1').proxyType).toBe('ROUTER');
+    expect(row('shop', 'web-1').configHash).toBe(row('shop', 'web-2').configHash);
+    expect(row('shop', 'db-1').configHash).not.toBe(row('shop', 'db-2').configHash);
+    expect(row('shop', 'web-1').configHash).not.toBe(row('shop', 'api').configHash);
+    expect(rows.find((r) => r.name === 'legacy')).toBeUndefined();
+  });
+
+  it('Workload.proxyConfig for every workload in one query: a fixed number of SQL queries, not one per workload', async () => {
+    const dataSource = app.get<DataSource>(getDataSourceToken());
+    const query = `query($id: ID!, $ns: String) { snapshot(id: $id) { workloads(namespace: $ns) { name proxyConfig { listeners { name } clusters { name } configDump } } } }`;
+    const spy = vi.spyOn(dataSource, 'query');
+    try {
+      const one = await gql(query, { id, ns: 'default' });
+      expect(one.errors).toBeUndefined();
+      const fewQueries = spy.mock.calls.length;
+      spy.mockClear();
+      const started = Date.now();
+      const all = await gql(query, { id, ns: null });
+      expect(all.errors).toBeUndefined();
+      const workloads = all.data!.snapshot.workloads as { name: string; proxyConfig: { listeners: { name: string }[]; clusters: unknown[] } | null }[];
+      expect(workloads.length).toBe(8 + MANY);
+      expect(workloads.find((w) => w.name === 'legacy')!.proxyConfig).toBeNull();
+      expect(workloads.filter((w) => w.proxyConfig && w.proxyConfig.clusters.length > 0)).toHaveLength(7 + MANY);
+      // 1 workload or 20: the same handful of statements (workloads + classes, each tree level, the objects).
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(Math.max(fewQueries, 1) + 4);
+      expect(spy.mock.calls.length).toBeLessThan(8);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('recomputing yields identical rows', async () => {
+    const before = await storedRows(db, id);
+    expect(before.classes.length).toBeGreaterThan(0);
+    await app.get(ComputeService).compute(id, async () => {});
+    expect(await storedRows(db, id)).toEqual(before);
+  });
+
+  it('deleting a snapshot collects the Envoy objects and tree nodes nothing references', async () => {
+    const firstOnly = await storedRows(db, id);
+    const changed = MESH.replace('targetPort: 8080}]', 'targetPort: 8080}, {name: grpc, port: 9090}]');
+    const second = await upload(app, changed, 'changed');
+    await waitReady(app, second);
+    const count = async () =>
+      (await db.query<{ o: number; n: number }>('SELECT (SELECT count(*)::int FROM envoy_objects) AS o, (SELECT count(*)::int FROM envoy_config_nodes) AS n'))[0]!;
+    const both = await count();
+    const del = async (sid: string) => expect((await request(app.getHttpServer()).delete(`/api/v1/snapshots/${sid}`)).status).toBeLessThan(300);
+
+    await del(second);
+    // Back to what the first snapshot alone had: the second's own objects and nodes went, the shared ones stayed.
+    const after = await storedRows(db, id);
+    expect(after.objects).toEqual(firstOnly.objects);
+    expect(after.nodes).toEqual(firstOnly.nodes);
+    expect(both.o).toBeGreaterThan(after.objects.length);
+    const stored = await app.get(ProxyConfigService).generate(id, { namespace: 'shop', name: 'web-1', type: ProxyType.SIDECAR });
+    expect(stored.clusters.length).toBeGreaterThan(0);
+
+    await del(id);
+    expect(await count()).toEqual({ o: 0, n: 0 });
+  });
+});
+
+describe('a worker killed with SIGKILL mid-job', () => {
+  let db: TestDatabase;
+  let api: INestApplication;
+  const workers: ChildProcess[] = [];
+  // Many classes (one Deployment each), each seeing every Service: a compute that takes a while.
+  const CLASSES = 60;
+  const BIG = [
+    `apiVersion: v1\nkind: Namespace\nmetadata: {name: big, labels: {istio-injection: enabled}}`,
+    ...Array.from(
+      { length: CLASSES },
+      (_, i) => `apiVersion: v1
+kind: Service
+metadata: {name: svc-${i}, namespace: big}
+spec: {selector: {app: app-${i}}, ports: [{name: http, port: 80, targetPort: 8080}, {name: grpc, port: 9090}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app-${i}, namespace: big}
+spec:
+  selector: {matchLabels: {app: app-${i}}}
+  template:
+    metadata: {labels: {app: app-${i}}}
+    spec: {containers: [{name: app, image: app, ports: [{containerPort: 8080}]}]}`,
+    ),
+  ].join('\n---\n');
+
+  const startWorker = () => {
+    const child = spawn(process.execPath, ['dist/src/main.js', 'worker'], {
+      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error', MESHLENS_COMPUTE_CONCURRENCY: '1', MESHLENS_WORKER_CONCURRENCY: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    workers.push(child);
+    return child;
+  };
+
+  beforeAll(async () => {
+    execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+    db = await createTestDatabase();
+    api = await startTestApp({ databaseUrl: db.url, worker: false, config: { jobs: { retryLimit: 2, retryDelaySeconds: 0, expireInSeconds: 600 } } });
+  });
+  afterAll(async () => {
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('leaves no partial rows visible; the retried job, on another worker, completes', async () => {
+    const id = await upload(api, BIG, 'big');
+    const first = startWorker();
+    const progress = await eventually(
+      async () => {
+        const [s] = await db.query<{ status: string; progress: number }>('SELECT status, progress FROM snapshots WHERE id = $1', [id]);
+        if (s!.status === 'READY') throw new Error('the job finished before the kill; make the mesh bigger');
+        return s!.status === 'COMPUTING' && s!.progress > 0.2 ? s!.progress : undefined;
+      },
+      60_000,
+      'the job to compute classes',
+    );
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    expect(progress).toBeLessThan(0.95);
+
+    const visible = async () =>
+      (
+        await db.query<{ classes: number; workloads: number; objects: number; nodes: number }>(
+          `SELECT (SELECT count(*)::int FROM proxy_classes WHERE snapshot_id = $1) AS classes,
+                  (SELECT count(*)::int FROM workloads WHERE snapshot_id = $1) AS workloads,
+                  (SELECT count(*)::int FROM envoy_objects) AS objects,
+                  (SELECT count(*)::int FROM envoy_config_nodes) AS nodes`,
+          [id],
+        )
+      )[0]!;
+    expect(await visible()).toEqual({ classes: 0, workloads: 0, objects: 0, nodes: 0 });
+
+    // The dead worker's attempt stays active until it expires; expire it now instead of waiting.
+    await db.query(`UPDATE pgboss.job SET started_on = now() - interval '1 hour' WHERE name = 'compute' AND state = 'active'`);
+    await api.get(QueueService).boss.supervise('compute');
+    startWorker();
+    await waitReady(api, id, 120_000);
+
+    const rows = await visible();
+    expect(rows.workloads).toBe(CLASSES);
+    expect(rows.classes).toBe(CLASSES);
+    const status = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM workloads w JOIN proxy_classes c ON c.snapshot_id = w.snapshot_id AND c.class_key = w.proxy_class WHERE w.snapshot_id = $1',
+      [id],
+    );
+    expect(status[0]!.n).toBe(CLASSES);
+    const stored = await api.get(ProxyConfigService).generate(id, { namespace: 'big', name: 'app-7', type: ProxyType.SIDECAR });
+    expect(stored.clusters.length).toBeGreaterThanOrEqual(CLASSES * 2);
+  });
+});
