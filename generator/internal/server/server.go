@@ -75,7 +75,7 @@ func (s *Server) handle(req protocol.Request) (resp protocol.Response) {
 			resp.Error = &protocol.Error{Code: protocol.CodeInternal, Message: fmt.Sprintf("panic: %v\n%s", r, debug.Stack())}
 		}
 	}()
-	result, err := s.dispatch(req)
+	result, err := dispatchRequest(s, req)
 	if err != nil {
 		resp.Error = toError(err)
 		return resp
@@ -83,6 +83,9 @@ func (s *Server) handle(req protocol.Request) (resp protocol.Response) {
 	resp.Result = result
 	return resp
 }
+
+// dispatchRequest is (*Server).dispatch, a variable only so that a test can make a request panic.
+var dispatchRequest = (*Server).dispatch
 
 type badRequest struct{ error }
 

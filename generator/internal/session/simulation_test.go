@@ -1,0 +1,254 @@
+package session
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"istio.io/istio/pilot/pkg/simulation"
+)
+
+// The conformance corpus: cases transcribed from Istio's own traffic-simulation tests
+// (/work/shared/conformance/README.md). Each case is loaded the way the service loads a snapshot,
+// its proxy built the way the service asks for one, and Istio's simulation harness evaluates the
+// calls on what the session generates.
+const corpusDir = "/work/shared/conformance/istio-sim"
+
+type simFile struct {
+	Source string    `json:"source"`
+	Cases  []simCase `json:"cases"`
+}
+
+type simCase struct {
+	Name        string          `json:"name"`
+	Config      string          `json:"config"`
+	Mesh        map[string]any  `json:"mesh"`
+	Features    map[string]any  `json:"features"`
+	Proxy       simProxy        `json:"proxy"`
+	Calls       []simCall       `json:"calls"`
+	RouteChecks []simRouteCheck `json:"routeChecks"`
+	// InboundClusters maps each inbound cluster to its static endpoints (nil: none); absent when
+	// the case does not assert them, {} when there must be no inbound cluster.
+	InboundClusters *map[string][]string `json:"inboundClusters"`
+}
+
+type simProxy struct {
+	Type              string            `json:"type"`
+	Namespace         string            `json:"namespace"`
+	MetadataNamespace string            `json:"metadataNamespace"`
+	IP                string            `json:"ip"`
+	IPs               []string          `json:"ips"`
+	Labels            map[string]string `json:"labels"`
+	IstioVersion      string            `json:"istioVersion"`
+	DNSDomain         string            `json:"dnsDomain"`
+	ClusterID         string            `json:"clusterID"`
+	Metadata          map[string]any    `json:"metadata"`
+}
+
+type simCall struct {
+	Name     string    `json:"name"`
+	Mode     string    `json:"mode"`
+	Address  string    `json:"address"`
+	Port     int       `json:"port"`
+	Protocol string    `json:"protocol"`
+	TLS      string    `json:"tls"`
+	Host     string    `json:"host"`
+	SNI      string    `json:"sni"`
+	ALPN     string    `json:"alpn"`
+	Path     string    `json:"path"`
+	Expect   simExpect `json:"expect"`
+}
+
+type simExpect struct {
+	Listener    string `json:"listener"`
+	FilterChain string `json:"filterChain"`
+	RouteConfig string `json:"routeConfig"`
+	VirtualHost string `json:"virtualHost"`
+	Route       string `json:"route"`
+	Cluster     string `json:"cluster"`
+	Error       string `json:"error"`
+	Strict      bool   `json:"strict"`
+}
+
+type simRouteCheck struct {
+	RouteConfig string   `json:"routeConfig"`
+	Domain      string   `json:"domain"`
+	Clusters    []string `json:"clusters"`
+}
+
+var simErrors = map[string]error{}
+
+func init() {
+	for _, err := range []error{
+		simulation.ErrNoListener, simulation.ErrNoFilterChain, simulation.ErrMultipleFilterChain,
+		simulation.ErrTLSError, simulation.ErrMTLSError, simulation.ErrProtocolError,
+		simulation.ErrNoVirtualHost, simulation.ErrTLSRedirect, simulation.ErrNoRoute,
+	} {
+		simErrors[err.Error()] = err
+	}
+}
+
+func TestIstioSimulationCorpus(t *testing.T) {
+	dir := corpusDir
+	if d := os.Getenv("MESHLENS_ISTIO_SIM_DIR"); d != "" {
+		dir = d
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if len(files) == 0 {
+		t.Skipf("no conformance corpus at %s", dir)
+	}
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f simFile
+		if err := yaml.Unmarshal(raw, &f); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			for _, c := range f.Cases {
+				t.Run(c.Name, func(t *testing.T) {
+					if len(c.Features) > 0 {
+						t.Skipf("needs istiod feature flags %v", c.Features)
+					}
+					runSimCase(t, c)
+				})
+			}
+		})
+	}
+}
+
+func runSimCase(t *testing.T, c simCase) {
+	in := splitSnapshot(t, c.Config)
+	if len(c.Mesh) > 0 {
+		b, err := yaml.Marshal(c.Mesh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.MeshConfig = string(b)
+	}
+	s := mustLoad(t, in)
+	if len(s.Diagnostics) > 0 {
+		t.Fatalf("corpus config rejected: %+v", s.Diagnostics)
+	}
+
+	pin := ProxyInput{
+		Namespace:    c.Proxy.Namespace,
+		Name:         "app",
+		Labels:       c.Proxy.Labels,
+		IP:           c.Proxy.IP,
+		IPs:          c.Proxy.IPs,
+		Type:         c.Proxy.Type,
+		IstioVersion: c.Proxy.IstioVersion,
+		Metadata:     map[string]any{},
+	}
+	for k, v := range c.Proxy.Metadata {
+		pin.Metadata[k] = v
+	}
+	if c.Proxy.MetadataNamespace != "" {
+		pin.Metadata["NAMESPACE"] = c.Proxy.MetadataNamespace
+	}
+	if c.Proxy.ClusterID != "" {
+		pin.Metadata["CLUSTER_ID"] = c.Proxy.ClusterID
+	}
+	if c.Proxy.DNSDomain != "" {
+		pin.Metadata["DNS_DOMAIN"] = c.Proxy.DNSDomain
+	}
+	p := mustProxy(t, s, pin)
+	if p.ConfigNamespace != c.Proxy.Namespace {
+		t.Fatalf("config namespace %q, want %q", p.ConfigNamespace, c.Proxy.Namespace)
+	}
+	if want := c.Proxy.MetadataNamespace; want != "" && p.Metadata.Namespace != want {
+		t.Fatalf("metadata namespace %q, want %q", p.Metadata.Namespace, want)
+	}
+
+	sim := simulation.NewSimulation(t, s.server, p)
+	for _, call := range c.Calls {
+		t.Run(call.Name, func(t *testing.T) {
+			want := simulation.Result{
+				ListenerMatched:    call.Expect.Listener,
+				FilterChainMatched: call.Expect.FilterChain,
+				RouteConfigMatched: call.Expect.RouteConfig,
+				VirtualHostMatched: call.Expect.VirtualHost,
+				RouteMatched:       call.Expect.Route,
+				ClusterMatched:     call.Expect.Cluster,
+				StrictMatch:        call.Expect.Strict,
+			}
+			if call.Expect.Error != "" {
+				want.Error = simErrors[call.Expect.Error]
+				if want.Error == nil {
+					t.Fatalf("unknown expected error %q", call.Expect.Error)
+				}
+			}
+			sim.Run(simulation.Call{
+				Address:    call.Address,
+				Port:       call.Port,
+				Path:       call.Path,
+				Protocol:   simulation.Protocol(call.Protocol),
+				TLS:        simulation.TLSMode(call.TLS),
+				Alpn:       call.ALPN,
+				HostHeader: call.Host,
+				Sni:        call.SNI,
+				CallMode:   simulation.CallMode(call.Mode),
+			}).Matches(t, want)
+		})
+	}
+
+	for _, rc := range c.RouteChecks {
+		t.Run("routes "+rc.RouteConfig+" "+rc.Domain, func(t *testing.T) {
+			got := []string{}
+			for _, r := range sim.Routes {
+				if r.Name != rc.RouteConfig {
+					continue
+				}
+				for _, vh := range r.VirtualHosts {
+					if !slices.Contains(vh.Domains, rc.Domain) {
+						continue
+					}
+					for _, route := range vh.Routes {
+						if cl := route.GetRoute().GetCluster(); cl != "" {
+							got = append(got, cl)
+						}
+					}
+				}
+			}
+			slices.Sort(got)
+			want := append([]string{}, rc.Clusters...)
+			slices.Sort(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("clusters %v, want %v", got, want)
+			}
+		})
+	}
+
+	if c.InboundClusters != nil {
+		got := map[string][]string{}
+		for _, cl := range sim.Clusters {
+			if !strings.HasPrefix(cl.Name, "inbound") {
+				continue
+			}
+			var eps []string
+			for _, le := range cl.GetLoadAssignment().GetEndpoints() {
+				for _, e := range le.GetLbEndpoints() {
+					addr := e.GetEndpoint().GetAddress()
+					if pipe := addr.GetPipe(); pipe != nil {
+						eps = append(eps, pipe.Path)
+					} else if sa := addr.GetSocketAddress(); sa != nil {
+						eps = append(eps, sa.GetAddress()+":"+strconv.Itoa(int(sa.GetPortValue())))
+					}
+				}
+			}
+			got[cl.Name] = eps
+		}
+		if !reflect.DeepEqual(got, *c.InboundClusters) {
+			t.Errorf("inbound clusters %v, want %v", got, c.InboundClusters)
+		}
+	}
+}
