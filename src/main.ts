@@ -1,16 +1,26 @@
 import 'reflect-metadata';
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Command } from 'commander';
-import { createHttpApp } from './app.js';
-import { AppModule } from './app.module.js';
-import { loadConfig, type AppConfig } from './config/config.js';
-import { resolveDatabase, type ResolvedDatabase } from './database/resolve-database.js';
-import { JsonLogger } from './logging/json-logger.js';
+import { Command, CommanderError } from 'commander';
+import { registerProxyConfig } from './cli/proxy-config.js';
+import { registerProxyStatus } from './cli/proxy-status.js';
+import { registerPush } from './cli/push.js';
+import { registerResolve } from './cli/resolve.js';
+import { registerSnapshots } from './cli/snapshots.js';
 
 type Mode = 'serve' | 'worker';
 
+// The client commands (push, proxy-config, ...) never load the server: its modules are imported by serve and worker only.
 async function run(mode: Mode): Promise<void> {
+  const [{ NestFactory }, { createHttpApp }, { AppModule }, { loadConfig }, { resolveDatabase }, { JsonLogger }] = await Promise.all([
+    import('@nestjs/core'),
+    import('./app.js'),
+    import('./app.module.js'),
+    import('./config/config.js'),
+    import('./database/resolve-database.js'),
+    import('./logging/json-logger.js'),
+  ]);
+  type AppConfig = import('./config/config.js').AppConfig;
+  type ResolvedDatabase = import('./database/resolve-database.js').ResolvedDatabase;
+  type INestApplicationContext = import('@nestjs/common').INestApplicationContext;
   const config: AppConfig = loadConfig();
   const logger = new JsonLogger(config.logLevel);
   let database: ResolvedDatabase | undefined;
@@ -54,6 +64,12 @@ async function run(mode: Mode): Promise<void> {
 }
 
 const program = new Command('meshlens').description('Istio\'s Envoy config for every proxy of a mesh, computed offline');
+// Exit codes: 0 ok, 1 failure, 2 usage. Commander's own usage errors (unknown option, missing
+// argument, bad choice) exit 2; help and version exit 0. Set before the commands, which inherit it.
+program.exitOverride((error: CommanderError) => {
+  process.exit(error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2);
+});
+program.showHelpAfterError('(run with --help for usage)');
 program
   .command('serve')
   .description('REST + GraphQL API with an in-process compute worker')
@@ -62,4 +78,9 @@ program
   .command('worker')
   .description('compute worker only (run as many as needed)')
   .action(() => run('worker'));
+registerPush(program);
+registerSnapshots(program);
+registerProxyConfig(program);
+registerProxyStatus(program);
+registerResolve(program);
 await program.parseAsync(process.argv);

@@ -80,12 +80,61 @@ export interface VersionInfo {
   module: string;
 }
 
+/** istioctl's views the generator renders through istioctl's own writers (`render`). */
+export type RenderView = 'listener' | 'route' | 'cluster' | 'endpoint' | 'eds' | 'all' | 'bootstrap' | 'config_dump' | 'proxy-status';
+
+/** istioctl's flags of `proxy-config` and `proxy-status`. */
+export interface RenderFlags {
+  fqdn?: string;
+  port?: number;
+  subset?: string;
+  direction?: string;
+  name?: string;
+  address?: string;
+  type?: string;
+  cluster?: string;
+  status?: string;
+  /** short (the table, istioctl's default), json or yaml. */
+  output?: 'short' | 'json' | 'yaml';
+  /** istioctl's --verbose (default true). */
+  verbose?: boolean;
+  withHeaders?: boolean;
+  /** proxy-status -v. */
+  verbosity?: number;
+}
+
+/** One proxy of proxy-status, as istiod's syncz reports a connected proxy. */
+export interface StatusProxy {
+  /** `<pod>.<namespace>` */
+  id: string;
+  clusterId?: string;
+  namespace?: string;
+  istioVersion?: string;
+  /** Subscribed xDS types (CDS, LDS, EDS, RDS, ECDS); absent: derived from `config`. */
+  types?: string[];
+  config?: GeneratedConfig;
+}
+
+export interface RenderParams {
+  view: RenderView;
+  /** The proxy's generated config (a dump is assembled from it with the bootstrap istio-agent renders)... */
+  config?: GeneratedConfig;
+  /** ...or an Envoy admin config dump used as is. */
+  configDump?: unknown;
+  flags?: RenderFlags;
+  proxies?: StatusProxy[];
+  /** The control plane's instance name in proxy-status (default "meshlens"). */
+  istiod?: string;
+}
+
 export interface Methods {
   version: { params: undefined; result: VersionInfo };
   load: { params: LoadParams; result: LoadResult };
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
   proxies: { params: { types?: Record<string, ProxyTypeName> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
+  /** Needs no loaded snapshot. */
+  render: { params: RenderParams; result: { output: string } };
 }
 
 export type GeneratorErrorCode = 'BAD_REQUEST' | 'NOT_LOADED' | 'NO_PROXY' | 'INTERNAL' | 'TIMEOUT' | 'EXITED';

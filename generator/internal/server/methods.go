@@ -1,9 +1,11 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/meshlens/meshlens/generator/internal/protocol"
+	"github.com/meshlens/meshlens/generator/internal/render"
 	"github.com/meshlens/meshlens/generator/internal/session"
 )
 
@@ -30,6 +32,19 @@ type proxiesParams struct {
 func (s *Server) dispatch(req protocol.Request) (any, error) {
 	if req.Method == "version" {
 		return session.Version(), nil
+	}
+	if req.Method == "render" {
+		// istioctl's views of a config given in the request: no snapshot needed.
+		p, err := decode[render.Params](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		out, err := render.Render(p)
+		var bad render.BadRequest
+		if errors.As(err, &bad) {
+			return nil, badRequest{err}
+		}
+		return out, err
 	}
 	if req.Method == "load" {
 		if s.session != nil {
@@ -77,6 +92,6 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	case "analyze":
 		return s.session.Analyze()
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, proxyConfig, proxies, analyze)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, render, proxyConfig, proxies, analyze)", req.Method)}
 	}
 }
