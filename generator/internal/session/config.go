@@ -82,4 +82,3 @@ func toStruct(m map[string]any) (*structpb.Struct, error) {
 	st := &structpb.Struct{}
 	return st, protojson.Unmarshal(b, st)
 }
-
