@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import type { AnalyzerMessage } from '../generator/protocol.js';
@@ -6,6 +8,7 @@ import { composeDiff, proxyChanges } from './diff.js';
 import type { MarkdownOptions } from './markdown.js';
 import type { SnapshotDiffResult } from './model.js';
 import type { ProxyConfigSource } from './proxy-class.js';
+import { resourceKey, type ResourceInput } from './resources.js';
 
 /** The ProxyConfigSource the diff reads proxy classes from (the generator today; stored classes later). */
 export const PROXY_CONFIG_SOURCE = Symbol('PROXY_CONFIG_SOURCE');
@@ -19,7 +22,34 @@ export class DiffService {
   constructor(
     private readonly store: SnapshotStore,
     @Inject(PROXY_CONFIG_SOURCE) private readonly source: ProxyConfigSource,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
+
+  /**
+   * The resources of both sides that differ, with their bodies: a join on the content hashes, so the
+   * bodies both snapshots share are never read (resources equal on both sides change nothing).
+   */
+  private async differingResources(baseId: string, headId: string): Promise<{ base: ResourceInput[]; head: ResourceInput[] }> {
+    type Row = { snapshot_id: string; api_version: string; kind: string; namespace: string | null; name: string; body_hash: string };
+    const rows: Row[] = await this.dataSource.query(
+      `SELECT snapshot_id, api_version, kind, namespace, name, body_hash FROM snapshot_resources WHERE snapshot_id = ANY($1::uuid[])`,
+      [[baseId, headId]],
+    );
+    const hashes = (id: string) => new Map(rows.filter((r) => r.snapshot_id === id).map((r) => [`${resourceKey({ apiVersion: r.api_version, kind: r.kind, namespace: r.namespace, name: r.name })}|${r.body_hash}`, r]));
+    const b = hashes(baseId);
+    const h = hashes(headId);
+    const differing = (mine: Map<string, Row>, other: Map<string, Row>) => [...mine].filter(([k]) => !other.has(k)).map(([, r]) => r);
+    const onlyBase = differing(b, h);
+    const onlyHead = differing(h, b);
+    const wanted = [...new Set([...onlyBase, ...onlyHead].map((r) => r.body_hash))];
+    const bodies = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < wanted.length; i += 2000) {
+      const found: { hash: string; body: Record<string, unknown> }[] = await this.dataSource.query(`SELECT hash, body FROM resource_bodies WHERE hash = ANY($1::text[])`, [wanted.slice(i, i + 2000)]);
+      for (const f of found) bodies.set(f.hash, f.body);
+    }
+    const input = (r: Row): ResourceInput => ({ apiVersion: r.api_version, kind: r.kind, namespace: r.namespace, name: r.name, body: bodies.get(r.body_hash) ?? {} });
+    return { base: onlyBase.map(input), head: onlyHead.map(input) };
+  }
 
   async diff(baseId: string, headId: string, options: MarkdownOptions = {}): Promise<SnapshotDiffResult> {
     const [base, head] = await Promise.all([this.store.get(baseId), this.store.get(headId)]);
@@ -27,16 +57,12 @@ export class DiffService {
     if (missing.length) throw new DiffNotFoundError(`${missing.join(' and ')} not found`);
     const notReady = [notReadyText('base', base!), notReadyText('head', head!)].filter(Boolean);
     if (notReady.length) throw new DiffNotReadyError(`cannot diff yet: ${notReady.join('; ')}; both snapshots must be READY`);
-    const [baseResources, headResources, proxies] = await Promise.all([
-      this.store.resources(base!.id),
-      this.store.resources(head!.id),
-      proxyChanges(this.source, base!.id, head!.id),
-    ]);
+    const [resources, proxies] = await Promise.all([this.differingResources(base!.id, head!.id), proxyChanges(this.source, base!.id, head!.id)]);
     return composeDiff(
       {
         base: { id: base!.id, name: base!.name },
         head: { id: head!.id, name: head!.name },
-        resources: { base: baseResources, head: headResources },
+        resources,
         diagnostics: { base: base!.diagnostics as AnalyzerMessage[], head: head!.diagnostics as AnalyzerMessage[] },
         proxies,
         istioVersion: head!.istioVersion,

@@ -1,0 +1,103 @@
+// node bench/diff.mjs (after `npm run build && npm run build:generator`): two benchmark-mesh snapshots
+// (bench/generate.mjs) differing in 1 % of their resources, both computed to READY, then
+// GET /api/v1/snapshots/:base/diff/:head: the first (cold) diff, then p50 over 5 runs with the server warm.
+//   BENCH_DEPLOYMENTS  deployments (= proxy classes) of the mesh; default 10 of the shape's 200, see below
+//   DATABASE_URL       a Postgres server (else the embedded one); a scratch database either way
+// With the generator-backed ProxyConfigSource every proxy class of both snapshots is generated once
+// (about 5 s and 15 MB of Envoy JSON per class on this mesh), which is why the default is 10 classes.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import YAML from 'yaml';
+import { createHttpApp } from '../dist/src/app.js';
+import { loadConfig } from '../dist/src/config/config.js';
+import { resolveDatabase } from '../dist/src/database/resolve-database.js';
+import { JsonLogger } from '../dist/src/logging/json-logger.js';
+import { generateSnapshot, SHAPE } from './generate.mjs';
+
+const RUNS = 5;
+SHAPE.deployments = Number(process.env.BENCH_DEPLOYMENTS ?? 10);
+const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+const fmt = (n) => `${n.toFixed(0)} ms`;
+
+/** 1 % of the resources changed: VirtualService weights, DestinationRule limits, ConfigMap data. */
+function headOf(objects) {
+  const target = Math.round(objects.length / 100);
+  const head = structuredClone(objects);
+  let changed = 0;
+  const pick = (kind, n, change) => {
+    for (const o of head.filter((x) => x.kind === kind).slice(0, n)) {
+      change(o);
+      changed++;
+    }
+  };
+  pick('VirtualService', Math.round(target / 5), (o) => {
+    o.spec.http[1].route[0].weight = 80;
+    o.spec.http[1].route[1].weight = 20;
+  });
+  pick('DestinationRule', Math.round(target / 5), (o) => {
+    o.spec.trafficPolicy.connectionPool.tcp.maxConnections = 50;
+  });
+  pick('ConfigMap', target - changed, (o) => {
+    o.data['settings.yaml'] += 'changed: true\n';
+  });
+  return { head, changed };
+}
+
+const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
+const server = await resolveDatabase(config, () => {});
+const benchDb = `meshlens_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: server.url });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${benchDb}`);
+const url = new URL(server.url);
+url.pathname = `/${benchDb}`;
+
+let app;
+try {
+  const { objects, yaml } = generateSnapshot();
+  const { head, changed } = headOf(objects);
+  const headYaml = head.map((o) => YAML.stringify(o)).join('---\n');
+  console.log(`mesh: ${objects.length} resources, ${SHAPE.deployments} deployments (${SHAPE.deployments * SHAPE.podsPerDeployment} pods), ${SHAPE.services} services; head differs in ${changed} resources (${((changed / objects.length) * 100).toFixed(1)} %)`);
+
+  app = await createHttpApp({ config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true }, new JsonLogger('warn'));
+  await app.listen(0, '127.0.0.1');
+  const base = await app.getUrl();
+  const upload = async (name, body) => {
+    const res = await fetch(`${base}/api/v1/snapshots?name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body });
+    const created = await res.json();
+    if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
+    return created.id;
+  };
+  let t = process.hrtime.bigint();
+  const ids = [await upload('bench-base', yaml), await upload('bench-head', headYaml)];
+  for (const id of ids) {
+    for (;;) {
+      const s = await (await fetch(`${base}/api/v1/snapshots/${id}`)).json();
+      if (s.status === 'FAILED') throw new Error(`snapshot ${id} failed: ${s.error}`);
+      if (s.status === 'READY') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  console.log(`both snapshots READY in ${fmt(ms(t))}`);
+
+  const diff = async () => {
+    const start = process.hrtime.bigint();
+    const res = await fetch(`${base}/api/v1/snapshots/${ids[0]}/diff/${ids[1]}?format=json`);
+    const body = await res.json();
+    if (res.status !== 200) throw new Error(`diff: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    return { ms: ms(start), body };
+  };
+  const cold = await diff();
+  const s = cold.body.summary;
+  console.log(`first diff (cold: every proxy class of both snapshots generated): ${fmt(cold.ms)}`);
+  console.log(`  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed, ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars`);
+  const times = [];
+  for (let i = 0; i < RUNS; i++) times.push((await diff()).ms);
+  times.sort((a, b) => a - b);
+  console.log(`diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}; goal ≤ 1000 ms)`);
+} finally {
+  await app?.close();
+  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`).catch(() => {});
+  await admin.end();
+  await server.stop?.();
+}
