@@ -284,7 +284,11 @@ class Walk {
       rc = this.config.routes.find((r) => r.name === rdsName);
       this.step('route configuration', rc ? `The HTTP connection manager takes its routes from route configuration ${rdsName} (RDS).` : `The HTTP connection manager asks for route configuration ${rdsName}, which istiod did not generate.`);
     }
-    const vh = rc ? this.matchVirtualHost(rc) : null;
+    if (!rc) {
+      this.fail('no virtual host matched', 'virtual host', 'Without its route configuration the HTTP connection manager has no virtual host to match: Envoy answers 404.');
+      return;
+    }
+    const vh = this.matchVirtualHost(rc);
     if (!vh) return;
     if ((vh.requireTls === 'ALL' || vh.requireTls === 'EXTERNAL_ONLY') && call.tls === 'PLAINTEXT') {
       this.fail('tls required, sending 301', 'virtual host', `Virtual host ${vh.name} requires TLS (a Gateway server with httpsRedirect): a plaintext request gets a 301 to https.`);
@@ -497,7 +501,8 @@ function requiresMutualTls(tls: TypedConfig): boolean {
   return first?.name === 'default' && tls.requireClientCertificate === true;
 }
 
-function stripPort(host: string): string {
+/** The host without a trailing `:port` (IPv6 literals keep their brackets' content). */
+export function stripPort(host: string): string {
   if (host.startsWith('[')) {
     const end = host.indexOf(']');
     return end > 0 ? host.slice(1, end) : host;

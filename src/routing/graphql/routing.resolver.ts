@@ -10,7 +10,7 @@ import { ProxyType } from '../../snapshots/graphql/enums.js';
 import { normaliseSnapshot } from '../../snapshots/ingest/normalise.js';
 import type { EnvoyConfig } from '../resolve.js';
 import { kubeProxyResolution } from '../kube-proxy.js';
-import { resolveRoute } from '../resolve.js';
+import { resolveRoute, stripPort } from '../resolve.js';
 import { CallInput, RouteResolution } from './route-resolution.types.js';
 
 @Resolver(() => RouteResolution)
@@ -42,7 +42,8 @@ export class RoutingResolver {
       protocol: call.protocol,
       tls: call.tls,
       host: call.host ?? undefined,
-      sni: call.sni ?? (call.tls === 'TLS' ? (call.host ?? undefined) : undefined),
+      // A TLS client sends the host it connects to as SNI, never with a port.
+      sni: call.sni ?? (call.tls === 'TLS' && call.host ? stripPort(call.host) : undefined),
       alpn: call.alpn ?? undefined,
       path: call.path,
       method: call.method,

@@ -101,11 +101,7 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
     expect(r).toMatchObject({ filterChain: 'a', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
   });
 
-  // BUG (src/routing/graphql/routing.resolver.ts, resolveRoute, line ~46): for a TLS call without an explicit
-  // SNI the resolver uses the Host verbatim as SNI, port included ("a.example.com:8443"). A TLS client never
-  // sends a port in SNI (RFC 6066 server_name is a host name), and the contract says `host` "may carry :port".
-  // Expected: SNI a.example.com, filter chain "a", the cluster. Got: error "no filter chains matched".
-  it.fails('TLS without an SNI and a Host with a port: the SNI is the host name without the port', async () => {
+  it('TLS without an SNI and a Host with a port: the SNI is the host name without the port', async () => {
     const r = await resolver().resolveRoute('s', { namespace: 'istio-system' } as never, { ...base, port: 8443, tls: 'TLS', host: 'a.example.com:8443' } as never);
     expect(r).toMatchObject({ filterChain: 'a', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
   });

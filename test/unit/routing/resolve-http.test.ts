@@ -57,11 +57,7 @@ describe('HTTP connection manager', () => {
     expect(r.trace.find((t) => t.stage === 'cluster')!.detail).toContain('never again');
   });
 
-  // BUG (src/routing/resolve.ts, routeHttp, ~line 277-283): when the HCM asks RDS for a route configuration
-  // that is not in the proxy's routes, the walk stops with error null (a "successful" resolution with no
-  // virtual host, route or cluster). Istio's simulation (pilot/pkg/simulation/traffic.go, matchVirtualHost on a
-  // nil RouteConfiguration) reports "no virtual host matched"; the contract allows only null on success.
-  it.fails('RDS naming a route configuration istiod did not generate: an error, not a silent success', () => {
+  it('RDS naming a route configuration istiod did not generate: an error, not a silent success', () => {
     const r = resolveRoute(config({ listeners: [outboundHttpListener(80)] as never, routes: [] }), http());
     expect(r.routeConfig).toBe('80');
     expect(r.error).toBe('no virtual host matched');
