@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pilot/pkg/xds/endpoints"
+	"istio.io/istio/pilot/test/xdstest"
 )
 
 // ProxyConfig is what istiod pushes to one proxy, each object as Envoy v3 proto3 JSON.
@@ -38,7 +40,12 @@ func (s *Session) Generate(p *model.Proxy) (g *Generated, err error) {
 	g.Listeners = s.server.Listeners(p)
 	g.Routes = s.server.RoutesFromListeners(p, g.Listeners)
 	g.Clusters = s.server.Clusters(p)
-	g.Endpoints = s.server.Endpoints(p)
+	// As the fake server's Endpoints(p) does, but from the clusters already built rather than a second CDS run.
+	push := s.server.PushContext()
+	for _, name := range xdstest.ExtractEdsClusterNames(g.Clusters) {
+		builder := endpoints.NewEndpointBuilder(name, p, push)
+		g.Endpoints = append(g.Endpoints, builder.BuildClusterLoadAssignment(s.server.Discovery.Env.EndpointIndex))
+	}
 	sort.SliceStable(g.Routes, func(i, j int) bool { return g.Routes[i].Name < g.Routes[j].Name })
 	return g, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	kubefake "k8s.io/client-go/kubernetes/fake"
 
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
@@ -66,10 +67,26 @@ func Load(in Input) (s *Session, err error) {
 	defer recoverFatal(&err)
 	s.server = xds.NewFakeDiscoveryServer(s.failer, xds.FakeOptions{
 		KubernetesObjects: kubeObjects,
+		KubeClientBuilder: fakeKubeClient,
 		Configs:           configs,
 		MeshConfig:        s.mesh,
 	})
 	return s, nil
+}
+
+// fakeKubeClient is Istio's fake Kubernetes client holding the snapshot's objects. They are added
+// to its object tracker directly: creating them one by one through the client rebuilds a REST
+// mapper of the whole scheme per object (client-go's field-managed tracker), which took 23 s of a
+// 10,000-object snapshot's 37 s load.
+func fakeKubeClient(objects ...runtime.Object) kubelib.Client {
+	c := kubelib.NewFakeClientWithVersion("")
+	tracker := c.Kube().(*kubefake.Clientset).Tracker()
+	for _, obj := range objects {
+		if err := tracker.Add(obj); err != nil {
+			panic(fatalError{fmt.Sprintf("loading %T into the registry: %v", obj, err)})
+		}
+	}
+	return c
 }
 
 // Close stops the discovery server and its informers.
