@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
+import { diffCommand } from './cli/diff.js';
 import { registerProxyConfig } from './cli/proxy-config.js';
 import { registerProxyStatus } from './cli/proxy-status.js';
 import { registerPush } from './cli/push.js';
@@ -83,4 +84,5 @@ registerSnapshots(program);
 registerProxyConfig(program);
 registerProxyStatus(program);
 registerResolve(program);
+program.addCommand(diffCommand());
 await program.parseAsync(process.argv);
