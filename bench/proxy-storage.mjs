@@ -132,7 +132,10 @@ try {
   const push = async (objects, name) => {
     const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
     const t = Date.now();
-    const res = await fetch(`${base}/api/v1/snapshots?name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+    // undici may reuse a keep-alive socket the server just closed (ECONNRESET before the request
+    // reached it): try once more.
+    const upload = () => fetch(`${base}/api/v1/snapshots?name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+    const res = await upload().catch((error) => (error?.cause?.code === 'ECONNRESET' ? upload() : Promise.reject(error)));
     const created = await res.json();
     if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
     let s;
