@@ -1,26 +1,8 @@
 // meshlens resolve: where one request goes from a proxy, and why (GraphQL resolveRoute).
 import { Option, type Command } from 'commander';
+import type { RouteResolution as Resolution } from '../routing/resolve.js';
+import type { ConfigRef } from '../routing/provenance.js';
 import { action, clientCommand, collect, graphql, outputOption, pairs, parsePort, printJson, UsageError } from './common.js';
-
-interface Ref {
-  kind: string;
-  namespace: string;
-  name: string;
-}
-
-interface Resolution {
-  listener: string | null;
-  filterChain: string | null;
-  routeConfig: string | null;
-  virtualHost: string | null;
-  route: string | null;
-  cluster: string | null;
-  weightedClusters: { cluster: string; weight: number }[] | null;
-  virtualService: Ref | null;
-  destinationRule: Ref | null;
-  error: string | null;
-  trace: { stage: string; detail: string }[];
-}
 
 const QUERY = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
   resolveRoute(snapshotId: $id, proxy: $proxy, call: $call) {
@@ -106,7 +88,7 @@ export function registerResolve(program: Command) {
 }
 
 export function describe(r: Resolution): string {
-  const ref = (x: Ref | null) => (x ? `${x.namespace}/${x.name}` : null);
+  const ref = (x: ConfigRef | null) => (x ? `${x.namespace}/${x.name}` : null);
   const rows: [string, string | null][] = [
     ['listener', r.listener],
     ['filter chain', r.filterChain],
