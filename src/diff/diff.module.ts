@@ -1,13 +1,17 @@
 import { Module } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { GeneratorService } from '../generator/generator.service.js';
 import { DiffController } from './diff.controller.js';
 import { DiffResolver } from './diff.resolver.js';
 import { DiffService, PROXY_CONFIG_SOURCE } from './diff.service.js';
 import { GeneratorConfigSource } from './generator-source.js';
+import { StoredConfigSource } from './stored-source.js';
 
 /**
  * Snapshot diffs over REST and GraphQL. The proxy classes come from PROXY_CONFIG_SOURCE: the
- * generator for now; the stored per-class configs replace it by overriding that one provider.
+ * configs the compute job stored (both sides are READY, so every class it could generate is
+ * stored); a class it could not generate is asked of the generator, that class only.
  */
 @Module({
   controllers: [DiffController],
@@ -16,8 +20,9 @@ import { GeneratorConfigSource } from './generator-source.js';
     DiffResolver,
     {
       provide: PROXY_CONFIG_SOURCE,
-      useFactory: (generator: GeneratorService) => new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params)),
-      inject: [GeneratorService],
+      useFactory: (dataSource: DataSource, generator: GeneratorService) =>
+        new StoredConfigSource(dataSource, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params))),
+      inject: [getDataSourceToken(), GeneratorService],
     },
   ],
   exports: [DiffService],

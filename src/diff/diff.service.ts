@@ -10,7 +10,7 @@ import type { SnapshotDiffResult } from './model.js';
 import type { ProxyConfigSource } from './proxy-class.js';
 import { resourceKey, type ResourceInput } from './resources.js';
 
-/** The ProxyConfigSource the diff reads proxy classes from (the generator today; stored classes later). */
+/** The ProxyConfigSource the diff reads proxy classes from (the stored classes, see stored-source.ts). */
 export const PROXY_CONFIG_SOURCE = Symbol('PROXY_CONFIG_SOURCE');
 
 export class DiffNotFoundError extends Error {}

@@ -59,14 +59,17 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
  * then the clusters and endpoints that changed routes now send to.
  */
 export async function proxyChanges(source: ProxyConfigSource, baseId: string, headId: string): Promise<ProxyConfigChange[]> {
-  const [base, head] = await Promise.all([source.classes(baseId), source.classes(headId)]);
+  const { base, head } = source.classesOfPair
+    ? await source.classesOfPair(baseId, headId)
+    : await Promise.all([source.classes(baseId), source.classes(headId)]).then(([b, h]) => ({ base: b, head: h }));
   const plan = planProxyDiff(base, head);
   const pool = new Map<string, EnvoyObject>();
   const fetch = async (hashes: string[]) => {
     if (!hashes.length) return;
-    const [b, h] = await Promise.all([source.objects(baseId, hashes), source.objects(headId, hashes)]);
-    for (const [k, v] of b) pool.set(k, v);
-    for (const [k, v] of h) pool.set(k, v);
+    const found = source.objectsOfPair
+      ? [await source.objectsOfPair(baseId, headId, hashes)]
+      : await Promise.all([source.objects(baseId, hashes), source.objects(headId, hashes)]);
+    for (const m of found) for (const [k, v] of m) pool.set(k, v);
   };
   await fetch(plan.hashes);
   const memo: Memo = new Map();

@@ -7,7 +7,7 @@ import { classKeyOf, compareWorkloads, indexConfig, type ProxyClass, type ProxyC
 
 export type Ask = <M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']) => Promise<Methods[M]['result']>;
 
-interface Computed {
+export interface Computed {
   classes: ProxyClass[];
   pool: Map<string, EnvoyObject>;
 }
@@ -46,29 +46,38 @@ export class GeneratorConfigSource implements ProxyConfigSource {
     return out;
   }
 
-  forget(snapshotId: string): void {
-    this.cache.delete(snapshotId);
+  /**
+   * The classes of only some workloads (namespace/name) of a snapshot, and their objects: one
+   * proxyConfig per class of those, none for the others.
+   */
+  some(snapshotId: string, workloads: ReadonlySet<string>): Promise<Computed> {
+    return this.computed(`${snapshotId}\u0000${[...workloads].sort().join(',')}`, snapshotId, workloads);
   }
 
-  private computed(snapshotId: string): Promise<Computed> {
-    let entry = this.cache.get(snapshotId);
+  forget(snapshotId: string): void {
+    for (const key of [...this.cache.keys()]) if (key === snapshotId || key.startsWith(`${snapshotId}\u0000`)) this.cache.delete(key);
+  }
+
+  private computed(key: string, snapshotId = key, only?: ReadonlySet<string>): Promise<Computed> {
+    let entry = this.cache.get(key);
     if (entry) {
-      this.cache.delete(snapshotId);
-      this.cache.set(snapshotId, entry);
+      this.cache.delete(key);
+      this.cache.set(key, entry);
       return entry;
     }
-    entry = this.compute(snapshotId);
-    entry.catch(() => this.cache.get(snapshotId) === entry && this.cache.delete(snapshotId));
-    this.cache.set(snapshotId, entry);
+    entry = this.compute(snapshotId, only);
+    entry.catch(() => this.cache.get(key) === entry && this.cache.delete(key));
+    this.cache.set(key, entry);
     while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
     return entry;
   }
 
-  private async compute(snapshotId: string): Promise<Computed> {
+  private async compute(snapshotId: string, only?: ReadonlySet<string>): Promise<Computed> {
     const proxies = await this.ask(snapshotId, 'proxies', {});
     const groups = new Map<string, { proxy: ProxyInfo; workloads: WorkloadRef[] }>();
     for (const p of proxies) {
       if (!p.proxy) continue;
+      if (only && !only.has(`${p.namespace}/${p.name}`)) continue;
       const key = classKeyOf(p.proxy);
       const g = groups.get(key);
       if (g) g.workloads.push({ namespace: p.namespace, name: p.name });

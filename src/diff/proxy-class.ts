@@ -24,6 +24,14 @@ export interface ProxyConfigSource {
   classes(snapshotId: string): Promise<ProxyClass[]>;
   /** Envoy objects by content hash (any unknown hash is left out). */
   objects(snapshotId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>>;
+  /**
+   * Optional: the classes of both sides at once, where a source can skip reading what does not
+   * change: a class whose every workload keeps an equal config on the other side (pairClasses
+   * drops it unread) may come without its objects.
+   */
+  classesOfPair?(baseId: string, headId: string): Promise<{ base: ProxyClass[]; head: ProxyClass[] }>;
+  /** Optional: objects of either side in one read, for a source whose hashes mean the same object in every snapshot. */
+  objectsOfPair?(baseId: string, headId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>>;
 }
 
 export function objectHash(object: unknown): string {

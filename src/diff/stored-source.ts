@@ -1,0 +1,255 @@
+// ProxyConfigSource read from what the compute job stored (src/database/proxy-config.store.ts,
+// envoy-tree.ts): proxy_classes (one row per class, its config's Merkle root = config hash), the
+// workloads naming their class, the tree nodes, and the Envoy objects by content hash. The object
+// hashes are the generator source's (sha256 of canonical JSON), so both sources give the same diff.
+//
+// For a pair of snapshots the classes are read as skeletons first (key, config hash, workloads);
+// only the classes left in a pair that differs get their tree walked (one query per tree level,
+// nodes shared by many classes read once) and their object names read (one query, no bodies).
+// Bodies are read only for the objects the comparison asks for, by hash, once for both sides.
+//
+// A workload with a proxy but no stored class (the worker could not generate its config) is asked
+// of the generator, for its class only.
+import type { DataSource } from 'typeorm';
+import { EnvoyObjectCollector } from '../database/envoy-tree.js';
+import type { EnvoyObject } from '../generator/protocol.js';
+import { GeneratorConfigSource } from './generator-source.js';
+import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
+import { compareWorkloads, pairClasses, workloadName, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
+
+/** Storage's object types (envoy_objects.type) as the diff's. */
+const TYPE_OF: Record<string, EnvoyType> = { listener: 'listeners', route: 'routes', cluster: 'clusters', endpoint: 'endpoints' };
+
+type Objects = ProxyClass['objects'];
+
+interface Skeleton {
+  classes: ProxyClass[];
+  /** workloads with a proxy but no stored class: their config comes from the generator */
+  missing: WorkloadRef[];
+}
+
+export interface StoredSourceOptions {
+  /** Tree nodes and object names kept between diffs (content-addressed: never stale). */
+  cacheEntries?: number;
+  /** Object maps of configs kept between diffs, by config hash. */
+  cacheConfigs?: number;
+}
+
+export class StoredConfigSource implements ProxyConfigSource {
+  private readonly nodes = new Map<string, { level: number; children: string[] }>();
+  private readonly names = new Map<string, { type: EnvoyType | null; name: string }>();
+  private readonly configs = new Map<string, Objects>();
+  /** Objects of the classes the generator was asked for, by snapshot. */
+  private readonly fallbackPools = new Map<string, Map<string, EnvoyObject>>();
+  private readonly cacheEntries: number;
+  private readonly cacheConfigs: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    /** For the classes the worker could not generate (and nothing else). */
+    private readonly fallback: GeneratorConfigSource,
+    options: StoredSourceOptions = {},
+  ) {
+    this.cacheEntries = options.cacheEntries ?? 200_000;
+    this.cacheConfigs = options.cacheConfigs ?? 64;
+  }
+
+  async classes(snapshotId: string): Promise<ProxyClass[]> {
+    const skeleton = await this.skeleton(snapshotId);
+    await this.fill(skeleton.classes);
+    return [...skeleton.classes, ...(await this.fallbackClasses(snapshotId, skeleton.missing))];
+  }
+
+  /** Both sides; a class every workload of which keeps an equal config is returned without its objects (never read). */
+  async classesOfPair(baseId: string, headId: string): Promise<{ base: ProxyClass[]; head: ProxyClass[] }> {
+    const [bs, hs] = await Promise.all([this.skeleton(baseId), this.skeleton(headId)]);
+    const [bf, hf] = await Promise.all([this.fallbackClasses(baseId, bs.missing), this.fallbackClasses(headId, hs.missing)]);
+    const base = [...bs.classes, ...bf];
+    const head = [...hs.classes, ...hf];
+    // pairClasses reads only keys, hashes and workloads: the skeletons tell which classes matter.
+    const needed = new Set<ProxyClass>();
+    for (const p of pairClasses(base, head)) {
+      if (p.base) needed.add(p.base);
+      if (p.head) needed.add(p.head);
+    }
+    await this.fill([...bs.classes, ...hs.classes].filter((c) => needed.has(c)));
+    return { base, head };
+  }
+
+  async objects(snapshotId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>> {
+    return this.objectsOfPair(snapshotId, snapshotId, hashes);
+  }
+
+  /** Hashes name the same object in every snapshot: one query for both sides; the generator's pool for fallback classes. */
+  async objectsOfPair(baseId: string, headId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>> {
+    const out = new Map<string, EnvoyObject>();
+    if (hashes.length === 0) return out;
+    const rows: { hash: string; body: EnvoyObject }[] = await this.dataSource.query('SELECT hash, body FROM envoy_objects WHERE hash = ANY($1::text[])', [hashes]);
+    for (const r of rows) out.set(r.hash, r.body);
+    const left = hashes.filter((h) => !out.has(h));
+    if (left.length) {
+      for (const id of new Set([baseId, headId])) {
+        const pool = this.fallbackPools.get(id);
+        if (!pool) continue;
+        for (const h of left) {
+          const o = pool.get(h);
+          if (o) out.set(h, o);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Classes, their config hashes and workloads: two small queries, no tree, no object. */
+  private async skeleton(snapshotId: string): Promise<Skeleton> {
+    const [classRows, workloadRows]: [
+      { class_key: string; config_hash: string }[],
+      { namespace: string; name: string; proxy_type: string; proxy_class: string | null }[],
+    ] = await Promise.all([
+      this.dataSource.query('SELECT class_key, config_hash FROM proxy_classes WHERE snapshot_id = $1', [snapshotId]),
+      this.dataSource.query(`SELECT namespace, name, proxy_type, proxy_class FROM workloads WHERE snapshot_id = $1 AND proxy_type <> 'NONE'`, [snapshotId]),
+    ]);
+    const byKey = new Map<string, ProxyClass>();
+    for (const r of classRows) {
+      byKey.set(r.class_key, { classKey: r.class_key, proxyType: '', workloads: [], configHash: r.config_hash, objects: emptyObjects() });
+    }
+    const missing: WorkloadRef[] = [];
+    for (const w of workloadRows) {
+      const c = w.proxy_class === null ? undefined : byKey.get(w.proxy_class);
+      if (!c) {
+        missing.push({ namespace: w.namespace, name: w.name });
+        continue;
+      }
+      c.workloads.push({ namespace: w.namespace, name: w.name });
+      c.proxyType ||= w.proxy_type;
+    }
+    const classes = [...byKey.values()].filter((c) => c.workloads.length > 0);
+    for (const c of classes) c.workloads.sort(compareWorkloads);
+    classes.sort((a, b) => (a.classKey < b.classKey ? -1 : a.classKey > b.classKey ? 1 : 0));
+    return { classes, missing: missing.sort(compareWorkloads) };
+  }
+
+  private async fallbackClasses(snapshotId: string, missing: WorkloadRef[]): Promise<ProxyClass[]> {
+    if (missing.length === 0) return [];
+    const { classes, pool } = await this.fallback.some(snapshotId, new Set(missing.map(workloadName)));
+    this.remember(this.fallbackPools, snapshotId, pool, 4);
+    // The config hash as the worker computes it (the root of the config's tree), so that a class
+    // equal to the other side's stored one is equal here too, and dropped unread.
+    return classes.map((c) => ({ ...c, configHash: storedConfigHash(c.objects, pool) }));
+  }
+
+  /** Sets each class's objects (name → hash by type) from its stored tree. */
+  private async fill(classes: ProxyClass[]): Promise<void> {
+    const built = new Map<string, Objects>();
+    for (const c of classes) {
+      const cached = this.configs.get(c.configHash);
+      if (cached) built.set(c.configHash, cached);
+    }
+    const roots = [...new Set(classes.map((c) => c.configHash))].filter((h) => !built.has(h));
+    if (roots.length) {
+      const tree = await this.readTrees(roots);
+      for (const root of roots) built.set(root, objectsUnder(root, tree));
+    }
+    for (const c of classes) c.objects = built.get(c.configHash)!;
+    // most recently used last
+    for (const [hash, objects] of built) {
+      this.configs.delete(hash);
+      this.remember(this.configs, hash, objects, this.cacheConfigs);
+    }
+  }
+
+  /**
+   * The nodes under `roots` and the names of their objects: what the caches know, the rest read
+   * (one query per tree level, then one for the names, no bodies).
+   */
+  private async readTrees(roots: string[]): Promise<Tree> {
+    const tree: Tree = { nodes: new Map(), names: new Map() };
+    const leaves = new Set<string>();
+    const unknown = new Set<string>();
+    const visit = (hash: string) => {
+      if (tree.nodes.has(hash)) return;
+      const n = this.nodes.get(hash);
+      if (!n) return void unknown.add(hash);
+      tree.nodes.set(hash, n);
+      if (n.level === 0) for (const c of n.children) leaves.add(c);
+      else for (const c of n.children) visit(c);
+    };
+    for (const r of roots) visit(r);
+    while (unknown.size) {
+      const wanted = [...unknown];
+      unknown.clear();
+      const rows: { hash: string; level: number; children: string[] }[] = await this.dataSource.query(
+        'SELECT hash, level, children FROM envoy_config_nodes WHERE hash = ANY($1::text[])',
+        [wanted],
+      );
+      if (rows.length < wanted.length) {
+        const found = new Set(rows.map((r) => r.hash));
+        throw new Error(`stored proxy config is incomplete: tree node ${wanted.find((h) => !found.has(h))} not found`);
+      }
+      for (const r of rows) {
+        const n = { level: r.level, children: r.children };
+        this.remember(this.nodes, r.hash, n, this.cacheEntries);
+        tree.nodes.set(r.hash, n);
+      }
+      for (const r of rows) {
+        if (r.level === 0) for (const c of r.children) leaves.add(c);
+        else for (const c of r.children) visit(c);
+      }
+    }
+    const unnamed: string[] = [];
+    for (const h of leaves) {
+      const meta = this.names.get(h);
+      if (meta) tree.names.set(h, meta);
+      else unnamed.push(h);
+    }
+    if (unnamed.length) {
+      const rows: { hash: string; type: string; name: string }[] = await this.dataSource.query('SELECT hash, type, name FROM envoy_objects WHERE hash = ANY($1::text[])', [unnamed]);
+      for (const r of rows) {
+        const meta = { type: TYPE_OF[r.type] ?? null, name: r.name };
+        this.remember(this.names, r.hash, meta, this.cacheEntries);
+        tree.names.set(r.hash, meta);
+      }
+    }
+    return tree;
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+    map.set(key, value);
+    while (map.size > max) map.delete(map.keys().next().value!);
+  }
+}
+
+/** The root of the tree the worker would store for these objects (envoy-tree.ts). */
+function storedConfigHash(objects: Objects, pool: ReadonlyMap<string, EnvoyObject>): string {
+  const config = { listeners: [] as EnvoyObject[], routes: [] as EnvoyObject[], clusters: [] as EnvoyObject[], endpoints: [] as EnvoyObject[] };
+  for (const t of ENVOY_TYPES) for (const hash of Object.values(objects[t])) config[t].push(pool.get(hash)!);
+  return new EnvoyObjectCollector().addConfig(config).root;
+}
+
+interface Tree {
+  nodes: Map<string, { level: number; children: string[] }>;
+  names: Map<string, { type: EnvoyType | null; name: string }>;
+}
+
+/** A config's objects, name → hash by type, from its tree. */
+function objectsUnder(root: string, tree: Tree): Objects {
+  const objects = emptyObjects();
+  const walk = (hash: string) => {
+    const n = tree.nodes.get(hash)!;
+    for (const c of n.children) {
+      if (n.level > 0) {
+        walk(c);
+        continue;
+      }
+      const meta = tree.names.get(c);
+      if (!meta) throw new Error(`stored proxy config is incomplete: object ${c} not found`);
+      if (meta.type) objects[meta.type][meta.name] = c;
+    }
+  };
+  walk(root);
+  return objects;
+}
+
+function emptyObjects(): Objects {
+  return Object.fromEntries(ENVOY_TYPES.map((t) => [t, {}])) as Objects;
+}

@@ -1,0 +1,151 @@
+// The diff of two READY snapshots reads the proxy classes the worker stored (StoredConfigSource):
+// no generator request, the same proxy changes as the generator-backed source, nothing read for
+// classes that did not change, and the generator asked only for a class with no stored config.
+// Needs the generator binary (`npm run build:generator`).
+import type { INestApplication } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { proxyChanges } from '../../src/diff/diff.js';
+import { PROXY_CONFIG_SOURCE } from '../../src/diff/diff.service.js';
+import { GeneratorConfigSource } from '../../src/diff/generator-source.js';
+import type { ProxyConfigChange } from '../../src/diff/model.js';
+import { StoredConfigSource } from '../../src/diff/stored-source.js';
+import { GeneratorService } from '../../src/generator/generator.service.js';
+import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { scenarios } from '../unit/diff/scenarios.js';
+
+const PAIRS = ['canary', 'circuitBreaker', 'missingSubset', 'noise'] as const;
+
+let db: TestDatabase;
+let app: INestApplication;
+let generator: GeneratorService;
+let dataSource: DataSource;
+const ids: Record<string, { base: string; head: string }> = {};
+
+async function upload(name: string, yaml: string): Promise<string> {
+  const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${name}`).set('content-type', 'application/yaml').send(yaml);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id;
+}
+
+async function ready(id: string) {
+  await eventually(async () => {
+    const s = (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body;
+    if (s.status === 'FAILED') throw new Error(`snapshot failed: ${s.error}`);
+    return s.status === 'READY' ? true : undefined;
+  }, 60_000, `snapshot ${id} READY`);
+}
+
+/** The generator's requests by method while `fn` runs. */
+async function generatorCalls<T>(fn: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
+  const spy = vi.spyOn(generator, 'ask');
+  try {
+    const result = await fn();
+    const calls: Record<string, number> = {};
+    for (const [, method] of spy.mock.calls) calls[method] = (calls[method] ?? 0) + 1;
+    return { result, calls };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** A StoredConfigSource of its own (empty caches), recording its SQL. */
+function recordingSource(): { source: StoredConfigSource; sql: string[] } {
+  const sql: string[] = [];
+  const recording = { query: (text: string, params?: unknown[]) => (sql.push(text.replace(/\s+/g, ' ')), dataSource.query(text, params)) } as unknown as DataSource;
+  return { source: new StoredConfigSource(recording, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params))), sql };
+}
+
+const generatorSource = () => new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params));
+
+/** The class keys are each source's own (the worker's finer classes vs ProxyInfo hashes); all else must be equal. */
+const withoutKeys = (changes: ProxyConfigChange[]) => changes.map(({ classKey: _k, ...rest }) => rest);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp({ databaseUrl: db.url });
+  generator = app.get(GeneratorService);
+  dataSource = app.get(getDataSourceToken());
+  const all = scenarios();
+  for (const key of PAIRS) ids[key] = { base: await upload(`${key}-base`, all[key]!.base), head: await upload(`${key}-head`, all[key]!.head) };
+  for (const pair of Object.values(ids)) {
+    await ready(pair.base);
+    await ready(pair.head);
+  }
+}, 300_000);
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+});
+
+describe('the diff reads stored proxy config', () => {
+  it('is the provider of PROXY_CONFIG_SOURCE', () => {
+    expect(app.get(PROXY_CONFIG_SOURCE)).toBeInstanceOf(StoredConfigSource);
+  });
+
+  it('asks the generator nothing when diffing two READY snapshots (REST and GraphQL)', async () => {
+    const { base, head } = ids.canary!;
+    const { result, calls } = await generatorCalls(async () => {
+      const rest = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}`);
+      const gql = await request(app.getHttpServer())
+        .post('/graphql')
+        .send({ query: `query ($b: ID!, $h: ID!) { diff(baseId: $b, headId: $h) { proxies { workloads { name } routing { sentence } } } }`, variables: { b: base, h: head } });
+      return { rest, gql };
+    });
+    expect(result.rest.status).toBe(200);
+    expect(result.rest.body.summary).toMatchObject({ proxyClassesChanged: 3, workloadsAffected: 3, effectiveChange: true });
+    expect(result.gql.body.errors).toBeUndefined();
+    expect(result.gql.body.data.diff.proxies).toHaveLength(3);
+    expect(calls).toEqual({});
+  });
+
+  it.each(PAIRS)('gives the generator-backed source’s proxy changes: %s', async (key) => {
+    const { base, head } = ids[key]!;
+    const stored = await generatorCalls(() => proxyChanges(recordingSource().source, base, head));
+    expect(stored.calls).toEqual({});
+    const generated = await proxyChanges(generatorSource(), base, head);
+    expect(withoutKeys(stored.result)).toEqual(withoutKeys(generated));
+    if (key !== 'noise') expect(stored.result.length).toBeGreaterThan(0);
+  });
+
+  it('reads no tree and no object for classes whose config did not change; bodies by hash in one query per round', async () => {
+    const noise = recordingSource();
+    expect(await proxyChanges(noise.source, ids.noise!.base, ids.noise!.head)).toEqual([]);
+    expect(noise.sql.filter((q) => /envoy_config_nodes|envoy_objects/.test(q))).toEqual([]);
+
+    const canary = recordingSource();
+    await proxyChanges(canary.source, ids.canary!.base, ids.canary!.head);
+    const bodies = canary.sql.filter((q) => q.includes('SELECT hash, body FROM envoy_objects'));
+    // the changed route configurations, then the clusters and endpoints their routes now send to
+    expect(bodies.length).toBeGreaterThanOrEqual(1);
+    expect(bodies.length).toBeLessThanOrEqual(2);
+    // a second diff of the pair: the trees and names are cached (content-addressed, never stale)
+    canary.sql.length = 0;
+    await proxyChanges(canary.source, ids.canary!.base, ids.canary!.head);
+    expect(canary.sql.filter((q) => /envoy_config_nodes|SELECT hash, type, name/.test(q))).toEqual([]);
+  });
+
+  it('asks the generator for a class with no stored config, that class only', async () => {
+    const { base, head } = ids.canary!;
+    const expected = await proxyChanges(recordingSource().source, base, head);
+    // As if the worker had failed on these classes (a GeneratorError INTERNAL leaves no row): the
+    // changed webapp, and the gateway, whose config does not change and must still compare equal.
+    const rows = await db.query<{ namespace: string; name: string; proxy_class: string }>(
+      `SELECT namespace, name, proxy_class FROM workloads
+       WHERE snapshot_id = $1 AND proxy_class IN (SELECT proxy_class FROM workloads WHERE snapshot_id = $1 AND name IN ('webapp', 'istio-ingressgateway'))`,
+      [head],
+    );
+    expect(rows.map((r) => r.name).sort()).toEqual(['istio-ingressgateway', 'webapp']);
+    await db.query(`UPDATE workloads SET proxy_class = NULL WHERE snapshot_id = $1 AND name IN ('webapp', 'istio-ingressgateway')`, [head]);
+    try {
+      const { result, calls } = await generatorCalls(() => proxyChanges(recordingSource().source, base, head));
+      expect(calls).toEqual({ proxies: 1, proxyConfig: 2 });
+      expect(withoutKeys(result)).toEqual(withoutKeys(expected));
+      expect(result.some((p) => p.workloads.some((w) => w.name === 'istio-ingressgateway'))).toBe(false);
+    } finally {
+      for (const r of rows) await db.query(`UPDATE workloads SET proxy_class = $4 WHERE snapshot_id = $1 AND namespace = $2 AND name = $3`, [head, r.namespace, r.name, r.proxy_class]);
+    }
+  });
+});
