@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import type { AnalyzerMessage } from '../generator/protocol.js';
-import { composeDiff, proxyChanges } from './diff.js';
+import { BoundedMemo, composeDiff, proxyChanges } from './diff.js';
 import type { MarkdownOptions } from './markdown.js';
 import type { SnapshotDiffResult } from './model.js';
 import type { ProxyConfigSource } from './proxy-class.js';
@@ -19,6 +19,9 @@ export class DiffNotReadyError extends Error {}
 
 @Injectable()
 export class DiffService {
+  /** Comparisons of object pairs, by their hashes: a later diff touching the same pairs reuses them. */
+  private readonly memo = new BoundedMemo();
+
   constructor(
     private readonly store: SnapshotStore,
     @Inject(PROXY_CONFIG_SOURCE) private readonly source: ProxyConfigSource,
@@ -57,7 +60,7 @@ export class DiffService {
     if (missing.length) throw new DiffNotFoundError(`${missing.join(' and ')} not found`);
     const notReady = [notReadyText('base', base!), notReadyText('head', head!)].filter(Boolean);
     if (notReady.length) throw new DiffNotReadyError(`cannot diff yet: ${notReady.join('; ')}; both snapshots must be READY`);
-    const [resources, proxies] = await Promise.all([this.differingResources(base!.id, head!.id), proxyChanges(this.source, base!.id, head!.id)]);
+    const [resources, proxies] = await Promise.all([this.differingResources(base!.id, head!.id), proxyChanges(this.source, base!.id, head!.id, this.memo)]);
     return composeDiff(
       {
         base: { id: base!.id, name: base!.name },

@@ -56,9 +56,10 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
 
 /**
  * The proxy part, read through a source: classes of both sides, then only the objects that differ,
- * then the clusters and endpoints that changed routes now send to.
+ * then the clusters and endpoints that changed routes now send to. `memo` may outlive the call:
+ * its entries are keyed by content hashes only (see BoundedMemo).
  */
-export async function proxyChanges(source: ProxyConfigSource, baseId: string, headId: string): Promise<ProxyConfigChange[]> {
+export async function proxyChanges(source: ProxyConfigSource, baseId: string, headId: string, memo: Memo = new Map()): Promise<ProxyConfigChange[]> {
   const { base, head } = source.classesOfPair
     ? await source.classesOfPair(baseId, headId)
     : await Promise.all([source.classes(baseId), source.classes(headId)]).then(([b, h]) => ({ base: b, head: h }));
@@ -72,7 +73,6 @@ export async function proxyChanges(source: ProxyConfigSource, baseId: string, he
     for (const m of found) for (const [k, v] of m) pool.set(k, v);
   };
   await fetch(plan.hashes);
-  const memo: Memo = new Map();
   const lookup = (hash: string) => pool.get(hash);
   await fetch(contextHashes(plan, lookup, memo));
   return diffProxies(plan, lookup, memo);
@@ -83,4 +83,31 @@ export function failLevelReached(diff: SnapshotDiffResult, failOn: 'error' | 'wa
   if (failOn === 'never') return false;
   const threshold = failOn === 'error' ? 0 : 1;
   return diff.diagnostics.introduced.some((m) => levelRank(m.level) <= threshold);
+}
+
+/**
+ * A Memo to keep across diffs: every entry the diff memoises is keyed by the content hashes of the
+ * objects it was computed from (`f|base|head`, `vh|base|head`), so it never goes stale; the oldest
+ * entries leave past `max`.
+ */
+export class BoundedMemo extends Map<string, unknown> {
+  constructor(private readonly max = 20_000) {
+    super();
+  }
+
+  override get(key: string): unknown {
+    const v = super.get(key);
+    if (v !== undefined) {
+      super.delete(key);
+      super.set(key, v);
+    }
+    return v;
+  }
+
+  override set(key: string, value: unknown): this {
+    super.delete(key);
+    super.set(key, value);
+    while (this.size > this.max) super.delete(this.keys().next().value!);
+    return this;
+  }
 }

@@ -17,6 +17,7 @@ import {
   routePolicies,
   sampleRequest,
 } from './describe.js';
+import { canonicalEqual } from './json-diff.js';
 import type { EnvoyType, RoutingChange } from './model.js';
 import type { ProxyClass } from './proxy-class.js';
 
@@ -85,7 +86,7 @@ function changedVhosts(rcName: string, base: SideView, head: SideView, m?: Memo)
     for (const name of new Set([...bv.keys(), ...hv.keys()])) {
       const before = bv.get(name);
       const after = hv.get(name);
-      if (before && after && canonicalJson(before) === canonicalJson(after)) continue;
+      if (before && after && canonicalEqual(before, after)) continue;
       out.push({ name, before, after });
     }
     return out.sort((x, y) => x.name.localeCompare(y.name));
@@ -374,7 +375,7 @@ function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: str
     if (addedSet.has(name)) continue;
     const before = base.hash('endpoints', name) !== undefined ? endpointAddresses(base.get('endpoints', name)) : [];
     const after = head.hash('endpoints', name) !== undefined ? endpointAddresses(head.get('endpoints', name)) : [];
-    if (canonicalJson(before) === canonicalJson(after)) continue;
+    if (canonicalEqual(before, after)) continue;
     const gone = after.length === 0 ? ': no endpoints left, requests to it get 503 (UH, no healthy upstream)' : '';
     out.push({
       kind: 'ENDPOINTS',

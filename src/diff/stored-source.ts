@@ -33,12 +33,18 @@ export interface StoredSourceOptions {
   cacheEntries?: number;
   /** Object maps of configs kept between diffs, by config hash. */
   cacheConfigs?: number;
+  /** Envoy objects kept between diffs, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
+  cacheBodyBytes?: number;
 }
 
 export class StoredConfigSource implements ProxyConfigSource {
   private readonly nodes = new Map<string, { level: number; children: string[] }>();
   private readonly names = new Map<string, { type: EnvoyType | null; name: string }>();
   private readonly configs = new Map<string, Objects>();
+  /** Envoy objects read, by hash, with the length of their JSON. */
+  private readonly bodies = new Map<string, { body: EnvoyObject; bytes: number }>();
+  private bodyBytes = 0;
+  private readonly cacheBodyBytes: number;
   /** Objects of the classes the generator was asked for, by snapshot. */
   private readonly fallbackPools = new Map<string, Map<string, EnvoyObject>>();
   private readonly cacheEntries: number;
@@ -52,6 +58,7 @@ export class StoredConfigSource implements ProxyConfigSource {
   ) {
     this.cacheEntries = options.cacheEntries ?? 200_000;
     this.cacheConfigs = options.cacheConfigs ?? 64;
+    this.cacheBodyBytes = options.cacheBodyBytes ?? 128 * 1024 * 1024;
   }
 
   async classes(snapshotId: string): Promise<ProxyClass[]> {
@@ -84,8 +91,26 @@ export class StoredConfigSource implements ProxyConfigSource {
   async objectsOfPair(baseId: string, headId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>> {
     const out = new Map<string, EnvoyObject>();
     if (hashes.length === 0) return out;
-    const rows: { hash: string; body: EnvoyObject }[] = await this.dataSource.query('SELECT hash, body FROM envoy_objects WHERE hash = ANY($1::text[])', [hashes]);
-    for (const r of rows) out.set(r.hash, r.body);
+    const unread: string[] = [];
+    for (const h of hashes) {
+      const cached = this.bodies.get(h);
+      if (!cached) {
+        unread.push(h);
+        continue;
+      }
+      out.set(h, cached.body);
+      this.bodies.delete(h);
+      this.bodies.set(h, cached);
+    }
+    if (unread.length) {
+      // As text, parsed here: what pg would do for jsonb anyway, and it gives the size the cache budgets.
+      const rows: { hash: string; body: string }[] = await this.dataSource.query('SELECT hash, body::text AS body FROM envoy_objects WHERE hash = ANY($1::text[])', [unread]);
+      for (const r of rows) {
+        const body = JSON.parse(r.body) as EnvoyObject;
+        out.set(r.hash, body);
+        this.cacheBody(r.hash, body, r.body.length);
+      }
+    }
     const left = hashes.filter((h) => !out.has(h));
     if (left.length) {
       for (const id of new Set([baseId, headId])) {
@@ -211,6 +236,18 @@ export class StoredConfigSource implements ProxyConfigSource {
       }
     }
     return tree;
+  }
+
+  /** Keeps a body for later diffs (content-addressed: never stale), the least recently used leaving first past the budget. */
+  private cacheBody(hash: string, body: EnvoyObject, bytes: number): void {
+    if (bytes > this.cacheBodyBytes / 4) return;
+    this.bodies.set(hash, { body, bytes });
+    this.bodyBytes += bytes;
+    for (const [h, b] of this.bodies) {
+      if (this.bodyBytes <= this.cacheBodyBytes) break;
+      this.bodies.delete(h);
+      this.bodyBytes -= b.bytes;
+    }
   }
 
   private remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
