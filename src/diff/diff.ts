@@ -63,7 +63,7 @@ export async function proxyChanges(source: ProxyConfigSource, baseId: string, he
   const { base, head } = source.classesOfPair
     ? await source.classesOfPair(baseId, headId)
     : await Promise.all([source.classes(baseId), source.classes(headId)]).then(([b, h]) => ({ base: b, head: h }));
-  const plan = planProxyDiff(base, head);
+  const plan = planProxyDiff(base, head, memo);
   const pool = new Map<string, EnvoyObject>();
   const fetch = async (hashes: string[]) => {
     if (!hashes.length) return;
@@ -87,7 +87,7 @@ export function failLevelReached(diff: SnapshotDiffResult, failOn: 'error' | 'wa
 
 /**
  * A Memo to keep across diffs: every entry the diff memoises is keyed by the content hashes of the
- * objects it was computed from (`f|base|head`, `vh|base|head`), so it never goes stale; the oldest
+ * objects it was computed from (`f|`, `vh|` of two objects, `d|` of two configs: `d|base|head`), so it never goes stale; the oldest
  * entries leave past `max`.
  */
 export class BoundedMemo extends Map<string, unknown> {

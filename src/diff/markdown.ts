@@ -59,11 +59,33 @@ export interface ChangeGroup {
   routing: RoutingChange[];
 }
 
+// canonicalJson, each object once: classes share their changes (one comparison per object pair and
+// per config pair, kept across diffs; see BoundedMemo), and a big mesh's field values are whole
+// virtual hosts. Diff results are never mutated once built.
+const seen = new WeakMap<object, string>();
+
 /** Classes with the very same change, merged (200 callers of one changed service read as one entry). */
 export function groupChanges(proxies: readonly ProxyConfigChange[]): ChangeGroup[] {
   const groups = new Map<string, ChangeGroup>();
+  const canonical = (v: unknown): string => {
+    if (v === null || typeof v !== 'object') return canonicalJson(v);
+    let s = seen.get(v);
+    if (s === undefined) {
+      if (Array.isArray(v)) s = `[${v.map((item) => (item === undefined ? 'null' : canonical(item))).join(',')}]`;
+      else {
+        const r = v as Record<string, unknown>;
+        s = `{${Object.keys(r)
+          .filter((k) => r[k] !== undefined)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical(r[k])}`)
+          .join(',')}}`;
+      }
+      seen.set(v, s);
+    }
+    return s;
+  };
   for (const p of proxies) {
-    const sig = canonicalJson({ t: p.proxyType, c: p.change, o: p.objects, r: p.routing });
+    const sig = canonical({ t: p.proxyType, c: p.change, o: p.objects, r: p.routing });
     const g = groups.get(sig);
     if (g) g.workloads.push(...p.workloads);
     else groups.set(sig, { workloads: [...p.workloads], proxyType: p.proxyType, change: p.change, objects: p.objects, routing: p.routing });

@@ -18,11 +18,13 @@ export interface ProxyDiffPlan {
 
 const FIELD_LIMIT = 50;
 
-export function planProxyDiff(base: readonly ProxyClass[], head: readonly ProxyClass[]): ProxyDiffPlan {
+export function planProxyDiff(base: readonly ProxyClass[], head: readonly ProxyClass[], memo?: Memo): ProxyDiffPlan {
   const pairs = pairClasses(base, head);
   const hashes = new Set<string>();
   const deltas = pairs.map((pair) => {
-    const delta = Object.fromEntries(ENVOY_TYPES.map((t) => [t, objectDelta(pair, t)])) as Delta;
+    // The delta of two configs depends on their hashes only (thousands of names per class on a big mesh).
+    const compute = () => Object.fromEntries(ENVOY_TYPES.map((t) => [t, objectDelta(pair, t)])) as Delta;
+    const delta = pair.base && pair.head && memo ? memoised(memo, `d|${pair.base.configHash}|${pair.head.configHash}`, compute) : compute();
     if (pair.base && pair.head) {
       for (const t of ENVOY_TYPES) {
         for (const n of [...delta[t].changed, ...delta[t].removed]) hashes.add(pair.base.objects[t][n]!);
@@ -73,22 +75,34 @@ export function diffProxies(plan: ProxyDiffPlan, lookup: (hash: string) => Envoy
         ],
       } satisfies ProxyConfigChange;
     }
-    const objects: EnvoyObjectChange[] = [];
-    for (const type of ENVOY_TYPES) {
-      const d = delta[type];
-      for (const name of d.added) objects.push({ type, name, change: 'ADDED', fields: [], truncated: false });
-      for (const name of d.removed) objects.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
-      for (const name of d.changed) {
-        const hb = pair.base.objects[type][name]!;
-        const hh = pair.head.objects[type][name]!;
-        const fields = memoised(memo, `f|${hb}|${hh}`, () => diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 }));
-        objects.push({ type, name, change: 'CHANGED', fields: fields.slice(0, FIELD_LIMIT), truncated: fields.length > FIELD_LIMIT });
-      }
-    }
-    objects.sort((a, b) => ENVOY_TYPES.indexOf(a.type) - ENVOY_TYPES.indexOf(b.type) || a.name.localeCompare(b.name));
-    const routing = routingChanges(delta, sideView(pair.base, lookup), sideView(pair.head, lookup), memo);
+    // What changed between two configs depends on their hashes only: computed once, kept in `memo`.
+    const sides = { base: pair.base, head: pair.head };
+    const { objects, routing } = memoised(memo, `p|${sides.base.configHash}|${sides.head.configHash}`, () => changeOf(sides, delta, lookup, memo));
     return { classKey: cls.classKey, proxyType: cls.proxyType, workloads: pair.workloads, change: 'CHANGED', objects, routing } satisfies ProxyConfigChange;
   });
+}
+
+function changeOf(
+  pair: { base: ProxyClass; head: ProxyClass },
+  delta: Delta,
+  lookup: (hash: string) => EnvoyObject | undefined,
+  memo: Memo,
+): Pick<ProxyConfigChange, 'objects' | 'routing'> {
+  const objects: EnvoyObjectChange[] = [];
+  for (const type of ENVOY_TYPES) {
+    const d = delta[type];
+    for (const name of d.added) objects.push({ type, name, change: 'ADDED', fields: [], truncated: false });
+    for (const name of d.removed) objects.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
+    for (const name of d.changed) {
+      const hb = pair.base.objects[type][name]!;
+      const hh = pair.head.objects[type][name]!;
+      const fields = memoised(memo, `f|${hb}|${hh}`, () => diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 }));
+      objects.push({ type, name, change: 'CHANGED', fields: fields.slice(0, FIELD_LIMIT), truncated: fields.length > FIELD_LIMIT });
+    }
+  }
+  objects.sort((a, b) => ENVOY_TYPES.indexOf(a.type) - ENVOY_TYPES.indexOf(b.type) || a.name.localeCompare(b.name));
+  const routing = routingChanges(delta, sideView(pair.base, lookup), sideView(pair.head, lookup), memo);
+  return { objects, routing };
 }
 
 function memoised<T>(m: Memo, key: string, compute: () => T): T {

@@ -31,8 +31,8 @@ interface Skeleton {
 export interface StoredSourceOptions {
   /** Tree nodes and object names kept between diffs (content-addressed: never stale). */
   cacheEntries?: number;
-  /** Object maps of configs kept between diffs, by config hash. */
-  cacheConfigs?: number;
+  /** Object maps of configs kept between diffs, by config hash, up to this many entries in all (a class of the bench mesh has 6,400 objects). */
+  cacheConfigEntries?: number;
   /** Envoy objects kept between diffs, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
   cacheBodyBytes?: number;
 }
@@ -40,7 +40,7 @@ export interface StoredSourceOptions {
 export class StoredConfigSource implements ProxyConfigSource {
   private readonly nodes = new Map<string, { level: number; children: string[] }>();
   private readonly names = new Map<string, { type: EnvoyType | null; name: string }>();
-  private readonly configs = new Map<string, Objects>();
+  private readonly configs = new Map<string, { objects: Objects; entries: number }>();
   /** Envoy objects read, by hash, with the length of their JSON. */
   private readonly bodies = new Map<string, { body: EnvoyObject; bytes: number }>();
   private bodyBytes = 0;
@@ -48,7 +48,8 @@ export class StoredConfigSource implements ProxyConfigSource {
   /** Objects of the classes the generator was asked for, by snapshot. */
   private readonly fallbackPools = new Map<string, Map<string, EnvoyObject>>();
   private readonly cacheEntries: number;
-  private readonly cacheConfigs: number;
+  private readonly cacheConfigEntries: number;
+  private configEntries = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -57,7 +58,7 @@ export class StoredConfigSource implements ProxyConfigSource {
     options: StoredSourceOptions = {},
   ) {
     this.cacheEntries = options.cacheEntries ?? 200_000;
-    this.cacheConfigs = options.cacheConfigs ?? 64;
+    this.cacheConfigEntries = options.cacheConfigEntries ?? 4_000_000;
     this.cacheBodyBytes = options.cacheBodyBytes ?? 128 * 1024 * 1024;
   }
 
@@ -165,7 +166,7 @@ export class StoredConfigSource implements ProxyConfigSource {
 
   /** Sets each class's objects (name → hash by type) from its stored tree. */
   private async fill(classes: ProxyClass[]): Promise<void> {
-    const built = new Map<string, Objects>();
+    const built = new Map<string, { objects: Objects; entries: number }>();
     for (const c of classes) {
       const cached = this.configs.get(c.configHash);
       if (cached) built.set(c.configHash, cached);
@@ -173,13 +174,26 @@ export class StoredConfigSource implements ProxyConfigSource {
     const roots = [...new Set(classes.map((c) => c.configHash))].filter((h) => !built.has(h));
     if (roots.length) {
       const tree = await this.readTrees(roots);
-      for (const root of roots) built.set(root, objectsUnder(root, tree));
+      for (const root of roots) {
+        const objects = objectsUnder(root, tree);
+        built.set(root, { objects, entries: ENVOY_TYPES.reduce((n, t) => n + Object.keys(objects[t]).length, 0) });
+      }
     }
-    for (const c of classes) c.objects = built.get(c.configHash)!;
-    // most recently used last
-    for (const [hash, objects] of built) {
+    for (const c of classes) c.objects = built.get(c.configHash)!.objects;
+    // most recently used last; the oldest leave past the budget
+    for (const [hash, entry] of built) {
+      const old = this.configs.get(hash);
+      if (old) {
+        this.configs.delete(hash);
+        this.configEntries -= old.entries;
+      }
+      this.configs.set(hash, entry);
+      this.configEntries += entry.entries;
+    }
+    for (const [hash, entry] of this.configs) {
+      if (this.configEntries <= this.cacheConfigEntries) break;
       this.configs.delete(hash);
-      this.remember(this.configs, hash, objects, this.cacheConfigs);
+      this.configEntries -= entry.entries;
     }
   }
 
