@@ -1,10 +1,14 @@
 // node bench/diff.mjs (after `npm run build && npm run build:generator`): two benchmark-mesh snapshots
 // (bench/generate.mjs) differing in 1 % of their resources, both computed to READY, then
 // GET /api/v1/snapshots/:base/diff/:head: the first (cold) diff, then p50 over 5 runs with the server warm.
-//   BENCH_DEPLOYMENTS  deployments (= proxy classes) of the mesh; default 10 of the shape's 200, see below
-//   DATABASE_URL       a Postgres server (else the embedded one); a scratch database either way
-// With the generator-backed ProxyConfigSource every proxy class of both snapshots is generated once
-// (about 5 s and 15 MB of Envoy JSON per class on this mesh), which is why the default is 10 classes.
+//   BENCH_DEPLOYMENTS  deployments (= proxy classes) of the mesh; default the shape's 200 (5,000 pods)
+//   DATABASE_URL       a Postgres server (else the embedded one); a scratch database, dropped at the end
+//   BENCH_KEEP_DB      keep the scratch database, and print its name
+//   BENCH_DB           a database kept by an earlier run (same BENCH_DEPLOYMENTS): its two snapshots are
+//                      diffed again, without uploading and computing them (for profiling the diff alone)
+// The diff reads the proxy classes the worker stored (src/diff/stored-source.ts); the generator is
+// asked only for a class the worker could not generate. To see where a diff's time goes:
+//   BENCH_DB=... node --cpu-prof --cpu-prof-dir=prof bench/diff.mjs   (the server runs in this process)
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import YAML from 'yaml';
@@ -15,7 +19,7 @@ import { JsonLogger } from '../dist/src/logging/json-logger.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
 
 const RUNS = 5;
-SHAPE.deployments = Number(process.env.BENCH_DEPLOYMENTS ?? 10);
+SHAPE.deployments = Number(process.env.BENCH_DEPLOYMENTS ?? SHAPE.deployments);
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
 
@@ -45,10 +49,12 @@ function headOf(objects) {
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
 const server = await resolveDatabase(config, () => {});
-const benchDb = `meshlens_bench_${randomBytes(4).toString('hex')}`;
+const reuse = process.env.BENCH_DB;
+const keep = Boolean(reuse) || process.env.BENCH_KEEP_DB === '1';
+const benchDb = reuse ?? `meshlens_bench_${randomBytes(4).toString('hex')}`;
 const admin = new pg.Client({ connectionString: server.url });
 await admin.connect();
-await admin.query(`CREATE DATABASE ${benchDb}`);
+if (!reuse) await admin.query(`CREATE DATABASE ${benchDb}`);
 const url = new URL(server.url);
 url.pathname = `/${benchDb}`;
 
@@ -68,36 +74,48 @@ try {
     if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
     return created.id;
   };
-  let t = process.hrtime.bigint();
-  const ids = [await upload('bench-base', yaml), await upload('bench-head', headYaml)];
-  for (const id of ids) {
-    for (;;) {
-      const s = await (await fetch(`${base}/api/v1/snapshots/${id}`)).json();
-      if (s.status === 'FAILED') throw new Error(`snapshot ${id} failed: ${s.error}`);
-      if (s.status === 'READY') break;
-      await new Promise((r) => setTimeout(r, 200));
+  let ids;
+  if (reuse) {
+    const listed = await (await fetch(`${base}/api/v1/snapshots?limit=10`)).json();
+    const named = (n) => listed.items.find((x) => x.name === n)?.id;
+    ids = [named('bench-base'), named('bench-head')];
+    if (!ids[0] || !ids[1]) throw new Error(`database ${benchDb} has no bench-base and bench-head snapshots`);
+  } else {
+    const t = process.hrtime.bigint();
+    ids = [await upload('bench-base', yaml), await upload('bench-head', headYaml)];
+    for (const id of ids) {
+      for (;;) {
+        const s = await (await fetch(`${base}/api/v1/snapshots/${id}`)).json();
+        if (s.status === 'FAILED') throw new Error(`snapshot ${id} failed: ${s.error}`);
+        if (s.status === 'READY') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
+    console.log(`both snapshots READY in ${fmt(ms(t))}${keep ? ` (database ${benchDb} kept: BENCH_DB=${benchDb})` : ''}`);
   }
-  console.log(`both snapshots READY in ${fmt(ms(t))}`);
 
   const diff = async () => {
     const start = process.hrtime.bigint();
     const res = await fetch(`${base}/api/v1/snapshots/${ids[0]}/diff/${ids[1]}?format=json`);
-    const body = await res.json();
+    const text = await res.text();
+    // The server's time: until the last byte of the response, not the client parsing it.
+    const took = ms(start);
+    const body = JSON.parse(text);
+    body.bytes = text.length;
     if (res.status !== 200) throw new Error(`diff: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-    return { ms: ms(start), body };
+    return { ms: took, body };
   };
   const cold = await diff();
   const s = cold.body.summary;
-  console.log(`first diff (cold: every proxy class of both snapshots generated): ${fmt(cold.ms)}`);
-  console.log(`  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed, ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars`);
+  console.log(`first diff (server just started: nothing cached): ${fmt(cold.ms)}`);
+  console.log(`  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed, ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars, response ${(cold.body.bytes / 1e6).toFixed(1)} MB`);
   const times = [];
   for (let i = 0; i < RUNS; i++) times.push((await diff()).ms);
   times.sort((a, b) => a - b);
   console.log(`diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}; goal ≤ 1000 ms)`);
 } finally {
   await app?.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`).catch(() => {});
+  if (!keep) await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`).catch(() => {});
   await admin.end();
   await server.stop?.();
 }
