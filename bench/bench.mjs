@@ -6,7 +6,6 @@
 // Each part can be skipped: BENCH_INGEST=0, BENCH_GENERATOR=0 (direct generator), BENCH_RESOLVE=0
 // (GraphQL resolveRoute on a running server), BENCH_ISTIO=0 (Istio's benchmarks). Sizes:
 // BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN.
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -14,11 +13,11 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { createHttpApp } from '../dist/src/app.js';
 import { loadConfig } from '../dist/src/config/config.js';
-import { resolveDatabase } from '../dist/src/database/resolve-database.js';
 import { JsonLogger } from '../dist/src/logging/json-logger.js';
 import { ingest } from '../dist/src/snapshots/ingest/ingest.js';
 import { canonicalJson } from '../dist/src/snapshots/ingest/canonical.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
+import { benchPostgres } from './scratch-db.mjs';
 import { benchGeneratorDirect, benchIstio, benchResolveServer, fmtMs, printTable } from './generator.mjs';
 
 const enabled = (name) => process.env[name] !== '0';
@@ -27,13 +26,8 @@ const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
-const server = await resolveDatabase(config, () => {});
-const benchDb = `meshlens_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: server.url });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${benchDb}`);
-const url = new URL(server.url);
-url.pathname = `/${benchDb}`;
+const postgres = await benchPostgres(config);
+const { name: benchDb, url } = await postgres.create();
 
 let app;
 const generateStart = process.hrtime.bigint();
@@ -45,9 +39,8 @@ try {
   await benchGenerator();
 } finally {
   await app?.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`);
-  await admin.end();
-  await server.stop();
+  await postgres.drop(benchDb);
+  await postgres.close();
 }
 
 async function benchIngest() {
@@ -126,10 +119,7 @@ async function benchGenerator() {
   }
   if (enabled('BENCH_RESOLVE')) {
     console.log('\nresolveRoute through GraphQL on a running server:');
-    const resolveUrl = new URL(server.url);
-    const resolveDb = `meshlens_bench_resolve_${randomBytes(4).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${resolveDb}`);
-    resolveUrl.pathname = `/${resolveDb}`;
+    const { name: resolveDb, url: resolveUrl } = await postgres.create();
     const dbUrl = resolveUrl.toString();
     try {
       // No in-process worker: the compute job would compete with the questions for the CPU.
@@ -147,7 +137,7 @@ async function benchGenerator() {
     } finally {
       await app?.close();
       app = undefined;
-      await admin.query(`DROP DATABASE IF EXISTS ${resolveDb} WITH (FORCE)`);
+      await postgres.drop(resolveDb);
     }
   }
   let istio;

@@ -9,12 +9,10 @@
 // The diff reads the proxy classes the worker stored (src/diff/stored-source.ts); the generator is
 // asked only for a class the worker could not generate. To see where a diff's time goes:
 //   BENCH_DB=... node --cpu-prof --cpu-prof-dir=prof bench/diff.mjs   (the server runs in this process)
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import YAML from 'yaml';
 import { createHttpApp } from '../dist/src/app.js';
 import { loadConfig } from '../dist/src/config/config.js';
-import { resolveDatabase } from '../dist/src/database/resolve-database.js';
+import { benchPostgres } from './scratch-db.mjs';
 import { JsonLogger } from '../dist/src/logging/json-logger.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
 
@@ -48,15 +46,10 @@ function headOf(objects) {
 }
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
-const server = await resolveDatabase(config, () => {});
 const reuse = process.env.BENCH_DB;
 const keep = Boolean(reuse) || process.env.BENCH_KEEP_DB === '1';
-const benchDb = reuse ?? `meshlens_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: server.url });
-await admin.connect();
-if (!reuse) await admin.query(`CREATE DATABASE ${benchDb}`);
-const url = new URL(server.url);
-url.pathname = `/${benchDb}`;
+const postgres = await benchPostgres(config);
+const { name: benchDb, url } = await postgres.create(reuse, { reuse: Boolean(reuse) });
 
 let app;
 try {
@@ -115,7 +108,6 @@ try {
   console.log(`diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}; goal ≤ 1000 ms)`);
 } finally {
   await app?.close();
-  if (!keep) await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`).catch(() => {});
-  await admin.end();
-  await server.stop?.();
+  if (!keep) await postgres.drop(benchDb).catch(() => {});
+  await postgres.close();
 }

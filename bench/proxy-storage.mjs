@@ -9,13 +9,12 @@
 //     snapshot plus the objects the changes introduced;
 //   - proxyConfig p99 read from storage (GraphQL); peak RSS of this process (API + worker) and of the
 //     generator sessions.
-import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import YAML from 'yaml';
 import { createHttpApp } from '../dist/src/app.js';
 import { loadConfig } from '../dist/src/config/config.js';
-import { resolveDatabase } from '../dist/src/database/resolve-database.js';
+import { benchPostgres } from './scratch-db.mjs';
 import { JsonLogger } from '../dist/src/logging/json-logger.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
 
@@ -108,13 +107,8 @@ function watchGenerators() {
 }
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
-const server = await resolveDatabase(config, () => {});
-const benchDb = `meshlens_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: server.url });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${benchDb}`);
-const url = new URL(server.url);
-url.pathname = `/${benchDb}`;
+const postgres = await benchPostgres(config);
+const { name: benchDb, url } = await postgres.create();
 const client = new pg.Client({ connectionString: url.toString() });
 let app;
 const generators = watchGenerators();
@@ -232,7 +226,6 @@ try {
   generators.stop();
   await app?.close();
   await client.end().catch(() => {});
-  await admin.query(`DROP DATABASE IF EXISTS ${benchDb} WITH (FORCE)`);
-  await admin.end();
-  await server.stop();
+  await postgres.drop(benchDb);
+  await postgres.close();
 }
