@@ -14,7 +14,7 @@ import { QueueService } from '../../src/jobs/queue.service.js';
 import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
 import { ProxyType } from '../../src/snapshots/graphql/enums.js';
 import { canonicalJson } from '../../src/snapshots/ingest/canonical.js';
-import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { createTestDatabase, eventually, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
 
 const MANY = 12;
 
@@ -143,24 +143,6 @@ function comparable(config: GeneratedConfig) {
   };
 }
 
-async function upload(app: INestApplication, manifests: string, name: string): Promise<string> {
-  const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${name}`).set('content-type', 'application/yaml').send(manifests);
-  expect(res.status).toBe(201);
-  return res.body.id;
-}
-
-async function waitReady(app: INestApplication, id: string, timeoutMs = 60_000) {
-  return eventually(
-    async () => {
-      const s = (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body;
-      if (s.status === 'FAILED') throw new Error(`snapshot failed: ${s.error}`);
-      return s.status === 'READY' ? s : undefined;
-    },
-    timeoutMs,
-    'READY',
-  );
-}
-
 async function storedRows(db: TestDatabase, id: string) {
   return {
     classes: await db.query('SELECT class_key, config_hash, proxy_info, members FROM proxy_classes WHERE snapshot_id = $1 ORDER BY class_key', [id]),
@@ -180,7 +162,7 @@ describe('with an in-process worker', () => {
     db = await createTestDatabase();
     app = await startTestApp({ databaseUrl: db.url });
     gql = async (query, variables = {}) => (await request(app.getHttpServer()).post('/graphql').send({ query, variables })).body;
-    id = await upload(app, MESH, 'storage');
+    id = await uploadSnapshot(app, MESH, 'storage');
     await waitReady(app, id);
   });
   afterAll(async () => {
@@ -311,7 +293,7 @@ describe('with an in-process worker', () => {
   it('deleting a snapshot collects the Envoy objects and tree nodes nothing references', async () => {
     const firstOnly = await storedRows(db, id);
     const changed = MESH.replace('targetPort: 8080}]', 'targetPort: 8080}, {name: grpc, port: 9090}]');
-    const second = await upload(app, changed, 'changed');
+    const second = await uploadSnapshot(app, changed, 'changed');
     await waitReady(app, second);
     const count = async () =>
       (await db.query<{ o: number; n: number }>('SELECT (SELECT count(*)::int FROM envoy_objects) AS o, (SELECT count(*)::int FROM envoy_config_nodes) AS n'))[0]!;
@@ -379,7 +361,7 @@ spec:
   });
 
   it('leaves no partial rows visible; the retried job, on another worker, completes', async () => {
-    const id = await upload(api, BIG, 'big');
+    const id = await uploadSnapshot(api, BIG, 'big');
     const first = startWorker();
     const progress = await eventually(
       async () => {

@@ -13,7 +13,7 @@ import { GeneratorConfigSource } from '../../src/diff/generator-source.js';
 import type { ProxyConfigChange } from '../../src/diff/model.js';
 import { StoredConfigSource } from '../../src/diff/stored-source.js';
 import { GeneratorService } from '../../src/generator/generator.service.js';
-import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
 import { scenarios } from '../unit/diff/scenarios.js';
 
 const PAIRS = ['canary', 'circuitBreaker', 'missingSubset', 'noise'] as const;
@@ -23,20 +23,6 @@ let app: INestApplication;
 let generator: GeneratorService;
 let dataSource: DataSource;
 const ids: Record<string, { base: string; head: string }> = {};
-
-async function upload(name: string, yaml: string): Promise<string> {
-  const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${name}`).set('content-type', 'application/yaml').send(yaml);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.id;
-}
-
-async function ready(id: string) {
-  await eventually(async () => {
-    const s = (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body;
-    if (s.status === 'FAILED') throw new Error(`snapshot failed: ${s.error}`);
-    return s.status === 'READY' ? true : undefined;
-  }, 60_000, `snapshot ${id} READY`);
-}
 
 /** The generator's requests by method while `fn` runs. */
 async function generatorCalls<T>(fn: () => Promise<T>): Promise<{ result: T; calls: Record<string, number> }> {
@@ -69,10 +55,10 @@ beforeAll(async () => {
   generator = app.get(GeneratorService);
   dataSource = app.get(getDataSourceToken());
   const all = scenarios();
-  for (const key of PAIRS) ids[key] = { base: await upload(`${key}-base`, all[key]!.base), head: await upload(`${key}-head`, all[key]!.head) };
+  for (const key of PAIRS) ids[key] = { base: await uploadSnapshot(app, all[key]!.base, `${key}-base`), head: await uploadSnapshot(app, all[key]!.head, `${key}-head`) };
   for (const pair of Object.values(ids)) {
-    await ready(pair.base);
-    await ready(pair.head);
+    await waitReady(app, pair.base);
+    await waitReady(app, pair.head);
   }
 }, 300_000);
 afterAll(async () => {

@@ -7,7 +7,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffCommand, runDiff } from '../../src/cli/diff.js';
-import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
 import { scenarios, type Scenario } from '../unit/diff/scenarios.js';
 
 const HOST = 'catalog.istioinaction.svc.cluster.local';
@@ -25,30 +25,16 @@ interface Diff {
   markdown: string;
 }
 
-async function upload(name: string, yaml: string): Promise<string> {
-  const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${name}`).set('content-type', 'application/yaml').send(yaml);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.id;
-}
-
-async function ready(id: string) {
-  await eventually(async () => {
-    const s = (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body;
-    if (s.status === 'FAILED') throw new Error(`snapshot failed: ${s.error}`);
-    return s.status === 'READY' ? true : undefined;
-  }, 60_000, `snapshot ${id} READY`);
-}
-
 const ids: Record<string, { base: string; head: string }> = {};
 const diffs: Record<string, Diff> = {};
 
 beforeAll(async () => {
   db = await createTestDatabase();
   app = await startTestApp({ databaseUrl: db.url });
-  for (const [key, s] of Object.entries(all)) ids[key] = { base: await upload(`${key}-base`, s.base), head: await upload(`${key}-head`, s.head) };
+  for (const [key, s] of Object.entries(all)) ids[key] = { base: await uploadSnapshot(app, s.base, `${key}-base`), head: await uploadSnapshot(app, s.head, `${key}-head`) };
   for (const pair of Object.values(ids)) {
-    await ready(pair.base);
-    await ready(pair.head);
+    await waitReady(app, pair.base);
+    await waitReady(app, pair.head);
   }
   for (const [key, pair] of Object.entries(ids)) {
     const res = await request(app.getHttpServer()).get(`/api/v1/snapshots/${pair.base}/diff/${pair.head}`);

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import pg from 'pg';
-import { inject } from 'vitest';
+import request from 'supertest';
+import { expect, inject } from 'vitest';
 import { configureHttpApp } from '../../src/app.js';
 import { AppModule } from '../../src/app.module.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
@@ -87,4 +88,24 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Uploads manifests as a snapshot (expects 201) and returns its id. */
+export async function uploadSnapshot(app: INestApplication, manifests: string, name = 'test'): Promise<string> {
+  const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${encodeURIComponent(name)}`).set('content-type', 'application/yaml').send(manifests);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+/** Waits until the snapshot is READY and returns it; a FAILED snapshot fails at once with its reason. */
+export async function waitReady(app: INestApplication, id: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  return eventually(
+    async () => {
+      const s = (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body;
+      if (s.status === 'FAILED') throw new Error(`snapshot ${id} failed: ${s.error}`);
+      return s.status === 'READY' ? s : undefined;
+    },
+    timeoutMs,
+    `snapshot ${id} READY`,
+  );
 }
