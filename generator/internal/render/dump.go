@@ -208,18 +208,21 @@ func (d *Dump) JSON() ([]byte, error) {
 		}
 		return typed(typeCLA, b), nil
 	}
-	staticClusters := make([]section, 0, len(d.StaticClusters))
-	for _, c := range d.StaticClusters {
-		staticClusters = append(staticClusters, section{"cluster": typed(typeCluster, c), "lastUpdated": lastUpdated})
+	// entries wraps each resource as one entry of a dump section; dynamic ones carry the version.
+	entries := func(resources []json.RawMessage, field, typeURL, versionInfo string) []section {
+		out := make([]section, 0, len(resources))
+		for _, r := range resources {
+			e := section{field: typed(typeURL, r), "lastUpdated": lastUpdated}
+			if versionInfo != "" {
+				e["versionInfo"] = versionInfo
+			}
+			out = append(out, e)
+		}
+		return out
 	}
-	dynamicClusters := make([]section, 0, len(d.DynamicClusters))
-	for _, c := range d.DynamicClusters {
-		dynamicClusters = append(dynamicClusters, section{"versionInfo": version, "cluster": typed(typeCluster, c), "lastUpdated": lastUpdated})
-	}
-	staticListeners := make([]section, 0, len(d.StaticListeners))
-	for _, l := range d.StaticListeners {
-		staticListeners = append(staticListeners, section{"listener": typed(typeListener, l), "lastUpdated": lastUpdated})
-	}
+	staticClusters := entries(d.StaticClusters, "cluster", typeCluster, "")
+	dynamicClusters := entries(d.DynamicClusters, "cluster", typeCluster, version)
+	staticListeners := entries(d.StaticListeners, "listener", typeListener, "")
 	dynamicListeners := make([]section, 0, len(d.DynamicListeners))
 	for _, l := range d.DynamicListeners {
 		var head struct {
@@ -231,14 +234,8 @@ func (d *Dump) JSON() ([]byte, error) {
 			"activeState": section{"versionInfo": version, "listener": typed(typeListener, l), "lastUpdated": lastUpdated},
 		})
 	}
-	staticRoutes := make([]section, 0, len(d.StaticRoutes))
-	for _, r := range d.StaticRoutes {
-		staticRoutes = append(staticRoutes, section{"routeConfig": typed(typeRouteConfig, r), "lastUpdated": lastUpdated})
-	}
-	dynamicRoutes := make([]section, 0, len(d.DynamicRoutes))
-	for _, r := range d.DynamicRoutes {
-		dynamicRoutes = append(dynamicRoutes, section{"versionInfo": version, "routeConfig": typed(typeRouteConfig, r), "lastUpdated": lastUpdated})
-	}
+	staticRoutes := entries(d.StaticRoutes, "routeConfig", typeRouteConfig, "")
+	dynamicRoutes := entries(d.DynamicRoutes, "routeConfig", typeRouteConfig, version)
 	staticEndpoints := make([]section, 0, len(d.StaticEndpoints))
 	for _, e := range d.StaticEndpoints {
 		b, err := claJSON(e)
