@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
+import type { NormalisedSnapshot } from '../snapshots/ingest/types.js';
 import { generatorBinary } from './binary.js';
 import { GeneratorProcess } from './generator-process.js';
 import { GeneratorError, loadParams, type Methods } from './protocol.js';
@@ -56,10 +57,18 @@ export class GeneratorService implements OnModuleDestroy {
     for (const id of [...this.sessions.keys()]) this.close(id);
   }
 
-  /** Ask the snapshot's session; a session that died is restarted once. */
-  async ask<M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
+  /**
+   * Ask the snapshot's session; a session that died is restarted once. A caller that has already
+   * normalised the snapshot passes it, so that starting the session does not read and normalise it again.
+   */
+  async ask<M extends keyof Methods>(
+    snapshotId: string,
+    method: M,
+    params: Methods[M]['params'],
+    normalised?: NormalisedSnapshot,
+  ): Promise<Methods[M]['result']> {
     for (let attempt = 0; ; attempt++) {
-      const session = this.acquire(snapshotId);
+      const session = this.acquire(snapshotId, normalised);
       try {
         const process = await session.ready;
         return await process.request(method, params, this.limits.requestTimeoutMs);
@@ -78,14 +87,14 @@ export class GeneratorService implements OnModuleDestroy {
     }
   }
 
-  private acquire(snapshotId: string): Session {
+  private acquire(snapshotId: string, normalised?: NormalisedSnapshot): Session {
     let session = this.sessions.get(snapshotId);
     if (session?.process && !session.process.alive) {
       this.close(snapshotId);
       session = undefined;
     }
     if (!session) {
-      const created: Session = { ready: this.start(snapshotId), lastUsed: Date.now(), inFlight: 0 };
+      const created: Session = { ready: this.start(snapshotId, normalised), lastUsed: Date.now(), inFlight: 0 };
       created.ready.then(
         (p) => {
           created.process = p;
@@ -101,10 +110,10 @@ export class GeneratorService implements OnModuleDestroy {
     return session;
   }
 
-  private async start(snapshotId: string): Promise<GeneratorProcess> {
+  private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
     const snapshot = await this.snapshots.get(snapshotId);
     if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
-    const params = loadParams(normaliseSnapshot(await this.snapshots.resources(snapshotId)));
+    const params = loadParams(normalised ?? normaliseSnapshot(await this.snapshots.resources(snapshotId)));
     const process = new GeneratorProcess(generatorBinary());
     const started = Date.now();
     try {

@@ -53,7 +53,8 @@ export class ComputeService {
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
     const normalised = normaliseSnapshot(await this.snapshots.resources(snapshotId));
     await progress(0.05);
-    const version = await this.generator.ask(snapshotId, 'version', undefined);
+    // The session starts from this normalisation rather than reading and normalising the snapshot again.
+    const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);
     const proxies = await this.generator.ask(snapshotId, 'proxies', {});
     await progress(0.1);
     const diagnostics = await this.generator.ask(snapshotId, 'analyze', undefined);
