@@ -2,34 +2,24 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/protocol.js';
-import type { Workload } from '../snapshots/ingest/types.js';
+import { unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
+import { lockAgainstCollection } from './garbage-collector.js';
+import { ListChunkStore } from './list-chunk.store.js';
+import { isSnapshotId } from './snapshot.store.js';
+import { classListCodec, type StoredClass, type StoredWorkload } from './snapshot-lists.js';
 import { WorkloadStore } from './workload.store.js';
 
 const INSERT_CHUNK = 1000;
 // Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement.
 const OBJECT_BYTES_PER_STATEMENT = 8 * 1024 * 1024;
-/**
- * Advisory lock between writers of shared rows (a compute job's commit, shared) and the garbage
- * collector (exclusive): a job that found an object already stored (ON CONFLICT DO NOTHING) must
- * not see it collected before it commits its reference.
- */
-const ENVOY_GC_LOCK = 0x6d6c656e766f79n; // "mlenvoy"
-
-export interface StoredClass {
-  classKey: string;
-  configHash: string;
-  proxyInfoHash: string;
-  members: number;
-}
-
 /** Everything a compute job stores, written in one transaction. */
 export interface ComputedSnapshot {
   objects: PreparedObject[];
   nodes: TreeNode[];
   classes: StoredClass[];
   /** each workload, with its class key when it has a proxy */
-  workloads: (Workload & { proxyClass: string | null })[];
+  workloads: StoredWorkload[];
   istioVersion: string;
   diagnostics: unknown[];
 }
@@ -56,12 +46,13 @@ export class ProxyConfigStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly workloadStore: WorkloadStore,
+    private readonly lists: ListChunkStore,
   ) {}
 
   /**
    * Stores a snapshot's computation in one transaction: the objects and tree nodes it needs (each
    * once, whoever else has it; sorted, so concurrent jobs lock shared keys in one order), its
-   * classes, its workloads and the generator's results. Replaces what an earlier attempt stored:
+   * classes and its workloads (chunked lists on the snapshot) and the generator's results. Replaces what an earlier attempt stored:
    * recomputing yields the same rows, and a job killed before the commit leaves nothing visible.
    */
   async saveComputation(snapshotId: string, computed: ComputedSnapshot): Promise<void> {
@@ -70,22 +61,14 @@ export class ProxyConfigStore {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.dataSource.transaction(async (em) => {
-          await em.query('SELECT pg_advisory_xact_lock_shared($1)', [ENVOY_GC_LOCK.toString()]);
+          await lockAgainstCollection(em);
           await this.insertObjects(em, objects);
           await this.insertNodes(em, nodes);
-          await em.query('DELETE FROM proxy_classes WHERE snapshot_id = $1', [snapshotId]);
-          const classes = [...computed.classes].sort((a, b) => cmp(a.classKey, b.classKey));
-          for (let i = 0; i < classes.length; i += INSERT_CHUNK) {
-            const chunk = classes.slice(i, i + INSERT_CHUNK);
-            await em.query(
-              `INSERT INTO proxy_classes (snapshot_id, class_key, config_hash, proxy_info, members)
-               SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[])`,
-              [snapshotId, chunk.map((c) => c.classKey), chunk.map((c) => c.configHash), chunk.map((c) => c.proxyInfoHash), chunk.map((c) => c.members)],
-            );
-          }
+          const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => cmp(a.classKey, b.classKey)));
           await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
-          await em.query(`UPDATE snapshots SET istio_version = $2, diagnostics = $3::jsonb WHERE id = $1`, [
+          await em.query(`UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb WHERE id = $1`, [
             snapshotId,
+            classes,
             computed.istioVersion,
             JSON.stringify(computed.diagnostics),
           ]);
@@ -109,7 +92,7 @@ export class ProxyConfigStore {
       }
       await em.query(
         `INSERT INTO envoy_objects (hash, type, name, body)
-         SELECT hash, type, name, body::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS o(hash, type, name, body)
+         SELECT decode(hash, 'hex'), type, name, body::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS o(hash, type, name, body)
          ON CONFLICT (hash) DO NOTHING`,
         [chunk.map((o) => o.hash), chunk.map((o) => o.type), chunk.map((o) => o.name), chunk.map((o) => o.json)],
       );
@@ -121,15 +104,14 @@ export class ProxyConfigStore {
       const chunk = nodes.slice(i, i + INSERT_CHUNK);
       await em.query(
         `INSERT INTO envoy_config_nodes (hash, level, children, listeners, routes, clusters, endpoints)
-         SELECT n.hash, n.level, ARRAY(SELECT jsonb_array_elements_text(n.children::jsonb)), n.listeners, n.routes, n.clusters, n.endpoints
+         SELECT decode(n.hash, 'hex'), n.level, decode(n.children, 'hex'), n.listeners, n.routes, n.clusters, n.endpoints
          FROM unnest($1::text[], $2::smallint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[])
            AS n(hash, level, children, listeners, routes, clusters, endpoints)
          ON CONFLICT (hash) DO NOTHING`,
         [
           chunk.map((n) => n.hash),
           chunk.map((n) => n.level),
-          // Arrays of arrays are not rectangular; each node's children travel as JSON.
-          chunk.map((n) => JSON.stringify(n.children)),
+          chunk.map((n) => n.children.join('')),
           chunk.map((n) => n.counts.listener),
           chunk.map((n) => n.counts.route),
           chunk.map((n) => n.counts.cluster),
@@ -139,121 +121,106 @@ export class ProxyConfigStore {
     }
   }
 
-  /** The roots and ProxyInfos a snapshot's classes reference: what to collect after deleting it. */
-  async referencesOf(em: EntityManager, snapshotId: string): Promise<{ roots: string[]; infos: string[] }> {
-    const rows: { config_hash: string; proxy_info: string }[] = await em.query(
-      'SELECT DISTINCT config_hash, proxy_info FROM proxy_classes WHERE snapshot_id = $1',
-      [snapshotId],
-    );
-    return { roots: [...new Set(rows.map((r) => r.config_hash))], infos: [...new Set(rows.map((r) => r.proxy_info))] };
-  }
-
-  /**
-   * Deletes the tree nodes and objects under `roots` (and the ProxyInfos `infos`) that nothing
-   * references any more: top down, a node goes when no class and no other node references it,
-   * then its children are candidates. Holds the exclusive lock, so no job commits a reference to
-   * a row being collected.
-   */
-  async collect(refs: { roots: string[]; infos: string[] }): Promise<void> {
-    if (refs.roots.length === 0 && refs.infos.length === 0) return;
-    await this.dataSource.transaction(async (em) => {
-      await em.query('SELECT pg_advisory_xact_lock($1)', [ENVOY_GC_LOCK.toString()]);
-      const objectCandidates = new Set(refs.infos);
-      let candidates = [...new Set(refs.roots)].sort();
-      while (candidates.length > 0) {
-        // TypeORM answers a DELETE ... RETURNING with [rows, count].
-        const [deleted]: [{ level: number; children: string[] }[], number] = await em.query(
-          `DELETE FROM envoy_config_nodes n
-           WHERE n.hash = ANY($1::text[])
-             AND NOT EXISTS (SELECT 1 FROM proxy_classes c WHERE c.config_hash = n.hash)
-             AND NOT EXISTS (SELECT 1 FROM envoy_config_nodes p WHERE p.children @> ARRAY[n.hash])
-           RETURNING n.level, n.children`,
-          [candidates],
-        );
-        const next = new Set<string>();
-        for (const d of deleted) for (const c of d.children) (d.level === 0 ? objectCandidates : next).add(c);
-        candidates = [...next].sort();
-      }
-      const objects = [...objectCandidates].sort();
-      for (let i = 0; i < objects.length; i += INSERT_CHUNK) {
-        await em.query(
-          `DELETE FROM envoy_objects o
-           WHERE o.hash = ANY($1::text[])
-             AND NOT EXISTS (SELECT 1 FROM envoy_config_nodes p WHERE p.children @> ARRAY[o.hash])
-             AND NOT EXISTS (SELECT 1 FROM proxy_classes c WHERE c.proxy_info = o.hash)`,
-          [objects.slice(i, i + INSERT_CHUNK)],
-        );
-      }
-    });
-  }
-
   /** One row per proxy of the snapshot, like `istioctl proxy-status`. */
   async proxyStatus(snapshotId: string): Promise<ProxyStatusRow[]> {
-    const rows: {
-      namespace: string;
-      name: string;
-      proxy_type: string;
-      listeners: number;
-      routes: number;
-      clusters: number;
-      endpoints: number;
-      config_hash: string;
-    }[] = await this.dataSource.query(
-      `SELECT w.namespace, w.name, w.proxy_type, n.listeners, n.routes, n.clusters, n.endpoints, c.config_hash
-       FROM workloads w
-       JOIN proxy_classes c ON c.snapshot_id = w.snapshot_id AND c.class_key = w.proxy_class
-       JOIN envoy_config_nodes n ON n.hash = c.config_hash
-       WHERE w.snapshot_id = $1
-       ORDER BY w.namespace, w.name`,
-      [snapshotId],
+    const { workloads, classes } = await this.computed(snapshotId);
+    const counts = await this.rootCounts([...new Set([...classes.values()].map((c) => c.configHash))]);
+    const rows: ProxyStatusRow[] = [];
+    for (const w of workloads) {
+      const c = w.proxyClass === null ? undefined : classes.get(w.proxyClass);
+      const n = c && counts.get(c.configHash);
+      if (!c || !n) continue;
+      rows.push({ namespace: w.namespace, name: w.name, proxyType: w.proxyType, ...n, configHash: c.configHash });
+    }
+    return rows;
+  }
+
+  /** A snapshot's proxy classes by key (none until computed). */
+  async classesOf(snapshotId: string): Promise<StoredClass[]> {
+    if (!isSnapshotId(snapshotId)) return [];
+    const [row]: { proxy_class_list: Buffer | null }[] = await this.dataSource.query('SELECT proxy_class_list FROM snapshots WHERE id = $1', [snapshotId]);
+    return this.lists.read(classListCodec, row?.proxy_class_list);
+  }
+
+  /** A snapshot's workloads (sorted by namespace, name, kind) and its classes by key. */
+  async computed(snapshotId: string): Promise<{ workloads: StoredWorkload[]; classes: Map<string, StoredClass> }> {
+    const [workloads, classes] = await Promise.all([this.workloadStore.list(snapshotId), this.classesOf(snapshotId)]);
+    return { workloads, classes: new Map(classes.map((c) => [c.classKey, c])) };
+  }
+
+  private async rootCounts(roots: string[]): Promise<Map<string, { listeners: number; routes: number; clusters: number; endpoints: number }>> {
+    const rows: { hash: string; listeners: number; routes: number; clusters: number; endpoints: number }[] = await this.dataSource.query(
+      `SELECT encode(hash, 'hex') AS hash, listeners, routes, clusters, endpoints FROM envoy_config_nodes WHERE hash = ANY($1::bytea[])`,
+      [roots.map(toBytes)],
     );
-    return rows.map((r) => ({
-      namespace: r.namespace,
-      name: r.name,
-      proxyType: r.proxy_type,
-      listeners: r.listeners,
-      routes: r.routes,
-      clusters: r.clusters,
-      endpoints: r.endpoints,
-      configHash: r.config_hash,
-    }));
+    return new Map(rows.map(({ hash, ...counts }) => [hash, counts]));
   }
 
   /**
    * The stored configs of named workloads of one snapshot, in a fixed number of queries however
-   * many workloads: the workloads and their classes, each tree level, the objects. A workload
-   * without a stored config (no proxy, not computed) is absent from the result.
+   * many workloads: the workloads and classes, the ProxyInfos, each tree level, the objects. A
+   * workload without a stored config (no proxy, not computed) is absent from the result.
    */
   async configsOf(snapshotId: string, workloads: WorkloadRef[]): Promise<Map<string, GeneratedConfig>> {
     const out = new Map<string, GeneratedConfig>();
     if (workloads.length === 0) return out;
-    const rows: { namespace: string; name: string; ips: string[]; config_hash: string; info: Omit<ProxyInfo, 'id' | 'ips'> }[] =
-      await this.dataSource.query(
-        `SELECT w.namespace, w.name, w.ips, c.config_hash, i.body AS info
-         FROM unnest($2::text[], $3::text[]) AS q(namespace, name)
-         JOIN workloads w ON w.snapshot_id = $1 AND w.namespace = q.namespace AND w.name = q.name
-         JOIN proxy_classes c ON c.snapshot_id = w.snapshot_id AND c.class_key = w.proxy_class
-         JOIN envoy_objects i ON i.hash = c.proxy_info`,
-        [snapshotId, workloads.map((w) => w.namespace), workloads.map((w) => w.name)],
-      );
-    const lists = await this.objectsUnder([...new Set(rows.map((r) => r.config_hash))]);
-    for (const r of rows) {
-      const objects = lists.get(r.config_hash);
-      if (!objects) continue;
-      const proxy: ProxyInfo = { ...r.info, id: `${r.name}.${r.namespace}`, ips: r.ips };
-      out.set(workloadKey(r), { proxy, ...toGeneratedLists(objects) });
+    const wanted = new Set(workloads.map(workloadKey));
+    const computed = await this.computed(snapshotId);
+    const found: { workload: StoredWorkload; cls: StoredClass }[] = [];
+    for (const w of computed.workloads) {
+      const cls = w.proxyClass === null ? undefined : computed.classes.get(w.proxyClass);
+      if (cls && wanted.has(workloadKey(w))) found.push({ workload: w, cls });
+    }
+    const infos = await this.objectBodies([...new Set(found.map((f) => f.cls.proxyInfoHash))]);
+    const lists = await this.objectsUnder([...new Set(found.map((f) => f.cls.configHash))]);
+    for (const { workload: w, cls } of found) {
+      const objects = lists.get(cls.configHash);
+      const info = infos.get(cls.proxyInfoHash) as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
+      if (!objects || !info) continue;
+      const proxy: ProxyInfo = { ...info, id: `${w.name}.${w.namespace}`, ips: w.ips };
+      out.set(workloadKey(w), { proxy, ...toGeneratedLists(objects) });
     }
     return out;
+  }
+
+  /** Tree nodes by hash (those stored): their level and children's hashes. */
+  async treeNodes(hashes: readonly string[]): Promise<{ hash: string; level: number; children: string[] }[]> {
+    if (hashes.length === 0) return [];
+    const rows: { hash: string; level: number; children: Buffer }[] = await this.dataSource.query(
+      `SELECT encode(hash, 'hex') AS hash, level, children FROM envoy_config_nodes WHERE hash = ANY($1::bytea[])`,
+      [hashes.map(toBytes)],
+    );
+    return rows.map((r) => ({ hash: r.hash, level: r.level, children: unpackHashes(r.children) }));
+  }
+
+  /** Envoy objects' types and names by hash (those stored), without their bodies. */
+  async objectNames(hashes: readonly string[]): Promise<{ hash: string; type: string; name: string }[]> {
+    if (hashes.length === 0) return [];
+    return this.dataSource.query(`SELECT encode(hash, 'hex') AS hash, type, name FROM envoy_objects WHERE hash = ANY($1::bytea[])`, [hashes.map(toBytes)]);
+  }
+
+  /** Envoy objects' bodies by hash (those stored), as JSON text (parsed by the caller, who may budget by its size). */
+  async objectTexts(hashes: readonly string[]): Promise<{ hash: string; type: string; body: string }[]> {
+    const out: { hash: string; type: string; body: string }[] = [];
+    for (let i = 0; i < hashes.length; i += 5000) {
+      const rows: { hash: string; type: string; body: string }[] = await this.dataSource.query(
+        `SELECT encode(hash, 'hex') AS hash, type, body::text AS body FROM envoy_objects WHERE hash = ANY($1::bytea[])`,
+        [hashes.slice(i, i + 5000).map(toBytes)],
+      );
+      out.push(...rows);
+    }
+    return out;
+  }
+
+  private async objectBodies(hashes: readonly string[]): Promise<Map<string, EnvoyObject>> {
+    return new Map((await this.objectTexts(hashes)).map((r) => [r.hash, JSON.parse(r.body) as EnvoyObject]));
   }
 
   /** Each root's objects, in leaf order. */
   private async objectsUnder(roots: string[]): Promise<Map<string, { type: string; body: EnvoyObject }[]>> {
     const nodes = new Map<string, { level: number; children: string[] }>();
     for (let wanted = roots; wanted.length > 0; ) {
-      const rows: { hash: string; level: number; children: string[] }[] = await this.dataSource.query(
-        'SELECT hash, level, children FROM envoy_config_nodes WHERE hash = ANY($1::text[])',
-        [wanted],
-      );
+      const rows = await this.treeNodes(wanted);
       const next = new Set<string>();
       for (const r of rows) {
         nodes.set(r.hash, r);
@@ -264,14 +231,7 @@ export class ProxyConfigStore {
     const objectHashes = new Set<string>();
     for (const n of nodes.values()) if (n.level === 0) for (const c of n.children) objectHashes.add(c);
     const objects = new Map<string, { type: string; body: EnvoyObject }>();
-    const hashes = [...objectHashes];
-    for (let i = 0; i < hashes.length; i += 5000) {
-      const rows: { hash: string; type: string; body: EnvoyObject }[] = await this.dataSource.query(
-        'SELECT hash, type, body FROM envoy_objects WHERE hash = ANY($1::text[])',
-        [hashes.slice(i, i + 5000)],
-      );
-      for (const r of rows) objects.set(r.hash, r);
-    }
+    for (const r of await this.objectTexts([...objectHashes])) objects.set(r.hash, { type: r.type, body: JSON.parse(r.body) as EnvoyObject });
     const out = new Map<string, { type: string; body: EnvoyObject }[]>();
     for (const root of roots) {
       const list: { type: string; body: EnvoyObject }[] = [];
@@ -307,6 +267,10 @@ export class ProxyConfigStore {
 
 export function workloadKey(w: WorkloadRef): string {
   return `${w.namespace}/${w.name}`;
+}
+
+function toBytes(hexHash: string): Buffer {
+  return Buffer.from(hexHash, 'hex');
 }
 
 function cmp(a: string, b: string): number {

@@ -2,8 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SnapshotResource } from '../snapshots/ingest/types.js';
+import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
-import { ProxyConfigStore } from './proxy-config.store.js';
+import { GarbageCollector, lockAgainstCollection } from './garbage-collector.js';
+import { ListChunkStore } from './list-chunk.store.js';
+import { resourceListCodec, type ResourceEntry } from './snapshot-lists.js';
 
 /** A resource ready to store: its canonical JSON and that JSON's content hash. */
 export interface PreparedResource {
@@ -35,8 +38,8 @@ export class InvalidCursorError extends Error {}
 // Rows per INSERT: a few thousand keeps each statement's parameters in the low megabytes.
 const INSERT_CHUNK = 2000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Retried: a concurrent delete collected a body this upload reuses (23503), or a deadlock (40P01).
-const RETRYABLE = new Set(['23503', '40P01', '40001']);
+// Retried: a deadlock (40P01) or serialisation failure against a concurrent upload.
+const RETRYABLE = new Set(['40P01', '40001']);
 
 export function isSnapshotId(id: string): boolean {
   return UUID.test(id);
@@ -47,12 +50,14 @@ export function isSnapshotId(id: string): boolean {
 export class SnapshotStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly proxyConfigs: ProxyConfigStore,
+    private readonly lists: ListChunkStore,
+    private readonly garbage: GarbageCollector,
   ) {}
 
   /**
-   * Stores a snapshot, its resources and their bodies (each body once, whoever else has it), and
-   * runs `alsoInTransaction` (the job enqueue) in the same transaction.
+   * Stores a snapshot, its resources (a chunked list, chunked-list.ts) and their bodies (each body
+   * and chunk once, whoever else has it), and runs `alsoInTransaction` (the job enqueue) in the
+   * same transaction.
    */
   async create(
     name: string | null,
@@ -60,42 +65,37 @@ export class SnapshotStore {
     alsoInTransaction: (em: EntityManager, snapshot: SnapshotEntity) => Promise<void>,
   ): Promise<SnapshotEntity> {
     const bodies = uniqueBodies(resources);
+    const entries: ResourceEntry[] = resources.map((p) => ({
+      apiVersion: p.resource.apiVersion,
+      kind: p.resource.kind,
+      namespace: p.resource.namespace,
+      name: p.resource.name,
+      evaluated: p.resource.evaluated,
+      bodyHash: p.hash,
+    }));
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.dataSource.transaction(async (em) => {
-          const snapshot = await em.save(
-            em.create(SnapshotEntity, { name, status: SnapshotStatus.PENDING, resourceCount: resources.length }),
-          );
+          await lockAgainstCollection(em);
           for (let i = 0; i < bodies.length; i += INSERT_CHUNK) {
             const chunk = bodies.slice(i, i + INSERT_CHUNK);
             await em.query(
               `INSERT INTO resource_bodies (hash, body)
-               SELECT hash, body::jsonb FROM unnest($1::text[], $2::text[]) AS b(hash, body)
+               SELECT decode(hash, 'hex'), body::jsonb FROM unnest($1::text[], $2::text[]) AS b(hash, body)
                ON CONFLICT (hash) DO NOTHING`,
               [chunk.map((b) => b.hash), chunk.map((b) => b.json)],
             );
           }
-          for (let i = 0; i < resources.length; i += INSERT_CHUNK) {
-            const chunk = resources.slice(i, i + INSERT_CHUNK);
-            await em.query(
-              `INSERT INTO snapshot_resources
-                 (snapshot_id, position, document, api_version, kind, namespace, name, evaluated, body_hash)
-               SELECT $1, position, document, api_version, kind, namespace, name, evaluated, body_hash
-               FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[])
-                 AS r(position, document, api_version, kind, namespace, name, evaluated, body_hash)`,
-              [
-                snapshot.id,
-                chunk.map((_, j) => i + j),
-                chunk.map((p) => p.resource.document),
-                chunk.map((p) => p.resource.apiVersion),
-                chunk.map((p) => p.resource.kind),
-                chunk.map((p) => p.resource.namespace),
-                chunk.map((p) => p.resource.name),
-                chunk.map((p) => p.resource.evaluated),
-                chunk.map((p) => p.hash),
-              ],
-            );
-          }
+          const resourceList = await this.lists.write(em, resourceListCodec, entries);
+          const snapshot = await em.save(
+            em.create(SnapshotEntity, {
+              name,
+              status: SnapshotStatus.PENDING,
+              resourceCount: resources.length,
+              resourceList,
+              resourceDocuments: documentRuns(resources.map((p) => p.resource.document)),
+            }),
+          );
           await alsoInTransaction(em, snapshot);
           return snapshot;
         });
@@ -115,7 +115,8 @@ export class SnapshotStore {
   async list(limit: number, cursor?: string | null): Promise<SnapshotPage> {
     const after = cursor ? decodeCursor(cursor) : null;
     const rows: (Record<string, unknown> & { cursor_created_at: string })[] = await this.dataSource.query(
-      `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
+      `SELECT id, name, created_at, status, progress, error, resource_count, istio_version, diagnostics,
+              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
        FROM snapshots
        ${after ? 'WHERE (created_at, id) < ($2::timestamptz, $3::uuid)' : ''}
        ORDER BY created_at DESC, id DESC
@@ -139,77 +140,57 @@ export class SnapshotStore {
   }
 
   /**
-   * Deletes a snapshot and all derived from it (cascades), then the bodies and the generated Envoy
-   * objects no snapshot references any more. Returns false when there was no such snapshot.
+   * Deletes a snapshot, then the content-addressed rows (bodies, list chunks, Envoy objects) no
+   * snapshot reaches any more. Returns false when there was no such snapshot.
    */
   async delete(id: string): Promise<boolean> {
     if (!isSnapshotId(id)) return false;
-    const deleted = await this.dataSource.transaction(async (em) => {
-      // Waits for a compute job committing this snapshot's rows (its foreign keys hold a key-share
-      // lock on the row), so the references read below include them.
-      await em.query('SELECT 1 FROM snapshots WHERE id = $1 FOR UPDATE', [id]);
-      const rows: { body_hash: string }[] = await em.query(
-        'SELECT DISTINCT body_hash FROM snapshot_resources WHERE snapshot_id = $1',
-        [id],
-      );
-      const envoy = await this.proxyConfigs.referencesOf(em, id);
-      const { affected } = await em.delete(SnapshotEntity, { id });
-      return affected ? { hashes: rows.map((r) => r.body_hash), envoy } : null;
-    });
-    if (deleted === null) return false;
-    await this.collectBodies(deleted.hashes);
-    await this.proxyConfigs.collect(deleted.envoy);
+    const { affected } = await this.snapshots().delete({ id });
+    if (!affected) return false;
+    await this.garbage.collect();
     return true;
-  }
-
-  /**
-   * Deletes those of `hashes` no snapshot references. Runs after the delete committed; if a
-   * concurrent upload re-referenced one of them meanwhile, the foreign key stops this statement and
-   * the garbage stays until a later collection: losing a referenced body is the one thing not allowed.
-   */
-  private async collectBodies(hashes: string[]) {
-    for (let i = 0; i < hashes.length; i += INSERT_CHUNK) {
-      try {
-        await this.dataSource.query(
-          `DELETE FROM resource_bodies b
-           WHERE b.hash = ANY($1::text[])
-             AND NOT EXISTS (SELECT 1 FROM snapshot_resources r WHERE r.body_hash = b.hash)`,
-          [hashes.slice(i, i + INSERT_CHUNK)],
-        );
-      } catch (error) {
-        if ((error as { code?: string }).code !== '23503') throw error;
-      }
-    }
   }
 
   /** The resources of a snapshot in upload order, with their bodies. */
   async resources(snapshotId: string, filter: { kind?: string | null; namespace?: string | null } = {}): Promise<StoredResource[]> {
-    const rows: {
-      api_version: string;
-      kind: string;
-      namespace: string | null;
-      name: string;
-      evaluated: boolean;
-      document: number;
-      body: Record<string, unknown>;
-    }[] = await this.dataSource.query(
-      `SELECT r.api_version, r.kind, r.namespace, r.name, r.evaluated, r.document, b.body
-       FROM snapshot_resources r JOIN resource_bodies b ON b.hash = r.body_hash
-       WHERE r.snapshot_id = $1
-         AND ($2::text IS NULL OR r.kind = $2)
-         AND ($3::text IS NULL OR r.namespace = $3)
-       ORDER BY r.position`,
-      [snapshotId, filter.kind ?? null, filter.namespace ?? null],
+    const listed = await this.listedResources(snapshotId);
+    const wanted = listed.filter(({ entry: r }) => (!filter.kind || r.kind === filter.kind) && (!filter.namespace || r.namespace === filter.namespace));
+    const bodies = await this.bodies(wanted.map(({ entry }) => entry.bodyHash));
+    return wanted.map(({ entry: r, document }) => {
+      const body = bodies.get(r.bodyHash);
+      if (!body) throw new Error(`stored snapshot ${snapshotId} is incomplete: body ${r.bodyHash} not found`);
+      return { apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name, evaluated: r.evaluated, document, body };
+    });
+  }
+
+  /** The resources of a snapshot in upload order: identities and body hashes, no bodies. */
+  async resourceEntries(snapshotId: string): Promise<ResourceEntry[]> {
+    return (await this.listedResources(snapshotId)).map(({ entry }) => entry);
+  }
+
+  /** Resource bodies by hash (those stored). */
+  async bodies(hashes: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    const unique = [...new Set(hashes)];
+    for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
+      const rows: { hash: string; body: Record<string, unknown> }[] = await this.dataSource.query(
+        `SELECT encode(hash, 'hex') AS hash, body FROM resource_bodies WHERE hash = ANY($1::bytea[])`,
+        [unique.slice(i, i + INSERT_CHUNK).map((h) => Buffer.from(h, 'hex'))],
+      );
+      for (const r of rows) out.set(r.hash, r.body);
+    }
+    return out;
+  }
+
+  private async listedResources(snapshotId: string): Promise<{ entry: ResourceEntry; document: number }[]> {
+    if (!isSnapshotId(snapshotId)) return [];
+    const [row]: { resource_list: Buffer; resource_documents: [number, number][] }[] = await this.dataSource.query(
+      'SELECT resource_list, resource_documents FROM snapshots WHERE id = $1',
+      [snapshotId],
     );
-    return rows.map((r) => ({
-      apiVersion: r.api_version,
-      kind: r.kind,
-      namespace: r.namespace,
-      name: r.name,
-      evaluated: r.evaluated,
-      document: r.document,
-      body: r.body,
-    }));
+    if (!row) return [];
+    const entries = await this.lists.read(resourceListCodec, row.resource_list);
+    return entries.map((entry, position) => ({ entry, document: documentAt(row.resource_documents, position) }));
   }
 
   /**
@@ -245,15 +226,6 @@ export class SnapshotStore {
 
   async markReady(id: string): Promise<void> {
     await this.snapshots().update({ id }, { status: SnapshotStatus.READY, progress: 1, error: null });
-  }
-
-  /** What the generator computed for the snapshot: the Istio release and `istioctl analyze`'s messages. */
-  async recordGeneratorResults(id: string, results: { istioVersion: string; diagnostics: unknown[] }): Promise<void> {
-    await this.dataSource.query(`UPDATE snapshots SET istio_version = $2, diagnostics = $3::jsonb WHERE id = $1`, [
-      id,
-      results.istioVersion,
-      JSON.stringify(results.diagnostics),
-    ]);
   }
 
   /** An attempt failed: FAILED when it was the last one, else back to PENDING for the retry. */

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { DiffController } from './diff.controller.js';
 import { DiffResolver } from './diff.resolver.js';
@@ -20,9 +19,9 @@ import { StoredConfigSource } from './stored-source.js';
     DiffResolver,
     {
       provide: PROXY_CONFIG_SOURCE,
-      useFactory: (dataSource: DataSource, generator: GeneratorService) =>
-        new StoredConfigSource(dataSource, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params))),
-      inject: [getDataSourceToken(), GeneratorService],
+      useFactory: (store: ProxyConfigStore, generator: GeneratorService) =>
+        new StoredConfigSource(store, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params))),
+      inject: [ProxyConfigStore, GeneratorService],
     },
   ],
   exports: [DiffService],

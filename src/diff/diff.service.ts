@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
+import type { ResourceEntry } from '../database/snapshot-lists.js';
 import type { AnalyzerMessage } from '../generator/protocol.js';
 import { BoundedMemo, composeDiff, proxyChanges } from './diff.js';
 import type { MarkdownOptions } from './markdown.js';
@@ -25,7 +24,6 @@ export class DiffService {
   constructor(
     private readonly store: SnapshotStore,
     @Inject(PROXY_CONFIG_SOURCE) private readonly source: ProxyConfigSource,
-    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
   /**
@@ -33,24 +31,15 @@ export class DiffService {
    * bodies both snapshots share are never read (resources equal on both sides change nothing).
    */
   private async differingResources(baseId: string, headId: string): Promise<{ base: ResourceInput[]; head: ResourceInput[] }> {
-    type Row = { snapshot_id: string; api_version: string; kind: string; namespace: string | null; name: string; body_hash: string };
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT snapshot_id, api_version, kind, namespace, name, body_hash FROM snapshot_resources WHERE snapshot_id = ANY($1::uuid[])`,
-      [[baseId, headId]],
-    );
-    const hashes = (id: string) => new Map(rows.filter((r) => r.snapshot_id === id).map((r) => [`${resourceKey({ apiVersion: r.api_version, kind: r.kind, namespace: r.namespace, name: r.name })}|${r.body_hash}`, r]));
-    const b = hashes(baseId);
-    const h = hashes(headId);
-    const differing = (mine: Map<string, Row>, other: Map<string, Row>) => [...mine].filter(([k]) => !other.has(k)).map(([, r]) => r);
+    const [baseEntries, headEntries] = await Promise.all([this.store.resourceEntries(baseId), this.store.resourceEntries(headId)]);
+    const byKey = (entries: ResourceEntry[]) => new Map(entries.map((r) => [`${resourceKey(r)}|${r.bodyHash}`, r]));
+    const b = byKey(baseEntries);
+    const h = byKey(headEntries);
+    const differing = (mine: Map<string, ResourceEntry>, other: Map<string, ResourceEntry>) => [...mine].filter(([k]) => !other.has(k)).map(([, r]) => r);
     const onlyBase = differing(b, h);
     const onlyHead = differing(h, b);
-    const wanted = [...new Set([...onlyBase, ...onlyHead].map((r) => r.body_hash))];
-    const bodies = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < wanted.length; i += 2000) {
-      const found: { hash: string; body: Record<string, unknown> }[] = await this.dataSource.query(`SELECT hash, body FROM resource_bodies WHERE hash = ANY($1::text[])`, [wanted.slice(i, i + 2000)]);
-      for (const f of found) bodies.set(f.hash, f.body);
-    }
-    const input = (r: Row): ResourceInput => ({ apiVersion: r.api_version, kind: r.kind, namespace: r.namespace, name: r.name, body: bodies.get(r.body_hash) ?? {} });
+    const bodies = await this.store.bodies([...onlyBase, ...onlyHead].map((r) => r.bodyHash));
+    const input = (r: ResourceEntry): ResourceInput => ({ apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name, body: bodies.get(r.bodyHash) ?? {} });
     return { base: onlyBase.map(input), head: onlyHead.map(input) };
   }
 

@@ -1,6 +1,6 @@
 // ProxyConfigSource read from what the compute job stored (src/database/proxy-config.store.ts,
-// envoy-tree.ts): proxy_classes (one row per class, its config's Merkle root = config hash), the
-// workloads naming their class, the tree nodes, and the Envoy objects by content hash. The object
+// envoy-tree.ts): the snapshot's proxy classes (each with its config's Merkle root = config hash),
+// its workloads naming their class, the tree nodes, and the Envoy objects by content hash. The object
 // hashes are the generator source's (sha256 of canonical JSON), so both sources give the same diff.
 //
 // For a pair of snapshots the classes are read as skeletons first (key, config hash, workloads);
@@ -10,8 +10,8 @@
 //
 // A workload with a proxy but no stored class (the worker could not generate its config) is asked
 // of the generator, for its class only.
-import type { DataSource } from 'typeorm';
 import { EnvoyObjectCollector } from '../database/envoy-tree.js';
+import type { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { EnvoyObject } from '../generator/protocol.js';
 import { GeneratorConfigSource } from './generator-source.js';
 import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
@@ -52,7 +52,7 @@ export class StoredConfigSource implements ProxyConfigSource {
   private configEntries = 0;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly store: ProxyConfigStore,
     /** For the classes the worker could not generate (and nothing else). */
     private readonly fallback: GeneratorConfigSource,
     options: StoredSourceOptions = {},
@@ -105,8 +105,7 @@ export class StoredConfigSource implements ProxyConfigSource {
     }
     if (unread.length) {
       // As text, parsed here: what pg would do for jsonb anyway, and it gives the size the cache budgets.
-      const rows: { hash: string; body: string }[] = await this.dataSource.query('SELECT hash, body::text AS body FROM envoy_objects WHERE hash = ANY($1::text[])', [unread]);
-      for (const r of rows) {
+      for (const r of await this.store.objectTexts(unread)) {
         const body = JSON.parse(r.body) as EnvoyObject;
         out.set(r.hash, body);
         this.cacheBody(r.hash, body, r.body.length);
@@ -126,28 +125,23 @@ export class StoredConfigSource implements ProxyConfigSource {
     return out;
   }
 
-  /** Classes, their config hashes and workloads: two small queries, no tree, no object. */
+  /** Classes, their config hashes and workloads: the snapshot's two lists, no tree, no object. */
   private async skeleton(snapshotId: string): Promise<Skeleton> {
-    const [classRows, workloadRows]: [
-      { class_key: string; config_hash: string }[],
-      { namespace: string; name: string; proxy_type: string; proxy_class: string | null }[],
-    ] = await Promise.all([
-      this.dataSource.query('SELECT class_key, config_hash FROM proxy_classes WHERE snapshot_id = $1', [snapshotId]),
-      this.dataSource.query(`SELECT namespace, name, proxy_type, proxy_class FROM workloads WHERE snapshot_id = $1 AND proxy_type <> 'NONE'`, [snapshotId]),
-    ]);
+    const { workloads: workloadRows, classes: classRows } = await this.store.computed(snapshotId);
     const byKey = new Map<string, ProxyClass>();
-    for (const r of classRows) {
-      byKey.set(r.class_key, { classKey: r.class_key, proxyType: '', workloads: [], configHash: r.config_hash, objects: emptyObjects() });
+    for (const r of classRows.values()) {
+      byKey.set(r.classKey, { classKey: r.classKey, proxyType: '', workloads: [], configHash: r.configHash, objects: emptyObjects() });
     }
     const missing: WorkloadRef[] = [];
     for (const w of workloadRows) {
-      const c = w.proxy_class === null ? undefined : byKey.get(w.proxy_class);
+      if (w.proxyType === 'NONE') continue;
+      const c = w.proxyClass === null ? undefined : byKey.get(w.proxyClass);
       if (!c) {
         missing.push({ namespace: w.namespace, name: w.name });
         continue;
       }
       c.workloads.push({ namespace: w.namespace, name: w.name });
-      c.proxyType ||= w.proxy_type;
+      c.proxyType ||= w.proxyType;
     }
     const classes = [...byKey.values()].filter((c) => c.workloads.length > 0);
     for (const c of classes) c.workloads.sort(compareWorkloads);
@@ -217,10 +211,7 @@ export class StoredConfigSource implements ProxyConfigSource {
     while (unknown.size) {
       const wanted = [...unknown];
       unknown.clear();
-      const rows: { hash: string; level: number; children: string[] }[] = await this.dataSource.query(
-        'SELECT hash, level, children FROM envoy_config_nodes WHERE hash = ANY($1::text[])',
-        [wanted],
-      );
+      const rows = await this.store.treeNodes(wanted);
       if (rows.length < wanted.length) {
         const found = new Set(rows.map((r) => r.hash));
         throw new Error(`stored proxy config is incomplete: tree node ${wanted.find((h) => !found.has(h))} not found`);
@@ -242,8 +233,7 @@ export class StoredConfigSource implements ProxyConfigSource {
       else unnamed.push(h);
     }
     if (unnamed.length) {
-      const rows: { hash: string; type: string; name: string }[] = await this.dataSource.query('SELECT hash, type, name FROM envoy_objects WHERE hash = ANY($1::text[])', [unnamed]);
-      for (const r of rows) {
+      for (const r of await this.store.objectNames(unnamed)) {
         const meta = { type: TYPE_OF[r.type] ?? null, name: r.name };
         this.remember(this.names, r.hash, meta, this.cacheEntries);
         tree.names.set(r.hash, meta);

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
-import { ProxyConfigStore, type StoredClass } from '../database/proxy-config.store.js';
+import { ProxyConfigStore } from '../database/proxy-config.store.js';
+import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError, type GeneratedConfig, type ProxyInfo, type WorkloadProxy } from '../generator/protocol.js';

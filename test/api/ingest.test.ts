@@ -6,6 +6,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SnapshotStore } from '../../src/database/snapshot.store.js';
 import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
 
 let db: TestDatabase;
@@ -28,19 +29,14 @@ function upload(body: string, contentType = 'application/yaml', name = 'test') {
 }
 
 async function storedResources(snapshotId: string) {
-  return db.query<{ kind: string; namespace: string | null; name: string; document: number; body: Record<string, unknown> }>(
-    `SELECT r.kind, r.namespace, r.name, r.document, b.body
-     FROM snapshot_resources r JOIN resource_bodies b ON b.hash = r.body_hash
-     WHERE r.snapshot_id = $1 ORDER BY r.position`,
-    [snapshotId],
-  );
+  return (await app.get(SnapshotStore).resources(snapshotId)).map(({ kind, namespace, name, document, body, evaluated }) => ({ kind, namespace, name, document, body, evaluated }));
 }
 
 /** Rows in every table an upload writes to, to prove a refused upload stored nothing. */
 async function rowCounts() {
   const [row] = await db.query<Record<string, number>>(
     `SELECT (SELECT count(*)::int FROM snapshots) AS snapshots,
-            (SELECT count(*)::int FROM snapshot_resources) AS resources,
+            (SELECT count(*)::int FROM list_chunks) AS chunks,
             (SELECT count(*)::int FROM resource_bodies) AS bodies,
             (SELECT count(*)::int FROM pgboss.job) AS jobs`,
   );
@@ -148,8 +144,8 @@ describe('encodings', () => {
     const res = await upload(JSON.stringify(crd), 'application/json');
     expect(res.status).toBe(201);
     expect(res.body.warnings).toEqual([expect.stringContaining('Widget shop/w')]);
-    const [row] = await db.query('SELECT evaluated FROM snapshot_resources WHERE snapshot_id = $1', [res.body.id]);
-    expect(row).toEqual({ evaluated: false });
+    const [row] = await storedResources(res.body.id);
+    expect(row!.evaluated).toBe(false);
   });
 
   it('an unchanged resource is stored once across snapshots', async () => {

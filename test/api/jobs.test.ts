@@ -1,5 +1,6 @@
 // The compute job: PENDING → COMPUTING → READY with workloads, survival across a restart, FAILED
 // with the reason once retries are spent.
+import { WorkloadStore } from '../../src/database/workload.store.js';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,17 +72,14 @@ describe('with an in-process worker', () => {
     // NOTIFY wakes the worker: no polling interval between the upload and the result.
     expect(Date.now() - started).toBeLessThan(2000);
     expect([...seen].every((s) => ['PENDING', 'COMPUTING', 'READY'].includes(s))).toBe(true);
-    const workloads = await db.query(
-      'SELECT namespace, name, kind, proxy_type, labels, ips, services FROM workloads WHERE snapshot_id = $1 ORDER BY namespace, name',
-      [id],
-    );
+    const workloads = await app.get(WorkloadStore).list(id);
     expect(workloads).toEqual([
-      expect.objectContaining({ namespace: 'default', name: 'legacy', kind: 'Pod', proxy_type: 'NONE', ips: ['10.1.2.3'] }),
+      expect.objectContaining({ namespace: 'default', name: 'legacy', kind: 'Pod', proxyType: 'NONE', ips: ['10.1.2.3'] }),
       expect.objectContaining({
         namespace: 'shop',
         name: 'web',
         kind: 'Deployment',
-        proxy_type: 'SIDECAR',
+        proxyType: 'SIDECAR',
         labels: { app: 'web', version: 'v1' },
         services: ['web.shop.svc.cluster.local'],
       }),
@@ -92,8 +90,7 @@ describe('with an in-process worker', () => {
     const id = await upload(app, 'idempotent');
     await eventually(async () => ((await snapshot(app, id)).status === 'READY' ? true : undefined));
     await app.get(ComputeService).compute(id, async () => {});
-    const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM workloads WHERE snapshot_id = $1', [id]);
-    expect(row!.n).toBe(2);
+    expect((await app.get(WorkloadStore).list(id)).length).toBe(2);
   });
 });
 

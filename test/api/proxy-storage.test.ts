@@ -7,6 +7,8 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ProxyConfigStore } from '../../src/database/proxy-config.store.js';
+import { WorkloadStore } from '../../src/database/workload.store.js';
 import { GeneratorService } from '../../src/generator/generator.service.js';
 import type { GeneratedConfig } from '../../src/generator/protocol.js';
 import { ComputeService } from '../../src/jobs/compute.service.js';
@@ -143,12 +145,13 @@ function comparable(config: GeneratedConfig) {
   };
 }
 
-async function storedRows(db: TestDatabase, id: string) {
+async function storedRows(app: INestApplication, db: TestDatabase, id: string) {
   return {
-    classes: await db.query('SELECT class_key, config_hash, proxy_info, members FROM proxy_classes WHERE snapshot_id = $1 ORDER BY class_key', [id]),
-    workloads: await db.query('SELECT namespace, name, proxy_type, proxy_class FROM workloads WHERE snapshot_id = $1 ORDER BY namespace, name', [id]),
-    objects: await db.query('SELECT hash, type, name, md5(body::text) AS body FROM envoy_objects ORDER BY hash'),
-    nodes: await db.query('SELECT hash, level, children, listeners, routes, clusters, endpoints FROM envoy_config_nodes ORDER BY hash'),
+    classes: await app.get(ProxyConfigStore).classesOf(id),
+    workloads: (await app.get(WorkloadStore).list(id)).map(({ namespace, name, proxyType, proxyClass }) => ({ namespace, name, proxyType, proxyClass })),
+    lists: await db.query('SELECT workload_list, proxy_class_list FROM snapshots WHERE id = $1', [id]),
+    objects: await db.query(`SELECT encode(hash, 'hex') AS hash, type, name, md5(body::text) AS body FROM envoy_objects ORDER BY hash`),
+    nodes: await db.query(`SELECT encode(hash, 'hex') AS hash, level, encode(children, 'hex') AS children, listeners, routes, clusters, endpoints FROM envoy_config_nodes ORDER BY hash`),
   };
 }
 
@@ -171,9 +174,8 @@ describe('with an in-process worker', () => {
   });
 
   const generated = (namespace: string, name: string) => app.get(GeneratorService).ask(id, 'proxyConfig', { proxy: { namespace, name } });
-  const classOf = async (namespace: string, name: string) =>
-    (await db.query<{ proxy_class: string | null }>('SELECT proxy_class FROM workloads WHERE snapshot_id = $1 AND namespace = $2 AND name = $3', [id, namespace, name]))[0]!
-      .proxy_class;
+  const workloads = () => app.get(WorkloadStore).list(id);
+  const classOf = async (namespace: string, name: string) => (await workloads()).find((w) => w.namespace === namespace && w.name === name)!.proxyClass;
 
   it('groups proxies into classes whose members istiod gives identical config', async () => {
     expect(await classOf('shop', 'web-1')).toBe(await classOf('shop', 'web-2'));
@@ -182,12 +184,9 @@ describe('with an in-process worker', () => {
     expect(await classOf('default', 'legacy')).toBeNull();
     // The proof: every pair of class-mates, generated separately, has the same config (sorted
     // by name; nothing else normalised), apart from the ProxyInfo's id and addresses.
-    const members = await db.query<{ namespace: string; name: string; proxy_class: string }>(
-      'SELECT namespace, name, proxy_class FROM workloads WHERE snapshot_id = $1 AND proxy_class IS NOT NULL ORDER BY namespace, name',
-      [id],
-    );
+    const members = (await workloads()).filter((w) => w.proxyClass !== null);
     const byClass = new Map<string, { namespace: string; name: string }[]>();
-    for (const m of members) byClass.set(m.proxy_class, [...(byClass.get(m.proxy_class) ?? []), m]);
+    for (const m of members) byClass.set(m.proxyClass!, [...(byClass.get(m.proxyClass!) ?? []), m]);
     let compared = 0;
     for (const list of byClass.values()) {
       const first = comparable(await generated(list[0]!.namespace, list[0]!.name));
@@ -214,9 +213,7 @@ describe('with an in-process worker', () => {
 
   it('reads a named workload of a READY snapshot from storage: equal to what the generator returns, no session asked', async () => {
     const generator = app.get(GeneratorService);
-    const names = (await db.query<{ namespace: string; name: string }>("SELECT namespace, name FROM workloads WHERE snapshot_id = $1 AND proxy_type <> 'NONE'", [id])).map(
-      (w) => [w.namespace, w.name] as const,
-    );
+    const names = (await workloads()).filter((w) => w.proxyType !== 'NONE').map((w) => [w.namespace, w.name] as const);
     expect(names.length).toBe(7 + MANY);
     const expected = new Map<string, ReturnType<typeof comparable>>();
     for (const [ns, name] of names) expected.set(`${ns}/${name}`, comparable(await generated(ns, name)));
@@ -284,14 +281,14 @@ describe('with an in-process worker', () => {
   });
 
   it('recomputing yields identical rows', async () => {
-    const before = await storedRows(db, id);
+    const before = await storedRows(app, db, id);
     expect(before.classes.length).toBeGreaterThan(0);
     await app.get(ComputeService).compute(id, async () => {});
-    expect(await storedRows(db, id)).toEqual(before);
+    expect(await storedRows(app, db, id)).toEqual(before);
   });
 
   it('deleting a snapshot collects the Envoy objects and tree nodes nothing references', async () => {
-    const firstOnly = await storedRows(db, id);
+    const firstOnly = await storedRows(app, db, id);
     const changed = MESH.replace('targetPort: 8080}]', 'targetPort: 8080}, {name: grpc, port: 9090}]');
     const second = await uploadSnapshot(app, changed, 'changed');
     await waitReady(app, second);
@@ -302,7 +299,7 @@ describe('with an in-process worker', () => {
 
     await del(second);
     // Back to what the first snapshot alone had: the second's own objects and nodes went, the shared ones stayed.
-    const after = await storedRows(db, id);
+    const after = await storedRows(app, db, id);
     expect(after.objects).toEqual(firstOnly.objects);
     expect(after.nodes).toEqual(firstOnly.nodes);
     expect(both.o).toBeGreaterThan(after.objects.length);
@@ -378,15 +375,16 @@ spec:
 
     const visible = async () =>
       (
-        await db.query<{ classes: number; workloads: number; objects: number; nodes: number }>(
-          `SELECT (SELECT count(*)::int FROM proxy_classes WHERE snapshot_id = $1) AS classes,
-                  (SELECT count(*)::int FROM workloads WHERE snapshot_id = $1) AS workloads,
+        await db.query<{ classes: number; workloads: number; objects: number; nodes: number; chunks: number }>(
+          `SELECT (SELECT count(*)::int FROM snapshots WHERE id = $1 AND proxy_class_list IS NOT NULL) AS classes,
+                  (SELECT count(*)::int FROM snapshots WHERE id = $1 AND workload_list IS NOT NULL) AS workloads,
                   (SELECT count(*)::int FROM envoy_objects) AS objects,
-                  (SELECT count(*)::int FROM envoy_config_nodes) AS nodes`,
+                  (SELECT count(*)::int FROM envoy_config_nodes) AS nodes,
+                  (SELECT count(*)::int FROM list_chunks WHERE list <> 'resources') AS chunks`,
           [id],
         )
       )[0]!;
-    expect(await visible()).toEqual({ classes: 0, workloads: 0, objects: 0, nodes: 0 });
+    expect(await visible()).toEqual({ classes: 0, workloads: 0, objects: 0, nodes: 0, chunks: 0 });
 
     // The dead worker's attempt stays active until it expires; expire it now instead of waiting.
     await db.query(`UPDATE pgboss.job SET started_on = now() - interval '1 hour' WHERE name = 'compute' AND state = 'active'`);
@@ -394,14 +392,9 @@ spec:
     startWorker();
     await waitReady(api, id, 120_000);
 
-    const rows = await visible();
-    expect(rows.workloads).toBe(CLASSES);
-    expect(rows.classes).toBe(CLASSES);
-    const status = await db.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM workloads w JOIN proxy_classes c ON c.snapshot_id = w.snapshot_id AND c.class_key = w.proxy_class WHERE w.snapshot_id = $1',
-      [id],
-    );
-    expect(status[0]!.n).toBe(CLASSES);
+    expect((await api.get(WorkloadStore).list(id)).length).toBe(CLASSES);
+    expect((await api.get(ProxyConfigStore).classesOf(id)).length).toBe(CLASSES);
+    expect((await api.get(ProxyConfigStore).proxyStatus(id)).length).toBe(CLASSES);
     const stored = await api.get(ProxyConfigService).generate(id, { namespace: 'big', name: 'app-7', type: ProxyType.SIDECAR });
     expect(stored.clusters.length).toBeGreaterThanOrEqual(CLASSES * 2);
   });

@@ -2,6 +2,7 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SnapshotStore } from '../../src/database/snapshot.store.js';
 import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
 
 let db: TestDatabase;
@@ -101,6 +102,16 @@ describe('get', () => {
   );
 });
 
+/** Distinct chunks the remaining snapshots list. */
+async function listedChunks(): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `SELECT count(DISTINCT substring(l FROM i * 32 + 1 FOR 32))::int AS n
+     FROM (SELECT resource_list AS l FROM snapshots UNION ALL SELECT workload_list FROM snapshots UNION ALL SELECT proxy_class_list FROM snapshots) s
+     CROSS JOIN LATERAL generate_series(0, length(l) / 32 - 1) i WHERE l IS NOT NULL`,
+  );
+  return row!.n;
+}
+
 describe('delete', () => {
   it('removes the snapshot and its resources; a body another snapshot shares survives', async () => {
     const shared = configMaps('shared', 1);
@@ -114,7 +125,10 @@ describe('delete', () => {
     const res = await api().delete(`/api/v1/snapshots/${a}`);
     expect(res.status).toBe(204);
     expect((await api().get(`/api/v1/snapshots/${a}`)).status).toBe(404);
-    expect(await db.query('SELECT 1 FROM snapshot_resources WHERE snapshot_id = $1', [a])).toEqual([]);
+    expect(await app.get(SnapshotStore).resources(a)).toEqual([]);
+    // the chunks only `a` listed went with it
+    const [chunks] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM list_chunks`);
+    expect(chunks!.n).toBe(await listedChunks());
     expect([await bodies('shared'), await bodies('only-a')]).toEqual([1, 0]);
 
     await api().delete(`/api/v1/snapshots/${b}`).expect(204);
@@ -139,11 +153,7 @@ describe('concurrency', () => {
     );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     for (const [i, res] of responses.entries()) {
-      const rows = await db.query<{ name: string; body: { metadata: { name: string } } }>(
-        `SELECT r.name, b.body FROM snapshot_resources r JOIN resource_bodies b ON b.hash = r.body_hash
-         WHERE r.snapshot_id = $1 ORDER BY r.position`,
-        [res.body.id],
-      );
+      const rows = (await app.get(SnapshotStore).resources(res.body.id)) as { name: string; body: { metadata: { name: string } } }[];
       expect(rows).toHaveLength(35);
       expect(rows.slice(0, 25).map((r) => r.name)).toEqual(Array.from({ length: 25 }, (_, j) => `concurrent-${i}-${j}`));
       expect(rows.every((r) => r.body.metadata.name === r.name)).toBe(true);

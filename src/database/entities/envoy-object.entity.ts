@@ -6,9 +6,9 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
  */
 @Entity({ name: 'envoy_objects' })
 export class EnvoyObjectEntity {
-  /** contentHash of the canonical JSON of `body`. */
-  @PrimaryColumn({ type: 'text' })
-  hash: string;
+  /** contentHash of the canonical JSON of `body` (sha256, 32 bytes). */
+  @PrimaryColumn({ type: 'bytea' })
+  hash: Buffer;
 
   /** listener, route, cluster, endpoint, or proxy (a class's ProxyInfo without id and addresses) */
   @Column({ type: 'text' })

@@ -78,7 +78,7 @@ export class SnapshotsResolver {
     @Args('namespace', { type: () => String, nullable: true }) namespace: string | null,
   ): Promise<Workload[]> {
     const entities = await this.workloadStore.list(snapshot.id, namespace);
-    return entities.map(Workload.from);
+    return entities.map((w) => Workload.from(snapshot.id, w));
   }
 }
 

@@ -1,5 +1,5 @@
 import { Field, ObjectType } from '@nestjs/graphql';
-import type { WorkloadEntity } from '../../database/entities/index.js';
+import type { StoredWorkload } from '../../database/snapshot-lists.js';
 import { GraphQLJSON } from '../../graphql/json.scalar.js';
 import { ProxyType } from './enums.js';
 
@@ -18,13 +18,13 @@ export class Workload {
   @Field() serviceAccount: string;
   @Field(() => [String], { description: 'hostnames of the Services selecting the workload' }) services: string[];
 
-  static from(entity: WorkloadEntity): Workload {
+  static from(snapshotId: string, entity: StoredWorkload): Workload {
     return Object.assign(new Workload(), {
-      snapshotId: entity.snapshotId,
+      snapshotId,
       namespace: entity.namespace,
       name: entity.name,
       kind: entity.kind,
-      proxyType: entity.proxyType,
+      proxyType: entity.proxyType as ProxyType,
       labels: entity.labels,
       annotations: entity.annotations,
       ips: entity.ips,

@@ -1,0 +1,83 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { chunkList, documentRuns, packHashes } from '../src/database/chunked-list.js';
+import { classListCodec, compareWorkloads, resourceListCodec, workloadListCodec, type ListCodec, type StoredWorkload } from '../src/database/snapshot-lists.js';
+
+/**
+ * Per-snapshot rows (snapshot_resources, workloads, proxy_classes) become chunked lists on the
+ * snapshot (src/database/chunked-list.ts), so a further snapshot that changes 1 % of a mesh stores
+ * about 1 % more; hashes become 32 bytes instead of 64 hex characters; the GIN index on tree
+ * nodes' children goes (garbage collection marks and sweeps instead). Existing snapshots are
+ * converted, not dropped. The chunking is the application's own (content addressing must agree
+ * with what the stores write from now on).
+ */
+export class ChunkedSnapshotLists1795500000000 implements MigrationInterface {
+  name = 'ChunkedSnapshotLists1795500000000';
+
+  public async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE "list_chunks" ("hash" bytea NOT NULL, "list" text NOT NULL, "entries" jsonb NOT NULL, CONSTRAINT "PK_list_chunks" PRIMARY KEY ("hash"))`);
+    await q.query(
+      `ALTER TABLE "snapshots" ADD "resource_list" bytea NOT NULL DEFAULT ''::bytea, ADD "resource_documents" jsonb NOT NULL DEFAULT '[]',
+       ADD "workload_list" bytea, ADD "proxy_class_list" bytea`,
+    );
+
+    const snapshots: { id: string }[] = await q.query('SELECT id FROM snapshots ORDER BY created_at, id');
+    for (const { id } of snapshots) {
+      const resources: { document: number; api_version: string; kind: string; namespace: string | null; name: string; evaluated: boolean; body_hash: string }[] =
+        await q.query('SELECT document, api_version, kind, namespace, name, evaluated, body_hash FROM snapshot_resources WHERE snapshot_id = $1 ORDER BY position', [id]);
+      const resourceList = await writeList(
+        q,
+        resourceListCodec,
+        resources.map((r) => ({ apiVersion: r.api_version, kind: r.kind, namespace: r.namespace, name: r.name, evaluated: r.evaluated, bodyHash: r.body_hash })),
+      );
+      await q.query('UPDATE snapshots SET resource_list = $2, resource_documents = $3::jsonb WHERE id = $1', [
+        id,
+        resourceList,
+        JSON.stringify(documentRuns(resources.map((r) => r.document))),
+      ]);
+      const workloads: StoredWorkload[] = (
+        await q.query(
+          `SELECT namespace, name, kind, proxy_type::text AS "proxyType", labels, annotations, ips, service_account AS "serviceAccount", services, proxy_class AS "proxyClass"
+           FROM workloads WHERE snapshot_id = $1`,
+          [id],
+        )
+      ).sort(compareWorkloads);
+      const classes: { classKey: string; configHash: string; proxyInfoHash: string; members: number }[] = await q.query(
+        `SELECT class_key AS "classKey", config_hash AS "configHash", proxy_info AS "proxyInfoHash", members FROM proxy_classes WHERE snapshot_id = $1 ORDER BY class_key`,
+        [id],
+      );
+      // Never computed (no workloads, no classes): both lists stay null, as for a new snapshot.
+      if (workloads.length === 0 && classes.length === 0) continue;
+      await q.query('UPDATE snapshots SET workload_list = $2, proxy_class_list = $3 WHERE id = $1', [
+        id,
+        await writeList(q, workloadListCodec, workloads),
+        await writeList(q, classListCodec, classes),
+      ]);
+    }
+
+    await q.query(`DROP TABLE "proxy_classes"`);
+    await q.query(`DROP TABLE "workloads"`);
+    await q.query(`DROP TYPE "public"."proxy_type"`);
+    await q.query(`DROP TABLE "snapshot_resources"`);
+    await q.query(`ALTER TABLE "resource_bodies" ALTER COLUMN "hash" TYPE bytea USING decode("hash", 'hex')`);
+    await q.query(`ALTER TABLE "envoy_objects" ALTER COLUMN "hash" TYPE bytea USING decode("hash", 'hex')`);
+    await q.query(`DROP INDEX "public"."envoy_config_nodes_children_idx"`);
+    await q.query(
+      `ALTER TABLE "envoy_config_nodes" ALTER COLUMN "hash" TYPE bytea USING decode("hash", 'hex'),
+       ALTER COLUMN "children" TYPE bytea USING decode(array_to_string("children", ''), 'hex')`,
+    );
+  }
+
+  public async down(): Promise<void> {
+    // The per-snapshot rows could be rebuilt from the lists, but nothing reads them any more: a
+    // database goes back only by restoring a backup taken before this migration.
+    throw new Error('ChunkedSnapshotLists cannot be reverted; restore a backup taken before it');
+  }
+}
+
+async function writeList<E, T>(q: QueryRunner, codec: ListCodec<E, T>, entries: E[]): Promise<Buffer> {
+  const chunks = chunkList(codec.name, entries.map(codec.encode), entries.map(codec.key));
+  for (const c of chunks) {
+    await q.query(`INSERT INTO list_chunks (hash, list, entries) VALUES (decode($1, 'hex'), $2, $3::jsonb) ON CONFLICT (hash) DO NOTHING`, [c.hash, codec.name, c.json]);
+  }
+  return packHashes(chunks.map((c) => c.hash));
+}

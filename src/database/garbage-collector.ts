@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { HASH_BYTES } from './chunked-list.js';
+import { CLASS_CONFIG_HASH_INDEX, CLASS_PROXY_INFO_INDEX, RESOURCE_BODY_HASH_INDEX } from './snapshot-lists.js';
+
+/**
+ * Advisory lock between the writers of shared, content-addressed rows (an upload, a compute job's
+ * commit: shared) and the garbage collector (exclusive): a writer that found a row already stored
+ * (ON CONFLICT DO NOTHING) must not see it collected before it commits its reference.
+ */
+const STORAGE_GC_LOCK = 0x6d6c656e766f79n; // "mlenvoy"
+
+/** Taken by every transaction that references shared rows, before it writes. */
+export async function lockAgainstCollection(em: EntityManager): Promise<void> {
+  await em.query('SELECT pg_advisory_xact_lock_shared($1)', [STORAGE_GC_LOCK.toString()]);
+}
+
+export interface Collected {
+  listChunks: number;
+  resourceBodies: number;
+  configNodes: number;
+  envoyObjects: number;
+}
+
+/**
+ * Deletes the content-addressed rows no snapshot reaches any more, by mark and sweep: list chunks
+ * no snapshot lists, resource bodies no resource chunk names, tree nodes under no class's config
+ * root, Envoy objects in no live leaf and no class's ProxyInfo. A reverse index (who references
+ * this row) would make each deletion cheaper, but it would cost every snapshot rows of its own,
+ * which the chunked storage exists to avoid; deletions are rare, snapshots many.
+ */
+@Injectable()
+export class GarbageCollector {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async collect(): Promise<Collected> {
+    return this.dataSource.transaction(async (em) => {
+      await em.query('SELECT pg_advisory_xact_lock($1)', [STORAGE_GC_LOCK.toString()]);
+      const split = (column: string) =>
+        `substring(${column} FROM i * ${HASH_BYTES} + 1 FOR ${HASH_BYTES})`;
+      const range = (column: string) => `generate_series(0, length(${column}) / ${HASH_BYTES} - 1) AS i`;
+      await em.query(
+        `CREATE TEMP TABLE gc_live_chunks ON COMMIT DROP AS
+         SELECT DISTINCT ${split('l.list')} AS hash
+         FROM (SELECT resource_list AS list FROM snapshots
+               UNION ALL SELECT workload_list FROM snapshots
+               UNION ALL SELECT proxy_class_list FROM snapshots) l
+         CROSS JOIN LATERAL ${range('l.list')}
+         WHERE l.list IS NOT NULL`,
+      );
+      const listChunks = await deleted(em, `DELETE FROM list_chunks c WHERE NOT EXISTS (SELECT 1 FROM gc_live_chunks l WHERE l.hash = c.hash)`);
+      const entries = (list: string, index: number) =>
+        `SELECT DISTINCT decode(e ->> ${index}, 'hex') AS hash FROM list_chunks c CROSS JOIN LATERAL jsonb_array_elements(c.entries) e WHERE c.list = '${list}'`;
+      await em.query(`CREATE TEMP TABLE gc_live_bodies ON COMMIT DROP AS ${entries('resources', RESOURCE_BODY_HASH_INDEX)}`);
+      const resourceBodies = await deleted(em, `DELETE FROM resource_bodies b WHERE NOT EXISTS (SELECT 1 FROM gc_live_bodies l WHERE l.hash = b.hash)`);
+      // Every node under a live root, leaves included (UNION: each once, however many trees share it).
+      await em.query(
+        `CREATE TEMP TABLE gc_live_nodes ON COMMIT DROP AS
+         WITH RECURSIVE reach(hash) AS (
+           ${entries('classes', CLASS_CONFIG_HASH_INDEX)}
+           UNION
+           SELECT ${split('n.children')} FROM reach r JOIN envoy_config_nodes n ON n.hash = r.hash AND n.level > 0
+           CROSS JOIN LATERAL ${range('n.children')}
+         ) SELECT hash FROM reach`,
+      );
+      const configNodes = await deleted(em, `DELETE FROM envoy_config_nodes n WHERE NOT EXISTS (SELECT 1 FROM gc_live_nodes l WHERE l.hash = n.hash)`);
+      await em.query(
+        `CREATE TEMP TABLE gc_live_objects ON COMMIT DROP AS
+         SELECT DISTINCT ${split('n.children')} AS hash FROM envoy_config_nodes n CROSS JOIN LATERAL ${range('n.children')} WHERE n.level = 0
+         UNION ${entries('classes', CLASS_PROXY_INFO_INDEX)}`,
+      );
+      const envoyObjects = await deleted(em, `DELETE FROM envoy_objects o WHERE NOT EXISTS (SELECT 1 FROM gc_live_objects l WHERE l.hash = o.hash)`);
+      return { listChunks, resourceBodies, configNodes, envoyObjects };
+    });
+  }
+}
+
+/** Runs a DELETE; returns how many rows it deleted (TypeORM answers [rows, count]). */
+async function deleted(em: EntityManager, sql: string): Promise<number> {
+  const [, count] = (await em.query(sql)) as [unknown[], number];
+  return count;
+}

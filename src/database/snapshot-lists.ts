@@ -1,0 +1,97 @@
+// The entries of a snapshot's stored lists (chunked-list.ts): how each list's entry is written into
+// a chunk and read back, and what keys it. Tuples, not objects: a chunk is stored as JSON and a key
+// name repeated in every entry would be most of its bytes. Pure functions, no I/O.
+import type { ProxyType, Workload } from '../snapshots/ingest/types.js';
+
+/** A resource of a snapshot: its identity and the hash of its body (resource_bodies). */
+export interface ResourceEntry {
+  apiVersion: string;
+  kind: string;
+  namespace: string | null;
+  name: string;
+  evaluated: boolean;
+  bodyHash: string;
+}
+
+/** A workload as the compute job derived it, with its proxy class (null without a proxy). */
+export interface StoredWorkload extends Workload {
+  proxyClass: string | null;
+}
+
+/** A proxy class of a snapshot: its config (the root of its Envoy object tree), ProxyInfo and size. */
+export interface StoredClass {
+  classKey: string;
+  configHash: string;
+  proxyInfoHash: string;
+  members: number;
+}
+
+type ResourceTuple = [string, string, string | null, string, boolean, string];
+type WorkloadTuple = [string, string, string, ProxyType, Record<string, string>, Record<string, string>, string[], string, string[], string | null];
+type ClassTuple = [string, string, string, number];
+
+/** Index of the body hash in a stored resource entry: the garbage collector reads it in SQL. */
+export const RESOURCE_BODY_HASH_INDEX = 5;
+/** Indexes of the config hash and ProxyInfo hash in a stored class entry, for the same reason. */
+export const CLASS_CONFIG_HASH_INDEX = 1;
+export const CLASS_PROXY_INFO_INDEX = 2;
+
+export const resourceListCodec = {
+  name: 'resources' as const,
+  key: (r: ResourceEntry) => `${r.kind}/${r.namespace ?? ''}/${r.name}`,
+  encode: (r: ResourceEntry): ResourceTuple => [r.apiVersion, r.kind, r.namespace, r.name, r.evaluated, r.bodyHash],
+  decode: (t: ResourceTuple): ResourceEntry => ({ apiVersion: t[0], kind: t[1], namespace: t[2], name: t[3], evaluated: t[4], bodyHash: t[5] }),
+};
+
+export const workloadListCodec = {
+  name: 'workloads' as const,
+  key: (w: StoredWorkload) => `${w.namespace}/${w.name}/${w.kind}`,
+  encode: (w: StoredWorkload): WorkloadTuple => [
+    w.namespace,
+    w.name,
+    w.kind,
+    w.proxyType,
+    w.labels,
+    w.annotations,
+    w.ips,
+    w.serviceAccount,
+    w.services,
+    w.proxyClass,
+  ],
+  decode: (t: WorkloadTuple): StoredWorkload => ({
+    namespace: t[0],
+    name: t[1],
+    kind: t[2],
+    proxyType: t[3],
+    labels: t[4],
+    annotations: t[5],
+    ips: t[6],
+    serviceAccount: t[7],
+    services: t[8],
+    proxyClass: t[9],
+  }),
+};
+
+export const classListCodec = {
+  name: 'classes' as const,
+  key: (c: StoredClass) => c.classKey,
+  encode: (c: StoredClass): ClassTuple => [c.classKey, c.configHash, c.proxyInfoHash, c.members],
+  decode: (t: ClassTuple): StoredClass => ({ classKey: t[0], configHash: t[1], proxyInfoHash: t[2], members: t[3] }),
+};
+
+/** One of the lists above. */
+export interface ListCodec<E, T> {
+  name: 'resources' | 'workloads' | 'classes';
+  key: (entry: E) => string;
+  encode: (entry: E) => T;
+  decode: (tuple: T) => E;
+}
+
+/** Workloads in their stored (and listed) order: namespace, name, kind. */
+export function compareWorkloads(a: Workload, b: Workload): number {
+  return cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.kind, b.kind);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
