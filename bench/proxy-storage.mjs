@@ -14,6 +14,8 @@ import pg from 'pg';
 import YAML from 'yaml';
 import { createHttpApp } from '../dist/src/app.js';
 import { loadConfig } from '../dist/src/config/config.js';
+import { ProxyConfigStore } from '../dist/src/database/proxy-config.store.js';
+import { WorkloadStore } from '../dist/src/database/workload.store.js';
 import { benchPostgres } from './scratch-db.mjs';
 import { JsonLogger } from '../dist/src/logging/json-logger.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
@@ -156,13 +158,9 @@ try {
   let objects = mesh();
   console.log(`proxy storage bench: ${objects.length} resources (scale ${SCALE}), ${FURTHER} further snapshots`);
   const first = await push(objects, 'bench-0');
-  const [{ proxies, classes }] = (
-    await client.query(
-      `SELECT (SELECT count(*)::int FROM workloads WHERE snapshot_id = $1 AND proxy_class IS NOT NULL) AS proxies,
-              (SELECT count(*)::int FROM proxy_classes WHERE snapshot_id = $1) AS classes`,
-      [first.id],
-    )
-  ).rows;
+  const workloads = await app.get(WorkloadStore).list(first.id);
+  const proxies = workloads.filter((w) => w.proxyClass !== null).length;
+  const classes = (await app.get(ProxyConfigStore).classesOf(first.id)).length;
   const [{ objects: nObjects, nodes: nNodes }] = (
     await client.query('SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes')
   ).rows;
@@ -171,9 +169,10 @@ try {
   const one = await sizes();
   printSizes('stored after one snapshot', one);
   await client.query('CREATE TEMP TABLE first_objects AS SELECT hash FROM envoy_objects');
+  await client.query('CREATE TEMP TABLE first_bodies AS SELECT hash FROM resource_bodies');
 
   // proxyConfig from storage: GraphQL, a different workload each time.
-  const { rows: names } = await client.query('SELECT namespace, name FROM workloads WHERE snapshot_id = $1 AND proxy_class IS NOT NULL ORDER BY namespace, name', [first.id]);
+  const names = workloads.filter((w) => w.proxyClass !== null);
   const reads = [];
   for (let i = 0; i < READS; i++) {
     const w = names[(i * 7919) % names.length];
@@ -203,14 +202,13 @@ try {
     ).rows;
     const [{ bytes: newBodyBytes }] = (
       await client.query(
-        `SELECT coalesce(sum(pg_column_size(b.*)), 0)::bigint AS bytes FROM resource_bodies b
-         WHERE b.hash IN (SELECT body_hash FROM snapshot_resources GROUP BY body_hash HAVING count(*) < ${FURTHER + 1})`,
+        `SELECT coalesce(sum(pg_column_size(b.*)), 0)::bigint AS bytes FROM resource_bodies b WHERE b.hash NOT IN (SELECT hash FROM first_bodies)`,
       )
     ).rows;
     console.log(`further snapshots: upload to READY median ${secs(readyTimes.sort((a, b) => a - b)[readyTimes.length >> 1])}`);
     printSizes(`stored after ${FURTHER + 1} snapshots`, all);
     const changed = Number(newObjectBytes) + Number(newBodyBytes);
-    const envoyTables = ['envoy_objects', 'envoy_config_nodes', 'proxy_classes'];
+    const envoyTables = ['envoy_objects', 'envoy_config_nodes'];
     const envoy = (s) => envoyTables.reduce((a, t) => a + (s[t] ?? 0), 0);
     console.log(`  changed objects: ${newObjects} new Envoy objects (${mib(Number(newObjectBytes))}), changed resource bodies ${mib(Number(newBodyBytes))}`);
     console.log(
