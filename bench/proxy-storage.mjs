@@ -9,6 +9,7 @@
 //     snapshot plus the objects the changes introduced;
 //   - proxyConfig p99 read from storage (GraphQL); peak RSS of this process (API + worker) and of the
 //     generator sessions.
+// BENCH_KEEP_DB=1 keeps the scratch database (its name is printed) to look at what was stored.
 import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import YAML from 'yaml';
@@ -224,6 +225,7 @@ try {
   generators.stop();
   await app?.close();
   await client.end().catch(() => {});
-  await postgres.drop(benchDb);
+  if (process.env.BENCH_KEEP_DB === '1') console.log(`kept database ${benchDb}`);
+  else await postgres.drop(benchDb);
   await postgres.close();
 }

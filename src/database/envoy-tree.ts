@@ -1,15 +1,19 @@
 // Content-addressed storage of generated proxy config: pure functions, no I/O.
 //
 // Every Envoy object (listener, route configuration, cluster, cluster load assignment) is stored
-// once by the hash of its canonical JSON. A proxy's config is the list of its objects sorted by
-// (type, name); that list is stored as a small Merkle tree (content-defined chunks, like a prolly
-// tree): leaves hold object hashes, inner nodes hold child hashes, every node is keyed by the hash
-// of its children. Chunk boundaries depend only on object names (leaves) and child hashes (inner
-// nodes), never on positions, so
-//   - two proxies whose configs share most objects (every sidecar of a mesh has the same outbound
-//     clusters) share most leaves and inner nodes, and
-//   - a snapshot that changes one object stores one new leaf and the nodes above it, not the list.
-// The root's hash is the config's hash: same hash, same config (the same objects, same names).
+// once by the hash of its canonical JSON. A proxy's config is the set of its objects, stored as a
+// small Merkle tree whose root's hash is the config's hash (same hash, same config):
+//   - its objects sorted by (type, name) fall into segments by type and name prefix (istiod names
+//     clusters `direction|port|subset|host`: outbound clusters, inbound clusters, ...). A segment of
+//     SEGMENT_MIN objects or more gets a tree of its own, content-defined chunks like a prolly
+//     tree: leaves hold object hashes, inner nodes child hashes, every node keyed by the hash of
+//     its content. Chunk boundaries depend only on object names (leaves) and child hashes (inner
+//     nodes), never on positions.
+//   - the root holds those segment trees' roots and, directly, the objects of the small segments.
+// So every sidecar of a mesh shares one tree of outbound clusters and one of their endpoints; a
+// snapshot that changes one cluster stores one new leaf and the nodes above it once, plus a root of
+// a few hundred bytes per proxy class; a class's own objects (its inbound listener and clusters, its
+// namespace's route configurations) sit in its root, not in chunks shared with others.
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../snapshots/ingest/canonical.js';
 import type { EnvoyObject, GeneratedConfig } from '../generator/protocol.js';
@@ -29,6 +33,10 @@ const KEYS: Record<EnvoyType, 'listeners' | 'routes' | 'clusters' | 'endpoints'>
 /** Average leaf size is 2^LEAF_BITS objects, average fan-out of inner nodes 2^INNER_BITS. */
 const LEAF_BITS = 5;
 const INNER_BITS = 5;
+/** At most this many hashes in a node of a segment tree (2 KiB: Postgres would move a larger row out of line, TOAST). */
+const MAX_NODE_HASHES = 56;
+/** A segment this large gets a tree of its own; smaller ones sit in the root. */
+const SEGMENT_MIN = 64;
 
 export interface PreparedObject {
   hash: string;
@@ -40,10 +48,20 @@ export interface PreparedObject {
 
 export interface TreeNode {
   hash: string;
-  /** 0: leaf (children are object hashes); n: children are nodes of level n-1 */
+  /** height: 0 for a leaf */
   level: number;
+  /** child nodes' hashes */
   children: string[];
+  /** object hashes held directly (a leaf's, or a root's small segments') */
+  objects: string[];
   counts: Record<EnvoyType, number>;
+}
+
+/** An object of a config by its identity: what the tree is built from. */
+export interface ConfigEntry {
+  type: EnvoyType;
+  name: string;
+  hash: string;
 }
 
 export interface EncodedConfig {
@@ -85,71 +103,99 @@ export class EnvoyObjectCollector {
 
   /** Adds a generated config's objects and tree; returns its root and counts. */
   addConfig(config: Pick<GeneratedConfig, 'listeners' | 'routes' | 'clusters' | 'endpoints'>): EncodedConfig {
-    const entries: { type: EnvoyType; name: string; hash: string }[] = [];
+    const entries: ConfigEntry[] = [];
     for (const type of ENVOY_TYPES) {
       for (const object of config[KEYS[type]] ?? []) {
         const name = objectName(type, object);
         entries.push({ type, name, hash: this.addObject(type, name, object) });
       }
     }
+    return this.addTree(entries);
+  }
+
+  /** Adds the tree of a config whose objects are known by hash (stored already); returns its root and counts. */
+  addTree(entries: ConfigEntry[]): EncodedConfig {
     // Envoy keys every xDS type by name, so the order the generator happened to emit is no part of
     // the config (istiod's own order varies between calls); sort for a canonical list.
     const typeOrder = (t: EnvoyType) => ENVOY_TYPES.indexOf(t);
-    entries.sort((a, b) => typeOrder(a.type) - typeOrder(b.type) || cmp(a.name, b.name) || cmp(a.hash, b.hash));
-    return this.buildTree(entries);
+    const sorted = [...entries].sort((a, b) => typeOrder(a.type) - typeOrder(b.type) || cmp(a.name, b.name) || cmp(a.hash, b.hash));
+    const segments: ConfigEntry[][] = [];
+    let key: string | null = null;
+    for (const e of sorted) {
+      const k = segmentKey(e);
+      if (k !== key) segments.push([]);
+      key = k;
+      segments.at(-1)!.push(e);
+    }
+    const subtrees: TreeNode[] = [];
+    const direct: ConfigEntry[] = [];
+    for (const segment of segments) {
+      if (segment.length >= SEGMENT_MIN) subtrees.push(this.segmentTree(segment));
+      else direct.push(...segment);
+    }
+    const counts = sumCounts(subtrees);
+    for (const e of direct) counts[e.type]++;
+    const level = subtrees.length ? Math.max(...subtrees.map((n) => n.level)) + 1 : 0;
+    const root = this.node(level, subtrees.map((n) => n.hash), direct.map((e) => e.hash), counts);
+    return { root: root.hash, counts: root.counts };
   }
 
-  private buildTree(entries: { type: EnvoyType; name: string; hash: string }[]): EncodedConfig {
+  private segmentTree(entries: ConfigEntry[]): TreeNode {
     // Leaves: a boundary after every object whose (type, name) hashes to LEAF_BITS zero bits.
     let level: TreeNode[] = [];
-    let children: string[] = [];
+    let objects: string[] = [];
     let counts = zeroCounts();
     const flushLeaf = () => {
-      level.push(this.node(0, children, counts));
-      children = [];
+      level.push(this.node(0, [], objects, counts));
+      objects = [];
       counts = zeroCounts();
     };
     for (const e of entries) {
-      children.push(e.hash);
+      objects.push(e.hash);
       counts[e.type]++;
-      if (lowBitsZero(sha256(`${e.type}\u0000${e.name}`), LEAF_BITS)) flushLeaf();
+      if (lowBitsZero(sha256(`${e.type}\u0000${e.name}`), LEAF_BITS) || objects.length === MAX_NODE_HASHES) flushLeaf();
     }
-    if (children.length || level.length === 0) flushLeaf();
+    if (objects.length) flushLeaf();
     // Inner levels: a boundary after every child whose hash has INNER_BITS zero bits, until one node.
     for (let depth = 1; level.length > 1; depth++) {
       const next: TreeNode[] = [];
       let group: TreeNode[] = [];
       const flush = () => {
-        next.push(this.node(depth, group.map((n) => n.hash), sumCounts(group)));
+        next.push(this.node(depth, group.map((n) => n.hash), [], sumCounts(group)));
         group = [];
       };
       for (const n of level) {
         group.push(n);
-        if (lowBitsZero(n.hash, INNER_BITS)) flush();
+        if (lowBitsZero(n.hash, INNER_BITS) || group.length === MAX_NODE_HASHES) flush();
       }
       if (group.length) flush();
       // A level that did not shrink (every child a boundary) is grouped in fixed pairs instead.
-      level = next.length === level.length ? pairUp(level, (g) => this.node(depth, g.map((n) => n.hash), sumCounts(g))) : next;
+      level = next.length === level.length ? pairUp(level, (g) => this.node(depth, g.map((n) => n.hash), [], sumCounts(g))) : next;
     }
-    const root = level[0]!;
-    return { root: root.hash, counts: root.counts };
+    return level[0]!;
   }
 
-  private node(level: number, children: string[], counts: Record<EnvoyType, number>): TreeNode {
-    const hash = sha256(`node\u0000${level}\u0000${children.join(',')}`);
+  private node(level: number, children: string[], objects: string[], counts: Record<EnvoyType, number>): TreeNode {
+    const hash = sha256(`node\u0000${level}\u0000${children.join(',')}\u0000${objects.join(',')}`);
     let node = this.nodes.get(hash);
     if (!node) {
-      node = { hash, level, children, counts: { ...counts } };
+      node = { hash, level, children, objects, counts: { ...counts } };
       this.nodes.set(hash, node);
     }
     return node;
   }
 }
 
-/** Rebuilds the generator's lists from a config's objects in stored (leaf) order. */
-export function toGeneratedLists(objects: { type: string; body: EnvoyObject }[]): Omit<GeneratedConfig, 'proxy'> {
+/** Objects of one type whose names share the part before the first `|` (istiod's cluster direction). */
+function segmentKey(e: ConfigEntry): string {
+  const bar = e.name.indexOf('|');
+  return `${e.type}\u0000${bar < 0 ? '' : e.name.slice(0, bar)}`;
+}
+
+/** Rebuilds the generator's lists from a config's objects, each list by name (the stored order). */
+export function toGeneratedLists(objects: { type: string; name: string; body: EnvoyObject }[]): Omit<GeneratedConfig, 'proxy'> {
   const out: Omit<GeneratedConfig, 'proxy'> = { listeners: [], routes: [], clusters: [], endpoints: [] };
-  for (const o of objects) {
+  for (const o of [...objects].sort((a, b) => cmp(a.name, b.name))) {
     const key = KEYS[o.type as EnvoyType];
     if (key) out[key].push(o.body);
   }

@@ -26,7 +26,7 @@ export interface Collected {
 /**
  * Deletes the content-addressed rows no snapshot reaches any more, by mark and sweep: list chunks
  * no snapshot lists, resource bodies no resource chunk names, tree nodes under no class's config
- * root, Envoy objects in no live leaf and no class's ProxyInfo. A reverse index (who references
+ * root, Envoy objects in no live node and no class's ProxyInfo. A reverse index (who references
  * this row) would make each deletion cheaper, but it would cost every snapshot rows of its own,
  * which the chunked storage exists to avoid; deletions are rare, snapshots many.
  */
@@ -54,20 +54,20 @@ export class GarbageCollector {
         `SELECT DISTINCT decode(e ->> ${index}, 'hex') AS hash FROM list_chunks c CROSS JOIN LATERAL jsonb_array_elements(c.entries) e WHERE c.list = '${list}'`;
       await em.query(`CREATE TEMP TABLE gc_live_bodies ON COMMIT DROP AS ${entries('resources', RESOURCE_BODY_HASH_INDEX)}`);
       const resourceBodies = await deleted(em, `DELETE FROM resource_bodies b WHERE NOT EXISTS (SELECT 1 FROM gc_live_bodies l WHERE l.hash = b.hash)`);
-      // Every node under a live root, leaves included (UNION: each once, however many trees share it).
+      // Every node under a live root (UNION: each once, however many trees share it).
       await em.query(
         `CREATE TEMP TABLE gc_live_nodes ON COMMIT DROP AS
          WITH RECURSIVE reach(hash) AS (
            ${entries('classes', CLASS_CONFIG_HASH_INDEX)}
            UNION
-           SELECT ${split('n.children')} FROM reach r JOIN envoy_config_nodes n ON n.hash = r.hash AND n.level > 0
+           SELECT ${split('n.children')} FROM reach r JOIN envoy_config_nodes n ON n.hash = r.hash
            CROSS JOIN LATERAL ${range('n.children')}
          ) SELECT hash FROM reach`,
       );
       const configNodes = await deleted(em, `DELETE FROM envoy_config_nodes n WHERE NOT EXISTS (SELECT 1 FROM gc_live_nodes l WHERE l.hash = n.hash)`);
       await em.query(
         `CREATE TEMP TABLE gc_live_objects ON COMMIT DROP AS
-         SELECT DISTINCT ${split('n.children')} AS hash FROM envoy_config_nodes n CROSS JOIN LATERAL ${range('n.children')} WHERE n.level = 0
+         SELECT DISTINCT ${split('n.objects')} AS hash FROM envoy_config_nodes n CROSS JOIN LATERAL ${range('n.objects')}
          UNION ${entries('classes', CLASS_PROXY_INFO_INDEX)}`,
       );
       const envoyObjects = await deleted(em, `DELETE FROM envoy_objects o WHERE NOT EXISTS (SELECT 1 FROM gc_live_objects l WHERE l.hash = o.hash)`);

@@ -35,6 +35,13 @@ export interface ProxyStatusRow {
   configHash: string;
 }
 
+/** A tree node as read back (envoy-tree.ts): hashes in hex. */
+export interface StoredNode {
+  hash: string;
+  children: string[];
+  objects: string[];
+}
+
 export interface WorkloadRef {
   namespace: string;
   name: string;
@@ -103,15 +110,16 @@ export class ProxyConfigStore {
     for (let i = 0; i < nodes.length; i += INSERT_CHUNK) {
       const chunk = nodes.slice(i, i + INSERT_CHUNK);
       await em.query(
-        `INSERT INTO envoy_config_nodes (hash, level, children, listeners, routes, clusters, endpoints)
-         SELECT decode(n.hash, 'hex'), n.level, decode(n.children, 'hex'), n.listeners, n.routes, n.clusters, n.endpoints
-         FROM unnest($1::text[], $2::smallint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[])
-           AS n(hash, level, children, listeners, routes, clusters, endpoints)
+        `INSERT INTO envoy_config_nodes (hash, level, children, objects, listeners, routes, clusters, endpoints)
+         SELECT decode(n.hash, 'hex'), n.level, decode(n.children, 'hex'), decode(n.objects, 'hex'), n.listeners, n.routes, n.clusters, n.endpoints
+         FROM unnest($1::text[], $2::smallint[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[])
+           AS n(hash, level, children, objects, listeners, routes, clusters, endpoints)
          ON CONFLICT (hash) DO NOTHING`,
         [
           chunk.map((n) => n.hash),
           chunk.map((n) => n.level),
           chunk.map((n) => n.children.join('')),
+          chunk.map((n) => n.objects.join('')),
           chunk.map((n) => n.counts.listener),
           chunk.map((n) => n.counts.route),
           chunk.map((n) => n.counts.cluster),
@@ -183,14 +191,14 @@ export class ProxyConfigStore {
     return out;
   }
 
-  /** Tree nodes by hash (those stored): their level and children's hashes. */
-  async treeNodes(hashes: readonly string[]): Promise<{ hash: string; level: number; children: string[] }[]> {
+  /** Tree nodes by hash (those stored): their child nodes' and their objects' hashes. */
+  async treeNodes(hashes: readonly string[]): Promise<StoredNode[]> {
     if (hashes.length === 0) return [];
-    const rows: { hash: string; level: number; children: Buffer }[] = await this.dataSource.query(
-      `SELECT encode(hash, 'hex') AS hash, level, children FROM envoy_config_nodes WHERE hash = ANY($1::bytea[])`,
+    const rows: { hash: string; children: Buffer; objects: Buffer }[] = await this.dataSource.query(
+      `SELECT encode(hash, 'hex') AS hash, children, objects FROM envoy_config_nodes WHERE hash = ANY($1::bytea[])`,
       [hashes.map(toBytes)],
     );
-    return rows.map((r) => ({ hash: r.hash, level: r.level, children: unpackHashes(r.children) }));
+    return rows.map((r) => ({ hash: r.hash, children: unpackHashes(r.children), objects: unpackHashes(r.objects) }));
   }
 
   /** Envoy objects' types and names by hash (those stored), without their bodies. */
@@ -200,11 +208,11 @@ export class ProxyConfigStore {
   }
 
   /** Envoy objects' bodies by hash (those stored), as JSON text (parsed by the caller, who may budget by its size). */
-  async objectTexts(hashes: readonly string[]): Promise<{ hash: string; type: string; body: string }[]> {
-    const out: { hash: string; type: string; body: string }[] = [];
+  async objectTexts(hashes: readonly string[]): Promise<{ hash: string; type: string; name: string; body: string }[]> {
+    const out: { hash: string; type: string; name: string; body: string }[] = [];
     for (let i = 0; i < hashes.length; i += 5000) {
-      const rows: { hash: string; type: string; body: string }[] = await this.dataSource.query(
-        `SELECT encode(hash, 'hex') AS hash, type, body::text AS body FROM envoy_objects WHERE hash = ANY($1::bytea[])`,
+      const rows: { hash: string; type: string; name: string; body: string }[] = await this.dataSource.query(
+        `SELECT encode(hash, 'hex') AS hash, type, name, body::text AS body FROM envoy_objects WHERE hash = ANY($1::bytea[])`,
         [hashes.slice(i, i + 5000).map(toBytes)],
       );
       out.push(...rows);
@@ -216,36 +224,32 @@ export class ProxyConfigStore {
     return new Map((await this.objectTexts(hashes)).map((r) => [r.hash, JSON.parse(r.body) as EnvoyObject]));
   }
 
-  /** Each root's objects, in leaf order. */
-  private async objectsUnder(roots: string[]): Promise<Map<string, { type: string; body: EnvoyObject }[]>> {
-    const nodes = new Map<string, { level: number; children: string[] }>();
+  /** Each root's objects (a root whose tree is not all stored is left out). */
+  private async objectsUnder(roots: string[]): Promise<Map<string, { type: string; name: string; body: EnvoyObject }[]>> {
+    const nodes = new Map<string, StoredNode>();
     for (let wanted = roots; wanted.length > 0; ) {
-      const rows = await this.treeNodes(wanted);
       const next = new Set<string>();
-      for (const r of rows) {
+      for (const r of await this.treeNodes(wanted)) {
         nodes.set(r.hash, r);
-        if (r.level > 0) for (const c of r.children) if (!nodes.has(c)) next.add(c);
+        for (const c of r.children) if (!nodes.has(c)) next.add(c);
       }
       wanted = [...next];
     }
     const objectHashes = new Set<string>();
-    for (const n of nodes.values()) if (n.level === 0) for (const c of n.children) objectHashes.add(c);
-    const objects = new Map<string, { type: string; body: EnvoyObject }>();
-    for (const r of await this.objectTexts([...objectHashes])) objects.set(r.hash, { type: r.type, body: JSON.parse(r.body) as EnvoyObject });
-    const out = new Map<string, { type: string; body: EnvoyObject }[]>();
+    for (const n of nodes.values()) for (const o of n.objects) objectHashes.add(o);
+    const objects = new Map<string, { type: string; name: string; body: EnvoyObject }>();
+    for (const r of await this.objectTexts([...objectHashes])) objects.set(r.hash, { type: r.type, name: r.name, body: JSON.parse(r.body) as EnvoyObject });
+    const out = new Map<string, { type: string; name: string; body: EnvoyObject }[]>();
     for (const root of roots) {
-      const list: { type: string; body: EnvoyObject }[] = [];
+      const list: { type: string; name: string; body: EnvoyObject }[] = [];
       const walk = (hash: string): boolean => {
         const node = nodes.get(hash);
         if (!node) return false;
-        for (const c of node.children) {
-          if (node.level > 0) {
-            if (!walk(c)) return false;
-          } else {
-            const o = objects.get(c);
-            if (!o) return false;
-            list.push(o);
-          }
+        for (const c of node.children) if (!walk(c)) return false;
+        for (const h of node.objects) {
+          const o = objects.get(h);
+          if (!o) return false;
+          list.push(o);
         }
         return true;
       };

@@ -11,7 +11,7 @@
 // A workload with a proxy but no stored class (the worker could not generate its config) is asked
 // of the generator, for its class only.
 import { EnvoyObjectCollector } from '../database/envoy-tree.js';
-import type { ProxyConfigStore } from '../database/proxy-config.store.js';
+import type { ProxyConfigStore, StoredNode } from '../database/proxy-config.store.js';
 import type { EnvoyObject } from '../generator/protocol.js';
 import { GeneratorConfigSource } from './generator-source.js';
 import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
@@ -38,7 +38,7 @@ export interface StoredSourceOptions {
 }
 
 export class StoredConfigSource implements ProxyConfigSource {
-  private readonly nodes = new Map<string, { level: number; children: string[] }>();
+  private readonly nodes = new Map<string, Pick<StoredNode, 'children' | 'objects'>>();
   private readonly names = new Map<string, { type: EnvoyType | null; name: string }>();
   private readonly configs = new Map<string, { objects: Objects; entries: number }>();
   /** Envoy objects read, by hash, with the length of their JSON. */
@@ -204,8 +204,8 @@ export class StoredConfigSource implements ProxyConfigSource {
       const n = this.nodes.get(hash);
       if (!n) return void unknown.add(hash);
       tree.nodes.set(hash, n);
-      if (n.level === 0) for (const c of n.children) leaves.add(c);
-      else for (const c of n.children) visit(c);
+      for (const o of n.objects) leaves.add(o);
+      for (const c of n.children) visit(c);
     };
     for (const r of roots) visit(r);
     while (unknown.size) {
@@ -217,13 +217,13 @@ export class StoredConfigSource implements ProxyConfigSource {
         throw new Error(`stored proxy config is incomplete: tree node ${wanted.find((h) => !found.has(h))} not found`);
       }
       for (const r of rows) {
-        const n = { level: r.level, children: r.children };
+        const n = { children: r.children, objects: r.objects };
         this.remember(this.nodes, r.hash, n, this.cacheEntries);
         tree.nodes.set(r.hash, n);
       }
       for (const r of rows) {
-        if (r.level === 0) for (const c of r.children) leaves.add(c);
-        else for (const c of r.children) visit(c);
+        for (const o of r.objects) leaves.add(o);
+        for (const c of r.children) visit(c);
       }
     }
     const unnamed: string[] = [];
@@ -268,7 +268,7 @@ function storedConfigHash(objects: Objects, pool: ReadonlyMap<string, EnvoyObjec
 }
 
 interface Tree {
-  nodes: Map<string, { level: number; children: string[] }>;
+  nodes: Map<string, Pick<StoredNode, 'children' | 'objects'>>;
   names: Map<string, { type: EnvoyType | null; name: string }>;
 }
 
@@ -277,14 +277,11 @@ function objectsUnder(root: string, tree: Tree): Objects {
   const objects = emptyObjects();
   const walk = (hash: string) => {
     const n = tree.nodes.get(hash)!;
-    for (const c of n.children) {
-      if (n.level > 0) {
-        walk(c);
-        continue;
-      }
-      const meta = tree.names.get(c);
-      if (!meta) throw new Error(`stored proxy config is incomplete: object ${c} not found`);
-      if (meta.type) objects[meta.type][meta.name] = c;
+    for (const c of n.children) walk(c);
+    for (const o of n.objects) {
+      const meta = tree.names.get(o);
+      if (!meta) throw new Error(`stored proxy config is incomplete: object ${o} not found`);
+      if (meta.type) objects[meta.type][meta.name] = o;
     }
   };
   walk(root);

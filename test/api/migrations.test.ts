@@ -45,21 +45,17 @@ beforeAll(async () => {
     );
   }
   const collector = new EnvoyObjectCollector();
-  const encoded = collector.addConfig(config);
+  collector.addConfig(config);
   const info = collector.addObject(PROXY_INFO_TYPE, '', proxyInfo);
   for (const o of collector.objects.values()) await old.query('INSERT INTO envoy_objects (hash, type, name, body) VALUES ($1, $2, $3, $4::jsonb)', [o.hash, o.type, o.name, o.json]);
-  for (const n of collector.nodes.values()) {
-    await old.query('INSERT INTO envoy_config_nodes (hash, level, children, listeners, routes, clusters, endpoints) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      n.hash,
-      n.level,
-      n.children,
-      n.counts.listener,
-      n.counts.route,
-      n.counts.cluster,
-      n.counts.endpoint,
-    ]);
-  }
-  await old.query(`INSERT INTO proxy_classes (snapshot_id, class_key, config_hash, proxy_info, members) VALUES ($1, 'class-web', $2, $3, 1)`, [SNAPSHOT, encoded.root, info]);
+  // The old tree: a leaf listing the config's objects (children at level 0 are objects), under a root.
+  const leaf = contentHash('old leaf');
+  const root = contentHash('old root');
+  const objects = [...collector.objects.values()].filter((o) => o.type !== PROXY_INFO_TYPE).map((o) => o.hash);
+  const node = 'INSERT INTO envoy_config_nodes (hash, level, children, listeners, routes, clusters, endpoints) VALUES ($1, $2, $3, 1, 1, 1, 1)';
+  await old.query(node, [leaf, 0, objects]);
+  await old.query(node, [root, 1, [leaf]]);
+  await old.query(`INSERT INTO proxy_classes (snapshot_id, class_key, config_hash, proxy_info, members) VALUES ($1, 'class-web', $2, $3, 1)`, [SNAPSHOT, root, info]);
   const workload = `INSERT INTO workloads (snapshot_id, namespace, name, kind, proxy_type, labels, annotations, ips, service_account, services, proxy_class)
                     VALUES ($1, 'shop', $2, 'Pod', $3, $4::jsonb, '{}', $5, 'default', $6, $7)`;
   await old.query(workload, [SNAPSHOT, 'web-1', 'SIDECAR', JSON.stringify({ app: 'web' }), ['10.0.0.1'], ['web.shop.svc.cluster.local'], 'class-web']);
@@ -95,6 +91,8 @@ describe('ChunkedSnapshotLists on a database with snapshots', () => {
     const stored = (await store.configsOf(SNAPSHOT, [{ namespace: 'shop', name: 'web-1' }])).get('shop/web-1')!;
     expect({ listeners: stored.listeners, routes: stored.routes, clusters: stored.clusters, endpoints: stored.endpoints }).toEqual(config);
     expect(stored.proxy).toMatchObject({ ...proxyInfo, id: 'web-1.shop', ips: ['10.0.0.1'] });
+    // the config's hash is the rebuilt tree's, as the worker would store it now
+    expect((await store.classesOf(SNAPSHOT))[0]!.configHash).toBe(new EnvoyObjectCollector().addConfig(config).root);
   });
 
   it('drops the per-snapshot tables; deleting the snapshot leaves no row behind', async () => {
