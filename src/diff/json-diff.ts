@@ -123,9 +123,10 @@ function namesOf(items: unknown[]): string[] | null {
 }
 
 function walkArray(a: unknown[], b: unknown[], path: string, segments: string[], out: FieldChange[], opts: DiffOptions, limit: number): void {
-  if (canonicalEqual(a, b)) return;
   const keyed = a.length + b.length > 0 ? [namesOf(a), namesOf(b)] : [null, null];
   if (keyed[0] && keyed[1]) {
+    // No equality check of the whole array first: each element is compared anyway, and a route
+    // configuration's thousand virtual hosts would be walked twice.
     const [na, nb] = keyed as [string[], string[]];
     const inA = new Map(na.map((n, i) => [n, i]));
     const inB = new Map(nb.map((n, i) => [n, i]));
@@ -146,6 +147,7 @@ function walkArray(a: unknown[], b: unknown[], path: string, segments: string[],
     }
     return;
   }
+  if (canonicalEqual(a, b)) return;
   const scalars = [...a, ...b].every((v) => v === null || typeof v !== 'object');
   if (scalars) {
     out.push({ path, change: 'CHANGED', before: a, after: b });
