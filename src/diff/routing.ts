@@ -62,7 +62,7 @@ export function routingChanges(
   for (const name of [...delta.routes.added, ...delta.routes.removed, ...delta.routes.changed].sort()) {
     out.push(...routeConfigChanges(name, base, head, m));
   }
-  out.push(...clusterChanges(delta, base, head));
+  out.push(...clusterChanges(delta, base, head, m));
   return out;
 }
 
@@ -318,7 +318,7 @@ function serviceOf(name: string): string {
   return p ? (p.direction === 'inbound' ? `inbound:${p.port}` : `${p.fqdn}:${p.port}`) : name;
 }
 
-function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>, base: SideView, head: SideView): RoutingChange[] {
+function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>, base: SideView, head: SideView, m?: Memo): RoutingChange[] {
   const out: RoutingChange[] = [];
   const added = delta.clusters.added;
   for (const name of added.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
@@ -345,30 +345,8 @@ function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: str
     const b = base.get('clusters', name);
     const h = head.get('clusters', name);
     if (!b || !h) continue;
-    const pb = clusterPolicies(b);
-    const ph = clusterPolicies(h);
-    const drB = istioConfigRef((b as { metadata?: never }).metadata);
-    const drH = istioConfigRef((h as { metadata?: never }).metadata);
-    const by = drH ? ` (${formatRef(drH)})` : drB ? ` (${formatRef(drB)} no longer applies)` : '';
-    const aspects = [...new Set([...Object.keys(pb), ...Object.keys(ph)])].filter((a) => (pb[a] ?? 'none') !== (ph[a] ?? 'none'));
-    for (const a of aspects) {
-      out.push({
-        kind: 'POLICY',
-        destination: serviceOf(name),
-        cluster: name,
-        sentence: `Cluster ${name}: ${a} ${pb[a] ?? 'none'} → ${ph[a] ?? 'none'}${by}.`,
-        before: `${a}: ${pb[a] ?? 'none'}`,
-        after: `${a}: ${ph[a] ?? 'none'}`,
-      });
-    }
-    if (aspects.length === 0 && (drB ? formatRef(drB) : '') !== (drH ? formatRef(drH) : '')) {
-      out.push({
-        kind: 'POLICY',
-        destination: serviceOf(name),
-        cluster: name,
-        sentence: drH ? `Cluster ${name} is now shaped by ${formatRef(drH)}.` : `Cluster ${name} is no longer shaped by ${formatRef(drB!)}.`,
-      });
-    }
+    // The two objects say it all (the name is in them): a DestinationRule change reads the same on every caller.
+    out.push(...memo(m, `c|${base.hash('clusters', name)}|${head.hash('clusters', name)}`, () => clusterPolicyChanges(name, b, h)));
   }
   const addedSet = new Set([...delta.clusters.added, ...delta.clusters.removed]);
   for (const name of [...delta.endpoints.added, ...delta.endpoints.removed, ...delta.endpoints.changed].sort()) {
@@ -384,6 +362,36 @@ function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: str
       sentence: `Cluster ${name} (${clusterLabel(name)}): ${before.length} → ${after.length} endpoint${after.length === 1 ? '' : 's'}${gone}.`,
       before: String(before.length),
       after: String(after.length),
+    });
+  }
+  return out;
+}
+
+/** What a DestinationRule change does to one cluster, aspect by aspect. */
+function clusterPolicyChanges(name: string, b: EnvoyObject, h: EnvoyObject): RoutingChange[] {
+  const out: RoutingChange[] = [];
+  const pb = clusterPolicies(b);
+  const ph = clusterPolicies(h);
+  const drB = istioConfigRef((b as { metadata?: never }).metadata);
+  const drH = istioConfigRef((h as { metadata?: never }).metadata);
+  const by = drH ? ` (${formatRef(drH)})` : drB ? ` (${formatRef(drB)} no longer applies)` : '';
+  const aspects = [...new Set([...Object.keys(pb), ...Object.keys(ph)])].filter((a) => (pb[a] ?? 'none') !== (ph[a] ?? 'none'));
+  for (const a of aspects) {
+    out.push({
+      kind: 'POLICY',
+      destination: serviceOf(name),
+      cluster: name,
+      sentence: `Cluster ${name}: ${a} ${pb[a] ?? 'none'} → ${ph[a] ?? 'none'}${by}.`,
+      before: `${a}: ${pb[a] ?? 'none'}`,
+      after: `${a}: ${ph[a] ?? 'none'}`,
+    });
+  }
+  if (aspects.length === 0 && (drB ? formatRef(drB) : '') !== (drH ? formatRef(drH) : '')) {
+    out.push({
+      kind: 'POLICY',
+      destination: serviceOf(name),
+      cluster: name,
+      sentence: drH ? `Cluster ${name} is now shaped by ${formatRef(drH)}.` : `Cluster ${name} is no longer shaped by ${formatRef(drB!)}.`,
     });
   }
   return out;
