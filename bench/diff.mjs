@@ -101,7 +101,7 @@ try {
   const cold = await diff();
   const s = cold.body.summary;
   console.log(`first diff (server just started: nothing cached): ${fmt(cold.ms)}`);
-  console.log(`  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed, ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars, response ${(cold.body.bytes / 1e6).toFixed(1)} MB`);
+  console.log(`  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed (${cold.body.proxies.length} distinct changes), ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars, response ${(cold.body.bytes / 1e6).toFixed(1)} MB`);
   const times = [];
   for (let i = 0; i < RUNS; i++) times.push((await diff()).ms);
   times.sort((a, b) => a - b);

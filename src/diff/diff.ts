@@ -2,8 +2,8 @@
 import type { AnalyzerMessage, EnvoyObject } from '../generator/protocol.js';
 import { diffDiagnostics, levelRank } from './diagnostics.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
-import type { ProxyConfigChange, SideInfo, SnapshotDiffResult } from './model.js';
-import { contextHashes, diffProxies, planProxyDiff } from './proxies.js';
+import type { ProxyConfigChange, RoutingChange, SideInfo, SnapshotDiffResult } from './model.js';
+import { contextHashes, diffProxies, planProxyDiff, routingKey } from './proxies.js';
 import type { ProxyConfigSource } from './proxy-class.js';
 import { diffResources, type ResourceInput } from './resources.js';
 import type { Memo } from './routing.js';
@@ -29,7 +29,7 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
     resourcesRemoved: count('REMOVED'),
     resourcesChanged: count('CHANGED'),
     resourcesNoiseOnly: resources.noiseOnly.length,
-    proxyClassesChanged: proxies.length,
+    proxyClassesChanged: new Set(proxies.flatMap((p) => p.classKeys)).size,
     workloadsAffected: workloads.size,
     routingChanges: new Set(proxies.flatMap((p) => p.routing.map((r) => r.sentence))).size,
     diagnosticsIntroduced: diagnostics.introduced.length,
@@ -51,7 +51,19 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
     },
     options,
   );
-  return { base: input.base, head: input.head, summary, resources: resources.changes, noiseOnly: resources.noiseOnly, proxies, diagnostics, markdown };
+  return { base: input.base, head: input.head, summary, resources: resources.changes, noiseOnly: resources.noiseOnly, proxies, routing: distinctRouting(proxies), diagnostics, markdown };
+}
+
+/** Every routing change once: most of a changed service's sentences are the same for all its callers. */
+function distinctRouting(proxies: readonly ProxyConfigChange[]): RoutingChange[] {
+  const seen = new Map<string, RoutingChange>();
+  for (const p of proxies) {
+    for (const r of p.routing) {
+      const key = routingKey(r);
+      if (!seen.has(key)) seen.set(key, r);
+    }
+  }
+  return [...seen.values()];
 }
 
 /**
@@ -87,8 +99,8 @@ export function failLevelReached(diff: SnapshotDiffResult, failOn: 'error' | 'wa
 
 /**
  * A Memo to keep across diffs: every entry the diff memoises is keyed by the content hashes of the
- * objects it was computed from (`f|`, `vh|` of two objects, `d|` of two configs: `d|base|head`), so it never goes stale; the oldest
- * entries leave past `max`.
+ * objects it was computed from (`f|`, `vh|`, `c|` of two objects, `d|` and `p|` of two configs:
+ * `d|base|head`), so it never goes stale; the oldest entries leave past `max`.
  */
 export class BoundedMemo extends Map<string, unknown> {
   constructor(private readonly max = 20_000) {

@@ -75,9 +75,12 @@ export class RoutingChange {
   @Field(() => String, { nullable: true }) after?: string;
 }
 
-@ObjectType({ description: "The change in one proxy class's Envoy config; its workloads share that config" })
+@ObjectType({
+  description: "A change to the Envoy config of one or more proxy classes (each class's workloads share one config): classes whose change is the very same come as one entry, with all their workloads",
+})
 export class ProxyConfigChange {
-  @Field() classKey: string;
+  @Field({ description: 'the class of the first workload (head snapshot; base when removed)' }) classKey: string;
+  @Field(() => [String], { description: 'every class with this very change, sorted' }) classKeys: string[];
   @Field() proxyType: string;
   @Field(() => [WorkloadRef]) workloads: WorkloadRef[];
   @Field(() => ChangeKind, { description: 'ADDED: the workloads have a proxy only in head; REMOVED: only in base' }) change: ChangeKind;
@@ -113,8 +116,9 @@ export class SnapshotDiff {
   @Field(() => DiffSummary) summary: DiffSummary;
   @Field(() => [ResourceChange], { description: 'added / removed / changed, with a field-level change list' }) resources: ResourceChange[];
   @Field(() => [ResourceRef], { description: 'resources whose only differences were noise' }) noiseOnly: ResourceRef[];
-  @Field(() => [ProxyConfigChange], { description: 'per proxy class (its workloads): listeners/routes/clusters added, removed, changed' }) proxies: ProxyConfigChange[];
-  @Field(() => [RoutingChange], { description: 'every routing change of every class, flattened' }) routing: RoutingChange[];
+  @Field(() => [ProxyConfigChange], { description: 'per proxy class (its workloads; classes with the very same change as one entry): listeners/routes/clusters added, removed, changed' })
+  proxies: ProxyConfigChange[];
+  @Field(() => [RoutingChange], { description: 'every routing change of every class, flattened, each distinct one once' }) routing: RoutingChange[];
   @Field(() => DiagnosticsDiff) diagnostics: DiagnosticsDiff;
   @Field({ description: 'the PR comment' }) markdown: string;
 
@@ -126,7 +130,7 @@ export class SnapshotDiff {
       resources: d.resources,
       noiseOnly: d.noiseOnly,
       proxies: d.proxies,
-      routing: d.proxies.flatMap((p) => p.routing),
+      routing: d.routing,
       diagnostics: { introduced: d.diagnostics.introduced.map(Diagnostic.from), resolved: d.diagnostics.resolved.map(Diagnostic.from) },
       markdown: d.markdown,
     });

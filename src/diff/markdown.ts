@@ -1,8 +1,8 @@
 // The PR comment: a summary line, a table of affected workloads and routes, diagnostics introduced
-// (errors first), <details> per workload (workloads with the very same change share one), the
-// resources; deterministic, capped in length with a note of what was cut. Pure.
+// (errors first), <details> per workload (workloads with the very same change share one: the
+// proxy changes come merged so), the resources; deterministic, capped in length with a note of
+// what was cut. Pure.
 import type { AnalyzerMessage } from '../generator/protocol.js';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
 import { briefJson } from './json-diff.js';
 import type { DiffSummary, EnvoyObjectChange, ProxyConfigChange, ResourceChange, RoutingChange, SideInfo, WorkloadRef } from './model.js';
 import { workloadName } from './proxy-class.js';
@@ -51,50 +51,6 @@ function proxyKind(type: string): string {
   return type === 'ROUTER' ? 'gateway' : 'sidecar';
 }
 
-export interface ChangeGroup {
-  workloads: WorkloadRef[];
-  proxyType: string;
-  change: ProxyConfigChange['change'];
-  objects: EnvoyObjectChange[];
-  routing: RoutingChange[];
-}
-
-// canonicalJson, each object once: classes share their changes (one comparison per object pair and
-// per config pair, kept across diffs; see BoundedMemo), and a big mesh's field values are whole
-// virtual hosts. Diff results are never mutated once built.
-const seen = new WeakMap<object, string>();
-
-/** Classes with the very same change, merged (200 callers of one changed service read as one entry). */
-export function groupChanges(proxies: readonly ProxyConfigChange[]): ChangeGroup[] {
-  const groups = new Map<string, ChangeGroup>();
-  const canonical = (v: unknown): string => {
-    if (v === null || typeof v !== 'object') return canonicalJson(v);
-    let s = seen.get(v);
-    if (s === undefined) {
-      if (Array.isArray(v)) s = `[${v.map((item) => (item === undefined ? 'null' : canonical(item))).join(',')}]`;
-      else {
-        const r = v as Record<string, unknown>;
-        s = `{${Object.keys(r)
-          .filter((k) => r[k] !== undefined)
-          .sort()
-          .map((k) => `${JSON.stringify(k)}:${canonical(r[k])}`)
-          .join(',')}}`;
-      }
-      seen.set(v, s);
-    }
-    return s;
-  };
-  for (const p of proxies) {
-    const sig = canonical({ t: p.proxyType, c: p.change, o: p.objects, r: p.routing });
-    const g = groups.get(sig);
-    if (g) g.workloads.push(...p.workloads);
-    else groups.set(sig, { workloads: [...p.workloads], proxyType: p.proxyType, change: p.change, objects: p.objects, routing: p.routing });
-  }
-  const out = [...groups.values()];
-  for (const g of out) g.workloads.sort((a, b) => workloadName(a).localeCompare(workloadName(b)));
-  return out.sort((a, b) => workloadName(a.workloads[0]!).localeCompare(workloadName(b.workloads[0]!)));
-}
-
 function workloadsText(ws: readonly WorkloadRef[], limit = WORKLOADS_NAMED): string {
   const named = ws.slice(0, limit).map(workloadName);
   return ws.length > limit ? `${named.join(', ')} and ${ws.length - limit} more` : named.join(', ');
@@ -134,7 +90,7 @@ function diagnosticLine(m: AnalyzerMessage): string {
   return `- ${levelIcon(m.level)} ${code(m.code)}${where}: ${m.message}`;
 }
 
-function tableRows(groups: readonly ChangeGroup[]): string[] {
+function tableRows(groups: readonly ProxyConfigChange[]): string[] {
   const rows: string[] = [];
   for (const g of groups) {
     const who = cell(workloadsText(g.workloads));
@@ -172,7 +128,7 @@ function fieldLine(f: { path: string; change: string; before?: unknown; after?: 
   return `${code(f.path)}: ${code(briefJson(f.before))} → ${code(briefJson(f.after))}`;
 }
 
-function groupBlock(g: ChangeGroup): string {
+function groupBlock(g: ProxyConfigChange): string {
   const routingCount = g.routing.length;
   const objectCount = g.objects.length;
   const title = `<b>${workloadsText(g.workloads, 6)}</b> (${proxyKind(g.proxyType)}${g.workloads.length > 1 ? `, ${g.workloads.length} workloads with this same change` : ''}): ${
@@ -210,7 +166,7 @@ function resourcesBlock(resources: readonly ResourceChange[], noiseOnly: Markdow
 
 export function renderMarkdown(input: MarkdownInput, options: MarkdownOptions = {}): string {
   const max = options.maxLength ?? DEFAULT_MAX_LENGTH;
-  const groups = groupChanges(input.proxies);
+  const groups = input.proxies;
   const label = (s: SideInfo) => s.name ?? s.id ?? '?';
   const footer = `<sub>meshlens${input.istioVersion ? ` · Istio ${input.istioVersion}` : ''} · ${cell(label(input.base))} → ${cell(label(input.head))}</sub>\n`;
   const cut: string[] = [];

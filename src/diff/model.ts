@@ -57,10 +57,15 @@ export interface RoutingChange {
   after?: string;
 }
 
-/** The change in one proxy class's Envoy config (its workloads share one config). */
+/**
+ * A change to the Envoy config of one or more proxy classes (each class's workloads share one
+ * config): classes whose change is the very same come as one, with all their workloads.
+ */
 export interface ProxyConfigChange {
-  /** The class in the head snapshot (base when removed). */
+  /** The class of the first workload, in the head snapshot (base when removed). */
   classKey: string;
+  /** Every class with this change (head, base when removed), sorted. */
+  classKeys: string[];
   proxyType: string;
   workloads: WorkloadRef[];
   /** ADDED: the workloads have a proxy only in head; REMOVED: only in base. */
@@ -96,6 +101,8 @@ export interface SnapshotDiffResult {
   resources: ResourceChange[];
   noiseOnly: ResourcesDiff['noiseOnly'];
   proxies: ProxyConfigChange[];
+  /** The routing changes of every class, each distinct one once, in the order of `proxies`. */
+  routing: RoutingChange[];
   diagnostics: DiagnosticsDiff;
   markdown: string;
 }

@@ -1,10 +1,14 @@
 // The change in every proxy class's Envoy config: objects added, removed and changed field by field,
 // and the routing sentences. Pure, over content hashes: unchanged classes and unchanged objects are
-// never loaded, and an object pair shared by many classes is compared once.
+// never loaded, and an object pair shared by many classes is compared once. Classes whose change is
+// the very same are reported once, with all their workloads: on a big mesh, one changed service
+// changes every caller's config the same way.
+import { createHash } from 'node:crypto';
 import type { EnvoyObject } from '../generator/protocol.js';
-import { diffJson } from './json-diff.js';
-import { ENVOY_TYPES, type EnvoyObjectChange, type EnvoyType, type ProxyConfigChange } from './model.js';
-import { objectDelta, pairClasses, type ClassPair, type ProxyClass } from './proxy-class.js';
+import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { diffJson, type FieldChange } from './json-diff.js';
+import { ENVOY_TYPES, type EnvoyObjectChange, type EnvoyType, type ProxyConfigChange, type RoutingChange } from './model.js';
+import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ProxyClass } from './proxy-class.js';
 import { referencedClusters, routingChanges, sideView, type Memo } from './routing.js';
 
 export type Delta = Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>;
@@ -53,17 +57,23 @@ export function contextHashes(plan: ProxyDiffPlan, lookup: (hash: string) => Env
   return [...out].sort();
 }
 
+/** One class pair's change, before classes with the same change are merged. */
+interface PairChange {
+  change: ProxyConfigChange;
+  /** Equal for two pairs exactly when their proxy type, change kind, objects (fields included) and routing are equal. */
+  signature: string;
+}
+
 export function diffProxies(plan: ProxyDiffPlan, lookup: (hash: string) => EnvoyObject | undefined, memo: Memo = new Map()): ProxyConfigChange[] {
-  return plan.pairs.map((pair, i) => {
+  const changes = plan.pairs.map((pair, i): PairChange => {
     const delta = plan.deltas[i]!;
     const cls = (pair.head ?? pair.base)!;
+    const common = { classKey: cls.classKey, classKeys: [cls.classKey], proxyType: cls.proxyType, workloads: pair.workloads };
     if (!pair.base || !pair.head) {
       const counts = ENVOY_TYPES.map((t) => `${Object.keys(cls.objects[t]).length} ${t}`).join(', ');
       const type = cls.proxyType === 'ROUTER' ? 'a gateway proxy' : 'a sidecar';
-      return {
-        classKey: cls.classKey,
-        proxyType: cls.proxyType,
-        workloads: pair.workloads,
+      const change: ProxyConfigChange = {
+        ...common,
         change: pair.head ? 'ADDED' : 'REMOVED',
         objects: [],
         routing: [
@@ -73,13 +83,45 @@ export function diffProxies(plan: ProxyDiffPlan, lookup: (hash: string) => Envoy
             sentence: pair.head ? `Now has ${type} (${counts}).` : `No longer has ${type} (it had ${counts}): its traffic is no longer routed by Istio.`,
           },
         ],
-      } satisfies ProxyConfigChange;
+      };
+      return { change, signature: `${cls.proxyType}|${change.change}|${routingKey(change.routing)}` };
     }
     // What changed between two configs depends on their hashes only: computed once, kept in `memo`.
     const sides = { base: pair.base, head: pair.head };
-    const { objects, routing } = memoised(memo, `p|${sides.base.configHash}|${sides.head.configHash}`, () => changeOf(sides, delta, lookup, memo));
-    return { classKey: cls.classKey, proxyType: cls.proxyType, workloads: pair.workloads, change: 'CHANGED', objects, routing } satisfies ProxyConfigChange;
+    const { objects, routing, signature } = memoised(memo, `p|${sides.base.configHash}|${sides.head.configHash}`, () => changeOf(sides, delta, lookup, memo));
+    return { change: { ...common, change: 'CHANGED', objects, routing }, signature: `${cls.proxyType}|CHANGED|${signature}` };
   });
+  return mergeEqualChanges(changes);
+}
+
+/**
+ * Pairs with the very same change as one entry: their workloads and class keys together (sorted);
+ * `classKey` stays the class of the first workload. Pairs come sorted by first workload, so the
+ * entries are too.
+ */
+function mergeEqualChanges(changes: readonly PairChange[]): ProxyConfigChange[] {
+  const merged = new Map<string, ProxyConfigChange>();
+  for (const { change, signature } of changes) {
+    const m = merged.get(signature);
+    if (!m) merged.set(signature, { ...change, workloads: [...change.workloads], classKeys: [...change.classKeys] });
+    else {
+      m.workloads.push(...change.workloads);
+      m.classKeys.push(...change.classKeys);
+    }
+  }
+  const out = [...merged.values()];
+  for (const m of out) {
+    m.workloads.sort(compareWorkloads);
+    m.classKeys = [...new Set(m.classKeys)].sort();
+  }
+  return out;
+}
+
+/** Field changes of one object pair, capped, with a key equal for equal lists (to merge equal class changes). */
+interface FieldDiff {
+  fields: FieldChange[];
+  truncated: boolean;
+  key: string;
 }
 
 function changeOf(
@@ -87,8 +129,9 @@ function changeOf(
   delta: Delta,
   lookup: (hash: string) => EnvoyObject | undefined,
   memo: Memo,
-): Pick<ProxyConfigChange, 'objects' | 'routing'> {
+): Pick<ProxyConfigChange, 'objects' | 'routing'> & { signature: string } {
   const objects: EnvoyObjectChange[] = [];
+  const keys = new Map<EnvoyObjectChange, string>();
   for (const type of ENVOY_TYPES) {
     const d = delta[type];
     for (const name of d.added) objects.push({ type, name, change: 'ADDED', fields: [], truncated: false });
@@ -96,13 +139,32 @@ function changeOf(
     for (const name of d.changed) {
       const hb = pair.base.objects[type][name]!;
       const hh = pair.head.objects[type][name]!;
-      const fields = memoised(memo, `f|${hb}|${hh}`, () => diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 }));
-      objects.push({ type, name, change: 'CHANGED', fields: fields.slice(0, FIELD_LIMIT), truncated: fields.length > FIELD_LIMIT });
+      const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
+        const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
+        const fields = all.slice(0, FIELD_LIMIT);
+        return { fields, truncated: all.length > FIELD_LIMIT, key: canonicalJson(fields) };
+      });
+      const o: EnvoyObjectChange = { type, name, change: 'CHANGED', fields: f.fields, truncated: f.truncated };
+      keys.set(o, f.key);
+      objects.push(o);
     }
   }
   objects.sort((a, b) => ENVOY_TYPES.indexOf(a.type) - ENVOY_TYPES.indexOf(b.type) || a.name.localeCompare(b.name));
   const routing = routingChanges(delta, sideView(pair.base, lookup), sideView(pair.head, lookup), memo);
-  return { objects, routing };
+  const signature = createHash('sha256');
+  for (const o of objects) signature.update(`${o.type}\u0000${o.name}\u0000${o.change}\u0000${o.truncated}\u0000${keys.get(o) ?? ''}\n`);
+  signature.update(routingKey(routing));
+  return { objects, routing, signature: signature.digest('hex') };
+}
+
+/**
+ * Routing changes as a key: equal keys mean equal changes. Plain JSON, not canonical: they are flat
+ * records of strings built in a fixed key order, and canonicalising every sentence of every class
+ * was a tenth of a first diff on a big mesh; a change built in another key order would only be kept
+ * apart, never merged wrongly.
+ */
+export function routingKey(routing: RoutingChange | readonly RoutingChange[]): string {
+  return JSON.stringify(routing);
 }
 
 function memoised<T>(m: Memo, key: string, compute: () => T): T {

@@ -52,7 +52,7 @@ function recordingSource(): { source: StoredConfigSource; sql: string[] } {
 const generatorSource = () => new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params));
 
 /** The class keys are each source's own (the worker's finer classes vs ProxyInfo hashes); all else must be equal. */
-const withoutKeys = (changes: ProxyConfigChange[]) => changes.map(({ classKey: _k, ...rest }) => rest);
+const withoutKeys = (changes: ProxyConfigChange[]) => changes.map(({ classKey: _k, classKeys: _ks, ...rest }) => rest);
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -82,13 +82,17 @@ describe('the diff reads stored proxy config', () => {
       const rest = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}`);
       const gql = await request(app.getHttpServer())
         .post('/graphql')
-        .send({ query: `query ($b: ID!, $h: ID!) { diff(baseId: $b, headId: $h) { proxies { workloads { name } routing { sentence } } } }`, variables: { b: base, h: head } });
+        .send({ query: `query ($b: ID!, $h: ID!) { diff(baseId: $b, headId: $h) { proxies { classKeys workloads { name } routing { sentence } } } }`, variables: { b: base, h: head } });
       return { rest, gql };
     });
     expect(result.rest.status).toBe(200);
     expect(result.rest.body.summary).toMatchObject({ proxyClassesChanged: 3, workloadsAffected: 3, effectiveChange: true });
     expect(result.gql.body.errors).toBeUndefined();
-    expect(result.gql.body.data.diff.proxies).toHaveLength(3);
+    // the three sidecars' classes change the same way: one entry
+    const [only, ...others] = result.gql.body.data.diff.proxies;
+    expect(others).toEqual([]);
+    expect(only.classKeys).toHaveLength(3);
+    expect(only.workloads.map((w: { name: string }) => w.name)).toEqual(['catalog', 'catalog-v2', 'webapp']);
     expect(calls).toEqual({});
   });
 

@@ -112,6 +112,19 @@ describe('routing sentences from the Envoy objects', () => {
     ]);
   });
 
+  it('a retry change is one field change, addressed by virtual host and route name', () => {
+    const retries = (n: number) => route('canary', { ...toSubset('version-v1'), retryPolicy: { retryOn: 'connect-failure', numRetries: n } });
+    expect(one(baseConfig([retries(3)]), baseConfig([retries(4)])).objects).toEqual([
+      {
+        type: 'routes',
+        name: '80',
+        change: 'CHANGED',
+        truncated: false,
+        fields: [{ path: `virtualHosts[name=${HOST}:80].routes[name=canary].route.retryPolicy.numRetries`, change: 'CHANGED', before: 3, after: 4 }],
+      },
+    ]);
+  });
+
   it('new and lost listeners', () => {
     const b = baseConfig([route('canary', toSubset('version-v1'))], { listeners: [listener(9090)] });
     const h = baseConfig([route('canary', toSubset('version-v1'))], { listeners: [listener(8080)] });
@@ -133,6 +146,39 @@ describe('proxy classes', () => {
       ['web', 'CHANGED', 'b2'],
     ]);
     expect(changes[0]!.routing[0]!.sentence).toBe('Now has a gateway proxy (1 listeners, 1 routes, 3 clusters, 3 endpoints).');
+  });
+
+  it('classes with the very same change come as one entry, even when their objects differ elsewhere', () => {
+    const pool = new Map<string, EnvoyObject>();
+    // team/web's route configuration has one more virtual host: other hashes, the same change
+    const withExtraHost = (c: Config): Config => {
+      const [rc, ...rest] = c.routes as { virtualHosts: unknown[] }[];
+      return { ...c, routes: [{ ...rc!, virtualHosts: [...rc!.virtualHosts, { name: 'extra:80', domains: ['extra'], routes: [] }] }, ...rest] as EnvoyObject[] };
+    };
+    const v1 = baseConfig([route('canary', toSubset('version-v1'))]);
+    const v2 = baseConfig([route('canary', toSubset('version-v2'))]);
+    const v3 = baseConfig([route('canary', toSubset('version-v3'))]);
+    const base = [
+      proxyClass('a', ['shop/api'], v1, pool),
+      proxyClass('b', ['team/web'], withExtraHost(v1), pool),
+      proxyClass('c', ['ops/tool'], v1, pool),
+      proxyClass('d', ['ops/zz'], { ...v1, listeners: [listener(80), listener(9090)] }, pool),
+    ];
+    const head = [proxyClass('a', ['shop/api'], v2, pool), proxyClass('b', ['team/web'], withExtraHost(v2), pool), proxyClass('c', ['ops/tool'], v3, pool), proxyClass('d', ['ops/zz'], v3, pool)];
+    expect(base[0]!.objects.routes['80']).not.toBe(base[1]!.objects.routes['80']);
+    const changes = diff(base, head, pool);
+    expect(changes.map((c) => [c.workloads.map((w) => `${w.namespace}/${w.name}`), c.classKey, c.classKeys])).toEqual([
+      [['ops/tool'], 'c', ['c']],
+      [['ops/zz'], 'd', ['d']],
+      [['shop/api', 'team/web'], 'a', ['a', 'b']],
+    ]);
+    const d = composeDiff({ base: { id: 'b', name: null }, head: { id: 'h', name: null }, resources: { base: [], head: [] }, diagnostics: { base: [], head: [] }, proxies: changes });
+    expect(d.summary).toMatchObject({ proxyClassesChanged: 4, workloadsAffected: 4, routingChanges: 3 });
+    // every routing change once, whatever the number of classes it is on (ops/tool's is ops/zz's too)
+    const [toV3, listenerGone, toV2] = [changes[1]!.routing[1]!, changes[1]!.routing[0]!, changes[2]!.routing[0]!];
+    expect(changes[0]!.routing).toEqual([toV3]);
+    expect(listenerGone.sentence).toBe('Listener 0.0.0.0_9090 is gone: nothing listens on 0.0.0.0:9090 any more.');
+    expect(d.routing).toEqual([toV3, listenerGone, toV2]);
   });
 
   it('loads only the objects that differ', () => {
