@@ -141,12 +141,19 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
       out.push({ kind: 'ROUTE', destination: dest, sentence: `${dest} is no longer routed on route configuration ${rcName}: ${now}; before: ${was}.`, ...ctx, before: was, after: now });
       continue;
     }
-    out.push(...vhostChanges(pair.before!, pair.after!, rcName, base, head));
+    // The sentences depend on the two route configurations and, for the notes on where requests
+    // now go, on the head's clusters and endpoints the routes send to: keyed by all their hashes,
+    // they are computed once for all the callers of a changed service.
+    const context = [...new Set(pair.after!.routes?.flatMap((r) => routeClusters(r).map((c) => c.name)))]
+      .map((c) => `${head.hash('clusters', c) ?? '-'}/${head.hash('endpoints', c) ?? '-'}`)
+      .join(',');
+    const key = `vs|${base.hash('routes', rcName) ?? '-'}|${head.hash('routes', rcName) ?? '-'}|${pair.name}|${context}`;
+    out.push(...memo(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, head)));
   }
   return out;
 }
 
-function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, base: SideView, head: SideView): RoutingChange[] {
+function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, head: SideView): RoutingChange[] {
   const out: RoutingChange[] = [];
   const dest = hv.name;
   const ctx = { routeConfig: rcName, virtualHost: hv.name };
@@ -254,7 +261,6 @@ function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, base: Si
       after: now,
     });
   }
-  void base;
   return out;
 }
 
