@@ -6,7 +6,8 @@
 //   - upload to READY; proxy classes vs proxies;
 //   - stored bytes per table (pg_total_relation_size) for one snapshot, then after BENCH_FURTHER
 //     (default 20) further snapshots each changing 1 % of the resources; goal: total <= 1.3x one
-//     snapshot plus the objects the changes introduced;
+//     snapshot plus the objects the changes introduced (the growth of the two content tables,
+//     envoy_objects and resource_bodies; also shown: the objects' column values alone);
 //   - proxyConfig p99 read from storage (GraphQL); peak RSS of this process (API + worker) and of the
 //     generator sessions.
 // BENCH_KEEP_DB=1 keeps the scratch database (its name is printed) to look at what was stored.
@@ -208,15 +209,15 @@ try {
     ).rows;
     console.log(`further snapshots: upload to READY median ${secs(readyTimes.sort((a, b) => a - b)[readyTimes.length >> 1])}`);
     printSizes(`stored after ${FURTHER + 1} snapshots`, all);
-    const changed = Number(newObjectBytes) + Number(newBodyBytes);
-    const envoyTables = ['envoy_objects', 'envoy_config_nodes'];
-    const envoy = (s) => envoyTables.reduce((a, t) => a + (s[t] ?? 0), 0);
-    console.log(`  changed objects: ${newObjects} new Envoy objects (${mib(Number(newObjectBytes))}), changed resource bodies ${mib(Number(newBodyBytes))}`);
+    // The two content tables hold nothing but objects, each row one (content-addressed): all they
+    // grew by is the changed objects as stored (rows, TOAST, index entries). Everything else (lists,
+    // trees, snapshot rows) is what the goal bounds.
+    const content = (s) => s.envoy_objects + s.resource_bodies;
+    const changedStored = content(all) - content(one);
+    const changedValues = Number(newObjectBytes) + Number(newBodyBytes);
+    console.log(`  changed objects: ${newObjects} new Envoy objects (${mib(Number(newObjectBytes))}), changed resource bodies ${mib(Number(newBodyBytes))}; as stored (growth of envoy_objects + resource_bodies) ${mib(changedStored)}`);
     console.log(
-      `  total ${mib(total(all))} = ${(total(all) / total(one)).toFixed(2)}x one snapshot; minus the changed objects: ${((total(all) - changed) / total(one)).toFixed(2)}x (goal <= 1.3x)`,
-    );
-    console.log(
-      `  proxy config tables alone: ${mib(envoy(one))} -> ${mib(envoy(all))}; minus new objects: ${((envoy(all) - Number(newObjectBytes)) / envoy(one)).toFixed(2)}x`,
+      `  total ${mib(total(all))} = ${(total(all) / total(one)).toFixed(2)}x one snapshot; minus the changed objects as stored: ${((total(all) - changedStored) / total(one)).toFixed(2)}x (goal <= 1.3x); minus their values alone: ${((total(all) - changedValues) / total(one)).toFixed(2)}x`,
     );
   }
   const rss = process.resourceUsage().maxRSS * 1024;

@@ -1,11 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { chunkList, documentRuns, packHashes } from '../src/database/chunked-list.js';
+import { buildList, documentRuns } from '../src/database/chunked-list.js';
 import { EnvoyObjectCollector, type ConfigEntry, type EnvoyType } from '../src/database/envoy-tree.js';
 import { classListCodec, compareWorkloads, resourceListCodec, workloadListCodec, type ListCodec, type StoredWorkload } from '../src/database/snapshot-lists.js';
 
 /**
- * Per-snapshot rows (snapshot_resources, workloads, proxy_classes) become chunked lists on the
- * snapshot (src/database/chunked-list.ts), so a further snapshot that changes 1 % of a mesh stores
+ * Per-snapshot rows (snapshot_resources, workloads, proxy_classes) become trees of content-addressed
+ * chunks, the snapshot keeping their roots (src/database/chunked-list.ts), so a further snapshot that changes 1 % of a mesh stores
  * about 1 % more; hashes become 32 bytes instead of 64 hex characters; config trees are rebuilt
  * with segment trees (src/database/envoy-tree.ts), and the GIN index on tree nodes' children goes
  * (garbage collection marks and sweeps instead). Existing snapshots are converted, not dropped.
@@ -16,9 +16,12 @@ export class ChunkedSnapshotLists1795500000000 implements MigrationInterface {
   name = 'ChunkedSnapshotLists1795500000000';
 
   public async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE "list_chunks" ("hash" bytea NOT NULL, "list" text NOT NULL, "entries" jsonb NOT NULL, CONSTRAINT "PK_list_chunks" PRIMARY KEY ("hash"))`);
     await q.query(
-      `ALTER TABLE "snapshots" ADD "resource_list" bytea NOT NULL DEFAULT ''::bytea, ADD "resource_documents" jsonb NOT NULL DEFAULT '[]',
+      `CREATE TABLE "list_nodes" ("hash" bytea NOT NULL, "list" text NOT NULL, "level" smallint NOT NULL, "entries" jsonb, "children" bytea,
+       CONSTRAINT "PK_list_nodes" PRIMARY KEY ("hash"))`,
+    );
+    await q.query(
+      `ALTER TABLE "snapshots" ADD "resource_list" bytea, ADD "resource_documents" jsonb NOT NULL DEFAULT '[]',
        ADD "workload_list" bytea, ADD "proxy_class_list" bytea`,
     );
 
@@ -59,6 +62,7 @@ export class ChunkedSnapshotLists1795500000000 implements MigrationInterface {
       ]);
     }
 
+    await q.query(`ALTER TABLE "snapshots" ALTER COLUMN "resource_list" SET NOT NULL`);
     await q.query(`DROP TABLE "proxy_classes"`);
     await q.query(`DROP TABLE "workloads"`);
     await q.query(`DROP TYPE "public"."proxy_type"`);
@@ -122,9 +126,12 @@ async function rebuildConfigTrees(q: QueryRunner): Promise<{ configs: Map<string
 }
 
 async function writeList<E, T>(q: QueryRunner, codec: ListCodec<E, T>, entries: E[]): Promise<Buffer> {
-  const chunks = chunkList(codec.name, entries.map(codec.encode), entries.map(codec.key));
-  for (const c of chunks) {
-    await q.query(`INSERT INTO list_chunks (hash, list, entries) VALUES (decode($1, 'hex'), $2, $3::jsonb) ON CONFLICT (hash) DO NOTHING`, [c.hash, codec.name, c.json]);
+  const tree = buildList(codec.name, entries.map(codec.encode), entries.map(codec.key));
+  for (const n of tree.nodes) {
+    await q.query(
+      `INSERT INTO list_nodes (hash, list, level, entries, children) VALUES (decode($1, 'hex'), $2, $3, $4::jsonb, decode($5, 'hex')) ON CONFLICT (hash) DO NOTHING`,
+      [n.hash, codec.name, n.level, n.json, n.level === 0 ? null : n.children.join('')],
+    );
   }
-  return packHashes(chunks.map((c) => c.hash));
+  return Buffer.from(tree.root, 'hex');
 }

@@ -1,57 +1,102 @@
 // A snapshot's lists (its resources, its workloads, its proxy classes) stored as content-addressed
-// chunks: pure functions, no I/O.
+// trees of chunks: pure functions, no I/O.
 //
 // A snapshot rarely differs from the one before it by more than a few entries, yet each holds
 // thousands (a 5,000-pod mesh: 10,000 resources, 5,000 workloads). Stored as rows per snapshot,
 // every snapshot would cost the whole list again. Instead a list is cut into chunks at
-// content-defined boundaries (after every entry whose key hashes to CHUNK_BITS zero bits), each
-// chunk stored once by hash, and the snapshot keeps only the sequence of its chunks' hashes. The
-// boundaries depend on the keys alone, never on positions, so an entry changed, added or removed
-// replaces only the chunk around it, and the chunks before and after it are shared with the
-// snapshots that have them.
+// content-defined boundaries (after every entry whose key hashes to some zero bits), each chunk
+// stored once by hash; the chunks' hashes are cut the same way (by their own bits) into index
+// nodes, and so on up to one root, whose hash is all the snapshot keeps. The boundaries depend on
+// the keys alone, never on positions, so an entry changed, added or removed replaces only the chunk
+// around it and the nodes above it, and everything else is shared with the snapshots that have it.
+// (A chunk cut at its maximum length shifts its successors' cuts up to the next content-defined
+// boundary.)
 import { createHash } from 'node:crypto';
 
-/** Which list a chunk belongs to: part of its hash, so equal entries of different lists never collide. */
+/** Which list a node belongs to: part of its hash, so equal entries of different lists never collide. */
 export type ListName = 'resources' | 'workloads' | 'classes';
 
-/** Average chunk length is 2^CHUNK_BITS entries. */
-const CHUNK_BITS = 4;
-/** sha256: 32 bytes per chunk in a snapshot's list. */
+/** sha256: 32 bytes. */
 export const HASH_BYTES = 32;
 
-export interface ListChunk {
-  /** sha256 hex of `list` and the entries' JSON */
+/**
+ * Average chunk length is 2^bits entries, at most `max`, so that a chunk stays in its row (under
+ * Postgres's 2 KiB TOAST threshold, compressed if need be) rather than out of line. Smaller chunks
+ * cost a changed entry less and the index above them more.
+ */
+const CHUNKING: Record<ListName, { bits: number; max: number }> = {
+  resources: { bits: 3, max: 16 },
+  workloads: { bits: 3, max: 8 },
+  classes: { bits: 3, max: 12 },
+};
+/** Index nodes: 2^4 children on average, at most 56 (32 bytes each: under 2 KiB). */
+const INDEX_BITS = 4;
+const INDEX_MAX = 56;
+
+/** A node of a list's tree: a chunk of entries (level 0) or an index of child nodes. */
+export interface ListNode {
+  /** sha256 hex of the list's name, the level and the content */
   hash: string;
-  /** the entries, as a JSON array */
-  json: string;
+  level: number;
+  /** level 0: the entries, as a JSON array */
+  json: string | null;
+  /** level > 0: the child nodes' hashes */
+  children: string[];
+}
+
+export interface ListTree {
+  root: string;
+  /** every node of the tree, root included, each once */
+  nodes: ListNode[];
 }
 
 /**
- * Cuts `entries` (in their order) into chunks. `keys[i]` names entry i the way the list is keyed
- * (a resource's kind, namespace and name): equal keys, equal boundaries in every snapshot.
+ * The tree of `entries` (in their order). `keys[i]` names entry i the way the list is keyed (a
+ * resource's kind, namespace and name): equal keys, equal boundaries in every snapshot. An empty
+ * list is one empty chunk.
  */
-export function chunkList(list: ListName, entries: readonly unknown[], keys: readonly string[]): ListChunk[] {
-  const chunks: ListChunk[] = [];
+export function buildList(list: ListName, entries: readonly unknown[], keys: readonly string[]): ListTree {
+  const { bits, max } = CHUNKING[list];
+  const nodes = new Map<string, ListNode>();
+  const add = (level: number, json: string | null, children: string[]): ListNode => {
+    const hash = sha256Hex(`${list}\u0000${level}\u0000${json ?? children.join(',')}`);
+    const node = nodes.get(hash) ?? { hash, level, json, children };
+    nodes.set(hash, node);
+    return node;
+  };
+  let level: ListNode[] = [];
   let current: unknown[] = [];
   const flush = () => {
-    const json = JSON.stringify(current);
-    chunks.push({ hash: sha256Hex(`${list}\u0000${json}`), json });
+    level.push(add(0, JSON.stringify(current), []));
     current = [];
   };
   entries.forEach((entry, i) => {
     current.push(entry);
-    if (isBoundary(keys[i]!)) flush();
+    if (lowBitsZero(sha256(keys[i]!), bits) || current.length === max) flush();
   });
-  if (current.length > 0) flush();
-  return chunks;
+  if (current.length > 0 || level.length === 0) flush();
+  for (let depth = 1; level.length > 1; depth++) {
+    const next: ListNode[] = [];
+    let group: string[] = [];
+    for (const node of level) {
+      group.push(node.hash);
+      if (lowBitsZero(Buffer.from(node.hash, 'hex'), INDEX_BITS) || group.length === INDEX_MAX) {
+        next.push(add(depth, null, group));
+        group = [];
+      }
+    }
+    if (group.length > 0) next.push(add(depth, null, group));
+    // A level that did not shrink (every child a boundary) is grouped in fixed pairs instead.
+    if (next.length === level.length) {
+      next.length = 0;
+      for (let i = 0; i < level.length; i += 2) next.push(add(depth, null, level.slice(i, i + 2).map((n) => n.hash)));
+    }
+    level = next;
+  }
+  return { root: level[0]!.hash, nodes: [...nodes.values()] };
 }
 
-/** The stored form of a list: its chunks' hashes, concatenated. */
-export function packHashes(hexHashes: readonly string[]): Buffer {
-  return Buffer.from(hexHashes.join(''), 'hex');
-}
-
-/** The chunks' hashes (hex) of a stored list. */
+/** The hashes (hex) of a column holding hashes as stored: 32 bytes each, concatenated. */
 export function unpackHashes(packed: Buffer | null | undefined): string[] {
   const out: string[] = [];
   if (!packed) return out;
@@ -90,8 +135,12 @@ export function documentAt(runs: readonly [number, number][], position: number):
   return position + offset;
 }
 
-function isBoundary(key: string): boolean {
-  return (createHash('sha256').update(key).digest().readUInt16BE(30) & ((1 << CHUNK_BITS) - 1)) === 0;
+function lowBitsZero(digest: Buffer, bits: number): boolean {
+  return (digest.readUInt16BE(digest.length - 2) & ((1 << bits) - 1)) === 0;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
 function sha256Hex(text: string): string {

@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source.js';
 import { DATABASE_URL } from './database.tokens.js';
 import { GarbageCollector } from './garbage-collector.js';
-import { ListChunkStore } from './list-chunk.store.js';
+import { ListNodeStore } from './list-node.store.js';
 import { ProxyConfigStore } from './proxy-config.store.js';
 import { SnapshotStore } from './snapshot.store.js';
 import { WorkloadStore } from './workload.store.js';
@@ -16,7 +16,7 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), retryAttempts: 3, retryDelay: 1000 })],
-      providers: [{ provide: DATABASE_URL, useValue: databaseUrl }, ListChunkStore, GarbageCollector, SnapshotStore, WorkloadStore, ProxyConfigStore],
+      providers: [{ provide: DATABASE_URL, useValue: databaseUrl }, ListNodeStore, GarbageCollector, SnapshotStore, WorkloadStore, ProxyConfigStore],
       exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore],
     };
   }

@@ -17,15 +17,15 @@ export async function lockAgainstCollection(em: EntityManager): Promise<void> {
 }
 
 export interface Collected {
-  listChunks: number;
+  listNodes: number;
   resourceBodies: number;
   configNodes: number;
   envoyObjects: number;
 }
 
 /**
- * Deletes the content-addressed rows no snapshot reaches any more, by mark and sweep: list chunks
- * no snapshot lists, resource bodies no resource chunk names, tree nodes under no class's config
+ * Deletes the content-addressed rows no snapshot reaches any more, by mark and sweep: list nodes
+ * under no snapshot's list roots, resource bodies no resource chunk names, tree nodes under no class's config
  * root, Envoy objects in no live node and no class's ProxyInfo. A reverse index (who references
  * this row) would make each deletion cheaper, but it would cost every snapshot rows of its own,
  * which the chunked storage exists to avoid; deletions are rare, snapshots many.
@@ -40,18 +40,21 @@ export class GarbageCollector {
       const split = (column: string) =>
         `substring(${column} FROM i * ${HASH_BYTES} + 1 FOR ${HASH_BYTES})`;
       const range = (column: string) => `generate_series(0, length(${column}) / ${HASH_BYTES} - 1) AS i`;
+      // Every list node under a snapshot's list roots (UNION: each once, however many lists share it).
       await em.query(
-        `CREATE TEMP TABLE gc_live_chunks ON COMMIT DROP AS
-         SELECT DISTINCT ${split('l.list')} AS hash
-         FROM (SELECT resource_list AS list FROM snapshots
-               UNION ALL SELECT workload_list FROM snapshots
-               UNION ALL SELECT proxy_class_list FROM snapshots) l
-         CROSS JOIN LATERAL ${range('l.list')}
-         WHERE l.list IS NOT NULL`,
+        `CREATE TEMP TABLE gc_live_list_nodes ON COMMIT DROP AS
+         WITH RECURSIVE reach(hash) AS (
+           SELECT resource_list FROM snapshots
+           UNION SELECT workload_list FROM snapshots WHERE workload_list IS NOT NULL
+           UNION SELECT proxy_class_list FROM snapshots WHERE proxy_class_list IS NOT NULL
+           UNION
+           SELECT ${split('n.children')} FROM reach r JOIN list_nodes n ON n.hash = r.hash AND n.level > 0
+           CROSS JOIN LATERAL ${range('n.children')}
+         ) SELECT hash FROM reach`,
       );
-      const listChunks = await deleted(em, `DELETE FROM list_chunks c WHERE NOT EXISTS (SELECT 1 FROM gc_live_chunks l WHERE l.hash = c.hash)`);
+      const listNodes = await deleted(em, `DELETE FROM list_nodes c WHERE NOT EXISTS (SELECT 1 FROM gc_live_list_nodes l WHERE l.hash = c.hash)`);
       const entries = (list: string, index: number) =>
-        `SELECT DISTINCT decode(e ->> ${index}, 'hex') AS hash FROM list_chunks c CROSS JOIN LATERAL jsonb_array_elements(c.entries) e WHERE c.list = '${list}'`;
+        `SELECT DISTINCT decode(e ->> ${index}, 'hex') AS hash FROM list_nodes c CROSS JOIN LATERAL jsonb_array_elements(c.entries) e WHERE c.list = '${list}' AND c.level = 0`;
       await em.query(`CREATE TEMP TABLE gc_live_bodies ON COMMIT DROP AS ${entries('resources', RESOURCE_BODY_HASH_INDEX)}`);
       const resourceBodies = await deleted(em, `DELETE FROM resource_bodies b WHERE NOT EXISTS (SELECT 1 FROM gc_live_bodies l WHERE l.hash = b.hash)`);
       // Every node under a live root (UNION: each once, however many trees share it).
@@ -71,7 +74,7 @@ export class GarbageCollector {
          UNION ${entries('classes', CLASS_PROXY_INFO_INDEX)}`,
       );
       const envoyObjects = await deleted(em, `DELETE FROM envoy_objects o WHERE NOT EXISTS (SELECT 1 FROM gc_live_objects l WHERE l.hash = o.hash)`);
-      return { listChunks, resourceBodies, configNodes, envoyObjects };
+      return { listNodes, resourceBodies, configNodes, envoyObjects };
     });
   }
 }

@@ -5,7 +5,7 @@ import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/proto
 import { unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
 import { lockAgainstCollection } from './garbage-collector.js';
-import { ListChunkStore } from './list-chunk.store.js';
+import { ListNodeStore } from './list-node.store.js';
 import { isSnapshotId } from './snapshot.store.js';
 import { classListCodec, type StoredClass, type StoredWorkload } from './snapshot-lists.js';
 import { WorkloadStore } from './workload.store.js';
@@ -53,7 +53,7 @@ export class ProxyConfigStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly workloadStore: WorkloadStore,
-    private readonly lists: ListChunkStore,
+    private readonly lists: ListNodeStore,
   ) {}
 
   /**

@@ -5,7 +5,7 @@ import type { SnapshotResource } from '../snapshots/ingest/types.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
 import { GarbageCollector, lockAgainstCollection } from './garbage-collector.js';
-import { ListChunkStore } from './list-chunk.store.js';
+import { ListNodeStore } from './list-node.store.js';
 import { resourceListCodec, type ResourceEntry } from './snapshot-lists.js';
 
 /** A resource ready to store: its canonical JSON and that JSON's content hash. */
@@ -50,7 +50,7 @@ export function isSnapshotId(id: string): boolean {
 export class SnapshotStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly lists: ListChunkStore,
+    private readonly lists: ListNodeStore,
     private readonly garbage: GarbageCollector,
   ) {}
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isSnapshotId } from './snapshot.store.js';
-import { ListChunkStore } from './list-chunk.store.js';
+import { ListNodeStore } from './list-node.store.js';
 import { compareWorkloads, workloadListCodec, type StoredWorkload } from './snapshot-lists.js';
 
 /** The workloads the compute job derives for a snapshot: a chunked list (chunked-list.ts) on the snapshot. */
@@ -10,7 +10,7 @@ import { compareWorkloads, workloadListCodec, type StoredWorkload } from './snap
 export class WorkloadStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly lists: ListChunkStore,
+    private readonly lists: ListNodeStore,
   ) {}
 
   /** Replaces the snapshot's workloads in the caller's transaction (which holds the collector's shared lock). */

@@ -36,7 +36,7 @@ async function storedResources(snapshotId: string) {
 async function rowCounts() {
   const [row] = await db.query<Record<string, number>>(
     `SELECT (SELECT count(*)::int FROM snapshots) AS snapshots,
-            (SELECT count(*)::int FROM list_chunks) AS chunks,
+            (SELECT count(*)::int FROM list_nodes) AS chunks,
             (SELECT count(*)::int FROM resource_bodies) AS bodies,
             (SELECT count(*)::int FROM pgboss.job) AS jobs`,
   );

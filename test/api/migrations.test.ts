@@ -102,7 +102,7 @@ describe('ChunkedSnapshotLists on a database with snapshots', () => {
     expect(tables!.n).toBe(0);
     expect(await app.get(SnapshotStore).delete(SNAPSHOT)).toBe(true);
     const [left] = await db.query(
-      `SELECT (SELECT count(*)::int FROM list_chunks) AS chunks, (SELECT count(*)::int FROM resource_bodies) AS bodies,
+      `SELECT (SELECT count(*)::int FROM list_nodes) AS chunks, (SELECT count(*)::int FROM resource_bodies) AS bodies,
               (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes`,
     );
     expect(left).toEqual({ chunks: 0, bodies: 0, objects: 0, nodes: 0 });

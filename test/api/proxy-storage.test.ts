@@ -380,7 +380,7 @@ spec:
                   (SELECT count(*)::int FROM snapshots WHERE id = $1 AND workload_list IS NOT NULL) AS workloads,
                   (SELECT count(*)::int FROM envoy_objects) AS objects,
                   (SELECT count(*)::int FROM envoy_config_nodes) AS nodes,
-                  (SELECT count(*)::int FROM list_chunks WHERE list <> 'resources') AS chunks`,
+                  (SELECT count(*)::int FROM list_nodes WHERE list <> 'resources') AS chunks`,
           [id],
         )
       )[0]!;

@@ -102,12 +102,14 @@ describe('get', () => {
   );
 });
 
-/** Distinct chunks the remaining snapshots list. */
+/** Distinct list nodes under the remaining snapshots' list roots. */
 async function listedChunks(): Promise<number> {
   const [row] = await db.query<{ n: number }>(
-    `SELECT count(DISTINCT substring(l FROM i * 32 + 1 FOR 32))::int AS n
-     FROM (SELECT resource_list AS l FROM snapshots UNION ALL SELECT workload_list FROM snapshots UNION ALL SELECT proxy_class_list FROM snapshots) s
-     CROSS JOIN LATERAL generate_series(0, length(l) / 32 - 1) i WHERE l IS NOT NULL`,
+    `WITH RECURSIVE reach(hash) AS (
+       SELECT resource_list FROM snapshots UNION SELECT workload_list FROM snapshots UNION SELECT proxy_class_list FROM snapshots
+       UNION SELECT substring(n.children FROM i * 32 + 1 FOR 32) FROM reach r JOIN list_nodes n ON n.hash = r.hash AND n.level > 0
+       CROSS JOIN LATERAL generate_series(0, length(n.children) / 32 - 1) i
+     ) SELECT count(*)::int AS n FROM reach WHERE hash IS NOT NULL`,
   );
   return row!.n;
 }
@@ -126,8 +128,8 @@ describe('delete', () => {
     expect(res.status).toBe(204);
     expect((await api().get(`/api/v1/snapshots/${a}`)).status).toBe(404);
     expect(await app.get(SnapshotStore).resources(a)).toEqual([]);
-    // the chunks only `a` listed went with it
-    const [chunks] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM list_chunks`);
+    // the list nodes only `a` reached went with it
+    const [chunks] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM list_nodes`);
     expect(chunks!.n).toBe(await listedChunks());
     expect([await bodies('shared'), await bodies('only-a')]).toEqual([1, 0]);
 

@@ -7,7 +7,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ListChunkStore } from '../../src/database/list-chunk.store.js';
+import { ListNodeStore } from '../../src/database/list-node.store.js';
 import { ProxyConfigStore } from '../../src/database/proxy-config.store.js';
 import { WorkloadStore } from '../../src/database/workload.store.js';
 import { proxyChanges } from '../../src/diff/diff.js';
@@ -44,7 +44,7 @@ async function generatorCalls<T>(fn: () => Promise<T>): Promise<{ result: T; cal
 function recordingSource(): { source: StoredConfigSource; sql: string[] } {
   const sql: string[] = [];
   const recording = { query: (text: string, params?: unknown[]) => (sql.push(text.replace(/\s+/g, ' ')), dataSource.query(text, params)) } as unknown as DataSource;
-  const lists = new ListChunkStore(recording);
+  const lists = new ListNodeStore(recording);
   const store = new ProxyConfigStore(recording, new WorkloadStore(recording, lists), lists);
   return { source: new StoredConfigSource(store, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params))), sql };
 }

@@ -1,10 +1,10 @@
 import { EnvoyConfigNodeEntity } from './envoy-config-node.entity.js';
 import { EnvoyObjectEntity } from './envoy-object.entity.js';
-import { ListChunkEntity } from './list-chunk.entity.js';
+import { ListNodeEntity } from './list-node.entity.js';
 import { ResourceBodyEntity } from './resource-body.entity.js';
 import { SnapshotEntity } from './snapshot.entity.js';
 
-export { EnvoyConfigNodeEntity, EnvoyObjectEntity, ListChunkEntity, ResourceBodyEntity, SnapshotEntity };
+export { EnvoyConfigNodeEntity, EnvoyObjectEntity, ListNodeEntity, ResourceBodyEntity, SnapshotEntity };
 export { SnapshotStatus } from './snapshot.entity.js';
 
-export const ENTITIES = [SnapshotEntity, ResourceBodyEntity, ListChunkEntity, EnvoyObjectEntity, EnvoyConfigNodeEntity];
+export const ENTITIES = [SnapshotEntity, ResourceBodyEntity, ListNodeEntity, EnvoyObjectEntity, EnvoyConfigNodeEntity];

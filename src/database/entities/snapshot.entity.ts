@@ -41,19 +41,19 @@ export class SnapshotEntity {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   diagnostics: unknown[];
 
-  /** The resources, in upload order: a chunked list (chunked-list.ts), its chunks' hashes concatenated. */
-  @Column({ name: 'resource_list', type: 'bytea', select: false, default: () => "''::bytea" })
+  /** The resources, in upload order: the root hash of their list's tree (chunked-list.ts). */
+  @Column({ name: 'resource_list', type: 'bytea', select: false })
   resourceList: Buffer;
 
   /** Each resource's document in the upload, as runs (chunked-list.ts documentRuns). */
   @Column({ name: 'resource_documents', type: 'jsonb', select: false, default: () => "'[]'" })
   resourceDocuments: [number, number][];
 
-  /** The workloads the compute job derived (a chunked list); null until computed. */
+  /** The workloads the compute job derived (a list's root hash); null until computed. */
   @Column({ name: 'workload_list', type: 'bytea', select: false, nullable: true })
   workloadList: Buffer | null;
 
-  /** The proxy classes the compute job generated (a chunked list); null until computed. */
+  /** The proxy classes the compute job generated (a list's root hash); null until computed. */
   @Column({ name: 'proxy_class_list', type: 'bytea', select: false, nullable: true })
   proxyClassList: Buffer | null;
 }

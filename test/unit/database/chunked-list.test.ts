@@ -1,20 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { chunkList, documentAt, documentRuns, packHashes, unpackHashes } from '../../../src/database/chunked-list.js';
+import { buildList, documentAt, documentRuns, unpackHashes, type ListTree } from '../../../src/database/chunked-list.js';
 
 const keys = (n: number, prefix = 'k') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
-describe('chunkList', () => {
-  it('keeps every entry, in order, in chunks averaging a few entries', () => {
+/** The entries under the root, in order. */
+function entriesOf(tree: ListTree): unknown[] {
+  const byHash = new Map(tree.nodes.map((n) => [n.hash, n]));
+  const walk = (hash: string): unknown[] => {
+    const n = byHash.get(hash)!;
+    return n.level === 0 ? (JSON.parse(n.json!) as unknown[]) : n.children.flatMap(walk);
+  };
+  return walk(tree.root);
+}
+
+describe('buildList', () => {
+  it('keeps every entry, in order, in chunks of a few entries under index nodes', () => {
     const entries = keys(2000);
-    const chunks = chunkList('resources', entries, entries);
-    expect(chunks.flatMap((c) => JSON.parse(c.json))).toEqual(entries);
-    expect(chunks.length).toBeGreaterThan(2000 / 64);
+    const tree = buildList('resources', entries, entries);
+    expect(entriesOf(tree)).toEqual(entries);
+    const chunks = tree.nodes.filter((n) => n.level === 0);
+    expect(chunks.length).toBeGreaterThan(2000 / 16);
     expect(chunks.length).toBeLessThan(2000 / 4);
+    for (const n of tree.nodes) expect(n.level === 0 ? JSON.parse(n.json!).length : n.children.length).toBeLessThanOrEqual(56);
   });
 
-  it('an entry changed, added or removed replaces only the chunks around it', () => {
+  it('an entry changed, added or removed replaces only the chunk around it and the index nodes above it', () => {
     const entries = keys(2000);
-    const before = new Set(chunkList('resources', entries, entries).map((c) => c.hash));
+    const before = buildList('resources', entries, entries);
+    const known = new Set(before.nodes.map((n) => n.hash));
+    const depth = Math.max(...before.nodes.map((n) => n.level));
     const changed = entries.map((e) => (e === 'k-1000' ? 'k-1000-changed' : e));
     const added = [...entries.slice(0, 700), 'k-new', ...entries.slice(700)];
     const removed = entries.filter((e) => e !== 'k-1500');
@@ -23,28 +37,29 @@ describe('chunkList', () => {
       [added, added],
       [removed, removed],
     ] as const) {
-      const fresh = chunkList('resources', after, keysOf).filter((c) => !before.has(c.hash));
-      expect(fresh.length).toBeGreaterThanOrEqual(1);
-      expect(fresh.length).toBeLessThanOrEqual(2);
+      const fresh = buildList('resources', after, keysOf).nodes.filter((n) => !known.has(n.hash));
+      expect(fresh.filter((n) => n.level === 0).length).toBeGreaterThanOrEqual(1);
+      expect(fresh.filter((n) => n.level === 0).length).toBeLessThanOrEqual(2);
+      expect(fresh.length).toBeLessThanOrEqual(2 + 2 * depth);
     }
   });
 
-  it('the same entries in different lists are different chunks', () => {
-    const entries = keys(10);
-    expect(chunkList('resources', entries, entries)[0]!.hash).not.toBe(chunkList('workloads', entries, entries)[0]!.hash);
+  it('the same list, the same root; the same entries in different lists, different roots', () => {
+    const entries = keys(100);
+    expect(buildList('resources', entries, entries).root).toBe(buildList('resources', [...entries], entries).root);
+    expect(buildList('resources', entries, entries).root).not.toBe(buildList('workloads', entries, entries).root);
   });
 
-  it('no entries, no chunks', () => {
-    expect(chunkList('classes', [], [])).toEqual([]);
+  it('an empty list is one empty chunk', () => {
+    const tree = buildList('classes', [], []);
+    expect(tree.nodes).toEqual([expect.objectContaining({ hash: tree.root, level: 0, json: '[]' })]);
   });
 });
 
-describe('packHashes / unpackHashes', () => {
-  it('round-trips hex hashes through 32 bytes each', () => {
+describe('unpackHashes', () => {
+  it('reads 32-byte hashes back as hex', () => {
     const hashes = ['a'.repeat(64), '0123456789abcdef'.repeat(4)];
-    const packed = packHashes(hashes);
-    expect(packed.length).toBe(64);
-    expect(unpackHashes(packed)).toEqual(hashes);
+    expect(unpackHashes(Buffer.from(hashes.join(''), 'hex'))).toEqual(hashes);
     expect(unpackHashes(null)).toEqual([]);
   });
 });
