@@ -25,12 +25,12 @@ export const HASH_BYTES = 32;
  * cost a changed entry less and the index above them more.
  */
 const CHUNKING: Record<ListName, { bits: number; max: number }> = {
-  resources: { bits: 3, max: 16 },
+  resources: { bits: 2, max: 8 },
   workloads: { bits: 3, max: 8 },
   classes: { bits: 3, max: 12 },
 };
-/** Index nodes: 2^4 children on average, at most 56 (32 bytes each: under 2 KiB). */
-const INDEX_BITS = 4;
+/** Index nodes: 2^3 children on average, at most 56 (32 bytes each: under 2 KiB). */
+const INDEX_BITS = 3;
 const INDEX_MAX = 56;
 
 /** A node of a list's tree: a chunk of entries (level 0) or an index of child nodes. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HASH_BYTES } from './chunked-list.js';
-import { CLASS_CONFIG_HASH_INDEX, CLASS_PROXY_INFO_INDEX, RESOURCE_BODY_HASH_INDEX } from './snapshot-lists.js';
+import { CLASS_CONFIG_HASH_INDEX, CLASS_PROXY_INFO_INDEX, compactHashBytesSql, RESOURCE_BODY_HASH_INDEX } from './snapshot-lists.js';
 
 /**
  * Advisory lock between the writers of shared, content-addressed rows (an upload, a compute job's
@@ -54,7 +54,7 @@ export class GarbageCollector {
       );
       const listNodes = await deleted(em, `DELETE FROM list_nodes c WHERE NOT EXISTS (SELECT 1 FROM gc_live_list_nodes l WHERE l.hash = c.hash)`);
       const entries = (list: string, index: number) =>
-        `SELECT DISTINCT decode(e ->> ${index}, 'hex') AS hash FROM list_nodes c CROSS JOIN LATERAL jsonb_array_elements(c.entries) e WHERE c.list = '${list}' AND c.level = 0`;
+        `SELECT DISTINCT ${compactHashBytesSql(`(e ->> ${index})`)} AS hash FROM list_nodes c CROSS JOIN LATERAL jsonb_array_elements(c.entries) e WHERE c.list = '${list}' AND c.level = 0`;
       await em.query(`CREATE TEMP TABLE gc_live_bodies ON COMMIT DROP AS ${entries('resources', RESOURCE_BODY_HASH_INDEX)}`);
       const resourceBodies = await deleted(em, `DELETE FROM resource_bodies b WHERE NOT EXISTS (SELECT 1 FROM gc_live_bodies l WHERE l.hash = b.hash)`);
       // Every node under a live root (UNION: each once, however many trees share it).

@@ -1,6 +1,7 @@
 // The entries of a snapshot's stored lists (chunked-list.ts): how each list's entry is written into
-// a chunk and read back, and what keys it. Tuples, not objects: a chunk is stored as JSON and a key
-// name repeated in every entry would be most of its bytes. Pure functions, no I/O.
+// a chunk and read back, and what keys it. Tuples, not objects, and content hashes in base64 (43
+// characters, not 64): a chunk is stored as JSON, and key names and hex digits repeated in every
+// entry would be most of its bytes. Pure functions, no I/O.
 import type { ProxyType, Workload } from '../snapshots/ingest/types.js';
 
 /** A resource of a snapshot: its identity and the hash of its body (resource_bodies). */
@@ -30,6 +31,21 @@ type ResourceTuple = [string, string, string | null, string, boolean, string];
 type WorkloadTuple = [string, string, string, ProxyType, Record<string, string>, Record<string, string>, string[], string, string[], string | null];
 type ClassTuple = [string, string, string, number];
 
+/** A content hash (sha256 hex) as stored in an entry: unpadded base64. */
+export function compactHash(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64').replace(/=+$/, '');
+}
+
+/** A content hash as the rest of meshlens names it: hex. */
+export function expandHash(compact: string): string {
+  return Buffer.from(compact, 'base64').toString('hex');
+}
+
+/** SQL for the 32 bytes of a compactHash held by the text expression `text`. */
+export function compactHashBytesSql(text: string): string {
+  return `decode(${text} || '=', 'base64')`;
+}
+
 /** Index of the body hash in a stored resource entry: the garbage collector reads it in SQL. */
 export const RESOURCE_BODY_HASH_INDEX = 5;
 /** Indexes of the config hash and ProxyInfo hash in a stored class entry, for the same reason. */
@@ -39,8 +55,8 @@ export const CLASS_PROXY_INFO_INDEX = 2;
 export const resourceListCodec = {
   name: 'resources' as const,
   key: (r: ResourceEntry) => `${r.kind}/${r.namespace ?? ''}/${r.name}`,
-  encode: (r: ResourceEntry): ResourceTuple => [r.apiVersion, r.kind, r.namespace, r.name, r.evaluated, r.bodyHash],
-  decode: (t: ResourceTuple): ResourceEntry => ({ apiVersion: t[0], kind: t[1], namespace: t[2], name: t[3], evaluated: t[4], bodyHash: t[5] }),
+  encode: (r: ResourceEntry): ResourceTuple => [r.apiVersion, r.kind, r.namespace, r.name, r.evaluated, compactHash(r.bodyHash)],
+  decode: (t: ResourceTuple): ResourceEntry => ({ apiVersion: t[0], kind: t[1], namespace: t[2], name: t[3], evaluated: t[4], bodyHash: expandHash(t[5]) }),
 };
 
 export const workloadListCodec = {
@@ -75,8 +91,8 @@ export const workloadListCodec = {
 export const classListCodec = {
   name: 'classes' as const,
   key: (c: StoredClass) => c.classKey,
-  encode: (c: StoredClass): ClassTuple => [c.classKey, c.configHash, c.proxyInfoHash, c.members],
-  decode: (t: ClassTuple): StoredClass => ({ classKey: t[0], configHash: t[1], proxyInfoHash: t[2], members: t[3] }),
+  encode: (c: StoredClass): ClassTuple => [c.classKey, compactHash(c.configHash), compactHash(c.proxyInfoHash), c.members],
+  decode: (t: ClassTuple): StoredClass => ({ classKey: t[0], configHash: expandHash(t[1]), proxyInfoHash: expandHash(t[2]), members: t[3] }),
 };
 
 /** One of the lists above. */
