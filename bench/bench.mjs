@@ -189,3 +189,5 @@ async function benchGenerator() {
 // Proxy config storage (bench/proxy-storage.mjs): MESHLENS_BENCH_PROXY_STORAGE=1 npm run bench
 // (BENCH_SCALE, BENCH_FURTHER, BENCH_READS as described there).
 if (process.env.MESHLENS_BENCH_PROXY_STORAGE === '1') await import('./proxy-storage.mjs');
+// Snapshot diff (bench/diff.mjs): MESHLENS_BENCH_DIFF=1 npm run bench (BENCH_DEPLOYMENTS as described there).
+if (process.env.MESHLENS_BENCH_DIFF === '1') await import('./diff.mjs');
