@@ -9,11 +9,13 @@
 //     tree: leaves hold object hashes, inner nodes child hashes, every node keyed by the hash of
 //     its content. Chunk boundaries depend only on object names (leaves) and child hashes (inner
 //     nodes), never on positions.
-//   - the root holds those segment trees' roots and, directly, the objects of the small segments.
-// So every sidecar of a mesh shares one tree of outbound clusters and one of their endpoints; a
-// snapshot that changes one cluster stores one new leaf and the nodes above it once, plus a root of
-// a few hundred bytes per proxy class; a class's own objects (its inbound listener and clusters, its
-// namespace's route configurations) sit in its root, not in chunks shared with others.
+//   - the smaller segments are grouped by type, a leaf per type;
+//   - the root holds those trees' roots and leaves: a handful of hashes.
+// So every sidecar of a mesh shares one tree of outbound clusters and one of their endpoints, the
+// sidecars of a namespace one leaf of route configurations; a snapshot that changes one cluster
+// stores one new leaf and the nodes above it once, plus a root of a few hashes per proxy class; a
+// class's own objects (its inbound listener and clusters) sit in leaves of their own, not in chunks
+// shared with others.
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../snapshots/ingest/canonical.js';
 import type { EnvoyObject, GeneratedConfig } from '../generator/protocol.js';
@@ -35,7 +37,7 @@ const LEAF_BITS = 5;
 const INNER_BITS = 5;
 /** At most this many hashes in a node of a segment tree (2 KiB: Postgres would move a larger row out of line, TOAST). */
 const MAX_NODE_HASHES = 56;
-/** A segment this large gets a tree of its own; smaller ones sit in the root. */
+/** A segment this large gets a tree of its own; smaller ones share a leaf per type. */
 const SEGMENT_MIN = 64;
 
 export interface PreparedObject {
@@ -127,16 +129,24 @@ export class EnvoyObjectCollector {
       key = k;
       segments.at(-1)!.push(e);
     }
-    const subtrees: TreeNode[] = [];
-    const direct: ConfigEntry[] = [];
+    // Small segments are grouped by type, one leaf each: a class's objects of a type change together
+    // (its namespace's route configurations, its inbound clusters), and the classes that share them
+    // share the leaf; the root stays a handful of hashes.
+    const children: TreeNode[] = [];
+    const small = new Map<EnvoyType, ConfigEntry[]>();
     for (const segment of segments) {
-      if (segment.length >= SEGMENT_MIN) subtrees.push(this.segmentTree(segment));
-      else direct.push(...segment);
+      if (segment.length >= SEGMENT_MIN) children.push(this.segmentTree(segment));
+      else small.set(segment[0]!.type, [...(small.get(segment[0]!.type) ?? []), ...segment]);
     }
-    const counts = sumCounts(subtrees);
-    for (const e of direct) counts[e.type]++;
-    const level = subtrees.length ? Math.max(...subtrees.map((n) => n.level)) + 1 : 0;
-    const root = this.node(level, subtrees.map((n) => n.hash), direct.map((e) => e.hash), counts);
+    for (const group of small.values()) {
+      const counts = zeroCounts();
+      for (const e of group) counts[e.type]++;
+      children.push(this.node(0, [], group.map((e) => e.hash), counts));
+    }
+    // Sorted by hash: the root does not depend on which segments happened to be large.
+    children.sort((a, b) => cmp(a.hash, b.hash));
+    const level = children.length ? Math.max(...children.map((n) => n.level)) + 1 : 0;
+    const root = this.node(level, children.map((n) => n.hash), [], sumCounts(children));
     return { root: root.hash, counts: root.counts };
   }
 

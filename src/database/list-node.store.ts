@@ -7,6 +7,8 @@ import type { ListCodec } from './snapshot-lists.js';
 const INSERT_CHUNK = 1000;
 /** Entries of decoded chunks kept in memory (content-addressed: never stale). */
 const CACHED_ENTRIES = 60_000;
+/** Whole decoded lists kept by root (a 5,000-pod mesh's workloads: one list), most recently read last. */
+const CACHED_LISTS = 8;
 
 /** Reads and writes the trees of snapshots' lists (chunked-list.ts): every SQL statement about list_nodes. */
 @Injectable()
@@ -14,6 +16,7 @@ export class ListNodeStore {
   private readonly chunks = new Map<string, unknown[]>();
   private readonly indexes = new Map<string, string[]>();
   private cachedEntries = 0;
+  private readonly lists = new Map<string, unknown[]>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -38,10 +41,26 @@ export class ListNodeStore {
     return Buffer.from(tree.root, 'hex');
   }
 
-  /** The entries of a stored list, in order; an empty list for none (not computed). */
+  /**
+   * The entries of a stored list, in order; an empty list for none (not computed). The entries may
+   * be shared with other callers: read them, never change them.
+   */
   async read<E, T>(codec: ListCodec<E, T>, root: Buffer | null | undefined): Promise<E[]> {
     if (!root) return [];
     const rootHash = root.toString('hex');
+    const known = this.lists.get(rootHash);
+    if (known) {
+      this.lists.delete(rootHash);
+      this.lists.set(rootHash, known);
+      return known as E[];
+    }
+    const list = await this.readTree(codec, rootHash);
+    this.lists.set(rootHash, list);
+    if (this.lists.size > CACHED_LISTS) this.lists.delete(this.lists.keys().next().value!);
+    return list;
+  }
+
+  private async readTree<E, T>(codec: ListCodec<E, T>, rootHash: string): Promise<E[]> {
     const chunks = new Map<string, unknown[]>();
     const indexes = new Map<string, string[]>();
     // Down the tree, one query per level for what the caches lack.

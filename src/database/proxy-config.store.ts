@@ -147,7 +147,7 @@ export class ProxyConfigStore {
   async classesOf(snapshotId: string): Promise<StoredClass[]> {
     if (!isSnapshotId(snapshotId)) return [];
     const [row]: { proxy_class_list: Buffer | null }[] = await this.dataSource.query('SELECT proxy_class_list FROM snapshots WHERE id = $1', [snapshotId]);
-    return this.lists.read(classListCodec, row?.proxy_class_list);
+    return [...(await this.lists.read(classListCodec, row?.proxy_class_list))];
   }
 
   /** A snapshot's workloads (sorted by namespace, name, kind) and its classes by key. */

@@ -24,6 +24,6 @@ export class WorkloadStore {
     if (!isSnapshotId(snapshotId)) return [];
     const [row]: { workload_list: Buffer | null }[] = await this.dataSource.query('SELECT workload_list FROM snapshots WHERE id = $1', [snapshotId]);
     const all = await this.lists.read(workloadListCodec, row?.workload_list);
-    return namespace ? all.filter((w) => w.namespace === namespace) : all;
+    return all.filter((w) => !namespace || w.namespace === namespace);
   }
 }
