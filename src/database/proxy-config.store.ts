@@ -11,6 +11,8 @@ import { classListCodec, type StoredClass, type StoredWorkload } from './snapsho
 import { WorkloadStore } from './workload.store.js';
 
 const INSERT_CHUNK = 1000;
+/** Parsed Envoy objects kept in memory, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
+const OBJECT_CACHE_BYTES = 128 * 1024 * 1024;
 // Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement.
 const OBJECT_BYTES_PER_STATEMENT = 8 * 1024 * 1024;
 /** Everything a compute job stores, written in one transaction. */
@@ -35,6 +37,14 @@ export interface ProxyStatusRow {
   configHash: string;
 }
 
+/** An Envoy object as read back, with the size of its JSON. */
+export interface StoredObject {
+  type: string;
+  name: string;
+  body: EnvoyObject;
+  bytes: number;
+}
+
 /** A tree node as read back (envoy-tree.ts): hashes in hex. */
 export interface StoredNode {
   hash: string;
@@ -55,6 +65,9 @@ export class ProxyConfigStore {
     private readonly workloadStore: WorkloadStore,
     private readonly lists: ListNodeStore,
   ) {}
+
+  private readonly objectCache = new Map<string, StoredObject>();
+  private objectCacheBytes = 0;
 
   /**
    * Stores a snapshot's computation in one transaction: the objects and tree nodes it needs (each
@@ -179,11 +192,11 @@ export class ProxyConfigStore {
       const cls = w.proxyClass === null ? undefined : computed.classes.get(w.proxyClass);
       if (cls && wanted.has(workloadKey(w))) found.push({ workload: w, cls });
     }
-    const infos = await this.objectBodies([...new Set(found.map((f) => f.cls.proxyInfoHash))]);
+    const infos = await this.objects([...new Set(found.map((f) => f.cls.proxyInfoHash))]);
     const lists = await this.objectsUnder([...new Set(found.map((f) => f.cls.configHash))]);
     for (const { workload: w, cls } of found) {
       const objects = lists.get(cls.configHash);
-      const info = infos.get(cls.proxyInfoHash) as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
+      const info = infos.get(cls.proxyInfoHash)?.body as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
       if (!objects || !info) continue;
       const proxy: ProxyInfo = { ...info, id: `${w.name}.${w.namespace}`, ips: w.ips };
       out.set(workloadKey(w), { proxy, ...toGeneratedLists(objects) });
@@ -207,21 +220,48 @@ export class ProxyConfigStore {
     return this.dataSource.query(`SELECT encode(hash, 'hex') AS hash, type, name FROM envoy_objects WHERE hash = ANY($1::bytea[])`, [hashes.map(toBytes)]);
   }
 
-  /** Envoy objects' bodies by hash (those stored), as JSON text (parsed by the caller, who may budget by its size). */
-  async objectTexts(hashes: readonly string[]): Promise<{ hash: string; type: string; name: string; body: string }[]> {
-    const out: { hash: string; type: string; name: string; body: string }[] = [];
-    for (let i = 0; i < hashes.length; i += 5000) {
+  /**
+   * Envoy objects by hash (those stored), parsed. Kept in memory up to a budget of their JSON's
+   * size, the least recently used leaving first (content-addressed: never stale; every sidecar of a
+   * mesh has the same outbound clusters). Shared with other callers: read them, never change them.
+   */
+  async objects(hashes: readonly string[]): Promise<Map<string, StoredObject>> {
+    const out = new Map<string, StoredObject>();
+    const unread: string[] = [];
+    for (const h of hashes) {
+      const cached = this.objectCache.get(h);
+      if (!cached) {
+        unread.push(h);
+        continue;
+      }
+      out.set(h, cached);
+      this.objectCache.delete(h);
+      this.objectCache.set(h, cached);
+    }
+    for (let i = 0; i < unread.length; i += 5000) {
+      // As text, parsed here: what pg would do for jsonb anyway, and it gives the size the cache budgets.
       const rows: { hash: string; type: string; name: string; body: string }[] = await this.dataSource.query(
         `SELECT encode(hash, 'hex') AS hash, type, name, body::text AS body FROM envoy_objects WHERE hash = ANY($1::bytea[])`,
-        [hashes.slice(i, i + 5000).map(toBytes)],
+        [unread.slice(i, i + 5000).map(toBytes)],
       );
-      out.push(...rows);
+      for (const r of rows) {
+        const object = { type: r.type, name: r.name, body: JSON.parse(r.body) as EnvoyObject, bytes: r.body.length };
+        out.set(r.hash, object);
+        this.cacheObject(r.hash, object);
+      }
     }
     return out;
   }
 
-  private async objectBodies(hashes: readonly string[]): Promise<Map<string, EnvoyObject>> {
-    return new Map((await this.objectTexts(hashes)).map((r) => [r.hash, JSON.parse(r.body) as EnvoyObject]));
+  private cacheObject(hash: string, object: StoredObject): void {
+    if (object.bytes > OBJECT_CACHE_BYTES / 8) return;
+    this.objectCache.set(hash, object);
+    this.objectCacheBytes += object.bytes;
+    for (const [h, o] of this.objectCache) {
+      if (this.objectCacheBytes <= OBJECT_CACHE_BYTES) break;
+      this.objectCache.delete(h);
+      this.objectCacheBytes -= o.bytes;
+    }
   }
 
   /** Each root's objects (a root whose tree is not all stored is left out). */
@@ -237,8 +277,7 @@ export class ProxyConfigStore {
     }
     const objectHashes = new Set<string>();
     for (const n of nodes.values()) for (const o of n.objects) objectHashes.add(o);
-    const objects = new Map<string, { type: string; name: string; body: EnvoyObject }>();
-    for (const r of await this.objectTexts([...objectHashes])) objects.set(r.hash, { type: r.type, name: r.name, body: JSON.parse(r.body) as EnvoyObject });
+    const objects = await this.objects([...objectHashes]);
     const out = new Map<string, { type: string; name: string; body: EnvoyObject }[]>();
     for (const root of roots) {
       const list: { type: string; name: string; body: EnvoyObject }[] = [];

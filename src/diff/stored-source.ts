@@ -33,18 +33,12 @@ export interface StoredSourceOptions {
   cacheEntries?: number;
   /** Object maps of configs kept between diffs, by config hash, up to this many entries in all (a class of the bench mesh has 6,400 objects). */
   cacheConfigEntries?: number;
-  /** Envoy objects kept between diffs, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
-  cacheBodyBytes?: number;
 }
 
 export class StoredConfigSource implements ProxyConfigSource {
   private readonly nodes = new Map<string, Pick<StoredNode, 'children' | 'objects'>>();
   private readonly names = new Map<string, { type: EnvoyType | null; name: string }>();
   private readonly configs = new Map<string, { objects: Objects; entries: number }>();
-  /** Envoy objects read, by hash, with the length of their JSON. */
-  private readonly bodies = new Map<string, { body: EnvoyObject; bytes: number }>();
-  private bodyBytes = 0;
-  private readonly cacheBodyBytes: number;
   /** Objects of the classes the generator was asked for, by snapshot. */
   private readonly fallbackPools = new Map<string, Map<string, EnvoyObject>>();
   private readonly cacheEntries: number;
@@ -59,7 +53,6 @@ export class StoredConfigSource implements ProxyConfigSource {
   ) {
     this.cacheEntries = options.cacheEntries ?? 200_000;
     this.cacheConfigEntries = options.cacheConfigEntries ?? 4_000_000;
-    this.cacheBodyBytes = options.cacheBodyBytes ?? 128 * 1024 * 1024;
   }
 
   async classes(snapshotId: string): Promise<ProxyClass[]> {
@@ -92,25 +85,8 @@ export class StoredConfigSource implements ProxyConfigSource {
   async objectsOfPair(baseId: string, headId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>> {
     const out = new Map<string, EnvoyObject>();
     if (hashes.length === 0) return out;
-    const unread: string[] = [];
-    for (const h of hashes) {
-      const cached = this.bodies.get(h);
-      if (!cached) {
-        unread.push(h);
-        continue;
-      }
-      out.set(h, cached.body);
-      this.bodies.delete(h);
-      this.bodies.set(h, cached);
-    }
-    if (unread.length) {
-      // As text, parsed here: what pg would do for jsonb anyway, and it gives the size the cache budgets.
-      for (const r of await this.store.objectTexts(unread)) {
-        const body = JSON.parse(r.body) as EnvoyObject;
-        out.set(r.hash, body);
-        this.cacheBody(r.hash, body, r.body.length);
-      }
-    }
+    // Objects are cached by the store (content-addressed: never stale).
+    for (const [h, o] of await this.store.objects(hashes)) out.set(h, o.body);
     const left = hashes.filter((h) => !out.has(h));
     if (left.length) {
       for (const id of new Set([baseId, headId])) {
@@ -240,18 +216,6 @@ export class StoredConfigSource implements ProxyConfigSource {
       }
     }
     return tree;
-  }
-
-  /** Keeps a body for later diffs (content-addressed: never stale), the least recently used leaving first past the budget. */
-  private cacheBody(hash: string, body: EnvoyObject, bytes: number): void {
-    if (bytes > this.cacheBodyBytes / 4) return;
-    this.bodies.set(hash, { body, bytes });
-    this.bodyBytes += bytes;
-    for (const [h, b] of this.bodies) {
-      if (this.bodyBytes <= this.cacheBodyBytes) break;
-      this.bodies.delete(h);
-      this.bodyBytes -= b.bytes;
-    }
   }
 
   private remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
