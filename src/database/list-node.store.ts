@@ -1,22 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { Lru } from '../cache/lru.js';
 import { buildList, unpackHashes, type ListNode } from './chunked-list.js';
 import type { ListCodec } from './snapshot-lists.js';
 
 const INSERT_CHUNK = 1000;
 /** Entries of decoded chunks kept in memory (content-addressed: never stale). */
 const CACHED_ENTRIES = 60_000;
-/** Whole decoded lists kept by root (a 5,000-pod mesh's workloads: one list), most recently read last. */
+/** Index nodes kept in memory. */
+const CACHED_INDEXES = 4_096;
+/** Whole decoded lists kept by root (a 5,000-pod mesh's workloads: one list). */
 const CACHED_LISTS = 8;
 
 /** Reads and writes the trees of snapshots' lists (chunked-list.ts): every SQL statement about list_nodes. */
 @Injectable()
 export class ListNodeStore {
-  private readonly chunks = new Map<string, unknown[]>();
-  private readonly indexes = new Map<string, string[]>();
-  private cachedEntries = 0;
-  private readonly lists = new Map<string, unknown[]>();
+  private readonly chunks = new Lru<unknown[]>(CACHED_ENTRIES, (entries) => entries.length);
+  private readonly indexes = new Lru<string[]>(CACHED_INDEXES);
+  private readonly lists = new Lru<unknown[]>(CACHED_LISTS);
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -49,14 +51,9 @@ export class ListNodeStore {
     if (!root) return [];
     const rootHash = root.toString('hex');
     const known = this.lists.get(rootHash);
-    if (known) {
-      this.lists.delete(rootHash);
-      this.lists.set(rootHash, known);
-      return known as E[];
-    }
+    if (known) return known as E[];
     const list = await this.readTree(codec, rootHash);
     this.lists.set(rootHash, list);
-    if (this.lists.size > CACHED_LISTS) this.lists.delete(this.lists.keys().next().value!);
     return list;
   }
 
@@ -89,11 +86,11 @@ export class ListNodeStore {
           if (r.entries !== null) {
             const entries = JSON.parse(r.entries) as unknown[];
             chunks.set(r.hash, entries);
-            this.remember(r.hash, entries, null);
+            this.chunks.set(r.hash, entries);
           } else {
             const children = unpackHashes(r.children);
             indexes.set(r.hash, children);
-            this.remember(r.hash, null, children);
+            this.indexes.set(r.hash, children);
             next.push(...children);
           }
         }
@@ -110,23 +107,6 @@ export class ListNodeStore {
     };
     walk(rootHash);
     return out;
-  }
-
-  private remember(hash: string, entries: unknown[] | null, children: string[] | null): void {
-    if (children) {
-      this.indexes.set(hash, children);
-      // Index nodes are small (hashes only); they go when they outnumber the chunks.
-      while (this.indexes.size > Math.max(64, this.chunks.size)) this.indexes.delete(this.indexes.keys().next().value!);
-      return;
-    }
-    if (!entries || entries.length > CACHED_ENTRIES / 4) return;
-    this.chunks.set(hash, entries);
-    this.cachedEntries += entries.length;
-    for (const [h, e] of this.chunks) {
-      if (this.cachedEntries <= CACHED_ENTRIES) break;
-      this.chunks.delete(h);
-      this.cachedEntries -= e.length;
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { Lru } from '../cache/lru.js';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/protocol.js';
 import { unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
@@ -66,8 +67,7 @@ export class ProxyConfigStore {
     private readonly lists: ListNodeStore,
   ) {}
 
-  private readonly objectCache = new Map<string, StoredObject>();
-  private objectCacheBytes = 0;
+  private readonly objectCache = new Lru<StoredObject>(OBJECT_CACHE_BYTES, (o) => o.bytes);
 
   /**
    * Stores a snapshot's computation in one transaction: the objects and tree nodes it needs (each
@@ -230,13 +230,8 @@ export class ProxyConfigStore {
     const unread: string[] = [];
     for (const h of hashes) {
       const cached = this.objectCache.get(h);
-      if (!cached) {
-        unread.push(h);
-        continue;
-      }
-      out.set(h, cached);
-      this.objectCache.delete(h);
-      this.objectCache.set(h, cached);
+      if (cached) out.set(h, cached);
+      else unread.push(h);
     }
     for (let i = 0; i < unread.length; i += 5000) {
       // As text, parsed here: what pg would do for jsonb anyway, and it gives the size the cache budgets.
@@ -247,21 +242,10 @@ export class ProxyConfigStore {
       for (const r of rows) {
         const object = { type: r.type, name: r.name, body: JSON.parse(r.body) as EnvoyObject, bytes: r.body.length };
         out.set(r.hash, object);
-        this.cacheObject(r.hash, object);
+        this.objectCache.set(r.hash, object);
       }
     }
     return out;
-  }
-
-  private cacheObject(hash: string, object: StoredObject): void {
-    if (object.bytes > OBJECT_CACHE_BYTES / 8) return;
-    this.objectCache.set(hash, object);
-    this.objectCacheBytes += object.bytes;
-    for (const [h, o] of this.objectCache) {
-      if (this.objectCacheBytes <= OBJECT_CACHE_BYTES) break;
-      this.objectCache.delete(h);
-      this.objectCacheBytes -= o.bytes;
-    }
   }
 
   /** Each root's objects (a root whose tree is not all stored is left out). */

@@ -10,6 +10,7 @@
 //
 // A workload with a proxy but no stored class (the worker could not generate its config) is asked
 // of the generator, for its class only.
+import { Lru } from '../cache/lru.js';
 import { EnvoyObjectCollector } from '../database/envoy-tree.js';
 import type { ProxyConfigStore, StoredNode } from '../database/proxy-config.store.js';
 import type { EnvoyObject } from '../generator/protocol.js';
@@ -36,14 +37,11 @@ export interface StoredSourceOptions {
 }
 
 export class StoredConfigSource implements ProxyConfigSource {
-  private readonly nodes = new Map<string, Pick<StoredNode, 'children' | 'objects'>>();
-  private readonly names = new Map<string, { type: EnvoyType | null; name: string }>();
-  private readonly configs = new Map<string, { objects: Objects; entries: number }>();
+  private readonly nodes: Lru<Pick<StoredNode, 'children' | 'objects'>>;
+  private readonly names: Lru<{ type: EnvoyType | null; name: string }>;
+  private readonly configs: Lru<{ objects: Objects; entries: number }>;
   /** Objects of the classes the generator was asked for, by snapshot. */
-  private readonly fallbackPools = new Map<string, Map<string, EnvoyObject>>();
-  private readonly cacheEntries: number;
-  private readonly cacheConfigEntries: number;
-  private configEntries = 0;
+  private readonly fallbackPools = new Lru<Map<string, EnvoyObject>>(4);
 
   constructor(
     private readonly store: ProxyConfigStore,
@@ -51,8 +49,9 @@ export class StoredConfigSource implements ProxyConfigSource {
     private readonly fallback: GeneratorConfigSource,
     options: StoredSourceOptions = {},
   ) {
-    this.cacheEntries = options.cacheEntries ?? 200_000;
-    this.cacheConfigEntries = options.cacheConfigEntries ?? 4_000_000;
+    this.nodes = new Lru(options.cacheEntries ?? 200_000);
+    this.names = new Lru(options.cacheEntries ?? 200_000);
+    this.configs = new Lru(options.cacheConfigEntries ?? 4_000_000, (c) => c.entries);
   }
 
   async classes(snapshotId: string): Promise<ProxyClass[]> {
@@ -128,7 +127,7 @@ export class StoredConfigSource implements ProxyConfigSource {
   private async fallbackClasses(snapshotId: string, missing: WorkloadRef[]): Promise<ProxyClass[]> {
     if (missing.length === 0) return [];
     const { classes, pool } = await this.fallback.some(snapshotId, new Set(missing.map(workloadName)));
-    this.remember(this.fallbackPools, snapshotId, pool, 4);
+    this.fallbackPools.set(snapshotId, pool);
     // The config hash as the worker computes it (the root of the config's tree), so that a class
     // equal to the other side's stored one is equal here too, and dropped unread.
     return classes.map((c) => ({ ...c, configHash: storedConfigHash(c.objects, pool) }));
@@ -150,21 +149,7 @@ export class StoredConfigSource implements ProxyConfigSource {
       }
     }
     for (const c of classes) c.objects = built.get(c.configHash)!.objects;
-    // most recently used last; the oldest leave past the budget
-    for (const [hash, entry] of built) {
-      const old = this.configs.get(hash);
-      if (old) {
-        this.configs.delete(hash);
-        this.configEntries -= old.entries;
-      }
-      this.configs.set(hash, entry);
-      this.configEntries += entry.entries;
-    }
-    for (const [hash, entry] of this.configs) {
-      if (this.configEntries <= this.cacheConfigEntries) break;
-      this.configs.delete(hash);
-      this.configEntries -= entry.entries;
-    }
+    for (const [hash, entry] of built) this.configs.set(hash, entry);
   }
 
   /**
@@ -194,7 +179,7 @@ export class StoredConfigSource implements ProxyConfigSource {
       }
       for (const r of rows) {
         const n = { children: r.children, objects: r.objects };
-        this.remember(this.nodes, r.hash, n, this.cacheEntries);
+        this.nodes.set(r.hash, n);
         tree.nodes.set(r.hash, n);
       }
       for (const r of rows) {
@@ -211,17 +196,14 @@ export class StoredConfigSource implements ProxyConfigSource {
     if (unnamed.length) {
       for (const r of await this.store.objectNames(unnamed)) {
         const meta = { type: TYPE_OF[r.type] ?? null, name: r.name };
-        this.remember(this.names, r.hash, meta, this.cacheEntries);
+        this.names.set(r.hash, meta);
         tree.names.set(r.hash, meta);
       }
     }
     return tree;
   }
 
-  private remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-    map.set(key, value);
-    while (map.size > max) map.delete(map.keys().next().value!);
-  }
+
 }
 
 /** The root of the tree the worker would store for these objects (envoy-tree.ts). */
