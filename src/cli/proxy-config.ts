@@ -1,5 +1,6 @@
 // meshlens proxy-config listener|route|cluster|endpoint|all WORKLOAD.NAMESPACE: istioctl's tables.
 import { Option, type Command } from 'commander';
+import type { RenderFlags } from '../generator/protocol.js';
 import { action, clientCommand, getText, outputOption, parsePort, UsageError } from './common.js';
 
 const TYPES: Record<string, string> = {
@@ -27,20 +28,13 @@ export function parseWorkload(arg: string, namespace: string | undefined): { nam
   return { name: arg, namespace: namespace || 'default' };
 }
 
-interface Opts {
+/** istioctl's flags as commander parses them: the string-valued ones as they are, the rest as text. */
+interface Opts extends Pick<RenderFlags, 'fqdn' | 'subset' | 'direction' | 'name' | 'address' | 'type' | 'cluster' | 'status'> {
   server: string;
   snapshot: string;
   namespace?: string;
   output: string;
-  fqdn?: string;
   port?: string;
-  subset?: string;
-  direction?: string;
-  name?: string;
-  address?: string;
-  type?: string;
-  cluster?: string;
-  status?: string;
   verbose: string;
 }
 
