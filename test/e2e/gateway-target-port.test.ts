@@ -1,5 +1,6 @@
-// The conformance results disputed in conformance/disputed.yaml: with the node metadata the corpus
-// records (metadataNamespace) passed as istio-proxy would report it, meshlens gives Istio's answer.
+// Istio's TestTargetPort: a router whose node metadata NAMESPACE (istio-system) differs from its
+// config namespace (default) finds its service targets in the metadata namespace, and so maps the
+// Gateway's service port to the target port istiod listens on.
 import { existsSync, readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
@@ -8,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
 
 const corpus = new URL('../../../shared/conformance/istio-sim/gateway_simulation_test.TestTargetPort.yaml', import.meta.url);
-const disputed = YAML.parse(readFileSync(new URL('../../conformance/disputed.yaml', import.meta.url), 'utf8')) as { file: string; case: string; call: number }[];
 
 interface Case {
   name: string;
@@ -17,7 +17,7 @@ interface Case {
   calls: { port: number; host?: string; expect: Record<string, string> }[];
 }
 
-describe.skipIf(!existsSync(corpus))('disputed TestTargetPort results, with the metadata namespace passed', () => {
+describe.skipIf(!existsSync(corpus))('TestTargetPort, with the metadata namespace passed as node metadata', () => {
   let db: TestDatabase;
   let app: INestApplication;
   beforeAll(async () => {
@@ -30,10 +30,9 @@ describe.skipIf(!existsSync(corpus))('disputed TestTargetPort results, with the 
   });
 
   const cases = (YAML.parse(readFileSync(corpus, 'utf8')) as { cases: Case[] }).cases;
-  for (const d of disputed.filter((x) => x.file === 'gateway_simulation_test.TestTargetPort.yaml')) {
-    it(`${d.case} call#${d.call}`, async () => {
-      const kase = cases.find((c) => c.name === d.case)!;
-      const call = kase.calls[d.call]!;
+  const calls = cases.flatMap((kase) => kase.calls.map((call, index) => ({ kase, call, index })));
+  for (const { kase, call, index } of calls) {
+    it(`${kase.name} call#${index}`, async () => {
       const created = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', 'application/yaml').send(kase.config);
       expect(created.status).toBe(201);
       const proxy = {
