@@ -10,6 +10,10 @@ export function ingest(text: string, contentType?: string): IngestResult {
   if (all.length > 0) {
     return { ok: false, problems: all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0)) };
   }
+  // kubectl apply refuses the same upload: "no objects passed to apply".
+  if (objects.length === 0) {
+    return { ok: false, problems: [{ document: 0, message: 'no objects: the upload is empty, or holds only comments, empty documents or empty lists' }] };
+  }
   const resources = objects.map(toResource);
   const warnings = resources
     .filter((resource) => !resource.evaluated)
