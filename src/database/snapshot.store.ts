@@ -1,19 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { SnapshotResource } from '../snapshots/ingest/types.js';
+import type { PreparedResource, SnapshotResource } from '../snapshots/ingest/types.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
 import { GarbageCollector, lockAgainstCollection } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
 import { resourceListCodec, type ResourceEntry } from './snapshot-lists.js';
-
-/** A resource ready to store: its canonical JSON and that JSON's content hash. */
-export interface PreparedResource {
-  resource: SnapshotResource;
-  hash: string;
-  json: string;
-}
 
 /** A resource as stored, with its body. */
 export interface StoredResource {

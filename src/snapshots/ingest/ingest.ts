@@ -1,7 +1,8 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
+import { canonicalJson, jsonHash } from './canonical.js';
 import { decodeManifests, isPlainObject, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
-import type { IngestProblem, IngestResult, SnapshotResource } from './types.js';
+import type { IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from './types.js';
 import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
 
 export function ingest(text: string, contentType?: string): IngestResult {
@@ -19,6 +20,17 @@ export function ingest(text: string, contentType?: string): IngestResult {
     .filter((resource) => !resource.evaluated)
     .map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`);
   return { ok: true, resources, warnings };
+}
+
+/** ingest, then each body's canonical JSON and hash: all the CPU work of an upload, done on an ingest thread. */
+export function prepareUpload(text: string, contentType?: string): PreparedUpload {
+  const result = ingest(text, contentType);
+  if (!result.ok) return result;
+  const resources = result.resources.map(({ body, ...resource }) => {
+    const json = canonicalJson(body);
+    return { resource, json, hash: jsonHash(json) };
+  });
+  return { ok: true, resources, warnings: result.warnings };
 }
 
 function qualifiedName({ namespace, name }: SnapshotResource): string {
