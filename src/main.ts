@@ -11,19 +11,37 @@ type Mode = 'serve' | 'worker';
 
 // The client commands (push, proxy-config, ...) never load the server: its modules are imported by serve and worker only.
 async function run(mode: Mode): Promise<void> {
-  const [{ NestFactory }, { createHttpApp }, { AppModule }, { loadConfig }, { resolveDatabase }, { JsonLogger }] = await Promise.all([
-    import('@nestjs/core'),
-    import('./app.js'),
-    import('./app.module.js'),
-    import('./config/config.js'),
-    import('./database/resolve-database.js'),
-    import('./logging/json-logger.js'),
-  ]);
+  const [{ NestFactory }, { createHttpApp }, { AppModule }, { ConfigError, loadConfig }, { resolveDatabase }, { JsonLogger, captureProcessWarnings }, { poolLimitsFromEnv }, { generatorConcurrency }] =
+    await Promise.all([
+      import('@nestjs/core'),
+      import('./app.js'),
+      import('./app.module.js'),
+      import('./config/config.js'),
+      import('./database/resolve-database.js'),
+      import('./logging/json-logger.js'),
+      import('./generator/generator.service.js'),
+      import('./jobs/compute.service.js'),
+    ]);
   type AppConfig = import('./config/config.js').AppConfig;
   type ResolvedDatabase = import('./database/resolve-database.js').ResolvedDatabase;
   type INestApplicationContext = import('@nestjs/common').INestApplicationContext;
-  const config: AppConfig = loadConfig();
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+    // Read by the services that use them, later; read now too, so a bad value stops start-up here.
+    poolLimitsFromEnv();
+    generatorConcurrency();
+    if (mode === 'worker' && config.workerConcurrency === 0) {
+      throw new ConfigError('MESHLENS_WORKER_CONCURRENCY=0 leaves `meshlens worker` nothing to run (0 is for API-only `meshlens serve` replicas)');
+    }
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // One line for the operator, not a stack trace: the value is wrong, not the code.
+    process.stderr.write(`meshlens: bad configuration: ${error.message}\n`);
+    process.exit(2);
+  }
   const logger = new JsonLogger(config.logLevel);
+  captureProcessWarnings(logger);
   let database: ResolvedDatabase | undefined;
   let app: INestApplicationContext | undefined;
   const shutdown = async (reason: string, code: number) => {
@@ -43,7 +61,7 @@ async function run(mode: Mode): Promise<void> {
   }
   try {
     database = await resolveDatabase(config, (message) => logger.debug(message, 'EmbeddedPostgres'));
-    const options = { config, databaseUrl: database.url, worker: true };
+    const options = { config, databaseUrl: database.url, worker: config.workerConcurrency > 0 };
     if (mode === 'serve') {
       const http = await createHttpApp({ ...options, http: true }, logger);
       app = http;

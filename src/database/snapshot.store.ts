@@ -208,8 +208,9 @@ export class SnapshotStore {
   }
 
   /** PENDING → COMPUTING. False when the snapshot no longer exists (deleted while queued). */
-  async markComputing(id: string): Promise<boolean> {
-    const { affected } = await this.snapshots().update({ id }, { status: SnapshotStatus.COMPUTING, progress: 0 });
+  /** An attempt starts; a retry says why in `error` (what became of the attempt before it). */
+  async markComputing(id: string, retryNote?: string): Promise<boolean> {
+    const { affected } = await this.snapshots().update({ id }, { status: SnapshotStatus.COMPUTING, progress: 0, ...(retryNote ? { error: retryNote } : {}) });
     return Boolean(affected);
   }
 
