@@ -11,34 +11,43 @@ type Mode = 'serve' | 'worker';
 
 // The client commands (push, proxy-config, ...) never load the server: its modules are imported by serve and worker only.
 async function run(mode: Mode): Promise<void> {
-  const [{ NestFactory }, { createHttpApp }, { AppModule }, { ConfigError, loadConfig }, { resolveDatabase }, { JsonLogger, captureProcessWarnings }, { poolLimitsFromEnv }, { generatorConcurrency }] =
+  // The configuration first, before the server's modules load: a bad value is told at once.
+  const { ConfigError, loadConfig } = await import('./config/config.js');
+  type AppConfig = import('./config/config.js').AppConfig;
+  const refuse = (error: unknown): never => {
+    if (!(error instanceof ConfigError)) throw error;
+    // One line for the operator, not a stack trace: the value is wrong, not the code.
+    process.stderr.write(`meshlens: bad configuration: ${error.message}\n`);
+    process.exit(2);
+  };
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+    if (mode === 'worker' && config.workerConcurrency === 0) {
+      throw new ConfigError('MESHLENS_WORKER_CONCURRENCY=0 leaves `meshlens worker` nothing to run (0 is for API-only `meshlens serve` replicas)');
+    }
+  } catch (error) {
+    refuse(error);
+    return;
+  }
+  const [{ NestFactory }, { createHttpApp }, { AppModule }, { resolveDatabase }, { JsonLogger, captureProcessWarnings }, { poolLimitsFromEnv }, { generatorConcurrency }] =
     await Promise.all([
       import('@nestjs/core'),
       import('./app.js'),
       import('./app.module.js'),
-      import('./config/config.js'),
       import('./database/resolve-database.js'),
       import('./logging/json-logger.js'),
       import('./generator/generator.service.js'),
       import('./jobs/compute.service.js'),
     ]);
-  type AppConfig = import('./config/config.js').AppConfig;
   type ResolvedDatabase = import('./database/resolve-database.js').ResolvedDatabase;
   type INestApplicationContext = import('@nestjs/common').INestApplicationContext;
-  let config: AppConfig;
   try {
-    config = loadConfig();
     // Read by the services that use them, later; read now too, so a bad value stops start-up here.
     poolLimitsFromEnv();
     generatorConcurrency();
-    if (mode === 'worker' && config.workerConcurrency === 0) {
-      throw new ConfigError('MESHLENS_WORKER_CONCURRENCY=0 leaves `meshlens worker` nothing to run (0 is for API-only `meshlens serve` replicas)');
-    }
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    // One line for the operator, not a stack trace: the value is wrong, not the code.
-    process.stderr.write(`meshlens: bad configuration: ${error.message}\n`);
-    process.exit(2);
+    refuse(error);
   }
   const logger = new JsonLogger(config.logLevel);
   captureProcessWarnings(logger);
