@@ -11,7 +11,7 @@ import type { IngestTask, IngestTaskResult } from './ingest/ingest.worker.js';
  * values of a body of small nodes (`[[],[],...]`) take about this much (measured: see README).
  * The thread's heap is bounded by it, so one upload's memory is bounded in proportion to the body.
  */
-const HEAP_BYTES_PER_BODY_BYTE = 40;
+const HEAP_BYTES_PER_BODY_BYTE = 64;
 const MIN_HEAP_MB = 256;
 
 /**

@@ -29,24 +29,27 @@ export interface TooDeep {
   offset: number;
 }
 
-export interface ParsedStream {
-  documents: Document.Parsed[];
-  /** Set when parsing stopped at too deep a nesting; documents holds those before it. */
-  tooDeep?: TooDeep;
-}
-
 class NestingTooDeep extends Error {
   constructor(readonly offset: number) {
     super('nesting too deep');
   }
 }
 
+/** Returned by a document callback: stop parsing (the rest of the text is not read). */
+export const STOP = Symbol('stop');
+
 /**
- * parseAllDocuments, with the nesting depth checked after every lexeme: yaml's lexer and parser
- * are iterative (the parser's stack holds the open collections), its composer is not. Nesting
- * past the bound stops parsing there, before the composer recurses into it.
+ * parseAllDocuments, one document at a time (a document no one keeps is garbage at once), with
+ * the nesting depth checked after every lexeme: yaml's lexer and parser are iterative (the
+ * parser's stack holds the open collections), its composer is not. Nesting past the bound stops
+ * parsing there, before the composer recurses into it; returns where.
  */
-export function parseYamlStream(text: string, lineCounter: LineCounter, options: { merge?: boolean } = {}): ParsedStream {
+export function forEachYamlDocument(
+  text: string,
+  lineCounter: LineCounter,
+  options: { merge?: boolean },
+  onDocument: (doc: Document.Parsed) => typeof STOP | void,
+): TooDeep | undefined {
   const parser = new Parser(lineCounter.addNewLine);
   // logLevel 'error': yaml would print warnings with process.emitWarning; what it warns about
   // (collection keys) is refused as a problem instead.
@@ -60,14 +63,20 @@ export function parseYamlStream(text: string, lineCounter: LineCounter, options:
     }
     yield* parser.end();
   }
-  const documents: Document.Parsed[] = [];
   try {
-    for (const doc of composer.compose(tokens())) documents.push(doc as Document.Parsed);
+    for (const doc of composer.compose(tokens())) if (onDocument(doc as Document.Parsed) === STOP) return undefined;
   } catch (error) {
-    if (error instanceof NestingTooDeep) return { documents, tooDeep: { offset: error.offset } };
+    if (error instanceof NestingTooDeep) return { offset: error.offset };
     throw error;
   }
-  return { documents };
+  return undefined;
+}
+
+/** All documents of a text (a few: a mesh config, a JSON upload's positions). */
+export function yamlDocuments(text: string, lineCounter: LineCounter): { documents: Document.Parsed[]; tooDeep?: TooDeep } {
+  const documents: Document.Parsed[] = [];
+  const tooDeep = forEachYamlDocument(text, lineCounter, {}, (doc) => void documents.push(doc));
+  return tooDeep ? { documents, tooDeep } : { documents };
 }
 
 export interface ValueProblem {

@@ -3,7 +3,7 @@
 // breaks the tie for a body that could be either): multi-document YAML, a JSON object, a
 // JSON array, and Kubernetes Lists (nested ones flattened).
 import { Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, Scalar, visit, type Node, type YAMLError } from 'yaml';
-import { inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, parseYamlStream, type PathSegment, type TooDeep } from './bounded-yaml.js';
+import { forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
 import { pointerOf } from './istio-schema.js';
 import type { IngestProblem } from './types.js';
 
@@ -46,6 +46,8 @@ const MAX_ALIAS_COUNT = 1000;
  * Aliases may repeat content, up to this floor.
  */
 const MIN_VALUE_BUDGET = 1_000_000;
+/** Problems after which decoding stops; an answer lists at most this many. */
+export const MAX_PROBLEMS = 1000;
 const BUDGET_PER_CHARACTER = 4;
 
 export function decodeManifests(text: string, contentType?: string): DecodeResult {
@@ -76,8 +78,12 @@ function looksLikeJson(text: string, contentType: string | undefined): boolean {
 }
 
 function parsesAsYaml(text: string): boolean {
-  const { documents, tooDeep } = parseYamlStream(text, new LineCounter());
-  return !tooDeep && documents.every((doc) => doc.errors.length === 0);
+  let valid = true;
+  const tooDeep = forEachYamlDocument(text, new LineCounter(), {}, (doc) => {
+    valid = doc.errors.length === 0;
+    return valid ? undefined : STOP;
+  });
+  return valid && !tooDeep;
 }
 
 /** JSON.parse's verdict; a syntax error with a line and column (V8 reports a character offset). */
@@ -117,6 +123,11 @@ class Decoder {
     this.valueBudget = Math.max(MIN_VALUE_BUDGET, BUDGET_PER_CHARACTER * text.length);
   }
 
+  /** Enough problems to refuse the upload and show what is wrong: decoding the rest would only cost memory. */
+  private full(): boolean {
+    return this.problems.length > MAX_PROBLEMS;
+  }
+
   result(): DecodeResult {
     this.attributeDuplicateKeys();
     return { objects: this.objects, problems: this.problems };
@@ -124,7 +135,7 @@ class Decoder {
 
   /** The value is JSON.parse's; the same text parsed as YAML (JSON is YAML) gives the positions. */
   decodeJson(value: unknown): void {
-    const { documents, tooDeep } = parseYamlStream(this.text, this.lineCounter);
+    const { documents, tooDeep } = yamlDocuments(this.text, this.lineCounter);
     if (tooDeep) {
       this.tooDeep(tooDeep);
       return;
@@ -135,15 +146,17 @@ class Decoder {
     if (value === null || !this.inspect(value, doc)) return;
     if (Array.isArray(value)) {
       const items = isSeq(doc.contents) ? doc.contents.items : [];
-      value.forEach((item, index) => this.collect(item, doc, nodeAt(doc, items[index])));
+      for (let index = 0; index < value.length && !this.full(); index++) this.collect(value[index], doc, nodeAt(doc, items[index]));
     } else {
       this.collect(value, doc, nodeAt(doc, doc.contents));
     }
   }
 
   decodeYaml(): void {
-    const { documents, tooDeep } = parseYamlStream(this.text, this.lineCounter, { merge: true });
-    for (const doc of documents) this.decodeYamlDocument(doc);
+    const tooDeep = forEachYamlDocument(this.text, this.lineCounter, { merge: true }, (doc) => {
+      this.decodeYamlDocument(doc);
+      return this.full() ? STOP : undefined;
+    });
     if (tooDeep) this.tooDeep(tooDeep);
   }
 
@@ -260,7 +273,9 @@ class Decoder {
     if (isList(value)) {
       const itemNodes = node && isMap(node) ? seqItems(doc, node.get('items', true)) : [];
       const defaults = typedListDefaults(value);
-      value.items.forEach((item, index) => this.collect(item, doc, nodeAt(doc, itemNodes[index]), defaults));
+      for (let index = 0; index < value.items.length && !this.full(); index++) {
+        this.collect(value.items[index], doc, nodeAt(doc, itemNodes[index]), defaults);
+      }
       return;
     }
     this.emit(listDefaults ? { ...listDefaults, ...value } : value, doc, node);

@@ -1,6 +1,6 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
 import { canonicalJson, jsonHash } from './canonical.js';
-import { decodeManifests, isPlainObject, type DecodedObject } from './decode.js';
+import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
 import type { IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from './types.js';
 import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
@@ -9,7 +9,11 @@ export function ingest(text: string, contentType?: string): IngestResult {
   const { objects, problems } = decodeManifests(text, contentType);
   const all: IngestProblem[] = [...problems, ...validateObjects(objects)];
   if (all.length > 0) {
-    return { ok: false, problems: all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0)) };
+    all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
+    if (all.length <= MAX_PROBLEMS) return { ok: false, problems: all };
+    const last = all[MAX_PROBLEMS - 1]!;
+    const more = { document: last.document, message: `more problems not listed: the first ${MAX_PROBLEMS} are; decoding stops there` };
+    return { ok: false, problems: [...all.slice(0, MAX_PROBLEMS), more] };
   }
   // kubectl apply refuses the same upload: "no objects passed to apply".
   if (objects.length === 0) {

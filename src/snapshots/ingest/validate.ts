@@ -2,7 +2,7 @@
 // plus the essentials meshlens relies on. Every problem is collected, none stops the others.
 import { isIP } from 'node:net';
 import { LineCounter } from 'yaml';
-import { inspectValue, MAX_NESTING_DEPTH, parseYamlStream } from './bounded-yaml.js';
+import { inspectValue, MAX_NESTING_DEPTH, yamlDocuments } from './bounded-yaml.js';
 import type { DecodedObject, PathSegment } from './decode.js';
 import { isPlainObject } from './decode.js';
 import { istioSchemaViolations, istioVersionsOf, pointerOf } from './istio-schema.js';
@@ -267,7 +267,7 @@ function checkMeshConfig(check: Checker, mesh: string): void {
     const position = inner && check.decoded.locateInside(path, { line: inner.line, column: inner.col });
     check.report(path, `/data/mesh ${message}${inner ? ` (line ${inner.line} of the mesh config)` : ''}`, position);
   };
-  const { documents, tooDeep } = parseYamlStream(mesh, lineCounter);
+  const { documents, tooDeep } = yamlDocuments(mesh, lineCounter);
   if (tooDeep) return report(tooDeep.offset, `has mappings and sequences nested deeper than ${MAX_NESTING_DEPTH} levels`);
   const [doc, second] = documents;
   if (second) return report(second.range[0], 'must be one YAML document');

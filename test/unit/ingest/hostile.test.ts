@@ -2,6 +2,7 @@
 // an exception, and nothing recursive runs over input deeper than the bound.
 import { describe, expect, it } from 'vitest';
 import { MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, MAX_STRING_LENGTH } from '../../../src/snapshots/ingest/bounded-yaml.js';
+import { MAX_PROBLEMS } from '../../../src/snapshots/ingest/decode.js';
 import { ingest } from '../../../src/snapshots/ingest/ingest.js';
 import type { IngestProblem } from '../../../src/snapshots/ingest/types.js';
 
@@ -110,8 +111,11 @@ describe('hostile uploads', () => {
     expect(problemsOf(text, 'application/json')[0]!.message).toMatch(/^no objects|JSON syntax error/);
   });
 
-  it('a million bad strings are answered with a bounded list', () => {
-    const text = `${head}data: [${Array(100_000).fill('"\\0"').join(',')}]\n`;
-    expect(problemsOf(text).length).toBeLessThanOrEqual(100);
+  it('thousands of bad strings or items are answered with a bounded list', () => {
+    expect(problemsOf(`${head}data: [${Array(20_000).fill('"\\0"').join(',')}]\n`).length).toBe(100);
+    const items = problemsOf(`[${Array(20_000).fill('[]').join(',')}]`);
+    expect(items).toHaveLength(MAX_PROBLEMS + 1);
+    expect(items.at(-1)!.message).toMatch(/^more problems not listed/);
+    expect(problemsOf('---\n[]\n'.repeat(20_000))).toHaveLength(MAX_PROBLEMS + 1);
   });
 });
