@@ -92,15 +92,77 @@ function parseJson(text: string): { value: unknown } | { problem: IngestProblem 
     return { value: JSON.parse(text) as unknown };
   } catch (error) {
     const message = (error as Error).message;
-    const offset = /end of JSON input/.test(message) ? text.length : Number(/at position (\d+)/.exec(message)?.[1]);
     return {
       problem: {
         document: 0,
-        ...(Number.isNaN(offset) ? {} : lineAndColumn(text, offset)),
+        // V8 words some errors without a position ("Unexpected token"): found again by a scan.
+        ...lineAndColumn(text, jsonErrorOffset(text)),
         // V8 sometimes quotes the text around the error: it could be a Secret's value, drop it.
         message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '')}`,
       },
     };
+  }
+}
+
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+
+/**
+ * The offset of the first JSON syntax error of a text JSON.parse refused: a scan of JSON's
+ * grammar with an explicit stack (no recursion, whatever the nesting).
+ */
+export function jsonErrorOffset(text: string): number {
+  const open: string[] = [];
+  let i = 0;
+  let state: 'value' | 'key' | 'after' = 'value';
+  const skipSpace = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const match = (pattern: RegExp) => {
+    pattern.lastIndex = i;
+    if (!pattern.test(text)) return false;
+    i = pattern.lastIndex;
+    return true;
+  };
+  for (;;) {
+    skipSpace();
+    const c = text[i];
+    if (state === 'value') {
+      if (c === '{' || c === '[') {
+        i++;
+        skipSpace();
+        if (text[i] === (c === '{' ? '}' : ']')) {
+          i++;
+          state = 'after';
+        } else {
+          open.push(c);
+          state = c === '{' ? 'key' : 'value';
+        }
+        continue;
+      }
+      const literal = ['true', 'false', 'null'].find((word) => text.startsWith(word, i));
+      if (literal) i += literal.length;
+      else if (!match(JSON_STRING) && !match(JSON_NUMBER)) return i;
+      state = 'after';
+    } else if (state === 'key') {
+      if (!match(JSON_STRING)) return i;
+      skipSpace();
+      if (text[i] !== ':') return i;
+      i++;
+      state = 'value';
+    } else {
+      const container = open.at(-1);
+      if (container === undefined) return i;
+      if (c === ',') {
+        i++;
+        state = container === '{' ? 'key' : 'value';
+      } else if (c === (container === '{' ? '}' : ']')) {
+        i++;
+        open.pop();
+      } else {
+        return i;
+      }
+    }
   }
 }
 

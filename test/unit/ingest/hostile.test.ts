@@ -2,7 +2,7 @@
 // an exception, and nothing recursive runs over input deeper than the bound.
 import { describe, expect, it } from 'vitest';
 import { MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, MAX_STRING_LENGTH } from '../../../src/snapshots/ingest/bounded-yaml.js';
-import { MAX_PROBLEMS } from '../../../src/snapshots/ingest/decode.js';
+import { jsonErrorOffset, MAX_PROBLEMS } from '../../../src/snapshots/ingest/decode.js';
 import { ingest } from '../../../src/snapshots/ingest/ingest.js';
 import type { IngestProblem } from '../../../src/snapshots/ingest/types.js';
 
@@ -117,5 +117,23 @@ describe('hostile uploads', () => {
     expect(items).toHaveLength(MAX_PROBLEMS + 1);
     expect(items.at(-1)!.message).toMatch(/^more problems not listed/);
     expect(problemsOf('---\n[]\n'.repeat(20_000))).toHaveLength(MAX_PROBLEMS + 1);
+  });
+});
+
+describe('jsonErrorOffset', () => {
+  it.each([
+    ['{"a": 1,}', 8],
+    ['[1, 2,, 3]', 6],
+    ['{"a" 1}', 5],
+    ['# comment', 0],
+    ['{"a": "b\u0001"}', 6],
+    ['{"a": [1, {"b": tru}]}', 16],
+    ['[[[', 3],
+    ['{"a": 1} x', 9],
+    ['{"a": "\\x"}', 6],
+    ['[-01]', 3],
+  ])('%j fails at %i', (text, offset) => {
+    expect(() => JSON.parse(text)).toThrow();
+    expect(jsonErrorOffset(text)).toBe(offset);
   });
 });

@@ -1,0 +1,131 @@
+// The upload endpoint under fuzzed, hostile manifests (fast-check): mutations of examples/ and
+// the seed scenarios with the inputs that once answered 500 (circular and dangling aliases, NUL
+// and lone surrogates, deep nesting, complex keys, truncation, random bytes). Every answer is
+// < 500; a 400 lists located problems; a refused upload stores nothing. A few hundred cases run
+// in `npm test`; MESHLENS_FUZZ_RUNS=10000 for a long run (MESHLENS_FUZZ_SEED to replay one).
+// The parse runs on an ingest thread, never on the main one.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import type { INestApplication } from '@nestjs/common';
+import fc from 'fast-check';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { IngestPool } from '../../src/snapshots/ingest-pool.service.js';
+import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+
+const RUNS = Number(process.env.MESHLENS_FUZZ_RUNS ?? 150);
+const SEED = process.env.MESHLENS_FUZZ_SEED === undefined ? undefined : Number(process.env.MESHLENS_FUZZ_SEED);
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const SCENARIOS = join(ROOT, '..', 'shared', 'scenarios');
+
+/** examples/, and each case's config of the seed scenarios when the shared specs are next to the checkout. */
+function seeds(): string[] {
+  const examples = join(ROOT, 'examples');
+  const files = readdirSync(examples).flatMap((dir) => readdirSync(join(examples, dir)).map((file) => readFileSync(join(examples, dir, file), 'utf8')));
+  const scenarios = existsSync(SCENARIOS)
+    ? readdirSync(SCENARIOS).flatMap((file) => {
+        const { cases = [] } = parse(readFileSync(join(SCENARIOS, file), 'utf8')) as { cases?: { config?: string }[] };
+        return cases.flatMap((c) => (c.config ? [c.config] : []));
+      })
+    : [];
+  return [...files, ...scenarios];
+}
+
+const deep = (open: string, close: string) => fc.integer({ min: 1, max: 3000 }).map((n) => open.repeat(n) + close.repeat(n));
+/** Values and fragments that once broke the service, and their neighbours. */
+const hostileValue = fc.oneof(
+  fc.constantFrom('&a {x: *a}', '&a [1, *a]', '*nope', '"a\\0b"', '"\\udfff"', '"\\ud800x"', '? [a, b]\n: c', '{? {a: 1}: b}', '!!binary AAAA', '!custom x', '<<: *nope', "''", '~', '.nan', '0x1F', '1e400'),
+  deep('[', ']'),
+  deep('{a: ', '}'),
+  fc.integer({ min: 1, max: 3000 }).map((n) => `${'- '.repeat(n)}x`),
+  fc.string({ unit: 'binary', maxLength: 40 }).map((s) => JSON.stringify(s)),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+);
+const hostileLine = fc.oneof(
+  hostileValue.map((v) => `data: ${v}`),
+  hostileValue.map((v) => `  k: ${v}`),
+  fc.constantFrom('---', '...', '%YAML 1.2', '- - -', '? ', ': ', '&x', '*x', '\t', '\0', '#', 'kind: List\nitems: [*x]', 'metadata: {name: "\\0"}'),
+);
+
+type Mutation = (text: string) => string;
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  // a hostile line inserted at a line of the seed (indented like it)
+  fc.tuple(fc.nat(), hostileLine).map(([at, line]): Mutation => (text) => {
+    const lines = text.split('\n');
+    const i = at % (lines.length + 1);
+    const indent = /^\s*/.exec(lines[i] ?? '')![0];
+    lines.splice(i, 0, indent + line.replace(/\n/g, `\n${indent}`));
+    return lines.join('\n');
+  }),
+  // a scalar value replaced by a hostile one
+  fc.tuple(fc.nat(), hostileValue).map(([at, value]): Mutation => (text) => {
+    const values = [...text.matchAll(/: ([^\s{[][^\n,}\]]*)/g)];
+    const target = values[at % Math.max(1, values.length)];
+    return target ? text.slice(0, target.index + 2) + value + text.slice(target.index + target[0].length) : text;
+  }),
+  // truncated anywhere
+  fc.nat().map((at): Mutation => (text) => text.slice(0, at % (text.length + 1))),
+  // characters of YAML's syntax inserted anywhere
+  fc.tuple(fc.nat(), fc.string({ unit: fc.constantFrom(...'[]{}:-&*!|>\'"\n\t\0#?,%@\\ \ud800\udfff'), maxLength: 8 })).map(([at, s]): Mutation => (text) => {
+    const i = at % (text.length + 1);
+    return text.slice(0, i) + s + text.slice(i);
+  }),
+  // the seed as a JSON array or object
+  fc.constant<Mutation>((text) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [text] })),
+);
+
+let db: TestDatabase;
+let app: INestApplication;
+const threads = new Set<number>();
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp({ databaseUrl: db.url, worker: false });
+  const pool = app.get(IngestPool);
+  const prepare = pool.prepare.bind(pool);
+  pool.prepare = async (...args) => {
+    const result = await prepare(...args);
+    threads.add(result.threadId);
+    return result;
+  };
+});
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+});
+
+const stored = async () => (await db.query<{ n: number }>('SELECT (SELECT count(*) FROM snapshots) + (SELECT count(*) FROM resource_bodies) AS n'))[0]!.n;
+
+describe('fuzzed uploads', () => {
+  it(`${RUNS} hostile manifests: never 5xx, a 400 locates every problem, a refusal stores nothing`, async () => {
+    const texts = seeds();
+    const upload = fc.tuple(fc.constantFrom(...texts), fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.constantFrom('application/yaml', 'application/json', 'text/plain'));
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(upload, async ([seed, mutations, contentType]) => {
+        const body = mutations.reduce((text, mutate) => mutate(text), seed);
+        const before = await stored();
+        const res = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', contentType).send(body);
+        expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+        if (res.status === 201) return;
+        refused++;
+        expect(await stored()).toBe(before);
+        expect(res.body.error).toEqual(expect.any(String));
+        if (res.status !== 400) return;
+        expect(res.body.details.length).toBeGreaterThan(0);
+        for (const problem of res.body.details) {
+          expect(problem).toEqual(expect.objectContaining({ document: expect.any(Number), message: expect.any(String) }));
+          // Located: a line, unless the upload as a whole is what is wrong.
+          if (!/^(no objects|more problems not listed)/.test(problem.message)) expect(problem.line, JSON.stringify(problem)).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
+    );
+    expect(refused).toBeGreaterThan(0);
+    // The uploads were parsed on an ingest thread, not on the thread that serves requests.
+    expect(threads.size).toBeGreaterThan(0);
+    expect(threads.has(threadId)).toBe(false);
+  });
+});
