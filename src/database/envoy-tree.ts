@@ -17,7 +17,7 @@
 // class's own objects (its inbound listener and clusters) sit in leaves of their own, not in chunks
 // shared with others.
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { canonicalJson } from '../model/canonical.js';
 import type { EnvoyObject, GeneratedConfig } from '../generator/protocol.js';
 
 export const ENVOY_TYPES = ['listener', 'route', 'cluster', 'endpoint'] as const;

@@ -5,7 +5,7 @@
 // changes every caller's config the same way.
 import { createHash } from 'node:crypto';
 import type { EnvoyObject } from '../generator/protocol.js';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { canonicalJson } from '../model/canonical.js';
 import { diffJson, type FieldChange } from './json-diff.js';
 import { ENVOY_TYPES, type EnvoyObjectChange, type EnvoyType, type ProxyConfigChange, type RoutingChange } from './model.js';
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ProxyClass } from './proxy-class.js';

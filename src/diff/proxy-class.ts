@@ -3,7 +3,7 @@
 // stored per-class tables later, with the same content-addressed shape (object name → hash).
 import { createHash } from 'node:crypto';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/protocol.js';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { canonicalJson } from '../model/canonical.js';
 import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
 
 export interface ProxyClass {

@@ -1,11 +1,11 @@
 // What a config change does to traffic, in plain words, derived from the Envoy objects of one proxy
 // class before and after (never from the YAML). Pure.
 import type { EnvoyObject } from '../generator/protocol.js';
-import { parseClusterName } from '../routing/describe-cluster.js';
-import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../routing/envoy.js';
-import { describeRouteMatch } from '../routing/match.js';
-import { formatRef, istioConfigRef } from '../routing/provenance.js';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { parseClusterName } from '../envoy/describe-cluster.js';
+import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../envoy/xds.js';
+import { describeRouteMatch } from '../envoy/match.js';
+import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import { canonicalJson } from '../model/canonical.js';
 import {
   clusterLabel,
   clusterPolicies,

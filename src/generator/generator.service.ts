@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { SnapshotStore } from '../database/snapshot.store.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot } from '../snapshots/ingest/types.js';
+import { normaliseSnapshot } from '../ingest/normalise.js';
+import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { GeneratorProcess } from './generator-process.js';
 import { GeneratorError, loadParams, type Methods } from './protocol.js';

@@ -1,5 +1,5 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
-import type { GeneratorInput, NormalisedSnapshot } from '../snapshots/ingest/types.js';
+import type { GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
 
 export type ProxyTypeName = 'SIDECAR' | 'ROUTER' | 'NONE';
 

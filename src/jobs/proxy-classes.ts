@@ -2,7 +2,7 @@
 // Pure functions, no I/O.
 import { isIPv6 } from 'node:net';
 import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../generator/protocol.js';
-import { contentHash } from '../snapshots/ingest/canonical.js';
+import { contentHash } from '../model/canonical.js';
 
 type Body = Record<string, unknown>;
 

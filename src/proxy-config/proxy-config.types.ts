@@ -1,7 +1,7 @@
 import { Field, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import type { GeneratedConfig } from '../generator/protocol.js';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
-import { ProxyType } from '../snapshots/graphql/enums.js';
+import { ProxyType } from '../graphql/enums.js';
 
 export enum TrafficDirection {
   OUTBOUND = 'OUTBOUND',

@@ -14,8 +14,8 @@ import type { GeneratedConfig } from '../../src/generator/protocol.js';
 import { ComputeService } from '../../src/jobs/compute.service.js';
 import { QueueService } from '../../src/jobs/queue.service.js';
 import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
-import { ProxyType } from '../../src/snapshots/graphql/enums.js';
-import { canonicalJson } from '../../src/snapshots/ingest/canonical.js';
+import { ProxyType } from '../../src/graphql/enums.js';
+import { canonicalJson } from '../../src/model/canonical.js';
 import { createTestDatabase, eventually, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
 
 const MANY = 12;

@@ -1,4 +1,4 @@
-import type { Metadata } from './envoy.js';
+import type { Metadata } from './xds.js';
 
 /** An Istio resource by kind, namespace and name. */
 export interface ConfigRef {

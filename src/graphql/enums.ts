@@ -1,5 +1,5 @@
 import { registerEnumType } from '@nestjs/graphql';
-import { SnapshotStatus } from '../../database/entities/index.js';
+import { SnapshotStatus } from '../database/entities/index.js';
 
 /** How istiod treats a workload's proxy (the ingest type ProxyType, as a GraphQL enum). */
 export enum ProxyType {
