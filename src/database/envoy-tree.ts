@@ -18,7 +18,7 @@
 // shared with others.
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../model/canonical.js';
-import type { EnvoyObject, GeneratedConfig } from '../generator/protocol.js';
+import type { EnvoyObject, GeneratedConfig } from '../model/proxy.js';
 
 export const ENVOY_TYPES = ['listener', 'route', 'cluster', 'endpoint'] as const;
 export type EnvoyType = (typeof ENVOY_TYPES)[number];

@@ -1,5 +1,5 @@
 // Envoy objects in words, for routing sentences: destinations, route policies, cluster policies. Pure.
-import type { EnvoyObject } from '../generator/protocol.js';
+import type { EnvoyObject } from '../model/proxy.js';
 import { parseClusterName } from '../envoy/describe-cluster.js';
 import type { HeaderMatcher, Route, RouteMatch } from '../envoy/xds.js';
 import { headerMatches, pathMatches, queryParameterMatches } from '../envoy/match.js';

@@ -1,5 +1,6 @@
 // The result of comparing two snapshots: plain data, the same for GraphQL, REST JSON and the CLI.
-import type { AnalyzerMessage, EnvoyObject } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
+import type { EnvoyObject } from '../model/proxy.js';
 import type { ChangeKind, FieldChange } from './json-diff.js';
 
 export type { ChangeKind, FieldChange } from './json-diff.js';

@@ -4,7 +4,7 @@
 // the very same are reported once, with all their workloads: on a big mesh, one changed service
 // changes every caller's config the same way.
 import { createHash } from 'node:crypto';
-import type { EnvoyObject } from '../generator/protocol.js';
+import type { EnvoyObject } from '../model/proxy.js';
 import { canonicalJson } from '../model/canonical.js';
 import { diffJson, type FieldChange } from './json-diff.js';
 import { ENVOY_TYPES, type EnvoyObjectChange, type EnvoyType, type ProxyConfigChange, type RoutingChange } from './model.js';

@@ -2,7 +2,7 @@
 // The diff reads them through ProxyConfigSource: computed by the generator today, read from the
 // stored per-class tables later, with the same content-addressed shape (object name → hash).
 import { createHash } from 'node:crypto';
-import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/protocol.js';
+import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js';
 import { canonicalJson } from '../model/canonical.js';
 import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
 

@@ -1,6 +1,6 @@
 // What a config change does to traffic, in plain words, derived from the Envoy objects of one proxy
 // class before and after (never from the YAML). Pure.
-import type { EnvoyObject } from '../generator/protocol.js';
+import type { EnvoyObject } from '../model/proxy.js';
 import { parseClusterName } from '../envoy/describe-cluster.js';
 import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../envoy/xds.js';
 import { describeRouteMatch } from '../envoy/match.js';

@@ -13,7 +13,7 @@
 import { Lru } from '../cache/lru.js';
 import { EnvoyObjectCollector } from '../database/envoy-tree.js';
 import type { ProxyConfigStore, StoredNode } from '../database/proxy-config.store.js';
-import type { EnvoyObject } from '../generator/protocol.js';
+import type { EnvoyObject } from '../model/proxy.js';
 import { GeneratorConfigSource } from './generator-source.js';
 import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
 import { compareWorkloads, pairClasses, workloadName, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';

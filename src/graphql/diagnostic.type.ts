@@ -1,5 +1,5 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
-import type { AnalyzerMessage } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { ConfigRef } from './config-ref.type.js';
 
 /** One `istioctl analyze` message, from Istio's own analyzers. */

@@ -1,14 +1,10 @@
 import { registerEnumType } from '@nestjs/graphql';
 import { SnapshotStatus } from '../database/entities/index.js';
+import { ProxyType } from '../model/proxy.js';
 
-/** How istiod treats a workload's proxy (the ingest type ProxyType, as a GraphQL enum). */
-export enum ProxyType {
-  SIDECAR = 'SIDECAR',
-  ROUTER = 'ROUTER',
-  NONE = 'NONE',
-}
 
 registerEnumType(SnapshotStatus, { name: 'SnapshotStatus' });
 registerEnumType(ProxyType, { name: 'ProxyType' });
 
-export { SnapshotStatus };
+// GraphQL types import the enums from here, so that they are registered before the schema is built.
+export { ProxyType, SnapshotStatus };

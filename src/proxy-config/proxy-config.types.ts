@@ -1,5 +1,5 @@
 import { Field, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import type { GeneratedConfig } from '../generator/protocol.js';
+import type { GeneratedConfig } from '../model/proxy.js';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
 import { ConfigRef } from '../graphql/config-ref.type.js';
 import { ProxyType } from '../graphql/enums.js';

@@ -4,7 +4,7 @@
 import { Context, Field, Int, ObjectType, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import DataLoader from 'dataloader';
 import { ProxyConfigStore, workloadKey } from '../database/proxy-config.store.js';
-import type { GeneratedConfig } from '../generator/protocol.js';
+import type { GeneratedConfig } from '../model/proxy.js';
 import { ProxyType } from '../graphql/enums.js';
 import { Snapshot } from '../snapshots/graphql/snapshot.type.js';
 import { Workload } from '../snapshots/graphql/workload.type.js';

@@ -17,7 +17,8 @@ import {
 } from '../envoy/xds.js';
 import { describeCluster } from '../envoy/describe-cluster.js';
 import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
-import { formatRef, istioConfigRef, type ConfigRef } from '../envoy/provenance.js';
+import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import type { ConfigRef } from '../model/config-ref.js';
 
 export type CallMode = 'OUTBOUND' | 'INBOUND' | 'GATEWAY';
 export type CallProtocol = 'HTTP' | 'HTTP2' | 'TCP';

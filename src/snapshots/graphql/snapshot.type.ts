@@ -1,7 +1,7 @@
 import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from '@nestjs/graphql';
 import type { SnapshotEntity } from '../../database/entities/index.js';
 import { Diagnostic } from '../../graphql/diagnostic.type.js';
-import type { AnalyzerMessage } from '../../generator/protocol.js';
+import type { AnalyzerMessage } from '../../model/diagnostics.js';
 import { SnapshotStatus } from '../../graphql/enums.js';
 
 /**
