@@ -29,15 +29,19 @@ export interface ProxyInfo {
   sidecar?: string;
 }
 
+/** Envoy's object types, singular as istioctl proxy-config names them, in this order everywhere. */
+export const ENVOY_TYPES = ['listener', 'route', 'cluster', 'endpoint'] as const;
+export type EnvoyType = (typeof ENVOY_TYPES)[number];
+
+/** The field of a generated config that holds a type's objects (also the plural the diff reports). */
+export type ConfigKey = 'listeners' | 'routes' | 'clusters' | 'endpoints';
+export const CONFIG_KEY: Record<EnvoyType, ConfigKey> = { listener: 'listeners', route: 'routes', cluster: 'clusters', endpoint: 'endpoints' };
+
 /** Envoy objects as proto3 JSON. */
 export type EnvoyObject = Record<string, unknown> & { name?: string; clusterName?: string };
 
-export interface GeneratedConfig {
+export interface GeneratedConfig extends Record<ConfigKey, EnvoyObject[]> {
   proxy: ProxyInfo;
-  listeners: EnvoyObject[];
-  routes: EnvoyObject[];
-  clusters: EnvoyObject[];
-  endpoints: EnvoyObject[];
 }
 
 /** A workload's proxy as istiod would see it, or why it has none. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProxyConfigStore } from '../../src/database/proxy-config.store.js';
 import { WorkloadStore } from '../../src/database/workload.store.js';
 import { GeneratorService } from '../../src/generator/generator.service.js';
-import type { GeneratedConfig } from '../../src/generator/protocol.js';
+import type { GeneratedConfig } from '../../src/model/proxy.js';
 import { ComputeService } from '../../src/jobs/compute.service.js';
 import { QueueService } from '../../src/jobs/queue.service.js';
 import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
