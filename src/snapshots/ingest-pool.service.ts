@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { IngestTask, IngestTaskResult } from './ingest/ingest.worker.js';
+import type { IngestTask, IngestTaskResult } from '../ingest/ingest.worker.js';
 
 /**
  * Heap of an ingest thread per byte of the largest body: yaml's syntax tree and the decoded
@@ -60,7 +60,7 @@ export class IngestPool implements OnModuleDestroy {
  * the one `npm run build` wrote to dist/ (test/support/global-setup.ts builds it).
  */
 function workerFile(): string {
-  const here = fileURLToPath(new URL('./ingest/ingest.worker.js', import.meta.url));
+  const here = fileURLToPath(new URL('../ingest/ingest.worker.js', import.meta.url));
   if (existsSync(here)) return here;
   const root = fileURLToPath(new URL('../../', import.meta.url));
   return path.join(root, 'dist', path.relative(root, here));

@@ -3,8 +3,8 @@ import { SnapshotStore, type SnapshotPage } from '../database/snapshot.store.js'
 import type { SnapshotEntity } from '../database/entities/index.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { IngestProblem } from '../model/snapshot.js';
 import { IngestPool } from './ingest-pool.service.js';
-import type { IngestProblem } from './ingest/types.js';
 
 /** The upload was refused; nothing was stored. */
 export class InvalidManifestsError extends Error {

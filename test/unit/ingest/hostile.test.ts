@@ -1,10 +1,10 @@
 // Regression tests for hostile or careless uploads (issue 11): each is a located problem, never
 // an exception, and nothing recursive runs over input deeper than the bound.
 import { describe, expect, it } from 'vitest';
-import { MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, MAX_STRING_LENGTH } from '../../../src/snapshots/ingest/bounded-yaml.js';
-import { jsonErrorOffset, MAX_PROBLEMS } from '../../../src/snapshots/ingest/decode.js';
-import { ingest } from '../../../src/snapshots/ingest/ingest.js';
-import type { IngestProblem } from '../../../src/snapshots/ingest/types.js';
+import { MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, MAX_STRING_LENGTH } from '../../../src/ingest/bounded-yaml.js';
+import { jsonErrorOffset, MAX_PROBLEMS } from '../../../src/ingest/decode.js';
+import { ingest } from '../../../src/ingest/ingest.js';
+import type { IngestProblem } from '../../../src/model/snapshot.js';
 
 function problemsOf(text: string, contentType?: string): IngestProblem[] {
   const result = ingest(text, contentType);

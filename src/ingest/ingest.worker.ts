@@ -2,7 +2,7 @@
 // CPU work proportional to the body, kept off the event loop that serves every other request.
 import { threadId } from 'node:worker_threads';
 import { prepareUpload } from './ingest.js';
-import type { PreparedUpload } from './types.js';
+import type { PreparedUpload } from '../model/snapshot.js';
 
 export interface IngestTask {
   text: string;

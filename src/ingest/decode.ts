@@ -3,9 +3,9 @@
 // breaks the tie for a body that could be either): multi-document YAML, a JSON object, a
 // JSON array, and Kubernetes Lists (nested ones flattened).
 import { Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, Scalar, visit, type Node, type YAMLError } from 'yaml';
+import type { IngestProblem } from '../model/snapshot.js';
 import { forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
 import { pointerOf } from './istio-schema.js';
-import type { IngestProblem } from './types.js';
 
 export type { PathSegment } from './bounded-yaml.js';
 

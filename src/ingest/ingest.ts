@@ -1,8 +1,8 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
-import { canonicalJson, jsonHash } from './canonical.js';
+import { canonicalJson, jsonHash } from '../model/canonical.js';
+import type { IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
 import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
-import type { IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from './types.js';
 import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
 
 export function ingest(text: string, contentType?: string): IngestResult {
