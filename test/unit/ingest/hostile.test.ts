@@ -1,6 +1,6 @@
 // Regression tests for hostile or careless uploads (issue 11): each is a located problem, never
 // an exception, and nothing recursive runs over input deeper than the bound.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, MAX_STRING_LENGTH } from '../../../src/ingest/bounded-yaml.js';
 import { jsonErrorOffset, MAX_PROBLEMS } from '../../../src/ingest/decode.js';
 import { ingest } from '../../../src/ingest/ingest.js';
@@ -94,7 +94,11 @@ describe('hostile uploads', () => {
   });
 
   it('a complex key is refused, without a warning on the console', () => {
+    const warn = vi.spyOn(process, 'emitWarning');
     expect(problemsOf(`${head}data:\n  ? [a, b]\n  : c\n`)).toEqual([{ document: 0, line: 5, column: 5, message: expect.stringMatching(/complex key/) }]);
+    expect(problemsOf(`${head}data:\n  ? &k [a]\n  : c\n  x: *k\n`)[0]!.message).toMatch(/complex key/);
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
   });
 
   it('strings and objects over their bounds are refused', () => {
