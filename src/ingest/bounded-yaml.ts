@@ -163,7 +163,8 @@ function segmentsOf(path: Path | undefined): PathSegment[] {
 // A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function stringProblem(value: string): string | undefined {
+/** Why a string cannot be stored (NUL, a lone surrogate) or is too long; undefined when it can. */
+export function stringProblem(value: string): string | undefined {
   if (value.length > MAX_STRING_LENGTH) return `string of ${value.length} characters, over the limit of ${MAX_STRING_LENGTH}`;
   const nul = value.indexOf('\0');
   if (nul >= 0) return `string contains a NUL character (at character ${nul + 1}), which cannot be stored`;

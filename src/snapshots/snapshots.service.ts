@@ -3,6 +3,7 @@ import { SnapshotStore, type SnapshotPage } from '../database/snapshot.store.js'
 import type { SnapshotEntity } from '../database/entities/index.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { stringProblem } from '../ingest/bounded-yaml.js';
 import type { IngestProblem } from '../model/snapshot.js';
 import { IngestPool } from './ingest-pool.service.js';
 
@@ -30,6 +31,8 @@ export class SnapshotsService {
 
   /** Ingests manifests and stores them with their compute job, all or nothing. */
   async create(name: string | null, manifests: string, contentType?: string): Promise<CreatedSnapshot> {
+    const badName = name === null ? undefined : stringProblem(name);
+    if (badName) throw new InvalidManifestsError([{ document: 0, path: 'name', message: `the snapshot's name: ${badName}` }]);
     const { upload: result } = await this.ingestPool.prepare(manifests, contentType);
     if (!result.ok) throw new InvalidManifestsError(result.problems);
     const prepared = result.resources;

@@ -137,3 +137,28 @@ describe('fuzzed uploads', () => {
     expect(threads.has(threadId)).toBe(false);
   });
 });
+
+describe('the minimal inputs of issue 11, over HTTP', () => {
+  const head = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n';
+  it.each([
+    ['a circular alias', `${head}data: &a {x: *a}\n`, /circular value/],
+    ['a NUL character', `${head}data: {k: "a\\0b"}\n`, /NUL character/],
+    ['a lone surrogate', `${head}data: {k: "\\udfff"}\n`, /lone UTF-16 surrogate/],
+    ['20,000 nested arrays', `${head}data: {k: ${'['.repeat(20_000)}${']'.repeat(20_000)}}\n`, /nested deeper than 1000/],
+    ['a dangling alias in the mesh config', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    outboundTrafficPolicy: *nope\n', /Unresolved alias/],
+    ['a complex key', `${head}data:\n  ? [a, b]\n  : c\n`, /complex key/],
+    ['an empty upload', '# nothing\n---\n', /^no objects/],
+  ])('%s is a located 400, nothing stored', async (_, body, message) => {
+    const before = await stored();
+    const res = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', 'application/yaml').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.details[0]).toEqual(expect.objectContaining({ document: 0, message: expect.stringMatching(message) }));
+    expect(await stored()).toBe(before);
+  });
+
+  it('a snapshot name Postgres cannot store is a 400', async () => {
+    const res = await request(app.getHttpServer()).post('/api/v1/snapshots?name=a%00b').set('content-type', 'application/yaml').send('apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n');
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([{ document: 0, path: 'name', message: expect.stringMatching(/^the snapshot's name: string contains a NUL/) }]);
+  });
+});
