@@ -2,7 +2,7 @@
 // child process, on a scratch database. For each body: the time to refuse it, /healthz's latency
 // meanwhile (polled every 20 ms), the server's peak RSS; then the p99 refusal time of the
 // minimal inputs of issue 11. BENCH_BODY_BYTES (default: MESHLENS_MAX_BODY_BYTES, 32 MiB) sizes
-// the nesting bodies; BENCH_WIDE_BYTES (4 MiB) the body of small items, which yaml decodes at
+// the nesting bodies; BENCH_WIDE_BYTES (1 MiB) the body of small items, which yaml decodes at
 // a few MiB per second.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,7 +13,7 @@ import { benchPostgres } from './scratch-db.mjs';
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
 const size = Number(process.env.BENCH_BODY_BYTES ?? config.maxBodyBytes);
-const wideSize = Number(process.env.BENCH_WIDE_BYTES ?? 4 * 2 ** 20);
+const wideSize = Number(process.env.BENCH_WIDE_BYTES ?? 2 ** 20);
 const postgres = await benchPostgres(config);
 const { name: benchDb, url } = await postgres.create();
 
@@ -71,6 +71,15 @@ async function measure(name, body, contentType) {
 try {
   await waitHealthy();
   const baseline = rssMiB();
+  // /healthz with nothing else to do, on this machine as loaded as it is now.
+  const idle = [];
+  for (let i = 0; i < 100; i++) {
+    const start = process.hrtime.bigint();
+    await fetch(`${base}/healthz`);
+    idle.push(ms(start));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  console.log(`/healthz at rest: p50 ${percentile(idle, 50).toFixed(1)} ms, p99 ${percentile(idle, 99).toFixed(1)} ms, max ${Math.max(...idle).toFixed(1)} ms`);
   const rows = [];
   rows.push(await measure('nested arrays', '['.repeat(size)));
   rows.push(await measure('nested flow maps', '{a: '.repeat(size / 4)));

@@ -4,7 +4,7 @@
 // JSON array, and Kubernetes Lists (nested ones flattened).
 import { Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, Scalar, visit, type Node, type YAMLError } from 'yaml';
 import type { IngestProblem } from '../model/snapshot.js';
-import { forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
+import { bracketsTooDeep, forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
 import { pointerOf } from './istio-schema.js';
 
 export type { PathSegment } from './bounded-yaml.js';
@@ -55,6 +55,9 @@ export function decodeManifests(text: string, contentType?: string): DecodeResul
   // Nothing to decode, whatever the type says (JSON.parse would call it a syntax error).
   if (text.trim() === '') return decoder.result();
   if (looksLikeJson(text, contentType)) {
+    // Before JSON.parse, which would build (and then drop) all of a hostile body's nesting.
+    const tooDeep = bracketsTooDeep(text);
+    if (tooDeep) return decoder.refuseTooDeep(tooDeep);
     const json = parseJson(text);
     if ('value' in json) {
       decoder.decodeJson(json.value);
@@ -220,6 +223,11 @@ class Decoder {
       return this.full() ? STOP : undefined;
     });
     if (tooDeep) this.tooDeep(tooDeep);
+  }
+
+  refuseTooDeep(tooDeep: TooDeep): DecodeResult {
+    this.tooDeep(tooDeep);
+    return this.result();
   }
 
   /** Parsing stopped there: the rest of the upload is not read. */
