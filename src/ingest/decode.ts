@@ -202,7 +202,7 @@ class Decoder {
   decodeJson(value: unknown): void {
     const { documents, tooDeep } = yamlDocuments(this.text, this.lineCounter);
     if (tooDeep) {
-      this.tooDeep(tooDeep);
+      this.tooDeep(this.position(tooDeep.offset));
       return;
     }
     const doc = documents[0] ?? new Document();
@@ -222,19 +222,20 @@ class Decoder {
       this.decodeYamlDocument(doc);
       return this.full() ? STOP : undefined;
     });
-    if (tooDeep) this.tooDeep(tooDeep);
+    if (tooDeep) this.tooDeep(this.position(tooDeep.offset));
   }
 
-  refuseTooDeep(tooDeep: TooDeep): DecodeResult {
-    this.tooDeep(tooDeep);
+  /** Found before any parse (the line counter knows no line yet): the position is counted from the text. */
+  refuseTooDeep({ offset }: TooDeep): DecodeResult {
+    this.tooDeep(lineAndColumn(this.text, offset));
     return this.result();
   }
 
   /** Parsing stopped there: the rest of the upload is not read. */
-  private tooDeep({ offset }: TooDeep): void {
+  private tooDeep(position: SourcePosition | undefined): void {
     this.problems.push({
       document: this.nextDocument++,
-      ...this.position(offset),
+      ...position,
       message: `mappings and sequences nested deeper than ${MAX_NESTING_DEPTH} levels (the API server stops at 10000, meshlens at ${MAX_NESTING_DEPTH}); refusing the upload from here`,
     });
   }
