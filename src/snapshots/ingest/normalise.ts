@@ -278,8 +278,8 @@ function generatorInput(objects: Objects, pods: PodLike[]): GeneratorInput {
     ...objects.of('/ConfigMap'),
     ...givenSlices,
     ...endpoints.flatMap(slicesFromEndpoints),
-    ...pods.filter((pod) => pod.pod).map(runningPod),
-    ...pods.filter((pod) => !pod.pod).map(syntheticPod),
+    ...pods.filter((pod) => pod.pod).map((pod) => asInjected(runningPod(pod), pod, objects)),
+    ...pods.filter((pod) => !pod.pod).map((pod) => asInjected(syntheticPod(pod), pod, objects)),
     ...objects
       .allSelectorServices()
       .filter((service) => !withEndpoints.has(`${service.namespace}/${nameOf(service.body)}`))
@@ -317,6 +317,18 @@ function runningPod(pod: PodLike): Body {
   const body = pod.pod as Body;
   if (podIps(objectAt(body, 'status')).length > 0 || pod.terminated) return body;
   return { ...body, status: { ...objectAt(body, 'status'), ...RUNNING_READY, ...ipStatus(pod.ips) } };
+}
+
+/**
+ * The label Istio's injector puts on every pod it gives a sidecar: istiod's EDS reads it into the
+ * endpoint's transport socket match metadata, which is what auto mTLS keys on (without it, every
+ * caller would send plaintext to the pod).
+ */
+const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
+function asInjected(body: Body, pod: PodLike, objects: Objects): Body {
+  if (Object.hasOwn(pod.labels, TLS_MODE_LABEL) || proxyTypeOf(pod, objects) !== 'SIDECAR') return body;
+  return withLabels(body, { [TLS_MODE_LABEL]: 'istio' });
 }
 
 function syntheticPod(pod: PodLike): Body {
