@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { askJourney, fixture } from '../support/journey.js';
 import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
 
 const root = new URL('../../', import.meta.url);
@@ -14,48 +15,6 @@ const readDir = (dir: URL) =>
     .sort()
     .map((f) => readFileSync(new URL(f, dir), 'utf8'))
     .join('\n---\n');
-export const fixture = (name: string) => readFileSync(new URL(`test/e2e/journey/${name}`, root), 'utf8');
-
-export const JOURNEY_QUERY = `query ($id: ID!, $from: ProxyInput!, $call: CallInput!, $identity: RequestIdentity) {
-  journey(snapshotId: $id, from: $from, call: $call, identity: $identity) {
-    paths {
-      share outcome status destination { namespace name kind }
-      hops {
-        proxy { namespace name kind } proxyType direction endpoints
-        resolution { listener filterChain cluster error }
-        tls { mode reason peerAuthentication { namespace name } destinationRule { namespace name } }
-        authorization { verdict policy { namespace name } rule action reason dryRun }
-      }
-    }
-    trace { stage detail }
-  }
-}`;
-
-export interface JourneyResult {
-  paths: {
-    share: number;
-    outcome: string;
-    status: number | null;
-    destination: { namespace: string; name: string; kind: string } | null;
-    hops: {
-      proxy: { namespace: string; name: string } | null;
-      proxyType: string;
-      direction: string;
-      endpoints: string[] | null;
-      resolution: { listener: string | null; filterChain: string | null; cluster: string | null; error: string | null };
-      tls: { mode: string; reason: string; peerAuthentication: { namespace: string; name: string } | null; destinationRule: { namespace: string; name: string } | null } | null;
-      authorization: { verdict: string; policy: { namespace: string; name: string } | null; rule: number | null; action: string | null; reason: string; dryRun: string[] | null } | null;
-    }[];
-  }[];
-  trace: { stage: string; detail: string }[];
-}
-
-export async function askJourney(app: INestApplication, id: string, from: Record<string, unknown>, call: Record<string, unknown>, identity?: Record<string, unknown>): Promise<JourneyResult> {
-  const res = await request(app.getHttpServer()).post('/graphql').send({ query: JOURNEY_QUERY, variables: { id, from, call, identity } });
-  expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
-  return res.body.data.journey as JourneyResult;
-}
-
 describe('journey', () => {
   let db: TestDatabase;
   let app: INestApplication;
