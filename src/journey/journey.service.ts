@@ -10,7 +10,8 @@ import type { ProxyInput } from '../proxy-config/proxy-config.types.js';
 import { callProblems, toCall } from '../routing/graphql/routing.resolver.js';
 import type { CallInput } from '../routing/graphql/route-resolution.types.js';
 import { kubeProxy } from '../routing/kube-proxy.js';
-import type { Call } from '../routing/resolve.js';
+import { HTTP_CONNECTION_MANAGER } from '../routing/envoy.js';
+import { networkFilter, type Call } from '../routing/resolve.js';
 import { ProxyType } from '../snapshots/graphql/enums.js';
 import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
 import type { NormalisedSnapshot } from '../snapshots/ingest/types.js';
@@ -31,8 +32,10 @@ interface SnapshotFacts {
 /** Follows a request through every proxy on its way (journey.ts), with the configs istiod generates. */
 @Injectable()
 export class JourneyService {
-  /** Per READY snapshot (immutable): its workloads and PeerAuthentications. */
+  /** Per snapshot (its resources never change): its workloads and PeerAuthentications. */
   private readonly facts = new Lru<Promise<SnapshotFacts>>(16);
+  /** The inbound side of receivers' configs, by snapshot and workload: small, and asked for on every journey. */
+  private readonly inbound = new Lru<ProxyEnvoyConfig | null>(4096);
 
   constructor(
     private readonly proxyConfig: ProxyConfigService,
@@ -49,7 +52,7 @@ export class JourneyService {
     const normalise = async () => (normalised ??= normaliseSnapshot(await this.snapshots.resources(snapshotId)));
     const facts = await this.snapshotFacts(snapshotId, snapshot.status === SnapshotStatus.READY, normalise);
     const named = from.name ? facts.workloads.find((w) => w.namespace === from.namespace && w.name === from.name) : undefined;
-    if (from.name && !named && snapshot.status === SnapshotStatus.READY) throw new GeneratorError('BAD_REQUEST', `no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);
+    if (from.name && !named) throw new GeneratorError('BAD_REQUEST', `no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);
 
     let config: GeneratedConfig | null = null;
     if (from.type !== ProxyType.NONE && named?.proxyType !== 'NONE') {
@@ -80,11 +83,17 @@ export class JourneyService {
       workloads: facts.workloads,
       trustDomain: TRUST_DOMAIN,
       receiverConfig: (w) => {
-        const key = `${w.namespace}/${w.name}`;
+        const key = `${snapshotId}/${w.namespace}/${w.name}`;
+        const cached = this.inbound.get(key);
+        if (cached !== undefined) return Promise.resolve(cached);
         let found = receivers.get(key);
         if (!found) {
           found = this.proxyConfig.generate(snapshotId, { namespace: w.namespace, name: w.name, type: ProxyType.SIDECAR }).then(
-            (c) => c as unknown as ProxyEnvoyConfig,
+            (c) => {
+              const view = inboundView(c as unknown as ProxyEnvoyConfig);
+              this.inbound.set(key, view);
+              return view;
+            },
             (error: unknown) => {
               if (error instanceof GeneratorError && error.code === 'NO_PROXY') return null;
               throw error;
@@ -102,7 +111,7 @@ export class JourneyService {
   }
 
   private snapshotFacts(snapshotId: string, ready: boolean, normalise: () => Promise<NormalisedSnapshot>): Promise<SnapshotFacts> {
-    const cached = ready ? this.facts.get(snapshotId) : undefined;
+    const cached = this.facts.get(snapshotId);
     if (cached) return cached;
     const loading = (async (): Promise<SnapshotFacts> => {
       const workloads = ready ? await this.workloadStore.list(snapshotId) : (await normalise()).workloads;
@@ -113,12 +122,26 @@ export class JourneyService {
         rootNamespace: ROOT_NAMESPACE,
       };
     })();
-    if (ready) {
-      this.facts.set(snapshotId, loading);
-      loading.catch(() => this.facts.delete(snapshotId));
-    }
+    this.facts.set(snapshotId, loading);
+    loading.catch(() => this.facts.delete(snapshotId));
     return loading;
   }
+}
+
+/** What a receiver's inbound walk reads: virtualInbound, the inbound clusters, the route configurations its chains name. */
+function inboundView(config: ProxyEnvoyConfig): ProxyEnvoyConfig {
+  const listeners = config.listeners.filter((l) => l.name === 'virtualInbound');
+  const rds = new Set<string>();
+  for (const chain of listeners.flatMap((l) => l.filterChains ?? [])) {
+    const name = (networkFilter(chain, HTTP_CONNECTION_MANAGER)?.rds as { routeConfigName?: string } | undefined)?.routeConfigName;
+    if (name !== undefined) rds.add(name);
+  }
+  return {
+    listeners,
+    routes: config.routes.filter((r) => rds.has(r.name)),
+    clusters: config.clusters.filter((c) => c.name.startsWith('inbound|') || c.name === 'InboundPassthroughCluster'),
+    endpoints: [],
+  };
 }
 
 function serviceAccountOf(proxy: ProxyInput): string {
