@@ -25,16 +25,21 @@ export const JWT_AUTHN = 'envoy.filters.http.jwt_authn';
 interface RbacFilter {
   layer: 'network' | 'http';
   config: RbacFilterConfig;
+  /** Whether the JWT filter ran before it: only then is a token's payload in the dynamic metadata. */
+  afterJwt: boolean;
 }
 
 /** The chain's RBAC filters in Envoy's order; an HTTP chain's come from its connection manager. */
 export function rbacFilters(chain: FilterChain | null): RbacFilter[] {
   if (!chain) return [];
   const out: RbacFilter[] = [];
-  for (const f of chain.filters ?? []) if (f.name === NETWORK_RBAC) out.push({ layer: 'network', config: (f.typedConfig ?? {}) as RbacFilterConfig });
+  for (const f of chain.filters ?? []) if (f.name === NETWORK_RBAC) out.push({ layer: 'network', config: (f.typedConfig ?? {}) as RbacFilterConfig, afterJwt: false });
   const hcm = networkFilter(chain, HTTP_CONNECTION_MANAGER);
-  for (const f of (hcm?.httpFilters ?? []) as { name?: string; typedConfig?: TypedConfig }[])
-    if (f.name === HTTP_RBAC) out.push({ layer: 'http', config: (f.typedConfig ?? {}) as RbacFilterConfig });
+  let afterJwt = false;
+  for (const f of (hcm?.httpFilters ?? []) as { name?: string; typedConfig?: TypedConfig }[]) {
+    if (f.name === JWT_AUTHN) afterJwt = true;
+    if (f.name === HTTP_RBAC) out.push({ layer: 'http', config: (f.typedConfig ?? {}) as RbacFilterConfig, afterJwt });
+  }
   return out;
 }
 
@@ -59,17 +64,20 @@ function misses(result: EngineResult): string {
 }
 
 /**
- * The decision for this request. `subject` names the proxy's workload in reasons. `tcp`: the request
- * is a TCP connection (only network filters apply, and a denial closes it).
+ * The decision for this request (as it is once a JWT filter validated its token). `subject` names the
+ * proxy's workload in reasons. A request without headers is a TCP connection: only network filters apply.
  */
-export function authorize(chain: FilterChain | null, request: RbacRequest, subject: string): AuthorizationDecision {
-  const filters = rbacFilters(chain).filter((f) => (request.headers ? true : f.layer === 'network'));
+export function authorize(chain: FilterChain | null, requestAfterJwt: RbacRequest, subject: string): AuthorizationDecision {
+  const filters = rbacFilters(chain).filter((f) => (requestAfterJwt.headers ? true : f.layer === 'network'));
   const dryRun: string[] = [];
   const audits: string[] = [];
   let custom: string | null = null;
   let allowedBy: string | null = null;
   let sawAllow = false;
+  const withoutJwt = { ...requestAfterJwt, metadata: Object.fromEntries(Object.entries(requestAfterJwt.metadata).filter(([k]) => k !== JWT_AUTHN)) };
   for (const filter of filters) {
+    // Istio puts the CUSTOM filter before the JWT filter: its rules never see the token.
+    const request = filter.afterJwt ? requestAfterJwt : withoutJwt;
     const { rules, shadowRules, shadowRulesStatPrefix } = filter.config;
     if (shadowRules && shadowRulesStatPrefix === EXT_AUTHZ_SHADOW_PREFIX) {
       const shadow = evaluateEngine(shadowRules, request);

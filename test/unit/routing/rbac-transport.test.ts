@@ -133,6 +133,15 @@ describe('authorize: the RBAC filters of a chain, in order', () => {
     expect(denied).toMatchObject({ verdict: 'DENY', policy: { name: 'd' } });
   });
 
+  it("a token's payload is in the metadata only for the RBAC filters after the JWT filter (Istio puts CUSTOM before it)", () => {
+    const byIssuer = policy([{ any: true }], [{ metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'iss' }], value: { stringMatch: exact('https://issuer') } } }]);
+    const withToken = request({ metadata: { 'envoy.filters.http.jwt_authn': { payload: { iss: 'https://issuer' } } } });
+    const custom = rbac({ shadowRules: { action: 'DENY', policies: { 'istio-ext-authz-ns[shop]-policy[ext]-rule[0]': byIssuer } }, shadowRulesStatPrefix: 'istio_ext_authz_' });
+    const allow = rbac({ rules: { policies: { 'ns[shop]-policy[jwt]-rule[0]': byIssuer } } });
+    const d = authorize(chain(custom, { name: 'envoy.filters.http.jwt_authn' }, allow), withToken, 'shop/api');
+    expect(d).toMatchObject({ verdict: 'ALLOW', policy: { name: 'jwt' }, action: 'ALLOW' });
+  });
+
   it('dry-run shadow rules are reported, never enforced; AUDIT is logged', () => {
     const d = authorize(
       chain(
