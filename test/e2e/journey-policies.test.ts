@@ -2,7 +2,10 @@
 // (test/e2e/journey/policies.yaml), evaluated with Envoy's semantics, for ALLOW, DENY, AUDIT,
 // CUSTOM and dry-run policies, and a weighted route whose two destinations have different policies.
 import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorize } from '../../src/journey/authorization.js';
+import type { FilterChain } from '../../src/routing/envoy.js';
 import { askJourney, fixture, type JourneyResult } from '../support/journey.js';
 import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
 
@@ -100,6 +103,43 @@ describe('journey: authorization on the receiving side', () => {
     expect(v1!.hops.map((h) => h.proxyType)).toEqual(['NONE', 'SIDECAR']);
     expect(v1!.hops[1]!.tls!.mode).toBe('PLAINTEXT');
     expect(v1!.hops[1]!.authorization!.reason).toContain('the connection is not mTLS, so there is no source principal');
+  });
+
+  // The table the Go cross-check holds Istio's generated RBAC protos to (generator/internal/session/authz_test.go).
+  it("the shared cross-check table: the journey's evaluator on the generated config gives the same decisions", async () => {
+    const table = JSON.parse(fixture('authz-cases.json')) as {
+      receiver: { port: number };
+      cases: { name: string; principal: string | null; sourceIp: string; method: string; path: string; host: string; requestPrincipal?: string; claims?: Record<string, unknown>; expect: { verdict: string; policy: string | null; rule: number | null } }[];
+    };
+    const res = await request(app.getHttpServer())
+      .post('/graphql')
+      .send({ query: 'query($s: ID!) { proxyConfig(snapshotId: $s, proxy: {namespace: "shop", name: "api"}) { listeners(port: 15006) { config } } }', variables: { s: id } });
+    const listener = res.body.data.proxyConfig.listeners[0].config as { filterChains: FilterChain[] };
+    const chain = listener.filterChains.find((c) => c.filterChainMatch?.destinationPort === table.receiver.port && c.filterChainMatch?.transportProtocol === 'tls')!;
+    for (const c of table.cases) {
+      const payload: Record<string, unknown> = { ...(c.claims ?? {}) };
+      if (c.requestPrincipal) [payload.iss, payload.sub] = [c.requestPrincipal.slice(0, c.requestPrincipal.lastIndexOf('/')), c.requestPrincipal.slice(c.requestPrincipal.lastIndexOf('/') + 1)];
+      const d = authorize(
+        chain,
+        {
+          principal: c.principal,
+          directRemoteIp: c.sourceIp,
+          remoteIp: c.sourceIp,
+          destinationIp: '10.0.0.10',
+          destinationPort: table.receiver.port,
+          sni: null,
+          headers: new Map([
+            [':method', c.method],
+            [':path', c.path],
+            [':authority', c.host],
+          ]),
+          path: c.path,
+          metadata: c.requestPrincipal || c.claims ? { 'envoy.filters.http.jwt_authn': { payload } } : {},
+        },
+        'shop/api',
+      );
+      expect({ verdict: d.verdict, policy: d.policy?.name ?? null, rule: d.rule }, c.name).toEqual(c.expect);
+    }
   });
 
   it('a weighted route to destinations with different policies: one path per destination, with its share', async () => {
