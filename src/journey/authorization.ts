@@ -3,9 +3,9 @@
 // manager's HTTP filters), each evaluated with Envoy's semantics (routing/rbac.ts). Istio puts
 // CUSTOM first (an RBAC filter whose shadow rules, prefixed istio_ext_authz_, switch the external
 // authorizer on), then AUDIT (LOG), DENY and ALLOW filters; dry-run policies are shadow rules. Pure.
-import { HTTP_CONNECTION_MANAGER, type FilterChain, type TypedConfig } from '../routing/envoy.js';
-import type { ConfigRef } from '../routing/provenance.js';
-import { evaluateEngine, HTTP_RBAC, NETWORK_RBAC, parsePolicyName, type EngineResult, type Rbac, type RbacFilterConfig, type RbacRequest } from '../routing/rbac.js';
+import { HTTP_CONNECTION_MANAGER, type FilterChain, type TypedConfig } from '../envoy/xds.js';
+import type { ConfigRef } from '../model/config-ref.js';
+import { evaluateEngine, HTTP_RBAC, NETWORK_RBAC, parsePolicyName, type EngineResult, type Rbac, type RbacFilterConfig, type RbacRequest } from '../envoy/rbac.js';
 import { networkFilter } from '../routing/resolve.js';
 
 export type AuthorizationVerdict = 'ALLOW' | 'DENY' | 'NOT_DECIDED';

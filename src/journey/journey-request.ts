@@ -1,7 +1,7 @@
 // The REST body of POST /api/v1/snapshots/:id/journey, checked and given GraphQL's defaults. Pure.
 import type { ProxyInput } from '../proxy-config/proxy-config.types.js';
 import { CallMode, CallProtocol, TlsMode, type CallInput } from '../routing/graphql/route-resolution.types.js';
-import { ProxyType } from '../snapshots/graphql/enums.js';
+import { ProxyType } from '../graphql/enums.js';
 import type { RequestIdentity } from './journey.js';
 
 export type ParsedJourneyRequest = { from: ProxyInput; call: CallInput; identity: RequestIdentity | null } | { problems: string[] };

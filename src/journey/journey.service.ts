@@ -1,20 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { Lru } from '../cache/lru.js';
+import { HTTP_CONNECTION_MANAGER } from '../envoy/xds.js';
+import { ProxyType } from '../graphql/enums.js';
+import { normaliseSnapshot } from '../ingest/normalise.js';
 import { SnapshotStatus } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
 import { SnapshotNotFoundError } from '../generator/generator.service.js';
-import { GeneratorError, type GeneratedConfig } from '../generator/protocol.js';
+import { GeneratorError } from '../generator/protocol.js';
+import type { GeneratedConfig } from '../model/proxy.js';
 import { ProxyConfigService } from '../proxy-config/proxy-config.service.js';
 import type { ProxyInput } from '../proxy-config/proxy-config.types.js';
 import { callProblems, toCall } from '../routing/graphql/routing.resolver.js';
 import type { CallInput } from '../routing/graphql/route-resolution.types.js';
 import { kubeProxy } from '../routing/kube-proxy.js';
-import { HTTP_CONNECTION_MANAGER } from '../routing/envoy.js';
 import { networkFilter, type Call } from '../routing/resolve.js';
-import { ProxyType } from '../snapshots/graphql/enums.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot } from '../snapshots/ingest/types.js';
+import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { journey, type Journey, type JourneyWorkload, type ProxyEnvoyConfig, type RequestIdentity, type Sender } from './journey.js';
 import { peerAuthenticationFor, type PeerAuthenticationObject } from './peer-authentication.js';
 

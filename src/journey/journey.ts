@@ -4,12 +4,13 @@
 // (the sender's cluster transport socket, the receiver's inbound filter chain), then the receiver's
 // inbound walk and its RBAC filters. One path per (weighted cluster x destination workload).
 // Pure: the receivers' configs come through `receiverConfig`.
-import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type Endpoint } from '../routing/endpoints.js';
-import type { Cluster, Route } from '../routing/envoy.js';
-import { formatRef, istioConfigRef, type ConfigRef } from '../routing/provenance.js';
-import type { RbacRequest } from '../routing/rbac.js';
+import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type Endpoint } from '../envoy/endpoints.js';
+import type { Cluster, Route } from '../envoy/xds.js';
+import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import type { ConfigRef } from '../model/config-ref.js';
+import type { RbacRequest } from '../envoy/rbac.js';
 import { requestHeaders, splitPathAndQuery, walkRoute, type Call, type EnvoyConfig, type RouteResolution, type TraceStep } from '../routing/resolve.js';
-import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../routing/transport.js';
+import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
 import { authorize, JWT_AUTHN, rbacFilters, validatesJwt, type AuthorizationDecision } from './authorization.js';
 
 export type JourneyOutcome =

@@ -1,8 +1,9 @@
 import { Field, Float, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
-import { ConfigRef, TrafficDirection } from '../proxy-config/proxy-config.types.js';
+import { ConfigRef } from '../graphql/config-ref.type.js';
+import { TrafficDirection } from '../proxy-config/proxy-config.types.js';
 import { RouteResolution, TlsMode, TraceStep } from '../routing/graphql/route-resolution.types.js';
-import { ProxyType } from '../snapshots/graphql/enums.js';
+import { ProxyType } from '../graphql/enums.js';
 import { WorkloadRef } from '../snapshots/graphql/workload.type.js';
 
 export enum JourneyOutcome {

@@ -2,7 +2,7 @@
 // the mode itself is read from the inbound filter chains istiod generated (routing/transport.ts).
 // Istio's precedence: a policy of the workload's namespace whose selector matches it, then the
 // namespace's policy without a selector, then the root namespace's; the oldest first among equals.
-import type { ConfigRef } from '../routing/provenance.js';
+import type { ConfigRef } from '../model/config-ref.js';
 
 export interface PeerAuthenticationObject {
   metadata?: { name?: string; namespace?: string; creationTimestamp?: string };

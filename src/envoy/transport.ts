@@ -1,7 +1,7 @@
 // Transport security as the generated config decides it: which transport socket a cluster uses
 // for one endpoint (Envoy's transport_socket_matches against the endpoint's metadata, which is how
 // istiod expresses auto mTLS), and what an inbound filter chain accepts. Pure.
-import type { Cluster, FilterChain, Listener, Metadata, TypedConfig } from './envoy.js';
+import type { Cluster, FilterChain, Listener, Metadata, TypedConfig } from './xds.js';
 
 export type TransportMode = 'PLAINTEXT' | 'TLS' | 'MTLS';
 

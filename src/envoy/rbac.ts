@@ -4,7 +4,7 @@
 // matches, a LOG engine everything (marking matches for the access log). Policies are tried in name
 // order (Envoy keeps them in a sorted map), so the first matching name is the effective policy.
 // Shadow rules are evaluated the same way but never enforced. Pure.
-import type { CidrRange, HeaderMatcher, StringMatcher, TypedConfig } from './envoy.js';
+import type { CidrRange, HeaderMatcher, StringMatcher, TypedConfig } from './xds.js';
 import { cidrContains } from './cidr.js';
 import { describeHeaderMatcher, describeStringMatcher, headerMatches, stringMatches, type Headers } from './match.js';
 

@@ -1,6 +1,6 @@
 // The endpoints Envoy balances a cluster's requests over: EDS (the ClusterLoadAssignment istiod
 // generated for this proxy) or the cluster's own load assignment (STATIC, STRICT_DNS). Pure.
-import type { Cluster, Metadata } from './envoy.js';
+import type { Cluster, Metadata } from './xds.js';
 
 export interface ClusterLoadAssignment {
   clusterName?: string;
