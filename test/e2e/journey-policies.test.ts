@@ -5,7 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorize } from '../../src/journey/authorization.js';
-import type { FilterChain } from '../../src/routing/envoy.js';
+import type { FilterChain } from '../../src/envoy/xds.js';
 import { askJourney, fixture, type JourneyResult } from '../support/journey.js';
 import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
 

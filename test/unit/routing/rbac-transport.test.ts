@@ -3,9 +3,9 @@
 // the shapes istiod generates (pilot/pkg/security/authz/model).
 import { describe, expect, it } from 'vitest';
 import { authorize } from '../../../src/journey/authorization.js';
-import type { FilterChain } from '../../../src/routing/envoy.js';
-import { evaluateEngine, parsePolicyName, type Permission, type Principal, type RbacRequest } from '../../../src/routing/rbac.js';
-import { inboundMtls, upstreamTransport } from '../../../src/routing/transport.js';
+import type { FilterChain } from '../../../src/envoy/xds.js';
+import { evaluateEngine, parsePolicyName, type Permission, type Principal, type RbacRequest } from '../../../src/envoy/rbac.js';
+import { inboundMtls, upstreamTransport } from '../../../src/envoy/transport.js';
 
 const request = (over: Partial<RbacRequest> = {}): RbacRequest => ({
   principal: 'spiffe://cluster.local/ns/shop/sa/web',
