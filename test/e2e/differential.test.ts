@@ -1,0 +1,112 @@
+// The walk's differential check: random meshes (test/support/random-mesh.ts) loaded into the real
+// generator, and every random call walked twice on the same generated config, by meshlens's walk
+// (src/routing/resolve.ts) and by Istio's own traffic simulation (pilot/pkg/simulation, through the
+// generator's `simulate`). Every field the simulation decides must agree.
+//
+// MESHLENS_DIFFERENTIAL_MESHES (default 12) meshes from MESHLENS_DIFFERENTIAL_SEED (default 1); `npm
+// run bench` runs a larger set. A disagreement prints its seed, proxy and call: replay it with
+// MESHLENS_DIFFERENTIAL_SEED=<seed> MESHLENS_DIFFERENTIAL_MESHES=1.
+import { afterAll, describe, expect, it } from 'vitest';
+import { generatorBinary } from '../../src/generator/binary.js';
+import { GeneratorProcess } from '../../src/generator/generator-process.js';
+import { loadParams, type SimulationCall, type SimulationResult } from '../../src/generator/protocol.js';
+import type { VirtualHost } from '../../src/routing/envoy.js';
+import { pathMatches } from '../../src/routing/match.js';
+import { resolveRoute, type EnvoyConfig, type RouteResolution } from '../../src/routing/resolve.js';
+import { ingest } from '../../src/snapshots/ingest/ingest.js';
+import { normaliseSnapshot } from '../../src/snapshots/ingest/normalise.js';
+import { randomMesh } from '../support/random-mesh.js';
+
+const MESHES = Number(process.env.MESHLENS_DIFFERENTIAL_MESHES ?? 12);
+const FIRST_SEED = Number(process.env.MESHLENS_DIFFERENTIAL_SEED ?? 1);
+const FIELDS = ['listener', 'filterChain', 'routeConfig', 'virtualHost', 'route', 'cluster', 'error'] as const;
+
+export interface DifferentialFigures {
+  meshes: number;
+  proxies: number;
+  calls: number;
+  agreed: number;
+  /** Disagreements the simulation's own shortcuts explain (see simulationLimit). */
+  simulationLimits: number;
+  disagreements: string[];
+}
+
+const figures: DifferentialFigures = { meshes: 0, proxies: 0, calls: 0, agreed: 0, simulationLimits: 0, disagreements: [] };
+
+describe('differential: the walk against Istio\'s traffic simulation on random meshes', () => {
+  afterAll(() => {
+    console.log(
+      `differential: ${figures.meshes} meshes, ${figures.proxies} proxies, ${figures.calls} calls: ${figures.agreed} agree, ` +
+        `${figures.simulationLimits} differ only where the simulation cuts a corner, ${figures.disagreements.length} disagree`,
+    );
+  });
+
+  for (let seed = FIRST_SEED; seed < FIRST_SEED + MESHES; seed++) {
+    it(`seed ${seed}`, async () => {
+      const found = await differential(seed);
+      expect(found).toEqual([]);
+    });
+  }
+});
+
+async function differential(seed: number): Promise<string[]> {
+  const mesh = randomMesh(seed);
+  const ingested = ingest(mesh.yaml, 'application/yaml');
+  if (!ingested.ok) throw new Error(`seed ${seed}: random mesh refused: ${JSON.stringify(ingested.problems.slice(0, 3))}`);
+  const generator = new GeneratorProcess(generatorBinary());
+  const found: string[] = [];
+  try {
+    const loaded = await generator.request('load', loadParams(normaliseSnapshot(ingested.resources)), 120_000);
+    if (loaded.diagnostics?.length) throw new Error(`seed ${seed}: Istio left objects out: ${JSON.stringify(loaded.diagnostics)}`);
+    figures.meshes++;
+    for (const { proxy, calls } of mesh.proxies) {
+      const config = (await generator.request('proxyConfig', { proxy }, 60_000)) as unknown as EnvoyConfig;
+      const simulated = await generator.request('simulate', { proxy, calls }, 60_000);
+      figures.proxies++;
+      calls.forEach((call, i) => {
+        figures.calls++;
+        const walked = resolveRoute(config, { ...call, path: call.path ?? '/', method: 'GET', headers: [] });
+        const diff = compare(walked, simulated[i]!);
+        if (!diff.length) {
+          figures.agreed++;
+          return;
+        }
+        if (simulationLimit(config, walked, simulated[i]!, call)) {
+          figures.simulationLimits++;
+          return;
+        }
+        const line = `seed ${seed} ${proxy.type} ${proxy.namespace}/${proxy.name} ${JSON.stringify(call)}: ${diff.join('; ')}\n  trace: ${walked.trace.map((t) => t.detail).join(' | ')}`;
+        figures.disagreements.push(line);
+        found.push(line);
+      });
+    }
+  } finally {
+    generator.close();
+  }
+  return found;
+}
+
+function compare(walked: RouteResolution, simulated: SimulationResult): string[] {
+  return FIELDS.filter((f) => (walked[f] ?? '') !== simulated[f]).map((f) => `${f}: walk "${walked[f] ?? ''}", simulation "${simulated[f]}"`);
+}
+
+/**
+ * The simulation's route match is a shortcut (pilot/pkg/simulation/traffic.go, matchRoute): a
+ * path_separated_prefix is matched as a plain prefix (strings.HasPrefix, so "/api" takes "/apix"),
+ * and a safe_regex with Go's unanchored regexp.MatchString (so "/v[0-9]+" takes "/api/v1"), where
+ * Envoy requires a whole path segment and a whole-path RE2 match. A disagreement is the
+ * simulation's when both walks reach the same virtual host and one of its routes is matched
+ * differently by those shortcuts.
+ */
+function simulationLimit(config: EnvoyConfig, walked: RouteResolution, simulated: SimulationResult, call: SimulationCall): boolean {
+  if (walked.virtualHost === null || walked.virtualHost !== simulated.virtualHost) return false;
+  const routeConfig = config.routes.find((rc) => rc.name === walked.routeConfig);
+  const vh: VirtualHost | undefined = routeConfig?.virtualHosts?.find((v) => v.name === walked.virtualHost);
+  const path = call.path ?? '/';
+  return (vh?.routes ?? []).some((route) => {
+    const m = route.match ?? {};
+    if (m.pathSeparatedPrefix !== undefined) return path.startsWith(m.pathSeparatedPrefix) !== pathMatches(m, path);
+    if (m.safeRegex?.regex !== undefined) return new RegExp(m.safeRegex.regex).test(path) !== pathMatches(m, path);
+    return false;
+  });
+}
