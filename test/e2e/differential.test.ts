@@ -27,18 +27,22 @@ export interface DifferentialFigures {
   calls: number;
   agreed: number;
   /** Disagreements the simulation's own shortcuts explain (see simulationLimit). */
-  simulationLimits: number;
+  simulationLimits: string[];
   disagreements: string[];
+  /** How the simulation ended the calls: its error, or the kind of cluster reached. */
+  outcomes: Map<string, number>;
 }
 
-const figures: DifferentialFigures = { meshes: 0, proxies: 0, calls: 0, agreed: 0, simulationLimits: 0, disagreements: [] };
+const figures: DifferentialFigures = { meshes: 0, proxies: 0, calls: 0, agreed: 0, simulationLimits: [], disagreements: [], outcomes: new Map() };
 
 describe('differential: the walk against Istio\'s traffic simulation on random meshes', () => {
   afterAll(() => {
     console.log(
       `differential: ${figures.meshes} meshes, ${figures.proxies} proxies, ${figures.calls} calls: ${figures.agreed} agree, ` +
-        `${figures.simulationLimits} differ only where the simulation cuts a corner, ${figures.disagreements.length} disagree`,
+        `${figures.simulationLimits.length} differ only where the simulation cuts a corner, ${figures.disagreements.length} disagree`,
     );
+    console.log(`outcomes: ${[...figures.outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    if (process.env.MESHLENS_DIFFERENTIAL_VERBOSE) for (const line of figures.simulationLimits) console.log(`simulation's shortcut: ${line}`);
   });
 
   for (let seed = FIRST_SEED; seed < FIRST_SEED + MESHES; seed++) {
@@ -65,17 +69,19 @@ async function differential(seed: number): Promise<string[]> {
       figures.proxies++;
       calls.forEach((call, i) => {
         figures.calls++;
+        const outcome = simulated[i]!.error || (simulated[i]!.cluster ? simulated[i]!.cluster.split('|')[0]! : 'no cluster');
+        figures.outcomes.set(outcome, (figures.outcomes.get(outcome) ?? 0) + 1);
         const walked = resolveRoute(config, { ...call, path: call.path ?? '/', method: 'GET', headers: [] });
         const diff = compare(walked, simulated[i]!);
         if (!diff.length) {
           figures.agreed++;
           return;
         }
+        const line = `seed ${seed} ${proxy.type} ${proxy.namespace}/${proxy.name} ${JSON.stringify(call)}: ${diff.join('; ')}\n  trace: ${walked.trace.map((t) => t.detail).join(' | ')}`;
         if (simulationLimit(config, walked, simulated[i]!, call)) {
-          figures.simulationLimits++;
+          figures.simulationLimits.push(line);
           return;
         }
-        const line = `seed ${seed} ${proxy.type} ${proxy.namespace}/${proxy.name} ${JSON.stringify(call)}: ${diff.join('; ')}\n  trace: ${walked.trace.map((t) => t.detail).join(' | ')}`;
         figures.disagreements.push(line);
         found.push(line);
       });

@@ -205,7 +205,7 @@ function virtualService(r: Random, s: ServiceSpec, services: ServiceSpec[], with
   const tcpPort = s.ports.find((p) => p.kind === 'tcp');
   if (tcpPort && r.chance(0.5)) spec.tcp = [{ match: [{ port: tcpPort.port }], route: [{ destination: { host: fqdn, port: { number: tcpPort.port } } }] }];
   const tlsPort = s.ports.find((p) => p.kind === 'tls');
-  if (tlsPort && r.chance(0.5)) spec.tls = [{ match: [{ port: tlsPort.port, sniHosts: [fqdn] }], route: [{ destination: { host: fqdn, port: { number: tlsPort.port } } }] }];
+  if (tlsPort && !spec.gateways && r.chance(0.5)) spec.tls = [{ match: [{ port: tlsPort.port, sniHosts: [fqdn] }], route: [{ destination: { host: fqdn, port: { number: tlsPort.port } } }] }];
   return { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: s.name, namespace: s.namespace }, spec };
 }
 
