@@ -90,9 +90,15 @@ export function randomMesh(seed: number): RandomMesh {
     const ports = (chosen.length ? chosen : [r.pick(PORT_CHOICES)]).map((p) => ({ ...p, targetPort: r.chance(0.5) ? p.port : p.port + 1000 }));
     const versions = r.chance(0.5) ? ['v1', 'v2'] : ['v1'];
     const pods = versions.map((version) => ({ name: `${name}-${version}`, ip: `10.1.${i}.${ip++}`, version }));
-    services.push({ namespace, name, clusterIP: `10.96.${i}.10`, ports, pods });
+    services.push({ namespace, name, clusterIP: r.chance(0.1) ? 'None' : `10.96.${i}.10`, ports, pods });
   }
 
+  if (r.chance(0.3)) {
+    const mesh = { outboundTrafficPolicy: { mode: r.pick(['ALLOW_ANY', 'REGISTRY_ONLY']) } };
+    docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: YAML.stringify(mesh) } });
+  }
+  const externals = r.some(EXTERNALS, 0.4);
+  for (const e of externals) docs.push(serviceEntry(r, e));
   for (const namespace of [...NAMESPACES, 'istio-system']) {
     docs.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: namespace === 'istio-system' ? {} : { 'istio-injection': 'enabled' } } });
   }
@@ -123,11 +129,39 @@ export function randomMesh(seed: number): RandomMesh {
       },
     });
     docs.push(podDoc('istio-system', 'ingressgateway', { istio: 'ingressgateway' }, '10.1.200.5', [8080, 8443], true));
-    const servers: Record<string, unknown>[] = [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: r.some(GATEWAY_HOSTS, 0.7).length ? GATEWAY_HOSTS.slice(0, 1 + r.int(2)) : ['*'] }];
+    const servers: Record<string, unknown>[] = [
+      ...(r.chance(0.3) ? [{ port: { number: 31400, name: 'tcp', protocol: 'TCP' }, hosts: ['*'] }] : []),
+      ...(r.chance(0.3) ? [{ port: { number: 15443, name: 'tls-mesh', protocol: 'TLS' }, hosts: ['*.example.com'], tls: { mode: 'AUTO_PASSTHROUGH' } }] : []),{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: r.some(GATEWAY_HOSTS, 0.7).length ? GATEWAY_HOSTS.slice(0, 1 + r.int(2)) : ['*'] }];
     if (r.chance(0.5)) servers.push({ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: [r.pick(GATEWAY_HOSTS)], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } });
     else if (r.chance(0.5)) servers.push({ port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: [r.pick(GATEWAY_HOSTS)], tls: { mode: 'PASSTHROUGH' } });
-    if (r.chance(0.3)) servers[0] = { ...servers[0], tls: { httpsRedirect: true } };
+    if (r.chance(0.3)) {
+      const http = servers.findIndex((s) => (s.port as { protocol: string }).protocol === 'HTTP');
+      servers[http] = { ...servers[http], tls: { httpsRedirect: true } };
+    }
     docs.push({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'ingress', namespace: 'istio-system' }, spec: { selector: { istio: 'ingressgateway' }, servers } });
+    if (servers.some((s) => (s.port as { number: number }).number === 31400) && r.chance(0.7)) {
+      const s = r.pick(services);
+      const port = r.pick(s.ports).port;
+      docs.push({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: 'gateway-tcp', namespace: 'istio-system' },
+        spec: { hosts: ['*'], gateways: ['ingress'], tcp: [{ match: [{ port: 31400 }], route: [{ destination: { host: `${s.name}.${s.namespace}.svc.cluster.local`, port: { number: port } } }] }] },
+      });
+    }
+    if (servers.some((s) => (s.tls as { mode?: string } | undefined)?.mode === 'PASSTHROUGH') && r.chance(0.7)) {
+      const s = r.pick(services);
+      docs.push({
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'VirtualService',
+        metadata: { name: 'gateway-tls', namespace: 'istio-system' },
+        spec: {
+          hosts: GATEWAY_HOSTS,
+          gateways: ['ingress'],
+          tls: [{ match: [{ port: 443, sniHosts: [r.pick(GATEWAY_HOSTS)] }], route: [{ destination: { host: `${s.name}.${s.namespace}.svc.cluster.local`, port: { number: r.pick(s.ports).port } } }] }],
+        },
+      });
+    }
   }
 
   for (const s of services) {
@@ -150,7 +184,11 @@ export function randomMesh(seed: number): RandomMesh {
         kind: 'Sidecar',
         metadata: { name: 'default', namespace },
         spec: {
-          egress: [{ hosts: r.chance(0.5) ? ['./*', 'istio-system/*'] : [`${r.pick(NAMESPACES)}/*`] }],
+          egress: [
+            ...(r.chance(0.3) ? [{ port: { number: 8080, protocol: 'HTTP', name: 'egress-http' }, hosts: [`${r.pick(NAMESPACES)}/*`] }] : []),
+            { hosts: r.chance(0.5) ? ['./*', 'istio-system/*'] : [`${r.pick(NAMESPACES)}/*`] },
+          ],
+          ...(r.chance(0.4) ? { ingress: [{ port: { number: 9080, protocol: r.pick(['HTTP', 'TCP']), name: 'custom' }, defaultEndpoint: '127.0.0.1:8080' }] } : {}),
           ...(r.chance(0.5) ? { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } : {}),
         },
       });
@@ -161,7 +199,7 @@ export function randomMesh(seed: number): RandomMesh {
   const proxies: RandomMesh['proxies'] = [];
   const clients = r.some(services.flatMap((s) => s.pods.map((p) => ({ s, p }))), 0.6);
   if (!clients.length) clients.push({ s: services[0]!, p: services[0]!.pods[0]! });
-  for (const { s, p } of clients) proxies.push({ proxy: { namespace: s.namespace, name: p.name, type: 'SIDECAR' }, calls: sidecarCalls(r, s, p.ip, services) });
+  for (const { s, p } of clients) proxies.push({ proxy: { namespace: s.namespace, name: p.name, type: 'SIDECAR' }, calls: sidecarCalls(r, s, p.ip, services, externals) });
   if (withGateway) proxies.push({ proxy: { namespace: 'istio-system', name: 'ingressgateway', type: 'ROUTER' }, calls: gatewayCalls(r) });
 
   return { seed, yaml: docs.map((d) => YAML.stringify(d)).join('---\n'), proxies };
@@ -233,17 +271,24 @@ function peerAuthentications(r: Random, services: ServiceSpec[]): Record<string,
 /** A port the pods listen on that no Service declares: served by the inbound passthrough chains. */
 const UNDECLARED_PORT = 9999;
 
-function sidecarCalls(r: Random, own: ServiceSpec, ownIp: string, services: ServiceSpec[]): SimulationCall[] {
+function sidecarCalls(r: Random, own: ServiceSpec, ownIp: string, services: ServiceSpec[], externals: External[]): SimulationCall[] {
   const calls: SimulationCall[] = [];
+  for (const e of externals) {
+    const port = r.pick(e.ports);
+    const call = clientCall(r, 'OUTBOUND', e.address ?? r.pick(['1.2.3.4', '93.184.216.34']), port.number, port.kind, r.pick([e.host, `${e.host}:${port.number}`]));
+    calls.push(call);
+  }
   for (let i = 0; i < 10; i++) {
     const s = r.pick(services);
     const port = r.pick(s.ports);
     const fqdn = `${s.name}.${s.namespace}.svc.cluster.local`;
     const host = r.pick([fqdn, `${fqdn}:${port.port}`, s.name, `${s.name}.${s.namespace}`, 'unknown.example.com']);
-    calls.push(clientCall(r, 'OUTBOUND', r.chance(0.8) ? s.clusterIP : '10.200.0.1', port.port, port.kind, host));
+    // A headless Service's listeners bind each pod's address; other calls go to the VIP or elsewhere.
+    const address = s.clusterIP === 'None' || r.chance(0.1) ? r.pick(s.pods).ip : r.chance(0.85) ? s.clusterIP : '10.200.0.1';
+    calls.push(clientCall(r, 'OUTBOUND', address, r.chance(0.2) ? port.targetPort : port.port, port.kind, host));
   }
   for (let i = 0; i < 6; i++) {
-    const port = r.chance(0.7) ? r.pick(own.ports).targetPort : r.pick([UNDECLARED_PORT, 12345]);
+    const port = r.chance(0.7) ? r.pick(own.ports).targetPort : r.pick([UNDECLARED_PORT, 12345, 9080]);
     const kind = own.ports.find((p) => p.targetPort === port)?.kind ?? r.pick(['http', 'tcp'] as const);
     calls.push({ ...clientCall(r, 'INBOUND', ownIp, port, kind, `${own.name}.${own.namespace}.svc.cluster.local`), tls: r.pick(['PLAINTEXT', 'MTLS', 'MTLS', 'TLS'] as const) });
   }
@@ -261,12 +306,40 @@ function clientCall(r: Random, mode: SimulationCall['mode'], address: string, po
 function gatewayCalls(r: Random): SimulationCall[] {
   const calls: SimulationCall[] = [];
   for (let i = 0; i < 8; i++) {
-    const port = r.pick([8080, 8443, 80, 15021]);
+    const port = r.pick([8080, 8443, 80, 15021, 31400, 15443]);
     const host = r.pick([...GATEWAY_HOSTS, 'other.example.com']);
-    const tls = port === 8443 ? (r.chance(0.8) ? 'TLS' : 'PLAINTEXT') : 'PLAINTEXT';
+    const tls = port === 8443 || port === 15443 ? (r.chance(0.8) ? (port === 15443 && r.chance(0.5) ? 'MTLS' : 'TLS') : 'PLAINTEXT') : 'PLAINTEXT';
     const call: SimulationCall = { mode: 'GATEWAY', address: '10.1.200.5', port, protocol: r.pick(['HTTP', 'HTTP2', 'TCP'] as const), tls, host, path: r.pick(PATHS) };
-    if (tls === 'TLS') call.sni = host;
+    if (tls !== 'PLAINTEXT') call.sni = port === 15443 ? `outbound_.80_._.${host}` : host;
     calls.push(call);
   }
   return calls;
+}
+
+interface External {
+  host: string;
+  /** A VIP when the ServiceEntry has one; else calls go to a random outside address. */
+  address?: string;
+  ports: { number: number; name: string; protocol: string; kind: PortSpec['kind'] }[];
+}
+
+const EXTERNALS: External[] = [
+  { host: 'api.partner.com', ports: [{ number: 443, name: 'tls', protocol: 'TLS', kind: 'tls' }, { number: 80, name: 'http', protocol: 'HTTP', kind: 'http' }] },
+  { host: 'db.partner.com', address: '240.0.0.10', ports: [{ number: 5432, name: 'tcp', protocol: 'TCP', kind: 'tcp' }] },
+  { host: 'web.partner.com', address: '240.0.0.11', ports: [{ number: 8000, name: 'http', protocol: 'HTTP', kind: 'http' }] },
+];
+
+function serviceEntry(r: Random, e: External): Record<string, unknown> {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntry',
+    metadata: { name: e.host.split('.')[0], namespace: r.pick(NAMESPACES) },
+    spec: {
+      hosts: [e.host],
+      ...(e.address ? { addresses: [e.address] } : {}),
+      location: 'MESH_EXTERNAL',
+      resolution: r.pick(['DNS', 'NONE']),
+      ports: e.ports.map(({ number, name, protocol }) => ({ number, name, protocol })),
+    },
+  };
 }
