@@ -235,8 +235,20 @@ function virtualService(r: Random, s: ServiceSpec, services: ServiceSpec[], with
   const routeCount = 1 + r.int(3);
   for (let i = 0; i < routeCount; i++) {
     const uri = r.pick([{ prefix: r.pick(PREFIXES) }, { exact: r.pick(EXACTS) }, { regex: r.pick(REGEXES) }]);
-    const route = r.chance(0.25) ? [{ destination: destination(), weight: 70 }, { destination: destination(), weight: 30 }] : [{ destination: destination() }];
-    http.push({ name: `r${i}`, ...(r.chance(0.85) ? { match: [{ uri }] } : {}), route });
+    const match: Record<string, unknown> = { uri };
+    // Conditions the simulation does not look at: Envoy matches them, the calls carry none.
+    if (r.chance(0.15)) match.headers = { 'x-canary': { exact: 'yes' } };
+    if (r.chance(0.1)) match.method = { exact: 'POST' };
+    if (r.chance(0.1)) match.queryParams = { debug: { exact: '1' } };
+    if (r.chance(0.1)) match.sourceLabels = { app: r.pick(services).name };
+    const action = r.pick([
+      () => ({ route: r.chance(0.25) ? [{ destination: destination(), weight: 70 }, { destination: destination(), weight: 30 }] : [{ destination: destination() }] }),
+      () => ({ route: [{ destination: destination() }] }),
+      () => ({ route: [{ destination: destination() }], rewrite: { uri: '/' }, timeout: '5s' }),
+      () => ({ redirect: { uri: '/moved' } }),
+      () => ({ directResponse: { status: 503 } }),
+    ])();
+    http.push({ name: `r${i}`, ...(r.chance(0.85) ? { match: [match] } : {}), ...action });
   }
   const spec: Record<string, unknown> = { hosts: [withGateway && r.chance(0.5) ? r.pick(GATEWAY_HOSTS) : fqdn], http };
   if ((spec.hosts as string[])[0] !== fqdn) spec.gateways = r.chance(0.5) ? ['istio-system/ingress'] : ['istio-system/ingress', 'mesh'];
