@@ -1,7 +1,7 @@
 // The generator half of `npm run bench`, on the same 10,000-resource mesh as the ingest bench
 // (bench/generate.mjs: 1,000 Services, 5,000 Pods in 200 Deployments, 300 VirtualServices,
 // 300 DestinationRules, 5 Gateways):
-//   direct:  the generator binary fed the normalised snapshot (dist/src/snapshots/ingest): session
+//   direct:  the generator binary fed the normalised snapshot (dist/src/ingest): session
 //            load time, proxyConfig time per proxy (50 sidecars + a gateway), the walk alone, peak RSS;
 //   server:  resolveRoute through GraphQL on a running meshlens with the snapshot's session warm;
 //   istio:   Istio's own xDS generation benchmarks (pilot/pkg/xds/bench_test.go) from the module cache.
@@ -101,8 +101,8 @@ export function benchCalls(n = 200) {
 }
 
 async function loadDist() {
-  const { ingest } = await import('../dist/src/snapshots/ingest/ingest.js');
-  const { normaliseSnapshot } = await import('../dist/src/snapshots/ingest/normalise.js');
+  const { ingest } = await import('../dist/src/ingest/ingest.js');
+  const { normaliseSnapshot } = await import('../dist/src/ingest/normalise.js');
   const protocol = await import('../dist/src/generator/protocol.js');
   const { resolveRoute } = await import('../dist/src/routing/resolve.js');
   // Newer sources send the proxy types with the objects (loadParams); older ones the objects alone.

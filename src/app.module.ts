@@ -4,6 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { SnapshotStore } from './database/snapshot.store.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -31,7 +32,7 @@ export class AppModule {
       ConfigModule.forRoot(config),
       DatabaseModule.forRoot(options.databaseUrl),
       MetricsModule,
-      GeneratorModule,
+      GeneratorModule.forRoot(SnapshotStore),
       JobsModule.forRoot({ worker: options.worker }),
     ];
     const http = [

@@ -1,7 +1,7 @@
 // meshlens resolve: where one request goes from a proxy, and why (GraphQL resolveRoute).
 import { Option, type Command } from 'commander';
 import type { RouteResolution as Resolution } from '../routing/resolve.js';
-import type { ConfigRef } from '../routing/provenance.js';
+import type { ConfigRef } from '../model/config-ref.js';
 import { action, clientCommand, collect, graphql, outputOption, pairs, parsePort, printJson, UsageError } from './common.js';
 
 const QUERY = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { Diagnostic } from '../diagnostics/diagnostic.type.js';
+import { Diagnostic } from '../graphql/diagnostic.type.js';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
 import type { SnapshotDiffResult } from './model.js';
 

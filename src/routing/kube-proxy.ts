@@ -1,6 +1,6 @@
 // A client without a sidecar: no Envoy, so no VirtualService or DestinationRule; kube-proxy
 // spreads connections over the Service's ready endpoints. Pure.
-import type { GeneratorInput } from '../snapshots/ingest/types.js';
+import type { GeneratorInput } from '../model/snapshot.js';
 import { emptyResolution, type RouteResolution, type TraceStep } from './resolve.js';
 
 interface ServiceObject {

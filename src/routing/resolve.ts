@@ -14,11 +14,12 @@ import {
   type TypedConfig,
   type VirtualHost,
   type WeightedCluster,
-} from './envoy.js';
-import { describeCluster } from './describe-cluster.js';
-import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from './match.js';
-import { normalizePath, type PathNormalization } from './path.js';
-import { formatRef, istioConfigRef, type ConfigRef } from './provenance.js';
+} from '../envoy/xds.js';
+import { describeCluster } from '../envoy/describe-cluster.js';
+import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
+import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import { normalizePath, type PathNormalization } from '../envoy/path.js';
+import type { ConfigRef } from '../model/config-ref.js';
 
 export type CallMode = 'OUTBOUND' | 'INBOUND' | 'GATEWAY';
 export type CallProtocol = 'HTTP' | 'HTTP2' | 'TCP';

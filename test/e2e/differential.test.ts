@@ -10,10 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generatorBinary } from '../../src/generator/binary.js';
 import { GeneratorProcess } from '../../src/generator/generator-process.js';
 import { loadParams, type SimulationCall, type SimulationResult } from '../../src/generator/protocol.js';
-import type { VirtualHost } from '../../src/routing/envoy.js';
+import type { VirtualHost } from '../../src/envoy/xds.js';
 import { resolveRoute, type EnvoyConfig, type RouteResolution } from '../../src/routing/resolve.js';
-import { ingest } from '../../src/snapshots/ingest/ingest.js';
-import { normaliseSnapshot } from '../../src/snapshots/ingest/normalise.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { normaliseSnapshot } from '../../src/ingest/normalise.js';
 import { randomMesh, type RandomMesh } from '../support/random-mesh.js';
 
 const MESHES = Number(process.env.MESHLENS_DIFFERENTIAL_MESHES ?? 12);

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import type { StoredWorkload } from '../../database/snapshot-lists.js';
 import { GraphQLJSON } from '../../graphql/json.scalar.js';
-import { ProxyType } from './enums.js';
+import { ProxyType } from '../../graphql/enums.js';
 
 /** A workload of a snapshot. `snapshotId` is not a field: resolvers of further fields use it. */
 @ObjectType('Workload')

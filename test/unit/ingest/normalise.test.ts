@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ingest } from '../../../src/snapshots/ingest/ingest.js';
-import { normaliseSnapshot } from '../../../src/snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot, Workload } from '../../../src/snapshots/ingest/types.js';
+import { ingest } from '../../../src/ingest/ingest.js';
+import { normaliseSnapshot } from '../../../src/ingest/normalise.js';
+import type { NormalisedSnapshot, Workload } from '../../../src/model/snapshot.js';
 
 function normalise(...documents: string[]): NormalisedSnapshot {
   const result = ingest(documents.join('\n---\n'));

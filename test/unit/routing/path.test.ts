@@ -1,7 +1,7 @@
 // Envoy's path normalisation, checked on the cases of Envoy's own tests
 // (test/common/http/path_utility_test.cc, conn_manager_utility_test.cc), then in the walk.
 import { describe, expect, it } from 'vitest';
-import { canonicalPath, mergeSlashes, normalizePath, unescapeSlashes } from '../../../src/routing/path.js';
+import { canonicalPath, mergeSlashes, normalizePath, unescapeSlashes } from '../../../src/envoy/path.js';
 import { resolveRoute } from '../../../src/routing/resolve.js';
 import { call, config, inlineHcm, route, socket } from '../../support/envoy-fixtures.js';
 

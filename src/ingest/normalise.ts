@@ -8,7 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import { isPlainObject } from './decode.js';
 import { CONTROLLER_KINDS, GATEWAY_API_GROUP, groupKind, groupOf } from './kinds.js';
 import { matchesLabels, matchesSelector, type LabelSelector } from './selectors.js';
-import type { GeneratorInput, NormalisedSnapshot, ProxyType, SnapshotResource, Workload } from './types.js';
+import type { ProxyType } from '../model/proxy.js';
+import type { GeneratorInput, NormalisedSnapshot, SnapshotResource, Workload } from '../model/snapshot.js';
 import { isPortNumber } from './validate.js';
 
 type Body = Record<string, unknown>;
