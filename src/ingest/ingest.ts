@@ -5,6 +5,8 @@ import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from
 import { groupKind, isEvaluated } from './kinds.js';
 import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
 
+export const EMPTY_UPLOAD_WARNING = 'no objects: the snapshot is an empty mesh (the upload is empty, or holds only comments, empty documents or empty lists)';
+
 export function ingest(text: string, contentType?: string): IngestResult {
   const { objects, problems } = decodeManifests(text, contentType);
   const all: IngestProblem[] = [...problems, ...validateObjects(objects)];
@@ -15,10 +17,11 @@ export function ingest(text: string, contentType?: string): IngestResult {
     const more = { document: last.document, message: `more problems not listed: the first ${MAX_PROBLEMS} are; decoding stops there` };
     return { ok: false, problems: [...all.slice(0, MAX_PROBLEMS), more] };
   }
-  // kubectl apply refuses the same upload: "no objects passed to apply".
-  if (objects.length === 0) {
-    return { ok: false, problems: [{ document: 0, message: 'no objects: the upload is empty, or holds only comments, empty documents or empty lists' }] };
-  }
+  // kubectl apply refuses an empty upload ("no objects passed to apply"), but a snapshot is a
+  // cluster's state, not an apply: an empty mesh is a state Istio computes config for (a sidecar
+  // with no services still gets its listeners; Istio's TestLoop asks exactly that), and the head
+  // of a change that removes every manifest must be diffable. So it is stored, with a warning.
+  if (objects.length === 0) return { ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] };
   const resources = objects.map(toResource);
   const warnings = resources
     .filter((resource) => !resource.evaluated)
