@@ -366,7 +366,7 @@ class JourneyWalk {
       destinationIp,
       destinationPort,
       sni: call.sni ?? null,
-      headers: this.http ? requestHeaders({ ...call, host: host ?? undefined }) : null,
+      headers: this.http ? requestHeaders({ ...call, host: host ?? undefined }, path) : null,
       path: this.http ? splitPathAndQuery(path)[0] : null,
       metadata,
     };

@@ -19,6 +19,7 @@ import { cidrContains } from '../envoy/cidr.js';
 import { describeCluster } from '../envoy/describe-cluster.js';
 import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import { normalizePath, type PathNormalization } from '../envoy/path.js';
 import type { ConfigRef } from '../model/config-ref.js';
 
 export type CallMode = 'OUTBOUND' | 'INBOUND' | 'GATEWAY';
@@ -60,6 +61,8 @@ export type ResolutionError =
   | 'protocol error'
   | 'no virtual host matched'
   | 'tls required, sending 301'
+  | 'invalid path, sending 400'
+  | 'escaped slashes, sending 307'
   | 'no route matched'
   | 'no proxy';
 
@@ -123,6 +126,8 @@ class Walk {
   route: Route | null = null;
   private readonly address: string;
   private alpn: string[];
+  /** The :path routes see: the call's, as the HTTP connection manager normalised it. */
+  private path: string;
 
   constructor(
     private readonly config: EnvoyConfig,
@@ -130,6 +135,7 @@ class Walk {
   ) {
     this.address = call.address || UNSPECIFIED_ADDRESS;
     this.alpn = call.alpn ?? defaultAlpn(call);
+    this.path = call.path;
   }
 
   private step(stage: string, detail: string) {
@@ -289,6 +295,7 @@ class Walk {
       this.fail('protocol error', 'http', `Filter chain ${chainName(chain)} expects HTTP, but the call is raw TCP.`);
       return;
     }
+    if (!this.normalizePath(hcm as PathNormalization)) return;
     const inline = hcm.routeConfig as RouteConfiguration | undefined;
     const rdsName = (hcm.rds as { routeConfigName?: string } | undefined)?.routeConfigName;
     let rc: RouteConfiguration | undefined;
@@ -316,6 +323,31 @@ class Walk {
     this.takeRouteAction(route);
   }
 
+  /** The connection manager's path normalisation, before any route is looked at; false when it answers itself. */
+  private normalizePath(config: PathNormalization): boolean {
+    const settings = `normalize_path ${config.normalizePath ? 'on' : 'off'}, merge_slashes ${config.mergeSlashes ? 'on' : 'off'}, escaped slashes ${config.pathWithEscapedSlashesAction ?? 'KEEP_UNCHANGED'}`;
+    const normalized = normalizePath(this.call.path, config);
+    const changes = normalized.changes.length ? `: ${normalized.changes.join('; ')}` : '';
+    if (normalized.outcome === 'reject') {
+      this.fail('invalid path, sending 400', 'path', `The HTTP connection manager (${settings}) refuses the path${changes ? ` (${normalized.changes.join('; ')})` : ''}: ${normalized.reason}. Envoy answers 400 before any route is looked at.`);
+      return false;
+    }
+    if (normalized.outcome === 'redirect') {
+      const grpc = (this.call.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '').startsWith('application/grpc');
+      if (grpc) {
+        this.fail('invalid path, sending 400', 'path', `The HTTP connection manager (${settings}) would redirect to "${normalized.path}"${changes}; a gRPC client cannot follow a redirect, so Envoy answers 400.`);
+        return false;
+      }
+      this.fail('escaped slashes, sending 307', 'path', `The HTTP connection manager (${settings}) answers 307 with Location "${normalized.path}"${changes}; the client's next request, with that path, is routed as any other.`);
+      return false;
+    }
+    if (normalized.path !== this.call.path) {
+      this.path = normalized.path;
+      this.step('path', `The HTTP connection manager (${settings}) normalises the path before routing${changes}. Routes match "${normalized.path}".`);
+    }
+    return true;
+  }
+
   private matchVirtualHost(rc: RouteConfiguration): VirtualHost | null {
     let host = (this.call.host ?? '').toLowerCase();
     if (rc.ignorePortInHostMatching) host = stripPort(host);
@@ -333,9 +365,9 @@ class Walk {
 
   private matchRoute(vh: VirtualHost): Route | null {
     const { call } = this;
-    const [path, queryString] = splitPathAndQuery(call.path);
+    const [path, queryString] = splitPathAndQuery(this.path);
     const query = parseQuery(queryString);
-    const headers = requestHeaders(call);
+    const headers = requestHeaders(call, this.path);
     const missed: string[] = [];
     for (const [index, route] of (vh.routes ?? []).entries()) {
       const m = route.match ?? {};
@@ -363,7 +395,7 @@ class Walk {
       return route;
     }
     for (const miss of missed) this.step('route', `Skipped ${miss}.`);
-    this.fail('no route matched', 'route', `No route of virtual host ${vh.name} matches ${call.method} ${call.path}: Envoy answers 404.`);
+    this.fail('no route matched', 'route', `No route of virtual host ${vh.name} matches ${call.method} ${this.path}: Envoy answers 404.`);
     return null;
   }
 
@@ -523,6 +555,7 @@ function pickVirtualHost(hosts: VirtualHost[], host: string): VirtualHostPick | 
   return any ? { vh: any, domain: '*', kind: 'any' } : null;
 }
 
+/** The path without its fragment (the connection manager strips it) and the query string. */
 export function splitPathAndQuery(full: string): [string, string] {
   const hash = full.indexOf('#');
   const noFragment = hash >= 0 ? full.slice(0, hash) : full;
@@ -549,7 +582,7 @@ function parseQuery(query: string): Map<string, string> {
 }
 
 /** The request's headers as Envoy's router sees them, pseudo-headers included. */
-export function requestHeaders(call: Call): Headers {
+export function requestHeaders(call: Call, path: string): Headers {
   const headers = new Map<string, string>();
   for (const { name, value } of call.headers) {
     const key = name.toLowerCase();
@@ -557,7 +590,7 @@ export function requestHeaders(call: Call): Headers {
   }
   if (call.host !== undefined) headers.set(':authority', call.host);
   headers.set(':method', call.method.toUpperCase());
-  headers.set(':path', call.path);
+  headers.set(':path', path);
   headers.set(':scheme', call.tls === 'PLAINTEXT' ? 'http' : 'https');
   return headers;
 }
