@@ -9,7 +9,7 @@ import type { Cluster, Route } from '../envoy/xds.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { RbacRequest } from '../envoy/rbac.js';
-import { requestHeaders, splitPathAndQuery, walkRoute, type Call, type EnvoyConfig, type RouteResolution, type TraceStep } from '../routing/resolve.js';
+import { emptyResolution, requestHeaders, splitPathAndQuery, walkRoute, type Call, type EnvoyConfig, type RouteResolution, type TraceStep } from '../routing/resolve.js';
 import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
 import { authorize, JWT_AUTHN, rbacFilters, validatesJwt, type AuthorizationDecision } from './authorization.js';
 
@@ -134,7 +134,7 @@ class JourneyWalk {
   }
 
   private async fromKubeProxy(who: string) {
-    const kube = this.input.sender.kubeProxy ?? { resolution: walkRoute({ listeners: [], routes: [], clusters: [] }, this.input.call).resolution, endpoints: [] };
+    const kube = this.input.sender.kubeProxy ?? { resolution: { ...emptyResolution(), error: 'no proxy' as const }, endpoints: [] };
     for (const t of kube.resolution.trace) this.step(`sender ${who}: ${t.stage}`, t.detail);
     const hop: Hop = {
       proxy: null,
