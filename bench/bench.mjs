@@ -121,7 +121,7 @@ async function benchGenerator() {
     rows.push(['generator peak RSS, VmHWM (MiB)', g.memory.hwmMiB.toFixed(0), '', '', '']);
   }
   if (enabled('BENCH_RESOLVE')) {
-    console.log('\nresolveRoute through GraphQL on a running server:');
+    console.log('\nresolveRoute and journey through GraphQL on a running server:');
     const { name: resolveDb, url: resolveUrl } = await postgres.create();
     const dbUrl = resolveUrl.toString();
     try {
@@ -137,6 +137,9 @@ async function benchGenerator() {
       rows.push(['resolveRoute, first (session start + load, ms)', fmtMs(r.coldMs), '', '', '1']);
       rows.push(['resolveRoute warm, one proxy (ms)', '', fmtMs(r.sameProxy.p50), fmtMs(r.sameProxy.p99), String(r.sameProxy.n)]);
       rows.push(['resolveRoute warm, 10 proxies (ms)', '', fmtMs(r.mixed.p50), fmtMs(r.mixed.p99), String(r.mixed.n)]);
+      rows.push(['journey warm, the same sidecar and calls (ms)', '', fmtMs(r.journeySidecar.p50), fmtMs(r.journeySidecar.p99), String(r.journeySidecar.n)]);
+      rows.push(['resolveRoute warm, ingress gateway (ms)', '', fmtMs(r.resolveGateway.p50), fmtMs(r.resolveGateway.p99), String(r.resolveGateway.n)]);
+      rows.push(['journey warm, ingress gateway (ms)', '', fmtMs(r.journeyGateway.p50), fmtMs(r.journeyGateway.p99), String(r.journeyGateway.n)]);
     } finally {
       await app?.close();
       app = undefined;

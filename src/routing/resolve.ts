@@ -15,6 +15,7 @@ import {
   type VirtualHost,
   type WeightedCluster,
 } from '../envoy/xds.js';
+import { cidrContains } from '../envoy/cidr.js';
 import { describeCluster } from '../envoy/describe-cluster.js';
 import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
@@ -86,9 +87,20 @@ const VIRTUAL_OUTBOUND = 'virtualOutbound';
 const VIRTUAL_INBOUND = 'virtualInbound';
 
 export function resolveRoute(config: EnvoyConfig, call: Call): RouteResolution {
+  return walkRoute(config, call).resolution;
+}
+
+/** The walk with the Envoy objects it matched: what the journey reads next (RBAC filters, route actions). */
+export interface Walked {
+  resolution: RouteResolution;
+  filterChain: FilterChain | null;
+  route: Route | null;
+}
+
+export function walkRoute(config: EnvoyConfig, call: Call): Walked {
   const walk = new Walk(config, call);
   walk.run();
-  return walk.result;
+  return { resolution: walk.result, filterChain: walk.filterChain, route: walk.route };
 }
 
 /** A resolution with nothing matched yet. */
@@ -110,6 +122,8 @@ export function emptyResolution(): RouteResolution {
 
 class Walk {
   readonly result = emptyResolution();
+  filterChain: FilterChain | null = null;
+  route: Route | null = null;
   private readonly address: string;
   private alpn: string[];
   /** The :path routes see: the call's, as the HTTP connection manager normalised it. */
@@ -138,6 +152,7 @@ class Walk {
     if (!listener) return;
     const chain = this.matchFilterChain(listener);
     if (!chain) return;
+    this.filterChain = chain;
     if (!this.checkTls(chain)) return;
     const hcm = networkFilter(chain, HTTP_CONNECTION_MANAGER);
     if (hcm) {
@@ -304,6 +319,7 @@ class Walk {
     }
     const route = this.matchRoute(vh);
     if (!route) return;
+    this.route = route;
     this.takeRouteAction(route);
   }
 
@@ -463,7 +479,7 @@ function chainName(chain: FilterChain): string {
   return chain.name ? `"${chain.name}"` : '(unnamed)';
 }
 
-function networkFilter(chain: FilterChain, name: string): TypedConfig | null {
+export function networkFilter(chain: FilterChain, name: string): TypedConfig | null {
   const f = (chain.filters ?? []).find((x) => x.name === name);
   return f ? (f.typedConfig ?? {}) : null;
 }
@@ -503,31 +519,6 @@ function serverNameRank(pattern: string, sni: string): number {
   return 0;
 }
 
-function cidrContains(prefix: string, bits: number, address: string): boolean {
-  const a = ipToBigInt(prefix);
-  const b = ipToBigInt(address);
-  if (!a || !b || a.v6 !== b.v6) return false;
-  const width = a.v6 ? 128 : 32;
-  if (bits === 0) return true;
-  const shift = BigInt(width - bits);
-  return a.value >> shift === b.value >> shift;
-}
-
-function ipToBigInt(ip: string): { value: bigint; v6: boolean } | null {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
-    const parts = ip.split('.').map(Number);
-    if (parts.some((p) => p > 255)) return null;
-    return { value: parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n), v6: false };
-  }
-  if (!ip.includes(':')) return null;
-  const [head, tail = ''] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const right = ip.includes('::') ? (tail ? tail.split(':') : []) : [];
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
-  return { value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n), v6: true };
-}
-
 function requiresMutualTls(tls: TypedConfig): boolean {
   const common = tls.commonTlsContext as { tlsCertificateSdsSecretConfigs?: { name?: string }[] } | undefined;
   const first = common?.tlsCertificateSdsSecretConfigs?.[0];
@@ -564,10 +555,12 @@ function pickVirtualHost(hosts: VirtualHost[], host: string): VirtualHostPick | 
   return any ? { vh: any, domain: '*', kind: 'any' } : null;
 }
 
-/** The path (fragment already stripped by the connection manager) and its query string. */
-function splitPathAndQuery(full: string): [string, string] {
-  const q = full.indexOf('?');
-  return q >= 0 ? [full.slice(0, q), full.slice(q + 1)] : [full, ''];
+/** The path without its fragment (the connection manager strips it) and the query string. */
+export function splitPathAndQuery(full: string): [string, string] {
+  const hash = full.indexOf('#');
+  const noFragment = hash >= 0 ? full.slice(0, hash) : full;
+  const q = noFragment.indexOf('?');
+  return q >= 0 ? [noFragment.slice(0, q), noFragment.slice(q + 1)] : [noFragment, ''];
 }
 
 function parseQuery(query: string): Map<string, string> {
@@ -589,7 +582,7 @@ function parseQuery(query: string): Map<string, string> {
 }
 
 /** The request's headers as Envoy's router sees them, pseudo-headers included. */
-function requestHeaders(call: Call, path: string): Headers {
+export function requestHeaders(call: Call, path: string): Headers {
   const headers = new Map<string, string>();
   for (const { name, value } of call.headers) {
     const key = name.toLowerCase();
