@@ -79,6 +79,29 @@ export function yamlDocuments(text: string, lineCounter: LineCounter): { documen
   return tooDeep ? { documents, tooDeep } : { documents };
 }
 
+/**
+ * Where `[` and `{` outside strings first nest deeper than MAX_NESTING_DEPTH in a text that
+ * looks like JSON; one linear pass, stopping there. (A YAML flow collection is the same.)
+ */
+export function bracketsTooDeep(text: string): TooDeep | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"') {
+      quote = c;
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_NESTING_DEPTH) return { offset: i };
+    } else if (c === ']' || c === '}') {
+      depth--;
+    }
+  }
+  return undefined;
+}
+
 export interface ValueProblem {
   path: PathSegment[];
   message: string;

@@ -4,7 +4,7 @@
 // JSON array, and Kubernetes Lists (nested ones flattened).
 import { Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, Scalar, visit, type Node, type YAMLError } from 'yaml';
 import type { IngestProblem } from '../model/snapshot.js';
-import { forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
+import { bracketsTooDeep, forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
 import { pointerOf } from './istio-schema.js';
 
 export type { PathSegment } from './bounded-yaml.js';
@@ -55,6 +55,9 @@ export function decodeManifests(text: string, contentType?: string): DecodeResul
   // Nothing to decode, whatever the type says (JSON.parse would call it a syntax error).
   if (text.trim() === '') return decoder.result();
   if (looksLikeJson(text, contentType)) {
+    // Before JSON.parse, which would build (and then drop) all of a hostile body's nesting.
+    const tooDeep = bracketsTooDeep(text);
+    if (tooDeep) return decoder.refuseTooDeep(tooDeep);
     const json = parseJson(text);
     if ('value' in json) {
       decoder.decodeJson(json.value);
@@ -199,7 +202,7 @@ class Decoder {
   decodeJson(value: unknown): void {
     const { documents, tooDeep } = yamlDocuments(this.text, this.lineCounter);
     if (tooDeep) {
-      this.tooDeep(tooDeep);
+      this.tooDeep(this.position(tooDeep.offset));
       return;
     }
     const doc = documents[0] ?? new Document();
@@ -219,14 +222,20 @@ class Decoder {
       this.decodeYamlDocument(doc);
       return this.full() ? STOP : undefined;
     });
-    if (tooDeep) this.tooDeep(tooDeep);
+    if (tooDeep) this.tooDeep(this.position(tooDeep.offset));
+  }
+
+  /** Found before any parse (the line counter knows no line yet): the position is counted from the text. */
+  refuseTooDeep({ offset }: TooDeep): DecodeResult {
+    this.tooDeep(lineAndColumn(this.text, offset));
+    return this.result();
   }
 
   /** Parsing stopped there: the rest of the upload is not read. */
-  private tooDeep({ offset }: TooDeep): void {
+  private tooDeep(position: SourcePosition | undefined): void {
     this.problems.push({
       document: this.nextDocument++,
-      ...this.position(offset),
+      ...position,
       message: `mappings and sequences nested deeper than ${MAX_NESTING_DEPTH} levels (the API server stops at 10000, meshlens at ${MAX_NESTING_DEPTH}); refusing the upload from here`,
     });
   }

@@ -5,7 +5,8 @@ import { prepareUpload } from './ingest.js';
 import type { PreparedUpload } from '../model/snapshot.js';
 
 export interface IngestTask {
-  text: string;
+  /** The upload, as text or as UTF-8 bytes (a request body, transferred rather than copied). */
+  manifests: string | Uint8Array;
   contentType?: string;
 }
 
@@ -15,6 +16,7 @@ export interface IngestTaskResult {
   upload: PreparedUpload;
 }
 
-export default function ingestTask({ text, contentType }: IngestTask): IngestTaskResult {
+export default function ingestTask({ manifests, contentType }: IngestTask): IngestTaskResult {
+  const text = typeof manifests === 'string' ? manifests : Buffer.from(manifests.buffer, manifests.byteOffset, manifests.byteLength).toString('utf8');
   return { threadId, upload: prepareUpload(text, contentType) };
 }

@@ -35,9 +35,9 @@ export class IngestPool implements OnModuleDestroy {
     });
   }
 
-  async prepare(text: string, contentType?: string): Promise<IngestTaskResult> {
+  async prepare(manifests: string | Buffer, contentType?: string): Promise<IngestTaskResult> {
     try {
-      return await this.pool.run({ text, contentType });
+      return await this.pool.run({ manifests, contentType }, { transferList: transferable(manifests) });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
@@ -53,6 +53,16 @@ export class IngestPool implements OnModuleDestroy {
   async onModuleDestroy() {
     await this.pool.destroy();
   }
+}
+
+/**
+ * A body's memory, handed to the thread instead of copied on the event loop, when the buffer
+ * owns all of it: a small Buffer is a slice of Node's shared pool, which must stay here.
+ */
+function transferable(manifests: string | Buffer): ArrayBuffer[] {
+  if (typeof manifests === 'string') return [];
+  const { buffer, byteOffset, byteLength } = manifests;
+  return buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : [];
 }
 
 /**

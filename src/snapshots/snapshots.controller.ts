@@ -15,7 +15,7 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiTags } fr
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { InvalidCursorError } from '../database/snapshot.store.js';
-import { readTextBody } from '../http/read-body.js';
+import { readBody } from '../http/read-body.js';
 import { CreatedSnapshotDto, ErrorDto, SnapshotDto, SnapshotListDto } from './snapshot.dto.js';
 import { InvalidManifestsError, SnapshotsService } from './snapshots.service.js';
 
@@ -40,7 +40,7 @@ export class SnapshotsController {
   @ApiResponse({ status: 413, type: ErrorDto, description: 'body over MESHLENS_MAX_BODY_BYTES' })
   async create(@Req() req: Request, @Query('name') name?: unknown): Promise<CreatedSnapshotDto> {
     if (name !== undefined && typeof name !== 'string') throw badRequest('name must be given once');
-    const manifests = await readTextBody(req, this.config.maxBodyBytes);
+    const manifests = await readBody(req, this.config.maxBodyBytes);
     try {
       const { snapshot, warnings } = await this.snapshots.create(name || null, manifests, req.headers['content-type']);
       return { ...SnapshotDto.from(snapshot), warnings };

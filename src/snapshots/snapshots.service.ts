@@ -30,7 +30,8 @@ export class SnapshotsService {
   ) {}
 
   /** Ingests manifests and stores them with their compute job, all or nothing. */
-  async create(name: string | null, manifests: string, contentType?: string): Promise<CreatedSnapshot> {
+  /** `manifests` as text, or as the UTF-8 bytes of a request body (decoded on the ingest thread). */
+  async create(name: string | null, manifests: string | Buffer, contentType?: string): Promise<CreatedSnapshot> {
     const badName = name === null ? undefined : stringProblem(name);
     if (badName) throw new InvalidManifestsError([{ document: 0, path: 'name', message: `the snapshot's name: ${badName}` }]);
     const { upload: result } = await this.ingestPool.prepare(manifests, contentType);

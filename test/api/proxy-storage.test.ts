@@ -356,7 +356,8 @@ spec:
     await db?.drop();
   });
 
-  it('leaves no partial rows visible; the retried job, on another worker, completes', async () => {
+  // Minutes on a loaded machine: a compute, a kill, a takeover and a second compute.
+  it('leaves no partial rows visible; the retried job, on another worker, completes', { timeout: 300_000 }, async () => {
     const id = await uploadSnapshot(api, BIG, 'big');
     const first = startWorker();
     const progress = await eventually(

@@ -61,6 +61,11 @@ describe('hostile uploads', () => {
     }
   });
 
+  it('nesting past the bound in a body that looks like JSON is located before JSON.parse', () => {
+    const text = `{"apiVersion": "v1", "kind": "List",\n "items": ["${'\\"['.repeat(5)}", ${'['.repeat(MAX_NESTING_DEPTH + 5)}`;
+    expect(problemsOf(text)).toEqual([{ document: 0, line: 2, column: 1029, message: expect.stringMatching(/nested deeper than 1000 levels/) }]);
+  });
+
   it('deep nesting in an unknown kind and in a Service port is refused, not overflowed', () => {
     const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
     expect(problemsOf(`apiVersion: x.io/v1\nkind: Thing\nmetadata: {name: t}\nspec: ${deep}\n`)[0]!.message).toMatch(/nested deeper/);
