@@ -41,15 +41,15 @@ var notACertificate = base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.
 // judge as they judged the real ones at ingest: empty keys empty, a certificate replaced by a
 // self-signed one with the same validity (so expiry is judged at analysis time, as istioctl does),
 // any other value by a placeholder. Without facts (a Secret stored before they were recorded), every
-// value counts as present and unchecked.
+// value counts as present and every certificate as valid: nothing is reported that was not checked.
 func withStandInData(secret map[string]any) {
 	data, _ := secret["data"].(map[string]any)
-	var facts secretFacts
-	if meta, ok := secret["metadata"].(map[string]any); ok {
-		if annotations, ok := meta["annotations"].(map[string]any); ok {
-			if text, ok := annotations[SecretFactsAnnotation].(string); ok {
-				_ = json.Unmarshal([]byte(text), &facts)
-			}
+	facts, known := factsOf(secret)
+	if !known {
+		now := time.Now()
+		facts.Certificates = map[string]*[]validity{}
+		for _, key := range []string{"cert", "tls.crt"} {
+			facts.Certificates[key] = &[]validity{{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour)}}
 		}
 	}
 	empty := map[string]bool{}
@@ -68,6 +68,16 @@ func withStandInData(secret map[string]any) {
 			data[key] = standInValue
 		}
 	}
+}
+
+func factsOf(secret map[string]any) (facts secretFacts, known bool) {
+	meta, _ := secret["metadata"].(map[string]any)
+	annotations, _ := meta["annotations"].(map[string]any)
+	text, known := annotations[SecretFactsAnnotation].(string)
+	if known {
+		_ = json.Unmarshal([]byte(text), &facts)
+	}
+	return facts, known
 }
 
 // standInCertificates is one PEM block of self-signed certificates with the given validity.
