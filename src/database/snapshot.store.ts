@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { SnapshotResource } from '../snapshots/ingest/types.js';
+import { normaliseSnapshot } from '../ingest/normalise.js';
+import type { NormalisedSnapshot, SnapshotResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
 import { GarbageCollector, lockAgainstCollection } from './garbage-collector.js';
@@ -109,6 +110,12 @@ export class SnapshotStore {
   async get(id: string): Promise<SnapshotEntity | null> {
     if (!isSnapshotId(id)) return null;
     return this.snapshots().findOneBy({ id });
+  }
+
+  /** The snapshot as the generator loads it, or null when there is none. */
+  async normalised(id: string): Promise<NormalisedSnapshot | null> {
+    if (!(await this.get(id))) return null;
+    return normaliseSnapshot(await this.resources(id));
   }
 
   /** Newest first. The cursor is the position of the last item of the previous page. */

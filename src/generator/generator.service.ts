@@ -1,7 +1,5 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { SnapshotStore } from '../database/snapshot.store.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot } from '../snapshots/ingest/types.js';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { GeneratorProcess } from './generator-process.js';
 import { GeneratorError, loadParams, type Methods } from './protocol.js';
@@ -40,6 +38,15 @@ interface Session {
 export class SnapshotNotFoundError extends Error {}
 
 /**
+ * Where a session gets the snapshot it loads: normalised, or null when there is no such snapshot.
+ * The adapter takes a normalised snapshot and never reads the store itself (the store provides this).
+ */
+export interface SnapshotSource {
+  normalised(snapshotId: string): Promise<NormalisedSnapshot | null>;
+}
+export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
+
+/**
  * Generator sessions, one per snapshot, pooled: loading a large mesh into Istio takes seconds, and
  * every later question about that snapshot is answered from the loaded session.
  */
@@ -50,7 +57,7 @@ export class GeneratorService implements OnModuleDestroy {
   private readonly limits = poolLimitsFromEnv();
   private readonly sweeper = setInterval(() => this.closeIdle(), 30_000).unref();
 
-  constructor(private readonly snapshots: SnapshotStore) {}
+  constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource) {}
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
@@ -111,9 +118,9 @@ export class GeneratorService implements OnModuleDestroy {
   }
 
   private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
-    const snapshot = await this.snapshots.get(snapshotId);
+    const snapshot = normalised ?? (await this.source.normalised(snapshotId));
     if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
-    const params = loadParams(normalised ?? normaliseSnapshot(await this.snapshots.resources(snapshotId)));
+    const params = loadParams(snapshot);
     const process = new GeneratorProcess(generatorBinary());
     const started = Date.now();
     try {

@@ -5,10 +5,12 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError, type GeneratedConfig, type ProxyInfo, type WorkloadProxy } from '../generator/protocol.js';
-import { contentHash } from '../snapshots/ingest/canonical.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { ProxyType, Workload } from '../snapshots/ingest/types.js';
+import { GeneratorError } from '../generator/protocol.js';
+import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
+import { contentHash } from '../model/canonical.js';
+import { normaliseSnapshot } from '../ingest/normalise.js';
+import type { ProxyType } from '../model/proxy.js';
+import type { Workload } from '../model/snapshot.js';
 import { dependsOnIdentity, groupIntoClasses, type ClassMember, type ProxyClass } from './proxy-classes.js';
 
 /** Reports how far a computation got, 0..1; stored on the snapshot for clients to poll. */

@@ -3,9 +3,9 @@ import { SnapshotStore, type PreparedResource, type SnapshotPage } from '../data
 import type { SnapshotEntity } from '../database/entities/index.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { canonicalJson, contentHash } from './ingest/canonical.js';
-import { ingest } from './ingest/ingest.js';
-import type { IngestProblem } from './ingest/types.js';
+import { canonicalJson, contentHash } from '../model/canonical.js';
+import { ingest } from '../ingest/ingest.js';
+import type { IngestProblem } from '../model/snapshot.js';
 
 /** The upload was refused; nothing was stored. */
 export class InvalidManifestsError extends Error {

@@ -10,12 +10,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProxyConfigStore } from '../../src/database/proxy-config.store.js';
 import { WorkloadStore } from '../../src/database/workload.store.js';
 import { GeneratorService } from '../../src/generator/generator.service.js';
-import type { GeneratedConfig } from '../../src/generator/protocol.js';
+import type { GeneratedConfig } from '../../src/model/proxy.js';
 import { ComputeService } from '../../src/jobs/compute.service.js';
 import { QueueService } from '../../src/jobs/queue.service.js';
 import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
-import { ProxyType } from '../../src/snapshots/graphql/enums.js';
-import { canonicalJson } from '../../src/snapshots/ingest/canonical.js';
+import { ProxyType } from '../../src/graphql/enums.js';
+import { canonicalJson } from '../../src/model/canonical.js';
 import { createTestDatabase, eventually, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
 
 const MANY = 12;

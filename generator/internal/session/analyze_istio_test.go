@@ -369,7 +369,7 @@ func meshlensSession(t *testing.T, objects []map[string]any) []Message {
 	return msgs
 }
 
-// storedSecret is a Secret as ingest stores it (src/snapshots/ingest): type, key names with empty
+// storedSecret is a Secret as ingest stores it (src/ingest): type, key names with empty
 // values, the multicluster label, and the facts checked before the values were dropped.
 func storedSecret(t *testing.T, secret map[string]any) map[string]any {
 	t.Helper()

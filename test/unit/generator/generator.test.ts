@@ -5,8 +5,8 @@ import { poolLimitsFromEnv } from '../../../src/generator/generator.service.js';
 import { GeneratorError, loadParams, type Methods } from '../../../src/generator/protocol.js';
 import { withIstiodProxyTypes } from '../../../src/jobs/compute.service.js';
 import { toWireProxy } from '../../../src/proxy-config/proxy-config.service.js';
-import { ProxyType } from '../../../src/snapshots/graphql/enums.js';
-import type { Workload } from '../../../src/snapshots/ingest/types.js';
+import { ProxyType } from '../../../src/graphql/enums.js';
+import type { Workload } from '../../../src/model/snapshot.js';
 
 const fake = fileURLToPath(new URL('./fake-generator.mjs', import.meta.url));
 // The fake speaks methods the real protocol does not have.

@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ingest } from '../../../src/snapshots/ingest/ingest.js';
-import { normaliseSnapshot } from '../../../src/snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot } from '../../../src/snapshots/ingest/types.js';
+import { ingest } from '../../../src/ingest/ingest.js';
+import { normaliseSnapshot } from '../../../src/ingest/normalise.js';
+import type { NormalisedSnapshot } from '../../../src/model/snapshot.js';
 
 const examples = join(import.meta.dirname, '../../../examples');
 const scenarioDirs = ['../shared/scenarios', '../shared/conformance/istio-sim'].map((dir) => join(import.meta.dirname, '../../..', dir));

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, contentHash } from '../../../src/snapshots/ingest/canonical.js';
-import { ingest } from '../../../src/snapshots/ingest/ingest.js';
-import type { SnapshotResource } from '../../../src/snapshots/ingest/types.js';
+import { canonicalJson, contentHash } from '../../../src/model/canonical.js';
+import { ingest } from '../../../src/ingest/ingest.js';
+import type { SnapshotResource } from '../../../src/model/snapshot.js';
 
 function resourcesOf(text: string): { resources: SnapshotResource[]; warnings: string[] } {
   const result = ingest(text);

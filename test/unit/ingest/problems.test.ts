@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ingest } from '../../../src/snapshots/ingest/ingest.js';
-import type { IngestProblem } from '../../../src/snapshots/ingest/types.js';
+import { ingest } from '../../../src/ingest/ingest.js';
+import type { IngestProblem } from '../../../src/model/snapshot.js';
 
 function problemsOf(text: string, contentType?: string): IngestProblem[] {
   const result = ingest(text, contentType);

@@ -7,7 +7,7 @@ import { isPlainObject } from './decode.js';
 import { istioSchemaViolations, istioVersionsOf, pointerOf } from './istio-schema.js';
 import { CONTROLLER_KINDS, groupKind, groupOf, isClusterScoped, isEvaluated } from './kinds.js';
 import { matchesSelector, type LabelSelector } from './selectors.js';
-import type { IngestProblem } from './types.js';
+import type { IngestProblem } from '../model/snapshot.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -1,7 +1,7 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
 import { decodeManifests, isPlainObject, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
-import type { IngestProblem, IngestResult, SnapshotResource } from './types.js';
+import type { IngestProblem, IngestResult, SnapshotResource } from '../model/snapshot.js';
 import { SECRET_FACTS_ANNOTATION, secretFacts } from './secret-facts.js';
 import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
 

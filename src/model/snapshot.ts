@@ -1,5 +1,6 @@
 // The seam between ingest (pure: decode, validate, normalise) and everything that stores or
 // evaluates a snapshot. Plain data only: no Nest, no database, no I/O.
+import type { ProxyType } from './proxy.js';
 
 /** One problem in an upload. Every problem of an upload is reported, not just the first. */
 export interface IngestProblem {
@@ -35,8 +36,6 @@ export interface SnapshotResource {
 export type IngestResult =
   | { ok: true; resources: SnapshotResource[]; warnings: string[] }
   | { ok: false; problems: IngestProblem[] };
-
-export type ProxyType = 'SIDECAR' | 'ROUTER' | 'NONE';
 
 /** A workload as a real cluster would run it: a Pod, or a controller standing for its absent pods. */
 export interface Workload {

@@ -16,7 +16,7 @@ import {
   type Node,
   type YAMLError,
 } from 'yaml';
-import type { IngestProblem } from './types.js';
+import type { IngestProblem } from '../model/snapshot.js';
 
 export interface SourcePosition {
   line: number;
