@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { positiveNumber } from '../config/config.js';
 import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { GeneratorProcess } from './generator-process.js';
@@ -15,11 +16,9 @@ export interface GeneratorPoolLimits {
   requestTimeoutMs: number;
 }
 
+/** The limits from the environment; a value set but not a positive number is a ConfigError. */
 export function poolLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): GeneratorPoolLimits {
-  const num = (name: string, fallback: number) => {
-    const v = Number(env[name]);
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  };
+  const num = (name: string, fallback: number) => positiveNumber(env, name, fallback);
   return {
     maxSessions: num('MESHLENS_GENERATOR_SESSIONS', 4),
     maxRssBytes: num('MESHLENS_GENERATOR_MAX_RSS_MB', 4096) * 1024 * 1024,

@@ -39,11 +39,25 @@ export function secretFacts(secret: Record<string, unknown>): SecretFacts {
   };
 }
 
-/** The first PEM block, as Go's pem.Decode finds it, read as a certificate (x509.ParseCertificates reads it in Istio). */
+/**
+ * The first PEM block, as Go's pem.Decode finds it, read as a certificate (x509.ParseCertificates
+ * reads it in Istio). Found with indexOf, not a regular expression: a value is upload-sized and
+ * hostile inputs must stay linear.
+ */
 function firstPemCertificate(value: Buffer): Validity[] | null {
-  const block = /^-----BEGIN ([^\r\n]*)-----\r?\n([\s\S]*?)^-----END \1-----/m.exec(value.toString('latin1'));
-  if (!block) return null;
-  const body = block[2]!.split(/\r?\n/).filter((line) => !line.includes(':')).join('');
+  const text = value.toString('latin1');
+  const begin = text.startsWith('-----BEGIN ') ? 0 : text.indexOf('\n-----BEGIN ') + 1;
+  if (begin === 0 && !text.startsWith('-----BEGIN ')) return null;
+  const typeEnd = text.indexOf('-----', begin + '-----BEGIN '.length);
+  const lineEnd = text.indexOf('\n', begin);
+  if (typeEnd === -1 || lineEnd === -1 || typeEnd > lineEnd) return null;
+  const end = text.indexOf(`\n-----END ${text.slice(begin + '-----BEGIN '.length, typeEnd)}-----`, lineEnd);
+  if (end === -1) return null;
+  const body = text
+    .slice(lineEnd + 1, end)
+    .split(/\r?\n/)
+    .filter((line) => !line.includes(':'))
+    .join('');
   try {
     const certificate = new X509Certificate(Buffer.from(body, 'base64'));
     return [{ notBefore: new Date(certificate.validFrom).toISOString(), notAfter: new Date(certificate.validTo).toISOString() }];

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
+import { integer } from '../config/config.js';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
@@ -22,8 +23,7 @@ const AFTER_CLASSES = 0.95;
 
 /** proxyConfig requests one job has in flight at once (the generator answers them concurrently). */
 export function generatorConcurrency(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.MESHLENS_COMPUTE_CONCURRENCY);
-  return Number.isInteger(v) && v > 0 ? v : Math.max(2, Math.min(8, availableParallelism()));
+  return integer(env, 'MESHLENS_COMPUTE_CONCURRENCY', Math.max(2, Math.min(8, availableParallelism())), 1, 256);
 }
 
 /** What a computation found, for logs and the benchmark. */
