@@ -46,7 +46,22 @@ export function normaliseSnapshot(resources: SnapshotResource[]): NormalisedSnap
   const pods = [...objects.of('/Pod').map(fromPod), ...standInsForControllers(objects)];
   assignSyntheticIps(pods);
   const workloads = pods.map((pod) => toWorkload(pod, objects)).sort(byNamespaceNameKind);
-  return { workloads, generatorInput: generatorInput(objects, pods) };
+  return { workloads, generatorInput: { ...generatorInput(objects, pods), analysis: analysisOnly(resources) } };
+}
+
+/** Kinds the generator gets, as a cluster would hold them, in `kubernetes` (Endpoints as EndpointSlices). */
+const FED_TO_ISTIO = new Set(['/Namespace', '/Service', '/ConfigMap', '/Pod', '/Endpoints', 'discovery.k8s.io/EndpointSlice']);
+
+/**
+ * The snapshot's other objects (controllers, Secrets as stored, Nodes, webhook configurations,
+ * CRDs, the Istio kinds meshlens does not evaluate, ...): Istio's analyzers read those of the kinds
+ * they declare, as `istioctl analyze` reads a cluster; the generator leaves the rest out.
+ */
+function analysisOnly(resources: SnapshotResource[]): Body[] {
+  return resources
+    .filter((resource) => !(resource.evaluated && (FED_TO_ISTIO.has(groupKind(resource.apiVersion, resource.kind)) || isIstioConfig(resource.apiVersion))))
+    .map((resource) => resource.body)
+    .sort(byKindNamespaceName);
 }
 
 /** The evaluated objects of a snapshot, by `group/kind`, with what every workload is matched against. */
@@ -267,7 +282,7 @@ function hasContainer(spec: Body, name: string): boolean {
   return [spec.containers, spec.initContainers].some((list) => Array.isArray(list) && list.some((container) => isPlainObject(container) && container.name === name));
 }
 
-function generatorInput(objects: Objects, pods: PodLike[]): GeneratorInput {
+function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput, 'analysis'> {
   const services = objects.of('/Service');
   const givenSlices = objects.of('discovery.k8s.io/EndpointSlice');
   const slicedServices = new Set(givenSlices.map((slice) => `${namespaceOf(slice)}/${labelsOf(slice)['kubernetes.io/service-name']}`));

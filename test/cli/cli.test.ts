@@ -91,6 +91,20 @@ describe('meshlens push, snapshots', () => {
     expect(json.nextCursor).toEqual(expect.any(String));
   });
 
+  it("counts the diagnostics by Istio's levels", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlens-cli-'));
+    writeFileSync(
+      join(dir, 'vs.yaml'),
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: lost, namespace: shop}\nspec:\n  hosts: [web]\n  http: [{route: [{destination: {host: nowhere}}, {destination: {host: elsewhere}}]}]\n',
+    );
+    const json = JSON.parse((await cli(['push', dir, '--wait', '-o', 'json'])).stdout);
+    expect(json.diagnostics.errors).toBeGreaterThanOrEqual(2);
+    expect(json.diagnostics.errors + json.diagnostics.warnings + json.diagnostics.info).toBe(json.diagnostics.total);
+    const text = await cli(['push', dir, '--wait']);
+    const [, total, errors, warnings, info] = /diagnostics {2}(\d+) \((\d+) error, (\d+) warning, (\d+) info\)/.exec(text.stdout)!.map(Number);
+    expect([total, errors, warnings, info]).toEqual([json.diagnostics.total, json.diagnostics.errors, json.diagnostics.warnings, json.diagnostics.info]);
+  });
+
   it('refuses bad manifests with every problem (exit 1), and missing paths (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshlens-cli-'));
     writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80000}]\n');

@@ -244,4 +244,19 @@ subsets:
     expect(snapshot.generatorInput.meshConfig).toBe(mesh);
     expect(normalise(deployment('a', 'b')).generatorInput.meshConfig).toBe('');
   });
+
+  it("passes the snapshot's other objects for Istio's analyzers only: controllers, Secrets as stored, EnvoyFilters, webhooks", () => {
+    const snapshot = normalise(
+      deployment('web', 'shop'),
+      service('web', 'shop', '{app: web}'),
+      `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: shop}\nspec: {}`,
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: credential, namespace: shop}\ndata: {password: aHVudGVyMg==}`,
+      `apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: istio-sidecar-injector}\nwebhooks: []`,
+    );
+    const names = (objects: Record<string, unknown>[]) => objects.map((o) => `${o.kind} ${(o.metadata as { name: string }).name}`);
+    expect(names(snapshot.generatorInput.analysis)).toEqual(['Deployment web', 'EnvoyFilter ef', 'MutatingWebhookConfiguration istio-sidecar-injector', 'Secret credential']);
+    expect(JSON.stringify(snapshot.generatorInput.analysis)).not.toContain('aHVudGVyMg==');
+    // The controller also stands in as a pod, as a cluster would run one.
+    expect(names(snapshot.generatorInput.kubernetes)).toContain('Pod web');
+  });
 });
