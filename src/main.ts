@@ -4,6 +4,7 @@ import { diffCommand } from './cli/diff.js';
 import { registerProxyConfig } from './cli/proxy-config.js';
 import { registerProxyStatus } from './cli/proxy-status.js';
 import { registerPush } from './cli/push.js';
+import { registerJourney } from './cli/journey.js';
 import { registerResolve } from './cli/resolve.js';
 import { registerSnapshots } from './cli/snapshots.js';
 
@@ -111,5 +112,6 @@ registerSnapshots(program);
 registerProxyConfig(program);
 registerProxyStatus(program);
 registerResolve(program);
+registerJourney(program);
 program.addCommand(diffCommand());
 await program.parseAsync(process.argv);

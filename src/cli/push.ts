@@ -171,6 +171,7 @@ export function registerPush(program: Command) {
         if (!summary) throw new CliFailure(`snapshot ${created.id} disappeared`);
         const computed = summary.status === 'READY';
         const byType = (t: string) => summary.workloads.filter((w) => w.proxyType === t).length;
+        // Istio's level names: Error, Warning, Info.
         const byLevel = (l: string) => summary.diagnostics.filter((d) => d.level === l).length;
         if (opts.output === 'json') {
           printJson({
@@ -182,7 +183,7 @@ export function registerPush(program: Command) {
             istioVersion: summary.istioVersion ?? null,
             files: files.length,
             workloads: computed ? { total: summary.workloads.length, sidecars: byType('SIDECAR'), routers: byType('ROUTER'), none: byType('NONE') } : null,
-            diagnostics: computed ? { total: summary.diagnostics.length, errors: byLevel('ERROR'), warnings: byLevel('WARNING'), info: byLevel('INFO') } : null,
+            diagnostics: computed ? { total: summary.diagnostics.length, errors: byLevel('Error'), warnings: byLevel('Warning'), info: byLevel('Info') } : null,
             warnings: created.warnings,
           });
         } else {
@@ -193,7 +194,7 @@ export function registerPush(program: Command) {
           ];
           if (computed) {
             lines.push(`workloads    ${summary.workloads.length} (${byType('SIDECAR')} sidecar, ${byType('ROUTER')} router, ${byType('NONE')} without proxy)`);
-            lines.push(`diagnostics  ${summary.diagnostics.length} (${byLevel('ERROR')} error, ${byLevel('WARNING')} warning, ${byLevel('INFO')} info)`);
+            lines.push(`diagnostics  ${summary.diagnostics.length} (${byLevel('Error')} error, ${byLevel('Warning')} warning, ${byLevel('Info')} info)`);
             if (summary.istioVersion) lines.push(`istio        ${summary.istioVersion}`);
           } else if (!opts.wait) {
             lines.push('(computing: see "meshlens snapshots", or push with --wait)');

@@ -16,12 +16,17 @@ function key(m: AnalyzerMessage): string {
 export function compareDiagnostics(a: AnalyzerMessage, b: AnalyzerMessage): number {
   return (
     levelRank(a.level) - levelRank(b.level) ||
-    a.code.localeCompare(b.code) ||
-    (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
-    (a.kind ?? '').localeCompare(b.kind ?? '') ||
-    (a.name ?? '').localeCompare(b.name ?? '') ||
-    a.message.localeCompare(b.message)
+    compare(a.code, b.code) ||
+    compare(a.namespace ?? '', b.namespace ?? '') ||
+    compare(a.kind ?? '', b.kind ?? '') ||
+    compare(a.name ?? '', b.name ?? '') ||
+    compare(a.message, b.message)
   );
+}
+
+/** Code-unit order, not locale order: the same on every machine. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function diffDiagnostics(base: readonly AnalyzerMessage[], head: readonly AnalyzerMessage[]): DiagnosticsDiff {

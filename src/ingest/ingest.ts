@@ -3,7 +3,13 @@ import { canonicalJson, jsonHash } from '../model/canonical.js';
 import type { IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
 import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
+import { SECRET_FACTS_ANNOTATION, secretFacts } from './secret-facts.js';
 import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
+
+export const EMPTY_UPLOAD_WARNING = 'no objects: the snapshot is an empty mesh (the upload is empty, or holds only comments, empty documents or empty lists)';
+
+/** Istio's label of a remote cluster's kubeconfig Secret (pkg/kube/multicluster). */
+const MULTICLUSTER_LABEL = 'istio/multiCluster';
 
 export function ingest(text: string, contentType?: string): IngestResult {
   const { objects, problems } = decodeManifests(text, contentType);
@@ -15,10 +21,11 @@ export function ingest(text: string, contentType?: string): IngestResult {
     const more = { document: last.document, message: `more problems not listed: the first ${MAX_PROBLEMS} are; decoding stops there` };
     return { ok: false, problems: [...all.slice(0, MAX_PROBLEMS), more] };
   }
-  // kubectl apply refuses the same upload: "no objects passed to apply".
-  if (objects.length === 0) {
-    return { ok: false, problems: [{ document: 0, message: 'no objects: the upload is empty, or holds only comments, empty documents or empty lists' }] };
-  }
+  // kubectl apply refuses an empty upload ("no objects passed to apply"), but a snapshot is a
+  // cluster's state, not an apply: an empty mesh is a state Istio computes config for (a sidecar
+  // with no services still gets its listeners; Istio's TestLoop asks exactly that), and the head
+  // of a change that removes every manifest must be diffable. So it is stored, with a warning.
+  if (objects.length === 0) return { ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] };
   const resources = objects.map(toResource);
   const warnings = resources
     .filter((resource) => !resource.evaluated)
@@ -68,16 +75,24 @@ function withNamespace(object: Record<string, unknown>, namespace: string | null
  * A Secret is stored as kind, namespace, name, type and key names only (api-contract.md). The
  * keys stay under `data`, each with an empty value, so the stored object still has the shape
  * of a Secret; `stringData` keys are merged in as the API server would. Everything else goes,
- * labels and annotations included: `kubectl.kubernetes.io/last-applied-configuration` holds a
- * copy of the values.
+ * annotations included (`kubectl.kubernetes.io/last-applied-configuration` holds a copy of the
+ * values), except the label that marks a remote cluster's secret (Istio's meshNetworks analyzer
+ * reads it) and the facts checked of the values (secret-facts.ts), as an annotation.
  */
 function withoutSecretValues(object: Record<string, unknown>): Record<string, unknown> {
   const metadata = metadataOf(object);
   const keys = [object.data, object.stringData].flatMap((map) => (isPlainObject(map) ? Object.keys(map) : []));
+  const labels = isPlainObject(metadata.labels) ? metadata.labels : {};
+  const multiCluster = labels[MULTICLUSTER_LABEL];
   return {
     apiVersion: object.apiVersion,
     kind: object.kind,
-    metadata: { name: metadata.name, namespace: effectiveNamespace(object) },
+    metadata: {
+      name: metadata.name,
+      namespace: effectiveNamespace(object),
+      ...(typeof multiCluster === 'string' ? { labels: { [MULTICLUSTER_LABEL]: multiCluster } } : {}),
+      annotations: { [SECRET_FACTS_ANNOTATION]: JSON.stringify(secretFacts(object)) },
+    },
     ...(typeof object.type === 'string' ? { type: object.type } : {}),
     data: Object.fromEntries([...new Set(keys)].sort().map((key) => [key, ''])),
   };

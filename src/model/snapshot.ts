@@ -74,6 +74,8 @@ export interface GeneratorInput {
   istio: Record<string, unknown>[];
   /** The `mesh` key of ConfigMap `istio` in the root namespace (YAML MeshConfig), "" for Istio's defaults. */
   meshConfig: string;
+  /** The snapshot's other objects, for Istio's analyzers only (Deployments, Secrets as stored, webhook configurations, Telemetry, ...). */
+  analysis: Record<string, unknown>[];
 }
 
 export interface NormalisedSnapshot {

@@ -60,7 +60,6 @@ describe('with an in-process worker', () => {
   afterAll(async () => app?.close());
 
   it('goes PENDING → COMPUTING → READY and stores the workloads', async () => {
-    const started = Date.now();
     const id = await upload(app, 'transitions');
     const seen = new Set<string>();
     const ready = await eventually(async () => {
@@ -69,8 +68,6 @@ describe('with an in-process worker', () => {
       return s.status === 'READY' ? s : undefined;
     });
     expect(ready).toMatchObject({ status: 'READY', progress: 1, error: null });
-    // NOTIFY wakes the worker: no polling interval between the upload and the result.
-    expect(Date.now() - started).toBeLessThan(2000);
     expect([...seen].every((s) => ['PENDING', 'COMPUTING', 'READY'].includes(s))).toBe(true);
     const workloads = await app.get(WorkloadStore).list(id);
     expect(workloads).toEqual([

@@ -91,6 +91,20 @@ describe('meshlens push, snapshots', () => {
     expect(json.nextCursor).toEqual(expect.any(String));
   });
 
+  it("counts the diagnostics by Istio's levels", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlens-cli-'));
+    writeFileSync(
+      join(dir, 'vs.yaml'),
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: lost, namespace: shop}\nspec:\n  hosts: [web]\n  http: [{route: [{destination: {host: nowhere}}, {destination: {host: elsewhere}}]}]\n',
+    );
+    const json = JSON.parse((await cli(['push', dir, '--wait', '-o', 'json'])).stdout);
+    expect(json.diagnostics.errors).toBeGreaterThanOrEqual(2);
+    expect(json.diagnostics.errors + json.diagnostics.warnings + json.diagnostics.info).toBe(json.diagnostics.total);
+    const text = await cli(['push', dir, '--wait']);
+    const [, total, errors, warnings, info] = /diagnostics {2}(\d+) \((\d+) error, (\d+) warning, (\d+) info\)/.exec(text.stdout)!.map(Number);
+    expect([total, errors, warnings, info]).toEqual([json.diagnostics.total, json.diagnostics.errors, json.diagnostics.warnings, json.diagnostics.info]);
+  });
+
   it('refuses bad manifests with every problem (exit 1), and missing paths (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshlens-cli-'));
     writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80000}]\n');
@@ -177,6 +191,24 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
     const adhoc = await cli(['resolve', '--snapshot', id, '--labels', 'app=sleep', '--namespace', 'istioinaction', '--host', 'webapp.istioinaction', '-o', 'json']);
     expect(adhoc.code).toBe(0);
     expect(JSON.parse(adhoc.stdout).cluster).toBe('outbound|80||webapp.istioinaction.svc.cluster.local');
+  });
+
+  it('journey prints each path hop by hop, and the trace; -o json the Journey', async () => {
+    const args = ['journey', '--snapshot', id, '--from', 'istio-system/istio-ingressgateway', '--port', '8080', '--host', 'catalog.istioinaction.io'];
+    const run = await cli(args);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^path 1: 100% DELIVERED to istioinaction\/catalog \(Deployment\)\n/);
+    expect(run.stdout).toContain('  1. gateway istio-system/istio-ingressgateway (OUTBOUND): listener 0.0.0.0_8080');
+    expect(run.stdout).toContain('     tls: MTLS: mTLS, because the server has a sidecar');
+    expect(run.stdout).toMatch(/\n  2\. sidecar istioinaction\/catalog \(INBOUND\): listener virtualInbound, filter chain 0\.0\.0\.0_3000, route default, cluster inbound\|3000\|\|\n/);
+    expect(run.stdout).toContain('     authorization: ALLOW: No AuthorizationPolicy applies to istioinaction/catalog: allowed.');
+    expect(run.stdout).toMatch(/\ntrace:\n +1\. sender istio-system\/istio-ingressgateway: listener /);
+    const json = JSON.parse((await cli([...args, '--header', 'x-istio-cohort=internal', '-o', 'json'])).stdout);
+    expect(json.paths).toMatchObject([{ share: 100, outcome: 'DELIVERED', destination: { name: 'catalog-v2' } }]);
+    const bad = await cli([...args, '--claims', '[1]']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--claims takes a JSON object');
   });
 
   it('exit 1 for failures the server reports', async () => {

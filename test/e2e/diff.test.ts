@@ -74,7 +74,7 @@ describe('scenario pairs', () => {
     ]);
   });
 
-  it("a DestinationRule with http2MaxRequests: 1 changes the callers' clusters, not the callee's inbound one", () => {
+  it("a DestinationRule with http2MaxRequests: 1 changes the callers' clusters and the callee's inbound one", () => {
     const d = diffs.circuitBreaker!;
     const callers = byWorkload(d, 'istioinaction/webapp')!;
     expect(callers.routing.map((r) => r.sentence)).toEqual([
@@ -85,10 +85,13 @@ describe('scenario pairs', () => {
     const gateway = byWorkload(d, 'istio-system/istio-ingressgateway')!;
     expect(gateway.proxyType).toBe('ROUTER');
     expect(gateway.routing).toHaveLength(3);
-    // Only outbound clusters change, on every proxy: catalog's own inbound side is untouched.
+    // The callers' outbound clusters change, and so does catalog's inbound cluster (on its target
+    // port 3000): istiod applies a DestinationRule's connection pool to the service's own side too.
     const changed = d.proxies.flatMap((p) => p.objects.map((o) => o.name));
     expect(changed.length).toBeGreaterThan(0);
-    expect(changed.every((n) => n.startsWith('outbound|80|') && n.endsWith(`|${HOST}`))).toBe(true);
+    expect(changed.every((n) => (n.startsWith('outbound|80|') && n.endsWith(`|${HOST}`)) || n === 'inbound|3000||')).toBe(true);
+    const callee = d.proxies.filter((p) => p.workloads.some((w) => w.name.startsWith('catalog')));
+    expect(callee.flatMap((p) => p.objects.map((o) => o.name))).toContain('inbound|3000||');
   });
 
   it('a VirtualService moved from mesh to a named gateway: sidecars fall back to the default route', () => {

@@ -79,8 +79,9 @@ export async function startTestApp(options: TestAppOptions): Promise<INestApplic
   return app;
 }
 
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`: generous, since
+ *  tests assert outcomes, not speed, and a loaded 2-core machine computes slowly. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 50_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

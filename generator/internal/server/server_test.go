@@ -262,6 +262,17 @@ func TestServe(t *testing.T) {
 		t.Errorf("no outbound cluster for web")
 	}
 
+	// Istio's simulation of a call from the same proxy, over the same config.
+	var simulated []session.SimulationResult
+	wantResult(t, c.call(31, "simulate", map[string]any{
+		"proxy": map[string]any{"namespace": "shop", "name": "web-1"},
+		"calls": []map[string]any{{"mode": "OUTBOUND", "port": 80, "protocol": "HTTP", "tls": "PLAINTEXT", "host": "web.shop.svc.cluster.local"}},
+	}), &simulated)
+	if len(simulated) != 1 || simulated[0].Cluster != "outbound|80||web.shop.svc.cluster.local" || simulated[0].Error != "" {
+		t.Errorf("simulate: %+v", simulated)
+	}
+	wantError(t, c.call(32, "simulate", map[string]any{"proxy": map[string]any{"namespace": "shop", "name": "nope"}}), protocol.CodeBadRequest)
+
 	// Many concurrent requests, each answered under its own id: ad-hoc proxies named after the id.
 	const n = 24
 	for i := range n {

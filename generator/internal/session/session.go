@@ -26,6 +26,9 @@ import (
 type Input struct {
 	Kubernetes []json.RawMessage `json:"kubernetes"`
 	Istio      []json.RawMessage `json:"istio"`
+	// Analysis holds the snapshot's other objects a cluster would hold (Deployments, Secrets without
+	// their values, webhook configurations, Telemetry, ...): only Istio's analyzers read them.
+	Analysis []json.RawMessage `json:"analysis,omitempty"`
 	// MeshConfig is the `mesh` key of ConfigMap istio in the root namespace; "" means Istio's defaults.
 	MeshConfig string `json:"meshConfig"`
 	// ProxyTypes gives each pod's proxy type (namespace/name -> SIDECAR, ROUTER or NONE) as injection

@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, MAX_STRING_LENGTH } from '../../../src/ingest/bounded-yaml.js';
 import { jsonErrorOffset, MAX_PROBLEMS } from '../../../src/ingest/decode.js';
-import { ingest } from '../../../src/ingest/ingest.js';
+import { EMPTY_UPLOAD_WARNING, ingest } from '../../../src/ingest/ingest.js';
 import type { IngestProblem } from '../../../src/model/snapshot.js';
 
 function problemsOf(text: string, contentType?: string): IngestProblem[] {
@@ -115,9 +115,11 @@ describe('hostile uploads', () => {
     expect(problemsOf(`${head}data:\n${values}\n`)).toEqual([{ document: 0, line: 1, column: 1, message: expect.stringMatching(/^object of \d+ characters, over the limit/) }]);
   });
 
-  it.each(['', '   \n', '---', '---\n---\n', '# only a comment\n', '[]', 'null', '{"apiVersion": "v1", "kind": "List", "items": []}'])('an empty upload %j is "no objects"', (text) => {
-    expect(problemsOf(text)).toEqual([{ document: 0, message: expect.stringMatching(/^no objects/) }]);
-    expect(problemsOf(text, 'application/json')[0]!.message).toMatch(/^no objects|JSON syntax error/);
+  it.each(['', '   \n', '---', '---\n---\n', '# only a comment\n', '[]', 'null', '{"apiVersion": "v1", "kind": "List", "items": []}'])('an empty upload %j is an empty mesh, with a warning', (text) => {
+    expect(ingest(text)).toEqual({ ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] });
+    const json = ingest(text, 'application/json');
+    if (json.ok) expect(json).toEqual({ ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] });
+    else expect(json.problems[0]!.message).toMatch(/JSON syntax error/);
   });
 
   it('thousands of bad strings or items are answered with a bounded list', () => {

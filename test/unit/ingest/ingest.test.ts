@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, contentHash } from '../../../src/model/canonical.js';
 import { ingest } from '../../../src/ingest/ingest.js';
@@ -75,11 +76,52 @@ stringData:
     expect(resources[0].body).toEqual({
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'db', namespace: 'shop' },
+      metadata: { name: 'db', namespace: 'shop', annotations: { 'meshlens.io/secret-facts': '{}' } },
       type: 'Opaque',
       data: { password: '', token: '' },
     });
     expect(warnings).toEqual(['Secret shop/db: kind not evaluated, stored only']);
+  });
+
+  it("keeps of a gateway credential only the facts Istio's analyzers judge: validity, empty keys, the multicluster label", () => {
+    const certificate = readFileSync(new URL('./certificate.pem', import.meta.url), 'utf8');
+    const key = 'a-private-key-never-stored';
+    const { resources } = resourcesOf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: shop-credential
+  namespace: istio-system
+  labels: {istio/multiCluster: "true", other: dropped}
+type: kubernetes.io/tls
+data:
+  tls.crt: ${Buffer.from(certificate).toString('base64')}
+  tls.key: ${Buffer.from(key).toString('base64')}
+  ca.crt: ""
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: not-a-certificate, namespace: istio-system}
+stringData: {cert: "not PEM", key: "k"}
+`);
+    const stored = JSON.stringify(resources);
+    expect(stored).not.toContain(key);
+    expect(stored).not.toContain(certificate.split('\n')[1]);
+    expect(resources[0].body.metadata).toEqual({
+      name: 'shop-credential',
+      namespace: 'istio-system',
+      labels: { 'istio/multiCluster': 'true' },
+      annotations: {
+        'meshlens.io/secret-facts': JSON.stringify({
+          emptyKeys: ['ca.crt'],
+          certificates: { 'tls.crt': [{ notBefore: '2026-12-02T03:11:53.000Z', notAfter: '2036-11-29T03:11:53.000Z' }] },
+        }),
+      },
+    });
+    expect(resources[1].body.metadata).toEqual({
+      name: 'not-a-certificate',
+      namespace: 'istio-system',
+      annotations: { 'meshlens.io/secret-facts': JSON.stringify({ certificates: { cert: null } }) },
+    });
   });
 
   it('marks evaluated kinds and warns about the rest, in upload order', () => {

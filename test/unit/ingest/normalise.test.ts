@@ -216,11 +216,12 @@ subsets:
     );
     const kinds = snapshot.generatorInput.kubernetes.map((o) => `${o.kind} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
     expect(kinds).toEqual(['ConfigMap shop/settings', 'Namespace /other', 'Namespace /shop', 'Pod other/a', 'Pod shop/web']);
+    // As the injector and the API server leave the pod: the tlsMode label (sidecar), port protocols defaulted.
     expect(kubernetesOf(snapshot, 'Pod')[1]).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' }, annotations: { 'proxy.istio.io/config': '{}' } },
-      spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
+      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web', 'security.istio.io/tlsMode': 'istio' }, annotations: { 'proxy.istio.io/config': '{}' } },
+      spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }] },
       status: {
         phase: 'Running',
         podIP: workload(snapshot, 'shop', 'web').ips[0],
@@ -242,5 +243,20 @@ subsets:
     expect(snapshot.generatorInput.istio.map((o) => o.kind)).toEqual(['HTTPRoute', 'VirtualService']);
     expect(snapshot.generatorInput.meshConfig).toBe(mesh);
     expect(normalise(deployment('a', 'b')).generatorInput.meshConfig).toBe('');
+  });
+
+  it("passes the snapshot's other objects for Istio's analyzers only: controllers, Secrets as stored, EnvoyFilters, webhooks", () => {
+    const snapshot = normalise(
+      deployment('web', 'shop'),
+      service('web', 'shop', '{app: web}'),
+      `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: shop}\nspec: {}`,
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: credential, namespace: shop}\ndata: {password: aHVudGVyMg==}`,
+      `apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: istio-sidecar-injector}\nwebhooks: []`,
+    );
+    const names = (objects: Record<string, unknown>[]) => objects.map((o) => `${o.kind} ${(o.metadata as { name: string }).name}`);
+    expect(names(snapshot.generatorInput.analysis)).toEqual(['Deployment web', 'EnvoyFilter ef', 'MutatingWebhookConfiguration istio-sidecar-injector', 'Secret credential']);
+    expect(JSON.stringify(snapshot.generatorInput.analysis)).not.toContain('aHVudGVyMg==');
+    // The controller also stands in as a pod, as a cluster would run one.
+    expect(names(snapshot.generatorInput.kubernetes)).toContain('Pod web');
   });
 });

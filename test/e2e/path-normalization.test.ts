@@ -1,0 +1,79 @@
+// The mesh config's pathNormalization, through istiod's HTTP connection manager, decides which
+// route a path reaches: the walk reads the generated HCM (normalize_path, merge_slashes,
+// path_with_escaped_slashes_action) and normalises as Envoy does before matching.
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { generatorBinary } from '../../src/generator/binary.js';
+import { GeneratorProcess } from '../../src/generator/generator-process.js';
+import { loadParams } from '../../src/generator/protocol.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { normaliseSnapshot } from '../../src/ingest/normalise.js';
+import { resolveRoute, type EnvoyConfig } from '../../src/routing/resolve.js';
+
+const MESH = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  clusterIP: 10.96.0.10
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: app, image: app}]}
+status: {phase: Running, podIP: 10.1.0.5, podIPs: [{ip: 10.1.0.5}], conditions: [{type: Ready, status: 'True'}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web, namespace: shop}
+spec:
+  hosts: [web.shop.svc.cluster.local]
+  http:
+  - name: admin
+    match: [{uri: {prefix: /admin}}]
+    route: [{destination: {host: web.shop.svc.cluster.local}}]
+  - name: public
+    route: [{destination: {host: web.shop.svc.cluster.local}}]
+`;
+
+async function walk(normalization: string | undefined, path: string) {
+  const mesh = normalization
+    ? `${MESH}---\n${YAML.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: YAML.stringify({ pathNormalization: { normalization } }) } })}`
+    : MESH;
+  const ingested = ingest(mesh, 'application/yaml');
+  if (!ingested.ok) throw new Error(JSON.stringify(ingested.problems));
+  const generator = new GeneratorProcess(generatorBinary());
+  try {
+    await generator.request('load', loadParams(normaliseSnapshot(ingested.resources)), 120_000);
+    const config = (await generator.request('proxyConfig', { proxy: { namespace: 'shop', name: 'web-1' } }, 60_000)) as unknown as EnvoyConfig;
+    return resolveRoute(config, { mode: 'OUTBOUND', address: '10.96.0.10', port: 80, protocol: 'HTTP', tls: 'PLAINTEXT', host: 'web.shop.svc.cluster.local', path, method: 'GET', headers: [] });
+  } finally {
+    generator.close();
+  }
+}
+
+describe('path normalisation as the mesh config sets it', () => {
+  it('Istio\'s default (BASE) resolves dot segments but keeps escaped slashes and repeated slashes', async () => {
+    expect((await walk(undefined, '/public/../admin/users')).route).toBe('admin');
+    expect((await walk(undefined, '/public/..%2Fadmin')).route).toBe('public');
+    expect((await walk(undefined, '//admin')).route).toBe('public');
+  });
+
+  it('NONE leaves the path as sent', async () => {
+    const r = await walk('NONE', '/public/../admin/users');
+    expect(r.route).toBe('public');
+    expect(r.trace.some((t) => t.stage === 'path')).toBe(false);
+  });
+
+  it('DECODE_AND_MERGE_SLASHES unescapes slashes, resolves dot segments, then merges slashes', async () => {
+    const r = await walk('DECODE_AND_MERGE_SLASHES', '/public/..%2F/admin');
+    expect(r.route).toBe('admin');
+    expect(r.trace.find((t) => t.stage === 'path')?.detail).toContain('UNESCAPE_AND_FORWARD');
+  });
+});
