@@ -1,4 +1,4 @@
-import { Inject, Injectable, PayloadTooLargeException, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, PayloadTooLargeException, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ const MIN_HEAP_MB = 256;
  * would stall every other request, `/healthz` included.
  */
 @Injectable()
-export class IngestPool implements OnModuleDestroy {
+export class IngestPool implements OnModuleInit, OnModuleDestroy {
   private readonly pool: Piscina<IngestTask, IngestTaskResult>;
   readonly heapMb: number;
 
@@ -33,6 +33,11 @@ export class IngestPool implements OnModuleDestroy {
       idleTimeout: 60_000,
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
     });
+  }
+
+  /** A first thread loads the ingest modules (yaml, Istio's schemas) before the app serves, not during the first upload. */
+  async onModuleInit() {
+    await this.pool.run({ manifests: '' });
   }
 
   async prepare(manifests: string | Buffer, contentType?: string): Promise<IngestTaskResult> {
