@@ -69,22 +69,24 @@ func Validate(raw []byte) (Result, error) {
 		}
 		return Result{}, nil
 	}
-	var errs field.ErrorList
-	for _, unknown := range crd.store(obj) {
-		errs = append(errs, field.Invalid(parseFieldPath(unknown), nil, fmt.Sprintf("strict decoding error: unknown field %q", unknown)))
+	// Strict field validation refuses the object at decoding, before any other check.
+	if unknown := crd.store(obj); len(unknown) > 0 {
+		result := Result{}
+		for _, path := range unknown {
+			result.Errors = append(result.Errors, FieldError{Path: pathSegments(path), Message: fmt.Sprintf("strict decoding error: unknown field %q", path)})
+		}
+		return result, nil
 	}
-	if len(errs) == 0 {
-		v, err := crd.validators()
-		if err != nil {
-			return Result{}, err
-		}
-		errs = append(errs, apiextensionsvalidation.ValidateCustomResource(nil, obj, v.schema)...)
-		errs = append(errs, schemaobjectmeta.Validate(nil, obj, crd.structural, false)...)
-		errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, crd.structural, obj)...)
-		if v.cel != nil && !hasBlocking(errs) {
-			celErrs, _ := v.cel.Validate(context.Background(), nil, crd.structural, obj, nil, celconfig.RuntimeCELCostBudget)
-			errs = append(errs, celErrs...)
-		}
+	v, err := crd.validators()
+	if err != nil {
+		return Result{}, err
+	}
+	errs := apiextensionsvalidation.ValidateCustomResource(nil, obj, v.schema)
+	errs = append(errs, schemaobjectmeta.Validate(nil, obj, crd.structural, false)...)
+	errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, crd.structural, obj)...)
+	if v.cel != nil && !hasBlocking(errs) {
+		celErrs, _ := v.cel.Validate(context.Background(), nil, crd.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+		errs = append(errs, celErrs...)
 	}
 	result := Result{}
 	for _, e := range errs {
@@ -201,21 +203,4 @@ func pathSegments(path string) []any {
 		}
 	}
 	return segments
-}
-
-func parseFieldPath(path string) *field.Path {
-	var p *field.Path
-	for _, segment := range pathSegments(path) {
-		switch s := segment.(type) {
-		case int:
-			p = p.Index(s)
-		case string:
-			if p == nil {
-				p = field.NewPath(s)
-			} else {
-				p = p.Child(s)
-			}
-		}
-	}
-	return p
 }
