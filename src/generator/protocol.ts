@@ -1,5 +1,5 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
-import type { GeneratorInput, NormalisedSnapshot } from '../snapshots/ingest/types.js';
+import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../snapshots/ingest/types.js';
 
 export type ProxyTypeName = 'SIDECAR' | 'ROUTER' | 'NONE';
 
@@ -133,6 +133,8 @@ export interface Methods {
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
   proxies: { params: { types?: Record<string, ProxyTypeName> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
+  /** Needs no loaded snapshot: one result per object, in order. */
+  validate: { params: { objects: Record<string, unknown>[] }; result: { results: AdmissionResult[] } };
   /** Needs no loaded snapshot. */
   render: { params: RenderParams; result: { output: string } };
 }

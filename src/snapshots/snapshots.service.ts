@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SnapshotStore, type PreparedResource, type SnapshotPage } from '../database/snapshot.store.js';
+import { AdmissionService } from '../generator/admission.service.js';
 import type { SnapshotEntity } from '../database/entities/index.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -26,11 +27,12 @@ export class SnapshotsService {
     private readonly store: SnapshotStore,
     private readonly queue: QueueService,
     private readonly metrics: MetricsService,
+    private readonly admission: AdmissionService,
   ) {}
 
   /** Ingests manifests and stores them with their compute job, all or nothing. */
   async create(name: string | null, manifests: string, contentType?: string): Promise<CreatedSnapshot> {
-    const result = ingest(manifests, contentType);
+    const result = await ingest(manifests, contentType, this.admission.admit);
     if (!result.ok) throw new InvalidManifestsError(result.problems);
     const prepared: PreparedResource[] = result.resources.map((resource) => ({
       resource,

@@ -1,20 +1,34 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
 import { decodeManifests, isPlainObject, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
-import type { IngestProblem, IngestResult, SnapshotResource } from './types.js';
-import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
+import type { Admission, IngestProblem, IngestResult, SnapshotResource } from './types.js';
+import { admissionProblems, effectiveNamespace, isAdmitted, metadataOf, validateObjects } from './validate.js';
 
-export function ingest(text: string, contentType?: string): IngestResult {
+/** `admit` answers for the objects of Istio's and the Gateway API's kinds, as a cluster's API server would. */
+export async function ingest(text: string, contentType: string | undefined, admit: Admission): Promise<IngestResult> {
   const { objects, problems } = decodeManifests(text, contentType);
-  const all: IngestProblem[] = [...problems, ...validateObjects(objects)];
+  const found = validateObjects(objects);
+  // An object whose metadata the API server cannot decode goes no further (no schema, no webhook).
+  const refused = new Set(found.map((problem) => problem.document));
+  const admitted = objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));
+  // Sent with the namespace kubectl would give them: Istio's webhook reads it.
+  const answers = admitted.length > 0 ? await admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object)))) : [];
+  const all: IngestProblem[] = [...problems, ...found, ...admitted.flatMap((decoded, index) => admissionProblems(decoded, answers[index] ?? {}))];
   if (all.length > 0) {
     return { ok: false, problems: all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0)) };
   }
   const resources = objects.map(toResource);
-  const warnings = resources
-    .filter((resource) => !resource.evaluated)
-    .map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`);
+  const warnings = [
+    ...admitted.flatMap((decoded, index) => (answers[index]?.warnings ?? []).map((warning) => `${describe(decoded.object)}: ${warning}`)),
+    ...resources.filter((resource) => !resource.evaluated).map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`),
+  ];
   return { ok: true, resources, warnings };
+}
+
+function describe(object: Record<string, unknown>): string {
+  const namespace = effectiveNamespace(object);
+  const name = String(metadataOf(object).name);
+  return `${String(object.kind)} ${namespace === null ? name : `${namespace}/${name}`}`;
 }
 
 function qualifiedName({ namespace, name }: SnapshotResource): string {
