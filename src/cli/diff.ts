@@ -8,13 +8,14 @@ import { join, relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { generatorBinary } from '../generator/binary.js';
 import { GeneratorProcess } from '../generator/generator-process.js';
-import { loadParams, type AnalyzerMessage, type Methods } from '../generator/protocol.js';
+import { loadParams, type Methods } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { composeDiff, failLevelReached, proxyChanges } from '../diff/diff.js';
 import { GeneratorConfigSource } from '../diff/generator-source.js';
 import type { SnapshotDiffResult } from '../diff/model.js';
-import { ingest } from '../snapshots/ingest/ingest.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { Admission, SnapshotResource } from '../snapshots/ingest/types.js';
+import { ingest } from '../ingest/ingest.js';
+import { normaliseSnapshot } from '../ingest/normalise.js';
+import type { Admission, SnapshotResource } from '../model/snapshot.js';
 
 type Format = 'markdown' | 'json';
 type FailOn = 'error' | 'warning' | 'never';

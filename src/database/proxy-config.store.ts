@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Lru } from '../cache/lru.js';
-import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/protocol.js';
+import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js';
 import { unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
 import { lockAgainstCollection } from './garbage-collector.js';

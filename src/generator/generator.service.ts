@@ -1,7 +1,6 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { SnapshotStore } from '../database/snapshot.store.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot } from '../snapshots/ingest/types.js';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { positiveNumber } from '../config/config.js';
+import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { GeneratorProcess } from './generator-process.js';
 import { GeneratorError, loadParams, type Methods } from './protocol.js';
@@ -17,11 +16,9 @@ export interface GeneratorPoolLimits {
   requestTimeoutMs: number;
 }
 
+/** The limits from the environment; a value set but not a positive number is a ConfigError. */
 export function poolLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): GeneratorPoolLimits {
-  const num = (name: string, fallback: number) => {
-    const v = Number(env[name]);
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  };
+  const num = (name: string, fallback: number) => positiveNumber(env, name, fallback);
   return {
     maxSessions: num('MESHLENS_GENERATOR_SESSIONS', 4),
     maxRssBytes: num('MESHLENS_GENERATOR_MAX_RSS_MB', 4096) * 1024 * 1024,
@@ -40,6 +37,15 @@ interface Session {
 export class SnapshotNotFoundError extends Error {}
 
 /**
+ * Where a session gets the snapshot it loads: normalised, or null when there is no such snapshot.
+ * The adapter takes a normalised snapshot and never reads the store itself (the store provides this).
+ */
+export interface SnapshotSource {
+  normalised(snapshotId: string): Promise<NormalisedSnapshot | null>;
+}
+export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
+
+/**
  * Generator sessions, one per snapshot, pooled: loading a large mesh into Istio takes seconds, and
  * every later question about that snapshot is answered from the loaded session.
  */
@@ -50,7 +56,7 @@ export class GeneratorService implements OnModuleDestroy {
   private readonly limits = poolLimitsFromEnv();
   private readonly sweeper = setInterval(() => this.closeIdle(), 30_000).unref();
 
-  constructor(private readonly snapshots: SnapshotStore) {}
+  constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource) {}
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
@@ -111,9 +117,9 @@ export class GeneratorService implements OnModuleDestroy {
   }
 
   private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
-    const snapshot = await this.snapshots.get(snapshotId);
+    const snapshot = normalised ?? (await this.source.normalised(snapshotId));
     if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
-    const params = loadParams(normalised ?? normaliseSnapshot(await this.snapshots.resources(snapshotId)));
+    const params = loadParams(snapshot);
     const process = new GeneratorProcess(generatorBinary());
     const started = Date.now();
     try {

@@ -2,8 +2,8 @@
 // Istio's and the Gateway API's kinds. One generator process per test file, closed after it.
 import { afterAll } from 'vitest';
 import { StatelessGenerator } from '../../src/generator/stateless-generator.js';
-import { ingest } from '../../src/snapshots/ingest/ingest.js';
-import type { Admission, IngestResult } from '../../src/snapshots/ingest/types.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import type { Admission, IngestResult } from '../../src/model/snapshot.js';
 
 const generator = new StatelessGenerator();
 afterAll(() => generator.close());

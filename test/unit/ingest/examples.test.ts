@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ingestText as ingest } from '../../support/admission.js';
-import { normaliseSnapshot } from '../../../src/snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot } from '../../../src/snapshots/ingest/types.js';
+import { normaliseSnapshot } from '../../../src/ingest/normalise.js';
+import type { NormalisedSnapshot } from '../../../src/model/snapshot.js';
 
 const examples = join(import.meta.dirname, '../../../examples');
 const scenarioDirs = ['../shared/scenarios', '../shared/conformance/istio-sim'].map((dir) => join(import.meta.dirname, '../../..', dir));

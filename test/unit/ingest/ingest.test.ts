@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, contentHash } from '../../../src/snapshots/ingest/canonical.js';
+import { canonicalJson, contentHash } from '../../../src/model/canonical.js';
 import { ingestText as ingest } from '../../support/admission.js';
-import type { SnapshotResource } from '../../../src/snapshots/ingest/types.js';
+import type { SnapshotResource } from '../../../src/model/snapshot.js';
 
 async function resourcesOf(text: string): Promise<{ resources: SnapshotResource[]; warnings: string[] }> {
   const result = await ingest(text);

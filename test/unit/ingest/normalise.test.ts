@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ingestText as ingest } from '../../support/admission.js';
-import { normaliseSnapshot } from '../../../src/snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot, Workload } from '../../../src/snapshots/ingest/types.js';
+import { normaliseSnapshot } from '../../../src/ingest/normalise.js';
+import type { NormalisedSnapshot, Workload } from '../../../src/model/snapshot.js';
 
 async function normalise(...documents: string[]): Promise<NormalisedSnapshot> {
   const result = await ingest(documents.join('\n---\n'));
@@ -139,7 +139,7 @@ metadata: {name: public, namespace: shop}
 spec:
   selector: {istio: ingressgateway}
   servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]`;
-    expect(await typeOf(gateway, deployment('istio-ingressgateway', 'istio-system', { labels: '{istio: ingressgateway, app: istio-ingressgateway}' }))).toEqual([
+    expect(typeOf(gateway, deployment('istio-ingressgateway', 'istio-system', { labels: '{istio: ingressgateway, app: istio-ingressgateway}' }))).toEqual([
       'istio-ingressgateway=ROUTER',
     ]);
   });
@@ -216,11 +216,12 @@ subsets:
     );
     const kinds = snapshot.generatorInput.kubernetes.map((o) => `${o.kind} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
     expect(kinds).toEqual(['ConfigMap shop/settings', 'Namespace /other', 'Namespace /shop', 'Pod other/a', 'Pod shop/web']);
+    // As the injector and the API server leave the pod: the tlsMode label (sidecar), port protocols defaulted.
     expect(kubernetesOf(snapshot, 'Pod')[1]).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' }, annotations: { 'proxy.istio.io/config': '{}' } },
-      spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
+      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web', 'security.istio.io/tlsMode': 'istio' }, annotations: { 'proxy.istio.io/config': '{}' } },
+      spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }] },
       status: {
         phase: 'Running',
         podIP: workload(snapshot, 'shop', 'web').ips[0],

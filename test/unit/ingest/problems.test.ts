@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ingestText as ingest } from '../../support/admission.js';
-import type { IngestProblem } from '../../../src/snapshots/ingest/types.js';
+import type { IngestProblem } from '../../../src/model/snapshot.js';
 
 async function problemsOf(text: string, contentType?: string): Promise<IngestProblem[]> {
   const result = await ingest(text, contentType);

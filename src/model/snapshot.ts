@@ -1,5 +1,6 @@
 // The seam between ingest (pure: decode, validate, normalise) and everything that stores or
 // evaluates a snapshot. Plain data only: no Nest, no database, no I/O.
+import type { ProxyType } from './proxy.js';
 
 /** One problem in an upload. Every problem of an upload is reported, not just the first. */
 export interface IngestProblem {
@@ -51,11 +52,22 @@ export interface AdmissionResult {
  */
 export type Admission = (objects: Record<string, unknown>[]) => Promise<AdmissionResult[]>;
 
+/**
+ * A resource ready to store: its canonical JSON and that JSON's content hash. Its body is in
+ * the JSON only, so that a prepared upload crosses from the ingest thread as strings.
+ */
+export interface PreparedResource {
+  resource: Omit<SnapshotResource, 'body'>;
+  hash: string;
+  json: string;
+}
+
+/** An upload ingested and prepared for storage, or refused with every problem. */
+export type PreparedUpload = { ok: true; resources: PreparedResource[]; warnings: string[] } | { ok: false; problems: IngestProblem[] };
+
 export type IngestResult =
   | { ok: true; resources: SnapshotResource[]; warnings: string[] }
   | { ok: false; problems: IngestProblem[] };
-
-export type ProxyType = 'SIDECAR' | 'ROUTER' | 'NONE';
 
 /** A workload as a real cluster would run it: a Pod, or a controller standing for its absent pods. */
 export interface Workload {

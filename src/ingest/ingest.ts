@@ -1,7 +1,8 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
-import { decodeManifests, isPlainObject, type DecodedObject } from './decode.js';
+import { canonicalJson, jsonHash } from '../model/canonical.js';
+import type { Admission, IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
+import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
-import type { Admission, IngestProblem, IngestResult, SnapshotResource } from './types.js';
 import { admissionProblems, effectiveNamespace, isAdmitted, metadataOf, validateObjects } from './validate.js';
 
 /** `admit` answers for the objects of Istio's and the Gateway API's kinds, as a cluster's API server would. */
@@ -15,7 +16,15 @@ export async function ingest(text: string, contentType: string | undefined, admi
   const answers = admitted.length > 0 ? await admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object)))) : [];
   const all: IngestProblem[] = [...problems, ...found, ...admitted.flatMap((decoded, index) => admissionProblems(decoded, answers[index] ?? {}))];
   if (all.length > 0) {
-    return { ok: false, problems: all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0)) };
+    all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
+    if (all.length <= MAX_PROBLEMS) return { ok: false, problems: all };
+    const last = all[MAX_PROBLEMS - 1]!;
+    const more = { document: last.document, message: `more problems not listed: the first ${MAX_PROBLEMS} are; decoding stops there` };
+    return { ok: false, problems: [...all.slice(0, MAX_PROBLEMS), more] };
+  }
+  // kubectl apply refuses the same upload: "no objects passed to apply".
+  if (objects.length === 0) {
+    return { ok: false, problems: [{ document: 0, message: 'no objects: the upload is empty, or holds only comments, empty documents or empty lists' }] };
   }
   const resources = objects.map(toResource);
   const warnings = [
@@ -23,6 +32,20 @@ export async function ingest(text: string, contentType: string | undefined, admi
     ...resources.filter((resource) => !resource.evaluated).map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`),
   ];
   return { ok: true, resources, warnings };
+}
+
+/**
+ * ingest, then each body's canonical JSON and hash: all the CPU work of an upload, done on an
+ * ingest thread (`admit` asks that thread's generator).
+ */
+export async function prepareUpload(text: string, contentType: string | undefined, admit: Admission): Promise<PreparedUpload> {
+  const result = await ingest(text, contentType, admit);
+  if (!result.ok) return result;
+  const resources = result.resources.map(({ body, ...resource }) => {
+    const json = canonicalJson(body);
+    return { resource, json, hash: jsonHash(json) };
+  });
+  return { ok: true, resources, warnings: result.warnings };
 }
 
 function describe(object: Record<string, unknown>): string {
