@@ -139,7 +139,7 @@ metadata: {name: public, namespace: shop}
 spec:
   selector: {istio: ingressgateway}
   servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]`;
-    expect(typeOf(gateway, deployment('istio-ingressgateway', 'istio-system', { labels: '{istio: ingressgateway, app: istio-ingressgateway}' }))).toEqual([
+    expect(await typeOf(gateway, deployment('istio-ingressgateway', 'istio-system', { labels: '{istio: ingressgateway, app: istio-ingressgateway}' }))).toEqual([
       'istio-ingressgateway=ROUTER',
     ]);
   });
