@@ -13,10 +13,18 @@ export class StatelessGenerator {
   private idle: NodeJS.Timeout | null = null;
   private inFlight = 0;
 
+  /** idleMs: how long the process outlives its last request; Infinity keeps it as long as this object. */
+  constructor(private readonly idleMs = IDLE_MS) {}
+
+  /** Starts the process ahead of the first request, which then does not wait for it to start. */
+  start(): void {
+    if (!this.process?.alive) this.process = new GeneratorProcess(generatorBinary());
+  }
+
   async request<M extends 'render' | 'validate'>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
     for (let attempt = 0; ; attempt++) {
-      if (!this.process?.alive) this.process = new GeneratorProcess(generatorBinary());
-      const process = this.process;
+      this.start();
+      const process = this.process!;
       this.inFlight++;
       if (this.idle) clearTimeout(this.idle);
       try {
@@ -30,7 +38,7 @@ export class StatelessGenerator {
         throw error;
       } finally {
         this.inFlight--;
-        if (this.inFlight === 0) this.idle = setTimeout(() => this.close(), IDLE_MS).unref();
+        if (this.inFlight === 0 && Number.isFinite(this.idleMs)) this.idle = setTimeout(() => this.close(), this.idleMs).unref();
       }
     }
   }

@@ -18,10 +18,11 @@ export interface IngestTaskResult {
 
 /**
  * The thread's generator, which validates Istio's and the Gateway API's kinds with the embedded
- * release's CRDs and webhook: started on the first upload, kept while uploads come (closed when
- * idle), so an upload does not pay a process start.
+ * release's CRDs and webhook: started with the thread and kept as long as it lives (its stdin
+ * closes with the thread), so an upload pays neither a process start nor the CRDs' compilation.
  */
-const generator = new StatelessGenerator();
+const generator = new StatelessGenerator(Infinity);
+generator.start();
 const admit: Admission = async (objects) => (await generator.request('validate', { objects })).results;
 
 export default function ingestTask({ text, contentType }: IngestTask): Promise<IngestTaskResult> {

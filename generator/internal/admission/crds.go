@@ -141,3 +141,10 @@ func (r *registry) addCRD(crd *apiextensions.CustomResourceDefinition) error {
 	}
 	return nil
 }
+
+// Warm builds the CRD registry and Istio's webhook ahead of the first request that needs them
+// (a session's load, an upload's validation), which then does not wait a second for them.
+func Warm() {
+	_, _ = crds()
+	_, _ = webhook()
+}
