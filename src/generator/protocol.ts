@@ -1,7 +1,7 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import type { GeneratedConfig, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
-import type { GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
+import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
 
 /** A snapshot as the generator loads it: the cluster's objects, and each pod's proxy type as injection decides it. */
 export interface LoadParams extends GeneratorInput {
@@ -105,6 +105,8 @@ export interface Methods {
   simulate: { params: { proxy: ProxyInput; calls: SimulationCall[] }; result: SimulationResult[] };
   proxies: { params: { types?: Record<string, ProxyType> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
+  /** Needs no loaded snapshot: one result per object, in order. */
+  validate: { params: { objects: Record<string, unknown>[] }; result: { results: AdmissionResult[] } };
   /** Needs no loaded snapshot. */
   render: { params: RenderParams; result: { output: string } };
 }

@@ -5,9 +5,13 @@
 import { Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, Scalar, visit, type Node, type YAMLError } from 'yaml';
 import type { IngestProblem } from '../model/snapshot.js';
 import { bracketsTooDeep, forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
-import { pointerOf } from './istio-schema.js';
 
 export type { PathSegment } from './bounded-yaml.js';
+
+/** RFC 6901 JSON pointer of a path. */
+export function pointerOf(path: readonly PathSegment[]): string {
+  return path.map((segment) => `/${String(segment).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
 
 export interface SourcePosition {
   line: number;

@@ -1,19 +1,26 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
 import { canonicalJson, jsonHash } from '../model/canonical.js';
-import type { IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
+import type { Admission, IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
 import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
 import { SECRET_FACTS_ANNOTATION, secretFacts } from './secret-facts.js';
-import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
+import { admissionProblems, effectiveNamespace, isAdmitted, metadataOf, validateObjects } from './validate.js';
 
 export const EMPTY_UPLOAD_WARNING = 'no objects: the snapshot is an empty mesh (the upload is empty, or holds only comments, empty documents or empty lists)';
 
 /** Istio's label of a remote cluster's kubeconfig Secret (pkg/kube/multicluster). */
 const MULTICLUSTER_LABEL = 'istio/multiCluster';
 
-export function ingest(text: string, contentType?: string): IngestResult {
+/** `admit` answers for the objects of Istio's and the Gateway API's kinds, as a cluster's API server would. */
+export async function ingest(text: string, contentType: string | undefined, admit: Admission): Promise<IngestResult> {
   const { objects, problems } = decodeManifests(text, contentType);
-  const all: IngestProblem[] = [...problems, ...validateObjects(objects)];
+  const found = validateObjects(objects);
+  // An object whose metadata the API server cannot decode goes no further (no schema, no webhook).
+  const refused = new Set(found.map((problem) => problem.document));
+  const admitted = objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));
+  // Sent with the namespace kubectl would give them: Istio's webhook reads it.
+  const answers = admitted.length > 0 ? await admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object)))) : [];
+  const all: IngestProblem[] = [...problems, ...found, ...admitted.flatMap((decoded, index) => admissionProblems(decoded, answers[index] ?? {}))];
   if (all.length > 0) {
     all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
     if (all.length <= MAX_PROBLEMS) return { ok: false, problems: all };
@@ -27,21 +34,31 @@ export function ingest(text: string, contentType?: string): IngestResult {
   // of a change that removes every manifest must be diffable. So it is stored, with a warning.
   if (objects.length === 0) return { ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] };
   const resources = objects.map(toResource);
-  const warnings = resources
-    .filter((resource) => !resource.evaluated)
-    .map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`);
+  const warnings = [
+    ...admitted.flatMap((decoded, index) => (answers[index]?.warnings ?? []).map((warning) => `${describe(decoded.object)}: ${warning}`)),
+    ...resources.filter((resource) => !resource.evaluated).map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`),
+  ];
   return { ok: true, resources, warnings };
 }
 
-/** ingest, then each body's canonical JSON and hash: all the CPU work of an upload, done on an ingest thread. */
-export function prepareUpload(text: string, contentType?: string): PreparedUpload {
-  const result = ingest(text, contentType);
+/**
+ * ingest, then each body's canonical JSON and hash: all the CPU work of an upload, done on an
+ * ingest thread (`admit` asks that thread's generator).
+ */
+export async function prepareUpload(text: string, contentType: string | undefined, admit: Admission): Promise<PreparedUpload> {
+  const result = await ingest(text, contentType, admit);
   if (!result.ok) return result;
   const resources = result.resources.map(({ body, ...resource }) => {
     const json = canonicalJson(body);
     return { resource, json, hash: jsonHash(json) };
   });
   return { ok: true, resources, warnings: result.warnings };
+}
+
+function describe(object: Record<string, unknown>): string {
+  const namespace = effectiveNamespace(object);
+  const name = String(metadataOf(object).name);
+  return `${String(object.kind)} ${namespace === null ? name : `${namespace}/${name}`}`;
 }
 
 function qualifiedName({ namespace, name }: SnapshotResource): string {

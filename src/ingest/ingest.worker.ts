@@ -1,8 +1,9 @@
 // The entry of an ingest thread (piscina): decoding, validating and serialising an upload is
 // CPU work proportional to the body, kept off the event loop that serves every other request.
 import { threadId } from 'node:worker_threads';
+import { StatelessGenerator } from '../generator/stateless-generator.js';
+import type { Admission, PreparedUpload } from '../model/snapshot.js';
 import { prepareUpload } from './ingest.js';
-import type { PreparedUpload } from '../model/snapshot.js';
 
 export interface IngestTask {
   /** The upload, as text or as UTF-8 bytes (a request body, transferred rather than copied). */
@@ -16,7 +17,16 @@ export interface IngestTaskResult {
   upload: PreparedUpload;
 }
 
-export default function ingestTask({ manifests, contentType }: IngestTask): IngestTaskResult {
+/**
+ * The thread's generator, which validates Istio's and the Gateway API's kinds with the embedded
+ * release's CRDs and webhook: started with the thread and kept as long as it lives (its stdin
+ * closes with the thread), so an upload pays neither a process start nor the CRDs' compilation.
+ */
+const generator = new StatelessGenerator(Infinity);
+generator.start();
+const admit: Admission = async (objects) => (await generator.request('validate', { objects })).results;
+
+export default function ingestTask({ manifests, contentType }: IngestTask): Promise<IngestTaskResult> {
   const text = typeof manifests === 'string' ? manifests : Buffer.from(manifests.buffer, manifests.byteOffset, manifests.byteLength).toString('utf8');
-  return { threadId, upload: prepareUpload(text, contentType) };
+  return prepareUpload(text, contentType, admit).then((upload) => ({ threadId, upload }));
 }

@@ -33,6 +33,25 @@ export interface SnapshotResource {
   line?: number;
 }
 
+/** One reason the API server or Istio's webhook refuses an object, at a JSON path. */
+export interface AdmissionError {
+  path: (string | number)[];
+  message: string;
+}
+
+/** The answer to creating one object: refused when errors is not empty; warnings are Istio's webhook's. */
+export interface AdmissionResult {
+  errors?: AdmissionError[] | null;
+  warnings?: string[] | null;
+}
+
+/**
+ * Asks, for each object of Istio's and the Gateway API's groups, what the API server of a cluster
+ * running the embedded Istio release (its CRDs, its validating webhook) answers to creating it;
+ * one result per object, in order. The generator answers it (`validate`).
+ */
+export type Admission = (objects: Record<string, unknown>[]) => Promise<AdmissionResult[]>;
+
 /**
  * A resource ready to store: its canonical JSON and that JSON's content hash. Its body is in
  * the JSON only, so that a prepared upload crosses from the ingest thread as strings.

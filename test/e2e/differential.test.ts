@@ -128,11 +128,11 @@ async function differential(seed: number): Promise<string[]> {
 
 /** Each call of the mesh walked by both; the disagreements not explained by the simulation's shortcuts. */
 async function walkBoth(mesh: Pick<RandomMesh, 'yaml' | 'proxies'>, label: string, record?: (call: SimulationCall, walked: RouteResolution, simulated: SimulationResult) => void): Promise<string[]> {
-  const ingested = ingest(mesh.yaml, 'application/yaml');
-  if (!ingested.ok) throw new Error(`${label}: mesh refused: ${JSON.stringify(ingested.problems.slice(0, 3))}`);
   const generator = new GeneratorProcess(generatorBinary());
   const found: string[] = [];
   try {
+    const ingested = await ingest(mesh.yaml, 'application/yaml', async (objects) => (await generator.request('validate', { objects }, 60_000)).results);
+    if (!ingested.ok) throw new Error(`${label}: mesh refused: ${JSON.stringify(ingested.problems.slice(0, 3))}`);
     const loaded = await generator.request('load', loadParams(normaliseSnapshot(ingested.resources)), 120_000);
     if (loaded.diagnostics?.length) throw new Error(`${label}: Istio left objects out: ${JSON.stringify(loaded.diagnostics)}`);
     figures.meshes++;

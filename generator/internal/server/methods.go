@@ -1,9 +1,11 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/meshlens/meshlens/generator/internal/admission"
 	"github.com/meshlens/meshlens/generator/internal/protocol"
 	"github.com/meshlens/meshlens/generator/internal/render"
 	"github.com/meshlens/meshlens/generator/internal/session"
@@ -28,6 +30,15 @@ type proxyConfigResult struct {
 	*session.ProxyConfig
 }
 
+type validateParams struct {
+	Objects []json.RawMessage `json:"objects"`
+}
+
+// validateResult answers validate: one result per object, in the order of the request.
+type validateResult struct {
+	Results []admission.Result `json:"results"`
+}
+
 type proxiesParams struct {
 	// Types overrides the proxy type of pods (namespace/name -> SIDECAR, ROUTER or NONE), as the
 	// service decides injection from namespace labels, annotations and gateway selectors.
@@ -50,6 +61,20 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, badRequest{err}
 		}
 		return out, err
+	}
+	if req.Method == "validate" {
+		// The API server's and Istio's webhook's answer to creating each object: no snapshot needed.
+		p, err := decode[validateParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		results := make([]admission.Result, len(p.Objects))
+		for i, raw := range p.Objects {
+			if results[i], err = admission.Validate(raw); err != nil {
+				return nil, err
+			}
+		}
+		return validateResult{Results: results}, nil
 	}
 	if req.Method == "load" {
 		if s.session != nil {
@@ -107,6 +132,6 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	case "analyze":
 		return s.session.Analyze()
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, render, proxyConfig, simulate, proxies, analyze)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, load, render, proxyConfig, simulate, proxies, analyze)", req.Method)}
 	}
 }

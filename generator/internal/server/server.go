@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"sync"
 
+	"github.com/meshlens/meshlens/generator/internal/admission"
 	"github.com/meshlens/meshlens/generator/internal/protocol"
 	"github.com/meshlens/meshlens/generator/internal/session"
 )
@@ -28,6 +29,7 @@ type Server struct {
 // istiod generates for many proxies at once from one push context.
 func Serve(in io.Reader, out io.Writer) error {
 	s := &Server{out: json.NewEncoder(out)}
+	go admission.Warm()
 	defer func() {
 		if s.session != nil {
 			s.session.Close()

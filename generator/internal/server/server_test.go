@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshlens/meshlens/generator/internal/admission"
 	"github.com/meshlens/meshlens/generator/internal/protocol"
 	"github.com/meshlens/meshlens/generator/internal/session"
 )
@@ -386,4 +388,21 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// validate needs no snapshot: one answer per object, in order.
+func TestValidateOverProtocol(t *testing.T) {
+	c := serve(t)
+	var got struct {
+		Results []admission.Result `json:"results"`
+	}
+	wantResult(t, c.call(1, "validate", map[string]any{"objects": []json.RawMessage{
+		json.RawMessage(`{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"ok","namespace":"shop"},"spec":{"hosts":["web"],"http":[{"route":[{"destination":{"host":"web"}}]}]}}`),
+		json.RawMessage(`{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"typo","namespace":"shop"},"spec":{"hosts":["web"],"htpp":[]}}`),
+	}}), &got)
+	if len(got.Results) != 2 || len(got.Results[0].Errors) != 0 || len(got.Results[1].Errors) != 1 ||
+		!reflect.DeepEqual(got.Results[1].Errors[0].Path, []any{"spec", "htpp"}) {
+		t.Errorf("validate results %+v", got.Results)
+	}
+	c.close()
 }
