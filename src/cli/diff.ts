@@ -13,7 +13,7 @@ import { composeDiff, failLevelReached, proxyChanges } from '../diff/diff.js';
 import { GeneratorConfigSource } from '../diff/generator-source.js';
 import type { SnapshotDiffResult } from '../diff/model.js';
 import { ingest } from '../snapshots/ingest/ingest.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
+import { normaliseWithIstiod } from '../generator/gateway-deployments.js';
 import type { SnapshotResource } from '../snapshots/ingest/types.js';
 
 type Format = 'markdown' | 'json';
@@ -85,9 +85,9 @@ interface Side {
 
 async function loadSide(path: string, binary: string): Promise<Side> {
   const { resources } = readManifests(path);
-  const normalised = normaliseSnapshot(resources);
   const process = new GeneratorProcess(binary);
   try {
+    const normalised = await normaliseWithIstiod(resources, process, timeoutMs());
     await process.request('load', loadParams(normalised), timeoutMs() * 10);
     const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs()), process.request('analyze', undefined, timeoutMs())]);
     return { resources, process, diagnostics, istioVersion: version.istio };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { NO_GATEWAY_API, type GatewayApi } from '../generator/protocol.js';
 import type { SnapshotResource } from '../snapshots/ingest/types.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
@@ -161,6 +162,13 @@ export class SnapshotStore {
       if (!body) throw new Error(`stored snapshot ${snapshotId} is incomplete: body ${r.bodyHash} not found`);
       return { apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name, evaluated: r.evaluated, document, body };
     });
+  }
+
+  /** What istiod derived from the snapshot's Gateway API objects; empty until computed. */
+  async gatewayApi(snapshotId: string): Promise<GatewayApi> {
+    if (!isSnapshotId(snapshotId)) return NO_GATEWAY_API;
+    const [row]: { gateway_api: GatewayApi }[] = await this.dataSource.query('SELECT gateway_api FROM snapshots WHERE id = $1', [snapshotId]);
+    return row?.gateway_api ?? NO_GATEWAY_API;
   }
 
   /** The resources of a snapshot in upload order: identities and body hashes, no bodies. */

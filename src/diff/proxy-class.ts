@@ -3,6 +3,7 @@
 // stored per-class tables later, with the same content-addressed shape (object name → hash).
 import { createHash } from 'node:crypto';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/protocol.js';
+import type { RouteSources } from '../routing/provenance.js';
 import { canonicalJson } from '../snapshots/ingest/canonical.js';
 import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
 
@@ -32,6 +33,8 @@ export interface ProxyConfigSource {
   classesOfPair?(baseId: string, headId: string): Promise<{ base: ProxyClass[]; head: ProxyClass[] }>;
   /** Optional: objects of either side in one read, for a source whose hashes mean the same object in every snapshot. */
   objectsOfPair?(baseId: string, headId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>>;
+  /** Optional: the Gateway API routes behind the snapshot's routes, for sentences that name them. */
+  routeSources?(snapshotId: string): Promise<RouteSources>;
 }
 
 export function objectHash(object: unknown): string {

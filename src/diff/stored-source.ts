@@ -13,7 +13,8 @@
 import { Lru } from '../cache/lru.js';
 import { EnvoyObjectCollector } from '../database/envoy-tree.js';
 import type { ProxyConfigStore, StoredNode } from '../database/proxy-config.store.js';
-import type { EnvoyObject } from '../generator/protocol.js';
+import type { EnvoyObject, GatewayApi } from '../generator/protocol.js';
+import { RouteSources } from '../routing/provenance.js';
 import { GeneratorConfigSource } from './generator-source.js';
 import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
 import { compareWorkloads, pairClasses, workloadName, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
@@ -34,6 +35,8 @@ export interface StoredSourceOptions {
   cacheEntries?: number;
   /** Object maps of configs kept between diffs, by config hash, up to this many entries in all (a class of the bench mesh has 6,400 objects). */
   cacheConfigEntries?: number;
+  /** What istiod derived from a snapshot's Gateway API objects, as stored (for sentences naming HTTPRoutes). */
+  gatewayApi?: (snapshotId: string) => Promise<GatewayApi>;
 }
 
 export class StoredConfigSource implements ProxyConfigSource {
@@ -47,11 +50,15 @@ export class StoredConfigSource implements ProxyConfigSource {
     private readonly store: ProxyConfigStore,
     /** For the classes the worker could not generate (and nothing else). */
     private readonly fallback: GeneratorConfigSource,
-    options: StoredSourceOptions = {},
+    private readonly options: StoredSourceOptions = {},
   ) {
     this.nodes = new Lru(options.cacheEntries ?? 200_000);
     this.names = new Lru(options.cacheEntries ?? 200_000);
     this.configs = new Lru(options.cacheConfigEntries ?? 4_000_000, (c) => c.entries);
+  }
+
+  async routeSources(snapshotId: string): Promise<RouteSources> {
+    return new RouteSources(this.options.gatewayApi ? (await this.options.gatewayApi(snapshotId)).virtualServices : []);
   }
 
   async classes(snapshotId: string): Promise<ProxyClass[]> {

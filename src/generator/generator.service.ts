@@ -1,8 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot } from '../snapshots/ingest/types.js';
+import type { NormalisedSnapshot, SnapshotResource } from '../snapshots/ingest/types.js';
 import { generatorBinary } from './binary.js';
+import { hasGatewayApiGateways, normaliseWithIstiod } from './gateway-deployments.js';
 import { GeneratorProcess } from './generator-process.js';
 import { GeneratorError, loadParams, type Methods } from './protocol.js';
 
@@ -87,6 +88,20 @@ export class GeneratorService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * The snapshot as a cluster running istiod holds it (normaliseWithIstiod): a generator process of
+   * its own is asked what istiod deploys, when the snapshot has Gateway API Gateways.
+   */
+  async normalise(resources: SnapshotResource[]): Promise<NormalisedSnapshot> {
+    if (!hasGatewayApiGateways(resources)) return normaliseSnapshot(resources);
+    const process = new GeneratorProcess(generatorBinary());
+    try {
+      return await normaliseWithIstiod(resources, process, this.limits.requestTimeoutMs);
+    } finally {
+      process.close();
+    }
+  }
+
   private acquire(snapshotId: string, normalised?: NormalisedSnapshot): Session {
     let session = this.sessions.get(snapshotId);
     if (session?.process && !session.process.alive) {
@@ -113,11 +128,11 @@ export class GeneratorService implements OnModuleDestroy {
   private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
     const snapshot = await this.snapshots.get(snapshotId);
     if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
-    const params = loadParams(normalised ?? normaliseSnapshot(await this.snapshots.resources(snapshotId)));
     const process = new GeneratorProcess(generatorBinary());
     const started = Date.now();
     try {
-      await process.request('load', params, this.limits.requestTimeoutMs * 10);
+      normalised ??= await normaliseWithIstiod(await this.snapshots.resources(snapshotId), process, this.limits.requestTimeoutMs);
+      await process.request('load', loadParams(normalised), this.limits.requestTimeoutMs * 10);
     } catch (error) {
       process.close();
       throw error;

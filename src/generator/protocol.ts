@@ -75,6 +75,44 @@ export interface WorkloadProxy {
   error?: string;
 }
 
+/** A status condition istiod writes on a Gateway API object. */
+export interface GatewayApiCondition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  /** The route's parent the condition is about ("Gateway shop/edge"); absent for the object itself. */
+  parent?: string;
+  /** The Gateway listener (or the parent's section) the condition is about. */
+  listener?: string;
+}
+
+/** The status istiod would write on one Gateway API object. */
+export interface GatewayApiStatus {
+  kind: string;
+  namespace: string;
+  name: string;
+  conditions: GatewayApiCondition[];
+  /** The whole status object, as the API server would hold it. */
+  status: unknown;
+}
+
+/** A Kubernetes object by kind, namespace and name. */
+export interface ObjectRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** What istiod derives from a snapshot's Gateway API objects (generator/internal/session/gatewayapi.go). */
+export interface GatewayApi {
+  status: GatewayApiStatus[];
+  /** The VirtualServices istiod generates from Gateway API routes, each with the routes it comes from. */
+  virtualServices: { namespace: string; name: string; routes: ObjectRef[] }[];
+}
+
+export const NO_GATEWAY_API: GatewayApi = { status: [], virtualServices: [] };
+
 export interface VersionInfo {
   istio: string;
   module: string;
@@ -133,6 +171,12 @@ export interface Methods {
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
   proxies: { params: { types?: Record<string, ProxyTypeName> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
+  gatewayApi: { params: undefined; result: GatewayApi };
+  /** Needs no loaded snapshot: what istiod's gateway deployment controller would apply for the Gateways of these objects. */
+  gatewayDeployments: {
+    params: { kubernetes: Record<string, unknown>[]; meshConfig: string };
+    result: { gateway: ObjectRef; object: Record<string, unknown> }[];
+  };
   /** Needs no loaded snapshot. */
   render: { params: RenderParams; result: { output: string } };
 }

@@ -7,7 +7,6 @@ import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError, type GeneratedConfig, type ProxyInfo, type WorkloadProxy } from '../generator/protocol.js';
 import { contentHash } from '../snapshots/ingest/canonical.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
 import type { ProxyType, Workload } from '../snapshots/ingest/types.js';
 import { dependsOnIdentity, groupIntoClasses, type ClassMember, type ProxyClass } from './proxy-classes.js';
 
@@ -52,13 +51,14 @@ export class ComputeService {
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
-    const normalised = normaliseSnapshot(await this.snapshots.resources(snapshotId));
+    const normalised = await this.generator.normalise(await this.snapshots.resources(snapshotId));
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);
     const proxies = await this.generator.ask(snapshotId, 'proxies', {});
     await progress(0.1);
     const diagnostics = await this.generator.ask(snapshotId, 'analyze', undefined);
+    const gatewayApi = await this.generator.ask(snapshotId, 'gatewayApi', undefined);
     await progress(BEFORE_CLASSES);
 
     const pods = new Map<string, Record<string, unknown>>();
@@ -100,6 +100,7 @@ export class ComputeService {
       workloads,
       istioVersion: version.istio,
       diagnostics,
+      gatewayApi,
     });
     return stats;
   }

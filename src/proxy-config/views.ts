@@ -3,7 +3,7 @@ import type { EnvoyObject, GeneratedConfig } from '../generator/protocol.js';
 import { parseClusterName } from '../routing/describe-cluster.js';
 import type { FilterChain, Listener as EnvoyListener, RouteConfiguration as EnvoyRouteConfiguration } from '../routing/envoy.js';
 import { describeRouteMatch } from '../routing/match.js';
-import { istioConfigRef, type ConfigRef } from '../routing/provenance.js';
+import { istioConfigRef, RouteSources, type ConfigRef } from '../routing/provenance.js';
 
 export type Direction = 'OUTBOUND' | 'INBOUND';
 
@@ -21,6 +21,7 @@ export interface RouteRow {
   match: string;
   cluster: string | null;
   virtualService: ConfigRef | null;
+  routeSource: ConfigRef | null;
   config: Record<string, unknown>;
 }
 
@@ -99,7 +100,11 @@ function describeChainDestination(chain: FilterChain): string {
   return 'Non-HTTP/Non-TCP';
 }
 
-export function routeConfigurationRows(config: GeneratedConfig, filter: { name?: string | null } = {}): RouteConfigurationRow[] {
+export function routeConfigurationRows(
+  config: GeneratedConfig,
+  filter: { name?: string | null } = {},
+  sources: RouteSources = new RouteSources([]),
+): RouteConfigurationRow[] {
   return config.routes
     .filter((raw) => filter.name == null || raw.name === filter.name)
     .map((raw) => {
@@ -116,6 +121,7 @@ export function routeConfigurationRows(config: GeneratedConfig, filter: { name?:
               match: describeRouteMatch(r.match),
               cluster: r.route?.cluster ?? null,
               virtualService: origin?.kind === 'VirtualService' ? origin : null,
+              routeSource: sources.of(r)?.ref ?? null,
               config: r as unknown as Record<string, unknown>,
             };
           }),

@@ -46,6 +46,15 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		}
 		return out, err
 	}
+	if req.Method == "gatewayDeployments" {
+		// What istiod's deployment controller would create for a snapshot's Gateways: asked
+		// before the snapshot is loaded, which then holds them.
+		in, err := decode[session.DeploymentsInput](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		return session.GatewayDeployments(in)
+	}
 	if req.Method == "load" {
 		if s.session != nil {
 			return nil, badRequest{fmt.Errorf("a session holds one snapshot; start a new generator for another")}
@@ -91,7 +100,9 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		return s.session.Proxies(p.Types), nil
 	case "analyze":
 		return s.session.Analyze()
+	case "gatewayApi":
+		return s.session.GatewayAPI, nil
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, render, proxyConfig, proxies, analyze)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, render, proxyConfig, proxies, analyze, gatewayApi)", req.Method)}
 	}
 }

@@ -35,7 +35,8 @@ export class RoutingResolver {
       if (error instanceof GeneratorError && error.code === 'NO_PROXY') return this.withoutProxy(snapshotId, proxy, call);
       throw generatorGraphQLError(error);
     }
-    return resolveRoute(generated as unknown as EnvoyConfig, {
+    const config: EnvoyConfig = { ...(generated as unknown as EnvoyConfig), routeSources: await this.proxyConfig.routeSources(snapshotId) };
+    return resolveRoute(config, {
       mode: call.mode,
       address: call.address ?? undefined,
       port: call.port,
