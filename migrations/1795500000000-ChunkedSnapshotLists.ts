@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { buildList, documentRuns } from '../src/database/chunked-list.js';
-import { EnvoyObjectCollector, type ConfigEntry, type EnvoyType } from '../src/database/envoy-tree.js';
+import { EnvoyObjectCollector, type ConfigEntry } from '../src/database/envoy-tree.js';
+import type { EnvoyType } from '../src/model/proxy.js';
 import { classListCodec, compareWorkloads, resourceListCodec, workloadListCodec, type ListCodec, type StoredWorkload } from '../src/database/snapshot-lists.js';
 
 /**

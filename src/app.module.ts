@@ -4,10 +4,12 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { SnapshotStore } from './database/snapshot.store.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { JourneyModule } from './journey/journey.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ProxyConfigModule } from './proxy-config/proxy-config.module.js';
 import { RoutingModule } from './routing/routing.module.js';
@@ -31,7 +33,7 @@ export class AppModule {
       ConfigModule.forRoot(config),
       DatabaseModule.forRoot(options.databaseUrl),
       MetricsModule,
-      GeneratorModule,
+      GeneratorModule.forRoot(SnapshotStore),
       JobsModule.forRoot({ worker: options.worker }),
     ];
     const http = [
@@ -45,6 +47,7 @@ export class AppModule {
       SnapshotsModule,
       ProxyConfigModule,
       RoutingModule,
+      JourneyModule,
       DiffModule,
       HealthModule,
     ];

@@ -8,13 +8,14 @@ import { join, relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { generatorBinary } from '../generator/binary.js';
 import { GeneratorProcess } from '../generator/generator-process.js';
-import { loadParams, type AnalyzerMessage, type Methods } from '../generator/protocol.js';
+import { loadParams, type Methods } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { composeDiff, failLevelReached, proxyChanges } from '../diff/diff.js';
 import { GeneratorConfigSource } from '../diff/generator-source.js';
 import type { SnapshotDiffResult } from '../diff/model.js';
-import { ingest } from '../snapshots/ingest/ingest.js';
+import { ingest } from '../ingest/ingest.js';
 import { normaliseWithIstiod } from '../generator/gateway-deployments.js';
-import type { SnapshotResource } from '../snapshots/ingest/types.js';
+import type { Admission, SnapshotResource } from '../model/snapshot.js';
 
 type Format = 'markdown' | 'json';
 type FailOn = 'error' | 'warning' | 'never';
@@ -42,7 +43,7 @@ export function manifestFiles(path: string): string[] {
 }
 
 /** The resources of every manifest under `path`; every problem of every file, located, otherwise. */
-export function readManifests(path: string): { resources: SnapshotResource[]; warnings: string[] } {
+export async function readManifests(path: string, admit: Admission): Promise<{ resources: SnapshotResource[]; warnings: string[] }> {
   let files: string[];
   try {
     files = manifestFiles(path);
@@ -55,7 +56,7 @@ export function readManifests(path: string): { resources: SnapshotResource[]; wa
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
     if (!text.trim()) continue;
-    const result = ingest(text, file.toLowerCase().endsWith('.json') ? 'application/json' : 'application/yaml');
+    const result = await ingest(text, file.toLowerCase().endsWith('.json') ? 'application/json' : 'application/yaml', admit);
     const name = relative(process.cwd(), file) || file;
     if (!result.ok) {
       for (const p of result.problems) {
@@ -84,9 +85,10 @@ interface Side {
 }
 
 async function loadSide(path: string, binary: string): Promise<Side> {
-  const { resources } = readManifests(path);
   const process = new GeneratorProcess(binary);
   try {
+    // The side's generator validates its manifests before it loads them (`validate` needs no snapshot).
+    const { resources } = await readManifests(path, async (objects) => (await process.request('validate', { objects }, timeoutMs())).results);
     const normalised = await normaliseWithIstiod(resources, process, timeoutMs());
     await process.request('load', loadParams(normalised), timeoutMs() * 10);
     const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs()), process.request('analyze', undefined, timeoutMs())]);

@@ -17,20 +17,12 @@
 // class's own objects (its inbound listener and clusters) sit in leaves of their own, not in chunks
 // shared with others.
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
-import type { EnvoyObject, GeneratedConfig } from '../generator/protocol.js';
+import { canonicalJson } from '../model/canonical.js';
+import { objectName } from '../envoy/names.js';
+import { CONFIG_KEY, ENVOY_TYPES, type ConfigKey, type EnvoyObject, type EnvoyType, type GeneratedConfig } from '../model/proxy.js';
 
-export const ENVOY_TYPES = ['listener', 'route', 'cluster', 'endpoint'] as const;
-export type EnvoyType = (typeof ENVOY_TYPES)[number];
 /** The non-Envoy object type under which a proxy class's ProxyInfo (minus id and addresses) is stored. */
 export const PROXY_INFO_TYPE = 'proxy';
-
-const KEYS: Record<EnvoyType, 'listeners' | 'routes' | 'clusters' | 'endpoints'> = {
-  listener: 'listeners',
-  route: 'routes',
-  cluster: 'clusters',
-  endpoint: 'endpoints',
-};
 
 /** Average leaf size is 2^LEAF_BITS objects, average fan-out of inner nodes 2^INNER_BITS. */
 const LEAF_BITS = 5;
@@ -76,11 +68,6 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function objectName(type: EnvoyType, object: EnvoyObject): string {
-  const name = type === 'endpoint' ? object.clusterName : object.name;
-  return typeof name === 'string' ? name : '';
-}
-
 /**
  * Collects objects and tree nodes across many configs (one compute job), each once by hash.
  * `stringify` → hash memo: most objects recur in every class of a mesh, and JSON.stringify is
@@ -104,10 +91,10 @@ export class EnvoyObjectCollector {
   }
 
   /** Adds a generated config's objects and tree; returns its root and counts. */
-  addConfig(config: Pick<GeneratedConfig, 'listeners' | 'routes' | 'clusters' | 'endpoints'>): EncodedConfig {
+  addConfig(config: Pick<GeneratedConfig, ConfigKey>): EncodedConfig {
     const entries: ConfigEntry[] = [];
     for (const type of ENVOY_TYPES) {
-      for (const object of config[KEYS[type]] ?? []) {
+      for (const object of config[CONFIG_KEY[type]] ?? []) {
         const name = objectName(type, object);
         entries.push({ type, name, hash: this.addObject(type, name, object) });
       }
@@ -206,7 +193,7 @@ function segmentKey(e: ConfigEntry): string {
 export function toGeneratedLists(objects: { type: string; name: string; body: EnvoyObject }[]): Omit<GeneratedConfig, 'proxy'> {
   const out: Omit<GeneratedConfig, 'proxy'> = { listeners: [], routes: [], clusters: [], endpoints: [] };
   for (const o of [...objects].sort((a, b) => cmp(a.name, b.name))) {
-    const key = KEYS[o.type as EnvoyType];
+    const key = CONFIG_KEY[o.type as EnvoyType];
     if (key) out[key].push(o.body);
   }
   return out;

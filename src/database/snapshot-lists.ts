@@ -2,7 +2,8 @@
 // a chunk and read back, and what keys it. Tuples, not objects, and content hashes in base64 (43
 // characters, not 64): a chunk is stored as JSON, and key names and hex digits repeated in every
 // entry would be most of its bytes. Pure functions, no I/O.
-import type { ProxyType, Workload } from '../snapshots/ingest/types.js';
+import type { ProxyType } from '../model/proxy.js';
+import type { Workload } from '../model/snapshot.js';
 
 /** A resource of a snapshot: its identity and the hash of its body (resource_bodies). */
 export interface ResourceEntry {

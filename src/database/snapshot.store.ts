@@ -1,20 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { NO_GATEWAY_API, type GatewayApi } from '../generator/protocol.js';
-import type { SnapshotResource } from '../snapshots/ingest/types.js';
+import { NO_GATEWAY_API, type GatewayApi } from '../model/gateway-api.js';
+import type { PreparedResource, SnapshotResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
 import { GarbageCollector, lockAgainstCollection } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
 import { resourceListCodec, type ResourceEntry } from './snapshot-lists.js';
-
-/** A resource ready to store: its canonical JSON and that JSON's content hash. */
-export interface PreparedResource {
-  resource: SnapshotResource;
-  hash: string;
-  json: string;
-}
 
 /** A resource as stored, with its body. */
 export interface StoredResource {
@@ -110,6 +103,12 @@ export class SnapshotStore {
   async get(id: string): Promise<SnapshotEntity | null> {
     if (!isSnapshotId(id)) return null;
     return this.snapshots().findOneBy({ id });
+  }
+
+  /** The resources the generator normalises and loads, or null when there is no such snapshot. */
+  async snapshotResources(id: string): Promise<SnapshotResource[] | null> {
+    if (!(await this.get(id))) return null;
+    return this.resources(id);
   }
 
   /** Newest first. The cursor is the position of the last item of the previous page. */
@@ -223,8 +222,9 @@ export class SnapshotStore {
   }
 
   /** PENDING → COMPUTING. False when the snapshot no longer exists (deleted while queued). */
-  async markComputing(id: string): Promise<boolean> {
-    const { affected } = await this.snapshots().update({ id }, { status: SnapshotStatus.COMPUTING, progress: 0 });
+  /** An attempt starts; a retry says why in `error` (what became of the attempt before it). */
+  async markComputing(id: string, retryNote?: string): Promise<boolean> {
+    const { affected } = await this.snapshots().update({ id }, { status: SnapshotStatus.COMPUTING, progress: 0, ...(retryNote ? { error: retryNote } : {}) });
     return Boolean(affected);
   }
 

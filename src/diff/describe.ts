@@ -1,9 +1,9 @@
 // Envoy objects in words, for routing sentences: destinations, route policies, cluster policies. Pure.
-import type { EnvoyObject } from '../generator/protocol.js';
-import { parseClusterName } from '../routing/describe-cluster.js';
-import type { HeaderMatcher, Route, RouteMatch } from '../routing/envoy.js';
-import { headerMatches, pathMatches, queryParameterMatches } from '../routing/match.js';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import type { EnvoyObject } from '../model/proxy.js';
+import { parseClusterName } from '../envoy/describe-cluster.js';
+import type { HeaderMatcher, Route, RouteMatch } from '../envoy/xds.js';
+import { headerMatches, pathMatches, queryParameterMatches } from '../envoy/match.js';
+import { canonicalJson } from '../model/canonical.js';
 
 const UNLIMITED = 4294967295;
 

@@ -1,5 +1,5 @@
 // `istioctl analyze` messages introduced and resolved by a change. Pure.
-import type { AnalyzerMessage } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
 import type { DiagnosticsDiff } from './model.js';
 
 const LEVEL_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };

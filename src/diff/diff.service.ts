@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import type { ResourceEntry } from '../database/snapshot-lists.js';
-import type { AnalyzerMessage } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { BoundedMemo, composeDiff, proxyChanges } from './diff.js';
 import type { MarkdownOptions } from './markdown.js';
 import type { SnapshotDiffResult } from './model.js';

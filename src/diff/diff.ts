@@ -1,5 +1,6 @@
 // Putting the parts together: resources, proxies, diagnostics, summary and markdown.
-import type { AnalyzerMessage, EnvoyObject } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
+import type { EnvoyObject } from '../model/proxy.js';
 import { diffDiagnostics, levelRank } from './diagnostics.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import type { ProxyConfigChange, RoutingChange, SideInfo, SnapshotDiffResult } from './model.js';

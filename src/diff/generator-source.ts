@@ -1,8 +1,9 @@
 // ProxyConfigSource computed by the generator: the pods of a snapshot grouped into classes by what
 // istiod builds their config from (ProxyInfo without id and addresses), one proxyConfig per class,
 // objects kept once by content hash. Stands in until the per-class config is stored by the worker.
-import type { EnvoyObject, Methods, ProxyInfo } from '../generator/protocol.js';
-import { RouteSources } from '../routing/provenance.js';
+import type { Methods } from '../generator/protocol.js';
+import { RouteSources } from '../envoy/provenance.js';
+import type { EnvoyObject, ProxyInfo } from '../model/proxy.js';
 import type { WorkloadRef } from './model.js';
 import { classKeyOf, compareWorkloads, indexConfig, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
 

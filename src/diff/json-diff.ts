@@ -6,7 +6,7 @@
 // so an insertion does not shift everything after it. Other arrays of objects are aligned on their
 // equal elements (longest common subsequence) before what is left is compared pairwise; arrays of
 // scalars are compared as one value.
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { canonicalJson } from '../model/canonical.js';
 
 export type ChangeKind = 'ADDED' | 'REMOVED' | 'CHANGED';
 

@@ -2,7 +2,7 @@
 // (errors first), <details> per workload (workloads with the very same change share one: the
 // proxy changes come merged so), the resources; deterministic, capped in length with a note of
 // what was cut. Pure.
-import type { AnalyzerMessage } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { briefJson } from './json-diff.js';
 import type { DiffSummary, EnvoyObjectChange, ProxyConfigChange, ResourceChange, RoutingChange, SideInfo, WorkloadRef } from './model.js';
 import { workloadName } from './proxy-class.js';

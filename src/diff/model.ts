@@ -1,5 +1,6 @@
 // The result of comparing two snapshots: plain data, the same for GraphQL, REST JSON and the CLI.
-import type { AnalyzerMessage, EnvoyObject } from '../generator/protocol.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
+import type { ConfigKey, EnvoyObject } from '../model/proxy.js';
 import type { ChangeKind, FieldChange } from './json-diff.js';
 
 export type { ChangeKind, FieldChange } from './json-diff.js';
@@ -22,16 +23,14 @@ export interface ResourcesDiff {
   noiseOnly: { kind: string; namespace: string | null; name: string }[];
 }
 
-export type EnvoyType = 'listeners' | 'routes' | 'clusters' | 'endpoints';
-export const ENVOY_TYPES: readonly EnvoyType[] = ['listeners', 'routes', 'clusters', 'endpoints'];
-
 export interface WorkloadRef {
   namespace: string;
   name: string;
 }
 
 export interface EnvoyObjectChange {
-  type: EnvoyType;
+  /** listeners, routes, clusters or endpoints (the generated config's field). */
+  type: ConfigKey;
   name: string;
   change: ChangeKind;
   fields: FieldChange[];

@@ -4,12 +4,12 @@
 // the very same are reported once, with all their workloads: on a big mesh, one changed service
 // changes every caller's config the same way.
 import { createHash } from 'node:crypto';
-import type { EnvoyObject } from '../generator/protocol.js';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type EnvoyType } from '../model/proxy.js';
+import { canonicalJson } from '../model/canonical.js';
 import { diffJson, type FieldChange } from './json-diff.js';
-import { ENVOY_TYPES, type EnvoyObjectChange, type EnvoyType, type ProxyConfigChange, type RoutingChange } from './model.js';
+import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './model.js';
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ProxyClass } from './proxy-class.js';
-import type { RouteSources } from '../routing/provenance.js';
+import type { RouteSources } from '../envoy/provenance.js';
 import { referencedClusters, routeSourcesKey, routingChanges, sideView, type Memo, type SideView } from './routing.js';
 
 export type Delta = Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>;
@@ -47,10 +47,10 @@ export function contextHashes(plan: ProxyDiffPlan, lookup: (hash: string) => Env
   plan.pairs.forEach((pair, i) => {
     if (!pair.base || !pair.head) return;
     const delta = plan.deltas[i]!;
-    const names = [...referencedClusters(delta.routes, sideView(pair.base, lookup), sideView(pair.head, lookup), memo), ...delta.clusters.added];
+    const names = [...referencedClusters(delta.route, sideView(pair.base, lookup), sideView(pair.head, lookup), memo), ...delta.cluster.added];
     for (const n of names) {
-      const c = pair.head.objects.clusters[n];
-      const e = pair.head.objects.endpoints[n];
+      const c = pair.head.objects.cluster[n];
+      const e = pair.head.objects.endpoint[n];
       if (c && !lookup(c)) out.add(c);
       if (e && !lookup(e)) out.add(e);
     }
@@ -76,7 +76,7 @@ export function diffProxies(
     const cls = (pair.head ?? pair.base)!;
     const common = { classKey: cls.classKey, classKeys: [cls.classKey], proxyType: cls.proxyType, workloads: pair.workloads };
     if (!pair.base || !pair.head) {
-      const counts = ENVOY_TYPES.map((t) => `${Object.keys(cls.objects[t]).length} ${t}`).join(', ');
+      const counts = ENVOY_TYPES.map((t) => `${Object.keys(cls.objects[t]).length} ${CONFIG_KEY[t]}`).join(', ');
       const type = cls.proxyType === 'ROUTER' ? 'a gateway proxy' : 'a sidecar';
       const change: ProxyConfigChange = {
         ...common,
@@ -141,13 +141,14 @@ function changeOf(
 ): Pick<ProxyConfigChange, 'objects' | 'routing'> & { signature: string } {
   const objects: EnvoyObjectChange[] = [];
   const keys = new Map<EnvoyObjectChange, string>();
-  for (const type of ENVOY_TYPES) {
-    const d = delta[type];
+  for (const envoyType of ENVOY_TYPES) {
+    const d = delta[envoyType];
+    const type = CONFIG_KEY[envoyType];
     for (const name of d.added) objects.push({ type, name, change: 'ADDED', fields: [], truncated: false });
     for (const name of d.removed) objects.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
     for (const name of d.changed) {
-      const hb = pair.base.objects[type][name]!;
-      const hh = pair.head.objects[type][name]!;
+      const hb = pair.base.objects[envoyType][name]!;
+      const hh = pair.head.objects[envoyType][name]!;
       const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
         const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
         const fields = all.slice(0, FIELD_LIMIT);
@@ -158,7 +159,8 @@ function changeOf(
       objects.push(o);
     }
   }
-  objects.sort((a, b) => ENVOY_TYPES.indexOf(a.type) - ENVOY_TYPES.indexOf(b.type) || a.name.localeCompare(b.name));
+  const typeOrder = (o: EnvoyObjectChange) => ENVOY_TYPES.findIndex((t) => CONFIG_KEY[t] === o.type);
+  objects.sort((a, b) => typeOrder(a) - typeOrder(b) || a.name.localeCompare(b.name));
   const routing = routingChanges(delta, views.base, views.head, memo);
   const signature = createHash('sha256');
   for (const o of objects) signature.update(`${o.type}\u0000${o.name}\u0000${o.change}\u0000${o.truncated}\u0000${keys.get(o) ?? ''}\n`);

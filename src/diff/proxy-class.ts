@@ -2,10 +2,11 @@
 // The diff reads them through ProxyConfigSource: computed by the generator today, read from the
 // stored per-class tables later, with the same content-addressed shape (object name → hash).
 import { createHash } from 'node:crypto';
-import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../generator/protocol.js';
-import type { RouteSources } from '../routing/provenance.js';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
-import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
+import { objectName } from '../envoy/names.js';
+import { contentHash } from '../model/canonical.js';
+import { CONFIG_KEY, ENVOY_TYPES, type ConfigKey, type EnvoyObject, type EnvoyType, type GeneratedConfig, type ProxyInfo } from '../model/proxy.js';
+import type { RouteSources } from '../envoy/provenance.js';
+import type { WorkloadRef } from './model.js';
 
 export interface ProxyClass {
   /** Identifies the class within its snapshot (stable across snapshots when nothing about the proxies changed). */
@@ -37,27 +38,18 @@ export interface ProxyConfigSource {
   routeSources?(snapshotId: string): Promise<RouteSources>;
 }
 
-export function objectHash(object: unknown): string {
-  return createHash('sha256').update(canonicalJson(object)).digest('hex');
-}
-
-/** The name an object is keyed by: its `name`, or for endpoints (ClusterLoadAssignment) its `clusterName`. */
-export function objectName(type: EnvoyType, object: EnvoyObject): string {
-  return String((type === 'endpoints' ? object.clusterName : object.name) ?? '');
-}
-
 /** A generated config as an index of hashes, adding its objects to `pool`. */
-export function indexConfig(config: Pick<GeneratedConfig, EnvoyType>, pool?: Map<string, EnvoyObject>): { objects: ProxyClass['objects']; configHash: string } {
-  const objects = { listeners: {}, routes: {}, clusters: {}, endpoints: {} } as ProxyClass['objects'];
+export function indexConfig(config: Pick<GeneratedConfig, ConfigKey>, pool?: Map<string, EnvoyObject>): { objects: ProxyClass['objects']; configHash: string } {
+  const objects = { listener: {}, route: {}, cluster: {}, endpoint: {} } as ProxyClass['objects'];
   const all = createHash('sha256');
   for (const type of ENVOY_TYPES) {
-    for (const object of config[type] ?? []) {
-      const hash = objectHash(object);
+    for (const object of config[CONFIG_KEY[type]] ?? []) {
+      const hash = contentHash(object);
       const name = objectName(type, object);
       objects[type][name] = hash;
       pool?.set(hash, object);
     }
-    for (const name of Object.keys(objects[type]).sort()) all.update(`${type}\u0000${name}\u0000${objects[type][name]}\n`);
+    for (const name of Object.keys(objects[type]).sort()) all.update(`${CONFIG_KEY[type]}\u0000${name}\u0000${objects[type][name]}\n`);
   }
   return { objects, configHash: all.digest('hex') };
 }
@@ -68,7 +60,7 @@ export function indexConfig(config: Pick<GeneratedConfig, EnvoyType>, pool?: Map
  */
 export function classKeyOf(proxy: ProxyInfo): string {
   const { id: _id, ips: _ips, ...rest } = proxy;
-  return objectHash(rest).slice(0, 16);
+  return contentHash(rest).slice(0, 16);
 }
 
 export function compareWorkloads(a: WorkloadRef, b: WorkloadRef): number {

@@ -1,5 +1,5 @@
 // Resources added, removed and changed between two snapshots, field by field, noise left out. Pure.
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import { canonicalJson } from '../model/canonical.js';
 import { diffJson } from './json-diff.js';
 import type { ResourceChange, ResourcesDiff } from './model.js';
 

@@ -1,11 +1,11 @@
 // What a config change does to traffic, in plain words, derived from the Envoy objects of one proxy
 // class before and after (never from the YAML). Pure.
-import type { EnvoyObject } from '../generator/protocol.js';
-import { parseClusterName } from '../routing/describe-cluster.js';
-import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../routing/envoy.js';
-import { describeRouteMatch } from '../routing/match.js';
-import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../routing/provenance.js';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
+import type { EnvoyObject } from '../model/proxy.js';
+import { parseClusterName } from '../envoy/describe-cluster.js';
+import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../envoy/xds.js';
+import { describeRouteMatch } from '../envoy/match.js';
+import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
+import { canonicalJson } from '../model/canonical.js';
 import {
   clusterLabel,
   clusterPolicies,
@@ -18,7 +18,8 @@ import {
   sampleRequest,
 } from './describe.js';
 import { canonicalEqual } from './json-diff.js';
-import type { EnvoyType, RoutingChange } from './model.js';
+import type { EnvoyType } from '../model/proxy.js';
+import type { RoutingChange } from './model.js';
 import type { ProxyClass } from './proxy-class.js';
 
 /** One side of a class pair: the names it has, and the objects that were loaded. */
@@ -61,8 +62,8 @@ export function routingChanges(
   m?: Memo,
 ): RoutingChange[] {
   const out: RoutingChange[] = [];
-  out.push(...listenerChanges(delta.listeners, base, head));
-  for (const name of [...delta.routes.added, ...delta.routes.removed, ...delta.routes.changed].sort()) {
+  out.push(...listenerChanges(delta.listener, base, head));
+  for (const name of [...delta.route.added, ...delta.route.removed, ...delta.route.changed].sort()) {
     out.push(...routeConfigChanges(name, base, head, m));
   }
   out.push(...clusterChanges(delta, base, head, m));
@@ -78,11 +79,11 @@ interface VhostPair {
 }
 
 function changedVhosts(rcName: string, base: SideView, head: SideView, m?: Memo): VhostPair[] {
-  const hb = base.hash('routes', rcName) ?? '-';
-  const hh = head.hash('routes', rcName) ?? '-';
+  const hb = base.hash('route', rcName) ?? '-';
+  const hh = head.hash('route', rcName) ?? '-';
   return memo(m, `vh|${hb}|${hh}`, () => {
-    const b = base.get('routes', rcName) as RouteConfiguration | undefined;
-    const h = head.get('routes', rcName) as RouteConfiguration | undefined;
+    const b = base.get('route', rcName) as RouteConfiguration | undefined;
+    const h = head.get('route', rcName) as RouteConfiguration | undefined;
     const bv = new Map((b?.virtualHosts ?? []).map((v) => [v.name, v]));
     const hv = new Map((h?.virtualHosts ?? []).map((v) => [v.name, v]));
     const out: VhostPair[] = [];
@@ -118,7 +119,7 @@ function wildcardFallback(rc: RouteConfiguration | undefined): VirtualHost | und
 
 function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: Memo): RoutingChange[] {
   const out: RoutingChange[] = [];
-  const headRc = head.get('routes', rcName) as RouteConfiguration | undefined;
+  const headRc = head.get('route', rcName) as RouteConfiguration | undefined;
   for (const pair of changedVhosts(rcName, base, head, m)) {
     const dest = pair.name;
     const ctx = { routeConfig: rcName, virtualHost: pair.name };
@@ -151,9 +152,9 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
     // now go, on the head's clusters and endpoints the routes send to: keyed by all their hashes,
     // they are computed once for all the callers of a changed service.
     const context = [...new Set(pair.after!.routes?.flatMap((r) => routeClusters(r).map((c) => c.name)))]
-      .map((c) => `${head.hash('clusters', c) ?? '-'}/${head.hash('endpoints', c) ?? '-'}`)
+      .map((c) => `${head.hash('cluster', c) ?? '-'}/${head.hash('endpoint', c) ?? '-'}`)
       .join(',');
-    const key = `vs|${base.hash('routes', rcName) ?? '-'}|${head.hash('routes', rcName) ?? '-'}|${pair.name}|${context}${routeSourcesKey(base, head)}`;
+    const key = `vs|${base.hash('route', rcName) ?? '-'}|${head.hash('route', rcName) ?? '-'}|${pair.name}|${context}${routeSourcesKey(base, head)}`;
     out.push(...memo(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, base, head)));
   }
   return out;
@@ -312,11 +313,11 @@ function annotate(text: string, route: Route, side: SideView): string {
 
 /** "has no endpoints: …" / "does not exist on this proxy: …", or null when the cluster can serve. */
 export function clusterProblem(name: string, side: SideView): string | null {
-  if (side.hash('clusters', name) === undefined) return 'does not exist on this proxy, so it has no endpoints: Envoy answers 503 (NC, no cluster)';
-  const cluster = side.get('clusters', name) as { type?: string; loadAssignment?: EnvoyObject } | undefined;
+  if (side.hash('cluster', name) === undefined) return 'does not exist on this proxy, so it has no endpoints: Envoy answers 503 (NC, no cluster)';
+  const cluster = side.get('cluster', name) as { type?: string; loadAssignment?: EnvoyObject } | undefined;
   if (!cluster || cluster.type !== 'EDS') return null;
-  if (side.hash('endpoints', name) === undefined) return 'has no endpoints: Envoy answers 503 (UH, no healthy upstream)';
-  const cla = side.get('endpoints', name);
+  if (side.hash('endpoint', name) === undefined) return 'has no endpoints: Envoy answers 503 (UH, no healthy upstream)';
+  const cla = side.get('endpoint', name);
   if (cla && endpointAddresses(cla).length === 0) return 'has no endpoints: Envoy answers 503 (UH, no healthy upstream)';
   return null;
 }
@@ -339,10 +340,10 @@ function serviceOf(name: string): string {
 
 function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>, base: SideView, head: SideView, m?: Memo): RoutingChange[] {
   const out: RoutingChange[] = [];
-  const added = delta.clusters.added;
+  const added = delta.cluster.added;
   for (const name of added.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
-    const dr = istioConfigRef((head.get('clusters', name) as { metadata?: never } | undefined)?.metadata);
-    const eps = head.hash('endpoints', name) !== undefined ? endpointAddresses(head.get('endpoints', name)).length : null;
+    const dr = istioConfigRef((head.get('cluster', name) as { metadata?: never } | undefined)?.metadata);
+    const eps = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)).length : null;
     out.push({
       kind: 'CLUSTER',
       destination: serviceOf(name),
@@ -353,25 +354,25 @@ function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: str
   if (added.length > MAX_ADDED_CLUSTER_SENTENCES) {
     out.push({ kind: 'CLUSTER', destination: '*', sentence: `And ${added.length - MAX_ADDED_CLUSTER_SENTENCES} more new clusters.` });
   }
-  const removed = delta.clusters.removed;
+  const removed = delta.cluster.removed;
   for (const name of removed.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
     out.push({ kind: 'CLUSTER', destination: serviceOf(name), cluster: name, sentence: `Cluster ${name} (${clusterLabel(name)}) is gone from this proxy.` });
   }
   if (removed.length > MAX_ADDED_CLUSTER_SENTENCES) {
     out.push({ kind: 'CLUSTER', destination: '*', sentence: `And ${removed.length - MAX_ADDED_CLUSTER_SENTENCES} more clusters gone.` });
   }
-  for (const name of delta.clusters.changed) {
-    const b = base.get('clusters', name);
-    const h = head.get('clusters', name);
+  for (const name of delta.cluster.changed) {
+    const b = base.get('cluster', name);
+    const h = head.get('cluster', name);
     if (!b || !h) continue;
     // The two objects say it all (the name is in them): a DestinationRule change reads the same on every caller.
-    out.push(...memo(m, `c|${base.hash('clusters', name)}|${head.hash('clusters', name)}`, () => clusterPolicyChanges(name, b, h)));
+    out.push(...memo(m, `c|${base.hash('cluster', name)}|${head.hash('cluster', name)}`, () => clusterPolicyChanges(name, b, h)));
   }
-  const addedSet = new Set([...delta.clusters.added, ...delta.clusters.removed]);
-  for (const name of [...delta.endpoints.added, ...delta.endpoints.removed, ...delta.endpoints.changed].sort()) {
+  const addedSet = new Set([...delta.cluster.added, ...delta.cluster.removed]);
+  for (const name of [...delta.endpoint.added, ...delta.endpoint.removed, ...delta.endpoint.changed].sort()) {
     if (addedSet.has(name)) continue;
-    const before = base.hash('endpoints', name) !== undefined ? endpointAddresses(base.get('endpoints', name)) : [];
-    const after = head.hash('endpoints', name) !== undefined ? endpointAddresses(head.get('endpoints', name)) : [];
+    const before = base.hash('endpoint', name) !== undefined ? endpointAddresses(base.get('endpoint', name)) : [];
+    const after = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)) : [];
     if (canonicalEqual(before, after)) continue;
     const gone = after.length === 0 ? ': no endpoints left, requests to it get 503 (UH, no healthy upstream)' : '';
     out.push({
@@ -460,16 +461,16 @@ function chainDestination(c: FilterChain): string {
 function listenerChanges(delta: { added: string[]; removed: string[]; changed: string[] }, base: SideView, head: SideView): RoutingChange[] {
   const out: RoutingChange[] = [];
   for (const name of delta.added) {
-    const l = head.get('listeners', name) as Listener | undefined;
+    const l = head.get('listener', name) as Listener | undefined;
     out.push({ kind: 'LISTENER', destination: listenerAddress(l, name), listener: name, sentence: `New listener ${name} on ${listenerAddress(l, name)}.` });
   }
   for (const name of delta.removed) {
-    const l = base.get('listeners', name) as Listener | undefined;
+    const l = base.get('listener', name) as Listener | undefined;
     out.push({ kind: 'LISTENER', destination: listenerAddress(l, name), listener: name, sentence: `Listener ${name} is gone: nothing listens on ${listenerAddress(l, name)} any more.` });
   }
   for (const name of delta.changed) {
-    const b = base.get('listeners', name) as Listener | undefined;
-    const h = head.get('listeners', name) as Listener | undefined;
+    const b = base.get('listener', name) as Listener | undefined;
+    const h = head.get('listener', name) as Listener | undefined;
     if (!b || !h) continue;
     const addr = listenerAddress(h, name);
     const chains = (l: Listener) => new Map([...(l.filterChains ?? []), ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])].map((c) => [chainKey(c), c]));

@@ -13,14 +13,15 @@
 import { Lru } from '../cache/lru.js';
 import { EnvoyObjectCollector } from '../database/envoy-tree.js';
 import type { ProxyConfigStore, StoredNode } from '../database/proxy-config.store.js';
-import type { EnvoyObject, GatewayApi } from '../generator/protocol.js';
-import { RouteSources } from '../routing/provenance.js';
+import { RouteSources } from '../envoy/provenance.js';
+import type { GatewayApi } from '../model/gateway-api.js';
+import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type EnvoyType } from '../model/proxy.js';
 import { GeneratorConfigSource } from './generator-source.js';
-import { ENVOY_TYPES, type EnvoyType, type WorkloadRef } from './model.js';
+import type { WorkloadRef } from './model.js';
 import { compareWorkloads, pairClasses, workloadName, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
 
-/** Storage's object types (envoy_objects.type) as the diff's. */
-const TYPE_OF: Record<string, EnvoyType> = { listener: 'listeners', route: 'routes', cluster: 'clusters', endpoint: 'endpoints' };
+/** Storage's object types (envoy_objects.type) are Envoy's, plus the proxy class's own ProxyInfo. */
+const isEnvoyType = (type: string): type is EnvoyType => (ENVOY_TYPES as readonly string[]).includes(type);
 
 type Objects = ProxyClass['objects'];
 
@@ -202,7 +203,7 @@ export class StoredConfigSource implements ProxyConfigSource {
     }
     if (unnamed.length) {
       for (const r of await this.store.objectNames(unnamed)) {
-        const meta = { type: TYPE_OF[r.type] ?? null, name: r.name };
+        const meta = { type: isEnvoyType(r.type) ? r.type : null, name: r.name };
         this.names.set(r.hash, meta);
         tree.names.set(r.hash, meta);
       }
@@ -216,7 +217,7 @@ export class StoredConfigSource implements ProxyConfigSource {
 /** The root of the tree the worker would store for these objects (envoy-tree.ts). */
 function storedConfigHash(objects: Objects, pool: ReadonlyMap<string, EnvoyObject>): string {
   const config = { listeners: [] as EnvoyObject[], routes: [] as EnvoyObject[], clusters: [] as EnvoyObject[], endpoints: [] as EnvoyObject[] };
-  for (const t of ENVOY_TYPES) for (const hash of Object.values(objects[t])) config[t].push(pool.get(hash)!);
+  for (const t of ENVOY_TYPES) for (const hash of Object.values(objects[t])) config[CONFIG_KEY[t]].push(pool.get(hash)!);
   return new EnvoyObjectCollector().addConfig(config).root;
 }
 

@@ -1,9 +1,9 @@
 // A snapshot as a cluster running istiod holds it: with the Deployments and Services istiod's
 // gateway deployment controller creates for Gateway API Gateways (generator method
 // `gatewayDeployments`: Istio's own controller and templates). They are workloads like any other.
-import { groupKind, GATEWAY_API_GROUP, isEvaluated } from '../snapshots/ingest/kinds.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot, SnapshotResource } from '../snapshots/ingest/types.js';
+import { groupKind, GATEWAY_API_GROUP, isEvaluated } from '../ingest/kinds.js';
+import { normaliseSnapshot } from '../ingest/normalise.js';
+import type { NormalisedSnapshot, SnapshotResource } from '../model/snapshot.js';
 import type { GeneratorProcess } from './generator-process.js';
 
 /** What the deployment controller reads besides the Gateway API objects: it leaves existing objects to their owners. */

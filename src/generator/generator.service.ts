@@ -1,7 +1,7 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { SnapshotStore } from '../database/snapshot.store.js';
-import { normaliseSnapshot } from '../snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot, SnapshotResource } from '../snapshots/ingest/types.js';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { positiveNumber } from '../config/config.js';
+import { normaliseSnapshot } from '../ingest/normalise.js';
+import type { NormalisedSnapshot, SnapshotResource } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { hasGatewayApiGateways, normaliseWithIstiod } from './gateway-deployments.js';
 import { GeneratorProcess } from './generator-process.js';
@@ -18,11 +18,9 @@ export interface GeneratorPoolLimits {
   requestTimeoutMs: number;
 }
 
+/** The limits from the environment; a value set but not a positive number is a ConfigError. */
 export function poolLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): GeneratorPoolLimits {
-  const num = (name: string, fallback: number) => {
-    const v = Number(env[name]);
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  };
+  const num = (name: string, fallback: number) => positiveNumber(env, name, fallback);
   return {
     maxSessions: num('MESHLENS_GENERATOR_SESSIONS', 4),
     maxRssBytes: num('MESHLENS_GENERATOR_MAX_RSS_MB', 4096) * 1024 * 1024,
@@ -41,6 +39,16 @@ interface Session {
 export class SnapshotNotFoundError extends Error {}
 
 /**
+ * Where a session gets the snapshot it loads: its resources, or null when there is no such
+ * snapshot. The adapter normalises them (with what istiod deploys for Gateways, which needs a
+ * generator) and never reads the store itself (the store provides this).
+ */
+export interface SnapshotSource {
+  snapshotResources(snapshotId: string): Promise<SnapshotResource[] | null>;
+}
+export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
+
+/**
  * Generator sessions, one per snapshot, pooled: loading a large mesh into Istio takes seconds, and
  * every later question about that snapshot is answered from the loaded session.
  */
@@ -51,7 +59,7 @@ export class GeneratorService implements OnModuleDestroy {
   private readonly limits = poolLimitsFromEnv();
   private readonly sweeper = setInterval(() => this.closeIdle(), 30_000).unref();
 
-  constructor(private readonly snapshots: SnapshotStore) {}
+  constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource) {}
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
@@ -126,13 +134,13 @@ export class GeneratorService implements OnModuleDestroy {
   }
 
   private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
-    const snapshot = await this.snapshots.get(snapshotId);
-    if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
+    const resources = normalised ? null : await this.source.snapshotResources(snapshotId);
+    if (!normalised && !resources) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
     const process = new GeneratorProcess(generatorBinary());
     const started = Date.now();
     try {
-      normalised ??= await normaliseWithIstiod(await this.snapshots.resources(snapshotId), process, this.limits.requestTimeoutMs);
-      await process.request('load', loadParams(normalised), this.limits.requestTimeoutMs * 10);
+      const snapshot = normalised ?? (await normaliseWithIstiod(resources!, process, this.limits.requestTimeoutMs));
+      await process.request('load', loadParams(snapshot), this.limits.requestTimeoutMs * 10);
     } catch (error) {
       process.close();
       throw error;

@@ -1,47 +1,12 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
-import type { GeneratorInput, NormalisedSnapshot } from '../snapshots/ingest/types.js';
-
-export type ProxyTypeName = 'SIDECAR' | 'ROUTER' | 'NONE';
-
-/** An existing workload (namespace + name) or an ad-hoc proxy. */
-export interface ProxyInput {
-  namespace: string;
-  name?: string | null;
-  labels?: Record<string, string> | null;
-  ip?: string | null;
-  ips?: string[] | null;
-  type?: ProxyTypeName | null;
-  istioVersion?: string | null;
-  metadata?: Record<string, unknown> | null;
-}
-
-/** A proxy as istiod sees it once connected. */
-export interface ProxyInfo {
-  id: string;
-  type: 'SIDECAR' | 'ROUTER';
-  namespace: string;
-  configNamespace: string;
-  labels: Record<string, string>;
-  ips: string[];
-  istioVersion: string;
-  serviceTargets: string[];
-  sidecar?: string;
-}
-
-/** Envoy objects as proto3 JSON. */
-export type EnvoyObject = Record<string, unknown> & { name?: string; clusterName?: string };
-
-export interface GeneratedConfig {
-  proxy: ProxyInfo;
-  listeners: EnvoyObject[];
-  routes: EnvoyObject[];
-  clusters: EnvoyObject[];
-  endpoints: EnvoyObject[];
-}
+import type { GatewayApi, ObjectRef } from '../model/gateway-api.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
+import type { GeneratedConfig, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
+import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
 
 /** A snapshot as the generator loads it: the cluster's objects, and each pod's proxy type as injection decides it. */
 export interface LoadParams extends GeneratorInput {
-  proxyTypes: Record<string, ProxyTypeName>;
+  proxyTypes: Record<string, ProxyType>;
 }
 
 export interface LoadDiagnostic {
@@ -56,62 +21,6 @@ export interface LoadResult {
   diagnostics: LoadDiagnostic[] | null;
   pods: number;
 }
-
-export interface AnalyzerMessage {
-  code: string;
-  level: string;
-  message: string;
-  kind?: string;
-  namespace?: string;
-  name?: string;
-  origin?: string;
-  text: string;
-}
-
-export interface WorkloadProxy {
-  namespace: string;
-  name: string;
-  proxy?: ProxyInfo;
-  error?: string;
-}
-
-/** A status condition istiod writes on a Gateway API object. */
-export interface GatewayApiCondition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  /** The route's parent the condition is about ("Gateway shop/edge"); absent for the object itself. */
-  parent?: string;
-  /** The Gateway listener (or the parent's section) the condition is about. */
-  listener?: string;
-}
-
-/** The status istiod would write on one Gateway API object. */
-export interface GatewayApiStatus {
-  kind: string;
-  namespace: string;
-  name: string;
-  conditions: GatewayApiCondition[];
-  /** The whole status object, as the API server would hold it. */
-  status: unknown;
-}
-
-/** A Kubernetes object by kind, namespace and name. */
-export interface ObjectRef {
-  kind: string;
-  namespace: string;
-  name: string;
-}
-
-/** What istiod derives from a snapshot's Gateway API objects (generator/internal/session/gatewayapi.go). */
-export interface GatewayApi {
-  status: GatewayApiStatus[];
-  /** The VirtualServices istiod generates from Gateway API routes, each with the routes it comes from. */
-  virtualServices: { namespace: string; name: string; routes: ObjectRef[] }[];
-}
-
-export const NO_GATEWAY_API: GatewayApi = { status: [], virtualServices: [] };
 
 export interface VersionInfo {
   istio: string;
@@ -165,11 +74,37 @@ export interface RenderParams {
   istiod?: string;
 }
 
+/** One call as Istio's traffic simulation (pilot/pkg/simulation) takes it: no headers, no method, no query. */
+export interface SimulationCall {
+  mode: 'OUTBOUND' | 'INBOUND' | 'GATEWAY';
+  address?: string;
+  port: number;
+  protocol: 'HTTP' | 'HTTP2' | 'TCP';
+  tls: 'PLAINTEXT' | 'TLS' | 'MTLS';
+  host?: string;
+  sni?: string;
+  alpn?: string;
+  path?: string;
+}
+
+/** What the simulation decided; "" where it decided nothing, `error` the text of its error. */
+export interface SimulationResult {
+  listener: string;
+  filterChain: string;
+  routeConfig: string;
+  virtualHost: string;
+  route: string;
+  cluster: string;
+  error: string;
+}
+
 export interface Methods {
   version: { params: undefined; result: VersionInfo };
   load: { params: LoadParams; result: LoadResult };
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
-  proxies: { params: { types?: Record<string, ProxyTypeName> }; result: WorkloadProxy[] };
+  /** Istio's traffic simulation over the config proxyConfig gives the same proxy (the walk's differential check). */
+  simulate: { params: { proxy: ProxyInput; calls: SimulationCall[] }; result: SimulationResult[] };
+  proxies: { params: { types?: Record<string, ProxyType> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
   gatewayApi: { params: undefined; result: GatewayApi };
   /** Needs no loaded snapshot: what istiod's gateway deployment controller would apply for the Gateways of these objects. */
@@ -177,6 +112,8 @@ export interface Methods {
     params: { kubernetes: Record<string, unknown>[]; meshConfig: string };
     result: { gateway: ObjectRef; object: Record<string, unknown> }[];
   };
+  /** Needs no loaded snapshot: one result per object, in order. */
+  validate: { params: { objects: Record<string, unknown>[] }; result: { results: AdmissionResult[] } };
   /** Needs no loaded snapshot. */
   render: { params: RenderParams; result: { output: string } };
 }
@@ -194,7 +131,7 @@ export class GeneratorError extends Error {
 }
 
 export function loadParams(normalised: NormalisedSnapshot): LoadParams {
-  const proxyTypes: Record<string, ProxyTypeName> = {};
+  const proxyTypes: Record<string, ProxyType> = {};
   for (const w of normalised.workloads) proxyTypes[`${w.namespace}/${w.name}`] = w.proxyType;
   return { ...normalised.generatorInput, proxyTypes };
 }

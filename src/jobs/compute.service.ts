@@ -1,13 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { availableParallelism } from 'node:os';
+import { integer } from '../config/config.js';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError, type GeneratedConfig, type ProxyInfo, type WorkloadProxy } from '../generator/protocol.js';
-import { contentHash } from '../snapshots/ingest/canonical.js';
-import type { ProxyType, Workload } from '../snapshots/ingest/types.js';
+import { GeneratorError } from '../generator/protocol.js';
+import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
+import { contentHash } from '../model/canonical.js';
+import type { ProxyType } from '../model/proxy.js';
+import type { Workload } from '../model/snapshot.js';
 import { dependsOnIdentity, groupIntoClasses, type ClassMember, type ProxyClass } from './proxy-classes.js';
 
 /** Reports how far a computation got, 0..1; stored on the snapshot for clients to poll. */
@@ -19,8 +22,7 @@ const AFTER_CLASSES = 0.95;
 
 /** proxyConfig requests one job has in flight at once (the generator answers them concurrently). */
 export function generatorConcurrency(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.MESHLENS_COMPUTE_CONCURRENCY);
-  return Number.isInteger(v) && v > 0 ? v : Math.max(2, Math.min(8, availableParallelism()));
+  return integer(env, 'MESHLENS_COMPUTE_CONCURRENCY', Math.max(2, Math.min(8, availableParallelism())), 1, 256);
 }
 
 /** What a computation found, for logs and the benchmark. */

@@ -1,8 +1,8 @@
 // Proxy classes: proxies istiod gives the same config, so the worker generates it once per class.
 // Pure functions, no I/O.
 import { isIPv6 } from 'node:net';
-import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../generator/protocol.js';
-import { contentHash } from '../snapshots/ingest/canonical.js';
+import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
+import { contentHash } from '../model/canonical.js';
 
 type Body = Record<string, unknown>;
 

@@ -19,7 +19,7 @@ import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
 import { SnapshotNotFoundError } from '../generator/generator.service.js';
 import { GeneratorError, type RenderFlags, type RenderView, type StatusProxy } from '../generator/protocol.js';
-import { ProxyType } from '../snapshots/graphql/enums.js';
+import { ProxyType } from '../graphql/enums.js';
 import { IstioctlRenderer } from './istioctl.js';
 import { ProxyConfigService } from './proxy-config.service.js';
 import { configDump } from './views.js';

@@ -4,9 +4,10 @@ import { SnapshotStatus } from '../database/entities/index.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError, type GeneratedConfig, type ProxyInput as WireProxyInput } from '../generator/protocol.js';
-import { ProxyType } from '../snapshots/graphql/enums.js';
-import { RouteSources } from '../routing/provenance.js';
+import { GeneratorError } from '../generator/protocol.js';
+import type { GeneratedConfig, ProxyInput as WireProxyInput } from '../model/proxy.js';
+import { ProxyType } from '../graphql/enums.js';
+import { RouteSources } from '../envoy/provenance.js';
 import type { ProxyInput } from './proxy-config.types.js';
 
 /** What istiod would push to one proxy of a snapshot. */

@@ -1,7 +1,8 @@
 import { Field, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import type { GeneratedConfig } from '../generator/protocol.js';
+import type { GeneratedConfig } from '../model/proxy.js';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
-import { ProxyType } from '../snapshots/graphql/enums.js';
+import { ConfigRef } from '../graphql/config-ref.type.js';
+import { ProxyType } from '../graphql/enums.js';
 
 export enum TrafficDirection {
   OUTBOUND = 'OUTBOUND',
@@ -27,16 +28,6 @@ export class ProxyInput {
   istioVersion?: string | null;
   @Field(() => GraphQLJSON, { nullable: true, description: 'further node metadata, as istio-proxy reports it (e.g. {"DNS_CAPTURE": "true"})' })
   metadata?: Record<string, unknown> | null;
-}
-
-@ObjectType()
-export class ConfigRef {
-  @Field()
-  kind: string;
-  @Field()
-  namespace: string;
-  @Field()
-  name: string;
 }
 
 @ObjectType()

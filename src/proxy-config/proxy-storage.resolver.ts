@@ -4,8 +4,8 @@
 import { Context, Field, Int, ObjectType, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import DataLoader from 'dataloader';
 import { ProxyConfigStore, workloadKey } from '../database/proxy-config.store.js';
-import type { GeneratedConfig } from '../generator/protocol.js';
-import { ProxyType } from '../snapshots/graphql/enums.js';
+import type { GeneratedConfig } from '../model/proxy.js';
+import { ProxyType } from '../graphql/enums.js';
 import { Snapshot } from '../snapshots/graphql/snapshot.type.js';
 import { Workload } from '../snapshots/graphql/workload.type.js';
 import { ProxyConfig } from './proxy-config.types.js';

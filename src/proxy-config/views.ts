@@ -1,9 +1,10 @@
 // Rows of a proxy's generated Envoy config, as the GraphQL types and istioctl's tables show them. Pure.
-import type { EnvoyObject, GeneratedConfig } from '../generator/protocol.js';
-import { parseClusterName } from '../routing/describe-cluster.js';
-import type { FilterChain, Listener as EnvoyListener, RouteConfiguration as EnvoyRouteConfiguration } from '../routing/envoy.js';
-import { describeRouteMatch } from '../routing/match.js';
-import { istioConfigRef, RouteSources, type ConfigRef } from '../routing/provenance.js';
+import type { EnvoyObject, GeneratedConfig } from '../model/proxy.js';
+import { parseClusterName } from '../envoy/describe-cluster.js';
+import type { FilterChain, Listener as EnvoyListener, RouteConfiguration as EnvoyRouteConfiguration } from '../envoy/xds.js';
+import { describeRouteMatch } from '../envoy/match.js';
+import { istioConfigRef, RouteSources } from '../envoy/provenance.js';
+import type { ConfigRef } from '../model/config-ref.js';
 
 export type Direction = 'OUTBOUND' | 'INBOUND';
 

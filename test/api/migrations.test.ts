@@ -10,7 +10,7 @@ import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../../src/database/envoy-
 import { ProxyConfigStore } from '../../src/database/proxy-config.store.js';
 import { SnapshotStore } from '../../src/database/snapshot.store.js';
 import { WorkloadStore } from '../../src/database/workload.store.js';
-import { contentHash, canonicalJson } from '../../src/snapshots/ingest/canonical.js';
+import { contentHash, canonicalJson } from '../../src/model/canonical.js';
 import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
 
 const SNAPSHOT = '11111111-2222-3333-4444-555555555555';

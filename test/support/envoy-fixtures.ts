@@ -2,7 +2,7 @@
 // tests of route resolution and the proxy-config views. Shapes copied from the generator's output
 // on examples/istioinaction (a sidecar's 0.0.0.0_80, virtualOutbound, virtualInbound, route "80").
 import type { Call, EnvoyConfig } from '../../src/routing/resolve.js';
-import type { GeneratedConfig } from '../../src/generator/protocol.js';
+import type { GeneratedConfig } from '../../src/model/proxy.js';
 
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 export const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/meshlens/meshlens/generator/internal/admission"
 	"github.com/meshlens/meshlens/generator/internal/protocol"
 	"github.com/meshlens/meshlens/generator/internal/render"
 	"github.com/meshlens/meshlens/generator/internal/session"
@@ -11,6 +13,11 @@ import (
 
 type proxyParams struct {
 	Proxy session.ProxyInput `json:"proxy"`
+}
+
+type simulateParams struct {
+	Proxy session.ProxyInput       `json:"proxy"`
+	Calls []session.SimulationCall `json:"calls"`
 }
 
 type loadResult struct {
@@ -21,6 +28,15 @@ type loadResult struct {
 type proxyConfigResult struct {
 	Proxy session.ProxyInfo `json:"proxy"`
 	*session.ProxyConfig
+}
+
+type validateParams struct {
+	Objects []json.RawMessage `json:"objects"`
+}
+
+// validateResult answers validate: one result per object, in the order of the request.
+type validateResult struct {
+	Results []admission.Result `json:"results"`
 }
 
 type proxiesParams struct {
@@ -54,6 +70,20 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, err
 		}
 		return session.GatewayDeployments(in)
+	}
+	if req.Method == "validate" {
+		// The API server's and Istio's webhook's answer to creating each object: no snapshot needed.
+		p, err := decode[validateParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		results := make([]admission.Result, len(p.Objects))
+		for i, raw := range p.Objects {
+			if results[i], err = admission.Validate(raw); err != nil {
+				return nil, err
+			}
+		}
+		return validateResult{Results: results}, nil
 	}
 	if req.Method == "load" {
 		if s.session != nil {
@@ -92,6 +122,16 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, err
 		}
 		return proxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
+	case "simulate":
+		p, err := decode[simulateParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		proxy, err := s.session.Proxy(p.Proxy)
+		if err != nil {
+			return nil, err
+		}
+		return s.session.Simulate(proxy, p.Calls)
 	case "proxies":
 		p, err := decode[proxiesParams](req.Params)
 		if err != nil {
@@ -103,6 +143,6 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	case "gatewayApi":
 		return s.session.GatewayAPI, nil
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, render, proxyConfig, proxies, analyze, gatewayApi)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, simulate, proxies, analyze, gatewayApi)", req.Method)}
 	}
 }

@@ -88,7 +88,7 @@ func GatewayDeployments(in DeploymentsInput) (out []Deployed, err error) {
 	f := &failer{}
 	defer f.close()
 	s := &Session{failer: f, pods: map[string]*corev1.Pod{}}
-	objects := s.decodeKubernetes(in.Kubernetes)
+	objects := s.decodeKubernetes(s.asStored(in.Kubernetes))
 	c := kubelib.NewFakeClientWithVersion("")
 	addObjects(c, objects)
 	var gateways []types.NamespacedName

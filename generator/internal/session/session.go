@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/meshlens/meshlens/generator/internal/admission"
+
 	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/config/kube/crd"
 	"istio.io/istio/pilot/test/xds"
@@ -68,8 +70,8 @@ func Load(in Input) (s *Session, err error) {
 		})
 		s.mesh = mesh.DefaultMeshConfig()
 	}
-	kubeObjects := s.decodeKubernetes(in.Kubernetes)
-	configs := s.parseIstio(in.Istio)
+	kubeObjects := s.decodeKubernetes(s.asStored(in.Kubernetes))
+	configs := s.parseIstio(s.asStored(in.Istio))
 
 	defer recoverFatal(&err)
 	s.server = xds.NewFakeDiscoveryServer(s.failer, xds.FakeOptions{
@@ -126,6 +128,21 @@ func (s *Session) decodeKubernetes(raws []json.RawMessage) []runtime.Object {
 		if gw, ok := obj.(*gatewayv1.Gateway); ok && isIstioGateway(gw, classes) {
 			s.istioGateways = append(s.istioGateways, types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name})
 		}
+	}
+	return out
+}
+
+// asStored gives each object the defaults the API server would have stored it with (a Service
+// port's targetPort, a CRD schema's defaults, ...): istiod reads objects from the API server.
+func (s *Session) asStored(raws []json.RawMessage) []json.RawMessage {
+	out := make([]json.RawMessage, 0, len(raws))
+	for _, raw := range raws {
+		stored, err := admission.DefaultJSON(raw)
+		if err != nil {
+			s.leaveOut(raw, "Warning", "not loaded: "+err.Error())
+			continue
+		}
+		out = append(out, stored)
 	}
 	return out
 }

@@ -1,5 +1,5 @@
 import { Field, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { ConfigRef } from '../../proxy-config/proxy-config.types.js';
+import { ConfigRef } from '../../graphql/config-ref.type.js';
 
 export enum CallMode {
   OUTBOUND = 'OUTBOUND',

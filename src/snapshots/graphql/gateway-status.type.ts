@@ -1,6 +1,6 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import { GraphQLJSON } from '../../graphql/json.scalar.js';
-import type { GatewayApiCondition, GatewayApiStatus as StatusRow } from '../../generator/protocol.js';
+import type { GatewayApiCondition, GatewayApiStatus as StatusRow } from '../../model/gateway-api.js';
 
 @ObjectType('GatewayApiCondition')
 export class GatewayApiConditionType {

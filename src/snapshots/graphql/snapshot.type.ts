@@ -1,8 +1,8 @@
 import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from '@nestjs/graphql';
 import type { SnapshotEntity } from '../../database/entities/index.js';
-import { Diagnostic } from '../../diagnostics/diagnostic.type.js';
-import type { AnalyzerMessage } from '../../generator/protocol.js';
-import { SnapshotStatus } from './enums.js';
+import { Diagnostic } from '../../graphql/diagnostic.type.js';
+import type { AnalyzerMessage } from '../../model/diagnostics.js';
+import { SnapshotStatus } from '../../graphql/enums.js';
 
 /**
  * The GraphQL `Snapshot`. Fields computed from other tables (`resources`, `workloads`, and those

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 import type { StoredWorkload } from '../../database/snapshot-lists.js';
 import { GraphQLJSON } from '../../graphql/json.scalar.js';
-import { ProxyType } from './enums.js';
+import { ProxyType } from '../../graphql/enums.js';
 
 /** A workload of a snapshot. `snapshotId` is not a field: resolvers of further fields use it. */
 @ObjectType('Workload')
@@ -32,4 +32,12 @@ export class Workload {
       services: entity.services,
     });
   }
+}
+
+/** A workload by name; `kind` (Pod, Deployment, ...) is known to the journey, not to a diff's proxy classes. */
+@ObjectType('WorkloadRef')
+export class WorkloadRef {
+  @Field() namespace: string;
+  @Field() name: string;
+  @Field(() => String, { nullable: true, description: 'Pod, or the controller standing for its pods; null in a diff\'s proxy classes' }) kind?: string | null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classListCodec, compactHash, expandHash, resourceListCodec } from '../../../src/database/snapshot-lists.js';
-import { contentHash } from '../../../src/snapshots/ingest/canonical.js';
+import { contentHash } from '../../../src/model/canonical.js';
 
 describe('stored list entries', () => {
   it('content hashes travel as 43 base64 characters and come back as the same hex', () => {

@@ -1,7 +1,7 @@
 // canonicalEqual is canonicalJson equality without the strings: the same answer on every pair.
 import { describe, expect, it } from 'vitest';
 import { canonicalEqual } from '../../../src/diff/json-diff.js';
-import { canonicalJson } from '../../../src/snapshots/ingest/canonical.js';
+import { canonicalJson } from '../../../src/model/canonical.js';
 
 const values: unknown[] = [
   null,

@@ -1,5 +1,6 @@
 // Small hand-made Envoy objects in istiod's shapes, for the pure diff tests.
-import type { AnalyzerMessage, EnvoyObject } from '../../../src/generator/protocol.js';
+import type { AnalyzerMessage } from '../../../src/model/diagnostics.js';
+import type { EnvoyObject } from '../../../src/model/proxy.js';
 import type { EnvoyType } from '../../../src/diff/model.js';
 import { indexConfig, type ProxyClass } from '../../../src/diff/proxy-class.js';
 

@@ -3,7 +3,7 @@ import { composeDiff } from '../../../src/diff/diff.js';
 import type { ProxyConfigChange } from '../../../src/diff/model.js';
 import { diffProxies, planProxyDiff, contextHashes } from '../../../src/diff/proxies.js';
 import type { ProxyClass } from '../../../src/diff/proxy-class.js';
-import type { EnvoyObject } from '../../../src/generator/protocol.js';
+import type { EnvoyObject } from '../../../src/model/proxy.js';
 import {
   HOST,
   baseConfig,
@@ -165,7 +165,7 @@ describe('proxy classes', () => {
       proxyClass('d', ['ops/zz'], { ...v1, listeners: [listener(80), listener(9090)] }, pool),
     ];
     const head = [proxyClass('a', ['shop/api'], v2, pool), proxyClass('b', ['team/web'], withExtraHost(v2), pool), proxyClass('c', ['ops/tool'], v3, pool), proxyClass('d', ['ops/zz'], v3, pool)];
-    expect(base[0]!.objects.routes['80']).not.toBe(base[1]!.objects.routes['80']);
+    expect(base[0]!.objects.route['80']).not.toBe(base[1]!.objects.route['80']);
     const changes = diff(base, head, pool);
     expect(changes.map((c) => [c.workloads.map((w) => `${w.namespace}/${w.name}`), c.classKey, c.classKeys])).toEqual([
       [['ops/tool'], 'c', ['c']],
@@ -186,7 +186,7 @@ describe('proxy classes', () => {
     const b = proxyClass('a', ['shop/web'], baseConfig([route('canary', toSubset('version-v1'))]), pool);
     const h = proxyClass('a', ['shop/web'], baseConfig([route('canary', toSubset('version-v2'))]), pool);
     const plan = planProxyDiff([b], [h]);
-    expect(plan.hashes).toEqual([b.objects.routes['80'], h.objects.routes['80']].sort());
+    expect(plan.hashes).toEqual([b.objects.route['80'], h.objects.route['80']].sort());
   });
 });
 

@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GeneratorProcess } from '../../../src/generator/generator-process.js';
+import { ConfigError } from '../../../src/config/config.js';
 import { poolLimitsFromEnv } from '../../../src/generator/generator.service.js';
 import { GeneratorError, loadParams, type Methods } from '../../../src/generator/protocol.js';
 import { withIstiodProxyTypes } from '../../../src/jobs/compute.service.js';
 import { toWireProxy } from '../../../src/proxy-config/proxy-config.service.js';
-import { ProxyType } from '../../../src/snapshots/graphql/enums.js';
-import type { Workload } from '../../../src/snapshots/ingest/types.js';
+import { ProxyType } from '../../../src/graphql/enums.js';
+import type { Workload } from '../../../src/model/snapshot.js';
 
 const fake = fileURLToPath(new URL('./fake-generator.mjs', import.meta.url));
 // The fake speaks methods the real protocol does not have.
@@ -95,12 +96,18 @@ describe('loadParams and istiod proxy types', () => {
 });
 
 describe('poolLimitsFromEnv', () => {
-  it('reads the limits and falls back to defaults for missing or bad values', () => {
-    expect(poolLimitsFromEnv({ MESHLENS_GENERATOR_SESSIONS: '2', MESHLENS_GENERATOR_TIMEOUT_SECONDS: 'x' })).toEqual({
+  it('reads the limits and falls back to defaults for missing or blank values', () => {
+    expect(poolLimitsFromEnv({ MESHLENS_GENERATOR_SESSIONS: '2', MESHLENS_GENERATOR_TIMEOUT_SECONDS: ' ' })).toEqual({
       maxSessions: 2,
       maxRssBytes: 4096 * 1024 * 1024,
       idleMs: 300_000,
       requestTimeoutMs: 60_000,
     });
+  });
+
+  it('refuses a bad value with a ConfigError naming the variable', () => {
+    expect(() => poolLimitsFromEnv({ MESHLENS_GENERATOR_TIMEOUT_SECONDS: 'x' })).toThrow(
+      new ConfigError('MESHLENS_GENERATOR_TIMEOUT_SECONDS must be a positive number, got "x"'),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeManifests } from '../../../src/snapshots/ingest/decode.js';
+import { decodeManifests } from '../../../src/ingest/decode.js';
 
 const service = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name } });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ingest } from '../../../src/snapshots/ingest/ingest.js';
-import { normaliseSnapshot } from '../../../src/snapshots/ingest/normalise.js';
-import type { NormalisedSnapshot, Workload } from '../../../src/snapshots/ingest/types.js';
+import { ingestText as ingest } from '../../support/admission.js';
+import { normaliseSnapshot } from '../../../src/ingest/normalise.js';
+import type { NormalisedSnapshot, Workload } from '../../../src/model/snapshot.js';
 
-function normalise(...documents: string[]): NormalisedSnapshot {
-  const result = ingest(documents.join('\n---\n'));
+async function normalise(...documents: string[]): Promise<NormalisedSnapshot> {
+  const result = await ingest(documents.join('\n---\n'));
   if (!result.ok) throw new Error(JSON.stringify(result.problems, null, 1));
   return normaliseSnapshot(result.resources);
 }
@@ -36,8 +36,8 @@ const service = (name: string, ns: string, selector: string, ports = '[{name: ht
   `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: ${ns}}\nspec: {selector: ${selector}, ports: ${ports}}`;
 
 describe('normaliseSnapshot: workloads', () => {
-  it('makes a workload of each Pod and of each controller whose pods are absent', () => {
-    const snapshot = normalise(
+  it('makes a workload of each Pod and of each controller whose pods are absent', async () => {
+    const snapshot = await normalise(
       deployment('web', 'shop'),
       deployment('db', 'shop', { kind: 'StatefulSet', spec: '{serviceAccountName: db, containers: [{name: db, image: pg}]}' }),
       deployment('api', 'shop'),
@@ -52,7 +52,7 @@ describe('normaliseSnapshot: workloads', () => {
     expect(workload(snapshot, 'shop', 'web').labels).toEqual({ app: 'web' });
   });
 
-  it('does not double a ReplicaSet owned by an uploaded Deployment, nor a controller whose pods are owned through it', () => {
+  it('does not double a ReplicaSet owned by an uploaded Deployment, nor a controller whose pods are owned through it', async () => {
     const replicaSet = `apiVersion: apps/v1
 kind: ReplicaSet
 metadata:
@@ -63,13 +63,13 @@ spec:
   selector: {matchLabels: {app: web, pod-template-hash: 5c9d}}
   template: {metadata: {labels: {app: web, pod-template-hash: 5c9d}}}`;
     const ownedPod = pod('web-5c9d-x1', 'shop', '{other: label}', '10.1.0.9', ', ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5c9d, uid: u2}]');
-    expect(normalise(deployment('web', 'shop'), replicaSet).workloads.map((w) => [w.name, w.kind])).toEqual([['web', 'Deployment']]);
-    expect(normalise(deployment('web', 'shop'), replicaSet, ownedPod).workloads.map((w) => [w.name, w.kind])).toEqual([['web-5c9d-x1', 'Pod']]);
+    expect((await normalise(deployment('web', 'shop'), replicaSet)).workloads.map((w) => [w.name, w.kind])).toEqual([['web', 'Deployment']]);
+    expect((await normalise(deployment('web', 'shop'), replicaSet, ownedPod)).workloads.map((w) => [w.name, w.kind])).toEqual([['web-5c9d-x1', 'Pod']]);
   });
 
-  it('gives absent pods a synthetic IP in 10.128.0.0/9 that does not move when another workload is added', () => {
-    const before = normalise(deployment('web', 'shop'), deployment('db', 'shop'));
-    const after = normalise(deployment('web', 'shop'), deployment('db', 'shop'), deployment('cache', 'shop'), deployment('web', 'other'));
+  it('gives absent pods a synthetic IP in 10.128.0.0/9 that does not move when another workload is added', async () => {
+    const before = await normalise(deployment('web', 'shop'), deployment('db', 'shop'));
+    const after = await normalise(deployment('web', 'shop'), deployment('db', 'shop'), deployment('cache', 'shop'), deployment('web', 'other'));
     const ip = workload(before, 'shop', 'web').ips;
     expect(ip).toHaveLength(1);
     expect(ip[0]).toMatch(/^10\.(1[2-9][0-9]|2[0-5][0-9])\.\d+\.\d+$/);
@@ -78,17 +78,17 @@ spec:
     expect(workload(after, 'other', 'web').ips).not.toEqual(ip);
   });
 
-  it('probes past an IP a real pod already has', () => {
-    const [synthetic] = workload(normalise(deployment('web', 'shop')), 'shop', 'web').ips;
-    const snapshot = normalise(deployment('web', 'shop'), pod('squatter', 'other', '{app: x}', synthetic));
+  it('probes past an IP a real pod already has', async () => {
+    const [synthetic] = workload(await normalise(deployment('web', 'shop')), 'shop', 'web').ips;
+    const snapshot = await normalise(deployment('web', 'shop'), pod('squatter', 'other', '{app: x}', synthetic));
     const [moved] = workload(snapshot, 'shop', 'web').ips;
     const asNumber = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
     expect(asNumber(moved) - asNumber(synthetic)).toBeGreaterThan(0);
     expect(asNumber(moved) - asNumber(synthetic)).toBeLessThanOrEqual(3); // the next host address
   });
 
-  it('lists the hostnames of the Services of the namespace whose selector matches, sorted', () => {
-    const snapshot = normalise(
+  it('lists the hostnames of the Services of the namespace whose selector matches, sorted', async () => {
+    const snapshot = await normalise(
       deployment('web', 'shop', { labels: '{app: web, tier: front}' }),
       service('web', 'shop', '{app: web}'),
       service('front', 'shop', '{tier: front}'),
@@ -101,38 +101,38 @@ spec:
 });
 
 describe('normaliseSnapshot: proxy type', () => {
-  const typeOf = (...documents: string[]) => normalise(...documents).workloads.map((w) => `${w.name}=${w.proxyType}`);
+  const typeOf = async (...documents: string[]) => (await normalise(...documents)).workloads.map((w) => `${w.name}=${w.proxyType}`);
 
-  it('namespace label istio-injection=enabled injects; disabled or absent does not', () => {
-    expect(typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on'))).toEqual(['a=SIDECAR']);
-    expect(typeOf(namespace('off', '{istio-injection: disabled, istio.io/rev: default}'), deployment('a', 'off'))).toEqual(['a=NONE']);
-    expect(typeOf(deployment('a', 'plain'))).toEqual(['a=NONE']);
+  it('namespace label istio-injection=enabled injects; disabled or absent does not', async () => {
+    expect(await typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on'))).toEqual(['a=SIDECAR']);
+    expect(await typeOf(namespace('off', '{istio-injection: disabled, istio.io/rev: default}'), deployment('a', 'off'))).toEqual(['a=NONE']);
+    expect(await typeOf(deployment('a', 'plain'))).toEqual(['a=NONE']);
   });
 
-  it('namespace label istio.io/rev injects', () => {
-    expect(typeOf(namespace('rev', '{istio.io/rev: canary}'), deployment('a', 'rev'))).toEqual(['a=SIDECAR']);
+  it('namespace label istio.io/rev injects', async () => {
+    expect(await typeOf(namespace('rev', '{istio.io/rev: canary}'), deployment('a', 'rev'))).toEqual(['a=SIDECAR']);
   });
 
-  it('pod label sidecar.istio.io/inject overrides the namespace, and wins over the annotation', () => {
-    expect(typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { labels: '{app: a, sidecar.istio.io/inject: "false"}' }))).toEqual(['a=NONE']);
-    expect(typeOf(deployment('a', 'plain', { labels: '{app: a, sidecar.istio.io/inject: "true"}' }))).toEqual(['a=SIDECAR']);
+  it('pod label sidecar.istio.io/inject overrides the namespace, and wins over the annotation', async () => {
+    expect(await typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { labels: '{app: a, sidecar.istio.io/inject: "false"}' }))).toEqual(['a=NONE']);
+    expect(await typeOf(deployment('a', 'plain', { labels: '{app: a, sidecar.istio.io/inject: "true"}' }))).toEqual(['a=SIDECAR']);
     expect(
-      typeOf(deployment('a', 'plain', { labels: '{app: a, sidecar.istio.io/inject: "false"}', annotations: '{sidecar.istio.io/inject: "true"}' })),
+      await typeOf(deployment('a', 'plain', { labels: '{app: a, sidecar.istio.io/inject: "false"}', annotations: '{sidecar.istio.io/inject: "true"}' })),
     ).toEqual(['a=NONE']);
   });
 
-  it('the annotation decides when there is no label', () => {
-    expect(typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { annotations: '{sidecar.istio.io/inject: "false"}' }))).toEqual(['a=NONE']);
-    expect(typeOf(deployment('a', 'plain', { annotations: '{sidecar.istio.io/inject: "true"}' }))).toEqual(['a=SIDECAR']);
+  it('the annotation decides when there is no label', async () => {
+    expect(await typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { annotations: '{sidecar.istio.io/inject: "false"}' }))).toEqual(['a=NONE']);
+    expect(await typeOf(deployment('a', 'plain', { annotations: '{sidecar.istio.io/inject: "true"}' }))).toEqual(['a=SIDECAR']);
   });
 
-  it('a pod already carrying istio-proxy has a sidecar; hostNetwork and kube-system pods are never injected', () => {
-    expect(typeOf(deployment('a', 'plain', { spec: '{containers: [{name: app, image: a}, {name: istio-proxy, image: proxyv2}]}' }))).toEqual(['a=SIDECAR']);
-    expect(typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { spec: '{hostNetwork: true, containers: [{name: app, image: a}]}' }))).toEqual(['a=NONE']);
-    expect(typeOf(namespace('kube-system', '{istio-injection: enabled}'), deployment('a', 'kube-system'))).toEqual(['a=NONE']);
+  it('a pod already carrying istio-proxy has a sidecar; hostNetwork and kube-system pods are never injected', async () => {
+    expect(await typeOf(deployment('a', 'plain', { spec: '{containers: [{name: app, image: a}, {name: istio-proxy, image: proxyv2}]}' }))).toEqual(['a=SIDECAR']);
+    expect(await typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { spec: '{hostNetwork: true, containers: [{name: app, image: a}]}' }))).toEqual(['a=NONE']);
+    expect(await typeOf(namespace('kube-system', '{istio-injection: enabled}'), deployment('a', 'kube-system'))).toEqual(['a=NONE']);
   });
 
-  it('a workload selected by an Istio Gateway (any namespace) is a ROUTER, even without injection', () => {
+  it('a workload selected by an Istio Gateway (any namespace) is a ROUTER, even without injection', async () => {
     const gateway = `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: public, namespace: shop}
@@ -148,8 +148,8 @@ spec:
 describe('normaliseSnapshot: generator input', () => {
   const kubernetesOf = (snapshot: NormalisedSnapshot, kind: string) => snapshot.generatorInput.kubernetes.filter((o) => o.kind === kind);
 
-  it('derives one EndpointSlice per selector Service, resolving named targetPorts per pod', () => {
-    const snapshot = normalise(
+  it('derives one EndpointSlice per selector Service, resolving named targetPorts per pod', async () => {
+    const snapshot = await normalise(
       deployment('web', 'shop', { labels: '{app: web, version: v2}' }), // container port http -> 8080, synthetic pod
       pod('web-legacy', 'shop', '{app: web, version: v1}', '10.1.0.5'), // container port named web only: http does not resolve
       service('web', 'shop', '{app: web}', '[{name: http, port: 80, targetPort: http}, {name: metrics, port: 9000, targetPort: 9000, appProtocol: http}]'),
@@ -169,20 +169,20 @@ describe('normaliseSnapshot: generator input', () => {
     expect(slices[1].endpoints).toEqual([{ addresses: ['10.1.0.5'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'web-legacy', namespace: 'shop' } }]);
   });
 
-  it('puts IPv6 pod addresses in their own slice', () => {
+  it('puts IPv6 pod addresses in their own slice', async () => {
     const dualStack = `apiVersion: v1
 kind: Pod
 metadata: {name: p, namespace: shop, labels: {app: p}}
 spec: {containers: [{name: app, image: a}]}
 status: {phase: Running, podIP: 10.1.0.1, podIPs: [{ip: 10.1.0.1}, {ip: "fd00::1"}]}`;
-    const snapshot = normalise(dualStack, service('p', 'shop', '{app: p}', '[{name: http, port: 80}]'));
+    const snapshot = await normalise(dualStack, service('p', 'shop', '{app: p}', '[{name: http, port: 80}]'));
     expect(kubernetesOf(snapshot, 'EndpointSlice').map((s) => [s.addressType, (s.endpoints as { addresses: string[] }[])[0].addresses])).toEqual([
       ['IPv4', ['10.1.0.1']],
       ['IPv6', ['fd00::1']],
     ]);
   });
 
-  it('converts core Endpoints to EndpointSlices and derives none for their Service', () => {
+  it('converts core Endpoints to EndpointSlices and derives none for their Service', async () => {
     const endpoints = `apiVersion: v1
 kind: Endpoints
 metadata: {name: db, namespace: shop}
@@ -190,7 +190,7 @@ subsets:
 - addresses: [{ip: 10.2.0.1, targetRef: {kind: Pod, name: db-0, namespace: shop}}]
   notReadyAddresses: [{ip: 10.2.0.2}]
   ports: [{name: pg, port: 5432, protocol: TCP}]`;
-    const snapshot = normalise(deployment('db', 'shop'), service('db', 'shop', '{app: db}', '[{name: pg, port: 5432}]'), endpoints);
+    const snapshot = await normalise(deployment('db', 'shop'), service('db', 'shop', '{app: db}', '[{name: pg, port: 5432}]'), endpoints);
     expect(kubernetesOf(snapshot, 'Endpoints')).toEqual([]);
     expect(kubernetesOf(snapshot, 'EndpointSlice')).toEqual([
       {
@@ -207,8 +207,8 @@ subsets:
     ]);
   });
 
-  it('holds Namespaces (synthetic ones for those only referenced), Services, ConfigMaps, real and synthetic Pods, sorted by kind, namespace, name', () => {
-    const snapshot = normalise(
+  it('holds Namespaces (synthetic ones for those only referenced), Services, ConfigMaps, real and synthetic Pods, sorted by kind, namespace, name', async () => {
+    const snapshot = await normalise(
       namespace('shop', '{istio-injection: enabled}'),
       deployment('web', 'shop', { annotations: '{proxy.istio.io/config: "{}"}' }),
       pod('a', 'other', '{app: a}', '10.9.0.1'),
@@ -216,11 +216,12 @@ subsets:
     );
     const kinds = snapshot.generatorInput.kubernetes.map((o) => `${o.kind} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
     expect(kinds).toEqual(['ConfigMap shop/settings', 'Namespace /other', 'Namespace /shop', 'Pod other/a', 'Pod shop/web']);
+    // As the injector and the API server leave the pod: the tlsMode label (sidecar), port protocols defaulted.
     expect(kubernetesOf(snapshot, 'Pod')[1]).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' }, annotations: { 'proxy.istio.io/config': '{}' } },
-      spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
+      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web', 'security.istio.io/tlsMode': 'istio' }, annotations: { 'proxy.istio.io/config': '{}' } },
+      spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }] },
       status: {
         phase: 'Running',
         podIP: workload(snapshot, 'shop', 'web').ips[0],
@@ -231,16 +232,16 @@ subsets:
     expect(kubernetesOf(snapshot, 'Namespace')[0]).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other', labels: { 'kubernetes.io/metadata.name': 'other' } } });
   });
 
-  it('passes evaluated Istio and Gateway API objects, not EnvoyFilters, and the root mesh config', () => {
+  it('passes evaluated Istio and Gateway API objects, not EnvoyFilters, and the root mesh config', async () => {
     const mesh = 'rootNamespace: istio-system\noutboundTrafficPolicy:\n  mode: REGISTRY_ONLY\n';
-    const snapshot = normalise(
-      `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs, namespace: shop}\nspec: {hosts: [web]}`,
+    const snapshot = await normalise(
+      `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs, namespace: shop}\nspec: {hosts: [web], http: [{route: [{destination: {host: web}}]}]}`,
       `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: shop}\nspec: {}`,
       `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: route, namespace: shop}\nspec: {}`,
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n${mesh.replace(/^/gm, '    ').trimEnd()}\n`,
     );
     expect(snapshot.generatorInput.istio.map((o) => o.kind)).toEqual(['HTTPRoute', 'VirtualService']);
     expect(snapshot.generatorInput.meshConfig).toBe(mesh);
-    expect(normalise(deployment('a', 'b')).generatorInput.meshConfig).toBe('');
+    expect((await normalise(deployment('a', 'b'))).generatorInput.meshConfig).toBe('');
   });
 });

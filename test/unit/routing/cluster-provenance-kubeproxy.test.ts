@@ -1,9 +1,9 @@
 // describeCluster, parseClusterName, istioConfigRef and the no-sidecar (kube-proxy) resolution.
 import { describe, expect, it } from 'vitest';
-import { describeCluster, parseClusterName } from '../../../src/routing/describe-cluster.js';
+import { describeCluster, parseClusterName } from '../../../src/envoy/describe-cluster.js';
 import { kubeProxyResolution } from '../../../src/routing/kube-proxy.js';
-import { formatRef, istioConfigRef } from '../../../src/routing/provenance.js';
-import type { GeneratorInput } from '../../../src/snapshots/ingest/types.js';
+import { formatRef, istioConfigRef } from '../../../src/envoy/provenance.js';
+import type { GeneratorInput } from '../../../src/model/snapshot.js';
 import { cluster, istioMeta } from '../../support/envoy-fixtures.js';
 
 describe('parseClusterName', () => {

@@ -10,7 +10,7 @@ import {
   pathMatches,
   queryParameterMatches,
   stringMatches,
-} from '../../../src/routing/match.js';
+} from '../../../src/envoy/match.js';
 import { TLS_INSPECTOR_FILTER, generated, rdsHcm, socket, tlsSocket } from '../../support/envoy-fixtures.js';
 
 describe('match.ts', () => {

@@ -1,5 +1,6 @@
 // The seam between ingest (pure: decode, validate, normalise) and everything that stores or
 // evaluates a snapshot. Plain data only: no Nest, no database, no I/O.
+import type { ProxyType } from './proxy.js';
 
 /** One problem in an upload. Every problem of an upload is reported, not just the first. */
 export interface IngestProblem {
@@ -32,11 +33,41 @@ export interface SnapshotResource {
   line?: number;
 }
 
+/** One reason the API server or Istio's webhook refuses an object, at a JSON path. */
+export interface AdmissionError {
+  path: (string | number)[];
+  message: string;
+}
+
+/** The answer to creating one object: refused when errors is not empty; warnings are Istio's webhook's. */
+export interface AdmissionResult {
+  errors?: AdmissionError[] | null;
+  warnings?: string[] | null;
+}
+
+/**
+ * Asks, for each object of Istio's and the Gateway API's groups, what the API server of a cluster
+ * running the embedded Istio release (its CRDs, its validating webhook) answers to creating it;
+ * one result per object, in order. The generator answers it (`validate`).
+ */
+export type Admission = (objects: Record<string, unknown>[]) => Promise<AdmissionResult[]>;
+
+/**
+ * A resource ready to store: its canonical JSON and that JSON's content hash. Its body is in
+ * the JSON only, so that a prepared upload crosses from the ingest thread as strings.
+ */
+export interface PreparedResource {
+  resource: Omit<SnapshotResource, 'body'>;
+  hash: string;
+  json: string;
+}
+
+/** An upload ingested and prepared for storage, or refused with every problem. */
+export type PreparedUpload = { ok: true; resources: PreparedResource[]; warnings: string[] } | { ok: false; problems: IngestProblem[] };
+
 export type IngestResult =
   | { ok: true; resources: SnapshotResource[]; warnings: string[] }
   | { ok: false; problems: IngestProblem[] };
-
-export type ProxyType = 'SIDECAR' | 'ROUTER' | 'NONE';
 
 /** A workload as a real cluster would run it: a Pod, or a controller standing for its absent pods. */
 export interface Workload {

@@ -1,5 +1,5 @@
 // Envoy's request matchers: string matchers, header matchers, query parameter matchers, paths.
-import type { HeaderMatcher, QueryParameterMatcher, RouteMatch, StringMatcher } from './envoy.js';
+import type { HeaderMatcher, QueryParameterMatcher, RouteMatch, StringMatcher } from './xds.js';
 
 const regexCache = new Map<string, RegExp | null>();
 

@@ -1,13 +1,15 @@
-// Validation of decoded objects: what the API server (and Istio's CRD schemas) would reject,
-// plus the essentials meshlens relies on. Every problem is collected, none stops the others.
+// Validation of decoded objects: what the API server would reject of the built-in kinds, plus the
+// essentials meshlens relies on; the kinds of Istio's and the Gateway API's CRDs are the
+// generator's to validate (admission), with the embedded release's CRDs and Istio's webhook.
+// Every problem is collected, none stops the others.
 import { isIP } from 'node:net';
-import { parseDocument } from 'yaml';
+import { LineCounter } from 'yaml';
+import { inspectValue, MAX_NESTING_DEPTH, yamlDocuments } from './bounded-yaml.js';
 import type { DecodedObject, PathSegment } from './decode.js';
-import { isPlainObject } from './decode.js';
-import { istioSchemaViolations, istioVersionsOf, pointerOf } from './istio-schema.js';
-import { CONTROLLER_KINDS, groupKind, groupOf, isClusterScoped, isEvaluated } from './kinds.js';
+import { isPlainObject, pointerOf } from './decode.js';
+import { CONTROLLER_KINDS, GATEWAY_API_GROUP, groupKind, groupOf, isClusterScoped, isEvaluated } from './kinds.js';
 import { matchesSelector, type LabelSelector } from './selectors.js';
-import type { IngestProblem } from './types.js';
+import type { AdmissionResult, IngestProblem } from '../model/snapshot.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -15,10 +17,26 @@ const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** IANA service name, the form of a named port: at most 15 characters, at least one letter. */
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SERVICE_PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
-const ISTIO_GROUPS = ['networking.istio.io', 'security.istio.io'];
 
 export function validateObjects(objects: DecodedObject[]): IngestProblem[] {
   return [...objects.flatMap(validateObject), ...duplicateProblems(objects)];
+}
+
+/** Objects of the API groups whose CRDs the generator holds (Istio's, the Gateway API's): admission validates them. */
+export function isAdmitted(decoded: DecodedObject): boolean {
+  const { apiVersion, kind } = decoded.object;
+  return typeof apiVersion === 'string' && typeof kind === 'string' && kind !== '' && hasCrds(groupOf(apiVersion));
+}
+
+function hasCrds(group: string): boolean {
+  return group.endsWith('.istio.io') || group === GATEWAY_API_GROUP;
+}
+
+/** The API server's or Istio's webhook's refusal of one object, each reason located in the source. */
+export function admissionProblems(decoded: DecodedObject, result: AdmissionResult): IngestProblem[] {
+  const check = new Checker(decoded);
+  for (const error of result.errors ?? []) check.report(error.path, error.message);
+  return check.problems;
 }
 
 /** The namespace an object lands in, as kubectl decides it; null for cluster-scoped kinds. */
@@ -42,7 +60,7 @@ class Checker {
     return this.decoded.object;
   }
 
-  /** One problem per path: the first check to speak about a field (ours, before ajv's) says it best. */
+  /** One problem per path: the first check to speak about a field says it best. */
   report(path: readonly PathSegment[], message: string, position = this.decoded.locate(path)): void {
     const pointer = pointerOf(path);
     if (this.problems.some((problem) => problem.path === pointer)) return;
@@ -87,7 +105,7 @@ function validateObject(decoded: DecodedObject): IngestProblem[] {
   const kind = String(decoded.object.kind);
   // Kinds meshlens does not know are "stored, never an error" (api-contract.md): they only need
   // a name to be stored under; their own naming rules (e.g. `system:` ClusterRoles) are not ours.
-  if (isEvaluated(apiVersion, kind) || ISTIO_GROUPS.includes(groupOf(apiVersion))) {
+  if (isEvaluated(apiVersion, kind) || hasCrds(groupOf(apiVersion))) {
     checkMetadata(check);
     checkKind(check, apiVersion, kind);
   } else {
@@ -156,30 +174,11 @@ function isDns1123Subdomain(value: string): boolean {
 }
 
 function checkKind(check: Checker, apiVersion: string, kind: string): void {
-  if (ISTIO_GROUPS.includes(groupOf(apiVersion))) {
-    checkIstioObject(check, apiVersion, kind);
-    return;
-  }
   const key = groupKind(apiVersion, kind);
   if (key === '/Service') checkService(check);
   else if (key === '/Pod') checkPod(check);
   else if (CONTROLLER_KINDS.has(key)) checkController(check);
   else if (key === '/ConfigMap') checkConfigMap(check);
-}
-
-function checkIstioObject(check: Checker, apiVersion: string, kind: string): void {
-  const violations = istioSchemaViolations(check.object);
-  if (violations) {
-    for (const violation of violations) check.report(violation.path, violation.message);
-    return;
-  }
-  const versions = istioVersionsOf(groupOf(apiVersion), kind);
-  check.report(
-    ['apiVersion'],
-    versions.length > 0
-      ? `${kind} is not served as ${apiVersion} (Istio's CRDs serve it as ${versions.join(', ')})`
-      : `${apiVersion} has no kind ${kind} in Istio's CRDs`,
-  );
 }
 
 function checkService(check: Checker): void {
@@ -259,17 +258,29 @@ function checkConfigMap(check: Checker): void {
 
 /** ConfigMap `istio`, key `mesh`: istiod refuses to start on a mesh config it cannot parse. */
 function checkMeshConfig(check: Checker, mesh: string): void {
-  const doc = parseDocument(mesh);
   const path = ['data', 'mesh'];
-  for (const error of doc.errors) {
-    const inner = error.linePos?.[0];
-    const description = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+  const lineCounter = new LineCounter();
+  const report = (offset: number | undefined, message: string) => {
+    const inner = offset === undefined ? undefined : lineCounter.linePos(offset);
     const position = inner && check.decoded.locateInside(path, { line: inner.line, column: inner.col });
-    check.report(path, `/data/mesh is not valid YAML: ${description}${inner ? ` (line ${inner.line} of the mesh config)` : ''}`, position);
+    check.report(path, `/data/mesh ${message}${inner ? ` (line ${inner.line} of the mesh config)` : ''}`, position);
+  };
+  const { documents, tooDeep } = yamlDocuments(mesh, lineCounter);
+  if (tooDeep) return report(tooDeep.offset, `has mappings and sequences nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  const [doc, second] = documents;
+  if (second) return report(second.range[0], 'must be one YAML document');
+  if (!doc) return;
+  for (const error of doc.errors) report(error.pos[0], `is not valid YAML: ${error.message}`);
+  if (doc.errors.length > 0 || doc.contents === null) return;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return report(doc.contents.range?.[0], `is not valid YAML: ${(error as Error).message}`);
   }
-  if (doc.errors.length === 0 && doc.contents !== null && !isPlainObject(doc.toJS())) {
-    check.report(path, '/data/mesh must be a YAML mapping (a MeshConfig)');
-  }
+  const [problem] = inspectValue(value, Math.max(100_000, 4 * mesh.length)).problems;
+  if (problem) return report(doc.contents.range?.[0], `${pointerOf(problem.path)}: ${problem.message}`);
+  if (!isPlainObject(value)) check.report(path, '/data/mesh must be a YAML mapping (a MeshConfig)');
 }
 
 /** The API server keeps one object per group, kind, namespace and name: a second one is a mistake. */

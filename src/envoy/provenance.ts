@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../snapshots/ingest/canonical.js';
-import type { Metadata } from './envoy.js';
-
-/** An Istio resource by kind, namespace and name. */
-export interface ConfigRef {
-  kind: string;
-  namespace: string;
-  name: string;
-}
+import { canonicalJson } from '../model/canonical.js';
+import type { ConfigRef } from '../model/config-ref.js';
+import type { Metadata } from './xds.js';
 
 /**
  * The Istio resource istiod recorded as the origin of an Envoy object, read from its

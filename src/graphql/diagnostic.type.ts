@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
-import type { AnalyzerMessage } from '../generator/protocol.js';
-import { ConfigRef } from '../proxy-config/proxy-config.types.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
+import { ConfigRef } from './config-ref.type.js';
 
 /** One `istioctl analyze` message, from Istio's own analyzers. */
 @ObjectType()

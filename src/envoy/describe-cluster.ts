@@ -1,4 +1,4 @@
-import type { Cluster } from './envoy.js';
+import type { Cluster } from './xds.js';
 
 interface ClusterPolicy {
   lbPolicy?: string;

@@ -1,0 +1,101 @@
+// An upload in, the snapshot's resources (or every problem of the upload) out.
+import { canonicalJson, jsonHash } from '../model/canonical.js';
+import type { Admission, IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
+import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
+import { groupKind, isEvaluated } from './kinds.js';
+import { admissionProblems, effectiveNamespace, isAdmitted, metadataOf, validateObjects } from './validate.js';
+
+/** `admit` answers for the objects of Istio's and the Gateway API's kinds, as a cluster's API server would. */
+export async function ingest(text: string, contentType: string | undefined, admit: Admission): Promise<IngestResult> {
+  const { objects, problems } = decodeManifests(text, contentType);
+  const found = validateObjects(objects);
+  // An object whose metadata the API server cannot decode goes no further (no schema, no webhook).
+  const refused = new Set(found.map((problem) => problem.document));
+  const admitted = objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));
+  // Sent with the namespace kubectl would give them: Istio's webhook reads it.
+  const answers = admitted.length > 0 ? await admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object)))) : [];
+  const all: IngestProblem[] = [...problems, ...found, ...admitted.flatMap((decoded, index) => admissionProblems(decoded, answers[index] ?? {}))];
+  if (all.length > 0) {
+    all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
+    if (all.length <= MAX_PROBLEMS) return { ok: false, problems: all };
+    const last = all[MAX_PROBLEMS - 1]!;
+    const more = { document: last.document, message: `more problems not listed: the first ${MAX_PROBLEMS} are; decoding stops there` };
+    return { ok: false, problems: [...all.slice(0, MAX_PROBLEMS), more] };
+  }
+  // kubectl apply refuses the same upload: "no objects passed to apply".
+  if (objects.length === 0) {
+    return { ok: false, problems: [{ document: 0, message: 'no objects: the upload is empty, or holds only comments, empty documents or empty lists' }] };
+  }
+  const resources = objects.map(toResource);
+  const warnings = [
+    ...admitted.flatMap((decoded, index) => (answers[index]?.warnings ?? []).map((warning) => `${describe(decoded.object)}: ${warning}`)),
+    ...resources.filter((resource) => !resource.evaluated).map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`),
+  ];
+  return { ok: true, resources, warnings };
+}
+
+/**
+ * ingest, then each body's canonical JSON and hash: all the CPU work of an upload, done on an
+ * ingest thread (`admit` asks that thread's generator).
+ */
+export async function prepareUpload(text: string, contentType: string | undefined, admit: Admission): Promise<PreparedUpload> {
+  const result = await ingest(text, contentType, admit);
+  if (!result.ok) return result;
+  const resources = result.resources.map(({ body, ...resource }) => {
+    const json = canonicalJson(body);
+    return { resource, json, hash: jsonHash(json) };
+  });
+  return { ok: true, resources, warnings: result.warnings };
+}
+
+function describe(object: Record<string, unknown>): string {
+  const namespace = effectiveNamespace(object);
+  const name = String(metadataOf(object).name);
+  return `${String(object.kind)} ${namespace === null ? name : `${namespace}/${name}`}`;
+}
+
+function qualifiedName({ namespace, name }: SnapshotResource): string {
+  return namespace === null ? name : `${namespace}/${name}`;
+}
+
+function toResource(decoded: DecodedObject): SnapshotResource {
+  const apiVersion = decoded.object.apiVersion as string;
+  const kind = decoded.object.kind as string;
+  const namespace = effectiveNamespace(decoded.object);
+  const body = groupKind(apiVersion, kind) === '/Secret' ? withoutSecretValues(decoded.object) : withNamespace(decoded.object, namespace);
+  return {
+    apiVersion,
+    kind,
+    namespace,
+    name: metadataOf(decoded.object).name as string,
+    evaluated: isEvaluated(apiVersion, kind),
+    body,
+    document: decoded.document,
+    ...(decoded.line ? { line: decoded.line } : {}),
+  };
+}
+
+/** The namespace kubectl would have applied, written into the body the generator reads; none on cluster-scoped kinds. */
+function withNamespace(object: Record<string, unknown>, namespace: string | null): Record<string, unknown> {
+  const { namespace: _ignored, ...metadata } = metadataOf(object);
+  return { ...object, metadata: namespace === null ? metadata : { ...metadata, namespace } };
+}
+
+/**
+ * A Secret is stored as kind, namespace, name, type and key names only (api-contract.md). The
+ * keys stay under `data`, each with an empty value, so the stored object still has the shape
+ * of a Secret; `stringData` keys are merged in as the API server would. Everything else goes,
+ * labels and annotations included: `kubectl.kubernetes.io/last-applied-configuration` holds a
+ * copy of the values.
+ */
+function withoutSecretValues(object: Record<string, unknown>): Record<string, unknown> {
+  const metadata = metadataOf(object);
+  const keys = [object.data, object.stringData].flatMap((map) => (isPlainObject(map) ? Object.keys(map) : []));
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: { name: metadata.name, namespace: effectiveNamespace(object) },
+    ...(typeof object.type === 'string' ? { type: object.type } : {}),
+    data: Object.fromEntries([...new Set(keys)].sort().map((key) => [key, ''])),
+  };
+}
