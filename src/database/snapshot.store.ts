@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { NO_GATEWAY_API, type GatewayApi } from '../model/gateway-api.js';
-import type { PreparedResource, SnapshotResource } from '../model/snapshot.js';
+import type { GatewayDeployer } from '../generator/protocol.js';
+import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
+import type { NormalisedSnapshot, PreparedResource, SnapshotResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
 import { GarbageCollector, lockAgainstCollection } from './garbage-collector.js';
@@ -105,10 +107,10 @@ export class SnapshotStore {
     return this.snapshots().findOneBy({ id });
   }
 
-  /** The resources the generator normalises and loads, or null when there is no such snapshot. */
-  async snapshotResources(id: string): Promise<SnapshotResource[] | null> {
+  /** The snapshot as the generator loads it (with what istiod deploys for its Gateways), or null when there is none. */
+  async normalised(id: string, deploy: GatewayDeployer): Promise<NormalisedSnapshot | null> {
     if (!(await this.get(id))) return null;
-    return this.resources(id);
+    return normaliseWithIstiod(await this.resources(id), deploy);
   }
 
   /** Newest first. The cursor is the position of the last item of the previous page. */

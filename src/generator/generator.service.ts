@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { positiveNumber } from '../config/config.js';
-import { normaliseSnapshot } from '../ingest/normalise.js';
-import type { NormalisedSnapshot, SnapshotResource } from '../model/snapshot.js';
+import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
-import { hasGatewayApiGateways, normaliseWithIstiod } from './gateway-deployments.js';
+import { StatelessGenerator } from './stateless-generator.js';
 import { GeneratorProcess } from './generator-process.js';
-import { GeneratorError, loadParams, type Methods } from './protocol.js';
+import { GeneratorError, loadParams, type GatewayDeployer, type Methods } from './protocol.js';
 
 export interface GeneratorPoolLimits {
   /** Sessions kept at once (each holds one snapshot in Istio's memory). */
@@ -39,12 +38,12 @@ interface Session {
 export class SnapshotNotFoundError extends Error {}
 
 /**
- * Where a session gets the snapshot it loads: its resources, or null when there is no such
- * snapshot. The adapter normalises them (with what istiod deploys for Gateways, which needs a
- * generator) and never reads the store itself (the store provides this).
+ * Where a session gets the snapshot it loads: normalised, or null when there is no such snapshot.
+ * The adapter takes a normalised snapshot and never reads the store itself (the store provides
+ * this). What istiod deploys for Gateway API Gateways is part of it, asked of `deploy`.
  */
 export interface SnapshotSource {
-  snapshotResources(snapshotId: string): Promise<SnapshotResource[] | null>;
+  normalised(snapshotId: string, deploy: GatewayDeployer): Promise<NormalisedSnapshot | null>;
 }
 export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
 
@@ -59,11 +58,15 @@ export class GeneratorService implements OnModuleDestroy {
   private readonly limits = poolLimitsFromEnv();
   private readonly sweeper = setInterval(() => this.closeIdle(), 30_000).unref();
 
+  /** For what needs no snapshot (what istiod deploys for Gateways, before a snapshot is normalised). */
+  private readonly stateless = new StatelessGenerator();
+
   constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource) {}
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
     for (const id of [...this.sessions.keys()]) this.close(id);
+    this.stateless.close();
   }
 
   /**
@@ -96,18 +99,9 @@ export class GeneratorService implements OnModuleDestroy {
     }
   }
 
-  /**
-   * The snapshot as a cluster running istiod holds it (normaliseWithIstiod): a generator process of
-   * its own is asked what istiod deploys, when the snapshot has Gateway API Gateways.
-   */
-  async normalise(resources: SnapshotResource[]): Promise<NormalisedSnapshot> {
-    if (!hasGatewayApiGateways(resources)) return normaliseSnapshot(resources);
-    const process = new GeneratorProcess(generatorBinary());
-    try {
-      return await normaliseWithIstiod(resources, process, this.limits.requestTimeoutMs);
-    } finally {
-      process.close();
-    }
+  /** What istiod's gateway deployment controller would apply, asked of a generator that holds no snapshot. */
+  deployGateways(params: Methods['gatewayDeployments']['params']): Promise<Methods['gatewayDeployments']['result']> {
+    return this.stateless.request('gatewayDeployments', params);
   }
 
   private acquire(snapshotId: string, normalised?: NormalisedSnapshot): Session {
@@ -134,12 +128,12 @@ export class GeneratorService implements OnModuleDestroy {
   }
 
   private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
-    const resources = normalised ? null : await this.source.snapshotResources(snapshotId);
-    if (!normalised && !resources) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
     const process = new GeneratorProcess(generatorBinary());
     const started = Date.now();
     try {
-      const snapshot = normalised ?? (await normaliseWithIstiod(resources!, process, this.limits.requestTimeoutMs));
+      // The session's own process, before it holds the snapshot, answers what istiod deploys.
+      const snapshot = normalised ?? (await this.source.normalised(snapshotId, (params) => process.request('gatewayDeployments', params, this.limits.requestTimeoutMs)));
+      if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
       await process.request('load', loadParams(snapshot), this.limits.requestTimeoutMs * 10);
     } catch (error) {
       process.close();

@@ -135,3 +135,6 @@ export function loadParams(normalised: NormalisedSnapshot): LoadParams {
   for (const w of normalised.workloads) proxyTypes[`${w.namespace}/${w.name}`] = w.proxyType;
   return { ...normalised.generatorInput, proxyTypes };
 }
+
+/** Asks a generator what istiod's deployment controller would apply (`gatewayDeployments`, which needs no snapshot). */
+export type GatewayDeployer = (params: Methods['gatewayDeployments']['params']) => Promise<Methods['gatewayDeployments']['result']>;

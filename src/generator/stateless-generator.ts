@@ -13,7 +13,7 @@ export class StatelessGenerator {
   private idle: NodeJS.Timeout | null = null;
   private inFlight = 0;
 
-  async request<M extends 'render' | 'validate'>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
+  async request<M extends 'render' | 'validate' | 'gatewayDeployments'>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
     for (let attempt = 0; ; attempt++) {
       if (!this.process?.alive) this.process = new GeneratorProcess(generatorBinary());
       const process = this.process;

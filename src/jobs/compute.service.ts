@@ -7,6 +7,7 @@ import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
+import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
 import type { ProxyType } from '../model/proxy.js';
@@ -53,7 +54,7 @@ export class ComputeService {
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
-    const normalised = await this.generator.normalise(await this.snapshots.resources(snapshotId));
+    const normalised = await normaliseWithIstiod(await this.snapshots.resources(snapshotId), (params) => this.generator.deployGateways(params));
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);

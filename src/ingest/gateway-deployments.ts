@@ -1,27 +1,28 @@
 // A snapshot as a cluster running istiod holds it: with the Deployments and Services istiod's
 // gateway deployment controller creates for Gateway API Gateways (generator method
 // `gatewayDeployments`: Istio's own controller and templates). They are workloads like any other.
-import { groupKind, GATEWAY_API_GROUP, isEvaluated } from '../ingest/kinds.js';
-import { normaliseSnapshot } from '../ingest/normalise.js';
+import type { GatewayDeployer } from '../generator/protocol.js';
 import type { NormalisedSnapshot, SnapshotResource } from '../model/snapshot.js';
-import type { GeneratorProcess } from './generator-process.js';
+import { groupKind, GATEWAY_API_GROUP, isEvaluated } from './kinds.js';
+import { normaliseSnapshot } from './normalise.js';
+
 
 /** What the deployment controller reads besides the Gateway API objects: it leaves existing objects to their owners. */
 const READ_BY_CONTROLLER = new Set(['/Namespace', '/Service', '/ServiceAccount', '/ConfigMap', 'apps/Deployment', 'autoscaling/HorizontalPodAutoscaler', 'policy/PodDisruptionBudget']);
 
-export function hasGatewayApiGateways(resources: readonly SnapshotResource[]): boolean {
+function hasGatewayApiGateways(resources: readonly SnapshotResource[]): boolean {
   return resources.some((r) => r.evaluated && groupKind(r.apiVersion, r.kind) === `${GATEWAY_API_GROUP}/Gateway`);
 }
 
-/** Normalises the snapshot, with what istiod deploys for its Gateways asked of `process` (one that holds no snapshot yet). */
-export async function normaliseWithIstiod(resources: SnapshotResource[], process: GeneratorProcess, timeoutMs: number): Promise<NormalisedSnapshot> {
+/** Normalises the snapshot, with what istiod deploys for its Gateways asked of `deploy`. */
+export async function normaliseWithIstiod(resources: SnapshotResource[], deploy: GatewayDeployer): Promise<NormalisedSnapshot> {
   const plain = normaliseSnapshot(resources);
   if (!hasGatewayApiGateways(resources)) return plain;
   const kubernetes = plain.generatorInput.kubernetes.filter((o) => {
     const key = groupKind(String(o.apiVersion), String(o.kind));
     return key.startsWith(`${GATEWAY_API_GROUP}/`) || READ_BY_CONTROLLER.has(key);
   });
-  const deployed = await process.request('gatewayDeployments', { kubernetes, meshConfig: plain.generatorInput.meshConfig }, timeoutMs);
+  const deployed = await deploy({ kubernetes, meshConfig: plain.generatorInput.meshConfig });
   return normaliseSnapshot([...resources, ...deployed.map((d, i) => deployedResource(d.object, resources.length + i))]);
 }
 
