@@ -14,7 +14,7 @@ import { composeDiff, failLevelReached, proxyChanges } from '../diff/diff.js';
 import { GeneratorConfigSource } from '../diff/generator-source.js';
 import type { SnapshotDiffResult } from '../diff/model.js';
 import { ingest } from '../ingest/ingest.js';
-import { normaliseSnapshot } from '../ingest/normalise.js';
+import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { Admission, SnapshotResource } from '../model/snapshot.js';
 
 type Format = 'markdown' | 'json';
@@ -89,7 +89,7 @@ async function loadSide(path: string, binary: string): Promise<Side> {
   try {
     // The side's generator validates its manifests before it loads them (`validate` needs no snapshot).
     const { resources } = await readManifests(path, async (objects) => (await process.request('validate', { objects }, timeoutMs())).results);
-    const normalised = normaliseSnapshot(resources);
+    const normalised = await normaliseWithIstiod(resources, (params) => process.request('gatewayDeployments', params, timeoutMs()));
     await process.request('load', loadParams(normalised), timeoutMs() * 10);
     const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs()), process.request('analyze', undefined, timeoutMs())]);
     return { resources, process, diagnostics, istioVersion: version.istio };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Lru } from '../cache/lru.js';
+import type { GatewayApi } from '../model/gateway-api.js';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js';
 import { unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
@@ -25,6 +26,7 @@ export interface ComputedSnapshot {
   workloads: StoredWorkload[];
   istioVersion: string;
   diagnostics: unknown[];
+  gatewayApi: GatewayApi;
 }
 
 export interface ProxyStatusRow {
@@ -86,12 +88,10 @@ export class ProxyConfigStore {
           await this.insertNodes(em, nodes);
           const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => cmp(a.classKey, b.classKey)));
           await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
-          await em.query(`UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb WHERE id = $1`, [
-            snapshotId,
-            classes,
-            computed.istioVersion,
-            JSON.stringify(computed.diagnostics),
-          ]);
+          await em.query(
+            `UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb, gateway_api = $5::jsonb WHERE id = $1`,
+            [snapshotId, classes, computed.istioVersion, JSON.stringify(computed.diagnostics), JSON.stringify(computed.gatewayApi)],
+          );
         });
         return;
       } catch (error) {

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { normaliseSnapshot } from '../ingest/normalise.js';
+import { NO_GATEWAY_API, type GatewayApi } from '../model/gateway-api.js';
+import type { GatewayDeployer } from '../generator/protocol.js';
+import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { NormalisedSnapshot, PreparedResource, SnapshotResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
@@ -105,10 +107,10 @@ export class SnapshotStore {
     return this.snapshots().findOneBy({ id });
   }
 
-  /** The snapshot as the generator loads it, or null when there is none. */
-  async normalised(id: string): Promise<NormalisedSnapshot | null> {
+  /** The snapshot as the generator loads it (with what istiod deploys for its Gateways), or null when there is none. */
+  async normalised(id: string, deploy: GatewayDeployer): Promise<NormalisedSnapshot | null> {
     if (!(await this.get(id))) return null;
-    return normaliseSnapshot(await this.resources(id));
+    return normaliseWithIstiod(await this.resources(id), deploy);
   }
 
   /** Newest first. The cursor is the position of the last item of the previous page. */
@@ -161,6 +163,13 @@ export class SnapshotStore {
       if (!body) throw new Error(`stored snapshot ${snapshotId} is incomplete: body ${r.bodyHash} not found`);
       return { apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name, evaluated: r.evaluated, document, body };
     });
+  }
+
+  /** What istiod derived from the snapshot's Gateway API objects; empty until computed. */
+  async gatewayApi(snapshotId: string): Promise<GatewayApi> {
+    if (!isSnapshotId(snapshotId)) return NO_GATEWAY_API;
+    const [row]: { gateway_api: GatewayApi }[] = await this.dataSource.query('SELECT gateway_api FROM snapshots WHERE id = $1', [snapshotId]);
+    return row?.gateway_api ?? NO_GATEWAY_API;
   }
 
   /** The resources of a snapshot in upload order: identities and body hashes, no bodies. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
+import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { DiffController } from './diff.controller.js';
 import { DiffResolver } from './diff.resolver.js';
@@ -19,9 +20,11 @@ import { StoredConfigSource } from './stored-source.js';
     DiffResolver,
     {
       provide: PROXY_CONFIG_SOURCE,
-      useFactory: (store: ProxyConfigStore, generator: GeneratorService) =>
-        new StoredConfigSource(store, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params))),
-      inject: [ProxyConfigStore, GeneratorService],
+      useFactory: (store: ProxyConfigStore, generator: GeneratorService, snapshots: SnapshotStore) =>
+        new StoredConfigSource(store, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params)), {
+          gatewayApi: (id) => snapshots.gatewayApi(id),
+        }),
+      inject: [ProxyConfigStore, GeneratorService, SnapshotStore],
     },
   ],
   exports: [DiffService],

@@ -88,7 +88,8 @@ export async function proxyChanges(source: ProxyConfigSource, baseId: string, he
   await fetch(plan.hashes);
   const lookup = (hash: string) => pool.get(hash);
   await fetch(contextHashes(plan, lookup, memo));
-  return diffProxies(plan, lookup, memo);
+  const [baseSources, headSources] = source.routeSources ? await Promise.all([source.routeSources(baseId), source.routeSources(headId)]) : [];
+  return diffProxies(plan, lookup, memo, { base: baseSources, head: headSources });
 }
 
 /** The highest level introduced, for --fail-on. */

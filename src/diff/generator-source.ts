@@ -2,6 +2,7 @@
 // istiod builds their config from (ProxyInfo without id and addresses), one proxyConfig per class,
 // objects kept once by content hash. Stands in until the per-class config is stored by the worker.
 import type { Methods } from '../generator/protocol.js';
+import { RouteSources } from '../envoy/provenance.js';
 import type { EnvoyObject, ProxyInfo } from '../model/proxy.js';
 import type { WorkloadRef } from './model.js';
 import { classKeyOf, compareWorkloads, indexConfig, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
@@ -31,6 +32,10 @@ export class GeneratorConfigSource implements ProxyConfigSource {
   ) {
     this.cacheSize = options.cacheSnapshots ?? 4;
     this.concurrency = options.concurrency ?? 2;
+  }
+
+  async routeSources(snapshotId: string): Promise<RouteSources> {
+    return new RouteSources((await this.ask(snapshotId, 'gatewayApi', undefined)).virtualServices);
   }
 
   async classes(snapshotId: string): Promise<ProxyClass[]> {

@@ -9,7 +9,8 @@ import { canonicalJson } from '../model/canonical.js';
 import { diffJson, type FieldChange } from './json-diff.js';
 import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './model.js';
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ProxyClass } from './proxy-class.js';
-import { referencedClusters, routingChanges, sideView, type Memo } from './routing.js';
+import type { RouteSources } from '../envoy/provenance.js';
+import { referencedClusters, routeSourcesKey, routingChanges, sideView, type Memo, type SideView } from './routing.js';
 
 export type Delta = Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>;
 
@@ -64,7 +65,12 @@ interface PairChange {
   signature: string;
 }
 
-export function diffProxies(plan: ProxyDiffPlan, lookup: (hash: string) => EnvoyObject | undefined, memo: Memo = new Map()): ProxyConfigChange[] {
+export function diffProxies(
+  plan: ProxyDiffPlan,
+  lookup: (hash: string) => EnvoyObject | undefined,
+  memo: Memo = new Map(),
+  sources: { base?: RouteSources; head?: RouteSources } = {},
+): ProxyConfigChange[] {
   const changes = plan.pairs.map((pair, i): PairChange => {
     const delta = plan.deltas[i]!;
     const cls = (pair.head ?? pair.base)!;
@@ -88,7 +94,9 @@ export function diffProxies(plan: ProxyDiffPlan, lookup: (hash: string) => Envoy
     }
     // What changed between two configs depends on their hashes only: computed once, kept in `memo`.
     const sides = { base: pair.base, head: pair.head };
-    const { objects, routing, signature } = memoised(memo, `p|${sides.base.configHash}|${sides.head.configHash}`, () => changeOf(sides, delta, lookup, memo));
+    const views = { base: sideView(pair.base, lookup, sources.base), head: sideView(pair.head, lookup, sources.head) };
+    const key = `p|${sides.base.configHash}|${sides.head.configHash}${routeSourcesKey(views.base, views.head)}`;
+    const { objects, routing, signature } = memoised(memo, key, () => changeOf(sides, views, delta, lookup, memo));
     return { change: { ...common, change: 'CHANGED', objects, routing }, signature: `${cls.proxyType}|CHANGED|${signature}` };
   });
   return mergeEqualChanges(changes);
@@ -126,6 +134,7 @@ interface FieldDiff {
 
 function changeOf(
   pair: { base: ProxyClass; head: ProxyClass },
+  views: { base: SideView; head: SideView },
   delta: Delta,
   lookup: (hash: string) => EnvoyObject | undefined,
   memo: Memo,
@@ -152,7 +161,7 @@ function changeOf(
   }
   const typeOrder = (o: EnvoyObjectChange) => ENVOY_TYPES.findIndex((t) => CONFIG_KEY[t] === o.type);
   objects.sort((a, b) => typeOrder(a) - typeOrder(b) || a.name.localeCompare(b.name));
-  const routing = routingChanges(delta, sideView(pair.base, lookup), sideView(pair.head, lookup), memo);
+  const routing = routingChanges(delta, views.base, views.head, memo);
   const signature = createHash('sha256');
   for (const o of objects) signature.update(`${o.type}\u0000${o.name}\u0000${o.change}\u0000${o.truncated}\u0000${keys.get(o) ?? ''}\n`);
   signature.update(routingKey(routing));

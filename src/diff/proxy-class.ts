@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { objectName } from '../envoy/names.js';
 import { contentHash } from '../model/canonical.js';
 import { CONFIG_KEY, ENVOY_TYPES, type ConfigKey, type EnvoyObject, type EnvoyType, type GeneratedConfig, type ProxyInfo } from '../model/proxy.js';
+import type { RouteSources } from '../envoy/provenance.js';
 import type { WorkloadRef } from './model.js';
 
 export interface ProxyClass {
@@ -33,6 +34,8 @@ export interface ProxyConfigSource {
   classesOfPair?(baseId: string, headId: string): Promise<{ base: ProxyClass[]; head: ProxyClass[] }>;
   /** Optional: objects of either side in one read, for a source whose hashes mean the same object in every snapshot. */
   objectsOfPair?(baseId: string, headId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>>;
+  /** Optional: the Gateway API routes behind the snapshot's routes, for sentences that name them. */
+  routeSources?(snapshotId: string): Promise<RouteSources>;
 }
 
 /** A generated config as an index of hashes, adding its objects to `pool`. */

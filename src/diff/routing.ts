@@ -4,7 +4,7 @@ import type { EnvoyObject } from '../model/proxy.js';
 import { parseClusterName } from '../envoy/describe-cluster.js';
 import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../envoy/xds.js';
 import { describeRouteMatch } from '../envoy/match.js';
-import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
 import { canonicalJson } from '../model/canonical.js';
 import {
   clusterLabel,
@@ -26,10 +26,13 @@ import type { ProxyClass } from './proxy-class.js';
 export interface SideView {
   hash(type: EnvoyType, name: string): string | undefined;
   get(type: EnvoyType, name: string): EnvoyObject | undefined;
+  /** The Gateway API routes behind the side's snapshot's routes, when known. */
+  routeSources?: RouteSources;
 }
 
-export function sideView(cls: ProxyClass | null, lookup: (hash: string) => EnvoyObject | undefined): SideView {
+export function sideView(cls: ProxyClass | null, lookup: (hash: string) => EnvoyObject | undefined, routeSources?: RouteSources): SideView {
   return {
+    routeSources,
     hash: (type, name) => cls?.objects[type][name],
     get: (type, name) => {
       const h = cls?.objects[type][name];
@@ -98,7 +101,10 @@ function routeLabel(r: Route): string {
   return r.name ? `route \`${r.name}\`` : 'an unnamed route';
 }
 
-function provenance(r: Route | undefined): string | null {
+/** The resource a route comes from: the Gateway API route when istiod derived it from one, else the VirtualService. */
+function provenance(r: Route | undefined, side: SideView): string | null {
+  const source = r && side.routeSources?.of(r);
+  if (source) return formatRouteSource(source, r.name);
   const ref = istioConfigRef(r?.metadata);
   return ref ? formatRef(ref) : null;
 }
@@ -120,7 +126,7 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
     if (!pair.before && pair.after) {
       const routes = pair.after.routes ?? [];
       const listed = routes.slice(0, 6).map((r) => `${matchText(r)} → ${annotate(describeAction(r), r, head)}`);
-      const vs = [...new Set(routes.map(provenance).filter(Boolean))];
+      const vs = [...new Set(routes.map((r) => provenance(r, head)).filter(Boolean))];
       out.push({
         kind: 'ROUTE',
         destination: dest,
@@ -148,13 +154,20 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
     const context = [...new Set(pair.after!.routes?.flatMap((r) => routeClusters(r).map((c) => c.name)))]
       .map((c) => `${head.hash('cluster', c) ?? '-'}/${head.hash('endpoint', c) ?? '-'}`)
       .join(',');
-    const key = `vs|${base.hash('route', rcName) ?? '-'}|${head.hash('route', rcName) ?? '-'}|${pair.name}|${context}`;
-    out.push(...memo(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, head)));
+    const key = `vs|${base.hash('route', rcName) ?? '-'}|${head.hash('route', rcName) ?? '-'}|${pair.name}|${context}${routeSourcesKey(base, head)}`;
+    out.push(...memo(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, base, head)));
   }
   return out;
 }
 
-function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, head: SideView): RoutingChange[] {
+/** Sentences naming Gateway API routes depend on the sides' route sources too (empty: no key, as before there were any). */
+export function routeSourcesKey(base: SideView, head: SideView): string {
+  const b = base.routeSources?.key ?? '';
+  const h = head.routeSources?.key ?? '';
+  return b || h ? `|rs:${b}:${h}` : '';
+}
+
+function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, base: SideView, head: SideView): RoutingChange[] {
   const out: RoutingChange[] = [];
   const dest = hv.name;
   const ctx = { routeConfig: rcName, virtualHost: hv.name };
@@ -198,8 +211,8 @@ function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, head: Si
     const was = describeAction(before);
     const now = describeAction(after);
     if (was === now) return null;
-    const vsBefore = provenance(before);
-    const vsAfter = provenance(after);
+    const vsBefore = provenance(before, base);
+    const vsAfter = provenance(after, head);
     const nowText = annotate(now, after, head);
     let sentence: string;
     if (vsBefore && !vsAfter) sentence = `Requests to ${dest} (${match}) now take the default route to ${nowText}: ${vsBefore} no longer applies to this proxy; before: ${was}.`;
@@ -230,9 +243,9 @@ function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, head: Si
   for (const h of unpairedHead) {
     const sample = sampleRequest(h.match);
     const prev = sample ? firstMatching(bRoutes, sample) : undefined;
-    const vs = provenance(h);
+    const vs = provenance(h, head);
     const now = annotate(describeAction(h), h, head);
-    const before = !sample ? 'not determined' : prev ? `${describeAction(prev)} (${prev.name === 'default' && !provenance(prev) ? 'the default route' : routeLabel(prev)})` : 'no route matched (404)';
+    const before = !sample ? 'not determined' : prev ? `${describeAction(prev)} (${prev.name === 'default' && !provenance(prev, base) ? 'the default route' : routeLabel(prev)})` : 'no route matched (404)';
     out.push({
       kind: 'ROUTE',
       destination: dest,
@@ -246,11 +259,11 @@ function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, head: Si
   for (const b of unpairedBase) {
     const sample = sampleRequest(b.match);
     const next = sample ? firstMatching(hRoutes, sample) : undefined;
-    const vs = provenance(b);
+    const vs = provenance(b, base);
     const now = !sample
       ? 'not determined'
       : next
-        ? `${annotate(describeAction(next), next, head)} (${next.name === 'default' && !provenance(next) ? 'the default route' : routeLabel(next)})`
+        ? `${annotate(describeAction(next), next, head)} (${next.name === 'default' && !provenance(next, head) ? 'the default route' : routeLabel(next)})`
         : 'no route (404)';
     out.push({
       kind: 'ROUTE',

@@ -13,6 +13,8 @@
 import { Lru } from '../cache/lru.js';
 import { EnvoyObjectCollector } from '../database/envoy-tree.js';
 import type { ProxyConfigStore, StoredNode } from '../database/proxy-config.store.js';
+import { RouteSources } from '../envoy/provenance.js';
+import type { GatewayApi } from '../model/gateway-api.js';
 import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type EnvoyType } from '../model/proxy.js';
 import { GeneratorConfigSource } from './generator-source.js';
 import type { WorkloadRef } from './model.js';
@@ -34,6 +36,8 @@ export interface StoredSourceOptions {
   cacheEntries?: number;
   /** Object maps of configs kept between diffs, by config hash, up to this many entries in all (a class of the bench mesh has 6,400 objects). */
   cacheConfigEntries?: number;
+  /** What istiod derived from a snapshot's Gateway API objects, as stored (for sentences naming HTTPRoutes). */
+  gatewayApi?: (snapshotId: string) => Promise<GatewayApi>;
 }
 
 export class StoredConfigSource implements ProxyConfigSource {
@@ -47,11 +51,15 @@ export class StoredConfigSource implements ProxyConfigSource {
     private readonly store: ProxyConfigStore,
     /** For the classes the worker could not generate (and nothing else). */
     private readonly fallback: GeneratorConfigSource,
-    options: StoredSourceOptions = {},
+    private readonly options: StoredSourceOptions = {},
   ) {
     this.nodes = new Lru(options.cacheEntries ?? 200_000);
     this.names = new Lru(options.cacheEntries ?? 200_000);
     this.configs = new Lru(options.cacheConfigEntries ?? 4_000_000, (c) => c.entries);
+  }
+
+  async routeSources(snapshotId: string): Promise<RouteSources> {
+    return new RouteSources(this.options.gatewayApi ? (await this.options.gatewayApi(snapshotId)).virtualServices : []);
   }
 
   async classes(snapshotId: string): Promise<ProxyClass[]> {

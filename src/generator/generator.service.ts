@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { positiveNumber } from '../config/config.js';
 import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
+import { StatelessGenerator } from './stateless-generator.js';
 import { GeneratorProcess } from './generator-process.js';
-import { GeneratorError, loadParams, type Methods } from './protocol.js';
+import { GeneratorError, loadParams, type GatewayDeployer, type Methods } from './protocol.js';
 
 export interface GeneratorPoolLimits {
   /** Sessions kept at once (each holds one snapshot in Istio's memory). */
@@ -38,10 +39,11 @@ export class SnapshotNotFoundError extends Error {}
 
 /**
  * Where a session gets the snapshot it loads: normalised, or null when there is no such snapshot.
- * The adapter takes a normalised snapshot and never reads the store itself (the store provides this).
+ * The adapter takes a normalised snapshot and never reads the store itself (the store provides
+ * this). What istiod deploys for Gateway API Gateways is part of it, asked of `deploy`.
  */
 export interface SnapshotSource {
-  normalised(snapshotId: string): Promise<NormalisedSnapshot | null>;
+  normalised(snapshotId: string, deploy: GatewayDeployer): Promise<NormalisedSnapshot | null>;
 }
 export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
 
@@ -56,11 +58,15 @@ export class GeneratorService implements OnModuleDestroy {
   private readonly limits = poolLimitsFromEnv();
   private readonly sweeper = setInterval(() => this.closeIdle(), 30_000).unref();
 
+  /** For what needs no snapshot (what istiod deploys for Gateways, before a snapshot is normalised). */
+  private readonly stateless = new StatelessGenerator();
+
   constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource) {}
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
     for (const id of [...this.sessions.keys()]) this.close(id);
+    this.stateless.close();
   }
 
   /**
@@ -93,6 +99,11 @@ export class GeneratorService implements OnModuleDestroy {
     }
   }
 
+  /** What istiod's gateway deployment controller would apply, asked of a generator that holds no snapshot. */
+  deployGateways(params: Methods['gatewayDeployments']['params']): Promise<Methods['gatewayDeployments']['result']> {
+    return this.stateless.request('gatewayDeployments', params);
+  }
+
   private acquire(snapshotId: string, normalised?: NormalisedSnapshot): Session {
     let session = this.sessions.get(snapshotId);
     if (session?.process && !session.process.alive) {
@@ -117,13 +128,13 @@ export class GeneratorService implements OnModuleDestroy {
   }
 
   private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
-    const snapshot = normalised ?? (await this.source.normalised(snapshotId));
-    if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
-    const params = loadParams(snapshot);
     const process = new GeneratorProcess(generatorBinary());
     const started = Date.now();
     try {
-      await process.request('load', params, this.limits.requestTimeoutMs * 10);
+      // The session's own process, before it holds the snapshot, answers what istiod deploys.
+      const snapshot = normalised ?? (await this.source.normalised(snapshotId, (params) => process.request('gatewayDeployments', params, this.limits.requestTimeoutMs)));
+      if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
+      await process.request('load', loadParams(snapshot), this.limits.requestTimeoutMs * 10);
     } catch (error) {
       process.close();
       throw error;

@@ -1,4 +1,5 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
+import type { GatewayApi, ObjectRef } from '../model/gateway-api.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import type { GeneratedConfig, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
 import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
@@ -105,6 +106,12 @@ export interface Methods {
   simulate: { params: { proxy: ProxyInput; calls: SimulationCall[] }; result: SimulationResult[] };
   proxies: { params: { types?: Record<string, ProxyType> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
+  gatewayApi: { params: undefined; result: GatewayApi };
+  /** Needs no loaded snapshot: what istiod's gateway deployment controller would apply for the Gateways of these objects. */
+  gatewayDeployments: {
+    params: { kubernetes: Record<string, unknown>[]; meshConfig: string };
+    result: { gateway: ObjectRef; object: Record<string, unknown> }[];
+  };
   /** Needs no loaded snapshot: one result per object, in order. */
   validate: { params: { objects: Record<string, unknown>[] }; result: { results: AdmissionResult[] } };
   /** Needs no loaded snapshot. */
@@ -128,3 +135,6 @@ export function loadParams(normalised: NormalisedSnapshot): LoadParams {
   for (const w of normalised.workloads) proxyTypes[`${w.namespace}/${w.name}`] = w.proxyType;
   return { ...normalised.generatorInput, proxyTypes };
 }
+
+/** Asks a generator what istiod's deployment controller would apply (`gatewayDeployments`, which needs no snapshot). */
+export type GatewayDeployer = (params: Methods['gatewayDeployments']['params']) => Promise<Methods['gatewayDeployments']['result']>;

@@ -21,7 +21,7 @@ export class StatelessGenerator {
     if (!this.process?.alive) this.process = new GeneratorProcess(generatorBinary());
   }
 
-  async request<M extends 'render' | 'validate'>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
+  async request<M extends 'render' | 'validate' | 'gatewayDeployments'>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
     for (let attempt = 0; ; attempt++) {
       this.start();
       const process = this.process!;

@@ -290,6 +290,8 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
   const withEndpoints = new Set([...slicedServices, ...endpoints.map((entry) => `${namespaceOf(entry)}/${nameOf(entry)}`)]);
   const kubernetes = [
     ...namespaces(objects),
+    // istiod's gateway controller reads the Gateway API through its Kubernetes client.
+    ...objects.all.filter((resource) => groupOf(resource.apiVersion) === GATEWAY_API_GROUP).map((resource) => resource.body),
     ...services.map(withDefaultServiceProtocols),
     ...objects.of('/ConfigMap'),
     ...givenSlices,
@@ -306,8 +308,7 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
 }
 
 function isIstioConfig(apiVersion: string): boolean {
-  const group = groupOf(apiVersion);
-  return group.endsWith('.istio.io') || group === GATEWAY_API_GROUP;
+  return groupOf(apiVersion).endsWith('.istio.io');
 }
 
 /** The uploaded Namespaces plus one for every namespace used but not uploaded, labelled as the API server labels them. */

@@ -7,9 +7,9 @@ import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
+import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
-import { normaliseSnapshot } from '../ingest/normalise.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
 import { dependsOnIdentity, groupIntoClasses, type ClassMember, type ProxyClass } from './proxy-classes.js';
@@ -54,13 +54,14 @@ export class ComputeService {
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
-    const normalised = normaliseSnapshot(await this.snapshots.resources(snapshotId));
+    const normalised = await normaliseWithIstiod(await this.snapshots.resources(snapshotId), (params) => this.generator.deployGateways(params));
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);
     const proxies = await this.generator.ask(snapshotId, 'proxies', {});
     await progress(0.1);
     const diagnostics = await this.generator.ask(snapshotId, 'analyze', undefined);
+    const gatewayApi = await this.generator.ask(snapshotId, 'gatewayApi', undefined);
     await progress(BEFORE_CLASSES);
 
     const pods = new Map<string, Record<string, unknown>>();
@@ -102,6 +103,7 @@ export class ComputeService {
       workloads,
       istioVersion: version.istio,
       diagnostics,
+      gatewayApi,
     });
     return stats;
   }

@@ -12,7 +12,7 @@ export class ProxyConfigResolver {
   @Query(() => ProxyConfig, { description: 'What istiod would push to this proxy (like istioctl proxy-config, without a cluster)' })
   async proxyConfig(@Args('snapshotId', { type: () => ID }) snapshotId: string, @Args('proxy') proxy: ProxyInput): Promise<ProxyConfig> {
     try {
-      return { generated: await this.service.generate(snapshotId, proxy) };
+      return { snapshotId, generated: await this.service.generate(snapshotId, proxy) };
     } catch (error) {
       throw generatorGraphQLError(error);
     }
@@ -28,8 +28,8 @@ export class ProxyConfigResolver {
   }
 
   @ResolveField(() => [RouteConfiguration])
-  routes(@Parent() pc: ProxyConfig, @Args('name', { type: () => String, nullable: true }) name: string | null): RouteConfiguration[] {
-    return routeConfigurationRows(pc.generated, { name });
+  async routes(@Parent() pc: ProxyConfig, @Args('name', { type: () => String, nullable: true }) name: string | null): Promise<RouteConfiguration[]> {
+    return routeConfigurationRows(pc.generated, { name }, await this.service.routeSources(pc.snapshotId));
   }
 
   @ResolveField(() => [Cluster])

@@ -7,6 +7,7 @@ import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
 import type { GeneratedConfig, ProxyInput as WireProxyInput } from '../model/proxy.js';
 import { ProxyType } from '../graphql/enums.js';
+import { RouteSources } from '../envoy/provenance.js';
 import type { ProxyInput } from './proxy-config.types.js';
 
 /** What istiod would push to one proxy of a snapshot. */
@@ -30,6 +31,16 @@ export class ProxyConfigService {
       if (stored) return stored;
     }
     return this.generator.ask(snapshotId, 'proxyConfig', { proxy: wire });
+  }
+
+  /**
+   * The Gateway API routes behind the snapshot's Envoy routes: stored with a READY snapshot, else
+   * from a generator session.
+   */
+  async routeSources(snapshotId: string): Promise<RouteSources> {
+    const snapshot = await this.snapshots.get(snapshotId);
+    const derived = snapshot?.status === SnapshotStatus.READY ? await this.snapshots.gatewayApi(snapshotId) : await this.generator.ask(snapshotId, 'gatewayApi', undefined);
+    return new RouteSources(derived.virtualServices);
   }
 
   /** The stored config of a named workload, when the snapshot is READY and the workload has one. */

@@ -56,6 +56,8 @@ export class Route {
   cluster: string | null;
   @Field(() => ConfigRef, { nullable: true })
   virtualService: ConfigRef | null;
+  @Field(() => ConfigRef, { nullable: true, description: 'the Gateway API route (HTTPRoute, GRPCRoute, ...) istiod made this route from' })
+  routeSource: ConfigRef | null;
   @Field(() => GraphQLJSON)
   config: Record<string, unknown>;
 }
@@ -119,5 +121,6 @@ export class Endpoint {
 /** Holds one proxy's generated Envoy objects; the fields filter and shape them. */
 @ObjectType()
 export class ProxyConfig {
+  snapshotId: string;
   generated: GeneratedConfig;
 }

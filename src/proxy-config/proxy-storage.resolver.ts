@@ -44,7 +44,7 @@ export class WorkloadProxyConfigResolver {
   @ResolveField(() => ProxyConfig, { nullable: true, description: 'the stored config istiod would push to it; null without a proxy' })
   async proxyConfig(@Parent() workload: Workload, @Context() context: object): Promise<ProxyConfig | null> {
     const generated = await this.loader(context).load({ snapshotId: workload.snapshotId, namespace: workload.namespace, name: workload.name });
-    return generated ? { generated } : null;
+    return generated ? { snapshotId: workload.snapshotId, generated } : null;
   }
 
   private loader(context: object): ConfigLoader {

@@ -3,7 +3,7 @@ import type { EnvoyObject, GeneratedConfig } from '../model/proxy.js';
 import { parseClusterName } from '../envoy/describe-cluster.js';
 import type { FilterChain, Listener as EnvoyListener, RouteConfiguration as EnvoyRouteConfiguration } from '../envoy/xds.js';
 import { describeRouteMatch } from '../envoy/match.js';
-import { istioConfigRef } from '../envoy/provenance.js';
+import { istioConfigRef, RouteSources } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
 
 export type Direction = 'OUTBOUND' | 'INBOUND';
@@ -22,6 +22,7 @@ export interface RouteRow {
   match: string;
   cluster: string | null;
   virtualService: ConfigRef | null;
+  routeSource: ConfigRef | null;
   config: Record<string, unknown>;
 }
 
@@ -100,7 +101,11 @@ function describeChainDestination(chain: FilterChain): string {
   return 'Non-HTTP/Non-TCP';
 }
 
-export function routeConfigurationRows(config: GeneratedConfig, filter: { name?: string | null } = {}): RouteConfigurationRow[] {
+export function routeConfigurationRows(
+  config: GeneratedConfig,
+  filter: { name?: string | null } = {},
+  sources: RouteSources = new RouteSources([]),
+): RouteConfigurationRow[] {
   return config.routes
     .filter((raw) => filter.name == null || raw.name === filter.name)
     .map((raw) => {
@@ -117,6 +122,7 @@ export function routeConfigurationRows(config: GeneratedConfig, filter: { name?:
               match: describeRouteMatch(r.match),
               cluster: r.route?.cluster ?? null,
               virtualService: origin?.kind === 'VirtualService' ? origin : null,
+              routeSource: sources.of(r)?.ref ?? null,
               config: r as unknown as Record<string, unknown>,
             };
           }),

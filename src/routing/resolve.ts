@@ -18,7 +18,7 @@ import {
 import { cidrContains } from '../envoy/cidr.js';
 import { describeCluster } from '../envoy/describe-cluster.js';
 import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
-import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
 import { normalizePath, type PathNormalization } from '../envoy/path.js';
 import type { ConfigRef } from '../model/config-ref.js';
 
@@ -45,6 +45,8 @@ export interface EnvoyConfig {
   listeners: Listener[];
   routes: RouteConfiguration[];
   clusters: Cluster[];
+  /** The Gateway API routes istiod derived VirtualServices from (none: the routes name no such route). */
+  routeSources?: RouteSources;
 }
 
 export interface TraceStep {
@@ -75,6 +77,8 @@ export interface RouteResolution {
   cluster: string | null;
   weightedClusters: { cluster: string; weight: number }[] | null;
   virtualService: ConfigRef | null;
+  /** The Gateway API route (HTTPRoute, GRPCRoute, ...) istiod made the matched route from. */
+  routeSource: ConfigRef | null;
   destinationRule: ConfigRef | null;
   error: ResolutionError | null;
   trace: TraceStep[];
@@ -114,6 +118,7 @@ export function emptyResolution(): RouteResolution {
     cluster: null,
     weightedClusters: null,
     virtualService: null,
+    routeSource: null,
     destinationRule: null,
     error: null,
     trace: [],
@@ -390,7 +395,13 @@ class Walk {
       this.result.route = route.name ?? null;
       const origin = istioConfigRef(route.metadata);
       this.result.virtualService = origin?.kind === 'VirtualService' ? origin : null;
-      const from = origin ? ` It comes from ${formatRef(origin)}.` : ' It is istiod\'s default route for the host (no VirtualService applies).';
+      const source = this.config.routeSources?.of(route) ?? null;
+      this.result.routeSource = source?.ref ?? null;
+      const from = source
+        ? ` It comes from ${formatRouteSource(source, route.name)} (${describeRouteMatch(m)}), through istiod's ${formatRef(origin!)}.`
+        : origin
+          ? ` It comes from ${formatRef(origin)}.`
+          : ' It is istiod\'s default route for the host (no VirtualService applies).';
       this.step('route', `${capitalise(label)} matches (${describeRouteMatch(m)}).${from}`);
       return route;
     }

@@ -62,6 +62,15 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		}
 		return out, err
 	}
+	if req.Method == "gatewayDeployments" {
+		// What istiod's deployment controller would create for a snapshot's Gateways: asked
+		// before the snapshot is loaded, which then holds them.
+		in, err := decode[session.DeploymentsInput](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		return session.GatewayDeployments(in)
+	}
 	if req.Method == "validate" {
 		// The API server's and Istio's webhook's answer to creating each object: no snapshot needed.
 		p, err := decode[validateParams](req.Params)
@@ -131,7 +140,9 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		return s.session.Proxies(p.Types), nil
 	case "analyze":
 		return s.session.Analyze()
+	case "gatewayApi":
+		return s.session.GatewayAPI, nil
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, load, render, proxyConfig, simulate, proxies, analyze)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, simulate, proxies, analyze, gatewayApi)", req.Method)}
 	}
 }

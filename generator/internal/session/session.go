@@ -11,7 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	kubefake "k8s.io/client-go/kubernetes/fake"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/meshlens/meshlens/generator/internal/admission"
 
@@ -48,12 +49,18 @@ type Diagnostic struct {
 }
 
 type Session struct {
-	failer      *failer
-	server      *xds.FakeDiscoveryServer
-	mesh        *meshconfig.MeshConfig
-	input       Input
-	pods        map[string]*corev1.Pod // by namespace/name
-	Diagnostics []Diagnostic
+	failer *failer
+	server *xds.FakeDiscoveryServer
+	// GatewayAPI is what istiod derived from the snapshot's Gateway API objects.
+	GatewayAPI *GatewayAPI
+	// gatewayAPIObjects counts the snapshot's Gateway API objects; istioGateways are its Gateways
+	// of Istio's classes.
+	gatewayAPIObjects int
+	istioGateways     []types.NamespacedName
+	mesh              *meshconfig.MeshConfig
+	input             Input
+	pods              map[string]*corev1.Pod // by namespace/name
+	Diagnostics       []Diagnostic
 }
 
 // Load builds the discovery server for a snapshot. Objects Istio rejects become diagnostics.
@@ -72,25 +79,25 @@ func Load(in Input) (s *Session, err error) {
 	defer recoverFatal(&err)
 	s.server = xds.NewFakeDiscoveryServer(s.failer, xds.FakeOptions{
 		KubernetesObjects: kubeObjects,
-		KubeClientBuilder: fakeKubeClient,
+		KubeClientBuilder: s.fakeKubeClient,
 		Configs:           configs,
 		MeshConfig:        s.mesh,
 	})
+	if s.GatewayAPI, err = s.gatewayAPI(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 // fakeKubeClient is Istio's fake Kubernetes client holding the snapshot's objects. They are added
 // to its object tracker directly: creating them one by one through the client rebuilds a REST
 // mapper of the whole scheme per object (client-go's field-managed tracker), which took 23 s of a
-// 10,000-object snapshot's 37 s load.
-func fakeKubeClient(objects ...runtime.Object) kubelib.Client {
+// 10,000-object snapshot's 37 s load. Gateway API objects go to the Gateway API clientset, which
+// istiod's gateway controller reads (objects given to its config store are never seen by it).
+func (s *Session) fakeKubeClient(objects ...runtime.Object) kubelib.Client {
 	c := kubelib.NewFakeClientWithVersion("")
-	tracker := c.Kube().(*kubefake.Clientset).Tracker()
-	for _, obj := range objects {
-		if err := tracker.Add(obj); err != nil {
-			panic(fatalError{fmt.Sprintf("loading %T into the registry: %v", obj, err)})
-		}
-	}
+	annotateGatewayAPICRDs(c)
+	addObjects(c, append(objects, builtinGatewayClasses(objects)...))
 	return c
 }
 
@@ -101,7 +108,7 @@ func (s *Session) decodeKubernetes(raws []json.RawMessage) []runtime.Object {
 	decode := kubelib.IstioCodec.UniversalDeserializer().Decode
 	out := make([]runtime.Object, 0, len(raws))
 	for _, raw := range raws {
-		obj, _, err := decode(raw, nil, nil)
+		obj, _, err := decode(asIstiodReadsIt(raw), nil, nil)
 		if err != nil {
 			s.leaveOut(raw, "Warning", "not loaded into the registry: "+err.Error())
 			continue
@@ -110,6 +117,20 @@ func (s *Session) decodeKubernetes(raws []json.RawMessage) []runtime.Object {
 			s.pods[pod.Namespace+"/"+pod.Name] = pod
 		}
 		out = append(out, obj)
+	}
+	classes := map[string]string{}
+	for _, obj := range out {
+		if isGatewayAPIObject(obj) {
+			s.gatewayAPIObjects++
+		}
+		if c, ok := obj.(*gatewayv1.GatewayClass); ok {
+			classes[c.Name] = string(c.Spec.ControllerName)
+		}
+	}
+	for _, obj := range out {
+		if gw, ok := obj.(*gatewayv1.Gateway); ok && isIstioGateway(gw, classes) {
+			s.istioGateways = append(s.istioGateways, types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name})
+		}
 	}
 	return out
 }

@@ -41,6 +41,10 @@ export class SnapshotEntity {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   diagnostics: unknown[];
 
+  /** What istiod derived from the Gateway API objects (generator protocol `GatewayApi`; set by the generator's job). */
+  @Column({ name: 'gateway_api', type: 'jsonb', select: false, default: () => `'{"status":[],"virtualServices":[]}'` })
+  gatewayApi: unknown;
+
   /** The resources, in upload order: the root hash of their list's tree (chunked-list.ts). */
   @Column({ name: 'resource_list', type: 'bytea', select: false })
   resourceList: Buffer;

@@ -88,6 +88,8 @@ export class RouteResolution {
   weightedClusters: WeightedCluster[] | null;
   @Field(() => ConfigRef, { nullable: true })
   virtualService: ConfigRef | null;
+  @Field(() => ConfigRef, { nullable: true, description: 'the Gateway API route (HTTPRoute, GRPCRoute, ...) istiod made the matched route from' })
+  routeSource: ConfigRef | null;
   @Field(() => ConfigRef, { nullable: true })
   destinationRule: ConfigRef | null;
   @Field(() => String, { nullable: true })

@@ -35,7 +35,8 @@ export class RoutingResolver {
       if (error instanceof GeneratorError && error.code === 'NO_PROXY') return this.withoutProxy(snapshotId, proxy, call);
       throw generatorGraphQLError(error);
     }
-    return resolveRoute(generated as unknown as EnvoyConfig, toCall(call));
+    const config: EnvoyConfig = { ...(generated as unknown as EnvoyConfig), routeSources: await this.proxyConfig.routeSources(snapshotId) };
+    return resolveRoute(config, toCall(call));
   }
 
   private async withoutProxy(snapshotId: string, proxy: ProxyInput, call: CallInput): Promise<RouteResolution> {

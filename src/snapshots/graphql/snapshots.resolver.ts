@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { InvalidCursorError, SnapshotStore } from '../../database/snapshot.store.js';
 import { WorkloadStore } from '../../database/workload.store.js';
 import { InvalidManifestsError, SnapshotsService } from '../snapshots.service.js';
+import { GatewayApiStatus } from './gateway-status.type.js';
 import { Resource } from './resource.type.js';
 import { SnapshotConnection } from './snapshot-connection.type.js';
 import { Snapshot } from './snapshot.type.js';
@@ -70,6 +71,13 @@ export class SnapshotsResolver {
   ): Promise<Resource[]> {
     const stored = await this.store.resources(snapshot.id, { kind, namespace });
     return stored.map(Resource.from);
+  }
+
+  @ResolveField(() => [GatewayApiStatus], {
+    description: 'the status conditions istiod would write on the Gateway API objects (Accepted, ResolvedRefs, Programmed); empty until READY',
+  })
+  async gatewayStatus(@Parent() snapshot: Snapshot): Promise<GatewayApiStatus[]> {
+    return (await this.store.gatewayApi(snapshot.id)).status.map(GatewayApiStatus.from);
   }
 
   @ResolveField(() => [Workload], { description: 'empty until the snapshot is READY' })

@@ -240,7 +240,9 @@ subsets:
       `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: route, namespace: shop}\nspec: {}`,
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n${mesh.replace(/^/gm, '    ').trimEnd()}\n`,
     );
-    expect(snapshot.generatorInput.istio.map((o) => o.kind)).toEqual(['HTTPRoute', 'VirtualService']);
+    expect(snapshot.generatorInput.istio.map((o) => o.kind)).toEqual(['VirtualService']);
+    // istiod's gateway controller reads the Gateway API through its Kubernetes client.
+    expect(snapshot.generatorInput.kubernetes.filter((o) => o.kind === 'HTTPRoute').map((o) => (o.metadata as { name: string }).name)).toEqual(['route']);
     expect(snapshot.generatorInput.meshConfig).toBe(mesh);
     expect((await normalise(deployment('a', 'b'))).generatorInput.meshConfig).toBe('');
   });

@@ -12,6 +12,7 @@ import {
   stringMatches,
 } from '../../../src/envoy/match.js';
 import { TLS_INSPECTOR_FILTER, generated, rdsHcm, socket, tlsSocket } from '../../support/envoy-fixtures.js';
+import { RouteSources } from '../../../src/envoy/provenance.js';
 
 describe('match.ts', () => {
   it('fullMatch anchors the regex; an invalid regex matches nothing', () => {
@@ -93,7 +94,7 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
     ],
   });
   const resolver = (config = gateway) =>
-    new RoutingResolver({ generate: async () => config } as never, { get: async () => null, resources: async () => [] } as never);
+    new RoutingResolver({ generate: async () => config, routeSources: async () => new RouteSources([]) } as never, { get: async () => null, resources: async () => [] } as never);
   const base = { mode: 'GATEWAY', protocol: 'HTTP', path: '/', method: 'GET' } as const;
 
   it('TLS without an SNI: the Host is sent as SNI', async () => {
@@ -115,6 +116,7 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
   it('the generator saying NO_PROXY falls back to kube-proxy resolution; an unknown snapshot is NOT_FOUND', async () => {
     const noProxy = new RoutingResolver(
       {
+        routeSources: async () => new RouteSources([]),
         generate: async () => {
           throw new GeneratorError('NO_PROXY', 'no proxy');
         },

@@ -1,0 +1,430 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	kubefake "k8s.io/client-go/kubernetes/fake"
+	metadatafake "k8s.io/client-go/metadata/fake"
+	clienttesting "k8s.io/client-go/testing"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
+	gatewayconsts "sigs.k8s.io/gateway-api/pkg/consts"
+
+	"istio.io/istio/pilot/pkg/config/kube/gateway"
+	"istio.io/istio/pilot/pkg/config/kube/gatewaycommon"
+	"istio.io/istio/pilot/pkg/status"
+	"istio.io/istio/pkg/config"
+	"istio.io/istio/pkg/config/constants"
+	"istio.io/istio/pkg/config/schema/collections"
+	"istio.io/istio/pkg/config/schema/gvk"
+	kubelib "istio.io/istio/pkg/kube"
+)
+
+// GatewayAPIGroup is the API group of the Kubernetes Gateway API.
+const GatewayAPIGroup = "gateway.networking.k8s.io"
+
+// GatewayAPIBundleVersion is the Gateway API release the embedded Istio is built against (the
+// sigs.k8s.io/gateway-api module version), which the CRDs of a cluster running it carry.
+var GatewayAPIBundleVersion = sync.OnceValue(func() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "sigs.k8s.io/gateway-api" {
+				return dep.Version
+			}
+		}
+	}
+	// Tests run without the module in the build info of their binary: Istio's go.mod pins this one.
+	return "v1.6.0"
+})
+
+// servedVersions maps a Gateway API kind to the version istiod watches it at.
+var servedVersions = sync.OnceValue(func() map[string]string {
+	out := map[string]string{}
+	for _, s := range collections.PilotGatewayAPI().All() {
+		if s.Group() == GatewayAPIGroup {
+			out[s.Kind()] = s.Version()
+		}
+	}
+	return out
+})
+
+// asIstiodReadsIt presents a Gateway API object at the version istiod's informers watch (a
+// ReferenceGrant uploaded as v1 is read at v1beta1 on a cluster, the API server converting between
+// versions of the same schema), without the status it was read back with: istiod computes the
+// status, and skips writing one equal to what the object already holds.
+func asIstiodReadsIt(raw json.RawMessage) json.RawMessage {
+	var obj map[string]any
+	if json.Unmarshal(raw, &obj) != nil {
+		return raw
+	}
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	if !strings.HasPrefix(apiVersion, GatewayAPIGroup+"/") {
+		return raw
+	}
+	if v, ok := servedVersions()[kind]; ok {
+		obj["apiVersion"] = GatewayAPIGroup + "/" + v
+	}
+	delete(obj, "status")
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// isGatewayAPIObject tells the Gateway API's typed objects, which its own clientset holds.
+func isGatewayAPIObject(obj runtime.Object) bool {
+	return strings.HasPrefix(reflect.TypeOf(obj).Elem().PkgPath(), "sigs.k8s.io/gateway-api/")
+}
+
+// addObjects puts objects into a fake client's object trackers directly. A Gateway API object is
+// tracked at the resource of its own version: its Go type serves several versions (v1beta1's are
+// aliases of v1's), and the tracker would otherwise file it under whichever the scheme lists first.
+func addObjects(c kubelib.Client, objects []runtime.Object) {
+	kube := c.Kube().(*kubefake.Clientset).Tracker()
+	gw := c.GatewayAPI().(*gatewayfake.Clientset).Tracker()
+	for _, obj := range objects {
+		var err error
+		if isGatewayAPIObject(obj) {
+			// Istio's own kind-to-resource table: guessing would make a Gateway's "gatewaies".
+			resource, ok := gvk.ToGVR(config.FromKubernetesGVK(obj.GetObjectKind().GroupVersionKind()))
+			if !ok {
+				panic(fatalError{fmt.Sprintf("loading %v into the registry: a kind Istio does not know", obj.GetObjectKind().GroupVersionKind())})
+			}
+			err = gw.Create(resource, obj, obj.(metav1.Object).GetNamespace())
+		} else {
+			err = kube.Add(obj)
+		}
+		if err != nil {
+			panic(fatalError{fmt.Sprintf("loading %T into the registry: %v", obj, err)})
+		}
+	}
+}
+
+// annotateGatewayAPICRDs makes the Gateway API CRDs Istio's harness installs carry the
+// bundle-version annotation of the release istiod is built for, as `kubectl apply` of that
+// release's CRDs would: without it istiod takes GRPCRoute, TLSRoute and TCPRoute as not installed.
+func annotateGatewayAPICRDs(c kubelib.Client) {
+	fake, ok := c.Metadata().(*metadatafake.FakeMetadataClient)
+	if !ok {
+		return
+	}
+	annotate := func(action clienttesting.Action) (bool, runtime.Object, error) {
+		var obj runtime.Object
+		switch a := action.(type) {
+		case clienttesting.CreateAction:
+			obj = a.GetObject()
+		case clienttesting.UpdateAction:
+			obj = a.GetObject()
+		}
+		crd, ok := obj.(*metav1.PartialObjectMetadata)
+		if ok && strings.HasSuffix(crd.Name, "."+GatewayAPIGroup) {
+			if crd.Annotations == nil {
+				crd.Annotations = map[string]string{}
+			}
+			crd.Annotations[gatewayconsts.BundleVersionAnnotation] = GatewayAPIBundleVersion()
+		}
+		// Not handled: the object tracker stores the annotated object.
+		return false, nil, nil
+	}
+	fake.PrependReactor("create", "customresourcedefinitions", annotate)
+	fake.PrependReactor("update", "customresourcedefinitions", annotate)
+}
+
+// builtinGatewayClasses runs istiod's GatewayClass controller once, on a client of its own: the
+// classes Istio installs (istio, istio-remote, istio-waypoint, ...) that the snapshot lacks.
+func builtinGatewayClasses(objects []runtime.Object) []runtime.Object {
+	var uploaded []runtime.Object
+	for _, obj := range objects {
+		if _, ok := obj.(*gatewayv1.GatewayClass); ok {
+			uploaded = append(uploaded, obj)
+		}
+	}
+	c := kubelib.NewFakeClient(uploaded...)
+	classes := gatewaycommon.NewClassController(c)
+	stop := make(chan struct{})
+	defer c.Shutdown()
+	defer close(stop)
+	c.RunAndWait(stop)
+	if err := classes.Reconcile(types.NamespacedName{}); err != nil {
+		panic(fatalError{"creating Istio's built-in GatewayClasses: " + err.Error()})
+	}
+	list, err := c.GatewayAPI().GatewayV1().GatewayClasses().List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		panic(fatalError{"listing Istio's built-in GatewayClasses: " + err.Error()})
+	}
+	var out []runtime.Object
+	for i := range list.Items {
+		list.Items[i].SetGroupVersionKind(gvk.GatewayClass.Kubernetes())
+		if !slices.ContainsFunc(uploaded, func(o runtime.Object) bool { return o.(*gatewayv1.GatewayClass).Name == list.Items[i].Name }) {
+			out = append(out, &list.Items[i])
+		}
+	}
+	return out
+}
+
+// Condition is one status condition istiod writes on a Gateway API object.
+type Condition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	// Parent names the parent of a route the condition is about ("Gateway shop/edge"), Listener
+	// the Gateway listener ("https"); both empty for the object itself.
+	Parent   string `json:"parent,omitempty"`
+	Listener string `json:"listener,omitempty"`
+}
+
+// GatewayStatus is the status istiod would write on one Gateway API object.
+type GatewayStatus struct {
+	Kind       string          `json:"kind"`
+	Namespace  string          `json:"namespace"`
+	Name       string          `json:"name"`
+	Conditions []Condition     `json:"conditions"`
+	Status     json.RawMessage `json:"status"`
+}
+
+// RouteParents is one VirtualService istiod derived from Gateway API routes, with those routes.
+type RouteParents struct {
+	Namespace string      `json:"namespace"`
+	Name      string      `json:"name"`
+	Routes    []ObjectRef `json:"routes"`
+}
+
+// ObjectRef names a Kubernetes object.
+type ObjectRef struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// GatewayAPI is what istiod derives from the Gateway API objects of a snapshot.
+type GatewayAPI struct {
+	Status []GatewayStatus `json:"status"`
+	// VirtualServices are the internal VirtualServices istiod generates, naming the routes each
+	// comes from: Envoy routes carry the VirtualService in their metadata, and the route rule's
+	// position in their name (`<namespace>.<name>.<rule>`).
+	VirtualServices []RouteParents `json:"virtualServices"`
+}
+
+// statusQueue receives the statuses istiod's gateway controller would write to the API server.
+type statusQueue struct {
+	mu    sync.Mutex
+	state map[status.Resource]any
+}
+
+func (q *statusQueue) EnqueueStatusUpdateResource(context any, target status.Resource) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.state[target] = context
+}
+
+// Settling: istiod's gateway controller evaluates Gateways only once a push context exists (it
+// needs service discovery), after the discovery server has started; the routes follow, then a
+// push with the derived config. Nothing reports the end of that chain, so the session watches it:
+// done when every Gateway of Istio's classes has its status, every push has been committed, and
+// nothing has moved for a few ticks.
+const (
+	settleTick        = 20 * time.Millisecond
+	settleStableTicks = 3
+	settleTimeout     = 30 * time.Second
+)
+
+// gatewayAPI waits for istiod's gateway controller to settle, then reads the statuses it would
+// write and the VirtualServices it derived.
+func (s *Session) gatewayAPI() (*GatewayAPI, error) {
+	out := &GatewayAPI{Status: []GatewayStatus{}, VirtualServices: []RouteParents{}}
+	gwc, ok := s.server.Env().GatewayAPIController.(*gateway.Controller)
+	if !ok || s.gatewayAPIObjects == 0 {
+		return out, nil
+	}
+	collections, err := statusCollections(gwc)
+	if err != nil {
+		return nil, err
+	}
+	q := &statusQueue{state: map[status.Resource]any{}}
+	stop := make(chan struct{})
+	defer close(stop)
+	for _, syncer := range collections.SetQueue(q) {
+		syncer.WaitUntilSynced(stop)
+	}
+	defer collections.UnsetQueue()
+	discovery := s.server.Discovery
+	last, stable := "", 0
+	for deadline := time.Now().Add(settleTimeout); time.Now().Before(deadline) && stable < settleStableTicks; {
+		time.Sleep(settleTick)
+		state, complete := q.fingerprint(s.istioGateways)
+		inbound, committed := discovery.InboundUpdates.Load(), discovery.CommittedUpdates.Load()
+		state += fmt.Sprintf("|%d", inbound)
+		if complete && committed >= inbound && state == last {
+			stable++
+		} else {
+			stable = 0
+		}
+		last = state
+	}
+	if out.Status, err = q.statuses(); err != nil {
+		return nil, err
+	}
+	for _, vs := range gwc.List(gvk.VirtualService, "") {
+		rp := RouteParents{Namespace: vs.Namespace, Name: vs.Name, Routes: []ObjectRef{}}
+		for _, p := range strings.Split(vs.Annotations[constants.InternalParentNames], ",") {
+			if ref, ok := parseParentName(p); ok {
+				rp.Routes = append(rp.Routes, ref)
+			}
+		}
+		out.VirtualServices = append(out.VirtualServices, rp)
+	}
+	sort.Slice(out.VirtualServices, func(i, j int) bool {
+		a, b := out.VirtualServices[i], out.VirtualServices[j]
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	return out, nil
+}
+
+// isIstioGateway tells a Gateway of a class Istio's controllers serve, which istiod writes a status on.
+func isIstioGateway(gw *gatewayv1.Gateway, classes map[string]string) bool {
+	controller, ok := classes[string(gw.Spec.GatewayClassName)]
+	if !ok {
+		controller = string(gatewaycommon.BuiltinGatewayClasses[gw.Spec.GatewayClassName])
+	}
+	_, ours := gatewaycommon.ClassInfos[gatewayv1.GatewayController(controller)]
+	return ours
+}
+
+// parseParentName reads istiod's `Kind/name.namespace` (namespaces hold no dots, names may).
+func parseParentName(p string) (ObjectRef, bool) {
+	kind, rest, ok := strings.Cut(p, "/")
+	dot := strings.LastIndex(rest, ".")
+	if !ok || dot < 0 {
+		return ObjectRef{}, false
+	}
+	return ObjectRef{Kind: kind, Name: rest[:dot], Namespace: rest[dot+1:]}, true
+}
+
+// statusCollections are the gateway controller's status collections. It keeps them to itself,
+// behind SetStatusWrite, which needs istiod's status manager writing to an API server and gives no
+// way to know when the writes are done; their own queue, set directly, hands over every status and
+// reports when all have been.
+func statusCollections(gwc *gateway.Controller) (*status.StatusCollections, error) {
+	field := reflect.ValueOf(gwc).Elem().FieldByName("status")
+	if !field.IsValid() {
+		return nil, fmt.Errorf("istio's gateway controller has no status collections")
+	}
+	collections, ok := reflect.NewAt(field.Type(), unsafe.Pointer(field.UnsafeAddr())).Elem().Interface().(*status.StatusCollections)
+	if !ok || collections == nil {
+		return nil, fmt.Errorf("istio's gateway controller status collections have an unknown type")
+	}
+	return collections, nil
+}
+
+// fingerprint is the queue's state in short, and whether each of the Gateways has a status.
+func (q *statusQueue) fingerprint(gateways []types.NamespacedName) (string, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	seen := map[types.NamespacedName]bool{}
+	total := 0
+	for target, st := range q.state {
+		if target.Resource == "gateways" {
+			seen[types.NamespacedName{Namespace: target.Namespace, Name: target.Name}] = true
+		}
+		b, _ := json.Marshal(st)
+		total += len(b)
+	}
+	complete := true
+	for _, gw := range gateways {
+		complete = complete && seen[gw]
+	}
+	return fmt.Sprintf("%d/%d", len(q.state), total), complete
+}
+
+// statuses are the latest status of each object, sorted.
+func (q *statusQueue) statuses() ([]GatewayStatus, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]GatewayStatus, 0, len(q.state))
+	for target, st := range q.state {
+		kind, ok := gvk.FromGVR(target.GroupVersionResource)
+		if !ok {
+			continue
+		}
+		raw, err := json.Marshal(st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, GatewayStatus{
+			Kind: kind.Kind, Namespace: target.Namespace, Name: target.Name,
+			Conditions: conditionsOf(raw, target.Namespace), Status: raw,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.Kind+"/"+a.Namespace+"/"+a.Name < b.Kind+"/"+b.Namespace+"/"+b.Name
+	})
+	return out, nil
+}
+
+type rawStatus struct {
+	Conditions []Condition `json:"conditions"`
+	Listeners  []struct {
+		Name       string      `json:"name"`
+		Conditions []Condition `json:"conditions"`
+	} `json:"listeners"`
+	Parents []struct {
+		ParentRef struct {
+			Group       *string `json:"group"`
+			Kind        *string `json:"kind"`
+			Namespace   *string `json:"namespace"`
+			Name        string  `json:"name"`
+			SectionName *string `json:"sectionName"`
+		} `json:"parentRef"`
+		Conditions []Condition `json:"conditions"`
+	} `json:"parents"`
+}
+
+// conditionsOf flattens a status: the object's own conditions, its listeners', its parents'
+// (a parent without a namespace is in the route's).
+func conditionsOf(raw json.RawMessage, namespace string) []Condition {
+	var st rawStatus
+	_ = json.Unmarshal(raw, &st)
+	out := append([]Condition{}, st.Conditions...)
+	for _, l := range st.Listeners {
+		for _, c := range l.Conditions {
+			c.Listener = l.Name
+			out = append(out, c)
+		}
+	}
+	for _, p := range st.Parents {
+		kind := "Gateway"
+		if p.ParentRef.Kind != nil {
+			kind = *p.ParentRef.Kind
+		}
+		ns := namespace
+		if p.ParentRef.Namespace != nil {
+			ns = *p.ParentRef.Namespace
+		}
+		parent := kind + " " + ns + "/" + p.ParentRef.Name
+		for _, c := range p.Conditions {
+			c.Parent = parent
+			if p.ParentRef.SectionName != nil {
+				c.Listener = *p.ParentRef.SectionName
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,163 @@
+// The Kubernetes Gateway API as istiod evaluates it: the gateway workload istiod deploys for a
+// Gateway of class istio, the status conditions it writes, routes through the deployed gateway
+// naming the HTTPRoute behind them, and a GAMMA split for the callers of a Service.
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+
+const MANIFESTS = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: backend, labels: {istio-injection: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web-v2, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web-v2}}
+  template: {metadata: {labels: {app: web-v2}}, spec: {containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-v2, namespace: shop}
+spec: {selector: {app: web-v2}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: shop}
+spec:
+  selector: {matchLabels: {app: client}}
+  template: {metadata: {labels: {app: client}}, spec: {containers: [{name: client, image: client}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: backend}
+spec: {selector: {app: api}, ports: [{name: http, port: 9090}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: http, port: 80, protocol: HTTP, hostname: "*.example.com", allowedRoutes: {namespaces: {from: All}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: shop}
+spec:
+  parentRefs: [{name: edge}]
+  hostnames: [shop.example.com]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /v2}}]
+    backendRefs: [{name: web-v2, port: 8080}]
+  - matches: [{path: {type: PathPrefix, value: /api}}]
+    backendRefs: [{name: api, namespace: backend, port: 9090}]
+  - backendRefs: [{name: web, port: 8080}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: broken, namespace: shop}
+spec:
+  parentRefs: [{name: edge}]
+  hostnames: [broken.example.com]
+  rules: [{backendRefs: [{name: missing, port: 80}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: split, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: web, port: 8080}]
+  rules:
+  - backendRefs: [{name: web, port: 8080, weight: 90}, {name: web-v2, port: 8080, weight: 10}]
+`;
+
+const RESOLVE = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
+  resolveRoute(snapshotId: $id, proxy: $proxy, call: $call) {
+    route cluster weightedClusters { cluster weight } virtualService { kind namespace name } routeSource { kind namespace name } error trace { stage detail }
+  }
+}`;
+
+describe('Gateway API, as istiod evaluates it', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+  let id: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({ databaseUrl: db.url });
+    id = await uploadSnapshot(app, MANIFESTS, 'gateway-api');
+    await waitReady(app, id, 120_000);
+  }, 180_000);
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const graphql = async (query: string, variables: Record<string, unknown>) => {
+    const res = await request(app.getHttpServer()).post('/graphql').send({ query, variables });
+    expect(res.body.errors).toBeUndefined();
+    return res.body.data;
+  };
+
+  it('lists the gateway workload istiod deploys for the Gateway, as a router', async () => {
+    const data = await graphql('query ($id: ID!) { snapshot(id: $id) { workloads(namespace: "shop") { name kind proxyType labels services } } }', { id });
+    const edge = data.snapshot.workloads.find((w: { name: string }) => w.name === 'edge-istio');
+    expect(edge).toMatchObject({ kind: 'Deployment', proxyType: 'ROUTER', services: ['edge-istio.shop.svc.cluster.local'] });
+    expect(edge.labels['gateway.networking.k8s.io/gateway-name']).toBe('edge');
+  });
+
+  it('shows the status conditions istiod would write', async () => {
+    const data = await graphql('query ($id: ID!) { snapshot(id: $id) { gatewayStatus { kind namespace name conditions { type status reason message parent } } } }', { id });
+    const status = (kind: string, name: string) => data.snapshot.gatewayStatus.find((s: { kind: string; name: string }) => s.kind === kind && s.name === name);
+    expect(status('GatewayClass', 'istio').conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
+    expect(status('Gateway', 'edge').conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
+    // A backend in another namespace without a ReferenceGrant is refused.
+    expect(status('HTTPRoute', 'web').conditions).toContainEqual(
+      expect.objectContaining({ type: 'ResolvedRefs', status: 'False', reason: 'RefNotPermitted', parent: 'Gateway shop/edge' }),
+    );
+    expect(status('HTTPRoute', 'broken').conditions).toContainEqual(
+      expect.objectContaining({ type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound', parent: 'Gateway shop/edge' }),
+    );
+    expect(status('HTTPRoute', 'split').conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True', parent: 'Service shop/web' }));
+  });
+
+  it('resolves a request through the deployed gateway, naming the HTTPRoute rule', async () => {
+    const data = await graphql(RESOLVE, {
+      id,
+      proxy: { namespace: 'shop', name: 'edge-istio' },
+      call: { mode: 'GATEWAY', port: 80, host: 'shop.example.com', path: '/v2/items' },
+    });
+    const r = data.resolveRoute;
+    expect(r).toMatchObject({ error: null, route: 'shop.web.0', cluster: 'outbound|8080||web-v2.shop.svc.cluster.local' });
+    expect(r.routeSource).toEqual({ kind: 'HTTPRoute', namespace: 'shop', name: 'web' });
+    expect(r.virtualService.kind).toBe('VirtualService');
+    expect(r.trace.map((t: { detail: string }) => t.detail).join('\n')).toContain('It comes from HTTPRoute shop/web rule 0 (path segment prefix "/v2")');
+  });
+
+  it('splits the callers of a Service by its GAMMA route', async () => {
+    const data = await graphql(RESOLVE, { id, proxy: { namespace: 'shop', name: 'client' }, call: { mode: 'OUTBOUND', port: 8080, host: 'web.shop.svc.cluster.local', path: '/' } });
+    const r = data.resolveRoute;
+    expect(r.weightedClusters).toEqual([
+      { cluster: 'outbound|8080||web.shop.svc.cluster.local', weight: 90 },
+      { cluster: 'outbound|8080||web-v2.shop.svc.cluster.local', weight: 10 },
+    ]);
+    expect(r.routeSource).toEqual({ kind: 'HTTPRoute', namespace: 'shop', name: 'split' });
+  });
+});
