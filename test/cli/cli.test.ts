@@ -95,7 +95,7 @@ describe('meshlens push, snapshots', () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshlens-cli-'));
     writeFileSync(
       join(dir, 'vs.yaml'),
-      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: lost, namespace: shop}\nspec:\n  hosts: [web]\n  http: [{route: [{destination: {host: nowhere}}, {destination: {host: elsewhere}}]}]\n',
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: lost, namespace: shop}\nspec:\n  hosts: [web]\n  http: [{route: [{destination: {host: nowhere}, weight: 50}, {destination: {host: elsewhere}, weight: 50}]}]\n',
     );
     const json = JSON.parse((await cli(['push', dir, '--wait', '-o', 'json'])).stdout);
     expect(json.diagnostics.errors).toBeGreaterThanOrEqual(2);

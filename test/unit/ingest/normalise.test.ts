@@ -247,8 +247,8 @@ subsets:
     expect((await normalise(deployment('a', 'b'))).generatorInput.meshConfig).toBe('');
   });
 
-  it("passes the snapshot's other objects for Istio's analyzers only: controllers, Secrets as stored, EnvoyFilters, webhooks", () => {
-    const snapshot = normalise(
+  it("passes the snapshot's other objects for Istio's analyzers only: controllers, Secrets as stored, EnvoyFilters, webhooks", async () => {
+    const snapshot = await normalise(
       deployment('web', 'shop'),
       service('web', 'shop', '{app: web}'),
       `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: shop}\nspec: {}`,
