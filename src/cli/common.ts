@@ -85,7 +85,7 @@ export async function describeFailure(res: Response): Promise<string> {
 
 function describeDetail(d: unknown): string {
   if (d && typeof d === 'object') {
-    const p = d as Record<string, unknown>;
+    const p = d as { document?: number; line?: number; kind?: string; namespace?: string; name?: string; message?: string };
     const where = [p.document !== undefined ? `document ${p.document}` : '', p.line !== undefined ? `line ${p.line}` : '', [p.kind, p.namespace, p.name].filter(Boolean).join('/')]
       .filter(Boolean)
       .join(', ');

@@ -109,7 +109,7 @@ export async function offlineDiff(basePath: string, headPath: string, options: {
     const base = b.value;
     const head = h.value;
     const bySide: Record<string, GeneratorProcess> = { base: base.process, head: head.process };
-    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) => bySide[id]!.request(method, params, timeoutMs());
+    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) => bySide[id].request(method, params, timeoutMs());
     const proxies = await proxyChanges(new GeneratorConfigSource(ask, { concurrency: 2 }), 'base', 'head');
     return composeDiff(
       {
@@ -135,8 +135,8 @@ async function serverDiff(server: string, baseId: string, headId: string): Promi
   } catch (error) {
     throw new InputError(`cannot reach ${server}: ${(error as Error).message}`);
   }
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) throw new InputError(`${url.pathname}: HTTP ${res.status}: ${String(body.error ?? res.statusText)}`);
+  const body = (await res.json().catch(() => ({}))) as { error?: string };
+  if (!res.ok) throw new InputError(`${url.pathname}: HTTP ${res.status}: ${body.error ?? res.statusText}`);
   return body as never;
 }
 

@@ -123,7 +123,7 @@ export class EnvoyObjectCollector {
     const small = new Map<EnvoyType, ConfigEntry[]>();
     for (const segment of segments) {
       if (segment.length >= SEGMENT_MIN) children.push(this.segmentTree(segment));
-      else small.set(segment[0]!.type, [...(small.get(segment[0]!.type) ?? []), ...segment]);
+      else small.set(segment[0].type, [...(small.get(segment[0].type) ?? []), ...segment]);
     }
     for (const group of small.values()) {
       const counts = zeroCounts();
@@ -169,7 +169,7 @@ export class EnvoyObjectCollector {
       // A level that did not shrink (every child a boundary) is grouped in fixed pairs instead.
       level = next.length === level.length ? pairUp(level, (g) => this.node(depth, g.map((n) => n.hash), [], sumCounts(g))) : next;
     }
-    return level[0]!;
+    return level[0];
   }
 
   private node(level: number, children: string[], objects: string[], counts: Record<EnvoyType, number>): TreeNode {

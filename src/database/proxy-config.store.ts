@@ -107,8 +107,8 @@ export class ProxyConfigStore {
       const chunk: PreparedObject[] = [];
       let bytes = 0;
       while (i < objects.length && chunk.length < INSERT_CHUNK && (chunk.length === 0 || bytes < OBJECT_BYTES_PER_STATEMENT)) {
-        bytes += objects[i]!.json.length;
-        chunk.push(objects[i++]!);
+        bytes += objects[i].json.length;
+        chunk.push(objects[i++]);
       }
       await em.query(
         `INSERT INTO envoy_objects (hash, type, name, body)

@@ -86,13 +86,13 @@ export class GeneratorConfigSource implements ProxyConfigSource {
     }
     const pool = new Map<string, EnvoyObject>();
     const entries = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
-    const classes: ProxyClass[] = new Array(entries.length);
+    const classes = new Array<ProxyClass>(entries.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < entries.length; i = next++) {
-        const [classKey, g] = entries[i]!;
+        const [classKey, g] = entries[i];
         g.workloads.sort(compareWorkloads);
-        const rep = g.workloads[0]!;
+        const rep = g.workloads[0];
         const config = await this.ask(snapshotId, 'proxyConfig', { proxy: { namespace: rep.namespace, name: rep.name } });
         const { objects, configHash } = indexConfig(config, pool);
         classes[i] = { classKey, proxyType: g.proxy.type, workloads: g.workloads, configHash, objects };

@@ -31,8 +31,8 @@ export function planProxyDiff(base: readonly ProxyClass[], head: readonly ProxyC
     const delta = pair.base && pair.head && memo ? memoised(memo, `d|${pair.base.configHash}|${pair.head.configHash}`, compute) : compute();
     if (pair.base && pair.head) {
       for (const t of ENVOY_TYPES) {
-        for (const n of [...delta[t].changed, ...delta[t].removed]) hashes.add(pair.base.objects[t][n]!);
-        for (const n of [...delta[t].changed, ...delta[t].added]) hashes.add(pair.head.objects[t][n]!);
+        for (const n of [...delta[t].changed, ...delta[t].removed]) hashes.add(pair.base.objects[t][n]);
+        for (const n of [...delta[t].changed, ...delta[t].added]) hashes.add(pair.head.objects[t][n]);
       }
     }
     return delta;
@@ -45,7 +45,7 @@ export function contextHashes(plan: ProxyDiffPlan, lookup: (hash: string) => Env
   const out = new Set<string>();
   plan.pairs.forEach((pair, i) => {
     if (!pair.base || !pair.head) return;
-    const delta = plan.deltas[i]!;
+    const delta = plan.deltas[i];
     const names = [...referencedClusters(delta.route, sideView(pair.base, lookup), sideView(pair.head, lookup), memo), ...delta.cluster.added];
     for (const n of names) {
       const c = pair.head.objects.cluster[n];
@@ -66,7 +66,7 @@ interface PairChange {
 
 export function diffProxies(plan: ProxyDiffPlan, lookup: (hash: string) => EnvoyObject | undefined, memo: Memo = new Map()): ProxyConfigChange[] {
   const changes = plan.pairs.map((pair, i): PairChange => {
-    const delta = plan.deltas[i]!;
+    const delta = plan.deltas[i];
     const cls = (pair.head ?? pair.base)!;
     const common = { classKey: cls.classKey, classKeys: [cls.classKey], proxyType: cls.proxyType, workloads: pair.workloads };
     if (!pair.base || !pair.head) {
@@ -138,8 +138,8 @@ function changeOf(
     for (const name of d.added) objects.push({ type, name, change: 'ADDED', fields: [], truncated: false });
     for (const name of d.removed) objects.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
     for (const name of d.changed) {
-      const hb = pair.base.objects[envoyType][name]!;
-      const hh = pair.head.objects[envoyType][name]!;
+      const hb = pair.base.objects[envoyType][name];
+      const hh = pair.head.objects[envoyType][name];
       const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
         const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
         const fields = all.slice(0, FIELD_LIMIT);

@@ -101,7 +101,7 @@ export function pairClasses(base: readonly ProxyClass[], head: readonly ProxyCla
   }
   const out = [...pairs.values()];
   for (const p of out) p.workloads.sort(compareWorkloads);
-  return out.sort((x, y) => compareWorkloads(x.workloads[0]!, y.workloads[0]!));
+  return out.sort((x, y) => compareWorkloads(x.workloads[0], y.workloads[0]));
 }
 
 /** Names of each type added, removed and changed between the two sides of a pair. */

@@ -29,7 +29,7 @@ export function isNoise(_path: string, segments: readonly string[]): boolean {
   const [first, second, third] = segments;
   if (segments.length === 1 && first === 'status') return true;
   if (first !== 'metadata') return false;
-  if (segments.length === 2) return ['resourceVersion', 'uid', 'generation', 'managedFields', 'creationTimestamp', 'selfLink'].includes(second!);
+  if (segments.length === 2) return ['resourceVersion', 'uid', 'generation', 'managedFields', 'creationTimestamp', 'selfLink'].includes(second);
   return segments.length === 3 && second === 'annotations' && third === LAST_APPLIED;
 }
 

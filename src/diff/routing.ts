@@ -176,9 +176,9 @@ function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, head: Si
   const unpairedHead: Route[] = [];
   const pairedBase = new Set<number>();
   hRoutes.forEach((r, j) => {
-    const i = bIndex.get(hk[j]!);
+    const i = bIndex.get(hk[j]);
     if (i !== undefined) {
-      pairs.push([bRoutes[i]!, r]);
+      pairs.push([bRoutes[i], r]);
       pairedBase.add(i);
     } else unpairedHead.push(r);
   });

@@ -11,7 +11,7 @@ export function istioConfigRef(metadata: Metadata | undefined): ConfigRef | null
   if (typeof path !== 'string') return null;
   const m = /^\/apis\/[^/]+\/[^/]+\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (!m) return null;
-  return { kind: kindOfResourcePath(m[2]!), namespace: m[1]!, name: m[3]! };
+  return { kind: kindOfResourcePath(m[2]), namespace: m[1], name: m[3] };
 }
 
 /** `virtual-service` -> `VirtualService`, as istiod writes kinds into the path. */

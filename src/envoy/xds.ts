@@ -121,11 +121,23 @@ export interface RouteAction {
   requestMirrorPolicies?: unknown[];
 }
 
+export interface RedirectAction {
+  httpsRedirect?: boolean;
+  schemeRedirect?: string;
+  hostRedirect?: string;
+  portRedirect?: number;
+  pathRedirect?: string;
+  prefixRewrite?: string;
+  /** MOVED_PERMANENTLY (the default), FOUND, SEE_OTHER, TEMPORARY_REDIRECT or PERMANENT_REDIRECT. */
+  responseCode?: string;
+  stripQuery?: boolean;
+}
+
 export interface Route {
   name?: string;
   match?: RouteMatch;
   route?: RouteAction;
-  redirect?: Record<string, unknown>;
+  redirect?: RedirectAction;
   directResponse?: { status?: number };
   metadata?: Metadata;
   decorator?: { operation?: string };

@@ -322,7 +322,7 @@ function describe(value: unknown): string {
 }
 
 function nodeAt(doc: Document, node: unknown): Node | undefined {
-  if (isAlias(node)) return (node.resolve(doc) as Node | undefined) ?? node;
+  if (isAlias(node)) return (node.resolve(doc)) ?? node;
   return (node as Node | null | undefined) ?? undefined;
 }
 

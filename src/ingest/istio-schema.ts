@@ -132,7 +132,7 @@ class ReadRecorder {
       },
     });
     this.proxies.set(value, proxy);
-    return proxy as T;
+    return proxy;
   }
 
   unknownFields(): SchemaViolation[] {

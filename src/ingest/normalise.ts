@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { isPlainObject } from './decode.js';
 import { CONTROLLER_KINDS, GATEWAY_API_GROUP, groupKind, groupOf } from './kinds.js';
-import { matchesLabels, matchesSelector, type LabelSelector } from './selectors.js';
+import { matchesLabels, matchesSelector } from './selectors.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { GeneratorInput, NormalisedSnapshot, SnapshotResource, Workload } from '../model/snapshot.js';
 import { isPortNumber } from './validate.js';
@@ -149,7 +149,7 @@ function ownerIn(object: Body, kind: string, candidates: Body[]): boolean {
 function runsPodOf(pod: Body, controller: Body, replicaSets: Body[]): boolean {
   if (namespaceOf(pod) !== namespaceOf(controller)) return false;
   const selector = objectAt(controller, 'spec').selector;
-  if (isPlainObject(selector) && Object.keys(selector).length > 0 && matchesSelector(selector as LabelSelector, labelsOf(pod))) return true;
+  if (isPlainObject(selector) && Object.keys(selector).length > 0 && matchesSelector(selector, labelsOf(pod))) return true;
   const owners = ownerReferences(pod);
   if (owners.some((owner) => owner.kind === controller.kind && owner.name === nameOf(controller))) return true;
   // Deployment -> ReplicaSet -> Pod
@@ -463,12 +463,15 @@ function objectAt(object: Body, key: string): Body {
   return isPlainObject(value) ? value : {};
 }
 
+// validate.ts has checked that metadata's name and namespace are strings.
 function nameOf(object: Body): string {
-  return String(objectAt(object, 'metadata').name ?? '');
+  const name = objectAt(object, 'metadata').name;
+  return typeof name === 'string' ? name : '';
 }
 
 function namespaceOf(object: Body): string {
-  return String(objectAt(object, 'metadata').namespace ?? '');
+  const namespace = objectAt(object, 'metadata').namespace;
+  return typeof namespace === 'string' ? namespace : '';
 }
 
 function sameName(object: Body, name: unknown, namespace: string): boolean {

@@ -6,7 +6,7 @@ import type { DecodedObject, PathSegment } from './decode.js';
 import { isPlainObject } from './decode.js';
 import { istioSchemaViolations, istioVersionsOf, pointerOf } from './istio-schema.js';
 import { CONTROLLER_KINDS, groupKind, groupOf, isClusterScoped, isEvaluated } from './kinds.js';
-import { matchesSelector, type LabelSelector } from './selectors.js';
+import { matchesSelector } from './selectors.js';
 import type { IngestProblem } from '../model/snapshot.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -244,7 +244,7 @@ function checkController(check: Checker): void {
     return;
   }
   if (selector.matchLabels !== undefined && !check.stringMap(['spec', 'selector', 'matchLabels'], selector.matchLabels)) return;
-  if (!matchesSelector(selector as LabelSelector, templateLabels)) {
+  if (!matchesSelector(selector, templateLabels)) {
     check.report(['spec', 'selector'], '/spec/selector does not match /spec/template/metadata/labels: every selector label must be a template label with the same value');
   }
 }

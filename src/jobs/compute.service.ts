@@ -119,7 +119,7 @@ export class ComputeService {
       stats.generatorRequests++;
       return this.generator.ask(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
     };
-    const rep = cls.members[0]!;
+    const rep = cls.members[0];
     let config: GeneratedConfig;
     try {
       config = await ask(rep);
@@ -158,7 +158,7 @@ export async function forEachBounded<T>(items: T[], limit: number, fn: (item: T)
   let failed = false;
   const lane = async () => {
     while (!failed && next < items.length) {
-      const item = items[next++]!;
+      const item = items[next++];
       try {
         await fn(item);
       } catch (error) {

@@ -90,7 +90,12 @@ export function dependsOnIdentity(config: Pick<GeneratedConfig, 'listeners' | 'r
   const text = JSON.stringify([config.listeners, config.routes, config.clusters]);
   const ipv4 = new Set<string>();
   const ipv6: string[] = [];
-  for (const m of members) for (const ip of m.proxy.ips) (isIPv6(ip) ? ipv6.push(ip) : ipv4.add(ip));
+  for (const m of members) {
+    for (const ip of m.proxy.ips) {
+      if (isIPv6(ip)) ipv6.push(ip);
+      else ipv4.add(ip);
+    }
+  }
   for (const match of text.matchAll(/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g)) if (ipv4.has(match[0])) return true;
   if (ipv6.some((ip) => text.includes(ip))) return true;
   const idName = rep.proxy.id.split('.')[0] ?? rep.name;

@@ -9,6 +9,7 @@ import {
   type FilterChain,
   type Listener,
   type ListenerFilterPredicate,
+  type RedirectAction,
   type Route,
   type RouteConfiguration,
   type TypedConfig,
@@ -236,7 +237,7 @@ class Walk {
       this.fail('no filter chains matched', 'filter chain', `No filter chain of ${listener.name} matches and it has no default filter chain: Envoy closes the connection.`);
       return null;
     }
-    const chain = chains[0]!;
+    const chain = chains[0];
     this.result.filterChain = chain.name ?? null;
     this.step('filter chain', `Filter chain ${chainName(chain)} matches.`);
     return chain;
@@ -394,7 +395,7 @@ class Walk {
     this.result.weightedClusters = clusters.map((c) => ({ cluster: c.name, weight: c.weight ?? 0 }));
     const total = clusters.reduce((sum, c) => sum + (c.weight ?? 0), 0) || 1;
     const split = clusters.map((c) => `${c.name} ${Math.round(((c.weight ?? 0) * 1000) / total) / 10}%`).join(', ');
-    if (clusters.length === 1) this.result.cluster = clusters[0]!.name;
+    if (clusters.length === 1) this.result.cluster = clusters[0].name;
     this.step('cluster', `Traffic is split by weight: ${split}${notes.length ? `, with ${notes.join('; ')}` : ''}.`);
     this.describeDestination(clusters.map((c) => c.name));
   }
@@ -491,7 +492,7 @@ function ipToBigInt(ip: string): { value: bigint; v6: boolean } | null {
   const [head, tail = ''] = ip.split('::');
   const left = head ? head.split(':') : [];
   const right = ip.includes('::') ? (tail ? tail.split(':') : []) : [];
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
   if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
   return { value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n), v6: true };
 }
@@ -597,14 +598,14 @@ function describeHashPolicy(policies: unknown[]): string {
     .join(', ');
 }
 
-function describeRedirect(r: Record<string, unknown>): string {
+function describeRedirect(r: RedirectAction): string {
   const parts: string[] = [];
-  if (r.schemeRedirect) parts.push(`scheme ${String(r.schemeRedirect)}`);
+  if (r.schemeRedirect) parts.push(`scheme ${r.schemeRedirect}`);
   if (r.httpsRedirect) parts.push('to https');
-  if (r.hostRedirect) parts.push(`host ${String(r.hostRedirect)}`);
-  if (r.pathRedirect) parts.push(`path ${String(r.pathRedirect)}`);
-  if (r.prefixRewrite) parts.push(`prefix ${String(r.prefixRewrite)}`);
-  parts.push(`status ${String(r.responseCode ?? 'MOVED_PERMANENTLY')}`);
+  if (r.hostRedirect) parts.push(`host ${r.hostRedirect}`);
+  if (r.pathRedirect) parts.push(`path ${r.pathRedirect}`);
+  if (r.prefixRewrite) parts.push(`prefix ${r.prefixRewrite}`);
+  parts.push(`status ${r.responseCode ?? 'MOVED_PERMANENTLY'}`);
   return parts.join(', ');
 }
 

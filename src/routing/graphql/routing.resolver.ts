@@ -11,7 +11,7 @@ import { normaliseSnapshot } from '../../ingest/normalise.js';
 import type { EnvoyConfig } from '../resolve.js';
 import { kubeProxyResolution } from '../kube-proxy.js';
 import { resolveRoute, stripPort } from '../resolve.js';
-import { CallInput, RouteResolution } from './route-resolution.types.js';
+import { CallInput, RouteResolution, TlsMode } from './route-resolution.types.js';
 
 @Resolver(() => RouteResolution)
 export class RoutingResolver {
@@ -43,7 +43,7 @@ export class RoutingResolver {
       tls: call.tls,
       host: call.host ?? undefined,
       // A TLS client sends the host it connects to as SNI, never with a port.
-      sni: call.sni ?? (call.tls === 'TLS' && call.host ? stripPort(call.host) : undefined),
+      sni: call.sni ?? (call.tls === TlsMode.TLS && call.host ? stripPort(call.host) : undefined),
       alpn: call.alpn ?? undefined,
       path: call.path,
       method: call.method,

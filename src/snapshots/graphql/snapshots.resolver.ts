@@ -69,7 +69,7 @@ export class SnapshotsResolver {
     @Args('namespace', { type: () => String, nullable: true }) namespace: string | null,
   ): Promise<Resource[]> {
     const stored = await this.store.resources(snapshot.id, { kind, namespace });
-    return stored.map(Resource.from);
+    return stored.map((r) => Resource.from(r));
   }
 
   @ResolveField(() => [Workload], { description: 'empty until the snapshot is READY' })

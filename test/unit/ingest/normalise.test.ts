@@ -214,7 +214,7 @@ subsets:
       pod('a', 'other', '{app: a}', '10.9.0.1'),
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {k: v}`,
     );
-    const kinds = snapshot.generatorInput.kubernetes.map((o) => `${o.kind} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
+    const kinds = snapshot.generatorInput.kubernetes.map((o) => `${String(o.kind)} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
     expect(kinds).toEqual(['ConfigMap shop/settings', 'Namespace /other', 'Namespace /shop', 'Pod other/a', 'Pod shop/web']);
     expect(kubernetesOf(snapshot, 'Pod')[1]).toEqual({
       apiVersion: 'v1',
