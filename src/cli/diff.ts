@@ -16,6 +16,7 @@ import type { SnapshotDiffResult } from '../diff/model.js';
 import { ingest } from '../ingest/ingest.js';
 import { normaliseSnapshot } from '../ingest/normalise.js';
 import type { SnapshotResource } from '../model/snapshot.js';
+import { compareStrings } from '../model/compare.js';
 
 type Format = 'markdown' | 'json';
 type FailOn = 'error' | 'warning' | 'never';
@@ -31,7 +32,7 @@ export function manifestFiles(path: string): string[] {
   if (st.isFile()) return [path];
   const out: string[] = [];
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareStrings(a.name, b.name))) {
       if (entry.name.startsWith('.')) continue;
       const p = join(dir, entry.name);
       if (entry.isDirectory()) walk(p);

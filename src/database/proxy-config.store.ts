@@ -10,6 +10,7 @@ import { ListNodeStore } from './list-node.store.js';
 import { isSnapshotId } from './snapshot.store.js';
 import { classListCodec, type StoredClass, type StoredWorkload } from './snapshot-lists.js';
 import { WorkloadStore } from './workload.store.js';
+import { compareStrings } from '../model/compare.js';
 
 const INSERT_CHUNK = 1000;
 /** Parsed Envoy objects kept in memory, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
@@ -76,15 +77,15 @@ export class ProxyConfigStore {
    * recomputing yields the same rows, and a job killed before the commit leaves nothing visible.
    */
   async saveComputation(snapshotId: string, computed: ComputedSnapshot): Promise<void> {
-    const objects = [...computed.objects].sort((a, b) => cmp(a.hash, b.hash));
-    const nodes = [...computed.nodes].sort((a, b) => cmp(a.hash, b.hash));
+    const objects = [...computed.objects].sort((a, b) => compareStrings(a.hash, b.hash));
+    const nodes = [...computed.nodes].sort((a, b) => compareStrings(a.hash, b.hash));
     for (let attempt = 1; ; attempt++) {
       try {
         await this.dataSource.transaction(async (em) => {
           await lockAgainstCollection(em);
           await this.insertObjects(em, objects);
           await this.insertNodes(em, nodes);
-          const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => cmp(a.classKey, b.classKey)));
+          const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => compareStrings(a.classKey, b.classKey)));
           await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
           await em.query(`UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb WHERE id = $1`, [
             snapshotId,
@@ -298,8 +299,4 @@ export function workloadKey(w: WorkloadRef): string {
 
 function toBytes(hexHash: string): Buffer {
   return Buffer.from(hexHash, 'hex');
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

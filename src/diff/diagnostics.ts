@@ -1,6 +1,7 @@
 // `istioctl analyze` messages introduced and resolved by a change. Pure.
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import type { DiagnosticsDiff } from './model.js';
+import { compareStrings } from '../model/compare.js';
 
 const LEVEL_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
 
@@ -16,11 +17,11 @@ function key(m: AnalyzerMessage): string {
 export function compareDiagnostics(a: AnalyzerMessage, b: AnalyzerMessage): number {
   return (
     levelRank(a.level) - levelRank(b.level) ||
-    a.code.localeCompare(b.code) ||
-    (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
-    (a.kind ?? '').localeCompare(b.kind ?? '') ||
-    (a.name ?? '').localeCompare(b.name ?? '') ||
-    a.message.localeCompare(b.message)
+    compareStrings(a.code, b.code) ||
+    compareStrings(a.namespace ?? '', b.namespace ?? '') ||
+    compareStrings(a.kind ?? '', b.kind ?? '') ||
+    compareStrings(a.name ?? '', b.name ?? '') ||
+    compareStrings(a.message, b.message)
   );
 }
 

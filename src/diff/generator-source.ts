@@ -5,6 +5,7 @@ import type { Methods } from '../generator/protocol.js';
 import type { EnvoyObject, ProxyInfo } from '../model/proxy.js';
 import type { WorkloadRef } from './model.js';
 import { classKeyOf, compareWorkloads, indexConfig, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
+import { compareStrings } from '../model/compare.js';
 
 export type Ask = <M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']) => Promise<Methods[M]['result']>;
 
@@ -85,7 +86,7 @@ export class GeneratorConfigSource implements ProxyConfigSource {
       else groups.set(key, { proxy: p.proxy, workloads: [{ namespace: p.namespace, name: p.name }] });
     }
     const pool = new Map<string, EnvoyObject>();
-    const entries = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const entries = [...groups.entries()].sort(([a], [b]) => compareStrings(a, b));
     const classes = new Array<ProxyClass>(entries.length);
     let next = 0;
     const worker = async () => {

@@ -10,6 +10,7 @@ import { diffJson, type FieldChange } from './json-diff.js';
 import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './model.js';
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ProxyClass } from './proxy-class.js';
 import { referencedClusters, routingChanges, sideView, type Memo } from './routing.js';
+import { compareStrings } from '../model/compare.js';
 
 export type Delta = Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>;
 
@@ -151,7 +152,7 @@ function changeOf(
     }
   }
   const typeOrder = (o: EnvoyObjectChange) => ENVOY_TYPES.findIndex((t) => CONFIG_KEY[t] === o.type);
-  objects.sort((a, b) => typeOrder(a) - typeOrder(b) || a.name.localeCompare(b.name));
+  objects.sort((a, b) => typeOrder(a) - typeOrder(b) || compareStrings(a.name, b.name));
   const routing = routingChanges(delta, sideView(pair.base, lookup), sideView(pair.head, lookup), memo);
   const signature = createHash('sha256');
   for (const o of objects) signature.update(`${o.type}\u0000${o.name}\u0000${o.change}\u0000${o.truncated}\u0000${keys.get(o) ?? ''}\n`);

@@ -6,6 +6,7 @@ import { objectName } from '../envoy/names.js';
 import { contentHash } from '../model/canonical.js';
 import { CONFIG_KEY, ENVOY_TYPES, type ConfigKey, type EnvoyObject, type EnvoyType, type GeneratedConfig, type ProxyInfo } from '../model/proxy.js';
 import type { WorkloadRef } from './model.js';
+import { compareStrings } from '../model/compare.js';
 
 export interface ProxyClass {
   /** Identifies the class within its snapshot (stable across snapshots when nothing about the proxies changed). */
@@ -61,7 +62,7 @@ export function classKeyOf(proxy: ProxyInfo): string {
 }
 
 export function compareWorkloads(a: WorkloadRef, b: WorkloadRef): number {
-  return a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
 }
 
 export function workloadName(w: WorkloadRef): string {

@@ -11,6 +11,7 @@ import { matchesLabels, matchesSelector } from './selectors.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { GeneratorInput, NormalisedSnapshot, SnapshotResource, Workload } from '../model/snapshot.js';
 import { isPortNumber } from './validate.js';
+import { compareStrings } from '../model/compare.js';
 
 type Body = Record<string, unknown>;
 
@@ -492,19 +493,16 @@ function ownerReferences(object: Body): Body[] {
 }
 
 function byNamespaceNameKind(a: { namespace: string; name: string; kind: string }, b: { namespace: string; name: string; kind: string }): number {
-  return compare(a.namespace, b.namespace) || compare(a.name, b.name) || compare(a.kind, b.kind);
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name) || compareStrings(a.kind, b.kind);
 }
 
 function byKindNamespaceName(a: Body, b: Body): number {
   return (
-    compare(String(a.kind), String(b.kind)) ||
-    compare(namespaceOf(a), namespaceOf(b)) ||
-    compare(nameOf(a), nameOf(b)) ||
-    compare(String(a.apiVersion), String(b.apiVersion))
+    compareStrings(String(a.kind), String(b.kind)) ||
+    compareStrings(namespaceOf(a), namespaceOf(b)) ||
+    compareStrings(nameOf(a), nameOf(b)) ||
+    compareStrings(String(a.apiVersion), String(b.apiVersion))
   );
 }
 
 /** Code-unit order, not locale order: the same on every machine. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

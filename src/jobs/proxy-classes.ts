@@ -3,6 +3,7 @@
 import { isIPv6 } from 'node:net';
 import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
+import { compareStrings } from '../model/compare.js';
 
 type Body = Record<string, unknown>;
 
@@ -71,8 +72,8 @@ export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Bod
     members.push({ namespace: wp.namespace, name: wp.name, proxy: wp.proxy });
   }
   return [...byKey]
-    .map(([key, members]) => ({ key, members: members.sort((a, b) => cmp(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) }))
-    .sort((a, b) => cmp(a.key, b.key));
+    .map(([key, members]) => ({ key, members: members.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) }))
+    .sort((a, b) => compareStrings(a.key, b.key));
 }
 
 /**
@@ -112,8 +113,4 @@ export function containsToken(text: string, token: string): boolean {
     if (!nameChar.test(before) && !nameChar.test(after)) return true;
   }
   return false;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
