@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { loadCliConfig, type GeneratorConfig } from '../config/config.js';
 import { generatorBinary } from '../generator/binary.js';
 import { GeneratorProcess } from '../generator/generator-process.js';
 import { loadParams, type Methods } from '../generator/protocol.js';
@@ -73,10 +74,6 @@ export function readManifests(path: string): { resources: SnapshotResource[]; wa
   return { resources, warnings };
 }
 
-function timeoutMs(): number {
-  const v = Number(process.env.MESHLENS_GENERATOR_TIMEOUT_SECONDS);
-  return (Number.isFinite(v) && v > 0 ? v : 60) * 1000;
-}
 
 interface Side {
   resources: SnapshotResource[];
@@ -85,13 +82,14 @@ interface Side {
   istioVersion: string;
 }
 
-async function loadSide(path: string, binary: string): Promise<Side> {
+async function loadSide(path: string, generator: GeneratorConfig): Promise<Side> {
+  const timeoutMs = generator.requestTimeoutMs;
   const { resources } = readManifests(path);
   const normalised = normaliseSnapshot(resources);
-  const process = new GeneratorProcess(binary);
+  const process = new GeneratorProcess(generatorBinary(generator.binary));
   try {
-    await process.request('load', loadParams(normalised), timeoutMs() * 10);
-    const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs()), process.request('analyze', undefined, timeoutMs())]);
+    await process.request('load', loadParams(normalised), timeoutMs * 10);
+    const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs), process.request('analyze', undefined, timeoutMs)]);
     return { resources, process, diagnostics, istioVersion: version.istio };
   } catch (error) {
     process.close();
@@ -101,8 +99,8 @@ async function loadSide(path: string, binary: string): Promise<Side> {
 
 /** The offline pipeline: both sides computed in this process, then the same diff the server makes. */
 export async function offlineDiff(basePath: string, headPath: string, options: { maxLength?: number } = {}): Promise<SnapshotDiffResult> {
-  const binary = generatorBinary();
-  const sides = await Promise.allSettled([loadSide(basePath, binary), loadSide(headPath, binary)]);
+  const { generator } = loadCliConfig();
+  const sides = await Promise.allSettled([loadSide(basePath, generator), loadSide(headPath, generator)]);
   const [b, h] = sides;
   try {
     if (b.status === 'rejected') throw b.reason;
@@ -110,7 +108,7 @@ export async function offlineDiff(basePath: string, headPath: string, options: {
     const base = b.value;
     const head = h.value;
     const bySide: Record<string, GeneratorProcess> = { base: base.process, head: head.process };
-    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) => bySide[id].request(method, params, timeoutMs());
+    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) => bySide[id].request(method, params, generator.requestTimeoutMs);
     const proxies = await proxyChanges(new GeneratorConfigSource(ask, { concurrency: 2 }), 'base', 'head');
     return composeDiff(
       {
@@ -171,7 +169,7 @@ export function diffCommand(io: DiffCommandIo = defaultIo): Command {
       if (!Number.isInteger(n) || n < 1000) throw new UsageError('--max-length must be an integer of at least 1000');
       return n;
     })
-    .option('--server <url>', 'server mode: the meshlens service', process.env.MESHLENS_SERVER ?? 'http://127.0.0.1:3000')
+    .option('--server <url>', 'server mode: the meshlens service (default: MESHLENS_URL, else http://127.0.0.1:3000)', loadCliConfig().serverUrl)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride((err: CommanderError) => {
       io.exit(err.exitCode === 0 ? 0 : 2);

@@ -1,32 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, type GeneratorConfig } from '../config/config.js';
 import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { GeneratorProcess } from './generator-process.js';
 import { GeneratorError, loadParams, type Methods } from './protocol.js';
-
-export interface GeneratorPoolLimits {
-  /** Sessions kept at once (each holds one snapshot in Istio's memory). */
-  maxSessions: number;
-  /** Total resident memory of all sessions before the least recently used idle one is closed. */
-  maxRssBytes: number;
-  /** A session unused this long is closed. */
-  idleMs: number;
-  /** A request taking longer fails with a TIMEOUT error; loading a snapshot gets ten times as long. */
-  requestTimeoutMs: number;
-}
-
-export function poolLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): GeneratorPoolLimits {
-  const num = (name: string, fallback: number) => {
-    const v = Number(env[name]);
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  };
-  return {
-    maxSessions: num('MESHLENS_GENERATOR_SESSIONS', 4),
-    maxRssBytes: num('MESHLENS_GENERATOR_MAX_RSS_MB', 4096) * 1024 * 1024,
-    idleMs: num('MESHLENS_GENERATOR_IDLE_SECONDS', 300) * 1000,
-    requestTimeoutMs: num('MESHLENS_GENERATOR_TIMEOUT_SECONDS', 60) * 1000,
-  };
-}
 
 interface Session {
   ready: Promise<GeneratorProcess>;
@@ -54,10 +31,13 @@ export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
 export class GeneratorService implements OnModuleDestroy {
   private readonly logger = new Logger('Generator');
   private readonly sessions = new Map<string, Session>(); // iteration order = least recently used first
-  private readonly limits = poolLimitsFromEnv();
   private readonly sweeper = setInterval(() => this.closeIdle(), 30_000).unref();
 
-  constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource) {}
+  private readonly limits: GeneratorConfig;
+
+  constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource, @Inject(APP_CONFIG) config: AppConfig) {
+    this.limits = config.generator;
+  }
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
@@ -121,7 +101,7 @@ export class GeneratorService implements OnModuleDestroy {
     const snapshot = normalised ?? (await this.source.normalised(snapshotId));
     if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
     const params = loadParams(snapshot);
-    const process = new GeneratorProcess(generatorBinary());
+    const process = new GeneratorProcess(generatorBinary(this.limits.binary));
     const started = Date.now();
     try {
       await process.request('load', params, this.limits.requestTimeoutMs * 10);

@@ -1,5 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { availableParallelism } from 'node:os';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
@@ -19,12 +19,6 @@ export type ProgressReporter = (fraction: number) => Promise<void>;
 /** Where the steps before and after the per-class generation leave the progress. */
 const BEFORE_CLASSES = 0.15;
 const AFTER_CLASSES = 0.95;
-
-/** proxyConfig requests one job has in flight at once (the generator answers them concurrently). */
-export function generatorConcurrency(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.MESHLENS_COMPUTE_CONCURRENCY);
-  return Number.isInteger(v) && v > 0 ? v : Math.max(2, Math.min(8, availableParallelism()));
-}
 
 /** What a computation found, for logs and the benchmark. */
 export interface ComputeStats {
@@ -51,6 +45,7 @@ export class ComputeService {
     private readonly snapshots: SnapshotStore,
     private readonly proxyConfigs: ProxyConfigStore,
     private readonly generator: GeneratorService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
@@ -76,7 +71,7 @@ export class ComputeService {
     const stats: ComputeStats = { proxies: 0, classes: 0, splitClasses: 0, generatorRequests: 0, objects: 0, nodes: 0 };
     const report = monotonic(progress);
     let done = 0;
-    await forEachBounded(classes, generatorConcurrency(), async (cls) => {
+    await forEachBounded(classes, this.config.computeConcurrency, async (cls) => {
       for (const unit of await this.generateClass(snapshotId, cls, stats)) {
         const encoded = collector.addConfig(unit.config);
         const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(unit.config.proxy));

@@ -9,12 +9,16 @@ const TIMEOUT_MS = 60_000;
 
 export class IstioctlRenderer {
   private process: GeneratorProcess | null = null;
+
+  /** `binary`: the configured generator binary (null: the one `npm ci` built). */
+  constructor(private readonly binary: string | null) {}
+
   private idle: NodeJS.Timeout | null = null;
   private inFlight = 0;
 
   async render(params: RenderParams): Promise<string> {
     for (let attempt = 0; ; attempt++) {
-      if (!this.process?.alive) this.process = new GeneratorProcess(generatorBinary());
+      if (!this.process?.alive) this.process = new GeneratorProcess(generatorBinary(this.binary));
       const process = this.process;
       this.inFlight++;
       if (this.idle) clearTimeout(this.idle);

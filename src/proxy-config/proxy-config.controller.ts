@@ -4,6 +4,7 @@ import {
   Controller,
   Get,
   HttpException,
+  Inject,
   InternalServerErrorException,
   NotFoundException,
   Param,
@@ -14,6 +15,7 @@ import {
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { SnapshotStatus } from '../database/entities/index.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
@@ -42,14 +44,17 @@ const STATUS_QUERY = ['format', 'namespace', 'verbosity'] as const;
 @ApiTags('proxies')
 @Controller('api/v1/snapshots/:id')
 export class ProxyConfigController implements OnModuleDestroy {
-  private readonly renderer = new IstioctlRenderer();
+  private readonly renderer: IstioctlRenderer;
 
   constructor(
     private readonly service: ProxyConfigService,
     private readonly snapshots: SnapshotStore,
     private readonly workloads: WorkloadStore,
     private readonly stored: ProxyConfigStore,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.renderer = new IstioctlRenderer(config.generator.binary);
+  }
 
   onModuleDestroy() {
     this.renderer.close();

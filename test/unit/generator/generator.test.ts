@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GeneratorProcess } from '../../../src/generator/generator-process.js';
-import { poolLimitsFromEnv } from '../../../src/generator/generator.service.js';
+import { poolLimitsFromEnv } from '../../../src/config/config.js';
 import { GeneratorError, loadParams, type Methods } from '../../../src/generator/protocol.js';
 import { withIstiodProxyTypes } from '../../../src/jobs/compute.service.js';
 import { toWireProxy } from '../../../src/proxy-config/proxy-config.service.js';
