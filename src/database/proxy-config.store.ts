@@ -5,12 +5,12 @@ import { Lru } from '../cache/lru.js';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js';
 import { unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
-import { lockAgainstCollection } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
 import { isSnapshotId } from './snapshot.store.js';
 import { classListCodec, type StoredClass, type StoredWorkload } from './snapshot-lists.js';
 import { WorkloadStore } from './workload.store.js';
 import { compareStrings } from '../model/compare.js';
+import { writeTransaction } from './transaction.js';
 
 const INSERT_CHUNK = 1000;
 /** Parsed Envoy objects kept in memory, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
@@ -79,28 +79,18 @@ export class ProxyConfigStore {
   async saveComputation(snapshotId: string, computed: ComputedSnapshot): Promise<void> {
     const objects = [...computed.objects].sort((a, b) => compareStrings(a.hash, b.hash));
     const nodes = [...computed.nodes].sort((a, b) => compareStrings(a.hash, b.hash));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.dataSource.transaction(async (em) => {
-          await lockAgainstCollection(em);
-          await this.insertObjects(em, objects);
-          await this.insertNodes(em, nodes);
-          const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => compareStrings(a.classKey, b.classKey)));
-          await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
-          await em.query(`UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb WHERE id = $1`, [
-            snapshotId,
-            classes,
-            computed.istioVersion,
-            JSON.stringify(computed.diagnostics),
-          ]);
-        });
-        return;
-      } catch (error) {
-        // A deadlock or serialisation failure against another job: the whole transaction again.
-        if (attempt < 3 && ['40P01', '40001'].includes((error as { code?: string }).code ?? '')) continue;
-        throw error;
-      }
-    }
+    await writeTransaction(this.dataSource, async (em) => {
+      await this.insertObjects(em, objects);
+      await this.insertNodes(em, nodes);
+      const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => compareStrings(a.classKey, b.classKey)));
+      await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
+      await em.query(`UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb WHERE id = $1`, [
+        snapshotId,
+        classes,
+        computed.istioVersion,
+        JSON.stringify(computed.diagnostics),
+      ]);
+    });
   }
 
   private async insertObjects(em: EntityManager, objects: PreparedObject[]) {

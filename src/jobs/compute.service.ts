@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
@@ -71,7 +72,7 @@ export class ComputeService {
     const stats: ComputeStats = { proxies: 0, classes: 0, splitClasses: 0, generatorRequests: 0, objects: 0, nodes: 0 };
     const report = monotonic(progress);
     let done = 0;
-    await forEachBounded(classes, this.config.computeConcurrency, async (cls) => {
+    await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
       for (const unit of await this.generateClass(snapshotId, cls, stats)) {
         const encoded = collector.addConfig(unit.config);
         const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(unit.config.proxy));
@@ -145,24 +146,6 @@ function memberClassKey(classKey: string, m: ClassMember): string {
 export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> {
   const { id: _id, ips: _ips, ...shared } = proxy;
   return shared;
-}
-
-/** Runs `fn` over `items`, at most `limit` at once; the first failure stops new starts and is thrown. */
-export async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lane = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /** Reports in order and only forward, at most once per percent. */

@@ -15,6 +15,7 @@ import {
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { SnapshotStatus } from '../database/entities/index.js';
+import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
@@ -145,7 +146,7 @@ export class ProxyConfigController implements OnModuleDestroy {
       const workloads = (await this.workloads.list(id, q.namespace || null)).filter((w) => w.proxyType !== ProxyType.NONE);
       // The configs the compute job stored, in one query; a workload without one (none stored) from a session.
       const stored = await this.stored.configsOf(id, workloads.map((w) => ({ namespace: w.namespace, name: w.name })));
-      const proxies: StatusProxy[] = await mapLimit(workloads, 4, async (w) => {
+      const proxies: StatusProxy[] = await mapBounded(workloads, 4, async (w) => {
         const config =
           stored.get(`${w.namespace}/${w.name}`) ?? (await this.service.generate(id, { namespace: w.namespace, name: w.name, type: ProxyType.SIDECAR }));
         const { listeners, routes, clusters, endpoints, proxy } = config;
@@ -219,19 +220,6 @@ export function parseViewQuery(query: Record<string, unknown>): { format: Format
   }
   for (const key of ['fqdn', 'subset', 'name', 'address', 'type', 'cluster', 'status'] as const) if (q[key]) flags[key] = q[key];
   return { format, flags };
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return out;
 }
 
 /** A generator failure as the REST error a client can act on (`{error}` with a 4xx, never a bare 500). */
