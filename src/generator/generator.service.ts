@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type GeneratorConfig } from '../config/config.js';
+import { NotFoundError } from '../model/errors.js';
 import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { GeneratorProcess } from './generator-process.js';
@@ -12,7 +13,7 @@ interface Session {
   inFlight: number;
 }
 
-export class SnapshotNotFoundError extends Error {}
+export class SnapshotNotFoundError extends NotFoundError {}
 
 /**
  * Where a session gets the snapshot it loads: normalised, or null when there is no such snapshot.

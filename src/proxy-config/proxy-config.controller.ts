@@ -3,9 +3,7 @@ import {
   ConflictException,
   Controller,
   Get,
-  HttpException,
   Inject,
-  InternalServerErrorException,
   NotFoundException,
   Param,
   Query,
@@ -16,12 +14,12 @@ import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } f
 import type { Response } from 'express';
 import { SnapshotStatus } from '../database/entities/index.js';
 import { mapBounded } from '../common/bounded.js';
+import { httpError } from '../http/errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
-import { SnapshotNotFoundError } from '../generator/generator.service.js';
-import { GeneratorError, type RenderFlags, type RenderView, type StatusProxy } from '../generator/protocol.js';
+import type { RenderFlags, RenderView, StatusProxy } from '../generator/protocol.js';
 import { ProxyType } from '../graphql/enums.js';
 import { IstioctlRenderer } from './istioctl.js';
 import { ProxyConfigService } from './proxy-config.service.js';
@@ -220,17 +218,4 @@ export function parseViewQuery(query: Record<string, unknown>): { format: Format
   }
   for (const key of ['fqdn', 'subset', 'name', 'address', 'type', 'cluster', 'status'] as const) if (q[key]) flags[key] = q[key];
   return { format, flags };
-}
-
-/** A generator failure as the REST error a client can act on (`{error}` with a 4xx, never a bare 500). */
-export function httpError(error: unknown): HttpException {
-  if (error instanceof SnapshotNotFoundError) return new NotFoundException({ error: error.message, details: [] });
-  if (error instanceof GeneratorError) {
-    if (error.code === 'BAD_REQUEST' && /no workload /.test(error.message)) return new NotFoundException({ error: error.message.replace(/^bad proxy: /, ''), details: [] });
-    if (error.code === 'BAD_REQUEST') return new BadRequestException({ error: error.message, details: [] });
-    if (error.code === 'NO_PROXY') return new BadRequestException({ error: 'the workload has no proxy (proxy type NONE): it gets no Envoy config', details: [] });
-    return new InternalServerErrorException({ error: `the generator failed: ${error.message}`, details: [] });
-  }
-  if (error instanceof HttpException) return error;
-  return new InternalServerErrorException({ error: error instanceof Error ? error.message : String(error), details: [] });
 }

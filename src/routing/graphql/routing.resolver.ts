@@ -2,7 +2,7 @@ import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
 import { isIP } from 'node:net';
 import { SnapshotStore } from '../../database/snapshot.store.js';
-import { generatorGraphQLError } from '../../generator/errors.js';
+import { graphqlError } from '../../graphql/errors.js';
 import { GeneratorError } from '../../generator/protocol.js';
 import { ProxyConfigService } from '../../proxy-config/proxy-config.service.js';
 import { ProxyInput } from '../../proxy-config/proxy-config.types.js';
@@ -33,7 +33,7 @@ export class RoutingResolver {
       generated = await this.proxyConfig.generate(snapshotId, proxy);
     } catch (error) {
       if (error instanceof GeneratorError && error.code === 'NO_PROXY') return this.withoutProxy(snapshotId, proxy, call);
-      throw generatorGraphQLError(error);
+      throw graphqlError(error);
     }
     return resolveRoute(generated as unknown as EnvoyConfig, {
       mode: call.mode,
