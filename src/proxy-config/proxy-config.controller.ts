@@ -1,6 +1,5 @@
 import {
   BadRequestException,
-  ConflictException,
   Controller,
   Get,
   Inject,
@@ -12,14 +11,9 @@ import {
 } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { SnapshotStatus } from '../database/entities/index.js';
-import { mapBounded } from '../common/bounded.js';
 import { httpError } from '../http/errors.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { ProxyConfigStore } from '../database/proxy-config.store.js';
-import { SnapshotStore } from '../database/snapshot.store.js';
-import { WorkloadStore } from '../database/workload.store.js';
-import type { RenderFlags, RenderView, StatusProxy } from '../generator/protocol.js';
+import type { RenderFlags, RenderView } from '../generator/protocol.js';
 import { ProxyType } from '../graphql/enums.js';
 import { IstioctlRenderer } from './istioctl.js';
 import { ProxyConfigService } from './proxy-config.service.js';
@@ -47,9 +41,6 @@ export class ProxyConfigController implements OnModuleDestroy {
 
   constructor(
     private readonly service: ProxyConfigService,
-    private readonly snapshots: SnapshotStore,
-    private readonly workloads: WorkloadStore,
-    private readonly stored: ProxyConfigStore,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.renderer = new IstioctlRenderer(config.generator.binary);
@@ -137,25 +128,7 @@ export class ProxyConfigController implements OnModuleDestroy {
       if (verbosity !== 0 && verbosity !== 1) throw bad('verbosity must be 0 or 1');
     }
     try {
-      const snapshot = await this.snapshots.get(id);
-      if (!snapshot) throw new NotFoundException({ error: `snapshot ${id} not found`, details: [] });
-      if (snapshot.status !== SnapshotStatus.READY)
-        throw new ConflictException({ error: `snapshot ${id} is ${snapshot.status}: proxy-status lists the proxies of a READY snapshot`, details: [] });
-      const workloads = (await this.workloads.list(id, q.namespace || null)).filter((w) => w.proxyType !== ProxyType.NONE);
-      // The configs the compute job stored, in one query; a workload without one (none stored) from a session.
-      const stored = await this.stored.configsOf(id, workloads.map((w) => ({ namespace: w.namespace, name: w.name })));
-      const proxies: StatusProxy[] = await mapBounded(workloads, 4, async (w) => {
-        const config =
-          stored.get(`${w.namespace}/${w.name}`) ?? (await this.service.generate(id, { namespace: w.namespace, name: w.name, type: ProxyType.SIDECAR }));
-        const { listeners, routes, clusters, endpoints, proxy } = config;
-        return {
-          id: proxy.id,
-          namespace: proxy.namespace,
-          clusterId: 'Kubernetes',
-          istioVersion: proxy.istioVersion,
-          config: { proxy, listeners, routes, clusters, endpoints },
-        };
-      });
+      const proxies = await this.service.statusProxies(id, q.namespace || null);
       const output = await this.renderer.render({
         view: 'proxy-status',
         proxies,
