@@ -1,13 +1,22 @@
-# meshlens: the NestJS service, plus a Go toolchain stage for the generator (Istio inside).
-FROM golang:1.24-bookworm AS generator
+# meshlens: the NestJS service and the generator (Go, Istio inside), in three stages.
+# GO_VERSION must be the `go` line of generator/go.mod (test/unit/deploy/dockerfile.test.ts checks it).
+ARG GO_VERSION=1.26
+
+FROM golang:${GO_VERSION}-bookworm AS generator
 WORKDIR /src/generator
+COPY generator/go.mod generator/go.sum ./
+RUN go mod download
 COPY generator/ ./
-# The generator lands in its own issue; until then there may be nothing to build.
-RUN if [ -f go.mod ] && ls cmd >/dev/null 2>&1; then go build -o /out/meshlens-generator ./cmd/...; else mkdir -p /out; fi
+# The service looks for the generator at generator/bin/generator (src/generator/binary.ts).
+RUN go build -trimpath -ldflags='-s -w' -o /out/generator ./cmd/generator
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# `npm ci` runs the `prepare` script, which builds the generator with Go; the Node stage has no Go:
+# naming a prebuilt binary makes that script a no-op (scripts/build-generator.mjs).
+ENV MESHLENS_GENERATOR_BIN=/app/generator/bin/generator
 COPY package.json package-lock.json ./
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json .swcrc ./
 COPY src ./src
@@ -21,7 +30,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
-COPY --from=generator /out/ ./generator/bin/
+COPY --from=generator /out/generator ./generator/bin/generator
 USER node
 EXPOSE 3000
 ENTRYPOINT ["node", "bin/meshlens.js"]

@@ -3,9 +3,12 @@
 // Uses DATABASE_URL's server when set, else the embedded one; a scratch database either way.
 // Then, on the same mesh, the generator (bench/generator.mjs): session load, proxyConfig per proxy,
 // resolveRoute through GraphQL, peak RSS, and Istio's own xDS benchmarks side by side.
+// Last, the walk's differential check against Istio's traffic simulation (test/e2e/differential.test.ts)
+// on BENCH_DIFFERENTIAL_MESHES (300) random meshes instead of the test suite's dozen.
 // Each part can be skipped: BENCH_INGEST=0, BENCH_GENERATOR=0 (direct generator), BENCH_RESOLVE=0
-// (GraphQL resolveRoute on a running server), BENCH_ISTIO=0 (Istio's benchmarks). Sizes:
+// (GraphQL resolveRoute on a running server), BENCH_ISTIO=0 (Istio's benchmarks), BENCH_DIFFERENTIAL=0. Sizes:
 // BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN.
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -118,7 +121,7 @@ async function benchGenerator() {
     rows.push(['generator peak RSS, VmHWM (MiB)', g.memory.hwmMiB.toFixed(0), '', '', '']);
   }
   if (enabled('BENCH_RESOLVE')) {
-    console.log('\nresolveRoute through GraphQL on a running server:');
+    console.log('\nresolveRoute and journey through GraphQL on a running server:');
     const { name: resolveDb, url: resolveUrl } = await postgres.create();
     const dbUrl = resolveUrl.toString();
     try {
@@ -134,6 +137,9 @@ async function benchGenerator() {
       rows.push(['resolveRoute, first (session start + load, ms)', fmtMs(r.coldMs), '', '', '1']);
       rows.push(['resolveRoute warm, one proxy (ms)', '', fmtMs(r.sameProxy.p50), fmtMs(r.sameProxy.p99), String(r.sameProxy.n)]);
       rows.push(['resolveRoute warm, 10 proxies (ms)', '', fmtMs(r.mixed.p50), fmtMs(r.mixed.p99), String(r.mixed.n)]);
+      rows.push(['journey warm, the same sidecar and calls (ms)', '', fmtMs(r.journeySidecar.p50), fmtMs(r.journeySidecar.p99), String(r.journeySidecar.n)]);
+      rows.push(['resolveRoute warm, ingress gateway (ms)', '', fmtMs(r.resolveGateway.p50), fmtMs(r.resolveGateway.p99), String(r.resolveGateway.n)]);
+      rows.push(['journey warm, ingress gateway (ms)', '', fmtMs(r.journeyGateway.p50), fmtMs(r.journeyGateway.p99), String(r.journeyGateway.n)]);
     } finally {
       await app?.close();
       app = undefined;
@@ -184,6 +190,16 @@ async function benchGenerator() {
     printTable(table, ['case', 'push ctx', 'LDS', 'CDS', 'clusters', 'RDS', 'LDS+CDS+RDS']);
     console.log('(meshlens "push ctx" column: the whole session load; its last column: proxyConfig = LDS+RDS+CDS+EDS generated and marshalled to JSON)');
   }
+}
+
+if (enabled('BENCH_DIFFERENTIAL')) {
+  const meshes = process.env.BENCH_DIFFERENTIAL_MESHES ?? '300';
+  console.log(`\nthe walk against Istio's traffic simulation, ${meshes} random meshes (test/e2e/differential.test.ts):`);
+  const run = spawnSync('npx', ['vitest', 'run', 'test/e2e/differential.test.ts'], {
+    stdio: 'inherit',
+    env: { ...process.env, MESHLENS_DIFFERENTIAL_MESHES: meshes },
+  });
+  if (run.status !== 0) process.exitCode = 1;
 }
 
 // Proxy config storage (bench/proxy-storage.mjs): MESHLENS_BENCH_PROXY_STORAGE=1 npm run bench

@@ -47,8 +47,9 @@ export function generateSnapshot() {
       apiVersion: 'networking.istio.io/v1',
       kind: 'VirtualService',
       metadata: { name: `vs-${v}`, namespace: ns(v) },
+      // The first VirtualServices also serve the ingress gateways' hosts (what a gateway journey follows).
       spec: {
-        hosts: [host],
+        ...(v < SHAPE.gateways ? { hosts: [host, `gw-${v}.example.com`], gateways: ['mesh', `team-0/gw-${v}`] } : { hosts: [host] }),
         http: [
           { match: [{ headers: { 'x-canary': { exact: 'true' } } }], route: [{ destination: { host, subset: 'v2' } }] },
           { route: [{ destination: { host, subset: 'v1' }, weight: 90 }, { destination: { host, subset: 'v2' }, weight: 10 }], retries: { attempts: 3, perTryTimeout: '2s' } },

@@ -3,7 +3,7 @@
 // 300 DestinationRules, 5 Gateways):
 //   direct:  the generator binary fed the normalised snapshot (dist/src/ingest): session
 //            load time, proxyConfig time per proxy (50 sidecars + a gateway), the walk alone, peak RSS;
-//   server:  resolveRoute through GraphQL on a running meshlens with the snapshot's session warm;
+//   server:  resolveRoute and journey through GraphQL on a running meshlens with the snapshot's session warm;
 //   istio:   Istio's own xDS generation benchmarks (pilot/pkg/xds/bench_test.go) from the module cache.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -208,7 +208,37 @@ export async function benchResolveServer(yaml, { base, workloadsOf, log = consol
     await gql(RESOLVE, { s: created.id, p: sidecars[i % sidecars.length], c });
     mixed.push(ms(t));
   }
-  return { coldMs, sameProxy: stats(sameProxy), mixed: stats(mixed), snapshotId: created.id };
+  // journey on the same proxy and calls, and from an ingress gateway, next to resolveRoute's.
+  const JOURNEY = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { journey(snapshotId: $s, from: $p, call: $c) { paths { share outcome status destination { name } hops { direction resolution { cluster error } endpoints tls { mode reason } authorization { verdict reason } } } trace { stage detail } } }`;
+  for (const c of calls) await gql(JOURNEY, { s: created.id, p: sidecars[0], c });
+  const journeySidecar = [];
+  for (const c of calls) {
+    t = process.hrtime.bigint();
+    await gql(JOURNEY, { s: created.id, p: sidecars[0], c });
+    journeySidecar.push(ms(t));
+  }
+  const { gateway } = benchProxies(workloadsOf, 1);
+  const gatewayCalls = calls.map((_, i) => ({ mode: 'GATEWAY', port: 80, host: `gw-${i % 5}.example.com`, path: `/items/${i}`, headers: i % 2 ? [{ name: 'x-canary', value: 'true' }] : [] }));
+  for (const c of gatewayCalls) await gql(JOURNEY, { s: created.id, p: gateway, c });
+  const resolveGateway = [];
+  const journeyGateway = [];
+  for (const c of gatewayCalls) {
+    t = process.hrtime.bigint();
+    await gql(RESOLVE, { s: created.id, p: gateway, c });
+    resolveGateway.push(ms(t));
+    t = process.hrtime.bigint();
+    await gql(JOURNEY, { s: created.id, p: gateway, c });
+    journeyGateway.push(ms(t));
+  }
+  return {
+    coldMs,
+    sameProxy: stats(sameProxy),
+    mixed: stats(mixed),
+    journeySidecar: stats(journeySidecar),
+    resolveGateway: stats(resolveGateway),
+    journeyGateway: stats(journeyGateway),
+    snapshotId: created.id,
+  };
 }
 
 const ISTIO_PKG = 'istio.io/istio/pilot/pkg/xds';

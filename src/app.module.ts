@@ -9,6 +9,7 @@ import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { JourneyModule } from './journey/journey.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ProxyConfigModule } from './proxy-config/proxy-config.module.js';
 import { RoutingModule } from './routing/routing.module.js';
@@ -46,6 +47,7 @@ export class AppModule {
       SnapshotsModule,
       ProxyConfigModule,
       RoutingModule,
+      JourneyModule,
       DiffModule,
       HealthModule,
     ];

@@ -4,6 +4,7 @@ import { diffCommand } from './cli/diff.js';
 import { registerProxyConfig } from './cli/proxy-config.js';
 import { registerProxyStatus } from './cli/proxy-status.js';
 import { registerPush } from './cli/push.js';
+import { registerJourney } from './cli/journey.js';
 import { registerResolve } from './cli/resolve.js';
 import { registerSnapshots } from './cli/snapshots.js';
 
@@ -11,19 +12,37 @@ type Mode = 'serve' | 'worker';
 
 // The client commands (push, proxy-config, ...) never load the server: its modules are imported by serve and worker only.
 async function run(mode: Mode): Promise<void> {
-  const [{ NestFactory }, { createHttpApp }, { AppModule }, { loadConfig }, { resolveDatabase }, { JsonLogger }] = await Promise.all([
-    import('@nestjs/core'),
-    import('./app.js'),
-    import('./app.module.js'),
-    import('./config/config.js'),
-    import('./database/resolve-database.js'),
-    import('./logging/json-logger.js'),
-  ]);
+  // The configuration first, before the server's modules load: a bad value is told at once.
+  const { ConfigError, loadConfig } = await import('./config/config.js');
   type AppConfig = import('./config/config.js').AppConfig;
+  const refuse = (error: unknown): never => {
+    if (!(error instanceof ConfigError)) throw error;
+    // One line for the operator, not a stack trace: the value is wrong, not the code.
+    process.stderr.write(`meshlens: bad configuration: ${error.message}\n`);
+    process.exit(2);
+  };
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+    if (mode === 'worker' && config.workerConcurrency === 0) {
+      throw new ConfigError('MESHLENS_WORKER_CONCURRENCY=0 leaves `meshlens worker` nothing to run (0 is for API-only `meshlens serve` replicas)');
+    }
+  } catch (error) {
+    refuse(error);
+    return;
+  }
+  const [{ NestFactory }, { createHttpApp }, { AppModule }, { resolveDatabase }, { JsonLogger, captureProcessWarnings }] =
+    await Promise.all([
+      import('@nestjs/core'),
+      import('./app.js'),
+      import('./app.module.js'),
+      import('./database/resolve-database.js'),
+      import('./logging/json-logger.js'),
+    ]);
   type ResolvedDatabase = import('./database/resolve-database.js').ResolvedDatabase;
   type INestApplicationContext = import('@nestjs/common').INestApplicationContext;
-  const config: AppConfig = loadConfig();
   const logger = new JsonLogger(config.logLevel);
+  captureProcessWarnings(logger);
   let database: ResolvedDatabase | undefined;
   let app: INestApplicationContext | undefined;
   const shutdown = async (reason: string, code: number) => {
@@ -43,7 +62,7 @@ async function run(mode: Mode): Promise<void> {
   }
   try {
     database = await resolveDatabase(config, (message) => logger.debug(message, 'EmbeddedPostgres'));
-    const options = { config, databaseUrl: database.url, worker: true };
+    const options = { config, databaseUrl: database.url, worker: config.workerConcurrency > 0 };
     if (mode === 'serve') {
       const http = await createHttpApp({ ...options, http: true }, logger);
       app = http;
@@ -84,5 +103,6 @@ registerSnapshots(program);
 registerProxyConfig(program);
 registerProxyStatus(program);
 registerResolve(program);
+registerJourney(program);
 program.addCommand(diffCommand());
 await program.parseAsync(process.argv);

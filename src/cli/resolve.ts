@@ -12,7 +12,7 @@ const QUERY = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
   }
 }`;
 
-interface Opts {
+export interface Opts {
   server: string;
   snapshot: string;
   from?: string;
@@ -34,7 +34,21 @@ interface Opts {
 }
 
 export function registerResolve(program: Command) {
-  clientCommand(program, 'resolve', 'where a request from a proxy goes, and why (Envoy matching on the generated config)')
+  requestOptions(clientCommand(program, 'resolve', 'where a request from a proxy goes, and why (Envoy matching on the generated config)'))
+    .addOption(outputOption(['text', 'json'], 'text'))
+    .action(
+      action(async (opts: Opts) => {
+        const { proxy, call } = proxyAndCall(opts);
+        const result = (await graphql<{ resolveRoute: Resolution }>(opts.server, QUERY, { id: opts.snapshot, proxy, call })).resolveRoute;
+        if (opts.output === 'json') return printJson(result);
+        process.stdout.write(describe(result));
+      }),
+    );
+}
+
+/** The options naming the calling proxy and the request, shared by `resolve` and `journey`. */
+export function requestOptions(command: Command): Command {
+  return command
     .requiredOption('--snapshot <id>', 'the snapshot')
     .option('--from <namespace/name>', 'the calling workload (a pod, or a deployment standing for its pods)')
     .option('--labels <k=v>', 'or an ad-hoc proxy with these labels (repeatable; needs --namespace)', collect)
@@ -50,41 +64,37 @@ export function registerResolve(program: Command) {
     .option('--address <ip>', 'destination IP, when it matters')
     .addOption(new Option('--protocol <protocol>', 'HTTP, HTTP2 or TCP').choices(['HTTP', 'HTTP2', 'TCP']))
     .addOption(new Option('--tls <mode>', 'PLAINTEXT, TLS or MTLS').choices(['PLAINTEXT', 'TLS', 'MTLS']))
-    .option('--sni <sni>', 'TLS server name')
-    .addOption(outputOption(['text', 'json'], 'text'))
-    .action(
-      action(async (opts: Opts) => {
-        if (Boolean(opts.from) === Boolean(opts.labels?.length)) throw new UsageError('give the calling proxy with either --from NAMESPACE/NAME or --labels k=v (with --namespace)');
-        let proxy: Record<string, unknown>;
-        if (opts.from) {
-          const [namespace, name, ...rest] = opts.from.split('/');
-          if (!namespace || !name || rest.length) throw new UsageError(`--from takes NAMESPACE/NAME, got "${opts.from}"`);
-          proxy = { namespace, name };
-          if (opts.proxyType) proxy.type = opts.proxyType;
-        } else {
-          if (!opts.namespace) throw new UsageError('--labels needs --namespace');
-          proxy = { namespace: opts.namespace, labels: pairs(opts.labels, '--labels') };
-          if (opts.ip) proxy.ip = opts.ip;
-          if (opts.proxyType) proxy.type = opts.proxyType;
-        }
-        if (!opts.host && !opts.port && !opts.address) throw new UsageError('give the request with --host (and --port, --path, ...) or --address/--port');
-        const hostPort = opts.host && /:(\d+)$/.exec(opts.host)?.[1];
-        const port = parsePort(opts.port, '--port') ?? parsePort(hostPort ?? undefined, '--host port') ?? 80;
-        const call: Record<string, unknown> = { port, path: opts.path, method: opts.method };
-        if (opts.host) call.host = opts.host;
-        if (opts.mode) call.mode = opts.mode;
-        else if (opts.proxyType === 'ROUTER') call.mode = 'GATEWAY';
-        if (opts.address) call.address = opts.address;
-        if (opts.protocol) call.protocol = opts.protocol;
-        if (opts.tls) call.tls = opts.tls;
-        if (opts.sni) call.sni = opts.sni;
-        if (opts.header?.length) call.headers = Object.entries(pairs(opts.header, '--header')).map(([name, value]) => ({ name, value }));
+    .option('--sni <sni>', 'TLS server name');
+}
 
-        const result = (await graphql<{ resolveRoute: Resolution }>(opts.server, QUERY, { id: opts.snapshot, proxy, call })).resolveRoute;
-        if (opts.output === 'json') return printJson(result);
-        process.stdout.write(describe(result));
-      }),
-    );
+/** The ProxyInput and CallInput the options describe. */
+export function proxyAndCall(opts: Opts): { proxy: Record<string, unknown>; call: Record<string, unknown> } {
+  if (Boolean(opts.from) === Boolean(opts.labels?.length)) throw new UsageError('give the calling proxy with either --from NAMESPACE/NAME or --labels k=v (with --namespace)');
+  let proxy: Record<string, unknown>;
+  if (opts.from) {
+    const [namespace, name, ...rest] = opts.from.split('/');
+    if (!namespace || !name || rest.length) throw new UsageError(`--from takes NAMESPACE/NAME, got "${opts.from}"`);
+    proxy = { namespace, name };
+    if (opts.proxyType) proxy.type = opts.proxyType;
+  } else {
+    if (!opts.namespace) throw new UsageError('--labels needs --namespace');
+    proxy = { namespace: opts.namespace, labels: pairs(opts.labels, '--labels') };
+    if (opts.ip) proxy.ip = opts.ip;
+    if (opts.proxyType) proxy.type = opts.proxyType;
+  }
+  if (!opts.host && !opts.port && !opts.address) throw new UsageError('give the request with --host (and --port, --path, ...) or --address/--port');
+  const hostPort = opts.host && /:(\d+)$/.exec(opts.host)?.[1];
+  const port = parsePort(opts.port, '--port') ?? parsePort(hostPort ?? undefined, '--host port') ?? 80;
+  const call: Record<string, unknown> = { port, path: opts.path, method: opts.method };
+  if (opts.host) call.host = opts.host;
+  if (opts.mode) call.mode = opts.mode;
+  else if (opts.proxyType === 'ROUTER') call.mode = 'GATEWAY';
+  if (opts.address) call.address = opts.address;
+  if (opts.protocol) call.protocol = opts.protocol;
+  if (opts.tls) call.tls = opts.tls;
+  if (opts.sni) call.sni = opts.sni;
+  if (opts.header?.length) call.headers = Object.entries(pairs(opts.header, '--header')).map(([name, value]) => ({ name, value }));
+  return { proxy, call };
 }
 
 export function describe(r: Resolution): string {

@@ -10,6 +10,9 @@ export interface AppConfig {
   databaseUrl: string | null;
   dataDir: string;
   maxBodyBytes: number;
+  /** Threads that decode and validate uploads, off the event loop. */
+  ingestThreads: number;
+  /** Compute jobs this process runs at once; 0: no in-process worker (API-only replica). */
   workerConcurrency: number;
   logLevel: LogLevel;
   production: boolean;
@@ -51,15 +54,21 @@ export interface JobPolicy {
   retryLimit: number;
   /** First retry delay; later ones back off exponentially. 0: retry at once. */
   retryDelaySeconds: number;
-  /** An attempt still active after this long (its worker died) is retried. */
+  /** An attempt still active after this long (stuck, its worker alive) is retried. */
   expireInSeconds: number;
+  /**
+   * A running attempt's worker refreshes the job this often (half of it); an attempt not
+   * refreshed for this long (its worker died) is retried by another worker.
+   */
+  heartbeatSeconds: number;
 }
 
 export class ConfigError extends Error {}
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/** An integer variable in [min, max], `fallback` when unset or blank; anything else is a ConfigError. */
+export function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
@@ -69,11 +78,18 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/** A positive number, `fallback` when unset or blank; anything else is a ConfigError. */
+export function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+/** The limits from the environment; a value set but not a positive number is a ConfigError. */
 export function poolLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): GeneratorPoolLimits {
-  const num = (name: string, fallback: number) => {
-    const v = Number(env[name]);
-    return Number.isFinite(v) && v > 0 ? v : fallback;
-  };
+  const num = (name: string, fallback: number) => positiveNumber(env, name, fallback);
   return {
     maxSessions: num('MESHLENS_GENERATOR_SESSIONS', 4),
     maxRssBytes: num('MESHLENS_GENERATOR_MAX_RSS_MB', 4096) * 1024 * 1024,
@@ -86,9 +102,9 @@ function generatorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
   return { binary: env.MESHLENS_GENERATOR_BIN?.trim() || null, ...poolLimitsFromEnv(env) };
 }
 
+/** proxyConfig requests one job has in flight at once (the generator answers them concurrently). */
 export function generatorConcurrency(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.MESHLENS_COMPUTE_CONCURRENCY);
-  return Number.isInteger(v) && v > 0 ? v : Math.max(2, Math.min(8, availableParallelism()));
+  return integer(env, 'MESHLENS_COMPUTE_CONCURRENCY', Math.max(2, Math.min(8, availableParallelism())), 1, 256);
 }
 
 export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
@@ -105,13 +121,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl: env.DATABASE_URL?.trim() || null,
     dataDir: path.resolve(env.MESHLENS_DATA_DIR?.trim() || '.meshlens'),
     maxBodyBytes: integer(env, 'MESHLENS_MAX_BODY_BYTES', 32 * 1024 * 1024, 1024, 2 ** 31 - 1),
-    workerConcurrency: integer(env, 'MESHLENS_WORKER_CONCURRENCY', 2, 1, 64),
+    ingestThreads: integer(env, 'MESHLENS_INGEST_THREADS', 2, 1, 64),
+    workerConcurrency: integer(env, 'MESHLENS_WORKER_CONCURRENCY', 2, 0, 64),
     logLevel,
     production: env.NODE_ENV === 'production',
     jobs: {
       retryLimit: integer(env, 'MESHLENS_JOB_RETRY_LIMIT', 5, 0, 100),
       retryDelaySeconds: integer(env, 'MESHLENS_JOB_RETRY_DELAY_SECONDS', 2, 0, 3600),
       expireInSeconds: integer(env, 'MESHLENS_JOB_TIMEOUT_SECONDS', 900, 10, 86400),
+      // pg-boss refuses heartbeats under 10 s.
+      heartbeatSeconds: integer(env, 'MESHLENS_JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
     },
     generator: generatorConfig(env),
     computeConcurrency: generatorConcurrency(env),

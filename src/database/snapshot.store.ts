@@ -2,20 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { normaliseSnapshot } from '../ingest/normalise.js';
-import type { NormalisedSnapshot, SnapshotResource } from '../model/snapshot.js';
+import type { NormalisedSnapshot, PreparedResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
 import { resourceListCodec, type ResourceEntry } from './snapshot-lists.js';
 import { writeTransaction } from './transaction.js';
-
-/** A resource ready to store: its canonical JSON and that JSON's content hash. */
-export interface PreparedResource {
-  resource: SnapshotResource;
-  hash: string;
-  json: string;
-}
 
 /** A resource as stored, with its body. */
 export interface StoredResource {
@@ -213,8 +206,9 @@ export class SnapshotStore {
   }
 
   /** PENDING → COMPUTING. False when the snapshot no longer exists (deleted while queued). */
-  async markComputing(id: string): Promise<boolean> {
-    const { affected } = await this.snapshots().update({ id }, { status: SnapshotStatus.COMPUTING, progress: 0 });
+  /** An attempt starts; a retry says why in `error` (what became of the attempt before it). */
+  async markComputing(id: string, retryNote?: string): Promise<boolean> {
+    const { affected } = await this.snapshots().update({ id }, { status: SnapshotStatus.COMPUTING, progress: 0, ...(retryNote ? { error: retryNote } : {}) });
     return Boolean(affected);
   }
 

@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { Diagnostic } from '../graphql/diagnostic.type.js';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
+import { WorkloadRef } from '../snapshots/graphql/workload.type.js';
 import type { SnapshotDiffResult } from './model.js';
 
 export enum ChangeKind {
@@ -43,12 +44,6 @@ export class ResourceChange {
 export class ResourceRef {
   @Field() kind: string;
   @Field(() => String, { nullable: true }) namespace: string | null;
-  @Field() name: string;
-}
-
-@ObjectType()
-export class WorkloadRef {
-  @Field() namespace: string;
   @Field() name: string;
 }
 

@@ -139,6 +139,8 @@ export interface Route {
   route?: RouteAction;
   redirect?: RedirectAction;
   directResponse?: { status?: number };
+  /** Per-route filter config by filter name (e.g. Istio's fault injection for envoy.filters.http.fault). */
+  typedPerFilterConfig?: Record<string, TypedConfig>;
   metadata?: Metadata;
   decorator?: { operation?: string };
 }

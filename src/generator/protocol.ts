@@ -73,10 +73,36 @@ export interface RenderParams {
   istiod?: string;
 }
 
+/** One call as Istio's traffic simulation (pilot/pkg/simulation) takes it: no headers, no method, no query. */
+export interface SimulationCall {
+  mode: 'OUTBOUND' | 'INBOUND' | 'GATEWAY';
+  address?: string;
+  port: number;
+  protocol: 'HTTP' | 'HTTP2' | 'TCP';
+  tls: 'PLAINTEXT' | 'TLS' | 'MTLS';
+  host?: string;
+  sni?: string;
+  alpn?: string;
+  path?: string;
+}
+
+/** What the simulation decided; "" where it decided nothing, `error` the text of its error. */
+export interface SimulationResult {
+  listener: string;
+  filterChain: string;
+  routeConfig: string;
+  virtualHost: string;
+  route: string;
+  cluster: string;
+  error: string;
+}
+
 export interface Methods {
   version: { params: undefined; result: VersionInfo };
   load: { params: LoadParams; result: LoadResult };
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
+  /** Istio's traffic simulation over the config proxyConfig gives the same proxy (the walk's differential check). */
+  simulate: { params: { proxy: ProxyInput; calls: SimulationCall[] }; result: SimulationResult[] };
   proxies: { params: { types?: Record<string, ProxyType> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
   /** Needs no loaded snapshot. */

@@ -2,21 +2,12 @@
 // objects and problems out. Encodings are detected from the body (the Content-Type only
 // breaks the tie for a body that could be either): multi-document YAML, a JSON object, a
 // JSON array, and Kubernetes Lists (nested ones flattened).
-import {
-  Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseAllDocuments,
-  parseDocument,
-  Scalar,
-  visit,
-  type Node,
-  type YAMLError,
-} from 'yaml';
+import { Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, Scalar, visit, type Node, type YAMLError } from 'yaml';
 import type { IngestProblem } from '../model/snapshot.js';
+import { forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
+import { pointerOf } from './istio-schema.js';
+
+export type { PathSegment } from './bounded-yaml.js';
 
 export interface SourcePosition {
   line: number;
@@ -38,8 +29,6 @@ export interface DecodedObject {
   locateInside(path: readonly PathSegment[], inner: SourcePosition): SourcePosition | undefined;
 }
 
-export type PathSegment = string | number;
-
 export interface DecodeResult {
   objects: DecodedObject[];
   problems: IngestProblem[];
@@ -51,14 +40,20 @@ export interface DecodeResult {
  */
 const MAX_ALIAS_COUNT = 1000;
 /**
- * A second, size-based guard: without aliases, every value costs at least one character of
- * source, so an upload cannot legitimately expand to more values than it has characters.
+ * A second, size-based guard: without aliases, every value and every character of a string
+ * costs at least one character of source (a number may print a few times longer than it is
+ * written: 1e20), so an upload cannot legitimately expand to much more than it has characters.
  * Aliases may repeat content, up to this floor.
  */
-const MIN_VALUE_BUDGET = 200_000;
+const MIN_VALUE_BUDGET = 1_000_000;
+/** Problems after which decoding stops; an answer lists at most this many. */
+export const MAX_PROBLEMS = 1000;
+const BUDGET_PER_CHARACTER = 4;
 
 export function decodeManifests(text: string, contentType?: string): DecodeResult {
   const decoder = new Decoder(text);
+  // Nothing to decode, whatever the type says (JSON.parse would call it a syntax error).
+  if (text.trim() === '') return decoder.result();
   if (looksLikeJson(text, contentType)) {
     const json = parseJson(text);
     if ('value' in json) {
@@ -83,7 +78,12 @@ function looksLikeJson(text: string, contentType: string | undefined): boolean {
 }
 
 function parsesAsYaml(text: string): boolean {
-  return parseAllDocuments(text).every((doc) => doc.errors.length === 0);
+  let valid = true;
+  const tooDeep = forEachYamlDocument(text, new LineCounter(), {}, (doc) => {
+    valid = doc.errors.length === 0;
+    return valid ? undefined : STOP;
+  });
+  return valid && !tooDeep;
 }
 
 /** JSON.parse's verdict; a syntax error with a line and column (V8 reports a character offset). */
@@ -92,15 +92,79 @@ function parseJson(text: string): { value: unknown } | { problem: IngestProblem 
     return { value: JSON.parse(text) as unknown };
   } catch (error) {
     const message = (error as Error).message;
-    const offset = /end of JSON input/.test(message) ? text.length : Number(/at position (\d+)/.exec(message)?.[1]);
     return {
       problem: {
         document: 0,
-        ...(Number.isNaN(offset) ? {} : lineAndColumn(text, offset)),
+        // V8 words some errors without a position ("Unexpected token"): found again by a scan.
+        ...lineAndColumn(text, jsonErrorOffset(text)),
         // V8 sometimes quotes the text around the error: it could be a Secret's value, drop it.
         message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '')}`,
       },
     };
+  }
+}
+
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// JSON's grammar: a string holds no raw control character.
+// eslint-disable-next-line no-control-regex
+const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+
+/**
+ * The offset of the first JSON syntax error of a text JSON.parse refused: a scan of JSON's
+ * grammar with an explicit stack (no recursion, whatever the nesting).
+ */
+export function jsonErrorOffset(text: string): number {
+  const open: string[] = [];
+  let i = 0;
+  let state: 'value' | 'key' | 'after' = 'value';
+  const skipSpace = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const match = (pattern: RegExp) => {
+    pattern.lastIndex = i;
+    if (!pattern.test(text)) return false;
+    i = pattern.lastIndex;
+    return true;
+  };
+  for (;;) {
+    skipSpace();
+    const c = text[i];
+    if (state === 'value') {
+      if (c === '{' || c === '[') {
+        i++;
+        skipSpace();
+        if (text[i] === (c === '{' ? '}' : ']')) {
+          i++;
+          state = 'after';
+        } else {
+          open.push(c);
+          state = c === '{' ? 'key' : 'value';
+        }
+        continue;
+      }
+      const literal = ['true', 'false', 'null'].find((word) => text.startsWith(word, i));
+      if (literal) i += literal.length;
+      else if (!match(JSON_STRING) && !match(JSON_NUMBER)) return i;
+      state = 'after';
+    } else if (state === 'key') {
+      if (!match(JSON_STRING)) return i;
+      skipSpace();
+      if (text[i] !== ':') return i;
+      i++;
+      state = 'value';
+    } else {
+      const container = open.at(-1);
+      if (container === undefined) return i;
+      if (c === ',') {
+        i++;
+        state = container === '{' ? 'key' : 'value';
+      } else if (c === (container === '{' ? '}' : ']')) {
+        i++;
+        open.pop();
+      } else {
+        return i;
+      }
+    }
   }
 }
 
@@ -120,7 +184,12 @@ class Decoder {
   private valueBudget: number;
 
   constructor(private readonly text: string) {
-    this.valueBudget = Math.max(MIN_VALUE_BUDGET, text.length);
+    this.valueBudget = Math.max(MIN_VALUE_BUDGET, BUDGET_PER_CHARACTER * text.length);
+  }
+
+  /** Enough problems to refuse the upload and show what is wrong: decoding the rest would only cost memory. */
+  private full(): boolean {
+    return this.problems.length > MAX_PROBLEMS;
   }
 
   result(): DecodeResult {
@@ -130,29 +199,49 @@ class Decoder {
 
   /** The value is JSON.parse's; the same text parsed as YAML (JSON is YAML) gives the positions. */
   decodeJson(value: unknown): void {
-    const doc = parseDocument(this.text, { lineCounter: this.lineCounter, uniqueKeys: true });
+    const { documents, tooDeep } = yamlDocuments(this.text, this.lineCounter);
+    if (tooDeep) {
+      this.tooDeep(tooDeep);
+      return;
+    }
+    const doc = documents[0] ?? new Document();
     this.duplicateKeys.push(...doc.errors.filter((error) => error.code === 'DUPLICATE_KEY'));
+    // `null` is an empty document, as in YAML.
+    if (value === null || !this.inspect(value, doc)) return;
     if (Array.isArray(value)) {
       const items = isSeq(doc.contents) ? doc.contents.items : [];
-      value.forEach((item, index) => this.collect(item, doc, nodeAt(doc, items[index])));
+      for (let index = 0; index < value.length && !this.full(); index++) this.collect(value[index], doc, nodeAt(doc, items[index]));
     } else {
       this.collect(value, doc, nodeAt(doc, doc.contents));
     }
   }
 
   decodeYaml(): void {
-    const docs = parseAllDocuments(this.text, { lineCounter: this.lineCounter, merge: true, uniqueKeys: true });
-    for (const doc of docs) this.decodeYamlDocument(doc);
+    const tooDeep = forEachYamlDocument(this.text, this.lineCounter, { merge: true }, (doc) => {
+      this.decodeYamlDocument(doc);
+      return this.full() ? STOP : undefined;
+    });
+    if (tooDeep) this.tooDeep(tooDeep);
+  }
+
+  /** Parsing stopped there: the rest of the upload is not read. */
+  private tooDeep({ offset }: TooDeep): void {
+    this.problems.push({
+      document: this.nextDocument++,
+      ...this.position(offset),
+      message: `mappings and sequences nested deeper than ${MAX_NESTING_DEPTH} levels (the API server stops at 10000, meshlens at ${MAX_NESTING_DEPTH}); refusing the upload from here`,
+    });
   }
 
   private decodeYamlDocument(doc: Document.Parsed): void {
     const fatal = doc.errors.filter((error) => error.code !== 'DUPLICATE_KEY');
     if (fatal.length > 0) {
       const document = this.nextDocument++;
-      for (const error of fatal) this.problems.push(yamlProblem(error, document));
+      for (const error of fatal) this.problems.push(this.yamlProblem(error, document));
       return;
     }
     this.duplicateKeys.push(...doc.errors);
+    if (!this.checkKeys(doc)) return;
     const value = this.toJS(doc);
     // undefined: refused (reported); null: an empty document (`---` at start or end, comments only)
     if (value === undefined || value === null) return;
@@ -172,12 +261,52 @@ class Decoder {
       this.problem(this.aliasNode(doc, error as Error) ?? doc.contents, aliasMessage(error as Error));
       return undefined;
     }
-    this.valueBudget = spendValues(value, this.valueBudget);
-    if (this.valueBudget < 0) {
+    return this.inspect(value, doc) ? value : undefined;
+  }
+
+  /**
+   * A decoded document's values, checked before anything recurses over them (bounded-yaml.ts).
+   * Its problems share one document index, each located by its path from the document's root.
+   */
+  private inspect(value: unknown, doc: Document): boolean {
+    const { problems, budget } = inspectValue(value, this.valueBudget);
+    this.valueBudget = budget;
+    if (budget < 0) {
       this.problem(doc.contents, 'document expands (through aliases) to more values than the upload may hold; refusing it');
-      return undefined;
+      return false;
     }
-    return value;
+    if (problems.length === 0) return true;
+    const document = this.nextDocument++;
+    this.remember(document, doc.contents ?? undefined);
+    for (const { path, message } of problems) {
+      this.problems.push({ document, ...this.position(locateOffset(doc, doc.contents ?? undefined, path)), path: pointerOf(path), message });
+    }
+    return false;
+  }
+
+  /**
+   * Kubernetes objects have string keys: a mapping or sequence as a key (`? [a, b]`) would be
+   * stringified by yaml, an object no API server would have stored.
+   */
+  private checkKeys(doc: Document.Parsed): boolean {
+    const keys: Node[] = [];
+    visit(doc, {
+      Pair(_, pair) {
+        const key = nodeAt(doc, pair.key);
+        if (isCollection(key)) keys.push(pair.key as Node);
+      },
+    });
+    if (keys.length === 0) return true;
+    const document = this.nextDocument++;
+    this.remember(document, doc.contents ?? undefined);
+    for (const key of keys) {
+      this.problems.push({
+        document,
+        ...this.position(key.range?.[0]),
+        message: 'YAML complex key (a mapping or sequence used as a key): Kubernetes objects only have string keys',
+      });
+    }
+    return false;
   }
 
   /** The alias toJS choked on, for its line: yaml throws without a position. */
@@ -208,13 +337,20 @@ class Decoder {
     if (isList(value)) {
       const itemNodes = node && isMap(node) ? seqItems(doc, node.get('items', true)) : [];
       const defaults = typedListDefaults(value);
-      value.items.forEach((item, index) => this.collect(item, doc, nodeAt(doc, itemNodes[index]), defaults));
+      for (let index = 0; index < value.items.length && !this.full(); index++) {
+        this.collect(value.items[index], doc, nodeAt(doc, itemNodes[index]), defaults);
+      }
       return;
     }
     this.emit(listDefaults ? { ...listDefaults, ...value } : value, doc, node);
   }
 
   private emit(object: Record<string, unknown>, doc: Document, node: Node | undefined): void {
+    if (node?.range && node.range[2] - node.range[0] > MAX_OBJECT_LENGTH) {
+      const length = node.range[2] - node.range[0];
+      this.problem(node, `object of ${length} characters, over the limit of ${MAX_OBJECT_LENGTH} (the API server's request body limit is 3 MiB)`);
+      return;
+    }
     const document = this.nextDocument++;
     const start = node ? this.position(node.range?.[0]) : undefined;
     this.remember(document, node);
@@ -237,10 +373,17 @@ class Decoder {
     if (node?.range) this.ranges.push({ document, start: node.range[0], end: node.range[2] });
   }
 
+  private yamlProblem(error: YAMLError, document: number): IngestProblem {
+    // yaml appends " at line L, column C:" and a copy of the source line to pretty errors; the
+    // copy could quote a Secret's value, so only the description is kept.
+    const description = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+    return { document, ...this.position(error.pos[0]), message: `YAML ${error.code}: ${description}` };
+  }
+
   private attributeDuplicateKeys(): void {
     for (const error of this.duplicateKeys) {
       const owner = this.ranges.find((range) => range.start <= error.pos[0] && error.pos[0] <= range.end);
-      this.problems.push(yamlProblem(error, owner?.document ?? 0));
+      this.problems.push(this.yamlProblem(error, owner?.document ?? 0));
     }
     this.problems.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
   }
@@ -263,18 +406,6 @@ class Decoder {
   }
 }
 
-function yamlProblem(error: YAMLError, document: number): IngestProblem {
-  // yaml appends " at line L, column C:" and a copy of the source line; the copy could quote a
-  // Secret's value, so only the description is kept.
-  const description = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
-  const position = error.linePos?.[0];
-  return {
-    document,
-    ...(position ? { line: position.line, column: position.col } : {}),
-    message: `YAML ${error.code}: ${description}`,
-  };
-}
-
 function aliasMessage(error: Error): string {
   if (/Excessive alias count/.test(error.message)) {
     return 'YAML aliases expand exponentially (resource exhaustion attack, "billion laughs"); refusing the document';
@@ -283,18 +414,6 @@ function aliasMessage(error: Error): string {
     return `YAML ${error.message}; anchors only reach within their own --- document`;
   }
   return `YAML ${error.message}`;
-}
-
-/** Counts the values of a decoded tree against a budget, stopping as soon as it is spent. */
-function spendValues(value: unknown, budget: number): number {
-  let remaining = budget - 1;
-  if (value !== null && typeof value === 'object') {
-    for (const member of Object.values(value)) {
-      if (remaining < 0) break;
-      remaining = spendValues(member, remaining);
-    }
-  }
-  return remaining;
 }
 
 type KubernetesList = Record<string, unknown> & { kind: string; items: unknown[] };

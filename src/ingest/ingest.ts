@@ -1,20 +1,43 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
-import { decodeManifests, isPlainObject, type DecodedObject } from './decode.js';
+import { canonicalJson, jsonHash } from '../model/canonical.js';
+import type { IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
+import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
-import type { IngestProblem, IngestResult, SnapshotResource } from '../model/snapshot.js';
 import { effectiveNamespace, metadataOf, validateObjects } from './validate.js';
+
+export const EMPTY_UPLOAD_WARNING = 'no objects: the snapshot is an empty mesh (the upload is empty, or holds only comments, empty documents or empty lists)';
 
 export function ingest(text: string, contentType?: string): IngestResult {
   const { objects, problems } = decodeManifests(text, contentType);
   const all: IngestProblem[] = [...problems, ...validateObjects(objects)];
   if (all.length > 0) {
-    return { ok: false, problems: all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0)) };
+    all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
+    if (all.length <= MAX_PROBLEMS) return { ok: false, problems: all };
+    const last = all[MAX_PROBLEMS - 1];
+    const more = { document: last.document, message: `more problems not listed: the first ${MAX_PROBLEMS} are; decoding stops there` };
+    return { ok: false, problems: [...all.slice(0, MAX_PROBLEMS), more] };
   }
+  // kubectl apply refuses an empty upload ("no objects passed to apply"), but a snapshot is a
+  // cluster's state, not an apply: an empty mesh is a state Istio computes config for (a sidecar
+  // with no services still gets its listeners; Istio's TestLoop asks exactly that), and the head
+  // of a change that removes every manifest must be diffable. So it is stored, with a warning.
+  if (objects.length === 0) return { ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] };
   const resources = objects.map(toResource);
   const warnings = resources
     .filter((resource) => !resource.evaluated)
     .map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`);
   return { ok: true, resources, warnings };
+}
+
+/** ingest, then each body's canonical JSON and hash: all the CPU work of an upload, done on an ingest thread. */
+export function prepareUpload(text: string, contentType?: string): PreparedUpload {
+  const result = ingest(text, contentType);
+  if (!result.ok) return result;
+  const resources = result.resources.map(({ body, ...resource }) => {
+    const json = canonicalJson(body);
+    return { resource, json, hash: jsonHash(json) };
+  });
+  return { ok: true, resources, warnings: result.warnings };
 }
 
 function qualifiedName({ namespace, name }: SnapshotResource): string {

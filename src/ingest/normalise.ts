@@ -276,12 +276,12 @@ function generatorInput(objects: Objects, pods: PodLike[]): GeneratorInput {
   const withEndpoints = new Set([...slicedServices, ...endpoints.map((entry) => `${namespaceOf(entry)}/${nameOf(entry)}`)]);
   const kubernetes = [
     ...namespaces(objects),
-    ...services,
+    ...services.map(withDefaultServiceProtocols),
     ...objects.of('/ConfigMap'),
     ...givenSlices,
     ...endpoints.flatMap(slicesFromEndpoints),
-    ...pods.filter((pod) => pod.pod).map(runningPod),
-    ...pods.filter((pod) => !pod.pod).map(syntheticPod),
+    ...pods.filter((pod) => pod.pod).map((pod) => withDefaultPodProtocols(asInjected(runningPod(pod), pod, objects))),
+    ...pods.filter((pod) => !pod.pod).map((pod) => withDefaultPodProtocols(asInjected(syntheticPod(pod), pod, objects))),
     ...objects
       .allSelectorServices()
       .filter((service) => !withEndpoints.has(`${service.namespace}/${nameOf(service.body)}`))
@@ -319,6 +319,41 @@ function runningPod(pod: PodLike): Body {
   const body = pod.pod as Body;
   if (podIps(objectAt(body, 'status')).length > 0 || pod.terminated) return body;
   return { ...body, status: { ...objectAt(body, 'status'), ...RUNNING_READY, ...ipStatus(pod.ips) } };
+}
+
+/**
+ * The label Istio's injector puts on every pod it gives a sidecar: istiod's EDS reads it into the
+ * endpoint's transport socket match metadata, which is what auto mTLS keys on (without it, every
+ * caller would send plaintext to the pod).
+ */
+const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
+function asInjected(body: Body, pod: PodLike, objects: Objects): Body {
+  if (Object.hasOwn(pod.labels, TLS_MODE_LABEL) || proxyTypeOf(pod, objects) !== 'SIDECAR') return body;
+  return withLabels(body, { [TLS_MODE_LABEL]: 'istio' });
+}
+
+/**
+ * The API server defaults every Service port and container port protocol to TCP. istiod matches a
+ * named targetPort to a container port by name and protocol, so without the default a Service
+ * port `protocol: TCP, targetPort: http` finds no port of a manifest's container and the pod serves
+ * nothing (no inbound listener for it).
+ */
+function withDefaultServiceProtocols(service: Body): Body {
+  const spec = objectAt(service, 'spec');
+  if (!Array.isArray(spec.ports)) return service;
+  return { ...service, spec: { ...spec, ports: spec.ports.map(withTcpDefault) } };
+}
+
+function withDefaultPodProtocols(pod: Body): Body {
+  const spec = objectAt(pod, 'spec');
+  const containers = (list: unknown) =>
+    Array.isArray(list) ? (list as unknown[]).map((c) => (isPlainObject(c) && Array.isArray(c.ports) ? { ...c, ports: (c.ports as unknown[]).map(withTcpDefault) } : c)) : list;
+  return { ...pod, spec: { ...spec, containers: containers(spec.containers), ...(spec.initContainers ? { initContainers: containers(spec.initContainers) } : {}) } };
+}
+
+function withTcpDefault(port: unknown): unknown {
+  return isPlainObject(port) && port.protocol === undefined ? { ...port, protocol: 'TCP' } : port;
 }
 
 function syntheticPod(pod: PodLike): Body {

@@ -1,7 +1,8 @@
 // Validation of decoded objects: what the API server (and Istio's CRD schemas) would reject,
 // plus the essentials meshlens relies on. Every problem is collected, none stops the others.
 import { isIP } from 'node:net';
-import { parseDocument } from 'yaml';
+import { LineCounter } from 'yaml';
+import { inspectValue, MAX_NESTING_DEPTH, yamlDocuments } from './bounded-yaml.js';
 import type { DecodedObject, PathSegment } from './decode.js';
 import { isPlainObject } from './decode.js';
 import { istioSchemaViolations, istioVersionsOf, pointerOf } from './istio-schema.js';
@@ -259,17 +260,29 @@ function checkConfigMap(check: Checker): void {
 
 /** ConfigMap `istio`, key `mesh`: istiod refuses to start on a mesh config it cannot parse. */
 function checkMeshConfig(check: Checker, mesh: string): void {
-  const doc = parseDocument(mesh);
   const path = ['data', 'mesh'];
-  for (const error of doc.errors) {
-    const inner = error.linePos?.[0];
-    const description = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+  const lineCounter = new LineCounter();
+  const report = (offset: number | undefined, message: string) => {
+    const inner = offset === undefined ? undefined : lineCounter.linePos(offset);
     const position = inner && check.decoded.locateInside(path, { line: inner.line, column: inner.col });
-    check.report(path, `/data/mesh is not valid YAML: ${description}${inner ? ` (line ${inner.line} of the mesh config)` : ''}`, position);
+    check.report(path, `/data/mesh ${message}${inner ? ` (line ${inner.line} of the mesh config)` : ''}`, position);
+  };
+  const { documents, tooDeep } = yamlDocuments(mesh, lineCounter);
+  if (tooDeep) return report(tooDeep.offset, `has mappings and sequences nested deeper than ${MAX_NESTING_DEPTH} levels`);
+  const [doc, second] = documents;
+  if (second) return report(second.range[0], 'must be one YAML document');
+  if (!doc) return;
+  for (const error of doc.errors) report(error.pos[0], `is not valid YAML: ${error.message}`);
+  if (doc.errors.length > 0 || doc.contents === null) return;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return report(doc.contents.range?.[0], `is not valid YAML: ${(error as Error).message}`);
   }
-  if (doc.errors.length === 0 && doc.contents !== null && !isPlainObject(doc.toJS())) {
-    check.report(path, '/data/mesh must be a YAML mapping (a MeshConfig)');
-  }
+  const [problem] = inspectValue(value, Math.max(100_000, 4 * mesh.length)).problems;
+  if (problem) return report(doc.contents.range?.[0], `${pointerOf(problem.path)}: ${problem.message}`);
+  if (!isPlainObject(value)) check.report(path, '/data/mesh must be a YAML mapping (a MeshConfig)');
 }
 
 /** The API server keeps one object per group, kind, namespace and name: a second one is a mistake. */

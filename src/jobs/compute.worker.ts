@@ -54,6 +54,18 @@ export class ComputeWorker implements OnApplicationBootstrap {
     );
   }
 
+  /** pg-boss's verdict on an attempt it took back, in the words of our configuration. */
+  private whyInterrupted(job: JobWithMetadata<unknown>): string {
+    const output = job.output as { message?: unknown; value?: { message?: unknown } } | null;
+    const raw = output?.value?.message ?? output?.message ?? '';
+    const message = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    if (/heartbeat/.test(message)) {
+      return `its worker sent no heartbeat for ${job.heartbeatSeconds} s (MESHLENS_JOB_HEARTBEAT_SECONDS): the process died or lost its database`;
+    }
+    if (/expire|timeout|timed out/i.test(message)) return `it ran longer than ${job.expireInSeconds} s (MESHLENS_JOB_TIMEOUT_SECONDS)`;
+    return 'its worker stopped';
+  }
+
   private async run(job: JobWithMetadata<unknown>): Promise<JobResult> {
     const { snapshotId } = job.data as ComputeJobData;
     const attempt = `attempt ${job.retryCount + 1} of ${job.retryLimit + 1}`;
@@ -64,7 +76,11 @@ export class ComputeWorker implements OnApplicationBootstrap {
         if (!current) return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
         // Another attempt of this job (one that outlived its expiry) finished while this one waited.
         if (current.status === SnapshotStatus.READY) return { id: job.id, status: 'completed', output: { skipped: 'already computed' } };
-        if (!(await this.snapshots.markComputing(snapshotId))) {
+        // Still COMPUTING: the previous attempt never got to record its end (its worker died).
+        const interrupted = job.retryCount > 0 && current.status === SnapshotStatus.COMPUTING;
+        const retryNote = interrupted ? `retrying (${attempt}): attempt ${job.retryCount} did not finish: ${this.whyInterrupted(job)}` : undefined;
+        if (retryNote) this.logger.warn(`compute of snapshot ${snapshotId}: ${retryNote}`);
+        if (!(await this.snapshots.markComputing(snapshotId, retryNote))) {
           return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
         }
         const stats = await this.computeService.compute(snapshotId, (fraction) => this.snapshots.setProgress(snapshotId, fraction));

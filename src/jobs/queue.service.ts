@@ -8,6 +8,9 @@ export const COMPUTE_QUEUE = 'compute';
 /** Where pg-boss moves a compute job that exhausted its retries (a crash on the last try included). */
 export const COMPUTE_DEAD_LETTER_QUEUE = 'compute-dead-letter';
 
+/** How often a process's pg-boss looks for expired jobs and stale heartbeats. */
+const SUPERVISE_INTERVAL_SECONDS = 10;
+
 export interface ComputeJobData {
   snapshotId: string;
 }
@@ -28,6 +31,10 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
       // Wake workers on NOTIFY when a job is sent: a compute starts within milliseconds, not a poll later.
       useListenNotify: true,
       max: 4,
+      // The supervisor fails over jobs whose heartbeat stopped (their worker died) on these passes:
+      // a dead worker's job is retried within heartbeatSeconds plus this, not at the job timeout.
+      superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
+      monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
     });
     this.boss.on('error', (error) => this.logger.error(error));
     this.boss.on('warning', (warning) => this.logger.warn(warning.message ?? warning));
@@ -35,16 +42,8 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
 
   async onModuleInit() {
     await this.boss.start();
-    const { retryLimit, retryDelaySeconds, expireInSeconds } = this.config.jobs;
     await this.boss.createQueue(COMPUTE_DEAD_LETTER_QUEUE, { notify: true });
-    await this.boss.createQueue(COMPUTE_QUEUE, {
-      notify: true,
-      retryLimit,
-      retryDelay: retryDelaySeconds,
-      retryBackoff: retryDelaySeconds > 0,
-      expireInSeconds,
-      deadLetter: COMPUTE_DEAD_LETTER_QUEUE,
-    });
+    await this.boss.createQueue(COMPUTE_QUEUE, { notify: true, ...this.jobOptions() });
   }
 
   async beforeApplicationShutdown() {
@@ -54,16 +53,21 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Enqueues the compute job inside the caller's transaction: it exists if and only if the snapshot does. */
   async enqueueCompute(snapshotId: string, transaction: EntityManager): Promise<void> {
-    const { retryLimit, retryDelaySeconds, expireInSeconds } = this.config.jobs;
     const data: ComputeJobData = { snapshotId };
-    await this.boss.send(COMPUTE_QUEUE, data, {
-      db: inTransaction(transaction),
+    // Per job too: a queue created by an older release keeps its options (createQueue leaves it).
+    await this.boss.send(COMPUTE_QUEUE, data, { db: inTransaction(transaction), ...this.jobOptions() });
+  }
+
+  private jobOptions() {
+    const { retryLimit, retryDelaySeconds, expireInSeconds, heartbeatSeconds } = this.config.jobs;
+    return {
       retryLimit,
       retryDelay: retryDelaySeconds,
       retryBackoff: retryDelaySeconds > 0,
       expireInSeconds,
+      heartbeatSeconds,
       deadLetter: COMPUTE_DEAD_LETTER_QUEUE,
-    });
+    };
   }
 
   /** Jobs of every queue by state, for the metrics. */

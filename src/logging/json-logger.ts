@@ -67,3 +67,12 @@ function text(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * Node prints process warnings (a library's process.emitWarning, deprecations) as plain text
+ * on stderr; they become log lines like any other, so the log stays JSON whatever a library says.
+ */
+export function captureProcessWarnings(logger: JsonLogger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.event('warn', warning.message, { context: 'process', warning: warning.name }));
+}

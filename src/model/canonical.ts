@@ -22,5 +22,10 @@ export function canonicalJson(value: unknown): string {
 
 /** sha256 hex of the canonical JSON: the storage key of a value. */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+  return jsonHash(canonicalJson(value));
+}
+
+/** contentHash of a value whose canonical JSON is already at hand. */
+export function jsonHash(json: string): string {
+  return createHash('sha256').update(json).digest('hex');
 }

@@ -33,6 +33,19 @@ export interface SnapshotResource {
   line?: number;
 }
 
+/**
+ * A resource ready to store: its canonical JSON and that JSON's content hash. Its body is in
+ * the JSON only, so that a prepared upload crosses from the ingest thread as strings.
+ */
+export interface PreparedResource {
+  resource: Omit<SnapshotResource, 'body'>;
+  hash: string;
+  json: string;
+}
+
+/** An upload ingested and prepared for storage, or refused with every problem. */
+export type PreparedUpload = { ok: true; resources: PreparedResource[]; warnings: string[] } | { ok: false; problems: IngestProblem[] };
+
 export type IngestResult =
   | { ok: true; resources: SnapshotResource[]; warnings: string[] }
   | { ok: false; problems: IngestProblem[] };

@@ -22,6 +22,17 @@ function findService(input: GeneratorInput, clientNamespace: string, host: strin
 }
 
 export function kubeProxyResolution(input: GeneratorInput, clientNamespace: string, host: string | undefined, port: number): RouteResolution {
+  return kubeProxy(input, clientNamespace, host, port).resolution;
+}
+
+/** kube-proxy's choice for a client without a sidecar: the resolution, and the ready endpoints it spreads connections over. */
+export function kubeProxy(
+  input: GeneratorInput,
+  clientNamespace: string,
+  host: string | undefined,
+  port: number,
+): { resolution: RouteResolution; endpoints: { address: string; port: number }[] } {
+  const endpoints: { address: string; port: number }[] = [];
   const trace: TraceStep[] = [
     {
       stage: 'proxy',
@@ -40,7 +51,12 @@ export function kubeProxyResolution(input: GeneratorInput, clientNamespace: stri
     const targets: string[] = [];
     for (const slice of slices) {
       const slicePort = slice.ports?.find((p) => (p.name ?? '') === (svcPort?.name ?? '')) ?? slice.ports?.[0];
-      for (const ep of slice.endpoints ?? []) if (ep.conditions?.ready !== false) for (const a of ep.addresses ?? []) targets.push(`${a}:${slicePort?.port ?? port}`);
+      for (const ep of slice.endpoints ?? [])
+        if (ep.conditions?.ready !== false)
+          for (const a of ep.addresses ?? []) {
+            targets.push(`${a}:${slicePort?.port ?? port}`);
+            if (svcPort) endpoints.push({ address: a, port: slicePort?.port ?? port });
+          }
     }
     targets.sort();
     const where = `Service ${ns}/${service.metadata?.name}${service.spec?.clusterIP ? ` (ClusterIP ${service.spec.clusterIP})` : ''}`;
@@ -48,5 +64,6 @@ export function kubeProxyResolution(input: GeneratorInput, clientNamespace: stri
     else if (!targets.length) trace.push({ stage: 'kube-proxy', detail: `${where} port ${port} has no ready endpoints: the connection is refused.` });
     else trace.push({ stage: 'kube-proxy', detail: `kube-proxy spreads connections to ${where} port ${port} evenly (random per connection) over its ${targets.length} endpoint${targets.length > 1 ? 's' : ''}: ${targets.join(', ')}. Subsets, weights and header rules do not apply.` });
   }
-  return { ...emptyResolution(), error: 'no proxy', trace };
+  endpoints.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
+  return { resolution: { ...emptyResolution(), error: 'no proxy', trace }, endpoints };
 }

@@ -16,9 +16,11 @@ import {
   type VirtualHost,
   type WeightedCluster,
 } from '../envoy/xds.js';
+import { cidrContains } from '../envoy/cidr.js';
 import { describeCluster } from '../envoy/describe-cluster.js';
 import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import { normalizePath, type PathNormalization } from '../envoy/path.js';
 import type { ConfigRef } from '../model/config-ref.js';
 
 export type CallMode = 'OUTBOUND' | 'INBOUND' | 'GATEWAY';
@@ -60,6 +62,8 @@ export type ResolutionError =
   | 'protocol error'
   | 'no virtual host matched'
   | 'tls required, sending 301'
+  | 'invalid path, sending 400'
+  | 'escaped slashes, sending 307'
   | 'no route matched'
   | 'no proxy';
 
@@ -84,9 +88,20 @@ const VIRTUAL_OUTBOUND = 'virtualOutbound';
 const VIRTUAL_INBOUND = 'virtualInbound';
 
 export function resolveRoute(config: EnvoyConfig, call: Call): RouteResolution {
+  return walkRoute(config, call).resolution;
+}
+
+/** The walk with the Envoy objects it matched: what the journey reads next (RBAC filters, route actions). */
+export interface Walked {
+  resolution: RouteResolution;
+  filterChain: FilterChain | null;
+  route: Route | null;
+}
+
+export function walkRoute(config: EnvoyConfig, call: Call): Walked {
   const walk = new Walk(config, call);
   walk.run();
-  return walk.result;
+  return { resolution: walk.result, filterChain: walk.filterChain, route: walk.route };
 }
 
 /** A resolution with nothing matched yet. */
@@ -108,8 +123,12 @@ export function emptyResolution(): RouteResolution {
 
 class Walk {
   readonly result = emptyResolution();
+  filterChain: FilterChain | null = null;
+  route: Route | null = null;
   private readonly address: string;
   private alpn: string[];
+  /** The :path routes see: the call's, as the HTTP connection manager normalised it. */
+  private path: string;
 
   constructor(
     private readonly config: EnvoyConfig,
@@ -117,6 +136,7 @@ class Walk {
   ) {
     this.address = call.address || UNSPECIFIED_ADDRESS;
     this.alpn = call.alpn ?? defaultAlpn(call);
+    this.path = call.path;
   }
 
   private step(stage: string, detail: string) {
@@ -133,6 +153,7 @@ class Walk {
     if (!listener) return;
     const chain = this.matchFilterChain(listener);
     if (!chain) return;
+    this.filterChain = chain;
     if (!this.checkTls(chain)) return;
     const hcm = networkFilter(chain, HTTP_CONNECTION_MANAGER);
     if (hcm) {
@@ -275,6 +296,7 @@ class Walk {
       this.fail('protocol error', 'http', `Filter chain ${chainName(chain)} expects HTTP, but the call is raw TCP.`);
       return;
     }
+    if (!this.normalizePath(hcm as PathNormalization)) return;
     const inline = hcm.routeConfig as RouteConfiguration | undefined;
     const rdsName = (hcm.rds as { routeConfigName?: string } | undefined)?.routeConfigName;
     let rc: RouteConfiguration | undefined;
@@ -298,7 +320,33 @@ class Walk {
     }
     const route = this.matchRoute(vh);
     if (!route) return;
+    this.route = route;
     this.takeRouteAction(route);
+  }
+
+  /** The connection manager's path normalisation, before any route is looked at; false when it answers itself. */
+  private normalizePath(config: PathNormalization): boolean {
+    const settings = `normalize_path ${config.normalizePath ? 'on' : 'off'}, merge_slashes ${config.mergeSlashes ? 'on' : 'off'}, escaped slashes ${config.pathWithEscapedSlashesAction ?? 'KEEP_UNCHANGED'}`;
+    const normalized = normalizePath(this.call.path, config);
+    const changes = normalized.changes.length ? `: ${normalized.changes.join('; ')}` : '';
+    if (normalized.outcome === 'reject') {
+      this.fail('invalid path, sending 400', 'path', `The HTTP connection manager (${settings}) refuses the path${changes ? ` (${normalized.changes.join('; ')})` : ''}: ${normalized.reason}. Envoy answers 400 before any route is looked at.`);
+      return false;
+    }
+    if (normalized.outcome === 'redirect') {
+      const grpc = (this.call.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '').startsWith('application/grpc');
+      if (grpc) {
+        this.fail('invalid path, sending 400', 'path', `The HTTP connection manager (${settings}) would redirect to "${normalized.path}"${changes}; a gRPC client cannot follow a redirect, so Envoy answers 400.`);
+        return false;
+      }
+      this.fail('escaped slashes, sending 307', 'path', `The HTTP connection manager (${settings}) answers 307 with Location "${normalized.path}"${changes}; the client's next request, with that path, is routed as any other.`);
+      return false;
+    }
+    if (normalized.path !== this.call.path) {
+      this.path = normalized.path;
+      this.step('path', `The HTTP connection manager (${settings}) normalises the path before routing${changes}. Routes match "${normalized.path}".`);
+    }
+    return true;
   }
 
   private matchVirtualHost(rc: RouteConfiguration): VirtualHost | null {
@@ -318,9 +366,9 @@ class Walk {
 
   private matchRoute(vh: VirtualHost): Route | null {
     const { call } = this;
-    const [path, queryString] = splitPathAndQuery(call.path);
+    const [path, queryString] = splitPathAndQuery(this.path);
     const query = parseQuery(queryString);
-    const headers = requestHeaders(call);
+    const headers = requestHeaders(call, this.path);
     const missed: string[] = [];
     for (const [index, route] of (vh.routes ?? []).entries()) {
       const m = route.match ?? {};
@@ -348,7 +396,7 @@ class Walk {
       return route;
     }
     for (const miss of missed) this.step('route', `Skipped ${miss}.`);
-    this.fail('no route matched', 'route', `No route of virtual host ${vh.name} matches ${call.method} ${call.path}: Envoy answers 404.`);
+    this.fail('no route matched', 'route', `No route of virtual host ${vh.name} matches ${call.method} ${this.path}: Envoy answers 404.`);
     return null;
   }
 
@@ -432,7 +480,7 @@ function chainName(chain: FilterChain): string {
   return chain.name ? `"${chain.name}"` : '(unnamed)';
 }
 
-function networkFilter(chain: FilterChain, name: string): TypedConfig | null {
+export function networkFilter(chain: FilterChain, name: string): TypedConfig | null {
   const f = (chain.filters ?? []).find((x) => x.name === name);
   return f ? (f.typedConfig ?? {}) : null;
 }
@@ -472,31 +520,6 @@ function serverNameRank(pattern: string, sni: string): number {
   return 0;
 }
 
-function cidrContains(prefix: string, bits: number, address: string): boolean {
-  const a = ipToBigInt(prefix);
-  const b = ipToBigInt(address);
-  if (!a || !b || a.v6 !== b.v6) return false;
-  const width = a.v6 ? 128 : 32;
-  if (bits === 0) return true;
-  const shift = BigInt(width - bits);
-  return a.value >> shift === b.value >> shift;
-}
-
-function ipToBigInt(ip: string): { value: bigint; v6: boolean } | null {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
-    const parts = ip.split('.').map(Number);
-    if (parts.some((p) => p > 255)) return null;
-    return { value: parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n), v6: false };
-  }
-  if (!ip.includes(':')) return null;
-  const [head, tail = ''] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const right = ip.includes('::') ? (tail ? tail.split(':') : []) : [];
-  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
-  return { value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n), v6: true };
-}
-
 function requiresMutualTls(tls: TypedConfig): boolean {
   const common = tls.commonTlsContext as { tlsCertificateSdsSecretConfigs?: { name?: string }[] } | undefined;
   const first = common?.tlsCertificateSdsSecretConfigs?.[0];
@@ -533,7 +556,8 @@ function pickVirtualHost(hosts: VirtualHost[], host: string): VirtualHostPick | 
   return any ? { vh: any, domain: '*', kind: 'any' } : null;
 }
 
-function splitPathAndQuery(full: string): [string, string] {
+/** The path without its fragment (the connection manager strips it) and the query string. */
+export function splitPathAndQuery(full: string): [string, string] {
   const hash = full.indexOf('#');
   const noFragment = hash >= 0 ? full.slice(0, hash) : full;
   const q = noFragment.indexOf('?');
@@ -559,7 +583,7 @@ function parseQuery(query: string): Map<string, string> {
 }
 
 /** The request's headers as Envoy's router sees them, pseudo-headers included. */
-function requestHeaders(call: Call): Headers {
+export function requestHeaders(call: Call, path: string): Headers {
   const headers = new Map<string, string>();
   for (const { name, value } of call.headers) {
     const key = name.toLowerCase();
@@ -567,7 +591,7 @@ function requestHeaders(call: Call): Headers {
   }
   if (call.host !== undefined) headers.set(':authority', call.host);
   headers.set(':method', call.method.toUpperCase());
-  headers.set(':path', call.path);
+  headers.set(':path', path);
   headers.set(':scheme', call.tls === 'PLAINTEXT' ? 'http' : 'https');
   return headers;
 }

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { SnapshotStore, type PreparedResource, type SnapshotPage } from '../database/snapshot.store.js';
+import { SnapshotStore, type SnapshotPage } from '../database/snapshot.store.js';
 import type { SnapshotEntity } from '../database/entities/index.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { canonicalJson, contentHash } from '../model/canonical.js';
-import { ingest } from '../ingest/ingest.js';
+import { stringProblem } from '../ingest/bounded-yaml.js';
 import type { IngestProblem } from '../model/snapshot.js';
+import { IngestPool } from './ingest-pool.service.js';
 
 /** The upload was refused; nothing was stored. */
 export class InvalidManifestsError extends Error {
@@ -26,17 +26,16 @@ export class SnapshotsService {
     private readonly store: SnapshotStore,
     private readonly queue: QueueService,
     private readonly metrics: MetricsService,
+    private readonly ingestPool: IngestPool,
   ) {}
 
   /** Ingests manifests and stores them with their compute job, all or nothing. */
   async create(name: string | null, manifests: string, contentType?: string): Promise<CreatedSnapshot> {
-    const result = ingest(manifests, contentType);
+    const badName = name === null ? undefined : stringProblem(name);
+    if (badName) throw new InvalidManifestsError([{ document: 0, path: 'name', message: `the snapshot's name: ${badName}` }]);
+    const { upload: result } = await this.ingestPool.prepare(manifests, contentType);
     if (!result.ok) throw new InvalidManifestsError(result.problems);
-    const prepared: PreparedResource[] = result.resources.map((resource) => ({
-      resource,
-      json: canonicalJson(resource.body),
-      hash: contentHash(resource.body),
-    }));
+    const prepared = result.resources;
     const snapshot = await this.store.create(name, prepared, (em, created) => this.queue.enqueueCompute(created.id, em));
     this.metrics.snapshotsIngested.inc();
     this.metrics.resourcesStored.inc(prepared.length);

@@ -12,7 +12,6 @@ import { WorkloadStore } from '../../src/database/workload.store.js';
 import { GeneratorService } from '../../src/generator/generator.service.js';
 import type { GeneratedConfig } from '../../src/model/proxy.js';
 import { ComputeService } from '../../src/jobs/compute.service.js';
-import { QueueService } from '../../src/jobs/queue.service.js';
 import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
 import { ProxyType } from '../../src/graphql/enums.js';
 import { canonicalJson } from '../../src/model/canonical.js';
@@ -349,7 +348,7 @@ spec:
   beforeAll(async () => {
     execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
     db = await createTestDatabase();
-    api = await startTestApp({ databaseUrl: db.url, worker: false, config: { jobs: { retryLimit: 2, retryDelaySeconds: 0, expireInSeconds: 600 } } });
+    api = await startTestApp({ databaseUrl: db.url, worker: false, config: { jobs: { retryLimit: 2, retryDelaySeconds: 0, expireInSeconds: 600, heartbeatSeconds: 10 } } });
   });
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
@@ -386,10 +385,21 @@ spec:
       )[0]!;
     expect(await visible()).toEqual({ classes: 0, workloads: 0, objects: 0, nodes: 0, chunks: 0 });
 
-    // The dead worker's attempt stays active until it expires; expire it now instead of waiting.
-    await db.query(`UPDATE pgboss.job SET started_on = now() - interval '1 hour' WHERE name = 'compute' AND state = 'active'`);
-    await api.get(QueueService).boss.supervise('compute');
+    // The dead worker's heartbeat stops: another worker takes the job over within the heartbeat
+    // (10 s here) plus a supervisor pass (10 s), not at the job timeout (600 s here); the snapshot
+    // says it is being retried, and why.
+    const killed = Date.now();
     startWorker();
+    const retrying = await eventually(
+      async () => {
+        const [s] = await db.query<{ status: string; error: string | null }>('SELECT status, error FROM snapshots WHERE id = $1', [id]);
+        return s!.error?.startsWith('retrying') ? s! : undefined;
+      },
+      60_000,
+      'the job to be taken over',
+    );
+    process.stderr.write(`dead worker's job taken over after ${((Date.now() - killed) / 1000).toFixed(1)} s\n`);
+    expect(retrying.error).toMatch(/^retrying \(attempt 2 of 3\): attempt 1 did not finish: its worker sent no heartbeat for 10 s/);
     await waitReady(api, id, 120_000);
 
     expect((await api.get(WorkloadStore).list(id)).length).toBe(CLASSES);

@@ -179,6 +179,24 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
     expect(JSON.parse(adhoc.stdout).cluster).toBe('outbound|80||webapp.istioinaction.svc.cluster.local');
   });
 
+  it('journey prints each path hop by hop, and the trace; -o json the Journey', async () => {
+    const args = ['journey', '--snapshot', id, '--from', 'istio-system/istio-ingressgateway', '--port', '8080', '--host', 'catalog.istioinaction.io'];
+    const run = await cli(args);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^path 1: 100% DELIVERED to istioinaction\/catalog \(Deployment\)\n/);
+    expect(run.stdout).toContain('  1. gateway istio-system/istio-ingressgateway (OUTBOUND): listener 0.0.0.0_8080');
+    expect(run.stdout).toContain('     tls: MTLS: mTLS, because the server has a sidecar');
+    expect(run.stdout).toMatch(/\n {2}2\. sidecar istioinaction\/catalog \(INBOUND\): listener virtualInbound, filter chain 0\.0\.0\.0_3000, route default, cluster inbound\|3000\|\|\n/);
+    expect(run.stdout).toContain('     authorization: ALLOW: No AuthorizationPolicy applies to istioinaction/catalog: allowed.');
+    expect(run.stdout).toMatch(/\ntrace:\n +1\. sender istio-system\/istio-ingressgateway: listener /);
+    const json = JSON.parse((await cli([...args, '--header', 'x-istio-cohort=internal', '-o', 'json'])).stdout);
+    expect(json.paths).toMatchObject([{ share: 100, outcome: 'DELIVERED', destination: { name: 'catalog-v2' } }]);
+    const bad = await cli([...args, '--claims', '[1]']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--claims takes a JSON object');
+  });
+
   it('exit 1 for failures the server reports', async () => {
     const unknown = await cli(['pc', 'route', 'nope.istioinaction', '--snapshot', id]);
     expect(unknown.code).toBe(1);

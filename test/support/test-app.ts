@@ -64,7 +64,7 @@ export async function startTestApp(options: TestAppOptions): Promise<INestApplic
     ...base,
     databaseUrl: options.databaseUrl,
     // Fast retries, so failure paths finish within a test.
-    jobs: { retryLimit: 1, retryDelaySeconds: 0, expireInSeconds: 30 },
+    jobs: { retryLimit: 1, retryDelaySeconds: 0, expireInSeconds: 30, heartbeatSeconds: 10 },
     ...options.config,
   };
   const logger = new JsonLogger(config.logLevel);

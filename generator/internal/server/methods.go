@@ -13,6 +13,11 @@ type proxyParams struct {
 	Proxy session.ProxyInput `json:"proxy"`
 }
 
+type simulateParams struct {
+	Proxy session.ProxyInput       `json:"proxy"`
+	Calls []session.SimulationCall `json:"calls"`
+}
+
 type loadResult struct {
 	Diagnostics []session.Diagnostic `json:"diagnostics"`
 	Pods        int                  `json:"pods"`
@@ -83,6 +88,16 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, err
 		}
 		return proxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
+	case "simulate":
+		p, err := decode[simulateParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		proxy, err := s.session.Proxy(p.Proxy)
+		if err != nil {
+			return nil, err
+		}
+		return s.session.Simulate(proxy, p.Calls)
 	case "proxies":
 		p, err := decode[proxiesParams](req.Params)
 		if err != nil {
@@ -92,6 +107,6 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	case "analyze":
 		return s.session.Analyze()
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, render, proxyConfig, proxies, analyze)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, load, render, proxyConfig, simulate, proxies, analyze)", req.Method)}
 	}
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -38,7 +39,9 @@ func (s *Session) Generate(p *model.Proxy) (g *Generated, err error) {
 	defer recoverFatal(&err)
 	g = &Generated{}
 	g.Listeners = s.server.Listeners(p)
-	g.Routes = s.server.RoutesFromListeners(p, g.Listeners)
+	if g.Routes, err = s.routes(p, g.Listeners); err != nil {
+		return nil, err
+	}
 	g.Clusters = s.server.Clusters(p)
 	// As the fake server's Endpoints(p) does, but from the clusters already built rather than a second CDS run.
 	push := s.server.PushContext()
@@ -48,6 +51,25 @@ func (s *Session) Generate(p *model.Proxy) (g *Generated, err error) {
 	}
 	sort.SliceStable(g.Routes, func(i, j int) bool { return g.Routes[i].Name < g.Routes[j].Name })
 	return g, nil
+}
+
+// routes is RDS as Envoy asks for it: each route configuration its listeners name, once. Envoy
+// subscribes to a set of names; Istio's harness (RoutesFromListeners) passes one name per listener
+// that uses it, and istiod builds a name asked twice (the per-pod listeners of a headless Service
+// share one) a second time without virtual hosts.
+func (s *Session) routes(p *model.Proxy, listeners []*listener.Listener) ([]*route.RouteConfiguration, error) {
+	names := xdstest.ExtractRoutesFromListeners(listeners)
+	slices.Sort(names)
+	resources, _ := s.server.ConfigGen.BuildHTTPRoutes(p, &model.PushRequest{Push: s.server.PushContext()}, slices.Compact(names))
+	out := make([]*route.RouteConfiguration, 0, len(resources))
+	for _, resource := range resources {
+		rc := &route.RouteConfiguration{}
+		if err := resource.Resource.UnmarshalTo(rc); err != nil {
+			return nil, err
+		}
+		out = append(out, rc)
+	}
+	return out, nil
 }
 
 // JSON renders the generated objects the way `istioctl proxy-config ... -o json` does.

@@ -8,7 +8,7 @@ import { ProxyConfigService } from '../../proxy-config/proxy-config.service.js';
 import { ProxyInput } from '../../proxy-config/proxy-config.types.js';
 import { ProxyType } from '../../graphql/enums.js';
 import { normaliseSnapshot } from '../../ingest/normalise.js';
-import type { EnvoyConfig } from '../resolve.js';
+import type { Call, EnvoyConfig } from '../resolve.js';
 import { kubeProxyResolution } from '../kube-proxy.js';
 import { resolveRoute, stripPort } from '../resolve.js';
 import { CallInput, RouteResolution, TlsMode } from './route-resolution.types.js';
@@ -35,20 +35,7 @@ export class RoutingResolver {
       if (error instanceof GeneratorError && error.code === 'NO_PROXY') return this.withoutProxy(snapshotId, proxy, call);
       throw graphqlError(error);
     }
-    return resolveRoute(generated as unknown as EnvoyConfig, {
-      mode: call.mode,
-      address: call.address ?? undefined,
-      port: call.port,
-      protocol: call.protocol,
-      tls: call.tls,
-      host: call.host ?? undefined,
-      // A TLS client sends the host it connects to as SNI, never with a port.
-      sni: call.sni ?? (call.tls === TlsMode.TLS && call.host ? stripPort(call.host) : undefined),
-      alpn: call.alpn ?? undefined,
-      path: call.path,
-      method: call.method,
-      headers: call.headers ?? [],
-    });
+    return resolveRoute(generated as unknown as EnvoyConfig, toCall(call));
   }
 
   private async withoutProxy(snapshotId: string, proxy: ProxyInput, call: CallInput): Promise<RouteResolution> {
@@ -59,10 +46,34 @@ export class RoutingResolver {
   }
 }
 
+/** The GraphQL call as the route walk takes it. */
+export function toCall(call: CallInput): Call {
+  return {
+    mode: call.mode,
+    address: call.address ?? undefined,
+    port: call.port,
+    protocol: call.protocol,
+    tls: call.tls,
+    host: call.host ?? undefined,
+    // A TLS client sends the host it connects to as SNI, never with a port.
+    sni: call.sni ?? (call.tls === TlsMode.TLS && call.host ? stripPort(call.host) : undefined),
+    alpn: call.alpn ?? undefined,
+    path: call.path,
+    method: call.method,
+    headers: call.headers ?? [],
+  };
+}
+
 function validateCall(call: CallInput) {
+  const problems = callProblems(call);
+  if (problems.length) throw new GraphQLError(`invalid call: ${problems.join('; ')}`, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/** What is wrong with a call, in words; empty when nothing is. */
+export function callProblems(call: CallInput): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(call.port) || call.port < 1 || call.port > 65535) problems.push(`port ${call.port} is not in 1..65535`);
   if (call.address != null && !isIP(call.address)) problems.push(`address "${call.address}" is not an IP address`);
   if (!call.path.startsWith('/')) problems.push(`path "${call.path}" must start with /`);
-  if (problems.length) throw new GraphQLError(`invalid call: ${problems.join('; ')}`, { extensions: { code: 'BAD_USER_INPUT' } });
+  return problems;
 }

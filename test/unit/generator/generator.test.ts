@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GeneratorProcess } from '../../../src/generator/generator-process.js';
-import { poolLimitsFromEnv } from '../../../src/config/config.js';
+import { ConfigError, poolLimitsFromEnv } from '../../../src/config/config.js';
 import { GeneratorError, loadParams, type Methods } from '../../../src/generator/protocol.js';
 import { withIstiodProxyTypes } from '../../../src/jobs/compute.service.js';
 import { toWireProxy } from '../../../src/proxy-config/proxy-config.service.js';
@@ -95,12 +95,18 @@ describe('loadParams and istiod proxy types', () => {
 });
 
 describe('poolLimitsFromEnv', () => {
-  it('reads the limits and falls back to defaults for missing or bad values', () => {
-    expect(poolLimitsFromEnv({ MESHLENS_GENERATOR_SESSIONS: '2', MESHLENS_GENERATOR_TIMEOUT_SECONDS: 'x' })).toEqual({
+  it('reads the limits and falls back to defaults for missing or blank values', () => {
+    expect(poolLimitsFromEnv({ MESHLENS_GENERATOR_SESSIONS: '2', MESHLENS_GENERATOR_TIMEOUT_SECONDS: ' ' })).toEqual({
       maxSessions: 2,
       maxRssBytes: 4096 * 1024 * 1024,
       idleMs: 300_000,
       requestTimeoutMs: 60_000,
     });
+  });
+
+  it('refuses a bad value with a ConfigError naming the variable', () => {
+    expect(() => poolLimitsFromEnv({ MESHLENS_GENERATOR_TIMEOUT_SECONDS: 'x' })).toThrow(
+      new ConfigError('MESHLENS_GENERATOR_TIMEOUT_SECONDS must be a positive number, got "x"'),
+    );
   });
 });

@@ -216,11 +216,12 @@ subsets:
     );
     const kinds = snapshot.generatorInput.kubernetes.map((o) => `${String(o.kind)} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
     expect(kinds).toEqual(['ConfigMap shop/settings', 'Namespace /other', 'Namespace /shop', 'Pod other/a', 'Pod shop/web']);
+    // As the injector and the API server leave the pod: the tlsMode label (sidecar), port protocols defaulted.
     expect(kubernetesOf(snapshot, 'Pod')[1]).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' }, annotations: { 'proxy.istio.io/config': '{}' } },
-      spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
+      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web', 'security.istio.io/tlsMode': 'istio' }, annotations: { 'proxy.istio.io/config': '{}' } },
+      spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }] },
       status: {
         phase: 'Running',
         podIP: workload(snapshot, 'shop', 'web').ips[0],

@@ -1,0 +1,451 @@
+// A request's whole journey: the sender's own walk (its generated config, or kube-proxy for a
+// workload without a sidecar), the endpoints of each chosen cluster (the EDS istiod generated for
+// the sender) grouped by the workload they belong to, the transport security of each connection
+// (the sender's cluster transport socket, the receiver's inbound filter chain), then the receiver's
+// inbound walk and its RBAC filters. One path per (weighted cluster x destination workload).
+// Pure: the receivers' configs come through `receiverConfig`.
+import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type Endpoint } from '../envoy/endpoints.js';
+import type { Cluster, RedirectAction, Route } from '../envoy/xds.js';
+import { formatRef, istioConfigRef } from '../envoy/provenance.js';
+import type { ConfigRef } from '../model/config-ref.js';
+import type { RbacRequest } from '../envoy/rbac.js';
+import { requestHeaders, splitPathAndQuery, walkRoute, type Call, type EnvoyConfig, type RouteResolution, type TraceStep } from '../routing/resolve.js';
+import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
+import { authorize, JWT_AUTHN, rbacFilters, validatesJwt, type AuthorizationDecision } from './authorization.js';
+
+export type JourneyOutcome =
+  | 'DELIVERED'
+  | 'DENIED'
+  | 'NO_ROUTE'
+  | 'NO_HEALTHY_UPSTREAM'
+  | 'CONNECTION_FAILED'
+  | 'DIRECT_RESPONSE'
+  | 'REDIRECTED'
+  | 'LEFT_MESH'
+  | 'BLACKHOLED';
+
+export type ProxyKind = 'SIDECAR' | 'ROUTER' | 'NONE';
+
+export interface WorkloadRef {
+  namespace: string;
+  name: string;
+  kind: string;
+}
+
+/** A workload of the snapshot, as the journey needs it. */
+export interface JourneyWorkload extends WorkloadRef {
+  proxyType: ProxyKind;
+  ips: string[];
+  serviceAccount: string;
+}
+
+export interface ProxyEnvoyConfig extends EnvoyConfig {
+  endpoints: ClusterLoadAssignment[];
+}
+
+export interface TransportSecurity {
+  mode: TransportMode;
+  reason: string;
+  peerAuthentication: ConfigRef | null;
+  destinationRule: ConfigRef | null;
+}
+
+export interface Hop {
+  proxy: WorkloadRef | null;
+  proxyType: ProxyKind;
+  direction: 'OUTBOUND' | 'INBOUND';
+  resolution: RouteResolution;
+  endpoints: string[] | null;
+  tls: TransportSecurity | null;
+  authorization: AuthorizationDecision | null;
+}
+
+export interface JourneyPath {
+  share: number;
+  outcome: JourneyOutcome;
+  status: number | null;
+  destination: WorkloadRef | null;
+  hops: Hop[];
+}
+
+export interface Journey {
+  paths: JourneyPath[];
+  trace: TraceStep[];
+}
+
+export interface RequestIdentity {
+  requestPrincipal?: string | null;
+  claims?: Record<string, unknown> | null;
+}
+
+export interface Sender {
+  /** The sender's workload; null for an ad-hoc proxy. */
+  workload: WorkloadRef | null;
+  proxyType: ProxyKind;
+  namespace: string;
+  serviceAccount: string;
+  ip: string;
+  /** Its generated config; null without a sidecar. */
+  config: ProxyEnvoyConfig | null;
+  /** Without a sidecar: kube-proxy's resolution and the endpoints it spreads connections over. */
+  kubeProxy?: { resolution: RouteResolution; endpoints: { address: string; port: number }[] };
+}
+
+export interface JourneyInput {
+  sender: Sender;
+  call: Call;
+  identity: RequestIdentity | null;
+  workloads: JourneyWorkload[];
+  trustDomain: string;
+  /** The generated config of a receiving workload with a sidecar. */
+  receiverConfig: (workload: JourneyWorkload) => Promise<ProxyEnvoyConfig | null>;
+  /** The PeerAuthentication in force for a receiving workload, for provenance only (the mode is read from its config). */
+  peerAuthentication?: (workload: JourneyWorkload) => ConfigRef | null;
+}
+
+const HTTP_FAULT = 'envoy.filters.http.fault';
+
+export async function journey(input: JourneyInput): Promise<Journey> {
+  return new JourneyWalk(input).run();
+}
+
+class JourneyWalk {
+  private readonly trace: TraceStep[] = [];
+  private readonly paths: JourneyPath[] = [];
+  private readonly byIp = new Map<string, JourneyWorkload>();
+  private readonly http: boolean;
+  private senderRoute: Route | null = null;
+
+  constructor(private readonly input: JourneyInput) {
+    for (const w of input.workloads) for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
+    this.http = input.call.protocol !== 'TCP';
+  }
+
+  private step(stage: string, detail: string) {
+    this.trace.push({ stage, detail });
+  }
+
+  async run(): Promise<Journey> {
+    const { sender } = this.input;
+    const who = sender.workload ? `${sender.workload.namespace}/${sender.workload.name}` : `an ad-hoc ${sender.proxyType === 'ROUTER' ? 'gateway' : 'proxy'} in ${sender.namespace}`;
+    if (!sender.config) await this.fromKubeProxy(who);
+    else await this.fromProxy(who, sender.config);
+    return { paths: this.paths, trace: this.trace };
+  }
+
+  private async fromKubeProxy(who: string) {
+    const kube = this.input.sender.kubeProxy ?? { resolution: walkRoute({ listeners: [], routes: [], clusters: [] }, this.input.call).resolution, endpoints: [] };
+    for (const t of kube.resolution.trace) this.step(`sender ${who}: ${t.stage}`, t.detail);
+    const hop: Hop = {
+      proxy: null,
+      proxyType: 'NONE',
+      direction: 'OUTBOUND',
+      resolution: kube.resolution,
+      endpoints: kube.endpoints.map((e) => `${e.address}:${e.port}`),
+      tls: { mode: 'PLAINTEXT', reason: 'plaintext: the sender has no sidecar, so nothing originates mTLS', peerAuthentication: null, destinationRule: null },
+      authorization: null,
+    };
+    if (!kube.endpoints.length) {
+      this.finish(100, 'NO_ROUTE', null, null, [hop], 'kube-proxy has no endpoint to send the connection to: it is refused.');
+      return;
+    }
+    const endpoints: Endpoint[] = kube.endpoints.map((e) => ({ address: e.address, port: e.port, locality: '', priority: 0, healthy: true, weight: 1, metadata: undefined }));
+    await this.toWorkloads(hop, 100, endpoints, () => 'PLAINTEXT', () => hop.tls!, null);
+  }
+
+  private async fromProxy(who: string, config: ProxyEnvoyConfig) {
+    const { sender, call } = this.input;
+    const walked = walkRoute(config, call);
+    const r = walked.resolution;
+    for (const t of r.trace) this.step(`sender ${who}: ${t.stage}`, t.detail);
+    const hop: Hop = { proxy: sender.workload, proxyType: sender.proxyType, direction: 'OUTBOUND', resolution: r, endpoints: null, tls: null, authorization: null };
+    // A gateway enforces the AuthorizationPolicies that select it, on the request as it arrives.
+    if (sender.proxyType === 'ROUTER' && rbacFilters(walked.filterChain).length) {
+      // The gateway's own client is outside the mesh: no peer principal.
+      const decision = authorize(walked.filterChain, this.rbacRequest(walked.filterChain, null, this.clientIp(), call.address ?? sender.ip, call.port, call.path, call.host ?? null), `gateway ${who}`);
+      hop.authorization = decision;
+      this.step(`sender ${who}: authorization`, decision.reason);
+      if (decision.verdict === 'DENY') {
+        this.finish(100, 'DENIED', this.http ? 403 : null, null, [hop], `The gateway refuses the request (${this.http ? 'HTTP 403' : 'connection closed'}).`);
+        return;
+      }
+    }
+    if (r.error) {
+      const [outcome, status] = failureOutcome(r.error, this.http);
+      this.finish(100, outcome, status, null, [hop], `The sender's proxy stops the request: ${r.error}.`);
+      return;
+    }
+    const route = walked.route;
+    this.senderRoute = route;
+    if (route?.redirect) {
+      this.finish(100, 'REDIRECTED', redirectStatus(route.redirect), null, [hop], 'The sender\'s proxy answers with a redirect.');
+      return;
+    }
+    if (route?.directResponse) {
+      this.finish(100, 'DIRECT_RESPONSE', route.directResponse.status ?? 200, null, [hop], 'The sender\'s proxy answers directly.');
+      return;
+    }
+    let share = 100;
+    const abort = faultAbort(route);
+    if (abort) {
+      this.finish(abort.percent, 'DIRECT_RESPONSE', abort.status, null, [hop], `A fault injection aborts ${abort.percent}% of the requests with HTTP ${abort.status}.`);
+      share = 100 - abort.percent;
+      if (share <= 0) return;
+    }
+    const clusters = r.weightedClusters?.length ? r.weightedClusters : r.cluster ? [{ cluster: r.cluster, weight: 1 }] : [];
+    if (!clusters.length) {
+      this.finish(share, 'NO_ROUTE', this.http ? 404 : null, null, [hop], 'The route names no cluster.');
+      return;
+    }
+    const total = clusters.reduce((sum, c) => sum + c.weight, 0) || 1;
+    for (const { cluster: name, weight } of clusters) {
+      const clusterShare = (share * weight) / total;
+      const clusterHop: Hop = { ...hop, endpoints: [] };
+      await this.throughCluster(clusterHop, clusterShare, name, config);
+    }
+  }
+
+  private async throughCluster(hop: Hop, share: number, name: string, config: ProxyEnvoyConfig) {
+    if (name === 'PassthroughCluster') return this.finish(share, 'LEFT_MESH', null, null, [hop], `Cluster ${name}: the request leaves the mesh to its original destination.`);
+    if (name === 'BlackHoleCluster') return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, [hop], `Cluster ${name}: the request is dropped.`);
+    const cluster = config.clusters.find((c) => c.name === name);
+    if (!cluster) return this.finish(share, 'NO_HEALTHY_UPSTREAM', this.http ? 503 : null, null, [hop], `Cluster ${name} does not exist in the sender's config: Envoy answers 503.`);
+    const endpoints = clusterEndpoints(cluster, config.endpoints).filter((e) => e.healthy);
+    hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
+    if (!endpoints.length)
+      return this.finish(share, 'NO_HEALTHY_UPSTREAM', this.http ? 503 : null, null, [hop], `Cluster ${name} has no healthy endpoint (no pod matches its service${name.split('|')[2] ? ` and subset ${name.split('|')[2]}` : ''}): Envoy answers 503.`);
+    const localities = [...new Set(endpoints.map((e) => e.locality).filter(Boolean))];
+    this.step(`cluster ${name}`, `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for the sender): ${hop.endpoints.join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`);
+    const dr = istioConfigRef(cluster.metadata);
+    const destinationRule = dr?.kind === 'DestinationRule' ? dr : null;
+    await this.toWorkloads(
+      hop,
+      share,
+      endpoints,
+      (e) => upstreamTransport(cluster, e.metadata).mode,
+      (e, receiver) => this.senderTls(cluster, e, destinationRule, receiver),
+      cluster,
+    );
+  }
+
+  /** One path per workload behind the endpoints, sharing `share` by endpoint count. */
+  private async toWorkloads(
+    hop: Hop,
+    share: number,
+    endpoints: Endpoint[],
+    modeOf: (e: Endpoint) => TransportMode,
+    tlsOf: (e: Endpoint, receiver: JourneyWorkload | null) => TransportSecurity,
+    cluster: Cluster | null,
+  ) {
+    const groups = new Map<string, { workload: JourneyWorkload | null; endpoints: Endpoint[] }>();
+    for (const e of endpoints) {
+      const w = this.byIp.get(e.address) ?? this.byMetadata(e);
+      const key = w ? `${w.namespace}/${w.name}/${w.kind}` : `external ${e.address}`;
+      const group = groups.get(key) ?? { workload: w, endpoints: [] };
+      group.endpoints.push(e);
+      groups.set(key, group);
+    }
+    // Without a workload, endpoints are outside the mesh registry's pods: one path for all of them.
+    const external = [...groups.values()].filter((g) => !g.workload);
+    const internal = [...groups.values()].filter((g) => g.workload);
+    if (external.length) {
+      const count = external.reduce((n, g) => n + g.endpoints.length, 0);
+      const ep = external[0].endpoints[0];
+      const h = { ...hop, tls: tlsOf(ep, null) };
+      this.finish((share * count) / endpoints.length, 'LEFT_MESH', null, null, [h], `${count} endpoint${count > 1 ? 's' : ''} (${external.flatMap((g) => g.endpoints.map((e) => e.address)).join(', ')}) belong to no workload of the snapshot: the request leaves the mesh.`);
+    }
+    for (const group of internal) {
+      const receiver = group.workload!;
+      const ep = group.endpoints[0];
+      const pathShare = (share * group.endpoints.length) / endpoints.length;
+      const h = { ...hop, tls: tlsOf(ep, receiver) };
+      await this.receive(h, pathShare, receiver, ep, modeOf(ep), cluster);
+    }
+  }
+
+  private byMetadata(e: Endpoint): JourneyWorkload | null {
+    const w = endpointWorkload(e);
+    return w ? (this.input.workloads.find((x) => x.namespace === w.namespace && x.name === w.name) ?? null) : null;
+  }
+
+  private senderTls(cluster: Cluster, e: Endpoint, dr: ConfigRef | null, receiver: JourneyWorkload | null): TransportSecurity {
+    const t = upstreamTransport(cluster, e.metadata);
+    const drText = dr ? formatRef(dr) : null;
+    let reason: string;
+    if (t.auto)
+      reason =
+        t.mode === 'MTLS'
+          ? `mTLS, because the server has a sidecar (its endpoint carries tlsMode istio) and no DestinationRule sets TLS (auto mTLS)${drText ? `; ${drText} applies without a tls mode` : ''}`
+          : `plaintext, because the server has no sidecar (its endpoint carries no tlsMode istio) and no DestinationRule sets TLS (auto mTLS)`;
+    else if (t.mode === 'MTLS') reason = drText ? `mTLS: ${drText} sets ISTIO_MUTUAL` : 'mTLS: the cluster always presents the workload certificate (ISTIO_MUTUAL)';
+    else if (t.mode === 'TLS') reason = `TLS originated by the sender's proxy${t.sni ? ` (SNI ${t.sni})` : ''}: ${drText ? `${drText} sets SIMPLE or MUTUAL` : 'the cluster originates TLS'}`;
+    else
+      reason = drText
+        ? `plaintext: ${drText} applies and the cluster has no TLS transport socket (tls mode DISABLE, or auto mTLS off because the server's PeerAuthentication disables mTLS)`
+        : 'plaintext: no DestinationRule sets TLS and auto mTLS is off for this destination (the server\'s PeerAuthentication disables mTLS)';
+    return { mode: t.mode, reason, peerAuthentication: receiver ? (this.input.peerAuthentication?.(receiver) ?? null) : null, destinationRule: dr };
+  }
+
+  private async receive(hop: Hop, share: number, receiver: JourneyWorkload, ep: Endpoint, mode: TransportMode, cluster: Cluster | null) {
+    const dest: WorkloadRef = { namespace: receiver.namespace, name: receiver.name, kind: receiver.kind };
+    const label = `receiver ${receiver.namespace}/${receiver.name}`;
+    this.step(label, `${share.toFixed(1)}% of the requests go to ${ep.address}:${ep.port} (${receiver.kind} ${receiver.namespace}/${receiver.name}); the connection is ${hop.tls!.reason}.`);
+    if (receiver.proxyType !== 'SIDECAR') {
+      if (receiver.proxyType === 'NONE' && mode === 'MTLS')
+        return this.finish(share, 'CONNECTION_FAILED', null, dest, [hop], `${receiver.namespace}/${receiver.name} has no sidecar to terminate Istio mTLS: the handshake fails.`);
+      const what = receiver.proxyType === 'ROUTER' ? 'a gateway: its own journey continues from there' : 'a workload without a sidecar: the application answers';
+      return this.finish(share, 'DELIVERED', null, dest, [hop], `${receiver.namespace}/${receiver.name} is ${what}.`);
+    }
+    const config = await this.input.receiverConfig(receiver);
+    if (!config) return this.finish(share, 'DELIVERED', null, dest, [hop], `The config of ${receiver.namespace}/${receiver.name} is not available; the request is assumed to reach the application.`);
+    const forwarded = rewritten(this.input.call, this.senderRoute, ep, mode, cluster);
+    const walked = walkRoute(config, forwarded);
+    const r = walked.resolution;
+    for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
+    const virtualInbound = config.listeners.find((l) => l.name === 'virtualInbound');
+    const mtls = inboundMtls(virtualInbound, ep.port);
+    const inbound: Hop = {
+      proxy: dest,
+      proxyType: 'SIDECAR',
+      direction: 'INBOUND',
+      resolution: r,
+      endpoints: null,
+      tls: { mode, reason: inboundReason(mtls, ep.port, mode, r.error), peerAuthentication: this.input.peerAuthentication?.(receiver) ?? null, destinationRule: null },
+      authorization: null,
+    };
+    this.step(`${label}: tls`, inbound.tls!.reason);
+    if (r.error) {
+      const tlsFailure = ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(r.error);
+      const [outcome, status] = tlsFailure ? (['CONNECTION_FAILED', null] as const) : failureOutcome(r.error, this.http);
+      return this.finish(share, outcome, status, dest, [hop, inbound], `The server's sidecar refuses the request: ${r.error}.`);
+    }
+    const principal = mode === 'MTLS' && this.input.sender.proxyType !== 'NONE' ? `spiffe://${this.input.trustDomain}/ns/${this.input.sender.namespace}/sa/${this.input.sender.serviceAccount}` : null;
+    const [path] = splitPathAndQuery(forwarded.path);
+    const request = this.rbacRequest(walked.filterChain, principal, this.input.sender.ip, ep.address, ep.port, path, forwarded.host ?? null, forwarded);
+    const decision = authorize(walked.filterChain, request, `${receiver.namespace}/${receiver.name}`);
+    inbound.authorization = decision;
+    this.step(`${label}: authorization`, decision.reason);
+    for (const d of decision.dryRun ?? []) this.step(`${label}: dry-run`, d);
+    if (decision.verdict === 'DENY') return this.finish(share, 'DENIED', this.http ? 403 : null, dest, [hop, inbound], this.http ? 'Denied: the sidecar answers HTTP 403 (RBAC: access denied).' : 'Denied: the sidecar closes the connection.');
+    const route = walked.route;
+    if (route?.directResponse) return this.finish(share, 'DIRECT_RESPONSE', route.directResponse.status ?? 200, dest, [hop, inbound], 'The server\'s sidecar answers directly.');
+    this.finish(share, 'DELIVERED', null, dest, [hop, inbound], `Delivered to the application of ${receiver.namespace}/${receiver.name} on port ${ep.port}${decision.verdict === 'NOT_DECIDED' ? ', if the external authorizer allows it' : ''}.`);
+  }
+
+  private clientIp(): string {
+    const xff = this.input.call.headers.find((h) => h.name.toLowerCase() === 'x-forwarded-for')?.value;
+    return xff?.split(',')[0]?.trim() || '0.0.0.0';
+  }
+
+  private rbacRequest(
+    chain: Parameters<typeof validatesJwt>[0],
+    principal: string | null,
+    sourceIp: string,
+    destinationIp: string,
+    destinationPort: number,
+    path: string,
+    host: string | null,
+    call: Call = this.input.call,
+  ): RbacRequest {
+    const { identity } = this.input;
+    const metadata: Record<string, Record<string, unknown>> = {};
+    // The jwt_authn filter only puts a payload in the metadata where a RequestAuthentication applies.
+    if (identity && (identity.requestPrincipal || identity.claims) && validatesJwt(chain)) {
+      const payload: Record<string, unknown> = { ...(identity.claims ?? {}) };
+      if (identity.requestPrincipal) {
+        const slash = identity.requestPrincipal.lastIndexOf('/');
+        payload.iss ??= slash >= 0 ? identity.requestPrincipal.slice(0, slash) : identity.requestPrincipal;
+        if (slash >= 0) payload.sub ??= identity.requestPrincipal.slice(slash + 1);
+      }
+      metadata[JWT_AUTHN] = { payload };
+    }
+    return {
+      principal,
+      directRemoteIp: sourceIp,
+      remoteIp: sourceIp,
+      destinationIp,
+      destinationPort,
+      sni: call.sni ?? null,
+      headers: this.http ? requestHeaders({ ...call, host: host ?? undefined }, path) : null,
+      path: this.http ? splitPathAndQuery(path)[0] : null,
+      metadata,
+    };
+  }
+
+  private finish(share: number, outcome: JourneyOutcome, status: number | null, destination: WorkloadRef | null, hops: Hop[], detail: string) {
+    const rounded = Math.round(share * 100) / 100;
+    this.paths.push({ share: rounded, outcome, status, destination, hops });
+    this.step(`path ${this.paths.length} (${rounded}%)`, `${outcome}${status ? ` (${status})` : ''}: ${detail}`);
+  }
+}
+
+/** The request as the sender's proxy forwards it: route rewrites applied, over the chosen transport. */
+function rewritten(call: Call, route: Route | null, ep: Endpoint, mode: TransportMode, cluster: Cluster | null): Call {
+  let { path, host } = call;
+  const action = route?.route;
+  if (action?.prefixRewrite !== undefined) {
+    const prefix = route?.match?.prefix ?? route?.match?.path;
+    if (prefix !== undefined && path.startsWith(prefix)) path = action.prefixRewrite + path.slice(prefix.length);
+  }
+  if (action?.hostRewriteLiteral) host = action.hostRewriteLiteral;
+  const h2 = cluster ? usesHttp2(cluster) : false;
+  return {
+    ...call,
+    mode: 'INBOUND',
+    address: ep.address,
+    port: ep.port,
+    protocol: call.protocol === 'TCP' ? 'TCP' : h2 ? 'HTTP2' : call.protocol,
+    tls: mode,
+    path,
+    host,
+    sni: undefined,
+    alpn: undefined,
+  };
+}
+
+function usesHttp2(cluster: Cluster): boolean {
+  const options = (cluster as Cluster & { typedExtensionProtocolOptions?: Record<string, { explicitHttpConfig?: { http2ProtocolOptions?: unknown } }> }).typedExtensionProtocolOptions;
+  return Object.values(options ?? {}).some((o) => o.explicitHttpConfig?.http2ProtocolOptions !== undefined);
+}
+
+function inboundReason(mtls: InboundMtls | null, port: number, mode: TransportMode, error: string | null): string {
+  const sent = mode === 'MTLS' ? 'mTLS' : mode === 'TLS' ? 'TLS' : 'plaintext';
+  if (mtls === 'STRICT')
+    return mode === 'MTLS' ? `mTLS: PeerAuthentication requires mTLS on port ${port} (STRICT)` : `PeerAuthentication requires mTLS on port ${port} (STRICT), but the sender sends ${sent}: the connection is refused`;
+  if (mtls === 'PERMISSIVE') return `${sent}: PeerAuthentication on port ${port} is PERMISSIVE (mTLS and plaintext both accepted)`;
+  if (mtls === 'DISABLE')
+    return mode === 'PLAINTEXT' ? `plaintext: PeerAuthentication disables mTLS on port ${port}` : `PeerAuthentication disables mTLS on port ${port}, but the sender sends ${sent}${error ? ': the connection fails' : ''}`;
+  return `${sent}: the server has no inbound listener for port ${port}`;
+}
+
+/** The outcome of a walk that stopped, and the status Envoy answers with. */
+function failureOutcome(error: string, http: boolean): [JourneyOutcome, number | null] {
+  switch (error) {
+    case 'no listener matched':
+      return ['NO_ROUTE', null];
+    case 'no virtual host matched':
+    case 'no route matched':
+      return ['NO_ROUTE', http ? 404 : null];
+    case 'tls required, sending 301':
+      return ['REDIRECTED', 301];
+    default:
+      return ['CONNECTION_FAILED', null];
+  }
+}
+
+const REDIRECT_CODES: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
+
+function redirectStatus(redirect: RedirectAction): number {
+  const code = redirect.responseCode;
+  return code ? (REDIRECT_CODES[code] ?? 301) : 301;
+}
+
+/** A route's fault injection abort (Istio's VirtualService fault.abort): its status and percentage. */
+function faultAbort(route: Route | null): { status: number; percent: number } | null {
+  const fault = route?.typedPerFilterConfig?.[HTTP_FAULT] as { abort?: { httpStatus?: number; percentage?: { numerator?: number; denominator?: string } } } | undefined;
+  const abort = fault?.abort;
+  if (!abort?.httpStatus) return null;
+  const scale = { HUNDRED: 1, TEN_THOUSAND: 100, MILLION: 10000 }[abort.percentage?.denominator ?? 'HUNDRED'] ?? 1;
+  const percent = abort.percentage ? Math.min(100, (abort.percentage.numerator ?? 0) / scale) : 100;
+  return percent > 0 ? { status: abort.httpStatus, percent } : null;
+}

@@ -1,0 +1,67 @@
+import { Inject, Injectable, PayloadTooLargeException, type OnModuleDestroy } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import type { IngestTask, IngestTaskResult } from '../ingest/ingest.worker.js';
+
+/**
+ * Heap of an ingest thread per byte of the largest body: yaml's syntax tree and the decoded
+ * values of a body of small nodes (`[[],[],...]`) take about this much (measured: see README).
+ * The thread's heap is bounded by it, so one upload's memory is bounded in proportion to the body.
+ */
+const HEAP_BYTES_PER_BODY_BYTE = 64;
+const MIN_HEAP_MB = 256;
+
+/**
+ * The threads that ingest uploads (decode, validate, canonical JSON, hashes): a body of hostile
+ * nesting or a million values takes CPU in proportion to its size, which on the event loop
+ * would stall every other request, `/healthz` included.
+ */
+@Injectable()
+export class IngestPool implements OnModuleDestroy {
+  private readonly pool: Piscina<IngestTask, IngestTaskResult>;
+  readonly heapMb: number;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.heapMb = Math.max(MIN_HEAP_MB, Math.ceil((HEAP_BYTES_PER_BODY_BYTE * config.maxBodyBytes) / 2 ** 20));
+    this.pool = new Piscina({
+      filename: workerFile(),
+      minThreads: 1,
+      maxThreads: config.ingestThreads,
+      idleTimeout: 60_000,
+      resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+    });
+  }
+
+  async prepare(text: string, contentType?: string): Promise<IngestTaskResult> {
+    try {
+      return await this.pool.run({ text, contentType });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new PayloadTooLargeException({
+          error: 'upload too complex',
+          details: [`decoding it needs more than the ${this.heapMb} MiB an ingest thread may use (MESHLENS_MAX_BODY_BYTES × ${HEAP_BYTES_PER_BODY_BYTE})`],
+        });
+      }
+      throw error;
+    }
+  }
+
+  async onModuleDestroy() {
+    await this.pool.destroy();
+  }
+}
+
+/**
+ * The compiled worker next to this module; under vitest, which runs the TypeScript sources,
+ * the one `npm run build` wrote to dist/ (test/support/global-setup.ts builds it).
+ */
+function workerFile(): string {
+  const here = fileURLToPath(new URL('../ingest/ingest.worker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return path.join(root, 'dist', path.relative(root, here));
+}
