@@ -4,13 +4,27 @@ import SummaryReporter from './test/summary-reporter.js';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // The Postgres server API tests create their databases on (DATABASE_URL, or an embedded one).
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60000,
     hookTimeout: 120000,
-    fileParallelism: false,
     reporters: ['default', new SummaryReporter()],
+    projects: [
+      {
+        // Pure functions: no database, files in parallel (`npm run test:unit`).
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+      },
+      {
+        // The API, CLI and end-to-end tests: each file creates its databases on one Postgres server
+        // (DATABASE_URL, or an embedded one), one file at a time (`npm run test:api`).
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/api/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+    ],
   },
   plugins: [swc.vite({ module: { type: 'es6' } })],
   resolve: {

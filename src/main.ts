@@ -31,25 +31,16 @@ async function run(mode: Mode): Promise<void> {
     refuse(error);
     return;
   }
-  const [{ NestFactory }, { createHttpApp }, { AppModule }, { resolveDatabase }, { JsonLogger, captureProcessWarnings }, { poolLimitsFromEnv }, { generatorConcurrency }] =
+  const [{ NestFactory }, { createHttpApp }, { AppModule }, { resolveDatabase }, { JsonLogger, captureProcessWarnings }] =
     await Promise.all([
       import('@nestjs/core'),
       import('./app.js'),
       import('./app.module.js'),
       import('./database/resolve-database.js'),
       import('./logging/json-logger.js'),
-      import('./generator/generator.service.js'),
-      import('./jobs/compute.service.js'),
     ]);
   type ResolvedDatabase = import('./database/resolve-database.js').ResolvedDatabase;
   type INestApplicationContext = import('@nestjs/common').INestApplicationContext;
-  try {
-    // Read by the services that use them, later; read now too, so a bad value stops start-up here.
-    poolLimitsFromEnv();
-    generatorConcurrency();
-  } catch (error) {
-    refuse(error);
-  }
   const logger = new JsonLogger(config.logLevel);
   captureProcessWarnings(logger);
   let database: ResolvedDatabase | undefined;

@@ -1,8 +1,7 @@
 // What every client command of the CLI shares: the server to talk to, HTTP and GraphQL calls,
 // errors as exit codes (0 ok, 1 failure, 2 usage), options given as k=v.
+import { loadCliConfig } from '../config/config.js';
 import { Command, Option } from 'commander';
-
-export const DEFAULT_SERVER = 'http://127.0.0.1:3000';
 
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends Error {}
@@ -19,7 +18,7 @@ export function clientCommand(parent: Command, name: string, description: string
   return parent
     .command(name)
     .description(description)
-    .addOption(new Option('--server <url>', 'meshlens service to talk to').env('MESHLENS_URL').default(DEFAULT_SERVER));
+    .addOption(new Option('--server <url>', 'meshlens service to talk to').default(loadCliConfig().serverUrl, 'MESHLENS_URL, else http://127.0.0.1:3000'));
 }
 
 /** `-o, --output` restricted to the given formats. */
@@ -41,7 +40,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 }
 
 export function baseUrl(server: string | undefined): URL {
-  const raw = server || process.env.MESHLENS_URL || DEFAULT_SERVER;
+  const raw = server || loadCliConfig().serverUrl;
   let url: URL;
   try {
     url = new URL(raw);
@@ -85,7 +84,7 @@ export async function describeFailure(res: Response): Promise<string> {
 
 function describeDetail(d: unknown): string {
   if (d && typeof d === 'object') {
-    const p = d as Record<string, unknown>;
+    const p = d as { document?: number; line?: number; kind?: string; namespace?: string; name?: string; message?: string };
     const where = [p.document !== undefined ? `document ${p.document}` : '', p.line !== undefined ? `line ${p.line}` : '', [p.kind, p.namespace, p.name].filter(Boolean).join('/')]
       .filter(Boolean)
       .join(', ');

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { loadCliConfig, type GeneratorConfig } from '../config/config.js';
 import { generatorBinary } from '../generator/binary.js';
 import { GeneratorProcess } from '../generator/generator-process.js';
 import { loadParams, type Methods } from '../generator/protocol.js';
@@ -16,6 +17,7 @@ import type { SnapshotDiffResult } from '../diff/model.js';
 import { ingest } from '../ingest/ingest.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { Admission, SnapshotResource } from '../model/snapshot.js';
+import { compareStrings } from '../model/compare.js';
 
 type Format = 'markdown' | 'json';
 type FailOn = 'error' | 'warning' | 'never';
@@ -31,7 +33,7 @@ export function manifestFiles(path: string): string[] {
   if (st.isFile()) return [path];
   const out: string[] = [];
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareStrings(a.name, b.name))) {
       if (entry.name.startsWith('.')) continue;
       const p = join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
@@ -72,10 +74,6 @@ export async function readManifests(path: string, admit: Admission): Promise<{ r
   return { resources, warnings };
 }
 
-function timeoutMs(): number {
-  const v = Number(process.env.MESHLENS_GENERATOR_TIMEOUT_SECONDS);
-  return (Number.isFinite(v) && v > 0 ? v : 60) * 1000;
-}
 
 interface Side {
   resources: SnapshotResource[];
@@ -84,14 +82,15 @@ interface Side {
   istioVersion: string;
 }
 
-async function loadSide(path: string, binary: string): Promise<Side> {
-  const process = new GeneratorProcess(binary);
+async function loadSide(path: string, generator: GeneratorConfig): Promise<Side> {
+  const timeoutMs = generator.requestTimeoutMs;
+  const process = new GeneratorProcess(generatorBinary(generator.binary));
   try {
     // The side's generator validates its manifests before it loads them (`validate` needs no snapshot).
-    const { resources } = await readManifests(path, async (objects) => (await process.request('validate', { objects }, timeoutMs())).results);
-    const normalised = await normaliseWithIstiod(resources, (params) => process.request('gatewayDeployments', params, timeoutMs()));
-    await process.request('load', loadParams(normalised), timeoutMs() * 10);
-    const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs()), process.request('analyze', undefined, timeoutMs())]);
+    const { resources } = await readManifests(path, async (objects) => (await process.request('validate', { objects }, timeoutMs)).results);
+    const normalised = await normaliseWithIstiod(resources, (params) => process.request('gatewayDeployments', params, timeoutMs));
+    await process.request('load', loadParams(normalised), timeoutMs * 10);
+    const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs), process.request('analyze', undefined, timeoutMs)]);
     return { resources, process, diagnostics, istioVersion: version.istio };
   } catch (error) {
     process.close();
@@ -101,8 +100,8 @@ async function loadSide(path: string, binary: string): Promise<Side> {
 
 /** The offline pipeline: both sides computed in this process, then the same diff the server makes. */
 export async function offlineDiff(basePath: string, headPath: string, options: { maxLength?: number } = {}): Promise<SnapshotDiffResult> {
-  const binary = generatorBinary();
-  const sides = await Promise.allSettled([loadSide(basePath, binary), loadSide(headPath, binary)]);
+  const { generator } = loadCliConfig();
+  const sides = await Promise.allSettled([loadSide(basePath, generator), loadSide(headPath, generator)]);
   const [b, h] = sides;
   try {
     if (b.status === 'rejected') throw b.reason;
@@ -110,7 +109,7 @@ export async function offlineDiff(basePath: string, headPath: string, options: {
     const base = b.value;
     const head = h.value;
     const bySide: Record<string, GeneratorProcess> = { base: base.process, head: head.process };
-    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) => bySide[id]!.request(method, params, timeoutMs());
+    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) => bySide[id].request(method, params, generator.requestTimeoutMs);
     const proxies = await proxyChanges(new GeneratorConfigSource(ask, { concurrency: 2 }), 'base', 'head');
     return composeDiff(
       {
@@ -136,8 +135,8 @@ async function serverDiff(server: string, baseId: string, headId: string): Promi
   } catch (error) {
     throw new InputError(`cannot reach ${server}: ${(error as Error).message}`);
   }
-  const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) throw new InputError(`${url.pathname}: HTTP ${res.status}: ${String(body.error ?? res.statusText)}`);
+  const body = (await res.json().catch(() => ({}))) as { error?: string };
+  if (!res.ok) throw new InputError(`${url.pathname}: HTTP ${res.status}: ${body.error ?? res.statusText}`);
   return body as never;
 }
 
@@ -171,7 +170,7 @@ export function diffCommand(io: DiffCommandIo = defaultIo): Command {
       if (!Number.isInteger(n) || n < 1000) throw new UsageError('--max-length must be an integer of at least 1000');
       return n;
     })
-    .option('--server <url>', 'server mode: the meshlens service', process.env.MESHLENS_SERVER ?? 'http://127.0.0.1:3000')
+    .option('--server <url>', 'server mode: the meshlens service (default: MESHLENS_URL, else http://127.0.0.1:3000)', loadCliConfig().serverUrl)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride((err: CommanderError) => {
       io.exit(err.exitCode === 0 ? 0 : 2);

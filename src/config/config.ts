@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -16,7 +17,36 @@ export interface AppConfig {
   logLevel: LogLevel;
   production: boolean;
   jobs: JobPolicy;
+  generator: GeneratorConfig;
+  /** proxyConfig requests one compute job has in flight at once (the generator answers them concurrently). */
+  computeConcurrency: number;
 }
+
+/** The generator binary and its session pool. */
+export interface GeneratorConfig extends GeneratorPoolLimits {
+  /** MESHLENS_GENERATOR_BIN; null: generator/bin/generator, built by `npm ci`. */
+  binary: string | null;
+}
+
+export interface GeneratorPoolLimits {
+  /** Sessions kept at once (each holds one snapshot in Istio's memory). */
+  maxSessions: number;
+  /** Total resident memory of all sessions before the least recently used idle one is closed. */
+  maxRssBytes: number;
+  /** A session unused this long is closed. */
+  idleMs: number;
+  /** A request taking longer fails with a TIMEOUT error; loading a snapshot gets ten times as long. */
+  requestTimeoutMs: number;
+}
+
+/** What the command-line client reads from its environment. */
+export interface CliConfig {
+  /** MESHLENS_URL: the meshlens service the client commands talk to. */
+  serverUrl: string;
+  generator: GeneratorConfig;
+}
+
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:3000';
 
 /** How compute jobs are retried and when a stuck one is given up on. */
 export interface JobPolicy {
@@ -57,6 +87,30 @@ export function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: n
   return value;
 }
 
+/** The limits from the environment; a value set but not a positive number is a ConfigError. */
+export function poolLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): GeneratorPoolLimits {
+  const num = (name: string, fallback: number) => positiveNumber(env, name, fallback);
+  return {
+    maxSessions: num('MESHLENS_GENERATOR_SESSIONS', 4),
+    maxRssBytes: num('MESHLENS_GENERATOR_MAX_RSS_MB', 4096) * 1024 * 1024,
+    idleMs: num('MESHLENS_GENERATOR_IDLE_SECONDS', 300) * 1000,
+    requestTimeoutMs: num('MESHLENS_GENERATOR_TIMEOUT_SECONDS', 60) * 1000,
+  };
+}
+
+function generatorConfig(env: NodeJS.ProcessEnv): GeneratorConfig {
+  return { binary: env.MESHLENS_GENERATOR_BIN?.trim() || null, ...poolLimitsFromEnv(env) };
+}
+
+/** proxyConfig requests one job has in flight at once (the generator answers them concurrently). */
+export function generatorConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  return integer(env, 'MESHLENS_COMPUTE_CONCURRENCY', Math.max(2, Math.min(8, availableParallelism())), 1, 256);
+}
+
+export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  return { serverUrl: env.MESHLENS_URL?.trim() || DEFAULT_SERVER_URL, generator: generatorConfig(env) };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -78,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       // pg-boss refuses heartbeats under 10 s.
       heartbeatSeconds: integer(env, 'MESHLENS_JOB_HEARTBEAT_SECONDS', 30, 10, 3600),
     },
+    generator: generatorConfig(env),
+    computeConcurrency: generatorConcurrency(env),
   };
 }
 

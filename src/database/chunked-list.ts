@@ -72,7 +72,7 @@ export function buildList(list: ListName, entries: readonly unknown[], keys: rea
   };
   entries.forEach((entry, i) => {
     current.push(entry);
-    if (lowBitsZero(sha256(keys[i]!), bits) || current.length === max) flush();
+    if (lowBitsZero(sha256(keys[i]), bits) || current.length === max) flush();
   });
   if (current.length > 0 || level.length === 0) flush();
   for (let depth = 1; level.length > 1; depth++) {
@@ -93,7 +93,7 @@ export function buildList(list: ListName, entries: readonly unknown[], keys: rea
     }
     level = next;
   }
-  return { root: level[0]!.hash, nodes: [...nodes.values()] };
+  return { root: level[0].hash, nodes: [...nodes.values()] };
 }
 
 /** The hashes (hex) of a column holding hashes as stored: 32 bytes each, concatenated. */
@@ -125,8 +125,8 @@ export function documentAt(runs: readonly [number, number][], position: number):
   let offset = 0;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (runs[mid]![0] <= position) {
-      offset = runs[mid]![1];
+    if (runs[mid][0] <= position) {
+      offset = runs[mid][1];
       lo = mid + 1;
     } else {
       hi = mid - 1;

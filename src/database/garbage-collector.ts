@@ -78,6 +78,6 @@ export class GarbageCollector {
 
 /** Runs a DELETE; returns how many rows it deleted (TypeORM answers [rows, count]). */
 async function deleted(em: EntityManager, sql: string): Promise<number> {
-  const [, count] = (await em.query(sql)) as [unknown[], number];
+  const [, count] = await em.query<[unknown[], number]>(sql);
   return count;
 }

@@ -6,11 +6,12 @@ import type { GatewayApi } from '../model/gateway-api.js';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js';
 import { unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
-import { lockAgainstCollection } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
 import { isSnapshotId } from './snapshot.store.js';
 import { classListCodec, type StoredClass, type StoredWorkload } from './snapshot-lists.js';
 import { WorkloadStore } from './workload.store.js';
+import { compareStrings } from '../model/compare.js';
+import { writeTransaction } from './transaction.js';
 
 const INSERT_CHUNK = 1000;
 /** Parsed Envoy objects kept in memory, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
@@ -78,28 +79,18 @@ export class ProxyConfigStore {
    * recomputing yields the same rows, and a job killed before the commit leaves nothing visible.
    */
   async saveComputation(snapshotId: string, computed: ComputedSnapshot): Promise<void> {
-    const objects = [...computed.objects].sort((a, b) => cmp(a.hash, b.hash));
-    const nodes = [...computed.nodes].sort((a, b) => cmp(a.hash, b.hash));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.dataSource.transaction(async (em) => {
-          await lockAgainstCollection(em);
-          await this.insertObjects(em, objects);
-          await this.insertNodes(em, nodes);
-          const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => cmp(a.classKey, b.classKey)));
-          await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
-          await em.query(
-            `UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb, gateway_api = $5::jsonb WHERE id = $1`,
-            [snapshotId, classes, computed.istioVersion, JSON.stringify(computed.diagnostics), JSON.stringify(computed.gatewayApi)],
-          );
-        });
-        return;
-      } catch (error) {
-        // A deadlock or serialisation failure against another job: the whole transaction again.
-        if (attempt < 3 && ['40P01', '40001'].includes((error as { code?: string }).code ?? '')) continue;
-        throw error;
-      }
-    }
+    const objects = [...computed.objects].sort((a, b) => compareStrings(a.hash, b.hash));
+    const nodes = [...computed.nodes].sort((a, b) => compareStrings(a.hash, b.hash));
+    await writeTransaction(this.dataSource, async (em) => {
+      await this.insertObjects(em, objects);
+      await this.insertNodes(em, nodes);
+      const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => compareStrings(a.classKey, b.classKey)));
+      await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
+      await em.query(
+        `UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb, gateway_api = $5::jsonb WHERE id = $1`,
+        [snapshotId, classes, computed.istioVersion, JSON.stringify(computed.diagnostics), JSON.stringify(computed.gatewayApi)],
+      );
+    });
   }
 
   private async insertObjects(em: EntityManager, objects: PreparedObject[]) {
@@ -107,8 +98,8 @@ export class ProxyConfigStore {
       const chunk: PreparedObject[] = [];
       let bytes = 0;
       while (i < objects.length && chunk.length < INSERT_CHUNK && (chunk.length === 0 || bytes < OBJECT_BYTES_PER_STATEMENT)) {
-        bytes += objects[i]!.json.length;
-        chunk.push(objects[i++]!);
+        bytes += objects[i].json.length;
+        chunk.push(objects[i++]);
       }
       await em.query(
         `INSERT INTO envoy_objects (hash, type, name, body)
@@ -298,8 +289,4 @@ export function workloadKey(w: WorkloadRef): string {
 
 function toBytes(hexHash: string): Buffer {
   return Buffer.from(hexHash, 'hex');
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

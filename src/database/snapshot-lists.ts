@@ -4,6 +4,7 @@
 // entry would be most of its bytes. Pure functions, no I/O.
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
+import { compareStrings } from '../model/compare.js';
 
 /** A resource of a snapshot: its identity and the hash of its body (resource_bodies). */
 export interface ResourceEntry {
@@ -106,9 +107,5 @@ export interface ListCodec<E, T> {
 
 /** Workloads in their stored (and listed) order: namespace, name, kind. */
 export function compareWorkloads(a: Workload, b: Workload): number {
-  return cmp(a.namespace, b.namespace) || cmp(a.name, b.name) || cmp(a.kind, b.kind);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name) || compareStrings(a.kind, b.kind);
 }

@@ -4,12 +4,13 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { NO_GATEWAY_API, type GatewayApi } from '../model/gateway-api.js';
 import type { GatewayDeployer } from '../generator/protocol.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
-import type { NormalisedSnapshot, PreparedResource, SnapshotResource } from '../model/snapshot.js';
+import type { NormalisedSnapshot, PreparedResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
-import { GarbageCollector, lockAgainstCollection } from './garbage-collector.js';
+import { GarbageCollector } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
 import { resourceListCodec, type ResourceEntry } from './snapshot-lists.js';
+import { writeTransaction } from './transaction.js';
 
 /** A resource as stored, with its body. */
 export interface StoredResource {
@@ -34,8 +35,6 @@ export class InvalidCursorError extends Error {}
 // Rows per INSERT: a few thousand keeps each statement's parameters in the low megabytes.
 const INSERT_CHUNK = 2000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Retried: a deadlock (40P01) or serialisation failure against a concurrent upload.
-const RETRYABLE = new Set(['40P01', '40001']);
 
 export function isSnapshotId(id: string): boolean {
   return UUID.test(id);
@@ -69,37 +68,29 @@ export class SnapshotStore {
       evaluated: p.resource.evaluated,
       bodyHash: p.hash,
     }));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.dataSource.transaction(async (em) => {
-          await lockAgainstCollection(em);
-          for (let i = 0; i < bodies.length; i += INSERT_CHUNK) {
-            const chunk = bodies.slice(i, i + INSERT_CHUNK);
-            await em.query(
-              `INSERT INTO resource_bodies (hash, body)
-               SELECT decode(hash, 'hex'), body::jsonb FROM unnest($1::text[], $2::text[]) AS b(hash, body)
-               ON CONFLICT (hash) DO NOTHING`,
-              [chunk.map((b) => b.hash), chunk.map((b) => b.json)],
-            );
-          }
-          const resourceList = await this.lists.write(em, resourceListCodec, entries);
-          const snapshot = await em.save(
-            em.create(SnapshotEntity, {
-              name,
-              status: SnapshotStatus.PENDING,
-              resourceCount: resources.length,
-              resourceList,
-              resourceDocuments: documentRuns(resources.map((p) => p.resource.document)),
-            }),
-          );
-          await alsoInTransaction(em, snapshot);
-          return snapshot;
-        });
-      } catch (error) {
-        if (attempt < 3 && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
-        throw error;
+    return writeTransaction(this.dataSource, async (em) => {
+      for (let i = 0; i < bodies.length; i += INSERT_CHUNK) {
+        const chunk = bodies.slice(i, i + INSERT_CHUNK);
+        await em.query(
+          `INSERT INTO resource_bodies (hash, body)
+           SELECT decode(hash, 'hex'), body::jsonb FROM unnest($1::text[], $2::text[]) AS b(hash, body)
+           ON CONFLICT (hash) DO NOTHING`,
+          [chunk.map((b) => b.hash), chunk.map((b) => b.json)],
+        );
       }
-    }
+      const resourceList = await this.lists.write(em, resourceListCodec, entries);
+      const snapshot = await em.save(
+        em.create(SnapshotEntity, {
+          name,
+          status: SnapshotStatus.PENDING,
+          resourceCount: resources.length,
+          resourceList,
+          resourceDocuments: documentRuns(resources.map((p) => p.resource.document)),
+        }),
+      );
+      await alsoInTransaction(em, snapshot);
+      return snapshot;
+    });
   }
 
   async get(id: string): Promise<SnapshotEntity | null> {

@@ -1,7 +1,7 @@
 // Envoy objects in words, for routing sentences: destinations, route policies, cluster policies. Pure.
 import type { EnvoyObject } from '../model/proxy.js';
 import { parseClusterName } from '../envoy/describe-cluster.js';
-import type { HeaderMatcher, Route, RouteMatch } from '../envoy/xds.js';
+import type { HeaderMatcher, RedirectAction, Route, RouteMatch } from '../envoy/xds.js';
 import { headerMatches, pathMatches, queryParameterMatches } from '../envoy/match.js';
 import { canonicalJson } from '../model/canonical.js';
 
@@ -37,7 +37,7 @@ export function describeAction(route: Route | undefined): string {
   if (!action) return 'nothing (no action)';
   if (action.clusterHeader) return `the cluster named in header ${action.clusterHeader}`;
   const clusters = routeClusters(route);
-  if (clusters.length === 1) return clusterLabel(clusters[0]!.name);
+  if (clusters.length === 1) return clusterLabel(clusters[0].name);
   if (clusters.length === 0) return 'no cluster';
   const parsed = clusters.map((c) => parseClusterName(c.name));
   const sameService = parsed.every((p) => p && p.direction === 'outbound' && p.fqdn === parsed[0]!.fqdn && p.port === parsed[0]!.port);
@@ -48,8 +48,8 @@ export function describeAction(route: Route | undefined): string {
   return clusters.map((c) => `${c.weight}% ${clusterLabel(c.name)}`).join(', ');
 }
 
-function describeRedirect(r: Record<string, unknown>): string {
-  const code = String(r.responseCode ?? 'MOVED_PERMANENTLY');
+function describeRedirect(r: RedirectAction): string {
+  const code = r.responseCode ?? 'MOVED_PERMANENTLY';
   const status: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
   const parts: string[] = [];
   if (r.httpsRedirect) parts.push('https');

@@ -1,6 +1,7 @@
 // `istioctl analyze` messages introduced and resolved by a change. Pure.
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import type { DiagnosticsDiff } from './model.js';
+import { compareStrings } from '../model/compare.js';
 
 const LEVEL_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
 
@@ -16,17 +17,12 @@ function key(m: AnalyzerMessage): string {
 export function compareDiagnostics(a: AnalyzerMessage, b: AnalyzerMessage): number {
   return (
     levelRank(a.level) - levelRank(b.level) ||
-    compare(a.code, b.code) ||
-    compare(a.namespace ?? '', b.namespace ?? '') ||
-    compare(a.kind ?? '', b.kind ?? '') ||
-    compare(a.name ?? '', b.name ?? '') ||
-    compare(a.message, b.message)
+    compareStrings(a.code, b.code) ||
+    compareStrings(a.namespace ?? '', b.namespace ?? '') ||
+    compareStrings(a.kind ?? '', b.kind ?? '') ||
+    compareStrings(a.name ?? '', b.name ?? '') ||
+    compareStrings(a.message, b.message)
   );
-}
-
-/** Code-unit order, not locale order: the same on every machine. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function diffDiagnostics(base: readonly AnalyzerMessage[], head: readonly AnalyzerMessage[]): DiagnosticsDiff {

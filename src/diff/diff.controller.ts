@@ -1,8 +1,8 @@
-import { BadRequestException, ConflictException, Controller, Get, NotFoundException, Param, Query, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { httpError } from '../proxy-config/proxy-config.controller.js';
-import { DiffNotFoundError, DiffNotReadyError, DiffService } from './diff.service.js';
+import { httpError } from '../http/errors.js';
+import { DiffService } from './diff.service.js';
 import { SnapshotDiff } from './diff.types.js';
 
 @ApiTags('snapshots')
@@ -24,8 +24,6 @@ export class DiffController {
       }
       res.status(200).json(SnapshotDiff.from(base, head, result));
     } catch (error) {
-      if (error instanceof DiffNotFoundError) throw new NotFoundException({ error: error.message, details: [] });
-      if (error instanceof DiffNotReadyError) throw new ConflictException({ error: error.message, details: [] });
       throw httpError(error);
     }
   }

@@ -1,6 +1,6 @@
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
-import { GraphQLError } from 'graphql';
-import { DiffNotFoundError, DiffNotReadyError, DiffService } from './diff.service.js';
+import { graphqlError } from '../graphql/errors.js';
+import { DiffService } from './diff.service.js';
 import { SnapshotDiff } from './diff.types.js';
 
 @Resolver(() => SnapshotDiff)
@@ -20,10 +20,4 @@ export class DiffResolver {
       throw graphqlError(error);
     }
   }
-}
-
-export function graphqlError(error: unknown): unknown {
-  if (error instanceof DiffNotFoundError) return new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
-  if (error instanceof DiffNotReadyError) return new GraphQLError(error.message, { extensions: { code: 'CONFLICT' } });
-  return error;
 }

@@ -3,6 +3,7 @@ import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.
 import { SnapshotStore } from '../database/snapshot.store.js';
 import type { ResourceEntry } from '../database/snapshot-lists.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
+import { ConflictError, NotFoundError } from '../model/errors.js';
 import { BoundedMemo, composeDiff, proxyChanges } from './diff.js';
 import type { MarkdownOptions } from './markdown.js';
 import type { SnapshotDiffResult } from './model.js';
@@ -12,9 +13,9 @@ import { resourceKey, type ResourceInput } from './resources.js';
 /** The ProxyConfigSource the diff reads proxy classes from (the stored classes, see stored-source.ts). */
 export const PROXY_CONFIG_SOURCE = Symbol('PROXY_CONFIG_SOURCE');
 
-export class DiffNotFoundError extends Error {}
+export class DiffNotFoundError extends NotFoundError {}
 /** A side is not READY: its proxies and diagnostics are not computed yet (or failed). */
-export class DiffNotReadyError extends Error {}
+export class DiffNotReadyError extends ConflictError {}
 
 @Injectable()
 export class DiffService {

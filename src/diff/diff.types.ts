@@ -126,7 +126,7 @@ export class SnapshotDiff {
       noiseOnly: d.noiseOnly,
       proxies: d.proxies,
       routing: d.routing,
-      diagnostics: { introduced: d.diagnostics.introduced.map(Diagnostic.from), resolved: d.diagnostics.resolved.map(Diagnostic.from) },
+      diagnostics: { introduced: d.diagnostics.introduced.map((m) => Diagnostic.from(m)), resolved: d.diagnostics.resolved.map((m) => Diagnostic.from(m)) },
       markdown: d.markdown,
     });
   }

@@ -6,6 +6,7 @@ import { RouteSources } from '../envoy/provenance.js';
 import type { EnvoyObject, ProxyInfo } from '../model/proxy.js';
 import type { WorkloadRef } from './model.js';
 import { classKeyOf, compareWorkloads, indexConfig, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
+import { compareStrings } from '../model/compare.js';
 
 export type Ask = <M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']) => Promise<Methods[M]['result']>;
 
@@ -90,14 +91,14 @@ export class GeneratorConfigSource implements ProxyConfigSource {
       else groups.set(key, { proxy: p.proxy, workloads: [{ namespace: p.namespace, name: p.name }] });
     }
     const pool = new Map<string, EnvoyObject>();
-    const entries = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
-    const classes: ProxyClass[] = new Array(entries.length);
+    const entries = [...groups.entries()].sort(([a], [b]) => compareStrings(a, b));
+    const classes = new Array<ProxyClass>(entries.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < entries.length; i = next++) {
-        const [classKey, g] = entries[i]!;
+        const [classKey, g] = entries[i];
         g.workloads.sort(compareWorkloads);
-        const rep = g.workloads[0]!;
+        const rep = g.workloads[0];
         const config = await this.ask(snapshotId, 'proxyConfig', { proxy: { namespace: rep.namespace, name: rep.name } });
         const { objects, configHash } = indexConfig(config, pool);
         classes[i] = { classKey, proxyType: g.proxy.type, workloads: g.workloads, configHash, objects };

@@ -132,7 +132,7 @@ function walkArray(a: unknown[], b: unknown[], path: string, segments: string[],
     const inB = new Map(nb.map((n, i) => [n, i]));
     // Head order first, then what only the base had.
     for (let j = 0; j < nb.length; j++) {
-      const name = nb[j]!;
+      const name = nb[j];
       const seg = `[name=${name}]`;
       const p = joinPath(path, seg);
       const i = inA.get(name);
@@ -141,7 +141,7 @@ function walkArray(a: unknown[], b: unknown[], path: string, segments: string[],
       if (out.length >= limit) return;
     }
     for (let i = 0; i < na.length; i++) {
-      if (inB.has(na[i]!)) continue;
+      if (inB.has(na[i])) continue;
       out.push({ path: joinPath(path, `[name=${na[i]}]`), change: 'REMOVED', before: a[i] });
       if (out.length >= limit) return;
     }
@@ -176,7 +176,7 @@ export function align(sa: readonly string[], sb: readonly string[]): { i?: numbe
   if (n <= LCS_MAX && m <= LCS_MAX) {
     const dp: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
     for (let i = n - 1; i >= 0; i--)
-      for (let j = m - 1; j >= 0; j--) dp[i]![j] = sa[i] === sb[j] ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
+      for (let j = m - 1; j >= 0; j--) dp[i][j] = sa[i] === sb[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
     let i = 0;
     let j = 0;
     while (i < n && j < m) {
@@ -184,7 +184,7 @@ export function align(sa: readonly string[], sb: readonly string[]): { i?: numbe
         anchors.push([i, j]);
         i++;
         j++;
-      } else if (dp[i + 1]![j]! >= dp[i]![j + 1]!) i++;
+      } else if (dp[i + 1][j] >= dp[i][j + 1]) i++;
       else j++;
     }
   } else {

@@ -4,7 +4,7 @@
 // what was cut. Pure.
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { briefJson } from './json-diff.js';
-import type { DiffSummary, EnvoyObjectChange, ProxyConfigChange, ResourceChange, RoutingChange, SideInfo, WorkloadRef } from './model.js';
+import type { DiffSummary, EnvoyObjectChange, ProxyConfigChange, ResourceChange, SideInfo, WorkloadRef } from './model.js';
 import { workloadName } from './proxy-class.js';
 
 export interface MarkdownInput {
@@ -62,7 +62,7 @@ export function summaryLine(s: DiffSummary): string {
   if (s.resourcesRemoved) res.push(`${s.resourcesRemoved} removed`);
   if (s.resourcesChanged) res.push(`${s.resourcesChanged} changed`);
   const resourceCount = s.resourcesAdded + s.resourcesRemoved + s.resourcesChanged;
-  const resources = resourceCount ? `${plural(resourceCount, 'resource')} ${res.length === 1 ? res[0]!.replace(/^\d+ /, '') : `changed (${res.join(', ')})`}` : 'no resource changed';
+  const resources = resourceCount ? `${plural(resourceCount, 'resource')} ${res.length === 1 ? res[0].replace(/^\d+ /, '') : `changed (${res.join(', ')})`}` : 'no resource changed';
   if (!s.effectiveChange) {
     const noise = s.resourcesNoiseOnly ? `; ${plural(s.resourcesNoiseOnly, 'resource')} differed only in fields the API server writes (status, resourceVersion, …), ignored` : '';
     if (resourceCount === 0) return `**No change.** The two snapshots have the same resources${noise}.`;

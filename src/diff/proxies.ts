@@ -11,6 +11,7 @@ import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './mode
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ProxyClass } from './proxy-class.js';
 import type { RouteSources } from '../envoy/provenance.js';
 import { referencedClusters, routeSourcesKey, routingChanges, sideView, type Memo, type SideView } from './routing.js';
+import { compareStrings } from '../model/compare.js';
 
 export type Delta = Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>;
 
@@ -32,8 +33,8 @@ export function planProxyDiff(base: readonly ProxyClass[], head: readonly ProxyC
     const delta = pair.base && pair.head && memo ? memoised(memo, `d|${pair.base.configHash}|${pair.head.configHash}`, compute) : compute();
     if (pair.base && pair.head) {
       for (const t of ENVOY_TYPES) {
-        for (const n of [...delta[t].changed, ...delta[t].removed]) hashes.add(pair.base.objects[t][n]!);
-        for (const n of [...delta[t].changed, ...delta[t].added]) hashes.add(pair.head.objects[t][n]!);
+        for (const n of [...delta[t].changed, ...delta[t].removed]) hashes.add(pair.base.objects[t][n]);
+        for (const n of [...delta[t].changed, ...delta[t].added]) hashes.add(pair.head.objects[t][n]);
       }
     }
     return delta;
@@ -46,7 +47,7 @@ export function contextHashes(plan: ProxyDiffPlan, lookup: (hash: string) => Env
   const out = new Set<string>();
   plan.pairs.forEach((pair, i) => {
     if (!pair.base || !pair.head) return;
-    const delta = plan.deltas[i]!;
+    const delta = plan.deltas[i];
     const names = [...referencedClusters(delta.route, sideView(pair.base, lookup), sideView(pair.head, lookup), memo), ...delta.cluster.added];
     for (const n of names) {
       const c = pair.head.objects.cluster[n];
@@ -72,7 +73,7 @@ export function diffProxies(
   sources: { base?: RouteSources; head?: RouteSources } = {},
 ): ProxyConfigChange[] {
   const changes = plan.pairs.map((pair, i): PairChange => {
-    const delta = plan.deltas[i]!;
+    const delta = plan.deltas[i];
     const cls = (pair.head ?? pair.base)!;
     const common = { classKey: cls.classKey, classKeys: [cls.classKey], proxyType: cls.proxyType, workloads: pair.workloads };
     if (!pair.base || !pair.head) {
@@ -147,8 +148,8 @@ function changeOf(
     for (const name of d.added) objects.push({ type, name, change: 'ADDED', fields: [], truncated: false });
     for (const name of d.removed) objects.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
     for (const name of d.changed) {
-      const hb = pair.base.objects[envoyType][name]!;
-      const hh = pair.head.objects[envoyType][name]!;
+      const hb = pair.base.objects[envoyType][name];
+      const hh = pair.head.objects[envoyType][name];
       const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
         const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
         const fields = all.slice(0, FIELD_LIMIT);
@@ -160,7 +161,7 @@ function changeOf(
     }
   }
   const typeOrder = (o: EnvoyObjectChange) => ENVOY_TYPES.findIndex((t) => CONFIG_KEY[t] === o.type);
-  objects.sort((a, b) => typeOrder(a) - typeOrder(b) || a.name.localeCompare(b.name));
+  objects.sort((a, b) => typeOrder(a) - typeOrder(b) || compareStrings(a.name, b.name));
   const routing = routingChanges(delta, views.base, views.head, memo);
   const signature = createHash('sha256');
   for (const o of objects) signature.update(`${o.type}\u0000${o.name}\u0000${o.change}\u0000${o.truncated}\u0000${keys.get(o) ?? ''}\n`);

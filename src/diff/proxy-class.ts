@@ -7,6 +7,7 @@ import { contentHash } from '../model/canonical.js';
 import { CONFIG_KEY, ENVOY_TYPES, type ConfigKey, type EnvoyObject, type EnvoyType, type GeneratedConfig, type ProxyInfo } from '../model/proxy.js';
 import type { RouteSources } from '../envoy/provenance.js';
 import type { WorkloadRef } from './model.js';
+import { compareStrings } from '../model/compare.js';
 
 export interface ProxyClass {
   /** Identifies the class within its snapshot (stable across snapshots when nothing about the proxies changed). */
@@ -64,7 +65,7 @@ export function classKeyOf(proxy: ProxyInfo): string {
 }
 
 export function compareWorkloads(a: WorkloadRef, b: WorkloadRef): number {
-  return a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
 }
 
 export function workloadName(w: WorkloadRef): string {
@@ -104,7 +105,7 @@ export function pairClasses(base: readonly ProxyClass[], head: readonly ProxyCla
   }
   const out = [...pairs.values()];
   for (const p of out) p.workloads.sort(compareWorkloads);
-  return out.sort((x, y) => compareWorkloads(x.workloads[0]!, y.workloads[0]!));
+  return out.sort((x, y) => compareWorkloads(x.workloads[0], y.workloads[0]));
 }
 
 /** Names of each type added, removed and changed between the two sides of a pair. */

@@ -2,6 +2,7 @@
 import { canonicalJson } from '../model/canonical.js';
 import { diffJson } from './json-diff.js';
 import type { ResourceChange, ResourcesDiff } from './model.js';
+import { compareStrings } from '../model/compare.js';
 
 /** A resource as either side has it (a stored resource or an ingested one). */
 export interface ResourceInput {
@@ -29,7 +30,7 @@ export function isNoise(_path: string, segments: readonly string[]): boolean {
   const [first, second, third] = segments;
   if (segments.length === 1 && first === 'status') return true;
   if (first !== 'metadata') return false;
-  if (segments.length === 2) return ['resourceVersion', 'uid', 'generation', 'managedFields', 'creationTimestamp', 'selfLink'].includes(second!);
+  if (segments.length === 2) return ['resourceVersion', 'uid', 'generation', 'managedFields', 'creationTimestamp', 'selfLink'].includes(second);
   return segments.length === 3 && second === 'annotations' && third === LAST_APPLIED;
 }
 
@@ -61,10 +62,10 @@ export function resourceKey(r: { apiVersion: string; kind: string; namespace: st
 
 function order(a: ResourceInput, b: ResourceInput): number {
   return (
-    (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
-    a.kind.localeCompare(b.kind) ||
-    a.name.localeCompare(b.name) ||
-    a.apiVersion.localeCompare(b.apiVersion)
+    compareStrings(a.namespace ?? '', b.namespace ?? '') ||
+    compareStrings(a.kind, b.kind) ||
+    compareStrings(a.name, b.name) ||
+    compareStrings(a.apiVersion, b.apiVersion)
   );
 }
 
@@ -97,7 +98,7 @@ export function diffResources(base: readonly ResourceInput[], head: readonly Res
     changes.push({ ...entry(h, 'CHANGED'), fields: fields.slice(0, FIELD_LIMIT), truncated: fields.length > FIELD_LIMIT });
   }
   for (const [key, b] of before) if (!after.has(key)) changes.push(entry(b, 'REMOVED'));
-  changes.sort((x, y) => order(x as never, y as never) || x.change.localeCompare(y.change));
-  noiseOnly.sort((x, y) => (x.namespace ?? '').localeCompare(y.namespace ?? '') || x.kind.localeCompare(y.kind) || x.name.localeCompare(y.name));
+  changes.sort((x, y) => order(x as never, y as never) || compareStrings(x.change, y.change));
+  noiseOnly.sort((x, y) => compareStrings(x.namespace ?? '', y.namespace ?? '') || compareStrings(x.kind, y.kind) || compareStrings(x.name, y.name));
   return { changes, noiseOnly };
 }

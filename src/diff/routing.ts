@@ -21,6 +21,7 @@ import { canonicalEqual } from './json-diff.js';
 import type { EnvoyType } from '../model/proxy.js';
 import type { RoutingChange } from './model.js';
 import type { ProxyClass } from './proxy-class.js';
+import { compareStrings } from '../model/compare.js';
 
 /** One side of a class pair: the names it has, and the objects that were loaded. */
 export interface SideView {
@@ -93,7 +94,7 @@ function changedVhosts(rcName: string, base: SideView, head: SideView, m?: Memo)
       if (before && after && canonicalEqual(before, after)) continue;
       out.push({ name, before, after });
     }
-    return out.sort((x, y) => x.name.localeCompare(y.name));
+    return out.sort((x, y) => compareStrings(x.name, y.name));
   });
 }
 
@@ -189,9 +190,9 @@ function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, base: Si
   const unpairedHead: Route[] = [];
   const pairedBase = new Set<number>();
   hRoutes.forEach((r, j) => {
-    const i = bIndex.get(hk[j]!);
+    const i = bIndex.get(hk[j]);
     if (i !== undefined) {
-      pairs.push([bRoutes[i]!, r]);
+      pairs.push([bRoutes[i], r]);
       pairedBase.add(i);
     } else unpairedHead.push(r);
   });

@@ -16,7 +16,7 @@ export function parseClusterName(name: string): { direction: 'outbound' | 'inbou
   if (parts.length !== 4 || (parts[0] !== 'outbound' && parts[0] !== 'inbound')) return null;
   const port = Number(parts[1]);
   if (!Number.isInteger(port)) return null;
-  return { direction: parts[0], port, subset: parts[2]!, fqdn: parts[3]! };
+  return { direction: parts[0], port, subset: parts[2], fqdn: parts[3] };
 }
 
 /** What shapes a cluster, in words: subset, load balancing, connection limits, ejection, upstream TLS. */

@@ -123,7 +123,7 @@ function canonicalizePath(path: string): string | null {
   let out = at(0) === 0x2f || at(0) === 0x5c ? '' : '/';
   let ok = true;
   for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
+    const b = bytes[i];
     const dot = dotAt(i);
     if (dot > 0) {
       if (!out.endsWith('/')) {
@@ -155,11 +155,11 @@ function canonicalizePath(path: string): string | null {
     }
     if (b === 0x25) {
       if (isHex(at(i + 1)) && isHex(at(i + 2))) {
-        const value = parseInt(String.fromCharCode(at(i + 1)!, at(i + 2)!), 16);
+        const value = parseInt(String.fromCharCode(at(i + 1), at(i + 2)), 16);
         const kind = PATH_CHARS[value];
         if (kind === UNESCAPE) out += String.fromCharCode(value);
         else {
-          out += '%' + String.fromCharCode(at(i + 1)!, at(i + 2)!);
+          out += '%' + String.fromCharCode(at(i + 1), at(i + 2));
           if (kind === INVALID) ok = false;
         }
         i += 2;

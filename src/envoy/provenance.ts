@@ -13,7 +13,7 @@ export function istioConfigRef(metadata: Metadata | undefined): ConfigRef | null
   if (typeof path !== 'string') return null;
   const m = /^\/apis\/[^/]+\/[^/]+\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
   if (!m) return null;
-  return { kind: kindOfResourcePath(m[2]!), namespace: m[1]!, name: m[3]! };
+  return { kind: kindOfResourcePath(m[2]), namespace: m[1], name: m[3] };
 }
 
 /** `virtual-service` -> `VirtualService`, as istiod writes kinds into the path. */
@@ -68,7 +68,7 @@ export class RouteSources {
       const rest = route.name?.startsWith(prefix) ? route.name.slice(prefix.length) : '';
       if (/^\d+$/.test(rest)) return { ref, rule: Number(rest) };
     }
-    return routes.length === 1 ? { ref: routes[0]!, rule: null } : null;
+    return routes.length === 1 ? { ref: routes[0], rule: null } : null;
   }
 }
 

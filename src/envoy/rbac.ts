@@ -119,7 +119,7 @@ export function evaluateEngine(rbac: Rbac, request: RbacRequest): EngineResult {
   const misses: { name: string; miss: string }[] = [];
   let matched: string | null = null;
   for (const name of Object.keys(rbac.policies ?? {}).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const outcome = policyMatches(rbac.policies![name]!, request);
+    const outcome = policyMatches(rbac.policies![name], request);
     if (outcome.matched) {
       matched = name;
       break;
@@ -317,5 +317,5 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** A policy name as Istio writes it: `ns[NS]-policy[NAME]-rule[N]`, CUSTOM ones prefixed with `istio-ext-authz-[provider-]`. */
 export function parsePolicyName(name: string): { namespace: string; name: string; rule: number } | null {
   const m = /ns\[([^\]]*)\]-policy\[([^\]]*)\]-rule\[(\d+)\]$/.exec(name);
-  return m ? { namespace: m[1]!, name: m[2]!, rule: Number(m[3]) } : null;
+  return m ? { namespace: m[1], name: m[2], rule: Number(m[3]) } : null;
 }

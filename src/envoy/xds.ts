@@ -121,12 +121,26 @@ export interface RouteAction {
   requestMirrorPolicies?: unknown[];
 }
 
+export interface RedirectAction {
+  httpsRedirect?: boolean;
+  schemeRedirect?: string;
+  hostRedirect?: string;
+  portRedirect?: number;
+  pathRedirect?: string;
+  prefixRewrite?: string;
+  /** MOVED_PERMANENTLY (the default), FOUND, SEE_OTHER, TEMPORARY_REDIRECT or PERMANENT_REDIRECT. */
+  responseCode?: string;
+  stripQuery?: boolean;
+}
+
 export interface Route {
   name?: string;
   match?: RouteMatch;
   route?: RouteAction;
-  redirect?: Record<string, unknown>;
+  redirect?: RedirectAction;
   directResponse?: { status?: number };
+  /** Per-route filter config by filter name (e.g. Istio's fault injection for envoy.filters.http.fault). */
+  typedPerFilterConfig?: Record<string, TypedConfig>;
   metadata?: Metadata;
   decorator?: { operation?: string };
 }

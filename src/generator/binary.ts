@@ -13,9 +13,8 @@ function projectRoot(): string {
   return dir;
 }
 
-/** The generator binary: MESHLENS_GENERATOR_BIN, else generator/bin/generator built by `npm ci`. */
-export function generatorBinary(): string {
-  const configured = process.env.MESHLENS_GENERATOR_BIN;
+/** The generator binary: the configured one (MESHLENS_GENERATOR_BIN), else generator/bin/generator built by `npm ci`. */
+export function generatorBinary(configured: string | null): string {
   if (configured) return configured;
   const built = join(projectRoot(), 'generator', 'bin', 'generator');
   if (!existsSync(built)) {

@@ -71,7 +71,7 @@ export class GeneratorProcess {
   private receive(line: string) {
     let message: { id?: number; result?: unknown; error?: { code: GeneratorErrorCode; message: string } };
     try {
-      message = JSON.parse(line);
+      message = JSON.parse(line) as typeof message;
     } catch {
       return; // not protocol output
     }

@@ -1,32 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { positiveNumber } from '../config/config.js';
+import { APP_CONFIG, type AppConfig, type GeneratorConfig } from '../config/config.js';
+import { NotFoundError } from '../model/errors.js';
 import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { StatelessGenerator } from './stateless-generator.js';
 import { GeneratorProcess } from './generator-process.js';
 import { GeneratorError, loadParams, type GatewayDeployer, type Methods } from './protocol.js';
-
-export interface GeneratorPoolLimits {
-  /** Sessions kept at once (each holds one snapshot in Istio's memory). */
-  maxSessions: number;
-  /** Total resident memory of all sessions before the least recently used idle one is closed. */
-  maxRssBytes: number;
-  /** A session unused this long is closed. */
-  idleMs: number;
-  /** A request taking longer fails with a TIMEOUT error; loading a snapshot gets ten times as long. */
-  requestTimeoutMs: number;
-}
-
-/** The limits from the environment; a value set but not a positive number is a ConfigError. */
-export function poolLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): GeneratorPoolLimits {
-  const num = (name: string, fallback: number) => positiveNumber(env, name, fallback);
-  return {
-    maxSessions: num('MESHLENS_GENERATOR_SESSIONS', 4),
-    maxRssBytes: num('MESHLENS_GENERATOR_MAX_RSS_MB', 4096) * 1024 * 1024,
-    idleMs: num('MESHLENS_GENERATOR_IDLE_SECONDS', 300) * 1000,
-    requestTimeoutMs: num('MESHLENS_GENERATOR_TIMEOUT_SECONDS', 60) * 1000,
-  };
-}
 
 interface Session {
   ready: Promise<GeneratorProcess>;
@@ -35,7 +14,7 @@ interface Session {
   inFlight: number;
 }
 
-export class SnapshotNotFoundError extends Error {}
+export class SnapshotNotFoundError extends NotFoundError {}
 
 /**
  * Where a session gets the snapshot it loads: normalised, or null when there is no such snapshot.
@@ -55,13 +34,16 @@ export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
 export class GeneratorService implements OnModuleDestroy {
   private readonly logger = new Logger('Generator');
   private readonly sessions = new Map<string, Session>(); // iteration order = least recently used first
-  private readonly limits = poolLimitsFromEnv();
   private readonly sweeper = setInterval(() => this.closeIdle(), 30_000).unref();
 
+  private readonly limits: GeneratorConfig;
   /** For what needs no snapshot (what istiod deploys for Gateways, before a snapshot is normalised). */
-  private readonly stateless = new StatelessGenerator();
+  private readonly stateless: StatelessGenerator;
 
-  constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource) {}
+  constructor(@Inject(SNAPSHOT_SOURCE) private readonly source: SnapshotSource, @Inject(APP_CONFIG) config: AppConfig) {
+    this.limits = config.generator;
+    this.stateless = new StatelessGenerator(config.generator.binary);
+  }
 
   onModuleDestroy() {
     clearInterval(this.sweeper);
@@ -128,7 +110,7 @@ export class GeneratorService implements OnModuleDestroy {
   }
 
   private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
-    const process = new GeneratorProcess(generatorBinary());
+    const process = new GeneratorProcess(generatorBinary(this.limits.binary));
     const started = Date.now();
     try {
       // The session's own process, before it holds the snapshot, answers what istiod deploys.

@@ -13,12 +13,18 @@ export class StatelessGenerator {
   private idle: NodeJS.Timeout | null = null;
   private inFlight = 0;
 
-  /** idleMs: how long the process outlives its last request; Infinity keeps it as long as this object. */
-  constructor(private readonly idleMs = IDLE_MS) {}
+  /**
+   * binary: the configured generator binary (null: the one `npm ci` built); idleMs: how long the
+   * process outlives its last request (Infinity: as long as this object).
+   */
+  constructor(
+    private readonly binary: string | null,
+    private readonly idleMs = IDLE_MS,
+  ) {}
 
   /** Starts the process ahead of the first request, which then does not wait for it to start. */
   start(): void {
-    if (!this.process?.alive) this.process = new GeneratorProcess(generatorBinary());
+    if (!this.process?.alive) this.process = new GeneratorProcess(generatorBinary(this.binary));
   }
 
   async request<M extends 'render' | 'validate' | 'gatewayDeployments'>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {

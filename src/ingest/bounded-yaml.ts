@@ -64,7 +64,7 @@ export function forEachYamlDocument(
     yield* parser.end();
   }
   try {
-    for (const doc of composer.compose(tokens())) if (onDocument(doc as Document.Parsed) === STOP) return undefined;
+    for (const doc of composer.compose(tokens())) if (onDocument(doc) === STOP) return undefined;
   } catch (error) {
     if (error instanceof NestingTooDeep) return { offset: error.offset };
     throw error;
@@ -155,9 +155,9 @@ export function inspectValue(root: unknown, budget: number): Inspection {
     }
     open.add(value);
     stack.push({ value: undefined, path, leave: value });
-    const entries = Object.entries(value);
+    const entries: [string, unknown][] = Object.entries(value);
     for (let i = entries.length - 1; i >= 0; i--) {
-      const [key, member] = entries[i]!;
+      const [key, member] = entries[i];
       const memberPath: Path = { parent: path, segment: Array.isArray(value) ? i : key, depth: (path?.depth ?? 0) + 1 };
       if (!Array.isArray(value)) {
         budget -= key.length;

@@ -112,6 +112,8 @@ function parseJson(text: string): { value: unknown } | { problem: IngestProblem 
 }
 
 const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// JSON's grammar: a string holds no raw control character.
+// eslint-disable-next-line no-control-regex
 const JSON_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 
 /**
@@ -123,7 +125,7 @@ export function jsonErrorOffset(text: string): number {
   let i = 0;
   let state: 'value' | 'key' | 'after' = 'value';
   const skipSpace = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
   };
   const match = (pattern: RegExp) => {
     pattern.lastIndex = i;
@@ -452,7 +454,7 @@ function describe(value: unknown): string {
 }
 
 function nodeAt(doc: Document, node: unknown): Node | undefined {
-  if (isAlias(node)) return (node.resolve(doc) as Node | undefined) ?? node;
+  if (isAlias(node)) return (node.resolve(doc)) ?? node;
   return (node as Node | null | undefined) ?? undefined;
 }
 

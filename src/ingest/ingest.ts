@@ -24,7 +24,7 @@ export async function ingest(text: string, contentType: string | undefined, admi
   if (all.length > 0) {
     all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
     if (all.length <= MAX_PROBLEMS) return { ok: false, problems: all };
-    const last = all[MAX_PROBLEMS - 1]!;
+    const last = all[MAX_PROBLEMS - 1];
     const more = { document: last.document, message: `more problems not listed: the first ${MAX_PROBLEMS} are; decoding stops there` };
     return { ok: false, problems: [...all.slice(0, MAX_PROBLEMS), more] };
   }

@@ -1,6 +1,7 @@
 // The entry of an ingest thread (piscina): decoding, validating and serialising an upload is
 // CPU work proportional to the body, kept off the event loop that serves every other request.
 import { threadId } from 'node:worker_threads';
+import { workerData } from 'piscina';
 import { StatelessGenerator } from '../generator/stateless-generator.js';
 import type { Admission, PreparedUpload } from '../model/snapshot.js';
 import { prepareUpload } from './ingest.js';
@@ -9,6 +10,12 @@ export interface IngestTask {
   /** The upload, as text or as UTF-8 bytes (a request body, transferred rather than copied). */
   manifests: string | Uint8Array;
   contentType?: string;
+}
+
+/** What every ingest thread is started with: the service's configuration it needs. */
+export interface IngestWorkerData {
+  /** The configured generator binary (null: the one `npm ci` built). */
+  generatorBinary: string | null;
 }
 
 export interface IngestTaskResult {
@@ -22,7 +29,7 @@ export interface IngestTaskResult {
  * release's CRDs and webhook: started with the thread and kept as long as it lives (its stdin
  * closes with the thread), so an upload pays neither a process start nor the CRDs' compilation.
  */
-const generator = new StatelessGenerator(Infinity);
+const generator = new StatelessGenerator((workerData as IngestWorkerData).generatorBinary, Infinity);
 generator.start();
 const admit: Admission = async (objects) => (await generator.request('validate', { objects })).results;
 

@@ -7,10 +7,11 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { isPlainObject } from './decode.js';
 import { CONTROLLER_KINDS, GATEWAY_API_GROUP, groupKind, groupOf } from './kinds.js';
-import { matchesLabels, matchesSelector, type LabelSelector } from './selectors.js';
+import { matchesLabels, matchesSelector } from './selectors.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { GeneratorInput, NormalisedSnapshot, SnapshotResource, Workload } from '../model/snapshot.js';
 import { isPortNumber } from './validate.js';
+import { compareStrings } from '../model/compare.js';
 
 type Body = Record<string, unknown>;
 
@@ -164,7 +165,7 @@ function ownerIn(object: Body, kind: string, candidates: Body[]): boolean {
 function runsPodOf(pod: Body, controller: Body, replicaSets: Body[]): boolean {
   if (namespaceOf(pod) !== namespaceOf(controller)) return false;
   const selector = objectAt(controller, 'spec').selector;
-  if (isPlainObject(selector) && Object.keys(selector).length > 0 && matchesSelector(selector as LabelSelector, labelsOf(pod))) return true;
+  if (isPlainObject(selector) && Object.keys(selector).length > 0 && matchesSelector(selector, labelsOf(pod))) return true;
   const owners = ownerReferences(pod);
   if (owners.some((owner) => owner.kind === controller.kind && owner.name === nameOf(controller))) return true;
   // Deployment -> ReplicaSet -> Pod
@@ -363,7 +364,7 @@ function withDefaultServiceProtocols(service: Body): Body {
 function withDefaultPodProtocols(pod: Body): Body {
   const spec = objectAt(pod, 'spec');
   const containers = (list: unknown) =>
-    Array.isArray(list) ? list.map((c) => (isPlainObject(c) && Array.isArray(c.ports) ? { ...c, ports: c.ports.map(withTcpDefault) } : c)) : list;
+    Array.isArray(list) ? (list as unknown[]).map((c) => (isPlainObject(c) && Array.isArray(c.ports) ? { ...c, ports: (c.ports as unknown[]).map(withTcpDefault) } : c)) : list;
   return { ...pod, spec: { ...spec, containers: containers(spec.containers), ...(spec.initContainers ? { initContainers: containers(spec.initContainers) } : {}) } };
 }
 
@@ -514,12 +515,15 @@ function objectAt(object: Body, key: string): Body {
   return isPlainObject(value) ? value : {};
 }
 
+// validate.ts has checked that metadata's name and namespace are strings.
 function nameOf(object: Body): string {
-  return String(objectAt(object, 'metadata').name ?? '');
+  const name = objectAt(object, 'metadata').name;
+  return typeof name === 'string' ? name : '';
 }
 
 function namespaceOf(object: Body): string {
-  return String(objectAt(object, 'metadata').namespace ?? '');
+  const namespace = objectAt(object, 'metadata').namespace;
+  return typeof namespace === 'string' ? namespace : '';
 }
 
 function sameName(object: Body, name: unknown, namespace: string): boolean {
@@ -540,19 +544,16 @@ function ownerReferences(object: Body): Body[] {
 }
 
 function byNamespaceNameKind(a: { namespace: string; name: string; kind: string }, b: { namespace: string; name: string; kind: string }): number {
-  return compare(a.namespace, b.namespace) || compare(a.name, b.name) || compare(a.kind, b.kind);
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name) || compareStrings(a.kind, b.kind);
 }
 
 function byKindNamespaceName(a: Body, b: Body): number {
   return (
-    compare(String(a.kind), String(b.kind)) ||
-    compare(namespaceOf(a), namespaceOf(b)) ||
-    compare(nameOf(a), nameOf(b)) ||
-    compare(String(a.apiVersion), String(b.apiVersion))
+    compareStrings(String(a.kind), String(b.kind)) ||
+    compareStrings(namespaceOf(a), namespaceOf(b)) ||
+    compareStrings(nameOf(a), nameOf(b)) ||
+    compareStrings(String(a.apiVersion), String(b.apiVersion))
   );
 }
 
 /** Code-unit order, not locale order: the same on every machine. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

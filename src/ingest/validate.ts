@@ -8,7 +8,7 @@ import { inspectValue, MAX_NESTING_DEPTH, yamlDocuments } from './bounded-yaml.j
 import type { DecodedObject, PathSegment } from './decode.js';
 import { isPlainObject, pointerOf } from './decode.js';
 import { CONTROLLER_KINDS, GATEWAY_API_GROUP, groupKind, groupOf, isClusterScoped, isEvaluated } from './kinds.js';
-import { matchesSelector, type LabelSelector } from './selectors.js';
+import { matchesSelector } from './selectors.js';
 import type { AdmissionResult, IngestProblem } from '../model/snapshot.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -243,7 +243,7 @@ function checkController(check: Checker): void {
     return;
   }
   if (selector.matchLabels !== undefined && !check.stringMap(['spec', 'selector', 'matchLabels'], selector.matchLabels)) return;
-  if (!matchesSelector(selector as LabelSelector, templateLabels)) {
+  if (!matchesSelector(selector, templateLabels)) {
     check.report(['spec', 'selector'], '/spec/selector does not match /spec/template/metadata/labels: every selector label must be a template label with the same value');
   }
 }

@@ -1,6 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { availableParallelism } from 'node:os';
-import { integer } from '../config/config.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { mapBounded } from '../common/bounded.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
@@ -20,11 +20,6 @@ export type ProgressReporter = (fraction: number) => Promise<void>;
 /** Where the steps before and after the per-class generation leave the progress. */
 const BEFORE_CLASSES = 0.15;
 const AFTER_CLASSES = 0.95;
-
-/** proxyConfig requests one job has in flight at once (the generator answers them concurrently). */
-export function generatorConcurrency(env: NodeJS.ProcessEnv = process.env): number {
-  return integer(env, 'MESHLENS_COMPUTE_CONCURRENCY', Math.max(2, Math.min(8, availableParallelism())), 1, 256);
-}
 
 /** What a computation found, for logs and the benchmark. */
 export interface ComputeStats {
@@ -51,6 +46,7 @@ export class ComputeService {
     private readonly snapshots: SnapshotStore,
     private readonly proxyConfigs: ProxyConfigStore,
     private readonly generator: GeneratorService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
@@ -77,7 +73,7 @@ export class ComputeService {
     const stats: ComputeStats = { proxies: 0, classes: 0, splitClasses: 0, generatorRequests: 0, objects: 0, nodes: 0 };
     const report = monotonic(progress);
     let done = 0;
-    await forEachBounded(classes, generatorConcurrency(), async (cls) => {
+    await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
       for (const unit of await this.generateClass(snapshotId, cls, stats)) {
         const encoded = collector.addConfig(unit.config);
         const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(unit.config.proxy));
@@ -121,7 +117,7 @@ export class ComputeService {
       stats.generatorRequests++;
       return this.generator.ask(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
     };
-    const rep = cls.members[0]!;
+    const rep = cls.members[0];
     let config: GeneratedConfig;
     try {
       config = await ask(rep);
@@ -152,24 +148,6 @@ function memberClassKey(classKey: string, m: ClassMember): string {
 export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> {
   const { id: _id, ips: _ips, ...shared } = proxy;
   return shared;
-}
-
-/** Runs `fn` over `items`, at most `limit` at once; the first failure stops new starts and is thrown. */
-export async function forEachBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lane = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /** Reports in order and only forward, at most once per percent. */

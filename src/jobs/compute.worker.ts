@@ -57,7 +57,8 @@ export class ComputeWorker implements OnApplicationBootstrap {
   /** pg-boss's verdict on an attempt it took back, in the words of our configuration. */
   private whyInterrupted(job: JobWithMetadata<unknown>): string {
     const output = job.output as { message?: unknown; value?: { message?: unknown } } | null;
-    const message = String(output?.value?.message ?? output?.message ?? '');
+    const raw = output?.value?.message ?? output?.message ?? '';
+    const message = typeof raw === 'string' ? raw : JSON.stringify(raw);
     if (/heartbeat/.test(message)) {
       return `its worker sent no heartbeat for ${job.heartbeatSeconds} s (MESHLENS_JOB_HEARTBEAT_SECONDS): the process died or lost its database`;
     }

@@ -3,6 +3,7 @@
 import { isIPv6 } from 'node:net';
 import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
+import { compareStrings } from '../model/compare.js';
 
 type Body = Record<string, unknown>;
 
@@ -71,8 +72,8 @@ export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Bod
     members.push({ namespace: wp.namespace, name: wp.name, proxy: wp.proxy });
   }
   return [...byKey]
-    .map(([key, members]) => ({ key, members: members.sort((a, b) => cmp(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) }))
-    .sort((a, b) => cmp(a.key, b.key));
+    .map(([key, members]) => ({ key, members: members.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) }))
+    .sort((a, b) => compareStrings(a.key, b.key));
 }
 
 /**
@@ -90,7 +91,12 @@ export function dependsOnIdentity(config: Pick<GeneratedConfig, 'listeners' | 'r
   const text = JSON.stringify([config.listeners, config.routes, config.clusters]);
   const ipv4 = new Set<string>();
   const ipv6: string[] = [];
-  for (const m of members) for (const ip of m.proxy.ips) (isIPv6(ip) ? ipv6.push(ip) : ipv4.add(ip));
+  for (const m of members) {
+    for (const ip of m.proxy.ips) {
+      if (isIPv6(ip)) ipv6.push(ip);
+      else ipv4.add(ip);
+    }
+  }
   for (const match of text.matchAll(/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g)) if (ipv4.has(match[0])) return true;
   if (ipv6.some((ip) => text.includes(ip))) return true;
   const idName = rep.proxy.id.split('.')[0] ?? rep.name;
@@ -107,8 +113,4 @@ export function containsToken(text: string, token: string): boolean {
     if (!nameChar.test(before) && !nameChar.test(after)) return true;
   }
   return false;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -33,12 +33,12 @@ interface RbacFilter {
 export function rbacFilters(chain: FilterChain | null): RbacFilter[] {
   if (!chain) return [];
   const out: RbacFilter[] = [];
-  for (const f of chain.filters ?? []) if (f.name === NETWORK_RBAC) out.push({ layer: 'network', config: (f.typedConfig ?? {}) as RbacFilterConfig, afterJwt: false });
+  for (const f of chain.filters ?? []) if (f.name === NETWORK_RBAC) out.push({ layer: 'network', config: (f.typedConfig ?? {}), afterJwt: false });
   const hcm = networkFilter(chain, HTTP_CONNECTION_MANAGER);
   let afterJwt = false;
   for (const f of (hcm?.httpFilters ?? []) as { name?: string; typedConfig?: TypedConfig }[]) {
     if (f.name === JWT_AUTHN) afterJwt = true;
-    if (f.name === HTTP_RBAC) out.push({ layer: 'http', config: (f.typedConfig ?? {}) as RbacFilterConfig, afterJwt });
+    if (f.name === HTTP_RBAC) out.push({ layer: 'http', config: (f.typedConfig ?? {}), afterJwt });
   }
   return out;
 }

@@ -27,7 +27,7 @@ export function parseJourneyRequest(body: unknown): ParsedJourneyRequest {
   const oneOf = <T extends string>(where: string, v: Json, key: string, values: readonly T[], fallback: T): T => {
     const value = at(where, v, key, 'string');
     if (value === undefined) return fallback;
-    if (!values.includes(value as T)) problems.push(`${where}.${key} must be one of ${values.join(', ')}, got "${String(value)}"`);
+    if (!values.includes(value as T)) problems.push(`${where}.${key} must be one of ${values.join(', ')}, got "${typeof value === 'string' ? value : JSON.stringify(value)}"`);
     return value as T;
   };
 

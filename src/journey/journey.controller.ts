@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { httpError } from '../proxy-config/proxy-config.controller.js';
+import { httpError } from '../http/errors.js';
 import type { Journey } from './journey.js';
 import { parseJourneyRequest } from './journey-request.js';
 import { JourneyService } from './journey.service.js';

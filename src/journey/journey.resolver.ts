@@ -1,5 +1,5 @@
 import { Args, ID, Query, Resolver } from '@nestjs/graphql';
-import { generatorGraphQLError } from '../generator/errors.js';
+import { graphqlError } from '../graphql/errors.js';
 import { ProxyInput } from '../proxy-config/proxy-config.types.js';
 import { CallInput } from '../routing/graphql/route-resolution.types.js';
 import { JourneyService } from './journey.service.js';
@@ -19,7 +19,7 @@ export class JourneyResolver {
     try {
       return (await this.service.journey(snapshotId, from, call, identity ?? null)) as Journey;
     } catch (error) {
-      throw generatorGraphQLError(error);
+      throw graphqlError(error);
     }
   }
 }

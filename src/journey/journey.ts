@@ -5,7 +5,7 @@
 // inbound walk and its RBAC filters. One path per (weighted cluster x destination workload).
 // Pure: the receivers' configs come through `receiverConfig`.
 import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type Endpoint } from '../envoy/endpoints.js';
-import type { Cluster, Route } from '../envoy/xds.js';
+import type { Cluster, RedirectAction, Route } from '../envoy/xds.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { RbacRequest } from '../envoy/rbac.js';
@@ -250,13 +250,13 @@ class JourneyWalk {
     const internal = [...groups.values()].filter((g) => g.workload);
     if (external.length) {
       const count = external.reduce((n, g) => n + g.endpoints.length, 0);
-      const ep = external[0]!.endpoints[0]!;
+      const ep = external[0].endpoints[0];
       const h = { ...hop, tls: tlsOf(ep, null) };
       this.finish((share * count) / endpoints.length, 'LEFT_MESH', null, null, [h], `${count} endpoint${count > 1 ? 's' : ''} (${external.flatMap((g) => g.endpoints.map((e) => e.address)).join(', ')}) belong to no workload of the snapshot: the request leaves the mesh.`);
     }
     for (const group of internal) {
       const receiver = group.workload!;
-      const ep = group.endpoints[0]!;
+      const ep = group.endpoints[0];
       const pathShare = (share * group.endpoints.length) / endpoints.length;
       const h = { ...hop, tls: tlsOf(ep, receiver) };
       await this.receive(h, pathShare, receiver, ep, modeOf(ep), cluster);
@@ -435,15 +435,15 @@ function failureOutcome(error: string, http: boolean): [JourneyOutcome, number |
 
 const REDIRECT_CODES: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
 
-function redirectStatus(redirect: Record<string, unknown>): number {
+function redirectStatus(redirect: RedirectAction): number {
   const code = redirect.responseCode;
-  return typeof code === 'string' ? (REDIRECT_CODES[code] ?? 301) : 301;
+  return code ? (REDIRECT_CODES[code] ?? 301) : 301;
 }
 
 /** A route's fault injection abort (Istio's VirtualService fault.abort): its status and percentage. */
 function faultAbort(route: Route | null): { status: number; percent: number } | null {
-  const perFilter = (route as (Route & { typedPerFilterConfig?: Record<string, { abort?: { httpStatus?: number; percentage?: { numerator?: number; denominator?: string } } }> }) | null)?.typedPerFilterConfig;
-  const abort = perFilter?.[HTTP_FAULT]?.abort;
+  const fault = route?.typedPerFilterConfig?.[HTTP_FAULT] as { abort?: { httpStatus?: number; percentage?: { numerator?: number; denominator?: string } } } | undefined;
+  const abort = fault?.abort;
   if (!abort?.httpStatus) return null;
   const scale = { HUNDRED: 1, TEN_THOUSAND: 100, MILLION: 10000 }[abort.percentage?.denominator ?? 'HUNDRED'] ?? 1;
   const percent = abort.percentage ? Math.min(100, (abort.percentage.numerator ?? 0) / scale) : 100;

@@ -35,7 +35,12 @@ export type EnvoyType = (typeof ENVOY_TYPES)[number];
 
 /** The field of a generated config that holds a type's objects (also the plural the diff reports). */
 export type ConfigKey = 'listeners' | 'routes' | 'clusters' | 'endpoints';
-export const CONFIG_KEY: Record<EnvoyType, ConfigKey> = { listener: 'listeners', route: 'routes', cluster: 'clusters', endpoint: 'endpoints' };
+export const CONFIG_KEY: Record<EnvoyType, ConfigKey> = {
+  listener: 'listeners',
+  route: 'routes',
+  cluster: 'clusters',
+  endpoint: 'endpoints',
+};
 
 /** Envoy objects as proto3 JSON. */
 export type EnvoyObject = Record<string, unknown> & { name?: string; clusterName?: string };

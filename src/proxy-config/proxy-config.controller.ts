@@ -1,10 +1,8 @@
 import {
   BadRequestException,
-  ConflictException,
   Controller,
   Get,
-  HttpException,
-  InternalServerErrorException,
+  Inject,
   NotFoundException,
   Param,
   Query,
@@ -13,12 +11,9 @@ import {
 } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { SnapshotStatus } from '../database/entities/index.js';
-import { ProxyConfigStore } from '../database/proxy-config.store.js';
-import { SnapshotStore } from '../database/snapshot.store.js';
-import { WorkloadStore } from '../database/workload.store.js';
-import { SnapshotNotFoundError } from '../generator/generator.service.js';
-import { GeneratorError, type RenderFlags, type RenderView, type StatusProxy } from '../generator/protocol.js';
+import { httpError } from '../http/errors.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import type { RenderFlags, RenderView } from '../generator/protocol.js';
 import { ProxyType } from '../graphql/enums.js';
 import { IstioctlRenderer } from './istioctl.js';
 import { ProxyConfigService } from './proxy-config.service.js';
@@ -42,14 +37,14 @@ const STATUS_QUERY = ['format', 'namespace', 'verbosity'] as const;
 @ApiTags('proxies')
 @Controller('api/v1/snapshots/:id')
 export class ProxyConfigController implements OnModuleDestroy {
-  private readonly renderer = new IstioctlRenderer();
+  private readonly renderer: IstioctlRenderer;
 
   constructor(
     private readonly service: ProxyConfigService,
-    private readonly snapshots: SnapshotStore,
-    private readonly workloads: WorkloadStore,
-    private readonly stored: ProxyConfigStore,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.renderer = new IstioctlRenderer(config.generator.binary);
+  }
 
   onModuleDestroy() {
     this.renderer.close();
@@ -133,25 +128,7 @@ export class ProxyConfigController implements OnModuleDestroy {
       if (verbosity !== 0 && verbosity !== 1) throw bad('verbosity must be 0 or 1');
     }
     try {
-      const snapshot = await this.snapshots.get(id);
-      if (!snapshot) throw new NotFoundException({ error: `snapshot ${id} not found`, details: [] });
-      if (snapshot.status !== SnapshotStatus.READY)
-        throw new ConflictException({ error: `snapshot ${id} is ${snapshot.status}: proxy-status lists the proxies of a READY snapshot`, details: [] });
-      const workloads = (await this.workloads.list(id, q.namespace || null)).filter((w) => w.proxyType !== ProxyType.NONE);
-      // The configs the compute job stored, in one query; a workload without one (none stored) from a session.
-      const stored = await this.stored.configsOf(id, workloads.map((w) => ({ namespace: w.namespace, name: w.name })));
-      const proxies: StatusProxy[] = await mapLimit(workloads, 4, async (w) => {
-        const config =
-          stored.get(`${w.namespace}/${w.name}`) ?? (await this.service.generate(id, { namespace: w.namespace, name: w.name, type: ProxyType.SIDECAR }));
-        const { listeners, routes, clusters, endpoints, proxy } = config;
-        return {
-          id: proxy.id,
-          namespace: proxy.namespace,
-          clusterId: 'Kubernetes',
-          istioVersion: proxy.istioVersion,
-          config: { proxy, listeners, routes, clusters, endpoints },
-        };
-      });
+      const proxies = await this.service.statusProxies(id, q.namespace || null);
       const output = await this.renderer.render({
         view: 'proxy-status',
         proxies,
@@ -214,30 +191,4 @@ export function parseViewQuery(query: Record<string, unknown>): { format: Format
   }
   for (const key of ['fqdn', 'subset', 'name', 'address', 'type', 'cluster', 'status'] as const) if (q[key]) flags[key] = q[key];
   return { format, flags };
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return out;
-}
-
-/** A generator failure as the REST error a client can act on (`{error}` with a 4xx, never a bare 500). */
-export function httpError(error: unknown): HttpException {
-  if (error instanceof SnapshotNotFoundError) return new NotFoundException({ error: error.message, details: [] });
-  if (error instanceof GeneratorError) {
-    if (error.code === 'BAD_REQUEST' && /no workload /.test(error.message)) return new NotFoundException({ error: error.message.replace(/^bad proxy: /, ''), details: [] });
-    if (error.code === 'BAD_REQUEST') return new BadRequestException({ error: error.message, details: [] });
-    if (error.code === 'NO_PROXY') return new BadRequestException({ error: 'the workload has no proxy (proxy type NONE): it gets no Envoy config', details: [] });
-    return new InternalServerErrorException({ error: `the generator failed: ${error.message}`, details: [] });
-  }
-  if (error instanceof HttpException) return error;
-  return new InternalServerErrorException({ error: error instanceof Error ? error.message : String(error), details: [] });
 }

@@ -1,5 +1,5 @@
 import { Args, ID, Int, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { generatorGraphQLError } from '../generator/errors.js';
+import { graphqlError } from '../graphql/errors.js';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
 import { ProxyConfigService } from './proxy-config.service.js';
 import { Cluster, Endpoint, Listener, ProxyConfig, ProxyInput, RouteConfiguration, TrafficDirection } from './proxy-config.types.js';
@@ -14,7 +14,7 @@ export class ProxyConfigResolver {
     try {
       return { snapshotId, generated: await this.service.generate(snapshotId, proxy) };
     } catch (error) {
-      throw generatorGraphQLError(error);
+      throw graphqlError(error);
     }
   }
 

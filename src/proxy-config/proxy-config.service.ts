@@ -3,8 +3,11 @@ import { isIP } from 'node:net';
 import { SnapshotStatus } from '../database/entities/index.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
+import { WorkloadStore } from '../database/workload.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError } from '../generator/protocol.js';
+import { mapBounded } from '../common/bounded.js';
+import { GeneratorError, type StatusProxy } from '../generator/protocol.js';
+import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { GeneratedConfig, ProxyInput as WireProxyInput } from '../model/proxy.js';
 import { ProxyType } from '../graphql/enums.js';
 import { RouteSources } from '../envoy/provenance.js';
@@ -17,7 +20,32 @@ export class ProxyConfigService {
     private readonly generator: GeneratorService,
     private readonly snapshots: SnapshotStore,
     private readonly store: ProxyConfigStore,
+    private readonly workloads: WorkloadStore,
   ) {}
+
+  /**
+   * Every proxy of a READY snapshot (of one namespace, when given), as istiod's syncz reports a
+   * connected proxy: the config the compute job stored, read in one query; a workload without one
+   * from a generator session, four at a time.
+   */
+  async statusProxies(snapshotId: string, namespace: string | null): Promise<StatusProxy[]> {
+    const snapshot = await this.snapshots.get(snapshotId);
+    if (!snapshot) throw new NotFoundError(`snapshot ${snapshotId} not found`);
+    if (snapshot.status !== SnapshotStatus.READY) throw new ConflictError(`snapshot ${snapshotId} is ${snapshot.status}: proxy-status lists the proxies of a READY snapshot`);
+    const workloads = (await this.workloads.list(snapshotId, namespace)).filter((w) => w.proxyType !== ProxyType.NONE);
+    const stored = await this.store.configsOf(snapshotId, workloads.map((w) => ({ namespace: w.namespace, name: w.name })));
+    return mapBounded(workloads, 4, async (w) => {
+      const config = stored.get(`${w.namespace}/${w.name}`) ?? (await this.generate(snapshotId, { namespace: w.namespace, name: w.name, type: ProxyType.SIDECAR }));
+      const { listeners, routes, clusters, endpoints, proxy } = config;
+      return {
+        id: proxy.id,
+        namespace: proxy.namespace,
+        clusterId: 'Kubernetes',
+        istioVersion: proxy.istioVersion,
+        config: { proxy, listeners, routes, clusters, endpoints },
+      };
+    });
+  }
 
   /**
    * An existing workload of a READY snapshot: its stored config (the compute job generated it),

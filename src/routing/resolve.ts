@@ -9,6 +9,7 @@ import {
   type FilterChain,
   type Listener,
   type ListenerFilterPredicate,
+  type RedirectAction,
   type Route,
   type RouteConfiguration,
   type TypedConfig,
@@ -262,7 +263,7 @@ class Walk {
       this.fail('no filter chains matched', 'filter chain', `No filter chain of ${listener.name} matches and it has no default filter chain: Envoy closes the connection.`);
       return null;
     }
-    const chain = chains[0]!;
+    const chain = chains[0];
     this.result.filterChain = chain.name ?? null;
     this.step('filter chain', `Filter chain ${chainName(chain)} matches.`);
     return chain;
@@ -453,7 +454,7 @@ class Walk {
     this.result.weightedClusters = clusters.map((c) => ({ cluster: c.name, weight: c.weight ?? 0 }));
     const total = clusters.reduce((sum, c) => sum + (c.weight ?? 0), 0) || 1;
     const split = clusters.map((c) => `${c.name} ${Math.round(((c.weight ?? 0) * 1000) / total) / 10}%`).join(', ');
-    if (clusters.length === 1) this.result.cluster = clusters[0]!.name;
+    if (clusters.length === 1) this.result.cluster = clusters[0].name;
     this.step('cluster', `Traffic is split by weight: ${split}${notes.length ? `, with ${notes.join('; ')}` : ''}.`);
     this.describeDestination(clusters.map((c) => c.name));
   }
@@ -632,14 +633,14 @@ function describeHashPolicy(policies: unknown[]): string {
     .join(', ');
 }
 
-function describeRedirect(r: Record<string, unknown>): string {
+function describeRedirect(r: RedirectAction): string {
   const parts: string[] = [];
-  if (r.schemeRedirect) parts.push(`scheme ${String(r.schemeRedirect)}`);
+  if (r.schemeRedirect) parts.push(`scheme ${r.schemeRedirect}`);
   if (r.httpsRedirect) parts.push('to https');
-  if (r.hostRedirect) parts.push(`host ${String(r.hostRedirect)}`);
-  if (r.pathRedirect) parts.push(`path ${String(r.pathRedirect)}`);
-  if (r.prefixRewrite) parts.push(`prefix ${String(r.prefixRewrite)}`);
-  parts.push(`status ${String(r.responseCode ?? 'MOVED_PERMANENTLY')}`);
+  if (r.hostRedirect) parts.push(`host ${r.hostRedirect}`);
+  if (r.pathRedirect) parts.push(`path ${r.pathRedirect}`);
+  if (r.prefixRewrite) parts.push(`prefix ${r.prefixRewrite}`);
+  parts.push(`status ${r.responseCode ?? 'MOVED_PERMANENTLY'}`);
   return parts.join(', ');
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { IngestTask, IngestTaskResult } from '../ingest/ingest.worker.js';
+import type { IngestTask, IngestTaskResult, IngestWorkerData } from '../ingest/ingest.worker.js';
 
 /**
  * Heap of an ingest thread per byte of the largest body: yaml's syntax tree and the decoded
@@ -32,6 +32,7 @@ export class IngestPool implements OnModuleInit, OnModuleDestroy {
       maxThreads: config.ingestThreads,
       idleTimeout: 60_000,
       resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+      workerData: { generatorBinary: config.generator.binary } satisfies IngestWorkerData,
     });
   }
 

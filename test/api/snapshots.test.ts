@@ -155,10 +155,10 @@ describe('concurrency', () => {
     );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     for (const [i, res] of responses.entries()) {
-      const rows = (await app.get(SnapshotStore).resources(res.body.id)) as { name: string; body: { metadata: { name: string } } }[];
+      const rows = await app.get(SnapshotStore).resources(res.body.id);
       expect(rows).toHaveLength(35);
       expect(rows.slice(0, 25).map((r) => r.name)).toEqual(Array.from({ length: 25 }, (_, j) => `concurrent-${i}-${j}`));
-      expect(rows.every((r) => r.body.metadata.name === r.name)).toBe(true);
+      expect(rows.every((r) => (r.body.metadata as { name?: string }).name === r.name)).toBe(true);
     }
     const [common] = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM resource_bodies WHERE body->'data'->>'prefix' = 'concurrent-common'`,

@@ -201,7 +201,7 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
     expect(run.stdout).toMatch(/^path 1: 100% DELIVERED to istioinaction\/catalog \(Deployment\)\n/);
     expect(run.stdout).toContain('  1. gateway istio-system/istio-ingressgateway (OUTBOUND): listener 0.0.0.0_8080');
     expect(run.stdout).toContain('     tls: MTLS: mTLS, because the server has a sidecar');
-    expect(run.stdout).toMatch(/\n  2\. sidecar istioinaction\/catalog \(INBOUND\): listener virtualInbound, filter chain 0\.0\.0\.0_3000, route default, cluster inbound\|3000\|\|\n/);
+    expect(run.stdout).toMatch(/\n {2}2\. sidecar istioinaction\/catalog \(INBOUND\): listener virtualInbound, filter chain 0\.0\.0\.0_3000, route default, cluster inbound\|3000\|\|\n/);
     expect(run.stdout).toContain('     authorization: ALLOW: No AuthorizationPolicy applies to istioinaction/catalog: allowed.');
     expect(run.stdout).toMatch(/\ntrace:\n +1\. sender istio-system\/istio-ingressgateway: listener /);
     const json = JSON.parse((await cli([...args, '--header', 'x-istio-cohort=internal', '-o', 'json'])).stdout);

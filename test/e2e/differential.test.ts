@@ -15,6 +15,7 @@ import { resolveRoute, type EnvoyConfig, type RouteResolution } from '../../src/
 import { ingest } from '../../src/ingest/ingest.js';
 import { normaliseSnapshot } from '../../src/ingest/normalise.js';
 import { randomMesh, type RandomMesh } from '../support/random-mesh.js';
+import { loadCliConfig } from '../../src/config/config.js';
 
 const MESHES = Number(process.env.MESHLENS_DIFFERENTIAL_MESHES ?? 12);
 const FIRST_SEED = Number(process.env.MESHLENS_DIFFERENTIAL_SEED ?? 1);
@@ -128,7 +129,7 @@ async function differential(seed: number): Promise<string[]> {
 
 /** Each call of the mesh walked by both; the disagreements not explained by the simulation's shortcuts. */
 async function walkBoth(mesh: Pick<RandomMesh, 'yaml' | 'proxies'>, label: string, record?: (call: SimulationCall, walked: RouteResolution, simulated: SimulationResult) => void): Promise<string[]> {
-  const generator = new GeneratorProcess(generatorBinary());
+  const generator = new GeneratorProcess(generatorBinary(loadCliConfig().generator.binary));
   const found: string[] = [];
   try {
     const ingested = await ingest(mesh.yaml, 'application/yaml', async (objects) => (await generator.request('validate', { objects }, 60_000)).results);
@@ -144,7 +145,7 @@ async function walkBoth(mesh: Pick<RandomMesh, 'yaml' | 'proxies'>, label: strin
         figures.calls++;
         const outcome = simulated[i]!.error || (simulated[i]!.cluster ? simulated[i]!.cluster.split('|')[0]! : 'no cluster');
         figures.outcomes.set(outcome, (figures.outcomes.get(outcome) ?? 0) + 1);
-        const walked = resolveRoute(config, { ...call, path: call.path ?? '/', method: 'GET', headers: [] });
+        const walked = resolveRoute(config, { ...call, alpn: call.alpn === undefined ? undefined : [call.alpn], path: call.path ?? '/', method: 'GET', headers: [] });
         record?.(call, walked, simulated[i]!);
         const diff = compare(walked, simulated[i]!);
         if (!diff.length) {

@@ -3,12 +3,13 @@
 // path_with_escaped_slashes_action) and normalises as Envoy does before matching.
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { loadCliConfig } from '../../src/config/config.js';
 import { generatorBinary } from '../../src/generator/binary.js';
 import { GeneratorProcess } from '../../src/generator/generator-process.js';
 import { loadParams } from '../../src/generator/protocol.js';
-import { ingest } from '../../src/ingest/ingest.js';
 import { normaliseSnapshot } from '../../src/ingest/normalise.js';
 import { resolveRoute, type EnvoyConfig } from '../../src/routing/resolve.js';
+import { ingestText } from '../support/admission.js';
 
 const MESH = `
 apiVersion: v1
@@ -46,9 +47,9 @@ async function walk(normalization: string | undefined, path: string) {
   const mesh = normalization
     ? `${MESH}---\n${YAML.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: YAML.stringify({ pathNormalization: { normalization } }) } })}`
     : MESH;
-  const ingested = ingest(mesh, 'application/yaml');
+  const ingested = await ingestText(mesh, 'application/yaml');
   if (!ingested.ok) throw new Error(JSON.stringify(ingested.problems));
-  const generator = new GeneratorProcess(generatorBinary());
+  const generator = new GeneratorProcess(generatorBinary(loadCliConfig().generator.binary));
   try {
     await generator.request('load', loadParams(normaliseSnapshot(ingested.resources)), 120_000);
     const config = (await generator.request('proxyConfig', { proxy: { namespace: 'shop', name: 'web-1' } }, 60_000)) as unknown as EnvoyConfig;

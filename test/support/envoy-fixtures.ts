@@ -22,7 +22,7 @@ export function socket(address: string, port: number) {
 }
 
 /** The istio metadata istiod puts on routes and clusters: `/apis/<group>/<version>/namespaces/<ns>/<kind>/<name>`. */
-export function istioMeta(kind: 'virtual-service' | 'destination-rule' | string, namespace: string, name: string, extra: Record<string, unknown> = {}) {
+export function istioMeta(kind: string, namespace: string, name: string, extra: Record<string, unknown> = {}) {
   return { filterMetadata: { istio: { config: `/apis/networking.istio.io/v1/namespaces/${namespace}/${kind}/${name}`, ...extra } } };
 }
 

@@ -87,7 +87,7 @@ export function readCases(file: string): ScenarioCase[] {
 
 /** Why the runner would skip a case (features it cannot express in a snapshot), or null. */
 export function skipReason(kase: ScenarioCase): string | null {
-  if (kase.skip) return `marked skip: ${String(kase.skip)}`;
+  if (kase.skip) return `marked skip: ${typeof kase.skip === 'string' ? kase.skip : JSON.stringify(kase.skip)}`;
   if (kase.features && Object.keys(kase.features).length) return `needs istiod feature flags ${Object.keys(kase.features).join(', ')}`;
   return null;
 }

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import pg from 'pg';
 import request from 'supertest';
-import { expect, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { configureHttpApp } from '../../src/app.js';
 import { AppModule } from '../../src/app.module.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
@@ -77,6 +77,41 @@ export async function startTestApp(options: TestAppOptions): Promise<INestApplic
   configureHttpApp(app, { config }, logger);
   await app.init();
   return app;
+}
+
+/** The test file's app, on a database of its own: started before its tests, closed and dropped after. */
+export interface TestApp {
+  readonly app: INestApplication;
+  readonly db: TestDatabase;
+  /** supertest on the app's HTTP server */
+  api(): ReturnType<typeof request>;
+}
+
+/** Registers the hooks that start an app on a fresh database for this test file, and stop it. */
+export function useTestApp(options: Omit<TestAppOptions, 'databaseUrl'> = {}): TestApp {
+  let app: INestApplication | undefined;
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({ ...options, databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useTestApp: the app starts in beforeAll; use it inside tests and hooks');
+    return value;
+  };
+  return {
+    get app() {
+      return started(app);
+    },
+    get db() {
+      return started(db);
+    },
+    api: () => request(started(app).getHttpServer()),
+  };
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`: generous, since

@@ -2,7 +2,7 @@ import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
 import { isIP } from 'node:net';
 import { SnapshotStore } from '../../database/snapshot.store.js';
-import { generatorGraphQLError } from '../../generator/errors.js';
+import { graphqlError } from '../../graphql/errors.js';
 import { GeneratorError } from '../../generator/protocol.js';
 import { ProxyConfigService } from '../../proxy-config/proxy-config.service.js';
 import { ProxyInput } from '../../proxy-config/proxy-config.types.js';
@@ -11,7 +11,7 @@ import { normaliseSnapshot } from '../../ingest/normalise.js';
 import type { Call, EnvoyConfig } from '../resolve.js';
 import { kubeProxyResolution } from '../kube-proxy.js';
 import { resolveRoute, stripPort } from '../resolve.js';
-import { CallInput, RouteResolution } from './route-resolution.types.js';
+import { CallInput, RouteResolution, TlsMode } from './route-resolution.types.js';
 
 @Resolver(() => RouteResolution)
 export class RoutingResolver {
@@ -33,7 +33,7 @@ export class RoutingResolver {
       generated = await this.proxyConfig.generate(snapshotId, proxy);
     } catch (error) {
       if (error instanceof GeneratorError && error.code === 'NO_PROXY') return this.withoutProxy(snapshotId, proxy, call);
-      throw generatorGraphQLError(error);
+      throw graphqlError(error);
     }
     const config: EnvoyConfig = { ...(generated as unknown as EnvoyConfig), routeSources: await this.proxyConfig.routeSources(snapshotId) };
     return resolveRoute(config, toCall(call));
@@ -57,7 +57,7 @@ export function toCall(call: CallInput): Call {
     tls: call.tls,
     host: call.host ?? undefined,
     // A TLS client sends the host it connects to as SNI, never with a port.
-    sni: call.sni ?? (call.tls === 'TLS' && call.host ? stripPort(call.host) : undefined),
+    sni: call.sni ?? (call.tls === TlsMode.TLS && call.host ? stripPort(call.host) : undefined),
     alpn: call.alpn ?? undefined,
     path: call.path,
     method: call.method,

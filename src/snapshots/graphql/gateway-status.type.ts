@@ -28,6 +28,6 @@ export class GatewayApiStatus {
   @Field(() => GraphQLJSON, { description: 'the whole status, as the API server would hold it' }) status: unknown;
 
   static from(s: StatusRow): GatewayApiStatus {
-    return Object.assign(new GatewayApiStatus(), { ...s, conditions: s.conditions.map(GatewayApiConditionType.from) });
+    return Object.assign(new GatewayApiStatus(), { ...s, conditions: s.conditions.map((c) => GatewayApiConditionType.from(c)) });
   }
 }

@@ -32,7 +32,7 @@ export class Snapshot {
       error: entity.error,
       resourceCount: entity.resourceCount,
       istioVersion: entity.istioVersion,
-      diagnostics: (entity.diagnostics as AnalyzerMessage[]).map(Diagnostic.from),
+      diagnostics: (entity.diagnostics as AnalyzerMessage[]).map((m) => Diagnostic.from(m)),
     });
   }
 }

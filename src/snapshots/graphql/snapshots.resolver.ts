@@ -70,14 +70,14 @@ export class SnapshotsResolver {
     @Args('namespace', { type: () => String, nullable: true }) namespace: string | null,
   ): Promise<Resource[]> {
     const stored = await this.store.resources(snapshot.id, { kind, namespace });
-    return stored.map(Resource.from);
+    return stored.map((r) => Resource.from(r));
   }
 
   @ResolveField(() => [GatewayApiStatus], {
     description: 'the status conditions istiod would write on the Gateway API objects (Accepted, ResolvedRefs, Programmed); empty until READY',
   })
   async gatewayStatus(@Parent() snapshot: Snapshot): Promise<GatewayApiStatus[]> {
-    return (await this.store.gatewayApi(snapshot.id)).status.map(GatewayApiStatus.from);
+    return (await this.store.gatewayApi(snapshot.id)).status.map((s) => GatewayApiStatus.from(s));
   }
 
   @ResolveField(() => [Workload], { description: 'empty until the snapshot is READY' })

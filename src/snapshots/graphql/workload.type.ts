@@ -24,7 +24,7 @@ export class Workload {
       namespace: entity.namespace,
       name: entity.name,
       kind: entity.kind,
-      proxyType: entity.proxyType as ProxyType,
+      proxyType: entity.proxyType,
       labels: entity.labels,
       annotations: entity.annotations,
       ips: entity.ips,

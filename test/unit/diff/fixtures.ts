@@ -1,7 +1,6 @@
 // Small hand-made Envoy objects in istiod's shapes, for the pure diff tests.
 import type { AnalyzerMessage } from '../../../src/model/diagnostics.js';
-import type { EnvoyObject } from '../../../src/model/proxy.js';
-import type { EnvoyType } from '../../../src/diff/model.js';
+import type { ConfigKey, EnvoyObject } from '../../../src/model/proxy.js';
 import { indexConfig, type ProxyClass } from '../../../src/diff/proxy-class.js';
 
 export const HOST = 'catalog.istioinaction.svc.cluster.local';
@@ -36,7 +35,7 @@ export const routeConfig = (routes: unknown[]): EnvoyObject => ({
 });
 export const listener = (port: number): EnvoyObject => ({ name: `0.0.0.0_${port}`, address: { socketAddress: { address: '0.0.0.0', portValue: port } } });
 
-export type Config = Record<EnvoyType, EnvoyObject[]>;
+export type Config = Record<ConfigKey, EnvoyObject[]>;
 export const baseConfig = (routes: unknown[], more: Partial<Config> = {}): Config => ({
   listeners: [listener(80), ...(more.listeners ?? [])],
   routes: [routeConfig(routes), ...(more.routes ?? [])],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffDiagnostics } from '../../../src/diff/diagnostics.js';
 import { align, diffJson } from '../../../src/diff/json-diff.js';
-import { diffResources } from '../../../src/diff/resources.js';
+import { diffResources, type ResourceInput } from '../../../src/diff/resources.js';
 import { message } from './fixtures.js';
 
 describe('diffJson', () => {
@@ -34,7 +34,7 @@ describe('diffJson', () => {
 });
 
 describe('diffResources', () => {
-  const vs = (extra: Record<string, unknown> = {}, spec: Record<string, unknown> = { hosts: ['catalog'] }) => ({
+  const vs = (extra: Record<string, unknown> = {}, spec: Record<string, unknown> = { hosts: ['catalog'] }): ResourceInput => ({
     apiVersion: 'networking.istio.io/v1',
     kind: 'VirtualService',
     namespace: 'shop',

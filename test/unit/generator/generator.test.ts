@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GeneratorProcess } from '../../../src/generator/generator-process.js';
-import { ConfigError } from '../../../src/config/config.js';
-import { poolLimitsFromEnv } from '../../../src/generator/generator.service.js';
+import { ConfigError, poolLimitsFromEnv } from '../../../src/config/config.js';
 import { GeneratorError, loadParams, type Methods } from '../../../src/generator/protocol.js';
 import { withIstiodProxyTypes } from '../../../src/jobs/compute.service.js';
 import { toWireProxy } from '../../../src/proxy-config/proxy-config.service.js';
@@ -81,7 +80,7 @@ describe('toWireProxy', () => {
 
 describe('loadParams and istiod proxy types', () => {
   it('gives the generator each workload proxy type by namespace/name', () => {
-    const params = loadParams({ workloads: [workload('a', 'SIDECAR'), workload('gw', 'ROUTER')], generatorInput: { kubernetes: [], istio: [], meshConfig: '' } });
+    const params = loadParams({ workloads: [workload('a', 'SIDECAR'), workload('gw', 'ROUTER')], generatorInput: { kubernetes: [], istio: [], meshConfig: '', analysis: [] } });
     expect(params.proxyTypes).toEqual({ 'shop/a': 'SIDECAR', 'shop/gw': 'ROUTER' });
   });
 

@@ -214,7 +214,7 @@ subsets:
       pod('a', 'other', '{app: a}', '10.9.0.1'),
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {k: v}`,
     );
-    const kinds = snapshot.generatorInput.kubernetes.map((o) => `${o.kind} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
+    const kinds = snapshot.generatorInput.kubernetes.map((o) => `${String(o.kind)} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
     expect(kinds).toEqual(['ConfigMap shop/settings', 'Namespace /other', 'Namespace /shop', 'Pod other/a', 'Pod shop/web']);
     // As the injector and the API server leave the pod: the tlsMode label (sidecar), port protocols defaulted.
     expect(kubernetesOf(snapshot, 'Pod')[1]).toEqual({
@@ -255,7 +255,7 @@ subsets:
       `apiVersion: v1\nkind: Secret\nmetadata: {name: credential, namespace: shop}\ndata: {password: aHVudGVyMg==}`,
       `apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: istio-sidecar-injector}\nwebhooks: []`,
     );
-    const names = (objects: Record<string, unknown>[]) => objects.map((o) => `${o.kind} ${(o.metadata as { name: string }).name}`);
+    const names = (objects: Record<string, unknown>[]) => objects.map((o) => `${String(o.kind)} ${(o.metadata as { name: string }).name}`);
     expect(names(snapshot.generatorInput.analysis)).toEqual(['Deployment web', 'EnvoyFilter ef', 'MutatingWebhookConfiguration istio-sidecar-injector', 'Secret credential']);
     expect(JSON.stringify(snapshot.generatorInput.analysis)).not.toContain('aHVudGVyMg==');
     // The controller also stands in as a pod, as a cluster would run one.

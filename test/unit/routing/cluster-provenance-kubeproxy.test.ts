@@ -88,6 +88,7 @@ describe('kubeProxyResolution (a client without a sidecar)', () => {
   const input: GeneratorInput = {
     meshConfig: '',
     istio: [],
+    analysis: [],
     kubernetes: [
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }, { name: 'grpc', port: 9090 }] } },
       {

@@ -1,10 +1,12 @@
 import { GraphQLError } from 'graphql';
-import { SnapshotNotFoundError } from './generator.service.js';
-import { GeneratorError } from './protocol.js';
+import { GeneratorError } from '../generator/protocol.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../model/errors.js';
 
-/** A generator failure as the GraphQL error a client can act on. */
-export function generatorGraphQLError(error: unknown): GraphQLError {
-  if (error instanceof SnapshotNotFoundError) return new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
+/** A domain or generator failure as the GraphQL error a client can act on (the one mapping to GraphQL). */
+export function graphqlError(error: unknown): GraphQLError {
+  if (error instanceof NotFoundError) return new GraphQLError(error.message, { extensions: { code: 'NOT_FOUND' } });
+  if (error instanceof ConflictError) return new GraphQLError(error.message, { extensions: { code: 'CONFLICT' } });
+  if (error instanceof InvalidInputError) return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
   if (error instanceof GeneratorError) {
     switch (error.code) {
       case 'BAD_REQUEST':
