@@ -60,12 +60,19 @@ async function benchIngest() {
   const ingestMs = ms(t);
   if (!parsed.ok) throw new Error(`bench snapshot invalid: ${JSON.stringify(parsed.problems.slice(0, 3))}`);
 
-  app = await createHttpApp({ config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true }, new JsonLogger('warn'));
+  app = await createHttpApp(
+    { config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true },
+    new JsonLogger('warn'),
+  );
   await app.listen(0, '127.0.0.1');
   const base = await app.getUrl();
 
   t = process.hrtime.bigint();
-  const res = await fetch(`${base}/api/v1/snapshots?name=bench`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+  const res = await fetch(`${base}/api/v1/snapshots?name=bench`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/yaml' },
+    body: yaml,
+  });
   const uploadMs = ms(t);
   const created = await res.json();
   if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
@@ -84,7 +91,10 @@ async function benchIngest() {
   await client.query('CREATE TABLE bench_copy_floor (body jsonb NOT NULL)');
   t = process.hrtime.bigint();
   const escape = (s) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
-  await pipeline(Readable.from(bodies.map((b) => escape(b) + '\n')), client.query(copyStreams.from('COPY bench_copy_floor (body) FROM STDIN')));
+  await pipeline(
+    Readable.from(bodies.map((b) => escape(b) + '\n')),
+    client.query(copyStreams.from('COPY bench_copy_floor (body) FROM STDIN')),
+  );
   const copyMs = ms(t);
   const [{ n }] = (await client.query('SELECT count(*)::int AS n FROM bench_copy_floor')).rows;
   await client.end();
@@ -108,8 +118,12 @@ async function benchGenerator() {
     const g = await benchGeneratorDirect(yaml);
     figures.direct = g;
     console.log(`  Istio ${g.version.istio} (${g.version.module})`);
-    console.log(`  a sidecar's config: ${g.sizes.listeners} listeners, ${g.sizes.routes} route configs, ${g.sizes.clusters} clusters, ${g.sizes.endpoints} endpoint assignments, ${(g.sizes.bytes / 1048576).toFixed(1)} MiB of JSON`);
-    console.log(`  the gateway's config: ${g.gatewaySizes.listeners} listeners, ${g.gatewaySizes.routes} route configs, ${g.gatewaySizes.clusters} clusters, ${(g.gatewaySizes.bytes / 1048576).toFixed(1)} MiB of JSON`);
+    console.log(
+      `  a sidecar's config: ${g.sizes.listeners} listeners, ${g.sizes.routes} route configs, ${g.sizes.clusters} clusters, ${g.sizes.endpoints} endpoint assignments, ${(g.sizes.bytes / 1048576).toFixed(1)} MiB of JSON`,
+    );
+    console.log(
+      `  the gateway's config: ${g.gatewaySizes.listeners} listeners, ${g.gatewaySizes.routes} route configs, ${g.gatewaySizes.clusters} clusters, ${(g.gatewaySizes.bytes / 1048576).toFixed(1)} MiB of JSON`,
+    );
     console.log(`  walk outcomes over the sample calls: ${JSON.stringify(g.outcomes)}`);
     rows.push(['ingest + normalise (in process, ms)', fmtMs(g.normaliseMs), '', '', '1']);
     rows.push(['generator session load (ms)', fmtMs(g.loadMs), '', '', '1']);
@@ -126,20 +140,42 @@ async function benchGenerator() {
     const dbUrl = resolveUrl.toString();
     try {
       // No in-process worker: the compute job would compete with the questions for the CPU.
-      app = await createHttpApp({ config: { ...config, databaseUrl: dbUrl }, databaseUrl: dbUrl, worker: false, http: true }, new JsonLogger('warn'));
+      app = await createHttpApp(
+        { config: { ...config, databaseUrl: dbUrl }, databaseUrl: dbUrl, worker: false, http: true },
+        new JsonLogger('warn'),
+      );
       await app.listen(0, '127.0.0.1');
       // The bench mesh's pods, by their deterministic names (generate.mjs), all with a sidecar.
       const pods = [];
       for (let d = 0; d < SHAPE.deployments; d++)
-        for (let p = 0; p < SHAPE.podsPerDeployment; p++) pods.push({ namespace: `team-${d % SHAPE.namespaces}`, name: `app-${d}-${p}`, kind: 'Pod', proxyType: 'SIDECAR' });
+        for (let p = 0; p < SHAPE.podsPerDeployment; p++)
+          pods.push({ namespace: `team-${d % SHAPE.namespaces}`, name: `app-${d}-${p}`, kind: 'Pod', proxyType: 'SIDECAR' });
       const r = await benchResolveServer(yaml, { base: await app.getUrl(), workloadsOf: pods });
       figures.resolve = r;
       rows.push(['resolveRoute, first (session start + load, ms)', fmtMs(r.coldMs), '', '', '1']);
       rows.push(['resolveRoute warm, one proxy (ms)', '', fmtMs(r.sameProxy.p50), fmtMs(r.sameProxy.p99), String(r.sameProxy.n)]);
       rows.push(['resolveRoute warm, 10 proxies (ms)', '', fmtMs(r.mixed.p50), fmtMs(r.mixed.p99), String(r.mixed.n)]);
-      rows.push(['journey warm, the same sidecar and calls (ms)', '', fmtMs(r.journeySidecar.p50), fmtMs(r.journeySidecar.p99), String(r.journeySidecar.n)]);
-      rows.push(['resolveRoute warm, ingress gateway (ms)', '', fmtMs(r.resolveGateway.p50), fmtMs(r.resolveGateway.p99), String(r.resolveGateway.n)]);
-      rows.push(['journey warm, ingress gateway (ms)', '', fmtMs(r.journeyGateway.p50), fmtMs(r.journeyGateway.p99), String(r.journeyGateway.n)]);
+      rows.push([
+        'journey warm, the same sidecar and calls (ms)',
+        '',
+        fmtMs(r.journeySidecar.p50),
+        fmtMs(r.journeySidecar.p99),
+        String(r.journeySidecar.n),
+      ]);
+      rows.push([
+        'resolveRoute warm, ingress gateway (ms)',
+        '',
+        fmtMs(r.resolveGateway.p50),
+        fmtMs(r.resolveGateway.p99),
+        String(r.resolveGateway.n),
+      ]);
+      rows.push([
+        'journey warm, ingress gateway (ms)',
+        '',
+        fmtMs(r.journeyGateway.p50),
+        fmtMs(r.journeyGateway.p99),
+        String(r.journeyGateway.n),
+      ]);
     } finally {
       await app?.close();
       app = undefined;
@@ -152,19 +188,28 @@ async function benchGenerator() {
     try {
       istio = benchIstio();
       figures.istio = istio;
-      console.log(`  ${istio.results.length} results, pattern ${istio.pattern}, benchtime ${istio.benchtime}, ${(istio.wallMs / 1000).toFixed(0)} s`);
+      console.log(
+        `  ${istio.results.length} results, pattern ${istio.pattern}, benchtime ${istio.benchtime}, ${(istio.wallMs / 1000).toFixed(0)} s`,
+      );
     } catch (error) {
       console.log(`  skipped: ${error.message}`);
     }
   }
   if (!rows.length && !istio) return;
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-  console.log(`\n=== generator figures on the bench mesh (${SHAPE.services} Services, ${SHAPE.deployments * SHAPE.podsPerDeployment} Pods, ${SHAPE.virtualServices} VS, ${SHAPE.destinationRules} DR, ${SHAPE.gateways} Gateways; ${os.cpus().length} CPUs, load average ${load}) ===`);
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  console.log(
+    `\n=== generator figures on the bench mesh (${SHAPE.services} Services, ${SHAPE.deployments * SHAPE.podsPerDeployment} Pods, ${SHAPE.virtualServices} VS, ${SHAPE.destinationRules} DR, ${SHAPE.gateways} Gateways; ${os.cpus().length} CPUs, load average ${load}) ===`,
+  );
   if (rows.length) printTable(rows, ['meshlens', 'value', 'p50', 'p99', 'n']);
   if (istio?.results.length) {
     // Side by side: Istio's generation of one xDS type for one proxy, on its synthetic configs, next to meshlens's
     // whole proxyConfig (all four types, as JSON) for one proxy of the bench mesh.
-    console.log(`\nIstio's xDS generation per proxy, ms/op (its synthetic configs, ${istio.benchtime}), next to meshlens's whole proxyConfig:`);
+    console.log(
+      `\nIstio's xDS generation per proxy, ms/op (its synthetic configs, ${istio.benchtime}), next to meshlens's whole proxyConfig:`,
+    );
     const byCase = new Map();
     for (const r of istio.results) {
       const row = byCase.get(r.name) ?? {};
@@ -188,7 +233,9 @@ async function benchGenerator() {
       table.push(['meshlens bench mesh, gateway p50', '', '', '', String(g.gatewaySizes.clusters), '', fmtMs(g.gateway.p50)]);
     }
     printTable(table, ['case', 'push ctx', 'LDS', 'CDS', 'clusters', 'RDS', 'LDS+CDS+RDS']);
-    console.log('(meshlens "push ctx" column: the whole session load; its last column: proxyConfig = LDS+RDS+CDS+EDS generated and marshalled to JSON)');
+    console.log(
+      '(meshlens "push ctx" column: the whole session load; its last column: proxyConfig = LDS+RDS+CDS+EDS generated and marshalled to JSON)',
+    );
   }
 }
 

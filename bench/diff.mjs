@@ -56,13 +56,22 @@ try {
   const { objects, yaml } = generateSnapshot();
   const { head, changed } = headOf(objects);
   const headYaml = head.map((o) => YAML.stringify(o)).join('---\n');
-  console.log(`mesh: ${objects.length} resources, ${SHAPE.deployments} deployments (${SHAPE.deployments * SHAPE.podsPerDeployment} pods), ${SHAPE.services} services; head differs in ${changed} resources (${((changed / objects.length) * 100).toFixed(1)} %)`);
+  console.log(
+    `mesh: ${objects.length} resources, ${SHAPE.deployments} deployments (${SHAPE.deployments * SHAPE.podsPerDeployment} pods), ${SHAPE.services} services; head differs in ${changed} resources (${((changed / objects.length) * 100).toFixed(1)} %)`,
+  );
 
-  app = await createHttpApp({ config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true }, new JsonLogger('warn'));
+  app = await createHttpApp(
+    { config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true },
+    new JsonLogger('warn'),
+  );
   await app.listen(0, '127.0.0.1');
   const base = await app.getUrl();
   const upload = async (name, body) => {
-    const res = await fetch(`${base}/api/v1/snapshots?name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body });
+    const res = await fetch(`${base}/api/v1/snapshots?name=${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body,
+    });
     const created = await res.json();
     if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
     return created.id;
@@ -101,11 +110,15 @@ try {
   const cold = await diff();
   const s = cold.body.summary;
   console.log(`first diff (server just started: nothing cached): ${fmt(cold.ms)}`);
-  console.log(`  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed (${cold.body.proxies.length} distinct changes), ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars, response ${(cold.body.bytes / 1e6).toFixed(1)} MB`);
+  console.log(
+    `  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed (${cold.body.proxies.length} distinct changes), ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars, response ${(cold.body.bytes / 1e6).toFixed(1)} MB`,
+  );
   const times = [];
   for (let i = 0; i < RUNS; i++) times.push((await diff()).ms);
   times.sort((a, b) => a - b);
-  console.log(`diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}; goal ≤ 1000 ms)`);
+  console.log(
+    `diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}; goal ≤ 1000 ms)`,
+  );
 } finally {
   await app?.close();
   if (!keep) await postgres.drop(benchDb).catch(() => {});

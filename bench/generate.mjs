@@ -1,7 +1,16 @@
 // A 10,000-resource mesh snapshot as multi-document YAML, deterministic.
 import YAML from 'yaml';
 
-export const SHAPE = { namespaces: 20, services: 1000, deployments: 200, podsPerDeployment: 25, virtualServices: 300, destinationRules: 300, gateways: 5, total: 10_000 };
+export const SHAPE = {
+  namespaces: 20,
+  services: 1000,
+  deployments: 200,
+  podsPerDeployment: 25,
+  virtualServices: 300,
+  destinationRules: 300,
+  gateways: 5,
+  total: 10_000,
+};
 
 export function generateSnapshot() {
   const objects = [];
@@ -19,7 +28,13 @@ export function generateSnapshot() {
       spec: {
         replicas: SHAPE.podsPerDeployment,
         selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { serviceAccountName: `app-${d}`, containers: [{ name: 'app', image: `registry.example.com/app-${d}:1.0`, ports: [{ containerPort: 8080, name: 'http' }] }] } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: `app-${d}`,
+            containers: [{ name: 'app', image: `registry.example.com/app-${d}:1.0`, ports: [{ containerPort: 8080, name: 'http' }] }],
+          },
+        },
       },
     });
     for (let p = 0; p < SHAPE.podsPerDeployment; p++) {
@@ -28,7 +43,10 @@ export function generateSnapshot() {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: `app-${d}-${p}`, namespace: ns(d), labels: { ...labels, 'pod-template-hash': `h${d}` } },
-        spec: { serviceAccountName: `app-${d}`, containers: [{ name: 'app', image: `registry.example.com/app-${d}:1.0`, ports: [{ containerPort: 8080, name: 'http' }] }] },
+        spec: {
+          serviceAccountName: `app-${d}`,
+          containers: [{ name: 'app', image: `registry.example.com/app-${d}:1.0`, ports: [{ containerPort: 8080, name: 'http' }] }],
+        },
         status: { phase: 'Running', podIP: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` },
       });
     }
@@ -38,7 +56,13 @@ export function generateSnapshot() {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: `svc-${s}`, namespace: ns(s) },
-      spec: { selector: { app: `app-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'grpc', port: 9090 }] },
+      spec: {
+        selector: { app: `app-${s}` },
+        ports: [
+          { name: 'http', port: 80, targetPort: 8080 },
+          { name: 'grpc', port: 9090 },
+        ],
+      },
     });
   }
   for (let v = 0; v < SHAPE.virtualServices; v++) {
@@ -52,7 +76,13 @@ export function generateSnapshot() {
         ...(v < SHAPE.gateways ? { hosts: [host, `gw-${v}.example.com`], gateways: ['mesh', `team-0/gw-${v}`] } : { hosts: [host] }),
         http: [
           { match: [{ headers: { 'x-canary': { exact: 'true' } } }], route: [{ destination: { host, subset: 'v2' } }] },
-          { route: [{ destination: { host, subset: 'v1' }, weight: 90 }, { destination: { host, subset: 'v2' }, weight: 10 }], retries: { attempts: 3, perTryTimeout: '2s' } },
+          {
+            route: [
+              { destination: { host, subset: 'v1' }, weight: 90 },
+              { destination: { host, subset: 'v2' }, weight: 10 },
+            ],
+            retries: { attempts: 3, perTryTimeout: '2s' },
+          },
         ],
       },
     });
@@ -63,7 +93,10 @@ export function generateSnapshot() {
       spec: {
         host,
         trafficPolicy: { loadBalancer: { simple: 'LEAST_REQUEST' }, connectionPool: { tcp: { maxConnections: 100 } } },
-        subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }],
+        subsets: [
+          { name: 'v1', labels: { version: 'v1' } },
+          { name: 'v2', labels: { version: 'v2' } },
+        ],
       },
     });
   }
@@ -72,11 +105,19 @@ export function generateSnapshot() {
       apiVersion: 'networking.istio.io/v1',
       kind: 'Gateway',
       metadata: { name: `gw-${g}`, namespace: 'team-0' },
-      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [`gw-${g}.example.com`] }] },
+      spec: {
+        selector: { istio: 'ingressgateway' },
+        servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [`gw-${g}.example.com`] }],
+      },
     });
   }
   for (let c = 0; objects.length < SHAPE.total; c++) {
-    objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `config-${c}`, namespace: ns(c) }, data: { 'settings.yaml': `replicas: ${c}\nfeature: on\n` } });
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `config-${c}`, namespace: ns(c) },
+      data: { 'settings.yaml': `replicas: ${c}\nfeature: on\n` },
+    });
   }
   return { objects, yaml: objects.map((o) => YAML.stringify(o)).join('---\n') };
 }

@@ -43,7 +43,8 @@ class Generator {
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (c) => (this.stderr = (this.stderr + c).slice(-4000)));
     this.child.on('exit', (code, signal) => {
-      for (const p of this.pending.values()) p.reject(new Error(`generator exited (${signal ?? code}): ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`));
+      for (const p of this.pending.values())
+        p.reject(new Error(`generator exited (${signal ?? code}): ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`));
       this.pending.clear();
     });
     createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on('line', (line) => {
@@ -81,8 +82,12 @@ export function benchProxies(workloads, count = 50) {
   const sidecars = workloads.filter((w) => w.proxyType === 'SIDECAR' && w.kind === 'Pod');
   const step = Math.max(1, Math.floor(sidecars.length / count));
   const picked = [];
-  for (let i = 0; i < sidecars.length && picked.length < count; i += step) picked.push({ namespace: sidecars[i].namespace, name: sidecars[i].name });
-  return { sidecars: picked, gateway: { namespace: 'team-0', labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' }, ip: '10.255.0.1', type: 'ROUTER' } };
+  for (let i = 0; i < sidecars.length && picked.length < count; i += step)
+    picked.push({ namespace: sidecars[i].namespace, name: sidecars[i].name });
+  return {
+    sidecars: picked,
+    gateway: { namespace: 'team-0', labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' }, ip: '10.255.0.1', type: 'ROUTER' },
+  };
 }
 
 /** Calls a sidecar makes on the bench mesh: VS hosts (header canary, weighted split), plain Services, unknown hosts. */
@@ -94,7 +99,15 @@ export function benchCalls(n = 200) {
     const kind = i % 4;
     if (kind === 0) calls.push({ mode: 'OUTBOUND', port: 80, host, path: `/items/${i}`, headers: [{ name: 'x-canary', value: 'true' }] });
     else if (kind === 1) calls.push({ mode: 'OUTBOUND', port: 80, host, path: '/' });
-    else if (kind === 2) calls.push({ mode: 'OUTBOUND', port: 9090, protocol: 'HTTP2', host: `svc-${s}.team-${s % 20}:9090`, path: '/pkg.Svc/Method', method: 'POST' });
+    else if (kind === 2)
+      calls.push({
+        mode: 'OUTBOUND',
+        port: 9090,
+        protocol: 'HTTP2',
+        host: `svc-${s}.team-${s % 20}:9090`,
+        path: '/pkg.Svc/Method',
+        method: 'POST',
+      });
     else calls.push({ mode: 'OUTBOUND', port: 80, address: '93.184.216.34', host: 'example.com', path: '/' });
   }
   return calls;
@@ -106,7 +119,8 @@ async function loadDist() {
   const protocol = await import('../dist/src/generator/protocol.js');
   const { resolveRoute } = await import('../dist/src/routing/resolve.js');
   // Newer sources send the proxy types with the objects (loadParams); older ones the objects alone.
-  const loadParams = (normalised) => (typeof protocol.loadParams === 'function' ? protocol.loadParams(normalised) : normalised.generatorInput);
+  const loadParams = (normalised) =>
+    typeof protocol.loadParams === 'function' ? protocol.loadParams(normalised) : normalised.generatorInput;
   return { ingest, normaliseSnapshot, loadParams, resolveRoute };
 }
 
@@ -115,7 +129,10 @@ function generatorBinary() {
 }
 
 /** The generator binary, directly: load, proxyConfig per proxy, the pure walk, peak RSS. */
-export async function benchGeneratorDirect(yaml, { sidecars: sidecarCount = Number(process.env.BENCH_SIDECARS ?? 50), log = console.log } = {}) {
+export async function benchGeneratorDirect(
+  yaml,
+  { sidecars: sidecarCount = Number(process.env.BENCH_SIDECARS ?? 50), log = console.log } = {},
+) {
   const { ingest, normaliseSnapshot, loadParams, resolveRoute } = await loadDist();
   let t = process.hrtime.bigint();
   const parsed = ingest(yaml, 'application/yaml');
@@ -124,7 +141,9 @@ export async function benchGeneratorDirect(yaml, { sidecars: sidecarCount = Numb
   const params = loadParams(normalised);
   const normaliseMs = ms(t);
   const inputBytes = Buffer.byteLength(JSON.stringify(params));
-  log(`  normalised: ${normalised.workloads.length} workloads, ${params.kubernetes.length} Kubernetes + ${params.istio.length} Istio objects, ${(inputBytes / 1048576).toFixed(1)} MiB of load JSON, in ${normaliseMs.toFixed(0)} ms`);
+  log(
+    `  normalised: ${normalised.workloads.length} workloads, ${params.kubernetes.length} Kubernetes + ${params.istio.length} Istio objects, ${(inputBytes / 1048576).toFixed(1)} MiB of load JSON, in ${normaliseMs.toFixed(0)} ms`,
+  );
 
   const gen = new Generator(generatorBinary());
   try {
@@ -133,7 +152,9 @@ export async function benchGeneratorDirect(yaml, { sidecars: sidecarCount = Numb
     const loaded = await gen.ask('load', params);
     const loadMs = ms(t);
     const afterLoad = memory(gen.pid);
-    log(`  session load: ${loadMs.toFixed(0)} ms (${loaded.pods ?? '?'} pods, ${loaded.diagnostics?.length ?? 0} diagnostics); RSS ${afterLoad.rssMiB.toFixed(0)} MiB`);
+    log(
+      `  session load: ${loadMs.toFixed(0)} ms (${loaded.pods ?? '?'} pods, ${loaded.diagnostics?.length ?? 0} diagnostics); RSS ${afterLoad.rssMiB.toFixed(0)} MiB`,
+    );
 
     const { sidecars, gateway } = benchProxies(normalised.workloads, sidecarCount);
     const sidecarMs = [];
@@ -148,7 +169,13 @@ export async function benchGeneratorDirect(yaml, { sidecars: sidecarCount = Numb
       sidecarMs.push(took);
       if (!sample) {
         sample = cfg;
-        sizes = { listeners: cfg.listeners.length, routes: cfg.routes.length, clusters: cfg.clusters.length, endpoints: cfg.endpoints.length, bytes: Buffer.byteLength(JSON.stringify(cfg)) };
+        sizes = {
+          listeners: cfg.listeners.length,
+          routes: cfg.routes.length,
+          clusters: cfg.clusters.length,
+          endpoints: cfg.endpoints.length,
+          bytes: Buffer.byteLength(JSON.stringify(cfg)),
+        };
       }
     }
     const gatewayMs = [];
@@ -157,7 +184,13 @@ export async function benchGeneratorDirect(yaml, { sidecars: sidecarCount = Numb
       t = process.hrtime.bigint();
       const cfg = await gen.ask('proxyConfig', { proxy: gateway });
       gatewayMs.push(ms(t));
-      gatewaySizes ??= { listeners: cfg.listeners.length, routes: cfg.routes.length, clusters: cfg.clusters.length, endpoints: cfg.endpoints.length, bytes: Buffer.byteLength(JSON.stringify(cfg)) };
+      gatewaySizes ??= {
+        listeners: cfg.listeners.length,
+        routes: cfg.routes.length,
+        clusters: cfg.clusters.length,
+        endpoints: cfg.endpoints.length,
+        bytes: Buffer.byteLength(JSON.stringify(cfg)),
+      };
     }
 
     // The walk alone (pure TypeScript) on one sidecar's config.
@@ -169,11 +202,25 @@ export async function benchGeneratorDirect(yaml, { sidecars: sidecarCount = Numb
       t = process.hrtime.bigint();
       const r = resolveRoute(sample, call);
       walkMs.push(ms(t));
-      const key = r.error ?? (r.weightedClusters ? 'weighted' : r.cluster?.split('|')[0] ?? 'none');
+      const key = r.error ?? (r.weightedClusters ? 'weighted' : (r.cluster?.split('|')[0] ?? 'none'));
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     }
     const peak = memory(gen.pid);
-    return { version, normaliseMs, inputBytes, loadMs, first, sidecar: stats(sidecarMs), gateway: stats(gatewayMs), sizes, gatewaySizes, walk: stats(walkMs), outcomes: Object.fromEntries(outcomes), memory: peak, afterLoad };
+    return {
+      version,
+      normaliseMs,
+      inputBytes,
+      loadMs,
+      first,
+      sidecar: stats(sidecarMs),
+      gateway: stats(gatewayMs),
+      sizes,
+      gatewaySizes,
+      walk: stats(walkMs),
+      outcomes: Object.fromEntries(outcomes),
+      memory: peak,
+      afterLoad,
+    };
   } finally {
     gen.close();
   }
@@ -182,12 +229,22 @@ export async function benchGeneratorDirect(yaml, { sidecars: sidecarCount = Numb
 /** resolveRoute through GraphQL on a running meshlens, the snapshot uploaded over REST and its session warm. */
 export async function benchResolveServer(yaml, { base, workloadsOf, log = console.log } = {}) {
   const gql = async (query, variables) => {
-    const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = await res.json();
     if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
     return body.data;
   };
-  const created = await (await fetch(`${base}/api/v1/snapshots?name=bench-resolve`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml })).json();
+  const created = await (
+    await fetch(`${base}/api/v1/snapshots?name=bench-resolve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: yaml,
+    })
+  ).json();
   if (!created.id) throw new Error(`upload failed: ${JSON.stringify(created).slice(0, 300)}`);
   const RESOLVE = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { resolveRoute(snapshotId: $s, proxy: $p, call: $c) { listener routeConfig virtualHost route cluster weightedClusters { cluster weight } virtualService { name } destinationRule { name } error trace { stage detail } } }`;
   const { sidecars } = benchProxies(workloadsOf, 10);
@@ -218,7 +275,13 @@ export async function benchResolveServer(yaml, { base, workloadsOf, log = consol
     journeySidecar.push(ms(t));
   }
   const { gateway } = benchProxies(workloadsOf, 1);
-  const gatewayCalls = calls.map((_, i) => ({ mode: 'GATEWAY', port: 80, host: `gw-${i % 5}.example.com`, path: `/items/${i}`, headers: i % 2 ? [{ name: 'x-canary', value: 'true' }] : [] }));
+  const gatewayCalls = calls.map((_, i) => ({
+    mode: 'GATEWAY',
+    port: 80,
+    host: `gw-${i % 5}.example.com`,
+    path: `/items/${i}`,
+    headers: i % 2 ? [{ name: 'x-canary', value: 'true' }] : [],
+  }));
   for (const c of gatewayCalls) await gql(JOURNEY, { s: created.id, p: gateway, c });
   const resolveGateway = [];
   const journeyGateway = [];
@@ -246,12 +309,15 @@ const ISTIO_PKG = 'istio.io/istio/pilot/pkg/xds';
 /** Istio's own xDS benchmarks: compiled once into the OS temp folder (minutes), then run in the package's folder. */
 export function benchIstio({ log = console.log } = {}) {
   const genDir = path.join(root, 'generator');
-  const pattern = process.env.BENCH_ISTIO_PATTERN ?? 'BenchmarkInitPushContext|BenchmarkListenerGeneration|BenchmarkClusterGeneration|BenchmarkRouteGeneration';
+  const pattern =
+    process.env.BENCH_ISTIO_PATTERN ??
+    'BenchmarkInitPushContext|BenchmarkListenerGeneration|BenchmarkClusterGeneration|BenchmarkRouteGeneration';
   const benchtime = process.env.BENCH_ISTIO_BENCHTIME ?? '10x';
   const goenv = (k) => execFileSync('go', ['env', k], { cwd: genDir, encoding: 'utf8' }).trim();
   const version = /istio\.io\/istio (\S+)/.exec(readFileSync(path.join(genDir, 'go.mod'), 'utf8'))?.[1];
   const pkgDir = path.join(goenv('GOMODCACHE'), `istio.io/istio@${version}`, 'pilot/pkg/xds');
-  if (!existsSync(path.join(pkgDir, 'bench_test.go'))) throw new Error(`${pkgDir}/bench_test.go not found (is the module cache populated? run npm run build:generator)`);
+  if (!existsSync(path.join(pkgDir, 'bench_test.go')))
+    throw new Error(`${pkgDir}/bench_test.go not found (is the module cache populated? run npm run build:generator)`);
   const binary = path.join(os.tmpdir(), `meshlens-istio-xds-${version}.test`);
   if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(path.join(genDir, 'go.sum')).mtimeMs) {
     log(`  compiling ${ISTIO_PKG} tests (once; several minutes on 2 cores) ...`);
@@ -267,21 +333,32 @@ export function benchIstio({ log = console.log } = {}) {
     timeout: Number(process.env.BENCH_ISTIO_TIMEOUT_SECONDS ?? 600) * 1000,
   });
   const wallMs = ms(t);
-  if (run.status !== 0) throw new Error(`Istio benchmarks failed (${run.status ?? run.signal}): ${(run.stdout + run.stderr).split('\n').slice(-8).join('\n')}`);
+  if (run.status !== 0)
+    throw new Error(`Istio benchmarks failed (${run.status ?? run.signal}): ${(run.stdout + run.stderr).split('\n').slice(-8).join('\n')}`);
   const results = [];
   for (const line of run.stdout.split('\n')) {
     const m = /^Benchmark(\w+)\/(\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
     const metrics = {};
     for (const [, value, unit] of m[4].matchAll(/([\d.]+) (\S+)/g)) metrics[unit] = Number(value);
-    results.push({ bench: m[1], name: m[2], n: Number(m[3]), nsPerOp: metrics['ns/op'], kbPerMsg: metrics['kb/msg'], resources: metrics['resources/msg'], bytesPerOp: metrics['B/op'], allocsPerOp: metrics['allocs/op'] });
+    results.push({
+      bench: m[1],
+      name: m[2],
+      n: Number(m[3]),
+      nsPerOp: metrics['ns/op'],
+      kbPerMsg: metrics['kb/msg'],
+      resources: metrics['resources/msg'],
+      bytesPerOp: metrics['B/op'],
+      allocsPerOp: metrics['allocs/op'],
+    });
   }
   return { pattern, benchtime, wallMs, results, pkgDir };
 }
 
 export function printTable(rows, headers) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c ?? '').padEnd(widths[i]) : String(c ?? '').padStart(widths[i]))).join('  ');
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 ? String(c ?? '').padEnd(widths[i]) : String(c ?? '').padStart(widths[i]))).join('  ');
   console.log(line(headers));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));

@@ -75,7 +75,17 @@ async function measure(name, body, contentType) {
   const took = ms(start);
   stop();
   clearInterval(sampler);
-  return { name, MiB: (body.length / 2 ** 20).toFixed(1), status, refusedMs: took.toFixed(0), healthzP99Ms: percentile(latencies, 99).toFixed(1), healthzMaxMs: Math.max(...latencies).toFixed(1), healthzPolls: latencies.length, peakRssMiB: peak.toFixed(0), first: first?.slice(0, 60) };
+  return {
+    name,
+    MiB: (body.length / 2 ** 20).toFixed(1),
+    status,
+    refusedMs: took.toFixed(0),
+    healthzP99Ms: percentile(latencies, 99).toFixed(1),
+    healthzMaxMs: Math.max(...latencies).toFixed(1),
+    healthzPolls: latencies.length,
+    peakRssMiB: peak.toFixed(0),
+    first: first?.slice(0, 60),
+  };
 }
 
 try {
@@ -85,14 +95,31 @@ try {
   const { latencies: idle, stop } = startPoller();
   while (idle.length < 100) await new Promise((r) => setTimeout(r, 50));
   stop();
-  console.log(`/healthz at rest: p50 ${percentile(idle, 50).toFixed(1)} ms, p99 ${percentile(idle, 99).toFixed(1)} ms, max ${Math.max(...idle).toFixed(1)} ms`);
+  console.log(
+    `/healthz at rest: p50 ${percentile(idle, 50).toFixed(1)} ms, p99 ${percentile(idle, 99).toFixed(1)} ms, max ${Math.max(...idle).toFixed(1)} ms`,
+  );
   const rows = [];
   rows.push(await measure('nested arrays', '['.repeat(size)));
   rows.push(await measure('nested flow maps', '{a: '.repeat(size / 4)));
   rows.push(await measure('nested block sequences', '- '.repeat(size / 2)));
   rows.push(await measure('nested JSON objects', '{"a":'.repeat(size / 5), 'application/json'));
-  rows.push(await measure('small items (JSON)', `[${Array(Math.floor(wideSize / 3)).fill('[]').join(',')}]`, 'application/json'));
-  rows.push(await measure('NUL strings', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: [${Array(Math.floor(wideSize / 6)).fill('"\\0"').join(',')}]\n`));
+  rows.push(
+    await measure(
+      'small items (JSON)',
+      `[${Array(Math.floor(wideSize / 3))
+        .fill('[]')
+        .join(',')}]`,
+      'application/json',
+    ),
+  );
+  rows.push(
+    await measure(
+      'NUL strings',
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: [${Array(Math.floor(wideSize / 6))
+        .fill('"\\0"')
+        .join(',')}]\n`,
+    ),
+  );
   console.log(`server RSS at rest: ${baseline.toFixed(0)} MiB`);
   console.table(rows);
 
@@ -101,7 +128,8 @@ try {
     NUL: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: "a\\0b"}\n',
     'lone surrogate': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: "\\udfff"}\n',
     'nesting 20000': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: ${'['.repeat(20000)}${']'.repeat(20000)}}\n`,
-    'dangling alias in mesh': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    outboundTrafficPolicy: *nope\n',
+    'dangling alias in mesh':
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    outboundTrafficPolicy: *nope\n',
     'complex key': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  ? [a, b]\n  : c\n',
     empty: '',
   };
@@ -114,7 +142,9 @@ try {
       times.push(ms(start));
     }
   }
-  console.log(`minimal inputs: ${times.length} refusals, statuses ${[...statuses].join(',')}, p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
+  console.log(
+    `minimal inputs: ${times.length} refusals, statuses ${[...statuses].join(',')}, p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`,
+  );
 } finally {
   server.kill('SIGTERM');
   await once(server, 'exit');

@@ -56,7 +56,7 @@ function mesh() {
 /** 1 % of the resources, picked by a seeded generator, changed the way a day's work changes them. */
 function changeOnePercent(objects, round) {
   let seed = round * 7919 + 17;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const out = objects.map((o) => o);
   const picks = new Set();
   const count = Math.max(1, Math.round(objects.length / 100));
@@ -117,12 +117,19 @@ const client = new pg.Client({ connectionString: url.toString() });
 let app;
 const generators = watchGenerators();
 try {
-  app = await createHttpApp({ config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true }, new JsonLogger('warn'));
+  app = await createHttpApp(
+    { config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true },
+    new JsonLogger('warn'),
+  );
   await app.listen(0, '127.0.0.1');
   const base = await app.getUrl();
   await client.connect();
   const gql = async (query, variables) => {
-    const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = await res.json();
     if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
     return body.data;
@@ -132,7 +139,8 @@ try {
     const t = Date.now();
     // undici may reuse a keep-alive socket the server just closed (ECONNRESET before the request
     // reached it): try once more.
-    const upload = () => fetch(`${base}/api/v1/snapshots?name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
+    const upload = () =>
+      fetch(`${base}/api/v1/snapshots?name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
     const res = await upload().catch((error) => (error?.cause?.code === 'ECONNRESET' ? upload() : Promise.reject(error)));
     const created = await res.json();
     if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
@@ -164,9 +172,13 @@ try {
   const proxies = workloads.filter((w) => w.proxyClass !== null).length;
   const classes = (await app.get(ProxyConfigStore).classesOf(first.id)).length;
   const [{ objects: nObjects, nodes: nNodes }] = (
-    await client.query('SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes')
+    await client.query(
+      'SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes',
+    )
   ).rows;
-  console.log(`upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`);
+  console.log(
+    `upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`,
+  );
   await client.query('VACUUM ANALYZE');
   const one = await sizes();
   printSizes('stored after one snapshot', one);
@@ -215,13 +227,17 @@ try {
     const content = (s) => s.envoy_objects + s.resource_bodies;
     const changedStored = content(all) - content(one);
     const changedValues = Number(newObjectBytes) + Number(newBodyBytes);
-    console.log(`  changed objects: ${newObjects} new Envoy objects (${mib(Number(newObjectBytes))}), changed resource bodies ${mib(Number(newBodyBytes))}; as stored (growth of envoy_objects + resource_bodies) ${mib(changedStored)}`);
+    console.log(
+      `  changed objects: ${newObjects} new Envoy objects (${mib(Number(newObjectBytes))}), changed resource bodies ${mib(Number(newBodyBytes))}; as stored (growth of envoy_objects + resource_bodies) ${mib(changedStored)}`,
+    );
     console.log(
       `  total ${mib(total(all))} = ${(total(all) / total(one)).toFixed(2)}x one snapshot; minus the changed objects as stored: ${((total(all) - changedStored) / total(one)).toFixed(2)}x (goal <= 1.3x); minus their values alone: ${((total(all) - changedValues) / total(one)).toFixed(2)}x`,
     );
   }
   const rss = process.resourceUsage().maxRSS * 1024;
-  console.log(`peak RSS: this process (API + worker) ${mib(rss)}; generator sessions ${mib(generators.stop())} (largest of ${generators.count()})`);
+  console.log(
+    `peak RSS: this process (API + worker) ${mib(rss)}; generator sessions ${mib(generators.stop())} (largest of ${generators.count()})`,
+  );
 } finally {
   generators.stop();
   await app?.close();

@@ -2,7 +2,14 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { buildList, documentRuns } from '../src/database/chunked-list.js';
 import { EnvoyObjectCollector, type ConfigEntry } from '../src/database/envoy-tree.js';
 import type { EnvoyType } from '../src/model/proxy.js';
-import { classListCodec, compareWorkloads, resourceListCodec, workloadListCodec, type ListCodec, type StoredWorkload } from '../src/database/snapshot-lists.js';
+import {
+  classListCodec,
+  compareWorkloads,
+  resourceListCodec,
+  workloadListCodec,
+  type ListCodec,
+  type StoredWorkload,
+} from '../src/database/snapshot-lists.js';
 
 /**
  * Per-snapshot rows (snapshot_resources, workloads, proxy_classes) become trees of content-addressed
@@ -29,12 +36,29 @@ export class ChunkedSnapshotLists1795500000000 implements MigrationInterface {
     const { configs, collector } = await rebuildConfigTrees(q);
     const snapshots: { id: string }[] = await q.query('SELECT id FROM snapshots ORDER BY created_at, id');
     for (const { id } of snapshots) {
-      const resources: { document: number; api_version: string; kind: string; namespace: string | null; name: string; evaluated: boolean; body_hash: string }[] =
-        await q.query('SELECT document, api_version, kind, namespace, name, evaluated, body_hash FROM snapshot_resources WHERE snapshot_id = $1 ORDER BY position', [id]);
+      const resources: {
+        document: number;
+        api_version: string;
+        kind: string;
+        namespace: string | null;
+        name: string;
+        evaluated: boolean;
+        body_hash: string;
+      }[] = await q.query(
+        'SELECT document, api_version, kind, namespace, name, evaluated, body_hash FROM snapshot_resources WHERE snapshot_id = $1 ORDER BY position',
+        [id],
+      );
       const resourceList = await writeList(
         q,
         resourceListCodec,
-        resources.map((r) => ({ apiVersion: r.api_version, kind: r.kind, namespace: r.namespace, name: r.name, evaluated: r.evaluated, bodyHash: r.body_hash })),
+        resources.map((r) => ({
+          apiVersion: r.api_version,
+          kind: r.kind,
+          namespace: r.namespace,
+          name: r.name,
+          evaluated: r.evaluated,
+          bodyHash: r.body_hash,
+        })),
       );
       await q.query('UPDATE snapshots SET resource_list = $2, resource_documents = $3::jsonb WHERE id = $1', [
         id,
@@ -94,19 +118,25 @@ export class ChunkedSnapshotLists1795500000000 implements MigrationInterface {
 
 /** Every stored config's tree rebuilt from its objects (old roots: children text[], leaves at level 0): old root → new root. */
 async function rebuildConfigTrees(q: QueryRunner): Promise<{ configs: Map<string, string>; collector: EnvoyObjectCollector }> {
-  const roots: string[] = (await q.query('SELECT DISTINCT config_hash FROM proxy_classes')).map((r: { config_hash: string }) => r.config_hash);
+  const roots: string[] = (await q.query('SELECT DISTINCT config_hash FROM proxy_classes')).map(
+    (r: { config_hash: string }) => r.config_hash,
+  );
   const nodes = new Map<string, { level: number; children: string[] }>();
-  for (let wanted = roots; wanted.length > 0; ) {
-    const rows: { hash: string; level: number; children: string[] }[] = await q.query('SELECT hash, level, children FROM envoy_config_nodes WHERE hash = ANY($1::text[])', [wanted]);
+  for (let wanted = roots; wanted.length > 0;) {
+    const rows: { hash: string; level: number; children: string[] }[] = await q.query(
+      'SELECT hash, level, children FROM envoy_config_nodes WHERE hash = ANY($1::text[])',
+      [wanted],
+    );
     for (const r of rows) nodes.set(r.hash, r);
     wanted = [...new Set(rows.filter((r) => r.level > 0).flatMap((r) => r.children))].filter((h) => !nodes.has(h));
   }
   const objectHashes = [...new Set([...nodes.values()].filter((n) => n.level === 0).flatMap((n) => n.children))];
   const names = new Map<string, { type: EnvoyType; name: string }>();
   for (let i = 0; i < objectHashes.length; i += 5000) {
-    const rows: { hash: string; type: EnvoyType; name: string }[] = await q.query('SELECT hash, type, name FROM envoy_objects WHERE hash = ANY($1::text[])', [
-      objectHashes.slice(i, i + 5000),
-    ]);
+    const rows: { hash: string; type: EnvoyType; name: string }[] = await q.query(
+      'SELECT hash, type, name FROM envoy_objects WHERE hash = ANY($1::text[])',
+      [objectHashes.slice(i, i + 5000)],
+    );
     for (const r of rows) names.set(r.hash, r);
   }
   const collector = new EnvoyObjectCollector();

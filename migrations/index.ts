@@ -5,4 +5,9 @@ import { ChunkedSnapshotLists1795500000000 } from './1795500000000-ChunkedSnapsh
 import { GatewayApi1795600000000 } from './1795600000000-GatewayApi.js';
 
 // Listed explicitly (not globbed) so the same list works from sources, swc output and the CLI.
-export const MIGRATIONS: (new () => MigrationInterface)[] = [Init1795269387246, ProxyStorage1795271018423, ChunkedSnapshotLists1795500000000, GatewayApi1795600000000];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [
+  Init1795269387246,
+  ProxyStorage1795271018423,
+  ChunkedSnapshotLists1795500000000,
+  GatewayApi1795600000000,
+];

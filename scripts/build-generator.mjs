@@ -29,10 +29,14 @@ if (existsSync(binary) && statSync(binary).mtimeMs >= newestSource(dir)) process
 const wanted = /^go (\S+)/m.exec(readFileSync(join(dir, 'go.mod'), 'utf8'))?.[1] ?? '1.26';
 const probe = spawnSync('go', ['version'], { encoding: 'utf8' });
 if (probe.error || probe.status !== 0) {
-  console.error(`meshlens: building the generator needs Go ${wanted} or newer on PATH (it embeds Istio's Go packages); "go version" failed: ${probe.error?.message ?? probe.stderr}`);
+  console.error(
+    `meshlens: building the generator needs Go ${wanted} or newer on PATH (it embeds Istio's Go packages); "go version" failed: ${probe.error?.message ?? probe.stderr}`,
+  );
   process.exit(1);
 }
-console.error(`meshlens: building the generator with ${probe.stdout.trim()} (the first build compiles Istio: several minutes on 2 cores)...`);
+console.error(
+  `meshlens: building the generator with ${probe.stdout.trim()} (the first build compiles Istio: several minutes on 2 cores)...`,
+);
 const started = Date.now();
 try {
   execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', binary, './cmd/generator'], { cwd: dir, stdio: 'inherit' });

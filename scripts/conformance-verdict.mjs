@@ -33,7 +33,9 @@ for (const r of results) {
     console.log(`DISPUTED ${k}: ${problems} (conformance/disputed.yaml)`);
   } else {
     failed++;
-    console.log(`FAIL ${k}: disputed as "${d.problem}" but ${r.ok ? 'it passes now: remove it from conformance/disputed.yaml' : `it fails otherwise: ${problems}`}`);
+    console.log(
+      `FAIL ${k}: disputed as "${d.problem}" but ${r.ok ? 'it passes now: remove it from conformance/disputed.yaml' : `it fails otherwise: ${problems}`}`,
+    );
   }
 }
 for (const k of disputes.keys()) {

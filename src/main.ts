@@ -25,7 +25,9 @@ async function run(mode: Mode): Promise<void> {
   try {
     config = loadConfig();
     if (mode === 'worker' && config.workerConcurrency === 0) {
-      throw new ConfigError('MESHLENS_WORKER_CONCURRENCY=0 leaves `meshlens worker` nothing to run (0 is for API-only `meshlens serve` replicas)');
+      throw new ConfigError(
+        'MESHLENS_WORKER_CONCURRENCY=0 leaves `meshlens worker` nothing to run (0 is for API-only `meshlens serve` replicas)',
+      );
     }
   } catch (error) {
     refuse(error);
@@ -83,7 +85,7 @@ async function run(mode: Mode): Promise<void> {
   }
 }
 
-const program = new Command('meshlens').description('Istio\'s Envoy config for every proxy of a mesh, computed offline');
+const program = new Command('meshlens').description("Istio's Envoy config for every proxy of a mesh, computed offline");
 // Exit codes: 0 ok, 1 failure, 2 usage. Commander's own usage errors (unknown option, missing
 // argument, bad choice) exit 2; help and version exit 0. Set before the commands, which inherit it.
 program.exitOverride((error: CommanderError) => {

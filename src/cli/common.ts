@@ -18,7 +18,12 @@ export function clientCommand(parent: Command, name: string, description: string
   return parent
     .command(name)
     .description(description)
-    .addOption(new Option('--server <url>', 'meshlens service to talk to').default(loadCliConfig().serverUrl, 'MESHLENS_URL, else http://127.0.0.1:3000'));
+    .addOption(
+      new Option('--server <url>', 'meshlens service to talk to').default(
+        loadCliConfig().serverUrl,
+        'MESHLENS_URL, else http://127.0.0.1:3000',
+      ),
+    );
 }
 
 /** `-o, --output` restricted to the given formats. */
@@ -64,7 +69,9 @@ export async function request(url: URL, init: RequestInit = {}): Promise<Respons
     res = await fetch(url, init);
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliFailure(`cannot reach meshlens at ${url.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message} (start it with "meshlens serve", or pass --server / MESHLENS_URL)`);
+    throw new CliFailure(
+      `cannot reach meshlens at ${url.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message} (start it with "meshlens serve", or pass --server / MESHLENS_URL)`,
+    );
   }
   if (!res.ok) throw new CliFailure(await describeFailure(res));
   return res;
@@ -75,7 +82,8 @@ export async function describeFailure(res: Response): Promise<string> {
   try {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown; details?: unknown[] };
     const main = typeof body.error === 'string' ? body.error : typeof body.message === 'string' ? body.message : text;
-    const details = Array.isArray(body.details) && body.details.length ? '\n' + body.details.map((d) => `  - ${describeDetail(d)}`).join('\n') : '';
+    const details =
+      Array.isArray(body.details) && body.details.length ? '\n' + body.details.map((d) => `  - ${describeDetail(d)}`).join('\n') : '';
     return `${main} (HTTP ${res.status})${details}`;
   } catch {
     return `${text.trim() || res.statusText} (HTTP ${res.status})`;
@@ -85,7 +93,11 @@ export async function describeFailure(res: Response): Promise<string> {
 function describeDetail(d: unknown): string {
   if (d && typeof d === 'object') {
     const p = d as { document?: number; line?: number; kind?: string; namespace?: string; name?: string; message?: string };
-    const where = [p.document !== undefined ? `document ${p.document}` : '', p.line !== undefined ? `line ${p.line}` : '', [p.kind, p.namespace, p.name].filter(Boolean).join('/')]
+    const where = [
+      p.document !== undefined ? `document ${p.document}` : '',
+      p.line !== undefined ? `line ${p.line}` : '',
+      [p.kind, p.namespace, p.name].filter(Boolean).join('/'),
+    ]
       .filter(Boolean)
       .join(', ');
     return `${where ? `${where}: ` : ''}${p.message ?? JSON.stringify(d)}`;
@@ -93,11 +105,19 @@ function describeDetail(d: unknown): string {
   return String(d);
 }
 
-export async function getJson<T>(server: string | undefined, path: string, query: Record<string, string | number | boolean | undefined> = {}): Promise<T> {
+export async function getJson<T>(
+  server: string | undefined,
+  path: string,
+  query: Record<string, string | number | boolean | undefined> = {},
+): Promise<T> {
   return (await request(endpoint(server, path, query))).json() as Promise<T>;
 }
 
-export async function getText(server: string | undefined, path: string, query: Record<string, string | number | boolean | undefined> = {}): Promise<string> {
+export async function getText(
+  server: string | undefined,
+  path: string,
+  query: Record<string, string | number | boolean | undefined> = {},
+): Promise<string> {
   return (await request(endpoint(server, path, query))).text();
 }
 
@@ -144,5 +164,14 @@ export function printJson(value: unknown) {
 export function table(header: string[], rows: (string | number | null | undefined)[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()).join('\n') + '\n';
+  return (
+    cells
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3)))
+          .join('')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

@@ -50,7 +50,9 @@ export async function readManifests(path: string, admit: Admission): Promise<{ r
   try {
     files = manifestFiles(path);
   } catch (error) {
-    throw new InputError(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`);
+    throw new InputError(
+      `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (error as Error).message}`,
+    );
   }
   const resources: SnapshotResource[] = [];
   const warnings: string[] = [];
@@ -63,7 +65,9 @@ export async function readManifests(path: string, admit: Admission): Promise<{ r
     if (!result.ok) {
       for (const p of result.problems) {
         const where = [p.kind, p.namespace && p.name ? `${p.namespace}/${p.name}` : p.name].filter(Boolean).join(' ');
-        problems.push(`${name}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ` (document ${p.document})`}: ${where ? `${where}: ` : ''}${p.message}`);
+        problems.push(
+          `${name}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ` (document ${p.document})`}: ${where ? `${where}: ` : ''}${p.message}`,
+        );
       }
       continue;
     }
@@ -73,7 +77,6 @@ export async function readManifests(path: string, admit: Admission): Promise<{ r
   if (problems.length) throw new InputError(`invalid manifests under ${path}:\n  ${problems.join('\n  ')}`);
   return { resources, warnings };
 }
-
 
 interface Side {
   resources: SnapshotResource[];
@@ -90,7 +93,10 @@ async function loadSide(path: string, generator: GeneratorConfig): Promise<Side>
     const { resources } = await readManifests(path, async (objects) => (await process.request('validate', { objects }, timeoutMs)).results);
     const normalised = await normaliseWithIstiod(resources, (params) => process.request('gatewayDeployments', params, timeoutMs));
     await process.request('load', loadParams(normalised), timeoutMs * 10);
-    const [version, diagnostics] = await Promise.all([process.request('version', undefined, timeoutMs), process.request('analyze', undefined, timeoutMs)]);
+    const [version, diagnostics] = await Promise.all([
+      process.request('version', undefined, timeoutMs),
+      process.request('analyze', undefined, timeoutMs),
+    ]);
     return { resources, process, diagnostics, istioVersion: version.istio };
   } catch (error) {
     process.close();
@@ -109,7 +115,8 @@ export async function offlineDiff(basePath: string, headPath: string, options: {
     const base = b.value;
     const head = h.value;
     const bySide: Record<string, GeneratorProcess> = { base: base.process, head: head.process };
-    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) => bySide[id].request(method, params, generator.requestTimeoutMs);
+    const ask = <M extends keyof Methods>(id: string, method: M, params: Methods[M]['params']) =>
+      bySide[id].request(method, params, generator.requestTimeoutMs);
     const proxies = await proxyChanges(new GeneratorConfigSource(ask, { concurrency: 2 }), 'base', 'head');
     return composeDiff(
       {
@@ -156,7 +163,7 @@ const defaultIo: DiffCommandIo = {
 export function diffCommand(io: DiffCommandIo = defaultIo): Command {
   const cmd = new Command('diff')
     .description(
-      'what a change does: resources, each proxy\'s Envoy config and routing, istioctl analyze diagnostics; ' +
+      "what a change does: resources, each proxy's Envoy config and routing, istioctl analyze diagnostics; " +
         'offline with --base/--head (no server, no database), or between two stored snapshots (BASE HEAD ids) of a running server',
     )
     .argument('[base]', 'base snapshot id (server mode)')
@@ -164,22 +171,36 @@ export function diffCommand(io: DiffCommandIo = defaultIo): Command {
     .option('--base <path>', 'offline: the base manifests (a file, or a folder read recursively: *.yaml, *.yml, *.json)')
     .option('--head <path>', 'offline: the head manifests')
     .addOption(new Option('--format <format>', 'output').choices(['markdown', 'json']).default('markdown'))
-    .addOption(new Option('--fail-on <level>', 'exit 1 when the change introduces a diagnostic of this level or worse').choices(['error', 'warning', 'never']).default('never'))
+    .addOption(
+      new Option('--fail-on <level>', 'exit 1 when the change introduces a diagnostic of this level or worse')
+        .choices(['error', 'warning', 'never'])
+        .default('never'),
+    )
     .option('--max-length <n>', 'cap of the markdown, in characters', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1000) throw new UsageError('--max-length must be an integer of at least 1000');
       return n;
     })
-    .option('--server <url>', 'server mode: the meshlens service (default: MESHLENS_URL, else http://127.0.0.1:3000)', loadCliConfig().serverUrl)
+    .option(
+      '--server <url>',
+      'server mode: the meshlens service (default: MESHLENS_URL, else http://127.0.0.1:3000)',
+      loadCliConfig().serverUrl,
+    )
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride((err: CommanderError) => {
       io.exit(err.exitCode === 0 ? 0 : 2);
       throw err;
     })
-    .action(async (baseId: string | undefined, headId: string | undefined, opts: { base?: string; head?: string; format: Format; failOn: FailOn; maxLength?: number; server: string }) => {
-      const code = await runDiff(baseId, headId, opts, io);
-      io.exit(code);
-    });
+    .action(
+      async (
+        baseId: string | undefined,
+        headId: string | undefined,
+        opts: { base?: string; head?: string; format: Format; failOn: FailOn; maxLength?: number; server: string },
+      ) => {
+        const code = await runDiff(baseId, headId, opts, io);
+        io.exit(code);
+      },
+    );
   return cmd;
 }
 
@@ -191,13 +212,21 @@ export async function runDiff(
 ): Promise<number> {
   const offline = opts.base !== undefined || opts.head !== undefined;
   try {
-    if (offline && (baseId || headId)) throw new UsageError('give either --base PATH --head PATH (offline) or BASE HEAD snapshot ids (server), not both');
+    if (offline && (baseId || headId))
+      throw new UsageError('give either --base PATH --head PATH (offline) or BASE HEAD snapshot ids (server), not both');
     if (offline && (!opts.base || !opts.head)) throw new UsageError('offline mode needs both --base PATH and --head PATH');
-    if (!offline && (!baseId || !headId)) throw new UsageError('usage: meshlens diff --base PATH --head PATH, or meshlens diff BASE_ID HEAD_ID [--server URL]');
-    const diff = offline ? await offlineDiff(opts.base!, opts.head!, { maxLength: opts.maxLength }) : await serverDiff(opts.server, baseId!, headId!);
-    io.stdout(opts.format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : diff.markdown.endsWith('\n') ? diff.markdown : `${diff.markdown}\n`);
+    if (!offline && (!baseId || !headId))
+      throw new UsageError('usage: meshlens diff --base PATH --head PATH, or meshlens diff BASE_ID HEAD_ID [--server URL]');
+    const diff = offline
+      ? await offlineDiff(opts.base!, opts.head!, { maxLength: opts.maxLength })
+      : await serverDiff(opts.server, baseId!, headId!);
+    io.stdout(
+      opts.format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : diff.markdown.endsWith('\n') ? diff.markdown : `${diff.markdown}\n`,
+    );
     if (failLevelReached(diff, opts.failOn)) {
-      io.stderr(`meshlens diff: the change introduces ${opts.failOn === 'error' ? 'an error' : 'a warning or an error'} (--fail-on ${opts.failOn})\n`);
+      io.stderr(
+        `meshlens diff: the change introduces ${opts.failOn === 'error' ? 'an error' : 'a warning or an error'} (--fail-on ${opts.failOn})\n`,
+      );
       return 1;
     }
     return 0;

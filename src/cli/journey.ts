@@ -27,7 +27,7 @@ interface JourneyOpts extends Opts {
 
 export function registerJourney(program: Command) {
   requestOptions(clientCommand(program, 'journey', "a request's whole journey: every proxy on its path, mTLS and authorization included"))
-    .option('--request-principal <iss/sub>', 'the request principal a RequestAuthentication validated (a JWT\'s iss/sub)')
+    .option('--request-principal <iss/sub>', "the request principal a RequestAuthentication validated (a JWT's iss/sub)")
     .option('--claims <json>', 'the validated JWT\'s claims, as a JSON object, e.g. \'{"groups": ["admin"]}\'')
     .addOption(outputOption(['text', 'json'], 'text'))
     .action(
@@ -44,11 +44,13 @@ export function registerJourney(program: Command) {
             } catch {
               throw new UsageError(`--claims takes a JSON object, got ${opts.claims}`);
             }
-            if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new UsageError(`--claims takes a JSON object, got ${opts.claims}`);
+            if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
+              throw new UsageError(`--claims takes a JSON object, got ${opts.claims}`);
             identity.claims = claims;
           }
         }
-        const result = (await graphql<{ journey: Journey }>(opts.server, QUERY, { id: opts.snapshot, from: proxy, call, identity })).journey;
+        const result = (await graphql<{ journey: Journey }>(opts.server, QUERY, { id: opts.snapshot, from: proxy, call, identity }))
+          .journey;
         if (opts.output === 'json') return printJson(result);
         process.stdout.write(describeJourney(result));
       }),
@@ -73,7 +75,12 @@ function describeHop(h: Hop, n: number): string[] {
   const who = h.proxy ? `${h.proxy.namespace}/${h.proxy.name}` : 'the sender (no sidecar: kube-proxy)';
   const kind = h.proxyType === 'ROUTER' ? 'gateway' : h.proxyType === 'SIDECAR' ? 'sidecar' : 'no proxy';
   const r = h.resolution;
-  const walk = [r.listener && `listener ${r.listener}`, r.filterChain && `filter chain ${r.filterChain}`, r.route && `route ${r.route}`, r.cluster && `cluster ${r.cluster}`]
+  const walk = [
+    r.listener && `listener ${r.listener}`,
+    r.filterChain && `filter chain ${r.filterChain}`,
+    r.route && `route ${r.route}`,
+    r.cluster && `cluster ${r.cluster}`,
+  ]
     .filter(Boolean)
     .join(', ');
   const out = [`  ${n}. ${kind} ${who} (${h.direction})${walk ? `: ${walk}` : ''}${r.error ? ` [${r.error}]` : ''}`];

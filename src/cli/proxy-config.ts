@@ -41,7 +41,7 @@ interface Opts extends Pick<RenderFlags, 'fqdn' | 'subset' | 'direction' | 'name
 export function registerProxyConfig(program: Command) {
   clientCommand(program, 'proxy-config', "a workload's Envoy config as istioctl proxy-config prints it")
     .alias('pc')
-    .argument('<type>', 'listener|route|cluster|endpoint|all (or istioctl\'s aliases l, r, c, ep, a)')
+    .argument('<type>', "listener|route|cluster|endpoint|all (or istioctl's aliases l, r, c, ep, a)")
     .argument('<workload>', 'WORKLOAD.NAMESPACE (a pod, or a deployment standing for its pods)')
     .requiredOption('--snapshot <id>', 'the snapshot')
     .option('-n, --namespace <ns>', 'the namespace when WORKLOAD has none (default: default)')

@@ -6,7 +6,18 @@ import { extname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { action, CliFailure, clientCommand, describeFailure, endpoint, graphql, outputOption, printJson, request, UsageError } from './common.js';
+import {
+  action,
+  CliFailure,
+  clientCommand,
+  describeFailure,
+  endpoint,
+  graphql,
+  outputOption,
+  printJson,
+  request,
+  UsageError,
+} from './common.js';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -92,7 +103,11 @@ function upload(url: URL, body: Buffer, onProgress: (sent: number) => void): Pro
       },
     );
     req.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new CliFailure(`cannot reach meshlens at ${url.origin}: ${error.code ?? error.message} (start it with "meshlens serve", or pass --server / MESHLENS_URL)`)),
+      reject(
+        new CliFailure(
+          `cannot reach meshlens at ${url.origin}: ${error.code ?? error.message} (start it with "meshlens serve", or pass --server / MESHLENS_URL)`,
+        ),
+      ),
     );
     const CHUNK = 64 * 1024;
     let sent = 0;
@@ -115,7 +130,13 @@ function upload(url: URL, body: Buffer, onProgress: (sent: number) => void): Pro
 
 function bars() {
   return new cliProgress.MultiBar(
-    { format: ' {phase} |{bar}| {percentage}% {detail}', hideCursor: true, clearOnComplete: false, stopOnComplete: false, stream: process.stderr },
+    {
+      format: ' {phase} |{bar}| {percentage}% {detail}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   );
 }
@@ -136,7 +157,10 @@ export function registerPush(program: Command) {
         const interactive = process.stderr.isTTY === true && opts.output !== 'json';
         const multibar = interactive ? bars() : null;
 
-        const uploadBar = multibar?.create(body.length, 0, { phase: 'upload ', detail: `${files.length} file(s), ${formatBytes(body.length)}` });
+        const uploadBar = multibar?.create(body.length, 0, {
+          phase: 'upload ',
+          detail: `${files.length} file(s), ${formatBytes(body.length)}`,
+        });
         const url = endpoint(opts.server, '/api/v1/snapshots', { name: opts.name });
         const res = await upload(url, body, (sent) => uploadBar?.update(sent)).catch((error) => {
           multibar?.stop();
@@ -182,8 +206,12 @@ export function registerPush(program: Command) {
             resourceCount: summary.resourceCount,
             istioVersion: summary.istioVersion ?? null,
             files: files.length,
-            workloads: computed ? { total: summary.workloads.length, sidecars: byType('SIDECAR'), routers: byType('ROUTER'), none: byType('NONE') } : null,
-            diagnostics: computed ? { total: summary.diagnostics.length, errors: byLevel('Error'), warnings: byLevel('Warning'), info: byLevel('Info') } : null,
+            workloads: computed
+              ? { total: summary.workloads.length, sidecars: byType('SIDECAR'), routers: byType('ROUTER'), none: byType('NONE') }
+              : null,
+            diagnostics: computed
+              ? { total: summary.diagnostics.length, errors: byLevel('Error'), warnings: byLevel('Warning'), info: byLevel('Info') }
+              : null,
             warnings: created.warnings,
           });
         } else {
@@ -193,8 +221,12 @@ export function registerPush(program: Command) {
             `resources    ${summary.resourceCount} from ${files.length} file(s)`,
           ];
           if (computed) {
-            lines.push(`workloads    ${summary.workloads.length} (${byType('SIDECAR')} sidecar, ${byType('ROUTER')} router, ${byType('NONE')} without proxy)`);
-            lines.push(`diagnostics  ${summary.diagnostics.length} (${byLevel('Error')} error, ${byLevel('Warning')} warning, ${byLevel('Info')} info)`);
+            lines.push(
+              `workloads    ${summary.workloads.length} (${byType('SIDECAR')} sidecar, ${byType('ROUTER')} router, ${byType('NONE')} without proxy)`,
+            );
+            lines.push(
+              `diagnostics  ${summary.diagnostics.length} (${byLevel('Error')} error, ${byLevel('Warning')} warning, ${byLevel('Info')} info)`,
+            );
             if (summary.istioVersion) lines.push(`istio        ${summary.istioVersion}`);
           } else if (!opts.wait) {
             lines.push('(computing: see "meshlens snapshots", or push with --wait)');

@@ -52,15 +52,21 @@ export function requestOptions(command: Command): Command {
     .requiredOption('--snapshot <id>', 'the snapshot')
     .option('--from <namespace/name>', 'the calling workload (a pod, or a deployment standing for its pods)')
     .option('--labels <k=v>', 'or an ad-hoc proxy with these labels (repeatable; needs --namespace)', collect)
-    .option('--namespace <ns>', 'the ad-hoc proxy\'s namespace')
-    .option('--ip <ip>', 'the ad-hoc proxy\'s IP')
-    .addOption(new Option('--proxy-type <type>', 'the ad-hoc proxy\'s type').choices(['SIDECAR', 'ROUTER']))
+    .option('--namespace <ns>', "the ad-hoc proxy's namespace")
+    .option('--ip <ip>', "the ad-hoc proxy's IP")
+    .addOption(new Option('--proxy-type <type>', "the ad-hoc proxy's type").choices(['SIDECAR', 'ROUTER']))
     .option('--host <host>', 'Host / :authority (may carry :port)')
-    .option('--port <port>', 'destination port (OUTBOUND/INBOUND) or the router\'s listener port (GATEWAY); default: from --host, else 80')
+    .option('--port <port>', "destination port (OUTBOUND/INBOUND) or the router's listener port (GATEWAY); default: from --host, else 80")
     .option('--path <path>', 'request path', '/')
     .option('--method <method>', 'request method', 'GET')
     .option('--header <k=v>', 'request header (repeatable)', collect)
-    .addOption(new Option('--mode <mode>', 'OUTBOUND (default for sidecars), INBOUND or GATEWAY (default for routers)').choices(['OUTBOUND', 'INBOUND', 'GATEWAY']))
+    .addOption(
+      new Option('--mode <mode>', 'OUTBOUND (default for sidecars), INBOUND or GATEWAY (default for routers)').choices([
+        'OUTBOUND',
+        'INBOUND',
+        'GATEWAY',
+      ]),
+    )
     .option('--address <ip>', 'destination IP, when it matters')
     .addOption(new Option('--protocol <protocol>', 'HTTP, HTTP2 or TCP').choices(['HTTP', 'HTTP2', 'TCP']))
     .addOption(new Option('--tls <mode>', 'PLAINTEXT, TLS or MTLS').choices(['PLAINTEXT', 'TLS', 'MTLS']))
@@ -69,7 +75,8 @@ export function requestOptions(command: Command): Command {
 
 /** The ProxyInput and CallInput the options describe. */
 export function proxyAndCall(opts: Opts): { proxy: Record<string, unknown>; call: Record<string, unknown> } {
-  if (Boolean(opts.from) === Boolean(opts.labels?.length)) throw new UsageError('give the calling proxy with either --from NAMESPACE/NAME or --labels k=v (with --namespace)');
+  if (Boolean(opts.from) === Boolean(opts.labels?.length))
+    throw new UsageError('give the calling proxy with either --from NAMESPACE/NAME or --labels k=v (with --namespace)');
   let proxy: Record<string, unknown>;
   if (opts.from) {
     const [namespace, name, ...rest] = opts.from.split('/');
@@ -82,7 +89,8 @@ export function proxyAndCall(opts: Opts): { proxy: Record<string, unknown>; call
     if (opts.ip) proxy.ip = opts.ip;
     if (opts.proxyType) proxy.type = opts.proxyType;
   }
-  if (!opts.host && !opts.port && !opts.address) throw new UsageError('give the request with --host (and --port, --path, ...) or --address/--port');
+  if (!opts.host && !opts.port && !opts.address)
+    throw new UsageError('give the request with --host (and --port, --path, ...) or --address/--port');
   const hostPort = opts.host && /:(\d+)$/.exec(opts.host)?.[1];
   const port = parsePort(opts.port, '--port') ?? parsePort(hostPort ?? undefined, '--host port') ?? 80;
   const call: Record<string, unknown> = { port, path: opts.path, method: opts.method };
@@ -110,7 +118,12 @@ export function describe(r: Resolution): string {
     ['VirtualService', ref(r.virtualService)],
     ['DestinationRule', ref(r.destinationRule)],
   ];
-  const lines = [r.error ? `not routed: ${r.error}` : `routed to ${r.cluster ?? (r.weightedClusters?.length ? 'weighted clusters' : 'no cluster (redirect or direct response)')}`, ''];
+  const lines = [
+    r.error
+      ? `not routed: ${r.error}`
+      : `routed to ${r.cluster ?? (r.weightedClusters?.length ? 'weighted clusters' : 'no cluster (redirect or direct response)')}`,
+    '',
+  ];
   for (const [k, v] of rows) if (v) lines.push(`${k.padEnd(16)}${v}`);
   if (r.trace.length) {
     lines.push('', 'trace:');

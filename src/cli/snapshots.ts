@@ -20,8 +20,12 @@ export function registerSnapshots(program: Command) {
     .action(
       action(async (opts: { server: string; limit: string; cursor?: string; output: string }) => {
         const limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError(`--limit must be an integer from 1 to 100, got "${opts.limit}"`);
-        const page = await getJson<{ items: SnapshotRow[]; nextCursor: string | null }>(opts.server, '/api/v1/snapshots', { limit, cursor: opts.cursor });
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+          throw new UsageError(`--limit must be an integer from 1 to 100, got "${opts.limit}"`);
+        const page = await getJson<{ items: SnapshotRow[]; nextCursor: string | null }>(opts.server, '/api/v1/snapshots', {
+          limit,
+          cursor: opts.cursor,
+        });
         if (opts.output === 'json') return printJson(page);
         process.stdout.write(
           table(

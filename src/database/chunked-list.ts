@@ -89,7 +89,14 @@ export function buildList(list: ListName, entries: readonly unknown[], keys: rea
     // A level that did not shrink (every child a boundary) is grouped in fixed pairs instead.
     if (next.length === level.length) {
       next.length = 0;
-      for (let i = 0; i < level.length; i += 2) next.push(add(depth, null, level.slice(i, i + 2).map((n) => n.hash)));
+      for (let i = 0; i < level.length; i += 2)
+        next.push(
+          add(
+            depth,
+            null,
+            level.slice(i, i + 2).map((n) => n.hash),
+          ),
+        );
     }
     level = next;
   }

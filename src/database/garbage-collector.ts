@@ -33,8 +33,7 @@ export class GarbageCollector {
     const started = Date.now();
     const collected = await this.dataSource.transaction(async (em) => {
       await em.query('SELECT pg_advisory_xact_lock($1)', [STORAGE_GC_LOCK.toString()]);
-      const split = (column: string) =>
-        `substring(${column} FROM i * ${HASH_BYTES} + 1 FOR ${HASH_BYTES})`;
+      const split = (column: string) => `substring(${column} FROM i * ${HASH_BYTES} + 1 FOR ${HASH_BYTES})`;
       const range = (column: string) => `generate_series(0, length(${column}) / ${HASH_BYTES} - 1) AS i`;
       // Every list node under a snapshot's list roots (UNION: each once, however many lists share it).
       await em.query(
@@ -48,11 +47,17 @@ export class GarbageCollector {
            CROSS JOIN LATERAL ${range('n.children')}
          ) SELECT hash FROM reach`,
       );
-      const listNodes = await deleted(em, `DELETE FROM list_nodes c WHERE NOT EXISTS (SELECT 1 FROM gc_live_list_nodes l WHERE l.hash = c.hash)`);
+      const listNodes = await deleted(
+        em,
+        `DELETE FROM list_nodes c WHERE NOT EXISTS (SELECT 1 FROM gc_live_list_nodes l WHERE l.hash = c.hash)`,
+      );
       const entries = (list: string, index: number) =>
         `SELECT DISTINCT ${compactHashBytesSql(`(e ->> ${index})`)} AS hash FROM list_nodes c CROSS JOIN LATERAL jsonb_array_elements(c.entries) e WHERE c.list = '${list}' AND c.level = 0`;
       await em.query(`CREATE TEMP TABLE gc_live_bodies ON COMMIT DROP AS ${entries('resources', RESOURCE_BODY_HASH_INDEX)}`);
-      const resourceBodies = await deleted(em, `DELETE FROM resource_bodies b WHERE NOT EXISTS (SELECT 1 FROM gc_live_bodies l WHERE l.hash = b.hash)`);
+      const resourceBodies = await deleted(
+        em,
+        `DELETE FROM resource_bodies b WHERE NOT EXISTS (SELECT 1 FROM gc_live_bodies l WHERE l.hash = b.hash)`,
+      );
       // Every node under a live root (UNION: each once, however many trees share it).
       await em.query(
         `CREATE TEMP TABLE gc_live_nodes ON COMMIT DROP AS
@@ -63,13 +68,19 @@ export class GarbageCollector {
            CROSS JOIN LATERAL ${range('n.children')}
          ) SELECT hash FROM reach`,
       );
-      const configNodes = await deleted(em, `DELETE FROM envoy_config_nodes n WHERE NOT EXISTS (SELECT 1 FROM gc_live_nodes l WHERE l.hash = n.hash)`);
+      const configNodes = await deleted(
+        em,
+        `DELETE FROM envoy_config_nodes n WHERE NOT EXISTS (SELECT 1 FROM gc_live_nodes l WHERE l.hash = n.hash)`,
+      );
       await em.query(
         `CREATE TEMP TABLE gc_live_objects ON COMMIT DROP AS
          SELECT DISTINCT ${split('n.objects')} AS hash FROM envoy_config_nodes n CROSS JOIN LATERAL ${range('n.objects')}
          UNION ${entries('classes', CLASS_PROXY_INFO_INDEX)}`,
       );
-      const envoyObjects = await deleted(em, `DELETE FROM envoy_objects o WHERE NOT EXISTS (SELECT 1 FROM gc_live_objects l WHERE l.hash = o.hash)`);
+      const envoyObjects = await deleted(
+        em,
+        `DELETE FROM envoy_objects o WHERE NOT EXISTS (SELECT 1 FROM gc_live_objects l WHERE l.hash = o.hash)`,
+      );
       return { listNodes, resourceBodies, configNodes, envoyObjects };
     });
     this.logger.log(`collected ${JSON.stringify(collected)} rows no snapshot reaches, in ${Date.now() - started} ms`);

@@ -61,7 +61,7 @@ export class ListNodeStore {
     const chunks = new Map<string, unknown[]>();
     const indexes = new Map<string, string[]>();
     // Down the tree, one query per level for what the caches lack.
-    for (let wanted = [rootHash]; wanted.length > 0; ) {
+    for (let wanted = [rootHash]; wanted.length > 0;) {
       const next: string[] = [];
       const unknown: string[] = [];
       for (const h of wanted) {

@@ -84,7 +84,11 @@ export class ProxyConfigStore {
     await writeTransaction(this.dataSource, async (em) => {
       await this.insertObjects(em, objects);
       await this.insertNodes(em, nodes);
-      const classes = await this.lists.write(em, classListCodec, [...computed.classes].sort((a, b) => compareStrings(a.classKey, b.classKey)));
+      const classes = await this.lists.write(
+        em,
+        classListCodec,
+        [...computed.classes].sort((a, b) => compareStrings(a.classKey, b.classKey)),
+      );
       await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
       await em.query(
         `UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb, gateway_api = $5::jsonb WHERE id = $1`,
@@ -94,7 +98,7 @@ export class ProxyConfigStore {
   }
 
   private async insertObjects(em: EntityManager, objects: PreparedObject[]) {
-    for (let i = 0; i < objects.length; ) {
+    for (let i = 0; i < objects.length;) {
       const chunk: PreparedObject[] = [];
       let bytes = 0;
       while (i < objects.length && chunk.length < INSERT_CHUNK && (chunk.length === 0 || bytes < OBJECT_BYTES_PER_STATEMENT)) {
@@ -150,7 +154,10 @@ export class ProxyConfigStore {
   /** A snapshot's proxy classes by key (none until computed). */
   async classesOf(snapshotId: string): Promise<StoredClass[]> {
     if (!isSnapshotId(snapshotId)) return [];
-    const [row]: { proxy_class_list: Buffer | null }[] = await this.dataSource.query('SELECT proxy_class_list FROM snapshots WHERE id = $1', [snapshotId]);
+    const [row]: { proxy_class_list: Buffer | null }[] = await this.dataSource.query(
+      'SELECT proxy_class_list FROM snapshots WHERE id = $1',
+      [snapshotId],
+    );
     return [...(await this.lists.read(classListCodec, row?.proxy_class_list))];
   }
 
@@ -160,7 +167,9 @@ export class ProxyConfigStore {
     return { workloads, classes: new Map(classes.map((c) => [c.classKey, c])) };
   }
 
-  private async rootCounts(roots: string[]): Promise<Map<string, { listeners: number; routes: number; clusters: number; endpoints: number }>> {
+  private async rootCounts(
+    roots: string[],
+  ): Promise<Map<string, { listeners: number; routes: number; clusters: number; endpoints: number }>> {
     const rows: { hash: string; listeners: number; routes: number; clusters: number; endpoints: number }[] = await this.dataSource.query(
       `SELECT encode(hash, 'hex') AS hash, listeners, routes, clusters, endpoints FROM envoy_config_nodes WHERE hash = ANY($1::bytea[])`,
       [roots.map(toBytes)],
@@ -208,7 +217,9 @@ export class ProxyConfigStore {
   /** Envoy objects' types and names by hash (those stored), without their bodies. */
   async objectNames(hashes: readonly string[]): Promise<{ hash: string; type: string; name: string }[]> {
     if (hashes.length === 0) return [];
-    return this.dataSource.query(`SELECT encode(hash, 'hex') AS hash, type, name FROM envoy_objects WHERE hash = ANY($1::bytea[])`, [hashes.map(toBytes)]);
+    return this.dataSource.query(`SELECT encode(hash, 'hex') AS hash, type, name FROM envoy_objects WHERE hash = ANY($1::bytea[])`, [
+      hashes.map(toBytes),
+    ]);
   }
 
   /**
@@ -242,7 +253,7 @@ export class ProxyConfigStore {
   /** Each root's objects (a root whose tree is not all stored is left out). */
   private async objectsUnder(roots: string[]): Promise<Map<string, { type: string; name: string; body: EnvoyObject }[]>> {
     const nodes = new Map<string, StoredNode>();
-    for (let wanted = roots; wanted.length > 0; ) {
+    for (let wanted = roots; wanted.length > 0;) {
       const next = new Set<string>();
       for (const r of await this.treeNodes(wanted)) {
         nodes.set(r.hash, r);

@@ -30,7 +30,18 @@ export interface StoredClass {
 }
 
 type ResourceTuple = [string, string, string | null, string, boolean, string];
-type WorkloadTuple = [string, string, string, ProxyType, Record<string, string>, Record<string, string>, string[], string, string[], string | null];
+type WorkloadTuple = [
+  string,
+  string,
+  string,
+  ProxyType,
+  Record<string, string>,
+  Record<string, string>,
+  string[],
+  string,
+  string[],
+  string | null,
+];
 type ClassTuple = [string, string, string, number];
 
 /** A content hash (sha256 hex) as stored in an entry: unpadded base64. */
@@ -58,7 +69,14 @@ export const resourceListCodec = {
   name: 'resources' as const,
   key: (r: ResourceEntry) => `${r.kind}/${r.namespace ?? ''}/${r.name}`,
   encode: (r: ResourceEntry): ResourceTuple => [r.apiVersion, r.kind, r.namespace, r.name, r.evaluated, compactHash(r.bodyHash)],
-  decode: (t: ResourceTuple): ResourceEntry => ({ apiVersion: t[0], kind: t[1], namespace: t[2], name: t[3], evaluated: t[4], bodyHash: expandHash(t[5]) }),
+  decode: (t: ResourceTuple): ResourceEntry => ({
+    apiVersion: t[0],
+    kind: t[1],
+    namespace: t[2],
+    name: t[3],
+    evaluated: t[4],
+    bodyHash: expandHash(t[5]),
+  }),
 };
 
 export const workloadListCodec = {
@@ -94,7 +112,12 @@ export const classListCodec = {
   name: 'classes' as const,
   key: (c: StoredClass) => c.classKey,
   encode: (c: StoredClass): ClassTuple => [c.classKey, compactHash(c.configHash), compactHash(c.proxyInfoHash), c.members],
-  decode: (t: ClassTuple): StoredClass => ({ classKey: t[0], configHash: expandHash(t[1]), proxyInfoHash: expandHash(t[2]), members: t[3] }),
+  decode: (t: ClassTuple): StoredClass => ({
+    classKey: t[0],
+    configHash: expandHash(t[1]),
+    proxyInfoHash: expandHash(t[2]),
+    members: t[3],
+  }),
 };
 
 /** One of the lists above. */

@@ -147,7 +147,9 @@ export class SnapshotStore {
   /** The resources of a snapshot in upload order, with their bodies. */
   async resources(snapshotId: string, filter: { kind?: string | null; namespace?: string | null } = {}): Promise<StoredResource[]> {
     const listed = await this.listedResources(snapshotId);
-    const wanted = listed.filter(({ entry: r }) => (!filter.kind || r.kind === filter.kind) && (!filter.namespace || r.namespace === filter.namespace));
+    const wanted = listed.filter(
+      ({ entry: r }) => (!filter.kind || r.kind === filter.kind) && (!filter.namespace || r.namespace === filter.namespace),
+    );
     const bodies = await this.bodies(wanted.map(({ entry }) => entry.bodyHash));
     return wanted.map(({ entry: r, document }) => {
       const body = bodies.get(r.bodyHash);
@@ -159,7 +161,9 @@ export class SnapshotStore {
   /** What istiod derived from the snapshot's Gateway API objects; empty until computed. */
   async gatewayApi(snapshotId: string): Promise<GatewayApi> {
     if (!isSnapshotId(snapshotId)) return NO_GATEWAY_API;
-    const [row]: { gateway_api: GatewayApi }[] = await this.dataSource.query('SELECT gateway_api FROM snapshots WHERE id = $1', [snapshotId]);
+    const [row]: { gateway_api: GatewayApi }[] = await this.dataSource.query('SELECT gateway_api FROM snapshots WHERE id = $1', [
+      snapshotId,
+    ]);
     return row?.gateway_api ?? NO_GATEWAY_API;
   }
 
@@ -217,7 +221,10 @@ export class SnapshotStore {
   /** PENDING → COMPUTING. False when the snapshot no longer exists (deleted while queued). */
   /** An attempt starts; a retry says why in `error` (what became of the attempt before it). */
   async markComputing(id: string, retryNote?: string): Promise<boolean> {
-    const { affected } = await this.snapshots().update({ id }, { status: SnapshotStatus.COMPUTING, progress: 0, ...(retryNote ? { error: retryNote } : {}) });
+    const { affected } = await this.snapshots().update(
+      { id },
+      { status: SnapshotStatus.COMPUTING, progress: 0, ...(retryNote ? { error: retryNote } : {}) },
+    );
     return Boolean(affected);
   }
 
@@ -236,10 +243,10 @@ export class SnapshotStore {
 
   /** The queue gave up on the snapshot's job (e.g. its worker crashed on the last attempt). */
   async markAbandoned(id: string, reason: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE snapshots SET status = 'FAILED', error = COALESCE(error, $2) WHERE id = $1 AND status <> 'READY'`,
-      [id, reason],
-    );
+    await this.dataSource.query(`UPDATE snapshots SET status = 'FAILED', error = COALESCE(error, $2) WHERE id = $1 AND status <> 'READY'`, [
+      id,
+      reason,
+    ]);
   }
 }
 

@@ -22,7 +22,9 @@ export class WorkloadStore {
   /** The snapshot's workloads by namespace and name; none until computed. */
   async list(snapshotId: string, namespace?: string | null): Promise<StoredWorkload[]> {
     if (!isSnapshotId(snapshotId)) return [];
-    const [row]: { workload_list: Buffer | null }[] = await this.dataSource.query('SELECT workload_list FROM snapshots WHERE id = $1', [snapshotId]);
+    const [row]: { workload_list: Buffer | null }[] = await this.dataSource.query('SELECT workload_list FROM snapshots WHERE id = $1', [
+      snapshotId,
+    ]);
     const all = await this.lists.read(workloadListCodec, row?.workload_list);
     return all.filter((w) => !namespace || w.namespace === namespace);
   }

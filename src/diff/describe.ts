@@ -50,7 +50,13 @@ export function describeAction(route: Route | undefined): string {
 
 function describeRedirect(r: RedirectAction): string {
   const code = r.responseCode ?? 'MOVED_PERMANENTLY';
-  const status: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
+  const status: Record<string, number> = {
+    MOVED_PERMANENTLY: 301,
+    FOUND: 302,
+    SEE_OTHER: 303,
+    TEMPORARY_REDIRECT: 307,
+    PERMANENT_REDIRECT: 308,
+  };
   const parts: string[] = [];
   if (r.httpsRedirect) parts.push('https');
   if (r.schemeRedirect) parts.push(`scheme ${r.schemeRedirect}`);
@@ -74,7 +80,12 @@ type Action = Omit<NonNullable<Route['route']>, 'retryPolicy' | 'requestMirrorPo
   requestMirrorPolicies?: { cluster?: string; runtimeFraction?: { defaultValue?: { numerator?: number; denominator?: string } } }[];
   regexRewrite?: { pattern?: { regex?: string }; substitution?: string };
   autoHostRewrite?: boolean;
-  hashPolicy?: { header?: { headerName?: string }; cookie?: { name?: string }; connectionProperties?: unknown; queryParameter?: { name?: string } }[];
+  hashPolicy?: {
+    header?: { headerName?: string };
+    cookie?: { name?: string };
+    connectionProperties?: unknown;
+    queryParameter?: { name?: string };
+  }[];
 };
 
 function fraction(f: { numerator?: number; denominator?: string } | undefined): string {
@@ -91,18 +102,25 @@ export function routePolicies(route: Route | undefined): Record<string, string> 
   const timeout = a.timeout;
   out.timeout = timeout === undefined ? 'Envoy default (15s)' : timeout === '0s' ? 'none' : timeout;
   const retry = a.retryPolicy;
-  out.retries = retry && (retry.numRetries ?? 1) > 0
-    ? `${retry.numRetries ?? 1} on ${retry.retryOn ?? '(nothing)'}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`
-    : 'none';
+  out.retries =
+    retry && (retry.numRetries ?? 1) > 0
+      ? `${retry.numRetries ?? 1} on ${retry.retryOn ?? '(nothing)'}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`
+      : 'none';
   const fault = r.typedPerFilterConfig?.['envoy.filters.http.fault'] as
-    | { delay?: { fixedDelay?: string; percentage?: { numerator?: number; denominator?: string } }; abort?: { httpStatus?: number; grpcStatus?: number; percentage?: { numerator?: number; denominator?: string } } }
+    | {
+        delay?: { fixedDelay?: string; percentage?: { numerator?: number; denominator?: string } };
+        abort?: { httpStatus?: number; grpcStatus?: number; percentage?: { numerator?: number; denominator?: string } };
+      }
     | undefined;
   const faults: string[] = [];
   if (fault?.delay) faults.push(`delay ${fault.delay.fixedDelay ?? '?'} for ${fraction(fault.delay.percentage)}`);
-  if (fault?.abort) faults.push(`abort with ${fault.abort.httpStatus ?? `gRPC ${fault.abort.grpcStatus}`} for ${fraction(fault.abort.percentage)}`);
+  if (fault?.abort)
+    faults.push(`abort with ${fault.abort.httpStatus ?? `gRPC ${fault.abort.grpcStatus}`} for ${fraction(fault.abort.percentage)}`);
   out.fault = faults.length ? faults.join(', ') : 'none';
   const mirrors = a.requestMirrorPolicies ?? [];
-  out.mirror = mirrors.length ? mirrors.map((m) => `${clusterLabel(m.cluster ?? '?')} (${fraction(m.runtimeFraction?.defaultValue)})`).join(', ') : 'none';
+  out.mirror = mirrors.length
+    ? mirrors.map((m) => `${clusterLabel(m.cluster ?? '?')} (${fraction(m.runtimeFraction?.defaultValue)})`).join(', ')
+    : 'none';
   const rewrites: string[] = [];
   if (a.prefixRewrite !== undefined) rewrites.push(`path prefix to "${a.prefixRewrite}"`);
   if (a.regexRewrite) rewrites.push(`path matching "${a.regexRewrite.pattern?.regex ?? ''}" to "${a.regexRewrite.substitution ?? ''}"`);
@@ -119,7 +137,17 @@ export function routePolicies(route: Route | undefined): Record<string, string> 
   out.cors = cors ? `allow origins ${canonicalJson((cors as { allowOriginStringMatch?: unknown }).allowOriginStringMatch ?? [])}` : 'none';
   const hash = a.hashPolicy ?? [];
   out['consistent hash'] = hash.length
-    ? hash.map((h) => (h.header ? `header ${h.header.headerName}` : h.cookie ? `cookie ${h.cookie.name}` : h.queryParameter ? `query ${h.queryParameter.name}` : 'source IP')).join(', ')
+    ? hash
+        .map((h) =>
+          h.header
+            ? `header ${h.header.headerName}`
+            : h.cookie
+              ? `cookie ${h.cookie.name}`
+              : h.queryParameter
+                ? `query ${h.queryParameter.name}`
+                : 'source IP',
+        )
+        .join(', ')
     : 'none';
   return out;
 }
@@ -132,7 +160,9 @@ export function matchKey(m: RouteMatch | undefined): string {
 }
 
 /** A request that the match accepts, to ask which route of the other side would take it; null when none can be made up. */
-export function sampleRequest(m: RouteMatch | undefined): { path: string; headers: Map<string, string>; query: Map<string, string> } | null {
+export function sampleRequest(
+  m: RouteMatch | undefined,
+): { path: string; headers: Map<string, string>; query: Map<string, string> } | null {
   const match = m ?? { prefix: '/' };
   let path: string | undefined;
   if (match.prefix !== undefined) path = match.prefix || '/';
@@ -149,7 +179,7 @@ export function sampleRequest(m: RouteMatch | undefined): { path: string; header
   for (const q of match.queryParameters ?? []) {
     if (q.presentMatch === false) continue;
     const s = q.stringMatch;
-    const v = !s ? '1' : s.exact ?? s.prefix ?? (s.suffix !== undefined ? `x${s.suffix}` : s.contains);
+    const v = !s ? '1' : (s.exact ?? s.prefix ?? (s.suffix !== undefined ? `x${s.suffix}` : s.contains));
     if (v === undefined) return null;
     query.set(q.name, v);
   }
@@ -191,10 +221,26 @@ type ClusterPolicy = EnvoyObject & {
   lbPolicy?: string;
   connectTimeout?: string;
   circuitBreakers?: { thresholds?: { maxConnections?: number; maxPendingRequests?: number; maxRequests?: number; maxRetries?: number }[] };
-  outlierDetection?: { consecutive5xx?: number; consecutiveGatewayFailure?: number; interval?: string; baseEjectionTime?: string; maxEjectionPercent?: number };
-  transportSocket?: { name?: string; typedConfig?: { sni?: string; commonTlsContext?: { tlsCertificateSdsSecretConfigs?: unknown[]; tlsCertificates?: unknown[] } } };
+  outlierDetection?: {
+    consecutive5xx?: number;
+    consecutiveGatewayFailure?: number;
+    interval?: string;
+    baseEjectionTime?: string;
+    maxEjectionPercent?: number;
+  };
+  transportSocket?: {
+    name?: string;
+    typedConfig?: { sni?: string; commonTlsContext?: { tlsCertificateSdsSecretConfigs?: unknown[]; tlsCertificates?: unknown[] } };
+  };
   transportSocketMatches?: { name?: string }[];
-  typedExtensionProtocolOptions?: Record<string, { commonHttpProtocolOptions?: { maxRequestsPerConnection?: number; idleTimeout?: string }; explicitHttpConfig?: { http2ProtocolOptions?: unknown }; useDownstreamProtocolConfig?: unknown }>;
+  typedExtensionProtocolOptions?: Record<
+    string,
+    {
+      commonHttpProtocolOptions?: { maxRequestsPerConnection?: number; idleTimeout?: string };
+      explicitHttpConfig?: { http2ProtocolOptions?: unknown };
+      useDownstreamProtocolConfig?: unknown;
+    }
+  >;
   ringHashLbConfig?: unknown;
   maglevLbConfig?: unknown;
   leastRequestLbConfig?: unknown;
@@ -205,7 +251,8 @@ export function clusterPolicies(cluster: EnvoyObject | undefined): Record<string
   const c = (cluster ?? {}) as ClusterPolicy;
   const out: Record<string, string> = {};
   const lb = c.lbPolicy ?? 'ROUND_ROBIN';
-  out['load balancer'] = lb === 'RING_HASH' || lb === 'MAGLEV' ? `consistent hash (${lb.toLowerCase().replace('_', ' ')})` : lb.toLowerCase().replace(/_/g, ' ');
+  out['load balancer'] =
+    lb === 'RING_HASH' || lb === 'MAGLEV' ? `consistent hash (${lb.toLowerCase().replace('_', ' ')})` : lb.toLowerCase().replace(/_/g, ' ');
   const t = c.circuitBreakers?.thresholds?.[0] ?? {};
   const limit = (v: number | undefined) => (v === undefined ? 'Envoy default' : v >= UNLIMITED ? 'unlimited' : String(v));
   out['max connections'] = limit(t.maxConnections);
@@ -228,10 +275,12 @@ export function clusterPolicies(cluster: EnvoyObject | undefined): Record<string
         .filter(Boolean)
         .join(', ') || 'on'
     : 'off';
-  if (c.transportSocketMatches?.some((m) => m.name === 'tlsMode-istio')) out.TLS = 'Istio mTLS to endpoints with a sidecar, plaintext to the others (auto mTLS)';
+  if (c.transportSocketMatches?.some((m) => m.name === 'tlsMode-istio'))
+    out.TLS = 'Istio mTLS to endpoints with a sidecar, plaintext to the others (auto mTLS)';
   else if (c.transportSocket?.typedConfig && c.transportSocket.name !== 'envoy.transport_sockets.raw_buffer') {
     const tls = c.transportSocket.typedConfig;
-    const certs = (tls.commonTlsContext?.tlsCertificateSdsSecretConfigs?.length ?? 0) + (tls.commonTlsContext?.tlsCertificates?.length ?? 0);
+    const certs =
+      (tls.commonTlsContext?.tlsCertificateSdsSecretConfigs?.length ?? 0) + (tls.commonTlsContext?.tlsCertificates?.length ?? 0);
     const istio = canonicalJson(tls).includes('istio-peer-exchange');
     out.TLS = istio ? 'Istio mTLS' : `${certs > 0 ? 'mutual TLS' : 'TLS'} origination${tls.sni ? ` (SNI ${tls.sni})` : ''}`;
   } else out.TLS = 'plaintext';
@@ -240,7 +289,11 @@ export function clusterPolicies(cluster: EnvoyObject | undefined): Record<string
 
 /** The endpoints of a ClusterLoadAssignment (or a cluster's inline loadAssignment). */
 export function endpointAddresses(cla: EnvoyObject | undefined): string[] {
-  type Lb = { endpoint?: { address?: { socketAddress?: { address?: string; portValue?: number }; envoyInternalAddress?: { serverListenerName?: string } } } };
+  type Lb = {
+    endpoint?: {
+      address?: { socketAddress?: { address?: string; portValue?: number }; envoyInternalAddress?: { serverListenerName?: string } };
+    };
+  };
   const groups = (cla?.endpoints ?? []) as { lbEndpoints?: Lb[] }[];
   const out: string[] = [];
   for (const g of groups)

@@ -13,9 +13,15 @@ export class DiffController {
   @Get()
   @ApiOperation({ summary: 'What changed from base to head; format=markdown gives the PR comment' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'markdown'] })
-  async diff(@Param('base') base: string, @Param('head') head: string, @Query('format') format: string | undefined, @Res() res: Response): Promise<void> {
+  async diff(
+    @Param('base') base: string,
+    @Param('head') head: string,
+    @Query('format') format: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
     const f = format ?? 'json';
-    if (f !== 'json' && f !== 'markdown') throw new BadRequestException({ error: `format must be json or markdown, got "${f}"`, details: [] });
+    if (f !== 'json' && f !== 'markdown')
+      throw new BadRequestException({ error: `format must be json or markdown, got "${f}"`, details: [] });
     try {
       const result = await this.service.diff(base, head);
       if (f === 'markdown') {

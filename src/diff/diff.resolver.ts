@@ -7,11 +7,14 @@ import { SnapshotDiff } from './diff.types.js';
 export class DiffResolver {
   constructor(private readonly service: DiffService) {}
 
-  @Query(() => SnapshotDiff, { description: 'What changed from base to head: resources, each proxy class\'s Envoy config and routing, diagnostics, and a PR comment' })
+  @Query(() => SnapshotDiff, {
+    description: "What changed from base to head: resources, each proxy class's Envoy config and routing, diagnostics, and a PR comment",
+  })
   async diff(
     @Args('baseId', { type: () => ID }) baseId: string,
     @Args('headId', { type: () => ID }) headId: string,
-    @Args('markdownMaxLength', { type: () => Int, nullable: true, description: 'cap of `markdown` in characters (default 60000)' }) markdownMaxLength: number | null,
+    @Args('markdownMaxLength', { type: () => Int, nullable: true, description: 'cap of `markdown` in characters (default 60000)' })
+    markdownMaxLength: number | null,
   ): Promise<SnapshotDiff> {
     try {
       const result = await this.service.diff(baseId, headId, { maxLength: markdownMaxLength ?? undefined });

@@ -36,11 +36,18 @@ export class DiffService {
     const byKey = (entries: ResourceEntry[]) => new Map(entries.map((r) => [`${resourceKey(r)}|${r.bodyHash}`, r]));
     const b = byKey(baseEntries);
     const h = byKey(headEntries);
-    const differing = (mine: Map<string, ResourceEntry>, other: Map<string, ResourceEntry>) => [...mine].filter(([k]) => !other.has(k)).map(([, r]) => r);
+    const differing = (mine: Map<string, ResourceEntry>, other: Map<string, ResourceEntry>) =>
+      [...mine].filter(([k]) => !other.has(k)).map(([, r]) => r);
     const onlyBase = differing(b, h);
     const onlyHead = differing(h, b);
     const bodies = await this.store.bodies([...onlyBase, ...onlyHead].map((r) => r.bodyHash));
-    const input = (r: ResourceEntry): ResourceInput => ({ apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name, body: bodies.get(r.bodyHash) ?? {} });
+    const input = (r: ResourceEntry): ResourceInput => ({
+      apiVersion: r.apiVersion,
+      kind: r.kind,
+      namespace: r.namespace,
+      name: r.name,
+      body: bodies.get(r.bodyHash) ?? {},
+    });
     return { base: onlyBase.map(input), head: onlyHead.map(input) };
   }
 
@@ -50,7 +57,10 @@ export class DiffService {
     if (missing.length) throw new DiffNotFoundError(`${missing.join(' and ')} not found`);
     const notReady = [notReadyText('base', base!), notReadyText('head', head!)].filter(Boolean);
     if (notReady.length) throw new DiffNotReadyError(`cannot diff yet: ${notReady.join('; ')}; both snapshots must be READY`);
-    const [resources, proxies] = await Promise.all([this.differingResources(base!.id, head!.id), proxyChanges(this.source, base!.id, head!.id, this.memo)]);
+    const [resources, proxies] = await Promise.all([
+      this.differingResources(base!.id, head!.id),
+      proxyChanges(this.source, base!.id, head!.id, this.memo),
+    ]);
     return composeDiff(
       {
         base: { id: base!.id, name: base!.name },
@@ -67,6 +77,11 @@ export class DiffService {
 
 function notReadyText(side: string, s: SnapshotEntity): string | null {
   if (s.status === SnapshotStatus.READY) return null;
-  const why = s.status === SnapshotStatus.FAILED ? ` (failed: ${s.error ?? 'unknown error'})` : s.status === SnapshotStatus.PENDING || s.status === SnapshotStatus.COMPUTING ? ' (still being computed, retry shortly)' : '';
+  const why =
+    s.status === SnapshotStatus.FAILED
+      ? ` (failed: ${s.error ?? 'unknown error'})`
+      : s.status === SnapshotStatus.PENDING || s.status === SnapshotStatus.COMPUTING
+        ? ' (still being computed, retry shortly)'
+        : '';
   return `${side} snapshot ${s.id} is ${s.status}, not READY${why}`;
 }

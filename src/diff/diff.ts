@@ -52,7 +52,17 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
     },
     options,
   );
-  return { base: input.base, head: input.head, summary, resources: resources.changes, noiseOnly: resources.noiseOnly, proxies, routing: distinctRouting(proxies), diagnostics, markdown };
+  return {
+    base: input.base,
+    head: input.head,
+    summary,
+    resources: resources.changes,
+    noiseOnly: resources.noiseOnly,
+    proxies,
+    routing: distinctRouting(proxies),
+    diagnostics,
+    markdown,
+  };
 }
 
 /** Every routing change once: most of a changed service's sentences are the same for all its callers. */
@@ -72,7 +82,12 @@ function distinctRouting(proxies: readonly ProxyConfigChange[]): RoutingChange[]
  * then the clusters and endpoints that changed routes now send to. `memo` may outlive the call:
  * its entries are keyed by content hashes only (see BoundedMemo).
  */
-export async function proxyChanges(source: ProxyConfigSource, baseId: string, headId: string, memo: Memo = new Map()): Promise<ProxyConfigChange[]> {
+export async function proxyChanges(
+  source: ProxyConfigSource,
+  baseId: string,
+  headId: string,
+  memo: Memo = new Map(),
+): Promise<ProxyConfigChange[]> {
   const { base, head } = source.classesOfPair
     ? await source.classesOfPair(baseId, headId)
     : await Promise.all([source.classes(baseId), source.classes(headId)]).then(([b, h]) => ({ base: b, head: h }));
@@ -88,7 +103,9 @@ export async function proxyChanges(source: ProxyConfigSource, baseId: string, he
   await fetch(plan.hashes);
   const lookup = (hash: string) => pool.get(hash);
   await fetch(contextHashes(plan, lookup, memo));
-  const [baseSources, headSources] = source.routeSources ? await Promise.all([source.routeSources(baseId), source.routeSources(headId)]) : [];
+  const [baseSources, headSources] = source.routeSources
+    ? await Promise.all([source.routeSources(baseId), source.routeSources(headId)])
+    : [];
   return diffProxies(plan, lookup, memo, { base: baseSources, head: headSources });
 }
 

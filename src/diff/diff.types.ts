@@ -35,7 +35,9 @@ export class ResourceChange {
   @Field() kind: string;
   @Field(() => String, { nullable: true }) namespace: string | null;
   @Field() name: string;
-  @Field(() => [FieldChange], { description: 'CHANGED only; noise (status, resourceVersion, uid, generation, managedFields, creationTimestamp, last-applied) left out' })
+  @Field(() => [FieldChange], {
+    description: 'CHANGED only; noise (status, resourceVersion, uid, generation, managedFields, creationTimestamp, last-applied) left out',
+  })
   fields: FieldChange[];
   @Field({ description: 'more field changes than listed' }) truncated: boolean;
 }
@@ -71,7 +73,8 @@ export class RoutingChange {
 }
 
 @ObjectType({
-  description: "A change to the Envoy config of one or more proxy classes (each class's workloads share one config): classes whose change is the very same come as one entry, with all their workloads",
+  description:
+    "A change to the Envoy config of one or more proxy classes (each class's workloads share one config): classes whose change is the very same come as one entry, with all their workloads",
 })
 export class ProxyConfigChange {
   @Field({ description: 'the class of the first workload (head snapshot; base when removed)' }) classKey: string;
@@ -79,7 +82,8 @@ export class ProxyConfigChange {
   @Field() proxyType: string;
   @Field(() => [WorkloadRef]) workloads: WorkloadRef[];
   @Field(() => ChangeKind, { description: 'ADDED: the workloads have a proxy only in head; REMOVED: only in base' }) change: ChangeKind;
-  @Field(() => [EnvoyObjectChange], { description: 'listeners/routes/clusters/endpoints added, removed, changed' }) objects: EnvoyObjectChange[];
+  @Field(() => [EnvoyObjectChange], { description: 'listeners/routes/clusters/endpoints added, removed, changed' })
+  objects: EnvoyObjectChange[];
   @Field(() => [RoutingChange]) routing: RoutingChange[];
 }
 
@@ -111,9 +115,13 @@ export class SnapshotDiff {
   @Field(() => DiffSummary) summary: DiffSummary;
   @Field(() => [ResourceChange], { description: 'added / removed / changed, with a field-level change list' }) resources: ResourceChange[];
   @Field(() => [ResourceRef], { description: 'resources whose only differences were noise' }) noiseOnly: ResourceRef[];
-  @Field(() => [ProxyConfigChange], { description: 'per proxy class (its workloads; classes with the very same change as one entry): listeners/routes/clusters added, removed, changed' })
+  @Field(() => [ProxyConfigChange], {
+    description:
+      'per proxy class (its workloads; classes with the very same change as one entry): listeners/routes/clusters added, removed, changed',
+  })
   proxies: ProxyConfigChange[];
-  @Field(() => [RoutingChange], { description: 'every routing change of every class, flattened, each distinct one once' }) routing: RoutingChange[];
+  @Field(() => [RoutingChange], { description: 'every routing change of every class, flattened, each distinct one once' })
+  routing: RoutingChange[];
   @Field(() => DiagnosticsDiff) diagnostics: DiagnosticsDiff;
   @Field({ description: 'the PR comment' }) markdown: string;
 
@@ -126,7 +134,10 @@ export class SnapshotDiff {
       noiseOnly: d.noiseOnly,
       proxies: d.proxies,
       routing: d.routing,
-      diagnostics: { introduced: d.diagnostics.introduced.map((m) => Diagnostic.from(m)), resolved: d.diagnostics.resolved.map((m) => Diagnostic.from(m)) },
+      diagnostics: {
+        introduced: d.diagnostics.introduced.map((m) => Diagnostic.from(m)),
+        resolved: d.diagnostics.resolved.map((m) => Diagnostic.from(m)),
+      },
       markdown: d.markdown,
     });
   }

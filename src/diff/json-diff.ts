@@ -122,7 +122,15 @@ function namesOf(items: unknown[]): string[] | null {
   return new Set(names).size === names.length ? names : null;
 }
 
-function walkArray(a: unknown[], b: unknown[], path: string, segments: string[], out: FieldChange[], opts: DiffOptions, limit: number): void {
+function walkArray(
+  a: unknown[],
+  b: unknown[],
+  path: string,
+  segments: string[],
+  out: FieldChange[],
+  opts: DiffOptions,
+  limit: number,
+): void {
   const keyed = a.length + b.length > 0 ? [namesOf(a), namesOf(b)] : [null, null];
   if (keyed[0] && keyed[1]) {
     // No equality check of the whole array first: each element is compared anyway, and a route
@@ -159,7 +167,8 @@ function walkArray(a: unknown[], b: unknown[], path: string, segments: string[],
   for (const step of align(sa, sb)) {
     if (out.length >= limit) return;
     if (step.i !== undefined && step.j !== undefined) {
-      if (sa[step.i] !== sb[step.j]) walk(a[step.i], b[step.j], joinPath(path, `[${step.j}]`), [...segments, String(step.j)], out, opts, limit);
+      if (sa[step.i] !== sb[step.j])
+        walk(a[step.i], b[step.j], joinPath(path, `[${step.j}]`), [...segments, String(step.j)], out, opts, limit);
     } else if (step.j !== undefined) out.push({ path: joinPath(path, `[${step.j}]`), change: 'ADDED', after: b[step.j] });
     else if (step.i !== undefined) out.push({ path: joinPath(path, `[${step.i}]`), change: 'REMOVED', before: a[step.i] });
   }

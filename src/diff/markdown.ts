@@ -31,7 +31,12 @@ const FIELDS_PER_OBJECT = 12;
 const OBJECTS_PER_WORKLOAD = 40;
 const WORKLOADS_NAMED = 3;
 
-const TYPE_NAMES: Record<string, string> = { listeners: 'listener', routes: 'route configuration', clusters: 'cluster', endpoints: 'endpoints of' };
+const TYPE_NAMES: Record<string, string> = {
+  listeners: 'listener',
+  routes: 'route configuration',
+  clusters: 'cluster',
+  endpoints: 'endpoints of',
+};
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -62,15 +67,25 @@ export function summaryLine(s: DiffSummary): string {
   if (s.resourcesRemoved) res.push(`${s.resourcesRemoved} removed`);
   if (s.resourcesChanged) res.push(`${s.resourcesChanged} changed`);
   const resourceCount = s.resourcesAdded + s.resourcesRemoved + s.resourcesChanged;
-  const resources = resourceCount ? `${plural(resourceCount, 'resource')} ${res.length === 1 ? res[0].replace(/^\d+ /, '') : `changed (${res.join(', ')})`}` : 'no resource changed';
+  const resources = resourceCount
+    ? `${plural(resourceCount, 'resource')} ${res.length === 1 ? res[0].replace(/^\d+ /, '') : `changed (${res.join(', ')})`}`
+    : 'no resource changed';
   if (!s.effectiveChange) {
-    const noise = s.resourcesNoiseOnly ? `; ${plural(s.resourcesNoiseOnly, 'resource')} differed only in fields the API server writes (status, resourceVersion, …), ignored` : '';
+    const noise = s.resourcesNoiseOnly
+      ? `; ${plural(s.resourcesNoiseOnly, 'resource')} differed only in fields the API server writes (status, resourceVersion, …), ignored`
+      : '';
     if (resourceCount === 0) return `**No change.** The two snapshots have the same resources${noise}.`;
     return `**No effective change:** ${resources}, but no proxy's Envoy config and no diagnostic changed${noise}.`;
   }
   const parts: string[] = [];
-  if (s.workloadsAffected) parts.push(`changes the Envoy config of ${plural(s.workloadsAffected, 'workload')} (${plural(s.routingChanges, 'distinct routing change')})`);
-  if (s.diagnosticsIntroduced) parts.push(`introduces ${plural(s.diagnosticsIntroduced, 'diagnostic')}${s.errorsIntroduced ? ` (${plural(s.errorsIntroduced, 'error')})` : ''}`);
+  if (s.workloadsAffected)
+    parts.push(
+      `changes the Envoy config of ${plural(s.workloadsAffected, 'workload')} (${plural(s.routingChanges, 'distinct routing change')})`,
+    );
+  if (s.diagnosticsIntroduced)
+    parts.push(
+      `introduces ${plural(s.diagnosticsIntroduced, 'diagnostic')}${s.errorsIntroduced ? ` (${plural(s.errorsIntroduced, 'error')})` : ''}`,
+    );
   if (s.diagnosticsResolved) parts.push(`resolves ${plural(s.diagnosticsResolved, 'diagnostic')}`);
   const joined = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
   return `**This change ${joined}.** ${capital(resources)}.`;
@@ -132,7 +147,11 @@ function groupBlock(g: ProxyConfigChange): string {
   const routingCount = g.routing.length;
   const objectCount = g.objects.length;
   const title = `<b>${workloadsText(g.workloads, 6)}</b> (${proxyKind(g.proxyType)}${g.workloads.length > 1 ? `, ${g.workloads.length} workloads with this same change` : ''}): ${
-    g.change === 'CHANGED' ? `${plural(routingCount, 'routing change')}, ${plural(objectCount, 'Envoy object')} changed` : g.change === 'ADDED' ? 'new proxy' : 'proxy removed'
+    g.change === 'CHANGED'
+      ? `${plural(routingCount, 'routing change')}, ${plural(objectCount, 'Envoy object')} changed`
+      : g.change === 'ADDED'
+        ? 'new proxy'
+        : 'proxy removed'
   }`;
   const lines = [`<details><summary>${title}</summary>`, ''];
   if (g.workloads.length > 6) lines.push(`Workloads: ${g.workloads.map(workloadName).join(', ')}`, '');
@@ -152,14 +171,21 @@ function groupBlock(g: ProxyConfigChange): string {
 
 function resourcesBlock(resources: readonly ResourceChange[], noiseOnly: MarkdownInput['noiseOnly']): string {
   if (resources.length === 0 && noiseOnly.length === 0) return '';
-  const lines = [`<details><summary>Resources: ${plural(resources.length, 'change')}${noiseOnly.length ? `, ${noiseOnly.length} noise-only (ignored)` : ''}</summary>`, ''];
+  const lines = [
+    `<details><summary>Resources: ${plural(resources.length, 'change')}${noiseOnly.length ? `, ${noiseOnly.length} noise-only (ignored)` : ''}</summary>`,
+    '',
+  ];
   for (const r of resources) {
     const ref = `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
     lines.push(`- ${r.change.toLowerCase()}: ${code(ref)}`);
     for (const f of r.fields.slice(0, FIELDS_PER_OBJECT)) lines.push(`  - ${fieldLine(f)}`);
-    if (r.fields.length > FIELDS_PER_OBJECT || r.truncated) lines.push(`  - … ${r.truncated ? 'more' : r.fields.length - FIELDS_PER_OBJECT} field changes not shown`);
+    if (r.fields.length > FIELDS_PER_OBJECT || r.truncated)
+      lines.push(`  - … ${r.truncated ? 'more' : r.fields.length - FIELDS_PER_OBJECT} field changes not shown`);
   }
-  if (noiseOnly.length) lines.push(`- noise only (status, resourceVersion, last-applied, …): ${noiseOnly.map((n) => code(`${n.kind} ${n.namespace ? `${n.namespace}/` : ''}${n.name}`)).join(', ')}`);
+  if (noiseOnly.length)
+    lines.push(
+      `- noise only (status, resourceVersion, last-applied, …): ${noiseOnly.map((n) => code(`${n.kind} ${n.namespace ? `${n.namespace}/` : ''}${n.name}`)).join(', ')}`,
+    );
   lines.push('', '</details>', '');
   return lines.join('\n');
 }
@@ -180,7 +206,12 @@ export function renderMarkdown(input: MarkdownInput, options: MarkdownOptions = 
   const diag = (title: string, list: readonly AnalyzerMessage[], icon?: string) => {
     if (!list.length) return;
     parts.push(`#### ${title}`, '');
-    for (const m of list.slice(0, DIAGNOSTICS_LISTED)) parts.push(icon ? `- ${icon} ${code(m.code)}${m.kind && m.name ? ` ${m.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}` : ''}: ${m.message}` : diagnosticLine(m));
+    for (const m of list.slice(0, DIAGNOSTICS_LISTED))
+      parts.push(
+        icon
+          ? `- ${icon} ${code(m.code)}${m.kind && m.name ? ` ${m.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}` : ''}: ${m.message}`
+          : diagnosticLine(m),
+      );
     if (list.length > DIAGNOSTICS_LISTED) cut.push(`${list.length - DIAGNOSTICS_LISTED} more diagnostics ${title.toLowerCase()}`);
     parts.push('');
   };

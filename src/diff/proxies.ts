@@ -48,7 +48,10 @@ export function contextHashes(plan: ProxyDiffPlan, lookup: (hash: string) => Env
   plan.pairs.forEach((pair, i) => {
     if (!pair.base || !pair.head) return;
     const delta = plan.deltas[i];
-    const names = [...referencedClusters(delta.route, sideView(pair.base, lookup), sideView(pair.head, lookup), memo), ...delta.cluster.added];
+    const names = [
+      ...referencedClusters(delta.route, sideView(pair.base, lookup), sideView(pair.head, lookup), memo),
+      ...delta.cluster.added,
+    ];
     for (const n of names) {
       const c = pair.head.objects.cluster[n];
       const e = pair.head.objects.endpoint[n];
@@ -87,7 +90,9 @@ export function diffProxies(
           {
             kind: 'LISTENER',
             destination: '*',
-            sentence: pair.head ? `Now has ${type} (${counts}).` : `No longer has ${type} (it had ${counts}): its traffic is no longer routed by Istio.`,
+            sentence: pair.head
+              ? `Now has ${type} (${counts}).`
+              : `No longer has ${type} (it had ${counts}): its traffic is no longer routed by Istio.`,
           },
         ],
       };

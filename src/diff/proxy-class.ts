@@ -4,7 +4,15 @@
 import { createHash } from 'node:crypto';
 import { objectName } from '../envoy/names.js';
 import { contentHash } from '../model/canonical.js';
-import { CONFIG_KEY, ENVOY_TYPES, type ConfigKey, type EnvoyObject, type EnvoyType, type GeneratedConfig, type ProxyInfo } from '../model/proxy.js';
+import {
+  CONFIG_KEY,
+  ENVOY_TYPES,
+  type ConfigKey,
+  type EnvoyObject,
+  type EnvoyType,
+  type GeneratedConfig,
+  type ProxyInfo,
+} from '../model/proxy.js';
 import type { RouteSources } from '../envoy/provenance.js';
 import type { WorkloadRef } from './model.js';
 import { compareStrings } from '../model/compare.js';
@@ -40,7 +48,10 @@ export interface ProxyConfigSource {
 }
 
 /** A generated config as an index of hashes, adding its objects to `pool`. */
-export function indexConfig(config: Pick<GeneratedConfig, ConfigKey>, pool?: Map<string, EnvoyObject>): { objects: ProxyClass['objects']; configHash: string } {
+export function indexConfig(
+  config: Pick<GeneratedConfig, ConfigKey>,
+  pool?: Map<string, EnvoyObject>,
+): { objects: ProxyClass['objects']; configHash: string } {
   const objects = { listener: {}, route: {}, cluster: {}, endpoint: {} } as ProxyClass['objects'];
   const all = createHash('sha256');
   for (const type of ENVOY_TYPES) {

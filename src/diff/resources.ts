@@ -30,7 +30,8 @@ export function isNoise(_path: string, segments: readonly string[]): boolean {
   const [first, second, third] = segments;
   if (segments.length === 1 && first === 'status') return true;
   if (first !== 'metadata') return false;
-  if (segments.length === 2) return ['resourceVersion', 'uid', 'generation', 'managedFields', 'creationTimestamp', 'selfLink'].includes(second);
+  if (segments.length === 2)
+    return ['resourceVersion', 'uid', 'generation', 'managedFields', 'creationTimestamp', 'selfLink'].includes(second);
   return segments.length === 3 && second === 'annotations' && third === LAST_APPLIED;
 }
 
@@ -99,6 +100,8 @@ export function diffResources(base: readonly ResourceInput[], head: readonly Res
   }
   for (const [key, b] of before) if (!after.has(key)) changes.push(entry(b, 'REMOVED'));
   changes.sort((x, y) => order(x as never, y as never) || compareStrings(x.change, y.change));
-  noiseOnly.sort((x, y) => compareStrings(x.namespace ?? '', y.namespace ?? '') || compareStrings(x.kind, y.kind) || compareStrings(x.name, y.name));
+  noiseOnly.sort(
+    (x, y) => compareStrings(x.namespace ?? '', y.namespace ?? '') || compareStrings(x.kind, y.kind) || compareStrings(x.name, y.name),
+  );
   return { changes, noiseOnly };
 }

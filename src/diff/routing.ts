@@ -139,14 +139,24 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
     }
     if (pair.before && !pair.after) {
       const routes = pair.before.routes ?? [];
-      const was = routes.slice(0, 6).map((r) => `${matchText(r)} → ${describeAction(r)}`).join('; ');
+      const was = routes
+        .slice(0, 6)
+        .map((r) => `${matchText(r)} → ${describeAction(r)}`)
+        .join('; ');
       const fallback = headRc ? wildcardFallback(headRc) : undefined;
       const now = !headRc
         ? `route configuration ${rcName} is gone`
         : fallback
           ? `requests for it now fall to virtual host ${fallback.name} (${describeAction(fallback.routes?.[0])})`
           : 'no virtual host matches it any more (404)';
-      out.push({ kind: 'ROUTE', destination: dest, sentence: `${dest} is no longer routed on route configuration ${rcName}: ${now}; before: ${was}.`, ...ctx, before: was, after: now });
+      out.push({
+        kind: 'ROUTE',
+        destination: dest,
+        sentence: `${dest} is no longer routed on route configuration ${rcName}: ${now}; before: ${was}.`,
+        ...ctx,
+        before: was,
+        after: now,
+      });
       continue;
     }
     // The sentences depend on the two route configurations and, for the notes on where requests
@@ -216,8 +226,10 @@ function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, base: Si
     const vsAfter = provenance(after, head);
     const nowText = annotate(now, after, head);
     let sentence: string;
-    if (vsBefore && !vsAfter) sentence = `Requests to ${dest} (${match}) now take the default route to ${nowText}: ${vsBefore} no longer applies to this proxy; before: ${was}.`;
-    else if (!vsBefore && vsAfter) sentence = `Requests to ${dest} (${match}) now follow ${vsAfter} to ${nowText}; before: the default route to ${was}.`;
+    if (vsBefore && !vsAfter)
+      sentence = `Requests to ${dest} (${match}) now take the default route to ${nowText}: ${vsBefore} no longer applies to this proxy; before: ${was}.`;
+    else if (!vsBefore && vsAfter)
+      sentence = `Requests to ${dest} (${match}) now follow ${vsAfter} to ${nowText}; before: the default route to ${was}.`;
     else sentence = `Requests to ${dest} (${match}) now go to ${nowText}; before: ${was}${vsAfter ? ` (${vsAfter})` : ''}.`;
     return { kind: 'ROUTE', destination: dest, sentence, ...ctx, route: after.name ?? undefined, before: was, after: now };
   };
@@ -246,7 +258,11 @@ function vhostChanges(bv: VirtualHost, hv: VirtualHost, rcName: string, base: Si
     const prev = sample ? firstMatching(bRoutes, sample) : undefined;
     const vs = provenance(h, head);
     const now = annotate(describeAction(h), h, head);
-    const before = !sample ? 'not determined' : prev ? `${describeAction(prev)} (${prev.name === 'default' && !provenance(prev, base) ? 'the default route' : routeLabel(prev)})` : 'no route matched (404)';
+    const before = !sample
+      ? 'not determined'
+      : prev
+        ? `${describeAction(prev)} (${prev.name === 'default' && !provenance(prev, base) ? 'the default route' : routeLabel(prev)})`
+        : 'no route matched (404)';
     out.push({
       kind: 'ROUTE',
       destination: dest,
@@ -314,7 +330,8 @@ function annotate(text: string, route: Route, side: SideView): string {
 
 /** "has no endpoints: …" / "does not exist on this proxy: …", or null when the cluster can serve. */
 export function clusterProblem(name: string, side: SideView): string | null {
-  if (side.hash('cluster', name) === undefined) return 'does not exist on this proxy, so it has no endpoints: Envoy answers 503 (NC, no cluster)';
+  if (side.hash('cluster', name) === undefined)
+    return 'does not exist on this proxy, so it has no endpoints: Envoy answers 503 (NC, no cluster)';
   const cluster = side.get('cluster', name) as { type?: string; loadAssignment?: EnvoyObject } | undefined;
   if (!cluster || cluster.type !== 'EDS') return null;
   if (side.hash('endpoint', name) === undefined) return 'has no endpoints: Envoy answers 503 (UH, no healthy upstream)';
@@ -327,7 +344,8 @@ export function clusterProblem(name: string, side: SideView): string | null {
 export function referencedClusters(delta: { added: string[]; changed: string[] }, base: SideView, head: SideView, m?: Memo): string[] {
   const names = new Set<string>();
   for (const rc of [...delta.added, ...delta.changed]) {
-    for (const pair of changedVhosts(rc, base, head, m)) for (const r of pair.after?.routes ?? []) for (const c of routeClusters(r)) names.add(c.name);
+    for (const pair of changedVhosts(rc, base, head, m))
+      for (const r of pair.after?.routes ?? []) for (const c of routeClusters(r)) names.add(c.name);
   }
   return [...names].sort();
 }
@@ -339,7 +357,12 @@ function serviceOf(name: string): string {
   return p ? (p.direction === 'inbound' ? `inbound:${p.port}` : `${p.fqdn}:${p.port}`) : name;
 }
 
-function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>, base: SideView, head: SideView, m?: Memo): RoutingChange[] {
+function clusterChanges(
+  delta: Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>,
+  base: SideView,
+  head: SideView,
+  m?: Memo,
+): RoutingChange[] {
   const out: RoutingChange[] = [];
   const added = delta.cluster.added;
   for (const name of added.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
@@ -357,7 +380,12 @@ function clusterChanges(delta: Record<EnvoyType, { added: string[]; removed: str
   }
   const removed = delta.cluster.removed;
   for (const name of removed.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
-    out.push({ kind: 'CLUSTER', destination: serviceOf(name), cluster: name, sentence: `Cluster ${name} (${clusterLabel(name)}) is gone from this proxy.` });
+    out.push({
+      kind: 'CLUSTER',
+      destination: serviceOf(name),
+      cluster: name,
+      sentence: `Cluster ${name} (${clusterLabel(name)}) is gone from this proxy.`,
+    });
   }
   if (removed.length > MAX_ADDED_CLUSTER_SENTENCES) {
     out.push({ kind: 'CLUSTER', destination: '*', sentence: `And ${removed.length - MAX_ADDED_CLUSTER_SENTENCES} more clusters gone.` });
@@ -459,27 +487,48 @@ function chainDestination(c: FilterChain): string {
   return 'no HTTP or TCP proxy';
 }
 
-function listenerChanges(delta: { added: string[]; removed: string[]; changed: string[] }, base: SideView, head: SideView): RoutingChange[] {
+function listenerChanges(
+  delta: { added: string[]; removed: string[]; changed: string[] },
+  base: SideView,
+  head: SideView,
+): RoutingChange[] {
   const out: RoutingChange[] = [];
   for (const name of delta.added) {
     const l = head.get('listener', name) as Listener | undefined;
-    out.push({ kind: 'LISTENER', destination: listenerAddress(l, name), listener: name, sentence: `New listener ${name} on ${listenerAddress(l, name)}.` });
+    out.push({
+      kind: 'LISTENER',
+      destination: listenerAddress(l, name),
+      listener: name,
+      sentence: `New listener ${name} on ${listenerAddress(l, name)}.`,
+    });
   }
   for (const name of delta.removed) {
     const l = base.get('listener', name) as Listener | undefined;
-    out.push({ kind: 'LISTENER', destination: listenerAddress(l, name), listener: name, sentence: `Listener ${name} is gone: nothing listens on ${listenerAddress(l, name)} any more.` });
+    out.push({
+      kind: 'LISTENER',
+      destination: listenerAddress(l, name),
+      listener: name,
+      sentence: `Listener ${name} is gone: nothing listens on ${listenerAddress(l, name)} any more.`,
+    });
   }
   for (const name of delta.changed) {
     const b = base.get('listener', name) as Listener | undefined;
     const h = head.get('listener', name) as Listener | undefined;
     if (!b || !h) continue;
     const addr = listenerAddress(h, name);
-    const chains = (l: Listener) => new Map([...(l.filterChains ?? []), ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])].map((c) => [chainKey(c), c]));
+    const chains = (l: Listener) =>
+      new Map([...(l.filterChains ?? []), ...(l.defaultFilterChain ? [l.defaultFilterChain] : [])].map((c) => [chainKey(c), c]));
     const cb = chains(b);
     const ch = chains(h);
     for (const [k, c] of ch) {
       const old = cb.get(k);
-      if (!old) out.push({ kind: 'LISTENER', destination: addr, listener: name, sentence: `Listener ${name}: new filter chain for ${chainMatch(c)} → ${chainDestination(c)}.` });
+      if (!old)
+        out.push({
+          kind: 'LISTENER',
+          destination: addr,
+          listener: name,
+          sentence: `Listener ${name}: new filter chain for ${chainMatch(c)} → ${chainDestination(c)}.`,
+        });
       else if (chainDestination(old) !== chainDestination(c))
         out.push({
           kind: 'LISTENER',
@@ -491,7 +540,13 @@ function listenerChanges(delta: { added: string[]; removed: string[]; changed: s
         });
     }
     for (const [k, c] of cb) {
-      if (!ch.has(k)) out.push({ kind: 'LISTENER', destination: addr, listener: name, sentence: `Listener ${name}: the filter chain for ${chainMatch(c)} (${chainDestination(c)}) is gone.` });
+      if (!ch.has(k))
+        out.push({
+          kind: 'LISTENER',
+          destination: addr,
+          listener: name,
+          sentence: `Listener ${name}: the filter chain for ${chainMatch(c)} (${chainDestination(c)}) is gone.`,
+        });
     }
   }
   return out;

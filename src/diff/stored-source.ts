@@ -210,13 +210,16 @@ export class StoredConfigSource implements ProxyConfigSource {
     }
     return tree;
   }
-
-
 }
 
 /** The root of the tree the worker would store for these objects (envoy-tree.ts). */
 function storedConfigHash(objects: Objects, pool: ReadonlyMap<string, EnvoyObject>): string {
-  const config = { listeners: [] as EnvoyObject[], routes: [] as EnvoyObject[], clusters: [] as EnvoyObject[], endpoints: [] as EnvoyObject[] };
+  const config = {
+    listeners: [] as EnvoyObject[],
+    routes: [] as EnvoyObject[],
+    clusters: [] as EnvoyObject[],
+    endpoints: [] as EnvoyObject[],
+  };
   for (const t of ENVOY_TYPES) for (const hash of Object.values(objects[t])) config[CONFIG_KEY[t]].push(pool.get(hash)!);
   return new EnvoyObjectCollector().addConfig(config).root;
 }

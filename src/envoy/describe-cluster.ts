@@ -25,21 +25,27 @@ export function describeCluster(cluster: Cluster): string[] {
   const out: string[] = [];
   const parsed = parseClusterName(c.name);
   if (parsed?.subset) out.push(`subset ${parsed.subset}`);
-  if (c.lbPolicy === 'RING_HASH' || c.lbPolicy === 'MAGLEV') out.push(`consistent-hash load balancing (${c.lbPolicy.toLowerCase().replace('_', ' ')})`);
+  if (c.lbPolicy === 'RING_HASH' || c.lbPolicy === 'MAGLEV')
+    out.push(`consistent-hash load balancing (${c.lbPolicy.toLowerCase().replace('_', ' ')})`);
   else if (c.lbPolicy) out.push(`load balancing ${c.lbPolicy.toLowerCase().replace('_', ' ')}`);
   else if (c.type === 'EDS') out.push('round-robin load balancing');
   const limits = c.circuitBreakers?.thresholds?.[0];
   if (limits) {
     const named: string[] = [];
     if (limits.maxConnections !== undefined && limits.maxConnections < 4294967295) named.push(`max ${limits.maxConnections} connections`);
-    if (limits.maxPendingRequests !== undefined && limits.maxPendingRequests < 4294967295) named.push(`max ${limits.maxPendingRequests} pending requests`);
+    if (limits.maxPendingRequests !== undefined && limits.maxPendingRequests < 4294967295)
+      named.push(`max ${limits.maxPendingRequests} pending requests`);
     if (limits.maxRequests !== undefined && limits.maxRequests < 4294967295) named.push(`max ${limits.maxRequests} concurrent requests`);
     if (limits.maxRetries !== undefined && limits.maxRetries < 4294967295) named.push(`max ${limits.maxRetries} retries`);
     if (named.length) out.push(`circuit breaking: ${named.join(', ')}`);
   }
   const od = c.outlierDetection;
-  if (od) out.push(`outlier detection: eject after ${od.consecutive5xx ?? 5} consecutive 5xx${od.interval ? `, every ${od.interval}` : ''}${od.baseEjectionTime ? `, for ${od.baseEjectionTime}` : ''}`);
-  if (c.transportSocketMatches?.some((m) => m.name === 'tlsMode-istio')) out.push('Istio mTLS to endpoints that have a sidecar (auto mTLS), plaintext to the others');
+  if (od)
+    out.push(
+      `outlier detection: eject after ${od.consecutive5xx ?? 5} consecutive 5xx${od.interval ? `, every ${od.interval}` : ''}${od.baseEjectionTime ? `, for ${od.baseEjectionTime}` : ''}`,
+    );
+  if (c.transportSocketMatches?.some((m) => m.name === 'tlsMode-istio'))
+    out.push('Istio mTLS to endpoints that have a sidecar (auto mTLS), plaintext to the others');
   else if (c.transportSocket?.typedConfig) {
     const tls = c.transportSocket.typedConfig;
     const mutual = (tls.commonTlsContext?.tlsCertificateSdsSecretConfigs?.length ?? 0) > 0;

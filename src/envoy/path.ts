@@ -32,7 +32,12 @@ export function normalizePath(original: string, config: PathNormalization): Norm
   if (action !== 'KEEP_UNCHANGED' && action !== 'IMPLEMENTATION_SPECIFIC_DEFAULT') {
     const unescaped = unescapeSlashes(path);
     if (unescaped !== path) {
-      if (action === 'REJECT_REQUEST') return { outcome: 'reject', reason: `the path has escaped slashes (%2F or %5C) and path_with_escaped_slashes_action is REJECT_REQUEST`, changes };
+      if (action === 'REJECT_REQUEST')
+        return {
+          outcome: 'reject',
+          reason: `the path has escaped slashes (%2F or %5C) and path_with_escaped_slashes_action is REJECT_REQUEST`,
+          changes,
+        };
       changes.push(`escaped slashes are unescaped ("${path}" → "${unescaped}", ${action})`);
       path = unescaped;
       redirect = action === 'UNESCAPE_AND_REDIRECT';
@@ -40,7 +45,8 @@ export function normalizePath(original: string, config: PathNormalization): Norm
   }
   if (config.normalizePath) {
     const canonical = canonicalPath(path);
-    if (canonical === null) return { outcome: 'reject', reason: `normalize_path refuses "${path}": it holds a NUL character (%00)`, changes };
+    if (canonical === null)
+      return { outcome: 'reject', reason: `normalize_path refuses "${path}": it holds a NUL character (%00)`, changes };
     if (canonical !== path) changes.push(`RFC 3986 normalisation turns "${path}" into "${canonical}"`);
     path = canonical;
   }
@@ -110,7 +116,8 @@ const PATH_CHARS: number[] = (() => {
   return table;
 })();
 
-const isHex = (b: number | undefined) => b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
+const isHex = (b: number | undefined) =>
+  b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
 const hex = (b: number) => '%' + b.toString(16).toUpperCase().padStart(2, '0');
 
 /** url::CanonicalizePath over the path's UTF-8 bytes. */
@@ -118,7 +125,8 @@ function canonicalizePath(path: string): string | null {
   const bytes = Buffer.from(path, 'utf8');
   const at = (i: number) => bytes[i];
   /** Length of a dot at i: "." is 1, "%2e" (either case) is 3, anything else 0. */
-  const dotAt = (i: number) => (at(i) === 0x2e ? 1 : at(i) === 0x25 && at(i + 1) === 0x32 && (at(i + 2) === 0x65 || at(i + 2) === 0x45) ? 3 : 0);
+  const dotAt = (i: number) =>
+    at(i) === 0x2e ? 1 : at(i) === 0x25 && at(i + 1) === 0x32 && (at(i + 2) === 0x65 || at(i + 2) === 0x45) ? 3 : 0;
   const isSlash = (i: number) => at(i) === 0x2f || at(i) === 0x5c;
   let out = at(0) === 0x2f || at(0) === 0x5c ? '' : '/';
   let ok = true;

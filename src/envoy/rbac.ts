@@ -144,7 +144,10 @@ function anyOf<T>(items: T[], test: (item: T) => Outcome): Outcome {
     if (o.miss) misses.push(o.miss);
   }
   const unique = [...new Set(misses)];
-  return { matched: false, miss: unique.length === 0 ? 'nothing to match' : unique.length === 1 ? unique[0] : `none of: ${unique.join('; or ')}` };
+  return {
+    matched: false,
+    miss: unique.length === 0 ? 'nothing to match' : unique.length === 1 ? unique[0] : `none of: ${unique.join('; or ')}`,
+  };
 }
 
 function allOf<T>(items: T[], test: (item: T) => Outcome): Outcome {
@@ -172,10 +175,15 @@ export function permissionMatches(p: Permission, r: RbacRequest): Outcome {
   if (p.urlPath) return urlPathLeaf(p.urlPath, r);
   if (p.uriTemplate) {
     const template = p.uriTemplate.typedConfig?.pathTemplate ?? '';
-    return leaf(r.path !== null && uriTemplateMatches(template, r.path), () => `path ${quote(r.path)} does not fit the template "${template}"`);
+    return leaf(
+      r.path !== null && uriTemplateMatches(template, r.path),
+      () => `path ${quote(r.path)} does not fit the template "${template}"`,
+    );
   }
-  if (p.destinationIp) return leaf(inRange(p.destinationIp, r.destinationIp), () => `destination IP ${r.destinationIp} is not in ${cidr(p.destinationIp!)}`);
-  if (p.destinationPort !== undefined) return leaf(p.destinationPort === r.destinationPort, () => `port ${r.destinationPort} is not ${p.destinationPort}`);
+  if (p.destinationIp)
+    return leaf(inRange(p.destinationIp, r.destinationIp), () => `destination IP ${r.destinationIp} is not in ${cidr(p.destinationIp!)}`);
+  if (p.destinationPort !== undefined)
+    return leaf(p.destinationPort === r.destinationPort, () => `port ${r.destinationPort} is not ${p.destinationPort}`);
   if (p.destinationPortRange) {
     const { start = 0, end = 0 } = p.destinationPortRange;
     return leaf(r.destinationPort >= start && r.destinationPort < end, () => `port ${r.destinationPort} is not in [${start}, ${end})`);
@@ -196,7 +204,8 @@ export function principalMatches(p: Principal, r: RbacRequest): Outcome {
   if (p.authenticated) return authenticatedLeaf(p.authenticated.principalName, r.principal);
   if (p.filterState) {
     // Istio's filter state key io.istio.peer_principal holds the same peer principal.
-    if (p.filterState.key !== 'io.istio.peer_principal' || !p.filterState.stringMatch) return { matched: false, miss: `filter state ${p.filterState.key} is not known offline` };
+    if (p.filterState.key !== 'io.istio.peer_principal' || !p.filterState.stringMatch)
+      return { matched: false, miss: `filter state ${p.filterState.key} is not known offline` };
     return authenticatedLeaf(p.filterState.stringMatch, r.principal);
   }
   const ip = p.directRemoteIp ?? p.sourceIp;
@@ -212,7 +221,10 @@ export function principalMatches(p: Principal, r: RbacRequest): Outcome {
 function authenticatedLeaf(m: StringMatcher | undefined, principal: string | null): Outcome {
   if (principal === null) return { matched: false, miss: 'the connection is not mTLS, so there is no source principal' };
   if (!m) return MATCHED;
-  return leaf(stringMatches(m, principal), () => `the source principal ${principal} is not listed (wanted one that ${describeStringMatcher(m)})`);
+  return leaf(
+    stringMatches(m, principal),
+    () => `the source principal ${principal} is not listed (wanted one that ${describeStringMatcher(m)})`,
+  );
 }
 
 function headerLeaf(h: HeaderMatcher, r: RbacRequest): Outcome {
@@ -221,7 +233,12 @@ function headerLeaf(h: HeaderMatcher, r: RbacRequest): Outcome {
   const headers = r.headers;
   const name = h.name.toLowerCase();
   const value = headers.get(name);
-  const subject = name === ':method' ? `method ${value}` : name === ':authority' ? `host ${quote(value ?? null)}` : `header ${h.name} ${value === undefined ? '(absent)' : quote(value)}`;
+  const subject =
+    name === ':method'
+      ? `method ${value}`
+      : name === ':authority'
+        ? `host ${quote(value ?? null)}`
+        : `header ${h.name} ${value === undefined ? '(absent)' : quote(value)}`;
   return leaf(headerMatches(h, headers), () => `${subject} does not satisfy: ${describeHeaderMatcher(h)}`);
 }
 
@@ -290,7 +307,8 @@ export function describePrincipal(p: Principal): string {
   if (p.andIds) return (p.andIds.ids ?? []).map(describePrincipal).join(' and ');
   if (p.orIds) return (p.orIds.ids ?? []).map(describePrincipal).join(' or ');
   if (p.notId) return `not (${describePrincipal(p.notId)})`;
-  if (p.authenticated) return `source principal ${p.authenticated.principalName ? describeStringMatcher(p.authenticated.principalName) : 'present'}`;
+  if (p.authenticated)
+    return `source principal ${p.authenticated.principalName ? describeStringMatcher(p.authenticated.principalName) : 'present'}`;
   const ip = p.directRemoteIp ?? p.sourceIp ?? p.remoteIp;
   if (ip) return `source IP in ${cidr(ip)}`;
   if (p.header) return describeHeaderMatcher(p.header);

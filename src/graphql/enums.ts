@@ -2,7 +2,6 @@ import { registerEnumType } from '@nestjs/graphql';
 import { SnapshotStatus } from '../database/entities/index.js';
 import { ProxyType } from '../model/proxy.js';
 
-
 registerEnumType(SnapshotStatus, { name: 'SnapshotStatus' });
 registerEnumType(ProxyType, { name: 'ProxyType' });
 

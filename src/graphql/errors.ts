@@ -12,7 +12,9 @@ export function graphqlError(error: unknown): GraphQLError {
       case 'BAD_REQUEST':
         return new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
       case 'NO_PROXY':
-        return new GraphQLError('the workload has no proxy (proxy type NONE): it gets no Envoy config', { extensions: { code: 'BAD_USER_INPUT' } });
+        return new GraphQLError('the workload has no proxy (proxy type NONE): it gets no Envoy config', {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
       case 'TIMEOUT':
         return new GraphQLError(`${error.message}; the session was restarted, try again`, { extensions: { code: 'GENERATOR_TIMEOUT' } });
       default:

@@ -4,7 +4,17 @@
 // JSON array, and Kubernetes Lists (nested ones flattened).
 import { Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, Scalar, visit, type Node, type YAMLError } from 'yaml';
 import type { IngestProblem } from '../model/snapshot.js';
-import { bracketsTooDeep, forEachYamlDocument, inspectValue, MAX_NESTING_DEPTH, MAX_OBJECT_LENGTH, STOP, yamlDocuments, type PathSegment, type TooDeep } from './bounded-yaml.js';
+import {
+  bracketsTooDeep,
+  forEachYamlDocument,
+  inspectValue,
+  MAX_NESTING_DEPTH,
+  MAX_OBJECT_LENGTH,
+  STOP,
+  yamlDocuments,
+  type PathSegment,
+  type TooDeep,
+} from './bounded-yaml.js';
 
 export type { PathSegment } from './bounded-yaml.js';
 
@@ -259,7 +269,10 @@ class Decoder {
     // undefined: refused (reported); null: an empty document (`---` at start or end, comments only)
     if (value === undefined || value === null) return;
     if (Array.isArray(value)) {
-      this.problem(doc.contents, 'a YAML document must be one object (a mapping with apiVersion and kind), not a list; use kind: List with items');
+      this.problem(
+        doc.contents,
+        'a YAML document must be one object (a mapping with apiVersion and kind), not a list; use kind: List with items',
+      );
       return;
     }
     this.collect(value, doc, doc.contents ?? undefined);
@@ -292,7 +305,12 @@ class Decoder {
     const document = this.nextDocument++;
     this.remember(document, doc.contents ?? undefined);
     for (const { path, message } of problems) {
-      this.problems.push({ document, ...this.position(locateOffset(doc, doc.contents ?? undefined, path)), path: pointerOf(path), message });
+      this.problems.push({
+        document,
+        ...this.position(locateOffset(doc, doc.contents ?? undefined, path)),
+        path: pointerOf(path),
+        message,
+      });
     }
     return false;
   }
@@ -361,7 +379,10 @@ class Decoder {
   private emit(object: Record<string, unknown>, doc: Document, node: Node | undefined): void {
     if (node?.range && node.range[2] - node.range[0] > MAX_OBJECT_LENGTH) {
       const length = node.range[2] - node.range[0];
-      this.problem(node, `object of ${length} characters, over the limit of ${MAX_OBJECT_LENGTH} (the API server's request body limit is 3 MiB)`);
+      this.problem(
+        node,
+        `object of ${length} characters, over the limit of ${MAX_OBJECT_LENGTH} (the API server's request body limit is 3 MiB)`,
+      );
       return;
     }
     const document = this.nextDocument++;
@@ -407,7 +428,12 @@ class Decoder {
     return { line, column: col };
   }
 
-  private positionInside(doc: Document, root: Node | undefined, path: readonly PathSegment[], inner: SourcePosition): SourcePosition | undefined {
+  private positionInside(
+    doc: Document,
+    root: Node | undefined,
+    path: readonly PathSegment[],
+    inner: SourcePosition,
+  ): SourcePosition | undefined {
     const node = nodeAtPath(doc, root, path);
     const block = isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED);
     if (!block || !node.range) return this.position(locateOffset(doc, root, path));
@@ -454,7 +480,7 @@ function describe(value: unknown): string {
 }
 
 function nodeAt(doc: Document, node: unknown): Node | undefined {
-  if (isAlias(node)) return (node.resolve(doc)) ?? node;
+  if (isAlias(node)) return node.resolve(doc) ?? node;
   return (node as Node | null | undefined) ?? undefined;
 }
 

@@ -6,9 +6,16 @@ import type { NormalisedSnapshot, SnapshotResource } from '../model/snapshot.js'
 import { groupKind, GATEWAY_API_GROUP, isEvaluated } from './kinds.js';
 import { normaliseSnapshot } from './normalise.js';
 
-
 /** What the deployment controller reads besides the Gateway API objects: it leaves existing objects to their owners. */
-const READ_BY_CONTROLLER = new Set(['/Namespace', '/Service', '/ServiceAccount', '/ConfigMap', 'apps/Deployment', 'autoscaling/HorizontalPodAutoscaler', 'policy/PodDisruptionBudget']);
+const READ_BY_CONTROLLER = new Set([
+  '/Namespace',
+  '/Service',
+  '/ServiceAccount',
+  '/ConfigMap',
+  'apps/Deployment',
+  'autoscaling/HorizontalPodAutoscaler',
+  'policy/PodDisruptionBudget',
+]);
 
 function hasGatewayApiGateways(resources: readonly SnapshotResource[]): boolean {
   return resources.some((r) => r.evaluated && groupKind(r.apiVersion, r.kind) === `${GATEWAY_API_GROUP}/Gateway`);
@@ -30,5 +37,13 @@ function deployedResource(body: Record<string, unknown>, document: number): Snap
   const apiVersion = String(body.apiVersion);
   const kind = String(body.kind);
   const metadata = (body.metadata ?? {}) as { namespace?: string; name?: string };
-  return { apiVersion, kind, namespace: metadata.namespace ?? null, name: metadata.name ?? '', evaluated: isEvaluated(apiVersion, kind), body, document };
+  return {
+    apiVersion,
+    kind,
+    namespace: metadata.namespace ?? null,
+    name: metadata.name ?? '',
+    evaluated: isEvaluated(apiVersion, kind),
+    body,
+    document,
+  };
 }

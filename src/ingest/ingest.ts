@@ -6,7 +6,8 @@ import { groupKind, isEvaluated } from './kinds.js';
 import { SECRET_FACTS_ANNOTATION, secretFacts } from './secret-facts.js';
 import { admissionProblems, effectiveNamespace, isAdmitted, metadataOf, validateObjects } from './validate.js';
 
-export const EMPTY_UPLOAD_WARNING = 'no objects: the snapshot is an empty mesh (the upload is empty, or holds only comments, empty documents or empty lists)';
+export const EMPTY_UPLOAD_WARNING =
+  'no objects: the snapshot is an empty mesh (the upload is empty, or holds only comments, empty documents or empty lists)';
 
 /** Istio's label of a remote cluster's kubeconfig Secret (pkg/kube/multicluster). */
 const MULTICLUSTER_LABEL = 'istio/multiCluster';
@@ -19,8 +20,13 @@ export async function ingest(text: string, contentType: string | undefined, admi
   const refused = new Set(found.map((problem) => problem.document));
   const admitted = objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));
   // Sent with the namespace kubectl would give them: Istio's webhook reads it.
-  const answers = admitted.length > 0 ? await admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object)))) : [];
-  const all: IngestProblem[] = [...problems, ...found, ...admitted.flatMap((decoded, index) => admissionProblems(decoded, answers[index] ?? {}))];
+  const answers =
+    admitted.length > 0 ? await admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object)))) : [];
+  const all: IngestProblem[] = [
+    ...problems,
+    ...found,
+    ...admitted.flatMap((decoded, index) => admissionProblems(decoded, answers[index] ?? {})),
+  ];
   if (all.length > 0) {
     all.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
     if (all.length <= MAX_PROBLEMS) return { ok: false, problems: all };
@@ -36,7 +42,9 @@ export async function ingest(text: string, contentType: string | undefined, admi
   const resources = objects.map(toResource);
   const warnings = [
     ...admitted.flatMap((decoded, index) => (answers[index]?.warnings ?? []).map((warning) => `${describe(decoded.object)}: ${warning}`)),
-    ...resources.filter((resource) => !resource.evaluated).map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`),
+    ...resources
+      .filter((resource) => !resource.evaluated)
+      .map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`),
   ];
   return { ok: true, resources, warnings };
 }

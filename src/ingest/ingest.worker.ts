@@ -34,6 +34,7 @@ generator.start();
 const admit: Admission = async (objects) => (await generator.request('validate', { objects })).results;
 
 export default function ingestTask({ manifests, contentType }: IngestTask): Promise<IngestTaskResult> {
-  const text = typeof manifests === 'string' ? manifests : Buffer.from(manifests.buffer, manifests.byteOffset, manifests.byteLength).toString('utf8');
+  const text =
+    typeof manifests === 'string' ? manifests : Buffer.from(manifests.buffer, manifests.byteOffset, manifests.byteLength).toString('utf8');
   return prepareUpload(text, contentType, admit).then((upload) => ({ threadId, upload }));
 }

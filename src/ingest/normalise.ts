@@ -60,7 +60,10 @@ const FED_TO_ISTIO = new Set(['/Namespace', '/Service', '/ConfigMap', '/Pod', '/
  */
 function analysisOnly(resources: SnapshotResource[]): Body[] {
   return resources
-    .filter((resource) => !(resource.evaluated && (FED_TO_ISTIO.has(groupKind(resource.apiVersion, resource.kind)) || isIstioConfig(resource.apiVersion))))
+    .filter(
+      (resource) =>
+        !(resource.evaluated && (FED_TO_ISTIO.has(groupKind(resource.apiVersion, resource.kind)) || isIstioConfig(resource.apiVersion))),
+    )
     .map((resource) => resource.body)
     .sort(byKindNamespaceName);
 }
@@ -158,7 +161,9 @@ function standInsForControllers(objects: Objects): PodLike[] {
 
 function ownerIn(object: Body, kind: string, candidates: Body[]): boolean {
   return ownerReferences(object).some(
-    (owner) => owner.kind === kind && candidates.some((candidate) => candidate.kind === kind && sameName(candidate, owner.name, namespaceOf(object))),
+    (owner) =>
+      owner.kind === kind &&
+      candidates.some((candidate) => candidate.kind === kind && sameName(candidate, owner.name, namespaceOf(object))),
   );
 }
 
@@ -169,7 +174,9 @@ function runsPodOf(pod: Body, controller: Body, replicaSets: Body[]): boolean {
   const owners = ownerReferences(pod);
   if (owners.some((owner) => owner.kind === controller.kind && owner.name === nameOf(controller))) return true;
   // Deployment -> ReplicaSet -> Pod
-  const ownerSets = replicaSets.filter((set) => owners.some((owner) => owner.kind === 'ReplicaSet' && sameName(set, owner.name, namespaceOf(pod))));
+  const ownerSets = replicaSets.filter((set) =>
+    owners.some((owner) => owner.kind === 'ReplicaSet' && sameName(set, owner.name, namespaceOf(pod))),
+  );
   return ownerSets.some((set) => ownerReferences(set).some((owner) => owner.kind === controller.kind && owner.name === nameOf(controller)));
 }
 
@@ -258,7 +265,8 @@ function isGatewayPod(pod: PodLike, objects: Objects): boolean {
   const gatewayName = pod.labels['gateway.networking.k8s.io/gateway-name'];
   return (
     istioGateway ||
-    (gatewayName !== undefined && objects.of(`${GATEWAY_API_GROUP}/Gateway`).some((gateway) => sameName(gateway, gatewayName, pod.namespace)))
+    (gatewayName !== undefined &&
+      objects.of(`${GATEWAY_API_GROUP}/Gateway`).some((gateway) => sameName(gateway, gatewayName, pod.namespace)))
   );
 }
 
@@ -280,7 +288,9 @@ function sidecarInjected(pod: PodLike, namespaceLabels: Record<string, string>):
 
 /** Native sidecars (Istio 1.28+ on Kubernetes 1.29+) put istio-proxy among the init containers. */
 function hasContainer(spec: Body, name: string): boolean {
-  return [spec.containers, spec.initContainers].some((list) => Array.isArray(list) && list.some((container) => isPlainObject(container) && container.name === name));
+  return [spec.containers, spec.initContainers].some(
+    (list) => Array.isArray(list) && list.some((container) => isPlainObject(container) && container.name === name),
+  );
 }
 
 function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput, 'analysis'> {
@@ -305,7 +315,11 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
       .flatMap((service) => derivedSlices(service, pods)),
   ];
   const istio = objects.all.filter((resource) => isIstioConfig(resource.apiVersion)).map((resource) => resource.body);
-  return { kubernetes: kubernetes.sort(byKindNamespaceName), istio: istio.sort(byKindNamespaceName), meshConfig: meshConfigOf(objects.of('/ConfigMap')) };
+  return {
+    kubernetes: kubernetes.sort(byKindNamespaceName),
+    istio: istio.sort(byKindNamespaceName),
+    meshConfig: meshConfigOf(objects.of('/ConfigMap')),
+  };
 }
 
 function isIstioConfig(apiVersion: string): boolean {
@@ -316,7 +330,9 @@ function isIstioConfig(apiVersion: string): boolean {
 function namespaces(objects: Objects): Body[] {
   const given = objects.of('/Namespace');
   const defined = new Set(given.map(nameOf));
-  const used = [...new Set(objects.all.map((resource) => resource.namespace).filter((name): name is string => name !== null && !defined.has(name)))];
+  const used = [
+    ...new Set(objects.all.map((resource) => resource.namespace).filter((name): name is string => name !== null && !defined.has(name))),
+  ];
   return [
     ...given.map((namespace) => withLabels(namespace, { 'kubernetes.io/metadata.name': nameOf(namespace) })),
     ...used.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } })),
@@ -364,8 +380,19 @@ function withDefaultServiceProtocols(service: Body): Body {
 function withDefaultPodProtocols(pod: Body): Body {
   const spec = objectAt(pod, 'spec');
   const containers = (list: unknown) =>
-    Array.isArray(list) ? (list as unknown[]).map((c) => (isPlainObject(c) && Array.isArray(c.ports) ? { ...c, ports: (c.ports as unknown[]).map(withTcpDefault) } : c)) : list;
-  return { ...pod, spec: { ...spec, containers: containers(spec.containers), ...(spec.initContainers ? { initContainers: containers(spec.initContainers) } : {}) } };
+    Array.isArray(list)
+      ? (list as unknown[]).map((c) =>
+          isPlainObject(c) && Array.isArray(c.ports) ? { ...c, ports: (c.ports as unknown[]).map(withTcpDefault) } : c,
+        )
+      : list;
+  return {
+    ...pod,
+    spec: {
+      ...spec,
+      containers: containers(spec.containers),
+      ...(spec.initContainers ? { initContainers: containers(spec.initContainers) } : {}),
+    },
+  };
 }
 
 function withTcpDefault(port: unknown): unknown {
@@ -416,7 +443,11 @@ function derivedSlices(service: SelectorService, pods: PodLike[]): Body[] {
       const family = isIP(ip) === 6 ? 'IPv6' : 'IPv4';
       const key = JSON.stringify([family, ports]);
       const group = groups.get(key) ?? { family, ports, endpoints: [] };
-      group.endpoints.push({ addresses: [ip], conditions: { ready: pod.ready }, targetRef: { kind: 'Pod', name: pod.name, namespace: pod.namespace } });
+      group.endpoints.push({
+        addresses: [ip],
+        conditions: { ready: pod.ready },
+        targetRef: { kind: 'Pod', name: pod.name, namespace: pod.namespace },
+      });
       groups.set(key, group);
     }
   }
@@ -453,11 +484,15 @@ function slicePort(port: Body, number: number): SlicePort {
 function slicesFromEndpoints(endpoints: Body): Body[] {
   const subsets = Array.isArray(endpoints.subsets) ? endpoints.subsets.filter(isPlainObject) : [];
   return subsets.flatMap((subset, index) => {
-    const ports = (Array.isArray(subset.ports) ? subset.ports.filter(isPlainObject) : []).filter((port) => isPortNumber(port.port)).map((port) => slicePort(port, port.port as number));
+    const ports = (Array.isArray(subset.ports) ? subset.ports.filter(isPlainObject) : [])
+      .filter((port) => isPortNumber(port.port))
+      .map((port) => slicePort(port, port.port as number));
     const addresses = [...endpointAddresses(subset.addresses, true), ...endpointAddresses(subset.notReadyAddresses, false)];
     return (['IPv4', 'IPv6'] as const).flatMap((family) => {
       const inFamily = addresses.filter((endpoint) => (isIP(endpoint.addresses[0]) === 6) === (family === 'IPv6'));
-      return inFamily.length === 0 ? [] : [endpointSlice(endpoints, `${nameOf(endpoints)}-${family.toLowerCase()}-${index}`, family, ports, inFamily)];
+      return inFamily.length === 0
+        ? []
+        : [endpointSlice(endpoints, `${nameOf(endpoints)}-${family.toLowerCase()}-${index}`, family, ports, inFamily)];
     });
   });
 }
@@ -497,7 +532,8 @@ function meshConfigOf(configMaps: Body[]): string {
     .filter((configMap) => nameOf(configMap) === 'istio' && typeof objectAt(configMap, 'data').mesh === 'string')
     .map((configMap) => ({ namespace: namespaceOf(configMap), mesh: objectAt(configMap, 'data').mesh as string }));
   const chosen =
-    meshes.find((entry) => entry.namespace === DEFAULT_ROOT_NAMESPACE) ?? meshes.find((entry) => rootNamespaceOf(entry.mesh) === entry.namespace);
+    meshes.find((entry) => entry.namespace === DEFAULT_ROOT_NAMESPACE) ??
+    meshes.find((entry) => rootNamespaceOf(entry.mesh) === entry.namespace);
   return chosen?.mesh ?? '';
 }
 
@@ -507,7 +543,12 @@ function rootNamespaceOf(mesh: string): string {
 }
 
 function identity(object: Body): { namespace: string; name: string; labels: Record<string, string>; annotations: Record<string, string> } {
-  return { namespace: namespaceOf(object), name: nameOf(object), labels: labelsOf(object), annotations: stringMap(objectAt(object, 'metadata').annotations) };
+  return {
+    namespace: namespaceOf(object),
+    name: nameOf(object),
+    labels: labelsOf(object),
+    annotations: stringMap(objectAt(object, 'metadata').annotations),
+  };
 }
 
 function objectAt(object: Body, key: string): Body {
@@ -535,7 +576,9 @@ function labelsOf(object: Body): Record<string, string> {
 }
 
 function stringMap(value: unknown): Record<string, string> {
-  return isPlainObject(value) ? (Object.fromEntries(Object.entries(value).filter(([, member]) => typeof member === 'string')) as Record<string, string>) : {};
+  return isPlainObject(value)
+    ? (Object.fromEntries(Object.entries(value).filter(([, member]) => typeof member === 'string')) as Record<string, string>)
+    : {};
 }
 
 function ownerReferences(object: Body): Body[] {
@@ -543,7 +586,10 @@ function ownerReferences(object: Body): Body[] {
   return Array.isArray(owners) ? owners.filter(isPlainObject) : [];
 }
 
-function byNamespaceNameKind(a: { namespace: string; name: string; kind: string }, b: { namespace: string; name: string; kind: string }): number {
+function byNamespaceNameKind(
+  a: { namespace: string; name: string; kind: string },
+  b: { namespace: string; name: string; kind: string },
+): number {
   return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name) || compareStrings(a.kind, b.kind);
 }
 

@@ -25,9 +25,15 @@ export interface SecretFacts {
 /** The facts of a Secret's `data` (base64) and `stringData` (plain) values. */
 export function secretFacts(secret: Record<string, unknown>): SecretFacts {
   const values = new Map<string, Buffer>();
-  if (isPlainObject(secret.data)) for (const [key, value] of Object.entries(secret.data)) values.set(key, Buffer.from(typeof value === 'string' ? value : '', 'base64'));
-  if (isPlainObject(secret.stringData)) for (const [key, value] of Object.entries(secret.stringData)) values.set(key, Buffer.from(typeof value === 'string' ? value : '', 'utf8'));
-  const emptyKeys = [...values].filter(([, value]) => value.length === 0).map(([key]) => key).sort();
+  if (isPlainObject(secret.data))
+    for (const [key, value] of Object.entries(secret.data)) values.set(key, Buffer.from(typeof value === 'string' ? value : '', 'base64'));
+  if (isPlainObject(secret.stringData))
+    for (const [key, value] of Object.entries(secret.stringData))
+      values.set(key, Buffer.from(typeof value === 'string' ? value : '', 'utf8'));
+  const emptyKeys = [...values]
+    .filter(([, value]) => value.length === 0)
+    .map(([key]) => key)
+    .sort();
   const certificates: Record<string, Validity[] | null> = {};
   for (const key of CERTIFICATE_KEYS) {
     const value = values.get(key);

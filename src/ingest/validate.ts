@@ -87,7 +87,10 @@ class Checker {
     for (const [key, member] of Object.entries(value)) {
       if (typeof member !== 'string') {
         ok = false;
-        this.report([...path, key], `${pointerOf([...path, key])} must be a string, got ${typeof member} ${JSON.stringify(member)} (quote it in YAML)`);
+        this.report(
+          [...path, key],
+          `${pointerOf([...path, key])} must be a string, got ${typeof member} ${JSON.stringify(member)} (quote it in YAML)`,
+        );
       }
     }
     return ok;
@@ -142,10 +145,12 @@ function checkMetadata(check: Checker): void {
 }
 
 const DNS_RULES = {
-  label: 'is not a valid DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters)',
+  label:
+    'is not a valid DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters)',
   subdomain:
     'is not a valid DNS-1123 subdomain (lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters)',
-  dns1035: 'is not a valid DNS-1035 label (lowercase letters, digits and "-", starting with a letter, ending with a letter or digit, at most 63 characters)',
+  dns1035:
+    'is not a valid DNS-1035 label (lowercase letters, digits and "-", starting with a letter, ending with a letter or digit, at most 63 characters)',
 };
 
 function checkNamePresent(check: Checker): boolean {
@@ -161,7 +166,8 @@ function checkName(check: Checker): void {
   // Namespaces become DNS labels, Services DNS-1035 labels (their names are hostnames).
   const kind = groupKind(String(check.object.apiVersion), String(check.object.kind));
   const rule = kind === '/Namespace' ? 'label' : kind === '/Service' ? 'dns1035' : 'subdomain';
-  const valid = rule === 'label' ? isDns1123Label(name) : rule === 'dns1035' ? name.length <= 63 && DNS1035_LABEL.test(name) : isDns1123Subdomain(name);
+  const valid =
+    rule === 'label' ? isDns1123Label(name) : rule === 'dns1035' ? name.length <= 63 && DNS1035_LABEL.test(name) : isDns1123Subdomain(name);
   if (!valid) check.report(['metadata', 'name'], `metadata.name ${JSON.stringify(name)} ${DNS_RULES[rule]}`);
 }
 
@@ -201,10 +207,16 @@ function checkServicePort(check: Checker, port: unknown, path: PathSegment[]): v
   }
   const target = port.targetPort;
   if (target !== undefined && !isPortNumber(target) && !(typeof target === 'string' && target.length <= 15 && IANA_SVC_NAME.test(target))) {
-    check.report(at('targetPort'), `${pointerOf(at('targetPort'))} must be a port number from 1 to 65535 or a container port name (IANA_SVC_NAME), got ${JSON.stringify(target)}`);
+    check.report(
+      at('targetPort'),
+      `${pointerOf(at('targetPort'))} must be a port number from 1 to 65535 or a container port name (IANA_SVC_NAME), got ${JSON.stringify(target)}`,
+    );
   }
   if (port.protocol !== undefined && !SERVICE_PROTOCOLS.includes(port.protocol as string)) {
-    check.report(at('protocol'), `${pointerOf(at('protocol'))} must be one of: ${SERVICE_PROTOCOLS.join(', ')}, got ${JSON.stringify(port.protocol)}`);
+    check.report(
+      at('protocol'),
+      `${pointerOf(at('protocol'))} must be one of: ${SERVICE_PROTOCOLS.join(', ')}, got ${JSON.stringify(port.protocol)}`,
+    );
   }
 }
 
@@ -221,7 +233,10 @@ function checkPod(check: Checker): void {
     status.podIPs.forEach((entry, index) => {
       const ip = isPlainObject(entry) ? entry.ip : undefined;
       if (!(typeof ip === 'string' && isIP(ip))) {
-        check.report(['status', 'podIPs', index, 'ip'], `/status/podIPs/${index}/ip must be an IPv4 or IPv6 address, got ${JSON.stringify(ip)}`);
+        check.report(
+          ['status', 'podIPs', index, 'ip'],
+          `/status/podIPs/${index}/ip must be an IPv4 or IPv6 address, got ${JSON.stringify(ip)}`,
+        );
       }
     });
   }
@@ -233,7 +248,10 @@ function checkController(check: Checker): void {
   const template = isPlainObject(spec.template) ? spec.template : {};
   const templateLabels = metadataOf(template).labels;
   if (templateLabels === undefined || (isPlainObject(templateLabels) && Object.keys(templateLabels).length === 0)) {
-    check.report(['spec', 'template', 'metadata', 'labels'], '/spec/template/metadata/labels is required (the pods need labels for the selector to match)');
+    check.report(
+      ['spec', 'template', 'metadata', 'labels'],
+      '/spec/template/metadata/labels is required (the pods need labels for the selector to match)',
+    );
     return;
   }
   if (!check.stringMap(['spec', 'template', 'metadata', 'labels'], templateLabels)) return;
@@ -244,7 +262,10 @@ function checkController(check: Checker): void {
   }
   if (selector.matchLabels !== undefined && !check.stringMap(['spec', 'selector', 'matchLabels'], selector.matchLabels)) return;
   if (!matchesSelector(selector, templateLabels)) {
-    check.report(['spec', 'selector'], '/spec/selector does not match /spec/template/metadata/labels: every selector label must be a template label with the same value');
+    check.report(
+      ['spec', 'selector'],
+      '/spec/selector does not match /spec/template/metadata/labels: every selector label must be a template label with the same value',
+    );
   }
 }
 

@@ -50,7 +50,9 @@ export class ComputeService {
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
-    const normalised = await normaliseWithIstiod(await this.snapshots.resources(snapshotId), (params) => this.generator.deployGateways(params));
+    const normalised = await normaliseWithIstiod(await this.snapshots.resources(snapshotId), (params) =>
+      this.generator.deployGateways(params),
+    );
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);

@@ -78,7 +78,9 @@ export class ComputeWorker implements OnApplicationBootstrap {
         if (current.status === SnapshotStatus.READY) return { id: job.id, status: 'completed', output: { skipped: 'already computed' } };
         // Still COMPUTING: the previous attempt never got to record its end (its worker died).
         const interrupted = job.retryCount > 0 && current.status === SnapshotStatus.COMPUTING;
-        const retryNote = interrupted ? `retrying (${attempt}): attempt ${job.retryCount} did not finish: ${this.whyInterrupted(job)}` : undefined;
+        const retryNote = interrupted
+          ? `retrying (${attempt}): attempt ${job.retryCount} did not finish: ${this.whyInterrupted(job)}`
+          : undefined;
         if (retryNote) this.logger.warn(`compute of snapshot ${snapshotId}: ${retryNote}`);
         if (!(await this.snapshots.markComputing(snapshotId, retryNote))) {
           return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
@@ -95,7 +97,10 @@ export class ComputeWorker implements OnApplicationBootstrap {
         return { id: job.id, status: 'completed', output: { skipped: 'snapshot deleted' } };
       }
       const final = job.retryCount >= job.retryLimit;
-      this.logger.error(`compute of snapshot ${snapshotId} failed (${attempt}): ${reason}`, error instanceof Error ? error.stack : undefined);
+      this.logger.error(
+        `compute of snapshot ${snapshotId} failed (${attempt}): ${reason}`,
+        error instanceof Error ? error.stack : undefined,
+      );
       await this.snapshots.recordFailure(snapshotId, reason, final);
       return { id: job.id, status: 'failed', output: { message: reason } };
     }

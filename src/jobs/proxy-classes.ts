@@ -72,7 +72,10 @@ export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Bod
     members.push({ namespace: wp.namespace, name: wp.name, proxy: wp.proxy });
   }
   return [...byKey]
-    .map(([key, members]) => ({ key, members: members.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) }))
+    .map(([key, members]) => ({
+      key,
+      members: members.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)),
+    }))
     .sort((a, b) => compareStrings(a.key, b.key));
 }
 
@@ -86,7 +89,11 @@ export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Bod
  * means class-mates' configs differ; the class is then generated member by member. Endpoints
  * (EDS) are left out: they list the Services' pods, the same for every proxy that asks.
  */
-export function dependsOnIdentity(config: Pick<GeneratedConfig, 'listeners' | 'routes' | 'clusters'>, rep: ClassMember, members: ClassMember[]): boolean {
+export function dependsOnIdentity(
+  config: Pick<GeneratedConfig, 'listeners' | 'routes' | 'clusters'>,
+  rep: ClassMember,
+  members: ClassMember[],
+): boolean {
   if (members.length < 2) return false;
   const text = JSON.stringify([config.listeners, config.routes, config.clusters]);
   const ipv4 = new Set<string>();

@@ -5,7 +5,16 @@
 // authorizer on), then AUDIT (LOG), DENY and ALLOW filters; dry-run policies are shadow rules. Pure.
 import { HTTP_CONNECTION_MANAGER, type FilterChain, type TypedConfig } from '../envoy/xds.js';
 import type { ConfigRef } from '../model/config-ref.js';
-import { evaluateEngine, HTTP_RBAC, NETWORK_RBAC, parsePolicyName, type EngineResult, type Rbac, type RbacFilterConfig, type RbacRequest } from '../envoy/rbac.js';
+import {
+  evaluateEngine,
+  HTTP_RBAC,
+  NETWORK_RBAC,
+  parsePolicyName,
+  type EngineResult,
+  type Rbac,
+  type RbacFilterConfig,
+  type RbacRequest,
+} from '../envoy/rbac.js';
 import { networkFilter } from '../routing/resolve.js';
 
 export type AuthorizationVerdict = 'ALLOW' | 'DENY' | 'NOT_DECIDED';
@@ -33,12 +42,13 @@ interface RbacFilter {
 export function rbacFilters(chain: FilterChain | null): RbacFilter[] {
   if (!chain) return [];
   const out: RbacFilter[] = [];
-  for (const f of chain.filters ?? []) if (f.name === NETWORK_RBAC) out.push({ layer: 'network', config: (f.typedConfig ?? {}), afterJwt: false });
+  for (const f of chain.filters ?? [])
+    if (f.name === NETWORK_RBAC) out.push({ layer: 'network', config: f.typedConfig ?? {}, afterJwt: false });
   const hcm = networkFilter(chain, HTTP_CONNECTION_MANAGER);
   let afterJwt = false;
   for (const f of (hcm?.httpFilters ?? []) as { name?: string; typedConfig?: TypedConfig }[]) {
     if (f.name === JWT_AUTHN) afterJwt = true;
-    if (f.name === HTTP_RBAC) out.push({ layer: 'http', config: (f.typedConfig ?? {}), afterJwt });
+    if (f.name === HTTP_RBAC) out.push({ layer: 'http', config: f.typedConfig ?? {}, afterJwt });
   }
   return out;
 }
@@ -74,7 +84,10 @@ export function authorize(chain: FilterChain | null, requestAfterJwt: RbacReques
   let custom: string | null = null;
   let allowedBy: string | null = null;
   let sawAllow = false;
-  const withoutJwt = { ...requestAfterJwt, metadata: Object.fromEntries(Object.entries(requestAfterJwt.metadata).filter(([k]) => k !== JWT_AUTHN)) };
+  const withoutJwt = {
+    ...requestAfterJwt,
+    metadata: Object.fromEntries(Object.entries(requestAfterJwt.metadata).filter(([k]) => k !== JWT_AUTHN)),
+  };
   for (const filter of filters) {
     // Istio puts the CUSTOM filter before the JWT filter: its rules never see the token.
     const request = filter.afterJwt ? requestAfterJwt : withoutJwt;
@@ -149,6 +162,10 @@ export function authorize(chain: FilterChain | null, requestAfterJwt: RbacReques
 function describeDryRun(shadow: Rbac, result: EngineResult): string {
   const action = shadow.action ?? 'ALLOW';
   if (action === 'DENY')
-    return result.matched ? `dry-run DENY policy ${named(result.matched)} would deny this request` : `no dry-run DENY policy matches (${misses(result)})`;
-  return result.matched ? `dry-run ALLOW policy ${named(result.matched)} would allow this request` : `dry-run ALLOW policies would deny this request: ${misses(result)}`;
+    return result.matched
+      ? `dry-run DENY policy ${named(result.matched)} would deny this request`
+      : `no dry-run DENY policy matches (${misses(result)})`;
+  return result.matched
+    ? `dry-run ALLOW policy ${named(result.matched)} would allow this request`
+    : `dry-run ALLOW policies would deny this request: ${misses(result)}`;
 }

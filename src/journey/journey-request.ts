@@ -20,14 +20,22 @@ export function parseJourneyRequest(body: unknown): ParsedJourneyRequest {
       return undefined;
     }
     const ok =
-      kind === 'strings' ? Array.isArray(value) && value.every((x) => typeof x === 'string') : kind === 'object' ? isObject(value) : typeof value === kind;
-    if (!ok) problems.push(`${where}.${key} must be ${kind === 'strings' ? 'a list of strings' : kind === 'object' ? 'an object' : `a ${kind}`}`);
+      kind === 'strings'
+        ? Array.isArray(value) && value.every((x) => typeof x === 'string')
+        : kind === 'object'
+          ? isObject(value)
+          : typeof value === kind;
+    if (!ok)
+      problems.push(`${where}.${key} must be ${kind === 'strings' ? 'a list of strings' : kind === 'object' ? 'an object' : `a ${kind}`}`);
     return ok ? value : undefined;
   };
   const oneOf = <T extends string>(where: string, v: Json, key: string, values: readonly T[], fallback: T): T => {
     const value = at(where, v, key, 'string');
     if (value === undefined) return fallback;
-    if (!values.includes(value as T)) problems.push(`${where}.${key} must be one of ${values.join(', ')}, got "${typeof value === 'string' ? value : JSON.stringify(value)}"`);
+    if (!values.includes(value as T))
+      problems.push(
+        `${where}.${key} must be one of ${values.join(', ')}, got "${typeof value === 'string' ? value : JSON.stringify(value)}"`,
+      );
     return value as T;
   };
 
@@ -45,7 +53,10 @@ export function parseJourneyRequest(body: unknown): ParsedJourneyRequest {
 
   const c = isObject(body.call) ? body.call : (problems.push('call is required: {"port", "host", "path", ...}'), {});
   const headers = c.headers;
-  if (headers !== undefined && !(Array.isArray(headers) && headers.every((h) => isObject(h) && typeof h.name === 'string' && typeof h.value === 'string')))
+  if (
+    headers !== undefined &&
+    !(Array.isArray(headers) && headers.every((h) => isObject(h) && typeof h.name === 'string' && typeof h.value === 'string'))
+  )
     problems.push('call.headers must be a list of {"name", "value"} strings');
   const call: CallInput = {
     mode: oneOf('call', c, 'mode', Object.values(CallMode), CallMode.OUTBOUND),
@@ -64,8 +75,13 @@ export function parseJourneyRequest(body: unknown): ParsedJourneyRequest {
   let identity: RequestIdentity | null = null;
   if (body.identity !== undefined && body.identity !== null) {
     if (!isObject(body.identity)) problems.push('identity must be an object {"requestPrincipal", "claims"}');
-    else identity = { requestPrincipal: at('identity', body.identity, 'requestPrincipal', 'string') as string | undefined, claims: at('identity', body.identity, 'claims', 'object') as Json | undefined };
+    else
+      identity = {
+        requestPrincipal: at('identity', body.identity, 'requestPrincipal', 'string') as string | undefined,
+        claims: at('identity', body.identity, 'claims', 'object') as Json | undefined,
+      };
   }
-  for (const key of Object.keys(body)) if (!['from', 'call', 'identity'].includes(key)) problems.push(`unknown field "${key}" (from, call, identity)`);
+  for (const key of Object.keys(body))
+    if (!['from', 'call', 'identity'].includes(key)) problems.push(`unknown field "${key}" (from, call, identity)`);
   return problems.length ? { problems } : { from, call, identity };
 }

@@ -14,9 +14,16 @@ export class JourneyController {
   @HttpCode(200)
   @ApiOperation({
     summary: "A request's whole journey: every proxy on its path, mTLS and authorization included",
-    description: 'The same input as GraphQL `journey`: `{"from": ProxyInput, "call": CallInput, "identity"?: RequestIdentity}`; the same Journey back.',
+    description:
+      'The same input as GraphQL `journey`: `{"from": ProxyInput, "call": CallInput, "identity"?: RequestIdentity}`; the same Journey back.',
   })
-  @ApiBody({ schema: { type: 'object', required: ['from', 'call'], properties: { from: { type: 'object' }, call: { type: 'object' }, identity: { type: 'object' } } } })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['from', 'call'],
+      properties: { from: { type: 'object' }, call: { type: 'object' }, identity: { type: 'object' } },
+    },
+  })
   @ApiResponse({ status: 200, description: 'the Journey: paths with their shares, hops and outcome, and the trace' })
   @ApiResponse({ status: 400, description: 'a bad request body, naming each problem' })
   @ApiResponse({ status: 404, description: 'unknown snapshot or workload' })

@@ -9,7 +9,9 @@ import { Journey, RequestIdentity } from './journey.types.js';
 export class JourneyResolver {
   constructor(private readonly service: JourneyService) {}
 
-  @Query(() => Journey, { description: 'The request followed from its sender to the workload that serves it: every proxy, mTLS and authorization' })
+  @Query(() => Journey, {
+    description: 'The request followed from its sender to the workload that serves it: every proxy, mTLS and authorization',
+  })
   async journey(
     @Args('snapshotId', { type: () => ID }) snapshotId: string,
     @Args('from') from: ProxyInput,

@@ -53,7 +53,8 @@ export class JourneyService {
     const normalise = async () => (normalised ??= normaliseSnapshot(await this.snapshots.resources(snapshotId)));
     const facts = await this.snapshotFacts(snapshotId, snapshot.status === SnapshotStatus.READY, normalise);
     const named = from.name ? facts.workloads.find((w) => w.namespace === from.namespace && w.name === from.name) : undefined;
-    if (from.name && !named) throw new GeneratorError('BAD_REQUEST', `no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);
+    if (from.name && !named)
+      throw new GeneratorError('BAD_REQUEST', `no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);
 
     let config: GeneratedConfig | null = null;
     if (from.type !== ProxyType.NONE && named?.proxyType !== 'NONE') {
@@ -116,9 +117,19 @@ export class JourneyService {
     if (cached) return cached;
     const loading = (async (): Promise<SnapshotFacts> => {
       const workloads = ready ? await this.workloadStore.list(snapshotId) : (await normalise()).workloads;
-      const peerAuthentications = (await this.snapshots.resources(snapshotId, { kind: 'PeerAuthentication' })).map((r) => r.body as PeerAuthenticationObject);
+      const peerAuthentications = (await this.snapshots.resources(snapshotId, { kind: 'PeerAuthentication' })).map(
+        (r) => r.body as PeerAuthenticationObject,
+      );
       return {
-        workloads: workloads.map((w) => ({ namespace: w.namespace, name: w.name, kind: w.kind, proxyType: w.proxyType, ips: w.ips, serviceAccount: w.serviceAccount, labels: w.labels })),
+        workloads: workloads.map((w) => ({
+          namespace: w.namespace,
+          name: w.name,
+          kind: w.kind,
+          proxyType: w.proxyType,
+          ips: w.ips,
+          serviceAccount: w.serviceAccount,
+          labels: w.labels,
+        })),
         peerAuthentications,
         rootNamespace: ROOT_NAMESPACE,
       };

@@ -9,7 +9,16 @@ import type { Cluster, RedirectAction, Route } from '../envoy/xds.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { RbacRequest } from '../envoy/rbac.js';
-import { emptyResolution, requestHeaders, splitPathAndQuery, walkRoute, type Call, type EnvoyConfig, type RouteResolution, type TraceStep } from '../routing/resolve.js';
+import {
+  emptyResolution,
+  requestHeaders,
+  splitPathAndQuery,
+  walkRoute,
+  type Call,
+  type EnvoyConfig,
+  type RouteResolution,
+  type TraceStep,
+} from '../routing/resolve.js';
 import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
 import { authorize, JWT_AUTHN, rbacFilters, validatesJwt, type AuthorizationDecision } from './authorization.js';
 
@@ -127,7 +136,9 @@ class JourneyWalk {
 
   async run(): Promise<Journey> {
     const { sender } = this.input;
-    const who = sender.workload ? `${sender.workload.namespace}/${sender.workload.name}` : `an ad-hoc ${sender.proxyType === 'ROUTER' ? 'gateway' : 'proxy'} in ${sender.namespace}`;
+    const who = sender.workload
+      ? `${sender.workload.namespace}/${sender.workload.name}`
+      : `an ad-hoc ${sender.proxyType === 'ROUTER' ? 'gateway' : 'proxy'} in ${sender.namespace}`;
     if (!sender.config) await this.fromKubeProxy(who);
     else await this.fromProxy(who, sender.config);
     return { paths: this.paths, trace: this.trace };
@@ -142,15 +153,35 @@ class JourneyWalk {
       direction: 'OUTBOUND',
       resolution: kube.resolution,
       endpoints: kube.endpoints.map((e) => `${e.address}:${e.port}`),
-      tls: { mode: 'PLAINTEXT', reason: 'plaintext: the sender has no sidecar, so nothing originates mTLS', peerAuthentication: null, destinationRule: null },
+      tls: {
+        mode: 'PLAINTEXT',
+        reason: 'plaintext: the sender has no sidecar, so nothing originates mTLS',
+        peerAuthentication: null,
+        destinationRule: null,
+      },
       authorization: null,
     };
     if (!kube.endpoints.length) {
       this.finish(100, 'NO_ROUTE', null, null, [hop], 'kube-proxy has no endpoint to send the connection to: it is refused.');
       return;
     }
-    const endpoints: Endpoint[] = kube.endpoints.map((e) => ({ address: e.address, port: e.port, locality: '', priority: 0, healthy: true, weight: 1, metadata: undefined }));
-    await this.toWorkloads(hop, 100, endpoints, () => 'PLAINTEXT', () => hop.tls!, null);
+    const endpoints: Endpoint[] = kube.endpoints.map((e) => ({
+      address: e.address,
+      port: e.port,
+      locality: '',
+      priority: 0,
+      healthy: true,
+      weight: 1,
+      metadata: undefined,
+    }));
+    await this.toWorkloads(
+      hop,
+      100,
+      endpoints,
+      () => 'PLAINTEXT',
+      () => hop.tls!,
+      null,
+    );
   }
 
   private async fromProxy(who: string, config: ProxyEnvoyConfig) {
@@ -158,15 +189,34 @@ class JourneyWalk {
     const walked = walkRoute(config, call);
     const r = walked.resolution;
     for (const t of r.trace) this.step(`sender ${who}: ${t.stage}`, t.detail);
-    const hop: Hop = { proxy: sender.workload, proxyType: sender.proxyType, direction: 'OUTBOUND', resolution: r, endpoints: null, tls: null, authorization: null };
+    const hop: Hop = {
+      proxy: sender.workload,
+      proxyType: sender.proxyType,
+      direction: 'OUTBOUND',
+      resolution: r,
+      endpoints: null,
+      tls: null,
+      authorization: null,
+    };
     // A gateway enforces the AuthorizationPolicies that select it, on the request as it arrives.
     if (sender.proxyType === 'ROUTER' && rbacFilters(walked.filterChain).length) {
       // The gateway's own client is outside the mesh: no peer principal.
-      const decision = authorize(walked.filterChain, this.rbacRequest(walked.filterChain, null, this.clientIp(), call.address ?? sender.ip, call.port, call.path, call.host ?? null), `gateway ${who}`);
+      const decision = authorize(
+        walked.filterChain,
+        this.rbacRequest(walked.filterChain, null, this.clientIp(), call.address ?? sender.ip, call.port, call.path, call.host ?? null),
+        `gateway ${who}`,
+      );
       hop.authorization = decision;
       this.step(`sender ${who}: authorization`, decision.reason);
       if (decision.verdict === 'DENY') {
-        this.finish(100, 'DENIED', this.http ? 403 : null, null, [hop], `The gateway refuses the request (${this.http ? 'HTTP 403' : 'connection closed'}).`);
+        this.finish(
+          100,
+          'DENIED',
+          this.http ? 403 : null,
+          null,
+          [hop],
+          `The gateway refuses the request (${this.http ? 'HTTP 403' : 'connection closed'}).`,
+        );
         return;
       }
     }
@@ -178,17 +228,24 @@ class JourneyWalk {
     const route = walked.route;
     this.senderRoute = route;
     if (route?.redirect) {
-      this.finish(100, 'REDIRECTED', redirectStatus(route.redirect), null, [hop], 'The sender\'s proxy answers with a redirect.');
+      this.finish(100, 'REDIRECTED', redirectStatus(route.redirect), null, [hop], "The sender's proxy answers with a redirect.");
       return;
     }
     if (route?.directResponse) {
-      this.finish(100, 'DIRECT_RESPONSE', route.directResponse.status ?? 200, null, [hop], 'The sender\'s proxy answers directly.');
+      this.finish(100, 'DIRECT_RESPONSE', route.directResponse.status ?? 200, null, [hop], "The sender's proxy answers directly.");
       return;
     }
     let share = 100;
     const abort = faultAbort(route);
     if (abort) {
-      this.finish(abort.percent, 'DIRECT_RESPONSE', abort.status, null, [hop], `A fault injection aborts ${abort.percent}% of the requests with HTTP ${abort.status}.`);
+      this.finish(
+        abort.percent,
+        'DIRECT_RESPONSE',
+        abort.status,
+        null,
+        [hop],
+        `A fault injection aborts ${abort.percent}% of the requests with HTTP ${abort.status}.`,
+      );
       share = 100 - abort.percent;
       if (share <= 0) return;
     }
@@ -206,16 +263,43 @@ class JourneyWalk {
   }
 
   private async throughCluster(hop: Hop, share: number, name: string, config: ProxyEnvoyConfig) {
-    if (name === 'PassthroughCluster') return this.finish(share, 'LEFT_MESH', null, null, [hop], `Cluster ${name}: the request leaves the mesh to its original destination.`);
-    if (name === 'BlackHoleCluster') return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, [hop], `Cluster ${name}: the request is dropped.`);
+    if (name === 'PassthroughCluster')
+      return this.finish(
+        share,
+        'LEFT_MESH',
+        null,
+        null,
+        [hop],
+        `Cluster ${name}: the request leaves the mesh to its original destination.`,
+      );
+    if (name === 'BlackHoleCluster')
+      return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, [hop], `Cluster ${name}: the request is dropped.`);
     const cluster = config.clusters.find((c) => c.name === name);
-    if (!cluster) return this.finish(share, 'NO_HEALTHY_UPSTREAM', this.http ? 503 : null, null, [hop], `Cluster ${name} does not exist in the sender's config: Envoy answers 503.`);
+    if (!cluster)
+      return this.finish(
+        share,
+        'NO_HEALTHY_UPSTREAM',
+        this.http ? 503 : null,
+        null,
+        [hop],
+        `Cluster ${name} does not exist in the sender's config: Envoy answers 503.`,
+      );
     const endpoints = clusterEndpoints(cluster, config.endpoints).filter((e) => e.healthy);
     hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
     if (!endpoints.length)
-      return this.finish(share, 'NO_HEALTHY_UPSTREAM', this.http ? 503 : null, null, [hop], `Cluster ${name} has no healthy endpoint (no pod matches its service${name.split('|')[2] ? ` and subset ${name.split('|')[2]}` : ''}): Envoy answers 503.`);
+      return this.finish(
+        share,
+        'NO_HEALTHY_UPSTREAM',
+        this.http ? 503 : null,
+        null,
+        [hop],
+        `Cluster ${name} has no healthy endpoint (no pod matches its service${name.split('|')[2] ? ` and subset ${name.split('|')[2]}` : ''}): Envoy answers 503.`,
+      );
     const localities = [...new Set(endpoints.map((e) => e.locality).filter(Boolean))];
-    this.step(`cluster ${name}`, `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for the sender): ${hop.endpoints.join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`);
+    this.step(
+      `cluster ${name}`,
+      `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for the sender): ${hop.endpoints.join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`,
+    );
     const dr = istioConfigRef(cluster.metadata);
     const destinationRule = dr?.kind === 'DestinationRule' ? dr : null;
     await this.toWorkloads(
@@ -252,7 +336,14 @@ class JourneyWalk {
       const count = external.reduce((n, g) => n + g.endpoints.length, 0);
       const ep = external[0].endpoints[0];
       const h = { ...hop, tls: tlsOf(ep, null) };
-      this.finish((share * count) / endpoints.length, 'LEFT_MESH', null, null, [h], `${count} endpoint${count > 1 ? 's' : ''} (${external.flatMap((g) => g.endpoints.map((e) => e.address)).join(', ')}) belong to no workload of the snapshot: the request leaves the mesh.`);
+      this.finish(
+        (share * count) / endpoints.length,
+        'LEFT_MESH',
+        null,
+        null,
+        [h],
+        `${count} endpoint${count > 1 ? 's' : ''} (${external.flatMap((g) => g.endpoints.map((e) => e.address)).join(', ')}) belong to no workload of the snapshot: the request leaves the mesh.`,
+      );
     }
     for (const group of internal) {
       const receiver = group.workload!;
@@ -277,27 +368,55 @@ class JourneyWalk {
         t.mode === 'MTLS'
           ? `mTLS, because the server has a sidecar (its endpoint carries tlsMode istio) and no DestinationRule sets TLS (auto mTLS)${drText ? `; ${drText} applies without a tls mode` : ''}`
           : `plaintext, because the server has no sidecar (its endpoint carries no tlsMode istio) and no DestinationRule sets TLS (auto mTLS)`;
-    else if (t.mode === 'MTLS') reason = drText ? `mTLS: ${drText} sets ISTIO_MUTUAL` : 'mTLS: the cluster always presents the workload certificate (ISTIO_MUTUAL)';
-    else if (t.mode === 'TLS') reason = `TLS originated by the sender's proxy${t.sni ? ` (SNI ${t.sni})` : ''}: ${drText ? `${drText} sets SIMPLE or MUTUAL` : 'the cluster originates TLS'}`;
+    else if (t.mode === 'MTLS')
+      reason = drText ? `mTLS: ${drText} sets ISTIO_MUTUAL` : 'mTLS: the cluster always presents the workload certificate (ISTIO_MUTUAL)';
+    else if (t.mode === 'TLS')
+      reason = `TLS originated by the sender's proxy${t.sni ? ` (SNI ${t.sni})` : ''}: ${drText ? `${drText} sets SIMPLE or MUTUAL` : 'the cluster originates TLS'}`;
     else
       reason = drText
         ? `plaintext: ${drText} applies and the cluster has no TLS transport socket (tls mode DISABLE, or auto mTLS off because the server's PeerAuthentication disables mTLS)`
-        : 'plaintext: no DestinationRule sets TLS and auto mTLS is off for this destination (the server\'s PeerAuthentication disables mTLS)';
-    return { mode: t.mode, reason, peerAuthentication: receiver ? (this.input.peerAuthentication?.(receiver) ?? null) : null, destinationRule: dr };
+        : "plaintext: no DestinationRule sets TLS and auto mTLS is off for this destination (the server's PeerAuthentication disables mTLS)";
+    return {
+      mode: t.mode,
+      reason,
+      peerAuthentication: receiver ? (this.input.peerAuthentication?.(receiver) ?? null) : null,
+      destinationRule: dr,
+    };
   }
 
   private async receive(hop: Hop, share: number, receiver: JourneyWorkload, ep: Endpoint, mode: TransportMode, cluster: Cluster | null) {
     const dest: WorkloadRef = { namespace: receiver.namespace, name: receiver.name, kind: receiver.kind };
     const label = `receiver ${receiver.namespace}/${receiver.name}`;
-    this.step(label, `${share.toFixed(1)}% of the requests go to ${ep.address}:${ep.port} (${receiver.kind} ${receiver.namespace}/${receiver.name}); the connection is ${hop.tls!.reason}.`);
+    this.step(
+      label,
+      `${share.toFixed(1)}% of the requests go to ${ep.address}:${ep.port} (${receiver.kind} ${receiver.namespace}/${receiver.name}); the connection is ${hop.tls!.reason}.`,
+    );
     if (receiver.proxyType !== 'SIDECAR') {
       if (receiver.proxyType === 'NONE' && mode === 'MTLS')
-        return this.finish(share, 'CONNECTION_FAILED', null, dest, [hop], `${receiver.namespace}/${receiver.name} has no sidecar to terminate Istio mTLS: the handshake fails.`);
-      const what = receiver.proxyType === 'ROUTER' ? 'a gateway: its own journey continues from there' : 'a workload without a sidecar: the application answers';
+        return this.finish(
+          share,
+          'CONNECTION_FAILED',
+          null,
+          dest,
+          [hop],
+          `${receiver.namespace}/${receiver.name} has no sidecar to terminate Istio mTLS: the handshake fails.`,
+        );
+      const what =
+        receiver.proxyType === 'ROUTER'
+          ? 'a gateway: its own journey continues from there'
+          : 'a workload without a sidecar: the application answers';
       return this.finish(share, 'DELIVERED', null, dest, [hop], `${receiver.namespace}/${receiver.name} is ${what}.`);
     }
     const config = await this.input.receiverConfig(receiver);
-    if (!config) return this.finish(share, 'DELIVERED', null, dest, [hop], `The config of ${receiver.namespace}/${receiver.name} is not available; the request is assumed to reach the application.`);
+    if (!config)
+      return this.finish(
+        share,
+        'DELIVERED',
+        null,
+        dest,
+        [hop],
+        `The config of ${receiver.namespace}/${receiver.name} is not available; the request is assumed to reach the application.`,
+      );
     const forwarded = rewritten(this.input.call, this.senderRoute, ep, mode, cluster);
     const walked = walkRoute(config, forwarded);
     const r = walked.resolution;
@@ -310,7 +429,12 @@ class JourneyWalk {
       direction: 'INBOUND',
       resolution: r,
       endpoints: null,
-      tls: { mode, reason: inboundReason(mtls, ep.port, mode, r.error), peerAuthentication: this.input.peerAuthentication?.(receiver) ?? null, destinationRule: null },
+      tls: {
+        mode,
+        reason: inboundReason(mtls, ep.port, mode, r.error),
+        peerAuthentication: this.input.peerAuthentication?.(receiver) ?? null,
+        destinationRule: null,
+      },
       authorization: null,
     };
     this.step(`${label}: tls`, inbound.tls!.reason);
@@ -319,17 +443,52 @@ class JourneyWalk {
       const [outcome, status] = tlsFailure ? (['CONNECTION_FAILED', null] as const) : failureOutcome(r.error, this.http);
       return this.finish(share, outcome, status, dest, [hop, inbound], `The server's sidecar refuses the request: ${r.error}.`);
     }
-    const principal = mode === 'MTLS' && this.input.sender.proxyType !== 'NONE' ? `spiffe://${this.input.trustDomain}/ns/${this.input.sender.namespace}/sa/${this.input.sender.serviceAccount}` : null;
+    const principal =
+      mode === 'MTLS' && this.input.sender.proxyType !== 'NONE'
+        ? `spiffe://${this.input.trustDomain}/ns/${this.input.sender.namespace}/sa/${this.input.sender.serviceAccount}`
+        : null;
     const [path] = splitPathAndQuery(forwarded.path);
-    const request = this.rbacRequest(walked.filterChain, principal, this.input.sender.ip, ep.address, ep.port, path, forwarded.host ?? null, forwarded);
+    const request = this.rbacRequest(
+      walked.filterChain,
+      principal,
+      this.input.sender.ip,
+      ep.address,
+      ep.port,
+      path,
+      forwarded.host ?? null,
+      forwarded,
+    );
     const decision = authorize(walked.filterChain, request, `${receiver.namespace}/${receiver.name}`);
     inbound.authorization = decision;
     this.step(`${label}: authorization`, decision.reason);
     for (const d of decision.dryRun ?? []) this.step(`${label}: dry-run`, d);
-    if (decision.verdict === 'DENY') return this.finish(share, 'DENIED', this.http ? 403 : null, dest, [hop, inbound], this.http ? 'Denied: the sidecar answers HTTP 403 (RBAC: access denied).' : 'Denied: the sidecar closes the connection.');
+    if (decision.verdict === 'DENY')
+      return this.finish(
+        share,
+        'DENIED',
+        this.http ? 403 : null,
+        dest,
+        [hop, inbound],
+        this.http ? 'Denied: the sidecar answers HTTP 403 (RBAC: access denied).' : 'Denied: the sidecar closes the connection.',
+      );
     const route = walked.route;
-    if (route?.directResponse) return this.finish(share, 'DIRECT_RESPONSE', route.directResponse.status ?? 200, dest, [hop, inbound], 'The server\'s sidecar answers directly.');
-    this.finish(share, 'DELIVERED', null, dest, [hop, inbound], `Delivered to the application of ${receiver.namespace}/${receiver.name} on port ${ep.port}${decision.verdict === 'NOT_DECIDED' ? ', if the external authorizer allows it' : ''}.`);
+    if (route?.directResponse)
+      return this.finish(
+        share,
+        'DIRECT_RESPONSE',
+        route.directResponse.status ?? 200,
+        dest,
+        [hop, inbound],
+        "The server's sidecar answers directly.",
+      );
+    this.finish(
+      share,
+      'DELIVERED',
+      null,
+      dest,
+      [hop, inbound],
+      `Delivered to the application of ${receiver.namespace}/${receiver.name} on port ${ep.port}${decision.verdict === 'NOT_DECIDED' ? ', if the external authorizer allows it' : ''}.`,
+    );
   }
 
   private clientIp(): string {
@@ -372,7 +531,14 @@ class JourneyWalk {
     };
   }
 
-  private finish(share: number, outcome: JourneyOutcome, status: number | null, destination: WorkloadRef | null, hops: Hop[], detail: string) {
+  private finish(
+    share: number,
+    outcome: JourneyOutcome,
+    status: number | null,
+    destination: WorkloadRef | null,
+    hops: Hop[],
+    detail: string,
+  ) {
     const rounded = Math.round(share * 100) / 100;
     this.paths.push({ share: rounded, outcome, status, destination, hops });
     this.step(`path ${this.paths.length} (${rounded}%)`, `${outcome}${status ? ` (${status})` : ''}: ${detail}`);
@@ -404,17 +570,23 @@ function rewritten(call: Call, route: Route | null, ep: Endpoint, mode: Transpor
 }
 
 function usesHttp2(cluster: Cluster): boolean {
-  const options = (cluster as Cluster & { typedExtensionProtocolOptions?: Record<string, { explicitHttpConfig?: { http2ProtocolOptions?: unknown } }> }).typedExtensionProtocolOptions;
+  const options = (
+    cluster as Cluster & { typedExtensionProtocolOptions?: Record<string, { explicitHttpConfig?: { http2ProtocolOptions?: unknown } }> }
+  ).typedExtensionProtocolOptions;
   return Object.values(options ?? {}).some((o) => o.explicitHttpConfig?.http2ProtocolOptions !== undefined);
 }
 
 function inboundReason(mtls: InboundMtls | null, port: number, mode: TransportMode, error: string | null): string {
   const sent = mode === 'MTLS' ? 'mTLS' : mode === 'TLS' ? 'TLS' : 'plaintext';
   if (mtls === 'STRICT')
-    return mode === 'MTLS' ? `mTLS: PeerAuthentication requires mTLS on port ${port} (STRICT)` : `PeerAuthentication requires mTLS on port ${port} (STRICT), but the sender sends ${sent}: the connection is refused`;
+    return mode === 'MTLS'
+      ? `mTLS: PeerAuthentication requires mTLS on port ${port} (STRICT)`
+      : `PeerAuthentication requires mTLS on port ${port} (STRICT), but the sender sends ${sent}: the connection is refused`;
   if (mtls === 'PERMISSIVE') return `${sent}: PeerAuthentication on port ${port} is PERMISSIVE (mTLS and plaintext both accepted)`;
   if (mtls === 'DISABLE')
-    return mode === 'PLAINTEXT' ? `plaintext: PeerAuthentication disables mTLS on port ${port}` : `PeerAuthentication disables mTLS on port ${port}, but the sender sends ${sent}${error ? ': the connection fails' : ''}`;
+    return mode === 'PLAINTEXT'
+      ? `plaintext: PeerAuthentication disables mTLS on port ${port}`
+      : `PeerAuthentication disables mTLS on port ${port}, but the sender sends ${sent}${error ? ': the connection fails' : ''}`;
   return `${sent}: the server has no inbound listener for port ${port}`;
 }
 
@@ -433,7 +605,13 @@ function failureOutcome(error: string, http: boolean): [JourneyOutcome, number |
   }
 }
 
-const REDIRECT_CODES: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
+const REDIRECT_CODES: Record<string, number> = {
+  MOVED_PERMANENTLY: 301,
+  FOUND: 302,
+  SEE_OTHER: 303,
+  TEMPORARY_REDIRECT: 307,
+  PERMANENT_REDIRECT: 308,
+};
 
 function redirectStatus(redirect: RedirectAction): number {
   const code = redirect.responseCode;
@@ -442,7 +620,8 @@ function redirectStatus(redirect: RedirectAction): number {
 
 /** A route's fault injection abort (Istio's VirtualService fault.abort): its status and percentage. */
 function faultAbort(route: Route | null): { status: number; percent: number } | null {
-  const fault = route?.typedPerFilterConfig?.[HTTP_FAULT] as { abort?: { httpStatus?: number; percentage?: { numerator?: number; denominator?: string } } } | undefined;
+  const fault = route?.typedPerFilterConfig?.[HTTP_FAULT] as
+    { abort?: { httpStatus?: number; percentage?: { numerator?: number; denominator?: string } } } | undefined;
   const abort = fault?.abort;
   if (!abort?.httpStatus) return null;
   const scale = { HUNDRED: 1, TEN_THOUSAND: 100, MILLION: 10000 }[abort.percentage?.denominator ?? 'HUNDRED'] ?? 1;

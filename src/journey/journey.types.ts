@@ -25,7 +25,7 @@ export enum AuthorizationVerdict {
 registerEnumType(JourneyOutcome, { name: 'JourneyOutcome' });
 registerEnumType(AuthorizationVerdict, { name: 'AuthorizationVerdict' });
 
-@InputType({ description: 'What a RequestAuthentication would have validated for this request (a JWT\'s claims); absent: no token.' })
+@InputType({ description: "What a RequestAuthentication would have validated for this request (a JWT's claims); absent: no token." })
 export class RequestIdentity {
   @Field(() => String, { nullable: true, description: 'iss/sub, as Istio forms it' })
   requestPrincipal?: string | null;
@@ -49,7 +49,10 @@ export class TransportSecurity {
 export class AuthorizationDecision {
   @Field(() => AuthorizationVerdict, { description: 'NOT_DECIDED: a CUSTOM (external) provider decides at runtime' })
   verdict: AuthorizationVerdict;
-  @Field(() => ConfigRef, { nullable: true, description: 'the deciding AuthorizationPolicy (null: no policy applies, or ALLOW policies exist and none matched)' })
+  @Field(() => ConfigRef, {
+    nullable: true,
+    description: 'the deciding AuthorizationPolicy (null: no policy applies, or ALLOW policies exist and none matched)',
+  })
   policy: ConfigRef | null;
   @Field(() => Int, { nullable: true, description: 'index of the deciding rule in that policy' })
   rule: number | null;
@@ -67,7 +70,9 @@ export class Hop {
   proxy: WorkloadRef | null;
   @Field(() => ProxyType)
   proxyType: ProxyType;
-  @Field(() => TrafficDirection, { description: "OUTBOUND: the sending side (a sidecar's outbound, a gateway); INBOUND: the receiving sidecar" })
+  @Field(() => TrafficDirection, {
+    description: "OUTBOUND: the sending side (a sidecar's outbound, a gateway); INBOUND: the receiving sidecar",
+  })
   direction: TrafficDirection;
   @Field(() => RouteResolution, { description: "this proxy's own walk" })
   resolution: RouteResolution;

@@ -9,7 +9,12 @@ export interface PeerAuthenticationObject {
   spec?: { selector?: { matchLabels?: Record<string, string> } };
 }
 
-export function peerAuthenticationFor(policies: PeerAuthenticationObject[], rootNamespace: string, namespace: string, labels: Record<string, string>): ConfigRef | null {
+export function peerAuthenticationFor(
+  policies: PeerAuthenticationObject[],
+  rootNamespace: string,
+  namespace: string,
+  labels: Record<string, string>,
+): ConfigRef | null {
   const oldestFirst = [...policies].sort((a, b) => {
     const ta = a.metadata?.creationTimestamp ?? '';
     const tb = b.metadata?.creationTimestamp ?? '';
@@ -21,8 +26,12 @@ export function peerAuthenticationFor(policies: PeerAuthenticationObject[], root
   const selector = (p: PeerAuthenticationObject) => p.spec?.selector?.matchLabels ?? {};
   const inNamespace = (ns: string) => oldestFirst.filter((p) => p.metadata?.namespace === ns);
   const chosen =
-    inNamespace(namespace).find((p) => Object.keys(selector(p)).length > 0 && Object.entries(selector(p)).every(([k, v]) => labels[k] === v)) ??
+    inNamespace(namespace).find(
+      (p) => Object.keys(selector(p)).length > 0 && Object.entries(selector(p)).every(([k, v]) => labels[k] === v),
+    ) ??
     inNamespace(namespace).find((p) => Object.keys(selector(p)).length === 0) ??
     inNamespace(rootNamespace).find((p) => Object.keys(selector(p)).length === 0);
-  return chosen ? { kind: 'PeerAuthentication', namespace: chosen.metadata?.namespace ?? namespace, name: chosen.metadata?.name ?? '' } : null;
+  return chosen
+    ? { kind: 'PeerAuthentication', namespace: chosen.metadata?.namespace ?? namespace, name: chosen.metadata?.name ?? '' }
+    : null;
 }

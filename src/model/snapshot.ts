@@ -65,9 +65,7 @@ export interface PreparedResource {
 /** An upload ingested and prepared for storage, or refused with every problem. */
 export type PreparedUpload = { ok: true; resources: PreparedResource[]; warnings: string[] } | { ok: false; problems: IngestProblem[] };
 
-export type IngestResult =
-  | { ok: true; resources: SnapshotResource[]; warnings: string[] }
-  | { ok: false; problems: IngestProblem[] };
+export type IngestResult = { ok: true; resources: SnapshotResource[]; warnings: string[] } | { ok: false; problems: IngestProblem[] };
 
 /** A workload as a real cluster would run it: a Pod, or a controller standing for its absent pods. */
 export interface Workload {

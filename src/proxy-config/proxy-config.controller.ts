@@ -1,14 +1,4 @@
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  Inject,
-  NotFoundException,
-  Param,
-  Query,
-  Res,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query, Res, type OnModuleDestroy } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { httpError } from '../http/errors.js';
@@ -52,7 +42,11 @@ export class ProxyConfigController implements OnModuleDestroy {
 
   @Get('proxies/:namespace/:name/config_dump')
   @ApiOperation({ summary: "The workload's effective Envoy config, in the shape of Envoy's admin /config_dump" })
-  async configDump(@Param('id') id: string, @Param('namespace') namespace: string, @Param('name') name: string): Promise<Record<string, unknown>> {
+  async configDump(
+    @Param('id') id: string,
+    @Param('namespace') namespace: string,
+    @Param('name') name: string,
+  ): Promise<Record<string, unknown>> {
     try {
       const generated = await this.service.generate(id, { namespace, name, type: ProxyType.SIDECAR });
       return configDump(generated, generated.proxy.istioVersion);
@@ -66,7 +60,7 @@ export class ProxyConfigController implements OnModuleDestroy {
     summary: 'istioctl proxy-config listener|route|cluster|endpoint|all for the workload',
     description:
       "format=table (default; text/plain exactly as `istioctl proxy-config` prints it, through istioctl's own writers), " +
-      'json or yaml (as `istioctl proxy-config ... -o json|yaml`). Filters are istioctl\'s flags: `--fqdn --port --subset --direction` (clusters), ' +
+      "json or yaml (as `istioctl proxy-config ... -o json|yaml`). Filters are istioctl's flags: `--fqdn --port --subset --direction` (clusters), " +
       '`--address --port --type` (listeners), `--name` (routes), `--address --port --cluster --status` (endpoints), all of them for `all`.',
   })
   @ApiParam({ name: 'view', enum: Object.keys(VIEWS) })
@@ -94,7 +88,11 @@ export class ProxyConfigController implements OnModuleDestroy {
     @Res({ passthrough: true }) res: Response,
   ): Promise<string> {
     const rendered = VIEWS[view];
-    if (!rendered) throw new NotFoundException({ error: `unknown view "${view}": one of ${[...Object.keys(VIEWS), 'config_dump'].join(', ')}`, details: [] });
+    if (!rendered)
+      throw new NotFoundException({
+        error: `unknown view "${view}": one of ${[...Object.keys(VIEWS), 'config_dump'].join(', ')}`,
+        details: [],
+      });
     const { format, flags } = parseViewQuery(query);
     try {
       const config = await this.service.generate(id, { namespace, name, type: ProxyType.SIDECAR });
@@ -119,7 +117,11 @@ export class ProxyConfigController implements OnModuleDestroy {
   @ApiQuery({ name: 'verbosity', required: false, description: '0 (default) or 1' })
   @ApiResponse({ status: 404, description: 'unknown snapshot' })
   @ApiResponse({ status: 409, description: 'the snapshot is not READY yet (its workloads are not computed)' })
-  async proxyStatus(@Param('id') id: string, @Query() query: Record<string, unknown>, @Res({ passthrough: true }) res: Response): Promise<string> {
+  async proxyStatus(
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
     const q = single(query, STATUS_QUERY);
     const format = parseFormat(q.format);
     let verbosity = 0;

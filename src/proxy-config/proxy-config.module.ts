@@ -4,5 +4,9 @@ import { ProxyConfigResolver } from './proxy-config.resolver.js';
 import { ProxyConfigService } from './proxy-config.service.js';
 import { SnapshotProxyStatusResolver, WorkloadProxyConfigResolver } from './proxy-storage.resolver.js';
 
-@Module({ controllers: [ProxyConfigController], providers: [ProxyConfigService, ProxyConfigResolver, SnapshotProxyStatusResolver, WorkloadProxyConfigResolver], exports: [ProxyConfigService] })
+@Module({
+  controllers: [ProxyConfigController],
+  providers: [ProxyConfigService, ProxyConfigResolver, SnapshotProxyStatusResolver, WorkloadProxyConfigResolver],
+  exports: [ProxyConfigService],
+})
 export class ProxyConfigModule {}

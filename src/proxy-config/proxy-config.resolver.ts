@@ -28,7 +28,10 @@ export class ProxyConfigResolver {
   }
 
   @ResolveField(() => [RouteConfiguration])
-  async routes(@Parent() pc: ProxyConfig, @Args('name', { type: () => String, nullable: true }) name: string | null): Promise<RouteConfiguration[]> {
+  async routes(
+    @Parent() pc: ProxyConfig,
+    @Args('name', { type: () => String, nullable: true }) name: string | null,
+  ): Promise<RouteConfiguration[]> {
     return routeConfigurationRows(pc.generated, { name }, await this.service.routeSources(pc.snapshotId));
   }
 

@@ -31,11 +31,17 @@ export class ProxyConfigService {
   async statusProxies(snapshotId: string, namespace: string | null): Promise<StatusProxy[]> {
     const snapshot = await this.snapshots.get(snapshotId);
     if (!snapshot) throw new NotFoundError(`snapshot ${snapshotId} not found`);
-    if (snapshot.status !== SnapshotStatus.READY) throw new ConflictError(`snapshot ${snapshotId} is ${snapshot.status}: proxy-status lists the proxies of a READY snapshot`);
+    if (snapshot.status !== SnapshotStatus.READY)
+      throw new ConflictError(`snapshot ${snapshotId} is ${snapshot.status}: proxy-status lists the proxies of a READY snapshot`);
     const workloads = (await this.workloads.list(snapshotId, namespace)).filter((w) => w.proxyType !== ProxyType.NONE);
-    const stored = await this.store.configsOf(snapshotId, workloads.map((w) => ({ namespace: w.namespace, name: w.name })));
+    const stored = await this.store.configsOf(
+      snapshotId,
+      workloads.map((w) => ({ namespace: w.namespace, name: w.name })),
+    );
     return mapBounded(workloads, 4, async (w) => {
-      const config = stored.get(`${w.namespace}/${w.name}`) ?? (await this.generate(snapshotId, { namespace: w.namespace, name: w.name, type: ProxyType.SIDECAR }));
+      const config =
+        stored.get(`${w.namespace}/${w.name}`) ??
+        (await this.generate(snapshotId, { namespace: w.namespace, name: w.name, type: ProxyType.SIDECAR }));
       const { listeners, routes, clusters, endpoints, proxy } = config;
       return {
         id: proxy.id,
@@ -67,7 +73,10 @@ export class ProxyConfigService {
    */
   async routeSources(snapshotId: string): Promise<RouteSources> {
     const snapshot = await this.snapshots.get(snapshotId);
-    const derived = snapshot?.status === SnapshotStatus.READY ? await this.snapshots.gatewayApi(snapshotId) : await this.generator.ask(snapshotId, 'gatewayApi', undefined);
+    const derived =
+      snapshot?.status === SnapshotStatus.READY
+        ? await this.snapshots.gatewayApi(snapshotId)
+        : await this.generator.ask(snapshotId, 'gatewayApi', undefined);
     return new RouteSources(derived.virtualServices);
   }
 
@@ -75,7 +84,9 @@ export class ProxyConfigService {
   async stored(snapshotId: string, wire: WireProxyInput): Promise<GeneratedConfig | null> {
     const snapshot = await this.snapshots.get(snapshotId);
     if (snapshot?.status !== SnapshotStatus.READY || !wire.name) return null;
-    const config = (await this.store.configsOf(snapshotId, [{ namespace: wire.namespace, name: wire.name }])).get(`${wire.namespace}/${wire.name}`);
+    const config = (await this.store.configsOf(snapshotId, [{ namespace: wire.namespace, name: wire.name }])).get(
+      `${wire.namespace}/${wire.name}`,
+    );
     // An explicit type other than the workload's own is a different proxy: ask a session.
     if (!config || (wire.type && wire.type !== config.proxy.type)) return null;
     return config;
@@ -94,10 +105,14 @@ function isStoredWorkload(wire: WireProxyInput): boolean {
 export function toWireProxy(proxy: ProxyInput): WireProxyInput {
   const problems: string[] = [];
   if (!proxy.namespace) problems.push('namespace is required');
-  if (proxy.labels != null && (typeof proxy.labels !== 'object' || Array.isArray(proxy.labels) || Object.values(proxy.labels).some((v) => typeof v !== 'string')))
+  if (
+    proxy.labels != null &&
+    (typeof proxy.labels !== 'object' || Array.isArray(proxy.labels) || Object.values(proxy.labels).some((v) => typeof v !== 'string'))
+  )
     problems.push('labels must be an object of string values');
   for (const ip of [proxy.ip, ...(proxy.ips ?? [])]) if (ip != null && !isIP(ip)) problems.push(`"${ip}" is not an IP address`);
-  if (proxy.metadata != null && (typeof proxy.metadata !== 'object' || Array.isArray(proxy.metadata))) problems.push('metadata must be an object');
+  if (proxy.metadata != null && (typeof proxy.metadata !== 'object' || Array.isArray(proxy.metadata)))
+    problems.push('metadata must be an object');
   if (problems.length) throw new GeneratorError('BAD_REQUEST', `invalid proxy: ${problems.join('; ')}`);
   const named = Boolean(proxy.name) && !proxy.labels && !proxy.ip && !proxy.ips?.length;
   return {

@@ -10,7 +10,9 @@ export enum TrafficDirection {
 }
 registerEnumType(TrafficDirection, { name: 'TrafficDirection' });
 
-@InputType({ description: 'An existing workload of the snapshot (namespace + name), or an ad-hoc proxy (namespace + labels [+ ip, type, ...]).' })
+@InputType({
+  description: 'An existing workload of the snapshot (namespace + name), or an ad-hoc proxy (namespace + labels [+ ip, type, ...]).',
+})
 export class ProxyInput {
   @Field()
   namespace: string;
@@ -26,7 +28,10 @@ export class ProxyInput {
   type: ProxyType;
   @Field(() => String, { nullable: true, description: "the proxy's reported version; default: the embedded Istio release" })
   istioVersion?: string | null;
-  @Field(() => GraphQLJSON, { nullable: true, description: 'further node metadata, as istio-proxy reports it (e.g. {"DNS_CAPTURE": "true"})' })
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: 'further node metadata, as istio-proxy reports it (e.g. {"DNS_CAPTURE": "true"})',
+  })
   metadata?: Record<string, unknown> | null;
 }
 

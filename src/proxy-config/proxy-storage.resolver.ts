@@ -19,7 +19,7 @@ export class ProxyStatus {
   @Field(() => Int) routes: number;
   @Field(() => Int) clusters: number;
   @Field(() => Int) endpoints: number;
-  @Field({ description: 'the hash of the proxy\'s whole config: same hash, same config' }) configHash: string;
+  @Field({ description: "the hash of the proxy's whole config: same hash, same config" }) configHash: string;
 }
 
 @Resolver(() => Snapshot)
@@ -43,7 +43,11 @@ export class WorkloadProxyConfigResolver {
 
   @ResolveField(() => ProxyConfig, { nullable: true, description: 'the stored config istiod would push to it; null without a proxy' })
   async proxyConfig(@Parent() workload: Workload, @Context() context: object): Promise<ProxyConfig | null> {
-    const generated = await this.loader(context).load({ snapshotId: workload.snapshotId, namespace: workload.namespace, name: workload.name });
+    const generated = await this.loader(context).load({
+      snapshotId: workload.snapshotId,
+      namespace: workload.namespace,
+      name: workload.name,
+    });
     return generated ? { snapshotId: workload.snapshotId, generated } : null;
   }
 

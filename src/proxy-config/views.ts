@@ -170,12 +170,19 @@ function clusterType(raw: EnvoyObject): string {
 
 export function endpointRows(config: GeneratedConfig, filter: { cluster?: string | null } = {}): EndpointRow[] {
   const rows: EndpointRow[] = [];
-  type Lb = { endpoint?: { address?: { socketAddress?: { address?: string; portValue?: number }; envoyInternalAddress?: { serverListenerName?: string } } }; healthStatus?: string; loadBalancingWeight?: number };
+  type Lb = {
+    endpoint?: {
+      address?: { socketAddress?: { address?: string; portValue?: number }; envoyInternalAddress?: { serverListenerName?: string } };
+    };
+    healthStatus?: string;
+    loadBalancingWeight?: number;
+  };
   type Locality = { region?: string; zone?: string; subZone?: string };
   const add = (cluster: string, groups: { lbEndpoints?: Lb[]; locality?: Locality }[] | undefined) => {
     for (const group of groups ?? []) {
       const loc = group.locality;
-      const locality = loc && (loc.region || loc.zone || loc.subZone) ? [loc.region, loc.zone, loc.subZone].filter(Boolean).join('/') : null;
+      const locality =
+        loc && (loc.region || loc.zone || loc.subZone) ? [loc.region, loc.zone, loc.subZone].filter(Boolean).join('/') : null;
       for (const lb of group.lbEndpoints ?? []) {
         const socket = lb.endpoint?.address?.socketAddress;
         rows.push({
@@ -206,7 +213,11 @@ export function configDump(config: GeneratedConfig, versionInfo: string): Record
       {
         '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
         versionInfo,
-        dynamicActiveClusters: config.clusters.map((cluster) => ({ versionInfo, cluster: typed('envoy.config.cluster.v3.Cluster', cluster), lastUpdated })),
+        dynamicActiveClusters: config.clusters.map((cluster) => ({
+          versionInfo,
+          cluster: typed('envoy.config.cluster.v3.Cluster', cluster),
+          lastUpdated,
+        })),
       },
       {
         '@type': 'type.googleapis.com/envoy.admin.v3.ListenersConfigDump',
@@ -218,11 +229,19 @@ export function configDump(config: GeneratedConfig, versionInfo: string): Record
       },
       {
         '@type': 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump',
-        dynamicRouteConfigs: config.routes.map((rc) => ({ versionInfo, routeConfig: typed('envoy.config.route.v3.RouteConfiguration', rc), lastUpdated })),
+        dynamicRouteConfigs: config.routes.map((rc) => ({
+          versionInfo,
+          routeConfig: typed('envoy.config.route.v3.RouteConfiguration', rc),
+          lastUpdated,
+        })),
       },
       {
         '@type': 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump',
-        dynamicEndpointConfigs: config.endpoints.map((cla) => ({ versionInfo, endpointConfig: typed('envoy.config.endpoint.v3.ClusterLoadAssignment', cla), lastUpdated })),
+        dynamicEndpointConfigs: config.endpoints.map((cla) => ({
+          versionInfo,
+          endpointConfig: typed('envoy.config.endpoint.v3.ClusterLoadAssignment', cla),
+          lastUpdated,
+        })),
       },
     ],
   };

@@ -18,10 +18,19 @@ function findService(input: GeneratorInput, clientNamespace: string, host: strin
   const [name, ns = clientNamespace] = parts;
   const fqdnTail = parts.slice(2).join('.');
   if (parts.length > 2 && !['svc', 'svc.cluster.local'].includes(fqdnTail)) return null;
-  return (input.kubernetes as ServiceObject[]).find((o) => o.kind === 'Service' && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === ns) ?? null;
+  return (
+    (input.kubernetes as ServiceObject[]).find(
+      (o) => o.kind === 'Service' && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === ns,
+    ) ?? null
+  );
 }
 
-export function kubeProxyResolution(input: GeneratorInput, clientNamespace: string, host: string | undefined, port: number): RouteResolution {
+export function kubeProxyResolution(
+  input: GeneratorInput,
+  clientNamespace: string,
+  host: string | undefined,
+  port: number,
+): RouteResolution {
   return kubeProxy(input, clientNamespace, host, port).resolution;
 }
 
@@ -36,17 +45,26 @@ export function kubeProxy(
   const trace: TraceStep[] = [
     {
       stage: 'proxy',
-      detail: 'This workload runs without a sidecar (proxy type NONE): no Envoy sees the request, so no VirtualService or DestinationRule applies, and there is no mTLS from this side.',
+      detail:
+        'This workload runs without a sidecar (proxy type NONE): no Envoy sees the request, so no VirtualService or DestinationRule applies, and there is no mTLS from this side.',
     },
   ];
   const service = host ? findService(input, clientNamespace, host) : null;
   if (!service) {
-    trace.push({ stage: 'kube-proxy', detail: host ? `"${host}" names no Service of the snapshot: the connection goes wherever DNS and the network send it.` : 'Without a Host, kube-proxy acts on the destination IP alone.' });
+    trace.push({
+      stage: 'kube-proxy',
+      detail: host
+        ? `"${host}" names no Service of the snapshot: the connection goes wherever DNS and the network send it.`
+        : 'Without a Host, kube-proxy acts on the destination IP alone.',
+    });
   } else {
     const ns = service.metadata?.namespace ?? 'default';
     const svcPort = service.spec?.ports?.find((p) => p.port === port);
     const slices = (input.kubernetes as ServiceObject[]).filter(
-      (o) => o.kind === 'EndpointSlice' && o.metadata?.namespace === ns && o.metadata?.labels?.['kubernetes.io/service-name'] === service.metadata?.name,
+      (o) =>
+        o.kind === 'EndpointSlice' &&
+        o.metadata?.namespace === ns &&
+        o.metadata?.labels?.['kubernetes.io/service-name'] === service.metadata?.name,
     );
     const targets: string[] = [];
     for (const slice of slices) {
@@ -61,8 +79,13 @@ export function kubeProxy(
     targets.sort();
     const where = `Service ${ns}/${service.metadata?.name}${service.spec?.clusterIP ? ` (ClusterIP ${service.spec.clusterIP})` : ''}`;
     if (!svcPort) trace.push({ stage: 'kube-proxy', detail: `${where} has no port ${port}: the connection is refused.` });
-    else if (!targets.length) trace.push({ stage: 'kube-proxy', detail: `${where} port ${port} has no ready endpoints: the connection is refused.` });
-    else trace.push({ stage: 'kube-proxy', detail: `kube-proxy spreads connections to ${where} port ${port} evenly (random per connection) over its ${targets.length} endpoint${targets.length > 1 ? 's' : ''}: ${targets.join(', ')}. Subsets, weights and header rules do not apply.` });
+    else if (!targets.length)
+      trace.push({ stage: 'kube-proxy', detail: `${where} port ${port} has no ready endpoints: the connection is refused.` });
+    else
+      trace.push({
+        stage: 'kube-proxy',
+        detail: `kube-proxy spreads connections to ${where} port ${port} evenly (random per connection) over its ${targets.length} endpoint${targets.length > 1 ? 's' : ''}: ${targets.join(', ')}. Subsets, weights and header rules do not apply.`,
+      });
   }
   endpoints.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
   return { resolution: { ...emptyResolution(), error: 'no proxy', trace }, endpoints };

@@ -170,7 +170,10 @@ class Walk {
       this.routeTcp(tcp);
       return;
     }
-    this.step('filter chain', `Filter chain ${chainName(chain)} has neither an HTTP connection manager nor a TCP proxy: the connection goes nowhere.`);
+    this.step(
+      'filter chain',
+      `Filter chain ${chainName(chain)} has neither an HTTP connection manager nor a TCP proxy: the connection goes nowhere.`,
+    );
   }
 
   private matchListener(): Listener | null {
@@ -179,14 +182,22 @@ class Walk {
     if (call.mode === 'INBOUND') {
       const inbound = listeners.find((l) => l.name === VIRTUAL_INBOUND) ?? null;
       if (!inbound) {
-        this.fail('no listener matched', 'listener', `An inbound call is redirected by iptables to port 15006, but this proxy has no ${VIRTUAL_INBOUND} listener.`);
+        this.fail(
+          'no listener matched',
+          'listener',
+          `An inbound call is redirected by iptables to port 15006, but this proxy has no ${VIRTUAL_INBOUND} listener.`,
+        );
         return null;
       }
       this.result.listener = inbound.name;
-      this.step('listener', `An inbound call to ${this.address}:${call.port} is redirected by iptables to port 15006 and handled by listener ${VIRTUAL_INBOUND}.`);
+      this.step(
+        'listener',
+        `An inbound call to ${this.address}:${call.port} is redirected by iptables to port 15006 and handled by listener ${VIRTUAL_INBOUND}.`,
+      );
       return inbound;
     }
-    const bound = (host: string) => listeners.find((l) => l.address?.socketAddress?.address === host && (l.address.socketAddress.portValue ?? 0) === call.port);
+    const bound = (host: string) =>
+      listeners.find((l) => l.address?.socketAddress?.address === host && (l.address.socketAddress.portValue ?? 0) === call.port);
     const exact = bound(this.address);
     const wildcard = exact ? undefined : (bound('0.0.0.0') ?? bound('::'));
     const chosen = exact ?? wildcard ?? (call.mode === 'OUTBOUND' ? listeners.find((l) => l.name === VIRTUAL_OUTBOUND) : undefined);
@@ -201,9 +212,13 @@ class Walk {
     }
     this.result.listener = chosen.name;
     if (exact) this.step('listener', `Listener ${chosen.name} is bound to ${target} exactly.`);
-    else if (wildcard) this.step('listener', `No listener is bound to ${target}; listener ${chosen.name} takes port ${call.port} on every address.`);
+    else if (wildcard)
+      this.step('listener', `No listener is bound to ${target}; listener ${chosen.name} takes port ${call.port} on every address.`);
     else
-      this.step('listener', `No listener is bound to port ${call.port}: the call, captured by iptables to port 15001, is handled by ${VIRTUAL_OUTBOUND}, which matches on the original destination.`);
+      this.step(
+        'listener',
+        `No listener is bound to port ${call.port}: the call, captured by iptables to port 15001, is handled by ${VIRTUAL_OUTBOUND}, which matches on the original destination.`,
+      );
     return chosen;
   }
 
@@ -211,14 +226,20 @@ class Walk {
     const { call } = this;
     const tlsInspector = listenerFilterActive(listener, TLS_INSPECTOR, call.port);
     if (!tlsInspector && this.alpn.length > 0) {
-      this.step('listener filters', `Listener ${listener.name} has no TLS inspector on port ${call.port}, so Envoy never reads the ALPN the client offered (${this.alpn.join(', ')}).`);
+      this.step(
+        'listener filters',
+        `Listener ${listener.name} has no TLS inspector on port ${call.port}, so Envoy never reads the ALPN the client offered (${this.alpn.join(', ')}).`,
+      );
       this.alpn = [];
     }
     if (listenerFilterActive(listener, HTTP_INSPECTOR, call.port) && call.tls === 'PLAINTEXT') {
       const sniffed = call.protocol === 'HTTP' ? 'http/1.1' : call.protocol === 'HTTP2' ? 'h2c' : null;
       if (sniffed) {
         this.alpn = [sniffed];
-        this.step('listener filters', `The HTTP inspector recognises plaintext ${call.protocol === 'HTTP' ? 'HTTP/1.1' : 'HTTP/2'} and sets the application protocol to ${sniffed}.`);
+        this.step(
+          'listener filters',
+          `The HTTP inspector recognises plaintext ${call.protocol === 'HTTP' ? 'HTTP/1.1' : 'HTTP/2'} and sets the application protocol to ${sniffed}.`,
+        );
       }
     }
     const transport = tlsInspector && call.tls !== 'PLAINTEXT' ? 'tls' : 'raw_buffer';
@@ -226,13 +247,22 @@ class Walk {
     const sieve = (what: string, rank: (c: FilterChain) => number | null) => {
       const before = chains.length;
       chains = narrow(chains, rank);
-      if (chains.length !== before) this.step('filter chain', `By ${what}: ${chains.length} of ${before} filter chains remain${chains.length ? ` (${chains.map(chainName).join(', ')})` : ''}.`);
+      if (chains.length !== before)
+        this.step(
+          'filter chain',
+          `By ${what}: ${chains.length} of ${before} filter chains remain${chains.length ? ` (${chains.map(chainName).join(', ')})` : ''}.`,
+        );
     };
-    sieve(`destination port ${call.port}`, (c) => (c.filterChainMatch?.destinationPort === undefined ? null : c.filterChainMatch.destinationPort === call.port ? 1 : 0));
+    sieve(`destination port ${call.port}`, (c) =>
+      c.filterChainMatch?.destinationPort === undefined ? null : c.filterChainMatch.destinationPort === call.port ? 1 : 0,
+    );
     sieve(`destination address ${this.address}`, (c) => {
       const ranges = c.filterChainMatch?.prefixRanges;
       if (!ranges?.length) return null;
-      return Math.max(0, ...ranges.map((r) => (cidrContains(r.addressPrefix ?? '', r.prefixLen ?? 0, this.address) ? (r.prefixLen ?? 0) + 1 : 0)));
+      return Math.max(
+        0,
+        ...ranges.map((r) => (cidrContains(r.addressPrefix ?? '', r.prefixLen ?? 0, this.address) ? (r.prefixLen ?? 0) + 1 : 0)),
+      );
     });
     sieve(`server name (SNI) "${call.sni ?? ''}"`, (c) => {
       const names = c.filterChainMatch?.serverNames;
@@ -250,7 +280,11 @@ class Walk {
       return protocols.some((p) => this.alpn.includes(p)) ? 1 : 0;
     });
     if (chains.length > 1) {
-      this.fail('multiple filter chains matched', 'filter chain', `${chains.length} filter chains match equally (${chains.map(chainName).join(', ')}); Envoy would reject this listener.`);
+      this.fail(
+        'multiple filter chains matched',
+        'filter chain',
+        `${chains.length} filter chains match equally (${chains.map(chainName).join(', ')}); Envoy would reject this listener.`,
+      );
       return null;
     }
     if (chains.length === 0) {
@@ -260,7 +294,11 @@ class Walk {
         this.step('filter chain', `No filter chain matches; the listener's default filter chain ${chainName(chain)} takes the connection.`);
         return chain;
       }
-      this.fail('no filter chains matched', 'filter chain', `No filter chain of ${listener.name} matches and it has no default filter chain: Envoy closes the connection.`);
+      this.fail(
+        'no filter chains matched',
+        'filter chain',
+        `No filter chain of ${listener.name} matches and it has no default filter chain: Envoy closes the connection.`,
+      );
       return null;
     }
     const chain = chains[0];
@@ -294,7 +332,11 @@ class Walk {
   private routeHttp(chain: FilterChain, hcm: TypedConfig) {
     const { call } = this;
     if (call.tls !== 'PLAINTEXT' && !chain.transportSocket) {
-      this.fail('protocol error', 'http', `Filter chain ${chainName(chain)} parses HTTP but does not terminate TLS: the TLS bytes cannot be decoded as HTTP.`);
+      this.fail(
+        'protocol error',
+        'http',
+        `Filter chain ${chainName(chain)} parses HTTP but does not terminate TLS: the TLS bytes cannot be decoded as HTTP.`,
+      );
       return;
     }
     if (call.protocol === 'TCP') {
@@ -311,16 +353,29 @@ class Walk {
     } else if (rdsName !== undefined) {
       this.result.routeConfig = rdsName;
       rc = this.config.routes.find((r) => r.name === rdsName);
-      this.step('route configuration', rc ? `The HTTP connection manager takes its routes from route configuration ${rdsName} (RDS).` : `The HTTP connection manager asks for route configuration ${rdsName}, which istiod did not generate.`);
+      this.step(
+        'route configuration',
+        rc
+          ? `The HTTP connection manager takes its routes from route configuration ${rdsName} (RDS).`
+          : `The HTTP connection manager asks for route configuration ${rdsName}, which istiod did not generate.`,
+      );
     }
     if (!rc) {
-      this.fail('no virtual host matched', 'virtual host', 'Without its route configuration the HTTP connection manager has no virtual host to match: Envoy answers 404.');
+      this.fail(
+        'no virtual host matched',
+        'virtual host',
+        'Without its route configuration the HTTP connection manager has no virtual host to match: Envoy answers 404.',
+      );
       return;
     }
     const vh = this.matchVirtualHost(rc);
     if (!vh) return;
     if ((vh.requireTls === 'ALL' || vh.requireTls === 'EXTERNAL_ONLY') && call.tls === 'PLAINTEXT') {
-      this.fail('tls required, sending 301', 'virtual host', `Virtual host ${vh.name} requires TLS (a Gateway server with httpsRedirect): a plaintext request gets a 301 to https.`);
+      this.fail(
+        'tls required, sending 301',
+        'virtual host',
+        `Virtual host ${vh.name} requires TLS (a Gateway server with httpsRedirect): a plaintext request gets a 301 to https.`,
+      );
       return;
     }
     const route = this.matchRoute(vh);
@@ -335,21 +390,36 @@ class Walk {
     const normalized = normalizePath(this.call.path, config);
     const changes = normalized.changes.length ? `: ${normalized.changes.join('; ')}` : '';
     if (normalized.outcome === 'reject') {
-      this.fail('invalid path, sending 400', 'path', `The HTTP connection manager (${settings}) refuses the path${changes ? ` (${normalized.changes.join('; ')})` : ''}: ${normalized.reason}. Envoy answers 400 before any route is looked at.`);
+      this.fail(
+        'invalid path, sending 400',
+        'path',
+        `The HTTP connection manager (${settings}) refuses the path${changes ? ` (${normalized.changes.join('; ')})` : ''}: ${normalized.reason}. Envoy answers 400 before any route is looked at.`,
+      );
       return false;
     }
     if (normalized.outcome === 'redirect') {
       const grpc = (this.call.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '').startsWith('application/grpc');
       if (grpc) {
-        this.fail('invalid path, sending 400', 'path', `The HTTP connection manager (${settings}) would redirect to "${normalized.path}"${changes}; a gRPC client cannot follow a redirect, so Envoy answers 400.`);
+        this.fail(
+          'invalid path, sending 400',
+          'path',
+          `The HTTP connection manager (${settings}) would redirect to "${normalized.path}"${changes}; a gRPC client cannot follow a redirect, so Envoy answers 400.`,
+        );
         return false;
       }
-      this.fail('escaped slashes, sending 307', 'path', `The HTTP connection manager (${settings}) answers 307 with Location "${normalized.path}"${changes}; the client's next request, with that path, is routed as any other.`);
+      this.fail(
+        'escaped slashes, sending 307',
+        'path',
+        `The HTTP connection manager (${settings}) answers 307 with Location "${normalized.path}"${changes}; the client's next request, with that path, is routed as any other.`,
+      );
       return false;
     }
     if (normalized.path !== this.call.path) {
       this.path = normalized.path;
-      this.step('path', `The HTTP connection manager (${settings}) normalises the path before routing${changes}. Routes match "${normalized.path}".`);
+      this.step(
+        'path',
+        `The HTTP connection manager (${settings}) normalises the path before routing${changes}. Routes match "${normalized.path}".`,
+      );
     }
     return true;
   }
@@ -360,11 +430,20 @@ class Walk {
     const hosts = rc.virtualHosts ?? [];
     const found = pickVirtualHost(hosts, host);
     if (!found) {
-      this.fail('no virtual host matched', 'virtual host', `No virtual host of ${rc.name ?? 'the route configuration'} lists a domain matching Host "${host}"${hosts.length ? ` (${hosts.length} virtual hosts)` : ''}.`);
+      this.fail(
+        'no virtual host matched',
+        'virtual host',
+        `No virtual host of ${rc.name ?? 'the route configuration'} lists a domain matching Host "${host}"${hosts.length ? ` (${hosts.length} virtual hosts)` : ''}.`,
+      );
       return null;
     }
     this.result.virtualHost = found.vh.name;
-    const how = { exact: 'lists it exactly', suffix: `matches it with the wildcard "${found.domain}"`, prefix: `matches it with the wildcard "${found.domain}"`, any: 'is the catch-all "*"' }[found.kind];
+    const how = {
+      exact: 'lists it exactly',
+      suffix: `matches it with the wildcard "${found.domain}"`,
+      prefix: `matches it with the wildcard "${found.domain}"`,
+      any: 'is the catch-all "*"',
+    }[found.kind];
     this.step('virtual host', `Virtual host ${found.vh.name} ${how} (Host "${host}").`);
     return found.vh;
   }
@@ -384,7 +463,9 @@ class Walk {
       }
       const header = (m.headers ?? []).find((h) => !headerMatches(h, headers));
       if (header) {
-        missed.push(`${label} wants ${describeRouteMatch(m)}: ${header.name === ':method' ? `method ${call.method}` : `header ${header.name}${headers.has(header.name.toLowerCase()) ? ` "${headers.get(header.name.toLowerCase())}"` : ' (absent)'}`} does not match`);
+        missed.push(
+          `${label} wants ${describeRouteMatch(m)}: ${header.name === ':method' ? `method ${call.method}` : `header ${header.name}${headers.has(header.name.toLowerCase()) ? ` "${headers.get(header.name.toLowerCase())}"` : ' (absent)'}`} does not match`,
+        );
         continue;
       }
       const param = (m.queryParameters ?? []).find((q) => !queryParameterMatches(q, query));
@@ -402,7 +483,7 @@ class Walk {
         ? ` It comes from ${formatRouteSource(source, route.name)} (${describeRouteMatch(m)}), through istiod's ${formatRef(origin!)}.`
         : origin
           ? ` It comes from ${formatRef(origin)}.`
-          : ' It is istiod\'s default route for the host (no VirtualService applies).';
+          : " It is istiod's default route for the host (no VirtualService applies).";
       this.step('route', `${capitalise(label)} matches (${describeRouteMatch(m)}).${from}`);
       return route;
     }
@@ -446,7 +527,10 @@ class Walk {
 
   private takeCluster(name: string, notes: string[]) {
     this.result.cluster = name;
-    this.step('cluster', `Traffic goes to cluster ${name}${notes.length ? `, with ${notes.join('; ')}` : ''}. ${explainSpecialCluster(name)}`.trim());
+    this.step(
+      'cluster',
+      `Traffic goes to cluster ${name}${notes.length ? `, with ${notes.join('; ')}` : ''}. ${explainSpecialCluster(name)}`.trim(),
+    );
     this.describeDestination([name]);
   }
 
@@ -465,7 +549,11 @@ class Walk {
     for (const name of names) {
       const cluster = this.config.clusters.find((c) => c.name === name);
       if (!cluster) {
-        if (!isSpecialCluster(name)) this.step('destination rule', `Cluster ${name} does not exist in this proxy's config: Envoy answers 503 (no healthy upstream / cluster not found).`);
+        if (!isSpecialCluster(name))
+          this.step(
+            'destination rule',
+            `Cluster ${name} does not exist in this proxy's config: Envoy answers 503 (no healthy upstream / cluster not found).`,
+          );
         refs.push(null);
         continue;
       }
@@ -473,7 +561,11 @@ class Walk {
       refs.push(dr?.kind === 'DestinationRule' ? dr : null);
       const policy = describeCluster(cluster);
       if (dr) this.step('destination rule', `${formatRef(dr)} shapes cluster ${name}${policy.length ? `: ${policy.join('; ')}` : ''}.`);
-      else if (!isSpecialCluster(name)) this.step('destination rule', `No DestinationRule applies to cluster ${name}${policy.length ? `; istiod's defaults: ${policy.join('; ')}` : ''}.`);
+      else if (!isSpecialCluster(name))
+        this.step(
+          'destination rule',
+          `No DestinationRule applies to cluster ${name}${policy.length ? `; istiod's defaults: ${policy.join('; ')}` : ''}.`,
+        );
     }
     const first = refs[0] ?? null;
     const same = first && refs.every((r) => r && r.namespace === first.namespace && r.name === first.name);
@@ -555,12 +647,24 @@ function pickVirtualHost(hosts: VirtualHost[], host: string): VirtualHostPick | 
   let best: VirtualHostPick | null = null;
   for (const vh of hosts)
     for (const d of vh.domains ?? [])
-      if (d.length > 1 && d.startsWith('*') && host.length >= d.length && host.endsWith(d.slice(1).toLowerCase()) && (!best || d.length > best.domain.length))
+      if (
+        d.length > 1 &&
+        d.startsWith('*') &&
+        host.length >= d.length &&
+        host.endsWith(d.slice(1).toLowerCase()) &&
+        (!best || d.length > best.domain.length)
+      )
         best = { vh, domain: d, kind: 'suffix' };
   if (best) return best;
   for (const vh of hosts)
     for (const d of vh.domains ?? [])
-      if (d.length > 1 && d.endsWith('*') && host.length >= d.length && host.startsWith(d.slice(0, -1).toLowerCase()) && (!best || d.length > best.domain.length))
+      if (
+        d.length > 1 &&
+        d.endsWith('*') &&
+        host.length >= d.length &&
+        host.startsWith(d.slice(0, -1).toLowerCase()) &&
+        (!best || d.length > best.domain.length)
+      )
         best = { vh, domain: d, kind: 'prefix' };
   if (best) return best;
   const any = hosts.find((vh) => (vh.domains ?? []).includes('*'));
@@ -611,7 +715,10 @@ function describeRouteAction(action: NonNullable<Route['route']>): string[] {
   const notes: string[] = [];
   if (action.timeout) notes.push(action.timeout === '0s' ? 'no timeout' : `timeout ${action.timeout}`);
   const retry = action.retryPolicy as { numRetries?: number; retryOn?: string; perTryTimeout?: string } | undefined;
-  if (retry) notes.push(`${retry.numRetries ?? 1} retries on ${retry.retryOn ?? 'the default conditions'}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`);
+  if (retry)
+    notes.push(
+      `${retry.numRetries ?? 1} retries on ${retry.retryOn ?? 'the default conditions'}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`,
+    );
   if (action.prefixRewrite !== undefined) notes.push(`path prefix rewritten to "${action.prefixRewrite}"`);
   if (action.hostRewriteLiteral) notes.push(`Host rewritten to "${action.hostRewriteLiteral}"`);
   for (const m of (action.requestMirrorPolicies ?? []) as { cluster?: string }[]) notes.push(`mirrored to ${m.cluster}`);
@@ -623,7 +730,12 @@ function describeRouteAction(action: NonNullable<Route['route']>): string[] {
 function describeHashPolicy(policies: unknown[]): string {
   return policies
     .map((p) => {
-      const h = p as { header?: { headerName?: string }; cookie?: { name?: string }; connectionProperties?: { sourceIp?: boolean }; queryParameter?: { name?: string } };
+      const h = p as {
+        header?: { headerName?: string };
+        cookie?: { name?: string };
+        connectionProperties?: { sourceIp?: boolean };
+        queryParameter?: { name?: string };
+      };
       if (h.header?.headerName) return `header ${h.header.headerName}`;
       if (h.cookie?.name) return `cookie ${h.cookie.name}`;
       if (h.connectionProperties?.sourceIp) return 'the source IP';
@@ -645,9 +757,12 @@ function describeRedirect(r: RedirectAction): string {
 }
 
 const SPECIAL_CLUSTERS: Record<string, string> = {
-  PassthroughCluster: 'PassthroughCluster forwards to the original destination unchanged: the host is outside the mesh registry and the outbound traffic policy is ALLOW_ANY.',
-  BlackHoleCluster: 'BlackHoleCluster drops the traffic: the outbound traffic policy is REGISTRY_ONLY and the host is not in the registry (or a Sidecar hides it).',
-  InboundPassthroughCluster: 'InboundPassthroughCluster delivers to the local workload on the original port, without an inbound service cluster.',
+  PassthroughCluster:
+    'PassthroughCluster forwards to the original destination unchanged: the host is outside the mesh registry and the outbound traffic policy is ALLOW_ANY.',
+  BlackHoleCluster:
+    'BlackHoleCluster drops the traffic: the outbound traffic policy is REGISTRY_ONLY and the host is not in the registry (or a Sidecar hides it).',
+  InboundPassthroughCluster:
+    'InboundPassthroughCluster delivers to the local workload on the original port, without an inbound service cluster.',
   AllowAnyDynamicDNSCluster: 'AllowAnyDynamicDNSCluster resolves the Host header with DNS at request time.',
 };
 
@@ -657,8 +772,10 @@ function isSpecialCluster(name: string): boolean {
 
 function explainSpecialCluster(name: string): string {
   if (SPECIAL_CLUSTERS[name]) return SPECIAL_CLUSTERS[name];
-  if (name.startsWith('inbound|')) return 'An inbound cluster delivers to the local workload: VirtualServices are evaluated by the caller\'s proxy, never again here.';
-  if (name.startsWith('outbound|')) return 'The request leaves this proxy; the destination\'s own sidecar receives it on its inbound listener and does not re-apply VirtualServices.';
+  if (name.startsWith('inbound|'))
+    return "An inbound cluster delivers to the local workload: VirtualServices are evaluated by the caller's proxy, never again here.";
+  if (name.startsWith('outbound|'))
+    return "The request leaves this proxy; the destination's own sidecar receives it on its inbound listener and does not re-apply VirtualServices.";
   return '';
 }
 

@@ -49,7 +49,9 @@ export class IngestPool implements OnModuleInit, OnModuleDestroy {
       if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
         throw new PayloadTooLargeException({
           error: 'upload too complex',
-          details: [`decoding it needs more than the ${this.heapMb} MiB an ingest thread may use (MESHLENS_MAX_BODY_BYTES × ${HEAP_BYTES_PER_BODY_BYTE})`],
+          details: [
+            `decoding it needs more than the ${this.heapMb} MiB an ingest thread may use (MESHLENS_MAX_BODY_BYTES × ${HEAP_BYTES_PER_BODY_BYTE})`,
+          ],
         });
       }
       throw error;

@@ -25,7 +25,9 @@ const SCENARIOS = process.env.MESHLENS_FUZZ_SCENARIOS ?? join(ROOT, '..', 'share
 /** examples/, and each case's config of the seed scenarios when the shared specs are next to the checkout. */
 function seeds(): string[] {
   const examples = join(ROOT, 'examples');
-  const files = readdirSync(examples).flatMap((dir) => readdirSync(join(examples, dir)).map((file) => readFileSync(join(examples, dir, file), 'utf8')));
+  const files = readdirSync(examples).flatMap((dir) =>
+    readdirSync(join(examples, dir)).map((file) => readFileSync(join(examples, dir, file), 'utf8')),
+  );
   const scenarios = existsSync(SCENARIOS)
     ? readdirSync(SCENARIOS).flatMap((file) => {
         const { cases = [] } = parse(readFileSync(join(SCENARIOS, file), 'utf8')) as { cases?: { config?: string }[] };
@@ -38,7 +40,24 @@ function seeds(): string[] {
 const deep = (open: string, close: string) => fc.integer({ min: 1, max: 3000 }).map((n) => open.repeat(n) + close.repeat(n));
 /** Values and fragments that once broke the service, and their neighbours. */
 const hostileValue = fc.oneof(
-  fc.constantFrom('&a {x: *a}', '&a [1, *a]', '*nope', '"a\\0b"', '"\\udfff"', '"\\ud800x"', '? [a, b]\n: c', '{? {a: 1}: b}', '!!binary AAAA', '!custom x', '<<: *nope', "''", '~', '.nan', '0x1F', '1e400'),
+  fc.constantFrom(
+    '&a {x: *a}',
+    '&a [1, *a]',
+    '*nope',
+    '"a\\0b"',
+    '"\\udfff"',
+    '"\\ud800x"',
+    '? [a, b]\n: c',
+    '{? {a: 1}: b}',
+    '!!binary AAAA',
+    '!custom x',
+    '<<: *nope',
+    "''",
+    '~',
+    '.nan',
+    '0x1F',
+    '1e400',
+  ),
   deep('[', ']'),
   deep('{a: ', '}'),
   fc.integer({ min: 1, max: 3000 }).map((n) => `${'- '.repeat(n)}x`),
@@ -48,7 +67,21 @@ const hostileValue = fc.oneof(
 const hostileLine = fc.oneof(
   hostileValue.map((v) => `data: ${v}`),
   hostileValue.map((v) => `  k: ${v}`),
-  fc.constantFrom('---', '...', '%YAML 1.2', '- - -', '? ', ': ', '&x', '*x', '\t', '\0', '#', 'kind: List\nitems: [*x]', 'metadata: {name: "\\0"}'),
+  fc.constantFrom(
+    '---',
+    '...',
+    '%YAML 1.2',
+    '- - -',
+    '? ',
+    ': ',
+    '&x',
+    '*x',
+    '\t',
+    '\0',
+    '#',
+    'kind: List\nitems: [*x]',
+    'metadata: {name: "\\0"}',
+  ),
 );
 
 type Mutation = (text: string) => string;
@@ -68,12 +101,18 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     return target ? text.slice(0, target.index + 2) + value + text.slice(target.index + target[0].length) : text;
   }),
   // truncated anywhere
-  fc.nat().map((at): Mutation => (text) => text.slice(0, at % (text.length + 1))),
+  fc.nat().map(
+    (at): Mutation =>
+      (text) =>
+        text.slice(0, at % (text.length + 1)),
+  ),
   // characters of YAML's syntax inserted anywhere
-  fc.tuple(fc.nat(), fc.string({ unit: fc.constantFrom(...'[]{}:-&*!|>\'"\n\t\0#?,%@\\ \ud800\udfff'), maxLength: 8 })).map(([at, s]): Mutation => (text) => {
-    const i = at % (text.length + 1);
-    return text.slice(0, i) + s + text.slice(i);
-  }),
+  fc
+    .tuple(fc.nat(), fc.string({ unit: fc.constantFrom(...'[]{}:-&*!|>\'"\n\t\0#?,%@\\ \ud800\udfff'), maxLength: 8 }))
+    .map(([at, s]): Mutation => (text) => {
+      const i = at % (text.length + 1);
+      return text.slice(0, i) + s + text.slice(i);
+    }),
   // the seed as a JSON array or object
   fc.constant<Mutation>((text) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [text] })),
 );
@@ -97,45 +136,56 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const stored = async () => (await db.query<{ n: number }>('SELECT (SELECT count(*) FROM snapshots) + (SELECT count(*) FROM resource_bodies) AS n'))[0]!.n;
+const stored = async () =>
+  (await db.query<{ n: number }>('SELECT (SELECT count(*) FROM snapshots) + (SELECT count(*) FROM resource_bodies) AS n'))[0]!.n;
 
 describe('fuzzed uploads', () => {
   // Roughly 20 uploads a second on a busy machine; the time limit grows with the runs.
-  it(`${RUNS} hostile manifests: never 5xx, a 400 locates every problem, a refusal stores nothing`, { timeout: Math.max(60_000, RUNS * 250) }, async () => {
-    const texts = seeds();
-    const upload = fc.tuple(fc.constantFrom(...texts), fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.constantFrom('application/yaml', 'application/json', 'text/plain'));
-    let refused = 0;
-    const refusalMs: number[] = [];
-    await fc.assert(
-      fc.asyncProperty(upload, async ([seed, mutations, contentType]) => {
-        const body = mutations.reduce((text, mutate) => mutate(text), seed);
-        const before = await stored();
-        const started = Date.now();
-        const res = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', contentType).send(body);
-        expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
-        if (res.status === 201) return;
-        refused++;
-        refusalMs.push(Date.now() - started);
-        expect(await stored()).toBe(before);
-        expect(res.body.error).toEqual(expect.any(String));
-        if (res.status !== 400) return;
-        expect(res.body.details.length).toBeGreaterThan(0);
-        for (const problem of res.body.details) {
-          expect(problem).toEqual(expect.objectContaining({ document: expect.any(Number), message: expect.any(String) }));
-          // Located: a line, unless the upload as a whole is what is wrong.
-          if (!/^more problems not listed/.test(problem.message)) expect(problem.line, JSON.stringify(problem)).toBeGreaterThan(0);
-        }
-      }),
-      { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
-    );
-    refusalMs.sort((a, b) => a - b);
-    const p99 = refusalMs[Math.ceil(0.99 * refusalMs.length) - 1];
-    process.stderr.write(`fuzz: ${RUNS} uploads from ${texts.length} seeds, ${refused} refused (p99 ${p99} ms, max ${refusalMs.at(-1)} ms), ${RUNS - refused} stored\n`);
-    expect(refused).toBeGreaterThan(0);
-    // The uploads were parsed on an ingest thread, not on the thread that serves requests.
-    expect(threads.size).toBeGreaterThan(0);
-    expect(threads.has(threadId)).toBe(false);
-  });
+  it(
+    `${RUNS} hostile manifests: never 5xx, a 400 locates every problem, a refusal stores nothing`,
+    { timeout: Math.max(60_000, RUNS * 250) },
+    async () => {
+      const texts = seeds();
+      const upload = fc.tuple(
+        fc.constantFrom(...texts),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('application/yaml', 'application/json', 'text/plain'),
+      );
+      let refused = 0;
+      const refusalMs: number[] = [];
+      await fc.assert(
+        fc.asyncProperty(upload, async ([seed, mutations, contentType]) => {
+          const body = mutations.reduce((text, mutate) => mutate(text), seed);
+          const before = await stored();
+          const started = Date.now();
+          const res = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', contentType).send(body);
+          expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+          if (res.status === 201) return;
+          refused++;
+          refusalMs.push(Date.now() - started);
+          expect(await stored()).toBe(before);
+          expect(res.body.error).toEqual(expect.any(String));
+          if (res.status !== 400) return;
+          expect(res.body.details.length).toBeGreaterThan(0);
+          for (const problem of res.body.details) {
+            expect(problem).toEqual(expect.objectContaining({ document: expect.any(Number), message: expect.any(String) }));
+            // Located: a line, unless the upload as a whole is what is wrong.
+            if (!/^more problems not listed/.test(problem.message)) expect(problem.line, JSON.stringify(problem)).toBeGreaterThan(0);
+          }
+        }),
+        { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
+      );
+      refusalMs.sort((a, b) => a - b);
+      const p99 = refusalMs[Math.ceil(0.99 * refusalMs.length) - 1];
+      process.stderr.write(
+        `fuzz: ${RUNS} uploads from ${texts.length} seeds, ${refused} refused (p99 ${p99} ms, max ${refusalMs.at(-1)} ms), ${RUNS - refused} stored\n`,
+      );
+      expect(refused).toBeGreaterThan(0);
+      // The uploads were parsed on an ingest thread, not on the thread that serves requests.
+      expect(threads.size).toBeGreaterThan(0);
+      expect(threads.has(threadId)).toBe(false);
+    },
+  );
 });
 
 describe('the minimal inputs of issue 11, over HTTP', () => {
@@ -145,7 +195,11 @@ describe('the minimal inputs of issue 11, over HTTP', () => {
     ['a NUL character', `${head}data: {k: "a\\0b"}\n`, /NUL character/],
     ['a lone surrogate', `${head}data: {k: "\\udfff"}\n`, /lone UTF-16 surrogate/],
     ['20,000 nested arrays', `${head}data: {k: ${'['.repeat(20_000)}${']'.repeat(20_000)}}\n`, /nested deeper than 1000/],
-    ['a dangling alias in the mesh config', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    outboundTrafficPolicy: *nope\n', /Unresolved alias/],
+    [
+      'a dangling alias in the mesh config',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: |\n    outboundTrafficPolicy: *nope\n',
+      /Unresolved alias/,
+    ],
     ['a complex key', `${head}data:\n  ? [a, b]\n  : c\n`, /complex key/],
   ])('%s is a located 400, nothing stored', async (_, body, message) => {
     const before = await stored();
@@ -156,14 +210,24 @@ describe('the minimal inputs of issue 11, over HTTP', () => {
   });
 
   it('an empty upload is an empty mesh, stored with a warning', async () => {
-    const res = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', 'application/yaml').send('# nothing\n---\n');
+    const res = await request(app.getHttpServer())
+      .post('/api/v1/snapshots')
+      .set('content-type', 'application/yaml')
+      .send('# nothing\n---\n');
     expect(res.status).toBe(201);
-    expect(res.body).toEqual(expect.objectContaining({ resourceCount: 0, warnings: [expect.stringMatching(/^no objects: the snapshot is an empty mesh/)] }));
+    expect(res.body).toEqual(
+      expect.objectContaining({ resourceCount: 0, warnings: [expect.stringMatching(/^no objects: the snapshot is an empty mesh/)] }),
+    );
   });
 
   it('a snapshot name Postgres cannot store is a 400', async () => {
-    const res = await request(app.getHttpServer()).post('/api/v1/snapshots?name=a%00b').set('content-type', 'application/yaml').send('apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n');
+    const res = await request(app.getHttpServer())
+      .post('/api/v1/snapshots?name=a%00b')
+      .set('content-type', 'application/yaml')
+      .send('apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n');
     expect(res.status).toBe(400);
-    expect(res.body.details).toEqual([{ document: 0, path: 'name', message: expect.stringMatching(/^the snapshot's name: string contains a NUL/) }]);
+    expect(res.body.details).toEqual([
+      { document: 0, path: 'name', message: expect.stringMatching(/^the snapshot's name: string contains a NUL/) },
+    ]);
   });
 });

@@ -80,7 +80,9 @@ describe('snapshot(id)', () => {
   let id: string;
   beforeAll(async () => {
     id = (await gql(CREATE, { name: 'detail', manifests: MANIFESTS })).data!.createSnapshot.id;
-    await eventually(async () => ((await gql('query($id: ID!) { snapshot(id: $id) { status } }', { id })).data!.snapshot.status === 'READY' ? true : undefined));
+    await eventually(async () =>
+      (await gql('query($id: ID!) { snapshot(id: $id) { status } }', { id })).data!.snapshot.status === 'READY' ? true : undefined,
+    );
   });
 
   it('resources, filtered by kind and namespace', async () => {
@@ -181,7 +183,7 @@ describe('deleteSnapshot', () => {
 });
 
 describe('schema', () => {
-  it('has the contract\'s enums and scalars', async () => {
+  it("has the contract's enums and scalars", async () => {
     const { data } = await gql(`{
       status: __type(name: "SnapshotStatus") { enumValues { name } }
       proxy: __type(name: "ProxyType") { enumValues { name } }

@@ -29,7 +29,14 @@ function upload(body: string, contentType = 'application/yaml', name = 'test') {
 }
 
 async function storedResources(snapshotId: string) {
-  return (await app.get(SnapshotStore).resources(snapshotId)).map(({ kind, namespace, name, document, body, evaluated }) => ({ kind, namespace, name, document, body, evaluated }));
+  return (await app.get(SnapshotStore).resources(snapshotId)).map(({ kind, namespace, name, document, body, evaluated }) => ({
+    kind,
+    namespace,
+    name,
+    document,
+    body,
+    evaluated,
+  }));
 }
 
 /** Rows in every table an upload writes to, to prove a refused upload stored nothing. */
@@ -162,7 +169,14 @@ describe('encodings', () => {
 
 const pod = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: i}]}\n`;
 const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-  .concat('bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill('*' + 'abcdefghi'[i]).join(',')}]`))
+  .concat(
+    'bcdefghi'.split('').map(
+      (k, i) =>
+        `${k}: &${k} [${Array(9)
+          .fill('*' + 'abcdefghi'[i])
+          .join(',')}]`,
+    ),
+  )
   .join('\n');
 
 interface BadInput {
@@ -265,7 +279,13 @@ const BAD_INPUTS: Record<string, BadInput> = {
   },
   'VirtualService weight not an integer': {
     body: 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\nspec:\n  hosts: [a]\n  http:\n  - route:\n    - destination: {host: a}\n      weight: heavy\n',
-    expect: { message: /route\[0\].weight in body must be of type integer/, document: 0, line: 9, kind: 'VirtualService', path: '/spec/http/0/route/0/weight' },
+    expect: {
+      message: /route\[0\].weight in body must be of type integer/,
+      document: 0,
+      line: 9,
+      kind: 'VirtualService',
+      path: '/spec/http/0/route/0/weight',
+    },
   },
   'VirtualService field name typo': {
     body: 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\nspec:\n  hosts: [a]\n  htpp: []\n',
@@ -285,17 +305,26 @@ const BAD_INPUTS: Record<string, BadInput> = {
   },
   'an Istio version no CRD serves': {
     body: 'apiVersion: networking.istio.io/v9\nkind: VirtualService\nmetadata: {name: v}\nspec: {hosts: [a]}\n',
-    expect: { message: /no matches for kind "VirtualService" in version "networking.istio.io\/v9"/, document: 0, line: 1, path: '/apiVersion' },
+    expect: {
+      message: /no matches for kind "VirtualService" in version "networking.istio.io\/v9"/,
+      document: 0,
+      line: 1,
+      path: '/apiVersion',
+    },
   },
   'PeerAuthentication mTLS mode not in the enum': {
     body: 'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\nspec: {mtls: {mode: SOMETIMES}}\n',
-    expect: { message: /mode: Unsupported value: "SOMETIMES": supported values: "UNSET", "DISABLE", "PERMISSIVE", "STRICT"/, document: 0, line: 4 },
+    expect: {
+      message: /mode: Unsupported value: "SOMETIMES": supported values: "UNSET", "DISABLE", "PERMISSIVE", "STRICT"/,
+      document: 0,
+      line: 4,
+    },
   },
   'AuthorizationPolicy action not in the enum': {
     body: 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: a}\nspec: {action: MAYBE}\n',
     expect: { message: /spec.action: Unsupported value: "MAYBE"/, document: 0, line: 4 },
   },
-  'an alias to another document\'s anchor': {
+  "an alias to another document's anchor": {
     body: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: &d {k: v}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: *d\n',
     expect: { message: /Unresolved alias/, document: 1, line: 9 },
   },
@@ -400,7 +429,12 @@ const SHARED = path.resolve(process.env.MESHLENS_SHARED_DIR ?? path.join(process
 const corpusFiles = ['scenarios', 'conformance/istio-sim']
   .map((dir) => path.join(SHARED, dir))
   .filter((dir) => fs.existsSync(dir))
-  .flatMap((dir) => fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(dir, f)));
+  .flatMap((dir) =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => path.join(dir, f)),
+  );
 
 describe.skipIf(corpusFiles.length === 0)('the scenario corpus uploads', () => {
   for (const file of corpusFiles) {
@@ -409,7 +443,14 @@ describe.skipIf(corpusFiles.length === 0)('the scenario corpus uploads', () => {
       for (const kase of corpus.cases) {
         let text = kase.config ?? '';
         if (kase.mesh && Object.keys(kase.mesh).length > 0) {
-          text += '\n---\n' + YAML.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: YAML.stringify(kase.mesh) } });
+          text +=
+            '\n---\n' +
+            YAML.stringify({
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: 'istio', namespace: 'istio-system' },
+              data: { mesh: YAML.stringify(kase.mesh) },
+            });
         }
         const res = await upload(text, 'application/yaml', kase.name);
         expect(res.status, `${kase.name}: ${JSON.stringify(res.body).slice(0, 500)}`).toBe(201);

@@ -49,7 +49,11 @@ async function upload(app: INestApplication, name: string): Promise<string> {
 }
 
 async function snapshot(app: INestApplication, id: string) {
-  return (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body as { status: string; progress: number; error: string | null };
+  return (await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}`)).body as {
+    status: string;
+    progress: number;
+    error: string | null;
+  };
 }
 
 describe('with an in-process worker', () => {

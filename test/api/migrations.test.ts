@@ -34,7 +34,10 @@ beforeAll(async () => {
   const old = new DataSource({ ...dataSourceOptions(db.url), migrations: MIGRATIONS.slice(0, 2), migrationsRun: false });
   await old.initialize();
   await old.runMigrations();
-  await old.query(`INSERT INTO snapshots (id, name, status, progress, resource_count, istio_version) VALUES ($1, 'old', 'READY', 1, 2, '1.31.0')`, [SNAPSHOT]);
+  await old.query(
+    `INSERT INTO snapshots (id, name, status, progress, resource_count, istio_version) VALUES ($1, 'old', 'READY', 1, 2, '1.31.0')`,
+    [SNAPSHOT],
+  );
   for (const [position, body] of bodies.entries()) {
     await old.query('INSERT INTO resource_bodies (hash, body) VALUES ($1, $2::jsonb)', [contentHash(body), canonicalJson(body)]);
     await old.query(
@@ -47,18 +50,31 @@ beforeAll(async () => {
   const collector = new EnvoyObjectCollector();
   collector.addConfig(config);
   const info = collector.addObject(PROXY_INFO_TYPE, '', proxyInfo);
-  for (const o of collector.objects.values()) await old.query('INSERT INTO envoy_objects (hash, type, name, body) VALUES ($1, $2, $3, $4::jsonb)', [o.hash, o.type, o.name, o.json]);
+  for (const o of collector.objects.values())
+    await old.query('INSERT INTO envoy_objects (hash, type, name, body) VALUES ($1, $2, $3, $4::jsonb)', [o.hash, o.type, o.name, o.json]);
   // The old tree: a leaf listing the config's objects (children at level 0 are objects), under a root.
   const leaf = contentHash('old leaf');
   const root = contentHash('old root');
   const objects = [...collector.objects.values()].filter((o) => o.type !== PROXY_INFO_TYPE).map((o) => o.hash);
-  const node = 'INSERT INTO envoy_config_nodes (hash, level, children, listeners, routes, clusters, endpoints) VALUES ($1, $2, $3, 1, 1, 1, 1)';
+  const node =
+    'INSERT INTO envoy_config_nodes (hash, level, children, listeners, routes, clusters, endpoints) VALUES ($1, $2, $3, 1, 1, 1, 1)';
   await old.query(node, [leaf, 0, objects]);
   await old.query(node, [root, 1, [leaf]]);
-  await old.query(`INSERT INTO proxy_classes (snapshot_id, class_key, config_hash, proxy_info, members) VALUES ($1, 'class-web', $2, $3, 1)`, [SNAPSHOT, root, info]);
+  await old.query(
+    `INSERT INTO proxy_classes (snapshot_id, class_key, config_hash, proxy_info, members) VALUES ($1, 'class-web', $2, $3, 1)`,
+    [SNAPSHOT, root, info],
+  );
   const workload = `INSERT INTO workloads (snapshot_id, namespace, name, kind, proxy_type, labels, annotations, ips, service_account, services, proxy_class)
                     VALUES ($1, 'shop', $2, 'Pod', $3, $4::jsonb, '{}', $5, 'default', $6, $7)`;
-  await old.query(workload, [SNAPSHOT, 'web-1', 'SIDECAR', JSON.stringify({ app: 'web' }), ['10.0.0.1'], ['web.shop.svc.cluster.local'], 'class-web']);
+  await old.query(workload, [
+    SNAPSHOT,
+    'web-1',
+    'SIDECAR',
+    JSON.stringify({ app: 'web' }),
+    ['10.0.0.1'],
+    ['web.shop.svc.cluster.local'],
+    'class-web',
+  ]);
   await old.query(workload, [SNAPSHOT, 'legacy', 'NONE', '{}', ['10.0.0.9'], [], null]);
   await old.destroy();
   app = await startTestApp({ databaseUrl: db.url, worker: false });

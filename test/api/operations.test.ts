@@ -58,7 +58,12 @@ describe('metrics', () => {
     const upload = await api()
       .post('/api/v1/snapshots')
       .set('content-type', 'application/json')
-      .send(JSON.stringify([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm1' } }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm2' } }]));
+      .send(
+        JSON.stringify([
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm1' } },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'm2' } },
+        ]),
+      );
     expect(upload.status).toBe(201);
     await api().get('/api/v1/snapshots/00000000-0000-0000-0000-000000000000').expect(404);
     await eventually(async () => ((await api().get(`/api/v1/snapshots/${upload.body.id}`)).body.status === 'READY' ? true : undefined));
@@ -76,7 +81,7 @@ describe('metrics', () => {
 });
 
 describe('request ids', () => {
-  it('echoes a client\'s x-request-id', async () => {
+  it("echoes a client's x-request-id", async () => {
     const res = await api().get('/healthz').set('x-request-id', 'trace-abc.123');
     expect(res.headers['x-request-id']).toBe('trace-abc.123');
   });

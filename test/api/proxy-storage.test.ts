@@ -147,10 +147,17 @@ function comparable(config: GeneratedConfig) {
 async function storedRows(app: INestApplication, db: TestDatabase, id: string) {
   return {
     classes: await app.get(ProxyConfigStore).classesOf(id),
-    workloads: (await app.get(WorkloadStore).list(id)).map(({ namespace, name, proxyType, proxyClass }) => ({ namespace, name, proxyType, proxyClass })),
+    workloads: (await app.get(WorkloadStore).list(id)).map(({ namespace, name, proxyType, proxyClass }) => ({
+      namespace,
+      name,
+      proxyType,
+      proxyClass,
+    })),
     lists: await db.query('SELECT workload_list, proxy_class_list FROM snapshots WHERE id = $1', [id]),
     objects: await db.query(`SELECT encode(hash, 'hex') AS hash, type, name, md5(body::text) AS body FROM envoy_objects ORDER BY hash`),
-    nodes: await db.query(`SELECT encode(hash, 'hex') AS hash, level, encode(children, 'hex') AS children, listeners, routes, clusters, endpoints FROM envoy_config_nodes ORDER BY hash`),
+    nodes: await db.query(
+      `SELECT encode(hash, 'hex') AS hash, level, encode(children, 'hex') AS children, listeners, routes, clusters, endpoints FROM envoy_config_nodes ORDER BY hash`,
+    ),
   };
 }
 
@@ -174,7 +181,8 @@ describe('with an in-process worker', () => {
 
   const generated = (namespace: string, name: string) => app.get(GeneratorService).ask(id, 'proxyConfig', { proxy: { namespace, name } });
   const workloads = () => app.get(WorkloadStore).list(id);
-  const classOf = async (namespace: string, name: string) => (await workloads()).find((w) => w.namespace === namespace && w.name === name)!.proxyClass;
+  const classOf = async (namespace: string, name: string) =>
+    (await workloads()).find((w) => w.namespace === namespace && w.name === name)!.proxyClass;
 
   it('groups proxies into classes whose members istiod gives identical config', async () => {
     expect(await classOf('shop', 'web-1')).toBe(await classOf('shop', 'web-2'));
@@ -232,12 +240,29 @@ describe('with an in-process worker', () => {
   });
 
   it('Snapshot.proxyStatus: one row per proxy, counts as generated, same hash for the same config', async () => {
-    const { data, errors } = await gql(`query($id: ID!) { snapshot(id: $id) { proxyStatus { name namespace proxyType listeners routes clusters endpoints configHash } } }`, { id });
+    const { data, errors } = await gql(
+      `query($id: ID!) { snapshot(id: $id) { proxyStatus { name namespace proxyType listeners routes clusters endpoints configHash } } }`,
+      { id },
+    );
     expect(errors).toBeUndefined();
-    const rows = data!.snapshot.proxyStatus as { name: string; namespace: string; proxyType: string; listeners: number; routes: number; clusters: number; endpoints: number; configHash: string }[];
+    const rows = data!.snapshot.proxyStatus as {
+      name: string;
+      namespace: string;
+      proxyType: string;
+      listeners: number;
+      routes: number;
+      clusters: number;
+      endpoints: number;
+      configHash: string;
+    }[];
     expect(rows).toHaveLength(7 + MANY);
     const row = (ns: string, name: string) => rows.find((r) => r.namespace === ns && r.name === name)!;
-    for (const [ns, name] of [['shop', 'web-1'], ['istio-system', 'gw-1'], ['shop', 'db-1'], ['shop', 'api']] as const) {
+    for (const [ns, name] of [
+      ['shop', 'web-1'],
+      ['istio-system', 'gw-1'],
+      ['shop', 'db-1'],
+      ['shop', 'api'],
+    ] as const) {
       const g = await generated(ns, name);
       expect(row(ns, name)).toMatchObject({
         proxyType: g.proxy.type,
@@ -266,7 +291,10 @@ describe('with an in-process worker', () => {
       const started = Date.now();
       const all = await gql(query, { id, ns: null });
       expect(all.errors).toBeUndefined();
-      const workloads = all.data!.snapshot.workloads as { name: string; proxyConfig: { listeners: { name: string }[]; clusters: unknown[] } | null }[];
+      const workloads = all.data!.snapshot.workloads as {
+        name: string;
+        proxyConfig: { listeners: { name: string }[]; clusters: unknown[] } | null;
+      }[];
       expect(workloads.length).toBe(8 + MANY);
       expect(workloads.find((w) => w.name === 'legacy')!.proxyConfig).toBeNull();
       expect(workloads.filter((w) => w.proxyConfig && w.proxyConfig.clusters.length > 0)).toHaveLength(7 + MANY);
@@ -292,9 +320,14 @@ describe('with an in-process worker', () => {
     const second = await uploadSnapshot(app, changed, 'changed');
     await waitReady(app, second);
     const count = async () =>
-      (await db.query<{ o: number; n: number }>('SELECT (SELECT count(*)::int FROM envoy_objects) AS o, (SELECT count(*)::int FROM envoy_config_nodes) AS n'))[0]!;
+      (
+        await db.query<{ o: number; n: number }>(
+          'SELECT (SELECT count(*)::int FROM envoy_objects) AS o, (SELECT count(*)::int FROM envoy_config_nodes) AS n',
+        )
+      )[0]!;
     const both = await count();
-    const del = async (sid: string) => expect((await request(app.getHttpServer()).delete(`/api/v1/snapshots/${sid}`)).status).toBeLessThan(300);
+    const del = async (sid: string) =>
+      expect((await request(app.getHttpServer()).delete(`/api/v1/snapshots/${sid}`)).status).toBeLessThan(300);
 
     await del(second);
     // Back to what the first snapshot alone had: the second's own objects and nodes went, the shared ones stayed.
@@ -338,7 +371,13 @@ spec:
 
   const startWorker = () => {
     const child = spawn(process.execPath, ['dist/src/main.js', 'worker'], {
-      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error', MESHLENS_COMPUTE_CONCURRENCY: '1', MESHLENS_WORKER_CONCURRENCY: '1' },
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        LOG_LEVEL: 'error',
+        MESHLENS_COMPUTE_CONCURRENCY: '1',
+        MESHLENS_WORKER_CONCURRENCY: '1',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     workers.push(child);
@@ -348,7 +387,11 @@ spec:
   beforeAll(async () => {
     execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
     db = await createTestDatabase();
-    api = await startTestApp({ databaseUrl: db.url, worker: false, config: { jobs: { retryLimit: 2, retryDelaySeconds: 0, expireInSeconds: 600, heartbeatSeconds: 10 } } });
+    api = await startTestApp({
+      databaseUrl: db.url,
+      worker: false,
+      config: { jobs: { retryLimit: 2, retryDelaySeconds: 0, expireInSeconds: 600, heartbeatSeconds: 10 } },
+    });
   });
   afterAll(async () => {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');

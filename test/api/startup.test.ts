@@ -64,7 +64,11 @@ describe('MESHLENS_WORKER_CONCURRENCY=0', () => {
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const manifests = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n';
-    const created = await fetch(`${base}/api/v1/snapshots`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: manifests });
+    const created = await fetch(`${base}/api/v1/snapshots`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: manifests,
+    });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     await new Promise((r) => setTimeout(r, 500));

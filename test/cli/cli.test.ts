@@ -79,7 +79,9 @@ describe('meshlens push, snapshots', () => {
   it('prints a readable summary, and lists snapshots newest first', async () => {
     const run = await cli(['push', 'examples/istioinaction/catalog.yaml', 'examples/istioinaction/namespace.yaml', '--wait']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^snapshot {5}[0-9a-f-]{36}\nstatus {7}READY\nresources {4}\d+ from 2 file\(s\)\nworkloads {4}2 \(2 sidecar, 0 router, 0 without proxy\)\ndiagnostics {2}\d+ /);
+    expect(run.stdout).toMatch(
+      /^snapshot {5}[0-9a-f-]{36}\nstatus {7}READY\nresources {4}\d+ from 2 file\(s\)\nworkloads {4}2 \(2 sidecar, 0 router, 0 without proxy\)\ndiagnostics {2}\d+ /,
+    );
     const list = await cli(['snapshots']);
     expect(list.code).toBe(0);
     const lines = list.stdout.trimEnd().split('\n');
@@ -101,8 +103,15 @@ describe('meshlens push, snapshots', () => {
     expect(json.diagnostics.errors).toBeGreaterThanOrEqual(2);
     expect(json.diagnostics.errors + json.diagnostics.warnings + json.diagnostics.info).toBe(json.diagnostics.total);
     const text = await cli(['push', dir, '--wait']);
-    const [, total, errors, warnings, info] = /diagnostics {2}(\d+) \((\d+) error, (\d+) warning, (\d+) info\)/.exec(text.stdout)!.map(Number);
-    expect([total, errors, warnings, info]).toEqual([json.diagnostics.total, json.diagnostics.errors, json.diagnostics.warnings, json.diagnostics.info]);
+    const [, total, errors, warnings, info] = /diagnostics {2}(\d+) \((\d+) error, (\d+) warning, (\d+) info\)/
+      .exec(text.stdout)!
+      .map(Number);
+    expect([total, errors, warnings, info]).toEqual([
+      json.diagnostics.total,
+      json.diagnostics.errors,
+      json.diagnostics.warnings,
+      json.diagnostics.info,
+    ]);
   });
 
   it('refuses bad manifests with every problem (exit 1), and missing paths (exit 2)', async () => {
@@ -146,7 +155,9 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
     const { stdout } = await cli(['pc', 'r', GATEWAY, '--snapshot', id]);
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^NAME {10}VHOST NAME {4,}DOMAINS {4,}MATCH {4,}VIRTUAL SERVICE$/);
-    expect(lines[1]).toMatch(/^http\.8080 {5}catalog\.istioinaction\.io:80 {5}catalog\.istioinaction\.io {5}\/\* {5,}catalog-vs-from-gw\.istioinaction$/);
+    expect(lines[1]).toMatch(
+      /^http\.8080 {5}catalog\.istioinaction\.io:80 {5}catalog\.istioinaction\.io {5}\/\* {5,}catalog-vs-from-gw\.istioinaction$/,
+    );
     expect(stdout).toMatch(/\n {14}backend {5,}\* {5,}\/stats\/prometheus\* {5}\n/);
   });
 
@@ -179,7 +190,21 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
   });
 
   it('resolve prints the resolution and its trace', async () => {
-    const args = ['resolve', '--snapshot', id, '--from', 'istio-system/istio-ingressgateway', '--mode', 'GATEWAY', '--port', '8080', '--host', 'catalog.istioinaction.io', '--header', 'x-istio-cohort=internal'];
+    const args = [
+      'resolve',
+      '--snapshot',
+      id,
+      '--from',
+      'istio-system/istio-ingressgateway',
+      '--mode',
+      'GATEWAY',
+      '--port',
+      '8080',
+      '--host',
+      'catalog.istioinaction.io',
+      '--header',
+      'x-istio-cohort=internal',
+    ];
     const run = await cli(args);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^routed to outbound\|80\|version-v2\|catalog\.istioinaction\.svc\.cluster\.local\n/);
@@ -187,21 +212,49 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
     expect(run.stdout).toContain('VirtualService  istioinaction/catalog-vs-from-gw');
     expect(run.stdout).toMatch(/\ntrace:\n +1\. listener /);
     const json = JSON.parse((await cli([...args, '-o', 'json'])).stdout);
-    expect(json).toMatchObject({ routeConfig: 'http.8080', cluster: 'outbound|80|version-v2|catalog.istioinaction.svc.cluster.local', error: null });
-    const adhoc = await cli(['resolve', '--snapshot', id, '--labels', 'app=sleep', '--namespace', 'istioinaction', '--host', 'webapp.istioinaction', '-o', 'json']);
+    expect(json).toMatchObject({
+      routeConfig: 'http.8080',
+      cluster: 'outbound|80|version-v2|catalog.istioinaction.svc.cluster.local',
+      error: null,
+    });
+    const adhoc = await cli([
+      'resolve',
+      '--snapshot',
+      id,
+      '--labels',
+      'app=sleep',
+      '--namespace',
+      'istioinaction',
+      '--host',
+      'webapp.istioinaction',
+      '-o',
+      'json',
+    ]);
     expect(adhoc.code).toBe(0);
     expect(JSON.parse(adhoc.stdout).cluster).toBe('outbound|80||webapp.istioinaction.svc.cluster.local');
   });
 
   it('journey prints each path hop by hop, and the trace; -o json the Journey', async () => {
-    const args = ['journey', '--snapshot', id, '--from', 'istio-system/istio-ingressgateway', '--port', '8080', '--host', 'catalog.istioinaction.io'];
+    const args = [
+      'journey',
+      '--snapshot',
+      id,
+      '--from',
+      'istio-system/istio-ingressgateway',
+      '--port',
+      '8080',
+      '--host',
+      'catalog.istioinaction.io',
+    ];
     const run = await cli(args);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^path 1: 100% DELIVERED to istioinaction\/catalog \(Deployment\)\n/);
     expect(run.stdout).toContain('  1. gateway istio-system/istio-ingressgateway (OUTBOUND): listener 0.0.0.0_8080');
     expect(run.stdout).toContain('     tls: MTLS: mTLS, because the server has a sidecar');
-    expect(run.stdout).toMatch(/\n {2}2\. sidecar istioinaction\/catalog \(INBOUND\): listener virtualInbound, filter chain 0\.0\.0\.0_3000, route default, cluster inbound\|3000\|\|\n/);
+    expect(run.stdout).toMatch(
+      /\n {2}2\. sidecar istioinaction\/catalog \(INBOUND\): listener virtualInbound, filter chain 0\.0\.0\.0_3000, route default, cluster inbound\|3000\|\|\n/,
+    );
     expect(run.stdout).toContain('     authorization: ALLOW: No AuthorizationPolicy applies to istioinaction/catalog: allowed.');
     expect(run.stdout).toMatch(/\ntrace:\n +1\. sender istio-system\/istio-ingressgateway: listener /);
     const json = JSON.parse((await cli([...args, '--header', 'x-istio-cohort=internal', '-o', 'json'])).stdout);
@@ -223,7 +276,7 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
     expect(down.stderr).toContain('cannot reach meshlens at http://127.0.0.1:9');
   });
 
-  it('exit 2 for usage errors, commander\'s own included', { timeout: 180_000 }, async () => {
+  it("exit 2 for usage errors, commander's own included", { timeout: 180_000 }, async () => {
     const cases = [
       ['pc', 'route', SIDECAR], // --snapshot missing
       ['pc', 'route'], // workload missing

@@ -43,10 +43,15 @@ async function generatorCalls<T>(fn: () => Promise<T>): Promise<{ result: T; cal
 /** A StoredConfigSource of its own (empty caches), recording its SQL. */
 function recordingSource(): { source: StoredConfigSource; sql: string[] } {
   const sql: string[] = [];
-  const recording = { query: (text: string, params?: unknown[]) => (sql.push(text.replace(/\s+/g, ' ')), dataSource.query(text, params)) } as unknown as DataSource;
+  const recording = {
+    query: (text: string, params?: unknown[]) => (sql.push(text.replace(/\s+/g, ' ')), dataSource.query(text, params)),
+  } as unknown as DataSource;
   const lists = new ListNodeStore(recording);
   const store = new ProxyConfigStore(recording, new WorkloadStore(recording, lists), lists);
-  return { source: new StoredConfigSource(store, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params))), sql };
+  return {
+    source: new StoredConfigSource(store, new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params))),
+    sql,
+  };
 }
 
 const generatorSource = () => new GeneratorConfigSource((id, method, params) => generator.ask(id, method, params));
@@ -60,7 +65,11 @@ beforeAll(async () => {
   generator = app.get(GeneratorService);
   dataSource = app.get(getDataSourceToken());
   const all = scenarios();
-  for (const key of PAIRS) ids[key] = { base: await uploadSnapshot(app, all[key]!.base, `${key}-base`), head: await uploadSnapshot(app, all[key]!.head, `${key}-head`) };
+  for (const key of PAIRS)
+    ids[key] = {
+      base: await uploadSnapshot(app, all[key]!.base, `${key}-base`),
+      head: await uploadSnapshot(app, all[key]!.head, `${key}-head`),
+    };
   for (const pair of Object.values(ids)) {
     await waitReady(app, pair.base);
     await waitReady(app, pair.head);
@@ -82,7 +91,10 @@ describe('the diff reads stored proxy config', () => {
       const rest = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}`);
       const gql = await request(app.getHttpServer())
         .post('/graphql')
-        .send({ query: `query ($b: ID!, $h: ID!) { diff(baseId: $b, headId: $h) { proxies { classKeys workloads { name } routing { sentence } } } }`, variables: { b: base, h: head } });
+        .send({
+          query: `query ($b: ID!, $h: ID!) { diff(baseId: $b, headId: $h) { proxies { classKeys workloads { name } routing { sentence } } } }`,
+          variables: { b: base, h: head },
+        });
       return { rest, gql };
     });
     expect(result.rest.status).toBe(200);
@@ -130,8 +142,19 @@ describe('the diff reads stored proxy config', () => {
     const workloadStore = app.get(WorkloadStore);
     const listed = await workloadStore.list(head);
     const failed = new Set(listed.filter((w) => ['webapp', 'istio-ingressgateway'].includes(w.name)).map((w) => w.proxyClass));
-    expect(listed.filter((w) => failed.has(w.proxyClass)).map((w) => w.name).sort()).toEqual(['istio-ingressgateway', 'webapp']);
-    await dataSource.transaction((em) => workloadStore.replaceIn(em, head, listed.map((w) => (failed.has(w.proxyClass) ? { ...w, proxyClass: null } : w))));
+    expect(
+      listed
+        .filter((w) => failed.has(w.proxyClass))
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual(['istio-ingressgateway', 'webapp']);
+    await dataSource.transaction((em) =>
+      workloadStore.replaceIn(
+        em,
+        head,
+        listed.map((w) => (failed.has(w.proxyClass) ? { ...w, proxyClass: null } : w)),
+      ),
+    );
     try {
       const { result, calls } = await generatorCalls(() => proxyChanges(recordingSource().source, base, head));
       expect(calls).toEqual({ proxies: 1, proxyConfig: 2 });

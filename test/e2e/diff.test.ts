@@ -20,7 +20,12 @@ const all = scenarios();
 interface Diff {
   summary: Record<string, number | boolean>;
   resources: { change: string; kind: string; name: string; fields: { path: string; before?: unknown; after?: unknown }[] }[];
-  proxies: { workloads: { namespace: string; name: string }[]; proxyType: string; objects: { type: string; name: string; change: string }[]; routing: { kind: string; sentence: string; destination: string }[] }[];
+  proxies: {
+    workloads: { namespace: string; name: string }[];
+    proxyType: string;
+    objects: { type: string; name: string; change: string }[];
+    routing: { kind: string; sentence: string; destination: string }[];
+  }[];
   diagnostics: { introduced: { code: string; level: string; message: string }[]; resolved: unknown[] };
   markdown: string;
 }
@@ -31,7 +36,8 @@ const diffs: Record<string, Diff> = {};
 beforeAll(async () => {
   db = await createTestDatabase();
   app = await startTestApp({ databaseUrl: db.url });
-  for (const [key, s] of Object.entries(all)) ids[key] = { base: await uploadSnapshot(app, s.base, `${key}-base`), head: await uploadSnapshot(app, s.head, `${key}-head`) };
+  for (const [key, s] of Object.entries(all))
+    ids[key] = { base: await uploadSnapshot(app, s.base, `${key}-base`), head: await uploadSnapshot(app, s.head, `${key}-head`) };
   for (const pair of Object.values(ids)) {
     await waitReady(app, pair.base);
     await waitReady(app, pair.head);
@@ -62,7 +68,10 @@ describe('scenario pairs', () => {
     ]);
     expect(webapp.objects).toEqual([expect.objectContaining({ type: 'routes', name: '80', change: 'CHANGED' })]);
     expect(d.resources).toEqual([expect.objectContaining({ change: 'CHANGED', kind: 'VirtualService', name: 'catalog' })]);
-    expect(d.resources[0]!.fields.map((f) => f.path)).toEqual(['spec.http[name=canary].route[0].weight', 'spec.http[name=canary].route[1]']);
+    expect(d.resources[0]!.fields.map((f) => f.path)).toEqual([
+      'spec.http[name=canary].route[0].weight',
+      'spec.http[name=canary].route[1]',
+    ]);
     // The gateway's routes come from catalog-vs-from-gw: unchanged.
     expect(byWorkload(d, 'istio-system/istio-ingressgateway')).toBeUndefined();
     expect(d.summary).toMatchObject({ workloadsAffected: 3, routingChanges: 1, effectiveChange: true, diagnosticsIntroduced: 0 });
@@ -106,7 +115,13 @@ describe('scenario pairs', () => {
 
   it('a route to a subset no DestinationRule defines: IST0101, and the cluster has no endpoints', () => {
     const d = diffs.missingSubset!;
-    expect(d.diagnostics.introduced).toEqual([expect.objectContaining({ code: 'IST0101', level: 'Error', message: 'Referenced host+subset in destinationrule not found: "catalog+version-v3"' })]);
+    expect(d.diagnostics.introduced).toEqual([
+      expect.objectContaining({
+        code: 'IST0101',
+        level: 'Error',
+        message: 'Referenced host+subset in destinationrule not found: "catalog+version-v3"',
+      }),
+    ]);
     expect(sentences(d)).toEqual([
       `Requests to ${HOST}:80 (any path) now go to ${HOST}:80: 90% subset version-v1, 10% subset version-v3 (${HOST}:80 subset version-v3 does not exist on this proxy, so it has no endpoints: Envoy answers 503 (NC, no cluster)); before: ${HOST}:80: 90% subset version-v1, 10% subset version-v2 (VirtualService istioinaction/catalog).`,
     ]);
@@ -117,7 +132,9 @@ describe('scenario pairs', () => {
     const d = diffs.noise!;
     expect(d.proxies).toEqual([]);
     expect(d.summary).toMatchObject({ effectiveChange: false, resourcesChanged: 1, resourcesNoiseOnly: 1 });
-    expect(d.resources[0]!.fields).toEqual([{ path: 'metadata.annotations', change: 'ADDED', after: { 'example.com/owner': 'team-catalog' } }]);
+    expect(d.resources[0]!.fields).toEqual([
+      { path: 'metadata.annotations', change: 'ADDED', after: { 'example.com/owner': 'team-catalog' } },
+    ]);
   });
 });
 
@@ -128,17 +145,29 @@ describe('markdown', () => {
     expect(res.headers['content-type']).toMatch(/^text\/markdown/);
     const md = res.text;
     expect(md).toBe(diffs.canary!.markdown);
-    expect(md.startsWith('### meshlens: what this change does\n\n**This change changes the Envoy config of 3 workloads (1 distinct routing change).** 1 resource changed.\n')).toBe(true);
-    expect(md).toContain(`| ${SIDECARS} | sidecar | \`${HOST}:80\` | Requests to ${HOST}:80 (any path) now go to ${HOST}:80: 90% subset version-v1, 10% subset version-v2; before: ${HOST}:80 subset version-v1 (VirtualService istioinaction/catalog). |`);
-    expect(md).toContain(`<details><summary><b>${SIDECARS}</b> (sidecar, 3 workloads with this same change): 1 routing change, 1 Envoy object changed</summary>`);
+    expect(
+      md.startsWith(
+        '### meshlens: what this change does\n\n**This change changes the Envoy config of 3 workloads (1 distinct routing change).** 1 resource changed.\n',
+      ),
+    ).toBe(true);
+    expect(md).toContain(
+      `| ${SIDECARS} | sidecar | \`${HOST}:80\` | Requests to ${HOST}:80 (any path) now go to ${HOST}:80: 90% subset version-v1, 10% subset version-v2; before: ${HOST}:80 subset version-v1 (VirtualService istioinaction/catalog). |`,
+    );
+    expect(md).toContain(
+      `<details><summary><b>${SIDECARS}</b> (sidecar, 3 workloads with this same change): 1 routing change, 1 Envoy object changed</summary>`,
+    );
     expect(md).toContain('- changed: `VirtualService istioinaction/catalog`\n  - `spec.http[name=canary].route[0].weight`: added `90`');
     expect(md).toMatch(/<sub>meshlens · Istio 1\.\d+\.\d+ · canary-base → canary-head<\/sub>\n$/);
   });
 
   it('the missing subset: the error first, before the details', () => {
     const md = diffs.missingSubset!.markdown;
-    expect(md).toContain('**This change changes the Envoy config of 3 workloads (1 distinct routing change) and introduces 1 diagnostic (1 error).**');
-    expect(md).toContain('#### Diagnostics introduced\n\n- 🔴 **Error** `IST0101` VirtualService istioinaction/catalog: Referenced host+subset in destinationrule not found: "catalog+version-v3"');
+    expect(md).toContain(
+      '**This change changes the Envoy config of 3 workloads (1 distinct routing change) and introduces 1 diagnostic (1 error).**',
+    );
+    expect(md).toContain(
+      '#### Diagnostics introduced\n\n- 🔴 **Error** `IST0101` VirtualService istioinaction/catalog: Referenced host+subset in destinationrule not found: "catalog+version-v3"',
+    );
     expect(md.indexOf('Diagnostics introduced')).toBeLessThan(md.indexOf('<details>'));
   });
 
@@ -151,7 +180,9 @@ describe('markdown', () => {
   });
 
   it('is the same on every call', async () => {
-    const again = await request(app.getHttpServer()).get(`/api/v1/snapshots/${ids.circuitBreaker!.base}/diff/${ids.circuitBreaker!.head}?format=markdown`);
+    const again = await request(app.getHttpServer()).get(
+      `/api/v1/snapshots/${ids.circuitBreaker!.base}/diff/${ids.circuitBreaker!.head}?format=markdown`,
+    );
     expect(again.text).toBe(diffs.circuitBreaker!.markdown);
   });
 });
@@ -173,8 +204,16 @@ describe('GraphQL and errors', () => {
     expect(res.body.errors).toBeUndefined();
     const d = res.body.data.diff;
     expect(d.summary).toEqual({ effectiveChange: true, workloadsAffected: 3 });
-    expect(d.resources[0].fields).toEqual([{ path: 'spec.http[name=canary].route[1].destination.subset', change: 'CHANGED', before: 'version-v2', after: 'version-v3' }]);
-    expect(d.proxies[0].routing[0]).toMatchObject({ kind: 'ROUTE', destination: `${HOST}:80`, routeConfig: '80', virtualHost: `${HOST}:80`, route: 'canary' });
+    expect(d.resources[0].fields).toEqual([
+      { path: 'spec.http[name=canary].route[1].destination.subset', change: 'CHANGED', before: 'version-v2', after: 'version-v3' },
+    ]);
+    expect(d.proxies[0].routing[0]).toMatchObject({
+      kind: 'ROUTE',
+      destination: `${HOST}:80`,
+      routeConfig: '80',
+      virtualHost: `${HOST}:80`,
+      route: 'canary',
+    });
     expect(d.diagnostics.introduced[0]).toEqual({
       code: 'IST0101',
       level: 'Error',
@@ -190,8 +229,12 @@ describe('GraphQL and errors', () => {
     try {
       const res = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}`);
       expect(res.status).toBe(409);
-      expect(res.body.error).toBe(`cannot diff yet: head snapshot ${head} is COMPUTING, not READY (still being computed, retry shortly); both snapshots must be READY`);
-      const gql = await request(app.getHttpServer()).post('/graphql').send({ query: `{ diff(baseId: "${base}", headId: "${head}") { markdown } }` });
+      expect(res.body.error).toBe(
+        `cannot diff yet: head snapshot ${head} is COMPUTING, not READY (still being computed, retry shortly); both snapshots must be READY`,
+      );
+      const gql = await request(app.getHttpServer())
+        .post('/graphql')
+        .send({ query: `{ diff(baseId: "${base}", headId: "${head}") { markdown } }` });
       expect(gql.body.errors[0]).toMatchObject({ message: res.body.error, extensions: { code: 'CONFLICT' } });
     } finally {
       await db.query(`UPDATE snapshots SET status = 'READY' WHERE id = $1`, [head]);
@@ -242,7 +285,11 @@ describe('offline PR-bot mode (meshlens diff --base PATH --head PATH)', () => {
     const cmd = diffCommand({ stdout: () => {}, stderr: () => {}, exit: (c) => void codes.push(c) });
     await cmd.parseAsync(['--base', 'a'], { from: 'user' });
     expect(codes).toEqual([2]);
-    await expect(diffCommand({ stdout: () => {}, stderr: () => {}, exit: (c) => void codes.push(c) }).parseAsync(['--format', 'html'], { from: 'user' })).rejects.toThrow();
+    await expect(
+      diffCommand({ stdout: () => {}, stderr: () => {}, exit: (c) => void codes.push(c) }).parseAsync(['--format', 'html'], {
+        from: 'user',
+      }),
+    ).rejects.toThrow();
     expect(codes).toEqual([2, 2]);
   });
 });

@@ -33,18 +33,31 @@ export interface DifferentialFigures {
   outcomes: Map<string, number>;
 }
 
-const figures: DifferentialFigures = { meshes: 0, proxies: 0, calls: 0, agreed: 0, simulationLimits: [], disagreements: [], outcomes: new Map() };
+const figures: DifferentialFigures = {
+  meshes: 0,
+  proxies: 0,
+  calls: 0,
+  agreed: 0,
+  simulationLimits: [],
+  disagreements: [],
+  outcomes: new Map(),
+};
 
 afterAll(() => {
   console.log(
     `differential: ${figures.meshes} meshes, ${figures.proxies} proxies, ${figures.calls} calls: ${figures.agreed} agree, ` +
       `${figures.simulationLimits.length} differ only where the simulation cuts a corner, ${figures.disagreements.length} disagree`,
   );
-  console.log(`outcomes: ${[...figures.outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(
+    `outcomes: ${[...figures.outcomes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
   if (process.env.MESHLENS_DIFFERENTIAL_VERBOSE) for (const line of figures.simulationLimits) console.log(`simulation's shortcut: ${line}`);
 });
 
-describe('differential: the walk against Istio\'s traffic simulation on random meshes', () => {
+describe("differential: the walk against Istio's traffic simulation on random meshes", () => {
   for (let seed = FIRST_SEED; seed < FIRST_SEED + MESHES; seed++) {
     it(`seed ${seed}`, async () => {
       const found = await differential(seed);
@@ -64,10 +77,15 @@ describe('differential: inbound chains under every workload and port-level PeerA
     for (const portMode of portModes) {
       it(`workload ${workloadMode ?? 'unset'}, ports 8080 and 9999 ${portMode}`, async () => {
         const outcomes = new Map<string, string>();
-        const found = await walkBoth(peerAuthenticationMesh(workloadMode, portMode), `workload ${workloadMode ?? 'unset'} port ${portMode}`, (call, walked) => {
-          outcomes.set(`${call.port} ${call.tls} ${call.protocol}`, walked.error ?? walked.cluster ?? '');
-        });
-        if (process.env.MESHLENS_DIFFERENTIAL_VERBOSE) console.log(workloadMode, portMode, [...outcomes].map(([k, v]) => `${k}: ${v}`).join('\n'));
+        const found = await walkBoth(
+          peerAuthenticationMesh(workloadMode, portMode),
+          `workload ${workloadMode ?? 'unset'} port ${portMode}`,
+          (call, walked) => {
+            outcomes.set(`${call.port} ${call.tls} ${call.protocol}`, walked.error ?? walked.cluster ?? '');
+          },
+        );
+        if (process.env.MESHLENS_DIFFERENTIAL_VERBOSE)
+          console.log(workloadMode, portMode, [...outcomes].map(([k, v]) => `${k}: ${v}`).join('\n'));
         expect(found).toEqual([]);
         // The port-level mode rules the passthrough port whatever the workload's mode is.
         if (portMode === 'STRICT') {
@@ -119,7 +137,8 @@ spec:
   const calls: SimulationCall[] = [];
   for (const port of [8080, 9999, 3306, 12345])
     for (const tls of ['PLAINTEXT', 'TLS', 'MTLS'] as const)
-      for (const protocol of ['HTTP', 'TCP'] as const) calls.push({ mode: 'INBOUND', address: '10.1.0.5', port, protocol, tls, host: 'web.alpha.svc.cluster.local', path: '/' });
+      for (const protocol of ['HTTP', 'TCP'] as const)
+        calls.push({ mode: 'INBOUND', address: '10.1.0.5', port, protocol, tls, host: 'web.alpha.svc.cluster.local', path: '/' });
   return { yaml, proxies: [{ proxy: { namespace: 'alpha', name: 'web-v1', type: 'SIDECAR' }, calls }] };
 }
 
@@ -128,11 +147,19 @@ async function differential(seed: number): Promise<string[]> {
 }
 
 /** Each call of the mesh walked by both; the disagreements not explained by the simulation's shortcuts. */
-async function walkBoth(mesh: Pick<RandomMesh, 'yaml' | 'proxies'>, label: string, record?: (call: SimulationCall, walked: RouteResolution, simulated: SimulationResult) => void): Promise<string[]> {
+async function walkBoth(
+  mesh: Pick<RandomMesh, 'yaml' | 'proxies'>,
+  label: string,
+  record?: (call: SimulationCall, walked: RouteResolution, simulated: SimulationResult) => void,
+): Promise<string[]> {
   const generator = new GeneratorProcess(generatorBinary(loadCliConfig().generator.binary));
   const found: string[] = [];
   try {
-    const ingested = await ingest(mesh.yaml, 'application/yaml', async (objects) => (await generator.request('validate', { objects }, 60_000)).results);
+    const ingested = await ingest(
+      mesh.yaml,
+      'application/yaml',
+      async (objects) => (await generator.request('validate', { objects }, 60_000)).results,
+    );
     if (!ingested.ok) throw new Error(`${label}: mesh refused: ${JSON.stringify(ingested.problems.slice(0, 3))}`);
     const loaded = await generator.request('load', loadParams(normaliseSnapshot(ingested.resources)), 120_000);
     if (loaded.diagnostics?.length) throw new Error(`${label}: Istio left objects out: ${JSON.stringify(loaded.diagnostics)}`);
@@ -145,7 +172,13 @@ async function walkBoth(mesh: Pick<RandomMesh, 'yaml' | 'proxies'>, label: strin
         figures.calls++;
         const outcome = simulated[i]!.error || (simulated[i]!.cluster ? simulated[i]!.cluster.split('|')[0]! : 'no cluster');
         figures.outcomes.set(outcome, (figures.outcomes.get(outcome) ?? 0) + 1);
-        const walked = resolveRoute(config, { ...call, alpn: call.alpn === undefined ? undefined : [call.alpn], path: call.path ?? '/', method: 'GET', headers: [] });
+        const walked = resolveRoute(config, {
+          ...call,
+          alpn: call.alpn === undefined ? undefined : [call.alpn],
+          path: call.path ?? '/',
+          method: 'GET',
+          headers: [],
+        });
         record?.(call, walked, simulated[i]!);
         const diff = compare(walked, simulated[i]!);
         if (!diff.length) {
@@ -168,7 +201,9 @@ async function walkBoth(mesh: Pick<RandomMesh, 'yaml' | 'proxies'>, label: strin
 }
 
 function compare(walked: RouteResolution, simulated: SimulationResult): string[] {
-  return FIELDS.filter((f) => (walked[f] ?? '') !== simulated[f]).map((f) => `${f}: walk "${walked[f] ?? ''}", simulation "${simulated[f]}"`);
+  return FIELDS.filter((f) => (walked[f] ?? '') !== simulated[f]).map(
+    (f) => `${f}: walk "${walked[f] ?? ''}", simulation "${simulated[f]}"`,
+  );
 }
 
 /**
@@ -181,7 +216,8 @@ function compare(walked: RouteResolution, simulated: SimulationResult): string[]
  * and the simulation's route is the one those shortcuts pick, not Envoy's.
  */
 function simulationLimit(config: EnvoyConfig, walked: RouteResolution, simulated: SimulationResult, call: SimulationCall): boolean {
-  if (walked.virtualHost === null || walked.virtualHost !== simulated.virtualHost || walked.routeConfig !== (simulated.routeConfig || null)) return false;
+  if (walked.virtualHost === null || walked.virtualHost !== simulated.virtualHost || walked.routeConfig !== (simulated.routeConfig || null))
+    return false;
   const routeConfig = config.routes.find((rc) => rc.name === walked.routeConfig);
   const vh: VirtualHost | undefined = routeConfig?.virtualHosts?.find((v) => v.name === walked.virtualHost);
   const path = call.path ?? '/';

@@ -117,15 +117,22 @@ describe('Gateway API, as istiod evaluates it', () => {
   };
 
   it('lists the gateway workload istiod deploys for the Gateway, as a router', async () => {
-    const data = await graphql('query ($id: ID!) { snapshot(id: $id) { workloads(namespace: "shop") { name kind proxyType labels services } } }', { id });
+    const data = await graphql(
+      'query ($id: ID!) { snapshot(id: $id) { workloads(namespace: "shop") { name kind proxyType labels services } } }',
+      { id },
+    );
     const edge = data.snapshot.workloads.find((w: { name: string }) => w.name === 'edge-istio');
     expect(edge).toMatchObject({ kind: 'Deployment', proxyType: 'ROUTER', services: ['edge-istio.shop.svc.cluster.local'] });
     expect(edge.labels['gateway.networking.k8s.io/gateway-name']).toBe('edge');
   });
 
   it('shows the status conditions istiod would write', async () => {
-    const data = await graphql('query ($id: ID!) { snapshot(id: $id) { gatewayStatus { kind namespace name conditions { type status reason message parent } } } }', { id });
-    const status = (kind: string, name: string) => data.snapshot.gatewayStatus.find((s: { kind: string; name: string }) => s.kind === kind && s.name === name);
+    const data = await graphql(
+      'query ($id: ID!) { snapshot(id: $id) { gatewayStatus { kind namespace name conditions { type status reason message parent } } } }',
+      { id },
+    );
+    const status = (kind: string, name: string) =>
+      data.snapshot.gatewayStatus.find((s: { kind: string; name: string }) => s.kind === kind && s.name === name);
     expect(status('GatewayClass', 'istio').conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
     expect(status('Gateway', 'edge').conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
     // A backend in another namespace without a ReferenceGrant is refused.
@@ -135,7 +142,9 @@ describe('Gateway API, as istiod evaluates it', () => {
     expect(status('HTTPRoute', 'broken').conditions).toContainEqual(
       expect.objectContaining({ type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound', parent: 'Gateway shop/edge' }),
     );
-    expect(status('HTTPRoute', 'split').conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True', parent: 'Service shop/web' }));
+    expect(status('HTTPRoute', 'split').conditions).toContainEqual(
+      expect.objectContaining({ type: 'Accepted', status: 'True', parent: 'Service shop/web' }),
+    );
   });
 
   it('resolves a request through the deployed gateway, naming the HTTPRoute rule', async () => {
@@ -148,11 +157,17 @@ describe('Gateway API, as istiod evaluates it', () => {
     expect(r).toMatchObject({ error: null, route: 'shop.web.0', cluster: 'outbound|8080||web-v2.shop.svc.cluster.local' });
     expect(r.routeSource).toEqual({ kind: 'HTTPRoute', namespace: 'shop', name: 'web' });
     expect(r.virtualService.kind).toBe('VirtualService');
-    expect(r.trace.map((t: { detail: string }) => t.detail).join('\n')).toContain('It comes from HTTPRoute shop/web rule 0 (path segment prefix "/v2")');
+    expect(r.trace.map((t: { detail: string }) => t.detail).join('\n')).toContain(
+      'It comes from HTTPRoute shop/web rule 0 (path segment prefix "/v2")',
+    );
   });
 
   it('splits the callers of a Service by its GAMMA route', async () => {
-    const data = await graphql(RESOLVE, { id, proxy: { namespace: 'shop', name: 'client' }, call: { mode: 'OUTBOUND', port: 8080, host: 'web.shop.svc.cluster.local', path: '/' } });
+    const data = await graphql(RESOLVE, {
+      id,
+      proxy: { namespace: 'shop', name: 'client' },
+      call: { mode: 'OUTBOUND', port: 8080, host: 'web.shop.svc.cluster.local', path: '/' },
+    });
     const r = data.resolveRoute;
     expect(r.weightedClusters).toEqual([
       { cluster: 'outbound|8080||web.shop.svc.cluster.local', weight: 90 },

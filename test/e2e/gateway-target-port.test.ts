@@ -33,7 +33,10 @@ describe.skipIf(!existsSync(corpus))('TestTargetPort, with the metadata namespac
   const calls = cases.flatMap((kase) => kase.calls.map((call, index) => ({ kase, call, index })));
   for (const { kase, call, index } of calls) {
     it(`${kase.name} call#${index}`, async () => {
-      const created = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', 'application/yaml').send(kase.config);
+      const created = await request(app.getHttpServer())
+        .post('/api/v1/snapshots')
+        .set('content-type', 'application/yaml')
+        .send(kase.config);
       expect(created.status).toBe(201);
       const proxy = {
         namespace: kase.proxy.namespace,
@@ -51,7 +54,8 @@ describe.skipIf(!existsSync(corpus))('TestTargetPort, with the metadata namespac
         });
       const got = res.body.data.resolveRoute;
       expect(got.error).toBeNull();
-      for (const key of ['listener', 'routeConfig', 'virtualHost', 'cluster']) if (key in call.expect) expect(got[key]).toBe(call.expect[key]);
+      for (const key of ['listener', 'routeConfig', 'virtualHost', 'cluster'])
+        if (key in call.expect) expect(got[key]).toBe(call.expect[key]);
     });
   }
 });

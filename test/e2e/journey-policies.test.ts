@@ -53,7 +53,12 @@ describe('journey: authorization on the receiving side', () => {
   it('DENY by method and exact path, whatever ALLOW says', async () => {
     const j = await askJourney(app, id, web, { port: 80, host: API, path: '/admin', method: 'POST' });
     expect(only(j)).toMatchObject({ outcome: 'DENIED', status: 403 });
-    expect(decision(j)).toMatchObject({ verdict: 'DENY', policy: { namespace: 'shop', name: 'deny-admin-writes' }, rule: 0, action: 'DENY' });
+    expect(decision(j)).toMatchObject({
+      verdict: 'DENY',
+      policy: { namespace: 'shop', name: 'deny-admin-writes' },
+      rule: 0,
+      action: 'DENY',
+    });
   });
 
   it('ALLOW policies exist and none matches: denied, each rule saying why', async () => {
@@ -67,17 +72,35 @@ describe('journey: authorization on the receiving side', () => {
   });
 
   it('request principals: a validated token matches the requestPrincipals rule', async () => {
-    const j = await askJourney(app, id, web, { port: 80, host: API, path: '/orders' }, { requestPrincipal: 'https://issuer.example.com/alice' });
+    const j = await askJourney(
+      app,
+      id,
+      web,
+      { port: 80, host: API, path: '/orders' },
+      { requestPrincipal: 'https://issuer.example.com/alice' },
+    );
     expect(decision(j)).toMatchObject({ verdict: 'ALLOW', policy: { name: 'api-readers' }, rule: 2 });
-    const wrongIssuer = await askJourney(app, id, web, { port: 80, host: API, path: '/orders' }, { requestPrincipal: 'https://other.example.com/alice' });
+    const wrongIssuer = await askJourney(
+      app,
+      id,
+      web,
+      { port: 80, host: API, path: '/orders' },
+      { requestPrincipal: 'https://other.example.com/alice' },
+    );
     expect(decision(wrongIssuer).verdict).toBe('DENY');
   });
 
   it('namespaces, ipBlocks, hosts, ports, path suffix and a when condition on a claim', async () => {
     const call = { port: 80, host: API, path: '/v1/health' };
-    const admin = await askJourney(app, id, reporter, call, { requestPrincipal: 'https://issuer.example.com/bob', claims: { groups: ['admin', 'dev'] } });
+    const admin = await askJourney(app, id, reporter, call, {
+      requestPrincipal: 'https://issuer.example.com/bob',
+      claims: { groups: ['admin', 'dev'] },
+    });
     expect(decision(admin)).toMatchObject({ verdict: 'ALLOW', policy: { name: 'api-readers' }, rule: 1 });
-    const notAdmin = await askJourney(app, id, reporter, call, { requestPrincipal: 'https://issuer.example.com/bob', claims: { groups: ['dev'] } });
+    const notAdmin = await askJourney(app, id, reporter, call, {
+      requestPrincipal: 'https://issuer.example.com/bob',
+      claims: { groups: ['dev'] },
+    });
     expect(decision(notAdmin).verdict).toBe('DENY');
     const otherPath = await askJourney(app, id, reporter, { ...call, path: '/v1/health/deep' }, { claims: { groups: ['admin'] } });
     expect(decision(otherPath).verdict).toBe('DENY');
@@ -109,16 +132,36 @@ describe('journey: authorization on the receiving side', () => {
   it("the shared cross-check table: the journey's evaluator on the generated config gives the same decisions", async () => {
     const table = JSON.parse(fixture('authz-cases.json')) as {
       receiver: { port: number };
-      cases: { name: string; principal: string | null; sourceIp: string; method: string; path: string; host: string; requestPrincipal?: string; claims?: Record<string, unknown>; expect: { verdict: string; policy: string | null; rule: number | null } }[];
+      cases: {
+        name: string;
+        principal: string | null;
+        sourceIp: string;
+        method: string;
+        path: string;
+        host: string;
+        requestPrincipal?: string;
+        claims?: Record<string, unknown>;
+        expect: { verdict: string; policy: string | null; rule: number | null };
+      }[];
     };
     const res = await request(app.getHttpServer())
       .post('/graphql')
-      .send({ query: 'query($s: ID!) { proxyConfig(snapshotId: $s, proxy: {namespace: "shop", name: "api"}) { listeners(port: 15006) { config } } }', variables: { s: id } });
+      .send({
+        query:
+          'query($s: ID!) { proxyConfig(snapshotId: $s, proxy: {namespace: "shop", name: "api"}) { listeners(port: 15006) { config } } }',
+        variables: { s: id },
+      });
     const listener = res.body.data.proxyConfig.listeners[0].config as { filterChains: FilterChain[] };
-    const chain = listener.filterChains.find((c) => c.filterChainMatch?.destinationPort === table.receiver.port && c.filterChainMatch?.transportProtocol === 'tls')!;
+    const chain = listener.filterChains.find(
+      (c) => c.filterChainMatch?.destinationPort === table.receiver.port && c.filterChainMatch?.transportProtocol === 'tls',
+    )!;
     for (const c of table.cases) {
       const payload: Record<string, unknown> = { ...(c.claims ?? {}) };
-      if (c.requestPrincipal) [payload.iss, payload.sub] = [c.requestPrincipal.slice(0, c.requestPrincipal.lastIndexOf('/')), c.requestPrincipal.slice(c.requestPrincipal.lastIndexOf('/') + 1)];
+      if (c.requestPrincipal)
+        [payload.iss, payload.sub] = [
+          c.requestPrincipal.slice(0, c.requestPrincipal.lastIndexOf('/')),
+          c.requestPrincipal.slice(c.requestPrincipal.lastIndexOf('/') + 1),
+        ];
       const d = authorize(
         chain,
         {

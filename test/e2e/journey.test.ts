@@ -35,12 +35,27 @@ describe('journey', () => {
 
   describe('the seed: ingress gateway -> catalog', () => {
     it('goes from the gateway to catalog v1 over auto mTLS, and is allowed (no policy)', async () => {
-      const j = await askJourney(app, seed, { namespace: 'istio-system', name: 'istio-ingressgateway' }, { port: 8080, host: 'catalog.istioinaction.io', path: '/items' });
+      const j = await askJourney(
+        app,
+        seed,
+        { namespace: 'istio-system', name: 'istio-ingressgateway' },
+        { port: 8080, host: 'catalog.istioinaction.io', path: '/items' },
+      );
       expect(j.paths).toHaveLength(1);
       const [path] = j.paths;
-      expect(path).toMatchObject({ share: 100, outcome: 'DELIVERED', status: null, destination: { namespace: 'istioinaction', name: 'catalog' } });
+      expect(path).toMatchObject({
+        share: 100,
+        outcome: 'DELIVERED',
+        status: null,
+        destination: { namespace: 'istioinaction', name: 'catalog' },
+      });
       const [gateway, sidecar] = path!.hops;
-      expect(gateway).toMatchObject({ proxy: { namespace: 'istio-system', name: 'istio-ingressgateway' }, proxyType: 'ROUTER', direction: 'OUTBOUND', authorization: null });
+      expect(gateway).toMatchObject({
+        proxy: { namespace: 'istio-system', name: 'istio-ingressgateway' },
+        proxyType: 'ROUTER',
+        direction: 'OUTBOUND',
+        authorization: null,
+      });
       expect(gateway!.resolution.cluster).toBe('outbound|80|version-v1|catalog.istioinaction.svc.cluster.local');
       expect(gateway!.endpoints).toHaveLength(1);
       expect(gateway!.endpoints![0]).toMatch(/:3000$/);
@@ -75,17 +90,29 @@ describe('journey', () => {
     });
 
     it('answers 404 for a host the gateway does not serve', async () => {
-      const j = await askJourney(app, seed, { namespace: 'istio-system', name: 'istio-ingressgateway' }, { port: 8080, host: 'nope.example.com' });
+      const j = await askJourney(
+        app,
+        seed,
+        { namespace: 'istio-system', name: 'istio-ingressgateway' },
+        { port: 8080, host: 'nope.example.com' },
+      );
       expect(j.paths).toEqual([expect.objectContaining({ share: 100, outcome: 'NO_ROUTE', status: 404, destination: null })]);
     });
 
     it('is served over REST with the same input as JSON', async () => {
       const res = await request(app.getHttpServer())
         .post(`/api/v1/snapshots/${seed}/journey`)
-        .send({ from: { namespace: 'istio-system', name: 'istio-ingressgateway' }, call: { port: 8080, host: 'catalog.istioinaction.io' } });
+        .send({
+          from: { namespace: 'istio-system', name: 'istio-ingressgateway' },
+          call: { port: 8080, host: 'catalog.istioinaction.io' },
+        });
       expect(res.status).toBe(200);
-      expect(res.body.paths.map((p: { outcome: string; destination: { name: string } }) => [p.outcome, p.destination.name])).toEqual([['DELIVERED', 'catalog']]);
-      const bad = await request(app.getHttpServer()).post(`/api/v1/snapshots/${seed}/journey`).send({ from: { name: 'x' }, call: { port: 'eighty' } });
+      expect(res.body.paths.map((p: { outcome: string; destination: { name: string } }) => [p.outcome, p.destination.name])).toEqual([
+        ['DELIVERED', 'catalog'],
+      ]);
+      const bad = await request(app.getHttpServer())
+        .post(`/api/v1/snapshots/${seed}/journey`)
+        .send({ from: { name: 'x' }, call: { port: 'eighty' } });
       expect(bad.status).toBe(400);
       expect(bad.body.details).toEqual(expect.arrayContaining(['from.namespace is required', 'call.port must be a number']));
       const missing = await request(app.getHttpServer())
@@ -116,7 +143,12 @@ describe('journey', () => {
     ];
     for (const [ns, subset, outcome, mode] of withSidecar)
       it(`sidecar -> ${ns} server, DestinationRule subset ${subset}: ${outcome} (${mode})`, async () => {
-        const j = await askJourney(app, matrix, { namespace: 'client', name: 'web' }, { port: 80, host: `srv.${ns}.svc.cluster.local`, headers: [{ name: 'x-tls', value: subset }] });
+        const j = await askJourney(
+          app,
+          matrix,
+          { namespace: 'client', name: 'web' },
+          { port: 80, host: `srv.${ns}.svc.cluster.local`, headers: [{ name: 'x-tls', value: subset }] },
+        );
         expect(j.paths).toHaveLength(1);
         const [path] = j.paths;
         expect(path!.outcome, JSON.stringify(path)).toBe(outcome);
@@ -126,7 +158,8 @@ describe('journey', () => {
         expect(sent.destinationRule).toEqual({ namespace: ns, name: 'srv' });
         if (subset === 'mutual') expect(sent.reason).toContain('sets ISTIO_MUTUAL');
         if (ns === 'strict' && subset === 'disable') expect(path!.hops[1]!.tls!.reason).toContain('requires mTLS on port 8080');
-        if (ns !== 'plain') expect(path!.hops[0]!.tls!.peerAuthentication).toEqual(ns === 'permissive' ? null : { namespace: ns, name: 'default' });
+        if (ns !== 'plain')
+          expect(path!.hops[0]!.tls!.peerAuthentication).toEqual(ns === 'permissive' ? null : { namespace: ns, name: 'default' });
       });
 
     const withoutSidecar: [string, string][] = [
@@ -137,7 +170,12 @@ describe('journey', () => {
     ];
     for (const [ns, outcome] of withoutSidecar)
       it(`no sidecar -> ${ns} server: ${outcome}, plaintext through kube-proxy`, async () => {
-        const j = await askJourney(app, matrix, { namespace: 'legacy', name: 'batch' }, { port: 80, host: `srv.${ns}`, headers: [{ name: 'x-tls', value: 'mutual' }] });
+        const j = await askJourney(
+          app,
+          matrix,
+          { namespace: 'legacy', name: 'batch' },
+          { port: 80, host: `srv.${ns}`, headers: [{ name: 'x-tls', value: 'mutual' }] },
+        );
         expect(j.paths).toHaveLength(1);
         const [path] = j.paths;
         expect(path!.outcome).toBe(outcome);

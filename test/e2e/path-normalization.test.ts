@@ -52,15 +52,29 @@ async function walk(normalization: string | undefined, path: string) {
   const generator = new GeneratorProcess(generatorBinary(loadCliConfig().generator.binary));
   try {
     await generator.request('load', loadParams(normaliseSnapshot(ingested.resources)), 120_000);
-    const config = (await generator.request('proxyConfig', { proxy: { namespace: 'shop', name: 'web-1' } }, 60_000)) as unknown as EnvoyConfig;
-    return resolveRoute(config, { mode: 'OUTBOUND', address: '10.96.0.10', port: 80, protocol: 'HTTP', tls: 'PLAINTEXT', host: 'web.shop.svc.cluster.local', path, method: 'GET', headers: [] });
+    const config = (await generator.request(
+      'proxyConfig',
+      { proxy: { namespace: 'shop', name: 'web-1' } },
+      60_000,
+    )) as unknown as EnvoyConfig;
+    return resolveRoute(config, {
+      mode: 'OUTBOUND',
+      address: '10.96.0.10',
+      port: 80,
+      protocol: 'HTTP',
+      tls: 'PLAINTEXT',
+      host: 'web.shop.svc.cluster.local',
+      path,
+      method: 'GET',
+      headers: [],
+    });
   } finally {
     generator.close();
   }
 }
 
 describe('path normalisation as the mesh config sets it', () => {
-  it('Istio\'s default (BASE) resolves dot segments but keeps escaped slashes and repeated slashes', async () => {
+  it("Istio's default (BASE) resolves dot segments but keeps escaped slashes and repeated slashes", async () => {
     expect((await walk(undefined, '/public/../admin/users')).route).toBe('admin');
     expect((await walk(undefined, '/public/..%2Fadmin')).route).toBe('public');
     expect((await walk(undefined, '//admin')).route).toBe('public');

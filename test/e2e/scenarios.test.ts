@@ -145,7 +145,8 @@ function describeCase(kase: ScenarioCase) {
 
     const needsConfig = Boolean(kase.checks?.length || kase.routeChecks?.length || kase.inboundClusters);
     if (!needsConfig) return;
-    const config = async () => (proxyConfig ??= (await gql<{ proxyConfig: ProxyConfigView }>(PROXY_CONFIG_QUERY, { s: snapshotId, p: proxy })).proxyConfig);
+    const config = async () =>
+      (proxyConfig ??= (await gql<{ proxyConfig: ProxyConfigView }>(PROXY_CONFIG_QUERY, { s: snapshotId, p: proxy })).proxyConfig);
 
     for (const [i, check] of (kase.routeChecks ?? []).entries()) {
       it(`routeCheck#${i} ${check.routeConfig} ${check.domain}`, async () => {
@@ -155,7 +156,9 @@ function describeCase(kase: ScenarioCase) {
     if (kase.inboundClusters) {
       it('inboundClusters', async () => {
         const got = inboundClusterMap(await config());
-        expect(sameInbound(kase.inboundClusters!, got), `want ${JSON.stringify(kase.inboundClusters)} got ${JSON.stringify(got)}`).toBe(true);
+        expect(sameInbound(kase.inboundClusters!, got), `want ${JSON.stringify(kase.inboundClusters)} got ${JSON.stringify(got)}`).toBe(
+          true,
+        );
       });
     }
     for (const [i, check] of (kase.checks ?? []).entries()) {

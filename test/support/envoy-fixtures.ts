@@ -33,7 +33,12 @@ export function rdsHcm(routeConfigName: string) {
       '@type': HCM_TYPE,
       statPrefix: `outbound_0.0.0.0_${routeConfigName}`,
       rds: { configSource: { ads: {}, initialFetchTimeout: '0s', resourceApiVersion: 'V3' }, routeConfigName },
-      httpFilters: [{ name: 'envoy.filters.http.router', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+      httpFilters: [
+        {
+          name: 'envoy.filters.http.router',
+          typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+        },
+      ],
     },
   };
 }
@@ -67,15 +72,26 @@ export function tlsSocket(kind: 'mtls' | 'tls' | 'default-no-client-cert' | 'cli
   return { name: 'envoy.transport_sockets.tls', typedConfig };
 }
 
-export const TLS_INSPECTOR_FILTER = { name: 'envoy.filters.listener.tls_inspector', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } };
-export const HTTP_INSPECTOR_FILTER = { name: 'envoy.filters.listener.http_inspector', typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector' } };
+export const TLS_INSPECTOR_FILTER = {
+  name: 'envoy.filters.listener.tls_inspector',
+  typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' },
+};
+export const HTTP_INSPECTOR_FILTER = {
+  name: 'envoy.filters.listener.http_inspector',
+  typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector' },
+};
 
 /** A sidecar's outbound HTTP listener on 0.0.0.0:<port>, as istiod builds it (HTTP inspector, RDS <port>, passthrough default chain). */
 export function outboundHttpListener(port: number, routeConfigName = String(port)) {
   return {
     name: `0.0.0.0_${port}`,
     address: socket('0.0.0.0', port),
-    filterChains: [{ filterChainMatch: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] }, filters: [rdsHcm(routeConfigName)] }],
+    filterChains: [
+      {
+        filterChainMatch: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
+        filters: [rdsHcm(routeConfigName)],
+      },
+    ],
     defaultFilterChain: { name: 'PassthroughFilterChain', filterChainMatch: {}, filters: [tcpProxy('PassthroughCluster')] },
     listenerFilters: [HTTP_INSPECTOR_FILTER],
     trafficDirection: 'OUTBOUND',
@@ -100,7 +116,13 @@ export function virtualOutbound() {
 export function virtualInbound(port = 8080) {
   const inboundRoutes = {
     name: `inbound|${port}||`,
-    virtualHosts: [{ name: 'inbound|http|80', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: `inbound|${port}||`, timeout: '0s' } }] }],
+    virtualHosts: [
+      {
+        name: 'inbound|http|80',
+        domains: ['*'],
+        routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: `inbound|${port}||`, timeout: '0s' } }],
+      },
+    ],
     validateClusters: false,
   };
   return {
@@ -111,29 +133,73 @@ export function virtualInbound(port = 8080) {
       {
         name: 'virtualInbound-catchall-http',
         filterChainMatch: { transportProtocol: 'tls', applicationProtocols: ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'] },
-        filters: [inlineHcm({ ...inboundRoutes, name: 'InboundPassthroughCluster', virtualHosts: [{ name: 'inbound|http|0', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }] }] })],
+        filters: [
+          inlineHcm({
+            ...inboundRoutes,
+            name: 'InboundPassthroughCluster',
+            virtualHosts: [
+              {
+                name: 'inbound|http|0',
+                domains: ['*'],
+                routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }],
+              },
+            ],
+          }),
+        ],
         transportSocket: tlsSocket('mtls'),
       },
       {
         name: 'virtualInbound-catchall-http',
         filterChainMatch: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
-        filters: [inlineHcm({ ...inboundRoutes, name: 'InboundPassthroughCluster', virtualHosts: [{ name: 'inbound|http|0', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }] }] })],
+        filters: [
+          inlineHcm({
+            ...inboundRoutes,
+            name: 'InboundPassthroughCluster',
+            virtualHosts: [
+              {
+                name: 'inbound|http|0',
+                domains: ['*'],
+                routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }],
+              },
+            ],
+          }),
+        ],
       },
-      { name: 'virtualInbound', filterChainMatch: { transportProtocol: 'tls', applicationProtocols: ['istio-peer-exchange', 'istio'] }, filters: [tcpProxy('InboundPassthroughCluster')], transportSocket: tlsSocket('mtls') },
+      {
+        name: 'virtualInbound',
+        filterChainMatch: { transportProtocol: 'tls', applicationProtocols: ['istio-peer-exchange', 'istio'] },
+        filters: [tcpProxy('InboundPassthroughCluster')],
+        transportSocket: tlsSocket('mtls'),
+      },
       { name: 'virtualInbound', filterChainMatch: { transportProtocol: 'raw_buffer' }, filters: [tcpProxy('InboundPassthroughCluster')] },
       { name: 'virtualInbound', filterChainMatch: { transportProtocol: 'tls' }, filters: [tcpProxy('InboundPassthroughCluster')] },
       {
         name: `0.0.0.0_${port}`,
-        filterChainMatch: { destinationPort: port, transportProtocol: 'tls', applicationProtocols: ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'] },
+        filterChainMatch: {
+          destinationPort: port,
+          transportProtocol: 'tls',
+          applicationProtocols: ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'],
+        },
         filters: [inlineHcm(inboundRoutes)],
         transportSocket: tlsSocket('mtls'),
       },
-      { name: `0.0.0.0_${port}`, filterChainMatch: { destinationPort: port, transportProtocol: 'raw_buffer' }, filters: [inlineHcm(inboundRoutes)] },
+      {
+        name: `0.0.0.0_${port}`,
+        filterChainMatch: { destinationPort: port, transportProtocol: 'raw_buffer' },
+        filters: [inlineHcm(inboundRoutes)],
+      },
     ],
     listenerFilters: [
       { name: 'envoy.filters.listener.original_dst' },
       { ...TLS_INSPECTOR_FILTER, filterDisabled: { destinationPortRange: { start: 15006, end: 15007 } } },
-      { ...HTTP_INSPECTOR_FILTER, filterDisabled: { orMatch: { rules: [{ destinationPortRange: { start: port, end: port + 1 } }, { destinationPortRange: { start: 15006, end: 15007 } }] } } },
+      {
+        ...HTTP_INSPECTOR_FILTER,
+        filterDisabled: {
+          orMatch: {
+            rules: [{ destinationPortRange: { start: port, end: port + 1 } }, { destinationPortRange: { start: 15006, end: 15007 } }],
+          },
+        },
+      },
     ],
     useOriginalDst: true,
     trafficDirection: 'INBOUND',
@@ -153,12 +219,27 @@ export function route(name: string | undefined, match: Record<string, unknown>, 
 export const to = (cluster: string) => ({ route: { cluster, timeout: '0s' } });
 
 export function cluster(name: string, extra: Record<string, unknown> = {}) {
-  return { name, type: 'EDS', connectTimeout: '10s', edsClusterConfig: { edsConfig: { ads: {}, resourceApiVersion: 'V3' }, serviceName: name }, ...extra };
+  return {
+    name,
+    type: 'EDS',
+    connectTimeout: '10s',
+    edsClusterConfig: { edsConfig: { ads: {}, resourceApiVersion: 'V3' }, serviceName: name },
+    ...extra,
+  };
 }
 
 export function generated(parts: Partial<Omit<GeneratedConfig, 'proxy'>>): GeneratedConfig {
   return {
-    proxy: { id: 'web-1.shop', type: 'SIDECAR', namespace: 'shop', configNamespace: 'shop', labels: {}, ips: ['10.0.0.7'], istioVersion: '1.31.0', serviceTargets: [] },
+    proxy: {
+      id: 'web-1.shop',
+      type: 'SIDECAR',
+      namespace: 'shop',
+      configNamespace: 'shop',
+      labels: {},
+      ips: ['10.0.0.7'],
+      istioVersion: '1.31.0',
+      serviceTargets: [],
+    },
     listeners: [],
     routes: [],
     clusters: [],
@@ -167,7 +248,15 @@ export function generated(parts: Partial<Omit<GeneratedConfig, 'proxy'>>): Gener
   };
 }
 
-export function names(result: { listener: string | null; filterChain: string | null; routeConfig: string | null; virtualHost: string | null; route: string | null; cluster: string | null; error: string | null }) {
+export function names(result: {
+  listener: string | null;
+  filterChain: string | null;
+  routeConfig: string | null;
+  virtualHost: string | null;
+  route: string | null;
+  cluster: string | null;
+  error: string | null;
+}) {
   const { listener, filterChain, routeConfig, virtualHost, route: r, cluster: c, error } = result;
   return { listener, filterChain, routeConfig, virtualHost, route: r, cluster: c, error };
 }

@@ -34,16 +34,33 @@ export interface JourneyResult {
       direction: string;
       endpoints: string[] | null;
       resolution: { listener: string | null; filterChain: string | null; cluster: string | null; error: string | null };
-      tls: { mode: string; reason: string; peerAuthentication: { namespace: string; name: string } | null; destinationRule: { namespace: string; name: string } | null } | null;
-      authorization: { verdict: string; policy: { namespace: string; name: string } | null; rule: number | null; action: string | null; reason: string; dryRun: string[] | null } | null;
+      tls: {
+        mode: string;
+        reason: string;
+        peerAuthentication: { namespace: string; name: string } | null;
+        destinationRule: { namespace: string; name: string } | null;
+      } | null;
+      authorization: {
+        verdict: string;
+        policy: { namespace: string; name: string } | null;
+        rule: number | null;
+        action: string | null;
+        reason: string;
+        dryRun: string[] | null;
+      } | null;
     }[];
   }[];
   trace: { stage: string; detail: string }[];
 }
 
-export async function askJourney(app: INestApplication, id: string, from: Record<string, unknown>, call: Record<string, unknown>, identity?: Record<string, unknown>): Promise<JourneyResult> {
+export async function askJourney(
+  app: INestApplication,
+  id: string,
+  from: Record<string, unknown>,
+  call: Record<string, unknown>,
+  identity?: Record<string, unknown>,
+): Promise<JourneyResult> {
   const res = await request(app.getHttpServer()).post('/graphql').send({ query: JOURNEY_QUERY, variables: { id, from, call, identity } });
   expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
   return res.body.data.journey as JourneyResult;
 }
-

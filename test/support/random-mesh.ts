@@ -87,7 +87,10 @@ export function randomMesh(seed: number): RandomMesh {
     const namespace = r.pick(NAMESPACES);
     const name = `svc${i}`;
     const chosen = r.some(PORT_CHOICES, 0.35);
-    const ports = (chosen.length ? chosen : [r.pick(PORT_CHOICES)]).map((p) => ({ ...p, targetPort: r.chance(0.5) ? p.port : p.port + 1000 }));
+    const ports = (chosen.length ? chosen : [r.pick(PORT_CHOICES)]).map((p) => ({
+      ...p,
+      targetPort: r.chance(0.5) ? p.port : p.port + 1000,
+    }));
     const versions = r.chance(0.5) ? ['v1', 'v2'] : ['v1'];
     const pods = versions.map((version) => ({ name: `${name}-${version}`, ip: `10.1.${i}.${ip++}`, version }));
     services.push({ namespace, name, clusterIP: r.chance(0.1) ? 'None' : `10.96.${i}.10`, ports, pods });
@@ -95,21 +98,43 @@ export function randomMesh(seed: number): RandomMesh {
 
   if (r.chance(0.3)) {
     const mesh = { outboundTrafficPolicy: { mode: r.pick(['ALLOW_ANY', 'REGISTRY_ONLY']) } };
-    docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: YAML.stringify(mesh) } });
+    docs.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'istio', namespace: 'istio-system' },
+      data: { mesh: YAML.stringify(mesh) },
+    });
   }
   const externals = r.some(EXTERNALS, 0.4);
   for (const e of externals) docs.push(serviceEntry(r, e));
   for (const namespace of [...NAMESPACES, 'istio-system']) {
-    docs.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: namespace === 'istio-system' ? {} : { 'istio-injection': 'enabled' } } });
+    docs.push({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: namespace === 'istio-system' ? {} : { 'istio-injection': 'enabled' } },
+    });
   }
   for (const s of services) {
     docs.push({
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: s.name, namespace: s.namespace },
-      spec: { clusterIP: s.clusterIP, selector: { app: s.name }, ports: s.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: 'TCP' })) },
+      spec: {
+        clusterIP: s.clusterIP,
+        selector: { app: s.name },
+        ports: s.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: 'TCP' })),
+      },
     });
-    for (const pod of s.pods) docs.push(podDoc(s.namespace, pod.name, { app: s.name, version: pod.version }, pod.ip, s.ports.map((p) => p.targetPort)));
+    for (const pod of s.pods)
+      docs.push(
+        podDoc(
+          s.namespace,
+          pod.name,
+          { app: s.name, version: pod.version },
+          pod.ip,
+          s.ports.map((p) => p.targetPort),
+        ),
+      );
   }
 
   // The ingress gateway: a router pod in istio-system, its Service mapping 80/443 to 8080/8443.
@@ -131,15 +156,33 @@ export function randomMesh(seed: number): RandomMesh {
     docs.push(podDoc('istio-system', 'ingressgateway', { istio: 'ingressgateway' }, '10.1.200.5', [8080, 8443], true));
     const servers: Record<string, unknown>[] = [
       ...(r.chance(0.3) ? [{ port: { number: 31400, name: 'tcp', protocol: 'TCP' }, hosts: ['*'] }] : []),
-      ...(r.chance(0.3) ? [{ port: { number: 15443, name: 'tls-mesh', protocol: 'TLS' }, hosts: ['*.example.com'], tls: { mode: 'AUTO_PASSTHROUGH' } }] : []),{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: r.some(GATEWAY_HOSTS, 0.7).length ? GATEWAY_HOSTS.slice(0, 1 + r.int(2)) : ['*'] }];
-    if (r.chance(0.5)) servers.push({ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: [r.pick(GATEWAY_HOSTS)], tls: { mode: 'SIMPLE', credentialName: 'shop-cert' } });
+      ...(r.chance(0.3)
+        ? [{ port: { number: 15443, name: 'tls-mesh', protocol: 'TLS' }, hosts: ['*.example.com'], tls: { mode: 'AUTO_PASSTHROUGH' } }]
+        : []),
+      {
+        port: { number: 80, name: 'http', protocol: 'HTTP' },
+        hosts: r.some(GATEWAY_HOSTS, 0.7).length ? GATEWAY_HOSTS.slice(0, 1 + r.int(2)) : ['*'],
+      },
+    ];
+    if (r.chance(0.5))
+      servers.push({
+        port: { number: 443, name: 'https', protocol: 'HTTPS' },
+        hosts: [r.pick(GATEWAY_HOSTS)],
+        tls: { mode: 'SIMPLE', credentialName: 'shop-cert' },
+      });
     // eslint-disable-next-line no-dupe-else-if -- r.chance draws anew: half of the other half
-    else if (r.chance(0.5)) servers.push({ port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: [r.pick(GATEWAY_HOSTS)], tls: { mode: 'PASSTHROUGH' } });
+    else if (r.chance(0.5))
+      servers.push({ port: { number: 443, name: 'tls', protocol: 'TLS' }, hosts: [r.pick(GATEWAY_HOSTS)], tls: { mode: 'PASSTHROUGH' } });
     if (r.chance(0.3)) {
       const http = servers.findIndex((s) => (s.port as { protocol: string }).protocol === 'HTTP');
       servers[http] = { ...servers[http], tls: { httpsRedirect: true } };
     }
-    docs.push({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'ingress', namespace: 'istio-system' }, spec: { selector: { istio: 'ingressgateway' }, servers } });
+    docs.push({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'ingress', namespace: 'istio-system' },
+      spec: { selector: { istio: 'ingressgateway' }, servers },
+    });
     if (servers.some((s) => (s.port as { number: number }).number === 31400) && r.chance(0.7)) {
       const s = r.pick(services);
       const port = r.pick(s.ports).port;
@@ -147,7 +190,16 @@ export function randomMesh(seed: number): RandomMesh {
         apiVersion: 'networking.istio.io/v1',
         kind: 'VirtualService',
         metadata: { name: 'gateway-tcp', namespace: 'istio-system' },
-        spec: { hosts: ['*'], gateways: ['ingress'], tcp: [{ match: [{ port: 31400 }], route: [{ destination: { host: `${s.name}.${s.namespace}.svc.cluster.local`, port: { number: port } } }] }] },
+        spec: {
+          hosts: ['*'],
+          gateways: ['ingress'],
+          tcp: [
+            {
+              match: [{ port: 31400 }],
+              route: [{ destination: { host: `${s.name}.${s.namespace}.svc.cluster.local`, port: { number: port } } }],
+            },
+          ],
+        },
       });
     }
     if (servers.some((s) => (s.tls as { mode?: string } | undefined)?.mode === 'PASSTHROUGH') && r.chance(0.7)) {
@@ -159,7 +211,12 @@ export function randomMesh(seed: number): RandomMesh {
         spec: {
           hosts: GATEWAY_HOSTS,
           gateways: ['ingress'],
-          tls: [{ match: [{ port: 443, sniHosts: [r.pick(GATEWAY_HOSTS)] }], route: [{ destination: { host: `${s.name}.${s.namespace}.svc.cluster.local`, port: { number: r.pick(s.ports).port } } }] }],
+          tls: [
+            {
+              match: [{ port: 443, sniHosts: [r.pick(GATEWAY_HOSTS)] }],
+              route: [{ destination: { host: `${s.name}.${s.namespace}.svc.cluster.local`, port: { number: r.pick(s.ports).port } } }],
+            },
+          ],
         },
       });
     }
@@ -186,10 +243,16 @@ export function randomMesh(seed: number): RandomMesh {
         metadata: { name: 'default', namespace },
         spec: {
           egress: [
-            ...(r.chance(0.3) ? [{ port: { number: 8080, protocol: 'HTTP', name: 'egress-http' }, hosts: [`${r.pick(NAMESPACES)}/*`] }] : []),
+            ...(r.chance(0.3)
+              ? [{ port: { number: 8080, protocol: 'HTTP', name: 'egress-http' }, hosts: [`${r.pick(NAMESPACES)}/*`] }]
+              : []),
             { hosts: r.chance(0.5) ? ['./*', 'istio-system/*'] : [`${r.pick(NAMESPACES)}/*`] },
           ],
-          ...(r.chance(0.4) ? { ingress: [{ port: { number: 9080, protocol: r.pick(['HTTP', 'TCP']), name: 'custom' }, defaultEndpoint: '127.0.0.1:8080' }] } : {}),
+          ...(r.chance(0.4)
+            ? {
+                ingress: [{ port: { number: 9080, protocol: r.pick(['HTTP', 'TCP']), name: 'custom' }, defaultEndpoint: '127.0.0.1:8080' }],
+              }
+            : {}),
           ...(r.chance(0.5) ? { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } } : {}),
         },
       });
@@ -198,15 +261,29 @@ export function randomMesh(seed: number): RandomMesh {
   docs.push(...peerAuthentications(r, services));
 
   const proxies: RandomMesh['proxies'] = [];
-  const clients = r.some(services.flatMap((s) => s.pods.map((p) => ({ s, p }))), 0.6);
+  const clients = r.some(
+    services.flatMap((s) => s.pods.map((p) => ({ s, p }))),
+    0.6,
+  );
   if (!clients.length) clients.push({ s: services[0]!, p: services[0]!.pods[0]! });
-  for (const { s, p } of clients) proxies.push({ proxy: { namespace: s.namespace, name: p.name, type: 'SIDECAR' }, calls: sidecarCalls(r, s, p.ip, services, externals) });
+  for (const { s, p } of clients)
+    proxies.push({
+      proxy: { namespace: s.namespace, name: p.name, type: 'SIDECAR' },
+      calls: sidecarCalls(r, s, p.ip, services, externals),
+    });
   if (withGateway) proxies.push({ proxy: { namespace: 'istio-system', name: 'ingressgateway', type: 'ROUTER' }, calls: gatewayCalls(r) });
 
   return { seed, yaml: docs.map((d) => YAML.stringify(d)).join('---\n'), proxies };
 }
 
-function podDoc(namespace: string, name: string, labels: Record<string, string>, ip: string, ports: number[], router = false): Record<string, unknown> {
+function podDoc(
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  ip: string,
+  ports: number[],
+  router = false,
+): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -214,7 +291,12 @@ function podDoc(namespace: string, name: string, labels: Record<string, string>,
     spec: {
       containers: [
         router
-          ? { name: 'istio-proxy', image: 'istio/proxyv2', args: ['proxy', 'router'], ports: ports.map((containerPort) => ({ containerPort })) }
+          ? {
+              name: 'istio-proxy',
+              image: 'istio/proxyv2',
+              args: ['proxy', 'router'],
+              ports: ports.map((containerPort) => ({ containerPort })),
+            }
           : { name: 'app', image: 'app', ports: ports.map((containerPort) => ({ containerPort })) },
       ],
     },
@@ -243,7 +325,14 @@ function virtualService(r: Random, s: ServiceSpec, services: ServiceSpec[], with
     if (r.chance(0.1)) match.queryParams = { debug: { exact: '1' } };
     if (r.chance(0.1)) match.sourceLabels = { app: r.pick(services).name };
     const action = r.pick([
-      () => ({ route: r.chance(0.25) ? [{ destination: destination(), weight: 70 }, { destination: destination(), weight: 30 }] : [{ destination: destination() }] }),
+      () => ({
+        route: r.chance(0.25)
+          ? [
+              { destination: destination(), weight: 70 },
+              { destination: destination(), weight: 30 },
+            ]
+          : [{ destination: destination() }],
+      }),
       () => ({ route: [{ destination: destination() }] }),
       () => ({ route: [{ destination: destination() }], rewrite: { uri: '/' }, timeout: '5s' }),
       () => ({ redirect: { uri: '/moved' } }),
@@ -254,9 +343,13 @@ function virtualService(r: Random, s: ServiceSpec, services: ServiceSpec[], with
   const spec: Record<string, unknown> = { hosts: [withGateway && r.chance(0.5) ? r.pick(GATEWAY_HOSTS) : fqdn], http };
   if ((spec.hosts as string[])[0] !== fqdn) spec.gateways = r.chance(0.5) ? ['istio-system/ingress'] : ['istio-system/ingress', 'mesh'];
   const tcpPort = s.ports.find((p) => p.kind === 'tcp');
-  if (tcpPort && r.chance(0.5)) spec.tcp = [{ match: [{ port: tcpPort.port }], route: [{ destination: { host: fqdn, port: { number: tcpPort.port } } }] }];
+  if (tcpPort && r.chance(0.5))
+    spec.tcp = [{ match: [{ port: tcpPort.port }], route: [{ destination: { host: fqdn, port: { number: tcpPort.port } } }] }];
   const tlsPort = s.ports.find((p) => p.kind === 'tls');
-  if (tlsPort && !spec.gateways && r.chance(0.5)) spec.tls = [{ match: [{ port: tlsPort.port, sniHosts: [fqdn] }], route: [{ destination: { host: fqdn, port: { number: tlsPort.port } } }] }];
+  if (tlsPort && !spec.gateways && r.chance(0.5))
+    spec.tls = [
+      { match: [{ port: tlsPort.port, sniHosts: [fqdn] }], route: [{ destination: { host: fqdn, port: { number: tlsPort.port } } }] },
+    ];
   return { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: s.name, namespace: s.namespace }, spec };
 }
 
@@ -265,12 +358,19 @@ const MODES = ['STRICT', 'PERMISSIVE', 'DISABLE'];
 /** Mesh, namespace, workload and port level, on declared target ports and on ports no Service declares. */
 function peerAuthentications(r: Random, services: ServiceSpec[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  const pa = (namespace: string, name: string, spec: Record<string, unknown>) => out.push({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name, namespace }, spec });
+  const pa = (namespace: string, name: string, spec: Record<string, unknown>) =>
+    out.push({ apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name, namespace }, spec });
   if (r.chance(0.5)) pa('istio-system', 'default', { mtls: { mode: r.pick(MODES) } });
   for (const namespace of NAMESPACES) if (r.chance(0.3)) pa(namespace, 'default', { mtls: { mode: r.pick(MODES) } });
   for (const s of services) {
     if (!r.chance(0.5)) continue;
-    const ports = [...r.some(s.ports.map((p) => p.targetPort), 0.5), ...(r.chance(0.6) ? [UNDECLARED_PORT] : [])];
+    const ports = [
+      ...r.some(
+        s.ports.map((p) => p.targetPort),
+        0.5,
+      ),
+      ...(r.chance(0.6) ? [UNDECLARED_PORT] : []),
+    ];
     const portLevelMtls = Object.fromEntries(ports.map((p) => [String(p), { mode: r.pick(MODES) }]));
     pa(s.namespace, s.name, {
       selector: { matchLabels: { app: s.name } },
@@ -288,7 +388,14 @@ function sidecarCalls(r: Random, own: ServiceSpec, ownIp: string, services: Serv
   const calls: SimulationCall[] = [];
   for (const e of externals) {
     const port = r.pick(e.ports);
-    const call = clientCall(r, 'OUTBOUND', e.address ?? r.pick(['1.2.3.4', '93.184.216.34']), port.number, port.kind, r.pick([e.host, `${e.host}:${port.number}`]));
+    const call = clientCall(
+      r,
+      'OUTBOUND',
+      e.address ?? r.pick(['1.2.3.4', '93.184.216.34']),
+      port.number,
+      port.kind,
+      r.pick([e.host, `${e.host}:${port.number}`]),
+    );
     calls.push(call);
   }
   for (let i = 0; i < 10; i++) {
@@ -303,12 +410,22 @@ function sidecarCalls(r: Random, own: ServiceSpec, ownIp: string, services: Serv
   for (let i = 0; i < 6; i++) {
     const port = r.chance(0.7) ? r.pick(own.ports).targetPort : r.pick([UNDECLARED_PORT, 12345, 9080]);
     const kind = own.ports.find((p) => p.targetPort === port)?.kind ?? r.pick(['http', 'tcp'] as const);
-    calls.push({ ...clientCall(r, 'INBOUND', ownIp, port, kind, `${own.name}.${own.namespace}.svc.cluster.local`), tls: r.pick(['PLAINTEXT', 'MTLS', 'MTLS', 'TLS'] as const) });
+    calls.push({
+      ...clientCall(r, 'INBOUND', ownIp, port, kind, `${own.name}.${own.namespace}.svc.cluster.local`),
+      tls: r.pick(['PLAINTEXT', 'MTLS', 'MTLS', 'TLS'] as const),
+    });
   }
   return calls;
 }
 
-function clientCall(r: Random, mode: SimulationCall['mode'], address: string, port: number, kind: PortSpec['kind'], host: string): SimulationCall {
+function clientCall(
+  r: Random,
+  mode: SimulationCall['mode'],
+  address: string,
+  port: number,
+  kind: PortSpec['kind'],
+  host: string,
+): SimulationCall {
   const protocol = kind === 'tcp' || kind === 'tls' ? (r.chance(0.8) ? 'TCP' : 'HTTP') : r.pick(['HTTP', 'HTTP', 'HTTP2', 'TCP'] as const);
   const tls = kind === 'tls' ? 'TLS' : r.chance(0.1) ? 'TLS' : 'PLAINTEXT';
   const call: SimulationCall = { mode, address, port, protocol, tls, host, path: r.pick(PATHS) };
@@ -321,8 +438,17 @@ function gatewayCalls(r: Random): SimulationCall[] {
   for (let i = 0; i < 8; i++) {
     const port = r.pick([8080, 8443, 80, 15021, 31400, 15443]);
     const host = r.pick([...GATEWAY_HOSTS, 'other.example.com']);
-    const tls = port === 8443 || port === 15443 ? (r.chance(0.8) ? (port === 15443 && r.chance(0.5) ? 'MTLS' : 'TLS') : 'PLAINTEXT') : 'PLAINTEXT';
-    const call: SimulationCall = { mode: 'GATEWAY', address: '10.1.200.5', port, protocol: r.pick(['HTTP', 'HTTP2', 'TCP'] as const), tls, host, path: r.pick(PATHS) };
+    const tls =
+      port === 8443 || port === 15443 ? (r.chance(0.8) ? (port === 15443 && r.chance(0.5) ? 'MTLS' : 'TLS') : 'PLAINTEXT') : 'PLAINTEXT';
+    const call: SimulationCall = {
+      mode: 'GATEWAY',
+      address: '10.1.200.5',
+      port,
+      protocol: r.pick(['HTTP', 'HTTP2', 'TCP'] as const),
+      tls,
+      host,
+      path: r.pick(PATHS),
+    };
     if (tls !== 'PLAINTEXT') call.sni = port === 15443 ? `outbound_.80_._.${host}` : host;
     calls.push(call);
   }
@@ -337,7 +463,13 @@ interface External {
 }
 
 const EXTERNALS: External[] = [
-  { host: 'api.partner.com', ports: [{ number: 443, name: 'tls', protocol: 'TLS', kind: 'tls' }, { number: 80, name: 'http', protocol: 'HTTP', kind: 'http' }] },
+  {
+    host: 'api.partner.com',
+    ports: [
+      { number: 443, name: 'tls', protocol: 'TLS', kind: 'tls' },
+      { number: 80, name: 'http', protocol: 'HTTP', kind: 'http' },
+    ],
+  },
   { host: 'db.partner.com', address: '240.0.0.10', ports: [{ number: 5432, name: 'tcp', protocol: 'TCP', kind: 'tcp' }] },
   { host: 'web.partner.com', address: '240.0.0.11', ports: [{ number: 8000, name: 'http', protocol: 'HTTP', kind: 'http' }] },
 ];

@@ -131,7 +131,12 @@ export function manifests(kase: ScenarioCase): string {
   if (kase.mesh && Object.keys(kase.mesh).length) {
     text +=
       '\n---\n' +
-      YAML.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: YAML.stringify(kase.mesh) } });
+      YAML.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio', namespace: 'istio-system' },
+        data: { mesh: YAML.stringify(kase.mesh) },
+      });
   }
   return text;
 }
@@ -159,8 +164,13 @@ export function compare(expect: ScenarioExpect, got: Record<string, any>): strin
     if (ref(got[key]) !== want) problems.push(`${key}: want ${want} got ${ref(got[key])}`);
   }
   if ('weightedClusters' in expect) {
-    const norm = (l: { cluster: string; weight: number }[] | null | undefined) => (l ?? []).map((w) => `${w.cluster}=${w.weight}`).sort().join(', ');
-    if (norm(expect.weightedClusters) !== norm(got.weightedClusters)) problems.push(`weightedClusters: want [${norm(expect.weightedClusters)}] got [${norm(got.weightedClusters)}]`);
+    const norm = (l: { cluster: string; weight: number }[] | null | undefined) =>
+      (l ?? [])
+        .map((w) => `${w.cluster}=${w.weight}`)
+        .sort()
+        .join(', ');
+    if (norm(expect.weightedClusters) !== norm(got.weightedClusters))
+      problems.push(`weightedClusters: want [${norm(expect.weightedClusters)}] got [${norm(got.weightedClusters)}]`);
   }
   return problems;
 }
@@ -195,7 +205,10 @@ export function findChecked(pc: ProxyConfigView, check: ScenarioCheck): unknown 
 export function routeCheckClusters(pc: ProxyConfigView, check: { routeConfig: string; domain: string }): string[] {
   const rc = pc.routes.find((r) => r.name === check.routeConfig)?.config;
   const vh = rc?.virtualHosts?.find((v: any) => (v.domains ?? []).includes(check.domain));
-  return (vh?.routes ?? []).map((r: any) => r.route?.cluster).filter(Boolean).sort();
+  return (vh?.routes ?? [])
+    .map((r: any) => r.route?.cluster)
+    .filter(Boolean)
+    .sort();
 }
 
 export function inboundClusterMap(pc: ProxyConfigView): Record<string, string[] | null> {
@@ -216,7 +229,12 @@ export function inboundClusterMap(pc: ProxyConfigView): Record<string, string[] 
 }
 
 export function sameInbound(want: Record<string, string[] | null>, got: Record<string, string[] | null>): boolean {
-  const norm = (m: Record<string, string[] | null>) => JSON.stringify(Object.keys(m ?? {}).sort().map((k) => [k, m[k] ? [...m[k]!].sort() : null]));
+  const norm = (m: Record<string, string[] | null>) =>
+    JSON.stringify(
+      Object.keys(m ?? {})
+        .sort()
+        .map((k) => [k, m[k] ? [...m[k]!].sort() : null]),
+    );
   return norm(want) === norm(got);
 }
 

@@ -128,7 +128,10 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 
 /** Uploads manifests as a snapshot (expects 201) and returns its id. */
 export async function uploadSnapshot(app: INestApplication, manifests: string, name = 'test'): Promise<string> {
-  const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${encodeURIComponent(name)}`).set('content-type', 'application/yaml').send(manifests);
+  const res = await request(app.getHttpServer())
+    .post(`/api/v1/snapshots?name=${encodeURIComponent(name)}`)
+    .set('content-type', 'application/yaml')
+    .send(manifests);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id as string;
 }

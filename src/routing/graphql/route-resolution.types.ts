@@ -30,7 +30,11 @@ export class HeaderInput {
 
 @InputType({ description: "One request, as the proxy sees it. Mirrors Istio's own traffic simulation." })
 export class CallInput {
-  @Field(() => CallMode, { defaultValue: CallMode.OUTBOUND, description: 'OUTBOUND: the app calls out (iptables to 15001); INBOUND: a call into the workload (15006); GATEWAY: a call arriving at a router listener' })
+  @Field(() => CallMode, {
+    defaultValue: CallMode.OUTBOUND,
+    description:
+      'OUTBOUND: the app calls out (iptables to 15001); INBOUND: a call into the workload (15006); GATEWAY: a call arriving at a router listener',
+  })
   mode: CallMode;
   @Field(() => String, { nullable: true, description: 'destination IP, when it matters (TCP services, ServiceEntry addresses)' })
   address?: string | null;
@@ -88,7 +92,10 @@ export class RouteResolution {
   weightedClusters: WeightedCluster[] | null;
   @Field(() => ConfigRef, { nullable: true })
   virtualService: ConfigRef | null;
-  @Field(() => ConfigRef, { nullable: true, description: 'the Gateway API route (HTTPRoute, GRPCRoute, ...) istiod made the matched route from' })
+  @Field(() => ConfigRef, {
+    nullable: true,
+    description: 'the Gateway API route (HTTPRoute, GRPCRoute, ...) istiod made the matched route from',
+  })
   routeSource: ConfigRef | null;
   @Field(() => ConfigRef, { nullable: true })
   destinationRule: ConfigRef | null;

@@ -8,7 +8,10 @@ export class GatewayApiConditionType {
   @Field({ description: 'True, False or Unknown' }) status: string;
   @Field() reason: string;
   @Field() message: string;
-  @Field(() => String, { nullable: true, description: 'for a route, the parent the condition is about ("Gateway shop/edge", "Service shop/web")' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'for a route, the parent the condition is about ("Gateway shop/edge", "Service shop/web")',
+  })
   parent: string | null;
   @Field(() => String, { nullable: true, description: 'the Gateway listener (or the parent section) the condition is about' })
   listener: string | null;

@@ -8,7 +8,7 @@ export class Resource {
   @Field() kind: string;
   @Field(() => String, { nullable: true }) namespace: string | null;
   @Field() name: string;
-  @Field(() => GraphQLJSON, { nullable: true, description: 'the object\'s `spec`, when it has one' }) spec: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: "the object's `spec`, when it has one" }) spec: unknown;
   @Field(() => GraphQLJSON, { description: 'the whole object as stored (Secrets without their data)' }) body: unknown;
   @Field({ description: 'false: stored and listed, not evaluated by meshlens' }) evaluated: boolean;
   @Field(() => Int, { description: '0-based index of the upload document it came from' }) document: number;

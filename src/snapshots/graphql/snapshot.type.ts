@@ -19,7 +19,7 @@ export class Snapshot {
   @Field(() => Int) resourceCount: number;
   @Field(() => String, { nullable: true, description: 'the Istio release the generator computed this snapshot with (null until computed)' })
   istioVersion: string | null;
-  @Field(() => [Diagnostic], { description: 'like `istioctl analyze`: Istio\'s analyzers over the snapshot (empty until computed)' })
+  @Field(() => [Diagnostic], { description: "like `istioctl analyze`: Istio's analyzers over the snapshot (empty until computed)" })
   diagnostics: Diagnostic[];
 
   static from(entity: SnapshotEntity): Snapshot {

@@ -44,7 +44,9 @@ export class SnapshotsResolver {
     return entity ? Snapshot.from(entity) : null;
   }
 
-  @Mutation(() => Snapshot, { description: 'Same semantics as POST /api/v1/snapshots; invalid manifests: an error with extensions.details' })
+  @Mutation(() => Snapshot, {
+    description: 'Same semantics as POST /api/v1/snapshots; invalid manifests: an error with extensions.details',
+  })
   async createSnapshot(
     @Args('manifests') manifests: string,
     @Args('name', { type: () => String, nullable: true }) name: string | null,
@@ -74,7 +76,8 @@ export class SnapshotsResolver {
   }
 
   @ResolveField(() => [GatewayApiStatus], {
-    description: 'the status conditions istiod would write on the Gateway API objects (Accepted, ResolvedRefs, Programmed); empty until READY',
+    description:
+      'the status conditions istiod would write on the Gateway API objects (Accepted, ResolvedRefs, Programmed); empty until READY',
   })
   async gatewayStatus(@Parent() snapshot: Snapshot): Promise<GatewayApiStatus[]> {
     return (await this.store.gatewayApi(snapshot.id)).status.map((s) => GatewayApiStatus.from(s));

@@ -39,5 +39,6 @@ export class Workload {
 export class WorkloadRef {
   @Field() namespace: string;
   @Field() name: string;
-  @Field(() => String, { nullable: true, description: 'Pod, or the controller standing for its pods; null in a diff\'s proxy classes' }) kind?: string | null;
+  @Field(() => String, { nullable: true, description: "Pod, or the controller standing for its pods; null in a diff's proxy classes" })
+  kind?: string | null;
 }

@@ -10,7 +10,14 @@ describe('stored list entries', () => {
   });
 
   it('a resource and a class round-trip through their tuples', () => {
-    const resource = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'shop', name: 'web', evaluated: true, bodyHash: contentHash(1) };
+    const resource = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      namespace: 'shop',
+      name: 'web',
+      evaluated: true,
+      bodyHash: contentHash(1),
+    };
     expect(resourceListCodec.decode(resourceListCodec.encode(resource))).toEqual(resource);
     const cls = { classKey: 'k', configHash: contentHash(2), proxyInfoHash: contentHash(3), members: 4 };
     expect(classListCodec.decode(classListCodec.encode(cls))).toEqual(cls);

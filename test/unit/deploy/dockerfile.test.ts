@@ -25,7 +25,7 @@ describe('Dockerfile', () => {
     expect(read('src/generator/binary.ts')).toContain("join(projectRoot(), 'generator', 'bin', 'generator')");
   });
 
-  it("runs npm ci in the Node stage without Go (the prepare script sees a prebuilt generator)", () => {
+  it('runs npm ci in the Node stage without Go (the prepare script sees a prebuilt generator)', () => {
     const build = stage('build');
     const env = build.indexOf('ENV MESHLENS_GENERATOR_BIN=');
     expect(env).toBeGreaterThanOrEqual(0);

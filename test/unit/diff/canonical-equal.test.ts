@@ -55,7 +55,11 @@ describe('canonicalEqual', () => {
 
   it('on deep structures built independently', () => {
     const make = (n: number, change?: number) => ({
-      virtualHosts: Array.from({ length: n }, (_, i) => ({ name: `h${i}`, domains: [`h${i}`, `h${i}:80`], routes: [{ match: { prefix: '/' }, route: { cluster: `c${i === change ? 'x' : i}`, timeout: '0s' } }] })),
+      virtualHosts: Array.from({ length: n }, (_, i) => ({
+        name: `h${i}`,
+        domains: [`h${i}`, `h${i}:80`],
+        routes: [{ match: { prefix: '/' }, route: { cluster: `c${i === change ? 'x' : i}`, timeout: '0s' } }],
+      })),
       name: '80',
     });
     expect(canonicalEqual(make(500), make(500))).toBe(true);

@@ -6,8 +6,19 @@ import { message } from './fixtures.js';
 
 describe('diffJson', () => {
   it('names array elements by their name, so an insertion shifts nothing', () => {
-    const before = { routes: [{ name: 'a', w: 1 }, { name: 'b', w: 2 }] };
-    const after = { routes: [{ name: 'new', w: 0 }, { name: 'a', w: 1 }, { name: 'b', w: 3 }] };
+    const before = {
+      routes: [
+        { name: 'a', w: 1 },
+        { name: 'b', w: 2 },
+      ],
+    };
+    const after = {
+      routes: [
+        { name: 'new', w: 0 },
+        { name: 'a', w: 1 },
+        { name: 'b', w: 3 },
+      ],
+    };
     expect(diffJson(before, after)).toEqual([
       { path: 'routes[name=new]', change: 'ADDED', after: { name: 'new', w: 0 } },
       { path: 'routes[name=b].w', change: 'CHANGED', before: 2, after: 3 },
@@ -22,8 +33,12 @@ describe('diffJson', () => {
   });
 
   it('compares scalar arrays as one value and quotes keys that are not identifiers', () => {
-    expect(diffJson({ gateways: ['mesh'] }, { gateways: ['catalog-gateway'] })).toEqual([{ path: 'gateways', change: 'CHANGED', before: ['mesh'], after: ['catalog-gateway'] }]);
-    expect(diffJson({ metadata: { annotations: { 'example.com/x': '1' } } }, { metadata: { annotations: { 'example.com/x': '2' } } })[0]!.path).toBe('metadata.annotations["example.com/x"]');
+    expect(diffJson({ gateways: ['mesh'] }, { gateways: ['catalog-gateway'] })).toEqual([
+      { path: 'gateways', change: 'CHANGED', before: ['mesh'], after: ['catalog-gateway'] },
+    ]);
+    expect(
+      diffJson({ metadata: { annotations: { 'example.com/x': '1' } } }, { metadata: { annotations: { 'example.com/x': '2' } } })[0]!.path,
+    ).toBe('metadata.annotations["example.com/x"]');
   });
 
   it('stops at the limit', () => {
@@ -39,7 +54,13 @@ describe('diffResources', () => {
     kind: 'VirtualService',
     namespace: 'shop',
     name: 'catalog',
-    body: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'catalog', namespace: 'shop' }, spec, ...extra },
+    body: {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'catalog', namespace: 'shop' },
+      spec,
+      ...extra,
+    },
   });
 
   it('ignores status, resourceVersion, uid, generation, managedFields, creationTimestamp and last-applied', () => {
@@ -58,12 +79,22 @@ describe('diffResources', () => {
         annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
       },
     };
-    expect(diffResources([vs()], [noisy])).toEqual({ changes: [], noiseOnly: [{ kind: 'VirtualService', namespace: 'shop', name: 'catalog' }] });
+    expect(diffResources([vs()], [noisy])).toEqual({
+      changes: [],
+      noiseOnly: [{ kind: 'VirtualService', namespace: 'shop', name: 'catalog' }],
+    });
   });
 
   it('lists a real annotation next to the ignored last-applied one', () => {
     const head = vs();
-    head.body = { ...head.body, metadata: { name: 'catalog', namespace: 'shop', annotations: { owner: 'a', 'kubectl.kubernetes.io/last-applied-configuration': '{}' } } };
+    head.body = {
+      ...head.body,
+      metadata: {
+        name: 'catalog',
+        namespace: 'shop',
+        annotations: { owner: 'a', 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      },
+    };
     const { changes } = diffResources([vs()], [head]);
     expect(changes[0]!.fields).toEqual([{ path: 'metadata.annotations', change: 'ADDED', after: { owner: 'a' } }]);
   });

@@ -37,7 +37,10 @@ const sentences = (c: ProxyConfigChange) => c.routing.map((r) => r.sentence);
 
 describe('routing sentences from the Envoy objects', () => {
   it('all traffic to v1 → 90/10 canary', () => {
-    const c = one(baseConfig([route('canary', toSubset('version-v1'))]), baseConfig([route('canary', weighted(['version-v1', 90], ['version-v2', 10]))]));
+    const c = one(
+      baseConfig([route('canary', toSubset('version-v1'))]),
+      baseConfig([route('canary', weighted(['version-v1', 90], ['version-v2', 10]))]),
+    );
     expect(sentences(c)).toEqual([
       `Requests to ${HOST}:80 (any path) now go to ${HOST}:80: 90% subset version-v1, 10% subset version-v2; before: ${HOST}:80 subset version-v1 (VirtualService istioinaction/catalog).`,
     ]);
@@ -56,7 +59,10 @@ describe('routing sentences from the Envoy objects', () => {
 
   it('a VirtualService that no longer applies: the default route takes over', () => {
     const c = one(
-      baseConfig([route('internal-cohort', toSubset('version-v2'), cohortMatch), route('canary', weighted(['version-v1', 90], ['version-v2', 10]))]),
+      baseConfig([
+        route('internal-cohort', toSubset('version-v2'), cohortMatch),
+        route('canary', weighted(['version-v1', 90], ['version-v2', 10])),
+      ]),
       baseConfig([route('default', toSubset(''), { prefix: '/' }, false)]),
     );
     expect(sentences(c)).toEqual([
@@ -66,13 +72,17 @@ describe('routing sentences from the Envoy objects', () => {
   });
 
   it('a route to a cluster the proxy does not have, and a cluster that lost its endpoints', () => {
-    const c = one(
-      baseConfig([route('canary', toSubset('version-v1'))]),
-      { ...baseConfig([route('canary', weighted(['version-v1', 90], ['version-v3', 10]))]), endpoints: [endpoints('', ['10.0.0.1']), endpoints('version-v1', []), endpoints('version-v2', ['10.0.0.2'])] },
-    );
+    const c = one(baseConfig([route('canary', toSubset('version-v1'))]), {
+      ...baseConfig([route('canary', weighted(['version-v1', 90], ['version-v3', 10]))]),
+      endpoints: [endpoints('', ['10.0.0.1']), endpoints('version-v1', []), endpoints('version-v2', ['10.0.0.2'])],
+    });
     const s = sentences(c);
-    expect(s[0]).toContain(`${HOST}:80 subset version-v3 does not exist on this proxy, so it has no endpoints: Envoy answers 503 (NC, no cluster)`);
-    expect(s).toContain(`Cluster outbound|80|version-v1|${HOST} (${HOST}:80 subset version-v1): 1 → 0 endpoints: no endpoints left, requests to it get 503 (UH, no healthy upstream).`);
+    expect(s[0]).toContain(
+      `${HOST}:80 subset version-v3 does not exist on this proxy, so it has no endpoints: Envoy answers 503 (NC, no cluster)`,
+    );
+    expect(s).toContain(
+      `Cluster outbound|80|version-v1|${HOST} (${HOST}:80 subset version-v1): 1 → 0 endpoints: no endpoints left, requests to it get 503 (UH, no healthy upstream).`,
+    );
     expect(s).toContain(`Cluster outbound|80||${HOST} (${HOST}:80): 2 → 1 endpoint.`);
   });
 
@@ -80,7 +90,13 @@ describe('routing sentences from the Envoy objects', () => {
     const before = route('canary', { ...toSubset('version-v1'), retryPolicy: { retryOn: 'connect-failure', numRetries: 2 } });
     const after = route(
       'canary',
-      { ...toSubset('version-v1'), timeout: '5s', retryPolicy: { retryOn: '5xx', numRetries: 3, perTryTimeout: '2s' }, prefixRewrite: '/v2', requestMirrorPolicies: [{ cluster: `outbound|80|version-v2|${HOST}`, runtimeFraction: { defaultValue: { numerator: 50 } } }] },
+      {
+        ...toSubset('version-v1'),
+        timeout: '5s',
+        retryPolicy: { retryOn: '5xx', numRetries: 3, perTryTimeout: '2s' },
+        prefixRewrite: '/v2',
+        requestMirrorPolicies: [{ cluster: `outbound|80|version-v2|${HOST}`, runtimeFraction: { defaultValue: { numerator: 50 } } }],
+      },
       { prefix: '/' },
       true,
       { typedPerFilterConfig: { 'envoy.filters.http.fault': { abort: { httpStatus: 503, percentage: { numerator: 10 } } } } },
@@ -96,12 +112,22 @@ describe('routing sentences from the Envoy objects', () => {
   });
 
   it('DestinationRule effects on the clusters: circuit breakers, load balancer, outlier detection, TLS', () => {
-    const dr = { metadata: { filterMetadata: { istio: { config: '/apis/networking.istio.io/v1/namespaces/istioinaction/destination-rule/catalog' } } } };
+    const dr = {
+      metadata: { filterMetadata: { istio: { config: '/apis/networking.istio.io/v1/namespaces/istioinaction/destination-rule/catalog' } } },
+    };
     const after = baseConfig([route('canary', toSubset('version-v1'))]);
     after.clusters = [
-      cluster('', { ...dr, circuitBreakers: { thresholds: [{ maxConnections: 4294967295, maxPendingRequests: 4294967295, maxRequests: 1, maxRetries: 4294967295 }] } }),
+      cluster('', {
+        ...dr,
+        circuitBreakers: {
+          thresholds: [{ maxConnections: 4294967295, maxPendingRequests: 4294967295, maxRequests: 1, maxRetries: 4294967295 }],
+        },
+      }),
       cluster('version-v1', { ...dr, lbPolicy: 'RING_HASH', outlierDetection: { consecutive5xx: 3, interval: '10s' } }),
-      cluster('version-v2', { ...dr, transportSocket: { name: 'envoy.transport_sockets.tls', typedConfig: { sni: 'catalog.example.com', commonTlsContext: {} } } }),
+      cluster('version-v2', {
+        ...dr,
+        transportSocket: { name: 'envoy.transport_sockets.tls', typedConfig: { sni: 'catalog.example.com', commonTlsContext: {} } },
+      }),
     ];
     const s = sentences(one(baseConfig([route('canary', toSubset('version-v1'))]), after));
     expect(s).toEqual([
@@ -113,14 +139,22 @@ describe('routing sentences from the Envoy objects', () => {
   });
 
   it('a retry change is one field change, addressed by virtual host and route name', () => {
-    const retries = (n: number) => route('canary', { ...toSubset('version-v1'), retryPolicy: { retryOn: 'connect-failure', numRetries: n } });
+    const retries = (n: number) =>
+      route('canary', { ...toSubset('version-v1'), retryPolicy: { retryOn: 'connect-failure', numRetries: n } });
     expect(one(baseConfig([retries(3)]), baseConfig([retries(4)])).objects).toEqual([
       {
         type: 'routes',
         name: '80',
         change: 'CHANGED',
         truncated: false,
-        fields: [{ path: `virtualHosts[name=${HOST}:80].routes[name=canary].route.retryPolicy.numRetries`, change: 'CHANGED', before: 3, after: 4 }],
+        fields: [
+          {
+            path: `virtualHosts[name=${HOST}:80].routes[name=canary].route.retryPolicy.numRetries`,
+            change: 'CHANGED',
+            before: 3,
+            after: 4,
+          },
+        ],
       },
     ]);
   });
@@ -128,7 +162,10 @@ describe('routing sentences from the Envoy objects', () => {
   it('new and lost listeners', () => {
     const b = baseConfig([route('canary', toSubset('version-v1'))], { listeners: [listener(9090)] });
     const h = baseConfig([route('canary', toSubset('version-v1'))], { listeners: [listener(8080)] });
-    expect(sentences(one(b, h))).toEqual(['New listener 0.0.0.0_8080 on 0.0.0.0:8080.', 'Listener 0.0.0.0_9090 is gone: nothing listens on 0.0.0.0:9090 any more.']);
+    expect(sentences(one(b, h))).toEqual([
+      'New listener 0.0.0.0_8080 on 0.0.0.0:8080.',
+      'Listener 0.0.0.0_9090 is gone: nothing listens on 0.0.0.0:9090 any more.',
+    ]);
   });
 });
 
@@ -137,8 +174,16 @@ describe('proxy classes', () => {
     const pool = new Map<string, EnvoyObject>();
     const same = baseConfig([route('canary', toSubset('version-v1'))]);
     const changed = baseConfig([route('canary', toSubset('version-v2'))]);
-    const base = [proxyClass('a', ['shop/api', 'shop/api-2'], same, pool), proxyClass('b', ['shop/web'], same, pool), proxyClass('c', ['shop/old'], same, pool)];
-    const head = [proxyClass('a', ['shop/api', 'shop/api-2'], same, pool), proxyClass('b2', ['shop/web'], changed, pool), proxyClass('d', ['shop/new'], same, pool, 'ROUTER')];
+    const base = [
+      proxyClass('a', ['shop/api', 'shop/api-2'], same, pool),
+      proxyClass('b', ['shop/web'], same, pool),
+      proxyClass('c', ['shop/old'], same, pool),
+    ];
+    const head = [
+      proxyClass('a', ['shop/api', 'shop/api-2'], same, pool),
+      proxyClass('b2', ['shop/web'], changed, pool),
+      proxyClass('d', ['shop/new'], same, pool, 'ROUTER'),
+    ];
     const changes = diff(base, head, pool);
     expect(changes.map((c) => [c.workloads.map((w) => w.name).join(','), c.change, c.classKey])).toEqual([
       ['new', 'ADDED', 'd'],
@@ -153,7 +198,13 @@ describe('proxy classes', () => {
     // team/web's route configuration has one more virtual host: other hashes, the same change
     const withExtraHost = (c: Config): Config => {
       const [rc, ...rest] = c.routes as { virtualHosts: unknown[] }[];
-      return { ...c, routes: [{ ...rc!, virtualHosts: [...rc!.virtualHosts, { name: 'extra:80', domains: ['extra'], routes: [] }] }, ...rest] as EnvoyObject[] };
+      return {
+        ...c,
+        routes: [
+          { ...rc!, virtualHosts: [...rc!.virtualHosts, { name: 'extra:80', domains: ['extra'], routes: [] }] },
+          ...rest,
+        ] as EnvoyObject[],
+      };
     };
     const v1 = baseConfig([route('canary', toSubset('version-v1'))]);
     const v2 = baseConfig([route('canary', toSubset('version-v2'))]);
@@ -164,7 +215,12 @@ describe('proxy classes', () => {
       proxyClass('c', ['ops/tool'], v1, pool),
       proxyClass('d', ['ops/zz'], { ...v1, listeners: [listener(80), listener(9090)] }, pool),
     ];
-    const head = [proxyClass('a', ['shop/api'], v2, pool), proxyClass('b', ['team/web'], withExtraHost(v2), pool), proxyClass('c', ['ops/tool'], v3, pool), proxyClass('d', ['ops/zz'], v3, pool)];
+    const head = [
+      proxyClass('a', ['shop/api'], v2, pool),
+      proxyClass('b', ['team/web'], withExtraHost(v2), pool),
+      proxyClass('c', ['ops/tool'], v3, pool),
+      proxyClass('d', ['ops/zz'], v3, pool),
+    ];
     expect(base[0]!.objects.route['80']).not.toBe(base[1]!.objects.route['80']);
     const changes = diff(base, head, pool);
     expect(changes.map((c) => [c.workloads.map((w) => `${w.namespace}/${w.name}`), c.classKey, c.classKeys])).toEqual([
@@ -172,7 +228,13 @@ describe('proxy classes', () => {
       [['ops/zz'], 'd', ['d']],
       [['shop/api', 'team/web'], 'a', ['a', 'b']],
     ]);
-    const d = composeDiff({ base: { id: 'b', name: null }, head: { id: 'h', name: null }, resources: { base: [], head: [] }, diagnostics: { base: [], head: [] }, proxies: changes });
+    const d = composeDiff({
+      base: { id: 'b', name: null },
+      head: { id: 'h', name: null },
+      resources: { base: [], head: [] },
+      diagnostics: { base: [], head: [] },
+      proxies: changes,
+    });
     expect(d.summary).toMatchObject({ proxyClassesChanged: 4, workloadsAffected: 4, routingChanges: 3 });
     // every routing change once, whatever the number of classes it is on (ops/tool's is ops/zz's too)
     const [toV3, listenerGone, toV2] = [changes[1]!.routing[1]!, changes[1]!.routing[0]!, changes[2]!.routing[0]!];
@@ -203,7 +265,10 @@ describe('markdown', () => {
     base: [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'c', body: { data: { a: '1' } } }],
     head: [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'c', body: { data: { a: '2' } } }],
   };
-  const input = (proxies: ProxyConfigChange[], diags = { base: [message('IST0132', 'Warning', 'gone')], head: [message('IST0132', 'Warning', 'w'), message('IST0101', 'Error', 'e')] }) => ({
+  const input = (
+    proxies: ProxyConfigChange[],
+    diags = { base: [message('IST0132', 'Warning', 'gone')], head: [message('IST0132', 'Warning', 'w'), message('IST0101', 'Error', 'e')] },
+  ) => ({
     base: { id: 'b', name: 'main' },
     head: { id: 'h', name: 'pr-42' },
     resources,
@@ -214,8 +279,12 @@ describe('markdown', () => {
 
   it('summary, table, diagnostics errors first, one <details> for workloads with the same change, resources', () => {
     const md = composeDiff(input(diff([b1, b2], [h1, h2], pool))).markdown;
-    expect(md).toContain('**This change changes the Envoy config of 2 workloads (1 distinct routing change), introduces 2 diagnostics (1 error) and resolves 1 diagnostic.** 1 resource changed.');
-    expect(md).toContain(`| shop/api, shop/web | sidecar | \`${HOST}:80\` | Requests to ${HOST}:80 (any path) now go to ${HOST}:80: 90% subset version-v1, 10% subset version-v2;`);
+    expect(md).toContain(
+      '**This change changes the Envoy config of 2 workloads (1 distinct routing change), introduces 2 diagnostics (1 error) and resolves 1 diagnostic.** 1 resource changed.',
+    );
+    expect(md).toContain(
+      `| shop/api, shop/web | sidecar | \`${HOST}:80\` | Requests to ${HOST}:80 (any path) now go to ${HOST}:80: 90% subset version-v1, 10% subset version-v2;`,
+    );
     expect(md.indexOf('🔴 **Error** `IST0101`')).toBeLessThan(md.indexOf('🟠 **Warning** `IST0132`'));
     expect(md).toContain('#### Diagnostics resolved\n\n- ✅ `IST0132` VirtualService istioinaction/gone');
     expect(md.match(/<details>/g)).toHaveLength(2); // one workload group, the resources
@@ -248,6 +317,8 @@ describe('markdown', () => {
     }
     const md = composeDiff(input(many), { maxLength: 8000 }).markdown;
     expect(md.length).toBeLessThanOrEqual(8000);
-    expect(md).toMatch(/✂️ Cut to stay under 8,000 characters: 20 more table rows, details of ns\/w\d\d, details of ns\/w\d\d and \d+ more sections\./);
+    expect(md).toMatch(
+      /✂️ Cut to stay under 8,000 characters: 20 more table rows, details of ns\/w\d\d, details of ns\/w\d\d and \d+ more sections\./,
+    );
   });
 });

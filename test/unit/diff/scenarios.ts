@@ -69,13 +69,20 @@ export function scenarios(): Record<string, Scenario> {
         o.spec.gateways = ['catalog-gateway'];
       }),
     ),
-    missingSubset: s('a route to a subset no DestinationRule defines', seed, withCatalogRoutes(seed, [cohort, { name: 'canary', route: [v('version-v1', 90), v('version-v3', 10)] }])),
+    missingSubset: s(
+      'a route to a subset no DestinationRule defines',
+      seed,
+      withCatalogRoutes(seed, [cohort, { name: 'canary', route: [v('version-v1', 90), v('version-v3', 10)] }]),
+    ),
     noise: s(
       'only status and annotations change',
       seed,
       edit(
         edit(seed, 'VirtualService', CATALOG, (o) => {
-          o.metadata.annotations = { 'example.com/owner': 'team-catalog', 'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"networking.istio.io/v1"}' };
+          o.metadata.annotations = {
+            'example.com/owner': 'team-catalog',
+            'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"networking.istio.io/v1"}',
+          };
           o.metadata.resourceVersion = '12345';
           o.status = { observedGeneration: 3 };
         }),

@@ -48,7 +48,11 @@ spec:
     name: b
 `;
     const [pod] = decodeManifests(text).objects;
-    expect(pod.object.metadata).toEqual({ name: 'p', labels: { app: 'web', tier: 'front' }, annotations: { app: 'web', tier: 'front', extra: '1' } });
+    expect(pod.object.metadata).toEqual({
+      name: 'p',
+      labels: { app: 'web', tier: 'front' },
+      annotations: { app: 'web', tier: 'front', extra: '1' },
+    });
     expect((pod.object.spec as { containers: unknown[] }).containers).toEqual([
       { name: 'a', image: 'nginx' },
       { name: 'b', image: 'nginx' },

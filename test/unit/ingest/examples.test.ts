@@ -9,7 +9,11 @@ import type { NormalisedSnapshot } from '../../../src/model/snapshot.js';
 const examples = join(import.meta.dirname, '../../../examples');
 const scenarioDirs = ['../shared/scenarios', '../shared/conformance/istio-sim'].map((dir) => join(import.meta.dirname, '../../..', dir));
 const directories = readdirSync(examples).sort();
-const files = directories.flatMap((dir) => readdirSync(join(examples, dir)).sort().map((file) => join(dir, file)));
+const files = directories.flatMap((dir) =>
+  readdirSync(join(examples, dir))
+    .sort()
+    .map((file) => join(dir, file)),
+);
 
 async function ingested(text: string) {
   const result = await ingest(text);
@@ -18,11 +22,15 @@ async function ingested(text: string) {
 }
 
 async function directory(dir: string): Promise<NormalisedSnapshot> {
-  const text = readdirSync(join(examples, dir)).sort().map((file) => readFileSync(join(examples, dir, file), 'utf8')).join('\n---\n');
+  const text = readdirSync(join(examples, dir))
+    .sort()
+    .map((file) => readFileSync(join(examples, dir, file), 'utf8'))
+    .join('\n---\n');
   return normaliseSnapshot((await ingested(text)).resources);
 }
 
-const proxyTypes = (snapshot: NormalisedSnapshot) => Object.fromEntries(snapshot.workloads.map((w) => [`${w.namespace}/${w.name}`, w.proxyType]));
+const proxyTypes = (snapshot: NormalisedSnapshot) =>
+  Object.fromEntries(snapshot.workloads.map((w) => [`${w.namespace}/${w.name}`, w.proxyType]));
 
 describe('examples/', () => {
   it.each(files)('%s ingests', async (file) => {
@@ -49,7 +57,11 @@ describe('examples/', () => {
   });
 
   it('helloworld: the nginx pod keeps its IP', async () => {
-    expect((await directory('helloworld')).workloads.find((w) => w.name === 'nginx')).toMatchObject({ kind: 'Pod', ips: ['10.244.0.20'], proxyType: 'SIDECAR' });
+    expect((await directory('helloworld')).workloads.find((w) => w.name === 'nginx')).toMatchObject({
+      kind: 'Pod',
+      ips: ['10.244.0.20'],
+      proxyType: 'SIDECAR',
+    });
   });
 
   it('egress: the REGISTRY_ONLY mesh config reaches the generator', async () => {

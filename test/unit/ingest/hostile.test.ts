@@ -35,9 +35,14 @@ describe('hostile uploads', () => {
   });
 
   it('a NUL character in a key and in JSON is refused too', async () => {
-    expect((await problemsOf(`${head}data: {"a\\0": b}\n`))[0]).toMatchObject({ path: '/data/a\u0000', message: expect.stringMatching(/^key: .*NUL/) });
+    expect((await problemsOf(`${head}data: {"a\\0": b}\n`))[0]).toMatchObject({
+      path: '/data/a\u0000',
+      message: expect.stringMatching(/^key: .*NUL/),
+    });
     const json = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: 'a\u0000' } });
-    expect(await problemsOf(json, 'application/json')).toEqual([{ document: 0, line: 1, column: 71, path: '/data/k', message: expect.stringMatching(/NUL/) }]);
+    expect(await problemsOf(json, 'application/json')).toEqual([
+      { document: 0, line: 1, column: 71, path: '/data/k', message: expect.stringMatching(/NUL/) },
+    ]);
   });
 
   it('a lone UTF-16 surrogate is refused', async () => {
@@ -58,24 +63,40 @@ describe('hostile uploads', () => {
     expect((await ingest(nest(MAX_NESTING_DEPTH - 10))).ok).toBe(false); // ConfigMap data must be strings: refused, but decoded
     for (const depth of [MAX_NESTING_DEPTH + 10, 20_000, 1_000_000]) {
       const problems = await problemsOf(nest(depth));
-      expect(problems).toEqual([{ document: 0, line: expect.any(Number), column: expect.any(Number), message: expect.stringMatching(/nested deeper than 1000 levels/) }]);
+      expect(problems).toEqual([
+        {
+          document: 0,
+          line: expect.any(Number),
+          column: expect.any(Number),
+          message: expect.stringMatching(/nested deeper than 1000 levels/),
+        },
+      ]);
     }
   });
 
   it('nesting past the bound in a body that looks like JSON is located before JSON.parse', async () => {
     const text = `{"apiVersion": "v1", "kind": "List",\n "items": ["${'\\"['.repeat(5)}", ${'['.repeat(MAX_NESTING_DEPTH + 5)}`;
-    expect(await problemsOf(text)).toEqual([{ document: 0, line: 2, column: 1029, message: expect.stringMatching(/nested deeper than 1000 levels/) }]);
+    expect(await problemsOf(text)).toEqual([
+      { document: 0, line: 2, column: 1029, message: expect.stringMatching(/nested deeper than 1000 levels/) },
+    ]);
   });
 
   it('deep nesting in an unknown kind and in a Service port is refused, not overflowed', async () => {
     const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
-    expect((await problemsOf(`apiVersion: x.io/v1\nkind: Thing\nmetadata: {name: t}\nspec: ${deep}\n`))[0]!.message).toMatch(/nested deeper/);
-    expect((await problemsOf(`apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: ${deep}}]}\n`))[0]!.message).toMatch(/nested deeper/);
-    expect((await problemsOf(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"port":${deep}}]}}`))[0]!.message).toMatch(/nested deeper/);
+    expect((await problemsOf(`apiVersion: x.io/v1\nkind: Thing\nmetadata: {name: t}\nspec: ${deep}\n`))[0]!.message).toMatch(
+      /nested deeper/,
+    );
+    expect(
+      (await problemsOf(`apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: ${deep}}]}\n`))[0]!.message,
+    ).toMatch(/nested deeper/);
+    expect(
+      (await problemsOf(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"port":${deep}}]}}`))[0]!.message,
+    ).toMatch(/nested deeper/);
   });
 
   it('aliases cannot nest past the bound either', async () => {
-    const levels = 'a0: &a0 [1]\n' + Array.from({ length: 3 }, (_, i) => `a${i + 1}: &a${i + 1} ${'['.repeat(400)}*a${i}${']'.repeat(400)}`).join('\n');
+    const levels =
+      'a0: &a0 [1]\n' + Array.from({ length: 3 }, (_, i) => `a${i + 1}: &a${i + 1} ${'['.repeat(400)}*a${i}${']'.repeat(400)}`).join('\n');
     expect(await problemsOf(`${head}spec:\n${levels.replace(/^/gm, '  ')}\n`)).toEqual([
       expect.objectContaining({ document: 0, message: expect.stringMatching(/nested deeper than 1000 levels \(aliases included\)/) }),
     ]);
@@ -90,18 +111,23 @@ describe('hostile uploads', () => {
 
   it('block mappings nested past the bound are refused', async () => {
     const text = `${head}spec:\n${Array.from({ length: MAX_NESTING_DEPTH + 5 }, (_, i) => `${' '.repeat(i + 1)}a${i}:`).join('\n')} 1\n`;
-    expect(await problemsOf(text)).toEqual([{ document: 0, line: MAX_NESTING_DEPTH + 4, column: expect.any(Number), message: expect.stringMatching(/nested deeper/) }]);
+    expect(await problemsOf(text)).toEqual([
+      { document: 0, line: MAX_NESTING_DEPTH + 4, column: expect.any(Number), message: expect.stringMatching(/nested deeper/) },
+    ]);
   });
 
   it('a circular or too deep mesh config is refused', async () => {
-    const mesh = (value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: ${JSON.stringify(value)}\n`;
+    const mesh = (value: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\ndata:\n  mesh: ${JSON.stringify(value)}\n`;
     expect((await problemsOf(mesh('a: &a {x: *a}')))[0]!.message).toMatch(/circular value/);
     expect((await problemsOf(mesh(`a: ${'['.repeat(3000)}`)))[0]!.message).toMatch(/nested deeper/);
   });
 
   it('a complex key is refused, without a warning on the console', async () => {
     const warn = vi.spyOn(process, 'emitWarning');
-    expect(await problemsOf(`${head}data:\n  ? [a, b]\n  : c\n`)).toEqual([{ document: 0, line: 5, column: 5, message: expect.stringMatching(/complex key/) }]);
+    expect(await problemsOf(`${head}data:\n  ? [a, b]\n  : c\n`)).toEqual([
+      { document: 0, line: 5, column: 5, message: expect.stringMatching(/complex key/) },
+    ]);
     expect((await problemsOf(`${head}data:\n  ? &k [a]\n  : c\n  x: *k\n`))[0]!.message).toMatch(/complex key/);
     expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
@@ -110,18 +136,29 @@ describe('hostile uploads', () => {
   it('strings and objects over their bounds are refused', async () => {
     const long = 'x'.repeat(MAX_STRING_LENGTH + 1);
     expect(await problemsOf(`${head}data: {k: ${long}}\n`)).toEqual([
-      { document: 0, line: 4, column: 8, path: '/data/k', message: `string of ${MAX_STRING_LENGTH + 1} characters, over the limit of ${MAX_STRING_LENGTH}` },
+      {
+        document: 0,
+        line: 4,
+        column: 8,
+        path: '/data/k',
+        message: `string of ${MAX_STRING_LENGTH + 1} characters, over the limit of ${MAX_STRING_LENGTH}`,
+      },
     ]);
     const values = Array.from({ length: 4 }, (_, i) => `  k${i}: ${'y'.repeat(MAX_OBJECT_LENGTH / 4)}`).join('\n');
-    expect(await problemsOf(`${head}data:\n${values}\n`)).toEqual([{ document: 0, line: 1, column: 1, message: expect.stringMatching(/^object of \d+ characters, over the limit/) }]);
+    expect(await problemsOf(`${head}data:\n${values}\n`)).toEqual([
+      { document: 0, line: 1, column: 1, message: expect.stringMatching(/^object of \d+ characters, over the limit/) },
+    ]);
   });
 
-  it.each(['', '   \n', '---', '---\n---\n', '# only a comment\n', '[]', 'null', '{"apiVersion": "v1", "kind": "List", "items": []}'])('an empty upload %j is an empty mesh, with a warning', async (text) => {
-    expect(await ingest(text)).toEqual({ ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] });
-    const json = await ingest(text, 'application/json');
-    if (json.ok) expect(json).toEqual({ ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] });
-    else expect(json.problems[0]!.message).toMatch(/JSON syntax error/);
-  });
+  it.each(['', '   \n', '---', '---\n---\n', '# only a comment\n', '[]', 'null', '{"apiVersion": "v1", "kind": "List", "items": []}'])(
+    'an empty upload %j is an empty mesh, with a warning',
+    async (text) => {
+      expect(await ingest(text)).toEqual({ ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] });
+      const json = await ingest(text, 'application/json');
+      if (json.ok) expect(json).toEqual({ ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] });
+      else expect(json.problems[0]!.message).toMatch(/JSON syntax error/);
+    },
+  );
 
   it('thousands of bad strings or items are answered with a bounded list', async () => {
     expect((await problemsOf(`${head}data: [${Array(20_000).fill('"\\0"').join(',')}]\n`)).length).toBe(100);

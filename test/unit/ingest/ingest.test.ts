@@ -176,7 +176,9 @@ metadata: {name: not-core}
 
 describe('canonicalJson and contentHash', () => {
   it('sorts keys recursively, keeps array order and drops undefined members', async () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined }, e: null })).toBe('{"a":{"d":[3,{"y":2,"z":1}]},"b":1,"e":null}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined }, e: null })).toBe(
+      '{"a":{"d":[3,{"y":2,"z":1}]},"b":1,"e":null}',
+    );
   });
 
   it('hashes equal content equally, whatever the key order', async () => {
@@ -264,7 +266,10 @@ metadata:
   labels: {version: 2}
 spec: {hosts: [vs]}
 `);
-    expect(result).toMatchObject({ ok: false, problems: [{ path: '/metadata/labels/version', line: 5, message: expect.stringMatching(/quote it in YAML/) }] });
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [{ path: '/metadata/labels/version', line: 5, message: expect.stringMatching(/quote it in YAML/) }],
+    });
     expect(result.ok ? [] : result.problems).toHaveLength(1);
   });
 
@@ -272,7 +277,10 @@ spec: {hosts: [vs]}
     const secret = 'c3VwZXItc2VjcmV0';
     const results = [
       await ingest(`apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  password: ${secret}\n  password: ${secret}\n`),
-      await ingest(`{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": ${secret}}}`, 'application/json'),
+      await ingest(
+        `{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": ${secret}}}`,
+        'application/json',
+      ),
     ];
     for (const result of results) {
       expect(result.ok).toBe(false);

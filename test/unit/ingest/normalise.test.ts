@@ -11,13 +11,18 @@ async function normalise(...documents: string[]): Promise<NormalisedSnapshot> {
 
 function workload(snapshot: NormalisedSnapshot, namespace: string, name: string): Workload {
   const found = snapshot.workloads.find((w) => w.namespace === namespace && w.name === name);
-  if (!found) throw new Error(`no workload ${namespace}/${name} in ${snapshot.workloads.map((w) => `${w.namespace}/${w.name}`).join(', ')}`);
+  if (!found)
+    throw new Error(`no workload ${namespace}/${name} in ${snapshot.workloads.map((w) => `${w.namespace}/${w.name}`).join(', ')}`);
   return found;
 }
 
 const namespace = (name: string, labels = '{}') => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${name}, labels: ${labels}}`;
 
-function deployment(name: string, ns: string, options: { labels?: string; annotations?: string; spec?: string; kind?: string } = {}): string {
+function deployment(
+  name: string,
+  ns: string,
+  options: { labels?: string; annotations?: string; spec?: string; kind?: string } = {},
+): string {
   const labels = options.labels ?? `{app: ${name}}`;
   return `apiVersion: apps/v1
 kind: ${options.kind ?? 'Deployment'}
@@ -62,14 +67,29 @@ metadata:
 spec:
   selector: {matchLabels: {app: web, pod-template-hash: 5c9d}}
   template: {metadata: {labels: {app: web, pod-template-hash: 5c9d}}}`;
-    const ownedPod = pod('web-5c9d-x1', 'shop', '{other: label}', '10.1.0.9', ', ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5c9d, uid: u2}]');
-    expect((await normalise(deployment('web', 'shop'), replicaSet)).workloads.map((w) => [w.name, w.kind])).toEqual([['web', 'Deployment']]);
-    expect((await normalise(deployment('web', 'shop'), replicaSet, ownedPod)).workloads.map((w) => [w.name, w.kind])).toEqual([['web-5c9d-x1', 'Pod']]);
+    const ownedPod = pod(
+      'web-5c9d-x1',
+      'shop',
+      '{other: label}',
+      '10.1.0.9',
+      ', ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5c9d, uid: u2}]',
+    );
+    expect((await normalise(deployment('web', 'shop'), replicaSet)).workloads.map((w) => [w.name, w.kind])).toEqual([
+      ['web', 'Deployment'],
+    ]);
+    expect((await normalise(deployment('web', 'shop'), replicaSet, ownedPod)).workloads.map((w) => [w.name, w.kind])).toEqual([
+      ['web-5c9d-x1', 'Pod'],
+    ]);
   });
 
   it('gives absent pods a synthetic IP in 10.128.0.0/9 that does not move when another workload is added', async () => {
     const before = await normalise(deployment('web', 'shop'), deployment('db', 'shop'));
-    const after = await normalise(deployment('web', 'shop'), deployment('db', 'shop'), deployment('cache', 'shop'), deployment('web', 'other'));
+    const after = await normalise(
+      deployment('web', 'shop'),
+      deployment('db', 'shop'),
+      deployment('cache', 'shop'),
+      deployment('web', 'other'),
+    );
     const ip = workload(before, 'shop', 'web').ips;
     expect(ip).toHaveLength(1);
     expect(ip[0]).toMatch(/^10\.(1[2-9][0-9]|2[0-5][0-9])\.\d+\.\d+$/);
@@ -105,7 +125,9 @@ describe('normaliseSnapshot: proxy type', () => {
 
   it('namespace label istio-injection=enabled injects; disabled or absent does not', async () => {
     expect(await typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on'))).toEqual(['a=SIDECAR']);
-    expect(await typeOf(namespace('off', '{istio-injection: disabled, istio.io/rev: default}'), deployment('a', 'off'))).toEqual(['a=NONE']);
+    expect(await typeOf(namespace('off', '{istio-injection: disabled, istio.io/rev: default}'), deployment('a', 'off'))).toEqual([
+      'a=NONE',
+    ]);
     expect(await typeOf(deployment('a', 'plain'))).toEqual(['a=NONE']);
   });
 
@@ -114,21 +136,43 @@ describe('normaliseSnapshot: proxy type', () => {
   });
 
   it('pod label sidecar.istio.io/inject overrides the namespace, and wins over the annotation', async () => {
-    expect(await typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { labels: '{app: a, sidecar.istio.io/inject: "false"}' }))).toEqual(['a=NONE']);
+    expect(
+      await typeOf(
+        namespace('on', '{istio-injection: enabled}'),
+        deployment('a', 'on', { labels: '{app: a, sidecar.istio.io/inject: "false"}' }),
+      ),
+    ).toEqual(['a=NONE']);
     expect(await typeOf(deployment('a', 'plain', { labels: '{app: a, sidecar.istio.io/inject: "true"}' }))).toEqual(['a=SIDECAR']);
     expect(
-      await typeOf(deployment('a', 'plain', { labels: '{app: a, sidecar.istio.io/inject: "false"}', annotations: '{sidecar.istio.io/inject: "true"}' })),
+      await typeOf(
+        deployment('a', 'plain', {
+          labels: '{app: a, sidecar.istio.io/inject: "false"}',
+          annotations: '{sidecar.istio.io/inject: "true"}',
+        }),
+      ),
     ).toEqual(['a=NONE']);
   });
 
   it('the annotation decides when there is no label', async () => {
-    expect(await typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { annotations: '{sidecar.istio.io/inject: "false"}' }))).toEqual(['a=NONE']);
+    expect(
+      await typeOf(
+        namespace('on', '{istio-injection: enabled}'),
+        deployment('a', 'on', { annotations: '{sidecar.istio.io/inject: "false"}' }),
+      ),
+    ).toEqual(['a=NONE']);
     expect(await typeOf(deployment('a', 'plain', { annotations: '{sidecar.istio.io/inject: "true"}' }))).toEqual(['a=SIDECAR']);
   });
 
   it('a pod already carrying istio-proxy has a sidecar; hostNetwork and kube-system pods are never injected', async () => {
-    expect(await typeOf(deployment('a', 'plain', { spec: '{containers: [{name: app, image: a}, {name: istio-proxy, image: proxyv2}]}' }))).toEqual(['a=SIDECAR']);
-    expect(await typeOf(namespace('on', '{istio-injection: enabled}'), deployment('a', 'on', { spec: '{hostNetwork: true, containers: [{name: app, image: a}]}' }))).toEqual(['a=NONE']);
+    expect(
+      await typeOf(deployment('a', 'plain', { spec: '{containers: [{name: app, image: a}, {name: istio-proxy, image: proxyv2}]}' })),
+    ).toEqual(['a=SIDECAR']);
+    expect(
+      await typeOf(
+        namespace('on', '{istio-injection: enabled}'),
+        deployment('a', 'on', { spec: '{hostNetwork: true, containers: [{name: app, image: a}]}' }),
+      ),
+    ).toEqual(['a=NONE']);
     expect(await typeOf(namespace('kube-system', '{istio-injection: enabled}'), deployment('a', 'kube-system'))).toEqual(['a=NONE']);
   });
 
@@ -139,9 +183,12 @@ metadata: {name: public, namespace: shop}
 spec:
   selector: {istio: ingressgateway}
   servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]`;
-    expect(await typeOf(gateway, deployment('istio-ingressgateway', 'istio-system', { labels: '{istio: ingressgateway, app: istio-ingressgateway}' }))).toEqual([
-      'istio-ingressgateway=ROUTER',
-    ]);
+    expect(
+      await typeOf(
+        gateway,
+        deployment('istio-ingressgateway', 'istio-system', { labels: '{istio: ingressgateway, app: istio-ingressgateway}' }),
+      ),
+    ).toEqual(['istio-ingressgateway=ROUTER']);
   });
 });
 
@@ -152,12 +199,23 @@ describe('normaliseSnapshot: generator input', () => {
     const snapshot = await normalise(
       deployment('web', 'shop', { labels: '{app: web, version: v2}' }), // container port http -> 8080, synthetic pod
       pod('web-legacy', 'shop', '{app: web, version: v1}', '10.1.0.5'), // container port named web only: http does not resolve
-      service('web', 'shop', '{app: web}', '[{name: http, port: 80, targetPort: http}, {name: metrics, port: 9000, targetPort: 9000, appProtocol: http}]'),
+      service(
+        'web',
+        'shop',
+        '{app: web}',
+        '[{name: http, port: 80, targetPort: http}, {name: metrics, port: 9000, targetPort: 9000, appProtocol: http}]',
+      ),
     );
     const [synthetic] = workload(snapshot, 'shop', 'web').ips;
     const slices = kubernetesOf(snapshot, 'EndpointSlice');
     expect(slices.map((s) => [(s.metadata as { name: string }).name, s.ports])).toEqual([
-      ['web-ipv4-0', [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'metrics', port: 9000, protocol: 'TCP', appProtocol: 'http' }]],
+      [
+        'web-ipv4-0',
+        [
+          { name: 'http', port: 8080, protocol: 'TCP' },
+          { name: 'metrics', port: 9000, protocol: 'TCP', appProtocol: 'http' },
+        ],
+      ],
       ['web-ipv4-1', [{ name: 'metrics', port: 9000, protocol: 'TCP', appProtocol: 'http' }]],
     ]);
     expect(slices[0]).toMatchObject({
@@ -166,7 +224,9 @@ describe('normaliseSnapshot: generator input', () => {
       addressType: 'IPv4',
       endpoints: [{ addresses: [synthetic], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'web', namespace: 'shop' } }],
     });
-    expect(slices[1].endpoints).toEqual([{ addresses: ['10.1.0.5'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'web-legacy', namespace: 'shop' } }]);
+    expect(slices[1].endpoints).toEqual([
+      { addresses: ['10.1.0.5'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'web-legacy', namespace: 'shop' } },
+    ]);
   });
 
   it('puts IPv6 pod addresses in their own slice', async () => {
@@ -176,7 +236,9 @@ metadata: {name: p, namespace: shop, labels: {app: p}}
 spec: {containers: [{name: app, image: a}]}
 status: {phase: Running, podIP: 10.1.0.1, podIPs: [{ip: 10.1.0.1}, {ip: "fd00::1"}]}`;
     const snapshot = await normalise(dualStack, service('p', 'shop', '{app: p}', '[{name: http, port: 80}]'));
-    expect(kubernetesOf(snapshot, 'EndpointSlice').map((s) => [s.addressType, (s.endpoints as { addresses: string[] }[])[0].addresses])).toEqual([
+    expect(
+      kubernetesOf(snapshot, 'EndpointSlice').map((s) => [s.addressType, (s.endpoints as { addresses: string[] }[])[0].addresses]),
+    ).toEqual([
       ['IPv4', ['10.1.0.1']],
       ['IPv6', ['fd00::1']],
     ]);
@@ -196,7 +258,11 @@ subsets:
       {
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
-        metadata: { name: 'db-ipv4-0', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'db', 'endpointslice.kubernetes.io/managed-by': 'meshlens' } },
+        metadata: {
+          name: 'db-ipv4-0',
+          namespace: 'shop',
+          labels: { 'kubernetes.io/service-name': 'db', 'endpointslice.kubernetes.io/managed-by': 'meshlens' },
+        },
         addressType: 'IPv4',
         ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
         endpoints: [
@@ -214,13 +280,20 @@ subsets:
       pod('a', 'other', '{app: a}', '10.9.0.1'),
       `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {k: v}`,
     );
-    const kinds = snapshot.generatorInput.kubernetes.map((o) => `${String(o.kind)} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`);
+    const kinds = snapshot.generatorInput.kubernetes.map(
+      (o) => `${String(o.kind)} ${(o.metadata as { namespace?: string }).namespace ?? ''}/${(o.metadata as { name: string }).name}`,
+    );
     expect(kinds).toEqual(['ConfigMap shop/settings', 'Namespace /other', 'Namespace /shop', 'Pod other/a', 'Pod shop/web']);
     // As the injector and the API server leave the pod: the tlsMode label (sidecar), port protocols defaulted.
     expect(kubernetesOf(snapshot, 'Pod')[1]).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'web', namespace: 'shop', labels: { app: 'web', 'security.istio.io/tlsMode': 'istio' }, annotations: { 'proxy.istio.io/config': '{}' } },
+      metadata: {
+        name: 'web',
+        namespace: 'shop',
+        labels: { app: 'web', 'security.istio.io/tlsMode': 'istio' },
+        annotations: { 'proxy.istio.io/config': '{}' },
+      },
       spec: { containers: [{ name: 'app', image: 'app', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }] },
       status: {
         phase: 'Running',
@@ -229,7 +302,11 @@ subsets:
         conditions: [{ type: 'Ready', status: 'True' }],
       },
     });
-    expect(kubernetesOf(snapshot, 'Namespace')[0]).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other', labels: { 'kubernetes.io/metadata.name': 'other' } } });
+    expect(kubernetesOf(snapshot, 'Namespace')[0]).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'other', labels: { 'kubernetes.io/metadata.name': 'other' } },
+    });
   });
 
   it('passes evaluated Istio and Gateway API objects, not EnvoyFilters, and the root mesh config', async () => {
@@ -242,7 +319,9 @@ subsets:
     );
     expect(snapshot.generatorInput.istio.map((o) => o.kind)).toEqual(['VirtualService']);
     // istiod's gateway controller reads the Gateway API through its Kubernetes client.
-    expect(snapshot.generatorInput.kubernetes.filter((o) => o.kind === 'HTTPRoute').map((o) => (o.metadata as { name: string }).name)).toEqual(['route']);
+    expect(
+      snapshot.generatorInput.kubernetes.filter((o) => o.kind === 'HTTPRoute').map((o) => (o.metadata as { name: string }).name),
+    ).toEqual(['route']);
     expect(snapshot.generatorInput.meshConfig).toBe(mesh);
     expect((await normalise(deployment('a', 'b'))).generatorInput.meshConfig).toBe('');
   });
@@ -256,7 +335,12 @@ subsets:
       `apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: istio-sidecar-injector}\nwebhooks: []`,
     );
     const names = (objects: Record<string, unknown>[]) => objects.map((o) => `${String(o.kind)} ${(o.metadata as { name: string }).name}`);
-    expect(names(snapshot.generatorInput.analysis)).toEqual(['Deployment web', 'EnvoyFilter ef', 'MutatingWebhookConfiguration istio-sidecar-injector', 'Secret credential']);
+    expect(names(snapshot.generatorInput.analysis)).toEqual([
+      'Deployment web',
+      'EnvoyFilter ef',
+      'MutatingWebhookConfiguration istio-sidecar-injector',
+      'Secret credential',
+    ]);
     expect(JSON.stringify(snapshot.generatorInput.analysis)).not.toContain('aHVudGVyMg==');
     // The controller also stands in as a pod, as a cluster would run one.
     expect(names(snapshot.generatorInput.kubernetes)).toContain('Pod web');

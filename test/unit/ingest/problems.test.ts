@@ -55,7 +55,14 @@ const cases: Case[] = [
   {
     name: 'name that is not a DNS-1123 subdomain',
     text: `${ok}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: Web_App}\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}}\n`,
-    expected: { document: 1, line: 7, path: '/metadata/name', message: /"Web_App" is not a valid DNS-1123 subdomain \(lowercase/, kind: 'Deployment', name: 'Web_App' },
+    expected: {
+      document: 1,
+      line: 7,
+      path: '/metadata/name',
+      message: /"Web_App" is not a valid DNS-1123 subdomain \(lowercase/,
+      kind: 'Deployment',
+      name: 'Web_App',
+    },
   },
   {
     name: 'namespace that is not a DNS-1123 label',
@@ -65,7 +72,14 @@ const cases: Case[] = [
   {
     name: 'VirtualService weight as a string',
     text: `${ok}---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews, namespace: shop}\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews}\n      weight: "50"\n`,
-    expected: { document: 1, line: 13, path: '/spec/http/0/route/0/weight', message: /spec.http\[0\].route\[0\].weight in body must be of type integer/, kind: 'VirtualService', name: 'reviews' },
+    expected: {
+      document: 1,
+      line: 13,
+      path: '/spec/http/0/route/0/weight',
+      message: /spec.http\[0\].route\[0\].weight in body must be of type integer/,
+      kind: 'VirtualService',
+      name: 'reviews',
+    },
   },
   {
     name: 'VirtualService unknown field (htpp typo)',
@@ -75,7 +89,12 @@ const cases: Case[] = [
   {
     name: 'DestinationRule loadBalancer not in the enum',
     text: `${ok}---\napiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata: {name: reviews}\nspec:\n  host: reviews\n  trafficPolicy:\n    loadBalancer:\n      simple: FASTEST\n`,
-    expected: { document: 1, line: 12, path: '/spec/trafficPolicy/loadBalancer/simple', message: /Unsupported value: "FASTEST": supported values: .*"ROUND_ROBIN"/ },
+    expected: {
+      document: 1,
+      line: 12,
+      path: '/spec/trafficPolicy/loadBalancer/simple',
+      message: /Unsupported value: "FASTEST": supported values: .*"ROUND_ROBIN"/,
+    },
   },
   {
     name: 'ServiceEntry without hosts',
@@ -85,12 +104,22 @@ const cases: Case[] = [
   {
     name: 'Istio kind in a version Istio does not serve it in',
     text: `${ok}---\napiVersion: networking.istio.io/v1\nkind: EnvoyFilter\nmetadata: {name: ef}\nspec: {}\n`,
-    expected: { document: 1, line: 5, path: '/apiVersion', message: /^no matches for kind "EnvoyFilter" in version "networking.istio.io\/v1" .*v1alpha3/ },
+    expected: {
+      document: 1,
+      line: 5,
+      path: '/apiVersion',
+      message: /^no matches for kind "EnvoyFilter" in version "networking.istio.io\/v1" .*v1alpha3/,
+    },
   },
   {
     name: "refused by Istio's validating webhook (invalid regex), located at the spec",
     text: `${ok}---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: reviews, namespace: shop}\nspec:\n  hosts: [reviews]\n  http:\n  - match: [{uri: {regex: "("}}]\n    route: [{destination: {host: reviews}}]\n`,
-    expected: { document: 1, line: 8, path: '/spec', message: /^admission webhook "validation.istio.io" denied the request: configuration is invalid: .*regex/ },
+    expected: {
+      document: 1,
+      line: 8,
+      path: '/spec',
+      message: /^admission webhook "validation.istio.io" denied the request: configuration is invalid: .*regex/,
+    },
   },
   {
     name: 'Gateway API HTTPRoute backend port out of range (its CRD schema)',
@@ -140,7 +169,12 @@ const cases: Case[] = [
   {
     name: 'duplicate object (namespace defaulted)',
     text: `${ok}---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n`,
-    expected: { document: 2, line: 9, path: '/metadata/name', message: /duplicate Service default\/web: documents 1 and 2 .*first in document 1 \(line 5\)/ },
+    expected: {
+      document: 2,
+      line: 9,
+      path: '/metadata/name',
+      message: /duplicate Service default\/web: documents 1 and 2 .*first in document 1 \(line 5\)/,
+    },
   },
   {
     name: 'scalar document',
@@ -180,7 +214,18 @@ const cases: Case[] = [
   },
   {
     name: 'List with a bad item',
-    text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } }, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'Bad' } }] }, null, 2),
+    text: JSON.stringify(
+      {
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a' } },
+          { apiVersion: 'v1', kind: 'Service', metadata: { name: 'Bad' } },
+        ],
+      },
+      null,
+      2,
+    ),
     expected: { document: 1, line: 16, path: '/metadata/name', message: /"Bad" is not a valid DNS-1035 label/ },
   },
   {
@@ -231,6 +276,8 @@ describe('ingest refuses bad input, saying where and what', () => {
   it('refuses alias expansion past the size budget even under the alias count', async () => {
     const items = Array.from({ length: 200 }, (_, i) => `k${i}: v`).join(', ');
     const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\nbase: &b {${items}}\ncopies: [${Array(999).fill('*b').join(',')}]\n`;
-    expect(await problemsOf(text)).toEqual([{ document: 0, line: 1, column: 1, message: expect.stringMatching(/expands \(through aliases\)/) }]);
+    expect(await problemsOf(text)).toEqual([
+      { document: 0, line: 1, column: 1, message: expect.stringMatching(/expands \(through aliases\)/) },
+    ]);
   });
 });

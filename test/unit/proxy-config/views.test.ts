@@ -1,7 +1,17 @@
 // views.ts: the rows behind GraphQL's ProxyConfig (listeners, routes, clusters, endpoints) and configDump.
 import { describe, expect, it } from 'vitest';
 import { clusterRows, configDump, endpointRows, listenerRows, routeConfigurationRows } from '../../../src/proxy-config/views.js';
-import { cluster, generated, inlineHcm, istioMeta, outboundHttpListener, socket, tcpProxy, virtualInbound, virtualOutbound } from '../../support/envoy-fixtures.js';
+import {
+  cluster,
+  generated,
+  inlineHcm,
+  istioMeta,
+  outboundHttpListener,
+  socket,
+  tcpProxy,
+  virtualInbound,
+  virtualOutbound,
+} from '../../support/envoy-fixtures.js';
 
 const REVIEWS = 'reviews.default.svc.cluster.local';
 
@@ -9,14 +19,29 @@ const cfg = generated({
   listeners: [
     outboundHttpListener(80),
     outboundHttpListener(9080),
-    { name: '10.96.0.5_3306', address: socket('10.96.0.5', 3306), filterChains: [{ filters: [tcpProxy('outbound|3306||mysql.db.svc.cluster.local')] }] },
+    {
+      name: '10.96.0.5_3306',
+      address: socket('10.96.0.5', 3306),
+      filterChains: [{ filters: [tcpProxy('outbound|3306||mysql.db.svc.cluster.local')] }],
+    },
     {
       name: '0.0.0.0_5000',
       address: socket('0.0.0.0', 5000),
       filterChains: [
         {
-          filterChainMatch: { destinationPort: 5000, prefixRanges: [{ addressPrefix: '10.0.0.0', prefixLen: 8 }], serverNames: ['a.com', 'b.com'], transportProtocol: 'tls', applicationProtocols: ['h2'] },
-          filters: [tcpProxy([{ name: 'outbound|5000|a|x', weight: 50 }, { name: 'outbound|5000|b|x', weight: 50 }])],
+          filterChainMatch: {
+            destinationPort: 5000,
+            prefixRanges: [{ addressPrefix: '10.0.0.0', prefixLen: 8 }],
+            serverNames: ['a.com', 'b.com'],
+            transportProtocol: 'tls',
+            applicationProtocols: ['h2'],
+          },
+          filters: [
+            tcpProxy([
+              { name: 'outbound|5000|a|x', weight: 50 },
+              { name: 'outbound|5000|b|x', weight: 50 },
+            ]),
+          ],
         },
         { filterChainMatch: {}, filters: [inlineHcm({ name: 'inline-rc', virtualHosts: [] })] },
         { filters: [{ name: 'envoy.filters.network.mongo_proxy' }] },
@@ -33,11 +58,32 @@ const cfg = generated({
           name: `${REVIEWS}:80`,
           domains: [REVIEWS, 'reviews'],
           routes: [
-            { name: 'canary', match: { prefix: '/', headers: [{ name: 'x-canary', stringMatch: { exact: 'true' } }] }, route: { cluster: `outbound|80|v2|${REVIEWS}` }, metadata: istioMeta('virtual-service', 'default', 'reviews') },
-            { name: 'split', match: { prefix: '/' }, route: { weightedClusters: { clusters: [{ name: `outbound|80|v1|${REVIEWS}`, weight: 90 }, { name: `outbound|80|v2|${REVIEWS}`, weight: 10 }] } }, metadata: istioMeta('virtual-service', 'default', 'reviews') },
+            {
+              name: 'canary',
+              match: { prefix: '/', headers: [{ name: 'x-canary', stringMatch: { exact: 'true' } }] },
+              route: { cluster: `outbound|80|v2|${REVIEWS}` },
+              metadata: istioMeta('virtual-service', 'default', 'reviews'),
+            },
+            {
+              name: 'split',
+              match: { prefix: '/' },
+              route: {
+                weightedClusters: {
+                  clusters: [
+                    { name: `outbound|80|v1|${REVIEWS}`, weight: 90 },
+                    { name: `outbound|80|v2|${REVIEWS}`, weight: 10 },
+                  ],
+                },
+              },
+              metadata: istioMeta('virtual-service', 'default', 'reviews'),
+            },
           ],
         },
-        { name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }] },
+        {
+          name: 'allow_any',
+          domains: ['*'],
+          routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }],
+        },
       ],
     },
     { name: '9080', virtualHosts: [] },
@@ -54,7 +100,10 @@ const cfg = generated({
     {
       name: 'outbound|443||api.example.com',
       type: 'STRICT_DNS',
-      loadAssignment: { clusterName: 'outbound|443||api.example.com', endpoints: [{ locality: {}, lbEndpoints: [{ endpoint: { address: socket('api.example.com', 443) }, loadBalancingWeight: 1 }] }] },
+      loadAssignment: {
+        clusterName: 'outbound|443||api.example.com',
+        endpoints: [{ locality: {}, lbEndpoints: [{ endpoint: { address: socket('api.example.com', 443) }, loadBalancingWeight: 1 }] }],
+      },
     },
   ] as never,
   endpoints: [
@@ -70,7 +119,10 @@ const cfg = generated({
         },
       ],
     },
-    { clusterName: `outbound|80||${REVIEWS}`, endpoints: [{ lbEndpoints: [{ endpoint: { address: { envoyInternalAddress: { serverListenerName: 'connect_originate' } } } }] }] },
+    {
+      clusterName: `outbound|80||${REVIEWS}`,
+      endpoints: [{ lbEndpoints: [{ endpoint: { address: { envoyInternalAddress: { serverListenerName: 'connect_originate' } } } }] }],
+    },
   ] as never,
 });
 
@@ -94,7 +146,11 @@ describe('listenerRows', () => {
     expect(http!.destinations).toEqual(['Route: 80', 'Cluster: PassthroughCluster']);
     const [multi] = listenerRows(cfg, { port: 5000 });
     expect(multi!.matches).toEqual(['Port: 5000; Addr: 10.0.0.0/8; SNI: a.com,b.com; Trans: tls; App: h2', 'ALL', 'ALL']);
-    expect(multi!.destinations).toEqual(['WeightedClusters: outbound|5000|a|x,outbound|5000|b|x', 'Inline Route: inline-rc', 'Non-HTTP/Non-TCP']);
+    expect(multi!.destinations).toEqual([
+      'WeightedClusters: outbound|5000|a|x,outbound|5000|b|x',
+      'Inline Route: inline-rc',
+      'Non-HTTP/Non-TCP',
+    ]);
   });
 
   it('filters by port and by address', () => {
@@ -114,7 +170,12 @@ describe('routeConfigurationRows', () => {
       ['allow_any', ['*']],
     ]);
     const [canary, split] = rc!.virtualHosts[0]!.routes;
-    expect(canary).toMatchObject({ name: 'canary', match: 'any path, header x-canary is exactly "true"', cluster: `outbound|80|v2|${REVIEWS}`, virtualService: { kind: 'VirtualService', namespace: 'default', name: 'reviews' } });
+    expect(canary).toMatchObject({
+      name: 'canary',
+      match: 'any path, header x-canary is exactly "true"',
+      cluster: `outbound|80|v2|${REVIEWS}`,
+      virtualService: { kind: 'VirtualService', namespace: 'default', name: 'reviews' },
+    });
     expect(split).toMatchObject({ name: 'split', cluster: null });
     expect(rc!.virtualHosts[1]!.routes[0]).toMatchObject({ name: 'allow_any', cluster: 'PassthroughCluster', virtualService: null });
   });
@@ -129,7 +190,14 @@ describe('clusterRows', () => {
   it('parses the cluster name, type (STATIC when proto3 omits it, custom type names), DestinationRule', () => {
     const rows = clusterRows(cfg);
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
-    expect(byName[`outbound|80|v1|${REVIEWS}`]).toMatchObject({ fqdn: REVIEWS, port: 80, subset: 'v1', direction: 'OUTBOUND', type: 'EDS', destinationRule: { kind: 'DestinationRule', namespace: 'default', name: 'reviews' } });
+    expect(byName[`outbound|80|v1|${REVIEWS}`]).toMatchObject({
+      fqdn: REVIEWS,
+      port: 80,
+      subset: 'v1',
+      direction: 'OUTBOUND',
+      type: 'EDS',
+      destinationRule: { kind: 'DestinationRule', namespace: 'default', name: 'reviews' },
+    });
     expect(byName[`outbound|9080||${REVIEWS}`]).toMatchObject({ subset: null, destinationRule: null });
     expect(byName['inbound|8080||']).toMatchObject({ fqdn: null, port: 8080, subset: null, direction: 'INBOUND', type: 'ORIGINAL_DST' });
     expect(byName.BlackHoleCluster).toMatchObject({ fqdn: null, port: null, subset: null, direction: null, type: 'STATIC' });
@@ -176,10 +244,27 @@ describe('configDump', () => {
     const [clusters, listeners, routes, endpoints] = dump.configs as [any, any, any, any];
     expect(clusters.versionInfo).toBe('1.31.0');
     expect(clusters.dynamicActiveClusters).toHaveLength(cfg.clusters.length);
-    expect(clusters.dynamicActiveClusters[0]).toMatchObject({ versionInfo: '1.31.0', lastUpdated: expect.any(String), cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name: `outbound|80||${REVIEWS}` } });
-    expect(listeners.dynamicListeners[0]).toMatchObject({ name: '0.0.0.0_80', activeState: { versionInfo: '1.31.0', listener: { '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', name: '0.0.0.0_80' } } });
-    expect(routes.dynamicRouteConfigs[0]).toMatchObject({ routeConfig: { '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', name: '80' } });
-    expect(endpoints.dynamicEndpointConfigs[0]).toMatchObject({ endpointConfig: { '@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', clusterName: `outbound|80|v1|${REVIEWS}` } });
+    expect(clusters.dynamicActiveClusters[0]).toMatchObject({
+      versionInfo: '1.31.0',
+      lastUpdated: expect.any(String),
+      cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name: `outbound|80||${REVIEWS}` },
+    });
+    expect(listeners.dynamicListeners[0]).toMatchObject({
+      name: '0.0.0.0_80',
+      activeState: {
+        versionInfo: '1.31.0',
+        listener: { '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', name: '0.0.0.0_80' },
+      },
+    });
+    expect(routes.dynamicRouteConfigs[0]).toMatchObject({
+      routeConfig: { '@type': 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', name: '80' },
+    });
+    expect(endpoints.dynamicEndpointConfigs[0]).toMatchObject({
+      endpointConfig: {
+        '@type': 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+        clusterName: `outbound|80|v1|${REVIEWS}`,
+      },
+    });
     expect(Number.isNaN(Date.parse(clusters.dynamicActiveClusters[0].lastUpdated))).toBe(false);
     // The objects themselves are untouched.
     expect((cfg.clusters[0] as Record<string, unknown>)['@type']).toBeUndefined();

@@ -8,14 +8,34 @@ import { cluster, istioMeta } from '../../support/envoy-fixtures.js';
 
 describe('parseClusterName', () => {
   it('outbound with and without a subset', () => {
-    expect(parseClusterName('outbound|80|v1|reviews.default.svc.cluster.local')).toEqual({ direction: 'outbound', port: 80, subset: 'v1', fqdn: 'reviews.default.svc.cluster.local' });
-    expect(parseClusterName('outbound|9080||reviews.default.svc.cluster.local')).toEqual({ direction: 'outbound', port: 9080, subset: '', fqdn: 'reviews.default.svc.cluster.local' });
+    expect(parseClusterName('outbound|80|v1|reviews.default.svc.cluster.local')).toEqual({
+      direction: 'outbound',
+      port: 80,
+      subset: 'v1',
+      fqdn: 'reviews.default.svc.cluster.local',
+    });
+    expect(parseClusterName('outbound|9080||reviews.default.svc.cluster.local')).toEqual({
+      direction: 'outbound',
+      port: 9080,
+      subset: '',
+      fqdn: 'reviews.default.svc.cluster.local',
+    });
   });
   it("inbound (istiod's inbound|<port>|| form)", () => {
     expect(parseClusterName('inbound|8080||')).toEqual({ direction: 'inbound', port: 8080, subset: '', fqdn: '' });
   });
   it('not a service cluster: null', () => {
-    for (const name of ['PassthroughCluster', 'BlackHoleCluster', 'InboundPassthroughCluster', 'sds-grpc', 'xds-grpc', 'outbound|x||a', 'outbound|80|a', 'other|80||a', 'outbound|80||a|b']) {
+    for (const name of [
+      'PassthroughCluster',
+      'BlackHoleCluster',
+      'InboundPassthroughCluster',
+      'sds-grpc',
+      'xds-grpc',
+      'outbound|x||a',
+      'outbound|80|a',
+      'other|80||a',
+      'outbound|80||a|b',
+    ]) {
       expect(parseClusterName(name), name).toBeNull();
     }
   });
@@ -44,27 +64,51 @@ describe('describeCluster', () => {
   });
 
   it('an EDS cluster without lbPolicy is round robin; default thresholds (all max) say nothing', () => {
-    const c = cluster('outbound|80||a.b.svc.cluster.local', { circuitBreakers: { thresholds: [{ maxConnections: 4294967295, maxPendingRequests: 4294967295, maxRequests: 4294967295, maxRetries: 4294967295 }] } });
+    const c = cluster('outbound|80||a.b.svc.cluster.local', {
+      circuitBreakers: {
+        thresholds: [{ maxConnections: 4294967295, maxPendingRequests: 4294967295, maxRequests: 4294967295, maxRetries: 4294967295 }],
+      },
+    });
     expect(describeCluster(c as never)).toEqual(['round-robin load balancing']);
   });
 
   it('TLS origination: simple TLS with SNI, mutual TLS', () => {
-    const simple = cluster('outbound|443||api.example.com', { type: 'STRICT_DNS', transportSocket: { typedConfig: { sni: 'api.example.com', commonTlsContext: {} } } });
+    const simple = cluster('outbound|443||api.example.com', {
+      type: 'STRICT_DNS',
+      transportSocket: { typedConfig: { sni: 'api.example.com', commonTlsContext: {} } },
+    });
     expect(describeCluster(simple as never)).toEqual(['TLS origination (SNI api.example.com)']);
-    const mutual = cluster('outbound|443||api.example.com', { type: 'STRICT_DNS', transportSocket: { typedConfig: { commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: 'file-cert' }] } } } });
+    const mutual = cluster('outbound|443||api.example.com', {
+      type: 'STRICT_DNS',
+      transportSocket: { typedConfig: { commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: 'file-cert' }] } } },
+    });
     expect(describeCluster(mutual as never)).toEqual(['mutual TLS origination']);
   });
 
   it('outlier detection with only defaults', () => {
-    expect(describeCluster(cluster('c', { type: 'STATIC', outlierDetection: {} }) as never)).toEqual(['outlier detection: eject after 5 consecutive 5xx']);
+    expect(describeCluster(cluster('c', { type: 'STATIC', outlierDetection: {} }) as never)).toEqual([
+      'outlier detection: eject after 5 consecutive 5xx',
+    ]);
   });
 });
 
 describe('istioConfigRef', () => {
   it('reads metadata.filterMetadata.istio.config', () => {
-    expect(istioConfigRef(istioMeta('virtual-service', 'shop', 'reviews'))).toEqual({ kind: 'VirtualService', namespace: 'shop', name: 'reviews' });
-    expect(istioConfigRef(istioMeta('destination-rule', 'shop', 'reviews', { subset: 'v1' }))).toEqual({ kind: 'DestinationRule', namespace: 'shop', name: 'reviews' });
-    expect(istioConfigRef({ filterMetadata: { istio: { config: '/apis/networking.istio.io/v1alpha3/namespaces/istio-system/service-entry/ext' } } })).toEqual({
+    expect(istioConfigRef(istioMeta('virtual-service', 'shop', 'reviews'))).toEqual({
+      kind: 'VirtualService',
+      namespace: 'shop',
+      name: 'reviews',
+    });
+    expect(istioConfigRef(istioMeta('destination-rule', 'shop', 'reviews', { subset: 'v1' }))).toEqual({
+      kind: 'DestinationRule',
+      namespace: 'shop',
+      name: 'reviews',
+    });
+    expect(
+      istioConfigRef({
+        filterMetadata: { istio: { config: '/apis/networking.istio.io/v1alpha3/namespaces/istio-system/service-entry/ext' } },
+      }),
+    ).toEqual({
       kind: 'ServiceEntry',
       namespace: 'istio-system',
       name: 'ext',
@@ -90,12 +134,26 @@ describe('kubeProxyResolution (a client without a sidecar)', () => {
     istio: [],
     analysis: [],
     kubernetes: [
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }, { name: 'grpc', port: 9090 }] } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'shop' },
+        spec: {
+          clusterIP: '10.96.0.10',
+          ports: [
+            { name: 'http', port: 80 },
+            { name: 'grpc', port: 9090 },
+          ],
+        },
+      },
       {
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
         metadata: { name: 'web-ipv4-0', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } },
-        ports: [{ name: 'http', port: 8080 }, { name: 'grpc', port: 9091 }],
+        ports: [
+          { name: 'http', port: 8080 },
+          { name: 'grpc', port: 9091 },
+        ],
         endpoints: [
           { addresses: ['10.0.0.2'], conditions: { ready: true } },
           { addresses: ['10.0.0.1'], conditions: { ready: true } },
@@ -117,7 +175,18 @@ describe('kubeProxyResolution (a client without a sidecar)', () => {
 
   it('error "no proxy", every name null, the trace says no Envoy sees it and lists the ready endpoints', () => {
     const r = kubeProxyResolution(input, 'shop', 'web', 80);
-    expect(r).toMatchObject({ listener: null, filterChain: null, routeConfig: null, virtualHost: null, route: null, cluster: null, weightedClusters: null, virtualService: null, destinationRule: null, error: 'no proxy' });
+    expect(r).toMatchObject({
+      listener: null,
+      filterChain: null,
+      routeConfig: null,
+      virtualHost: null,
+      route: null,
+      cluster: null,
+      weightedClusters: null,
+      virtualService: null,
+      destinationRule: null,
+      error: 'no proxy',
+    });
     expect(r.trace[0]!.stage).toBe('proxy');
     const kp = r.trace.find((t) => t.stage === 'kube-proxy')!.detail;
     expect(kp).toContain('Service shop/web (ClusterIP 10.96.0.10) port 80');
@@ -133,7 +202,7 @@ describe('kubeProxyResolution (a client without a sidecar)', () => {
     }
   });
 
-  it('from another namespace the short name is that namespace\'s Service', () => {
+  it("from another namespace the short name is that namespace's Service", () => {
     expect(kubeProxyResolution(input, 'other', 'web', 80).trace.at(-1)!.detail).toContain('10.9.9.9:8080');
   });
 

@@ -66,7 +66,10 @@ describe('match.ts', () => {
     expect(
       describeRouteMatch({
         prefix: '/api',
-        headers: [{ name: ':method', stringMatch: { exact: 'POST' } }, { name: 'x-user', presentMatch: true, invertMatch: true }],
+        headers: [
+          { name: ':method', stringMatch: { exact: 'POST' } },
+          { name: 'x-user', presentMatch: true, invertMatch: true },
+        ],
         queryParameters: [{ name: 'debug', stringMatch: { exact: 'on' } }],
       }),
     ).toBe('path prefix "/api", method POST, header x-user not present, query parameter debug is exactly "on"');
@@ -81,36 +84,66 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
       {
         name: '0.0.0.0_8443',
         address: socket('0.0.0.0', 8443),
-        filterChains: [{ name: 'a', filterChainMatch: { serverNames: ['a.example.com'] }, filters: [rdsHcm('https.443.https.gw.default')], transportSocket: tlsSocket('tls') }],
+        filterChains: [
+          {
+            name: 'a',
+            filterChainMatch: { serverNames: ['a.example.com'] },
+            filters: [rdsHcm('https.443.https.gw.default')],
+            transportSocket: tlsSocket('tls'),
+          },
+        ],
         listenerFilters: [TLS_INSPECTOR_FILTER],
       },
     ],
     routes: [
       {
         name: 'https.443.https.gw.default',
-        virtualHosts: [{ name: 'a.example.com:443', domains: ['a.example.com'], routes: [{ name: 'r', match: { prefix: '/' }, route: { cluster: 'outbound|80||a.default.svc.cluster.local' } }] }],
+        virtualHosts: [
+          {
+            name: 'a.example.com:443',
+            domains: ['a.example.com'],
+            routes: [{ name: 'r', match: { prefix: '/' }, route: { cluster: 'outbound|80||a.default.svc.cluster.local' } }],
+          },
+        ],
         ignorePortInHostMatching: true,
       },
     ],
   });
   const resolver = (config = gateway) =>
-    new RoutingResolver({ generate: async () => config, routeSources: async () => new RouteSources([]) } as never, { get: async () => null, resources: async () => [] } as never);
+    new RoutingResolver(
+      { generate: async () => config, routeSources: async () => new RouteSources([]) } as never,
+      { get: async () => null, resources: async () => [] } as never,
+    );
   const base = { mode: 'GATEWAY', protocol: 'HTTP', path: '/', method: 'GET' } as const;
 
   it('TLS without an SNI: the Host is sent as SNI', async () => {
-    const r = await resolver().resolveRoute('s', { namespace: 'istio-system' } as never, { ...base, port: 8443, tls: 'TLS', host: 'a.example.com' } as never);
+    const r = await resolver().resolveRoute(
+      's',
+      { namespace: 'istio-system' } as never,
+      { ...base, port: 8443, tls: 'TLS', host: 'a.example.com' } as never,
+    );
     expect(r).toMatchObject({ filterChain: 'a', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
   });
 
   it('TLS without an SNI and a Host with a port: the SNI is the host name without the port', async () => {
-    const r = await resolver().resolveRoute('s', { namespace: 'istio-system' } as never, { ...base, port: 8443, tls: 'TLS', host: 'a.example.com:8443' } as never);
+    const r = await resolver().resolveRoute(
+      's',
+      { namespace: 'istio-system' } as never,
+      { ...base, port: 8443, tls: 'TLS', host: 'a.example.com:8443' } as never,
+    );
     expect(r).toMatchObject({ filterChain: 'a', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
   });
 
   it('invalid calls are refused with BAD_USER_INPUT', async () => {
-    await expect(resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 0, tls: 'PLAINTEXT' } as never)).rejects.toThrow(/port 0/);
-    await expect(resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 80, tls: 'PLAINTEXT', address: 'nope' } as never)).rejects.toThrow(/not an IP/);
-    await expect(resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 80, tls: 'PLAINTEXT', path: 'x' } as never)).rejects.toThrow(/must start with/);
+    await expect(
+      resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 0, tls: 'PLAINTEXT' } as never),
+    ).rejects.toThrow(/port 0/);
+    await expect(
+      resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 80, tls: 'PLAINTEXT', address: 'nope' } as never),
+    ).rejects.toThrow(/not an IP/);
+    await expect(
+      resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 80, tls: 'PLAINTEXT', path: 'x' } as never),
+    ).rejects.toThrow(/must start with/);
   });
 
   it('the generator saying NO_PROXY falls back to kube-proxy resolution; an unknown snapshot is NOT_FOUND', async () => {
@@ -123,6 +156,8 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
       } as never,
       { get: async () => null, resources: async () => [] } as never,
     );
-    await expect(noProxy.resolveRoute('s', { namespace: 'x', name: 'y' } as never, { ...base, mode: 'OUTBOUND', port: 80, tls: 'PLAINTEXT' } as never)).rejects.toThrow(/not found/);
+    await expect(
+      noProxy.resolveRoute('s', { namespace: 'x', name: 'y' } as never, { ...base, mode: 'OUTBOUND', port: 80, tls: 'PLAINTEXT' } as never),
+    ).rejects.toThrow(/not found/);
   });
 });

@@ -5,7 +5,7 @@ import { canonicalPath, mergeSlashes, normalizePath, unescapeSlashes } from '../
 import { resolveRoute } from '../../../src/routing/resolve.js';
 import { call, config, inlineHcm, route, socket } from '../../support/envoy-fixtures.js';
 
-describe('normalize_path (RFC 3986, Chromium\'s path canonicaliser)', () => {
+describe("normalize_path (RFC 3986, Chromium's path canonicaliser)", () => {
   it.each([
     ['/xyz', '/xyz'],
     ['/a/b/../c', '/a/c'],
@@ -71,12 +71,18 @@ describe('merge_slashes and escaped slashes', () => {
     expect(unescapeSlashes(path)).toBe(want);
   });
 
-  it('applies the steps in Envoy\'s order: fragment, escaped slashes, normalisation, merging', () => {
+  it("applies the steps in Envoy's order: fragment, escaped slashes, normalisation, merging", () => {
     const all = { normalizePath: true, mergeSlashes: true, pathWithEscapedSlashesAction: 'UNESCAPE_AND_FORWARD' };
     expect(normalizePath('/a%2F..//b#frag', all)).toMatchObject({ outcome: 'forward', path: '/b' });
-    expect(normalizePath('/a%2Fb', { ...all, pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' })).toMatchObject({ outcome: 'redirect', path: '/a/b' });
+    expect(normalizePath('/a%2Fb', { ...all, pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' })).toMatchObject({
+      outcome: 'redirect',
+      path: '/a/b',
+    });
     expect(normalizePath('/a%2Fb', { ...all, pathWithEscapedSlashesAction: 'REJECT_REQUEST' }).outcome).toBe('reject');
-    expect(normalizePath('/a%2Fb', { ...all, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' })).toMatchObject({ outcome: 'forward', path: '/a%2Fb' });
+    expect(normalizePath('/a%2Fb', { ...all, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' })).toMatchObject({
+      outcome: 'forward',
+      path: '/a%2Fb',
+    });
     // Istio's mesh config pathNormalization NONE: the path reaches the routes as sent, fragment aside.
     expect(normalizePath('/a/../b//c#x', {})).toMatchObject({ outcome: 'forward', path: '/a/../b//c' });
   });
@@ -86,9 +92,19 @@ describe('the walk normalises the path as its connection manager is configured',
   function walk(path: string, hcm: Record<string, unknown>, headers: { name: string; value: string }[] = []) {
     const filter = inlineHcm({
       name: 'inline',
-      virtualHosts: [{ name: 'vh', domains: ['*'], routes: [route('admin', { prefix: '/admin' }, { cluster: 'admin' }), route('public', { prefix: '/' }, { cluster: 'public' })] }],
+      virtualHosts: [
+        {
+          name: 'vh',
+          domains: ['*'],
+          routes: [route('admin', { prefix: '/admin' }, { cluster: 'admin' }), route('public', { prefix: '/' }, { cluster: 'public' })],
+        },
+      ],
     });
-    const listener = { name: '0.0.0.0_80', address: socket('0.0.0.0', 80), filterChains: [{ name: 'http', filters: [{ ...filter, typedConfig: { ...filter.typedConfig, ...hcm } }] }] };
+    const listener = {
+      name: '0.0.0.0_80',
+      address: socket('0.0.0.0', 80),
+      filterChains: [{ name: 'http', filters: [{ ...filter, typedConfig: { ...filter.typedConfig, ...hcm } }] }],
+    };
     return resolveRoute(config({ listeners: [listener] as never }), call({ port: 80, host: 'x', path, headers }));
   }
 
@@ -110,13 +126,23 @@ describe('the walk normalises the path as its connection manager is configured',
   });
 
   it('escaped slashes: kept, forwarded unescaped, redirected or refused', () => {
-    expect(walk('/x%2F..%2Fadmin', { normalizePath: true, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' })).toMatchObject({ route: 'public' });
-    expect(walk('/x%2F..%2Fadmin', { normalizePath: true, pathWithEscapedSlashesAction: 'UNESCAPE_AND_FORWARD' })).toMatchObject({ route: 'admin' });
+    expect(walk('/x%2F..%2Fadmin', { normalizePath: true, pathWithEscapedSlashesAction: 'KEEP_UNCHANGED' })).toMatchObject({
+      route: 'public',
+    });
+    expect(walk('/x%2F..%2Fadmin', { normalizePath: true, pathWithEscapedSlashesAction: 'UNESCAPE_AND_FORWARD' })).toMatchObject({
+      route: 'admin',
+    });
     const redirected = walk('/x%2F..%2Fadmin', { normalizePath: true, pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' });
     expect(redirected).toMatchObject({ route: null, cluster: null, error: 'escaped slashes, sending 307' });
     expect(redirected.trace.at(-1)?.detail).toContain('Location "/admin"');
-    expect(walk('/x%2Fy', { pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' }, [{ name: 'content-type', value: 'application/grpc' }]).error).toBe('invalid path, sending 400');
-    expect(walk('/x%2Fy', { pathWithEscapedSlashesAction: 'REJECT_REQUEST' })).toMatchObject({ virtualHost: null, error: 'invalid path, sending 400' });
+    expect(
+      walk('/x%2Fy', { pathWithEscapedSlashesAction: 'UNESCAPE_AND_REDIRECT' }, [{ name: 'content-type', value: 'application/grpc' }])
+        .error,
+    ).toBe('invalid path, sending 400');
+    expect(walk('/x%2Fy', { pathWithEscapedSlashesAction: 'REJECT_REQUEST' })).toMatchObject({
+      virtualHost: null,
+      error: 'invalid path, sending 400',
+    });
   });
 
   it('a path normalisation refuses is a 400 before any virtual host', () => {

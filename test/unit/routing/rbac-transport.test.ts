@@ -28,34 +28,57 @@ const exact = (v: string) => ({ exact: v });
 
 describe('Envoy RBAC engine', () => {
   it('a policy matches when any permission and any principal match', () => {
-    const p = policy([{ header: { name: ':method', stringMatch: exact('POST') } }, { urlPath: { path: { prefix: '/it' } } }], [{ authenticated: { principalName: exact('spiffe://x') } }, { any: true }]);
+    const p = policy(
+      [{ header: { name: ':method', stringMatch: exact('POST') } }, { urlPath: { path: { prefix: '/it' } } }],
+      [{ authenticated: { principalName: exact('spiffe://x') } }, { any: true }],
+    );
     expect(evaluateEngine({ action: 'ALLOW', policies: { a: p } }, request())).toMatchObject({ matched: 'a', allowed: true });
   });
 
   it('ALLOW (the default action) with no matching policy denies; with no policies at all too', () => {
-    expect(evaluateEngine({ policies: { a: policy([{ destinationPort: 9090 }]) } }, request())).toMatchObject({ action: 'ALLOW', matched: null, allowed: false });
+    expect(evaluateEngine({ policies: { a: policy([{ destinationPort: 9090 }]) } }, request())).toMatchObject({
+      action: 'ALLOW',
+      matched: null,
+      allowed: false,
+    });
     expect(evaluateEngine({}, request()).allowed).toBe(false);
   });
 
   it('DENY lets through what no policy matches; LOG lets everything through', () => {
     expect(evaluateEngine({ action: 'DENY', policies: { a: policy([{ destinationPort: 9090 }]) } }, request()).allowed).toBe(true);
     expect(evaluateEngine({ action: 'DENY', policies: { a: policy([{ destinationPort: 8080 }]) } }, request()).allowed).toBe(false);
-    expect(evaluateEngine({ action: 'LOG', policies: { a: policy([{ any: true }]) } }, request())).toMatchObject({ matched: 'a', allowed: true });
+    expect(evaluateEngine({ action: 'LOG', policies: { a: policy([{ any: true }]) } }, request())).toMatchObject({
+      matched: 'a',
+      allowed: true,
+    });
   });
 
   it('the effective policy is the first matching name in code-unit order', () => {
     const any = policy([{ any: true }]);
-    expect(evaluateEngine({ policies: { 'ns[b]-policy[z]-rule[0]': any, 'ns[a]-policy[y]-rule[1]': any } }, request()).matched).toBe('ns[a]-policy[y]-rule[1]');
+    expect(evaluateEngine({ policies: { 'ns[b]-policy[z]-rule[0]': any, 'ns[a]-policy[y]-rule[1]': any } }, request()).matched).toBe(
+      'ns[a]-policy[y]-rule[1]',
+    );
   });
 
   it('and/or/not on permissions and principals', () => {
     const notAdmin: Permission = { notRule: { urlPath: { path: exact('/admin') } } };
-    const and: Permission = { andRules: { rules: [{ orRules: { rules: [{ header: { name: ':method', stringMatch: exact('GET') } }] } }, notAdmin] } };
+    const and: Permission = {
+      andRules: { rules: [{ orRules: { rules: [{ header: { name: ':method', stringMatch: exact('GET') } }] } }, notAdmin] },
+    };
     expect(evaluateEngine({ policies: { a: policy([and]) } }, request()).allowed).toBe(true);
     expect(evaluateEngine({ policies: { a: policy([and]) } }, request({ path: '/admin' })).misses[0]!.miss).toContain('excluded');
     const notWeb: Principal = { notId: { authenticated: { principalName: { safeRegex: { regex: '.*/ns/shop/.*' } } } } };
     expect(evaluateEngine({ policies: { a: policy([{ any: true }], [{ andIds: { ids: [notWeb] } }]) } }, request()).allowed).toBe(false);
-    expect(evaluateEngine({ policies: { a: policy([{ any: true }], [{ orIds: { ids: [notWeb, { directRemoteIp: { addressPrefix: '10.0.0.0', prefixLen: 8 } }] } }]) } }, request()).allowed).toBe(true);
+    expect(
+      evaluateEngine(
+        {
+          policies: {
+            a: policy([{ any: true }], [{ orIds: { ids: [notWeb, { directRemoteIp: { addressPrefix: '10.0.0.0', prefixLen: 8 } }] } }]),
+          },
+        },
+        request(),
+      ).allowed,
+    ).toBe(true);
   });
 
   it('authenticated needs mTLS; Istio’s filter state io.istio.peer_principal is the same principal', () => {
@@ -69,9 +92,14 @@ describe('Envoy RBAC engine', () => {
 
   it('url_path ignores the query string; header matchers see pseudo-headers; a TCP request has neither', () => {
     expect(evaluateEngine({ policies: { a: policy([{ urlPath: { path: exact('/items') } }]) } }, request()).allowed).toBe(true);
-    const authority: Permission = { header: { name: ':authority', stringMatch: { exact: 'API.shop.svc.cluster.local', ignoreCase: true } } };
+    const authority: Permission = {
+      header: { name: ':authority', stringMatch: { exact: 'API.shop.svc.cluster.local', ignoreCase: true } },
+    };
     expect(evaluateEngine({ policies: { a: policy([authority]) } }, request()).allowed).toBe(true);
-    const tcp = evaluateEngine({ policies: { a: policy([authority, { urlPath: { path: exact('/items') } }]) } }, request({ headers: null, path: null }));
+    const tcp = evaluateEngine(
+      { policies: { a: policy([authority, { urlPath: { path: exact('/items') } }]) } },
+      request({ headers: null, path: null }),
+    );
     expect(tcp.allowed).toBe(false);
   });
 
@@ -81,20 +109,29 @@ describe('Envoy RBAC engine', () => {
       [{ destinationPortRange: { start: 8000, end: 8080 } }, false],
       [{ destinationIp: { addressPrefix: '10.9.0.0', prefixLen: 16 } }, true],
     ];
-    for (const [p, want] of rules) expect(evaluateEngine({ policies: { a: policy([p as Permission]) } }, request()).allowed, JSON.stringify(p)).toBe(want);
+    for (const [p, want] of rules)
+      expect(evaluateEngine({ policies: { a: policy([p as Permission]) } }, request()).allowed, JSON.stringify(p)).toBe(want);
     const v6: Principal = { remoteIp: { addressPrefix: 'fd00::', prefixLen: 8 } };
     expect(evaluateEngine({ policies: { a: policy([{ any: true }], [v6]) } }, request({ remoteIp: 'fd00::1' })).allowed).toBe(true);
     expect(evaluateEngine({ policies: { a: policy([{ any: true }], [v6]) } }, request()).allowed).toBe(false);
   });
 
   it('metadata matchers on the JWT payload, as Istio generates them for request principals and claims', () => {
-    const jwt = (key: string, value: object): Principal => ({ metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key }], value } });
-    const principal: Principal = { andIds: { ids: [jwt('iss', { stringMatch: exact('https://issuer') }), jwt('sub', { stringMatch: { safeRegex: { regex: '.+' } } })] } };
-    const groups = jwt('groups', { orMatch: { valueMatchers: [{ listMatch: { oneOf: { stringMatch: exact('admin') } } }, { stringMatch: exact('admin') }] } });
+    const jwt = (key: string, value: object): Principal => ({
+      metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key }], value },
+    });
+    const principal: Principal = {
+      andIds: { ids: [jwt('iss', { stringMatch: exact('https://issuer') }), jwt('sub', { stringMatch: { safeRegex: { regex: '.+' } } })] },
+    };
+    const groups = jwt('groups', {
+      orMatch: { valueMatchers: [{ listMatch: { oneOf: { stringMatch: exact('admin') } } }, { stringMatch: exact('admin') }] },
+    });
     const payload = (p: object) => ({ metadata: { 'envoy.filters.http.jwt_authn': { payload: p } } });
     const engine = (p: Principal) => ({ policies: { a: policy([{ any: true }], [p]) } });
     expect(evaluateEngine(engine(principal), request(payload({ iss: 'https://issuer', sub: 'alice' }))).allowed).toBe(true);
-    expect(evaluateEngine(engine(principal), request()).misses[0]!.miss).toContain("the request principal's issuer (JWT claim iss) is absent");
+    expect(evaluateEngine(engine(principal), request()).misses[0]!.miss).toContain(
+      "the request principal's issuer (JWT claim iss) is absent",
+    );
     expect(evaluateEngine(engine(groups), request(payload({ groups: ['dev', 'admin'] }))).allowed).toBe(true);
     expect(evaluateEngine(engine(groups), request(payload({ groups: 'admin' }))).allowed).toBe(true);
     expect(evaluateEngine(engine(groups), request(payload({ groups: ['dev'] }))).allowed).toBe(false);
@@ -112,31 +149,80 @@ describe('Envoy RBAC engine', () => {
 describe('authorize: the RBAC filters of a chain, in order', () => {
   const rbac = (config: object) => ({ name: 'envoy.filters.http.rbac', typedConfig: config });
   const chain = (...httpFilters: object[]): FilterChain => ({
-    filters: [{ name: 'envoy.filters.network.http_connection_manager', typedConfig: { httpFilters: [...httpFilters, { name: 'envoy.filters.http.router' }] } }],
+    filters: [
+      {
+        name: 'envoy.filters.network.http_connection_manager',
+        typedConfig: { httpFilters: [...httpFilters, { name: 'envoy.filters.http.router' }] },
+      },
+    ],
   });
   const any = policy([{ any: true }]);
   const getOnly = policy([{ header: { name: ':method', stringMatch: exact('GET') } }]);
 
   it('no RBAC filter: allowed, no policy', () => {
-    expect(authorize(chain(), request(), 'shop/api')).toEqual({ verdict: 'ALLOW', policy: null, rule: null, action: null, reason: 'No AuthorizationPolicy applies to shop/api: allowed.', dryRun: null });
+    expect(authorize(chain(), request(), 'shop/api')).toEqual({
+      verdict: 'ALLOW',
+      policy: null,
+      rule: null,
+      action: null,
+      reason: 'No AuthorizationPolicy applies to shop/api: allowed.',
+      dryRun: null,
+    });
   });
 
   it('DENY before ALLOW; the deciding policy and rule named', () => {
-    const d = authorize(chain(rbac({ rules: { action: 'DENY', policies: { 'ns[shop]-policy[no-gets]-rule[1]': getOnly } } }), rbac({ rules: { policies: { 'ns[shop]-policy[all]-rule[0]': any } } })), request(), 'shop/api');
-    expect(d).toMatchObject({ verdict: 'DENY', policy: { kind: 'AuthorizationPolicy', namespace: 'shop', name: 'no-gets' }, rule: 1, action: 'DENY' });
+    const d = authorize(
+      chain(
+        rbac({ rules: { action: 'DENY', policies: { 'ns[shop]-policy[no-gets]-rule[1]': getOnly } } }),
+        rbac({ rules: { policies: { 'ns[shop]-policy[all]-rule[0]': any } } }),
+      ),
+      request(),
+      'shop/api',
+    );
+    expect(d).toMatchObject({
+      verdict: 'DENY',
+      policy: { kind: 'AuthorizationPolicy', namespace: 'shop', name: 'no-gets' },
+      rule: 1,
+      action: 'DENY',
+    });
   });
 
   it('CUSTOM (ext_authz shadow rules) matched and not denied later: NOT_DECIDED', () => {
-    const custom = rbac({ shadowRules: { action: 'DENY', policies: { 'istio-ext-authz-ns[shop]-policy[ext]-rule[0]': any } }, shadowRulesStatPrefix: 'istio_ext_authz_' });
-    expect(authorize(chain(custom), request(), 'shop/api')).toMatchObject({ verdict: 'NOT_DECIDED', policy: { name: 'ext' }, action: 'CUSTOM' });
-    const denied = authorize(chain(custom, rbac({ rules: { action: 'DENY', policies: { 'ns[shop]-policy[d]-rule[0]': any } } })), request(), 'shop/api');
+    const custom = rbac({
+      shadowRules: { action: 'DENY', policies: { 'istio-ext-authz-ns[shop]-policy[ext]-rule[0]': any } },
+      shadowRulesStatPrefix: 'istio_ext_authz_',
+    });
+    expect(authorize(chain(custom), request(), 'shop/api')).toMatchObject({
+      verdict: 'NOT_DECIDED',
+      policy: { name: 'ext' },
+      action: 'CUSTOM',
+    });
+    const denied = authorize(
+      chain(custom, rbac({ rules: { action: 'DENY', policies: { 'ns[shop]-policy[d]-rule[0]': any } } })),
+      request(),
+      'shop/api',
+    );
     expect(denied).toMatchObject({ verdict: 'DENY', policy: { name: 'd' } });
   });
 
   it("a token's payload is in the metadata only for the RBAC filters after the JWT filter (Istio puts CUSTOM before it)", () => {
-    const byIssuer = policy([{ any: true }], [{ metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key: 'iss' }], value: { stringMatch: exact('https://issuer') } } }]);
+    const byIssuer = policy(
+      [{ any: true }],
+      [
+        {
+          metadata: {
+            filter: 'envoy.filters.http.jwt_authn',
+            path: [{ key: 'payload' }, { key: 'iss' }],
+            value: { stringMatch: exact('https://issuer') },
+          },
+        },
+      ],
+    );
     const withToken = request({ metadata: { 'envoy.filters.http.jwt_authn': { payload: { iss: 'https://issuer' } } } });
-    const custom = rbac({ shadowRules: { action: 'DENY', policies: { 'istio-ext-authz-ns[shop]-policy[ext]-rule[0]': byIssuer } }, shadowRulesStatPrefix: 'istio_ext_authz_' });
+    const custom = rbac({
+      shadowRules: { action: 'DENY', policies: { 'istio-ext-authz-ns[shop]-policy[ext]-rule[0]': byIssuer } },
+      shadowRulesStatPrefix: 'istio_ext_authz_',
+    });
     const allow = rbac({ rules: { policies: { 'ns[shop]-policy[jwt]-rule[0]': byIssuer } } });
     const d = authorize(chain(custom, { name: 'envoy.filters.http.jwt_authn' }, allow), withToken, 'shop/api');
     expect(d).toMatchObject({ verdict: 'ALLOW', policy: { name: 'jwt' }, action: 'ALLOW' });
@@ -146,7 +232,10 @@ describe('authorize: the RBAC filters of a chain, in order', () => {
     const d = authorize(
       chain(
         rbac({ rules: { action: 'LOG', policies: { 'ns[shop]-policy[audit]-rule[0]': any } } }),
-        rbac({ shadowRules: { action: 'DENY', policies: { 'ns[shop]-policy[dry]-rule[0]': any } }, shadowRulesStatPrefix: 'istio_dry_run_deny_' }),
+        rbac({
+          shadowRules: { action: 'DENY', policies: { 'ns[shop]-policy[dry]-rule[0]': any } },
+          shadowRulesStatPrefix: 'istio_dry_run_deny_',
+        }),
       ),
       request(),
       'shop/api',
@@ -156,7 +245,12 @@ describe('authorize: the RBAC filters of a chain, in order', () => {
   });
 
   it('a TCP connection is judged by the network RBAC filters only; an empty ALLOW list denies it', () => {
-    const tcpChain: FilterChain = { filters: [{ name: 'envoy.filters.network.rbac', typedConfig: { rules: {}, statPrefix: 'tcp.' } }, { name: 'envoy.filters.network.tcp_proxy' }] };
+    const tcpChain: FilterChain = {
+      filters: [
+        { name: 'envoy.filters.network.rbac', typedConfig: { rules: {}, statPrefix: 'tcp.' } },
+        { name: 'envoy.filters.network.tcp_proxy' },
+      ],
+    };
     const d = authorize(tcpChain, request({ headers: null, path: null }), 'shop/db');
     expect(d).toMatchObject({ verdict: 'DENY', policy: null, action: 'ALLOW' });
     expect(d.reason).toContain('none has a rule that applies to a TCP connection');
@@ -178,7 +272,12 @@ describe('transport sockets', () => {
   const withSidecar = { filterMetadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } };
 
   it('auto mTLS: the endpoint metadata chooses the socket', () => {
-    expect(upstreamTransport(auto, withSidecar)).toEqual({ mode: 'MTLS', matchName: 'tlsMode-istio', auto: true, sni: 'outbound_.80_._.api' });
+    expect(upstreamTransport(auto, withSidecar)).toEqual({
+      mode: 'MTLS',
+      matchName: 'tlsMode-istio',
+      auto: true,
+      sni: 'outbound_.80_._.api',
+    });
     expect(upstreamTransport(auto, undefined)).toMatchObject({ mode: 'PLAINTEXT', matchName: 'tlsMode-disabled', auto: true });
   });
 

@@ -22,26 +22,53 @@ import {
 const http = (overrides: Partial<Call> = {}) => call({ port: 80, host: 'reviews', ...overrides });
 
 function withRoutes(virtualHosts: unknown[], rc: Record<string, unknown> = {}) {
-  return config({ listeners: [outboundHttpListener(80), virtualOutbound()] as never, routes: [{ name: '80', virtualHosts, ...rc }] as never });
+  return config({
+    listeners: [outboundHttpListener(80), virtualOutbound()] as never,
+    routes: [{ name: '80', virtualHosts, ...rc }] as never,
+  });
 }
 
 describe('HTTP connection manager', () => {
   it('a raw TCP call to an HCM chain is a "protocol error"', () => {
     // A listener whose only chain is HTTP (no ALPN condition), so TCP lands on it.
     const l = { name: '0.0.0.0_80', address: socket('0.0.0.0', 80), filterChains: [{ name: 'http', filters: [rdsHcm('80')] }] };
-    const r = resolveRoute(config({ listeners: [l] as never, routes: [{ name: '80', virtualHosts: [] }] as never }), call({ port: 80, protocol: 'TCP' }));
+    const r = resolveRoute(
+      config({ listeners: [l] as never, routes: [{ name: '80', virtualHosts: [] }] as never }),
+      call({ port: 80, protocol: 'TCP' }),
+    );
     expect(r).toMatchObject({ filterChain: 'http', error: 'protocol error', routeConfig: null });
   });
 
   it('TLS that the chain does not terminate reaching an HCM is a "protocol error"', () => {
-    const l = { name: '0.0.0.0_443', address: socket('0.0.0.0', 443), filterChains: [{ name: 'http', filters: [rdsHcm('443')] }], listenerFilters: [TLS_INSPECTOR_FILTER] };
+    const l = {
+      name: '0.0.0.0_443',
+      address: socket('0.0.0.0', 443),
+      filterChains: [{ name: 'http', filters: [rdsHcm('443')] }],
+      listenerFilters: [TLS_INSPECTOR_FILTER],
+    };
     const r = resolveRoute(config({ listeners: [l] as never }), call({ port: 443, tls: 'TLS', sni: 'a', host: 'a' }));
     expect(r.error).toBe('protocol error');
   });
 
   it('RDS: routeConfig names the route configuration', () => {
-    const r = resolveRoute(withRoutes([{ name: 'reviews:80', domains: ['reviews'], routes: [route('default', { prefix: '/' }, to('outbound|80||reviews.default.svc.cluster.local'))] }]), http());
-    expect(r).toMatchObject({ listener: '0.0.0.0_80', routeConfig: '80', virtualHost: 'reviews:80', route: 'default', cluster: 'outbound|80||reviews.default.svc.cluster.local', error: null });
+    const r = resolveRoute(
+      withRoutes([
+        {
+          name: 'reviews:80',
+          domains: ['reviews'],
+          routes: [route('default', { prefix: '/' }, to('outbound|80||reviews.default.svc.cluster.local'))],
+        },
+      ]),
+      http(),
+    );
+    expect(r).toMatchObject({
+      listener: '0.0.0.0_80',
+      routeConfig: '80',
+      virtualHost: 'reviews:80',
+      route: 'default',
+      cluster: 'outbound|80||reviews.default.svc.cluster.local',
+      error: null,
+    });
     expect(r.trace.find((t) => t.stage === 'route configuration')!.detail).toContain('RDS');
   });
 
@@ -49,10 +76,28 @@ describe('HTTP connection manager', () => {
     const l = {
       name: 'virtualInbound',
       address: socket('0.0.0.0', 15006),
-      filterChains: [{ name: 'inbound-http', filters: [inlineHcm({ name: 'inbound|8080||', virtualHosts: [{ name: 'inbound|http|8080', domains: ['*'], routes: [route('default', { prefix: '/' }, to('inbound|8080||'))] }] })] }],
+      filterChains: [
+        {
+          name: 'inbound-http',
+          filters: [
+            inlineHcm({
+              name: 'inbound|8080||',
+              virtualHosts: [
+                { name: 'inbound|http|8080', domains: ['*'], routes: [route('default', { prefix: '/' }, to('inbound|8080||'))] },
+              ],
+            }),
+          ],
+        },
+      ],
     };
     const r = resolveRoute(config({ listeners: [l] as never }), call({ mode: 'INBOUND', port: 8080, host: 'web' }));
-    expect(r).toMatchObject({ routeConfig: null, virtualHost: 'inbound|http|8080', route: 'default', cluster: 'inbound|8080||', error: null });
+    expect(r).toMatchObject({
+      routeConfig: null,
+      virtualHost: 'inbound|http|8080',
+      route: 'default',
+      cluster: 'inbound|8080||',
+      error: null,
+    });
     expect(r.trace.find((t) => t.stage === 'route configuration')!.detail).toContain('inline');
     expect(r.trace.find((t) => t.stage === 'cluster')!.detail).toContain('never again');
   });
@@ -104,7 +149,9 @@ describe('virtual host choice', () => {
     expect(resolveRoute(withRoutes([vh('bare', ['reviews'])]), http({ host: 'reviews:9080' })).error).toBe('no virtual host matched');
     const ignoring = withRoutes([vh('bare', ['reviews'])], { ignorePortInHostMatching: true });
     expect(resolveRoute(ignoring, http({ host: 'reviews:9080' })).virtualHost).toBe('bare');
-    expect(resolveRoute(withRoutes([vh('v6', ['::1'])], { ignorePortInHostMatching: true }), http({ host: '[::1]:80' })).virtualHost).toBe('v6');
+    expect(resolveRoute(withRoutes([vh('v6', ['::1'])], { ignorePortInHostMatching: true }), http({ host: '[::1]:80' })).virtualHost).toBe(
+      'v6',
+    );
   });
 
   it('requireTls ALL answers plaintext with "tls required, sending 301"', () => {
@@ -136,7 +183,11 @@ describe('route matching', () => {
   });
 
   it('first match wins, and the skipped routes are in the trace', () => {
-    const routes = [route('first', { prefix: '/a' }, to(C('1'))), route('second', { prefix: '/' }, to(C('2'))), route('third', { prefix: '/a' }, to(C('3')))];
+    const routes = [
+      route('first', { prefix: '/a' }, to(C('1'))),
+      route('second', { prefix: '/' }, to(C('2'))),
+      route('third', { prefix: '/a' }, to(C('3'))),
+    ];
     const r = matched(routes, { path: '/a/b' });
     expect(r.route).toBe('first');
     const r2 = matched(routes, { path: '/b' });
@@ -163,7 +214,12 @@ describe('route matching', () => {
       route('absent', { prefix: '/', headers: [{ name: 'x-user', presentMatch: true, invertMatch: true }] }, to(C('absent'))),
       route('fallback', { prefix: '/' }, to(C('fallback'))),
     ];
-    const h = (name: string, value: string) => ({ headers: [{ name, value }, { name: 'x-user', value: 'u' }] });
+    const h = (name: string, value: string) => ({
+      headers: [
+        { name, value },
+        { name: 'x-user', value: 'u' },
+      ],
+    });
     expect(matched(routes, h('X-Exact', 'yes')).route).toBe('exact'); // header names are case-insensitive
     expect(matched(routes, h('x-exact', 'YES')).route).not.toBe('exact'); // values are not
     expect(matched(routes, h('x-prefix', 'abc')).route).toBe('prefix');
@@ -181,7 +237,10 @@ describe('route matching', () => {
   });
 
   it('the miss on a header is in the trace, with the value or "(absent)"', () => {
-    const routes = [route('canary', { prefix: '/', headers: [{ name: 'x-canary', stringMatch: { exact: 'true' } }] }, to(C('v2'))), route('default', { prefix: '/' }, to(C('v1')))];
+    const routes = [
+      route('canary', { prefix: '/', headers: [{ name: 'x-canary', stringMatch: { exact: 'true' } }] }, to(C('v2'))),
+      route('default', { prefix: '/' }, to(C('v1'))),
+    ];
     const r = matched(routes, {});
     expect(r.route).toBe('default');
     expect(r.trace.some((t) => t.detail.includes('x-canary') && t.detail.includes('(absent)'))).toBe(true);
@@ -233,9 +292,20 @@ describe('route actions', () => {
   it('weighted clusters: listed with their weights, cluster null', () => {
     const r = resolveRoute(
       reviews([
-        route('split', { prefix: '/' }, {
-          route: { weightedClusters: { clusters: [{ name: 'outbound|80|v1|reviews', weight: 90 }, { name: 'outbound|80|v2|reviews', weight: 10 }] } },
-        }),
+        route(
+          'split',
+          { prefix: '/' },
+          {
+            route: {
+              weightedClusters: {
+                clusters: [
+                  { name: 'outbound|80|v1|reviews', weight: 90 },
+                  { name: 'outbound|80|v2|reviews', weight: 10 },
+                ],
+              },
+            },
+          },
+        ),
       ]),
       http(),
     );
@@ -248,14 +318,25 @@ describe('route actions', () => {
   });
 
   it('redirect: cluster null, and the trace says it is a redirect', () => {
-    const r = resolveRoute(reviews([route('redir', { prefix: '/' }, { redirect: { httpsRedirect: true } }, ['default', 'reviews'])]), http());
-    expect(r).toMatchObject({ route: 'redir', cluster: null, weightedClusters: null, error: null, virtualService: { kind: 'VirtualService', namespace: 'default', name: 'reviews' } });
+    const r = resolveRoute(
+      reviews([route('redir', { prefix: '/' }, { redirect: { httpsRedirect: true } }, ['default', 'reviews'])]),
+      http(),
+    );
+    expect(r).toMatchObject({
+      route: 'redir',
+      cluster: null,
+      weightedClusters: null,
+      error: null,
+      virtualService: { kind: 'VirtualService', namespace: 'default', name: 'reviews' },
+    });
     expect(r.trace.at(-1)!).toMatchObject({ stage: 'action', detail: expect.stringContaining('redirect') });
   });
 
   it('direct response: cluster null, and the trace says so (REGISTRY_ONLY block_all)', () => {
     const r = resolveRoute(
-      withRoutes([{ name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, directResponse: { status: 502 } }] }]),
+      withRoutes([
+        { name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, directResponse: { status: 502 } }] },
+      ]),
       http({ host: 'example.com' }),
     );
     expect(r).toMatchObject({ virtualHost: 'block_all', route: 'block_all', cluster: null, error: null });
@@ -265,21 +346,26 @@ describe('route actions', () => {
   it('route notes (timeout, retries, rewrite, hash policy, mirror) are in the cluster step', () => {
     const r = resolveRoute(
       reviews([
-        route('notes', { prefix: '/' }, {
-          route: {
-            cluster: 'outbound|80||reviews',
-            timeout: '5s',
-            retryPolicy: { numRetries: 3, retryOn: '5xx', perTryTimeout: '2s' },
-            prefixRewrite: '/v2',
-            hashPolicy: [{ header: { headerName: 'x-user' } }],
-            requestMirrorPolicies: [{ cluster: 'outbound|80||shadow' }],
+        route(
+          'notes',
+          { prefix: '/' },
+          {
+            route: {
+              cluster: 'outbound|80||reviews',
+              timeout: '5s',
+              retryPolicy: { numRetries: 3, retryOn: '5xx', perTryTimeout: '2s' },
+              prefixRewrite: '/v2',
+              hashPolicy: [{ header: { headerName: 'x-user' } }],
+              requestMirrorPolicies: [{ cluster: 'outbound|80||shadow' }],
+            },
           },
-        }),
+        ),
       ]),
       http(),
     );
     const detail = r.trace.find((t) => t.stage === 'cluster')!.detail;
-    for (const note of ['timeout 5s', '3 retries on 5xx', '"/v2"', 'header x-user', 'mirrored to outbound|80||shadow']) expect(detail).toContain(note);
+    for (const note of ['timeout 5s', '3 retries on 5xx', '"/v2"', 'header x-user', 'mirrored to outbound|80||shadow'])
+      expect(detail).toContain(note);
   });
 
   it('a cluster the proxy does not have: the trace says Envoy answers 503', () => {
@@ -289,9 +375,18 @@ describe('route actions', () => {
   });
 
   it('TCP proxy: its cluster', () => {
-    const l = { name: '0.0.0.0_3306', address: socket('0.0.0.0', 3306), filterChains: [{ filters: [tcpProxy('outbound|3306||mysql.db.svc.cluster.local')] }] };
+    const l = {
+      name: '0.0.0.0_3306',
+      address: socket('0.0.0.0', 3306),
+      filterChains: [{ filters: [tcpProxy('outbound|3306||mysql.db.svc.cluster.local')] }],
+    };
     const r = resolveRoute(config({ listeners: [l] as never }), call({ port: 3306, protocol: 'TCP' }));
-    expect(r).toMatchObject({ listener: '0.0.0.0_3306', cluster: 'outbound|3306||mysql.db.svc.cluster.local', routeConfig: null, error: null });
+    expect(r).toMatchObject({
+      listener: '0.0.0.0_3306',
+      cluster: 'outbound|3306||mysql.db.svc.cluster.local',
+      routeConfig: null,
+      error: null,
+    });
     expect(r.trace.some((t) => t.stage === 'tcp')).toBe(true);
   });
 
@@ -299,7 +394,16 @@ describe('route actions', () => {
     const l = {
       name: '0.0.0.0_3306',
       address: socket('0.0.0.0', 3306),
-      filterChains: [{ filters: [tcpProxy([{ name: 'outbound|3306|a|db', weight: 75 }, { name: 'outbound|3306|b|db', weight: 25 }])] }],
+      filterChains: [
+        {
+          filters: [
+            tcpProxy([
+              { name: 'outbound|3306|a|db', weight: 75 },
+              { name: 'outbound|3306|b|db', weight: 25 },
+            ]),
+          ],
+        },
+      ],
     };
     const r = resolveRoute(config({ listeners: [l] as never }), call({ port: 3306, protocol: 'TCP' }));
     expect(r.cluster).toBeNull();
@@ -317,7 +421,11 @@ describe('provenance', () => {
   const clusters = [
     cluster(C1, { lbPolicy: 'LEAST_REQUEST', metadata: istioMeta('destination-rule', 'default', 'reviews', { subset: 'v1' }) }),
     cluster(C2, { metadata: istioMeta('destination-rule', 'default', 'reviews', { subset: 'v2' }) }),
-    cluster(OTHER, { metadata: { filterMetadata: { istio: { services: [{ host: 'ratings.default.svc.cluster.local', name: 'ratings', namespace: 'default' }] } } } }),
+    cluster(OTHER, {
+      metadata: {
+        filterMetadata: { istio: { services: [{ host: 'ratings.default.svc.cluster.local', name: 'ratings', namespace: 'default' }] } },
+      },
+    }),
     cluster('PassthroughCluster', { type: 'ORIGINAL_DST' }),
   ];
   const cfg = (routes: unknown[]) =>
@@ -347,25 +455,81 @@ describe('provenance', () => {
   });
 
   it('weighted clusters shaped by one DestinationRule: reported', () => {
-    const r = resolveRoute(cfg([route('split', { prefix: '/' }, { route: { weightedClusters: { clusters: [{ name: C1, weight: 50 }, { name: C2, weight: 50 }] } } }, ['default', 'vs'])]), http());
+    const r = resolveRoute(
+      cfg([
+        route(
+          'split',
+          { prefix: '/' },
+          {
+            route: {
+              weightedClusters: {
+                clusters: [
+                  { name: C1, weight: 50 },
+                  { name: C2, weight: 50 },
+                ],
+              },
+            },
+          },
+          ['default', 'vs'],
+        ),
+      ]),
+      http(),
+    );
     expect(r.destinationRule).toEqual({ kind: 'DestinationRule', namespace: 'default', name: 'reviews' });
   });
 
   it('weighted clusters not all shaped by the same DestinationRule: not reported', () => {
-    const r = resolveRoute(cfg([route('split', { prefix: '/' }, { route: { weightedClusters: { clusters: [{ name: C1, weight: 50 }, { name: OTHER, weight: 50 }] } } }, ['default', 'vs'])]), http());
+    const r = resolveRoute(
+      cfg([
+        route(
+          'split',
+          { prefix: '/' },
+          {
+            route: {
+              weightedClusters: {
+                clusters: [
+                  { name: C1, weight: 50 },
+                  { name: OTHER, weight: 50 },
+                ],
+              },
+            },
+          },
+          ['default', 'vs'],
+        ),
+      ]),
+      http(),
+    );
     expect(r.destinationRule).toBeNull();
     expect(r.virtualService).toMatchObject({ name: 'vs' });
   });
 
   it('a route whose metadata names something else than a VirtualService: virtualService null', () => {
-    const r = resolveRoute(cfg([{ name: 'x', match: { prefix: '/' }, route: { cluster: C1 }, metadata: istioMeta('service-entry', 'default', 'ext') }]), http());
+    const r = resolveRoute(
+      cfg([{ name: 'x', match: { prefix: '/' }, route: { cluster: C1 }, metadata: istioMeta('service-entry', 'default', 'ext') }]),
+      http(),
+    );
     expect(r.virtualService).toBeNull();
     expect(r.trace.some((t) => t.detail.includes('ServiceEntry default/ext'))).toBe(true);
   });
 
   it('special clusters are explained in the trace', () => {
     const r = resolveRoute(
-      config({ listeners: [outboundHttpListener(80)] as never, routes: [{ name: '80', virtualHosts: [{ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }] }] }] as never, clusters: clusters as never }),
+      config({
+        listeners: [outboundHttpListener(80)] as never,
+        routes: [
+          {
+            name: '80',
+            virtualHosts: [
+              {
+                name: 'allow_any',
+                domains: ['*'],
+                routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: 'PassthroughCluster' } }],
+              },
+            ],
+          },
+        ] as never,
+        clusters: clusters as never,
+      }),
       http({ host: 'example.com' }),
     );
     expect(r).toMatchObject({ virtualHost: 'allow_any', cluster: 'PassthroughCluster', destinationRule: null });
@@ -379,14 +543,44 @@ describe('TLS-terminating HTTP (a gateway https server)', () => {
       name: '0.0.0.0_8443',
       address: socket('0.0.0.0', 8443),
       filterChains: [
-        { name: 'a', filterChainMatch: { serverNames: ['a.example.com'] }, filters: [rdsHcm('https.443.https.gw.default')], transportSocket: tlsSocket('tls') },
-        { name: 'b', filterChainMatch: { serverNames: ['b.example.com'] }, filters: [rdsHcm('https.443.other')], transportSocket: tlsSocket('tls') },
+        {
+          name: 'a',
+          filterChainMatch: { serverNames: ['a.example.com'] },
+          filters: [rdsHcm('https.443.https.gw.default')],
+          transportSocket: tlsSocket('tls'),
+        },
+        {
+          name: 'b',
+          filterChainMatch: { serverNames: ['b.example.com'] },
+          filters: [rdsHcm('https.443.other')],
+          transportSocket: tlsSocket('tls'),
+        },
       ],
       listenerFilters: [TLS_INSPECTOR_FILTER],
     };
-    const routes = [{ name: 'https.443.https.gw.default', virtualHosts: [{ name: 'a.example.com:443', domains: ['a.example.com'], routes: [route('r', { prefix: '/' }, to('outbound|80||a.default.svc.cluster.local'))] }] }];
-    const r = resolveRoute(config({ listeners: [l] as never, routes: routes as never }), call({ mode: 'GATEWAY', port: 8443, tls: 'TLS', sni: 'a.example.com', host: 'a.example.com' }));
-    expect(r).toMatchObject({ filterChain: 'a', routeConfig: 'https.443.https.gw.default', virtualHost: 'a.example.com:443', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
+    const routes = [
+      {
+        name: 'https.443.https.gw.default',
+        virtualHosts: [
+          {
+            name: 'a.example.com:443',
+            domains: ['a.example.com'],
+            routes: [route('r', { prefix: '/' }, to('outbound|80||a.default.svc.cluster.local'))],
+          },
+        ],
+      },
+    ];
+    const r = resolveRoute(
+      config({ listeners: [l] as never, routes: routes as never }),
+      call({ mode: 'GATEWAY', port: 8443, tls: 'TLS', sni: 'a.example.com', host: 'a.example.com' }),
+    );
+    expect(r).toMatchObject({
+      filterChain: 'a',
+      routeConfig: 'https.443.https.gw.default',
+      virtualHost: 'a.example.com:443',
+      cluster: 'outbound|80||a.default.svc.cluster.local',
+      error: null,
+    });
     expect(r.trace.some((t) => t.stage === 'tls')).toBe(true);
   });
 });

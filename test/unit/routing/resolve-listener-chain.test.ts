@@ -17,11 +17,20 @@ import {
 
 const anyRoute = (name: string) => ({
   name,
-  virtualHosts: [{ name: 'any', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: `outbound|${name}||x.default.svc.cluster.local` } }] }],
+  virtualHosts: [
+    {
+      name: 'any',
+      domains: ['*'],
+      routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: `outbound|${name}||x.default.svc.cluster.local` } }],
+    },
+  ],
 });
 
 /** A TCP listener whose chains are given; each chain proxies to a cluster named after it. */
-function tcpListener(chains: { name: string; match?: Record<string, unknown>; tls?: Parameters<typeof tlsSocket>[0] }[], extra: Record<string, unknown> = {}) {
+function tcpListener(
+  chains: { name: string; match?: Record<string, unknown>; tls?: Parameters<typeof tlsSocket>[0] }[],
+  extra: Record<string, unknown> = {},
+) {
   return {
     name: 'l',
     address: socket('0.0.0.0', 443),
@@ -73,7 +82,12 @@ describe('listener choice', () => {
 
   it('a call to port 15001 itself hits the virtualOutbound blackhole chain', () => {
     const r = resolveRoute(cfg, call({ port: 15001, protocol: 'TCP' }));
-    expect(r).toMatchObject({ listener: 'virtualOutbound', filterChain: 'virtualOutbound-blackhole', cluster: 'BlackHoleCluster', error: null });
+    expect(r).toMatchObject({
+      listener: 'virtualOutbound',
+      filterChain: 'virtualOutbound-blackhole',
+      cluster: 'BlackHoleCluster',
+      error: null,
+    });
   });
 
   it('no virtualOutbound to fall back to: "no listener matched"', () => {
@@ -95,7 +109,10 @@ describe('listener choice', () => {
   });
 
   it('GATEWAY takes the 0.0.0.0 listener of the port, never virtualOutbound', () => {
-    const gw = config({ listeners: [outboundHttpListener(8080, 'http.8080'), virtualOutbound()] as never, routes: [anyRoute('http.8080')] as never });
+    const gw = config({
+      listeners: [outboundHttpListener(8080, 'http.8080'), virtualOutbound()] as never,
+      routes: [anyRoute('http.8080')] as never,
+    });
     expect(resolveRoute(gw, call({ mode: 'GATEWAY', port: 8080, host: 'a' })).listener).toBe('0.0.0.0_8080');
     const r = resolveRoute(gw, call({ mode: 'GATEWAY', port: 9999, host: 'a' }));
     expect(r).toMatchObject({ listener: null, error: 'no listener matched' });
@@ -112,7 +129,11 @@ describe('filter chain sieve', () => {
   const tcp = (extra: Partial<Parameters<typeof call>[0]> = {}) => call({ port: 443, protocol: 'TCP', ...extra });
 
   it('destination port: a chain naming the port beats chains that do not set it', () => {
-    const l = tcpListener([{ name: 'any' }, { name: 'p443', match: { destinationPort: 443 } }, { name: 'p80', match: { destinationPort: 80 } }]);
+    const l = tcpListener([
+      { name: 'any' },
+      { name: 'p443', match: { destinationPort: 443 } },
+      { name: 'p80', match: { destinationPort: 80 } },
+    ]);
     const r = resolveRoute(config({ listeners: [l] as never }), tcp());
     expect(r.filterChain).toBe('p443');
     expect(r.cluster).toBe('cluster-p443');
@@ -169,7 +190,9 @@ describe('filter chain sieve', () => {
   });
 
   it('server names: a wildcard needs at least one character before its suffix', () => {
-    const l = tcpListener([{ name: 'wild', match: { serverNames: ['*.example.com'] } }, { name: 'nosni' }], { listenerFilters: [TLS_INSPECTOR_FILTER] });
+    const l = tcpListener([{ name: 'wild', match: { serverNames: ['*.example.com'] } }, { name: 'nosni' }], {
+      listenerFilters: [TLS_INSPECTOR_FILTER],
+    });
     expect(resolveRoute(config({ listeners: [l] as never }), tcp({ tls: 'TLS', sni: '.example.com' })).filterChain).toBe('nosni');
   });
 
@@ -234,7 +257,10 @@ describe('filter chain sieve', () => {
   });
 
   it('predicates: notMatch, andMatch and anyMatch', () => {
-    const chains = [{ name: 'tls', match: { transportProtocol: 'tls' } }, { name: 'raw', match: { transportProtocol: 'raw_buffer' } }];
+    const chains = [
+      { name: 'tls', match: { transportProtocol: 'tls' } },
+      { name: 'raw', match: { transportProtocol: 'raw_buffer' } },
+    ];
     const withDisabled = (filterDisabled: Record<string, unknown>) =>
       config({ listeners: [tcpListener(chains, { listenerFilters: [{ ...TLS_INSPECTOR_FILTER, filterDisabled }] })] as never });
     const tlsCall = tcp({ tls: 'TLS', sni: 'a' });
@@ -243,15 +269,27 @@ describe('filter chain sieve', () => {
     expect(resolveRoute(withDisabled({ notMatch: { destinationPortRange: { start: 80, end: 81 } } }), tlsCall).filterChain).toBe('raw');
     expect(resolveRoute(withDisabled({ anyMatch: true }), tlsCall).filterChain).toBe('raw');
     expect(
-      resolveRoute(withDisabled({ andMatch: { rules: [{ destinationPortRange: { start: 400, end: 500 } }, { destinationPortRange: { start: 443, end: 444 } }] } }), tlsCall).filterChain,
+      resolveRoute(
+        withDisabled({
+          andMatch: { rules: [{ destinationPortRange: { start: 400, end: 500 } }, { destinationPortRange: { start: 443, end: 444 } }] },
+        }),
+        tlsCall,
+      ).filterChain,
     ).toBe('raw');
     expect(
-      resolveRoute(withDisabled({ andMatch: { rules: [{ destinationPortRange: { start: 400, end: 500 } }, { destinationPortRange: { start: 444, end: 445 } }] } }), tlsCall).filterChain,
+      resolveRoute(
+        withDisabled({
+          andMatch: { rules: [{ destinationPortRange: { start: 400, end: 500 } }, { destinationPortRange: { start: 444, end: 445 } }] },
+        }),
+        tlsCall,
+      ).filterChain,
     ).toBe('tls');
   });
 
   it('no chain matches: the default filter chain takes the connection', () => {
-    const l = tcpListener([{ name: 'p80', match: { destinationPort: 80 } }], { defaultFilterChain: { name: 'fallback', filters: [tcpProxy('fallback-cluster')] } });
+    const l = tcpListener([{ name: 'p80', match: { destinationPort: 80 } }], {
+      defaultFilterChain: { name: 'fallback', filters: [tcpProxy('fallback-cluster')] },
+    });
     const r = resolveRoute(config({ listeners: [l] as never }), tcp());
     expect(r).toMatchObject({ filterChain: 'fallback', cluster: 'fallback-cluster', error: null });
     expect(r.trace.some((t) => t.detail.includes('default filter chain'))).toBe(true);
@@ -269,7 +307,10 @@ describe('filter chain sieve', () => {
   });
 
   it('two chains equally good: "multiple filter chains matched"', () => {
-    const l = tcpListener([{ name: 'a', match: { destinationPort: 443 } }, { name: 'b', match: { destinationPort: 443 } }]);
+    const l = tcpListener([
+      { name: 'a', match: { destinationPort: 443 } },
+      { name: 'b', match: { destinationPort: 443 } },
+    ]);
     const r = resolveRoute(config({ listeners: [l] as never }), tcp());
     expect(r.error).toBe('multiple filter chains matched');
     expect(r.filterChain).toBeNull();
@@ -304,7 +345,7 @@ describe('TLS checks', () => {
     expect(resolveRoute(cfg, call({ port: 443, host: 'a', tls: 'MTLS' })).error).toBe('invalid mTLS');
   });
 
-  it("Istio mTLS (the workload's default secret, client certificate required): mTLS passes, plain TLS is \"invalid mTLS\"", () => {
+  it('Istio mTLS (the workload\'s default secret, client certificate required): mTLS passes, plain TLS is "invalid mTLS"', () => {
     const cfg = config({ listeners: [httpsListener('mtls')] as never, routes: routes as never });
     const ok = resolveRoute(cfg, call({ port: 443, host: 'a', tls: 'MTLS' }));
     expect(ok.error).toBeNull();
@@ -322,19 +363,30 @@ describe('TLS checks', () => {
 
   it('inbound: mTLS HTTP to the app port lands on the mTLS chain; plain TLS there is "invalid mTLS"', () => {
     const cfg = config({ listeners: [virtualInbound(8080)] as never });
-    expect(resolveRoute(cfg, call({ mode: 'INBOUND', port: 8080, host: 'x', tls: 'MTLS' }))).toMatchObject({ filterChain: '0.0.0.0_8080', cluster: 'inbound|8080||', error: null });
+    expect(resolveRoute(cfg, call({ mode: 'INBOUND', port: 8080, host: 'x', tls: 'MTLS' }))).toMatchObject({
+      filterChain: '0.0.0.0_8080',
+      cluster: 'inbound|8080||',
+      error: null,
+    });
     // Plain TLS offering http/1.1: the port narrows to the two 0.0.0.0_8080 chains, transport to the tls one, whose
     // ALPN list (istio, istio-http/1.1, ...) does not include http/1.1; nothing is left and there is no default chain.
     const r = resolveRoute(cfg, call({ mode: 'INBOUND', port: 8080, host: 'x', tls: 'TLS', sni: 'x' }));
     expect(r.error).toBe('no filter chains matched');
     // With an Istio ALPN but plain TLS, the chain matches and the certificate check fails.
-    expect(resolveRoute(cfg, call({ mode: 'INBOUND', port: 8080, host: 'x', tls: 'TLS', sni: 'x', alpn: ['istio-http/1.1'] })).error).toBe('invalid mTLS');
+    expect(resolveRoute(cfg, call({ mode: 'INBOUND', port: 8080, host: 'x', tls: 'TLS', sni: 'x', alpn: ['istio-http/1.1'] })).error).toBe(
+      'invalid mTLS',
+    );
   });
 });
 
 describe('sanity', () => {
   it('HTTP inspector on a listener with a non-HTTP default', () => {
-    const l = { name: 'l', address: socket('0.0.0.0', 80), filterChains: [{ filters: [tcpProxy('c')] }], listenerFilters: [HTTP_INSPECTOR_FILTER] };
+    const l = {
+      name: 'l',
+      address: socket('0.0.0.0', 80),
+      filterChains: [{ filters: [tcpProxy('c')] }],
+      listenerFilters: [HTTP_INSPECTOR_FILTER],
+    };
     expect(resolveRoute(config({ listeners: [l] as never }), call({ port: 80, host: 'h' }))).toMatchObject({ cluster: 'c', error: null });
   });
 });
