@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { diffCommand } from './cli/diff.js';
 import { registerProxyConfig } from './cli/proxy-config.js';
 import { registerProxyStatus } from './cli/proxy-status.js';
@@ -10,17 +11,16 @@ import { registerSnapshots } from './cli/snapshots.js';
 
 type Mode = 'serve' | 'worker';
 
+/** A bad configuration value is one line for the operator and exit code 2, not a stack trace: the value is wrong, not the code. */
+function refuseConfiguration(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`meshlens: bad configuration: ${error.message}\n`);
+  process.exit(2);
+}
+
 // The client commands (push, proxy-config, ...) never load the server: its modules are imported by serve and worker only.
 async function run(mode: Mode): Promise<void> {
   // The configuration first, before the server's modules load: a bad value is told at once.
-  const { ConfigError, loadConfig } = await import('./config/config.js');
-  type AppConfig = import('./config/config.js').AppConfig;
-  const refuse = (error: unknown): never => {
-    if (!(error instanceof ConfigError)) throw error;
-    // One line for the operator, not a stack trace: the value is wrong, not the code.
-    process.stderr.write(`meshlens: bad configuration: ${error.message}\n`);
-    process.exit(2);
-  };
   let config: AppConfig;
   try {
     config = loadConfig();
@@ -30,8 +30,7 @@ async function run(mode: Mode): Promise<void> {
       );
     }
   } catch (error) {
-    refuse(error);
-    return;
+    refuseConfiguration(error);
   }
   const [{ NestFactory }, { createHttpApp }, { AppModule }, { resolveDatabase }, { JsonLogger, captureProcessWarnings }] =
     await Promise.all([
@@ -100,11 +99,16 @@ program
   .command('worker')
   .description('compute worker only (run as many as needed)')
   .action(() => run('worker'));
-registerPush(program);
-registerSnapshots(program);
-registerProxyConfig(program);
-registerProxyStatus(program);
-registerResolve(program);
-registerJourney(program);
-program.addCommand(diffCommand());
+try {
+  // The client commands read the configuration (server URL, generator) for their defaults.
+  registerPush(program);
+  registerSnapshots(program);
+  registerProxyConfig(program);
+  registerProxyStatus(program);
+  registerResolve(program);
+  registerJourney(program);
+  program.addCommand(diffCommand());
+} catch (error) {
+  refuseConfiguration(error);
+}
 await program.parseAsync(process.argv);

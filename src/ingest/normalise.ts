@@ -50,7 +50,7 @@ export function normaliseSnapshot(resources: SnapshotResource[]): NormalisedSnap
   return { workloads, generatorInput: { ...generatorInput(objects, pods), analysis: analysisOnly(resources) } };
 }
 
-/** Kinds the generator gets, as a cluster would hold them, in `kubernetes` (Endpoints as EndpointSlices). */
+/** Kinds the generator gets, as a cluster would hold them, in `kubernetes` (Endpoints as EndpointSlices; the Gateway API's kinds too). */
 const FED_TO_ISTIO = new Set(['/Namespace', '/Service', '/ConfigMap', '/Pod', '/Endpoints', 'discovery.k8s.io/EndpointSlice']);
 
 /**
@@ -62,7 +62,12 @@ function analysisOnly(resources: SnapshotResource[]): Body[] {
   return resources
     .filter(
       (resource) =>
-        !(resource.evaluated && (FED_TO_ISTIO.has(groupKind(resource.apiVersion, resource.kind)) || isIstioConfig(resource.apiVersion))),
+        !(
+          resource.evaluated &&
+          (FED_TO_ISTIO.has(groupKind(resource.apiVersion, resource.kind)) ||
+            isIstioConfig(resource.apiVersion) ||
+            isGatewayApi(resource.apiVersion))
+        ),
     )
     .map((resource) => resource.body)
     .sort(byKindNamespaceName);
@@ -302,7 +307,7 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
   const kubernetes = [
     ...namespaces(objects),
     // istiod's gateway controller reads the Gateway API through its Kubernetes client.
-    ...objects.all.filter((resource) => groupOf(resource.apiVersion) === GATEWAY_API_GROUP).map((resource) => resource.body),
+    ...objects.all.filter((resource) => isGatewayApi(resource.apiVersion)).map((resource) => resource.body),
     ...services.map(withDefaultServiceProtocols),
     ...objects.of('/ConfigMap'),
     ...givenSlices,
@@ -320,6 +325,10 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
     istio: istio.sort(byKindNamespaceName),
     meshConfig: meshConfigOf(objects.of('/ConfigMap')),
   };
+}
+
+function isGatewayApi(apiVersion: string): boolean {
+  return groupOf(apiVersion) === GATEWAY_API_GROUP;
 }
 
 function isIstioConfig(apiVersion: string): boolean {

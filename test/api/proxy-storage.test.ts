@@ -118,7 +118,7 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: web, namespace: shop}
 spec:
-  hosts: ["*"]
+  hosts: [web.shop.svc.cluster.local]
   gateways: [istio-system/gw, mesh]
   http: [{route: [{destination: {host: web.shop.svc.cluster.local}}]}]
 ${Array.from(

@@ -333,6 +333,8 @@ subsets:
       `apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: ef, namespace: shop}\nspec: {}`,
       `apiVersion: v1\nkind: Secret\nmetadata: {name: credential, namespace: shop}\ndata: {password: aHVudGVyMg==}`,
       `apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: istio-sidecar-injector}\nwebhooks: []`,
+      // Already in `kubernetes` (istiod's gateway controller reads it there): not twice.
+      `apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: route, namespace: shop}\nspec: {}`,
     );
     const names = (objects: Record<string, unknown>[]) => objects.map((o) => `${String(o.kind)} ${(o.metadata as { name: string }).name}`);
     expect(names(snapshot.generatorInput.analysis)).toEqual([
