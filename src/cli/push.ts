@@ -18,6 +18,7 @@ import {
   request,
   UsageError,
 } from './common.js';
+import { compareStrings } from '../model/compare.js';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -47,7 +48,7 @@ interface Summary {
 export function collectFiles(paths: string[]): string[] {
   const files: string[] = [];
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareStrings(a.name, b.name))) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.isFile() && EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(path);

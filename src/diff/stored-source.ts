@@ -19,6 +19,7 @@ import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type EnvoyType } from '../mo
 import { GeneratorConfigSource } from './generator-source.js';
 import type { WorkloadRef } from './model.js';
 import { compareWorkloads, pairClasses, workloadName, type ProxyClass, type ProxyConfigSource } from './proxy-class.js';
+import { compareStrings } from '../model/compare.js';
 
 /** Storage's object types (envoy_objects.type) are Envoy's, plus the proxy class's own ProxyInfo. */
 const isEnvoyType = (type: string): type is EnvoyType => (ENVOY_TYPES as readonly string[]).includes(type);
@@ -128,7 +129,7 @@ export class StoredConfigSource implements ProxyConfigSource {
     }
     const classes = [...byKey.values()].filter((c) => c.workloads.length > 0);
     for (const c of classes) c.workloads.sort(compareWorkloads);
-    classes.sort((a, b) => (a.classKey < b.classKey ? -1 : a.classKey > b.classKey ? 1 : 0));
+    classes.sort((a, b) => compareStrings(a.classKey, b.classKey));
     return { classes, missing: missing.sort(compareWorkloads) };
   }
 

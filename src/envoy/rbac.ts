@@ -7,6 +7,7 @@
 import type { CidrRange, HeaderMatcher, StringMatcher, TypedConfig } from './xds.js';
 import { cidrContains } from './cidr.js';
 import { describeHeaderMatcher, describeStringMatcher, headerMatches, stringMatches, type Headers } from './match.js';
+import { compareStrings } from '../model/compare.js';
 
 export const NETWORK_RBAC = 'envoy.filters.network.rbac';
 export const HTTP_RBAC = 'envoy.filters.http.rbac';
@@ -118,7 +119,7 @@ export function evaluateEngine(rbac: Rbac, request: RbacRequest): EngineResult {
   const action = rbac.action ?? 'ALLOW';
   const misses: { name: string; miss: string }[] = [];
   let matched: string | null = null;
-  for (const name of Object.keys(rbac.policies ?? {}).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const name of Object.keys(rbac.policies ?? {}).sort(compareStrings)) {
     const outcome = policyMatches(rbac.policies![name], request);
     if (outcome.matched) {
       matched = name;

@@ -2,6 +2,7 @@
 // spreads connections over the Service's ready endpoints. Pure.
 import type { GeneratorInput } from '../model/snapshot.js';
 import { emptyResolution, type RouteResolution, type TraceStep } from './resolve.js';
+import { compareStrings } from '../model/compare.js';
 
 interface ServiceObject {
   kind?: string;
@@ -87,6 +88,6 @@ export function kubeProxy(
         detail: `kube-proxy spreads connections to ${where} port ${port} evenly (random per connection) over its ${targets.length} endpoint${targets.length > 1 ? 's' : ''}: ${targets.join(', ')}. Subsets, weights and header rules do not apply.`,
       });
   }
-  endpoints.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
+  endpoints.sort((a, b) => compareStrings(a.address, b.address) || a.port - b.port);
   return { resolution: { ...emptyResolution(), error: 'no proxy', trace }, endpoints };
 }
