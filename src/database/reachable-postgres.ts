@@ -55,17 +55,16 @@ export interface ReachableServer {
 }
 
 /**
- * A Postgres server whose binaries (`binDir`, the package's `native/bin`) and data are copied or
- * kept under REACHABLE_ROOT, for the configured data folder `configuredDir`.
+ * A Postgres server run as `owner` (the OS user `postgres`), whose binaries (`binDir`, the
+ * package's `native/bin`) and data are copied or kept under REACHABLE_ROOT, for the configured
+ * data folder `configuredDir`.
  */
 export function reachableServer(
+  owner: OsUser,
   binDir: string,
   configuredDir: string,
   options: { port: number; user: string; password: string; flags: (dataDir: string) => string[]; log: (message: string) => void },
 ): ReachableServer {
-  const owner = postgresUser();
-  if (!owner)
-    throw new Error('embedded Postgres: as root it runs as the OS user `postgres`, and there is none; create it (useradd postgres)');
   const nativeDir = path.dirname(binDir);
   const build = createHash('sha256')
     .update(nativeDir)
