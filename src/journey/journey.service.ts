@@ -2,11 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { Lru } from '../cache/lru.js';
 import { HTTP_CONNECTION_MANAGER } from '../envoy/xds.js';
 import { ProxyType } from '../graphql/enums.js';
-import { normaliseSnapshot } from '../ingest/normalise.js';
 import { SnapshotStatus } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
-import { SnapshotNotFoundError } from '../generator/generator.service.js';
+import { GeneratorService, SnapshotNotFoundError } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import { ProxyConfigService } from '../proxy-config/proxy-config.service.js';
@@ -42,6 +41,7 @@ export class JourneyService {
     private readonly proxyConfig: ProxyConfigService,
     private readonly snapshots: SnapshotStore,
     private readonly workloadStore: WorkloadStore,
+    private readonly generator: GeneratorService,
   ) {}
 
   async journey(snapshotId: string, from: ProxyInput, callInput: CallInput, identity: RequestIdentity | null): Promise<Journey> {
@@ -50,7 +50,9 @@ export class JourneyService {
     const snapshot = await this.snapshots.get(snapshotId);
     if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
     let normalised: NormalisedSnapshot | undefined;
-    const normalise = async () => (normalised ??= normaliseSnapshot(await this.snapshots.resources(snapshotId)));
+    // As the generator loads the snapshot: with the workloads and Services istiod deploys for Gateways.
+    const normalise = async () =>
+      (normalised ??= (await this.snapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params)))!);
     const facts = await this.snapshotFacts(snapshotId, snapshot.status === SnapshotStatus.READY, normalise);
     const named = from.name ? facts.workloads.find((w) => w.namespace === from.namespace && w.name === from.name) : undefined;
     if (from.name && !named)

@@ -162,6 +162,19 @@ describe('Gateway API, as istiod evaluates it', () => {
     );
   });
 
+  it("a client without a sidecar reaches the deployed gateway's Service through kube-proxy", async () => {
+    const data = await graphql(RESOLVE, {
+      id,
+      proxy: { namespace: 'shop', labels: { app: 'outside' }, type: 'NONE' },
+      call: { mode: 'OUTBOUND', port: 80, host: 'edge-istio.shop.svc.cluster.local', path: '/' },
+    });
+    const r = data.resolveRoute;
+    expect(r.error).toBe('no proxy');
+    expect(r.trace.map((t: { detail: string }) => t.detail).join('\n')).toMatch(
+      /kube-proxy spreads connections to .*edge-istio.* over its 1 endpoint/,
+    );
+  });
+
   it('splits the callers of a Service by its GAMMA route', async () => {
     const data = await graphql(RESOLVE, {
       id,

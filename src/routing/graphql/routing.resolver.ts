@@ -7,7 +7,7 @@ import { GeneratorError } from '../../generator/protocol.js';
 import { ProxyConfigService } from '../../proxy-config/proxy-config.service.js';
 import { ProxyInput } from '../../proxy-config/proxy-config.types.js';
 import { ProxyType } from '../../graphql/enums.js';
-import { normaliseSnapshot } from '../../ingest/normalise.js';
+import { GeneratorService } from '../../generator/generator.service.js';
 import type { Call, EnvoyConfig } from '../resolve.js';
 import { kubeProxyResolution } from '../kube-proxy.js';
 import { resolveRoute, stripPort } from '../resolve.js';
@@ -18,6 +18,7 @@ export class RoutingResolver {
   constructor(
     private readonly proxyConfig: ProxyConfigService,
     private readonly snapshots: SnapshotStore,
+    private readonly generator: GeneratorService,
   ) {}
 
   @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why' })
@@ -40,10 +41,10 @@ export class RoutingResolver {
   }
 
   private async withoutProxy(snapshotId: string, proxy: ProxyInput, call: CallInput): Promise<RouteResolution> {
-    const snapshot = await this.snapshots.get(snapshotId);
+    // As the generator loads the snapshot: the Services istiod deploys for Gateways are kube-proxy's too.
+    const snapshot = await this.snapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params));
     if (!snapshot) throw new GraphQLError(`snapshot ${snapshotId} not found`, { extensions: { code: 'NOT_FOUND' } });
-    const { generatorInput } = normaliseSnapshot(await this.snapshots.resources(snapshotId));
-    return kubeProxyResolution(generatorInput, proxy.namespace, call.host ?? undefined, call.port);
+    return kubeProxyResolution(snapshot.generatorInput, proxy.namespace, call.host ?? undefined, call.port);
   }
 }
 

@@ -112,7 +112,8 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
   const resolver = (config = gateway) =>
     new RoutingResolver(
       { generate: async () => config, routeSources: async () => new RouteSources([]) } as never,
-      { get: async () => null, resources: async () => [] } as never,
+      { get: async () => null, resources: async () => [], normalised: async () => null } as never,
+      { deployGateways: async () => [] } as never,
     );
   const base = { mode: 'GATEWAY', protocol: 'HTTP', path: '/', method: 'GET' } as const;
 
@@ -154,7 +155,8 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
           throw new GeneratorError('NO_PROXY', 'no proxy');
         },
       } as never,
-      { get: async () => null, resources: async () => [] } as never,
+      { get: async () => null, resources: async () => [], normalised: async () => null } as never,
+      { deployGateways: async () => [] } as never,
     );
     await expect(
       noProxy.resolveRoute('s', { namespace: 'x', name: 'y' } as never, { ...base, mode: 'OUTBOUND', port: 80, tls: 'PLAINTEXT' } as never),
