@@ -5,6 +5,9 @@
 // resolveRoute through GraphQL, peak RSS, and Istio's own xDS benchmarks side by side.
 // Last, the walk's differential check against Istio's traffic simulation (test/e2e/differential.test.ts)
 // on BENCH_DIFFERENTIAL_MESHES (300) random meshes instead of the test suite's dozen.
+// The ingress written with the Kubernetes Gateway API (bench/gateway-api.mjs): the bench mesh with
+// its 5 Gateways as Gateway API Gateways plus 300 HTTPRoutes, upload to READY and resolveRoute warm
+// through a deployed gateway, next to the same figures for the Istio API mesh (BENCH_GATEWAY_API=0 skips it).
 // Each part can be skipped: BENCH_INGEST=0, BENCH_GENERATOR=0 (direct generator), BENCH_RESOLVE=0
 // (GraphQL resolveRoute on a running server), BENCH_ISTIO=0 (Istio's benchmarks), BENCH_DIFFERENTIAL=0. Sizes:
 // BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN.
@@ -21,6 +24,7 @@ import { ingest } from '../dist/src/ingest/ingest.js';
 import { canonicalJson } from '../dist/src/model/canonical.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
 import { benchPostgres } from './scratch-db.mjs';
+import { benchGatewayApi } from './gateway-api.mjs';
 import { benchGeneratorDirect, benchIstio, benchResolveServer, fmtMs, printTable } from './generator.mjs';
 
 const enabled = (name) => process.env[name] !== '0';
@@ -40,6 +44,7 @@ const figures = {};
 try {
   if (enabled('BENCH_INGEST')) await benchIngest();
   await benchGenerator();
+  if (enabled('BENCH_GATEWAY_API')) await benchGatewayApiPart();
 } finally {
   await app?.close();
   await postgres.drop(benchDb);
@@ -236,6 +241,37 @@ async function benchGenerator() {
     console.log(
       '(meshlens "push ctx" column: the whole session load; its last column: proxyConfig = LDS+RDS+CDS+EDS generated and marshalled to JSON)',
     );
+  }
+}
+
+async function benchGatewayApiPart() {
+  console.log(
+    '\nthe ingress as Istio Gateways + VirtualServices, then as Gateway API Gateways + 300 HTTPRoutes (upload to READY, worker in process):',
+  );
+  const { name: gwDb, url: gwUrl } = await postgres.create();
+  const dbUrl = gwUrl.toString();
+  try {
+    app = await createHttpApp(
+      { config: { ...config, databaseUrl: dbUrl }, databaseUrl: dbUrl, worker: true, http: true },
+      new JsonLogger('warn'),
+    );
+    await app.listen(0, '127.0.0.1');
+    const { istio, gatewayApi } = await benchGatewayApi(await app.getUrl());
+    figures.gatewayApi = { istio, gatewayApi };
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
+    console.log(`\n=== Istio API vs Gateway API ingress on the bench mesh (${os.cpus().length} CPUs, load average ${load}) ===`);
+    const row = (label, r) => [label, fmtMs(r.uploadMs), fmtMs(r.readyMs), fmtMs(r.resolve.p50), fmtMs(r.resolve.p99), String(r.resolve.n)];
+    printTable(
+      [row('Istio Gateways + VirtualServices', istio), row(`Gateway API: 5 Gateways + ${SHAPE.httpRoutes} HTTPRoutes`, gatewayApi)],
+      ['ingress', 'upload 201 (ms)', 'READY (ms)', 'resolveRoute warm p50', 'p99', 'n'],
+    );
+  } finally {
+    await app?.close();
+    app = undefined;
+    await postgres.drop(gwDb);
   }
 }
 
