@@ -298,6 +298,49 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
   });
 });
 
+describe('meshlens proxy-config and proxy-status on a gateway istiod deploys (Gateway API)', () => {
+  let id: string;
+  const EDGE = 'edge-istio.shop';
+  beforeAll(async () => {
+    const run = await cli(['push', 'examples/gateway-api', '--wait', '-o', 'json']);
+    expect(run.code).toBe(0);
+    id = JSON.parse(run.stdout).id;
+  });
+
+  it('pc route by name.namespace: the HTTPRoute behind each route', async () => {
+    const run = await cli(['pc', 'route', EDGE, '--snapshot', id]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^NAME +VHOST NAME +DOMAINS +MATCH +VIRTUAL SERVICE$/);
+    expect(run.stdout).toMatch(/\nhttp\.80 +shop\.example\.com:80 +shop\.example\.com +\/v2\* +\S+\.shop\n/);
+  });
+
+  it('pc listener, cluster, endpoint and all', async () => {
+    const listener = await cli(['pc', 'listener', EDGE, '--snapshot', id]);
+    expect(listener.code).toBe(0);
+    expect(listener.stdout).toMatch(/\n0\.0\.0\.0 +80 +ALL +Route: http\.80\n/);
+    const clusters = await cli(['pc', 'cluster', EDGE, '--snapshot', id, '--fqdn', 'web-v2']);
+    expect(clusters.code).toBe(0);
+    expect(clusters.stdout).toMatch(/\nweb-v2\.shop\.svc\.cluster\.local +8080 +- +outbound +EDS/);
+    const endpoints = await cli(['pc', 'endpoint', EDGE, '--snapshot', id, '--cluster', 'outbound|8080||web.shop.svc.cluster.local']);
+    expect(endpoints.code).toBe(0);
+    expect(endpoints.stdout.split('\n')[0]).toMatch(/^ENDPOINT +STATUS +OUTLIER CHECK +CLUSTER$/);
+    const all = await cli(['pc', 'all', EDGE, '--snapshot', id]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('route/http.80 ');
+    const json = JSON.parse((await cli(['pc', 'route', EDGE, '--snapshot', id, '--name', 'http.80', '-o', 'json'])).stdout);
+    expect(json[0].name).toBe('http.80');
+  });
+
+  it('proxy-status lists the deployed gateway with the sidecars', async () => {
+    const run = await cli(['proxy-status', '--snapshot', id]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\nedge-istio(-[a-z0-9-]+)?\.shop +/);
+    expect(run.stdout).toMatch(/\nweb(-[a-z0-9-]+)?\.shop +/);
+  });
+});
+
 describe('REST proxy views', () => {
   let id: string;
   beforeAll(async () => {
