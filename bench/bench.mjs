@@ -52,7 +52,7 @@ try {
 }
 
 async function benchIngest() {
-  let t = process.hrtime.bigint();
+  let t;
   const { objects, yaml } = generated;
   const byKind = new Map();
   for (const o of objects) byKind.set(o.kind, (byKind.get(o.kind) ?? 0) + 1);

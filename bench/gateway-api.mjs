@@ -37,8 +37,12 @@ async function one(base, label, yaml, gatewayOf, log) {
   const uploadMs = ms(t);
   let snapshot;
   for (;;) {
-    snapshot = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
-    if (snapshot.status === 'READY' || snapshot.status === 'FAILED') break;
+    try {
+      snapshot = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+      if (snapshot.status === 'READY' || snapshot.status === 'FAILED') break;
+    } catch {
+      // A kept-alive connection the server closed while the worker held its event loop: ask again.
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const readyMs = ms(t);
