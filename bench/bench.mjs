@@ -256,13 +256,15 @@ async function benchGatewayApiPart() {
       new JsonLogger('warn'),
     );
     await app.listen(0, '127.0.0.1');
-    const { istio, gatewayApi } = await benchGatewayApi(await app.getUrl());
+    const { istio, gatewayApi, resources, deployments } = await benchGatewayApi(await app.getUrl());
     figures.gatewayApi = { istio, gatewayApi };
     const load = os
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-    console.log(`\n=== Istio API vs Gateway API ingress on the bench mesh (${os.cpus().length} CPUs, load average ${load}) ===`);
+    console.log(
+      `\n=== Istio API vs Gateway API ingress (${resources} resources, ${deployments * SHAPE.podsPerDeployment} pods; ${os.cpus().length} CPUs, load average ${load}) ===`,
+    );
     const row = (label, r) => [label, fmtMs(r.uploadMs), fmtMs(r.readyMs), fmtMs(r.resolve.p50), fmtMs(r.resolve.p99), String(r.resolve.n)];
     printTable(
       [row('Istio Gateways + VirtualServices', istio), row(`Gateway API: 5 Gateways + ${SHAPE.httpRoutes} HTTPRoutes`, gatewayApi)],

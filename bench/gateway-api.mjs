@@ -5,8 +5,9 @@
 //                HTTPRoutes (bench/generate.mjs), asked through the gateway workloads istiod deploys.
 // For each: upload to READY (decode, validate, store, then the compute job: istiod's gateway
 // deployment controller, the session load, every proxy class's config) and resolveRoute warm
-// through the gateway (GraphQL, BENCH_RESOLVE_CALLS calls, 20 by default).
-import { generateSnapshot } from './generate.mjs';
+// through the gateway (GraphQL, BENCH_RESOLVE_CALLS calls, 20 by default). BENCH_GATEWAY_API_DEPLOYMENTS
+// (200, the bench mesh's) makes both meshes smaller: that many Deployments of 25 pods.
+import { generateSnapshot, SHAPE } from './generate.mjs';
 import { stats } from './generator.mjs';
 
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -75,10 +76,13 @@ async function one(base, label, yaml, gatewayOf, log) {
 
 /** Both meshes on a server at `base` whose worker computes snapshots. */
 export async function benchGatewayApi(base, { log = console.log } = {}) {
+  const deployments = Number(process.env.BENCH_GATEWAY_API_DEPLOYMENTS ?? SHAPE.deployments);
+  const gatewayApiMesh = generateSnapshot({ gatewayApi: true, deployments });
+  log(`  ${gatewayApiMesh.objects.length} resources each, ${deployments} Deployments of ${SHAPE.podsPerDeployment} pods`);
   const istio = await one(
     base,
     'istio-api',
-    generateSnapshot().yaml,
+    generateSnapshot({ deployments }).yaml,
     () => ({
       namespace: 'team-0',
       labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' },
@@ -90,12 +94,12 @@ export async function benchGatewayApi(base, { log = console.log } = {}) {
   const gatewayApi = await one(
     base,
     'gateway-api',
-    generateSnapshot({ gatewayApi: true }).yaml,
+    gatewayApiMesh.yaml,
     (i) => ({
       namespace: 'team-0',
       name: `gw-${i % 5}-istio`,
     }),
     log,
   );
-  return { istio, gatewayApi };
+  return { istio, gatewayApi, resources: gatewayApiMesh.objects.length, deployments };
 }

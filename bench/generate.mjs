@@ -18,15 +18,18 @@ export const SHAPE = {
  * Gateways of class istio (istiod deploys a gateway workload for each, `gw-<g>-istio` in team-0)
  * plus `SHAPE.httpRoutes` HTTPRoutes attached to them, instead of Istio Gateways and the
  * VirtualServices bound to them; the rest is the same, and the total still `SHAPE.total`.
+ * `deployments` below `SHAPE.deployments` makes a smaller mesh: those Deployments and their pods fewer.
  */
-export function generateSnapshot({ gatewayApi = false } = {}) {
+export function generateSnapshot({ gatewayApi = false, deployments = SHAPE.deployments } = {}) {
+  // Fewer Deployments (a smaller run) take their pods with them; the other kinds keep their counts.
+  const total = SHAPE.total - (SHAPE.deployments - deployments) * (SHAPE.podsPerDeployment + 1);
   const objects = [];
   const ns = (i) => `team-${i % SHAPE.namespaces}`;
   for (let i = 0; i < SHAPE.namespaces; i++) {
     objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `team-${i}`, labels: { 'istio-injection': 'enabled' } } });
   }
   // Deployment d runs app-d; Services 0..199 select those apps, the rest select nothing running.
-  for (let d = 0; d < SHAPE.deployments; d++) {
+  for (let d = 0; d < deployments; d++) {
     const labels = { app: `app-${d}`, version: d % 2 ? 'v2' : 'v1' };
     objects.push({
       apiVersion: 'apps/v1',
@@ -160,7 +163,7 @@ export function generateSnapshot({ gatewayApi = false } = {}) {
       },
     });
   }
-  for (let c = 0; objects.length < SHAPE.total; c++) {
+  for (let c = 0; objects.length < total; c++) {
     objects.push({
       apiVersion: 'v1',
       kind: 'ConfigMap',
