@@ -140,7 +140,7 @@ async function benchFloorFigures() {
       );
     if (figures.readyMs)
       console.log(
-        `  upload to READY ${fmt(figures.readyMs)} / floor ${fmt(f.results.all.ms)} = ${(figures.readyMs / f.results.all.ms).toFixed(1)}x (goal <= 2x)`,
+        `  upload to READY ${fmt(figures.readyMs)} / floor ${fmt(f.totalMs)} (${f.classes} classes) = ${(figures.readyMs / f.totalMs).toFixed(1)}x (goal <= 2x)`,
       );
   } catch (error) {
     console.log(`  skipped: ${error.message}`);
@@ -340,15 +340,15 @@ function printIssueTable() {
   if (f.readyMs && f.floor)
     rows.push([
       'upload to READY / the floor',
-      `${fmt(f.readyMs)} / ${fmt(f.floor.results.all.ms)} = ${(f.readyMs / f.floor.results.all.ms).toFixed(1)}x (${f.floor.classes} classes)`,
+      `${fmt(f.readyMs)} / ${fmt(f.floor.totalMs)} = ${(f.readyMs / f.floor.totalMs).toFixed(1)}x (${f.floor.classes} classes)`,
       '<= 2x',
-      met(f.readyMs <= 2 * f.floor.results.all.ms),
+      met(f.readyMs <= 2 * f.floor.totalMs),
     ]);
   else if (f.readyMs) rows.push(['upload to READY', fmt(f.readyMs), '<= 2x the floor', '-']);
   if (f.floor)
     rows.push([
       "the floor: Istio's LDS+RDS+CDS+EDS, one proxy per class",
-      `${fmt(f.floor.results.all.ms)} (${fmtMs(f.floor.results.all.msPerClass)} ms/class)`,
+      `${fmt(f.floor.totalMs)} (${fmtMs(f.floor.results.all.msPerClass)} ms/class)`,
       'measured',
       'met',
     ]);
