@@ -23,6 +23,7 @@ import { generateSnapshot, SHAPE } from './generate.mjs';
 import { benchPostgres } from './scratch-db.mjs';
 import { benchGeneratorDirect, benchIstio, benchResolveServer, fmtMs, printTable, stats } from './generator.mjs';
 import { benchFloor } from './floor.mjs';
+import { admit } from './admit.mjs';
 
 const enabled = (name) => process.env[name] !== '0';
 
@@ -59,7 +60,7 @@ async function benchIngest() {
   if (counts.length) console.log(`  ${counts.join(', ')}`);
 
   t = process.hrtime.bigint();
-  const parsed = ingest(yaml, 'application/yaml');
+  const parsed = await ingest(yaml, 'application/yaml', admit);
   const ingestMs = ms(t);
   if (!parsed.ok) throw new Error(`bench snapshot invalid: ${JSON.stringify(parsed.problems.slice(0, 3))}`);
 

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Generator } from './generator.mjs';
+import { admit } from './admit.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -20,7 +21,7 @@ export async function writeFloorInput(yaml, file) {
   const { normaliseSnapshot } = await import('../dist/src/ingest/normalise.js');
   const { loadParams } = await import('../dist/src/generator/protocol.js');
   const { groupIntoClasses } = await import('../dist/src/jobs/proxy-classes.js');
-  const parsed = ingest(yaml, 'application/yaml');
+  const parsed = await ingest(yaml, 'application/yaml', admit);
   if (!parsed.ok) throw new Error(`bench snapshot invalid: ${JSON.stringify(parsed.problems.slice(0, 3))}`);
   // The bench mesh has no Gateway API Gateways: normaliseWithIstiod would deploy nothing.
   const normalised = normaliseSnapshot(parsed.resources);

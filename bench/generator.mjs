@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { admit } from './admit.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -135,7 +136,7 @@ export async function benchGeneratorDirect(
 ) {
   const { ingest, normaliseSnapshot, loadParams, resolveRoute } = await loadDist();
   let t = process.hrtime.bigint();
-  const parsed = ingest(yaml, 'application/yaml');
+  const parsed = await ingest(yaml, 'application/yaml', admit);
   if (!parsed.ok) throw new Error(`bench snapshot invalid: ${JSON.stringify(parsed.problems.slice(0, 3))}`);
   const ingestMs = ms(t);
   t = process.hrtime.bigint();
