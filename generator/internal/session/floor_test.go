@@ -79,7 +79,7 @@ func BenchmarkFloor(b *testing.B) {
 	gens := s.server.Discovery.Generators
 	// A full, forced push: what a proxy gets when it connects (no "needs push" shortcut).
 	request := func() *model.PushRequest {
-		return &model.PushRequest{Push: push, Full: true, Forced: true, Start: time.Now()}
+		return &model.PushRequest{Push: push, Forced: true, Start: time.Now()}
 	}
 	generate := func(b *testing.B, typeURL string, names func(floorProxy) []string) int {
 		gen := gens[typeURL]
