@@ -25,8 +25,15 @@ describe('config indexes', () => {
   });
 
   it('finds the first listener bound to an address and port', () => {
-    const at = (address: string, portValue?: number, name = '') => ({ name, address: { socketAddress: { address, portValue } } });
-    const listeners = [at('0.0.0.0', 80, 'first'), at('10.0.0.1', 80), at('0.0.0.0', 80, 'second'), at('0.0.0.0'), { name: 'no address' }];
+    type Bound = { name: string; address?: { socketAddress?: { address?: string; portValue?: number } } };
+    const at = (address: string, portValue?: number, name = ''): Bound => ({ name, address: { socketAddress: { address, portValue } } });
+    const listeners: Bound[] = [
+      at('0.0.0.0', 80, 'first'),
+      at('10.0.0.1', 80),
+      at('0.0.0.0', 80, 'second'),
+      at('0.0.0.0'),
+      { name: 'no address' },
+    ];
     expect(firstBound(listeners, '0.0.0.0', 80)?.name).toBe('first');
     expect(firstBound(listeners, '10.0.0.1', 80)).toBe(listeners[1]);
     expect(firstBound(listeners, '0.0.0.0', 0)).toBe(listeners[3]);
