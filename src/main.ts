@@ -67,9 +67,10 @@ async function run(mode: Mode): Promise<void> {
     if (mode === 'serve') {
       const http = await createHttpApp({ ...options, http: true }, logger);
       app = http;
-      await http.listen(config.port);
+      await http.listen(config.port, config.host);
       logger.event('info', 'meshlens serving', {
-        url: `http://127.0.0.1:${config.port}`,
+        url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
+        auth: config.auth,
         database: config.databaseUrl ? 'DATABASE_URL' : `embedded in ${config.dataDir}`,
       });
     } else {

@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { GarbageCollector } from '../database/garbage-collector.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { GC_QUEUE, QueueService, RETENTION_QUEUE, type RetentionJobData } from './queue.service.js';
+import { RetentionService } from './retention.service.js';
+
+/**
+ * The background maintenance a worker process runs beside compute jobs: retention (after uploads,
+ * and every MESHLENS_RETENTION_INTERVAL_MINUTES over every mesh) and garbage collection (after a
+ * deletion), never inside a request. Each collection's duration and what it freed go to the log
+ * and to the metrics.
+ */
+@Injectable()
+export class MaintenanceWorker implements OnApplicationBootstrap {
+  private readonly logger = new Logger(MaintenanceWorker.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly queue: QueueService,
+    private readonly retention: RetentionService,
+    private readonly garbage: GarbageCollector,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async onApplicationBootstrap() {
+    const polling = { pollingIntervalSeconds: 5, notifyPollingIntervalSeconds: 30 };
+    await this.queue.boss.work(GC_QUEUE, { batchSize: 1, ...polling }, async () => {
+      await this.collect();
+    });
+    await this.queue.boss.work(RETENTION_QUEUE, { batchSize: 1, ...polling }, async ([job]) => {
+      const { mesh } = (job?.data ?? {}) as RetentionJobData;
+      if (mesh) await this.retention.apply(mesh);
+      else await this.retention.applyAll();
+    });
+    const minutes = this.config.retention.intervalMinutes;
+    await this.queue.boss.schedule(
+      RETENTION_QUEUE,
+      minutes < 60 ? `*/${minutes} * * * *` : `0 */${Math.min(23, Math.floor(minutes / 60))} * * *`,
+      {},
+    );
+  }
+
+  /** One collection: logged (GarbageCollector) and measured. */
+  async collect(): Promise<void> {
+    const { durationMs, freed } = await this.garbage.collect();
+    this.metrics.gcDuration.observe(durationMs / 1000);
+    for (const [table, rows] of Object.entries(freed)) this.metrics.gcFreed.inc({ table }, rows);
+    this.logger.debug(`garbage collection done in ${durationMs} ms`);
+  }
+}
