@@ -7,7 +7,8 @@ import { registerProxyStatus } from './cli/proxy-status.js';
 import { registerPush } from './cli/push.js';
 import { registerJourney } from './cli/journey.js';
 import { registerResolve } from './cli/resolve.js';
-import { registerSnapshots } from './cli/snapshots.js';
+import { registerMeshes, registerSnapshots } from './cli/snapshots.js';
+import { tokenCommand } from './cli/token.js';
 
 type Mode = 'serve' | 'worker';
 
@@ -104,11 +105,13 @@ try {
   // The client commands read the configuration (server URL, generator) for their defaults.
   registerPush(program);
   registerSnapshots(program);
+  registerMeshes(program);
   registerProxyConfig(program);
   registerProxyStatus(program);
   registerResolve(program);
   registerJourney(program);
   program.addCommand(diffCommand());
+  program.addCommand(tokenCommand());
 } catch (error) {
   refuseConfiguration(error);
 }

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AppConfig } from '../config/config.js';
 import type { TokenStore } from '../database/token.store.js';
-import { tokenHash } from './tokens.js';
+import { tokenHash } from '../model/tokens.js';
 
 /** Paths that need no token, ever: probes and the metrics scrape. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);

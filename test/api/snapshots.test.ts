@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotStore } from '../../src/database/snapshot.store.js';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { createTestDatabase, gcSettled, startTestApp, type TestDatabase } from '../support/test-app.js';
 
 let db: TestDatabase;
 let app: INestApplication;
@@ -128,12 +128,14 @@ describe('delete', () => {
     expect(res.status).toBe(204);
     expect((await api().get(`/api/v1/snapshots/${a}`)).status).toBe(404);
     expect(await app.get(SnapshotStore).resources(a)).toEqual([]);
-    // the list nodes only `a` reached went with it
+    // the list nodes only `a` reached went with it (collected in the background, not inside the DELETE)
+    await gcSettled(db);
     const [chunks] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM list_nodes`);
     expect(chunks!.n).toBe(await listedChunks());
     expect([await bodies('shared'), await bodies('only-a')]).toEqual([1, 0]);
 
     await api().delete(`/api/v1/snapshots/${b}`).expect(204);
+    await gcSettled(db);
     expect(await bodies('shared')).toBe(0);
   });
 
