@@ -53,7 +53,7 @@ export class AccessGuard implements CanActivate {
     if (isOpenPath(req.path)) return true;
     const scope = declared ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
     const query = typeof req.query.mesh === 'string' ? [req.query.mesh] : [];
-    const refusal = await this.check(req, scope, req.params as Record<string, unknown>, REST_SNAPSHOT_PARAMS, query);
+    const refusal = await this.check(req, scope, req.params, REST_SNAPSHOT_PARAMS, query);
     if (refusal?.status === 404) throw new NotFoundException({ error: refusal.message, details: [] });
     if (refusal) throw new ForbiddenException({ error: refusal.message, details: [] });
     return true;

@@ -16,7 +16,7 @@ async function authenticateRequest(req: Request, tokens: TokenStore, now: Date):
   if (!header) return 'missing bearer token: send "Authorization: Bearer <token>" (meshlens token create)';
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
   if (!match) return 'malformed Authorization header: expected "Bearer <token>"';
-  const stored = await tokens.byHash(tokenHash(match[1]!));
+  const stored = await tokens.byHash(tokenHash(match[1]));
   if (!stored) return 'invalid token';
   if (stored.revokedAt) return `token ${stored.id} was revoked`;
   if (stored.expiresAt && stored.expiresAt.getTime() <= now.getTime())

@@ -45,7 +45,7 @@ export function clientCommand(parent: Command, name: string, description: string
       ),
     )
     .addOption(tokenOption())
-    .hook('preAction', (command) => setBearerToken((command.opts() as { token?: string }).token ?? loadCliConfig().token));
+    .hook('preAction', (command) => setBearerToken(command.opts<{ token?: string }>().token ?? loadCliConfig().token));
 }
 
 /** `-o, --output` restricted to the given formats. */

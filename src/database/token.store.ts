@@ -42,7 +42,7 @@ export class TokenStore {
       `INSERT INTO access_tokens (hash, name, scopes, meshes, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
       [token.hash, token.name, token.scopes, token.meshes, token.expiresAt],
     );
-    return fromRow(row!);
+    return fromRow(row);
   }
 
   /** The token with this hash, whatever its state (revoked, expired): the caller decides. */

@@ -45,7 +45,7 @@ export class MaintenanceWorker implements OnApplicationBootstrap {
   async collect(): Promise<void> {
     const { durationMs, freed } = await this.garbage.collect();
     this.metrics.gcDuration.observe(durationMs / 1000);
-    for (const [table, rows] of Object.entries(freed)) this.metrics.gcFreed.inc({ table }, rows);
+    for (const [table, rows] of Object.entries(freed) as [string, number][]) this.metrics.gcFreed.inc({ table }, rows);
     this.logger.debug(`garbage collection done in ${durationMs} ms`);
   }
 }
