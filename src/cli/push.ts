@@ -227,7 +227,6 @@ export function registerPush(program: Command) {
           } else {
             const lines = [
               `snapshot     ${summary.id}${summary.name ? ` (${summary.name})` : ''}`,
-              `mesh         ${summary.mesh}`,
               `status       ${summary.status}${summary.error ? `: ${summary.error}` : ''}`,
               `resources    ${summary.resourceCount} from ${files.length} file(s)`,
             ];
@@ -242,6 +241,7 @@ export function registerPush(program: Command) {
             } else if (!opts.wait) {
               lines.push('(computing: see "meshlens snapshots", or push with --wait)');
             }
+            lines.push(`mesh         ${summary.mesh}`);
             if (created.warnings.length) {
               lines.push(`warnings     ${created.warnings.length}`);
               for (const w of created.warnings) lines.push(`  - ${w}`);
