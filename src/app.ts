@@ -36,6 +36,8 @@ export function configureHttpApp(app: INestApplication, options: Pick<AppOptions
     new DocumentBuilder()
       .setTitle('meshlens')
       .setDescription('Snapshots of an Istio mesh and the Envoy config Istio computes from them. GraphQL at /graphql.')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an access token (meshlens token create), when access control is on' })
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document);
