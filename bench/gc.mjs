@@ -71,6 +71,10 @@ function changeOnePercent(objects, round) {
   return out;
 }
 
+/** fetch, once more when undici reused a keep-alive socket the server had just closed. */
+const fetchAgain = (url, init) =>
+  fetch(url, init).catch((error) => (error?.cause?.code === 'ECONNRESET' ? fetch(url, init) : Promise.reject(error)));
+
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', MESHLENS_AUTH: 'off' });
 const postgres = await benchPostgres(config);
 const { name: benchDb, url } = await postgres.create();
@@ -87,16 +91,18 @@ try {
   const upload = async (objects, name) => {
     const body = objects.map((o) => YAML.stringify(o)).join('---\n');
     const t = Date.now();
-    const send = () =>
-      fetch(`${base}/api/v1/snapshots?mesh=bench&name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body });
-    const res = await send().catch((error) => (error?.cause?.code === 'ECONNRESET' ? send() : Promise.reject(error)));
+    const res = await fetchAgain(`${base}/api/v1/snapshots?mesh=bench&name=${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body,
+    });
     const created = await res.json();
     if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
     return { id: created.id, ms: Date.now() - t };
   };
   const ready = async (id) => {
     for (;;) {
-      const s = await (await fetch(`${base}/api/v1/snapshots/${id}`)).json();
+      const s = await (await fetchAgain(`${base}/api/v1/snapshots/${id}`)).json();
       if (s.status === 'READY') return;
       if (s.status === 'FAILED') throw new Error(`snapshot ${id} failed: ${s.error}`);
       await new Promise((r) => setTimeout(r, 200));

@@ -60,7 +60,10 @@ export class SnapshotsService {
     this.logger.log(
       `snapshot ${snapshot.id} created in mesh ${mesh} by ${createdBy ? `token ${createdBy}` : 'an anonymous client (access control off)'}: ${prepared.length} resources`,
     );
-    await this.retention.afterChange(mesh);
+    // Stored: a retention request that cannot be queued is logged, not the upload's failure (the periodic pass catches up).
+    await this.retention
+      .afterChange(mesh)
+      .catch((error: unknown) => this.logger.warn(`retention of mesh ${mesh} not queued: ${String(error)}`));
     return { snapshot, warnings: result.warnings };
   }
 
@@ -81,7 +84,8 @@ export class SnapshotsService {
   async delete(id: string, token?: AccessToken): Promise<boolean> {
     if (!(await this.store.delete(id))) return false;
     this.logger.log(`snapshot ${id} deleted by ${token ? `token ${token.id}` : 'an anonymous client (access control off)'}`);
-    await this.queue.enqueueGc();
+    // A collection that cannot be queued now is not the deletion's failure: the next one frees the rows too.
+    await this.queue.enqueueGc().catch((error: unknown) => this.logger.warn(`garbage collection not queued: ${String(error)}`));
     return true;
   }
 }
