@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { GarbageCollector } from '../database/garbage-collector.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -6,14 +6,15 @@ import { GC_QUEUE, QueueService, RETENTION_QUEUE, type RetentionJobData } from '
 import { RetentionService } from './retention.service.js';
 
 /**
- * The background maintenance a worker process runs beside compute jobs: retention (after uploads,
- * and every MESHLENS_RETENTION_INTERVAL_MINUTES over every mesh) and garbage collection (after a
+ * The background maintenance a worker process runs beside compute jobs: retention (queued after
+ * uploads; every MESHLENS_RETENTION_INTERVAL_MINUTES over every mesh) and garbage collection (after a
  * deletion), never inside a request. Each collection's duration and what it freed go to the log
  * and to the metrics.
  */
 @Injectable()
-export class MaintenanceWorker implements OnApplicationBootstrap {
+export class MaintenanceWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(MaintenanceWorker.name);
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -33,12 +34,23 @@ export class MaintenanceWorker implements OnApplicationBootstrap {
       if (mesh) await this.retention.apply(mesh);
       else await this.retention.applyAll();
     });
-    const minutes = this.config.retention.intervalMinutes;
-    await this.queue.boss.schedule(
-      RETENTION_QUEUE,
-      minutes < 60 ? `*/${minutes} * * * *` : `0 */${Math.min(23, Math.floor(minutes / 60))} * * *`,
-      {},
-    );
+    // The periodic pass (ages move on without uploads): in each worker process, off the queue (a pass
+    // is one DELETE per mesh over a consistent view, so two processes passing at once do no harm).
+    this.timer = setInterval(() => void this.periodic(), this.config.retention.intervalMinutes * 60_000);
+    this.timer.unref();
+  }
+
+  beforeApplicationShutdown() {
+    clearInterval(this.timer);
+  }
+
+  private async periodic(): Promise<void> {
+    try {
+      const removed = await this.retention.applyAll();
+      if (removed) this.logger.log(`periodic retention removed ${removed} snapshot(s)`);
+    } catch (error) {
+      this.logger.warn(`periodic retention failed: ${String(error)}`);
+    }
   }
 
   /** One collection: logged (GarbageCollector) and measured. */
