@@ -45,7 +45,11 @@ describe('journey through gateways', () => {
     const [sidecar, gateway, inbound] = path!.hops;
     expect(sidecar).toMatchObject({ proxy: { namespace: 'client', name: 'web', kind: 'Deployment' }, proxyType: 'SIDECAR' });
     expect(sidecar!.resolution.cluster).toBe('outbound|80||egress.gw.svc.cluster.local');
-    expect(gateway).toMatchObject({ proxy: { namespace: 'gw', name: 'egress', kind: 'Deployment' }, proxyType: 'ROUTER', direction: 'OUTBOUND' });
+    expect(gateway).toMatchObject({
+      proxy: { namespace: 'gw', name: 'egress', kind: 'Deployment' },
+      proxyType: 'ROUTER',
+      direction: 'OUTBOUND',
+    });
     expect(gateway!.resolution.listener).toBe('0.0.0.0_8080');
     expect(gateway!.resolution.cluster).toBe('outbound|80||srv.dest.svc.cluster.local');
     expect(gateway!.tls!.mode).toBe('MTLS');
@@ -69,6 +73,21 @@ describe('journey through gateways', () => {
     expect(inbound.tls!.peerAuthentication).toEqual({ namespace: 'dest', name: 'srv' });
     expect(inbound.tls!.reason).toContain('its port-level setting for 9090');
     expect(inbound.tls!.reason).toContain('PERMISSIVE');
+  });
+
+  it("a path Envoy's connection manager refuses is answered 400 (DIRECT_RESPONSE), not a connection failure", async () => {
+    const j = await askJourney(
+      app,
+      seed,
+      { namespace: 'istio-system', name: 'istio-ingressgateway' },
+      {
+        port: 8080,
+        host: 'catalog.istioinaction.io',
+        path: '/items%00',
+      },
+    );
+    expect(j.paths).toEqual([expect.objectContaining({ share: 100, outcome: 'DIRECT_RESPONSE', status: 400, destination: null })]);
+    expect(j.paths[0]!.hops[0]!.resolution.error).toBe('invalid path, sending 400');
   });
 
   it('a gateway routing back to itself is a loop, stopped and named', async () => {
