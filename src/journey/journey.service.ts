@@ -140,12 +140,12 @@ export class JourneyService {
   /** Istio's resolution of the PeerAuthentication of a receiving workload (the generator's), for one port. */
   private async receiverMtls(snapshotId: string, w: JourneyWorkload, port: number): Promise<ReceiverMtls | null> {
     const resolved = await this.cached(this.peerAuthn, `${snapshotId}/${w.namespace}/${w.name}`, () =>
-      this.generator.ask(snapshotId, 'peerAuthentication', { proxy: { namespace: w.namespace, name: w.name, type: 'SIDECAR' } }).catch(
-        (error: unknown) => {
+      this.generator
+        .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: w.namespace, name: w.name, type: 'SIDECAR' } })
+        .catch((error: unknown) => {
           if (error instanceof GeneratorError && error.code === 'NO_PROXY') return null;
           throw error;
-        },
-      ),
+        }),
     );
     if (!resolved) return null;
     const atPort = resolved.ports[String(port)];

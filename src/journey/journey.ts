@@ -254,7 +254,16 @@ class JourneyWalk {
       const [path] = splitPathAndQuery(call.path);
       const decision = authorize(
         walked.filterChain,
-        this.rbacRequest(walked.filterChain, leg.peer.principal, leg.peer.ip, call.address ?? leg.ip, call.port, path, call.host ?? null, call),
+        this.rbacRequest(
+          walked.filterChain,
+          leg.peer.principal,
+          leg.peer.ip,
+          call.address ?? leg.ip,
+          call.port,
+          path,
+          call.host ?? null,
+          call,
+        ),
         `gateway ${leg.who}`,
       );
       hop.authorization = decision;
@@ -274,7 +283,14 @@ class JourneyWalk {
     }
     if (r.error) {
       const [outcome, status] = failureOutcome(r.error, this.http);
-      this.finish(share, outcome, status, null, hops(hop), `The ${leg.before.length ? 'gateway' : "sender's proxy"} stops the request: ${r.error}.`);
+      this.finish(
+        share,
+        outcome,
+        status,
+        null,
+        hops(hop),
+        `The ${leg.before.length ? 'gateway' : "sender's proxy"} stops the request: ${r.error}.`,
+      );
       return;
     }
     const route = walked.route;
@@ -426,7 +442,10 @@ class JourneyWalk {
       where = `ClusterIP ${address} of Service ${svc.service}, which kube-proxy spreads over ${svc.endpoints.map((e) => `${e.address}:${e.port}`).join(', ')}`;
     }
     hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
-    this.step(`cluster PassthroughCluster`, `The connection goes, as it is, to its original destination ${address}:${leg.call.port} (${where}).`);
+    this.step(
+      `cluster PassthroughCluster`,
+      `The connection goes, as it is, to its original destination ${address}:${leg.call.port} (${where}).`,
+    );
     const tls: TransportSecurity = {
       mode: 'PLAINTEXT',
       reason: 'plaintext: PassthroughCluster forwards the connection as the application opened it (no mTLS from the sidecar)',
@@ -483,7 +502,14 @@ class JourneyWalk {
           hops,
           `${receiver.namespace}/${receiver.name} has no sidecar to terminate Istio mTLS: the handshake fails.`,
         );
-      return this.finish(share, 'DELIVERED', null, dest, hops, `${receiver.namespace}/${receiver.name} is a workload without a sidecar: the application answers.`);
+      return this.finish(
+        share,
+        'DELIVERED',
+        null,
+        dest,
+        hops,
+        `${receiver.namespace}/${receiver.name} is a workload without a sidecar: the application answers.`,
+      );
     }
     const forwarded = rewritten(leg.call, leg.route, ep, mode, cluster);
     if (receiver.proxyType === 'ROUTER') return this.throughGateway(leg, hop, share, receiver, ep, mode, forwarded);
@@ -572,7 +598,15 @@ class JourneyWalk {
    * it on; the journey goes on from there. A path through more than MAX_GATEWAYS gateways, or
    * through one gateway twice, is a loop: meshlens stops following it.
    */
-  private async throughGateway(leg: Leg, hop: Hop, share: number, gateway: JourneyWorkload, ep: Endpoint, mode: TransportMode, forwarded: Call) {
+  private async throughGateway(
+    leg: Leg,
+    hop: Hop,
+    share: number,
+    gateway: JourneyWorkload,
+    ep: Endpoint,
+    mode: TransportMode,
+    forwarded: Call,
+  ) {
     const dest: WorkloadRef = { namespace: gateway.namespace, name: gateway.name, kind: gateway.kind };
     const key = `${gateway.namespace}/${gateway.name}`;
     const hops = [...leg.before, hop];
@@ -590,7 +624,10 @@ class JourneyWalk {
     const config = (await this.input.gatewayConfig?.(gateway)) ?? null;
     if (!config)
       return this.finish(share, 'DELIVERED', null, dest, hops, `The config of gateway ${key} is not available: the journey ends at it.`);
-    this.step(`gateway ${key}`, `The gateway takes the connection on its listener for port ${ep.port} and routes the request by its own config.`);
+    this.step(
+      `gateway ${key}`,
+      `The gateway takes the connection on its listener for port ${ep.port} and routes the request by its own config.`,
+    );
     const next: Leg = {
       who: `gateway ${key}`,
       workload: dest,
@@ -714,7 +751,13 @@ function usesHttp2(cluster: Cluster): boolean {
   return Object.values(options ?? {}).some((o) => o.explicitHttpConfig?.http2ProtocolOptions !== undefined);
 }
 
-function inboundReason(accepted: InboundMtls | null, mtls: ReceiverMtls | null, port: number, mode: TransportMode, error: string | null): string {
+function inboundReason(
+  accepted: InboundMtls | null,
+  mtls: ReceiverMtls | null,
+  port: number,
+  mode: TransportMode,
+  error: string | null,
+): string {
   const sent = mode === 'MTLS' ? 'mTLS' : mode === 'TLS' ? 'TLS' : 'plaintext';
   // Which policy, and at which level, decides the port (the generator's resolution); the mode is the filter chains'.
   const by = mtls?.peerAuthentication
