@@ -7,6 +7,7 @@ import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
+import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
@@ -127,7 +128,10 @@ export class ComputeService {
       // Istio failed on this proxy (a panic is that request's error): its members get no stored
       // config, and reading it asks a session again, which reports the error. A dead or stuck
       // generator fails the job instead, to be retried.
-      if (error instanceof GeneratorError && ['INTERNAL', 'NO_PROXY', 'BAD_REQUEST'].includes(error.code)) {
+      if (
+        (error instanceof GeneratorError && ['INTERNAL', 'NO_PROXY', 'BAD_REQUEST'].includes(error.code)) ||
+        error instanceof UnknownWorkloadError
+      ) {
         this.logger.warn(`snapshot ${snapshotId}: no config for ${rep.namespace}/${rep.name} and its class: ${error.message}`);
         return [];
       }
