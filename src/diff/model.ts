@@ -4,6 +4,8 @@ import type { ConfigKey, EnvoyObject } from '../model/proxy.js';
 import type { ChangeKind, FieldChange } from './json-diff.js';
 
 export type { ChangeKind, FieldChange } from './json-diff.js';
+import type { WorkloadRef } from '../model/proxy-class.js';
+export type { WorkloadRef };
 
 export interface ResourceChange {
   change: ChangeKind;
@@ -21,11 +23,6 @@ export interface ResourcesDiff {
   changes: ResourceChange[];
   /** Resources whose only differences were noise (status, resourceVersion, last-applied, ...). */
   noiseOnly: { kind: string; namespace: string | null; name: string }[];
-}
-
-export interface WorkloadRef {
-  namespace: string;
-  name: string;
 }
 
 export interface EnvoyObjectChange {

@@ -13,7 +13,7 @@ import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.j
 import { contentHash } from '../model/canonical.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
-import { dependsOnIdentity, groupIntoClasses, type ClassMember, type ProxyClass } from './proxy-classes.js';
+import { dependsOnIdentity, groupIntoClasses, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 /** Reports how far a computation got, 0..1; stored on the snapshot for clients to poll. */
 export type ProgressReporter = (fraction: number) => Promise<void>;
@@ -113,14 +113,14 @@ export class ComputeService {
    */
   private async generateClass(
     snapshotId: string,
-    cls: ProxyClass,
+    cls: MemberClass,
     stats: ComputeStats,
   ): Promise<{ key: string; members: ClassMember[]; config: GeneratedConfig }[]> {
     const ask = (m: ClassMember) => {
       stats.generatorRequests++;
       return this.generator.ask(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
     };
-    const rep = cls.members[0];
+    const rep = cls.workloads[0];
     let config: GeneratedConfig;
     try {
       config = await ask(rep);
@@ -137,10 +137,10 @@ export class ComputeService {
       }
       throw error;
     }
-    if (!dependsOnIdentity(config, rep, cls.members)) return [{ key: cls.key, members: cls.members, config }];
+    if (!dependsOnIdentity(config, rep, cls.workloads)) return [{ key: cls.classKey, members: cls.workloads, config }];
     stats.splitClasses++;
-    const units = [{ key: memberClassKey(cls.key, rep), members: [rep], config }];
-    for (const m of cls.members.slice(1)) units.push({ key: memberClassKey(cls.key, m), members: [m], config: await ask(m) });
+    const units = [{ key: memberClassKey(cls.classKey, rep), members: [rep], config }];
+    for (const m of cls.workloads.slice(1)) units.push({ key: memberClassKey(cls.classKey, m), members: [m], config: await ask(m) });
     return units;
   }
 }
