@@ -53,9 +53,11 @@ func Build(cfg *Config) (*Dump, error) {
 		return nil, fmt.Errorf("rendering the bootstrap: %v", err)
 	}
 	d := &Dump{Bootstrap: boot.JSON, StaticClusters: boot.Clusters, StaticListeners: boot.Listeners, version: cfg.Proxy.IstioVersion}
-	d.DynamicClusters = cfg.Clusters
-	d.DynamicListeners = cfg.Listeners
-	d.DynamicRoutes = cfg.Routes
+	// Envoy keys every xDS type by name, and istiod's own order varies between calls: sorted by
+	// name, the dump is the same for the same config (as the stores keep it, or just generated).
+	d.DynamicClusters = byName(cfg.Clusters)
+	d.DynamicListeners = byName(cfg.Listeners)
+	d.DynamicRoutes = byName(cfg.Routes)
 	for _, l := range append(append([]json.RawMessage{}, boot.Listeners...), cfg.Listeners...) {
 		d.StaticRoutes = append(d.StaticRoutes, inlineRoutes(l)...)
 	}
@@ -70,13 +72,35 @@ func Build(cfg *Config) (*Dump, error) {
 		}
 		eds[head.ClusterName] = e
 	}
-	if d.DynamicEndpoints, err = clusterEndpoints(cfg.Clusters, eds); err != nil {
+	if d.DynamicEndpoints, err = clusterEndpoints(d.DynamicClusters, eds); err != nil {
 		return nil, err
 	}
 	if d.StaticEndpoints, err = clusterEndpoints(boot.Clusters, nil); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// byName is the resources sorted by their name (stable: resources without one keep their order).
+func byName(resources []json.RawMessage) []json.RawMessage {
+	type named struct {
+		name string
+		raw  json.RawMessage
+	}
+	list := make([]named, 0, len(resources))
+	for _, r := range resources {
+		var head struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(r, &head)
+		list = append(list, named{head.Name, r})
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].name < list[j].name })
+	out := make([]json.RawMessage, len(list))
+	for i, n := range list {
+		out[i] = n.raw
+	}
+	return out
 }
 
 // clusterEndpoints is each cluster's hosts as Envoy's endpoint dump shows them: EDS clusters from
