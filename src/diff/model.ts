@@ -4,8 +4,7 @@ import type { ConfigKey, EnvoyObject } from '../model/proxy.js';
 import type { ChangeKind, FieldChange } from './json-diff.js';
 
 export type { ChangeKind, FieldChange } from './json-diff.js';
-import type { WorkloadRef } from '../model/proxy-class.js';
-export type { WorkloadRef };
+import type { WorkloadRef as NamedWorkload } from '../model/proxy-class.js';
 
 export interface ResourceChange {
   change: ChangeKind;
@@ -23,6 +22,11 @@ export interface ResourcesDiff {
   changes: ResourceChange[];
   /** Resources whose only differences were noise (status, resourceVersion, last-applied, ...). */
   noiseOnly: { kind: string; namespace: string | null; name: string }[];
+}
+
+/** A workload of the diff: by name, with its kind (Pod, or the controller standing for its absent pods). */
+export interface WorkloadRef extends NamedWorkload {
+  kind: string;
 }
 
 export interface EnvoyObjectChange {

@@ -14,11 +14,12 @@ import {
   type ProxyInfo,
 } from '../model/proxy.js';
 import type { RouteSources } from '../envoy/provenance.js';
-import type { IndexedProxyClass, WorkloadRef } from '../model/proxy-class.js';
+import type { IndexedProxyClass } from '../model/proxy-class.js';
+import type { WorkloadRef } from './model.js';
 import { compareStrings } from '../model/compare.js';
 
 /** The diff compares classes with their config (src/model/proxy-class.ts). */
-export type ProxyClass = IndexedProxyClass;
+export type ProxyClass = IndexedProxyClass<WorkloadRef>;
 
 /** Where the diff reads the proxies of a snapshot from. */
 export interface ProxyConfigSource {

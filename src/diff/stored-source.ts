@@ -119,7 +119,7 @@ export class StoredConfigSource implements ProxyConfigSource {
       if (w.proxyType === 'NONE') continue;
       const row = w.proxyClass === null ? undefined : classRows.get(w.proxyClass);
       if (!row) {
-        missing.push({ namespace: w.namespace, name: w.name });
+        missing.push({ namespace: w.namespace, name: w.name, kind: w.kind });
         continue;
       }
       let c = byKey.get(row.classKey);
@@ -128,7 +128,7 @@ export class StoredConfigSource implements ProxyConfigSource {
           row.classKey,
           (c = { classKey: row.classKey, proxyType: w.proxyType, workloads: [], configHash: row.configHash, objects: emptyObjects() }),
         );
-      c.workloads.push({ namespace: w.namespace, name: w.name });
+      c.workloads.push({ namespace: w.namespace, name: w.name, kind: w.kind });
     }
     const classes = [...byKey.values()];
     for (const c of classes) c.workloads.sort(compareWorkloads);
