@@ -179,6 +179,50 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
     expect(all.stdout).toContain('route/80 ');
   });
 
+  it('one config dump: REST config_dump, GraphQL configDump and pc all -o json give the same bytes, stored or generated', async () => {
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const res = await fetch(`${server}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data: Record<string, any>; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      return body.data;
+    };
+    // The GraphQL JSON scalar carries the parsed dump: written back as the dump's text is written.
+    const asText = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+    const rest = await fetch(`${server}/api/v1/snapshots/${id}/proxies/istioinaction/webapp/config_dump`);
+    expect(rest.status).toBe(200);
+    expect(rest.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await rest.text();
+    expect((await cli(['pc', 'all', SIDECAR, '--snapshot', id, '-o', 'json'])).stdout).toBe(text);
+    const stored = await gql(
+      `query($id: ID!) { proxyConfig(snapshotId: $id, proxy: {namespace: "istioinaction", name: "webapp"}) { configDump }
+        snapshot(id: $id) { workloads(namespace: "istioinaction") { name ips proxyConfig { configDump } } } }`,
+      { id },
+    );
+    expect(asText(stored.proxyConfig.configDump)).toBe(text);
+    const webapp = stored.snapshot.workloads.find((w: { name: string }) => w.name === 'webapp');
+    expect(asText(webapp.proxyConfig.configDump)).toBe(text);
+    // The same proxy described ad hoc (its IP given): a generator session, not the stored config, and the same dump.
+    const adHoc = await gql(`query($id: ID!, $proxy: ProxyInput!) { proxyConfig(snapshotId: $id, proxy: $proxy) { configDump } }`, {
+      id,
+      proxy: { namespace: 'istioinaction', name: 'webapp', ip: webapp.ips[0] },
+    });
+    expect(asText(adHoc.proxyConfig.configDump)).toBe(text);
+    const dump = JSON.parse(text) as { configs: { '@type': string }[] };
+    expect(dump.configs.map((c) => c['@type'].replace('type.googleapis.com/envoy.admin.v3.', ''))).toEqual([
+      'BootstrapConfigDump',
+      'ClustersConfigDump',
+      'EndpointsConfigDump',
+      'ListenersConfigDump',
+      'ScopedRoutesConfigDump',
+      'RoutesConfigDump',
+      'SecretsConfigDump',
+    ]);
+  });
+
   it('proxy-status lists every proxy as istioctl does', async () => {
     const run = await cli(['proxy-status', '--snapshot', id]);
     expect(run.code).toBe(0);

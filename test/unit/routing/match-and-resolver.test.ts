@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { GeneratorError } from '../../../src/generator/protocol.js';
 import { RoutingResolver } from '../../../src/routing/graphql/routing.resolver.js';
+import { RoutingService } from '../../../src/routing/routing.service.js';
 import {
   describeRouteMatch,
   fullMatch,
@@ -111,9 +112,11 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
   });
   const resolver = (config = gateway) =>
     new RoutingResolver(
-      { generate: async () => config, routeSources: async () => new RouteSources([]) } as never,
-      { get: async () => null, resources: async () => [], normalised: async () => null } as never,
-      { deployGateways: async () => [] } as never,
+      new RoutingService(
+        { generate: async () => config, routeSources: async () => new RouteSources([]) } as never,
+        { get: async () => null, resources: async () => [], normalised: async () => null } as never,
+        { deployGateways: async () => [] } as never,
+      ),
     );
   const base = { mode: 'GATEWAY', protocol: 'HTTP', path: '/', method: 'GET' } as const;
 
@@ -149,14 +152,16 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
 
   it('the generator saying NO_PROXY falls back to kube-proxy resolution; an unknown snapshot is NOT_FOUND', async () => {
     const noProxy = new RoutingResolver(
-      {
-        routeSources: async () => new RouteSources([]),
-        generate: async () => {
-          throw new GeneratorError('NO_PROXY', 'no proxy');
-        },
-      } as never,
-      { get: async () => null, resources: async () => [], normalised: async () => null } as never,
-      { deployGateways: async () => [] } as never,
+      new RoutingService(
+        {
+          routeSources: async () => new RouteSources([]),
+          generate: async () => {
+            throw new GeneratorError('NO_PROXY', 'no proxy');
+          },
+        } as never,
+        { get: async () => null, resources: async () => [], normalised: async () => null } as never,
+        { deployGateways: async () => [] } as never,
+      ),
     );
     await expect(
       noProxy.resolveRoute('s', { namespace: 'x', name: 'y' } as never, { ...base, mode: 'OUTBOUND', port: 80, tls: 'PLAINTEXT' } as never),
