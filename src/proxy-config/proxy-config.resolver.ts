@@ -4,12 +4,16 @@ import { GraphQLJSON } from '../graphql/json.scalar.js';
 import { ProxyConfigService } from './proxy-config.service.js';
 import { Cluster, Endpoint, Listener, ProxyConfig, ProxyInput, RouteConfiguration, TrafficDirection } from './proxy-config.types.js';
 import { clusterRows, configDump, endpointRows, listenerRows, routeConfigurationRows } from './views.js';
+import { FIELD_COST } from '../graphql/limits.js';
 
 @Resolver(() => ProxyConfig)
 export class ProxyConfigResolver {
   constructor(private readonly service: ProxyConfigService) {}
 
-  @Query(() => ProxyConfig, { description: 'What istiod would push to this proxy (like istioctl proxy-config, without a cluster)' })
+  @Query(() => ProxyConfig, {
+    description: 'What istiod would push to this proxy (like istioctl proxy-config, without a cluster)',
+    complexity: FIELD_COST.generatedConfig,
+  })
   async proxyConfig(@Args('snapshotId', { type: () => ID }) snapshotId: string, @Args('proxy') proxy: ProxyInput): Promise<ProxyConfig> {
     try {
       return { snapshotId, generated: await this.service.generate(snapshotId, proxy) };

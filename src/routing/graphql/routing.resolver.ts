@@ -12,6 +12,7 @@ import type { Call, EnvoyConfig } from '../resolve.js';
 import { kubeProxyResolution } from '../kube-proxy.js';
 import { resolveRoute, stripPort } from '../resolve.js';
 import { CallInput, RouteResolution, TlsMode } from './route-resolution.types.js';
+import { FIELD_COST } from '../../graphql/limits.js';
 
 @Resolver(() => RouteResolution)
 export class RoutingResolver {
@@ -21,7 +22,7 @@ export class RoutingResolver {
     private readonly generator: GeneratorService,
   ) {}
 
-  @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why' })
+  @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why', complexity: FIELD_COST.proxyWalk })
   async resolveRoute(
     @Args('snapshotId', { type: () => ID }) snapshotId: string,
     @Args('proxy') proxy: ProxyInput,

@@ -35,7 +35,8 @@ describe('JsonSource', () => {
 
 describe('JSON uploads, located without yaml', () => {
   it('a problem deep in an item of a List is at its line and column', async () => {
-    const text = '{"apiVersion": "v1", "kind": "List", "items": [\n  {"apiVersion": "v1", "kind": "Service",\n   "metadata": {"name": "a"}, "spec": {"ports": [{"port": 80000}]}}\n]}';
+    const text =
+      '{"apiVersion": "v1", "kind": "List", "items": [\n  {"apiVersion": "v1", "kind": "Service",\n   "metadata": {"name": "a"}, "spec": {"ports": [{"port": 80000}]}}\n]}';
     const result = await ingest(text, 'application/json');
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -45,7 +46,8 @@ describe('JSON uploads, located without yaml', () => {
   });
 
   it('a NUL in a value of the second item is located there', () => {
-    const text = '[\n{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},\n "data": {"k": "a\\u0000"}}\n]';
+    const text =
+      '[\n{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},\n "data": {"k": "a\\u0000"}}\n]';
     const { problems } = decodeManifests(text, 'application/json');
     expect(problems).toEqual([
       expect.objectContaining({ document: 0, line: 4, column: 11, path: '/1/data/k', message: expect.stringMatching(/NUL/) }),
