@@ -5,9 +5,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppOptions } from './app.module.js';
 import { HttpErrorFilter } from './http/error-filter.js';
+import { jsonBody } from './http/json-body.js';
 import { requestObserver } from './http/request-observer.js';
 import type { JsonLogger } from './logging/json-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { IngestPool } from './snapshots/ingest-pool.service.js';
 
 /** The HTTP service of `meshlens serve`, ready to listen. */
 export async function createHttpApp(options: AppOptions, logger: JsonLogger): Promise<NestExpressApplication> {
@@ -24,7 +26,8 @@ export async function createHttpApp(options: AppOptions, logger: JsonLogger): Pr
 export function configureHttpApp(app: INestApplication, options: Pick<AppOptions, 'config'>, logger: JsonLogger): void {
   const express = app as NestExpressApplication;
   express.use(requestObserver(logger, app.get(MetricsService)));
-  express.useBodyParser('json', { limit: options.config.maxBodyBytes, type: isJsonOutsideUploads });
+  const ingestPool = app.get(IngestPool, { strict: false });
+  express.use(jsonBody(options.config.maxBodyBytes, isJsonOutsideUploads, (body) => ingestPool.parseJson(body)));
   express.useGlobalFilters(new HttpErrorFilter());
   express.disable('x-powered-by');
   const document = SwaggerModule.createDocument(

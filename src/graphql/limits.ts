@@ -34,13 +34,18 @@ export const FIELD_COST = {
  */
 export const ASSUMED_LIST_SIZE = 20;
 
-/** A field's cost: its own, plus its selection's times the number of members it may return. */
+/**
+ * A field's cost: its own (FIELD_COST where set; 1 for a list, 0 for any other field: the parts of
+ * an answer already computed cost nothing more), plus its selection's times the number of
+ * members it may return (`first`, else ASSUMED_LIST_SIZE).
+ */
 const costOf: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  const own = typeof field.extensions?.complexity === 'number' ? field.extensions.complexity : 1;
+  const list = isListType(getNullableType(field.type));
+  const own = typeof field.extensions?.complexity === 'number' ? field.extensions.complexity : list ? 1 : 0;
   const first = args.first ?? args.limit;
   if (typeof first === 'number' && first > 0) return own + first * childComplexity;
   // A connection's edges are the page its `first` already counted.
-  if (isListType(getNullableType(field.type)) && field.name !== 'edges') return own + ASSUMED_LIST_SIZE * childComplexity;
+  if (list && field.name !== 'edges') return own + ASSUMED_LIST_SIZE * childComplexity;
   return own + childComplexity;
 };
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { IngestTask, IngestTaskResult, IngestWorkerData } from '../ingest/ingest.worker.js';
+import type { JsonBody } from '../ingest/json-body.js';
 
 /**
  * Heap of an ingest thread per byte of the largest body: yaml's syntax tree and the decoded
@@ -56,6 +57,12 @@ export class IngestPool implements OnModuleInit, OnModuleDestroy {
       }
       throw error;
     }
+  }
+
+  /** A JSON request body, parsed and bounded on an ingest thread. */
+  async parseJson(body: Buffer): Promise<JsonBody> {
+    const task = { body } as unknown as IngestTask;
+    return (await this.pool.run(task, { name: 'parseJson', transferList: transferable(body) })) as unknown as JsonBody;
   }
 
   async onModuleDestroy() {

@@ -71,6 +71,33 @@ describe('GraphQL depth and cost limits', () => {
   });
 });
 
+describe('JSON request bodies, bounded before any work', () => {
+  const t = useTestApp({ worker: false });
+  const post = (body: string) => t.api().post('/graphql').set('content-type', 'application/json').send(body);
+
+  it('a GraphQL body of too many values is a 400 naming the bound (parsed on an ingest thread)', async () => {
+    const res = await post(`{"query": "{ snapshots { totalCount } }", "variables": {"x": [${Array(150_000).fill('[]').join(',')}]}}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'JSON body holds more than 100000 values', details: [] });
+  });
+
+  it('a GraphQL body nested past the bound is a 400', async () => {
+    const res = await post(`{"query": "{ snapshots { totalCount } }", "variables": {"x": ${'['.repeat(5000)}${']'.repeat(5000)}}}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/^JSON body nested deeper than 1000 levels/);
+  });
+
+  it('a large GraphQL body within the bounds is served', async () => {
+    const manifests = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {k: "${'x'.repeat(200_000)}"}\n`;
+    const res = await t
+      .api()
+      .post('/graphql')
+      .send({ query: 'mutation ($m: String!) { createSnapshot(manifests: $m) { name resourceCount } }', variables: { m: manifests } });
+    expect(res.status).toBe(200);
+    expect(res.body.data.createSnapshot).toEqual({ name: null, resourceCount: 1 });
+  });
+});
+
 describe('rate limit', () => {
   const t = useTestApp({
     worker: false,
