@@ -14,21 +14,36 @@ export type JsonBody = { value: unknown } | { error: string };
 
 export function parseJsonBody(text: string): JsonBody {
   if (bracketsTooDeep(text)) return { error: `JSON body nested deeper than ${MAX_NESTING_DEPTH} levels` };
-  let value: unknown;
+  // Counted in the text before JSON.parse, which would build every value first.
+  if (valuesOver(text, MAX_JSON_BODY_VALUES)) return { error: `JSON body holds more than ${MAX_JSON_BODY_VALUES} values` };
   try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text) as unknown };
   } catch (error) {
     // V8 may quote the text around the error: it could be a secret, drop it.
-    return {
-      error: `JSON syntax error: ${(error as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '')}`,
-    };
+    const message = (error as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+    return { error: `JSON syntax error: ${message}` };
   }
-  let count = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const next = stack.pop();
-    if (++count > MAX_JSON_BODY_VALUES) return { error: `JSON body holds more than ${MAX_JSON_BODY_VALUES} values` };
-    if (next !== null && typeof next === 'object') stack.push(...(Array.isArray(next) ? next : Object.values(next)));
-  }
-  return { value };
 }
+
+/**
+ * Whether a JSON text holds more than `max` values: each value but the first follows a `,`, a
+ * `[` or a `:` outside strings (a `[` counts one too many for an empty array: an upper bound).
+ */
+function valuesOver(text: string, max: number): boolean {
+  let count = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+    } else if ((c === COMMA || c === OPEN_BRACKET || c === COLON) && ++count > max) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const COLON = 0x3a;

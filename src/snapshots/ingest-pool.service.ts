@@ -62,7 +62,14 @@ export class IngestPool implements OnModuleInit, OnModuleDestroy {
   /** A JSON request body, parsed and bounded on an ingest thread. */
   async parseJson(body: Buffer): Promise<JsonBody> {
     const task = { body } as unknown as IngestTask;
-    return (await this.pool.run(task, { name: 'parseJson', transferList: transferable(body) })) as unknown as JsonBody;
+    try {
+      return (await this.pool.run(task, { name: 'parseJson', transferList: transferable(body) })) as unknown as JsonBody;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        return { error: `JSON body too complex: decoding it needs more than the ${this.heapMb} MiB an ingest thread may use` };
+      }
+      throw error;
+    }
   }
 
   async onModuleDestroy() {
