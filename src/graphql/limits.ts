@@ -42,7 +42,7 @@ export const ASSUMED_LIST_SIZE = 20;
 const costOf: ComplexityEstimator = ({ field, args, childComplexity }) => {
   const list = isListType(getNullableType(field.type));
   const own = typeof field.extensions?.complexity === 'number' ? field.extensions.complexity : list ? 1 : 0;
-  const first = args.first ?? args.limit;
+  const first: unknown = args.first ?? args.limit;
   if (typeof first === 'number' && first > 0) return own + first * childComplexity;
   // A connection's edges are the page its `first` already counted.
   if (list && field.name !== 'edges') return own + ASSUMED_LIST_SIZE * childComplexity;

@@ -46,6 +46,7 @@ const counted = new WeakSet<object>();
 
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ThrottlerGuard's own signature
   protected override getRequestResponse(context: ExecutionContext): { req: Record<string, any>; res: Record<string, any> } {
     if (context.getType<GqlContextType>() === 'graphql') {
       const { req, res } = GqlExecutionContext.create(context).getContext<{ req: Request; res?: Response }>();
@@ -64,6 +65,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     return Promise.resolve(false);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ThrottlerGuard's own signature
   protected override getTracker(req: Record<string, any>): Promise<string> {
     const token = (req as AuthenticatedRequest).accessToken?.id;
     return Promise.resolve(
