@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule, type AppOptions } from './app.module.js';
+import { queryNestingGuard } from './graphql/limits.js';
 import { HttpErrorFilter } from './http/error-filter.js';
 import { jsonBody } from './http/json-body.js';
 import { requestObserver } from './http/request-observer.js';
@@ -28,6 +29,7 @@ export function configureHttpApp(app: INestApplication, options: Pick<AppOptions
   express.use(requestObserver(logger, app.get(MetricsService)));
   const ingestPool = app.get(IngestPool, { strict: false });
   express.use(jsonBody(options.config.maxBodyBytes, isJsonOutsideUploads, (body) => ingestPool.parseJson(body)));
+  express.use('/graphql', queryNestingGuard({ maxDepth: options.config.limits.graphqlMaxDepth }));
   express.useGlobalFilters(new HttpErrorFilter());
   express.disable('x-powered-by');
   const document = SwaggerModule.createDocument(

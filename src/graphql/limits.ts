@@ -111,3 +111,45 @@ export function costLimitPlugin(limits: GraphqlLimits): ApolloServerPlugin {
     },
   };
 }
+
+/**
+ * graphql-js parses a query recursively: a query text nested thousands deep overflows the stack
+ * (a 500) before any validation rule can count its depth. This counts the nesting of `{`, `(` and
+ * `[` outside strings first, and refuses past a bound of four levels per allowed selection level.
+ */
+export function queryNestingGuard(limits: Pick<GraphqlLimits, 'maxDepth'>) {
+  const max = Math.max(64, 4 * limits.maxDepth);
+  return (req: { body?: unknown; query?: unknown }, res: { status(code: number): { json(body: unknown): void } }, next: () => void) => {
+    const bodies = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body, req.query];
+    const deep = bodies.some((body) => {
+      const query = (body as { query?: unknown } | undefined)?.query;
+      return typeof query === 'string' && nestingOver(query, max);
+    });
+    if (!deep) return next();
+    res.status(400).json({
+      errors: [
+        {
+          message: `query text nested deeper than ${max} levels (MESHLENS_GRAPHQL_MAX_DEPTH × 4); refused before parsing`,
+          extensions: { code: 'QUERY_LIMIT_EXCEEDED', limit: 'depth', max },
+        },
+      ],
+    });
+  };
+}
+
+function nestingOver(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"' && text[i] !== '\n'; i++) if (text[i] === '\\') i++;
+    } else if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '{' || c === '(' || c === '[') {
+      if (++depth > max) return true;
+    } else if (c === '}' || c === ')' || c === ']') {
+      depth--;
+    }
+  }
+  return false;
+}

@@ -39,6 +39,15 @@ describe('GraphQL depth and cost limits', () => {
     expect(res.body.errors[0].extensions.limit).toBe('depth');
   });
 
+  it('a query text nested thousands deep is a 400 before graphql-js parses it (it would overflow the stack)', async () => {
+    const res = await graphql(`{ snapshots ${'{ a '.repeat(5000)}${'}'.repeat(5000)} }`);
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({
+      message: expect.stringMatching(/^query text nested deeper than 64 levels/),
+      extensions: { limit: 'depth' },
+    });
+  });
+
   it("a list of proxies' configs costs more than a count of them: over the cost limit is a 400", async () => {
     const counts = await graphql('query ($n: Int!) { snapshots(first: $n) { edges { node { proxyStatus { name listeners } } } } }', {
       n: 10,
