@@ -1,4 +1,5 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { AccessModule } from './access/access.module.js';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { AppConfig } from './config/config.js';
@@ -12,6 +13,7 @@ import { HealthModule } from './health/health.module.js';
 import { RateLimitModule, rateLimitStatusPlugin } from './http/rate-limit.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { JourneyModule } from './journey/journey.module.js';
+import { MeshesModule } from './meshes/meshes.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ProxyConfigModule } from './proxy-config/proxy-config.module.js';
 import { RoutingModule } from './routing/routing.module.js';
@@ -45,6 +47,8 @@ export class AppModule {
         sortSchema: true,
         // The GraphiQL IDE at /graphql in development only.
         graphiql: !config.production,
+        // A 403 of the access guard is the response's HTTP status, as in REST (not a 200 with errors).
+        preserveHttpStatusForExecutionErrors: false,
         // Depth and cost, checked before any resolver runs (src/graphql/limits.ts).
         validationRules: [depthLimitRule({ maxDepth: config.limits.graphqlMaxDepth, maxCost: config.limits.graphqlMaxCost })],
         plugins: [
@@ -52,6 +56,8 @@ export class AppModule {
           rateLimitStatusPlugin,
         ],
       }),
+      AccessModule,
+      MeshesModule,
       SnapshotsModule,
       ProxyConfigModule,
       RoutingModule,

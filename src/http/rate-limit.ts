@@ -36,11 +36,6 @@ export const rateLimitStatusPlugin: ApolloServerPlugin = {
 const EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
 const MINUTE_MS = 60_000;
 
-/** What access control attaches to an authenticated request (issue 16); the limit is kept per token. */
-interface AuthenticatedRequest extends Request {
-  accessToken?: { id: string };
-}
-
 /** Requests already counted: a GraphQL request runs the guard once per top-level field. */
 const counted = new WeakSet<object>();
 
@@ -67,7 +62,7 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ThrottlerGuard's own signature
   protected override getTracker(req: Record<string, any>): Promise<string> {
-    const token = (req as AuthenticatedRequest).accessToken?.id;
+    const token = (req as Request).accessToken?.id;
     return Promise.resolve(
       token ? `token:${token}` : `address:${(req as Request).ip ?? (req as Request).socket?.remoteAddress ?? 'unknown'}`,
     );
