@@ -8,7 +8,9 @@ import { DatabaseModule } from './database/database.module.js';
 import { SnapshotStore } from './database/snapshot.store.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
+import { costLimitPlugin, depthLimitRule } from './graphql/limits.js';
 import { HealthModule } from './health/health.module.js';
+import { RateLimitModule, rateLimitStatusPlugin } from './http/rate-limit.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { JourneyModule } from './journey/journey.module.js';
 import { MeshesModule } from './meshes/meshes.module.js';
@@ -47,6 +49,12 @@ export class AppModule {
         graphiql: !config.production,
         // A 403 of the access guard is the response's HTTP status, as in REST (not a 200 with errors).
         preserveHttpStatusForExecutionErrors: false,
+        // Depth and cost, checked before any resolver runs (src/graphql/limits.ts).
+        validationRules: [depthLimitRule({ maxDepth: config.limits.graphqlMaxDepth, maxCost: config.limits.graphqlMaxCost })],
+        plugins: [
+          costLimitPlugin({ maxDepth: config.limits.graphqlMaxDepth, maxCost: config.limits.graphqlMaxCost }),
+          rateLimitStatusPlugin,
+        ],
       }),
       AccessModule,
       MeshesModule,
@@ -56,6 +64,8 @@ export class AppModule {
       JourneyModule,
       DiffModule,
       HealthModule,
+      // Last: a guard registered by an earlier module (access control) has set request.accessToken.
+      RateLimitModule.forRoot(config.limits.ratePerMinute),
     ];
     return { module: AppModule, imports: options.http ? [...core, ...http] : core };
   }

@@ -55,6 +55,8 @@ export interface TestAppOptions {
   config?: Partial<AppConfig>;
   /** e.g. `(b) => b.overrideProvider(ComputeService).useValue(...)` */
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Express middleware in front of every route (e.g. one standing for access control). */
+  middleware?: (req: import('express').Request, res: import('express').Response, next: () => void) => void;
 }
 
 /** The HTTP app exactly as `meshlens serve` builds it, on the given database, not listening. */
@@ -65,6 +67,8 @@ export async function startTestApp(options: TestAppOptions): Promise<INestApplic
     databaseUrl: options.databaseUrl,
     // Fast retries, so failure paths finish within a test.
     jobs: { retryLimit: 1, retryDelaySeconds: 0, expireInSeconds: 30, heartbeatSeconds: 10 },
+    // No rate limit unless a test sets one: a test file sends many requests from one address.
+    limits: { ...base.limits, ratePerMinute: 0 },
     ...options.config,
   };
   const logger = new JsonLogger(config.logLevel);
@@ -74,6 +78,7 @@ export async function startTestApp(options: TestAppOptions): Promise<INestApplic
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ logger, bodyParser: false });
+  if (options.middleware) app.use(options.middleware);
   configureHttpApp(app, { config }, logger);
   await app.init();
   return app;

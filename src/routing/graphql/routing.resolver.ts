@@ -7,12 +7,13 @@ import type { Call } from '../resolve.js';
 import { stripPort } from '../resolve.js';
 import { RoutingService } from '../routing.service.js';
 import { CallInput, RouteResolution, TlsMode } from './route-resolution.types.js';
+import { FIELD_COST } from '../../graphql/limits.js';
 
 @Resolver(() => RouteResolution)
 export class RoutingResolver {
   constructor(private readonly routing: RoutingService) {}
 
-  @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why' })
+  @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why', complexity: FIELD_COST.proxyWalk })
   async resolveRoute(
     @Args('snapshotId', { type: () => ID }) snapshotId: string,
     @Args('proxy') proxy: ProxyInput,
