@@ -5,6 +5,7 @@ import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { SnapshotStore } from './database/snapshot.store.js';
+import { connectivityComputation } from './connectivity/factory.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -34,7 +35,7 @@ export class AppModule {
       DatabaseModule.forRoot(options.databaseUrl),
       MetricsModule,
       GeneratorModule.forRoot(SnapshotStore),
-      JobsModule.forRoot({ worker: options.worker }),
+      JobsModule.forRoot({ worker: options.worker, connectivity: connectivityComputation }),
     ];
     const http = [
       GraphQLModule.forRoot<ApolloDriverConfig>({

@@ -7,6 +7,7 @@ import type { ClusterLoadAssignment } from '../envoy/endpoints.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { ConfigRef } from '../model/config-ref.js';
+import type { Connectivity, ConnectionGroup, SenderEntry } from '../model/connectivity.js';
 import type { GeneratorInput } from '../model/snapshot.js';
 import type { EnvoyConfig } from '../routing/resolve.js';
 import {
@@ -17,29 +18,12 @@ import {
   receiverDecision,
   senderReach,
   type ConnWorkload,
-  type ConnectionOutcome,
   type Reach,
   type Receiver,
   type SenderIdentity,
 } from './connectivity.js';
 
-/** A stored group: one outcome of one destination, and the sender classes that have it. */
-export interface ConnectionGroup extends ConnectionOutcome {
-  senders: string[];
-}
-
-/** A sending workload and its connectivity class. */
-export interface SenderEntry {
-  namespace: string;
-  name: string;
-  kind: string;
-  senderClass: string;
-}
-
-export interface Connectivity {
-  groups: ConnectionGroup[];
-  senders: SenderEntry[];
-}
+export type { Connectivity, ConnectionGroup, SenderEntry };
 
 export interface ConnectivityStats {
   senderClasses: number;

@@ -9,6 +9,7 @@ import { istioConfigRef, formatRef } from '../envoy/provenance.js';
 import { inboundMtls, upstreamTransport, type TransportMode } from '../envoy/transport.js';
 import type { Cluster, Listener } from '../envoy/xds.js';
 import type { ConfigRef } from '../model/config-ref.js';
+import type { ConnectionOutcome, ConnectionTls, ConnectivityVerdict } from '../model/connectivity.js';
 import { compareStrings } from '../model/compare.js';
 import type { GeneratorInput } from '../model/snapshot.js';
 import { walkRoute, type EnvoyConfig } from '../routing/resolve.js';
@@ -16,8 +17,8 @@ import { kubeProxy } from '../routing/kube-proxy.js';
 import { describeCondition, symbolicAuthorize } from './symbolic.js';
 import { rbacFilters } from '../journey/authorization.js';
 
-export type Verdict = 'ALLOWED' | 'DENIED' | 'CONDITIONAL';
-export type ConnectionTls = TransportMode | 'MIXED';
+export type Verdict = ConnectivityVerdict;
+export type { ConnectionOutcome, ConnectionTls };
 
 /** A workload as connectivity needs it. */
 export interface ConnWorkload {
@@ -51,21 +52,6 @@ export interface Receiver {
   workload: ConnWorkload;
   inbound: Listener | null;
   peerAuthentication: ConfigRef | null;
-}
-
-/** One sender class's connection to one service port, as stored and served. */
-export interface ConnectionOutcome {
-  destination: string;
-  namespace: string;
-  service: string;
-  verdict: Verdict;
-  conditions: string[];
-  tls: ConnectionTls;
-  policies: ConfigRef[];
-  /** Why, in words (the transport refusal, or the deciding policies). */
-  reason: string;
-  /** The resources behind the verdict and transport: AuthorizationPolicies, PeerAuthentications, DestinationRules. */
-  causes: ConfigRef[];
 }
 
 /** The identity a sender class presents. */

@@ -2,8 +2,7 @@
 // connections, filtered by the destination's namespace and service. Pure.
 import { compareStrings } from '../model/compare.js';
 import type { ConfigRef } from '../model/config-ref.js';
-import type { ConnectionGroup, SenderEntry } from './build.js';
-import type { ConnectionTls, Verdict } from './connectivity.js';
+import type { ConnectionGroup, ConnectionTls, ConnectivityVerdict as Verdict, SenderEntry } from '../model/connectivity.js';
 
 export interface ConnectionSource {
   namespace: string;

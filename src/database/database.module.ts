@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source.js';
+import { ConnectivityStore } from './connectivity.store.js';
 import { DATABASE_URL } from './database.tokens.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
@@ -23,8 +24,9 @@ export class DatabaseModule {
         SnapshotStore,
         WorkloadStore,
         ProxyConfigStore,
+        ConnectivityStore,
       ],
-      exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore],
+      exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore, ConnectivityStore],
     };
   }
 }
