@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { SnapshotStore } from './database/snapshot.store.js';
 import { connectivityComputation } from './connectivity/factory.js';
+import { ConnectivityModule } from './connectivity/connectivity.module.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
       ProxyConfigModule,
       RoutingModule,
       JourneyModule,
+      ConnectivityModule,
       DiffModule,
       HealthModule,
     ];

@@ -63,7 +63,7 @@ export function parseJourneyRequest(body: unknown): ParsedJourneyRequest {
     address: at('call', c, 'address', 'string') as string | undefined,
     port: at('call', c, 'port', 'number', true) as number,
     protocol: oneOf('call', c, 'protocol', Object.values(CallProtocol), CallProtocol.HTTP),
-    tls: oneOf('call', c, 'tls', Object.values(TlsMode), TlsMode.PLAINTEXT),
+    tls: oneOf('call', c, 'tls', Object.values(TlsMode).filter((m) => m !== TlsMode.MIXED), TlsMode.PLAINTEXT),
     host: at('call', c, 'host', 'string') as string | undefined,
     sni: at('call', c, 'sni', 'string') as string | undefined,
     alpn: at('call', c, 'alpn', 'strings') as string[] | undefined,
