@@ -6,6 +6,7 @@ import { registerProxyConfig } from './cli/proxy-config.js';
 import { registerProxyStatus } from './cli/proxy-status.js';
 import { registerPush } from './cli/push.js';
 import { registerJourney } from './cli/journey.js';
+import { registerConnectivity } from './cli/connectivity.js';
 import { registerResolve } from './cli/resolve.js';
 import { registerSnapshots } from './cli/snapshots.js';
 
@@ -107,6 +108,7 @@ try {
   registerProxyStatus(program);
   registerResolve(program);
   registerJourney(program);
+  registerConnectivity(program);
   program.addCommand(diffCommand());
 } catch (error) {
   refuseConfiguration(error);

@@ -96,6 +96,8 @@ export function symbolicAuthorize(chain: FilterChain | null, facts: FixedFacts):
   const parts: Cond[] = [];
   const policies = new Map<string, ConfigRef>();
   const allowPolicies = new Map<string, ConfigRef>();
+  // DENY policies that match every request of this sender: alone, they decide a denial.
+  const denying = new Map<string, ConfigRef>();
   const note = (into: Map<string, ConfigRef>, name: string) => {
     const p = parsePolicyName(name);
     if (p) into.set(`${p.namespace}/${p.name}`, { kind: 'AuthorizationPolicy', namespace: p.namespace, name: p.name });
@@ -110,7 +112,10 @@ export function symbolicAuthorize(chain: FilterChain | null, facts: FixedFacts):
     if (!rules) continue;
     const action = rules.action ?? 'ALLOW';
     if (action === 'LOG') continue;
-    const matches = engineMatches(rules, ctx, (name) => note(policies, name));
+    const matches = engineMatches(rules, ctx, (name, c) => {
+      note(policies, name);
+      if (action === 'DENY' && c.t === 'true') note(denying, name);
+    });
     if (action === 'DENY') parts.push(not(matches));
     else {
       for (const name of Object.keys(rules.policies ?? {})) note(allowPolicies, name);
@@ -119,7 +124,8 @@ export function symbolicAuthorize(chain: FilterChain | null, facts: FixedFacts):
   }
   const allowed = and(parts);
   if (allowed.t === 'false' && policies.size === 0) for (const [k, v] of allowPolicies) policies.set(k, v);
-  return { allowed, policies: [...policies.values()].sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) };
+  const deciding = allowed.t === 'false' && denying.size ? denying : policies;
+  return { allowed, policies: [...deciding.values()].sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) };
 }
 
 interface Ctx {
@@ -131,7 +137,7 @@ interface Ctx {
 }
 
 /** Whether some policy of the engine matches; `matching` hears each policy that can. */
-function engineMatches(rbac: Rbac, ctx: Ctx, matching: (name: string) => void): Cond {
+function engineMatches(rbac: Rbac, ctx: Ctx, matching: (name: string, c: Cond) => void): Cond {
   const out: Cond[] = [];
   for (const name of Object.keys(rbac.policies ?? {}).sort(compareStrings)) {
     const policy = rbac.policies![name];
@@ -139,7 +145,7 @@ function engineMatches(rbac: Rbac, ctx: Ctx, matching: (name: string) => void): 
       or((policy.permissions ?? []).map((p) => permission(p, ctx))),
       or((policy.principals ?? []).map((p) => principal(p, ctx))),
     ]);
-    if (c.t !== 'false') matching(name);
+    if (c.t !== 'false') matching(name, c);
     out.push(c);
   }
   return or(out);
