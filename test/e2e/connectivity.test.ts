@@ -1,5 +1,6 @@
 // Snapshot.connectivity and GET /api/v1/snapshots/:id/connectivity: computed by the worker with the
 // snapshot (test/e2e/journey/policies.yaml), stored, and read back as rows per sending workload.
+import { readdirSync, readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,4 +79,75 @@ describe('connectivity of a stored snapshot', () => {
     expect(res.body.connections[0]).toMatchObject({ destination: 'api.shop.svc.cluster.local:80', source: { namespace: 'legacy', name: 'batch' } });
     await request(app.getHttpServer()).get('/api/v1/snapshots/00000000-0000-4000-8000-000000000000/connectivity').expect(404);
   });
+});
+
+// The Istio in Action example with a batch job without a sidecar; the change: STRICT mTLS in istioinaction.
+const LEGACY = `---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: batch, namespace: legacy}
+spec:
+  selector: {matchLabels: {app: batch}}
+  template:
+    metadata: {labels: {app: batch}}
+    spec: {serviceAccountName: batch, containers: [{name: batch, image: batch}]}
+`;
+const STRICT = `---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: istioinaction}
+spec: {mtls: {mode: STRICT}}
+`;
+
+describe('the PR comment of a PeerAuthentication STRICT change', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({ databaseUrl: db.url });
+  }, 300_000);
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('lists exactly the connections it closes, first, and counts them in the summary', async () => {
+    const dir = new URL('../../examples/istioinaction/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+    const example = files.map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n---\n') + LEGACY;
+    const base = await uploadSnapshot(app, example, 'base');
+    const head = await uploadSnapshot(app, example + STRICT, 'head');
+    await waitReady(app, base, 180_000);
+    await waitReady(app, head, 180_000);
+
+    // What STRICT must close: batch's (no sidecar, plaintext) open connections into istioinaction.
+    const before = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/connectivity?namespace=istioinaction`).expect(200);
+    const expected = (before.body.connections as Row[])
+      .filter((r) => r.source.name === 'batch' && r.verdict !== 'DENIED')
+      .map((r) => r.destination)
+      .sort();
+    expect(expected.length).toBeGreaterThan(0);
+
+    const res = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}?format=json`).expect(200);
+    const changes = res.body.connectivity as { change: string; sentence: string; after: Row | null }[];
+    expect(changes.map((c) => `${c.change} ${c.after!.source.namespace}/${c.after!.source.name} ${c.after!.destination}`)).toEqual(
+      expected.map((d) => `CLOSED legacy/batch ${d}`),
+    );
+    expect(res.body.summary).toMatchObject({ connectionsClosed: expected.length, mtlsLost: 0 });
+    const markdown = res.body.markdown as string;
+    if (process.env.SHOW_MARKDOWN) console.log(markdown);
+    expect(markdown).toContain(`changes who can talk to whom (${expected.length} connection${expected.length > 1 ? 's' : ''}: ${expected.length} closed)`);
+    const section = markdown.split('#### Who can talk to whom\n\n')[1]!.split('\n\n')[0]!.split('\n');
+    expect(section).toHaveLength(expected.length);
+    expected.forEach((d, i) =>
+      expect(section[i]).toMatch(
+        new RegExp(`^- ⛔ batch \\(legacy\\) can no longer call ${d.replace(/\./g, '\\.')}: PeerAuthentication istioinaction/default requires mTLS on `),
+      ),
+    );
+    expect(section.every((l) => l.includes('and legacy/batch sends plaintext (it has no sidecar)'))).toBe(true);
+  }, 400_000);
 });
