@@ -18,9 +18,13 @@ export function connectivityTable(rows: readonly ConnectionRow[]): string {
 }
 
 export function registerConnectivity(program: Command) {
-  clientCommand(program, 'connectivity', 'who can talk to whom: every sending workload and service port it can address, as the destination decides it')
+  clientCommand(
+    program,
+    'connectivity',
+    'who can talk to whom: every sending workload and service port it can address, as the destination decides it',
+  )
     .requiredOption('--snapshot <id>', 'the snapshot (READY)')
-    .option('-n, --namespace <ns>', "only destinations in this namespace")
+    .option('-n, --namespace <ns>', 'only destinations in this namespace')
     .option('--service <name>', 'only this destination service')
     .addOption(outputOption(['table', 'json'], 'table'))
     .action(

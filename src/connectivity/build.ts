@@ -79,7 +79,11 @@ export class ConnectivityBuilder {
   };
 
   /** A generated class: its members (namespace/name) and config, read now and not kept. */
-  addClass(key: string, members: { namespace: string; name: string }[], config: Pick<EnvoyConfig, 'listeners' | 'clusters'> & { endpoints?: ClusterLoadAssignment[] }) {
+  addClass(
+    key: string,
+    members: { namespace: string; name: string }[],
+    config: Pick<EnvoyConfig, 'listeners' | 'clusters'> & { endpoints?: ClusterLoadAssignment[] },
+  ) {
     const workloads = members.map((m) => this.byName.get(workloadKey(m))).filter((w): w is ConnWorkload => Boolean(w));
     if (!workloads.length) return;
     const inbound = inboundListener(config);

@@ -10,7 +10,7 @@ export class SnapshotConnectivityResolver {
   @ResolveField(() => [Connection], {
     description:
       "who can talk to whom: every sending workload and service port it can address, as the destination's workloads decide it; " +
-      "namespace and service filter the destinations; empty until READY",
+      'namespace and service filter the destinations; empty until READY',
   })
   async connectivity(
     @Parent() snapshot: Snapshot,

@@ -90,7 +90,7 @@ export function senderReach(
   const assignments = new Map<string, ClusterLoadAssignment>();
   for (const a of config.endpoints ?? []) if (a.clusterName) assignments.set(a.clusterName, a);
   const out: Reach[] = [];
-  for (const cluster of config.clusters as Cluster[]) {
+  for (const cluster of config.clusters) {
     const svc = serviceCluster(cluster.name);
     if (!svc) continue;
     const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
@@ -172,7 +172,12 @@ export function receiverDecision(identity: SenderIdentity, target: ReachTarget, 
         reason: `${who} has no sidecar to terminate the mTLS ${identity.label} sends${dr.length ? ` (${formatRef(dr[0])})` : ''}`,
         causes: dr,
       };
-    return { ...base, allowed: 'ALLOWED', reason: w.proxyType === 'ROUTER' ? `${who} is a gateway` : `${who} has no sidecar: nothing refuses it`, causes: dr };
+    return {
+      ...base,
+      allowed: 'ALLOWED',
+      reason: w.proxyType === 'ROUTER' ? `${who} is a gateway` : `${who} has no sidecar: nothing refuses it`,
+      causes: dr,
+    };
   }
   const ip = w.ips[0] ?? '0.0.0.0';
   const walked = walkRoute(
@@ -182,7 +187,10 @@ export function receiverDecision(identity: SenderIdentity, target: ReachTarget, 
   const mtls = inboundMtls(receiver.inbound, target.port);
   const sent = target.mode === 'MTLS' ? 'mTLS' : target.mode === 'TLS' ? 'TLS' : 'plaintext';
   const paText = receiver.peerAuthentication ? formatRef(receiver.peerAuthentication) : 'the mesh default';
-  if (!walked.filterChain || ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(walked.resolution.error ?? '')) {
+  if (
+    !walked.filterChain ||
+    ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(walked.resolution.error ?? '')
+  ) {
     const why =
       mtls === 'STRICT'
         ? `${paText} requires mTLS on ${who}:${target.port} and ${identity.label} sends ${sent}${identity.proxyType === 'NONE' ? ' (it has no sidecar)' : dr.length ? ` (${formatRef(dr[0])})` : ''}`

@@ -32,7 +32,9 @@ export class Connection {
   policies: ConfigRef[];
   @Field({ description: 'why, in words: the transport refusal or the deciding policies' })
   reason: string;
-  @Field(() => [ConfigRef], { description: 'the resources behind the verdict and the transport (AuthorizationPolicy, PeerAuthentication, DestinationRule)' })
+  @Field(() => [ConfigRef], {
+    description: 'the resources behind the verdict and the transport (AuthorizationPolicy, PeerAuthentication, DestinationRule)',
+  })
   causes: ConfigRef[];
 }
 

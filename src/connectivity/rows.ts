@@ -59,7 +59,11 @@ export function toRow(source: ConnectionSource, g: ConnectionGroup): ConnectionR
 }
 
 /** The rows of the groups that pass the filter, by destination then source. */
-export function expandConnections(groups: readonly ConnectionGroup[], senders: readonly SenderEntry[], filter: ConnectionFilter): ConnectionRow[] {
+export function expandConnections(
+  groups: readonly ConnectionGroup[],
+  senders: readonly SenderEntry[],
+  filter: ConnectionFilter,
+): ConnectionRow[] {
   const members = membersByClass(senders);
   const rows: ConnectionRow[] = [];
   for (const g of groups) {

@@ -125,7 +125,10 @@ export function symbolicAuthorize(chain: FilterChain | null, facts: FixedFacts):
   const allowed = and(parts);
   if (allowed.t === 'false' && policies.size === 0) for (const [k, v] of allowPolicies) policies.set(k, v);
   const deciding = allowed.t === 'false' && denying.size ? denying : policies;
-  return { allowed, policies: [...deciding.values()].sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)) };
+  return {
+    allowed,
+    policies: [...deciding.values()].sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)),
+  };
 }
 
 interface Ctx {
@@ -179,7 +182,8 @@ function principal(p: Principal, ctx: Ctx): Cond {
   if (p.notId) return not(principal(p.notId, ctx));
   if (p.authenticated) return authenticated(p.authenticated.principalName, f.principal);
   if (p.filterState) {
-    if (p.filterState.key !== 'io.istio.peer_principal' || !p.filterState.stringMatch) return leaf('other', `filter state ${p.filterState.key}`);
+    if (p.filterState.key !== 'io.istio.peer_principal' || !p.filterState.stringMatch)
+      return leaf('other', `filter state ${p.filterState.key}`);
     return authenticated(p.filterState.stringMatch, f.principal);
   }
   const ip = p.directRemoteIp ?? p.sourceIp ?? p.remoteIp;
@@ -237,7 +241,9 @@ function valueText(v: ValueMatcher): string {
     // Istio matches a claim both as a list containing the value and as the value itself.
     const texts = [...new Set((v.orMatch.valueMatchers ?? []).map(valueText))];
     const lists = texts.filter((t) => t.startsWith('contains '));
-    return texts.every((t) => lists.includes(t) || lists.includes(t.replace(/^is /, 'contains '))) ? lists.join(' or ') : texts.join(' or ');
+    return texts.every((t) => lists.includes(t) || lists.includes(t.replace(/^is /, 'contains ')))
+      ? lists.join(' or ')
+      : texts.join(' or ');
   }
   if (v.boolMatch !== undefined) return `is ${v.boolMatch}`;
   if (v.doubleMatch) return `is ${v.doubleMatch.exact}`;
@@ -324,7 +330,11 @@ function describeConjunction(parts: Cond[]): string {
   const add = (kind: string, texts: string[]) => byKind.set(kind, [...(byKind.get(kind) ?? []), texts]);
   for (const p of parts) {
     if (p.t === 'leaf') add(p.kind, [p.text]);
-    else if (p.t === 'or' && sameKindLeaves(p.of)) add((p.of[0] as { kind: string }).kind, p.of.map((x) => (x as { text: string }).text));
+    else if (p.t === 'or' && sameKindLeaves(p.of))
+      add(
+        (p.of[0] as { kind: string }).kind,
+        p.of.map((x) => (x as { text: string }).text),
+      );
     else if (p.t === 'not') phrases.push({ order: 8, text: `except ${describeNested(p.of)}` });
     else phrases.push({ order: 6, text: `(${describeNested(p)})` });
   }
@@ -332,7 +342,8 @@ function describeConjunction(parts: Cond[]): string {
     let list = groups.map((texts) => kindPhrase(kind, [...new Set(texts)]));
     // "whose subject is *" adds nothing next to the issuer it comes with.
     if (kind === 'token' && list.length > 1) list = list.filter((t) => !t.endsWith(' is *'));
-    const text = kind === 'token' ? list.map((t, i) => (i === 0 ? t : t.replace(/^only with a token whose /, ''))).join(' and ') : list.join(' and ');
+    const text =
+      kind === 'token' ? list.map((t, i) => (i === 0 ? t : t.replace(/^only with a token whose /, ''))).join(' and ') : list.join(' and ');
     phrases.push({ order: ORDER[kind] ?? 6, text });
   }
   phrases.sort((a, b) => a.order - b.order);

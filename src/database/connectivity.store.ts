@@ -6,7 +6,12 @@ import { ListNodeStore } from './list-node.store.js';
 import { connectionListCodec, senderListCodec } from './snapshot-lists.js';
 
 /** In the compute job's transaction (ProxyConfigStore.saveComputation): the lists' new nodes, and their roots on the snapshot. */
-export async function writeConnectivity(em: EntityManager, lists: ListNodeStore, snapshotId: string, connectivity: Connectivity): Promise<void> {
+export async function writeConnectivity(
+  em: EntityManager,
+  lists: ListNodeStore,
+  snapshotId: string,
+  connectivity: Connectivity,
+): Promise<void> {
   const connections = await lists.write(em, connectionListCodec, connectivity.groups);
   const senders = await lists.write(em, senderListCodec, connectivity.senders);
   await em.query('UPDATE snapshots SET connection_list = $2, sender_list = $3 WHERE id = $1', [snapshotId, connections, senders]);

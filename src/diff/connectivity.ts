@@ -17,7 +17,14 @@ export interface ConnectionChange {
 }
 
 /** Closed connections and lost mTLS first: what a reviewer must see. */
-export const CHANGE_ORDER: Record<ConnectionChangeKind, number> = { CLOSED: 0, MTLS_LOST: 1, NARROWED: 2, OPENED: 3, WIDENED: 4, MTLS_GAINED: 5 };
+export const CHANGE_ORDER: Record<ConnectionChangeKind, number> = {
+  CLOSED: 0,
+  MTLS_LOST: 1,
+  NARROWED: 2,
+  OPENED: 3,
+  WIDENED: 4,
+  MTLS_GAINED: 5,
+};
 
 const open = (g: ConnectionGroup | undefined): g is ConnectionGroup => g !== undefined && g.verdict !== 'DENIED';
 const refText = (r: ConfigRef) => `${r.kind} ${r.namespace}/${r.name}`;
@@ -35,7 +42,7 @@ export function diffConnectivity(
     for (const g of c.groups)
       for (const s of g.senders) {
         let m = out.get(s);
-        if (!m) out.set(s, (m = new Map()));
+        if (!m) out.set(s, (m = new Map<string, ConnectionGroup>()));
         m.set(g.destination, g);
       }
     return out;
@@ -54,7 +61,8 @@ export function diffConnectivity(
     const pk = `${b ?? ''}|${h ?? ''}`;
     let p = pairs.get(pk);
     if (!p) pairs.set(pk, (p = { b, h, sources: [] }));
-    if (!p.sources.some((x) => `${x.namespace}/${x.name}/${x.kind}` === key)) p.sources.push({ namespace: s.namespace, name: s.name, kind: s.kind });
+    if (!p.sources.some((x) => `${x.namespace}/${x.name}/${x.kind}` === key))
+      p.sources.push({ namespace: s.namespace, name: s.name, kind: s.kind });
   }
   const fingerprint = new Map<ConnectionGroup, string>();
   const fp = (g: ConnectionGroup) => {

@@ -106,7 +106,8 @@ export class DiffSummary {
   @Field(() => Int) diagnosticsIntroduced: number;
   @Field(() => Int) diagnosticsResolved: number;
   @Field(() => Int) errorsIntroduced: number;
-  @Field(() => Int, { description: 'connections (sending workload, service port) whose verdict or transport changed' }) connectionsChanged: number;
+  @Field(() => Int, { description: 'connections (sending workload, service port) whose verdict or transport changed' })
+  connectionsChanged: number;
   @Field(() => Int, { description: 'of them, closed' }) connectionsClosed: number;
   @Field(() => Int, { description: 'of them, losing mTLS' }) mtlsLost: number;
   @Field({ description: "false: only resources changed, no proxy's config, no diagnostic and no connection" }) effectiveChange: boolean;

@@ -96,7 +96,9 @@ export function summaryLine(s: DiffSummary): string {
       s.connectionsClosed && `${s.connectionsClosed} closed`,
       s.mtlsLost && `${plural(s.mtlsLost, 'connection')} losing mTLS`,
     ].filter(Boolean);
-    parts.push(`changes who can talk to whom (${plural(s.connectionsChanged, 'connection')}${worst.length ? `: ${worst.join(', ')}` : ''})`);
+    parts.push(
+      `changes who can talk to whom (${plural(s.connectionsChanged, 'connection')}${worst.length ? `: ${worst.join(', ')}` : ''})`,
+    );
   }
   const joined = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
   return `**This change ${joined}.** ${capital(resources)}.`;

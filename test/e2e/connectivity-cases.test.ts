@@ -197,7 +197,9 @@ describe('connectivity in a diff', { timeout: 120_000 }, () => {
     cs.map((c) => `${c.change} ${(c.after ?? c.before)!.source.name} ${(c.after ?? c.before)!.destination}`);
 
   it('STRICT closes exactly the connections of the workloads without a sidecar to db, naming the PeerAuthentication', async () => {
-    const cs = await changes(MESH + PERMISSIVE, MESH + STRICT, [{ kind: 'PeerAuthentication', namespace: 'shop', name: 'default', change: 'CHANGED' }]);
+    const cs = await changes(MESH + PERMISSIVE, MESH + STRICT, [
+      { kind: 'PeerAuthentication', namespace: 'shop', name: 'default', change: 'CHANGED' },
+    ]);
     expect(lines(cs)).toEqual([`CLOSED batch-1 ${DB}`, `CLOSED plain-1 ${DB}`]);
     expect(cs[0].sentence).toBe(
       `batch-1 (legacy) can no longer call ${DB}: PeerAuthentication shop/default requires mTLS on shop/db-1:8080 and legacy/batch-1 sends plaintext (it has no sidecar)`,
@@ -214,7 +216,12 @@ describe('connectivity in a diff', { timeout: 120_000 }, () => {
     // db itself, other (another service account) and plain (no sidecar, outside the ipBlock) lose it.
     expect(lines(narrowed)).toEqual([`CLOSED plain-1 ${DB}`, `CLOSED db-1 ${DB}`, `CLOSED other-1 ${DB}`, `NARROWED web-1 ${DB}`]);
     expect(narrowed[3].sentence).toContain('for fewer requests, now methods GET, HEAD on path /api/*');
-    expect(lines(await changes(MESH + ALLOW, MESH))).toEqual([`OPENED plain-1 ${DB}`, `OPENED db-1 ${DB}`, `OPENED other-1 ${DB}`, `WIDENED web-1 ${DB}`]);
+    expect(lines(await changes(MESH + ALLOW, MESH))).toEqual([
+      `OPENED plain-1 ${DB}`,
+      `OPENED db-1 ${DB}`,
+      `OPENED other-1 ${DB}`,
+      `WIDENED web-1 ${DB}`,
+    ]);
   });
 
   it('a DestinationRule disabling TLS loses mTLS for every sidecar sender', async () => {
@@ -228,7 +235,7 @@ describe('connectivity in a diff', { timeout: 120_000 }, () => {
     expect(await changes(MESH + ALLOW, MESH + ALLOW + UNRELATED)).toEqual([]);
   });
 
-  it("the PR comment lists the closed connections first and counts it in the summary", async () => {
+  it('the PR comment lists the closed connections first and counts it in the summary', async () => {
     const [base, head] = await Promise.all([of(MESH + PERMISSIVE), of(MESH + STRICT)]);
     const diff = composeDiff({
       base: { id: null, name: 'base' },

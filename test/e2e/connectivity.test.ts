@@ -76,7 +76,10 @@ describe('connectivity of a stored snapshot', () => {
   it('REST answers the same rows; an unknown snapshot is 404', async () => {
     const res = await request(app.getHttpServer()).get(`/api/v1/snapshots/${id}/connectivity?namespace=shop&service=api`).expect(200);
     expect(res.body.connections).toHaveLength(6);
-    expect(res.body.connections[0]).toMatchObject({ destination: 'api.shop.svc.cluster.local:80', source: { namespace: 'legacy', name: 'batch' } });
+    expect(res.body.connections[0]).toMatchObject({
+      destination: 'api.shop.svc.cluster.local:80',
+      source: { namespace: 'legacy', name: 'batch' },
+    });
     await request(app.getHttpServer()).get('/api/v1/snapshots/00000000-0000-4000-8000-000000000000/connectivity').expect(404);
   });
 });
@@ -117,7 +120,9 @@ describe('the PR comment of a PeerAuthentication STRICT change', () => {
 
   it('lists exactly the connections it closes, first, and counts them in the summary', async () => {
     const dir = new URL('../../examples/istioinaction/', import.meta.url);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
     const example = files.map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n---\n') + LEGACY;
     const base = await uploadSnapshot(app, example, 'base');
     const head = await uploadSnapshot(app, example + STRICT, 'head');
@@ -140,12 +145,16 @@ describe('the PR comment of a PeerAuthentication STRICT change', () => {
     expect(res.body.summary).toMatchObject({ connectionsClosed: expected.length, mtlsLost: 0 });
     const markdown = res.body.markdown as string;
     if (process.env.SHOW_MARKDOWN) console.log(markdown);
-    expect(markdown).toContain(`changes who can talk to whom (${expected.length} connection${expected.length > 1 ? 's' : ''}: ${expected.length} closed)`);
+    expect(markdown).toContain(
+      `changes who can talk to whom (${expected.length} connection${expected.length > 1 ? 's' : ''}: ${expected.length} closed)`,
+    );
     const section = markdown.split('#### Who can talk to whom\n\n')[1]!.split('\n\n')[0]!.split('\n');
     expect(section).toHaveLength(expected.length);
     expected.forEach((d, i) =>
       expect(section[i]).toMatch(
-        new RegExp(`^- ⛔ batch \\(legacy\\) can no longer call ${d.replace(/\./g, '\\.')}: PeerAuthentication istioinaction/default requires mTLS on `),
+        new RegExp(
+          `^- ⛔ batch \\(legacy\\) can no longer call ${d.replace(/\./g, '\\.')}: PeerAuthentication istioinaction/default requires mTLS on `,
+        ),
       ),
     );
     expect(section.every((l) => l.includes('and legacy/batch sends plaintext (it has no sidecar)'))).toBe(true);
