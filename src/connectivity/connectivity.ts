@@ -258,7 +258,18 @@ export function connectionOutcome(
     const m = new Map(list.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
     return [...m.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, r]) => r);
   };
-  const reasons = [...new Set(per.map((p) => p.d.reason))];
+  // Receivers with the same reason but for their name share one: "… on shop/db-1:8080 (and 2 more workloads) …".
+  const templates = new Map<string, string[]>();
+  for (const p of per) {
+    const who = `${p.receiver.workload.namespace}/${p.receiver.workload.name}`;
+    const template = p.d.reason.split(who).join('\u0000');
+    const list = templates.get(template) ?? [];
+    if (!list.includes(who)) list.push(who);
+    templates.set(template, list);
+  }
+  const reasons = [...templates].map(([template, who]) =>
+    template.split('\u0000').join(who.length > 1 ? `${who[0]} (and ${who.length - 1} more workload${who.length > 2 ? 's' : ''})` : who[0]),
+  );
   let verdict: Verdict;
   let conditions: string[] = [];
   if (verdicts.size === 1 && !verdicts.has('CONDITIONAL')) verdict = per[0].d.allowed;
