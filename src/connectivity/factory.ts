@@ -1,19 +1,16 @@
 // The compute job's connectivity (jobs/derived.ts): a builder over the snapshot's workloads, its
-// receivers told apart by proxy class, the PeerAuthentication in force on each named in reasons.
+// receivers told apart by proxy class, the PeerAuthentication in force on each (istiod's) named in reasons.
 import type { Connectivity } from '../model/connectivity.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import type { GeneratorInput, Workload } from '../model/snapshot.js';
-import { peerAuthenticationFor, type PeerAuthenticationObject } from '../journey/peer-authentication.js';
+import type { ConfigRef } from '../model/config-ref.js';
 import { ConnectivityBuilder } from './build.js';
-
-/** Istio's default root namespace, where mesh-wide PeerAuthentications live. */
-const ROOT_NAMESPACE = 'istio-system';
 
 export function connectivityComputation(input: {
   workloads: Workload[];
   generatorInput: GeneratorInput;
   classes: { key: string; members: { namespace: string; name: string }[] }[];
-  resources: { kind: string; body: unknown }[];
+  peerAuthentications: Map<string, ConfigRef | null>;
 }): {
   addClass(key: string, members: { namespace: string; name: string }[], config: GeneratedConfig): void;
   build(): Connectivity;
@@ -22,13 +19,11 @@ export function connectivityComputation(input: {
   const key = (w: { namespace: string; name: string }) => `${w.namespace}/${w.name}`;
   const classOfWorkload = new Map<string, string>();
   for (const c of input.classes) for (const m of c.members) classOfWorkload.set(key(m), c.key);
-  const peerAuthentications = input.resources.filter((r) => r.kind === 'PeerAuthentication').map((r) => r.body as PeerAuthenticationObject);
-  const labels = new Map(input.workloads.map((w) => [key(w), w.labels]));
   const builder = new ConnectivityBuilder(
     input.workloads,
     input.generatorInput,
     (w) => classOfWorkload.get(key(w)) ?? null,
-    (w) => peerAuthenticationFor(peerAuthentications, ROOT_NAMESPACE, w.namespace, labels.get(key(w)) ?? {}),
+    (w) => input.peerAuthentications.get(classOfWorkload.get(key(w)) ?? '') ?? null,
   );
   return {
     addClass: (k, members, config) => builder.addClass(k, members, config as unknown as Parameters<ConnectivityBuilder['addClass']>[2]),

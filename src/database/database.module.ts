@@ -5,8 +5,10 @@ import { ConnectivityStore } from './connectivity.store.js';
 import { DATABASE_URL } from './database.tokens.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
+import { MeshStore } from './mesh.store.js';
 import { ProxyConfigStore } from './proxy-config.store.js';
 import { SnapshotStore } from './snapshot.store.js';
+import { TokenStore } from './token.store.js';
 import { WorkloadStore } from './workload.store.js';
 
 /** The TypeORM data source (migrations run on connect) and the stores over it. */
@@ -24,9 +26,11 @@ export class DatabaseModule {
         SnapshotStore,
         WorkloadStore,
         ProxyConfigStore,
+        MeshStore,
+        TokenStore,
         ConnectivityStore,
       ],
-      exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore, ConnectivityStore],
+      exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore, MeshStore, TokenStore, GarbageCollector, ConnectivityStore],
     };
   }
 }

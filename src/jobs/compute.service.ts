@@ -12,6 +12,7 @@ import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.j
 import { contentHash } from '../model/canonical.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
+import type { ConfigRef } from '../model/config-ref.js';
 import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
 import { dependsOnIdentity, groupIntoClasses, type ClassMember, type ProxyClass } from './proxy-classes.js';
 
@@ -94,7 +95,22 @@ export class ComputeService {
       senders: 0,
     };
     const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
-    const connectivity = this.connectivity?.({ workloads: istiodWorkloads, generatorInput: normalised.generatorInput, classes, resources });
+    const peerAuthentications = new Map<string, ConfigRef | null>();
+    if (this.connectivity)
+      await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+        const rep = cls.members[0];
+        const pa = await this.generator
+          .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type } })
+          .catch(() => null);
+        const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
+        peerAuthentications.set(cls.key, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
+      });
+    const connectivity = this.connectivity?.({
+      workloads: istiodWorkloads,
+      generatorInput: normalised.generatorInput,
+      classes,
+      peerAuthentications,
+    });
     const report = monotonic(progress);
     let done = 0;
     await mapBounded(classes, this.config.computeConcurrency, async (cls) => {

@@ -2,6 +2,7 @@
 // generated (the config is not kept): connectivity (src/connectivity) plugs in here, given by the
 // app (app.module.ts), so that the worker depends on no feature folder.
 import type { Connectivity } from '../model/connectivity.js';
+import type { ConfigRef } from '../model/config-ref.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import type { GeneratorInput, Workload } from '../model/snapshot.js';
 
@@ -18,8 +19,8 @@ export interface ConnectivityInput {
   generatorInput: GeneratorInput;
   /** the proxy classes (before any split), members by namespace/name */
   classes: { key: string; members: { namespace: string; name: string }[] }[];
-  /** the snapshot's resources (kind and body) */
-  resources: { kind: string; body: unknown }[];
+  /** the PeerAuthentication in force on each proxy class's workloads (istiod's, from the generator), by class key */
+  peerAuthentications: Map<string, ConfigRef | null>;
 }
 
 export type ConnectivityFactory = (input: ConnectivityInput) => ConnectivityComputation;

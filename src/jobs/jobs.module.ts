@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ComputeService } from './compute.service.js';
 import { ComputeWorker } from './compute.worker.js';
+import { MaintenanceWorker } from './maintenance.worker.js';
 import { QueueService } from './queue.service.js';
+import { RetentionService } from './retention.service.js';
 import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
 
 /** The queue (every process sends jobs) and, when `worker` is set, the compute worker; `connectivity`: what computes it (jobs/derived.ts). */
@@ -14,10 +16,11 @@ export class JobsModule {
       providers: [
         QueueService,
         ComputeService,
-        ...(options.worker ? [ComputeWorker] : []),
+        RetentionService,
+        ...(options.worker ? [ComputeWorker, MaintenanceWorker] : []),
         ...(options.connectivity ? [{ provide: CONNECTIVITY_FACTORY, useValue: options.connectivity }] : []),
       ],
-      exports: [QueueService, ComputeService],
+      exports: [QueueService, ComputeService, RetentionService],
     };
   }
 }

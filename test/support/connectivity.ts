@@ -24,6 +24,7 @@ export async function connectivityOf(yaml: string): Promise<{ connectivity: Conn
       {
         proxies: () => generator.request('proxies', {}, 60_000),
         proxyConfig: (proxy) => generator.request('proxyConfig', { proxy }, 60_000),
+        peerAuthentication: (proxy) => generator.request('peerAuthentication', { proxy }, 60_000),
       },
       withIstiodProxyTypes,
     );
