@@ -6,6 +6,8 @@ import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { SnapshotStore } from './database/snapshot.store.js';
+import { connectivityComputation } from './connectivity/factory.js';
+import { ConnectivityModule } from './connectivity/connectivity.module.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
 import { costLimitPlugin, depthLimitRule } from './graphql/limits.js';
@@ -38,7 +40,7 @@ export class AppModule {
       DatabaseModule.forRoot(options.databaseUrl),
       MetricsModule,
       GeneratorModule.forRoot(SnapshotStore),
-      JobsModule.forRoot({ worker: options.worker }),
+      JobsModule.forRoot({ worker: options.worker, connectivity: connectivityComputation }),
     ];
     const http = [
       GraphQLModule.forRoot<ApolloDriverConfig>({
@@ -62,6 +64,7 @@ export class AppModule {
       ProxyConfigModule,
       RoutingModule,
       JourneyModule,
+      ConnectivityModule,
       DiffModule,
       HealthModule,
       // Last: a guard registered by an earlier module (access control) has set request.accessToken.
