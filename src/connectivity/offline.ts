@@ -27,7 +27,11 @@ export async function offlineConnectivity(
   const computation = connectivityComputation({
     workloads: withProxyTypes(normalised.workloads, proxies),
     generatorInput: normalised.generatorInput,
-    classes: withProxy.map((p) => ({ key: `${p.namespace}/${p.name}`, members: [{ namespace: p.namespace, name: p.name }] })),
+    classes: withProxy.map((p) => ({
+      classKey: `${p.namespace}/${p.name}`,
+      proxyType: p.proxy!.type,
+      workloads: [{ namespace: p.namespace, name: p.name }],
+    })),
     peerAuthentications: new Map(
       await Promise.all(
         withProxy.map(async (p) => {

@@ -99,12 +99,12 @@ export class ComputeService {
     const peerAuthentications = new Map<string, ConfigRef | null>();
     if (this.connectivity)
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-        const rep = cls.members[0];
+        const rep = cls.workloads[0];
         const pa = await this.generator
           .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type } })
           .catch(() => null);
         const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
-        peerAuthentications.set(cls.key, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
+        peerAuthentications.set(cls.classKey, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
       });
     const connectivity = this.connectivity?.({
       workloads: istiodWorkloads,

@@ -4,6 +4,7 @@
 import type { Connectivity } from '../model/connectivity.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { GeneratedConfig } from '../model/proxy.js';
+import type { ProxyClass } from '../model/proxy-class.js';
 import type { GeneratorInput, Workload } from '../model/snapshot.js';
 
 export interface ConnectivityComputation {
@@ -17,8 +18,8 @@ export interface ConnectivityInput {
   /** every workload, with the proxy type istiod gave it */
   workloads: Workload[];
   generatorInput: GeneratorInput;
-  /** the proxy classes (before any split), members by namespace/name */
-  classes: { key: string; members: { namespace: string; name: string }[] }[];
+  /** the proxy classes (before any split) */
+  classes: ProxyClass[];
   /** the PeerAuthentication in force on each proxy class's workloads (istiod's, from the generator), by class key */
   peerAuthentications: Map<string, ConfigRef | null>;
 }
