@@ -1,22 +1,12 @@
 // GraphQL at /graphql: the snapshot half of the contract.
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, useTestApp } from '../support/test-app.js';
 
-let db: TestDatabase;
-let app: INestApplication;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url });
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+const t = useTestApp();
 
 async function gql(query: string, variables: Record<string, unknown> = {}) {
-  const res = await request(app.getHttpServer()).post('/graphql').send({ query, variables });
+  const res = await request(t.app.getHttpServer()).post('/graphql').send({ query, variables });
   return res.body as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, any> }[] };
 }
 
@@ -57,7 +47,7 @@ describe('createSnapshot', () => {
   });
 
   it('invalid manifests: an error with every problem in extensions.details, nothing stored', async () => {
-    const [before] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
+    const [before] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
     const { data, errors } = await gql(CREATE, {
       manifests: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 0}]}\n---\nkind: Pod\n',
     });
@@ -71,7 +61,7 @@ describe('createSnapshot', () => {
         ...Array(errors![0]!.extensions!.details.length - 2).fill(expect.anything()),
       ],
     });
-    const [after] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
+    const [after] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
     expect(after).toEqual(before);
   });
 });
@@ -147,7 +137,7 @@ describe('snapshots connection', () => {
     const PAGE = `query($after: String) { snapshots(first: 2, after: $after) {
       totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name } } } }`;
     const first = (await gql(PAGE)).data!.snapshots;
-    const [total] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
+    const [total] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
     expect(first.totalCount).toBe(total!.n);
     expect(first.edges.map((e: any) => e.node.id)).toEqual([created[2], created[1]]);
     expect(first.pageInfo).toEqual({ hasNextPage: true, endCursor: first.edges[1].cursor });
@@ -198,7 +188,7 @@ describe('schema', () => {
   });
 
   it('serves the GraphiQL IDE outside production', async () => {
-    const res = await request(app.getHttpServer()).get('/graphql').set('accept', 'text/html');
+    const res = await request(t.app.getHttpServer()).get('/graphql').set('accept', 'text/html');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/graphiql/i);
   });

@@ -1,10 +1,9 @@
 // The Kubernetes Gateway API as istiod evaluates it: the gateway workload istiod deploys for a
 // Gateway of class istio, the status conditions it writes, routes through the deployed gateway
 // naming the HTTPRoute behind them, and a GAMMA split for the callers of a Service.
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -96,22 +95,15 @@ const RESOLVE = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
 }`;
 
 describe('Gateway API, as istiod evaluates it', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
+  const t = useTestApp();
   let id: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await startTestApp({ databaseUrl: db.url });
-    id = await uploadSnapshot(app, MANIFESTS, 'gateway-api');
-    await waitReady(app, id, 120_000);
+    id = await uploadSnapshot(t.app, MANIFESTS, 'gateway-api');
+    await waitReady(t.app, id, 120_000);
   }, 180_000);
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   const graphql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await request(app.getHttpServer()).post('/graphql').send({ query, variables });
+    const res = await request(t.app.getHttpServer()).post('/graphql').send({ query, variables });
     expect(res.body.errors).toBeUndefined();
     return res.body.data;
   };
