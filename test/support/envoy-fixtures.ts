@@ -251,7 +251,7 @@ export function cluster(name: string, extra: Partial<Emitted<Cluster>> = {}): Em
   };
 }
 
-export function generated(parts: Partial<Omit<GeneratedConfig, 'proxy'>>): GeneratedConfig {
+export function generated(parts: Partial<GeneratedConfig>): GeneratedConfig {
   return {
     proxy: {
       id: 'web-1.shop',
