@@ -1,6 +1,7 @@
 // GraphQL at /graphql: the snapshot half of the contract.
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { namespace, pod, service, virtualService, yaml } from '../support/mesh.js';
 import { eventually, useTestApp } from '../support/test-app.js';
 
 const t = useTestApp();
@@ -10,29 +11,12 @@ async function gql(query: string, variables: Record<string, unknown> = {}) {
   return res.body as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, any> }[] };
 }
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-1, namespace: shop, labels: {app: web}}
-spec: {containers: [{name: web, image: nginx}]}
-status: {podIP: 10.0.0.7}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: [web]
-  http: [{route: [{destination: {host: web}}]}]
-`;
+const MANIFESTS = yaml(
+  namespace('shop'),
+  service('shop', 'web', [{ name: 'http', port: 80 }]),
+  pod('shop', 'web-1', { labels: { app: 'web' }, image: 'nginx', ip: '10.0.0.7' }),
+  virtualService('shop', 'web', { hosts: ['web'], http: [{ route: [{ destination: { host: 'web' } }] }] }),
+);
 
 const CREATE = `mutation($name: String, $manifests: String!) {
   createSnapshot(name: $name, manifests: $manifests) { id name status resourceCount createdAt progress error }

@@ -5,35 +5,15 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { ComputeService } from '../../src/jobs/compute.service.js';
+import { deployment, namespace, pod, service, yaml } from '../support/mesh.js';
 import { eventually, useTestApp } from '../support/test-app.js';
 
-const MESH = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web, version: v1}}
-    spec: {containers: [{name: web, image: nginx}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: legacy, namespace: default, labels: {app: legacy}}
-spec: {containers: [{name: legacy, image: busybox}]}
-status: {podIP: 10.1.2.3}
-`;
+const MESH = yaml(
+  namespace('shop'),
+  service('shop', 'web', [{ name: 'http', port: 80, targetPort: 8080 }]),
+  deployment('shop', 'web', { labels: { version: 'v1' }, image: 'nginx' }),
+  pod('default', 'legacy', { image: 'busybox', ip: '10.1.2.3' }),
+);
 
 async function upload(app: INestApplication, name: string): Promise<string> {
   const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${name}`).set('content-type', 'application/yaml').send(MESH);
