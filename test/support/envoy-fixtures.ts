@@ -143,6 +143,19 @@ export function virtualInbound(port = 8080): Emitted<Listener> {
     ],
     validateClusters: false,
   };
+  // The catch-all HTTP chains: any host, to the original destination.
+  const passthroughHcm = () =>
+    inlineHcm({
+      ...inboundRoutes,
+      name: 'InboundPassthroughCluster',
+      virtualHosts: [
+        {
+          name: 'inbound|http|0',
+          domains: ['*'],
+          routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }],
+        },
+      ],
+    });
   return {
     name: 'virtualInbound',
     address: socket('0.0.0.0', 15006),
@@ -151,37 +164,13 @@ export function virtualInbound(port = 8080): Emitted<Listener> {
       {
         name: 'virtualInbound-catchall-http',
         filterChainMatch: { transportProtocol: 'tls', applicationProtocols: ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'] },
-        filters: [
-          inlineHcm({
-            ...inboundRoutes,
-            name: 'InboundPassthroughCluster',
-            virtualHosts: [
-              {
-                name: 'inbound|http|0',
-                domains: ['*'],
-                routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }],
-              },
-            ],
-          }),
-        ],
+        filters: [passthroughHcm()],
         transportSocket: tlsSocket('mtls'),
       },
       {
         name: 'virtualInbound-catchall-http',
         filterChainMatch: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
-        filters: [
-          inlineHcm({
-            ...inboundRoutes,
-            name: 'InboundPassthroughCluster',
-            virtualHosts: [
-              {
-                name: 'inbound|http|0',
-                domains: ['*'],
-                routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }],
-              },
-            ],
-          }),
-        ],
+        filters: [passthroughHcm()],
       },
       {
         name: 'virtualInbound',
@@ -240,6 +229,11 @@ export function route(
 }
 
 export const to = (cluster: string): { route: RouteAction } => ({ route: { cluster, timeout: '0s' } });
+
+/** A route action splitting between clusters by weight. */
+export const weighted = (...clusters: [string, number][]): { route: RouteAction } => ({
+  route: { weightedClusters: { clusters: clusters.map(([name, weight]) => ({ name, weight })) } },
+});
 
 export function cluster(name: string, extra: Partial<Emitted<Cluster>> = {}): Emitted<Cluster> {
   return {

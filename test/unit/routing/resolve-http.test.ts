@@ -19,6 +19,7 @@ import {
   tlsSocket,
   to,
   virtualOutbound,
+  weighted,
 } from '../../support/envoy-fixtures.js';
 
 const http = (overrides: Partial<Call> = {}) => call({ port: 80, host: 'reviews', ...overrides });
@@ -453,51 +454,16 @@ describe('provenance', () => {
     expect(r.trace.some((t) => t.stage === 'destination rule' && t.detail.startsWith('No DestinationRule applies'))).toBe(true);
   });
 
+  /** A route of VirtualService default/vs splitting 50/50 between two clusters. */
+  const split = (a: string, b: string) => cfg([route('split', { prefix: '/' }, weighted([a, 50], [b, 50]), ['default', 'vs'])]);
+
   it('weighted clusters shaped by one DestinationRule: reported', () => {
-    const r = resolveRoute(
-      cfg([
-        route(
-          'split',
-          { prefix: '/' },
-          {
-            route: {
-              weightedClusters: {
-                clusters: [
-                  { name: C1, weight: 50 },
-                  { name: C2, weight: 50 },
-                ],
-              },
-            },
-          },
-          ['default', 'vs'],
-        ),
-      ]),
-      http(),
-    );
+    const r = resolveRoute(split(C1, C2), http());
     expect(r.destinationRule).toEqual({ kind: 'DestinationRule', namespace: 'default', name: 'reviews' });
   });
 
   it('weighted clusters not all shaped by the same DestinationRule: not reported', () => {
-    const r = resolveRoute(
-      cfg([
-        route(
-          'split',
-          { prefix: '/' },
-          {
-            route: {
-              weightedClusters: {
-                clusters: [
-                  { name: C1, weight: 50 },
-                  { name: OTHER, weight: 50 },
-                ],
-              },
-            },
-          },
-          ['default', 'vs'],
-        ),
-      ]),
-      http(),
-    );
+    const r = resolveRoute(split(C1, OTHER), http());
     expect(r.destinationRule).toBeNull();
     expect(r.virtualService).toMatchObject({ name: 'vs' });
   });
