@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { admit } from './admit.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -34,7 +35,7 @@ function memory(pid) {
 }
 
 /** The generator's NDJSON protocol, minimal: one request at a time is all the bench needs. */
-class Generator {
+export class Generator {
   constructor(binary) {
     this.child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.pending = new Map();
@@ -135,14 +136,16 @@ export async function benchGeneratorDirect(
 ) {
   const { ingest, normaliseSnapshot, loadParams, resolveRoute } = await loadDist();
   let t = process.hrtime.bigint();
-  const parsed = ingest(yaml, 'application/yaml');
+  const parsed = await ingest(yaml, 'application/yaml', admit);
   if (!parsed.ok) throw new Error(`bench snapshot invalid: ${JSON.stringify(parsed.problems.slice(0, 3))}`);
+  const ingestMs = ms(t);
+  t = process.hrtime.bigint();
   const normalised = normaliseSnapshot(parsed.resources);
   const params = loadParams(normalised);
   const normaliseMs = ms(t);
   const inputBytes = Buffer.byteLength(JSON.stringify(params));
   log(
-    `  normalised: ${normalised.workloads.length} workloads, ${params.kubernetes.length} Kubernetes + ${params.istio.length} Istio objects, ${(inputBytes / 1048576).toFixed(1)} MiB of load JSON, in ${normaliseMs.toFixed(0)} ms`,
+    `  normalised: ${normalised.workloads.length} workloads, ${params.kubernetes.length} Kubernetes + ${params.istio.length} Istio objects, ${(inputBytes / 1048576).toFixed(1)} MiB of load JSON, in ${normaliseMs.toFixed(0)} ms (after ${ingestMs.toFixed(0)} ms of ingest)`,
   );
 
   const gen = new Generator(generatorBinary());
@@ -208,6 +211,7 @@ export async function benchGeneratorDirect(
     const peak = memory(gen.pid);
     return {
       version,
+      ingestMs,
       normaliseMs,
       inputBytes,
       loadMs,
@@ -227,7 +231,7 @@ export async function benchGeneratorDirect(
 }
 
 /** resolveRoute through GraphQL on a running meshlens, the snapshot uploaded over REST and its session warm. */
-export async function benchResolveServer(yaml, { base, workloadsOf, log = console.log } = {}) {
+export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, log = console.log } = {}) {
   const gql = async (query, variables) => {
     const res = await fetch(`${base}/graphql`, {
       method: 'POST',
@@ -238,13 +242,16 @@ export async function benchResolveServer(yaml, { base, workloadsOf, log = consol
     if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
     return body.data;
   };
-  const created = await (
-    await fetch(`${base}/api/v1/snapshots?name=bench-resolve`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
-      body: yaml,
-    })
-  ).json();
+  // A READY snapshot of this server when given (named workloads read their stored config), else a new upload.
+  const created = snapshotId
+    ? { id: snapshotId }
+    : await (
+        await fetch(`${base}/api/v1/snapshots?name=bench-resolve`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/yaml' },
+          body: yaml,
+        })
+      ).json();
   if (!created.id) throw new Error(`upload failed: ${JSON.stringify(created).slice(0, 300)}`);
   const RESOLVE = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { resolveRoute(snapshotId: $s, proxy: $p, call: $c) { listener routeConfig virtualHost route cluster weightedClusters { cluster weight } virtualService { name } destinationRule { name } error trace { stage detail } } }`;
   const { sidecars } = benchProxies(workloadsOf, 10);
@@ -274,6 +281,26 @@ export async function benchResolveServer(yaml, { base, workloadsOf, log = consol
     await gql(JOURNEY, { s: created.id, p: sidecars[0], c });
     journeySidecar.push(ms(t));
   }
+  // Ad-hoc proxies (labels, no name) of 10 Deployments: the first question generates, the next ones are warm.
+  const adhocProxies = Array.from({ length: 10 }, (_, i) => {
+    const d = i * 17;
+    return { namespace: `team-${d % 20}`, labels: { app: `app-${d}`, version: d % 2 ? 'v2' : 'v1' }, type: 'SIDECAR' };
+  });
+  t = process.hrtime.bigint();
+  await gql(RESOLVE, { s: created.id, p: adhocProxies[0], c: calls[0] });
+  const adhocColdMs = ms(t);
+  log(`  first resolveRoute of an ad-hoc proxy (generated): ${adhocColdMs.toFixed(0)} ms`);
+  for (const p of adhocProxies.slice(1)) await gql(RESOLVE, { s: created.id, p, c: calls[0] });
+  const adhoc = [];
+  const journeyAdhoc = [];
+  for (const [i, c] of calls.entries()) {
+    t = process.hrtime.bigint();
+    await gql(RESOLVE, { s: created.id, p: adhocProxies[i % adhocProxies.length], c });
+    adhoc.push(ms(t));
+    t = process.hrtime.bigint();
+    await gql(JOURNEY, { s: created.id, p: adhocProxies[i % adhocProxies.length], c });
+    journeyAdhoc.push(ms(t));
+  }
   const { gateway } = benchProxies(workloadsOf, 1);
   const gatewayCalls = calls.map((_, i) => ({
     mode: 'GATEWAY',
@@ -298,6 +325,9 @@ export async function benchResolveServer(yaml, { base, workloadsOf, log = consol
     sameProxy: stats(sameProxy),
     mixed: stats(mixed),
     journeySidecar: stats(journeySidecar),
+    adhocColdMs,
+    adhoc: stats(adhoc),
+    journeyAdhoc: stats(journeyAdhoc),
     resolveGateway: stats(resolveGateway),
     journeyGateway: stats(journeyGateway),
     snapshotId: created.id,

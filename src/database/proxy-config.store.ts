@@ -16,6 +16,14 @@ import { writeTransaction } from './transaction.js';
 const INSERT_CHUNK = 1000;
 /** Parsed Envoy objects kept in memory, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
 const OBJECT_CACHE_BYTES = 128 * 1024 * 1024;
+/**
+ * Assembled configs (their object lists, by config hash) kept in memory, in bytes of their objects'
+ * JSON (shared objects counted in every config holding them): a named workload's second question
+ * reads no row.
+ */
+const CONFIG_CACHE_BYTES = 256 * 1024 * 1024;
+/** READY snapshots whose workload-to-class index is kept. */
+const READY_INDEXES = 16;
 // Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement.
 const OBJECT_BYTES_PER_STATEMENT = 8 * 1024 * 1024;
 /** Everything a compute job stores, written in one transaction. */
@@ -71,6 +79,8 @@ export class ProxyConfigStore {
   ) {}
 
   private readonly objectCache = new Lru<StoredObject>(OBJECT_CACHE_BYTES, (o) => o.bytes);
+  private readonly configCache = new Lru<{ lists: Omit<GeneratedConfig, 'proxy'>; bytes: number }>(CONFIG_CACHE_BYTES, (c) => c.bytes);
+  private readonly readyIndexes = new Lru<Promise<Map<string, { workload: StoredWorkload; cls: StoredClass }>>>(READY_INDEXES);
 
   /**
    * Stores a snapshot's computation in one transaction: the objects and tree nodes it needs (each
@@ -204,6 +214,41 @@ export class ProxyConfigStore {
     return out;
   }
 
+  /**
+   * The stored config of one named workload of a READY snapshot (the caller knows it is READY: its
+   * computation never changes again), from memory after the first question: the snapshot's
+   * workload-to-class index and each assembled config are kept (see CONFIG_CACHE_BYTES). The lists
+   * are shared by every caller and every workload of the class: read them, never change them.
+   */
+  async readyConfigOf(snapshotId: string, ref: WorkloadRef): Promise<GeneratedConfig | null> {
+    let index = this.readyIndexes.get(snapshotId);
+    if (!index) {
+      index = this.computed(snapshotId).then(({ workloads, classes }) => {
+        const out = new Map<string, { workload: StoredWorkload; cls: StoredClass }>();
+        for (const w of workloads) {
+          const cls = w.proxyClass === null ? undefined : classes.get(w.proxyClass);
+          if (cls) out.set(workloadKey(w), { workload: w, cls });
+        }
+        return out;
+      });
+      this.readyIndexes.set(snapshotId, index);
+      index.catch(() => this.readyIndexes.delete(snapshotId));
+    }
+    const found = (await index).get(workloadKey(ref));
+    if (!found) return null;
+    const { workload: w, cls } = found;
+    let cached = this.configCache.get(cls.configHash);
+    if (!cached) {
+      const objects = (await this.objectsUnder([cls.configHash])).get(cls.configHash);
+      if (!objects) return null;
+      cached = { lists: toGeneratedLists(objects), bytes: objects.reduce((n, o) => n + o.bytes, 0) };
+      this.configCache.set(cls.configHash, cached);
+    }
+    const info = (await this.objects([cls.proxyInfoHash])).get(cls.proxyInfoHash)?.body as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
+    if (!info) return null;
+    return { proxy: { ...info, id: `${w.name}.${w.namespace}`, ips: w.ips }, ...cached.lists };
+  }
+
   /** Tree nodes by hash (those stored): their child nodes' and their objects' hashes. */
   async treeNodes(hashes: readonly string[]): Promise<StoredNode[]> {
     if (hashes.length === 0) return [];
@@ -251,7 +296,7 @@ export class ProxyConfigStore {
   }
 
   /** Each root's objects (a root whose tree is not all stored is left out). */
-  private async objectsUnder(roots: string[]): Promise<Map<string, { type: string; name: string; body: EnvoyObject }[]>> {
+  private async objectsUnder(roots: string[]): Promise<Map<string, StoredObject[]>> {
     const nodes = new Map<string, StoredNode>();
     for (let wanted = roots; wanted.length > 0;) {
       const next = new Set<string>();
@@ -264,9 +309,9 @@ export class ProxyConfigStore {
     const objectHashes = new Set<string>();
     for (const n of nodes.values()) for (const o of n.objects) objectHashes.add(o);
     const objects = await this.objects([...objectHashes]);
-    const out = new Map<string, { type: string; name: string; body: EnvoyObject }[]>();
+    const out = new Map<string, StoredObject[]>();
     for (const root of roots) {
-      const list: { type: string; name: string; body: EnvoyObject }[] = [];
+      const list: StoredObject[] = [];
       const walk = (hash: string): boolean => {
         const node = nodes.get(hash);
         if (!node) return false;

@@ -1,6 +1,7 @@
 // The endpoints Envoy balances a cluster's requests over: EDS (the ClusterLoadAssignment istiod
 // generated for this proxy) or the cluster's own load assignment (STATIC, STRICT_DNS). Pure.
 import type { Cluster, Metadata } from './xds.js';
+import { firstAssignment } from './config-index.js';
 
 export interface ClusterLoadAssignment {
   clusterName?: string;
@@ -36,7 +37,7 @@ export function clusterEndpoints(cluster: Cluster, assignments: readonly Cluster
   const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
   const assignment =
     cluster.type === 'EDS'
-      ? assignments.find((a) => a.clusterName === (eds.edsClusterConfig?.serviceName || cluster.name))
+      ? firstAssignment(assignments, eds.edsClusterConfig?.serviceName || cluster.name)
       : (cluster.loadAssignment as ClusterLoadAssignment | undefined);
   const out: Endpoint[] = [];
   for (const group of assignment?.endpoints ?? []) {

@@ -92,7 +92,9 @@ class Objects {
       const selector = stringMap(objectAt(body, 'spec').selector);
       if (Object.keys(selector).length === 0) continue;
       const namespace = namespaceOf(body);
-      this.selectorServices.set(namespace, [...(this.selectorServices.get(namespace) ?? []), { body, namespace, selector }]);
+      const list = this.selectorServices.get(namespace);
+      if (list) list.push({ body, namespace, selector });
+      else this.selectorServices.set(namespace, [{ body, namespace, selector }]);
     }
     this.gatewaySelectors = this.of('networking.istio.io/Gateway')
       .map((gateway) => stringMap(objectAt(gateway, 'spec').selector))
@@ -157,10 +159,16 @@ function readyCondition(status: Body): boolean {
 function standInsForControllers(objects: Objects): PodLike[] {
   const controllers = objects.of(...CONTROLLER_KINDS);
   const replicaSets = objects.of('apps/ReplicaSet');
-  const pods = objects.of('/Pod');
+  // A controller runs pods of its own namespace only (runsPodOf): look there, not at every pod.
+  const podsByNamespace = new Map<string, Body[]>();
+  for (const pod of objects.of('/Pod')) {
+    const list = podsByNamespace.get(namespaceOf(pod));
+    if (list) list.push(pod);
+    else podsByNamespace.set(namespaceOf(pod), [pod]);
+  }
   return controllers
     .filter((controller) => !(controller.kind === 'ReplicaSet' && ownerIn(controller, 'Deployment', controllers)))
-    .filter((controller) => !pods.some((pod) => runsPodOf(pod, controller, replicaSets)))
+    .filter((controller) => !(podsByNamespace.get(namespaceOf(controller)) ?? []).some((pod) => runsPodOf(pod, controller, replicaSets)))
     .map(fromController);
 }
 
@@ -251,6 +259,42 @@ function serviceAccountOf(spec: Body): string {
 }
 
 /** A Service selects the pods of its namespace that carry all its selector labels. */
+/**
+ * Pods by namespace and by each of their labels (namespace, key and value): a Service's candidates
+ * are the pods of the rarest of its selector's labels (all of its namespace for an empty selector),
+ * which `selects` then checks; never a scan of the mesh's pods per Service.
+ */
+class PodLabelIndex {
+  private readonly byNamespace = new Map<string, PodLike[]>();
+  private readonly byLabel = new Map<string, PodLike[]>();
+
+  constructor(pods: PodLike[]) {
+    const add = (map: Map<string, PodLike[]>, key: string, pod: PodLike) => {
+      const list = map.get(key);
+      if (list) list.push(pod);
+      else map.set(key, [pod]);
+    };
+    for (const pod of pods) {
+      add(this.byNamespace, pod.namespace, pod);
+      for (const [k, v] of Object.entries(pod.labels)) add(this.byLabel, labelKey(pod.namespace, k, v), pod);
+    }
+  }
+
+  /** Every pod of the namespace that carries all of `selector`'s labels, and maybe others. */
+  candidates(namespace: string, selector: Record<string, string>): PodLike[] {
+    let best = this.byNamespace.get(namespace) ?? [];
+    for (const [k, v] of Object.entries(selector)) {
+      const list = this.byLabel.get(labelKey(namespace, k, v)) ?? [];
+      if (list.length < best.length) best = list;
+    }
+    return best;
+  }
+}
+
+function labelKey(namespace: string, key: string, value: string): string {
+  return `${namespace}\u0000${key}\u0000${value}`;
+}
+
 function selects(service: SelectorService, pod: PodLike): boolean {
   return service.namespace === pod.namespace && matchesLabels(service.selector, pod.labels);
 }
@@ -304,6 +348,7 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
   const slicedServices = new Set(givenSlices.map((slice) => `${namespaceOf(slice)}/${labelsOf(slice)['kubernetes.io/service-name']}`));
   const endpoints = objects.of('/Endpoints').filter((entry) => !slicedServices.has(`${namespaceOf(entry)}/${nameOf(entry)}`));
   const withEndpoints = new Set([...slicedServices, ...endpoints.map((entry) => `${namespaceOf(entry)}/${nameOf(entry)}`)]);
+  const podIndex = new PodLabelIndex(pods.filter((pod) => !pod.terminated));
   const kubernetes = [
     ...namespaces(objects),
     // istiod's gateway controller reads the Gateway API through its Kubernetes client.
@@ -317,7 +362,7 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
     ...objects
       .allSelectorServices()
       .filter((service) => !withEndpoints.has(`${service.namespace}/${nameOf(service.body)}`))
-      .flatMap((service) => derivedSlices(service, pods)),
+      .flatMap((service) => derivedSlices(service, podIndex)),
   ];
   const istio = objects.all.filter((resource) => isIstioConfig(resource.apiVersion)).map((resource) => resource.body);
   return {
@@ -441,11 +486,14 @@ interface SliceEndpoint {
  * family and distinct set of resolved ports (a named targetPort may resolve differently per
  * pod; a pod where it does not resolve is left out of that port).
  */
-function derivedSlices(service: SelectorService, pods: PodLike[]): Body[] {
+function derivedSlices(service: SelectorService, pods: PodLabelIndex): Body[] {
   const spec = objectAt(service.body, 'spec');
   const servicePorts = Array.isArray(spec.ports) ? spec.ports.filter(isPlainObject) : [];
   const groups = new Map<string, { family: string; ports: SlicePort[]; endpoints: SliceEndpoint[] }>();
-  const members = pods.filter((pod) => !pod.terminated && selects(service, pod)).sort(byNamespaceNameKind);
+  const members = pods
+    .candidates(service.namespace, service.selector)
+    .filter((pod) => selects(service, pod))
+    .sort(byNamespaceNameKind);
   for (const pod of members) {
     const ports = servicePorts.flatMap((port) => resolvePort(port, pod.spec));
     for (const ip of pod.ips) {

@@ -5,6 +5,7 @@
 // inbound walk and its RBAC filters. One path per (weighted cluster x destination workload).
 // Pure: the receivers' configs come through `receiverConfig`.
 import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type Endpoint } from '../envoy/endpoints.js';
+import { firstNamed } from '../envoy/config-index.js';
 import type { Cluster, RedirectAction, Route } from '../envoy/xds.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
@@ -274,7 +275,7 @@ class JourneyWalk {
       );
     if (name === 'BlackHoleCluster')
       return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, [hop], `Cluster ${name}: the request is dropped.`);
-    const cluster = config.clusters.find((c) => c.name === name);
+    const cluster = firstNamed(config.clusters, name);
     if (!cluster)
       return this.finish(
         share,
@@ -421,7 +422,7 @@ class JourneyWalk {
     const walked = walkRoute(config, forwarded);
     const r = walked.resolution;
     for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
-    const virtualInbound = config.listeners.find((l) => l.name === 'virtualInbound');
+    const virtualInbound = firstNamed(config.listeners, 'virtualInbound');
     const mtls = inboundMtls(virtualInbound, ep.port);
     const inbound: Hop = {
       proxy: dest,

@@ -4,7 +4,7 @@ import { SnapshotStatus } from '../database/entities/index.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
-import { GeneratorService } from '../generator/generator.service.js';
+import { GeneratorService, SnapshotNotFoundError } from '../generator/generator.service.js';
 import { mapBounded } from '../common/bounded.js';
 import { GeneratorError, type StatusProxy } from '../generator/protocol.js';
 import { ConflictError, NotFoundError } from '../model/errors.js';
@@ -12,10 +12,24 @@ import type { GeneratedConfig, ProxyInput as WireProxyInput } from '../model/pro
 import { ProxyType } from '../graphql/enums.js';
 import { RouteSources } from '../envoy/provenance.js';
 import type { ProxyInput } from './proxy-config.types.js';
+import { Lru } from '../cache/lru.js';
+import { canonicalJson } from '../model/canonical.js';
+
+/**
+ * Generated configs of proxies without a stored one (ad-hoc proxies, named ones asked about with
+ * other metadata, snapshots not computed yet), by snapshot and the proxy exactly as asked, in bytes
+ * of their JSON: a snapshot never changes, and istiod generates the same config for the same proxy,
+ * so the second question about a proxy costs a walk, not a generation.
+ */
+const GENERATED_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** What istiod would push to one proxy of a snapshot. */
 @Injectable()
 export class ProxyConfigService {
+  private readonly generated = new Lru<{ config: GeneratedConfig; bytes: number }>(GENERATED_CACHE_BYTES, (g) => g.bytes);
+  /** READY snapshots' Gateway API routes (stored once with the computation). */
+  private readonly readySources = new Lru<RouteSources>(16);
+
   constructor(
     private readonly generator: GeneratorService,
     private readonly snapshots: SnapshotStore,
@@ -64,7 +78,16 @@ export class ProxyConfigService {
       const stored = await this.stored(snapshotId, wire);
       if (stored) return stored;
     }
-    return this.generator.ask(snapshotId, 'proxyConfig', { proxy: wire });
+    const key = `${snapshotId}\u0000${canonicalJson(wire)}`;
+    const cached = this.generated.get(key);
+    if (cached) {
+      // A deleted snapshot is gone for the cache too (its session would not load).
+      if (!(await this.snapshots.get(snapshotId))) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
+      return cached.config;
+    }
+    const config = await this.generator.ask(snapshotId, 'proxyConfig', { proxy: wire });
+    this.generated.set(key, { config, bytes: JSON.stringify(config).length });
+    return config;
   }
 
   /**
@@ -72,21 +95,22 @@ export class ProxyConfigService {
    * from a generator session.
    */
   async routeSources(snapshotId: string): Promise<RouteSources> {
+    const known = this.readySources.get(snapshotId);
+    if (known) return known;
     const snapshot = await this.snapshots.get(snapshotId);
-    const derived =
-      snapshot?.status === SnapshotStatus.READY
-        ? await this.snapshots.gatewayApi(snapshotId)
-        : await this.generator.ask(snapshotId, 'gatewayApi', undefined);
-    return new RouteSources(derived.virtualServices);
+    if (snapshot?.status === SnapshotStatus.READY) {
+      const sources = new RouteSources((await this.snapshots.gatewayApi(snapshotId)).virtualServices);
+      this.readySources.set(snapshotId, sources);
+      return sources;
+    }
+    return new RouteSources((await this.generator.ask(snapshotId, 'gatewayApi', undefined)).virtualServices);
   }
 
   /** The stored config of a named workload, when the snapshot is READY and the workload has one. */
   async stored(snapshotId: string, wire: WireProxyInput): Promise<GeneratedConfig | null> {
     const snapshot = await this.snapshots.get(snapshotId);
     if (snapshot?.status !== SnapshotStatus.READY || !wire.name) return null;
-    const config = (await this.store.configsOf(snapshotId, [{ namespace: wire.namespace, name: wire.name }])).get(
-      `${wire.namespace}/${wire.name}`,
-    );
+    const config = await this.store.readyConfigOf(snapshotId, { namespace: wire.namespace, name: wire.name });
     // An explicit type other than the workload's own is a different proxy: ask a session.
     if (!config || (wire.type && wire.type !== config.proxy.type)) return null;
     return config;

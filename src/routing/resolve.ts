@@ -22,6 +22,7 @@ import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, 
 import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
 import { normalizePath, type PathNormalization } from '../envoy/path.js';
 import type { ConfigRef } from '../model/config-ref.js';
+import { domainIndex, firstBound, firstNamed } from '../envoy/config-index.js';
 
 export type CallMode = 'OUTBOUND' | 'INBOUND' | 'GATEWAY';
 export type CallProtocol = 'HTTP' | 'HTTP2' | 'TCP';
@@ -180,7 +181,7 @@ class Walk {
     const { call } = this;
     const listeners = this.config.listeners;
     if (call.mode === 'INBOUND') {
-      const inbound = listeners.find((l) => l.name === VIRTUAL_INBOUND) ?? null;
+      const inbound = firstNamed(listeners, VIRTUAL_INBOUND) ?? null;
       if (!inbound) {
         this.fail(
           'no listener matched',
@@ -196,11 +197,10 @@ class Walk {
       );
       return inbound;
     }
-    const bound = (host: string) =>
-      listeners.find((l) => l.address?.socketAddress?.address === host && (l.address.socketAddress.portValue ?? 0) === call.port);
+    const bound = (host: string) => firstBound(listeners, host, call.port);
     const exact = bound(this.address);
     const wildcard = exact ? undefined : (bound('0.0.0.0') ?? bound('::'));
-    const chosen = exact ?? wildcard ?? (call.mode === 'OUTBOUND' ? listeners.find((l) => l.name === VIRTUAL_OUTBOUND) : undefined);
+    const chosen = exact ?? wildcard ?? (call.mode === 'OUTBOUND' ? firstNamed(listeners, VIRTUAL_OUTBOUND) : undefined);
     const target = `${this.address}:${call.port}`;
     if (!chosen) {
       const why =
@@ -352,7 +352,7 @@ class Walk {
       this.step('route configuration', `The HTTP connection manager carries its routes inline${inline.name ? ` (${inline.name})` : ''}.`);
     } else if (rdsName !== undefined) {
       this.result.routeConfig = rdsName;
-      rc = this.config.routes.find((r) => r.name === rdsName);
+      rc = firstNamed(this.config.routes, rdsName);
       this.step(
         'route configuration',
         rc
@@ -547,7 +547,7 @@ class Walk {
   private describeDestination(names: string[]) {
     const refs: (ConfigRef | null)[] = [];
     for (const name of names) {
-      const cluster = this.config.clusters.find((c) => c.name === name);
+      const cluster = firstNamed(this.config.clusters, name);
       if (!cluster) {
         if (!isSpecialCluster(name))
           this.step(
@@ -643,32 +643,19 @@ type VirtualHostPick = { vh: VirtualHost; domain: string; kind: 'exact' | 'suffi
 
 /** Envoy's domain search: exact, then the longest `*.suffix`, then the longest `prefix*`, then `*`. */
 function pickVirtualHost(hosts: VirtualHost[], host: string): VirtualHostPick | null {
-  for (const vh of hosts) if ((vh.domains ?? []).some((d) => d.toLowerCase() === host)) return { vh, domain: host, kind: 'exact' };
+  const index = domainIndex(hosts);
+  const exact = index.exact.get(host);
+  if (exact) return { vh: exact, domain: host, kind: 'exact' };
   let best: VirtualHostPick | null = null;
-  for (const vh of hosts)
-    for (const d of vh.domains ?? [])
-      if (
-        d.length > 1 &&
-        d.startsWith('*') &&
-        host.length >= d.length &&
-        host.endsWith(d.slice(1).toLowerCase()) &&
-        (!best || d.length > best.domain.length)
-      )
-        best = { vh, domain: d, kind: 'suffix' };
+  for (const { vh, domain: d } of index.suffix)
+    if (host.length >= d.length && host.endsWith(d.slice(1).toLowerCase()) && (!best || d.length > best.domain.length))
+      best = { vh, domain: d, kind: 'suffix' };
   if (best) return best;
-  for (const vh of hosts)
-    for (const d of vh.domains ?? [])
-      if (
-        d.length > 1 &&
-        d.endsWith('*') &&
-        host.length >= d.length &&
-        host.startsWith(d.slice(0, -1).toLowerCase()) &&
-        (!best || d.length > best.domain.length)
-      )
-        best = { vh, domain: d, kind: 'prefix' };
+  for (const { vh, domain: d } of index.prefix)
+    if (host.length >= d.length && host.startsWith(d.slice(0, -1).toLowerCase()) && (!best || d.length > best.domain.length))
+      best = { vh, domain: d, kind: 'prefix' };
   if (best) return best;
-  const any = hosts.find((vh) => (vh.domains ?? []).includes('*'));
-  return any ? { vh: any, domain: '*', kind: 'any' } : null;
+  return index.any ? { vh: index.any, domain: '*', kind: 'any' } : null;
 }
 
 /** The path without its fragment (the connection manager strips it) and the query string. */

@@ -1,0 +1,159 @@
+package session
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"istio.io/istio/pilot/pkg/model"
+	v3 "istio.io/istio/pilot/pkg/xds/v3"
+	"istio.io/istio/pilot/test/xdstest"
+	"istio.io/istio/pkg/util/sets"
+)
+
+// floorInput is what `npm run bench` writes for BenchmarkFloor: the snapshot as the worker loads
+// it, and one proxy of each class the worker computes (its representative).
+type floorInput struct {
+	Load    Input        `json:"load"`
+	Proxies []ProxyInput `json:"proxies"`
+}
+
+// floorProxy is one class representative, built once as istiod builds a connecting proxy, with the
+// names its RDS and EDS requests subscribe to (what Envoy asks for after LDS and CDS).
+type floorProxy struct {
+	proxy    *model.Proxy
+	routes   []string
+	clusters []string
+}
+
+// BenchmarkFloor is the floor of a snapshot's compute: istiod's own xDS generators (LDS, RDS, CDS,
+// EDS, as its push calls them, producing the protobuf resources it sends) for one proxy of each
+// class, without meshlens's JSON marshalling, storage or anything else. One op generates every
+// class once, from an empty xDS cache; the sub-benchmarks time each type alone. MESHLENS_FLOOR_INPUT names the file
+// (written by bench/bench.mjs); MESHLENS_FLOOR_CLASSES limits the number of classes.
+//
+//	MESHLENS_FLOOR_INPUT=/tmp/floor.json go test -run '^$' -bench BenchmarkFloor -benchtime 1x ./internal/session/
+func BenchmarkFloor(b *testing.B) {
+	path := os.Getenv("MESHLENS_FLOOR_INPUT")
+	if path == "" {
+		b.Skip("MESHLENS_FLOOR_INPUT is not set (npm run bench writes it)")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var in floorInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		b.Fatalf("%s: %v", path, err)
+	}
+	if n, ok := envInt("MESHLENS_FLOOR_CLASSES"); ok && n < len(in.Proxies) {
+		in.Proxies = in.Proxies[:n]
+	}
+	s, err := Load(in.Load)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+
+	push := s.server.PushContext()
+	proxies := make([]floorProxy, 0, len(in.Proxies))
+	for _, pi := range in.Proxies {
+		p, err := s.Proxy(pi)
+		if err != nil {
+			b.Fatalf("proxy %s/%s: %v", pi.Namespace, pi.Name, err)
+		}
+		g, err := s.Generate(p)
+		if err != nil {
+			b.Fatalf("proxy %s/%s: %v", pi.Namespace, pi.Name, err)
+		}
+		routes := xdstest.ExtractRoutesFromListeners(g.Listeners)
+		slices.Sort(routes)
+		proxies = append(proxies, floorProxy{
+			proxy:    p,
+			routes:   slices.Compact(routes),
+			clusters: xdstest.ExtractEdsClusterNames(g.Clusters),
+		})
+	}
+	gens := s.server.Discovery.Generators
+	// A full, forced push: what a proxy gets when it connects (no "needs push" shortcut).
+	request := func() *model.PushRequest {
+		return &model.PushRequest{Push: push, Forced: true, Start: time.Now()}
+	}
+	generate := func(b *testing.B, typeURL string, names func(floorProxy) []string) int {
+		gen := gens[typeURL]
+		if gen == nil {
+			b.Fatalf("no generator for %s", typeURL)
+		}
+		resources := 0
+		for _, fp := range proxies {
+			w := &model.WatchedResource{TypeUrl: typeURL}
+			if names != nil {
+				w.ResourceNames = sets.New(names(fp)...)
+			} else {
+				w.Wildcard = true
+			}
+			out, _, err := gen.Generate(fp.proxy, w, request())
+			if err != nil {
+				b.Fatalf("%s: %v", typeURL, err)
+			}
+			resources += len(out)
+		}
+		return resources
+	}
+	types := []struct {
+		name    string
+		typeURL string
+		names   func(floorProxy) []string
+	}{
+		{"LDS", v3.ListenerType, nil},
+		{"RDS", v3.RouteType, func(fp floorProxy) []string { return fp.routes }},
+		{"CDS", v3.ClusterType, nil},
+		{"EDS", v3.EndpointType, func(fp floorProxy) []string { return fp.clusters }},
+	}
+	report := func(b *testing.B, resources int) {
+		b.ReportMetric(float64(len(proxies)), "classes")
+		b.ReportMetric(float64(resources)/float64(b.N), "resources/op")
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(proxies))/1e6, "ms/class")
+	}
+	// Each op starts from an empty xDS cache, as the first push after istiod starts: the cache
+	// still serves what one class's generation shares with the next (Istio's own reuse).
+	cold := func(b *testing.B) {
+		b.StopTimer()
+		s.server.Discovery.Cache.ClearAll()
+		b.StartTimer()
+	}
+	b.Run("all", func(b *testing.B) {
+		resources := 0
+		for b.Loop() {
+			cold(b)
+			for _, t := range types {
+				resources += generate(b, t.typeURL, t.names)
+			}
+		}
+		report(b, resources)
+	})
+	for _, t := range types {
+		b.Run(t.name, func(b *testing.B) {
+			resources := 0
+			for b.Loop() {
+				cold(b)
+				resources += generate(b, t.typeURL, t.names)
+			}
+			report(b, resources)
+		})
+	}
+}
+
+func envInt(name string) (int, bool) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, false
+	}
+	var n int
+	if err := json.Unmarshal([]byte(v), &n); err != nil || n <= 0 {
+		return 0, false
+	}
+	return n, true
+}
