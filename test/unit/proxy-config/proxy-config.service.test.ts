@@ -54,6 +54,7 @@ function setup(status = SnapshotStatus.READY) {
       gatewayApi: async () => STORED_GATEWAY_API,
     }),
     fake<ProxyConfigStore>({
+      readyConfigOf: async (_id, w) => stored.get(`${w.namespace}/${w.name}`) ?? null,
       configsOf: async (_id, workloads) =>
         new Map(
           workloads.flatMap((w) =>
