@@ -385,3 +385,5 @@ if (enabled('BENCH_DIFFERENTIAL')) {
 if (process.env.MESHLENS_BENCH_PROXY_STORAGE === '1') await import('./proxy-storage.mjs');
 // Snapshot diff (bench/diff.mjs): MESHLENS_BENCH_DIFF=1 npm run bench (BENCH_DEPLOYMENTS as described there).
 if (process.env.MESHLENS_BENCH_DIFF === '1') await import('./diff.mjs');
+// Retention and garbage collection on 50 snapshots (bench/gc.mjs): MESHLENS_BENCH_GC=1 npm run bench.
+if (process.env.MESHLENS_BENCH_GC === '1') await import('./gc.mjs');

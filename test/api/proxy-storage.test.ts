@@ -14,7 +14,7 @@ import { ComputeService } from '../../src/jobs/compute.service.js';
 import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
 import { ProxyType } from '../../src/graphql/enums.js';
 import { canonicalJson } from '../../src/model/canonical.js';
-import { eventually, uploadSnapshot, useTestApp, waitReady, type TestApp } from '../support/test-app.js';
+import { eventually, gcSettled, uploadSnapshot, useTestApp, waitReady, type TestApp } from '../support/test-app.js';
 
 const MANY = 12;
 
@@ -321,6 +321,7 @@ describe('with an in-process worker', () => {
       expect((await request(t.app.getHttpServer()).delete(`/api/v1/snapshots/${sid}`)).status).toBeLessThan(300);
 
     await del(second);
+    await gcSettled(t.db);
     // Back to what the first snapshot alone had: the second's own objects and nodes went, the shared ones stayed.
     const after = await storedRows(t, id);
     expect(after.objects).toEqual(firstOnly.objects);
@@ -330,6 +331,7 @@ describe('with an in-process worker', () => {
     expect(stored.clusters.length).toBeGreaterThan(0);
 
     await del(id);
+    await gcSettled(t.db);
     expect(await count()).toEqual({ o: 0, n: 0 });
   });
 });
