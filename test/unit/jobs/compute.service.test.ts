@@ -59,8 +59,8 @@ function setup(answers: Partial<Answers> = {}) {
   const generator = fakeGenerator({
     version: () => ({ istio: '1.31.0', module: 'istio.io/istio' }),
     proxies: () => [
-      ...Object.keys(SIDECARS).map((name) => ({ namespace: 'shop', name, proxy: proxyInfo(name) })),
-      { namespace: 'legacy', name: 'old', error: 'no sidecar' },
+      ...Object.keys(SIDECARS).map((name) => ({ namespace: 'shop', name, kind: 'Pod', proxy: proxyInfo(name) })),
+      { namespace: 'legacy', name: 'old', kind: 'Pod', error: 'no sidecar' },
     ],
     analyze: () => [],
     gatewayApi: () => NO_GATEWAY_API,
