@@ -6,8 +6,8 @@
 //   PR bot:  meshlens diff MESH@latest --head PATH [--server URL]: uploads PATH to the mesh's scratch mesh
 //            (MESH.scratch, which retention clears), waits for it, diffs the stored snapshot against it.
 // Exit codes: 0 done; 1 the --fail-on level was reached, or a failure; 2 usage.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadCliConfig, type GeneratorConfig } from '../config/config.js';
 import { generatorBinary } from '../generator/binary.js';
@@ -20,7 +20,7 @@ import type { SnapshotDiffResult } from '../diff/model.js';
 import { ingest } from '../ingest/ingest.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { Admission, SnapshotResource } from '../model/snapshot.js';
-import { compareStrings } from '../model/compare.js';
+import { manifestFilesUnder } from './manifest-files.js';
 import { latestRefMesh, scratchMeshOf } from '../model/access.js';
 import { authHeaders, setBearerToken, tokenOption } from './common.js';
 import { collectFiles, joinManifests } from './push.js';
@@ -31,23 +31,11 @@ type FailOn = 'error' | 'warning' | 'never';
 export class UsageError extends Error {}
 export class InputError extends Error {}
 
-const MANIFEST = /\.(ya?ml|json)$/i;
-
 /** Every manifest file under `path` (or `path` itself), sorted, hidden folders skipped. */
 export function manifestFiles(path: string): string[] {
   const st = statSync(path);
   if (st.isFile()) return [path];
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareStrings(a.name, b.name))) {
-      if (entry.name.startsWith('.')) continue;
-      const p = join(dir, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && MANIFEST.test(entry.name)) out.push(p);
-    }
-  };
-  walk(path);
-  return out;
+  return manifestFilesUnder(path, { skipHidden: true });
 }
 
 /** The resources of every manifest under `path`; every problem of every file, located, otherwise. */

@@ -2,6 +2,7 @@
 // a chunk and read back, and what keys it. Tuples, not objects, and content hashes in base64 (43
 // characters, not 64): a chunk is stored as JSON, and key names and hex digits repeated in every
 // entry would be most of its bytes. Pure functions, no I/O.
+import type { IndexedProxyClass } from '../model/proxy-class.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
 import { compareStrings } from '../model/compare.js';
@@ -22,9 +23,7 @@ export interface StoredWorkload extends Workload {
 }
 
 /** A proxy class of a snapshot: its config (the root of its Envoy object tree), ProxyInfo and size. */
-export interface StoredClass {
-  classKey: string;
-  configHash: string;
+export interface StoredClass extends Pick<IndexedProxyClass, 'classKey' | 'configHash'> {
   proxyInfoHash: string;
   members: number;
 }

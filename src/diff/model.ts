@@ -4,6 +4,7 @@ import type { ConfigKey, EnvoyObject } from '../model/proxy.js';
 import type { ChangeKind, FieldChange } from './json-diff.js';
 
 export type { ChangeKind, FieldChange } from './json-diff.js';
+import type { WorkloadRef as NamedWorkload } from '../model/proxy-class.js';
 
 export interface ResourceChange {
   change: ChangeKind;
@@ -23,10 +24,8 @@ export interface ResourcesDiff {
   noiseOnly: { kind: string; namespace: string | null; name: string }[];
 }
 
-export interface WorkloadRef {
-  namespace: string;
-  name: string;
-  /** Pod, or the controller standing for its absent pods (Deployment, ...). */
+/** A workload of the diff: by name, with its kind (Pod, or the controller standing for its absent pods). */
+export interface WorkloadRef extends NamedWorkload {
   kind: string;
 }
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { GeneratorError, type GeneratorErrorCode, type Methods } from './protocol.js';
+import { GeneratorError, generatorFailure, type GeneratorErrorCode, type Methods } from './protocol.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -79,7 +79,7 @@ export class GeneratorProcess {
     if (!pending) return;
     this.pending.delete(message.id!);
     clearTimeout(pending.timer);
-    if (message.error) pending.reject(new GeneratorError(message.error.code, message.error.message));
+    if (message.error) pending.reject(generatorFailure(message.error));
     else pending.resolve(message.result);
   }
 

@@ -7,12 +7,13 @@ import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
+import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
-import { dependsOnIdentity, groupIntoClasses, type ClassMember, type ProxyClass } from './proxy-classes.js';
+import { dependsOnIdentity, groupIntoClasses, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 /** Reports how far a computation got, 0..1; stored on the snapshot for clients to poll. */
 export type ProgressReporter = (fraction: number) => Promise<void>;
@@ -112,14 +113,14 @@ export class ComputeService {
    */
   private async generateClass(
     snapshotId: string,
-    cls: ProxyClass,
+    cls: MemberClass,
     stats: ComputeStats,
   ): Promise<{ key: string; members: ClassMember[]; config: GeneratedConfig }[]> {
     const ask = (m: ClassMember) => {
       stats.generatorRequests++;
       return this.generator.ask(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
     };
-    const rep = cls.members[0];
+    const rep = cls.workloads[0];
     let config: GeneratedConfig;
     try {
       config = await ask(rep);
@@ -127,16 +128,19 @@ export class ComputeService {
       // Istio failed on this proxy (a panic is that request's error): its members get no stored
       // config, and reading it asks a session again, which reports the error. A dead or stuck
       // generator fails the job instead, to be retried.
-      if (error instanceof GeneratorError && ['INTERNAL', 'NO_PROXY', 'BAD_REQUEST'].includes(error.code)) {
+      if (
+        (error instanceof GeneratorError && ['INTERNAL', 'NO_PROXY', 'BAD_REQUEST'].includes(error.code)) ||
+        error instanceof UnknownWorkloadError
+      ) {
         this.logger.warn(`snapshot ${snapshotId}: no config for ${rep.namespace}/${rep.name} and its class: ${error.message}`);
         return [];
       }
       throw error;
     }
-    if (!dependsOnIdentity(config, rep, cls.members)) return [{ key: cls.key, members: cls.members, config }];
+    if (!dependsOnIdentity(config, rep, cls.workloads)) return [{ key: cls.classKey, members: cls.workloads, config }];
     stats.splitClasses++;
-    const units = [{ key: memberClassKey(cls.key, rep), members: [rep], config }];
-    for (const m of cls.members.slice(1)) units.push({ key: memberClassKey(cls.key, m), members: [m], config: await ask(m) });
+    const units = [{ key: memberClassKey(cls.classKey, rep), members: [rep], config }];
+    for (const m of cls.workloads.slice(1)) units.push({ key: memberClassKey(cls.classKey, m), members: [m], config: await ask(m) });
     return units;
   }
 }

@@ -1,25 +1,16 @@
 import { Args, ID, Query, Resolver } from '@nestjs/graphql';
 import { GraphQLError } from 'graphql';
 import { isIP } from 'node:net';
-import { SnapshotStore } from '../../database/snapshot.store.js';
 import { graphqlError } from '../../graphql/errors.js';
-import { GeneratorError } from '../../generator/protocol.js';
-import { ProxyConfigService } from '../../proxy-config/proxy-config.service.js';
 import { ProxyInput } from '../../proxy-config/proxy-config.types.js';
-import { ProxyType } from '../../graphql/enums.js';
-import { GeneratorService } from '../../generator/generator.service.js';
-import type { Call, EnvoyConfig } from '../resolve.js';
-import { kubeProxyResolution } from '../kube-proxy.js';
-import { resolveRoute, stripPort } from '../resolve.js';
+import type { Call } from '../resolve.js';
+import { stripPort } from '../resolve.js';
+import { RoutingService } from '../routing.service.js';
 import { CallInput, RouteResolution, TlsMode } from './route-resolution.types.js';
 
 @Resolver(() => RouteResolution)
 export class RoutingResolver {
-  constructor(
-    private readonly proxyConfig: ProxyConfigService,
-    private readonly snapshots: SnapshotStore,
-    private readonly generator: GeneratorService,
-  ) {}
+  constructor(private readonly routing: RoutingService) {}
 
   @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why' })
   async resolveRoute(
@@ -28,23 +19,11 @@ export class RoutingResolver {
     @Args('call') call: CallInput,
   ): Promise<RouteResolution> {
     validateCall(call);
-    if (proxy.type === ProxyType.NONE) return this.withoutProxy(snapshotId, proxy, call);
-    let generated;
     try {
-      generated = await this.proxyConfig.generate(snapshotId, proxy);
+      return await this.routing.resolve(snapshotId, proxy, toCall(call));
     } catch (error) {
-      if (error instanceof GeneratorError && error.code === 'NO_PROXY') return this.withoutProxy(snapshotId, proxy, call);
       throw graphqlError(error);
     }
-    const config: EnvoyConfig = { ...(generated as unknown as EnvoyConfig), routeSources: await this.proxyConfig.routeSources(snapshotId) };
-    return resolveRoute(config, toCall(call));
-  }
-
-  private async withoutProxy(snapshotId: string, proxy: ProxyInput, call: CallInput): Promise<RouteResolution> {
-    // As the generator loads the snapshot: the Services istiod deploys for Gateways are kube-proxy's too.
-    const snapshot = await this.snapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params));
-    if (!snapshot) throw new GraphQLError(`snapshot ${snapshotId} not found`, { extensions: { code: 'NOT_FOUND' } });
-    return kubeProxyResolution(snapshot.generatorInput, proxy.namespace, call.host ?? undefined, call.port);
   }
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { GeneratorError } from '../../../src/generator/protocol.js';
 import { RoutingResolver } from '../../../src/routing/graphql/routing.resolver.js';
+import { RoutingService } from '../../../src/routing/routing.service.js';
 import {
   describeRouteMatch,
   fullMatch,
@@ -119,9 +120,11 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
   const noGateways = fake<GeneratorService>({ deployGateways: async () => [] });
   const resolver = (config = gateway) =>
     new RoutingResolver(
-      fake<ProxyConfigService>({ generate: async () => config, routeSources: async () => new RouteSources([]) }),
-      noSnapshot,
-      noGateways,
+      new RoutingService(
+        fake<ProxyConfigService>({ generate: async () => config, routeSources: async () => new RouteSources([]) }),
+        noSnapshot,
+        noGateways,
+      ),
     );
   const base = { mode: CallMode.GATEWAY };
 
@@ -155,14 +158,16 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
 
   it('the generator saying NO_PROXY falls back to kube-proxy resolution; an unknown snapshot is NOT_FOUND', async () => {
     const noProxy = new RoutingResolver(
-      fake<ProxyConfigService>({
-        routeSources: async () => new RouteSources([]),
-        generate: async () => {
-          throw new GeneratorError('NO_PROXY', 'no proxy');
-        },
-      }),
-      noSnapshot,
-      noGateways,
+      new RoutingService(
+        fake<ProxyConfigService>({
+          routeSources: async () => new RouteSources([]),
+          generate: async () => {
+            throw new GeneratorError('NO_PROXY', 'no proxy');
+          },
+        }),
+        noSnapshot,
+        noGateways,
+      ),
     );
     await expect(noProxy.resolveRoute('s', proxyInput({ namespace: 'x', name: 'y' }), callInput({ port: 80 }))).rejects.toThrow(
       /not found/,
