@@ -7,13 +7,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import type { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { IngestPool } from '../../src/snapshots/ingest-pool.service.js';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const RUNS = Number(process.env.MESHLENS_FUZZ_RUNS ?? 150);
 const SEED = process.env.MESHLENS_FUZZ_SEED === undefined ? undefined : Number(process.env.MESHLENS_FUZZ_SEED);
@@ -117,13 +116,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant<Mutation>((text) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [text] })),
 );
 
-let db: TestDatabase;
-let app: INestApplication;
+const t = useTestApp({ worker: false });
 const threads = new Set<number>();
 beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url, worker: false });
-  const pool = app.get(IngestPool);
+  const pool = t.app.get(IngestPool);
   const prepare = pool.prepare.bind(pool);
   pool.prepare = async (...args) => {
     const result = await prepare(...args);
@@ -131,13 +127,9 @@ beforeAll(async () => {
     return result;
   };
 });
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
 
 const stored = async () =>
-  (await db.query<{ n: number }>('SELECT (SELECT count(*) FROM snapshots) + (SELECT count(*) FROM resource_bodies) AS n'))[0]!.n;
+  (await t.db.query<{ n: number }>('SELECT (SELECT count(*) FROM snapshots) + (SELECT count(*) FROM resource_bodies) AS n'))[0]!.n;
 
 describe('fuzzed uploads', () => {
   // Roughly 20 uploads a second on a busy machine; the time limit grows with the runs.
@@ -158,7 +150,7 @@ describe('fuzzed uploads', () => {
           const body = mutations.reduce((text, mutate) => mutate(text), seed);
           const before = await stored();
           const started = Date.now();
-          const res = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', contentType).send(body);
+          const res = await request(t.app.getHttpServer()).post('/api/v1/snapshots').set('content-type', contentType).send(body);
           expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
           if (res.status === 201) return;
           refused++;
@@ -203,14 +195,14 @@ describe('the minimal inputs of issue 11, over HTTP', () => {
     ['a complex key', `${head}data:\n  ? [a, b]\n  : c\n`, /complex key/],
   ])('%s is a located 400, nothing stored', async (_, body, message) => {
     const before = await stored();
-    const res = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', 'application/yaml').send(body);
+    const res = await request(t.app.getHttpServer()).post('/api/v1/snapshots').set('content-type', 'application/yaml').send(body);
     expect(res.status).toBe(400);
     expect(res.body.details[0]).toEqual(expect.objectContaining({ document: 0, message: expect.stringMatching(message) }));
     expect(await stored()).toBe(before);
   });
 
   it('an empty upload is an empty mesh, stored with a warning', async () => {
-    const res = await request(app.getHttpServer())
+    const res = await request(t.app.getHttpServer())
       .post('/api/v1/snapshots')
       .set('content-type', 'application/yaml')
       .send('# nothing\n---\n');
@@ -221,7 +213,7 @@ describe('the minimal inputs of issue 11, over HTTP', () => {
   });
 
   it('a snapshot name Postgres cannot store is a 400', async () => {
-    const res = await request(app.getHttpServer())
+    const res = await request(t.app.getHttpServer())
       .post('/api/v1/snapshots?name=a%00b')
       .set('content-type', 'application/yaml')
       .send('apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n');
