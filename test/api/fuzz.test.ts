@@ -408,7 +408,7 @@ const restRequest = (snapshotId: string): fc.Arbitrary<Shape> =>
 describe('fuzzed requests', () => {
   let snapshotId = '';
   beforeAll(async () => {
-    const res = await request(app.getHttpServer()).post('/api/v1/snapshots').set('content-type', 'application/yaml').send(manifest);
+    const res = await request(t.app.getHttpServer()).post('/api/v1/snapshots').set('content-type', 'application/yaml').send(manifest);
     snapshotId = res.body.id;
   });
 
@@ -419,7 +419,7 @@ describe('fuzzed requests', () => {
       const statuses = new Map<number, number>();
       await fc.assert(
         fc.asyncProperty(fc.oneof(graphqlRequest(snapshotId), restRequest(snapshotId)), async (shape) => {
-          const server = request(app.getHttpServer());
+          const server = request(t.app.getHttpServer());
           let call =
             shape.method === 'GET'
               ? server.get(shape.path)

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SnapshotEntity, SnapshotStatus } from '../../../src/database/entities/index.js';
 import type { ResourceEntry } from '../../../src/database/snapshot-lists.js';
 import type { SnapshotStore } from '../../../src/database/snapshot.store.js';
+import type { ConnectivityStore } from '../../../src/database/connectivity.store.js';
 import { DiffNotFoundError, DiffNotReadyError, DiffService } from '../../../src/diff/diff.service.js';
 import type { ProxyClass, ProxyConfigSource } from '../../../src/diff/proxy-class.js';
 import { contentHash } from '../../../src/model/canonical.js';
@@ -54,7 +55,9 @@ function inMemory(snapshots: Record<string, StoredSnapshot>, pool: Map<string, E
     classes: async (id) => snapshots[id]!.classes,
     objects: async (_id, hashes) => new Map(hashes.flatMap((h) => (pool.has(h) ? [[h, pool.get(h)!] as const] : []))),
   };
-  return { service: new DiffService(store, source), read };
+  // Snapshots stored before connectivity existed: no connections to compare.
+  const connectivity = fake<ConnectivityStore>({ read: async () => null });
+  return { service: new DiffService(store, source, connectivity), read };
 }
 
 const NS = 'istioinaction';
@@ -98,7 +101,7 @@ describe('DiffService', () => {
     const diff = await service.diff('base', 'head');
     expect(diff.resources.map((r) => [r.change, r.kind, r.name])).toEqual([['CHANGED', 'VirtualService', 'catalog']]);
     expect(diff.proxies).toHaveLength(1);
-    expect(diff.proxies[0]!.workloads).toEqual([{ namespace: NS, name: 'webapp' }]);
+    expect(diff.proxies[0]!.workloads).toEqual([{ namespace: NS, name: 'webapp', kind: 'Pod' }]);
     expect(diff.proxies[0]!.objects).toEqual([expect.objectContaining({ type: 'routes', name: '80', change: 'CHANGED' })]);
     expect(diff.routing.map((r) => r.sentence).join('\n')).toContain('10%');
     expect(diff.diagnostics.introduced).toEqual([expect.objectContaining({ code: 'IST0101' })]);
