@@ -493,37 +493,17 @@ class JourneyWalk {
       label,
       `${share.toFixed(1)}% of the requests go to ${ep.address}:${ep.port} (${receiver.kind} ${receiver.namespace}/${receiver.name}); the connection is ${hop.tls!.reason}.`,
     );
+    // The journey ends at the receiver before its sidecar answers: no status, the hops so far.
+    const who = `${receiver.namespace}/${receiver.name}`;
+    const endHere = (outcome: 'CONNECTION_FAILED' | 'DELIVERED', why: string) => this.finish(share, outcome, null, dest, hops, why);
     if (receiver.proxyType === 'NONE') {
-      if (mode === 'MTLS')
-        return this.finish(
-          share,
-          'CONNECTION_FAILED',
-          null,
-          dest,
-          hops,
-          `${receiver.namespace}/${receiver.name} has no sidecar to terminate Istio mTLS: the handshake fails.`,
-        );
-      return this.finish(
-        share,
-        'DELIVERED',
-        null,
-        dest,
-        hops,
-        `${receiver.namespace}/${receiver.name} is a workload without a sidecar: the application answers.`,
-      );
+      if (mode === 'MTLS') return endHere('CONNECTION_FAILED', `${who} has no sidecar to terminate Istio mTLS: the handshake fails.`);
+      return endHere('DELIVERED', `${who} is a workload without a sidecar: the application answers.`);
     }
     const forwarded = rewritten(leg.call, leg.route, ep, mode, cluster);
     if (receiver.proxyType === 'ROUTER') return this.throughGateway(leg, hop, share, receiver, ep, mode, forwarded);
     const config = await this.input.receiverConfig(receiver);
-    if (!config)
-      return this.finish(
-        share,
-        'DELIVERED',
-        null,
-        dest,
-        hops,
-        `The config of ${receiver.namespace}/${receiver.name} is not available; the request is assumed to reach the application.`,
-      );
+    if (!config) return endHere('DELIVERED', `The config of ${who} is not available; the request is assumed to reach the application.`);
     const walked = walkRoute(config, forwarded);
     const r = walked.resolution;
     for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
