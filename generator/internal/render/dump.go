@@ -229,15 +229,12 @@ func (d *Dump) ConfigDump() (protocol.ConfigDump, error) {
 		Routes:       protocol.RoutesConfigDump{Type: protocol.TypeRoutesConfigDump},
 		Secrets:      protocol.SecretsConfigDump{Type: protocol.TypeSecretsConfigDump},
 	}
-	out.Clusters.StaticClusters = make([]protocol.StaticCluster, 0, len(d.StaticClusters))
-	for _, c := range d.StaticClusters {
-		out.Clusters.StaticClusters = append(out.Clusters.StaticClusters, protocol.StaticCluster{Cluster: typed(protocol.TypeCluster, c), LastUpdated: lastUpdated})
-	}
-	out.Clusters.DynamicActiveClusters = make([]protocol.DynamicCluster, 0, len(d.DynamicClusters))
-	for _, c := range d.DynamicClusters {
-		out.Clusters.DynamicActiveClusters = append(out.Clusters.DynamicActiveClusters,
-			protocol.DynamicCluster{VersionInfo: version, Cluster: typed(protocol.TypeCluster, c), LastUpdated: lastUpdated})
-	}
+	out.Clusters.StaticClusters = each(d.StaticClusters, func(c json.RawMessage) protocol.StaticCluster {
+		return protocol.StaticCluster{Cluster: typed(protocol.TypeCluster, c), LastUpdated: lastUpdated}
+	})
+	out.Clusters.DynamicActiveClusters = each(d.DynamicClusters, func(c json.RawMessage) protocol.DynamicCluster {
+		return protocol.DynamicCluster{VersionInfo: version, Cluster: typed(protocol.TypeCluster, c), LastUpdated: lastUpdated}
+	})
 	claJSON := func(cla *endpoint.ClusterLoadAssignment) (json.RawMessage, error) {
 		b, err := protomarshal.Marshal(cla)
 		if err != nil {
@@ -262,31 +259,35 @@ func (d *Dump) ConfigDump() (protocol.ConfigDump, error) {
 		out.Endpoints.DynamicEndpointConfigs = append(out.Endpoints.DynamicEndpointConfigs,
 			protocol.DynamicEndpointConfig{VersionInfo: version, EndpointConfig: b, LastUpdated: lastUpdated})
 	}
-	out.Listeners.StaticListeners = make([]protocol.StaticListener, 0, len(d.StaticListeners))
-	for _, l := range d.StaticListeners {
-		out.Listeners.StaticListeners = append(out.Listeners.StaticListeners, protocol.StaticListener{Listener: typed(protocol.TypeListener, l), LastUpdated: lastUpdated})
-	}
-	out.Listeners.DynamicListeners = make([]protocol.DynamicListener, 0, len(d.DynamicListeners))
-	for _, l := range d.DynamicListeners {
+	out.Listeners.StaticListeners = each(d.StaticListeners, func(l json.RawMessage) protocol.StaticListener {
+		return protocol.StaticListener{Listener: typed(protocol.TypeListener, l), LastUpdated: lastUpdated}
+	})
+	out.Listeners.DynamicListeners = each(d.DynamicListeners, func(l json.RawMessage) protocol.DynamicListener {
 		var head struct {
 			Name string `json:"name"`
 		}
 		_ = json.Unmarshal(l, &head)
-		out.Listeners.DynamicListeners = append(out.Listeners.DynamicListeners, protocol.DynamicListener{
+		return protocol.DynamicListener{
 			Name:        head.Name,
 			ActiveState: protocol.DynamicListenerState{VersionInfo: version, Listener: typed(protocol.TypeListener, l), LastUpdated: lastUpdated},
-		})
-	}
-	out.Routes.StaticRouteConfigs = make([]protocol.StaticRouteConfig, 0, len(d.StaticRoutes))
-	for _, r := range d.StaticRoutes {
-		out.Routes.StaticRouteConfigs = append(out.Routes.StaticRouteConfigs, protocol.StaticRouteConfig{RouteConfig: typed(protocol.TypeRouteConfiguration, r), LastUpdated: lastUpdated})
-	}
-	out.Routes.DynamicRouteConfigs = make([]protocol.DynamicRouteConfig, 0, len(d.DynamicRoutes))
-	for _, r := range d.DynamicRoutes {
-		out.Routes.DynamicRouteConfigs = append(out.Routes.DynamicRouteConfigs,
-			protocol.DynamicRouteConfig{VersionInfo: version, RouteConfig: typed(protocol.TypeRouteConfiguration, r), LastUpdated: lastUpdated})
-	}
+		}
+	})
+	out.Routes.StaticRouteConfigs = each(d.StaticRoutes, func(r json.RawMessage) protocol.StaticRouteConfig {
+		return protocol.StaticRouteConfig{RouteConfig: typed(protocol.TypeRouteConfiguration, r), LastUpdated: lastUpdated}
+	})
+	out.Routes.DynamicRouteConfigs = each(d.DynamicRoutes, func(r json.RawMessage) protocol.DynamicRouteConfig {
+		return protocol.DynamicRouteConfig{VersionInfo: version, RouteConfig: typed(protocol.TypeRouteConfiguration, r), LastUpdated: lastUpdated}
+	})
 	return out, nil
+}
+
+// each maps in through f into a new slice, never nil (an empty list is [] in the JSON, not null).
+func each[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, 0, len(in))
+	for _, v := range in {
+		out = append(out, f(v))
+	}
+	return out
 }
 
 // JSON is the dump's text (protocol.ConfigDump.JSON).

@@ -9,6 +9,7 @@ import (
 	"github.com/meshlens/meshlens/generator/internal/protocol"
 	"github.com/meshlens/meshlens/generator/internal/render"
 	"github.com/meshlens/meshlens/generator/internal/session"
+	"istio.io/istio/pilot/pkg/model"
 )
 
 type proxyParams struct {
@@ -18,6 +19,19 @@ type proxyParams struct {
 type simulateParams struct {
 	Proxy session.ProxyInput       `json:"proxy"`
 	Calls []session.SimulationCall `json:"calls"`
+}
+
+func (p proxyParams) proxyInput() session.ProxyInput    { return p.Proxy }
+func (p simulateParams) proxyInput() session.ProxyInput { return p.Proxy }
+
+// decodeProxy decodes a method's params and resolves the proxy they name in the session.
+func decodeProxy[P interface{ proxyInput() session.ProxyInput }](sess *session.Session, raw json.RawMessage) (P, *model.Proxy, error) {
+	p, err := decode[P](raw)
+	if err != nil {
+		return p, nil, err
+	}
+	proxy, err := sess.Proxy(p.proxyInput())
+	return p, proxy, err
 }
 
 type loadResult struct {
@@ -105,11 +119,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	}
 	switch req.Method {
 	case "proxyConfig":
-		p, err := decode[proxyParams](req.Params)
-		if err != nil {
-			return nil, err
-		}
-		proxy, err := s.session.Proxy(p.Proxy)
+		_, proxy, err := decodeProxy[proxyParams](s.session, req.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -123,11 +133,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		}
 		return proxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
 	case "simulate":
-		p, err := decode[simulateParams](req.Params)
-		if err != nil {
-			return nil, err
-		}
-		proxy, err := s.session.Proxy(p.Proxy)
+		p, proxy, err := decodeProxy[simulateParams](s.session, req.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -145,11 +151,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	case "mesh":
 		return s.session.Mesh(), nil
 	case "peerAuthentication":
-		p, err := decode[proxyParams](req.Params)
-		if err != nil {
-			return nil, err
-		}
-		proxy, err := s.session.Proxy(p.Proxy)
+		_, proxy, err := decodeProxy[proxyParams](s.session, req.Params)
 		if err != nil {
 			return nil, err
 		}
