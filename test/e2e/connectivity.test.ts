@@ -1,11 +1,18 @@
 // Snapshot.connectivity and GET /api/v1/snapshots/:id/connectivity: computed by the worker with the
 // snapshot (test/e2e/journey/policies.yaml), stored, and read back as rows per sending workload.
-import { readdirSync, readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/journey.js';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import {
+  createTestDatabase,
+  seedManifests,
+  startTestApp,
+  uploadReady,
+  uploadSnapshot,
+  waitReady,
+  type TestDatabase,
+} from '../support/test-app.js';
 
 const QUERY = `query ($id: ID!, $ns: String, $svc: String) {
   snapshot(id: $id) { connectivity(namespace: $ns, service: $svc) {
@@ -119,15 +126,15 @@ describe('the PR comment of a PeerAuthentication STRICT change', () => {
   });
 
   it('lists exactly the connections it closes, first, and counts them in the summary', async () => {
-    const dir = new URL('../../examples/istioinaction/', import.meta.url);
-    const files = readdirSync(dir)
-      .filter((f) => f.endsWith('.yaml'))
-      .sort();
-    const example = files.map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n---\n') + LEGACY;
-    const base = await uploadSnapshot(app, example, 'base');
-    const head = await uploadSnapshot(app, example + STRICT, 'head');
-    await waitReady(app, base, 180_000);
-    await waitReady(app, head, 180_000);
+    const example = seedManifests() + LEGACY;
+    const [base, head] = await uploadReady(
+      app,
+      [
+        [example, 'base'],
+        [example + STRICT, 'head'],
+      ],
+      180_000,
+    );
 
     // What STRICT must close: batch's (no sidecar, plaintext) open connections into istioinaction.
     const before = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/connectivity?namespace=istioinaction`).expect(200);

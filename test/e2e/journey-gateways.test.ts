@@ -2,29 +2,24 @@
 // gateway -> the destination's sidecar, a routing loop through a gateway, a mesh client -> the
 // ingress gateway -> catalog; with a custom trust domain (principals and the ALLOW policy that names
 // one) and PeerAuthentications as Istio resolves them (port-level settings included).
-import { readdirSync, readFileSync } from 'node:fs';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { askJourney, fixture } from '../support/journey.js';
-import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
-
-const root = new URL('../../', import.meta.url);
-const readDir = (dir: URL) =>
-  readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => readFileSync(new URL(f, dir), 'utf8'))
-    .join('\n---\n');
+import { seedManifests, uploadReady, useTestApp } from '../support/test-app.js';
 
 describe('journey through gateways', () => {
   const t = useTestApp();
   let seed: string;
   let gateways: string;
   beforeAll(async () => {
-    seed = await uploadSnapshot(t.app, readDir(new URL('examples/istioinaction/', root)), 'istioinaction');
-    gateways = await uploadSnapshot(t.app, fixture('gateways.yaml'), 'gateways');
-    await waitReady(t.app, seed, 180_000);
-    await waitReady(t.app, gateways, 180_000);
+    [seed, gateways] = await uploadReady(
+      t.app,
+      [
+        [seedManifests(), 'istioinaction'],
+        [fixture('gateways.yaml'), 'gateways'],
+      ],
+      180_000,
+    );
   }, 400_000);
 
   const web = { namespace: 'client', name: 'web' };

@@ -1,28 +1,24 @@
 // journey end to end: the seed ingress gateway -> catalog path, the mTLS matrix (PeerAuthentication
 // x DestinationRule TLS mode x sender with and without a sidecar), on READY snapshots computed by
 // the generator, through GraphQL and REST.
-import { readdirSync, readFileSync } from 'node:fs';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { askJourney, fixture } from '../support/journey.js';
-import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
+import { seedManifests, uploadReady, useTestApp } from '../support/test-app.js';
 
-const root = new URL('../../', import.meta.url);
-const readDir = (dir: URL) =>
-  readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => readFileSync(new URL(f, dir), 'utf8'))
-    .join('\n---\n');
 describe('journey', () => {
   const t = useTestApp();
   let seed: string;
   let matrix: string;
   beforeAll(async () => {
-    seed = await uploadSnapshot(t.app, readDir(new URL('examples/istioinaction/', root)), 'istioinaction');
-    matrix = await uploadSnapshot(t.app, fixture('tls-matrix.yaml'), 'tls-matrix');
-    await waitReady(t.app, seed, 120_000);
-    await waitReady(t.app, matrix, 120_000);
+    [seed, matrix] = await uploadReady(
+      t.app,
+      [
+        [seedManifests(), 'istioinaction'],
+        [fixture('tls-matrix.yaml'), 'tls-matrix'],
+      ],
+      120_000,
+    );
   }, 300_000);
 
   describe('the seed: ingress gateway -> catalog', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import pg from 'pg';
@@ -195,6 +196,30 @@ export async function waitReady(app: INestApplication, id: string, timeoutMs = 6
     timeoutMs,
     `snapshot ${id} READY`,
   );
+}
+
+/** The YAML files of a folder (name order) as one multi-document YAML. */
+export function yamlDir(dir: URL): string {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => readFileSync(new URL(f, dir), 'utf8'))
+    .join('\n---\n');
+}
+
+/** The Istio in Action example (examples/istioinaction), the seed most e2e tests start from. */
+export const seedManifests = (): string => yamlDir(new URL('../../examples/istioinaction/', import.meta.url));
+
+/** Uploads the snapshots ([manifests, name] each), then waits until all are READY; their ids, in order. */
+export async function uploadReady(
+  app: INestApplication,
+  snapshots: [manifests: string, name: string][],
+  timeoutMs = 60_000,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [manifests, name] of snapshots) ids.push(await uploadSnapshot(app, manifests, name));
+  for (const id of ids) await waitReady(app, id, timeoutMs);
+  return ids;
 }
 
 /** Waits until the background garbage collections asked for so far (a DELETE, retention) have run. */
