@@ -7,6 +7,7 @@
 // deployment controller, the session load, every proxy class's config) and resolveRoute warm
 // through the gateway (GraphQL, BENCH_RESOLVE_CALLS calls, 20 by default). BENCH_GATEWAY_API_DEPLOYMENTS
 // (200, the bench mesh's) makes both meshes smaller: that many Deployments of 25 pods.
+import { graphql } from './common.mjs';
 import { generateSnapshot, SHAPE } from './generate.mjs';
 import { stats } from './generator.mjs';
 
@@ -16,16 +17,7 @@ const RESOLVE = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { resolveRoute(
 
 /** Uploads a mesh, waits for READY, then asks resolveRoute through its gateways. */
 async function one(base, label, yaml, gatewayOf, log) {
-  const gql = async (query, variables) => {
-    const res = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = await res.json();
-    if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
-    return body.data;
-  };
+  const gql = graphql(base);
   let t = process.hrtime.bigint();
   const created = await (
     await fetch(`${base}/api/v1/snapshots?name=bench-${label}`, {

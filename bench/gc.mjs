@@ -16,7 +16,7 @@ import { loadConfig } from '../dist/src/config/config.js';
 import { GarbageCollector } from '../dist/src/database/garbage-collector.js';
 import { MeshStore } from '../dist/src/database/mesh.store.js';
 import { JsonLogger } from '../dist/src/logging/json-logger.js';
-import { generateSnapshot, SHAPE } from './generate.mjs';
+import { changeOnePercent, fetchAgain, scaledMesh } from './common.mjs';
 import { benchPostgres } from './scratch-db.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -24,56 +24,6 @@ const SNAPSHOTS = Number(process.env.BENCH_GC_SNAPSHOTS ?? 50);
 const KEEP = Number(process.env.BENCH_GC_KEEP ?? 10);
 const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
-
-function mesh() {
-  const { objects } = generateSnapshot();
-  if (SCALE >= 1) return objects;
-  const index = (name) => Number(/-(\d+)(?:-\d+)?$/.exec(name)?.[1] ?? 0);
-  return objects.filter((o) => {
-    const n = o.metadata.name;
-    switch (o.kind) {
-      case 'Deployment':
-        return index(n) < SHAPE.deployments * SCALE;
-      case 'Pod':
-        return Number(/^app-(\d+)-/.exec(n)[1]) < SHAPE.deployments * SCALE;
-      case 'Service':
-        return index(n) < SHAPE.services * SCALE;
-      case 'VirtualService':
-      case 'DestinationRule':
-        return index(n) < SHAPE.virtualServices * SCALE;
-      case 'ConfigMap':
-        return index(n) < 3175 * SCALE;
-      default:
-        return true;
-    }
-  });
-}
-
-/** 1 % of the resources changed (seeded), as bench/proxy-storage.mjs changes them. */
-function changeOnePercent(objects, round) {
-  let seed = round * 7919 + 17;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const out = objects.slice();
-  const picks = new Set();
-  const count = Math.max(1, Math.round(objects.length / 100));
-  while (picks.size < count) picks.add(Math.floor(rand() * objects.length));
-  for (const i of picks) {
-    const o = structuredClone(objects[i]);
-    if (o.kind === 'Pod' || o.kind === 'Deployment') {
-      const spec = o.kind === 'Pod' ? o.spec : o.spec.template.spec;
-      spec.containers[0].image = `${spec.containers[0].image.split(':')[0]}:1.${round}`;
-    } else if (o.kind === 'Service') o.spec.ports[1].targetPort = 9090 + round;
-    else if (o.kind === 'VirtualService') o.spec.http[1].retries.attempts = 3 + round;
-    else if (o.kind === 'DestinationRule') o.spec.trafficPolicy.connectionPool.tcp.maxConnections = 100 + round;
-    else o.metadata.labels = { ...(o.metadata.labels ?? {}), round: String(round) };
-    out[i] = o;
-  }
-  return out;
-}
-
-/** fetch, once more when undici reused a keep-alive socket the server had just closed. */
-const fetchAgain = (url, init) =>
-  fetch(url, init).catch((error) => (error?.cause?.code === 'ECONNRESET' ? fetch(url, init) : Promise.reject(error)));
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', MESHLENS_AUTH: 'off' });
 const postgres = await benchPostgres(config);
@@ -119,13 +69,13 @@ try {
   };
   const describe = (s) => `${mib(s.bytes)}: ${s.bodies} bodies, ${s.chunks} list chunks, ${s.nodes} tree nodes, ${s.objects} Envoy objects`;
 
-  let objects = mesh();
+  let objects = scaledMesh(SCALE);
   console.log(
     `gc bench: ${SNAPSHOTS} snapshots of ${objects.length} resources (scale ${SCALE}), each changing 1 %; retention keeps ${KEEP}`,
   );
   const started = Date.now();
   for (let round = 0; round < SNAPSHOTS; round++) {
-    if (round > 0) objects = changeOnePercent(objects, round);
+    if (round > 0) objects = changeOnePercent(objects, round, { configMapData: false });
     const { id } = await upload(objects, `bench-${round}`);
     await ready(id);
     if (round === 0 || (round + 1) % 10 === 0) console.log(`  ${round + 1} READY after ${secs(Date.now() - started)}`);
@@ -143,7 +93,7 @@ try {
   console.log(`retention (keep the newest ${KEEP}): removed ${removed.length} snapshots in ${secs(Date.now() - t)} (rows only)`);
 
   // A collection, and an upload of a further snapshot while it runs (it waits for the collector's lock).
-  const next = changeOnePercent(objects, SNAPSHOTS);
+  const next = changeOnePercent(objects, SNAPSHOTS, { configMapData: false });
   t = Date.now();
   const collecting = gc.collect();
   await new Promise((r) => setTimeout(r, 50));

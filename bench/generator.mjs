@@ -12,6 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { admit } from './admit.mjs';
+import { graphql } from './common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -232,16 +233,7 @@ export async function benchGeneratorDirect(
 
 /** resolveRoute through GraphQL on a running meshlens, the snapshot uploaded over REST and its session warm. */
 export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, log = console.log } = {}) {
-  const gql = async (query, variables) => {
-    const res = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = await res.json();
-    if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
-    return body.data;
-  };
+  const gql = graphql(base);
   // A READY snapshot of this server when given (named workloads read their stored config), else a new upload.
   const created = snapshotId
     ? { id: snapshotId }

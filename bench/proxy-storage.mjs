@@ -20,75 +20,13 @@ import { ProxyConfigStore } from '../dist/src/database/proxy-config.store.js';
 import { WorkloadStore } from '../dist/src/database/workload.store.js';
 import { benchPostgres } from './scratch-db.mjs';
 import { JsonLogger } from '../dist/src/logging/json-logger.js';
-import { generateSnapshot, SHAPE } from './generate.mjs';
+import { changeOnePercent, fetchAgain, graphql, scaledMesh } from './common.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const FURTHER = Number(process.env.BENCH_FURTHER ?? 20);
 const READS = Number(process.env.BENCH_READS ?? 50);
 const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
-
-/** The bench mesh, scaled: Deployment d (and its pods), Service s, VS/DR v kept when below SCALE of their counts. */
-function mesh() {
-  const { objects } = generateSnapshot();
-  const index = (name) => Number(/-(\d+)(?:-\d+)?$/.exec(name)?.[1] ?? 0);
-  const keep = (o) => {
-    const n = o.metadata.name;
-    switch (o.kind) {
-      case 'Deployment':
-        return index(n) < SHAPE.deployments * SCALE;
-      case 'Pod':
-        return Number(/^app-(\d+)-/.exec(n)[1]) < SHAPE.deployments * SCALE;
-      case 'Service':
-        return index(n) < SHAPE.services * SCALE;
-      case 'VirtualService':
-      case 'DestinationRule':
-        return index(n) < SHAPE.virtualServices * SCALE;
-      case 'ConfigMap':
-        return index(n) < 3175 * SCALE;
-      default:
-        return true;
-    }
-  };
-  return SCALE >= 1 ? objects : objects.filter(keep);
-}
-
-/** 1 % of the resources, picked by a seeded generator, changed the way a day's work changes them. */
-function changeOnePercent(objects, round) {
-  let seed = round * 7919 + 17;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  const out = objects.map((o) => o);
-  const picks = new Set();
-  const count = Math.max(1, Math.round(objects.length / 100));
-  while (picks.size < count) picks.add(Math.floor(rand() * objects.length));
-  for (const i of picks) {
-    const o = structuredClone(objects[i]);
-    switch (o.kind) {
-      case 'Pod':
-      case 'Deployment': {
-        const spec = o.kind === 'Pod' ? o.spec : o.spec.template.spec;
-        spec.containers[0].image = `${spec.containers[0].image.split(':')[0]}:1.${round}`;
-        break;
-      }
-      case 'Service':
-        o.spec.ports[1].targetPort = 9090 + round;
-        break;
-      case 'VirtualService':
-        o.spec.http[1].retries.attempts = 3 + round;
-        break;
-      case 'DestinationRule':
-        o.spec.trafficPolicy.connectionPool.tcp.maxConnections = 100 + round;
-        break;
-      case 'ConfigMap':
-        o.data['settings.yaml'] = `replicas: ${round}\nfeature: off\n`;
-        break;
-      default:
-        o.metadata.labels = { ...(o.metadata.labels ?? {}), round: String(round) };
-    }
-    out[i] = o;
-  }
-  return out;
-}
 
 /** Peak RSS (VmHWM) of every generator process this process started, sampled while it runs. */
 function watchGenerators() {
@@ -124,24 +62,15 @@ try {
   await app.listen(0, '127.0.0.1');
   const base = await app.getUrl();
   await client.connect();
-  const gql = async (query, variables) => {
-    const res = await fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = await res.json();
-    if (body.errors) throw new Error(JSON.stringify(body.errors).slice(0, 500));
-    return body.data;
-  };
+  const gql = graphql(base);
   const push = async (objects, name) => {
     const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
     const t = Date.now();
-    // undici may reuse a keep-alive socket the server just closed (ECONNRESET before the request
-    // reached it): try once more.
-    const upload = () =>
-      fetch(`${base}/api/v1/snapshots?name=${name}`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: yaml });
-    const res = await upload().catch((error) => (error?.cause?.code === 'ECONNRESET' ? upload() : Promise.reject(error)));
+    const res = await fetchAgain(`${base}/api/v1/snapshots?name=${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: yaml,
+    });
     const created = await res.json();
     if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
     let s;
@@ -165,7 +94,7 @@ try {
     for (const [name, bytes] of Object.entries(s)) if (name !== 'migrations') console.log(`  ${name.padEnd(20)} ${mib(bytes)}`);
   };
 
-  let objects = mesh();
+  let objects = scaledMesh(SCALE);
   console.log(`proxy storage bench: ${objects.length} resources (scale ${SCALE}), ${FURTHER} further snapshots`);
   const first = await push(objects, 'bench-0');
   const workloads = await app.get(WorkloadStore).list(first.id);
