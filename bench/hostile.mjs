@@ -65,18 +65,28 @@ function startPoller() {
   return { latencies, stop: () => child.kill() };
 }
 
-/** Refuses `body` while /healthz is polled and the server's RSS sampled. */
-async function measure(name, body, contentType, path) {
+/**
+ * Runs `work` while /healthz is polled (once the poller answers) and the server's RSS sampled; the
+ * latencies polled meanwhile, the peak RSS and how long `work` took.
+ */
+async function whilePolled(work) {
   let peak = rssMiB();
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB())), 10);
   const { latencies, stop } = startPoller();
   while (latencies.length < 3) await new Promise((r) => setTimeout(r, 20));
   latencies.length = 0;
   const start = process.hrtime.bigint();
-  const { status, first } = await upload(body, contentType, path);
+  const result = await work(start);
   const took = ms(start);
   stop();
   clearInterval(sampler);
+  return { result, took, latencies, peak };
+}
+
+/** Refuses `body` while /healthz is polled and the server's RSS sampled. */
+async function measure(name, body, contentType, path) {
+  const { result, took, latencies, peak } = await whilePolled(() => upload(body, contentType, path));
+  const { status, first } = result;
   return {
     name,
     MiB: (body.length / 2 ** 20).toFixed(1),
@@ -144,21 +154,19 @@ try {
 
   // All of them at once, /healthz polled every 10 ms meanwhile.
   {
-    let peak = rssMiB();
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB())), 10);
-    const { latencies, stop } = startPoller();
-    while (latencies.length < 3) await new Promise((r) => setTimeout(r, 20));
-    latencies.length = 0;
-    const start = process.hrtime.bigint();
-    const answers = await Promise.all(
-      bodies.map(async ([name, body, contentType, path]) => {
-        const { status } = await upload(body, contentType, path);
-        return { name, status, answeredMs: ms(start).toFixed(0) };
-      }),
+    const {
+      result: answers,
+      took,
+      latencies,
+      peak,
+    } = await whilePolled((start) =>
+      Promise.all(
+        bodies.map(async ([name, body, contentType, path]) => {
+          const { status } = await upload(body, contentType, path);
+          return { name, status, answeredMs: ms(start).toFixed(0) };
+        }),
+      ),
     );
-    const took = ms(start);
-    stop();
-    clearInterval(sampler);
     console.table(answers);
     const p99 = percentile(latencies, 99);
     console.log(
