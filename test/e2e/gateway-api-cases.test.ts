@@ -7,43 +7,43 @@
 // GAMMA routes for the callers of a Service, one of them next to a VirtualService on its host.
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deployment, namespace, service, yaml } from '../support/mesh.js';
 import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
-const service = (name: string, namespace: string, port: number, extra = '') => `---
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: ${namespace}}
-spec: {selector: {app: ${name}}, ports: [{name: ${extra || 'http'}, port: ${port}}]}
-`;
+/** A Service selecting `app: <name>`, one port named `portName`. */
+const svc = (name: string, ns: string, port: number, portName = 'http') => service(ns, name, [{ name: portName, port }]);
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: partner, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: backend}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: client, namespace: shop}
-spec:
-  selector: {matchLabels: {app: client}}
-  template: {metadata: {labels: {app: client}}, spec: {containers: [{name: client, image: client}]}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: outsider, namespace: partner}
-spec:
-  selector: {matchLabels: {app: outsider}}
-  template: {metadata: {labels: {app: outsider}}, spec: {containers: [{name: outsider, image: client}]}}
-${service('web', 'shop', 8080)}${service('web-v2', 'shop', 8080)}${service('api', 'backend', 9090)}${service('db', 'shop', 5432, 'tcp')}${service('secure', 'shop', 443, 'tls')}${service('reviews', 'shop', 9080)}${service('reviews-v1', 'shop', 9080)}${service('reviews-v2', 'shop', 9080)}${service('ratings', 'shop', 9080)}${service('ratings-v2', 'shop', 9080)}${service('ratings-v3', 'shop', 9080)}---
-apiVersion: gateway.networking.k8s.io/v1
+/** A Gateway API route in `ns` (an HTTPRoute unless `kind` says otherwise), its spec as YAML lines. */
+const route = (
+  ns: string,
+  name: string,
+  spec: string,
+  kind: 'HTTPRoute' | 'TLSRoute' | 'TCPRoute' = 'HTTPRoute',
+) => `apiVersion: gateway.networking.k8s.io/${kind === 'HTTPRoute' ? 'v1' : 'v1alpha2'}
+kind: ${kind}
+metadata: {name: ${name}, namespace: ${ns}}
+spec:${spec}`;
+
+const MANIFESTS = [
+  yaml(
+    namespace('shop'),
+    namespace('partner'),
+    namespace('backend', { injection: false }),
+    deployment('shop', 'client'),
+    deployment('partner', 'outsider', { image: 'client' }),
+    svc('web', 'shop', 8080),
+    svc('web-v2', 'shop', 8080),
+    svc('api', 'backend', 9090),
+    svc('db', 'shop', 5432, 'tcp'),
+    svc('secure', 'shop', 443, 'tls'),
+    svc('reviews', 'shop', 9080),
+    svc('reviews-v1', 'shop', 9080),
+    svc('reviews-v2', 'shop', 9080),
+    svc('ratings', 'shop', 9080),
+    svc('ratings-v2', 'shop', 9080),
+    svc('ratings-v3', 'shop', 9080),
+  ),
+  `apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: shop}
 spec:
@@ -53,26 +53,28 @@ spec:
   - {name: other, port: 8080, protocol: HTTP, hostname: only.example.org}
   - {name: tls, port: 443, protocol: TLS, hostname: secure.example.com, tls: {mode: Passthrough}}
   - {name: tcp, port: 9000, protocol: TCP}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: hosts, namespace: shop}
-spec:
+`,
+  route(
+    'shop',
+    'hosts',
+    `
   parentRefs: [{name: edge, sectionName: http}]
   hostnames: [shop.example.com, shop.example.org]
   rules: [{backendRefs: [{name: web, port: 8080}]}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: nohost, namespace: shop}
-spec:
+`,
+  ),
+  route(
+    'shop',
+    'nohost',
+    `
   parentRefs: [{name: edge, sectionName: other}]
   rules: [{backendRefs: [{name: web-v2, port: 8080}]}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: matches, namespace: shop}
-spec:
+`,
+  ),
+  route(
+    'shop',
+    'matches',
+    `
   parentRefs: [{name: edge}]
   hostnames: [match.example.com]
   rules:
@@ -87,11 +89,12 @@ spec:
   - matches: [{path: {type: RegularExpression, value: "/re/[0-9]+"}}]
     backendRefs: [{name: web-v2, port: 8080}]
   - backendRefs: [{name: web, port: 8080, weight: 70}, {name: web-v2, port: 8080, weight: 30}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: filters, namespace: shop}
-spec:
+`,
+  ),
+  route(
+    'shop',
+    'filters',
+    `
   parentRefs: [{name: edge}]
   hostnames: [filters.example.com]
   rules:
@@ -120,92 +123,105 @@ spec:
     - type: RequestMirror
       requestMirror: {backendRef: {name: web-v2, port: 8080}}
     backendRefs: [{name: web, port: 8080}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: cross, namespace: shop}
-spec:
+`,
+  ),
+  route(
+    'shop',
+    'cross',
+    `
   parentRefs: [{name: edge}]
   hostnames: [cross.example.com]
   rules: [{backendRefs: [{name: api, namespace: backend, port: 9090}]}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: granted, namespace: partner}
-spec:
+`,
+  ),
+  route(
+    'partner',
+    'granted',
+    `
   parentRefs: [{name: edge, namespace: shop}]
   hostnames: [granted.example.com]
   rules: [{backendRefs: [{name: api, namespace: backend, port: 9090}]}]
----
-apiVersion: gateway.networking.k8s.io/v1beta1
+`,
+  ),
+  `apiVersion: gateway.networking.k8s.io/v1beta1
 kind: ReferenceGrant
 metadata: {name: from-partner, namespace: backend}
 spec:
   from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: partner}]
   to: [{group: "", kind: Service, name: api}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: badkind, namespace: shop}
-spec:
+`,
+  route(
+    'shop',
+    'badkind',
+    `
   parentRefs: [{name: edge}]
   hostnames: [badkind.example.com]
   rules: [{backendRefs: [{group: example.com, kind: Bucket, name: web, port: 8080}]}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: nosection, namespace: shop}
-spec:
+`,
+  ),
+  route(
+    'shop',
+    'nosection',
+    `
   parentRefs: [{name: edge, sectionName: nothere}]
   hostnames: [nosection.example.com]
   rules: [{backendRefs: [{name: web, port: 8080}]}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: notallowed, namespace: partner}
-spec:
+`,
+  ),
+  route(
+    'partner',
+    'notallowed',
+    `
   parentRefs: [{name: edge, namespace: shop, sectionName: other}]
   rules: [{backendRefs: [{name: web, namespace: shop, port: 8080}]}]
----
-apiVersion: gateway.networking.k8s.io/v1alpha2
-kind: TLSRoute
-metadata: {name: passthrough, namespace: shop}
-spec:
+`,
+  ),
+  route(
+    'shop',
+    'passthrough',
+    `
   parentRefs: [{name: edge, sectionName: tls}]
   hostnames: [secure.example.com]
   rules: [{backendRefs: [{name: secure, port: 443}]}]
----
-apiVersion: gateway.networking.k8s.io/v1alpha2
-kind: TCPRoute
-metadata: {name: db, namespace: shop}
-spec:
+`,
+    'TLSRoute',
+  ),
+  route(
+    'shop',
+    'db',
+    `
   parentRefs: [{name: edge, sectionName: tcp}]
   rules: [{backendRefs: [{name: db, port: 5432}]}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: reviews, namespace: shop}
-spec:
+`,
+    'TCPRoute',
+  ),
+  route(
+    'shop',
+    'reviews',
+    `
   parentRefs: [{group: "", kind: Service, name: reviews, port: 9080}]
   rules:
   - matches: [{headers: [{name: end-user, value: jason}]}]
     backendRefs: [{name: reviews-v2, port: 9080}]
   - backendRefs: [{name: reviews-v1, port: 9080, weight: 80}, {name: reviews-v2, port: 9080, weight: 20}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: ratings, namespace: shop}
-spec:
+`,
+  ),
+  route(
+    'shop',
+    'ratings',
+    `
   parentRefs: [{group: "", kind: Service, name: ratings, port: 9080}]
   rules: [{backendRefs: [{name: ratings-v2, port: 9080}]}]
----
-apiVersion: networking.istio.io/v1
+`,
+  ),
+  `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: ratings, namespace: shop}
 spec:
   hosts: [ratings.shop.svc.cluster.local]
   http: [{route: [{destination: {host: ratings-v3.shop.svc.cluster.local}}]}]
-`;
+`,
+].join('---\n');
 
 const RESOLVE = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
   resolveRoute(snapshotId: $id, proxy: $proxy, call: $call) {
