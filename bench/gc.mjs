@@ -9,15 +9,11 @@
 //     collection that frees what the removed snapshots alone reached: its duration and rows freed,
 //     and the stored bytes before and after;
 //   - an upload made while a collection runs: its time to 201 (it waits for the collector's lock).
-import pg from 'pg';
 import YAML from 'yaml';
-import { createHttpApp } from '../dist/src/app.js';
-import { loadConfig } from '../dist/src/config/config.js';
 import { GarbageCollector } from '../dist/src/database/garbage-collector.js';
 import { MeshStore } from '../dist/src/database/mesh.store.js';
-import { JsonLogger } from '../dist/src/logging/json-logger.js';
+import { withBenchApp } from './bench-app.mjs';
 import { changeOnePercent, fetchAgain, scaledMesh } from './common.mjs';
-import { benchPostgres } from './scratch-db.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const SNAPSHOTS = Number(process.env.BENCH_GC_SNAPSHOTS ?? 50);
@@ -25,96 +21,81 @@ const KEEP = Number(process.env.BENCH_GC_KEEP ?? 10);
 const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
-const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', MESHLENS_AUTH: 'off' });
-const postgres = await benchPostgres(config);
-const { name: benchDb, url } = await postgres.create();
-const client = new pg.Client({ connectionString: url.toString() });
-let app;
-try {
-  app = await createHttpApp(
-    { config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true },
-    new JsonLogger('warn'),
-  );
-  await app.listen(0, '127.0.0.1');
-  const base = await app.getUrl();
-  await client.connect();
-  const upload = async (objects, name) => {
-    const body = objects.map((o) => YAML.stringify(o)).join('---\n');
-    const t = Date.now();
-    const res = await fetchAgain(`${base}/api/v1/snapshots?mesh=bench&name=${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
-      body,
-    });
-    const created = await res.json();
-    if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
-    return { id: created.id, ms: Date.now() - t };
-  };
-  const ready = async (id) => {
-    for (;;) {
-      const s = await (await fetchAgain(`${base}/api/v1/snapshots/${id}`)).json();
-      if (s.status === 'READY') return;
-      if (s.status === 'FAILED') throw new Error(`snapshot ${id} failed: ${s.error}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-  const stored = async () => {
-    const { rows } = await client.query(
-      `SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+await withBenchApp(
+  async ({ app, base, client }) => {
+    const upload = async (objects, name) => {
+      const body = objects.map((o) => YAML.stringify(o)).join('---\n');
+      const t = Date.now();
+      const res = await fetchAgain(`${base}/api/v1/snapshots?mesh=bench&name=${name}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body,
+      });
+      const created = await res.json();
+      if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
+      return { id: created.id, ms: Date.now() - t };
+    };
+    const ready = async (id) => {
+      for (;;) {
+        const s = await (await fetchAgain(`${base}/api/v1/snapshots/${id}`)).json();
+        if (s.status === 'READY') return;
+        if (s.status === 'FAILED') throw new Error(`snapshot ${id} failed: ${s.error}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const stored = async () => {
+      const { rows } = await client.query(
+        `SELECT (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                WHERE n.nspname = 'public' AND c.relkind = 'r')::bigint AS bytes,
               (SELECT count(*) FROM resource_bodies)::int AS bodies, (SELECT count(*) FROM list_nodes)::int AS chunks,
               (SELECT count(*) FROM envoy_config_nodes)::int AS nodes, (SELECT count(*) FROM envoy_objects)::int AS objects`,
+      );
+      return { ...rows[0], bytes: Number(rows[0].bytes) };
+    };
+    const describe = (s) =>
+      `${mib(s.bytes)}: ${s.bodies} bodies, ${s.chunks} list chunks, ${s.nodes} tree nodes, ${s.objects} Envoy objects`;
+
+    let objects = scaledMesh(SCALE);
+    console.log(
+      `gc bench: ${SNAPSHOTS} snapshots of ${objects.length} resources (scale ${SCALE}), each changing 1 %; retention keeps ${KEEP}`,
     );
-    return { ...rows[0], bytes: Number(rows[0].bytes) };
-  };
-  const describe = (s) => `${mib(s.bytes)}: ${s.bodies} bodies, ${s.chunks} list chunks, ${s.nodes} tree nodes, ${s.objects} Envoy objects`;
+    const started = Date.now();
+    for (let round = 0; round < SNAPSHOTS; round++) {
+      if (round > 0) objects = changeOnePercent(objects, round, { configMapData: false });
+      const { id } = await upload(objects, `bench-${round}`);
+      await ready(id);
+      if (round === 0 || (round + 1) % 10 === 0) console.log(`  ${round + 1} READY after ${secs(Date.now() - started)}`);
+    }
+    await client.query('VACUUM ANALYZE');
+    const full = await stored();
+    console.log(`store of ${SNAPSHOTS} snapshots: ${describe(full)}`);
 
-  let objects = scaledMesh(SCALE);
-  console.log(
-    `gc bench: ${SNAPSHOTS} snapshots of ${objects.length} resources (scale ${SCALE}), each changing 1 %; retention keeps ${KEEP}`,
-  );
-  const started = Date.now();
-  for (let round = 0; round < SNAPSHOTS; round++) {
-    if (round > 0) objects = changeOnePercent(objects, round, { configMapData: false });
-    const { id } = await upload(objects, `bench-${round}`);
-    await ready(id);
-    if (round === 0 || (round + 1) % 10 === 0) console.log(`  ${round + 1} READY after ${secs(Date.now() - started)}`);
-  }
-  await client.query('VACUUM ANALYZE');
-  const full = await stored();
-  console.log(`store of ${SNAPSHOTS} snapshots: ${describe(full)}`);
+    const gc = app.get(GarbageCollector);
+    const idle = await gc.collect();
+    console.log(`collection with nothing to free: ${secs(idle.durationMs)} (freed ${JSON.stringify(idle.freed)})`);
 
-  const gc = app.get(GarbageCollector);
-  const idle = await gc.collect();
-  console.log(`collection with nothing to free: ${secs(idle.durationMs)} (freed ${JSON.stringify(idle.freed)})`);
+    let t = Date.now();
+    const removed = await app.get(MeshStore).applyRetention('bench', { keepLast: KEEP, keepSeconds: null });
+    console.log(`retention (keep the newest ${KEEP}): removed ${removed.length} snapshots in ${secs(Date.now() - t)} (rows only)`);
 
-  let t = Date.now();
-  const removed = await app.get(MeshStore).applyRetention('bench', { keepLast: KEEP, keepSeconds: null });
-  console.log(`retention (keep the newest ${KEEP}): removed ${removed.length} snapshots in ${secs(Date.now() - t)} (rows only)`);
-
-  // A collection, and an upload of a further snapshot while it runs (it waits for the collector's lock).
-  const next = changeOnePercent(objects, SNAPSHOTS, { configMapData: false });
-  t = Date.now();
-  const collecting = gc.collect();
-  await new Promise((r) => setTimeout(r, 50));
-  const during = upload(next, 'during-gc');
-  const result = await collecting;
-  const uploaded = await during;
-  console.log(
-    `collection after retention: ${secs(result.durationMs)}; freed ${Object.entries(result.freed)
-      .map(([k, v]) => `${v} ${k}`)
-      .join(', ')}`,
-  );
-  console.log(`  an upload sent 50 ms into it: 201 after ${secs(uploaded.ms)} (the collection ran ${secs(result.durationMs)})`);
-  await ready(uploaded.id);
-  await client.query('VACUUM ANALYZE');
-  console.log(`store after: ${describe(await stored())} (before ${mib(full.bytes)})`);
-  const after = await gc.collect();
-  console.log(`collection of the ${KEEP + 1} kept snapshots with nothing to free: ${secs(after.durationMs)}`);
-} finally {
-  await app?.close();
-  await client.end().catch(() => {});
-  if (process.env.BENCH_KEEP_DB === '1') console.log(`kept database ${benchDb}`);
-  else await postgres.drop(benchDb);
-  await postgres.close();
-}
+    // A collection, and an upload of a further snapshot while it runs (it waits for the collector's lock).
+    const next = changeOnePercent(objects, SNAPSHOTS, { configMapData: false });
+    const collecting = gc.collect();
+    await new Promise((r) => setTimeout(r, 50));
+    const during = upload(next, 'during-gc');
+    const result = await collecting;
+    const uploaded = await during;
+    console.log(
+      `collection after retention: ${secs(result.durationMs)}; freed ${Object.entries(result.freed)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}`,
+    );
+    console.log(`  an upload sent 50 ms into it: 201 after ${secs(uploaded.ms)} (the collection ran ${secs(result.durationMs)})`);
+    await ready(uploaded.id);
+    await client.query('VACUUM ANALYZE');
+    console.log(`store after: ${describe(await stored())} (before ${mib(full.bytes)})`);
+    const after = await gc.collect();
+    console.log(`collection of the ${KEEP + 1} kept snapshots with nothing to free: ${secs(after.durationMs)}`);
+  },
+  { env: { MESHLENS_AUTH: 'off' } },
+);

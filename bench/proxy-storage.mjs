@@ -12,14 +12,10 @@
 //     generator sessions.
 // BENCH_KEEP_DB=1 keeps the scratch database (its name is printed) to look at what was stored.
 import { readdirSync, readFileSync } from 'node:fs';
-import pg from 'pg';
 import YAML from 'yaml';
-import { createHttpApp } from '../dist/src/app.js';
-import { loadConfig } from '../dist/src/config/config.js';
 import { ProxyConfigStore } from '../dist/src/database/proxy-config.store.js';
 import { WorkloadStore } from '../dist/src/database/workload.store.js';
-import { benchPostgres } from './scratch-db.mjs';
-import { JsonLogger } from '../dist/src/logging/json-logger.js';
+import { withBenchApp } from './bench-app.mjs';
 import { changeOnePercent, fetchAgain, graphql, scaledMesh } from './common.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -48,130 +44,116 @@ function watchGenerators() {
   return { stop: () => (clearInterval(timer), sample(), Math.max(0, ...peak.values())), count: () => peak.size };
 }
 
-const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
-const postgres = await benchPostgres(config);
-const { name: benchDb, url } = await postgres.create();
-const client = new pg.Client({ connectionString: url.toString() });
-let app;
 const generators = watchGenerators();
-try {
-  app = await createHttpApp(
-    { config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true },
-    new JsonLogger('warn'),
-  );
-  await app.listen(0, '127.0.0.1');
-  const base = await app.getUrl();
-  await client.connect();
-  const gql = graphql(base);
-  const push = async (objects, name) => {
-    const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
-    const t = Date.now();
-    const res = await fetchAgain(`${base}/api/v1/snapshots?name=${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
-      body: yaml,
-    });
-    const created = await res.json();
-    if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
-    let s;
-    do {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
-    } while (s.status !== 'READY' && s.status !== 'FAILED');
-    if (s.status === 'FAILED') throw new Error(`snapshot ${name} failed: ${s.error}`);
-    return { id: created.id, ms: Date.now() - t };
-  };
-  const sizes = async () => {
-    const { rows } = await client.query(
-      `SELECT c.relname AS name, pg_total_relation_size(c.oid)::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+await withBenchApp(
+  async ({ app, base, client }) => {
+    const gql = graphql(base);
+    const push = async (objects, name) => {
+      const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
+      const t = Date.now();
+      const res = await fetchAgain(`${base}/api/v1/snapshots?name=${name}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body: yaml,
+      });
+      const created = await res.json();
+      if (res.status !== 201) throw new Error(`upload: HTTP ${res.status} ${JSON.stringify(created).slice(0, 300)}`);
+      let s;
+      do {
+        await new Promise((r) => setTimeout(r, 100));
+        s = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+      } while (s.status !== 'READY' && s.status !== 'FAILED');
+      if (s.status === 'FAILED') throw new Error(`snapshot ${name} failed: ${s.error}`);
+      return { id: created.id, ms: Date.now() - t };
+    };
+    const sizes = async () => {
+      const { rows } = await client.query(
+        `SELECT c.relname AS name, pg_total_relation_size(c.oid)::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1`,
+      );
+      return Object.fromEntries(rows.map((r) => [r.name, Number(r.bytes)]));
+    };
+    const total = (s) => Object.values(s).reduce((a, b) => a + b, 0);
+    const printSizes = (label, s) => {
+      console.log(`${label}: ${mib(total(s))}`);
+      for (const [name, bytes] of Object.entries(s)) if (name !== 'migrations') console.log(`  ${name.padEnd(20)} ${mib(bytes)}`);
+    };
+
+    let objects = scaledMesh(SCALE);
+    console.log(`proxy storage bench: ${objects.length} resources (scale ${SCALE}), ${FURTHER} further snapshots`);
+    const first = await push(objects, 'bench-0');
+    const workloads = await app.get(WorkloadStore).list(first.id);
+    const proxies = workloads.filter((w) => w.proxyClass !== null).length;
+    const classes = (await app.get(ProxyConfigStore).classesOf(first.id)).length;
+    const [{ objects: nObjects, nodes: nNodes }] = (
+      await client.query(
+        'SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes',
+      )
+    ).rows;
+    console.log(
+      `upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`,
     );
-    return Object.fromEntries(rows.map((r) => [r.name, Number(r.bytes)]));
-  };
-  const total = (s) => Object.values(s).reduce((a, b) => a + b, 0);
-  const printSizes = (label, s) => {
-    console.log(`${label}: ${mib(total(s))}`);
-    for (const [name, bytes] of Object.entries(s)) if (name !== 'migrations') console.log(`  ${name.padEnd(20)} ${mib(bytes)}`);
-  };
-
-  let objects = scaledMesh(SCALE);
-  console.log(`proxy storage bench: ${objects.length} resources (scale ${SCALE}), ${FURTHER} further snapshots`);
-  const first = await push(objects, 'bench-0');
-  const workloads = await app.get(WorkloadStore).list(first.id);
-  const proxies = workloads.filter((w) => w.proxyClass !== null).length;
-  const classes = (await app.get(ProxyConfigStore).classesOf(first.id)).length;
-  const [{ objects: nObjects, nodes: nNodes }] = (
-    await client.query(
-      'SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes',
-    )
-  ).rows;
-  console.log(
-    `upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`,
-  );
-  await client.query('VACUUM ANALYZE');
-  const one = await sizes();
-  printSizes('stored after one snapshot', one);
-  await client.query('CREATE TEMP TABLE first_objects AS SELECT hash FROM envoy_objects');
-  await client.query('CREATE TEMP TABLE first_bodies AS SELECT hash FROM resource_bodies');
-
-  // proxyConfig from storage: GraphQL, a different workload each time.
-  const names = workloads.filter((w) => w.proxyClass !== null);
-  const reads = [];
-  for (let i = 0; i < READS; i++) {
-    const w = names[(i * 7919) % names.length];
-    const t = Date.now();
-    await gql(`query($id: ID!, $p: ProxyInput!) { proxyConfig(snapshotId: $id, proxy: $p) { listeners { name } clusters { name } } }`, {
-      id: first.id,
-      p: { namespace: w.namespace, name: w.name },
-    });
-    reads.push(Date.now() - t);
-  }
-  reads.sort((a, b) => a - b);
-  const pct = (p) => reads[Math.min(reads.length - 1, Math.ceil((p / 100) * reads.length) - 1)];
-  console.log(`proxyConfig from storage (GraphQL, listeners + clusters of a sidecar): p50 ${pct(50)} ms, p99 ${pct(99)} ms over ${READS}`);
-
-  const readyTimes = [];
-  for (let round = 1; round <= FURTHER; round++) {
-    objects = changeOnePercent(objects, round);
-    readyTimes.push((await push(objects, `bench-${round}`)).ms);
-  }
-  if (FURTHER > 0) {
     await client.query('VACUUM ANALYZE');
-    const all = await sizes();
-    const [{ bytes: newObjectBytes, n: newObjects }] = (
-      await client.query(
-        `SELECT coalesce(sum(pg_column_size(o.*)), 0)::bigint AS bytes, count(*)::int AS n FROM envoy_objects o WHERE o.hash NOT IN (SELECT hash FROM first_objects)`,
-      )
-    ).rows;
-    const [{ bytes: newBodyBytes }] = (
-      await client.query(
-        `SELECT coalesce(sum(pg_column_size(b.*)), 0)::bigint AS bytes FROM resource_bodies b WHERE b.hash NOT IN (SELECT hash FROM first_bodies)`,
-      )
-    ).rows;
-    console.log(`further snapshots: upload to READY median ${secs(readyTimes.sort((a, b) => a - b)[readyTimes.length >> 1])}`);
-    printSizes(`stored after ${FURTHER + 1} snapshots`, all);
-    // The two content tables hold nothing but objects, each row one (content-addressed): all they
-    // grew by is the changed objects as stored (rows, TOAST, index entries). Everything else (lists,
-    // trees, snapshot rows) is what the goal bounds.
-    const content = (s) => s.envoy_objects + s.resource_bodies;
-    const changedStored = content(all) - content(one);
-    const changedValues = Number(newObjectBytes) + Number(newBodyBytes);
+    const one = await sizes();
+    printSizes('stored after one snapshot', one);
+    await client.query('CREATE TEMP TABLE first_objects AS SELECT hash FROM envoy_objects');
+    await client.query('CREATE TEMP TABLE first_bodies AS SELECT hash FROM resource_bodies');
+
+    // proxyConfig from storage: GraphQL, a different workload each time.
+    const names = workloads.filter((w) => w.proxyClass !== null);
+    const reads = [];
+    for (let i = 0; i < READS; i++) {
+      const w = names[(i * 7919) % names.length];
+      const t = Date.now();
+      await gql(`query($id: ID!, $p: ProxyInput!) { proxyConfig(snapshotId: $id, proxy: $p) { listeners { name } clusters { name } } }`, {
+        id: first.id,
+        p: { namespace: w.namespace, name: w.name },
+      });
+      reads.push(Date.now() - t);
+    }
+    reads.sort((a, b) => a - b);
+    const pct = (p) => reads[Math.min(reads.length - 1, Math.ceil((p / 100) * reads.length) - 1)];
     console.log(
-      `  changed objects: ${newObjects} new Envoy objects (${mib(Number(newObjectBytes))}), changed resource bodies ${mib(Number(newBodyBytes))}; as stored (growth of envoy_objects + resource_bodies) ${mib(changedStored)}`,
+      `proxyConfig from storage (GraphQL, listeners + clusters of a sidecar): p50 ${pct(50)} ms, p99 ${pct(99)} ms over ${READS}`,
     );
+
+    const readyTimes = [];
+    for (let round = 1; round <= FURTHER; round++) {
+      objects = changeOnePercent(objects, round);
+      readyTimes.push((await push(objects, `bench-${round}`)).ms);
+    }
+    if (FURTHER > 0) {
+      await client.query('VACUUM ANALYZE');
+      const all = await sizes();
+      const [{ bytes: newObjectBytes, n: newObjects }] = (
+        await client.query(
+          `SELECT coalesce(sum(pg_column_size(o.*)), 0)::bigint AS bytes, count(*)::int AS n FROM envoy_objects o WHERE o.hash NOT IN (SELECT hash FROM first_objects)`,
+        )
+      ).rows;
+      const [{ bytes: newBodyBytes }] = (
+        await client.query(
+          `SELECT coalesce(sum(pg_column_size(b.*)), 0)::bigint AS bytes FROM resource_bodies b WHERE b.hash NOT IN (SELECT hash FROM first_bodies)`,
+        )
+      ).rows;
+      console.log(`further snapshots: upload to READY median ${secs(readyTimes.sort((a, b) => a - b)[readyTimes.length >> 1])}`);
+      printSizes(`stored after ${FURTHER + 1} snapshots`, all);
+      // The two content tables hold nothing but objects, each row one (content-addressed): all they
+      // grew by is the changed objects as stored (rows, TOAST, index entries). Everything else (lists,
+      // trees, snapshot rows) is what the goal bounds.
+      const content = (s) => s.envoy_objects + s.resource_bodies;
+      const changedStored = content(all) - content(one);
+      const changedValues = Number(newObjectBytes) + Number(newBodyBytes);
+      console.log(
+        `  changed objects: ${newObjects} new Envoy objects (${mib(Number(newObjectBytes))}), changed resource bodies ${mib(Number(newBodyBytes))}; as stored (growth of envoy_objects + resource_bodies) ${mib(changedStored)}`,
+      );
+      console.log(
+        `  total ${mib(total(all))} = ${(total(all) / total(one)).toFixed(2)}x one snapshot; minus the changed objects as stored: ${((total(all) - changedStored) / total(one)).toFixed(2)}x (goal <= 1.3x); minus their values alone: ${((total(all) - changedValues) / total(one)).toFixed(2)}x`,
+      );
+    }
+    const rss = process.resourceUsage().maxRSS * 1024;
     console.log(
-      `  total ${mib(total(all))} = ${(total(all) / total(one)).toFixed(2)}x one snapshot; minus the changed objects as stored: ${((total(all) - changedStored) / total(one)).toFixed(2)}x (goal <= 1.3x); minus their values alone: ${((total(all) - changedValues) / total(one)).toFixed(2)}x`,
+      `peak RSS: this process (API + worker) ${mib(rss)}; generator sessions ${mib(generators.stop())} (largest of ${generators.count()})`,
     );
-  }
-  const rss = process.resourceUsage().maxRSS * 1024;
-  console.log(
-    `peak RSS: this process (API + worker) ${mib(rss)}; generator sessions ${mib(generators.stop())} (largest of ${generators.count()})`,
-  );
-} finally {
-  generators.stop();
-  await app?.close();
-  await client.end().catch(() => {});
-  if (process.env.BENCH_KEEP_DB === '1') console.log(`kept database ${benchDb}`);
-  else await postgres.drop(benchDb);
-  await postgres.close();
-}
+  },
+  { beforeClose: () => generators.stop() },
+);
