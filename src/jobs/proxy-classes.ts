@@ -1,6 +1,7 @@
 // Proxy classes: proxies istiod gives the same config, so the worker generates it once per class.
 // Pure functions, no I/O.
 import { isIPv6 } from 'node:net';
+import { PROXY_INFO_TYPE, type EnvoyObjectCollector } from '../database/envoy-tree.js';
 import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
@@ -120,4 +121,26 @@ export function containsToken(text: string, token: string): boolean {
     if (!nameChar.test(before) && !nameChar.test(after)) return true;
   }
   return false;
+}
+
+/** What adding a generated config to a collector gives: its tree's root, its class ProxyInfo's hash, whether to split. */
+export interface AddConfigResult {
+  root: string;
+  proxyInfoHash: string;
+  dependsOnIdentity: boolean;
+}
+
+/** What the members of a class share of their ProxyInfo: all but the id and the addresses. */
+export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> {
+  const { id: _id, ips: _ips, ...shared } = proxy;
+  return shared;
+}
+
+/** Adds one generated config to the collector. */
+export function addGenerated(collector: EnvoyObjectCollector, task: { line: Uint8Array; identity?: { rep: ClassMember; members: ClassMember[] } }, decoder = new TextDecoder()): AddConfigResult {
+  const { result: config } = JSON.parse(decoder.decode(task.line)) as { result: GeneratedConfig };
+  const encoded = collector.addConfig(config);
+  const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(config.proxy));
+  const split = task.identity ? dependsOnIdentity(config, task.identity.rep, task.identity.members) : false;
+  return { root: encoded.root, proxyInfoHash, dependsOnIdentity: split };
 }
