@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../../../src/database/envoy-tree.js';
 import type { GeneratedConfig, ProxyInfo } from '../../../src/model/proxy.js';
+import { scanGeneratedLine } from '../../../src/jobs/generated-line.js';
 import { addGenerated, classProxyInfo, dependsOnIdentity, type ClassMember } from '../../../src/jobs/proxy-classes.js';
 
 function proxy(name: string, ip: string): ProxyInfo {
@@ -12,7 +13,7 @@ function config(p: ProxyInfo, own: string): GeneratedConfig {
   return {
     proxy: p,
     listeners: [{ name: 'virtualInbound', own }, { name: 'virtualOutbound' }],
-    routes: [{ name: '80', virtualHosts: [{ name: 'ü', domains: ['*'] }] }],
+    routes: [{ name: '80', virtualHosts: [{ name: 'ü "{[\\', domains: ['*', '<&>\u2028'] }] }],
     clusters: [{ name: 'inbound|8080||', own }, ...clusters],
     endpoints: clusters.map((c) => ({ clusterName: c.name })),
   } as unknown as GeneratedConfig;
@@ -42,6 +43,19 @@ describe('addGenerated (the compute thread)', () => {
     expect(got.map((r) => r.dependsOnIdentity)).toEqual([false, true, false]);
     expect([...threaded.objects.values()]).toEqual([...direct.objects.values()]);
     expect([...threaded.nodes.values()]).toEqual([...direct.nodes.values()]);
+  });
+
+  it('finds every object of a line, strings with brackets, quotes and escapes included', () => {
+    const c = config(proxy('web-1', '10.0.0.1'), '}]"\\');
+    const bytes = line(7, c);
+    const layout = scanGeneratedLine(bytes);
+    const text = ([a, b]: [number, number]) => JSON.parse(new TextDecoder().decode(bytes.subarray(a, b))) as unknown;
+    expect(text(layout.proxy!)).toEqual(c.proxy);
+    for (const key of ['listeners', 'routes', 'clusters', 'endpoints'] as const) {
+      expect(layout.elements[key]!.map(text)).toEqual(c[key]);
+      expect(text(layout.lists[key]!)).toEqual(c[key]);
+    }
+    expect(() => scanGeneratedLine(new TextEncoder().encode('{"id":1,"result":{"listeners":[]}}'))).toThrow(/proxyConfig/);
   });
 
   it('checks identity only when given the class', () => {
