@@ -83,7 +83,12 @@ export class ComputeService {
     try {
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
         for (const unit of await this.generateClass(snapshotId, cls, stats, thread)) {
-          stored.push({ classKey: unit.key, configHash: unit.added.root, proxyInfoHash: unit.added.proxyInfoHash, members: unit.members.length });
+          stored.push({
+            classKey: unit.key,
+            configHash: unit.added.root,
+            proxyInfoHash: unit.added.proxyInfoHash,
+            members: unit.members.length,
+          });
           for (const m of unit.members) classOf.set(`${m.namespace}/${m.name}`, unit.key);
         }
         done++;
@@ -146,7 +151,8 @@ export class ComputeService {
     if (!added.dependsOnIdentity) return [{ key: cls.key, members: cls.members, added }];
     stats.splitClasses++;
     const units = [{ key: memberClassKey(cls.key, rep), members: [rep], added }];
-    for (const m of cls.members.slice(1)) units.push({ key: memberClassKey(cls.key, m), members: [m], added: await thread.add(await ask(m)) });
+    for (const m of cls.members.slice(1))
+      units.push({ key: memberClassKey(cls.key, m), members: [m], added: await thread.add(await ask(m)) });
     return units;
   }
 }
