@@ -24,7 +24,8 @@ COPY migrations ./migrations
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production PORT=3000
+# Every interface: access control is then on by default (MESHLENS_AUTH=tokens; `meshlens token create`).
+ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

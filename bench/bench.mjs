@@ -6,7 +6,8 @@
 // Last, the walk's differential check against Istio's traffic simulation (test/e2e/differential.test.ts)
 // on BENCH_DIFFERENTIAL_MESHES (300) random meshes instead of the test suite's dozen.
 // Each part can be skipped: BENCH_INGEST=0, BENCH_GENERATOR=0 (direct generator), BENCH_RESOLVE=0
-// (GraphQL resolveRoute on a running server), BENCH_ISTIO=0 (Istio's benchmarks), BENCH_DIFFERENTIAL=0. Sizes:
+// (GraphQL resolveRoute and journey on a running server), BENCH_ISTIO=0 (Istio's benchmarks),
+// BENCH_DIFFERENTIAL=0; or run alone: BENCH_ONLY=resolve (a comma list of those parts). Sizes:
 // BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -25,7 +26,10 @@ import { benchGeneratorDirect, benchIstio, benchResolveServer, fmtMs, printTable
 import { benchFloor } from './floor.mjs';
 import { admit } from './admit.mjs';
 
-const enabled = (name) => process.env[name] !== '0';
+// BENCH_ONLY=resolve (a comma list of ingest, floor, generator, resolve, istio, differential) runs only those
+// parts; otherwise each part runs unless its BENCH_<PART>=0.
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((p) => p.trim().toLowerCase())) : null;
+const enabled = (name) => (only ? only.has(name.replace(/^BENCH_/, '').toLowerCase()) : process.env[name] !== '0');
 
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
@@ -385,3 +389,5 @@ if (enabled('BENCH_DIFFERENTIAL')) {
 if (process.env.MESHLENS_BENCH_PROXY_STORAGE === '1') await import('./proxy-storage.mjs');
 // Snapshot diff (bench/diff.mjs): MESHLENS_BENCH_DIFF=1 npm run bench (BENCH_DEPLOYMENTS as described there).
 if (process.env.MESHLENS_BENCH_DIFF === '1') await import('./diff.mjs');
+// Retention and garbage collection on 50 snapshots (bench/gc.mjs): MESHLENS_BENCH_GC=1 npm run bench.
+if (process.env.MESHLENS_BENCH_GC === '1') await import('./gc.mjs');

@@ -3,6 +3,7 @@ import { Init1795269387246 } from './1795269387246-Init.js';
 import { ProxyStorage1795271018423 } from './1795271018423-ProxyStorage.js';
 import { ChunkedSnapshotLists1795500000000 } from './1795500000000-ChunkedSnapshotLists.js';
 import { GatewayApi1795600000000 } from './1795600000000-GatewayApi.js';
+import { MeshesAndAccess1796188930994 } from './1796188930994-MeshesAndAccess.js';
 
 // Listed explicitly (not globbed) so the same list works from sources, swc output and the CLI.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ProxyStorage1795271018423,
   ChunkedSnapshotLists1795500000000,
   GatewayApi1795600000000,
+  MeshesAndAccess1796188930994,
 ];

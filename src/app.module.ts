@@ -1,4 +1,5 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { AccessModule } from './access/access.module.js';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { AppConfig } from './config/config.js';
@@ -10,6 +11,7 @@ import { GeneratorModule } from './generator/generator.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { JourneyModule } from './journey/journey.module.js';
+import { MeshesModule } from './meshes/meshes.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { ProxyConfigModule } from './proxy-config/proxy-config.module.js';
 import { RoutingModule } from './routing/routing.module.js';
@@ -43,7 +45,11 @@ export class AppModule {
         sortSchema: true,
         // The GraphiQL IDE at /graphql in development only.
         graphiql: !config.production,
+        // A 403 of the access guard is the response's HTTP status, as in REST (not a 200 with errors).
+        preserveHttpStatusForExecutionErrors: false,
       }),
+      AccessModule,
+      MeshesModule,
       SnapshotsModule,
       ProxyConfigModule,
       RoutingModule,

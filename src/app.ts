@@ -3,7 +3,9 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { authenticate } from './access/authenticate.js';
 import { AppModule, type AppOptions } from './app.module.js';
+import { TokenStore } from './database/token.store.js';
 import { HttpErrorFilter } from './http/error-filter.js';
 import { requestObserver } from './http/request-observer.js';
 import type { JsonLogger } from './logging/json-logger.js';
@@ -24,6 +26,8 @@ export async function createHttpApp(options: AppOptions, logger: JsonLogger): Pr
 export function configureHttpApp(app: INestApplication, options: Pick<AppOptions, 'config'>, logger: JsonLogger): void {
   const express = app as NestExpressApplication;
   express.use(requestObserver(logger, app.get(MetricsService)));
+  // Before every route, GraphQL and the API docs: without a valid token (when access control is on), a 401.
+  express.use(authenticate(options.config, app.get(TokenStore)));
   express.useBodyParser('json', { limit: options.config.maxBodyBytes, type: isJsonOutsideUploads });
   express.useGlobalFilters(new HttpErrorFilter());
   express.disable('x-powered-by');
@@ -32,6 +36,8 @@ export function configureHttpApp(app: INestApplication, options: Pick<AppOptions
     new DocumentBuilder()
       .setTitle('meshlens')
       .setDescription('Snapshots of an Istio mesh and the Envoy config Istio computes from them. GraphQL at /graphql.')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'an access token (meshlens token create), when access control is on' })
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document);

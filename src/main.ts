@@ -7,7 +7,8 @@ import { registerProxyStatus } from './cli/proxy-status.js';
 import { registerPush } from './cli/push.js';
 import { registerJourney } from './cli/journey.js';
 import { registerResolve } from './cli/resolve.js';
-import { registerSnapshots } from './cli/snapshots.js';
+import { registerMeshes, registerSnapshots } from './cli/snapshots.js';
+import { tokenCommand } from './cli/token.js';
 
 type Mode = 'serve' | 'worker';
 
@@ -67,9 +68,10 @@ async function run(mode: Mode): Promise<void> {
     if (mode === 'serve') {
       const http = await createHttpApp({ ...options, http: true }, logger);
       app = http;
-      await http.listen(config.port);
+      await http.listen(config.port, config.host);
       logger.event('info', 'meshlens serving', {
-        url: `http://127.0.0.1:${config.port}`,
+        url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
+        auth: config.auth,
         database: config.databaseUrl ? 'DATABASE_URL' : `embedded in ${config.dataDir}`,
       });
     } else {
@@ -103,11 +105,13 @@ try {
   // The client commands read the configuration (server URL, generator) for their defaults.
   registerPush(program);
   registerSnapshots(program);
+  registerMeshes(program);
   registerProxyConfig(program);
   registerProxyStatus(program);
   registerResolve(program);
   registerJourney(program);
   program.addCommand(diffCommand());
+  program.addCommand(tokenCommand());
 } catch (error) {
   refuseConfiguration(error);
 }

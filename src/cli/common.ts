@@ -13,7 +13,27 @@ export interface ClientOptions {
   server?: string;
 }
 
-/** `--server URL` (env MESHLENS_URL, default http://127.0.0.1:3000) on a client command. */
+/** The bearer token the client commands send (`--token`, else MESHLENS_TOKEN); null: none. */
+let bearer: string | null = null;
+
+export function setBearerToken(token: string | null | undefined) {
+  bearer = token?.trim() || null;
+}
+
+/** The Authorization header of a client request, when there is a token. */
+export function authHeaders(): Record<string, string> {
+  return bearer ? { authorization: `Bearer ${bearer}` } : {};
+}
+
+/** The `--token` option: sent as `Authorization: Bearer` (the server's access control). */
+export function tokenOption(): Option {
+  return new Option('--token <token>', 'access token sent as the bearer (default: MESHLENS_TOKEN)');
+}
+
+/**
+ * `--server URL` (env MESHLENS_URL, default http://127.0.0.1:3000) and `--token` (env MESHLENS_TOKEN)
+ * on a client command.
+ */
 export function clientCommand(parent: Command, name: string, description: string): Command {
   return parent
     .command(name)
@@ -23,7 +43,9 @@ export function clientCommand(parent: Command, name: string, description: string
         loadCliConfig().serverUrl,
         'MESHLENS_URL, else http://127.0.0.1:3000',
       ),
-    );
+    )
+    .addOption(tokenOption())
+    .hook('preAction', (command) => setBearerToken(command.opts<{ token?: string }>().token ?? loadCliConfig().token));
 }
 
 /** `-o, --output` restricted to the given formats. */
@@ -66,7 +88,7 @@ export function endpoint(server: string | undefined, path: string, query: Record
 export async function request(url: URL, init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, init);
+    res = await fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string> | undefined) } });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new CliFailure(

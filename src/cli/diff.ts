@@ -1,7 +1,10 @@
 // `meshlens diff`: the PR bot.
 //   offline: meshlens diff --base PATH --head PATH [--format markdown|json] [--fail-on error|warning|never]
 //            no server, no database: read the manifests, ingest, normalise, one generator per side, diff.
-//   server:  meshlens diff BASE_ID HEAD_ID [--format ...] [--server URL]: the REST diff of two stored snapshots.
+//   server:  meshlens diff BASE_ID HEAD_ID [--format ...] [--server URL]: the REST diff of two stored snapshots
+//            (either may be MESH@latest, the newest READY snapshot of a mesh).
+//   PR bot:  meshlens diff MESH@latest --head PATH [--server URL]: uploads PATH to the mesh's scratch mesh
+//            (MESH.scratch, which retention clears), waits for it, diffs the stored snapshot against it.
 // Exit codes: 0 done; 1 the --fail-on level was reached, or a failure; 2 usage.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -18,6 +21,9 @@ import { ingest } from '../ingest/ingest.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { Admission, SnapshotResource } from '../model/snapshot.js';
 import { compareStrings } from '../model/compare.js';
+import { latestRefMesh, scratchMeshOf } from '../model/access.js';
+import { authHeaders, setBearerToken, tokenOption } from './common.js';
+import { collectFiles, joinManifests } from './push.js';
 
 type Format = 'markdown' | 'json';
 type FailOn = 'error' | 'warning' | 'never';
@@ -134,17 +140,81 @@ export async function offlineDiff(basePath: string, headPath: string, options: {
   }
 }
 
-async function serverDiff(server: string, baseId: string, headId: string): Promise<SnapshotDiffResult & { [k: string]: unknown }> {
-  const url = new URL(`/api/v1/snapshots/${encodeURIComponent(baseId)}/diff/${encodeURIComponent(headId)}?format=json`, server);
+/** A call to the server with the bearer token; a non-2xx answer is an InputError naming the path and the server's error. */
+async function call<T>(server: string, path: string, init: RequestInit = {}): Promise<T> {
+  const url = new URL(path, server);
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string> | undefined) } });
   } catch (error) {
     throw new InputError(`cannot reach ${server}: ${(error as Error).message}`);
   }
-  const body = (await res.json().catch(() => ({}))) as { error?: string };
-  if (!res.ok) throw new InputError(`${url.pathname}: HTTP ${res.status}: ${body.error ?? res.statusText}`);
-  return body as never;
+  const text = await res.text();
+  let body: { error?: string } = {};
+  try {
+    body = text ? (JSON.parse(text) as { error?: string }) : {};
+  } catch {
+    // not JSON: the status says enough
+  }
+  if (!res.ok) throw new InputError(`${init.method ?? 'GET'} ${url.pathname}: HTTP ${res.status}: ${body.error ?? res.statusText}`);
+  return body as T;
+}
+
+async function serverDiff(server: string, baseId: string, headId: string): Promise<SnapshotDiffResult & { [k: string]: unknown }> {
+  return call(server, `/api/v1/snapshots/${encodeURIComponent(baseId)}/diff/${encodeURIComponent(headId)}?format=json`);
+}
+
+interface StoredSnapshot {
+  id: string;
+  mesh: string;
+  status: string;
+  error: string | null;
+}
+
+/**
+ * The PR bot's diff: a stored snapshot (`prod@latest`, or an id) against local manifests. The head
+ * is uploaded to the base mesh's scratch mesh (`prod.scratch`: retention clears it, and it is
+ * deleted here once diffed), computed by the server, then diffed like two stored snapshots.
+ */
+export async function storedVsLocalDiff(
+  server: string,
+  baseRef: string,
+  headPath: string,
+  options: { timeoutMs?: number; log?: (line: string) => void } = {},
+): Promise<SnapshotDiffResult & { [k: string]: unknown }> {
+  const baseMesh = latestRefMesh(baseRef) ?? (await call<StoredSnapshot>(server, `/api/v1/snapshots/${encodeURIComponent(baseRef)}`)).mesh;
+  let files: string[];
+  try {
+    files = collectFiles([headPath]);
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
+  const scratch = scratchMeshOf(baseMesh);
+  const created = await call<StoredSnapshot>(
+    server,
+    `/api/v1/snapshots?mesh=${encodeURIComponent(scratch)}&name=${encodeURIComponent(`diff head ${headPath}`)}`,
+    { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: joinManifests(files) },
+  ).catch((error: unknown) => {
+    throw error instanceof InputError ? new InputError(`uploading ${headPath}: ${error.message}`) : error;
+  });
+  options.log?.(`meshlens diff: head ${headPath} uploaded as snapshot ${created.id} (mesh ${scratch})\n`);
+  try {
+    const deadline = Date.now() + (options.timeoutMs ?? 900_000);
+    for (;;) {
+      const head = await call<StoredSnapshot>(server, `/api/v1/snapshots/${created.id}`);
+      if (head.status === 'READY') break;
+      if (head.status === 'FAILED') throw new InputError(`the head snapshot ${created.id} FAILED: ${head.error ?? 'unknown reason'}`);
+      if (Date.now() > deadline)
+        throw new InputError(
+          `the head snapshot ${created.id} is still ${head.status} after ${Math.round((options.timeoutMs ?? 900_000) / 1000)} s`,
+        );
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return await serverDiff(server, baseRef, created.id);
+  } finally {
+    // Best effort: retention clears the scratch mesh anyway.
+    await call(server, `/api/v1/snapshots/${created.id}`, { method: 'DELETE' }).catch(() => undefined);
+  }
 }
 
 export interface DiffCommandIo {
@@ -166,10 +236,13 @@ export function diffCommand(io: DiffCommandIo = defaultIo): Command {
       "what a change does: resources, each proxy's Envoy config and routing, istioctl analyze diagnostics; " +
         'offline with --base/--head (no server, no database), or between two stored snapshots (BASE HEAD ids) of a running server',
     )
-    .argument('[base]', 'base snapshot id (server mode)')
-    .argument('[head]', 'head snapshot id (server mode)')
+    .argument('[base]', 'base snapshot id or MESH@latest (server mode)')
+    .argument('[head]', 'head snapshot id or MESH@latest (server mode)')
     .option('--base <path>', 'offline: the base manifests (a file, or a folder read recursively: *.yaml, *.yml, *.json)')
-    .option('--head <path>', 'offline: the head manifests')
+    .option(
+      '--head <path>',
+      'offline: the head manifests; with a BASE snapshot (e.g. prod@latest): uploaded to the server and diffed against it',
+    )
     .addOption(new Option('--format <format>', 'output').choices(['markdown', 'json']).default('markdown'))
     .addOption(
       new Option('--fail-on <level>', 'exit 1 when the change introduces a diagnostic of this level or worse')
@@ -186,6 +259,7 @@ export function diffCommand(io: DiffCommandIo = defaultIo): Command {
       'server mode: the meshlens service (default: MESHLENS_URL, else http://127.0.0.1:3000)',
       loadCliConfig().serverUrl,
     )
+    .addOption(tokenOption())
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride((err: CommanderError) => {
       io.exit(err.exitCode === 0 ? 0 : 2);
@@ -195,8 +269,9 @@ export function diffCommand(io: DiffCommandIo = defaultIo): Command {
       async (
         baseId: string | undefined,
         headId: string | undefined,
-        opts: { base?: string; head?: string; format: Format; failOn: FailOn; maxLength?: number; server: string },
+        opts: { base?: string; head?: string; format: Format; failOn: FailOn; maxLength?: number; server: string; token?: string },
       ) => {
+        setBearerToken(opts.token ?? loadCliConfig().token);
         const code = await runDiff(baseId, headId, opts, io);
         io.exit(code);
       },
@@ -210,16 +285,22 @@ export async function runDiff(
   opts: { base?: string; head?: string; format: Format; failOn: FailOn; maxLength?: number; server: string },
   io: Pick<DiffCommandIo, 'stdout' | 'stderr'>,
 ): Promise<number> {
-  const offline = opts.base !== undefined || opts.head !== undefined;
+  // A stored base against local manifests: the PR bot's `meshlens diff prod@latest --head ./deploy`.
+  const againstStored = Boolean(baseId) && !headId && opts.head !== undefined && opts.base === undefined;
+  const offline = !againstStored && (opts.base !== undefined || opts.head !== undefined);
   try {
     if (offline && (baseId || headId))
       throw new UsageError('give either --base PATH --head PATH (offline) or BASE HEAD snapshot ids (server), not both');
     if (offline && (!opts.base || !opts.head)) throw new UsageError('offline mode needs both --base PATH and --head PATH');
-    if (!offline && (!baseId || !headId))
-      throw new UsageError('usage: meshlens diff --base PATH --head PATH, or meshlens diff BASE_ID HEAD_ID [--server URL]');
-    const diff = offline
-      ? await offlineDiff(opts.base!, opts.head!, { maxLength: opts.maxLength })
-      : await serverDiff(opts.server, baseId!, headId!);
+    if (!offline && !againstStored && (!baseId || !headId))
+      throw new UsageError(
+        'usage: meshlens diff --base PATH --head PATH, or meshlens diff BASE_ID HEAD_ID [--server URL], or meshlens diff MESH@latest --head PATH [--server URL]',
+      );
+    const diff = againstStored
+      ? await storedVsLocalDiff(opts.server, baseId!, opts.head!, { log: io.stderr })
+      : offline
+        ? await offlineDiff(opts.base!, opts.head!, { maxLength: opts.maxLength })
+        : await serverDiff(opts.server, baseId!, headId!);
     io.stdout(
       opts.format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : diff.markdown.endsWith('\n') ? diff.markdown : `${diff.markdown}\n`,
     );

@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import {
   action,
+  authHeaders,
   CliFailure,
   clientCommand,
   describeFailure,
@@ -34,6 +35,7 @@ interface Summary {
   snapshot: {
     id: string;
     name: string | null;
+    mesh: string;
     status: string;
     progress: number | null;
     error: string | null;
@@ -91,7 +93,7 @@ function upload(url: URL, body: Buffer, onProgress: (sent: number) => void): Pro
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/yaml', 'content-length': body.length } },
+      { method: 'POST', headers: { 'content-type': 'application/yaml', 'content-length': body.length, ...authHeaders() } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -146,104 +148,113 @@ export function registerPush(program: Command) {
   clientCommand(program, 'push', 'upload manifests (files, or directories of .yaml/.yml/.json, recursively) as one snapshot')
     .argument('<paths...>', 'files or directories')
     .option('--name <name>', 'the snapshot name')
+    .option('--mesh <mesh>', 'the mesh it belongs to (default: default)')
     .option('--wait', 'wait until the worker has computed the snapshot (READY or FAILED)')
     .option('--timeout <seconds>', 'with --wait: give up after this long', '900')
     .addOption(outputOption(['text', 'json'], 'text'))
     .action(
-      action(async (paths: string[], opts: { server: string; name?: string; wait?: boolean; timeout: string; output: string }) => {
-        const timeout = Number(opts.timeout);
-        if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds, got "${opts.timeout}"`);
-        const files = collectFiles(paths);
-        const body = Buffer.from(joinManifests(files), 'utf8');
-        const interactive = process.stderr.isTTY === true && opts.output !== 'json';
-        const multibar = interactive ? bars() : null;
+      action(
+        async (
+          paths: string[],
+          opts: { server: string; name?: string; mesh?: string; wait?: boolean; timeout: string; output: string },
+        ) => {
+          const timeout = Number(opts.timeout);
+          if (!Number.isFinite(timeout) || timeout <= 0)
+            throw new UsageError(`--timeout must be a number of seconds, got "${opts.timeout}"`);
+          const files = collectFiles(paths);
+          const body = Buffer.from(joinManifests(files), 'utf8');
+          const interactive = process.stderr.isTTY === true && opts.output !== 'json';
+          const multibar = interactive ? bars() : null;
 
-        const uploadBar = multibar?.create(body.length, 0, {
-          phase: 'upload ',
-          detail: `${files.length} file(s), ${formatBytes(body.length)}`,
-        });
-        const url = endpoint(opts.server, '/api/v1/snapshots', { name: opts.name });
-        const res = await upload(url, body, (sent) => uploadBar?.update(sent)).catch((error) => {
-          multibar?.stop();
-          throw error;
-        });
-        if (res.status !== 201) {
-          multibar?.stop();
-          throw new CliFailure(await describeFailure(new Response(res.text, { status: res.status, headers: res.headers })));
-        }
-        const created = JSON.parse(res.text) as Created;
-        uploadBar?.update(body.length, { detail: `${created.resourceCount} resources, snapshot ${created.id}` });
-
-        let status = created.status;
-        if (opts.wait) {
-          const computeBar = multibar?.create(100, 0, { phase: 'compute', detail: status });
-          const deadline = Date.now() + timeout * 1000;
-          for (;;) {
-            const snap = await fetchSnapshot(opts.server, created.id);
-            status = snap.status;
-            computeBar?.update(Math.round((status === 'READY' ? 1 : (snap.progress ?? 0)) * 100), { detail: status });
-            if (status === 'READY' || status === 'FAILED') break;
-            if (Date.now() > deadline) {
-              multibar?.stop();
-              throw new CliFailure(`snapshot ${created.id} is still ${status} after ${timeout} s`);
-            }
-            await sleep(400);
-          }
-        }
-        multibar?.stop();
-
-        const summary = (await graphql<Summary>(opts.server, SUMMARY, { id: created.id })).snapshot;
-        if (!summary) throw new CliFailure(`snapshot ${created.id} disappeared`);
-        const computed = summary.status === 'READY';
-        const byType = (t: string) => summary.workloads.filter((w) => w.proxyType === t).length;
-        // Istio's level names: Error, Warning, Info.
-        const byLevel = (l: string) => summary.diagnostics.filter((d) => d.level === l).length;
-        if (opts.output === 'json') {
-          printJson({
-            id: summary.id,
-            name: summary.name,
-            status: summary.status,
-            error: summary.error,
-            resourceCount: summary.resourceCount,
-            istioVersion: summary.istioVersion ?? null,
-            files: files.length,
-            workloads: computed
-              ? { total: summary.workloads.length, sidecars: byType('SIDECAR'), routers: byType('ROUTER'), none: byType('NONE') }
-              : null,
-            diagnostics: computed
-              ? { total: summary.diagnostics.length, errors: byLevel('Error'), warnings: byLevel('Warning'), info: byLevel('Info') }
-              : null,
-            warnings: created.warnings,
+          const uploadBar = multibar?.create(body.length, 0, {
+            phase: 'upload ',
+            detail: `${files.length} file(s), ${formatBytes(body.length)}`,
           });
-        } else {
-          const lines = [
-            `snapshot     ${summary.id}${summary.name ? ` (${summary.name})` : ''}`,
-            `status       ${summary.status}${summary.error ? `: ${summary.error}` : ''}`,
-            `resources    ${summary.resourceCount} from ${files.length} file(s)`,
-          ];
-          if (computed) {
-            lines.push(
-              `workloads    ${summary.workloads.length} (${byType('SIDECAR')} sidecar, ${byType('ROUTER')} router, ${byType('NONE')} without proxy)`,
-            );
-            lines.push(
-              `diagnostics  ${summary.diagnostics.length} (${byLevel('Error')} error, ${byLevel('Warning')} warning, ${byLevel('Info')} info)`,
-            );
-            if (summary.istioVersion) lines.push(`istio        ${summary.istioVersion}`);
-          } else if (!opts.wait) {
-            lines.push('(computing: see "meshlens snapshots", or push with --wait)');
+          const url = endpoint(opts.server, '/api/v1/snapshots', { name: opts.name, mesh: opts.mesh });
+          const res = await upload(url, body, (sent) => uploadBar?.update(sent)).catch((error) => {
+            multibar?.stop();
+            throw error;
+          });
+          if (res.status !== 201) {
+            multibar?.stop();
+            throw new CliFailure(await describeFailure(new Response(res.text, { status: res.status, headers: res.headers })));
           }
-          if (created.warnings.length) {
-            lines.push(`warnings     ${created.warnings.length}`);
-            for (const w of created.warnings) lines.push(`  - ${w}`);
+          const created = JSON.parse(res.text) as Created;
+          uploadBar?.update(body.length, { detail: `${created.resourceCount} resources, snapshot ${created.id}` });
+
+          let status = created.status;
+          if (opts.wait) {
+            const computeBar = multibar?.create(100, 0, { phase: 'compute', detail: status });
+            const deadline = Date.now() + timeout * 1000;
+            for (;;) {
+              const snap = await fetchSnapshot(opts.server, created.id);
+              status = snap.status;
+              computeBar?.update(Math.round((status === 'READY' ? 1 : (snap.progress ?? 0)) * 100), { detail: status });
+              if (status === 'READY' || status === 'FAILED') break;
+              if (Date.now() > deadline) {
+                multibar?.stop();
+                throw new CliFailure(`snapshot ${created.id} is still ${status} after ${timeout} s`);
+              }
+              await sleep(400);
+            }
           }
-          process.stdout.write(lines.join('\n') + '\n');
-        }
-        if (summary.status === 'FAILED') throw new CliFailure(`snapshot ${summary.id} FAILED: ${summary.error ?? 'unknown reason'}`);
-      }),
+          multibar?.stop();
+
+          const summary = (await graphql<Summary>(opts.server, SUMMARY, { id: created.id })).snapshot;
+          if (!summary) throw new CliFailure(`snapshot ${created.id} disappeared`);
+          const computed = summary.status === 'READY';
+          const byType = (t: string) => summary.workloads.filter((w) => w.proxyType === t).length;
+          // Istio's level names: Error, Warning, Info.
+          const byLevel = (l: string) => summary.diagnostics.filter((d) => d.level === l).length;
+          if (opts.output === 'json') {
+            printJson({
+              id: summary.id,
+              name: summary.name,
+              mesh: summary.mesh,
+              status: summary.status,
+              error: summary.error,
+              resourceCount: summary.resourceCount,
+              istioVersion: summary.istioVersion ?? null,
+              files: files.length,
+              workloads: computed
+                ? { total: summary.workloads.length, sidecars: byType('SIDECAR'), routers: byType('ROUTER'), none: byType('NONE') }
+                : null,
+              diagnostics: computed
+                ? { total: summary.diagnostics.length, errors: byLevel('Error'), warnings: byLevel('Warning'), info: byLevel('Info') }
+                : null,
+              warnings: created.warnings,
+            });
+          } else {
+            const lines = [
+              `snapshot     ${summary.id}${summary.name ? ` (${summary.name})` : ''}`,
+              `status       ${summary.status}${summary.error ? `: ${summary.error}` : ''}`,
+              `resources    ${summary.resourceCount} from ${files.length} file(s)`,
+            ];
+            if (computed) {
+              lines.push(
+                `workloads    ${summary.workloads.length} (${byType('SIDECAR')} sidecar, ${byType('ROUTER')} router, ${byType('NONE')} without proxy)`,
+              );
+              lines.push(
+                `diagnostics  ${summary.diagnostics.length} (${byLevel('Error')} error, ${byLevel('Warning')} warning, ${byLevel('Info')} info)`,
+              );
+              if (summary.istioVersion) lines.push(`istio        ${summary.istioVersion}`);
+            } else if (!opts.wait) {
+              lines.push('(computing: see "meshlens snapshots", or push with --wait)');
+            }
+            lines.push(`mesh         ${summary.mesh}`);
+            if (created.warnings.length) {
+              lines.push(`warnings     ${created.warnings.length}`);
+              for (const w of created.warnings) lines.push(`  - ${w}`);
+            }
+            process.stdout.write(lines.join('\n') + '\n');
+          }
+          if (summary.status === 'FAILED') throw new CliFailure(`snapshot ${summary.id} FAILED: ${summary.error ?? 'unknown reason'}`);
+        },
+      ),
     );
 }
 
-const SUMMARY = `query ($id: ID!) { snapshot(id: $id) { id name status progress error resourceCount istioVersion
+const SUMMARY = `query ($id: ID!) { snapshot(id: $id) { id name mesh status progress error resourceCount istioVersion
   workloads { namespace name proxyType } diagnostics { level } } }`;
 
 async function fetchSnapshot(server: string, id: string): Promise<{ status: string; progress: number | null }> {

@@ -6,6 +6,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** Everything the service reads from its environment, parsed once at start-up. */
 export interface AppConfig {
   port: number;
+  /** HOST: the address `meshlens serve` listens on (default 127.0.0.1, loopback only). */
+  host: string;
+  /** Access control: `tokens` (a bearer token on every API call) or `off`; MESHLENS_AUTH, else `tokens` whenever `host` is not loopback. */
+  auth: AuthMode;
+  retention: RetentionDefaults;
+  /** Compute jobs of one mesh running at once across all workers, so one mesh's bulk upload cannot starve the others. */
+  meshComputeConcurrency: number;
   /** null: start (or reuse) the embedded Postgres in `dataDir`. */
   databaseUrl: string | null;
   dataDir: string;
@@ -39,10 +46,26 @@ export interface GeneratorPoolLimits {
   requestTimeoutMs: number;
 }
 
+export type AuthMode = 'off' | 'tokens';
+
+/** Retention defaults (a mesh's own settings, PUT /api/v1/meshes/:mesh/retention, take precedence). */
+export interface RetentionDefaults {
+  /** MESHLENS_RETAIN_LAST: keep a mesh's newest N snapshots; null: no count rule. */
+  keepLast: number | null;
+  /** MESHLENS_RETAIN_DAYS: keep snapshots younger than this; null: no age rule. */
+  keepSeconds: number | null;
+  /** MESHLENS_RETAIN_SCRATCH_MINUTES: snapshots of scratch meshes (`diff --head`) older than this are removed. */
+  scratchSeconds: number;
+  /** MESHLENS_RETENTION_INTERVAL_MINUTES: how often retention runs over every mesh (besides after each upload). */
+  intervalMinutes: number;
+}
+
 /** What the command-line client reads from its environment. */
 export interface CliConfig {
   /** MESHLENS_URL: the meshlens service the client commands talk to. */
   serverUrl: string;
+  /** MESHLENS_TOKEN: the bearer token the client commands send (`--token` overrides); null: none. */
+  token: string | null;
   generator: GeneratorConfig;
 }
 
@@ -108,7 +131,43 @@ export function generatorConcurrency(env: NodeJS.ProcessEnv = process.env): numb
 }
 
 export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
-  return { serverUrl: env.MESHLENS_URL?.trim() || DEFAULT_SERVER_URL, generator: generatorConfig(env) };
+  return {
+    serverUrl: env.MESHLENS_URL?.trim() || DEFAULT_SERVER_URL,
+    token: env.MESHLENS_TOKEN?.trim() || null,
+    generator: generatorConfig(env),
+  };
+}
+
+/** Whether `host` is a loopback address (or name): only then may access control default to off. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+function authMode(env: NodeJS.ProcessEnv, host: string): AuthMode {
+  const raw = env.MESHLENS_AUTH?.trim().toLowerCase();
+  if (!raw) return isLoopbackHost(host) ? 'off' : 'tokens';
+  if (raw !== 'off' && raw !== 'tokens') throw new ConfigError(`MESHLENS_AUTH must be off or tokens, got "${env.MESHLENS_AUTH}"`);
+  return raw;
+}
+
+function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | null {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return null;
+  return integer(env, name, 0, min, max);
+}
+
+function retentionDefaults(env: NodeJS.ProcessEnv): RetentionDefaults {
+  const days = optionalInteger(env, 'MESHLENS_RETAIN_DAYS', 1, 36500);
+  return {
+    keepLast: optionalInteger(env, 'MESHLENS_RETAIN_LAST', 1, 1_000_000),
+    keepSeconds: days === null ? null : days * 86400,
+    scratchSeconds: integer(env, 'MESHLENS_RETAIN_SCRATCH_MINUTES', 60, 1, 525600) * 60,
+    intervalMinutes: integer(env, 'MESHLENS_RETENTION_INTERVAL_MINUTES', 10, 1, 1440),
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -116,8 +175,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
   }
+  const host = env.HOST?.trim() || '127.0.0.1';
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
+    host,
+    auth: authMode(env, host),
+    retention: retentionDefaults(env),
+    meshComputeConcurrency: integer(env, 'MESHLENS_MESH_COMPUTE_CONCURRENCY', 1, 1, 64),
     databaseUrl: env.DATABASE_URL?.trim() || null,
     dataDir: path.resolve(env.MESHLENS_DATA_DIR?.trim() || '.meshlens'),
     maxBodyBytes: integer(env, 'MESHLENS_MAX_BODY_BYTES', 32 * 1024 * 1024, 1024, 2 ** 31 - 1),

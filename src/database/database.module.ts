@@ -4,8 +4,10 @@ import { dataSourceOptions } from './data-source.js';
 import { DATABASE_URL } from './database.tokens.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
+import { MeshStore } from './mesh.store.js';
 import { ProxyConfigStore } from './proxy-config.store.js';
 import { SnapshotStore } from './snapshot.store.js';
+import { TokenStore } from './token.store.js';
 import { WorkloadStore } from './workload.store.js';
 
 /** The TypeORM data source (migrations run on connect) and the stores over it. */
@@ -23,8 +25,10 @@ export class DatabaseModule {
         SnapshotStore,
         WorkloadStore,
         ProxyConfigStore,
+        MeshStore,
+        TokenStore,
       ],
-      exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore],
+      exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore, MeshStore, TokenStore, GarbageCollector],
     };
   }
 }

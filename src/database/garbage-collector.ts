@@ -29,7 +29,8 @@ export class GarbageCollector {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async collect(): Promise<void> {
+  /** One pass; what it freed (rows per table) and how long it took, also logged. */
+  async collect(): Promise<CollectionResult> {
     const started = Date.now();
     const collected = await this.dataSource.transaction(async (em) => {
       await em.query('SELECT pg_advisory_xact_lock($1)', [STORAGE_GC_LOCK.toString()]);
@@ -83,8 +84,23 @@ export class GarbageCollector {
       );
       return { listNodes, resourceBodies, configNodes, envoyObjects };
     });
-    this.logger.log(`collected ${JSON.stringify(collected)} rows no snapshot reaches, in ${Date.now() - started} ms`);
+    const durationMs = Date.now() - started;
+    this.logger.log(`collected ${JSON.stringify(collected)} rows no snapshot reaches, in ${durationMs} ms`);
+    return { durationMs, freed: collected };
   }
+}
+
+/** Rows a collection freed, per table. */
+export interface CollectedRows {
+  listNodes: number;
+  resourceBodies: number;
+  configNodes: number;
+  envoyObjects: number;
+}
+
+export interface CollectionResult {
+  durationMs: number;
+  freed: CollectedRows;
 }
 
 /** Runs a DELETE; returns how many rows it deleted (TypeORM answers [rows, count]). */

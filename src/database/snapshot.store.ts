@@ -7,7 +7,6 @@ import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { NormalisedSnapshot, PreparedResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
-import { GarbageCollector } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
 import { resourceListCodec, type ResourceEntry } from './snapshot-lists.js';
 import { writeTransaction } from './transaction.js';
@@ -46,7 +45,6 @@ export class SnapshotStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly lists: ListNodeStore,
-    private readonly garbage: GarbageCollector,
   ) {}
 
   /**
@@ -56,6 +54,7 @@ export class SnapshotStore {
    */
   async create(
     name: string | null,
+    owner: { mesh: string; createdBy: string | null },
     resources: PreparedResource[],
     alsoInTransaction: (em: EntityManager, snapshot: SnapshotEntity) => Promise<void>,
   ): Promise<SnapshotEntity> {
@@ -82,6 +81,8 @@ export class SnapshotStore {
       const snapshot = await em.save(
         em.create(SnapshotEntity, {
           name,
+          mesh: owner.mesh,
+          createdBy: owner.createdBy,
           status: SnapshotStatus.PENDING,
           resourceCount: resources.length,
           resourceList,
@@ -104,17 +105,18 @@ export class SnapshotStore {
     return normaliseWithIstiod(await this.resources(id), deploy);
   }
 
-  /** Newest first. The cursor is the position of the last item of the previous page. */
-  async list(limit: number, cursor?: string | null): Promise<SnapshotPage> {
+  /** Newest first. The cursor is the position of the last item of the previous page. `meshes`: only those (null: all). */
+  async list(limit: number, cursor?: string | null, meshes: string[] | null = null): Promise<SnapshotPage> {
     const after = cursor ? decodeCursor(cursor) : null;
     const rows: (Record<string, unknown> & { cursor_created_at: string })[] = await this.dataSource.query(
-      `SELECT id, name, created_at, status, progress, error, resource_count, istio_version, diagnostics,
+      `SELECT id, name, mesh, created_by, created_at, status, progress, error, resource_count, istio_version, diagnostics,
               to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
        FROM snapshots
-       ${after ? 'WHERE (created_at, id) < ($2::timestamptz, $3::uuid)' : ''}
+       WHERE ($2::text[] IS NULL OR mesh = ANY($2))
+       ${after ? 'AND (created_at, id) < ($3::timestamptz, $4::uuid)' : ''}
        ORDER BY created_at DESC, id DESC
        LIMIT $1`,
-      after ? [limit + 1, after.createdAt, after.id] : [limit + 1],
+      after ? [limit + 1, meshes, after.createdAt, after.id] : [limit + 1, meshes],
     );
     const entries = rows.slice(0, limit).map((row) => ({
       snapshot: this.snapshots().create(toEntityFields(row)),
@@ -124,8 +126,13 @@ export class SnapshotStore {
     return { entries, nextCursor };
   }
 
-  async count(): Promise<number> {
-    return this.snapshots().count();
+  /** How many snapshots; `meshes`: in those only (null: all). */
+  async count(meshes: string[] | null = null): Promise<number> {
+    const [row]: { count: number }[] = await this.dataSource.query(
+      'SELECT count(*)::int AS count FROM snapshots WHERE $1::text[] IS NULL OR mesh = ANY($1)',
+      [meshes],
+    );
+    return row?.count ?? 0;
   }
 
   private snapshots() {
@@ -133,15 +140,14 @@ export class SnapshotStore {
   }
 
   /**
-   * Deletes a snapshot, then the content-addressed rows (bodies, list chunks, Envoy objects) no
-   * snapshot reaches any more. Returns false when there was no such snapshot.
+   * Deletes a snapshot. The content-addressed rows (bodies, list chunks, Envoy objects) only it
+   * reached are left to the garbage collector, a background job (GarbageCollector.collect): never
+   * inside the request. Returns false when there was no such snapshot.
    */
   async delete(id: string): Promise<boolean> {
     if (!isSnapshotId(id)) return false;
     const { affected } = await this.snapshots().delete({ id });
-    if (!affected) return false;
-    await this.garbage.collect();
-    return true;
+    return Boolean(affected);
   }
 
   /** The resources of a snapshot in upload order, with their bodies. */
@@ -273,6 +279,8 @@ function toEntityFields(row: Record<string, unknown>): Partial<SnapshotEntity> {
   return {
     id: row.id as string,
     name: row.name as string | null,
+    mesh: row.mesh as string,
+    createdBy: row.created_by as string | null,
     createdAt: row.created_at as Date,
     status: row.status as SnapshotStatus,
     progress: row.progress as number,

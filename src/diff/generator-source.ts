@@ -87,8 +87,9 @@ export class GeneratorConfigSource implements ProxyConfigSource {
       if (only && !only.has(`${p.namespace}/${p.name}`)) continue;
       const key = classKeyOf(p.proxy);
       const g = groups.get(key);
-      if (g) g.workloads.push({ namespace: p.namespace, name: p.name });
-      else groups.set(key, { proxy: p.proxy, workloads: [{ namespace: p.namespace, name: p.name }] });
+      const w = { namespace: p.namespace, name: p.name, kind: p.kind || 'Pod' };
+      if (g) g.workloads.push(w);
+      else groups.set(key, { proxy: p.proxy, workloads: [w] });
     }
     const pool = new Map<string, EnvoyObject>();
     const entries = [...groups.entries()].sort(([a], [b]) => compareStrings(a, b));

@@ -26,6 +26,8 @@ export interface ResourcesDiff {
 export interface WorkloadRef {
   namespace: string;
   name: string;
+  /** Pod, or the controller standing for its absent pods (Deployment, ...). */
+  kind: string;
 }
 
 export interface EnvoyObjectChange {

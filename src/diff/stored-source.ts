@@ -121,10 +121,10 @@ export class StoredConfigSource implements ProxyConfigSource {
       if (w.proxyType === 'NONE') continue;
       const c = w.proxyClass === null ? undefined : byKey.get(w.proxyClass);
       if (!c) {
-        missing.push({ namespace: w.namespace, name: w.name });
+        missing.push({ namespace: w.namespace, name: w.name, kind: w.kind });
         continue;
       }
-      c.workloads.push({ namespace: w.namespace, name: w.name });
+      c.workloads.push({ namespace: w.namespace, name: w.name, kind: w.kind });
       c.proxyType ||= w.proxyType;
     }
     const classes = [...byKey.values()].filter((c) => c.workloads.length > 0);

@@ -7,6 +7,28 @@ import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../mod
 /** A snapshot as the generator loads it: the cluster's objects, and each pod's proxy type as injection decides it. */
 export interface LoadParams extends GeneratorInput {
   proxyTypes: Record<string, ProxyType>;
+  /** Each pod's workload kind (Pod, or the controller standing for its pods), by namespace/name. */
+  kinds: Record<string, string>;
+}
+
+/** The effective mesh config's identity settings (Istio's defaults applied). */
+export interface MeshIdentity {
+  trustDomain: string;
+  trustDomainAliases: string[];
+  rootNamespace: string;
+}
+
+/** A workload's PeerAuthentication as istiod resolves it for its inbound listener. */
+export interface PeerAuthn {
+  /** STRICT, PERMISSIVE or DISABLE: the workload's mode (PERMISSIVE without any policy). */
+  mode: string;
+  /** The policy whose mode is `mode`; null for Istio's default. */
+  peerAuthentication: ObjectRef | null;
+  /** Port-level settings of the workload's policy, by port number. */
+  ports: Record<string, { mode: string; peerAuthentication: ObjectRef | null }>;
+  /** Every PeerAuthentication selecting the workload: mesh, namespace, workload. */
+  policies: ObjectRef[];
+  rootNamespace: string;
 }
 
 export interface LoadDiagnostic {
@@ -107,6 +129,10 @@ export interface Methods {
   proxies: { params: { types?: Record<string, ProxyType> }; result: WorkloadProxy[] };
   analyze: { params: undefined; result: AnalyzerMessage[] };
   gatewayApi: { params: undefined; result: GatewayApi };
+  /** The effective trust domain (and aliases) and root namespace of the snapshot's mesh config. */
+  mesh: { params: undefined; result: MeshIdentity };
+  /** The PeerAuthentication of a workload, resolved and merged by Istio's authn applier. */
+  peerAuthentication: { params: { proxy: ProxyInput }; result: PeerAuthn };
   /** Needs no loaded snapshot: what istiod's gateway deployment controller would apply for the Gateways of these objects. */
   gatewayDeployments: {
     params: { kubernetes: Record<string, unknown>[]; meshConfig: string };
@@ -132,8 +158,12 @@ export class GeneratorError extends Error {
 
 export function loadParams(normalised: NormalisedSnapshot): LoadParams {
   const proxyTypes: Record<string, ProxyType> = {};
-  for (const w of normalised.workloads) proxyTypes[`${w.namespace}/${w.name}`] = w.proxyType;
-  return { ...normalised.generatorInput, proxyTypes };
+  const kinds: Record<string, string> = {};
+  for (const w of normalised.workloads) {
+    proxyTypes[`${w.namespace}/${w.name}`] = w.proxyType;
+    kinds[`${w.namespace}/${w.name}`] = w.kind;
+  }
+  return { ...normalised.generatorInput, proxyTypes, kinds };
 }
 
 /** Asks a generator what istiod's deployment controller would apply (`gatewayDeployments`, which needs no snapshot). */

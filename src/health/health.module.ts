@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { HealthController } from './health.controller.js';
+import { MetricsController } from './metrics.controller.js';
 
-@Module({ controllers: [HealthController] })
+/** The operations endpoints: /healthz, /readyz, /metrics (open even with access control on). */
+@Module({ controllers: [HealthController, MetricsController] })
 export class HealthModule {}

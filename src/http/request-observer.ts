@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import './access-request.js';
 import type { JsonLogger } from '../logging/json-logger.js';
 import { requestContext } from '../logging/request-context.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
@@ -29,6 +30,8 @@ export function requestObserver(logger: JsonLogger, metrics: MetricsService) {
           path: req.originalUrl,
           route,
           status: res.statusCode,
+          // The access token behind it, when access control is on (its id, never the token).
+          ...(req.accessToken ? { token: req.accessToken.id } : {}),
           durationMs: Math.round(seconds * 1000 * 10) / 10,
         }),
       );

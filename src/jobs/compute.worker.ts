@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { SnapshotStatus } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { ComputeService } from './compute.service.js';
+import { RetentionService } from './retention.service.js';
 import { COMPUTE_DEAD_LETTER_QUEUE, COMPUTE_QUEUE, QueueService, type ComputeJobData } from './queue.service.js';
 
 /**
@@ -19,6 +20,7 @@ export class ComputeWorker implements OnApplicationBootstrap {
     private readonly queue: QueueService,
     private readonly snapshots: SnapshotStore,
     private readonly computeService: ComputeService,
+    private readonly retention: RetentionService,
   ) {}
 
   async onApplicationBootstrap() {
@@ -35,6 +37,8 @@ export class ComputeWorker implements OnApplicationBootstrap {
         perJobResults: true,
         pollingIntervalSeconds: 2,
         notifyPollingIntervalSeconds: 2,
+        // Jobs are grouped by mesh: one mesh's bulk upload takes at most this many slots of all workers.
+        groupConcurrency: this.config.meshComputeConcurrency,
       },
       (jobs) => Promise.all(jobs.map((job) => this.run(job))),
     );
@@ -89,6 +93,10 @@ export class ComputeWorker implements OnApplicationBootstrap {
         await this.snapshots.markReady(snapshotId);
         const classes = stats ? `, ${stats.proxies} proxies in ${stats.classes} classes` : '';
         this.logger.log(`computed snapshot ${snapshotId} in ${Date.now() - started} ms (${attempt}${classes})`);
+        // A new READY snapshot: older ones of its mesh may now be past its retention.
+        await this.retention
+          .afterChange(current.mesh)
+          .catch((error: unknown) => this.logger.warn(`retention of mesh ${current.mesh}: ${String(error)}`));
         return { id: job.id, status: 'completed' };
       });
     } catch (error) {

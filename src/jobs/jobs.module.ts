@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ComputeService } from './compute.service.js';
 import { ComputeWorker } from './compute.worker.js';
+import { MaintenanceWorker } from './maintenance.worker.js';
 import { QueueService } from './queue.service.js';
+import { RetentionService } from './retention.service.js';
 
 /** The queue (every process sends jobs) and, when `worker` is set, the compute worker. */
 @Module({})
@@ -10,8 +12,8 @@ export class JobsModule {
     return {
       module: JobsModule,
       global: true,
-      providers: [QueueService, ComputeService, ...(options.worker ? [ComputeWorker] : [])],
-      exports: [QueueService, ComputeService],
+      providers: [QueueService, ComputeService, RetentionService, ...(options.worker ? [ComputeWorker, MaintenanceWorker] : [])],
+      exports: [QueueService, ComputeService, RetentionService],
     };
   }
 }

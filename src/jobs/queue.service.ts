@@ -8,11 +8,22 @@ export const COMPUTE_QUEUE = 'compute';
 /** Where pg-boss moves a compute job that exhausted its retries (a crash on the last try included). */
 export const COMPUTE_DEAD_LETTER_QUEUE = 'compute-dead-letter';
 
+/** Garbage collection of unreferenced content-addressed rows: one queued and one running at most (policy `stately`). */
+export const GC_QUEUE = 'gc';
+/** Retention of one mesh (`{mesh}`) or of every mesh (`{}`, the periodic pass): one queued per mesh. */
+export const RETENTION_QUEUE = 'retention';
+
+export interface RetentionJobData {
+  mesh?: string;
+}
+
 /** How often a process's pg-boss looks for expired jobs and stale heartbeats. */
 const SUPERVISE_INTERVAL_SECONDS = 10;
 
 export interface ComputeJobData {
   snapshotId: string;
+  /** The snapshot's mesh: the job's group, whose jobs run at most MESHLENS_MESH_COMPUTE_CONCURRENCY at once. */
+  mesh?: string;
 }
 
 /** The pg-boss instance of this process: the queue lives in the service's own Postgres. */
@@ -44,6 +55,8 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
     await this.boss.start();
     await this.boss.createQueue(COMPUTE_DEAD_LETTER_QUEUE, { notify: true });
     await this.boss.createQueue(COMPUTE_QUEUE, { notify: true, ...this.jobOptions() });
+    await this.boss.createQueue(GC_QUEUE, { policy: 'stately', notify: true, retryLimit: 2, expireInSeconds: 3600 });
+    await this.boss.createQueue(RETENTION_QUEUE, { policy: 'stately', notify: true, retryLimit: 2, expireInSeconds: 600 });
   }
 
   async beforeApplicationShutdown() {
@@ -51,11 +64,26 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
     await this.boss.stop({ graceful: true, timeout: 10_000 });
   }
 
-  /** Enqueues the compute job inside the caller's transaction: it exists if and only if the snapshot does. */
-  async enqueueCompute(snapshotId: string, transaction: EntityManager): Promise<void> {
-    const data: ComputeJobData = { snapshotId };
+  /**
+   * Enqueues the compute job inside the caller's transaction: it exists if and only if the snapshot
+   * does. Its group is the mesh: the worker runs at most MESHLENS_MESH_COMPUTE_CONCURRENCY jobs of one
+   * mesh at once (across all workers), so one mesh's bulk upload leaves room for the others.
+   */
+  async enqueueCompute(snapshotId: string, mesh: string, transaction: EntityManager): Promise<void> {
+    const data: ComputeJobData = { snapshotId, mesh };
     // Per job too: a queue created by an older release keeps its options (createQueue leaves it).
-    await this.boss.send(COMPUTE_QUEUE, data, { db: inTransaction(transaction), ...this.jobOptions() });
+    await this.boss.send(COMPUTE_QUEUE, data, { db: inTransaction(transaction), group: { id: mesh }, ...this.jobOptions() });
+  }
+
+  /** Asks for a garbage collection in the background (at most one waits; a request while one waits joins it). */
+  async enqueueGc(): Promise<void> {
+    await this.boss.send(GC_QUEUE, {});
+  }
+
+  /** Asks for the mesh's retention to run in the background (at most one waits per mesh). */
+  async enqueueRetention(mesh: string): Promise<void> {
+    const data: RetentionJobData = { mesh };
+    await this.boss.send(RETENTION_QUEUE, data, { singletonKey: mesh });
   }
 
   private jobOptions() {

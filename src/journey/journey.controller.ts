@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { httpError } from '../http/errors.js';
+import { RequireScope } from '../http/scope.js';
 import type { Journey } from './journey.js';
 import { parseJourneyRequest } from './journey-request.js';
 import { JourneyService } from './journey.service.js';
@@ -12,6 +13,8 @@ export class JourneyController {
 
   @Post('journey')
   @HttpCode(200)
+  // A query sent as a POST: scope read, not write.
+  @RequireScope('read')
   @ApiOperation({
     summary: "A request's whole journey: every proxy on its path, mTLS and authorization included",
     description:

@@ -6,36 +6,43 @@ import { SnapshotStatus } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
 import { GeneratorService, SnapshotNotFoundError } from '../generator/generator.service.js';
-import { GeneratorError } from '../generator/protocol.js';
+import { GeneratorError, type PeerAuthn } from '../generator/protocol.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import { ProxyConfigService } from '../proxy-config/proxy-config.service.js';
 import type { ProxyInput } from '../proxy-config/proxy-config.types.js';
 import { callProblems, toCall } from '../routing/graphql/routing.resolver.js';
 import type { CallInput } from '../routing/graphql/route-resolution.types.js';
-import { kubeProxy } from '../routing/kube-proxy.js';
+import { kubeProxy, serviceByClusterIp } from '../routing/kube-proxy.js';
 import { networkFilter, type Call } from '../routing/resolve.js';
 import type { NormalisedSnapshot } from '../model/snapshot.js';
-import { journey, type Journey, type JourneyWorkload, type ProxyEnvoyConfig, type RequestIdentity, type Sender } from './journey.js';
-import { peerAuthenticationFor, type PeerAuthenticationObject } from './peer-authentication.js';
-
-// The defaults of Istio's mesh config (trustDomain, rootNamespace): the spiffe identity of a sender, and
-// where mesh-wide PeerAuthentications live.
-const TRUST_DOMAIN = 'cluster.local';
-const ROOT_NAMESPACE = 'istio-system';
+import type { ConfigRef } from '../model/config-ref.js';
+import {
+  journey,
+  type Journey,
+  type JourneyWorkload,
+  type ProxyEnvoyConfig,
+  type ReceiverMtls,
+  type RequestIdentity,
+  type Sender,
+} from './journey.js';
 
 interface SnapshotFacts {
-  workloads: (JourneyWorkload & { labels: Record<string, string> })[];
-  peerAuthentications: PeerAuthenticationObject[];
-  rootNamespace: string;
+  workloads: JourneyWorkload[];
 }
 
 /** Follows a request through every proxy on its way (journey.ts), with the configs istiod generates. */
 @Injectable()
 export class JourneyService {
-  /** Per snapshot (its resources never change): its workloads and PeerAuthentications. */
+  /** Per snapshot (its resources never change): its workloads. */
   private readonly facts = new Lru<Promise<SnapshotFacts>>(16);
+  /** Per snapshot: the trust domain of its mesh config, as the generator applied Istio's defaults to it. */
+  private readonly trustDomains = new Lru<Promise<string>>(16);
   /** The inbound side of receivers' configs, by snapshot and workload: small, and asked for on every journey. */
   private readonly inbound = new Lru<ProxyEnvoyConfig | null>(4096);
+  /** Gateways' whole configs, by snapshot and workload, for journeys that pass through them. */
+  private readonly gateways = new Lru<Promise<ProxyEnvoyConfig | null>>(64);
+  /** The generator's PeerAuthentication resolution of receivers, by snapshot and workload. */
+  private readonly peerAuthn = new Lru<Promise<PeerAuthn | null>>(4096);
 
   constructor(
     private readonly proxyConfig: ProxyConfigService,
@@ -85,7 +92,7 @@ export class JourneyService {
       call,
       identity,
       workloads: facts.workloads,
-      trustDomain: TRUST_DOMAIN,
+      trustDomain: await this.trustDomain(snapshotId),
       receiverConfig: (w) => {
         const key = `${snapshotId}/${w.namespace}/${w.name}`;
         const cached = this.inbound.get(key);
@@ -107,11 +114,55 @@ export class JourneyService {
         }
         return found;
       },
-      peerAuthentication: (w) => {
-        const labels = facts.workloads.find((x) => x.namespace === w.namespace && x.name === w.name)?.labels ?? {};
-        return peerAuthenticationFor(facts.peerAuthentications, facts.rootNamespace, w.namespace, labels);
-      },
+      gatewayConfig: (w) => this.gatewayConfig(snapshotId, w),
+      receiverMtls: (w, port) => this.receiverMtls(snapshotId, w, port),
+      serviceByIp: async (address, port) => serviceByClusterIp((await normalise()).generatorInput, address, port),
     });
+  }
+
+  /** The trust domain of the snapshot's mesh config (ConfigMap istio's `mesh` in the root namespace), Istio's defaults applied. */
+  private trustDomain(snapshotId: string): Promise<string> {
+    return this.cached(this.trustDomains, snapshotId, async () => (await this.generator.ask(snapshotId, 'mesh', undefined)).trustDomain);
+  }
+
+  private gatewayConfig(snapshotId: string, w: JourneyWorkload): Promise<ProxyEnvoyConfig | null> {
+    return this.cached(this.gateways, `${snapshotId}/${w.namespace}/${w.name}`, () =>
+      this.proxyConfig.generate(snapshotId, { namespace: w.namespace, name: w.name, type: ProxyType.ROUTER }).then(
+        (c) => c as unknown as ProxyEnvoyConfig,
+        (error: unknown) => {
+          if (error instanceof GeneratorError && error.code === 'NO_PROXY') return null;
+          throw error;
+        },
+      ),
+    );
+  }
+
+  /** Istio's resolution of the PeerAuthentication of a receiving workload (the generator's), for one port. */
+  private async receiverMtls(snapshotId: string, w: JourneyWorkload, port: number): Promise<ReceiverMtls | null> {
+    const resolved = await this.cached(this.peerAuthn, `${snapshotId}/${w.namespace}/${w.name}`, () =>
+      this.generator
+        .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: w.namespace, name: w.name, type: 'SIDECAR' } })
+        .catch((error: unknown) => {
+          if (error instanceof GeneratorError && error.code === 'NO_PROXY') return null;
+          throw error;
+        }),
+    );
+    if (!resolved) return null;
+    const atPort = resolved.ports[String(port)];
+    const ref = (r: PeerAuthn['peerAuthentication']): ConfigRef | null =>
+      r ? { kind: 'PeerAuthentication', namespace: r.namespace, name: r.name } : null;
+    return atPort
+      ? { mode: atPort.mode, peerAuthentication: ref(atPort.peerAuthentication), portLevel: true }
+      : { mode: resolved.mode, peerAuthentication: ref(resolved.peerAuthentication), portLevel: false };
+  }
+
+  private cached<T>(lru: Lru<Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const hit = lru.get(key);
+    if (hit) return hit;
+    const loading = load();
+    lru.set(key, loading);
+    loading.catch(() => lru.delete(key));
+    return loading;
   }
 
   private snapshotFacts(snapshotId: string, ready: boolean, normalise: () => Promise<NormalisedSnapshot>): Promise<SnapshotFacts> {
@@ -119,9 +170,6 @@ export class JourneyService {
     if (cached) return cached;
     const loading = (async (): Promise<SnapshotFacts> => {
       const workloads = ready ? await this.workloadStore.list(snapshotId) : (await normalise()).workloads;
-      const peerAuthentications = (await this.snapshots.resources(snapshotId, { kind: 'PeerAuthentication' })).map(
-        (r) => r.body as PeerAuthenticationObject,
-      );
       return {
         workloads: workloads.map((w) => ({
           namespace: w.namespace,
@@ -130,10 +178,7 @@ export class JourneyService {
           proxyType: w.proxyType,
           ips: w.ips,
           serviceAccount: w.serviceAccount,
-          labels: w.labels,
         })),
-        peerAuthentications,
-        rootNamespace: ROOT_NAMESPACE,
       };
     })();
     this.facts.set(snapshotId, loading);

@@ -101,22 +101,57 @@ export interface Sender {
   kubeProxy?: { resolution: RouteResolution; endpoints: { address: string; port: number }[] };
 }
 
+/** The mTLS mode in force for a receiving workload's port, and the PeerAuthentication deciding it (Istio's resolution, from the generator). */
+export interface ReceiverMtls {
+  /** STRICT, PERMISSIVE or DISABLE. */
+  mode: string;
+  peerAuthentication: ConfigRef | null;
+  /** Whether a port-level setting of the workload's policy decides this port. */
+  portLevel: boolean;
+}
+
 export interface JourneyInput {
   sender: Sender;
   call: Call;
   identity: RequestIdentity | null;
   workloads: JourneyWorkload[];
+  /** The mesh config's trust domain: principals are `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`. */
   trustDomain: string;
-  /** The generated config of a receiving workload with a sidecar. */
+  /** The generated config of a receiving workload with a sidecar (its inbound side is enough). */
   receiverConfig: (workload: JourneyWorkload) => Promise<ProxyEnvoyConfig | null>;
-  /** The PeerAuthentication in force for a receiving workload, for provenance only (the mode is read from its config). */
-  peerAuthentication?: (workload: JourneyWorkload) => ConfigRef | null;
+  /** The whole generated config of a receiving gateway (listeners, routes, clusters, endpoints). */
+  gatewayConfig?: (workload: JourneyWorkload) => Promise<ProxyEnvoyConfig | null>;
+  /** The PeerAuthentication in force for a receiving workload's port, as the generator resolves it. */
+  receiverMtls?: (workload: JourneyWorkload, port: number) => Promise<ReceiverMtls | null>;
+  /** The Service whose ClusterIP is `address`, and the endpoints kube-proxy sends its `port` to (a passthrough's original destination). */
+  serviceByIp?: (address: string, port: number) => Promise<{ service: string; endpoints: { address: string; port: number }[] } | null>;
 }
 
 const HTTP_FAULT = 'envoy.filters.http.fault';
+/** Gateways a path may pass through before meshlens stops following it (a routing loop). */
+export const MAX_GATEWAYS = 4;
 
 export async function journey(input: JourneyInput): Promise<Journey> {
   return new JourneyWalk(input).run();
+}
+
+/** The proxy that sends the request on one leg of a path (the first sender, or a gateway on the way), and what came before it. */
+interface Leg {
+  who: string;
+  workload: WorkloadRef | null;
+  proxyType: ProxyKind;
+  namespace: string;
+  serviceAccount: string;
+  ip: string;
+  call: Call;
+  /** The hops of the path before this proxy's. */
+  before: Hop[];
+  /** The gateways this path passed through already (namespace/name). */
+  gateways: string[];
+  /** Who this proxy sees as its peer: for the first gateway, the client outside the mesh. */
+  peer: { principal: string | null; ip: string };
+  /** The route this leg's proxy chose (its rewrites apply to the request it forwards). */
+  route: Route | null;
 }
 
 class JourneyWalk {
@@ -124,7 +159,6 @@ class JourneyWalk {
   private readonly paths: JourneyPath[] = [];
   private readonly byIp = new Map<string, JourneyWorkload>();
   private readonly http: boolean;
-  private senderRoute: Route | null = null;
 
   constructor(private readonly input: JourneyInput) {
     for (const w of input.workloads) for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
@@ -136,18 +170,32 @@ class JourneyWalk {
   }
 
   async run(): Promise<Journey> {
-    const { sender } = this.input;
+    const { sender, call } = this.input;
     const who = sender.workload
       ? `${sender.workload.namespace}/${sender.workload.name}`
       : `an ad-hoc ${sender.proxyType === 'ROUTER' ? 'gateway' : 'proxy'} in ${sender.namespace}`;
-    if (!sender.config) await this.fromKubeProxy(who);
-    else await this.fromProxy(who, sender.config);
+    const leg: Leg = {
+      who,
+      workload: sender.workload,
+      proxyType: sender.proxyType,
+      namespace: sender.namespace,
+      serviceAccount: sender.serviceAccount,
+      ip: sender.ip,
+      call,
+      before: [],
+      gateways: sender.proxyType === 'ROUTER' && sender.workload ? [`${sender.workload.namespace}/${sender.workload.name}`] : [],
+      // The first gateway's client is outside the mesh: no peer principal, its address from X-Forwarded-For.
+      peer: { principal: null, ip: this.clientIp() },
+      route: null,
+    };
+    if (!sender.config) await this.fromKubeProxy(leg);
+    else await this.fromProxy(leg, sender.config, 100, `sender ${who}`);
     return { paths: this.paths, trace: this.trace };
   }
 
-  private async fromKubeProxy(who: string) {
+  private async fromKubeProxy(leg: Leg) {
     const kube = this.input.sender.kubeProxy ?? { resolution: { ...emptyResolution(), error: 'no proxy' as const }, endpoints: [] };
-    for (const t of kube.resolution.trace) this.step(`sender ${who}: ${t.stage}`, t.detail);
+    for (const t of kube.resolution.trace) this.step(`sender ${leg.who}: ${t.stage}`, t.detail);
     const hop: Hop = {
       proxy: null,
       proxyType: 'NONE',
@@ -176,46 +224,59 @@ class JourneyWalk {
       metadata: undefined,
     }));
     await this.toWorkloads(
+      leg,
       hop,
       100,
       endpoints,
       () => 'PLAINTEXT',
-      () => hop.tls!,
+      (_e, _receiver, mtls) => ({ ...hop.tls!, peerAuthentication: mtls?.peerAuthentication ?? null }),
       null,
     );
   }
 
-  private async fromProxy(who: string, config: ProxyEnvoyConfig) {
-    const { sender, call } = this.input;
+  /** A proxy's own walk (the sender's, or a gateway's on the way), then each cluster it chose. */
+  private async fromProxy(leg: Leg, config: ProxyEnvoyConfig, share: number, label: string) {
+    const { call } = leg;
     const walked = walkRoute(config, call);
     const r = walked.resolution;
-    for (const t of r.trace) this.step(`sender ${who}: ${t.stage}`, t.detail);
+    for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
     const hop: Hop = {
-      proxy: sender.workload,
-      proxyType: sender.proxyType,
+      proxy: leg.workload,
+      proxyType: leg.proxyType,
       direction: 'OUTBOUND',
       resolution: r,
       endpoints: null,
       tls: null,
       authorization: null,
     };
+    const hops = (h: Hop) => [...leg.before, h];
     // A gateway enforces the AuthorizationPolicies that select it, on the request as it arrives.
-    if (sender.proxyType === 'ROUTER' && rbacFilters(walked.filterChain).length) {
-      // The gateway's own client is outside the mesh: no peer principal.
+    if (leg.proxyType === 'ROUTER' && rbacFilters(walked.filterChain).length) {
+      const [path] = splitPathAndQuery(call.path);
       const decision = authorize(
         walked.filterChain,
-        this.rbacRequest(walked.filterChain, null, this.clientIp(), call.address ?? sender.ip, call.port, call.path, call.host ?? null),
-        `gateway ${who}`,
+        this.rbacRequest(
+          walked.filterChain,
+          leg.peer.principal,
+          leg.peer.ip,
+          call.address ?? leg.ip,
+          call.port,
+          path,
+          call.host ?? null,
+          call,
+        ),
+        `gateway ${leg.who}`,
       );
       hop.authorization = decision;
-      this.step(`sender ${who}: authorization`, decision.reason);
+      this.step(`${label}: authorization`, decision.reason);
+      for (const d of decision.dryRun ?? []) this.step(`${label}: dry-run`, d);
       if (decision.verdict === 'DENY') {
         this.finish(
-          100,
+          share,
           'DENIED',
           this.http ? 403 : null,
           null,
-          [hop],
+          hops(hop),
           `The gateway refuses the request (${this.http ? 'HTTP 403' : 'connection closed'}).`,
         );
         return;
@@ -223,58 +284,62 @@ class JourneyWalk {
     }
     if (r.error) {
       const [outcome, status] = failureOutcome(r.error, this.http);
-      this.finish(100, outcome, status, null, [hop], `The sender's proxy stops the request: ${r.error}.`);
+      this.finish(
+        share,
+        outcome,
+        status,
+        null,
+        hops(hop),
+        `The ${leg.before.length ? 'gateway' : "sender's proxy"} stops the request: ${r.error}.`,
+      );
       return;
     }
     const route = walked.route;
-    this.senderRoute = route;
+    const next: Leg = { ...leg, route };
+    const whose = leg.before.length ? 'The gateway' : "The sender's proxy";
     if (route?.redirect) {
-      this.finish(100, 'REDIRECTED', redirectStatus(route.redirect), null, [hop], "The sender's proxy answers with a redirect.");
+      this.finish(share, 'REDIRECTED', redirectStatus(route.redirect), null, hops(hop), `${whose} answers with a redirect.`);
       return;
     }
     if (route?.directResponse) {
-      this.finish(100, 'DIRECT_RESPONSE', route.directResponse.status ?? 200, null, [hop], "The sender's proxy answers directly.");
+      this.finish(share, 'DIRECT_RESPONSE', route.directResponse.status ?? 200, null, hops(hop), `${whose} answers directly.`);
       return;
     }
-    let share = 100;
     const abort = faultAbort(route);
     if (abort) {
+      const aborted = (share * abort.percent) / 100;
       this.finish(
-        abort.percent,
+        aborted,
         'DIRECT_RESPONSE',
         abort.status,
         null,
-        [hop],
+        hops(hop),
         `A fault injection aborts ${abort.percent}% of the requests with HTTP ${abort.status}.`,
       );
-      share = 100 - abort.percent;
+      share -= aborted;
       if (share <= 0) return;
     }
     const clusters = r.weightedClusters?.length ? r.weightedClusters : r.cluster ? [{ cluster: r.cluster, weight: 1 }] : [];
     if (!clusters.length) {
-      this.finish(share, 'NO_ROUTE', this.http ? 404 : null, null, [hop], 'The route names no cluster.');
+      this.finish(share, 'NO_ROUTE', this.http ? 404 : null, null, hops(hop), 'The route names no cluster.');
       return;
     }
     const total = clusters.reduce((sum, c) => sum + c.weight, 0) || 1;
     for (const { cluster: name, weight } of clusters) {
       const clusterShare = (share * weight) / total;
       const clusterHop: Hop = { ...hop, endpoints: [] };
-      await this.throughCluster(clusterHop, clusterShare, name, config);
+      await this.throughCluster(next, clusterHop, clusterShare, name, config);
     }
   }
 
-  private async throughCluster(hop: Hop, share: number, name: string, config: ProxyEnvoyConfig) {
-    if (name === 'PassthroughCluster')
-      return this.finish(
-        share,
-        'LEFT_MESH',
-        null,
-        null,
-        [hop],
-        `Cluster ${name}: the request leaves the mesh to its original destination.`,
-      );
+  private async throughCluster(leg: Leg, hop: Hop, share: number, name: string, config: ProxyEnvoyConfig) {
+    const hops = [...leg.before, hop];
+    if (name === 'PassthroughCluster') {
+      if (await this.toOriginalDestination(leg, hop, share)) return;
+      return this.finish(share, 'LEFT_MESH', null, null, hops, `Cluster ${name}: the request leaves the mesh to its original destination.`);
+    }
     if (name === 'BlackHoleCluster')
-      return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, [hop], `Cluster ${name}: the request is dropped.`);
+      return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, hops, `Cluster ${name}: the request is dropped.`);
     const cluster = firstNamed(config.clusters, name);
     if (!cluster)
       return this.finish(
@@ -282,8 +347,8 @@ class JourneyWalk {
         'NO_HEALTHY_UPSTREAM',
         this.http ? 503 : null,
         null,
-        [hop],
-        `Cluster ${name} does not exist in the sender's config: Envoy answers 503.`,
+        hops,
+        `Cluster ${name} does not exist in the config of ${leg.who}: Envoy answers 503.`,
       );
     const endpoints = clusterEndpoints(cluster, config.endpoints).filter((e) => e.healthy);
     hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
@@ -293,33 +358,35 @@ class JourneyWalk {
         'NO_HEALTHY_UPSTREAM',
         this.http ? 503 : null,
         null,
-        [hop],
+        hops,
         `Cluster ${name} has no healthy endpoint (no pod matches its service${name.split('|')[2] ? ` and subset ${name.split('|')[2]}` : ''}): Envoy answers 503.`,
       );
     const localities = [...new Set(endpoints.map((e) => e.locality).filter(Boolean))];
     this.step(
       `cluster ${name}`,
-      `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for the sender): ${hop.endpoints.join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`,
+      `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for ${leg.who}): ${hop.endpoints.join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`,
     );
     const dr = istioConfigRef(cluster.metadata);
     const destinationRule = dr?.kind === 'DestinationRule' ? dr : null;
     await this.toWorkloads(
+      leg,
       hop,
       share,
       endpoints,
       (e) => upstreamTransport(cluster, e.metadata).mode,
-      (e, receiver) => this.senderTls(cluster, e, destinationRule, receiver),
+      (e, _receiver, mtls) => senderTls(cluster, e, destinationRule, mtls),
       cluster,
     );
   }
 
   /** One path per workload behind the endpoints, sharing `share` by endpoint count. */
   private async toWorkloads(
+    leg: Leg,
     hop: Hop,
     share: number,
     endpoints: Endpoint[],
     modeOf: (e: Endpoint) => TransportMode,
-    tlsOf: (e: Endpoint, receiver: JourneyWorkload | null) => TransportSecurity,
+    tlsOf: (e: Endpoint, receiver: JourneyWorkload | null, mtls: ReceiverMtls | null) => TransportSecurity,
     cluster: Cluster | null,
   ) {
     const groups = new Map<string, { workload: JourneyWorkload | null; endpoints: Endpoint[] }>();
@@ -336,13 +403,13 @@ class JourneyWalk {
     if (external.length) {
       const count = external.reduce((n, g) => n + g.endpoints.length, 0);
       const ep = external[0].endpoints[0];
-      const h = { ...hop, tls: tlsOf(ep, null) };
+      const h = { ...hop, tls: tlsOf(ep, null, null) };
       this.finish(
         (share * count) / endpoints.length,
         'LEFT_MESH',
         null,
         null,
-        [h],
+        [...leg.before, h],
         `${count} endpoint${count > 1 ? 's' : ''} (${external.flatMap((g) => g.endpoints.map((e) => e.address)).join(', ')}) belong to no workload of the snapshot: the request leaves the mesh.`,
       );
     }
@@ -350,9 +417,52 @@ class JourneyWalk {
       const receiver = group.workload!;
       const ep = group.endpoints[0];
       const pathShare = (share * group.endpoints.length) / endpoints.length;
-      const h = { ...hop, tls: tlsOf(ep, receiver) };
-      await this.receive(h, pathShare, receiver, ep, modeOf(ep), cluster);
+      const mtls = receiver.proxyType === 'SIDECAR' ? ((await this.input.receiverMtls?.(receiver, ep.port)) ?? null) : null;
+      const h = { ...hop, tls: tlsOf(ep, receiver, mtls) };
+      await this.receive(leg, h, pathShare, receiver, ep, modeOf(ep), cluster, mtls);
     }
+  }
+
+  /**
+   * PassthroughCluster sends the connection, as it is (no TLS of Envoy's), to its original destination:
+   * the call's `address`. A workload's pod IP, or a Service's ClusterIP (kube-proxy then picks one of
+   * its endpoints), is still the mesh: the journey goes on there. False when the address is neither.
+   */
+  private async toOriginalDestination(leg: Leg, hop: Hop, share: number): Promise<boolean> {
+    const address = leg.call.address;
+    if (!address) return false;
+    let endpoints: { address: string; port: number }[];
+    let where: string;
+    if (this.byIp.has(address)) {
+      endpoints = [{ address, port: leg.call.port }];
+      where = `pod IP ${address}`;
+    } else {
+      const svc = (await this.input.serviceByIp?.(address, leg.call.port)) ?? null;
+      if (!svc?.endpoints.length) return false;
+      endpoints = svc.endpoints;
+      where = `ClusterIP ${address} of Service ${svc.service}, which kube-proxy spreads over ${svc.endpoints.map((e) => `${e.address}:${e.port}`).join(', ')}`;
+    }
+    hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
+    this.step(
+      `cluster PassthroughCluster`,
+      `The connection goes, as it is, to its original destination ${address}:${leg.call.port} (${where}).`,
+    );
+    const tls: TransportSecurity = {
+      mode: 'PLAINTEXT',
+      reason: 'plaintext: PassthroughCluster forwards the connection as the application opened it (no mTLS from the sidecar)',
+      peerAuthentication: null,
+      destinationRule: null,
+    };
+    await this.toWorkloads(
+      leg,
+      hop,
+      share,
+      endpoints.map((e) => ({ ...e, locality: '', priority: 0, healthy: true, weight: 1, metadata: undefined })),
+      () => 'PLAINTEXT',
+      (_e, _receiver, mtls) => ({ ...tls, peerAuthentication: mtls?.peerAuthentication ?? null }),
+      null,
+    );
+    return true;
   }
 
   private byMetadata(e: Endpoint): JourneyWorkload | null {
@@ -360,54 +470,50 @@ class JourneyWalk {
     return w ? (this.input.workloads.find((x) => x.namespace === w.namespace && x.name === w.name) ?? null) : null;
   }
 
-  private senderTls(cluster: Cluster, e: Endpoint, dr: ConfigRef | null, receiver: JourneyWorkload | null): TransportSecurity {
-    const t = upstreamTransport(cluster, e.metadata);
-    const drText = dr ? formatRef(dr) : null;
-    let reason: string;
-    if (t.auto)
-      reason =
-        t.mode === 'MTLS'
-          ? `mTLS, because the server has a sidecar (its endpoint carries tlsMode istio) and no DestinationRule sets TLS (auto mTLS)${drText ? `; ${drText} applies without a tls mode` : ''}`
-          : `plaintext, because the server has no sidecar (its endpoint carries no tlsMode istio) and no DestinationRule sets TLS (auto mTLS)`;
-    else if (t.mode === 'MTLS')
-      reason = drText ? `mTLS: ${drText} sets ISTIO_MUTUAL` : 'mTLS: the cluster always presents the workload certificate (ISTIO_MUTUAL)';
-    else if (t.mode === 'TLS')
-      reason = `TLS originated by the sender's proxy${t.sni ? ` (SNI ${t.sni})` : ''}: ${drText ? `${drText} sets SIMPLE or MUTUAL` : 'the cluster originates TLS'}`;
-    else
-      reason = drText
-        ? `plaintext: ${drText} applies and the cluster has no TLS transport socket (tls mode DISABLE, or auto mTLS off because the server's PeerAuthentication disables mTLS)`
-        : "plaintext: no DestinationRule sets TLS and auto mTLS is off for this destination (the server's PeerAuthentication disables mTLS)";
-    return {
-      mode: t.mode,
-      reason,
-      peerAuthentication: receiver ? (this.input.peerAuthentication?.(receiver) ?? null) : null,
-      destinationRule: dr,
-    };
+  private principalOf(leg: Leg, mode: TransportMode): string | null {
+    return mode === 'MTLS' && leg.proxyType !== 'NONE'
+      ? `spiffe://${this.input.trustDomain}/ns/${leg.namespace}/sa/${leg.serviceAccount}`
+      : null;
   }
 
-  private async receive(hop: Hop, share: number, receiver: JourneyWorkload, ep: Endpoint, mode: TransportMode, cluster: Cluster | null) {
+  private async receive(
+    leg: Leg,
+    hop: Hop,
+    share: number,
+    receiver: JourneyWorkload,
+    ep: Endpoint,
+    mode: TransportMode,
+    cluster: Cluster | null,
+    mtls: ReceiverMtls | null,
+  ) {
     const dest: WorkloadRef = { namespace: receiver.namespace, name: receiver.name, kind: receiver.kind };
     const label = `receiver ${receiver.namespace}/${receiver.name}`;
+    const hops = [...leg.before, hop];
     this.step(
       label,
       `${share.toFixed(1)}% of the requests go to ${ep.address}:${ep.port} (${receiver.kind} ${receiver.namespace}/${receiver.name}); the connection is ${hop.tls!.reason}.`,
     );
-    if (receiver.proxyType !== 'SIDECAR') {
-      if (receiver.proxyType === 'NONE' && mode === 'MTLS')
+    if (receiver.proxyType === 'NONE') {
+      if (mode === 'MTLS')
         return this.finish(
           share,
           'CONNECTION_FAILED',
           null,
           dest,
-          [hop],
+          hops,
           `${receiver.namespace}/${receiver.name} has no sidecar to terminate Istio mTLS: the handshake fails.`,
         );
-      const what =
-        receiver.proxyType === 'ROUTER'
-          ? 'a gateway: its own journey continues from there'
-          : 'a workload without a sidecar: the application answers';
-      return this.finish(share, 'DELIVERED', null, dest, [hop], `${receiver.namespace}/${receiver.name} is ${what}.`);
+      return this.finish(
+        share,
+        'DELIVERED',
+        null,
+        dest,
+        hops,
+        `${receiver.namespace}/${receiver.name} is a workload without a sidecar: the application answers.`,
+      );
     }
+    const forwarded = rewritten(leg.call, leg.route, ep, mode, cluster);
+    if (receiver.proxyType === 'ROUTER') return this.throughGateway(leg, hop, share, receiver, ep, mode, forwarded);
     const config = await this.input.receiverConfig(receiver);
     if (!config)
       return this.finish(
@@ -415,15 +521,14 @@ class JourneyWalk {
         'DELIVERED',
         null,
         dest,
-        [hop],
+        hops,
         `The config of ${receiver.namespace}/${receiver.name} is not available; the request is assumed to reach the application.`,
       );
-    const forwarded = rewritten(this.input.call, this.senderRoute, ep, mode, cluster);
     const walked = walkRoute(config, forwarded);
     const r = walked.resolution;
     for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
     const virtualInbound = firstNamed(config.listeners, 'virtualInbound');
-    const mtls = inboundMtls(virtualInbound, ep.port);
+    const accepted = inboundMtls(virtualInbound, ep.port);
     const inbound: Hop = {
       proxy: dest,
       proxyType: 'SIDECAR',
@@ -432,8 +537,8 @@ class JourneyWalk {
       endpoints: null,
       tls: {
         mode,
-        reason: inboundReason(mtls, ep.port, mode, r.error),
-        peerAuthentication: this.input.peerAuthentication?.(receiver) ?? null,
+        reason: inboundReason(accepted, mtls, ep.port, mode, r.error),
+        peerAuthentication: mtls?.peerAuthentication ?? null,
         destinationRule: null,
       },
       authorization: null,
@@ -442,17 +547,13 @@ class JourneyWalk {
     if (r.error) {
       const tlsFailure = ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(r.error);
       const [outcome, status] = tlsFailure ? (['CONNECTION_FAILED', null] as const) : failureOutcome(r.error, this.http);
-      return this.finish(share, outcome, status, dest, [hop, inbound], `The server's sidecar refuses the request: ${r.error}.`);
+      return this.finish(share, outcome, status, dest, [...hops, inbound], `The server's sidecar refuses the request: ${r.error}.`);
     }
-    const principal =
-      mode === 'MTLS' && this.input.sender.proxyType !== 'NONE'
-        ? `spiffe://${this.input.trustDomain}/ns/${this.input.sender.namespace}/sa/${this.input.sender.serviceAccount}`
-        : null;
     const [path] = splitPathAndQuery(forwarded.path);
     const request = this.rbacRequest(
       walked.filterChain,
-      principal,
-      this.input.sender.ip,
+      this.principalOf(leg, mode),
+      leg.ip,
       ep.address,
       ep.port,
       path,
@@ -469,7 +570,7 @@ class JourneyWalk {
         'DENIED',
         this.http ? 403 : null,
         dest,
-        [hop, inbound],
+        [...hops, inbound],
         this.http ? 'Denied: the sidecar answers HTTP 403 (RBAC: access denied).' : 'Denied: the sidecar closes the connection.',
       );
     const route = walked.route;
@@ -479,7 +580,7 @@ class JourneyWalk {
         'DIRECT_RESPONSE',
         route.directResponse.status ?? 200,
         dest,
-        [hop, inbound],
+        [...hops, inbound],
         "The server's sidecar answers directly.",
       );
     this.finish(
@@ -487,9 +588,61 @@ class JourneyWalk {
       'DELIVERED',
       null,
       dest,
-      [hop, inbound],
+      [...hops, inbound],
       `Delivered to the application of ${receiver.namespace}/${receiver.name} on port ${ep.port}${decision.verdict === 'NOT_DECIDED' ? ', if the external authorizer allows it' : ''}.`,
     );
+  }
+
+  /**
+   * A gateway on the way: it takes the connection on its listener for the endpoint's port, routes the
+   * request by its own config (as a gateway: `GATEWAY` mode, the request's host and path) and sends
+   * it on; the journey goes on from there. A path through more than MAX_GATEWAYS gateways, or
+   * through one gateway twice, is a loop: meshlens stops following it.
+   */
+  private async throughGateway(
+    leg: Leg,
+    hop: Hop,
+    share: number,
+    gateway: JourneyWorkload,
+    ep: Endpoint,
+    mode: TransportMode,
+    forwarded: Call,
+  ) {
+    const dest: WorkloadRef = { namespace: gateway.namespace, name: gateway.name, kind: gateway.kind };
+    const key = `${gateway.namespace}/${gateway.name}`;
+    const hops = [...leg.before, hop];
+    if (leg.gateways.includes(key) || leg.gateways.length >= MAX_GATEWAYS)
+      return this.finish(
+        share,
+        'CONNECTION_FAILED',
+        null,
+        dest,
+        hops,
+        leg.gateways.includes(key)
+          ? `The request comes back to gateway ${key} (${[...leg.gateways, key].join(' -> ')}): a routing loop, which Envoy follows until the connection fails; meshlens stops here.`
+          : `The request passes through more than ${MAX_GATEWAYS} gateways (${[...leg.gateways, key].join(' -> ')}): meshlens stops following it.`,
+      );
+    const config = (await this.input.gatewayConfig?.(gateway)) ?? null;
+    if (!config)
+      return this.finish(share, 'DELIVERED', null, dest, hops, `The config of gateway ${key} is not available: the journey ends at it.`);
+    this.step(
+      `gateway ${key}`,
+      `The gateway takes the connection on its listener for port ${ep.port} and routes the request by its own config.`,
+    );
+    const next: Leg = {
+      who: `gateway ${key}`,
+      workload: dest,
+      proxyType: 'ROUTER',
+      namespace: gateway.namespace,
+      serviceAccount: gateway.serviceAccount,
+      ip: ep.address,
+      call: { ...forwarded, mode: 'GATEWAY', address: ep.address, port: ep.port },
+      before: hops,
+      gateways: [...leg.gateways, key],
+      peer: { principal: this.principalOf(leg, mode), ip: leg.ip },
+      route: null,
+    };
+    await this.fromProxy(next, config, share, `gateway ${key}`);
   }
 
   private clientIp(): string {
@@ -505,7 +658,7 @@ class JourneyWalk {
     destinationPort: number,
     path: string,
     host: string | null,
-    call: Call = this.input.call,
+    call: Call,
   ): RbacRequest {
     const { identity } = this.input;
     const metadata: Record<string, Record<string, unknown>> = {};
@@ -546,6 +699,28 @@ class JourneyWalk {
   }
 }
 
+function senderTls(cluster: Cluster, e: Endpoint, dr: ConfigRef | null, mtls: ReceiverMtls | null): TransportSecurity {
+  const t = upstreamTransport(cluster, e.metadata);
+  const drText = dr ? formatRef(dr) : null;
+  let reason: string;
+  if (t.auto)
+    reason =
+      t.mode === 'MTLS'
+        ? `mTLS, because the server has a sidecar (its endpoint carries tlsMode istio) and no DestinationRule sets TLS (auto mTLS)${drText ? `; ${drText} applies without a tls mode` : ''}`
+        : `plaintext, because the server has no sidecar (its endpoint carries no tlsMode istio) and no DestinationRule sets TLS (auto mTLS)`;
+  else if (t.mode === 'MTLS')
+    reason = drText ? `mTLS: ${drText} sets ISTIO_MUTUAL` : 'mTLS: the cluster always presents the workload certificate (ISTIO_MUTUAL)';
+  else if (t.mode === 'TLS')
+    reason = `TLS originated by the sender's proxy${t.sni ? ` (SNI ${t.sni})` : ''}: ${drText ? `${drText} sets SIMPLE or MUTUAL` : 'the cluster originates TLS'}`;
+  else if (mtls?.mode === 'DISABLE' && !drText)
+    reason = `plaintext: no DestinationRule sets TLS and auto mTLS is off for this destination (${mtls.peerAuthentication ? formatRef(mtls.peerAuthentication) : 'its PeerAuthentication'} disables mTLS)`;
+  else
+    reason = drText
+      ? `plaintext: ${drText} applies and the cluster has no TLS transport socket (tls mode DISABLE, or auto mTLS off because the server's PeerAuthentication disables mTLS)`
+      : "plaintext: no DestinationRule sets TLS and auto mTLS is off for this destination (the server's PeerAuthentication disables mTLS)";
+  return { mode: t.mode, reason, peerAuthentication: mtls?.peerAuthentication ?? null, destinationRule: dr };
+}
+
 /** The request as the sender's proxy forwards it: route rewrites applied, over the chosen transport. */
 function rewritten(call: Call, route: Route | null, ep: Endpoint, mode: TransportMode, cluster: Cluster | null): Call {
   let { path, host } = call;
@@ -577,17 +752,30 @@ function usesHttp2(cluster: Cluster): boolean {
   return Object.values(options ?? {}).some((o) => o.explicitHttpConfig?.http2ProtocolOptions !== undefined);
 }
 
-function inboundReason(mtls: InboundMtls | null, port: number, mode: TransportMode, error: string | null): string {
+function inboundReason(
+  accepted: InboundMtls | null,
+  mtls: ReceiverMtls | null,
+  port: number,
+  mode: TransportMode,
+  error: string | null,
+): string {
   const sent = mode === 'MTLS' ? 'mTLS' : mode === 'TLS' ? 'TLS' : 'plaintext';
-  if (mtls === 'STRICT')
+  // Which policy, and at which level, decides the port (the generator's resolution); the mode is the filter chains'.
+  const by = mtls?.peerAuthentication
+    ? `PeerAuthentication ${formatRef(mtls.peerAuthentication)}${mtls.portLevel ? ` (its port-level setting for ${port})` : ''}`
+    : 'PeerAuthentication';
+  if (accepted === 'STRICT')
     return mode === 'MTLS'
-      ? `mTLS: PeerAuthentication requires mTLS on port ${port} (STRICT)`
-      : `PeerAuthentication requires mTLS on port ${port} (STRICT), but the sender sends ${sent}: the connection is refused`;
-  if (mtls === 'PERMISSIVE') return `${sent}: PeerAuthentication on port ${port} is PERMISSIVE (mTLS and plaintext both accepted)`;
-  if (mtls === 'DISABLE')
+      ? `mTLS: ${by} requires mTLS on port ${port} (STRICT)`
+      : `${by} requires mTLS on port ${port} (STRICT), but the sender sends ${sent}: the connection is refused`;
+  if (accepted === 'PERMISSIVE')
+    return mtls?.peerAuthentication
+      ? `${sent}: ${by} is PERMISSIVE on port ${port} (mTLS and plaintext both accepted)`
+      : `${sent}: PeerAuthentication on port ${port} is PERMISSIVE (no policy selects the workload: Istio's default; mTLS and plaintext both accepted)`;
+  if (accepted === 'DISABLE')
     return mode === 'PLAINTEXT'
-      ? `plaintext: PeerAuthentication disables mTLS on port ${port}`
-      : `PeerAuthentication disables mTLS on port ${port}, but the sender sends ${sent}${error ? ': the connection fails' : ''}`;
+      ? `plaintext: ${by} disables mTLS on port ${port}`
+      : `${by} disables mTLS on port ${port}, but the sender sends ${sent}${error ? ': the connection fails' : ''}`;
   return `${sent}: the server has no inbound listener for port ${port}`;
 }
 
@@ -601,6 +789,10 @@ function failureOutcome(error: string, http: boolean): [JourneyOutcome, number |
       return ['NO_ROUTE', http ? 404 : null];
     case 'tls required, sending 301':
       return ['REDIRECTED', 301];
+    case 'escaped slashes, sending 307':
+      return ['REDIRECTED', 307];
+    case 'invalid path, sending 400':
+      return ['DIRECT_RESPONSE', 400];
     default:
       return ['CONNECTION_FAILED', null];
   }

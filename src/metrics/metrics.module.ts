@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
-import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
+/** The process's metrics; `GET /metrics` is served by src/health (it reads the queue too). */
 @Global()
-@Module({ providers: [MetricsService], controllers: [MetricsController], exports: [MetricsService] })
+@Module({ providers: [MetricsService], exports: [MetricsService] })
 export class MetricsModule {}

@@ -36,6 +36,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly gcDuration = new Histogram({
+    name: 'meshlens_gc_duration_seconds',
+    help: 'Duration of the background garbage collections of unreferenced bodies, list chunks and Envoy objects',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly gcFreed = new Counter({
+    name: 'meshlens_gc_freed_rows_total',
+    help: 'Rows the garbage collector freed, by table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retentionDeleted = new Counter({
+    name: 'meshlens_retention_deleted_snapshots_total',
+    help: 'Snapshots retention removed',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

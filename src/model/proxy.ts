@@ -53,6 +53,8 @@ export interface GeneratedConfig extends Record<ConfigKey, EnvoyObject[]> {
 export interface WorkloadProxy {
   namespace: string;
   name: string;
+  /** Pod, or the controller standing for its absent pods (Deployment, ...), as the load's `kinds` said. */
+  kind: string;
   proxy?: ProxyInfo;
   error?: string;
 }

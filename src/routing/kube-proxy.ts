@@ -91,3 +91,16 @@ export function kubeProxy(
   endpoints.sort((a, b) => compareStrings(a.address, b.address) || a.port - b.port);
   return { resolution: { ...emptyResolution(), error: 'no proxy', trace }, endpoints };
 }
+
+/** The Service whose ClusterIP is `address`, and the ready endpoints kube-proxy sends its `port` to. */
+export function serviceByClusterIp(
+  input: GeneratorInput,
+  address: string,
+  port: number,
+): { service: string; endpoints: { address: string; port: number }[] } | null {
+  const service = (input.kubernetes as ServiceObject[]).find((o) => o.kind === 'Service' && o.spec?.clusterIP === address);
+  if (!service) return null;
+  const ns = service.metadata?.namespace ?? 'default';
+  const { endpoints } = kubeProxy(input, ns, `${service.metadata?.name}.${ns}`, port);
+  return { service: `${ns}/${service.metadata?.name}`, endpoints };
+}

@@ -5,6 +5,9 @@ import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.
 export class SnapshotDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ type: String, nullable: true }) name: string | null;
+  @ApiProperty({ description: 'the mesh it belongs to' }) mesh: string;
+  @ApiProperty({ type: String, nullable: true, description: 'the id of the access token that uploaded it (null: access control was off)' })
+  createdBy: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ enum: SnapshotStatus, enumName: 'SnapshotStatus' }) status: SnapshotStatus;
   @ApiProperty({ description: '0..1 while the worker computes' }) progress: number;
@@ -15,6 +18,8 @@ export class SnapshotDto {
     return Object.assign(new SnapshotDto(), {
       id: entity.id,
       name: entity.name,
+      mesh: entity.mesh,
+      createdBy: entity.createdBy,
       createdAt: entity.createdAt.toISOString(),
       status: entity.status,
       progress: entity.progress,

@@ -15,7 +15,15 @@ import { ComputeService } from '../../src/jobs/compute.service.js';
 import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
 import { ProxyType } from '../../src/graphql/enums.js';
 import { canonicalJson } from '../../src/model/canonical.js';
-import { createTestDatabase, eventually, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import {
+  createTestDatabase,
+  eventually,
+  gcSettled,
+  startTestApp,
+  uploadSnapshot,
+  waitReady,
+  type TestDatabase,
+} from '../support/test-app.js';
 
 const MANY = 12;
 
@@ -342,6 +350,7 @@ describe('with an in-process worker', () => {
       expect((await request(app.getHttpServer()).delete(`/api/v1/snapshots/${sid}`)).status).toBeLessThan(300);
 
     await del(second);
+    await gcSettled(db);
     // Back to what the first snapshot alone had: the second's own objects and nodes went, the shared ones stayed.
     const after = await storedRows(app, db, id);
     expect(after.objects).toEqual(firstOnly.objects);
@@ -351,6 +360,7 @@ describe('with an in-process worker', () => {
     expect(stored.clusters.length).toBeGreaterThan(0);
 
     await del(id);
+    await gcSettled(db);
     expect(await count()).toEqual({ o: 0, n: 0 });
   });
 });

@@ -148,3 +148,17 @@ export async function waitReady(app: INestApplication, id: string, timeoutMs = 6
     `snapshot ${id} READY`,
   );
 }
+
+/** Waits until the background garbage collections asked for so far (a DELETE, retention) have run. */
+export async function gcSettled(db: TestDatabase, timeoutMs = 50_000): Promise<void> {
+  await eventually(
+    async () => {
+      const [row] = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'gc' AND state::text IN ('created', 'retry', 'active')`,
+      );
+      return row!.n === 0 ? true : undefined;
+    },
+    timeoutMs,
+    'the background garbage collection',
+  );
+}

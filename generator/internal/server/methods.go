@@ -142,7 +142,19 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		return s.session.Analyze()
 	case "gatewayApi":
 		return s.session.GatewayAPI, nil
+	case "mesh":
+		return s.session.Mesh(), nil
+	case "peerAuthentication":
+		p, err := decode[proxyParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		proxy, err := s.session.Proxy(p.Proxy)
+		if err != nil {
+			return nil, err
+		}
+		return s.session.PeerAuthentication(proxy), nil
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, simulate, proxies, analyze, gatewayApi)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication)", req.Method)}
 	}
 }

@@ -27,6 +27,7 @@ type ProxyInfo struct {
 type WorkloadProxy struct {
 	Namespace string     `json:"namespace"`
 	Name      string     `json:"name"`
+	Kind      string     `json:"kind"`
 	Proxy     *ProxyInfo `json:"proxy,omitempty"`
 	Error     string     `json:"error,omitempty"`
 }
@@ -61,7 +62,10 @@ func (s *Session) Proxies(types map[string]string) []WorkloadProxy {
 	out := make([]WorkloadProxy, 0, len(s.pods))
 	for _, key := range s.PodNames() {
 		ns, name := splitKey(key)
-		wp := WorkloadProxy{Namespace: ns, Name: name}
+		wp := WorkloadProxy{Namespace: ns, Name: name, Kind: s.input.Kinds[key]}
+		if wp.Kind == "" {
+			wp.Kind = "Pod"
+		}
 		p, err := s.Proxy(ProxyInput{Namespace: ns, Name: name, Type: types[key]})
 		switch {
 		case errors.Is(err, ErrNoProxy):

@@ -37,6 +37,9 @@ type Input struct {
 	// ProxyTypes gives each pod's proxy type (namespace/name -> SIDECAR, ROUTER or NONE) as injection
 	// and gateway selectors decide it; a pod not listed is a sidecar, or a router if it runs one.
 	ProxyTypes map[string]string `json:"proxyTypes,omitempty"`
+	// Kinds gives each pod's workload kind (namespace/name -> Pod, or the controller standing for
+	// its absent pods: Deployment, StatefulSet, ...); a pod not listed is a Pod.
+	Kinds map[string]string `json:"kinds,omitempty"`
 }
 
 // Diagnostic is a problem with one object of the snapshot; the object is left out, the session lives on.

@@ -17,6 +17,14 @@ export class SnapshotEntity {
   @Column({ type: 'text', nullable: true })
   name: string | null;
 
+  /** The mesh (a named stream of snapshots) it belongs to; `default` when uploaded without one. */
+  @Column({ type: 'text', default: 'default' })
+  mesh: string;
+
+  /** The id of the access token that uploaded it; null when access control was off. */
+  @Column({ name: 'created_by', type: 'uuid', nullable: true })
+  createdBy: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -99,7 +99,13 @@ export class RouteResolution {
   routeSource: ConfigRef | null;
   @Field(() => ConfigRef, { nullable: true })
   destinationRule: ConfigRef | null;
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'null on success; else exactly one of: "no listener matched", "no filter chains matched", "multiple filter chains matched", ' +
+      '"invalid TLS", "invalid mTLS", "protocol error", "no virtual host matched", "tls required, sending 301", ' +
+      '"invalid path, sending 400", "escaped slashes, sending 307", "no route matched", "no proxy"',
+  })
   error: string | null;
   @Field(() => [TraceStep])
   trace: TraceStep[];

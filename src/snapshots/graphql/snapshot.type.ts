@@ -12,6 +12,9 @@ import { SnapshotStatus } from '../../graphql/enums.js';
 export class Snapshot {
   @Field(() => ID) id: string;
   @Field(() => String, { nullable: true }) name: string | null;
+  @Field(() => String, { description: 'the mesh it belongs to (`default` when uploaded without one)' }) mesh: string;
+  @Field(() => String, { nullable: true, description: 'the id of the access token that uploaded it (null: access control was off)' })
+  createdBy: string | null;
   @Field(() => GraphQLISODateTime) createdAt: Date;
   @Field(() => SnapshotStatus) status: SnapshotStatus;
   @Field(() => Float, { nullable: true, description: '0..1 while the worker computes' }) progress: number | null;
@@ -26,6 +29,8 @@ export class Snapshot {
     return Object.assign(new Snapshot(), {
       id: entity.id,
       name: entity.name,
+      mesh: entity.mesh,
+      createdBy: entity.createdBy,
       createdAt: entity.createdAt,
       status: entity.status,
       progress: entity.progress,

@@ -1,7 +1,9 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import type { Request } from 'express';
 import { GraphQLError } from 'graphql';
 import { InvalidCursorError, SnapshotStore } from '../../database/snapshot.store.js';
 import { WorkloadStore } from '../../database/workload.store.js';
+import { listingMeshes } from '../../model/access.js';
 import { InvalidManifestsError, SnapshotsService } from '../snapshots.service.js';
 import { GatewayApiStatus } from './gateway-status.type.js';
 import { Resource } from './resource.type.js';
@@ -19,14 +21,17 @@ export class SnapshotsResolver {
     private readonly workloadStore: WorkloadStore,
   ) {}
 
-  @Query(() => SnapshotConnection, { description: 'Snapshots, newest first' })
+  @Query(() => SnapshotConnection, { description: "Snapshots, newest first (those of the token's meshes)" })
   async snapshots(
+    @Context('req') req: Request | undefined,
     @Args('first', { type: () => Int, defaultValue: 20 }) first: number,
     @Args('after', { type: () => String, nullable: true }) after: string | null,
+    @Args('mesh', { type: () => String, nullable: true, description: "only this mesh's snapshots" }) mesh: string | null,
   ): Promise<SnapshotConnection> {
     if (first < 1 || first > MAX_PAGE) throw userError(`first must be from 1 to ${MAX_PAGE}`);
+    const meshes = listingMeshes(req?.accessToken, mesh);
     try {
-      const [page, totalCount] = await Promise.all([this.service.list(first, after), this.service.count()]);
+      const [page, totalCount] = await Promise.all([this.service.list(first, after, meshes), this.service.count(meshes)]);
       return {
         edges: page.entries.map((e) => ({ node: Snapshot.from(e.snapshot), cursor: e.cursor })),
         pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.entries.at(-1)?.cursor ?? null },
@@ -48,11 +53,13 @@ export class SnapshotsResolver {
     description: 'Same semantics as POST /api/v1/snapshots; invalid manifests: an error with extensions.details',
   })
   async createSnapshot(
+    @Context('req') req: Request | undefined,
     @Args('manifests') manifests: string,
     @Args('name', { type: () => String, nullable: true }) name: string | null,
+    @Args('mesh', { type: () => String, nullable: true, description: 'the mesh it belongs to (default `default`)' }) mesh: string | null,
   ): Promise<Snapshot> {
     try {
-      const { snapshot } = await this.service.create(name || null, manifests);
+      const { snapshot } = await this.service.create(name || null, manifests, undefined, { mesh, token: req?.accessToken });
       return Snapshot.from(snapshot);
     } catch (error) {
       if (error instanceof InvalidManifestsError) throw userError(error.message, error.problems);
@@ -61,8 +68,8 @@ export class SnapshotsResolver {
   }
 
   @Mutation(() => Boolean, { description: 'false when there was no such snapshot' })
-  deleteSnapshot(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
-    return this.service.delete(id);
+  deleteSnapshot(@Context('req') req: Request | undefined, @Args('id', { type: () => ID }) id: string): Promise<boolean> {
+    return this.service.delete(id, req?.accessToken);
   }
 
   @ResolveField(() => [Resource])

@@ -34,11 +34,10 @@ export class Workload {
   }
 }
 
-/** A workload by name; `kind` (Pod, Deployment, ...) is known to the journey, not to a diff's proxy classes. */
+/** A workload by name and kind. */
 @ObjectType('WorkloadRef')
 export class WorkloadRef {
   @Field() namespace: string;
   @Field() name: string;
-  @Field(() => String, { nullable: true, description: "Pod, or the controller standing for its pods; null in a diff's proxy classes" })
-  kind?: string | null;
+  @Field({ description: 'Pod, or the controller (Deployment, ...) standing for its absent pods' }) kind: string;
 }

@@ -77,7 +77,7 @@ export function proxyClass(
   return {
     classKey,
     proxyType,
-    workloads: workloads.map((w) => ({ namespace: w.split('/')[0]!, name: w.split('/')[1]! })),
+    workloads: workloads.map((w) => ({ namespace: w.split('/')[0]!, name: w.split('/')[1]!, kind: 'Pod' })),
     configHash,
     objects,
   };

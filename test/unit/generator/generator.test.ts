@@ -100,12 +100,13 @@ describe('loadParams and istiod proxy types', () => {
   it('gives the generator each workload proxy type by namespace/name', () => {
     const params = loadParams({ workloads: [workload('a', 'SIDECAR'), workload('gw', 'ROUTER')], generatorInput: { kubernetes: [], istio: [], meshConfig: '', analysis: [] } });
     expect(params.proxyTypes).toEqual({ 'shop/a': 'SIDECAR', 'shop/gw': 'ROUTER' });
+    expect(params.kinds).toEqual({ 'shop/a': workload('a', 'SIDECAR').kind, 'shop/gw': workload('gw', 'ROUTER').kind });
   });
 
   it('takes the type istiod built for each pod; a pod without a proxy is NONE', () => {
     const proxies: Methods['proxies']['result'] = [
-      { namespace: 'shop', name: 'a', proxy: { id: 'a.shop', type: 'ROUTER', namespace: 'shop', configNamespace: 'shop', labels: {}, ips: [], istioVersion: '1.31.0', serviceTargets: [] } },
-      { namespace: 'shop', name: 'b' },
+      { namespace: 'shop', name: 'a', kind: 'Pod', proxy: { id: 'a.shop', type: 'ROUTER', namespace: 'shop', configNamespace: 'shop', labels: {}, ips: [], istioVersion: '1.31.0', serviceTargets: [] } },
+      { namespace: 'shop', name: 'b', kind: 'Pod' },
     ];
     const out = withIstiodProxyTypes([workload('a', 'SIDECAR'), workload('b', 'SIDECAR'), workload('c', 'NONE')], proxies);
     expect(out.map((w) => w.proxyType)).toEqual(['ROUTER', 'NONE', 'NONE']);

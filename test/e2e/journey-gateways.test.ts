@@ -1,0 +1,139 @@
+// journey through gateways (test/e2e/journey/gateways.yaml and the seed): a sidecar -> an egress-style
+// gateway -> the destination's sidecar, a routing loop through a gateway, a mesh client -> the
+// ingress gateway -> catalog; with a custom trust domain (principals and the ALLOW policy that names
+// one) and PeerAuthentications as Istio resolves them (port-level settings included).
+import { readdirSync, readFileSync } from 'node:fs';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { askJourney, fixture } from '../support/journey.js';
+import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+
+const root = new URL('../../', import.meta.url);
+const readDir = (dir: URL) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => readFileSync(new URL(f, dir), 'utf8'))
+    .join('\n---\n');
+
+describe('journey through gateways', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+  let seed: string;
+  let gateways: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp({ databaseUrl: db.url });
+    seed = await uploadSnapshot(app, readDir(new URL('examples/istioinaction/', root)), 'istioinaction');
+    gateways = await uploadSnapshot(app, fixture('gateways.yaml'), 'gateways');
+    await waitReady(app, seed, 180_000);
+    await waitReady(app, gateways, 180_000);
+  }, 400_000);
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const web = { namespace: 'client', name: 'web' };
+
+  it('sidecar -> egress-style gateway -> destination, principals in the mesh config trust domain', async () => {
+    const j = await askJourney(app, gateways, web, { port: 80, host: 'ext.example.com', path: '/pay' });
+    expect(j.paths, JSON.stringify(j.trace, null, 1)).toHaveLength(1);
+    const [path] = j.paths;
+    expect(path).toMatchObject({ share: 100, outcome: 'DELIVERED', destination: { namespace: 'dest', name: 'srv', kind: 'Deployment' } });
+    const [sidecar, gateway, inbound] = path!.hops;
+    expect(sidecar).toMatchObject({ proxy: { namespace: 'client', name: 'web', kind: 'Deployment' }, proxyType: 'SIDECAR' });
+    expect(sidecar!.resolution.cluster).toBe('outbound|80||egress.gw.svc.cluster.local');
+    expect(gateway).toMatchObject({
+      proxy: { namespace: 'gw', name: 'egress', kind: 'Deployment' },
+      proxyType: 'ROUTER',
+      direction: 'OUTBOUND',
+    });
+    expect(gateway!.resolution.listener).toBe('0.0.0.0_8080');
+    expect(gateway!.resolution.cluster).toBe('outbound|80||srv.dest.svc.cluster.local');
+    expect(gateway!.tls!.mode).toBe('MTLS');
+    expect(inbound).toMatchObject({ proxy: { namespace: 'dest', name: 'srv' }, direction: 'INBOUND' });
+    expect(inbound!.resolution).toMatchObject({ cluster: 'inbound|8080||', error: null });
+    // The gateway's identity is in trust domain example.org: the ALLOW policy naming it matches.
+    expect(inbound!.authorization).toMatchObject({ verdict: 'ALLOW', policy: { namespace: 'dest', name: 'from-egress' }, rule: 0 });
+    // STRICT on the workload, from its PeerAuthentication (Istio's resolution, the generator's).
+    expect(inbound!.tls).toMatchObject({ mode: 'MTLS', peerAuthentication: { namespace: 'dest', name: 'srv' } });
+    expect(inbound!.tls!.reason).toContain('PeerAuthentication dest/srv requires mTLS on port 8080 (STRICT)');
+    expect(gateway!.tls!.peerAuthentication).toEqual({ namespace: 'dest', name: 'srv' });
+    expect(j.trace.some((t) => t.stage.startsWith('gateway gw/egress'))).toBe(true);
+  });
+
+  it('a port-level PeerAuthentication setting is named for its port', async () => {
+    const j = await askJourney(app, gateways, web, { port: 80, host: 'ext.example.com', path: '/admin' });
+    const [path] = j.paths;
+    expect(path!.outcome, JSON.stringify(j.trace, null, 1)).toBe('DELIVERED');
+    const inbound = path!.hops.at(-1)!;
+    expect(inbound.resolution.cluster).toBe('inbound|9090||');
+    expect(inbound.tls!.peerAuthentication).toEqual({ namespace: 'dest', name: 'srv' });
+    expect(inbound.tls!.reason).toContain('its port-level setting for 9090');
+    expect(inbound.tls!.reason).toContain('PERMISSIVE');
+  });
+
+  it("a path Envoy's connection manager refuses is answered 400 (DIRECT_RESPONSE), not a connection failure", async () => {
+    const j = await askJourney(
+      app,
+      seed,
+      { namespace: 'istio-system', name: 'istio-ingressgateway' },
+      {
+        port: 8080,
+        host: 'catalog.istioinaction.io',
+        path: '/items%00',
+      },
+    );
+    expect(j.paths).toEqual([expect.objectContaining({ share: 100, outcome: 'DIRECT_RESPONSE', status: 400, destination: null })]);
+    expect(j.paths[0]!.hops[0]!.resolution.error).toBe('invalid path, sending 400');
+  });
+
+  it('a gateway routing back to itself is a loop, stopped and named', async () => {
+    const j = await askJourney(app, gateways, web, { port: 80, host: 'loop.example.com' });
+    expect(j.paths).toHaveLength(1);
+    expect(j.paths[0]).toMatchObject({ outcome: 'CONNECTION_FAILED', destination: { namespace: 'gw', name: 'egress' } });
+    expect(j.paths[0]!.hops.map((h) => h.proxy?.name)).toEqual(['web', 'egress']);
+    expect(j.trace.at(-1)!.detail).toContain('gw/egress -> gw/egress');
+  });
+
+  it('the ingress gateway on the way: a mesh client calls it directly, it routes to catalog', async () => {
+    const workloads = await request(app.getHttpServer())
+      .post('/graphql')
+      .send({ query: `{ snapshot(id: "${seed}") { workloads(namespace: "istio-system") { name ips } } }` });
+    const gatewayIp = (workloads.body.data.snapshot.workloads as { name: string; ips: string[] }[]).find(
+      (w) => w.name === 'istio-ingressgateway',
+    )!.ips[0];
+    const j = await askJourney(
+      app,
+      seed,
+      { namespace: 'istioinaction', name: 'webapp' },
+      { port: 8080, address: gatewayIp, host: 'catalog.istioinaction.io', path: '/items' },
+    );
+    expect(j.paths, JSON.stringify(j.trace, null, 1)).toHaveLength(1);
+    const [path] = j.paths;
+    expect(path).toMatchObject({ share: 100, outcome: 'DELIVERED', destination: { namespace: 'istioinaction', name: 'catalog' } });
+    expect(path!.hops.map((h) => [h.proxy?.name, h.direction])).toEqual([
+      ['webapp', 'OUTBOUND'],
+      ['istio-ingressgateway', 'OUTBOUND'],
+      ['catalog', 'INBOUND'],
+    ]);
+    expect(path!.hops[0]!.resolution.cluster).toBe('PassthroughCluster');
+    expect(path!.hops[0]!.tls!.mode).toBe('PLAINTEXT');
+    expect(path!.hops[1]!.resolution.cluster).toBe('outbound|80|version-v1|catalog.istioinaction.svc.cluster.local');
+    expect(path!.hops[1]!.tls!.mode).toBe('MTLS');
+    // The catalog sidecar sees the gateway's identity in the default trust domain.
+    expect(path!.hops[2]!.tls!.reason).toContain('PERMISSIVE');
+  });
+
+  it('names every workload with its kind, in a diff as in a journey', async () => {
+    const res = await request(app.getHttpServer())
+      .post('/graphql')
+      .send({ query: `{ diff(baseId: "${seed}", headId: "${gateways}") { proxies { workloads { namespace name kind } } } }` });
+    expect(res.body.errors).toBeUndefined();
+    const refs = (res.body.data.diff.proxies as { workloads: { kind: string }[] }[]).flatMap((p) => p.workloads);
+    expect(refs.length).toBeGreaterThan(0);
+    expect(refs.every((w) => w.kind === 'Deployment')).toBe(true);
+  });
+});
