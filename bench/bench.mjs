@@ -5,6 +5,9 @@
 // resolveRoute through GraphQL, peak RSS, and Istio's own xDS benchmarks side by side.
 // Last, the walk's differential check against Istio's traffic simulation (test/e2e/differential.test.ts)
 // on BENCH_DIFFERENTIAL_MESHES (300) random meshes instead of the test suite's dozen.
+// The ingress written with the Kubernetes Gateway API (bench/gateway-api.mjs): the bench mesh with
+// its 5 Gateways as Gateway API Gateways plus 300 HTTPRoutes, upload to READY and resolveRoute warm
+// through a deployed gateway, next to the same figures for the Istio API mesh (BENCH_GATEWAY_API=0 skips it).
 // Each part can be skipped: BENCH_INGEST=0, BENCH_GENERATOR=0 (direct generator), BENCH_RESOLVE=0
 // (GraphQL resolveRoute and journey on a running server), BENCH_ISTIO=0 (Istio's benchmarks),
 // BENCH_DIFFERENTIAL=0; or run alone: BENCH_ONLY=resolve (a comma list of those parts). Sizes:
@@ -22,6 +25,7 @@ import { ingest } from '../dist/src/ingest/ingest.js';
 import { canonicalJson } from '../dist/src/model/canonical.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
 import { benchPostgres } from './scratch-db.mjs';
+import { benchGatewayApi } from './gateway-api.mjs';
 import { benchGeneratorDirect, benchIstio, benchResolveServer, fmtMs, printTable, stats } from './generator.mjs';
 import { benchFloor } from './floor.mjs';
 import { admit } from './admit.mjs';
@@ -48,6 +52,7 @@ try {
   if (enabled('BENCH_FLOOR')) await benchFloorFigures();
   await benchGenerator();
   printIssueTable();
+  if (enabled('BENCH_GATEWAY_API')) await benchGatewayApiPart();
 } finally {
   await app?.close();
   await postgres.drop(benchDb);
@@ -55,7 +60,7 @@ try {
 }
 
 async function benchIngest() {
-  let t = process.hrtime.bigint();
+  let t;
   const { objects, yaml } = generated;
   const byKind = new Map();
   for (const o of objects) byKind.set(o.kind, (byKind.get(o.kind) ?? 0) + 1);
@@ -301,6 +306,39 @@ async function benchGenerator() {
   }
 }
 
+async function benchGatewayApiPart() {
+  console.log(
+    '\nthe ingress as Istio Gateways + VirtualServices, then as Gateway API Gateways + 300 HTTPRoutes (upload to READY, worker in process):',
+  );
+  const { name: gwDb, url: gwUrl } = await postgres.create();
+  const dbUrl = gwUrl.toString();
+  try {
+    app = await createHttpApp(
+      { config: { ...config, databaseUrl: dbUrl }, databaseUrl: dbUrl, worker: true, http: true },
+      new JsonLogger('warn'),
+    );
+    await app.listen(0, '127.0.0.1');
+    const { istio, gatewayApi, resources, deployments } = await benchGatewayApi(await app.getUrl());
+    figures.gatewayApi = { istio, gatewayApi };
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
+    console.log(
+      `\n=== Istio API vs Gateway API ingress (${resources} resources, ${deployments * SHAPE.podsPerDeployment} pods; ${os.cpus().length} CPUs, load average ${load}) ===`,
+    );
+    const row = (label, r) => [label, fmtMs(r.uploadMs), fmtMs(r.readyMs), fmtMs(r.resolve.p50), fmtMs(r.resolve.p99), String(r.resolve.n)];
+    printTable(
+      [row('Istio Gateways + VirtualServices', istio), row(`Gateway API: 5 Gateways + ${SHAPE.httpRoutes} HTTPRoutes`, gatewayApi)],
+      ['ingress', 'upload 201 (ms)', 'READY (ms)', 'resolveRoute warm p50', 'p99', 'n'],
+    );
+  } finally {
+    await app?.close();
+    app = undefined;
+    await postgres.drop(gwDb);
+  }
+}
+
 /** Every figure of issue 13's table, with its goal (ratios beside absolute times: the machine is shared). */
 function printIssueTable() {
   const load = os
@@ -391,3 +429,5 @@ if (process.env.MESHLENS_BENCH_PROXY_STORAGE === '1') await import('./proxy-stor
 if (process.env.MESHLENS_BENCH_DIFF === '1') await import('./diff.mjs');
 // Retention and garbage collection on 50 snapshots (bench/gc.mjs): MESHLENS_BENCH_GC=1 npm run bench.
 if (process.env.MESHLENS_BENCH_GC === '1') await import('./gc.mjs');
+// Connectivity (bench/connectivity.mjs): MESHLENS_BENCH_CONNECTIVITY=1 npm run bench.
+if (process.env.MESHLENS_BENCH_CONNECTIVITY === '1') await import('./connectivity.mjs');

@@ -9,17 +9,27 @@ export const SHAPE = {
   virtualServices: 300,
   destinationRules: 300,
   gateways: 5,
+  httpRoutes: 300,
   total: 10_000,
 };
 
-export function generateSnapshot() {
+/**
+ * The bench mesh. `gatewayApi: true` writes its 5 ingress Gateways as Kubernetes Gateway API
+ * Gateways of class istio (istiod deploys a gateway workload for each, `gw-<g>-istio` in team-0)
+ * plus `SHAPE.httpRoutes` HTTPRoutes attached to them, instead of Istio Gateways and the
+ * VirtualServices bound to them; the rest is the same, and the total still `SHAPE.total`.
+ * `deployments` below `SHAPE.deployments` makes a smaller mesh: those Deployments and their pods fewer.
+ */
+export function generateSnapshot({ gatewayApi = false, deployments = SHAPE.deployments } = {}) {
+  // Fewer Deployments (a smaller run) take their pods with them; the other kinds keep their counts.
+  const total = SHAPE.total - (SHAPE.deployments - deployments) * (SHAPE.podsPerDeployment + 1);
   const objects = [];
   const ns = (i) => `team-${i % SHAPE.namespaces}`;
   for (let i = 0; i < SHAPE.namespaces; i++) {
     objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: `team-${i}`, labels: { 'istio-injection': 'enabled' } } });
   }
   // Deployment d runs app-d; Services 0..199 select those apps, the rest select nothing running.
-  for (let d = 0; d < SHAPE.deployments; d++) {
+  for (let d = 0; d < deployments; d++) {
     const labels = { app: `app-${d}`, version: d % 2 ? 'v2' : 'v1' };
     objects.push({
       apiVersion: 'apps/v1',
@@ -73,7 +83,9 @@ export function generateSnapshot() {
       metadata: { name: `vs-${v}`, namespace: ns(v) },
       // The first VirtualServices also serve the ingress gateways' hosts (what a gateway journey follows).
       spec: {
-        ...(v < SHAPE.gateways ? { hosts: [host, `gw-${v}.example.com`], gateways: ['mesh', `team-0/gw-${v}`] } : { hosts: [host] }),
+        ...(v < SHAPE.gateways && !gatewayApi
+          ? { hosts: [host, `gw-${v}.example.com`], gateways: ['mesh', `team-0/gw-${v}`] }
+          : { hosts: [host] }),
         http: [
           { match: [{ headers: { 'x-canary': { exact: 'true' } } }], route: [{ destination: { host, subset: 'v2' } }] },
           {
@@ -100,7 +112,47 @@ export function generateSnapshot() {
       },
     });
   }
-  for (let g = 0; g < SHAPE.gateways; g++) {
+  for (let g = 0; g < SHAPE.gateways && gatewayApi; g++) {
+    objects.push({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: `gw-${g}`, namespace: 'team-0' },
+      spec: {
+        gatewayClassName: 'istio',
+        listeners: [
+          { name: 'http', port: 80, protocol: 'HTTP', hostname: `gw-${g}.example.com`, allowedRoutes: { namespaces: { from: 'All' } } },
+        ],
+      },
+    });
+  }
+  // Route r, in the namespace of Service svc-r, on gateway gw-(r % 5): /items/r goes to svc-r, 90/10
+  // between its port 80 and svc-(r+1) unless x-canary: true, which goes to svc-(r+1) alone.
+  for (let r = 0; r < SHAPE.httpRoutes && gatewayApi; r++) {
+    const next = `svc-${r + SHAPE.namespaces}`;
+    objects.push({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: `route-${r}`, namespace: ns(r) },
+      spec: {
+        parentRefs: [{ name: `gw-${r % SHAPE.gateways}`, namespace: 'team-0' }],
+        hostnames: [`gw-${r % SHAPE.gateways}.example.com`],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: `/items/${r}` }, headers: [{ name: 'x-canary', value: 'true' }] }],
+            backendRefs: [{ name: next, port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: `/items/${r}` } }],
+            backendRefs: [
+              { name: `svc-${r}`, port: 80, weight: 90 },
+              { name: next, port: 80, weight: 10 },
+            ],
+          },
+        ],
+      },
+    });
+  }
+  for (let g = 0; g < SHAPE.gateways && !gatewayApi; g++) {
     objects.push({
       apiVersion: 'networking.istio.io/v1',
       kind: 'Gateway',
@@ -111,7 +163,7 @@ export function generateSnapshot() {
       },
     });
   }
-  for (let c = 0; objects.length < SHAPE.total; c++) {
+  for (let c = 0; objects.length < total; c++) {
     objects.push({
       apiVersion: 'v1',
       kind: 'ConfigMap',

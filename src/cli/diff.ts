@@ -6,8 +6,8 @@
 //   PR bot:  meshlens diff MESH@latest --head PATH [--server URL]: uploads PATH to the mesh's scratch mesh
 //            (MESH.scratch, which retention clears), waits for it, diffs the stored snapshot against it.
 // Exit codes: 0 done; 1 the --fail-on level was reached, or a failure; 2 usage.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { relative } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { loadCliConfig, type GeneratorConfig } from '../config/config.js';
 import { generatorBinary } from '../generator/binary.js';
@@ -15,39 +15,30 @@ import { GeneratorProcess } from '../generator/generator-process.js';
 import { loadParams, type Methods } from '../generator/protocol.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { composeDiff, failLevelReached, proxyChanges } from '../diff/diff.js';
+import { offlineConnectivity } from '../connectivity/offline.js';
+import { withIstiodProxyTypes } from '../jobs/compute.service.js';
+import type { Connectivity } from '../model/connectivity.js';
 import { GeneratorConfigSource } from '../diff/generator-source.js';
 import type { SnapshotDiffResult } from '../diff/model.js';
 import { ingest } from '../ingest/ingest.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { Admission, SnapshotResource } from '../model/snapshot.js';
-import { compareStrings } from '../model/compare.js';
+import { manifestFilesUnder } from './manifest-files.js';
 import { latestRefMesh, scratchMeshOf } from '../model/access.js';
 import { authHeaders, setBearerToken, tokenOption } from './common.js';
 import { collectFiles, joinManifests } from './push.js';
 
 type Format = 'markdown' | 'json';
-type FailOn = 'error' | 'warning' | 'never';
+type FailOn = 'error' | 'warning' | 'never' | 'connectivity';
 
 export class UsageError extends Error {}
 export class InputError extends Error {}
-
-const MANIFEST = /\.(ya?ml|json)$/i;
 
 /** Every manifest file under `path` (or `path` itself), sorted, hidden folders skipped. */
 export function manifestFiles(path: string): string[] {
   const st = statSync(path);
   if (st.isFile()) return [path];
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareStrings(a.name, b.name))) {
-      if (entry.name.startsWith('.')) continue;
-      const p = join(dir, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && MANIFEST.test(entry.name)) out.push(p);
-    }
-  };
-  walk(path);
-  return out;
+  return manifestFilesUnder(path, { skipHidden: true });
 }
 
 /** The resources of every manifest under `path`; every problem of every file, located, otherwise. */
@@ -89,6 +80,7 @@ interface Side {
   process: GeneratorProcess;
   diagnostics: AnalyzerMessage[];
   istioVersion: string;
+  connectivity: Connectivity;
 }
 
 async function loadSide(path: string, generator: GeneratorConfig): Promise<Side> {
@@ -103,7 +95,17 @@ async function loadSide(path: string, generator: GeneratorConfig): Promise<Side>
       process.request('version', undefined, timeoutMs),
       process.request('analyze', undefined, timeoutMs),
     ]);
-    return { resources, process, diagnostics, istioVersion: version.istio };
+    const connectivity = await offlineConnectivity(
+      normalised,
+      resources,
+      {
+        proxies: () => process.request('proxies', {}, timeoutMs),
+        proxyConfig: (proxy) => process.request('proxyConfig', { proxy }, timeoutMs),
+        peerAuthentication: (proxy) => process.request('peerAuthentication', { proxy }, timeoutMs),
+      },
+      withIstiodProxyTypes,
+    );
+    return { resources, process, diagnostics, istioVersion: version.istio, connectivity };
   } catch (error) {
     process.close();
     throw error;
@@ -132,6 +134,7 @@ export async function offlineDiff(basePath: string, headPath: string, options: {
         diagnostics: { base: base.diagnostics, head: head.diagnostics },
         proxies,
         istioVersion: head.istioVersion,
+        connectivity: { base: base.connectivity, head: head.connectivity },
       },
       { maxLength: options.maxLength },
     );
@@ -245,8 +248,11 @@ export function diffCommand(io: DiffCommandIo = defaultIo): Command {
     )
     .addOption(new Option('--format <format>', 'output').choices(['markdown', 'json']).default('markdown'))
     .addOption(
-      new Option('--fail-on <level>', 'exit 1 when the change introduces a diagnostic of this level or worse')
-        .choices(['error', 'warning', 'never'])
+      new Option(
+        '--fail-on <level>',
+        'exit 1 when the change introduces a diagnostic of this level or worse; connectivity: when it closes a connection or loses mTLS',
+      )
+        .choices(['error', 'warning', 'never', 'connectivity'])
         .default('never'),
     )
     .option('--max-length <n>', 'cap of the markdown, in characters', (v) => {
@@ -306,7 +312,9 @@ export async function runDiff(
     );
     if (failLevelReached(diff, opts.failOn)) {
       io.stderr(
-        `meshlens diff: the change introduces ${opts.failOn === 'error' ? 'an error' : 'a warning or an error'} (--fail-on ${opts.failOn})\n`,
+        opts.failOn === 'connectivity'
+          ? `meshlens diff: the change closes a connection or loses mTLS (--fail-on connectivity)\n`
+          : `meshlens diff: the change introduces ${opts.failOn === 'error' ? 'an error' : 'a warning or an error'} (--fail-on ${opts.failOn})\n`,
       );
       return 1;
     }

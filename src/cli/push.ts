@@ -1,8 +1,8 @@
 // meshlens push FILE|DIR... : one multi-document upload, optionally waiting for the worker.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -19,9 +19,7 @@ import {
   request,
   UsageError,
 } from './common.js';
-import { compareStrings } from '../model/compare.js';
-
-const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+import { manifestFilesUnder } from './manifest-files.js';
 
 interface Created {
   id: string;
@@ -49,13 +47,6 @@ interface Summary {
 /** The files of the arguments: files as given, directories walked recursively for .yaml/.yml/.json, sorted. */
 export function collectFiles(paths: string[]): string[] {
   const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => compareStrings(a.name, b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(path);
-    }
-  };
   for (const p of paths) {
     let stat;
     try {
@@ -63,7 +54,7 @@ export function collectFiles(paths: string[]): string[] {
     } catch {
       throw new UsageError(`${p}: no such file or directory`);
     }
-    if (stat.isDirectory()) walk(p);
+    if (stat.isDirectory()) files.push(...manifestFilesUnder(p));
     else files.push(p);
   }
   if (!files.length) throw new UsageError(`no .yaml, .yml or .json files in ${paths.join(', ')}`);

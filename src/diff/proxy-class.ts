@@ -14,21 +14,12 @@ import {
   type ProxyInfo,
 } from '../model/proxy.js';
 import type { RouteSources } from '../envoy/provenance.js';
+import type { IndexedProxyClass } from '../model/proxy-class.js';
 import type { WorkloadRef } from './model.js';
 import { compareStrings } from '../model/compare.js';
 
-export interface ProxyClass {
-  /** Identifies the class within its snapshot (stable across snapshots when nothing about the proxies changed). */
-  classKey: string;
-  /** SIDECAR or ROUTER. */
-  proxyType: string;
-  /** Sorted by namespace, name. */
-  workloads: WorkloadRef[];
-  /** Hash over every object hash: equal ⇒ the same config (the class costs nothing to compare). */
-  configHash: string;
-  /** Each Envoy object of the class by type and name (endpoints by cluster name), as a content hash. */
-  objects: Record<EnvoyType, Record<string, string>>;
-}
+/** The diff compares classes with their config (src/model/proxy-class.ts). */
+export type ProxyClass = IndexedProxyClass<WorkloadRef>;
 
 /** Where the diff reads the proxies of a snapshot from. */
 export interface ProxyConfigSource {
@@ -52,7 +43,7 @@ export function indexConfig(
   config: Pick<GeneratedConfig, ConfigKey>,
   pool?: Map<string, EnvoyObject>,
 ): { objects: ProxyClass['objects']; configHash: string } {
-  const objects = { listener: {}, route: {}, cluster: {}, endpoint: {} } as ProxyClass['objects'];
+  const objects: ProxyClass['objects'] = { listener: {}, route: {}, cluster: {}, endpoint: {} };
   const all = createHash('sha256');
   for (const type of ENVOY_TYPES) {
     for (const object of config[CONFIG_KEY[type]] ?? []) {

@@ -112,22 +112,25 @@ export class StoredConfigSource implements ProxyConfigSource {
   /** Classes, their config hashes and workloads: the snapshot's two lists, no tree, no object. */
   private async skeleton(snapshotId: string): Promise<Skeleton> {
     const { workloads: workloadRows, classes: classRows } = await this.store.computed(snapshotId);
+    // A class takes its proxy type from its first workload; a class no workload names is left out.
     const byKey = new Map<string, ProxyClass>();
-    for (const r of classRows.values()) {
-      byKey.set(r.classKey, { classKey: r.classKey, proxyType: '', workloads: [], configHash: r.configHash, objects: emptyObjects() });
-    }
     const missing: WorkloadRef[] = [];
     for (const w of workloadRows) {
       if (w.proxyType === 'NONE') continue;
-      const c = w.proxyClass === null ? undefined : byKey.get(w.proxyClass);
-      if (!c) {
+      const row = w.proxyClass === null ? undefined : classRows.get(w.proxyClass);
+      if (!row) {
         missing.push({ namespace: w.namespace, name: w.name, kind: w.kind });
         continue;
       }
+      let c = byKey.get(row.classKey);
+      if (!c)
+        byKey.set(
+          row.classKey,
+          (c = { classKey: row.classKey, proxyType: w.proxyType, workloads: [], configHash: row.configHash, objects: emptyObjects() }),
+        );
       c.workloads.push({ namespace: w.namespace, name: w.name, kind: w.kind });
-      c.proxyType ||= w.proxyType;
     }
-    const classes = [...byKey.values()].filter((c) => c.workloads.length > 0);
+    const classes = [...byKey.values()];
     for (const c of classes) c.workloads.sort(compareWorkloads);
     classes.sort((a, b) => compareStrings(a.classKey, b.classKey));
     return { classes, missing: missing.sort(compareWorkloads) };

@@ -119,6 +119,20 @@ export interface RouteAction {
   prefixRewrite?: string;
   hostRewriteLiteral?: string;
   requestMirrorPolicies?: unknown[];
+  /** What Envoy answers when the cluster does not exist: SERVICE_UNAVAILABLE (503, the default), NOT_FOUND (404) or INTERNAL_SERVER_ERROR (500). */
+  clusterNotFoundResponseCode?: string;
+}
+
+/** The HTTP status of a RouteAction's `clusterNotFoundResponseCode`. */
+export function clusterNotFoundStatus(action: RouteAction | undefined): number {
+  switch (action?.clusterNotFoundResponseCode) {
+    case 'NOT_FOUND':
+      return 404;
+    case 'INTERNAL_SERVER_ERROR':
+      return 500;
+    default:
+      return 503;
+  }
 }
 
 export interface RedirectAction {

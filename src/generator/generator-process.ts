@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { GeneratorError, type GeneratorErrorCode, type Methods } from './protocol.js';
+import { GeneratorError, generatorFailure, type GeneratorErrorCode, type Methods } from './protocol.js';
 
 interface Pending {
   /** the answer's line as bytes, unparsed (a compute job's thread parses it) */
@@ -113,7 +113,7 @@ export class GeneratorProcess {
     if (!pending) return;
     this.pending.delete(message.id!);
     clearTimeout(pending.timer);
-    if (message.error) pending.reject(new GeneratorError(message.error.code, message.error.message));
+    if (message.error) pending.reject(generatorFailure(message.error));
     else pending.resolve(message.result);
   }
 

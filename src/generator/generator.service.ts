@@ -5,7 +5,7 @@ import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { generatorBinary } from './binary.js';
 import { StatelessGenerator } from './stateless-generator.js';
 import { GeneratorProcess } from './generator-process.js';
-import { GeneratorError, loadParams, type GatewayDeployer, type Methods } from './protocol.js';
+import { GeneratorError, loadParams, type GatewayDeployer, type Methods, type RenderParams } from './protocol.js';
 
 interface Session {
   ready: Promise<GeneratorProcess>;
@@ -93,6 +93,14 @@ export class GeneratorService implements OnModuleDestroy {
   /** What istiod's gateway deployment controller would apply, asked of a generator that holds no snapshot. */
   deployGateways(params: Methods['gatewayDeployments']['params']): Promise<Methods['gatewayDeployments']['result']> {
     return this.stateless.request('gatewayDeployments', params);
+  }
+
+  /**
+   * What istioctl prints (its own writers), asked of a generator that holds no snapshot; with view
+   * `config_dump` and output json, the one config dump's text.
+   */
+  async render(params: RenderParams): Promise<string> {
+    return (await this.stateless.request('render', params)).output;
   }
 
   private acquire(snapshotId: string, normalised?: NormalisedSnapshot): Session {

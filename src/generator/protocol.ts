@@ -3,6 +3,7 @@ import type { GatewayApi, ObjectRef } from '../model/gateway-api.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import type { GeneratedConfig, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
 import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
+import { UnknownWorkloadError } from '../model/errors.js';
 
 /** A snapshot as the generator loads it: the cluster's objects, and each pod's proxy type as injection decides it. */
 export interface LoadParams extends GeneratorInput {
@@ -144,7 +145,7 @@ export interface Methods {
   render: { params: RenderParams; result: { output: string } };
 }
 
-export type GeneratorErrorCode = 'BAD_REQUEST' | 'NOT_LOADED' | 'NO_PROXY' | 'INTERNAL' | 'TIMEOUT' | 'EXITED';
+export type GeneratorErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'NOT_LOADED' | 'NO_PROXY' | 'INTERNAL' | 'TIMEOUT' | 'EXITED';
 
 export class GeneratorError extends Error {
   constructor(
@@ -154,6 +155,15 @@ export class GeneratorError extends Error {
     super(message);
     this.name = 'GeneratorError';
   }
+}
+
+/**
+ * A generator's error answer as the error the service throws: the one place a wire code becomes a
+ * domain error (NOT_FOUND, a workload the snapshot does not have, is UnknownWorkloadError).
+ */
+export function generatorFailure(error: { code: GeneratorErrorCode; message: string }): Error {
+  if (error.code === 'NOT_FOUND') return new UnknownWorkloadError(error.message);
+  return new GeneratorError(error.code, error.message);
 }
 
 export function loadParams(normalised: NormalisedSnapshot): LoadParams {

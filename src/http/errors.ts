@@ -8,8 +8,6 @@ export function httpError(error: unknown): HttpException {
   if (error instanceof ConflictError) return new ConflictException({ error: error.message, details: [] });
   if (error instanceof InvalidInputError) return new BadRequestException({ error: error.message, details: [] });
   if (error instanceof GeneratorError) {
-    if (error.code === 'BAD_REQUEST' && /no workload /.test(error.message))
-      return new NotFoundException({ error: error.message.replace(/^bad proxy: /, ''), details: [] });
     if (error.code === 'BAD_REQUEST') return new BadRequestException({ error: error.message, details: [] });
     if (error.code === 'NO_PROXY')
       return new BadRequestException({ error: 'the workload has no proxy (proxy type NONE): it gets no Envoy config', details: [] });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
@@ -6,13 +6,16 @@ import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
+import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
-import type { WorkloadProxy } from '../model/proxy.js';
+import type { GeneratedConfig, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
+import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
-import { groupIntoClasses, type AddConfigResult, type ClassMember, type ProxyClass } from './proxy-classes.js';
+import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
+import { groupIntoClasses, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 export { classProxyInfo } from './proxy-classes.js';
 
@@ -32,6 +35,13 @@ export interface ComputeStats {
   generatorRequests: number;
   objects: number;
   nodes: number;
+  /** Time spent on connectivity (reading each class's config, then evaluating), ms. */
+  connectivityMs: number;
+  /** Connectivity: sender classes, receiver decisions evaluated, stored groups and sending workloads. */
+  senderClasses: number;
+  connectivityEvaluations: number;
+  connectionGroups: number;
+  senders: number;
 }
 
 /**
@@ -49,12 +59,12 @@ export class ComputeService {
     private readonly proxyConfigs: ProxyConfigStore,
     private readonly generator: GeneratorService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(CONNECTIVITY_FACTORY) private readonly connectivity?: ConnectivityFactory,
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
-    const normalised = await normaliseWithIstiod(await this.snapshots.resources(snapshotId), (params) =>
-      this.generator.deployGateways(params),
-    );
+    const resources = await this.snapshots.resources(snapshotId);
+    const normalised = await normaliseWithIstiod(resources, (params) => this.generator.deployGateways(params));
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);
@@ -76,13 +86,47 @@ export class ComputeService {
     const thread = new ClassesThread();
     const stored: StoredClass[] = [];
     const classOf = new Map<string, string>();
-    const stats: ComputeStats = { proxies: 0, classes: 0, splitClasses: 0, generatorRequests: 0, objects: 0, nodes: 0 };
+    const stats: ComputeStats = {
+      proxies: 0,
+      classes: 0,
+      splitClasses: 0,
+      generatorRequests: 0,
+      objects: 0,
+      nodes: 0,
+      connectivityMs: 0,
+      senderClasses: 0,
+      connectivityEvaluations: 0,
+      connectionGroups: 0,
+      senders: 0,
+    };
+    const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
+    const peerAuthentications = new Map<string, ConfigRef | null>();
+    if (this.connectivity)
+      await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+        const rep = cls.workloads[0];
+        const pa = await this.generator
+          .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type } })
+          .catch(() => null);
+        const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
+        peerAuthentications.set(cls.classKey, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
+      });
+    const connectivity = this.connectivity?.({
+      workloads: istiodWorkloads,
+      generatorInput: normalised.generatorInput,
+      classes,
+      peerAuthentications,
+    });
     const report = monotonic(progress);
     let done = 0;
     let collected: Awaited<ReturnType<ClassesThread['finish']>>;
     try {
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
         for (const unit of await this.generateClass(snapshotId, cls, stats, thread)) {
+          if (unit.config) {
+            const started = performance.now();
+            connectivity?.addClass(unit.key, unit.members, unit.config);
+            stats.connectivityMs += performance.now() - started;
+          }
           stored.push({
             classKey: unit.key,
             configHash: unit.added.root,
@@ -103,7 +147,16 @@ export class ComputeService {
     stats.objects = collected.objects.length;
     stats.nodes = collected.nodes.length;
 
-    const workloads = withIstiodProxyTypes(normalised.workloads, proxies).map((w) => ({
+    const started = performance.now();
+    const connections = connectivity?.build();
+    stats.connectivityMs += performance.now() - started;
+    stats.senderClasses = connectivity?.stats.senderClasses ?? 0;
+    stats.connectivityEvaluations = connectivity?.stats.evaluations ?? 0;
+    stats.connectionGroups = connections?.groups.length ?? 0;
+    stats.senders = connections?.senders.length ?? 0;
+    await report(AFTER_CLASSES + 0.02);
+
+    const workloads = istiodWorkloads.map((w) => ({
       ...w,
       proxyClass: classOf.get(`${w.namespace}/${w.name}`) ?? null,
     }));
@@ -115,6 +168,7 @@ export class ComputeService {
       istioVersion: version.istio,
       diagnostics,
       gatewayApi,
+      connectivity: connections,
     });
     return stats;
   }
@@ -125,15 +179,15 @@ export class ComputeService {
    */
   private async generateClass(
     snapshotId: string,
-    cls: ProxyClass,
+    cls: MemberClass,
     stats: ComputeStats,
     thread: ClassesThread,
-  ): Promise<{ key: string; members: ClassMember[]; added: AddConfigResult }[]> {
+  ): Promise<{ key: string; members: ClassMember[]; added: AddConfigResult; config?: GeneratedConfig }[]> {
     const ask = (m: ClassMember) => {
       stats.generatorRequests++;
       return this.generator.askRaw(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
     };
-    const rep = cls.members[0];
+    const rep = cls.workloads[0];
     let line: Uint8Array;
     try {
       line = await ask(rep);
@@ -141,18 +195,28 @@ export class ComputeService {
       // Istio failed on this proxy (a panic is that request's error): its members get no stored
       // config, and reading it asks a session again, which reports the error. A dead or stuck
       // generator fails the job instead, to be retried.
-      if (error instanceof GeneratorError && ['INTERNAL', 'NO_PROXY', 'BAD_REQUEST'].includes(error.code)) {
+      if (
+        (error instanceof GeneratorError && ['INTERNAL', 'NO_PROXY', 'BAD_REQUEST'].includes(error.code)) ||
+        error instanceof UnknownWorkloadError
+      ) {
         this.logger.warn(`snapshot ${snapshotId}: no config for ${rep.namespace}/${rep.name} and its class: ${error.message}`);
         return [];
       }
       throw error;
     }
-    const added = await thread.add(line, cls.members.length > 1 ? { rep, members: cls.members } : undefined);
-    if (!added.dependsOnIdentity) return [{ key: cls.key, members: cls.members, added }];
+    // Connectivity reads the parsed config on this thread (it is built here); everything else is the thread's.
+    const parsed = (bytes: Uint8Array) =>
+      this.connectivity ? (JSON.parse(new TextDecoder().decode(bytes)) as { result: GeneratedConfig }).result : undefined;
+    const config = parsed(line);
+    const added = await thread.add(line, cls.workloads.length > 1 ? { rep, members: cls.workloads } : undefined);
+    if (!added.dependsOnIdentity) return [{ key: cls.classKey, members: cls.workloads, added, config }];
     stats.splitClasses++;
-    const units = [{ key: memberClassKey(cls.key, rep), members: [rep], added }];
-    for (const m of cls.members.slice(1))
-      units.push({ key: memberClassKey(cls.key, m), members: [m], added: await thread.add(await ask(m)) });
+    const units = [{ key: memberClassKey(cls.classKey, rep), members: [rep], added, config }];
+    for (const m of cls.workloads.slice(1)) {
+      const own = await ask(m);
+      const ownConfig = parsed(own);
+      units.push({ key: memberClassKey(cls.classKey, m), members: [m], added: await thread.add(own), config: ownConfig });
+    }
     return units;
   }
 }

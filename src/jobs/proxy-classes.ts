@@ -7,21 +7,13 @@ import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type GeneratedConfig, type P
 import { scanGeneratedLine } from './generated-line.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
+import type { ClassMember, ProxyClass } from '../model/proxy-class.js';
 
 type Body = Record<string, unknown>;
 
-/** A pod with a proxy, and the class it belongs to. */
-export interface ClassMember {
-  namespace: string;
-  name: string;
-  proxy: ProxyInfo;
-}
-
-export interface ProxyClass {
-  key: string;
-  /** sorted by namespace/name; the first is the one the generator is asked about */
-  members: ClassMember[];
-}
+/** The compute job's classes: their workloads with the proxy istiod sees (src/model/proxy-class.ts). */
+export type { ClassMember };
+export type MemberClass = ProxyClass<ClassMember>;
 
 /**
  * The node metadata istio-proxy reports for a pod, minus what identifies the instance (its name,
@@ -65,7 +57,7 @@ export function classKey(proxy: ProxyInfo, pod: Body | undefined): string {
 }
 
 /** Groups the pods that have a proxy into classes, deterministically (classes by key, members by name). */
-export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Body>): ProxyClass[] {
+export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Body>): MemberClass[] {
   const byKey = new Map<string, ClassMember[]>();
   for (const wp of proxies) {
     if (!wp.proxy) continue;
@@ -75,11 +67,12 @@ export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Bod
     members.push({ namespace: wp.namespace, name: wp.name, proxy: wp.proxy });
   }
   return [...byKey]
-    .map(([key, members]) => ({
-      key,
-      members: members.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)),
+    .map(([classKey, workloads]) => ({
+      classKey,
+      proxyType: workloads[0].proxy.type,
+      workloads: workloads.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)),
     }))
-    .sort((a, b) => compareStrings(a.key, b.key));
+    .sort((a, b) => compareStrings(a.classKey, b.classKey));
 }
 
 /**

@@ -7,6 +7,7 @@ import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
 import { GeneratorService, SnapshotNotFoundError } from '../generator/generator.service.js';
 import { GeneratorError, type PeerAuthn } from '../generator/protocol.js';
+import { UnknownWorkloadError } from '../model/errors.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import { ProxyConfigService } from '../proxy-config/proxy-config.service.js';
 import type { ProxyInput } from '../proxy-config/proxy-config.types.js';
@@ -62,8 +63,7 @@ export class JourneyService {
       (normalised ??= (await this.snapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params)))!);
     const facts = await this.snapshotFacts(snapshotId, snapshot.status === SnapshotStatus.READY, normalise);
     const named = from.name ? facts.workloads.find((w) => w.namespace === from.namespace && w.name === from.name) : undefined;
-    if (from.name && !named)
-      throw new GeneratorError('BAD_REQUEST', `no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);
+    if (from.name && !named) throw new UnknownWorkloadError(`no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);
 
     let config: GeneratedConfig | null = null;
     if (from.type !== ProxyType.NONE && named?.proxyType !== 'NONE') {

@@ -4,6 +4,9 @@
 /** What was asked for does not exist (a snapshot, a workload): HTTP 404, GraphQL NOT_FOUND. */
 export class NotFoundError extends Error {}
 
+/** A proxy named after a workload (pod or controller) the snapshot does not have: a NotFoundError. */
+export class UnknownWorkloadError extends NotFoundError {}
+
 /** Not possible in the current state (e.g. a snapshot not READY yet): HTTP 409, GraphQL CONFLICT. */
 export class ConflictError extends Error {}
 

@@ -1,13 +1,10 @@
-import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query, Res, type OnModuleDestroy } from '@nestjs/common';
+import { BadRequestException, Controller, Get, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { httpError } from '../http/errors.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { RenderFlags, RenderView } from '../generator/protocol.js';
 import { ProxyType } from '../graphql/enums.js';
-import { IstioctlRenderer } from './istioctl.js';
 import { ProxyConfigService } from './proxy-config.service.js';
-import { configDump } from './views.js';
 
 /** REST views and istioctl's `proxy-config` commands. */
 const VIEWS: Record<string, RenderView> = {
@@ -26,30 +23,25 @@ const STATUS_QUERY = ['format', 'namespace', 'verbosity'] as const;
 
 @ApiTags('proxies')
 @Controller('api/v1/snapshots/:id')
-export class ProxyConfigController implements OnModuleDestroy {
-  private readonly renderer: IstioctlRenderer;
-
-  constructor(
-    private readonly service: ProxyConfigService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.renderer = new IstioctlRenderer(config.generator.binary);
-  }
-
-  onModuleDestroy() {
-    this.renderer.close();
-  }
+export class ProxyConfigController {
+  constructor(private readonly service: ProxyConfigService) {}
 
   @Get('proxies/:namespace/:name/config_dump')
-  @ApiOperation({ summary: "The workload's effective Envoy config, in the shape of Envoy's admin /config_dump" })
+  @ApiOperation({
+    summary: "The workload's effective Envoy config, as Envoy's admin /config_dump?include_eds reports it",
+    description:
+      "envoy.admin.v3.ConfigDump's sections in the order Istio's debug endpoint builds them (bootstrap, clusters, endpoints, listeners, scoped routes, routes, secrets): byte for byte what GraphQL's configDump and `proxy-config all -o json` give",
+  })
+  @ApiProduces('application/json')
   async configDump(
     @Param('id') id: string,
     @Param('namespace') namespace: string,
     @Param('name') name: string,
-  ): Promise<Record<string, unknown>> {
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<string> {
     try {
       const generated = await this.service.generate(id, { namespace, name, type: ProxyType.SIDECAR });
-      return configDump(generated, generated.proxy.istioVersion);
+      return send(res, 'json', await this.service.configDump(generated));
     } catch (error) {
       throw httpError(error);
     }
@@ -96,7 +88,7 @@ export class ProxyConfigController implements OnModuleDestroy {
     const { format, flags } = parseViewQuery(query);
     try {
       const config = await this.service.generate(id, { namespace, name, type: ProxyType.SIDECAR });
-      const output = await this.renderer.render({ view: rendered, config, flags });
+      const output = await this.service.render({ view: rendered, config, flags });
       return send(res, format, output);
     } catch (error) {
       throw httpError(error);
@@ -131,7 +123,7 @@ export class ProxyConfigController implements OnModuleDestroy {
     }
     try {
       const proxies = await this.service.statusProxies(id, q.namespace || null);
-      const output = await this.renderer.render({
+      const output = await this.service.render({
         view: 'proxy-status',
         proxies,
         flags: { output: format === 'table' ? 'short' : format === 'short' ? 'short' : format, verbosity },

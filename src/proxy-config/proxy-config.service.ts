@@ -6,7 +6,7 @@ import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
 import { GeneratorService, SnapshotNotFoundError } from '../generator/generator.service.js';
 import { mapBounded } from '../common/bounded.js';
-import { GeneratorError, type StatusProxy } from '../generator/protocol.js';
+import { GeneratorError, type RenderParams, type StatusProxy } from '../generator/protocol.js';
 import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { GeneratedConfig, ProxyInput as WireProxyInput } from '../model/proxy.js';
 import { ProxyType } from '../graphql/enums.js';
@@ -104,6 +104,19 @@ export class ProxyConfigService {
       return sources;
     }
     return new RouteSources((await this.generator.ask(snapshotId, 'gatewayApi', undefined)).virtualServices);
+  }
+
+  /**
+   * The proxy's config as Envoy's admin `/config_dump?include_eds` reports it: the one config dump,
+   * built by the generator (its text passed through, so that every surface serves the same bytes).
+   */
+  configDump(config: GeneratedConfig): Promise<string> {
+    return this.generator.render({ view: 'config_dump', config, flags: { output: 'json' } });
+  }
+
+  /** istioctl's output for a view (its own writers). */
+  render(params: RenderParams): Promise<string> {
+    return this.generator.render(params);
   }
 
   /** The stored config of a named workload, when the snapshot is READY and the workload has one. */

@@ -15,6 +15,8 @@ import {
   type TypedConfig,
   type VirtualHost,
   type WeightedCluster,
+  type RouteAction,
+  clusterNotFoundStatus,
 } from '../envoy/xds.js';
 import { cidrContains } from '../envoy/cidr.js';
 import { describeCluster } from '../envoy/describe-cluster.js';
@@ -508,11 +510,11 @@ class Walk {
     }
     const notes = describeRouteAction(action);
     if (action.weightedClusters?.clusters?.length) {
-      this.takeWeightedClusters(action.weightedClusters.clusters, notes);
+      this.takeWeightedClusters(action.weightedClusters.clusters, notes, action);
       return;
     }
     if (action.cluster) {
-      this.takeCluster(action.cluster, notes);
+      this.takeCluster(action.cluster, notes, action);
       return;
     }
     if (action.clusterHeader) this.step('action', `The cluster is read from request header ${action.clusterHeader}.`);
@@ -525,26 +527,29 @@ class Walk {
     else if (typeof tcp.cluster === 'string') this.takeCluster(tcp.cluster, []);
   }
 
-  private takeCluster(name: string, notes: string[]) {
+  private takeCluster(name: string, notes: string[], action?: RouteAction) {
     this.result.cluster = name;
     this.step(
       'cluster',
       `Traffic goes to cluster ${name}${notes.length ? `, with ${notes.join('; ')}` : ''}. ${explainSpecialCluster(name)}`.trim(),
     );
-    this.describeDestination([name]);
+    this.describeDestination([name], action);
   }
 
-  private takeWeightedClusters(clusters: WeightedCluster[], notes: string[]) {
+  private takeWeightedClusters(clusters: WeightedCluster[], notes: string[], action?: RouteAction) {
     this.result.weightedClusters = clusters.map((c) => ({ cluster: c.name, weight: c.weight ?? 0 }));
     const total = clusters.reduce((sum, c) => sum + (c.weight ?? 0), 0) || 1;
     const split = clusters.map((c) => `${c.name} ${Math.round(((c.weight ?? 0) * 1000) / total) / 10}%`).join(', ');
     if (clusters.length === 1) this.result.cluster = clusters[0].name;
     this.step('cluster', `Traffic is split by weight: ${split}${notes.length ? `, with ${notes.join('; ')}` : ''}.`);
-    this.describeDestination(clusters.map((c) => c.name));
+    this.describeDestination(
+      clusters.map((c) => c.name),
+      action,
+    );
   }
 
   /** The DestinationRule behind the chosen clusters, and what it does to them. */
-  private describeDestination(names: string[]) {
+  private describeDestination(names: string[], action?: RouteAction) {
     const refs: (ConfigRef | null)[] = [];
     for (const name of names) {
       const cluster = firstNamed(this.config.clusters, name);
@@ -552,7 +557,9 @@ class Walk {
         if (!isSpecialCluster(name))
           this.step(
             'destination rule',
-            `Cluster ${name} does not exist in this proxy's config: Envoy answers 503 (no healthy upstream / cluster not found).`,
+            clusterNotFoundStatus(action) === 503
+              ? `Cluster ${name} does not exist in this proxy's config: Envoy answers 503 (no healthy upstream / cluster not found).`
+              : `Cluster ${name} does not exist in this proxy's config: Envoy answers ${clusterNotFoundStatus(action)}, as the route's cluster_not_found_response_code says (${action?.clusterNotFoundResponseCode}).`,
           );
         refs.push(null);
         continue;

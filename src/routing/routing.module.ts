@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ProxyConfigModule } from '../proxy-config/proxy-config.module.js';
 import { RoutingResolver } from './graphql/routing.resolver.js';
+import { RoutingService } from './routing.service.js';
 
-@Module({ imports: [ProxyConfigModule], providers: [RoutingResolver] })
+@Module({ imports: [ProxyConfigModule], providers: [RoutingService, RoutingResolver] })
 export class RoutingModule {}

@@ -6,15 +6,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/test-app.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GOLDEN = join(import.meta.dirname, 'golden');
 
-let db: TestDatabase;
-let app: INestApplication;
+const t = useTestApp();
 let server: string;
 
 interface Run {
@@ -46,14 +44,8 @@ function golden(file: string, got: string) {
 
 beforeAll(async () => {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'ignore' });
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url });
-  await app.listen(0, '127.0.0.1');
-  server = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
+  await t.app.listen(0, '127.0.0.1');
+  server = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 });
 
 describe('meshlens push, snapshots', () => {
@@ -179,6 +171,50 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
     expect(all.stdout).toContain('route/80 ');
   });
 
+  it('one config dump: REST config_dump, GraphQL configDump and pc all -o json give the same bytes, stored or generated', async () => {
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const res = await fetch(`${server}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data: Record<string, any>; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      return body.data;
+    };
+    // The GraphQL JSON scalar carries the parsed dump: written back as the dump's text is written.
+    const asText = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+    const rest = await fetch(`${server}/api/v1/snapshots/${id}/proxies/istioinaction/webapp/config_dump`);
+    expect(rest.status).toBe(200);
+    expect(rest.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await rest.text();
+    expect((await cli(['pc', 'all', SIDECAR, '--snapshot', id, '-o', 'json'])).stdout).toBe(text);
+    const stored = await gql(
+      `query($id: ID!) { proxyConfig(snapshotId: $id, proxy: {namespace: "istioinaction", name: "webapp"}) { configDump }
+        snapshot(id: $id) { workloads(namespace: "istioinaction") { name ips proxyConfig { configDump } } } }`,
+      { id },
+    );
+    expect(asText(stored.proxyConfig.configDump)).toBe(text);
+    const webapp = stored.snapshot.workloads.find((w: { name: string }) => w.name === 'webapp');
+    expect(asText(webapp.proxyConfig.configDump)).toBe(text);
+    // The same proxy described ad hoc (its IP given): a generator session, not the stored config, and the same dump.
+    const adHoc = await gql(`query($id: ID!, $proxy: ProxyInput!) { proxyConfig(snapshotId: $id, proxy: $proxy) { configDump } }`, {
+      id,
+      proxy: { namespace: 'istioinaction', name: 'webapp', ip: webapp.ips[0] },
+    });
+    expect(asText(adHoc.proxyConfig.configDump)).toBe(text);
+    const dump = JSON.parse(text) as { configs: { '@type': string }[] };
+    expect(dump.configs.map((c) => c['@type'].replace('type.googleapis.com/envoy.admin.v3.', ''))).toEqual([
+      'BootstrapConfigDump',
+      'ClustersConfigDump',
+      'EndpointsConfigDump',
+      'ListenersConfigDump',
+      'ScopedRoutesConfigDump',
+      'RoutesConfigDump',
+      'SecretsConfigDump',
+    ]);
+  });
+
   it('proxy-status lists every proxy as istioctl does', async () => {
     const run = await cli(['proxy-status', '--snapshot', id]);
     expect(run.code).toBe(0);
@@ -295,6 +331,52 @@ describe('meshlens proxy-config, proxy-status, resolve', () => {
       expect(run.stdout).toBe('');
     });
     expect((await cli(['--help'])).code).toBe(0);
+  });
+});
+
+describe('meshlens proxy-config and proxy-status on a gateway istiod deploys (Gateway API)', () => {
+  let id: string;
+  const EDGE = 'edge-istio.shop';
+  beforeAll(async () => {
+    const run = await cli(['push', 'examples/gateway-api', '--wait', '-o', 'json']);
+    expect(run.code).toBe(0);
+    id = JSON.parse(run.stdout).id;
+  });
+
+  it('pc route by name.namespace: the HTTPRoute behind each route', async () => {
+    const run = await cli(['pc', 'route', EDGE, '--snapshot', id]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^NAME +VHOST NAME +DOMAINS +MATCH +VIRTUAL SERVICE$/);
+    // The VIRTUAL SERVICE column names the VirtualService istiod derived from the HTTPRoute.
+    expect(run.stdout).toMatch(
+      /\nhttp\.80 +shop\.example\.com:80 +shop\.example\.com +PathPrefix:\/v2 +shop~edge~istio-autogenerated-k8s-gateway~http~shop\.example\.com\.shop\n/,
+    );
+  });
+
+  it('pc listener, cluster, endpoint and all', async () => {
+    const listener = await cli(['pc', 'listener', EDGE, '--snapshot', id]);
+    expect(listener.code).toBe(0);
+    expect(listener.stdout).toMatch(/\n0\.0\.0\.0 +80 +ALL +Route: http\.80\n/);
+    const clusters = await cli(['pc', 'cluster', EDGE, '--snapshot', id, '--fqdn', 'web-v2']);
+    expect(clusters.code).toBe(0);
+    expect(clusters.stdout).toMatch(/\nweb-v2\.shop\.svc\.cluster\.local +8080 +- +outbound +EDS/);
+    const endpoints = await cli(['pc', 'endpoint', EDGE, '--snapshot', id, '--cluster', 'outbound|8080||web.shop.svc.cluster.local']);
+    expect(endpoints.code).toBe(0);
+    expect(endpoints.stdout.split('\n')[0]).toMatch(/^ENDPOINT +STATUS +OUTLIER CHECK +CLUSTER$/);
+    const all = await cli(['pc', 'all', EDGE, '--snapshot', id]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('route/http.80 ');
+    const json = JSON.parse((await cli(['pc', 'route', EDGE, '--snapshot', id, '--name', 'http.80', '-o', 'json'])).stdout);
+    expect(json[0].name).toBe('http.80');
+  });
+
+  it('proxy-status lists the deployed gateway with the sidecars', async () => {
+    const run = await cli(['proxy-status', '--snapshot', id]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\nedge-istio(-[a-z0-9-]+)?\.shop +/);
+    expect(run.stdout).toMatch(/\nweb(-[a-z0-9-]+)?\.shop +/);
   });
 });
 

@@ -21,6 +21,7 @@ const (
 	CodeBadRequest = "BAD_REQUEST" // the request is malformed or names nothing that exists
 	CodeNotLoaded  = "NOT_LOADED"  // a question before the snapshot was loaded
 	CodeNoProxy    = "NO_PROXY"    // the workload runs without an Envoy
+	CodeNotFound   = "NOT_FOUND"   // the request names a workload the snapshot does not have
 	CodeInternal   = "INTERNAL"    // Istio failed or panicked on this request; the session lives on
 )
 

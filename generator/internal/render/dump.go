@@ -11,20 +11,14 @@ import (
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
 	"istio.io/istio/pkg/util/protomarshal"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
 const (
-	typePrefix       = "type.googleapis.com/"
-	typeBootstrapCD  = typePrefix + "envoy.admin.v3.BootstrapConfigDump"
-	typeClustersCD   = typePrefix + "envoy.admin.v3.ClustersConfigDump"
-	typeListenersCD  = typePrefix + "envoy.admin.v3.ListenersConfigDump"
-	typeRoutesCD     = typePrefix + "envoy.admin.v3.RoutesConfigDump"
-	typeSecretsCD    = typePrefix + "envoy.admin.v3.SecretsConfigDump"
-	typeEndpointsCD  = typePrefix + "envoy.admin.v3.EndpointsConfigDump"
-	typeCluster      = typePrefix + "envoy.config.cluster.v3.Cluster"
-	typeListener     = typePrefix + "envoy.config.listener.v3.Listener"
-	typeRouteConfig  = typePrefix + "envoy.config.route.v3.RouteConfiguration"
-	typeCLA          = typePrefix + "envoy.config.endpoint.v3.ClusterLoadAssignment"
+	typePrefix       = protocol.TypePrefix
+	typeEndpointsCD  = protocol.TypeEndpointsConfigDump
+	typeCLA          = protocol.TypeClusterLoadAssign
 	typeHCM          = typePrefix + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 	lastUpdated      = "1970-01-01T00:00:00Z"
 	dumpVersionLabel = "meshlens"
@@ -59,9 +53,11 @@ func Build(cfg *Config) (*Dump, error) {
 		return nil, fmt.Errorf("rendering the bootstrap: %v", err)
 	}
 	d := &Dump{Bootstrap: boot.JSON, StaticClusters: boot.Clusters, StaticListeners: boot.Listeners, version: cfg.Proxy.IstioVersion}
-	d.DynamicClusters = cfg.Clusters
-	d.DynamicListeners = cfg.Listeners
-	d.DynamicRoutes = cfg.Routes
+	// Envoy keys every xDS type by name, and istiod's own order varies between calls: sorted by
+	// name, the dump is the same for the same config (as the stores keep it, or just generated).
+	d.DynamicClusters = byName(cfg.Clusters)
+	d.DynamicListeners = byName(cfg.Listeners)
+	d.DynamicRoutes = byName(cfg.Routes)
 	for _, l := range append(append([]json.RawMessage{}, boot.Listeners...), cfg.Listeners...) {
 		d.StaticRoutes = append(d.StaticRoutes, inlineRoutes(l)...)
 	}
@@ -76,13 +72,35 @@ func Build(cfg *Config) (*Dump, error) {
 		}
 		eds[head.ClusterName] = e
 	}
-	if d.DynamicEndpoints, err = clusterEndpoints(cfg.Clusters, eds); err != nil {
+	if d.DynamicEndpoints, err = clusterEndpoints(d.DynamicClusters, eds); err != nil {
 		return nil, err
 	}
 	if d.StaticEndpoints, err = clusterEndpoints(boot.Clusters, nil); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// byName is the resources sorted by their name (stable: resources without one keep their order).
+func byName(resources []json.RawMessage) []json.RawMessage {
+	type named struct {
+		name string
+		raw  json.RawMessage
+	}
+	list := make([]named, 0, len(resources))
+	for _, r := range resources {
+		var head struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(r, &head)
+		list = append(list, named{head.Name, r})
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].name < list[j].name })
+	out := make([]json.RawMessage, len(list))
+	for i, n := range list {
+		out[i] = n.raw
+	}
+	return out
 }
 
 // clusterEndpoints is each cluster's hosts as Envoy's endpoint dump shows them: EDS clusters from
@@ -177,29 +195,48 @@ func inlineRoutes(listener json.RawMessage) []json.RawMessage {
 	return out
 }
 
-// typed prefixes a JSON object with its "@type".
+// typed is a resource with its "@type", its keys in code-unit order at every level (as the stores
+// keep objects): the same resource gives the same bytes whether it was stored or just generated.
 func typed(typeURL string, object json.RawMessage) json.RawMessage {
-	object = bytes.TrimSpace(object)
-	head, _ := json.Marshal(typeURL)
-	var b bytes.Buffer
-	b.WriteString(`{"@type":`)
-	b.Write(head)
-	if len(object) > 2 {
-		b.WriteByte(',')
-		b.Write(object[1:])
-	} else {
-		b.WriteByte('}')
+	dec := json.NewDecoder(bytes.NewReader(object))
+	dec.UseNumber()
+	var fields map[string]any
+	if err := dec.Decode(&fields); err != nil || fields == nil {
+		fields = map[string]any{}
 	}
-	return b.Bytes()
+	fields["@type"] = typeURL
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fields); err != nil {
+		return object
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
 }
 
-type section map[string]any
-
-// JSON is the dump in the shape of Envoy's `/config_dump?include_eds`.
-func (d *Dump) JSON() ([]byte, error) {
+// ConfigDump is the dump as Envoy's admin interface types it (the one config dump of meshlens).
+func (d *Dump) ConfigDump() (protocol.ConfigDump, error) {
 	version := d.version
 	if version == "" {
 		version = dumpVersionLabel
+	}
+	out := protocol.ConfigDump{
+		Bootstrap:    protocol.BootstrapConfigDump{Type: protocol.TypeBootstrapConfigDump, Bootstrap: d.Bootstrap, LastUpdated: lastUpdated},
+		Clusters:     protocol.ClustersConfigDump{Type: protocol.TypeClustersConfigDump, VersionInfo: version},
+		Endpoints:    protocol.EndpointsConfigDump{Type: protocol.TypeEndpointsConfigDump},
+		Listeners:    protocol.ListenersConfigDump{Type: protocol.TypeListenersConfigDump, VersionInfo: version},
+		ScopedRoutes: protocol.ScopedRoutesConfigDump{Type: protocol.TypeScopedRoutesConfDump},
+		Routes:       protocol.RoutesConfigDump{Type: protocol.TypeRoutesConfigDump},
+		Secrets:      protocol.SecretsConfigDump{Type: protocol.TypeSecretsConfigDump},
+	}
+	out.Clusters.StaticClusters = make([]protocol.StaticCluster, 0, len(d.StaticClusters))
+	for _, c := range d.StaticClusters {
+		out.Clusters.StaticClusters = append(out.Clusters.StaticClusters, protocol.StaticCluster{Cluster: typed(protocol.TypeCluster, c), LastUpdated: lastUpdated})
+	}
+	out.Clusters.DynamicActiveClusters = make([]protocol.DynamicCluster, 0, len(d.DynamicClusters))
+	for _, c := range d.DynamicClusters {
+		out.Clusters.DynamicActiveClusters = append(out.Clusters.DynamicActiveClusters,
+			protocol.DynamicCluster{VersionInfo: version, Cluster: typed(protocol.TypeCluster, c), LastUpdated: lastUpdated})
 	}
 	claJSON := func(cla *endpoint.ClusterLoadAssignment) (json.RawMessage, error) {
 		b, err := protomarshal.Marshal(cla)
@@ -208,60 +245,57 @@ func (d *Dump) JSON() ([]byte, error) {
 		}
 		return typed(typeCLA, b), nil
 	}
-	// entries wraps each resource as one entry of a dump section; dynamic ones carry the version.
-	entries := func(resources []json.RawMessage, field, typeURL, versionInfo string) []section {
-		out := make([]section, 0, len(resources))
-		for _, r := range resources {
-			e := section{field: typed(typeURL, r), "lastUpdated": lastUpdated}
-			if versionInfo != "" {
-				e["versionInfo"] = versionInfo
-			}
-			out = append(out, e)
+	out.Endpoints.StaticEndpointConfigs = make([]protocol.StaticEndpointConfig, 0, len(d.StaticEndpoints))
+	for _, e := range d.StaticEndpoints {
+		b, err := claJSON(e)
+		if err != nil {
+			return out, err
 		}
-		return out
+		out.Endpoints.StaticEndpointConfigs = append(out.Endpoints.StaticEndpointConfigs, protocol.StaticEndpointConfig{EndpointConfig: b, LastUpdated: lastUpdated})
 	}
-	staticClusters := entries(d.StaticClusters, "cluster", typeCluster, "")
-	dynamicClusters := entries(d.DynamicClusters, "cluster", typeCluster, version)
-	staticListeners := entries(d.StaticListeners, "listener", typeListener, "")
-	dynamicListeners := make([]section, 0, len(d.DynamicListeners))
+	out.Endpoints.DynamicEndpointConfigs = make([]protocol.DynamicEndpointConfig, 0, len(d.DynamicEndpoints))
+	for _, e := range d.DynamicEndpoints {
+		b, err := claJSON(e)
+		if err != nil {
+			return out, err
+		}
+		out.Endpoints.DynamicEndpointConfigs = append(out.Endpoints.DynamicEndpointConfigs,
+			protocol.DynamicEndpointConfig{VersionInfo: version, EndpointConfig: b, LastUpdated: lastUpdated})
+	}
+	out.Listeners.StaticListeners = make([]protocol.StaticListener, 0, len(d.StaticListeners))
+	for _, l := range d.StaticListeners {
+		out.Listeners.StaticListeners = append(out.Listeners.StaticListeners, protocol.StaticListener{Listener: typed(protocol.TypeListener, l), LastUpdated: lastUpdated})
+	}
+	out.Listeners.DynamicListeners = make([]protocol.DynamicListener, 0, len(d.DynamicListeners))
 	for _, l := range d.DynamicListeners {
 		var head struct {
 			Name string `json:"name"`
 		}
 		_ = json.Unmarshal(l, &head)
-		dynamicListeners = append(dynamicListeners, section{
-			"name":        head.Name,
-			"activeState": section{"versionInfo": version, "listener": typed(typeListener, l), "lastUpdated": lastUpdated},
+		out.Listeners.DynamicListeners = append(out.Listeners.DynamicListeners, protocol.DynamicListener{
+			Name:        head.Name,
+			ActiveState: protocol.DynamicListenerState{VersionInfo: version, Listener: typed(protocol.TypeListener, l), LastUpdated: lastUpdated},
 		})
 	}
-	staticRoutes := entries(d.StaticRoutes, "routeConfig", typeRouteConfig, "")
-	dynamicRoutes := entries(d.DynamicRoutes, "routeConfig", typeRouteConfig, version)
-	staticEndpoints := make([]section, 0, len(d.StaticEndpoints))
-	for _, e := range d.StaticEndpoints {
-		b, err := claJSON(e)
-		if err != nil {
-			return nil, err
-		}
-		staticEndpoints = append(staticEndpoints, section{"endpointConfig": b, "lastUpdated": lastUpdated})
+	out.Routes.StaticRouteConfigs = make([]protocol.StaticRouteConfig, 0, len(d.StaticRoutes))
+	for _, r := range d.StaticRoutes {
+		out.Routes.StaticRouteConfigs = append(out.Routes.StaticRouteConfigs, protocol.StaticRouteConfig{RouteConfig: typed(protocol.TypeRouteConfiguration, r), LastUpdated: lastUpdated})
 	}
-	dynamicEndpoints := make([]section, 0, len(d.DynamicEndpoints))
-	for _, e := range d.DynamicEndpoints {
-		b, err := claJSON(e)
-		if err != nil {
-			return nil, err
-		}
-		dynamicEndpoints = append(dynamicEndpoints, section{"versionInfo": version, "endpointConfig": b, "lastUpdated": lastUpdated})
+	out.Routes.DynamicRouteConfigs = make([]protocol.DynamicRouteConfig, 0, len(d.DynamicRoutes))
+	for _, r := range d.DynamicRoutes {
+		out.Routes.DynamicRouteConfigs = append(out.Routes.DynamicRouteConfigs,
+			protocol.DynamicRouteConfig{VersionInfo: version, RouteConfig: typed(protocol.TypeRouteConfiguration, r), LastUpdated: lastUpdated})
 	}
-	// Envoy's order of sections; map keys come out sorted, which is fine for JSON.
-	configs := []any{
-		section{"@type": typeBootstrapCD, "bootstrap": d.Bootstrap, "lastUpdated": lastUpdated},
-		section{"@type": typeClustersCD, "versionInfo": version, "staticClusters": staticClusters, "dynamicActiveClusters": dynamicClusters},
-		section{"@type": typeEndpointsCD, "staticEndpointConfigs": staticEndpoints, "dynamicEndpointConfigs": dynamicEndpoints},
-		section{"@type": typeListenersCD, "versionInfo": version, "staticListeners": staticListeners, "dynamicListeners": dynamicListeners},
-		section{"@type": typeRoutesCD, "staticRouteConfigs": staticRoutes, "dynamicRouteConfigs": dynamicRoutes},
-		section{"@type": typeSecretsCD},
+	return out, nil
+}
+
+// JSON is the dump's text (protocol.ConfigDump.JSON).
+func (d *Dump) JSON() ([]byte, error) {
+	cd, err := d.ConfigDump()
+	if err != nil {
+		return nil, err
 	}
-	return json.MarshalIndent(map[string]any{"configs": configs}, "", "  ")
+	return cd.JSON()
 }
 
 // AdminClusters is Envoy's `/clusters?format=json` for the dump: every cluster with its hosts.

@@ -93,7 +93,10 @@ type badRequest struct{ error }
 
 func toError(err error) *protocol.Error {
 	var br badRequest
+	var unknown session.UnknownWorkload
 	switch {
+	case errors.As(err, &unknown):
+		return &protocol.Error{Code: protocol.CodeNotFound, Message: err.Error()}
 	case errors.Is(err, session.ErrNoProxy):
 		return &protocol.Error{Code: protocol.CodeNoProxy, Message: err.Error()}
 	case errors.Is(err, errNotLoaded):

@@ -248,7 +248,7 @@ func TestServe(t *testing.T) {
 	wantError(t, c.call(21, "load", snapshot(t)), protocol.CodeBadRequest)
 	wantError(t, c.call(22, "frobnicate", nil), protocol.CodeBadRequest)
 	wantError(t, c.call(23, "proxyConfig", map[string]any{"proxy": 5}), protocol.CodeBadRequest)
-	wantError(t, c.call(24, "proxyConfig", map[string]any{"proxy": map[string]any{"namespace": "shop", "name": "nope"}}), protocol.CodeBadRequest)
+	wantError(t, c.call(24, "proxyConfig", map[string]any{"proxy": map[string]any{"namespace": "shop", "name": "nope"}}), protocol.CodeNotFound)
 	wantError(t, c.call(25, "proxyConfig", map[string]any{"proxy": map[string]any{"namespace": "shop", "name": "job"}}), protocol.CodeNoProxy)
 	wantError(t, c.call(26, "proxyConfig", map[string]any{"proxy": map[string]any{"name": "web-1"}}), protocol.CodeBadRequest)
 	c.sendLine(`not json at all`)
@@ -273,7 +273,7 @@ func TestServe(t *testing.T) {
 	if len(simulated) != 1 || simulated[0].Cluster != "outbound|80||web.shop.svc.cluster.local" || simulated[0].Error != "" {
 		t.Errorf("simulate: %+v", simulated)
 	}
-	wantError(t, c.call(32, "simulate", map[string]any{"proxy": map[string]any{"namespace": "shop", "name": "nope"}}), protocol.CodeBadRequest)
+	wantError(t, c.call(32, "simulate", map[string]any{"proxy": map[string]any{"namespace": "shop", "name": "nope"}}), protocol.CodeNotFound)
 
 	// Many concurrent requests, each answered under its own id: ad-hoc proxies named after the id.
 	const n = 24
@@ -370,6 +370,7 @@ func TestToError(t *testing.T) {
 		code string
 	}{
 		{session.ErrNoProxy, protocol.CodeNoProxy},
+		{fmt.Errorf("simulate: %w", session.UnknownWorkload{Namespace: "a", Name: "b"}), protocol.CodeNotFound},
 		{fmt.Errorf("%w: x", session.ErrBadProxy), protocol.CodeBadRequest},
 		{badRequest{fmt.Errorf("x")}, protocol.CodeBadRequest},
 		{errNotLoaded, protocol.CodeNotLoaded},

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -8,6 +9,7 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
@@ -127,17 +129,41 @@ func GatewayDeployments(in DeploymentsInput) (out []Deployed, err error) {
 	return out, nil
 }
 
-// deploymentController is istiod's, over the client, its informers synced.
-func deploymentController(c kubelib.Client, meshCfg *meshconfig.MeshConfig, f *failer) (*gatewaycommon.DeploymentController, error) {
+// InjectorConfigMap is the ConfigMap istiod (of the default revision) reads its injection
+// templates and values from, in its own namespace (pilot/pkg/bootstrap/sidecarinjector.go).
+const InjectorConfigMap = "istio-sidecar-injector"
+
+// injectionConfig is what istiod's deployment controller renders gateways with: the templates and
+// values of ConfigMap istio-sidecar-injector when the snapshot holds it, read by istiod's own
+// watcher (keys `config` and `values`); else those of a default install, from Istio's chart.
+func injectionConfig(c kubelib.Client) (inject.Templates, inject.ValuesConfig, error) {
+	ns := constants.IstioSystemNamespace
+	if _, err := c.Kube().CoreV1().ConfigMaps(ns).Get(context.Background(), InjectorConfigMap, metav1.GetOptions{}); err == nil {
+		cfg, values, err := inject.NewConfigMapWatcher(c, ns, InjectorConfigMap, "config", "values").Get()
+		if err == nil {
+			var vc inject.ValuesConfig
+			if vc, err = inject.NewValuesConfig(values); err == nil {
+				return cfg.Templates, vc, nil
+			}
+		}
+		// istiod does not start its injector, nor so deploy gateways, on such a ConfigMap.
+		return nil, inject.ValuesConfig{}, fmt.Errorf("ConfigMap %s/%s: %v", ns, InjectorConfigMap, err)
+	}
 	injector, err := defaultInjectorConfig()
 	if err != nil {
-		return nil, err
+		return nil, inject.ValuesConfig{}, err
 	}
 	templates, err := inject.ParseTemplates(injector.templates)
 	if err != nil {
-		return nil, err
+		return nil, inject.ValuesConfig{}, err
 	}
 	vc, err := inject.NewValuesConfig(injector.values)
+	return templates, vc, err
+}
+
+// deploymentController is istiod's, over the client, its informers synced.
+func deploymentController(c kubelib.Client, meshCfg *meshconfig.MeshConfig, f *failer) (*gatewaycommon.DeploymentController, error) {
+	templates, vc, err := injectionConfig(c)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -25,6 +24,7 @@ import (
 
 	"istio.io/istio/pilot/pkg/config/kube/gateway"
 	"istio.io/istio/pilot/pkg/config/kube/gatewaycommon"
+	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/pkg/status"
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/config/constants"
@@ -221,16 +221,38 @@ type GatewayAPI struct {
 	VirtualServices []RouteParents `json:"virtualServices"`
 }
 
-// statusQueue receives the statuses istiod's gateway controller would write to the API server.
-type statusQueue struct {
-	mu    sync.Mutex
-	state map[status.Resource]any
+// statusStore is the API server as istiod's status manager sees it (status.NewManager takes a
+// config store): it reads an object's generation, which the manager checks before writing, from
+// the session's Kubernetes client, and keeps the statuses written instead of writing them. Only
+// Get and UpdateStatus are called by the manager; the rest of the interface is left unimplemented.
+type statusStore struct {
+	model.ConfigStore
+	client kubelib.Client
+	mu     sync.Mutex
+	state  map[ObjectRef]any
 }
 
-func (q *statusQueue) EnqueueStatusUpdateResource(context any, target status.Resource) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.state[target] = context
+func (st *statusStore) Get(typ config.GroupVersionKind, name, namespace string) *config.Config {
+	resource, ok := gvk.ToGVR(typ)
+	if !ok {
+		return nil
+	}
+	obj, err := st.client.GatewayAPI().(*gatewayfake.Clientset).Tracker().Get(resource, namespace, name)
+	if err != nil {
+		return nil
+	}
+	meta, ok := obj.(metav1.Object)
+	if !ok {
+		return nil
+	}
+	return &config.Config{Meta: config.Meta{GroupVersionKind: typ, Name: name, Namespace: namespace, Generation: meta.GetGeneration()}}
+}
+
+func (st *statusStore) UpdateStatus(cfg config.Config) (string, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.state[ObjectRef{Kind: cfg.GroupVersionKind.Kind, Namespace: cfg.Namespace, Name: cfg.Name}] = cfg.Status
+	return "", nil
 }
 
 // Settling: istiod's gateway controller evaluates Gateways only once a push context exists (it
@@ -252,17 +274,15 @@ func (s *Session) gatewayAPI() (*GatewayAPI, error) {
 	if !ok || s.gatewayAPIObjects == 0 {
 		return out, nil
 	}
-	collections, err := statusCollections(gwc)
-	if err != nil {
-		return nil, err
-	}
-	q := &statusQueue{state: map[status.Resource]any{}}
+	// istiod's own status pipeline (its status manager, written to by the controller's status
+	// collections once status writing is on), over a store that keeps what would be written.
+	q := &statusStore{client: s.server.KubeClient(), state: map[ObjectRef]any{}}
+	manager := status.NewManager(q)
 	stop := make(chan struct{})
 	defer close(stop)
-	for _, syncer := range collections.SetQueue(q) {
-		syncer.WaitUntilSynced(stop)
-	}
-	defer collections.UnsetQueue()
+	manager.Start(stop)
+	gwc.SetStatusWrite(true, manager)
+	defer gwc.SetStatusWrite(false, nil)
 	discovery := s.server.Discovery
 	last, stable := "", 0
 	for deadline := time.Now().Add(settleTimeout); time.Now().Before(deadline) && stable < settleStableTicks; {
@@ -277,6 +297,7 @@ func (s *Session) gatewayAPI() (*GatewayAPI, error) {
 		}
 		last = state
 	}
+	var err error
 	if out.Status, err = q.statuses(); err != nil {
 		return nil, err
 	}
@@ -316,30 +337,14 @@ func parseParentName(p string) (ObjectRef, bool) {
 	return ObjectRef{Kind: kind, Name: rest[:dot], Namespace: rest[dot+1:]}, true
 }
 
-// statusCollections are the gateway controller's status collections. It keeps them to itself,
-// behind SetStatusWrite, which needs istiod's status manager writing to an API server and gives no
-// way to know when the writes are done; their own queue, set directly, hands over every status and
-// reports when all have been.
-func statusCollections(gwc *gateway.Controller) (*status.StatusCollections, error) {
-	field := reflect.ValueOf(gwc).Elem().FieldByName("status")
-	if !field.IsValid() {
-		return nil, fmt.Errorf("istio's gateway controller has no status collections")
-	}
-	collections, ok := reflect.NewAt(field.Type(), unsafe.Pointer(field.UnsafeAddr())).Elem().Interface().(*status.StatusCollections)
-	if !ok || collections == nil {
-		return nil, fmt.Errorf("istio's gateway controller status collections have an unknown type")
-	}
-	return collections, nil
-}
-
 // fingerprint is the queue's state in short, and whether each of the Gateways has a status.
-func (q *statusQueue) fingerprint(gateways []types.NamespacedName) (string, bool) {
+func (q *statusStore) fingerprint(gateways []types.NamespacedName) (string, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	seen := map[types.NamespacedName]bool{}
 	total := 0
 	for target, st := range q.state {
-		if target.Resource == "gateways" {
+		if target.Kind == gvk.KubernetesGateway.Kind {
 			seen[types.NamespacedName{Namespace: target.Namespace, Name: target.Name}] = true
 		}
 		b, _ := json.Marshal(st)
@@ -353,21 +358,17 @@ func (q *statusQueue) fingerprint(gateways []types.NamespacedName) (string, bool
 }
 
 // statuses are the latest status of each object, sorted.
-func (q *statusQueue) statuses() ([]GatewayStatus, error) {
+func (q *statusStore) statuses() ([]GatewayStatus, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := make([]GatewayStatus, 0, len(q.state))
 	for target, st := range q.state {
-		kind, ok := gvk.FromGVR(target.GroupVersionResource)
-		if !ok {
-			continue
-		}
 		raw, err := json.Marshal(st)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, GatewayStatus{
-			Kind: kind.Kind, Namespace: target.Namespace, Name: target.Name,
+			Kind: target.Kind, Namespace: target.Namespace, Name: target.Name,
 			Conditions: conditionsOf(raw, target.Namespace), Status: raw,
 		})
 	}

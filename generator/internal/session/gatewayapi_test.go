@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"sigs.k8s.io/yaml"
 )
 
 // A Gateway of class istio served by the pod Istio deploys for it, two HTTPRoutes (one across
@@ -319,5 +320,103 @@ spec:
 	ports := svc["spec"].(map[string]any)["ports"].([]any)
 	if len(ports) != 3 { // status port, http, https
 		t.Errorf("Service ports %v", ports)
+	}
+}
+
+// injectorConfigMap is ConfigMap istio-system/istio-sidecar-injector as `helm install istiod`
+// renders it, its values changed by `change`.
+func injectorConfigMap(t *testing.T, change func(values map[string]any)) string {
+	t.Helper()
+	def, err := defaultInjectorConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values map[string]any
+	if err := json.Unmarshal([]byte(def.values), &values); err != nil {
+		t.Fatal(err)
+	}
+	change(values)
+	v, _ := json.Marshal(values)
+	config, _ := yaml.Marshal(map[string]any{"templates": map[string]string{"kube-gateway": def.templates["kube-gateway"]}})
+	cm, _ := json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": InjectorConfigMap, "namespace": "istio-system"},
+		"data":     map[string]string{"config": string(config), "values": string(v)},
+	})
+	return string(cm)
+}
+
+const edgeGateway = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+`
+
+// proxyImage is the istio-proxy image of the Deployment deployed for shop/edge.
+func proxyImage(t *testing.T, out []Deployed) string {
+	t.Helper()
+	for _, d := range out {
+		var obj struct {
+			Kind string `json:"kind"`
+			Spec struct {
+				Template struct {
+					Spec struct {
+						Containers []struct{ Name, Image string } `json:"containers"`
+					} `json:"spec"`
+				} `json:"template"`
+			} `json:"spec"`
+		}
+		if err := json.Unmarshal(d.Object, &obj); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range obj.Spec.Template.Spec.Containers {
+			if obj.Kind == "Deployment" && c.Name == "istio-proxy" {
+				return c.Image
+			}
+		}
+	}
+	t.Fatalf("no Deployment with an istio-proxy container among %d objects", len(out))
+	return ""
+}
+
+func TestGatewayDeploymentsReadTheInjectorConfigMap(t *testing.T) {
+	// Without the ConfigMap: a default install's values (the chart's hub and tag).
+	plain, err := GatewayDeployments(DeploymentsInput{Kubernetes: splitSnapshot(t, edgeGateway).Kubernetes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := proxyImage(t, plain); strings.HasPrefix(img, "registry.example.com/") {
+		t.Errorf("without the ConfigMap the image is %q", img)
+	}
+	// With it: its values, as istiod's injection watcher reads them.
+	cm := injectorConfigMap(t, func(values map[string]any) {
+		global := values["global"].(map[string]any)
+		global["hub"] = "registry.example.com/istio"
+		global["tag"] = "9.9.9"
+	})
+	in := splitSnapshot(t, edgeGateway+"---\n"+cm)
+	out, err := GatewayDeployments(DeploymentsInput{Kubernetes: in.Kubernetes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := proxyImage(t, out); img != "registry.example.com/istio/proxyv2:9.9.9" {
+		t.Errorf("with the ConfigMap's hub and tag the image is %q", img)
+	}
+	// A ConfigMap istiod cannot read is an error naming it (istiod's injector would not start).
+	bad := splitSnapshot(t, edgeGateway+`---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio-sidecar-injector, namespace: istio-system}
+data: {config: "templates: {}"}
+`)
+	if _, err := GatewayDeployments(DeploymentsInput{Kubernetes: bad.Kubernetes}); err == nil || !strings.Contains(err.Error(), "istio-system/istio-sidecar-injector") {
+		t.Errorf("a ConfigMap without values: %v", err)
 	}
 }

@@ -31,7 +31,7 @@ type ProxyInput struct {
 var (
 	// ErrNoProxy is returned for a workload that runs without an Envoy.
 	ErrNoProxy = errors.New("no proxy")
-	// ErrBadProxy wraps every problem with a ProxyInput.
+	// ErrBadProxy wraps every problem with a ProxyInput (UnknownWorkload says which workload is unknown).
 	ErrBadProxy = errors.New("invalid proxy")
 )
 
@@ -92,7 +92,7 @@ func (s *Session) node(in ProxyInput) (*core.Node, error) {
 	if in.Name != "" && len(in.Labels) == 0 && len(ips) == 0 {
 		pod := s.pods[in.Namespace+"/"+in.Name]
 		if pod == nil {
-			return nil, fmt.Errorf("%w: no workload %s/%s in the snapshot", ErrBadProxy, in.Namespace, in.Name)
+			return nil, UnknownWorkload{Namespace: in.Namespace, Name: in.Name}
 		}
 		id = pod.Name + "." + pod.Namespace
 		podMetadata(pod, meta)
@@ -212,4 +212,14 @@ func podProxyType(pod *corev1.Pod) string {
 		}
 	}
 	return "SIDECAR"
+}
+
+// UnknownWorkload is a ProxyInput naming a workload (pod or controller) the snapshot does not have.
+type UnknownWorkload struct{ Namespace, Name string }
+
+// Is makes an unknown workload also a bad proxy (ErrBadProxy), more precisely.
+func (u UnknownWorkload) Is(target error) bool { return target == ErrBadProxy }
+
+func (u UnknownWorkload) Error() string {
+	return fmt.Sprintf("no workload %s/%s in the snapshot", u.Namespace, u.Name)
 }

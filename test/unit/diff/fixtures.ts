@@ -71,7 +71,7 @@ export function proxyClass(
   workloads: string[],
   config: Config,
   pool: Map<string, EnvoyObject>,
-  proxyType = 'SIDECAR',
+  proxyType: ProxyClass['proxyType'] = 'SIDECAR',
 ): ProxyClass {
   const { objects, configHash } = indexConfig(config, pool);
   return {
