@@ -191,8 +191,8 @@ describe('connectivity: what the generated RBAC filters allow each sender', { ti
 });
 
 describe('connectivity in a diff', { timeout: 120_000 }, () => {
-  const changes = async (base: string, head: string, resources: { kind: string; namespace: string; name: string; change: string }[] = []) =>
-    diffConnectivity((await of(base)).connectivity, (await of(head)).connectivity, resources as never);
+  const changes = async (base: string, head: string, resources: Parameters<typeof diffConnectivity>[2] = []) =>
+    diffConnectivity((await of(base)).connectivity, (await of(head)).connectivity, resources);
   const lines = (cs: Awaited<ReturnType<typeof changes>>) =>
     cs.map((c) => `${c.change} ${(c.after ?? c.before)!.source.name} ${(c.after ?? c.before)!.destination}`);
 

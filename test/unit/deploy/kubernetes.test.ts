@@ -47,6 +47,7 @@ describe('deploy/kubernetes', () => {
     (_, { object }) => {
       const model = MODELS[`${object.apiVersion}/${object.kind}`];
       expect(model, `no schema for ${object.apiVersion} ${object.kind}`).toBeDefined();
+      // The manifests are read as plain YAML: the schema, not the type system, is what judges them.
       expect(() => new model(object as never).validate()).not.toThrow();
     },
   );
@@ -55,6 +56,7 @@ describe('deploy/kubernetes', () => {
     const broken = structuredClone(byName('Deployment', 'meshlens-api'));
     broken.spec.replicas = 'two';
     delete broken.spec.selector;
+    // Deliberately ill-typed: the validator must refuse what TypeScript would.
     expect(() => new Deployment(broken as never).validate()).toThrow();
   });
 
