@@ -429,3 +429,5 @@ if (process.env.MESHLENS_BENCH_PROXY_STORAGE === '1') await import('./proxy-stor
 if (process.env.MESHLENS_BENCH_DIFF === '1') await import('./diff.mjs');
 // Retention and garbage collection on 50 snapshots (bench/gc.mjs): MESHLENS_BENCH_GC=1 npm run bench.
 if (process.env.MESHLENS_BENCH_GC === '1') await import('./gc.mjs');
+// Connectivity (bench/connectivity.mjs): MESHLENS_BENCH_CONNECTIVITY=1 npm run bench.
+if (process.env.MESHLENS_BENCH_CONNECTIVITY === '1') await import('./connectivity.mjs');

@@ -4,6 +4,7 @@ import { ProxyStorage1795271018423 } from './1795271018423-ProxyStorage.js';
 import { ChunkedSnapshotLists1795500000000 } from './1795500000000-ChunkedSnapshotLists.js';
 import { GatewayApi1795600000000 } from './1795600000000-GatewayApi.js';
 import { MeshesAndAccess1796188930994 } from './1796188930994-MeshesAndAccess.js';
+import { Connectivity1796189321376 } from './1796189321376-Connectivity.js';
 
 // Listed explicitly (not globbed) so the same list works from sources, swc output and the CLI.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ChunkedSnapshotLists1795500000000,
   GatewayApi1795600000000,
   MeshesAndAccess1796188930994,
+  Connectivity1796189321376,
 ];

@@ -6,9 +6,13 @@ import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { SnapshotStore } from './database/snapshot.store.js';
+import { connectivityComputation } from './connectivity/factory.js';
+import { ConnectivityModule } from './connectivity/connectivity.module.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
+import { costLimitPlugin, depthLimitRule } from './graphql/limits.js';
 import { HealthModule } from './health/health.module.js';
+import { RateLimitModule, rateLimitStatusPlugin } from './http/rate-limit.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { JourneyModule } from './journey/journey.module.js';
 import { MeshesModule } from './meshes/meshes.module.js';
@@ -36,7 +40,7 @@ export class AppModule {
       DatabaseModule.forRoot(options.databaseUrl),
       MetricsModule,
       GeneratorModule.forRoot(SnapshotStore),
-      JobsModule.forRoot({ worker: options.worker }),
+      JobsModule.forRoot({ worker: options.worker, connectivity: connectivityComputation }),
     ];
     const http = [
       GraphQLModule.forRoot<ApolloDriverConfig>({
@@ -47,6 +51,12 @@ export class AppModule {
         graphiql: !config.production,
         // A 403 of the access guard is the response's HTTP status, as in REST (not a 200 with errors).
         preserveHttpStatusForExecutionErrors: false,
+        // Depth and cost, checked before any resolver runs (src/graphql/limits.ts).
+        validationRules: [depthLimitRule({ maxDepth: config.limits.graphqlMaxDepth, maxCost: config.limits.graphqlMaxCost })],
+        plugins: [
+          costLimitPlugin({ maxDepth: config.limits.graphqlMaxDepth, maxCost: config.limits.graphqlMaxCost }),
+          rateLimitStatusPlugin,
+        ],
       }),
       AccessModule,
       MeshesModule,
@@ -54,8 +64,11 @@ export class AppModule {
       ProxyConfigModule,
       RoutingModule,
       JourneyModule,
+      ConnectivityModule,
       DiffModule,
       HealthModule,
+      // Last: a guard registered by an earlier module (access control) has set request.accessToken.
+      RateLimitModule.forRoot(config.limits.ratePerMinute),
     ];
     return { module: AppModule, imports: options.http ? [...core, ...http] : core };
   }

@@ -5,11 +5,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { authenticate } from './access/authenticate.js';
 import { AppModule, type AppOptions } from './app.module.js';
+import { queryNestingGuard } from './graphql/limits.js';
 import { TokenStore } from './database/token.store.js';
 import { HttpErrorFilter } from './http/error-filter.js';
+import { jsonBody } from './http/json-body.js';
 import { requestObserver } from './http/request-observer.js';
 import type { JsonLogger } from './logging/json-logger.js';
 import { MetricsService } from './metrics/metrics.service.js';
+import { IngestPool } from './snapshots/ingest-pool.service.js';
 
 /** The HTTP service of `meshlens serve`, ready to listen. */
 export async function createHttpApp(options: AppOptions, logger: JsonLogger): Promise<NestExpressApplication> {
@@ -28,7 +31,9 @@ export function configureHttpApp(app: INestApplication, options: Pick<AppOptions
   express.use(requestObserver(logger, app.get(MetricsService)));
   // Before every route, GraphQL and the API docs: without a valid token (when access control is on), a 401.
   express.use(authenticate(options.config, app.get(TokenStore)));
-  express.useBodyParser('json', { limit: options.config.maxBodyBytes, type: isJsonOutsideUploads });
+  const ingestPool = app.get(IngestPool, { strict: false });
+  express.use(jsonBody(options.config.maxBodyBytes, isJsonOutsideUploads, (body) => ingestPool.parseJson(body)));
+  express.use('/graphql', queryNestingGuard({ maxDepth: options.config.limits.graphqlMaxDepth }));
   express.useGlobalFilters(new HttpErrorFilter());
   express.disable('x-powered-by');
   const document = SwaggerModule.createDocument(

@@ -6,6 +6,7 @@ import { registerProxyConfig } from './cli/proxy-config.js';
 import { registerProxyStatus } from './cli/proxy-status.js';
 import { registerPush } from './cli/push.js';
 import { registerJourney } from './cli/journey.js';
+import { registerConnectivity } from './cli/connectivity.js';
 import { registerResolve } from './cli/resolve.js';
 import { registerMeshes, registerSnapshots } from './cli/snapshots.js';
 import { tokenCommand } from './cli/token.js';
@@ -110,6 +111,7 @@ try {
   registerProxyStatus(program);
   registerResolve(program);
   registerJourney(program);
+  registerConnectivity(program);
   program.addCommand(diffCommand());
   program.addCommand(tokenCommand());
 } catch (error) {

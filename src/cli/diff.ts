@@ -15,6 +15,9 @@ import { GeneratorProcess } from '../generator/generator-process.js';
 import { loadParams, type Methods } from '../generator/protocol.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { composeDiff, failLevelReached, proxyChanges } from '../diff/diff.js';
+import { offlineConnectivity } from '../connectivity/offline.js';
+import { withIstiodProxyTypes } from '../jobs/compute.service.js';
+import type { Connectivity } from '../model/connectivity.js';
 import { GeneratorConfigSource } from '../diff/generator-source.js';
 import type { SnapshotDiffResult } from '../diff/model.js';
 import { ingest } from '../ingest/ingest.js';
@@ -26,7 +29,7 @@ import { authHeaders, setBearerToken, tokenOption } from './common.js';
 import { collectFiles, joinManifests } from './push.js';
 
 type Format = 'markdown' | 'json';
-type FailOn = 'error' | 'warning' | 'never';
+type FailOn = 'error' | 'warning' | 'never' | 'connectivity';
 
 export class UsageError extends Error {}
 export class InputError extends Error {}
@@ -77,6 +80,7 @@ interface Side {
   process: GeneratorProcess;
   diagnostics: AnalyzerMessage[];
   istioVersion: string;
+  connectivity: Connectivity;
 }
 
 async function loadSide(path: string, generator: GeneratorConfig): Promise<Side> {
@@ -91,7 +95,17 @@ async function loadSide(path: string, generator: GeneratorConfig): Promise<Side>
       process.request('version', undefined, timeoutMs),
       process.request('analyze', undefined, timeoutMs),
     ]);
-    return { resources, process, diagnostics, istioVersion: version.istio };
+    const connectivity = await offlineConnectivity(
+      normalised,
+      resources,
+      {
+        proxies: () => process.request('proxies', {}, timeoutMs),
+        proxyConfig: (proxy) => process.request('proxyConfig', { proxy }, timeoutMs),
+        peerAuthentication: (proxy) => process.request('peerAuthentication', { proxy }, timeoutMs),
+      },
+      withIstiodProxyTypes,
+    );
+    return { resources, process, diagnostics, istioVersion: version.istio, connectivity };
   } catch (error) {
     process.close();
     throw error;
@@ -120,6 +134,7 @@ export async function offlineDiff(basePath: string, headPath: string, options: {
         diagnostics: { base: base.diagnostics, head: head.diagnostics },
         proxies,
         istioVersion: head.istioVersion,
+        connectivity: { base: base.connectivity, head: head.connectivity },
       },
       { maxLength: options.maxLength },
     );
@@ -233,8 +248,11 @@ export function diffCommand(io: DiffCommandIo = defaultIo): Command {
     )
     .addOption(new Option('--format <format>', 'output').choices(['markdown', 'json']).default('markdown'))
     .addOption(
-      new Option('--fail-on <level>', 'exit 1 when the change introduces a diagnostic of this level or worse')
-        .choices(['error', 'warning', 'never'])
+      new Option(
+        '--fail-on <level>',
+        'exit 1 when the change introduces a diagnostic of this level or worse; connectivity: when it closes a connection or loses mTLS',
+      )
+        .choices(['error', 'warning', 'never', 'connectivity'])
         .default('never'),
     )
     .option('--max-length <n>', 'cap of the markdown, in characters', (v) => {
@@ -294,7 +312,9 @@ export async function runDiff(
     );
     if (failLevelReached(diff, opts.failOn)) {
       io.stderr(
-        `meshlens diff: the change introduces ${opts.failOn === 'error' ? 'an error' : 'a warning or an error'} (--fail-on ${opts.failOn})\n`,
+        opts.failOn === 'connectivity'
+          ? `meshlens diff: the change closes a connection or loses mTLS (--fail-on connectivity)\n`
+          : `meshlens diff: the change introduces ${opts.failOn === 'error' ? 'an error' : 'a warning or an error'} (--fail-on ${opts.failOn})\n`,
       );
       return 1;
     }

@@ -27,6 +27,17 @@ export interface AppConfig {
   generator: GeneratorConfig;
   /** proxyConfig requests one compute job has in flight at once (the generator answers them concurrently). */
   computeConcurrency: number;
+  limits: RequestLimits;
+}
+
+/** What one client may ask of the API. */
+export interface RequestLimits {
+  /** MESHLENS_GRAPHQL_MAX_DEPTH: deepest selection of a GraphQL operation. */
+  graphqlMaxDepth: number;
+  /** MESHLENS_GRAPHQL_MAX_COST: largest cost of a GraphQL operation (src/graphql/limits.ts). */
+  graphqlMaxCost: number;
+  /** MESHLENS_RATE_LIMIT: requests per minute per token (or per client address); 0: no limit. */
+  ratePerMinute: number;
 }
 
 /** The generator binary and its session pool. */
@@ -198,6 +209,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     generator: generatorConfig(env),
     computeConcurrency: generatorConcurrency(env),
+    limits: {
+      graphqlMaxDepth: integer(env, 'MESHLENS_GRAPHQL_MAX_DEPTH', 15, 2, 1000),
+      graphqlMaxCost: integer(env, 'MESHLENS_GRAPHQL_MAX_COST', 10_000, 10, 100_000_000),
+      ratePerMinute: integer(env, 'MESHLENS_RATE_LIMIT', 600, 0, 1_000_000),
+    },
   };
 }
 

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 
 /** Which list a node belongs to: part of its hash, so equal entries of different lists never collide. */
-export type ListName = 'resources' | 'workloads' | 'classes';
+export type ListName = 'resources' | 'workloads' | 'classes' | 'connections' | 'senders';
 
 /** sha256: 32 bytes. */
 export const HASH_BYTES = 32;
@@ -28,6 +28,8 @@ const CHUNKING: Record<ListName, { bits: number; max: number }> = {
   resources: { bits: 2, max: 8 },
   workloads: { bits: 3, max: 8 },
   classes: { bits: 3, max: 12 },
+  connections: { bits: 2, max: 8 },
+  senders: { bits: 3, max: 12 },
 };
 /** Index nodes: 2^3 children on average, at most 56 (32 bytes each: under 2 KiB). */
 const INDEX_BITS = 3;

@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source.js';
+import { ConnectivityStore } from './connectivity.store.js';
 import { DATABASE_URL } from './database.tokens.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { ListNodeStore } from './list-node.store.js';
@@ -27,8 +28,9 @@ export class DatabaseModule {
         ProxyConfigStore,
         MeshStore,
         TokenStore,
+        ConnectivityStore,
       ],
-      exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore, MeshStore, TokenStore, GarbageCollector],
+      exports: [DATABASE_URL, SnapshotStore, WorkloadStore, ProxyConfigStore, MeshStore, TokenStore, GarbageCollector, ConnectivityStore],
     };
   }
 }

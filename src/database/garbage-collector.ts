@@ -43,6 +43,8 @@ export class GarbageCollector {
            SELECT resource_list FROM snapshots
            UNION SELECT workload_list FROM snapshots WHERE workload_list IS NOT NULL
            UNION SELECT proxy_class_list FROM snapshots WHERE proxy_class_list IS NOT NULL
+           UNION SELECT connection_list FROM snapshots WHERE connection_list IS NOT NULL
+           UNION SELECT sender_list FROM snapshots WHERE sender_list IS NOT NULL
            UNION
            SELECT ${split('n.children')} FROM reach r JOIN list_nodes n ON n.hash = r.hash AND n.level > 0
            CROSS JOIN LATERAL ${range('n.children')}

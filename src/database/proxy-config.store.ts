@@ -7,6 +7,8 @@ import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js'
 import { unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
 import { ListNodeStore } from './list-node.store.js';
+import { writeConnectivity } from './connectivity.store.js';
+import type { Connectivity } from '../model/connectivity.js';
 import { isSnapshotId } from './snapshot.store.js';
 import { classListCodec, type StoredClass, type StoredWorkload } from './snapshot-lists.js';
 import { WorkloadStore } from './workload.store.js';
@@ -36,6 +38,8 @@ export interface ComputedSnapshot {
   istioVersion: string;
   diagnostics: unknown[];
   gatewayApi: GatewayApi;
+  /** Who can talk to whom (connectivity/build.ts). */
+  connectivity?: Connectivity;
 }
 
 export interface ProxyStatusRow {
@@ -100,6 +104,7 @@ export class ProxyConfigStore {
         [...computed.classes].sort((a, b) => compareStrings(a.classKey, b.classKey)),
       );
       await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
+      if (computed.connectivity) await writeConnectivity(em, this.lists, snapshotId, computed.connectivity);
       await em.query(
         `UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb, gateway_api = $5::jsonb WHERE id = $1`,
         [snapshotId, classes, computed.istioVersion, JSON.stringify(computed.diagnostics), JSON.stringify(computed.gatewayApi)],

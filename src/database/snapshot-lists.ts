@@ -6,6 +6,9 @@ import type { IndexedProxyClass } from '../model/proxy-class.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
 import { compareStrings } from '../model/compare.js';
+import type { ConfigRef } from '../model/config-ref.js';
+import type { ConnectionGroup, ConnectionTls, ConnectivityVerdict as Verdict, SenderEntry } from '../model/connectivity.js';
+import type { ListName } from './chunked-list.js';
 
 /** A resource of a snapshot: its identity and the hash of its body (resource_bodies). */
 export interface ResourceEntry {
@@ -119,9 +122,56 @@ export const classListCodec = {
   }),
 };
 
+type ConnectionTuple = [string, string, string, Verdict, string[], ConnectionTls, string[], string, string[], string[]];
+type SenderTuple = [string, string, string, string];
+
+const refText = (r: ConfigRef) => `${r.kind}/${r.namespace}/${r.name}`;
+const refOf = (text: string): ConfigRef => {
+  const [kind, namespace, ...name] = text.split('/');
+  return { kind, namespace, name: name.join('/') };
+};
+
+/** A snapshot's connectivity (connectivity/build.ts): one destination's outcome and the sender classes that have it. */
+export const connectionListCodec = {
+  name: 'connections' as const,
+  key: (g: ConnectionGroup) => `${g.destination}|${g.verdict}|${g.senders[0] ?? ''}`,
+  encode: (g: ConnectionGroup): ConnectionTuple => [
+    g.namespace,
+    g.service,
+    g.destination,
+    g.verdict,
+    g.conditions,
+    g.tls,
+    g.policies.map(refText),
+    g.reason,
+    g.causes.map(refText),
+    g.senders,
+  ],
+  decode: (t: ConnectionTuple): ConnectionGroup => ({
+    namespace: t[0],
+    service: t[1],
+    destination: t[2],
+    verdict: t[3],
+    conditions: t[4],
+    tls: t[5],
+    policies: t[6].map(refOf),
+    reason: t[7],
+    causes: t[8].map(refOf),
+    senders: t[9],
+  }),
+};
+
+/** Each sending workload's connectivity class. */
+export const senderListCodec = {
+  name: 'senders' as const,
+  key: (s: SenderEntry) => `${s.namespace}/${s.name}/${s.kind}`,
+  encode: (s: SenderEntry): SenderTuple => [s.namespace, s.name, s.kind, s.senderClass],
+  decode: (t: SenderTuple): SenderEntry => ({ namespace: t[0], name: t[1], kind: t[2], senderClass: t[3] }),
+};
+
 /** One of the lists above. */
 export interface ListCodec<E, T> {
-  name: 'resources' | 'workloads' | 'classes';
+  name: ListName;
   key: (entry: E) => string;
   encode: (entry: E) => T;
   decode: (tuple: T) => E;

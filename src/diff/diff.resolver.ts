@@ -2,6 +2,7 @@ import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { graphqlError } from '../graphql/errors.js';
 import { DiffService } from './diff.service.js';
 import { SnapshotDiff } from './diff.types.js';
+import { FIELD_COST } from '../graphql/limits.js';
 
 @Resolver(() => SnapshotDiff)
 export class DiffResolver {
@@ -9,6 +10,7 @@ export class DiffResolver {
 
   @Query(() => SnapshotDiff, {
     description: "What changed from base to head: resources, each proxy class's Envoy config and routing, diagnostics, and a PR comment",
+    complexity: FIELD_COST.diff,
   })
   async diff(
     @Args('baseId', { type: () => ID }) baseId: string,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
+import { ConnectivityStore } from '../database/connectivity.store.js';
 import type { ResourceEntry } from '../database/snapshot-lists.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { ConflictError, NotFoundError } from '../model/errors.js';
@@ -25,6 +26,7 @@ export class DiffService {
   constructor(
     private readonly store: SnapshotStore,
     @Inject(PROXY_CONFIG_SOURCE) private readonly source: ProxyConfigSource,
+    private readonly connectivity: ConnectivityStore,
   ) {}
 
   /**
@@ -57,9 +59,11 @@ export class DiffService {
     if (missing.length) throw new DiffNotFoundError(`${missing.join(' and ')} not found`);
     const notReady = [notReadyText('base', base!), notReadyText('head', head!)].filter(Boolean);
     if (notReady.length) throw new DiffNotReadyError(`cannot diff yet: ${notReady.join('; ')}; both snapshots must be READY`);
-    const [resources, proxies] = await Promise.all([
+    const [resources, proxies, baseConnectivity, headConnectivity] = await Promise.all([
       this.differingResources(base!.id, head!.id),
       proxyChanges(this.source, base!.id, head!.id, this.memo),
+      this.connectivity.read(base!.id),
+      this.connectivity.read(head!.id),
     ]);
     return composeDiff(
       {
@@ -69,6 +73,7 @@ export class DiffService {
         diagnostics: { base: base!.diagnostics as AnalyzerMessage[], head: head!.diagnostics as AnalyzerMessage[] },
         proxies,
         istioVersion: head!.istioVersion,
+        connectivity: { base: baseConnectivity, head: headConnectivity },
       },
       options,
     );

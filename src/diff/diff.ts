@@ -1,5 +1,7 @@
 // Putting the parts together: resources, proxies, diagnostics, summary and markdown.
 import type { AnalyzerMessage } from '../model/diagnostics.js';
+import type { Connectivity } from '../model/connectivity.js';
+import { diffConnectivity, type ConnectionChange } from './connectivity.js';
 import type { EnvoyObject } from '../model/proxy.js';
 import { diffDiagnostics, levelRank } from './diagnostics.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
@@ -16,6 +18,8 @@ export interface DiffInputs {
   diagnostics: { base: readonly AnalyzerMessage[]; head: readonly AnalyzerMessage[] };
   proxies: ProxyConfigChange[];
   istioVersion?: string | null;
+  /** Both sides' connectivity; absent (or a side without it): no connectivity changes. */
+  connectivity?: { base: Connectivity | null; head: Connectivity | null };
 }
 
 /** The whole diff from its parts. Pure. */
@@ -25,6 +29,9 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
   const proxies = input.proxies;
   const workloads = new Set(proxies.flatMap((p) => p.workloads.map((w) => `${w.namespace}/${w.name}`)));
   const count = (c: string) => resources.changes.filter((r) => r.change === c).length;
+  const connectivity = diffConnectivity(input.connectivity?.base ?? null, input.connectivity?.head ?? null, resources.changes);
+  const connections = (kind?: string) =>
+    new Set(connectivity.filter((c) => !kind || c.change === kind).map((c) => `${sourceOf(c)}|${(c.after ?? c.before)!.destination}`)).size;
   const summary = {
     resourcesAdded: count('ADDED'),
     resourcesRemoved: count('REMOVED'),
@@ -36,7 +43,10 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
     diagnosticsIntroduced: diagnostics.introduced.length,
     diagnosticsResolved: diagnostics.resolved.length,
     errorsIntroduced: diagnostics.introduced.filter((m) => levelRank(m.level) === 0).length,
-    effectiveChange: proxies.length > 0 || diagnostics.introduced.length > 0 || diagnostics.resolved.length > 0,
+    connectionsChanged: connections(),
+    connectionsClosed: connections('CLOSED'),
+    mtlsLost: connections('MTLS_LOST'),
+    effectiveChange: proxies.length > 0 || diagnostics.introduced.length > 0 || diagnostics.resolved.length > 0 || connectivity.length > 0,
   };
   const markdown = renderMarkdown(
     {
@@ -48,6 +58,7 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
       proxies,
       introduced: diagnostics.introduced,
       resolved: diagnostics.resolved,
+      connectivity,
       istioVersion: input.istioVersion,
     },
     options,
@@ -61,8 +72,14 @@ export function composeDiff(input: DiffInputs, options: MarkdownOptions = {}): S
     proxies,
     routing: distinctRouting(proxies),
     diagnostics,
+    connectivity,
     markdown,
   };
+}
+
+function sourceOf(c: ConnectionChange): string {
+  const s = (c.after ?? c.before)!.source;
+  return `${s.namespace}/${s.name}/${s.kind}`;
 }
 
 /** Every routing change once: most of a changed service's sentences are the same for all its callers. */
@@ -109,9 +126,10 @@ export async function proxyChanges(
   return diffProxies(plan, lookup, memo, { base: baseSources, head: headSources });
 }
 
-/** The highest level introduced, for --fail-on. */
-export function failLevelReached(diff: SnapshotDiffResult, failOn: 'error' | 'warning' | 'never'): boolean {
+/** The highest level introduced, for --fail-on; `connectivity`: a connection closed or mTLS lost. */
+export function failLevelReached(diff: SnapshotDiffResult, failOn: 'error' | 'warning' | 'never' | 'connectivity'): boolean {
   if (failOn === 'never') return false;
+  if (failOn === 'connectivity') return (diff.connectivity ?? []).some((c) => c.change === 'CLOSED' || c.change === 'MTLS_LOST');
   const threshold = failOn === 'error' ? 0 : 1;
   return diff.diagnostics.introduced.some((m) => levelRank(m.level) <= threshold);
 }

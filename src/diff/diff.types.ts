@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { Diagnostic } from '../graphql/diagnostic.type.js';
 import { GraphQLJSON } from '../graphql/json.scalar.js';
 import { WorkloadRef } from '../snapshots/graphql/workload.type.js';
+import { ConnectionChange } from '../connectivity/connectivity.types.js';
 import type { SnapshotDiffResult } from './model.js';
 
 export enum ChangeKind {
@@ -105,7 +106,11 @@ export class DiffSummary {
   @Field(() => Int) diagnosticsIntroduced: number;
   @Field(() => Int) diagnosticsResolved: number;
   @Field(() => Int) errorsIntroduced: number;
-  @Field({ description: "false: only resources changed, no proxy's config and no diagnostic" }) effectiveChange: boolean;
+  @Field(() => Int, { description: 'connections (sending workload, service port) whose verdict or transport changed' })
+  connectionsChanged: number;
+  @Field(() => Int, { description: 'of them, closed' }) connectionsClosed: number;
+  @Field(() => Int, { description: 'of them, losing mTLS' }) mtlsLost: number;
+  @Field({ description: "false: only resources changed, no proxy's config, no diagnostic and no connection" }) effectiveChange: boolean;
 }
 
 @ObjectType()
@@ -123,6 +128,10 @@ export class SnapshotDiff {
   @Field(() => [RoutingChange], { description: 'every routing change of every class, flattened, each distinct one once' })
   routing: RoutingChange[];
   @Field(() => DiagnosticsDiff) diagnostics: DiagnosticsDiff;
+  @Field(() => [ConnectionChange], {
+    description: 'who can talk to whom: connections opened, closed, narrowed, widened, mTLS lost or gained (closed and lost first)',
+  })
+  connectivity: ConnectionChange[];
   @Field({ description: 'the PR comment' }) markdown: string;
 
   static from(baseId: string, headId: string, d: SnapshotDiffResult): SnapshotDiff {
@@ -138,6 +147,7 @@ export class SnapshotDiff {
         introduced: d.diagnostics.introduced.map((m) => Diagnostic.from(m)),
         resolved: d.diagnostics.resolved.map((m) => Diagnostic.from(m)),
       },
+      connectivity: d.connectivity,
       markdown: d.markdown,
     });
   }

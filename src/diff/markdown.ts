@@ -6,6 +6,7 @@ import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { briefJson } from './json-diff.js';
 import type { DiffSummary, EnvoyObjectChange, ProxyConfigChange, ResourceChange, SideInfo, WorkloadRef } from './model.js';
 import { workloadName } from './proxy-class.js';
+import type { ConnectionChange } from './connectivity.js';
 
 export interface MarkdownInput {
   base: SideInfo;
@@ -16,6 +17,8 @@ export interface MarkdownInput {
   proxies: ProxyConfigChange[];
   introduced: AnalyzerMessage[];
   resolved: AnalyzerMessage[];
+  /** Who can talk to whom: the changes, closed connections and lost mTLS first. */
+  connectivity?: ConnectionChange[];
   istioVersion?: string | null;
 }
 
@@ -27,6 +30,7 @@ export interface MarkdownOptions {
 export const DEFAULT_MAX_LENGTH = 60_000;
 const TABLE_ROWS = 40;
 const DIAGNOSTICS_LISTED = 40;
+const CONNECTIONS_LISTED = 60;
 const FIELDS_PER_OBJECT = 12;
 const OBJECTS_PER_WORKLOAD = 40;
 const WORKLOADS_NAMED = 3;
@@ -87,6 +91,15 @@ export function summaryLine(s: DiffSummary): string {
       `introduces ${plural(s.diagnosticsIntroduced, 'diagnostic')}${s.errorsIntroduced ? ` (${plural(s.errorsIntroduced, 'error')})` : ''}`,
     );
   if (s.diagnosticsResolved) parts.push(`resolves ${plural(s.diagnosticsResolved, 'diagnostic')}`);
+  if (s.connectionsChanged) {
+    const worst = [
+      s.connectionsClosed && `${s.connectionsClosed} closed`,
+      s.mtlsLost && `${plural(s.mtlsLost, 'connection')} losing mTLS`,
+    ].filter(Boolean);
+    parts.push(
+      `changes who can talk to whom (${plural(s.connectionsChanged, 'connection')}${worst.length ? `: ${worst.join(', ')}` : ''})`,
+    );
+  }
   const joined = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
   return `**This change ${joined}.** ${capital(resources)}.`;
 }
@@ -215,6 +228,14 @@ export function renderMarkdown(input: MarkdownInput, options: MarkdownOptions = 
     if (list.length > DIAGNOSTICS_LISTED) cut.push(`${list.length - DIAGNOSTICS_LISTED} more diagnostics ${title.toLowerCase()}`);
     parts.push('');
   };
+  const connectivity = input.connectivity ?? [];
+  if (connectivity.length) {
+    parts.push('#### Who can talk to whom', '');
+    const icon: Record<string, string> = { CLOSED: '⛔', MTLS_LOST: '🔓', NARROWED: '↘️', OPENED: '✅', WIDENED: '↗️', MTLS_GAINED: '🔒' };
+    for (const c of connectivity.slice(0, CONNECTIONS_LISTED)) parts.push(`- ${icon[c.change] ?? ''} ${c.sentence}`);
+    if (connectivity.length > CONNECTIONS_LISTED) cut.push(`${connectivity.length - CONNECTIONS_LISTED} more connectivity changes`);
+    parts.push('');
+  }
   diag('Diagnostics introduced', input.introduced);
   diag('Diagnostics resolved', input.resolved, '✅');
 

@@ -2,6 +2,7 @@
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import type { ConfigKey, EnvoyObject } from '../model/proxy.js';
 import type { ChangeKind, FieldChange } from './json-diff.js';
+import type { ConnectionChange } from './connectivity.js';
 
 export type { ChangeKind, FieldChange } from './json-diff.js';
 import type { WorkloadRef as NamedWorkload } from '../model/proxy-class.js';
@@ -90,7 +91,11 @@ export interface DiffSummary {
   diagnosticsIntroduced: number;
   diagnosticsResolved: number;
   errorsIntroduced: number;
-  /** Any change to a proxy's config or to the diagnostics. */
+  /** Connections (sending workload, service port) whose verdict or transport changed; of them closed, and mTLS lost. */
+  connectionsChanged: number;
+  connectionsClosed: number;
+  mtlsLost: number;
+  /** Any change to a proxy's config, to the diagnostics or to connectivity. */
   effectiveChange: boolean;
 }
 
@@ -104,6 +109,8 @@ export interface SnapshotDiffResult {
   /** The routing changes of every class, each distinct one once, in the order of `proxies`. */
   routing: RoutingChange[];
   diagnostics: DiagnosticsDiff;
+  /** Who can talk to whom: connections opened, closed, narrowed, widened, mTLS lost or gained. */
+  connectivity: ConnectionChange[];
   markdown: string;
 }
 

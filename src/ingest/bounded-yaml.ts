@@ -130,13 +130,16 @@ export function inspectValue(root: unknown, budget: number): Inspection {
   };
   // Containers on the current path (a circular value comes back to one of them).
   const open = new Set<object>();
-  const stack: { value: unknown; path: Path | undefined; leave?: object }[] = [{ value: root, path: undefined }];
+  // A value to visit is its own path (one object per value: a body of a million values makes a million of them).
+  const stack: (Path | Leave)[] = [{ value: root, parent: undefined, segment: '', depth: 0 }];
   while (stack.length > 0 && budget >= 0) {
-    const { value, path, leave } = stack.pop()!;
-    if (leave) {
-      open.delete(leave);
+    const entry = stack.pop()!;
+    if ('leave' in entry) {
+      open.delete(entry.leave);
       continue;
     }
+    const { value } = entry;
+    const path = entry.depth === 0 ? undefined : entry;
     budget -= 1;
     if (typeof value === 'string') {
       budget -= value.length;
@@ -149,32 +152,46 @@ export function inspectValue(root: unknown, budget: number): Inspection {
       report(path, 'YAML alias inside its own anchor: the value contains itself (a circular value); a Kubernetes object is a tree');
       continue;
     }
-    if ((path?.depth ?? 0) >= MAX_NESTING_DEPTH) {
+    if (entry.depth >= MAX_NESTING_DEPTH) {
       report(path, `nested deeper than ${MAX_NESTING_DEPTH} levels (aliases included); refusing the value`);
       continue;
     }
+    const depth = entry.depth + 1;
+    if (Array.isArray(value)) {
+      if (value.length === 0) continue;
+      open.add(value);
+      stack.push({ leave: value });
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i] as unknown, parent: path, segment: i, depth });
+      continue;
+    }
+    const keys = Object.keys(value);
+    if (keys.length === 0) continue;
     open.add(value);
-    stack.push({ value: undefined, path, leave: value });
-    const entries: [string, unknown][] = Object.entries(value);
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [key, member] = entries[i];
-      const memberPath: Path = { parent: path, segment: Array.isArray(value) ? i : key, depth: (path?.depth ?? 0) + 1 };
-      if (!Array.isArray(value)) {
-        budget -= key.length;
-        const problem = stringProblem(key);
-        if (problem) report(memberPath, `key: ${problem}`);
-      }
-      stack.push({ value: member, path: memberPath });
+    stack.push({ leave: value });
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i];
+      const member: Path = { value: (value as Record<string, unknown>)[key], parent: path, segment: key, depth };
+      budget -= key.length;
+      const problem = stringProblem(key);
+      if (problem) report(member, `key: ${problem}`);
+      stack.push(member);
     }
   }
   return { problems, budget };
 }
 
-/** A path as a linked list from the leaf: a step costs one object, not a copy of the path. */
+/** A value and its path, as a linked list from the leaf: a step costs one object, not a copy of the path. */
 interface Path {
+  value: unknown;
   parent: Path | undefined;
   segment: PathSegment;
+  /** Of the value: the root is 0. */
   depth: number;
+}
+
+/** Visited after a container's members: it is no longer on the path. */
+interface Leave {
+  leave: object;
 }
 
 function segmentsOf(path: Path | undefined): PathSegment[] {

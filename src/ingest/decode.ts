@@ -11,10 +11,10 @@ import {
   MAX_NESTING_DEPTH,
   MAX_OBJECT_LENGTH,
   STOP,
-  yamlDocuments,
   type PathSegment,
   type TooDeep,
 } from './bounded-yaml.js';
+import { JsonSource } from './json-source.js';
 
 export type { PathSegment } from './bounded-yaml.js';
 
@@ -190,12 +190,61 @@ function lineAndColumn(text: string, offset: number): SourcePosition {
   return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
 }
 
+/**
+ * A value of the upload's source: a node of yaml's syntax tree, or a place in a JSON text
+ * (json-source.ts: a JSON body is never parsed a second time as YAML, which for a body of a
+ * million small values took tens of seconds and hundreds of MiB).
+ */
+interface SourceNode {
+  /** Offsets of the value's first character and just past its last. */
+  readonly range: { start: number; end: number } | undefined;
+  child(segment: PathSegment): SourceNode | undefined;
+  /** Offset of the deepest member of path that exists: its key in a mapping, its item in a sequence. */
+  locate(path: readonly PathSegment[]): number | undefined;
+  /** The offset of the block scalar (`|`, `>`) at path, whose text starts on its next line; undefined for any other value. */
+  blockScalar(path: readonly PathSegment[]): number | undefined;
+}
+
+function yamlNode(doc: Document, node: unknown): SourceNode | undefined {
+  const resolved = nodeAt(doc, node);
+  if (!resolved) return undefined;
+  return {
+    range: resolved.range ? { start: resolved.range[0], end: resolved.range[2] } : undefined,
+    child(segment) {
+      if (isMap(resolved)) return yamlNode(doc, resolved.items.find((pair) => keyOf(pair.key) === String(segment))?.value);
+      if (isSeq(resolved)) return yamlNode(doc, resolved.items[Number(segment)]);
+      return undefined;
+    },
+    locate: (path) => locateOffset(doc, resolved, path),
+    blockScalar(path) {
+      const inner = nodeAtPath(doc, resolved, path);
+      const block = isScalar(inner) && (inner.type === Scalar.BLOCK_LITERAL || inner.type === Scalar.BLOCK_FOLDED);
+      return block ? inner.range?.[0] : undefined;
+    },
+  };
+}
+
+function jsonNode(source: JsonSource, offset: number | undefined): SourceNode | undefined {
+  if (offset === undefined) return undefined;
+  let range: { start: number; end: number } | undefined;
+  return {
+    get range() {
+      return (range ??= { start: offset, end: source.end(offset) });
+    },
+    child: (segment) => jsonNode(source, source.child(offset, segment)),
+    locate: (path) => source.locate(offset, path),
+    blockScalar: () => undefined,
+  };
+}
+
 class Decoder {
   private readonly lineCounter = new LineCounter();
   private readonly objects: DecodedObject[] = [];
   private readonly problems: IngestProblem[] = [];
   /** Duplicate keys do not stop decoding; they are attributed to the object that holds them. */
   private readonly duplicateKeys: YAMLError[] = [];
+  /** Those of a JSON text, by offset. */
+  private readonly duplicateKeyOffsets: number[] = [];
   private readonly ranges: { document: number; start: number; end: number }[] = [];
   private nextDocument = 0;
   private valueBudget: number;
@@ -214,22 +263,24 @@ class Decoder {
     return { objects: this.objects, problems: this.problems };
   }
 
-  /** The value is JSON.parse's; the same text parsed as YAML (JSON is YAML) gives the positions. */
+  /**
+   * The value is JSON.parse's; its positions are found in the text only where a problem is
+   * (json-source.ts), and the duplicate keys JSON.parse dropped by one pass over it.
+   */
   decodeJson(value: unknown): void {
-    const { documents, tooDeep } = yamlDocuments(this.text, this.lineCounter);
-    if (tooDeep) {
-      this.tooDeep(this.position(tooDeep.offset));
-      return;
+    const source = new JsonSource(this.text);
+    this.lineCounter.addNewLine(0);
+    for (let newline = this.text.indexOf('\n'); newline >= 0; newline = this.text.indexOf('\n', newline + 1)) {
+      this.lineCounter.addNewLine(newline + 1);
     }
-    const doc = documents[0] ?? new Document();
-    this.duplicateKeys.push(...doc.errors.filter((error) => error.code === 'DUPLICATE_KEY'));
+    this.duplicateKeyOffsets.push(...source.duplicateKeys());
+    const root = jsonNode(source, source.root());
     // `null` is an empty document, as in YAML.
-    if (value === null || !this.inspect(value, doc)) return;
+    if (value === null || !this.inspect(value, root)) return;
     if (Array.isArray(value)) {
-      const items = isSeq(doc.contents) ? doc.contents.items : [];
-      for (let index = 0; index < value.length && !this.full(); index++) this.collect(value[index], doc, nodeAt(doc, items[index]));
+      for (let index = 0; index < value.length && !this.full(); index++) this.collect(value[index], root?.child(index));
     } else {
-      this.collect(value, doc, nodeAt(doc, doc.contents));
+      this.collect(value, root);
     }
   }
 
@@ -270,12 +321,12 @@ class Decoder {
     if (value === undefined || value === null) return;
     if (Array.isArray(value)) {
       this.problem(
-        doc.contents,
+        yamlNode(doc, doc.contents),
         'a YAML document must be one object (a mapping with apiVersion and kind), not a list; use kind: List with items',
       );
       return;
     }
-    this.collect(value, doc, doc.contents ?? undefined);
+    this.collect(value, yamlNode(doc, doc.contents));
   }
 
   /** doc.toJS with both expansion guards; undefined (problem reported) when refused. */
@@ -284,30 +335,30 @@ class Decoder {
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (error) {
-      this.problem(this.aliasNode(doc, error as Error) ?? doc.contents, aliasMessage(error as Error));
+      this.problem(yamlNode(doc, this.aliasNode(doc, error as Error) ?? doc.contents), aliasMessage(error as Error));
       return undefined;
     }
-    return this.inspect(value, doc) ? value : undefined;
+    return this.inspect(value, yamlNode(doc, doc.contents)) ? value : undefined;
   }
 
   /**
    * A decoded document's values, checked before anything recurses over them (bounded-yaml.ts).
    * Its problems share one document index, each located by its path from the document's root.
    */
-  private inspect(value: unknown, doc: Document): boolean {
+  private inspect(value: unknown, root: SourceNode | undefined): boolean {
     const { problems, budget } = inspectValue(value, this.valueBudget);
     this.valueBudget = budget;
     if (budget < 0) {
-      this.problem(doc.contents, 'document expands (through aliases) to more values than the upload may hold; refusing it');
+      this.problem(root, 'document expands (through aliases) to more values than the upload may hold; refusing it');
       return false;
     }
     if (problems.length === 0) return true;
     const document = this.nextDocument++;
-    this.remember(document, doc.contents ?? undefined);
+    this.remember(document, root);
     for (const { path, message } of problems) {
       this.problems.push({
         document,
-        ...this.position(locateOffset(doc, doc.contents ?? undefined, path)),
+        ...this.position(root?.locate(path)),
         path: pointerOf(path),
         message,
       });
@@ -329,7 +380,7 @@ class Decoder {
     });
     if (keys.length === 0) return true;
     const document = this.nextDocument++;
-    this.remember(document, doc.contents ?? undefined);
+    this.remember(document, yamlNode(doc, doc.contents));
     for (const key of keys) {
       this.problems.push({
         document,
@@ -356,7 +407,7 @@ class Decoder {
     return found;
   }
 
-  private collect(value: unknown, doc: Document, node: Node | undefined, listDefaults?: Record<string, string>): void {
+  private collect(value: unknown, node: SourceNode | undefined, listDefaults?: Record<string, string>): void {
     if (!isPlainObject(value)) {
       this.problem(node, `expected a Kubernetes object (a mapping with apiVersion and kind), got ${describe(value)}`);
       return;
@@ -366,19 +417,20 @@ class Decoder {
       return;
     }
     if (isList(value)) {
-      const itemNodes = node && isMap(node) ? seqItems(doc, node.get('items', true)) : [];
+      const items = node?.child('items');
       const defaults = typedListDefaults(value);
       for (let index = 0; index < value.items.length && !this.full(); index++) {
-        this.collect(value.items[index], doc, nodeAt(doc, itemNodes[index]), defaults);
+        this.collect(value.items[index], items?.child(index), defaults);
       }
       return;
     }
-    this.emit(listDefaults ? { ...listDefaults, ...value } : value, doc, node);
+    this.emit(listDefaults ? { ...listDefaults, ...value } : value, node);
   }
 
-  private emit(object: Record<string, unknown>, doc: Document, node: Node | undefined): void {
-    if (node?.range && node.range[2] - node.range[0] > MAX_OBJECT_LENGTH) {
-      const length = node.range[2] - node.range[0];
+  private emit(object: Record<string, unknown>, node: SourceNode | undefined): void {
+    const range = node?.range;
+    if (range && range.end - range.start > MAX_OBJECT_LENGTH) {
+      const length = range.end - range.start;
       this.problem(
         node,
         `object of ${length} characters, over the limit of ${MAX_OBJECT_LENGTH} (the API server's request body limit is 3 MiB)`,
@@ -386,25 +438,26 @@ class Decoder {
       return;
     }
     const document = this.nextDocument++;
-    const start = node ? this.position(node.range?.[0]) : undefined;
+    const start = node ? this.position(range?.start) : undefined;
     this.remember(document, node);
     this.objects.push({
       document,
       ...start,
       object,
-      locate: (path) => this.position(locateOffset(doc, node, path)),
-      locateInside: (path, inner) => this.positionInside(doc, node, path, inner),
+      locate: (path) => this.position(node?.locate(path)),
+      locateInside: (path, inner) => this.positionInside(node, path, inner),
     });
   }
 
-  private problem(node: Node | null | undefined, message: string, path?: string): void {
+  private problem(node: SourceNode | undefined, message: string, path?: string): void {
     const document = this.nextDocument++;
-    this.remember(document, node ?? undefined);
-    this.problems.push({ document, ...this.position(node?.range?.[0]), ...(path ? { path } : {}), message });
+    this.remember(document, node);
+    this.problems.push({ document, ...this.position(node?.range?.start), ...(path ? { path } : {}), message });
   }
 
-  private remember(document: number, node: Node | undefined): void {
-    if (node?.range) this.ranges.push({ document, start: node.range[0], end: node.range[2] });
+  private remember(document: number, node: SourceNode | undefined): void {
+    const range = node?.range;
+    if (range) this.ranges.push({ document, ...range });
   }
 
   private yamlProblem(error: YAMLError, document: number): IngestProblem {
@@ -415,9 +468,11 @@ class Decoder {
   }
 
   private attributeDuplicateKeys(): void {
-    for (const error of this.duplicateKeys) {
-      const owner = this.ranges.find((range) => range.start <= error.pos[0] && error.pos[0] <= range.end);
-      this.problems.push(this.yamlProblem(error, owner?.document ?? 0));
+    const owner = (offset: number) => this.ranges.find((range) => range.start <= offset && offset <= range.end)?.document ?? 0;
+    for (const error of this.duplicateKeys) this.problems.push(this.yamlProblem(error, owner(error.pos[0])));
+    // The words yaml uses for the same problem in YAML (JSON is YAML).
+    for (const offset of this.duplicateKeyOffsets.slice(0, MAX_PROBLEMS)) {
+      this.problems.push({ document: owner(offset), ...this.position(offset), message: 'YAML DUPLICATE_KEY: Map keys must be unique' });
     }
     this.problems.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));
   }
@@ -428,17 +483,11 @@ class Decoder {
     return { line, column: col };
   }
 
-  private positionInside(
-    doc: Document,
-    root: Node | undefined,
-    path: readonly PathSegment[],
-    inner: SourcePosition,
-  ): SourcePosition | undefined {
-    const node = nodeAtPath(doc, root, path);
-    const block = isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED);
-    if (!block || !node.range) return this.position(locateOffset(doc, root, path));
+  private positionInside(root: SourceNode | undefined, path: readonly PathSegment[], inner: SourcePosition): SourcePosition | undefined {
+    const block = root?.blockScalar(path);
+    if (block === undefined) return this.position(root?.locate(path));
     // A block scalar's text starts on the line after its `|`/`>` indicator, indented.
-    const line = this.lineCounter.linePos(node.range[0]).line + inner.line;
+    const line = this.lineCounter.linePos(block).line + inner.line;
     const lineStart = this.lineCounter.lineStarts[line - 1] ?? 0;
     const indent = /^ */.exec(this.text.slice(lineStart))?.[0].length ?? 0;
     return { line, column: indent + inner.column };
@@ -482,11 +531,6 @@ function describe(value: unknown): string {
 function nodeAt(doc: Document, node: unknown): Node | undefined {
   if (isAlias(node)) return node.resolve(doc) ?? node;
   return (node as Node | null | undefined) ?? undefined;
-}
-
-function seqItems(doc: Document, node: unknown): unknown[] {
-  const resolved = nodeAt(doc, node);
-  return isSeq(resolved) ? resolved.items : [];
 }
 
 /** The node at a path below root (aliases followed), undefined when the path leaves the source. */

@@ -5,6 +5,7 @@ import { workerData } from 'piscina';
 import { StatelessGenerator } from '../generator/stateless-generator.js';
 import type { Admission, PreparedUpload } from '../model/snapshot.js';
 import { prepareUpload } from './ingest.js';
+import { parseJsonBody, type JsonBody } from './json-body.js';
 
 export interface IngestTask {
   /** The upload, as text or as UTF-8 bytes (a request body, transferred rather than copied). */
@@ -37,4 +38,9 @@ export default function ingestTask({ manifests, contentType }: IngestTask): Prom
   const text =
     typeof manifests === 'string' ? manifests : Buffer.from(manifests.buffer, manifests.byteOffset, manifests.byteLength).toString('utf8');
   return prepareUpload(text, contentType, admit).then((upload) => ({ threadId, upload }));
+}
+
+/** A JSON request body (piscina task `parseJson`): decoded and bounded here, not on the event loop. */
+export function parseJson({ body }: { body: Uint8Array }): JsonBody {
+  return parseJsonBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
 }

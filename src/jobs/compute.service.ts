@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
@@ -13,6 +13,8 @@ import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.j
 import { contentHash } from '../model/canonical.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
+import type { ConfigRef } from '../model/config-ref.js';
+import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
 import { dependsOnIdentity, groupIntoClasses, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 /** Reports how far a computation got, 0..1; stored on the snapshot for clients to poll. */
@@ -31,6 +33,13 @@ export interface ComputeStats {
   generatorRequests: number;
   objects: number;
   nodes: number;
+  /** Time spent on connectivity (reading each class's config, then evaluating), ms. */
+  connectivityMs: number;
+  /** Connectivity: sender classes, receiver decisions evaluated, stored groups and sending workloads. */
+  senderClasses: number;
+  connectivityEvaluations: number;
+  connectionGroups: number;
+  senders: number;
 }
 
 /**
@@ -48,12 +57,12 @@ export class ComputeService {
     private readonly proxyConfigs: ProxyConfigStore,
     private readonly generator: GeneratorService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(CONNECTIVITY_FACTORY) private readonly connectivity?: ConnectivityFactory,
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
-    const normalised = await normaliseWithIstiod(await this.snapshots.resources(snapshotId), (params) =>
-      this.generator.deployGateways(params),
-    );
+    const resources = await this.snapshots.resources(snapshotId);
+    const normalised = await normaliseWithIstiod(resources, (params) => this.generator.deployGateways(params));
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);
@@ -73,11 +82,43 @@ export class ComputeService {
     const collector = new EnvoyObjectCollector();
     const stored: StoredClass[] = [];
     const classOf = new Map<string, string>();
-    const stats: ComputeStats = { proxies: 0, classes: 0, splitClasses: 0, generatorRequests: 0, objects: 0, nodes: 0 };
+    const stats: ComputeStats = {
+      proxies: 0,
+      classes: 0,
+      splitClasses: 0,
+      generatorRequests: 0,
+      objects: 0,
+      nodes: 0,
+      connectivityMs: 0,
+      senderClasses: 0,
+      connectivityEvaluations: 0,
+      connectionGroups: 0,
+      senders: 0,
+    };
+    const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
+    const peerAuthentications = new Map<string, ConfigRef | null>();
+    if (this.connectivity)
+      await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+        const rep = cls.workloads[0];
+        const pa = await this.generator
+          .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type } })
+          .catch(() => null);
+        const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
+        peerAuthentications.set(cls.classKey, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
+      });
+    const connectivity = this.connectivity?.({
+      workloads: istiodWorkloads,
+      generatorInput: normalised.generatorInput,
+      classes,
+      peerAuthentications,
+    });
     const report = monotonic(progress);
     let done = 0;
     await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
       for (const unit of await this.generateClass(snapshotId, cls, stats)) {
+        const started = performance.now();
+        connectivity?.addClass(unit.key, unit.members, unit.config);
+        stats.connectivityMs += performance.now() - started;
         const encoded = collector.addConfig(unit.config);
         const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(unit.config.proxy));
         stored.push({ classKey: unit.key, configHash: encoded.root, proxyInfoHash, members: unit.members.length });
@@ -91,7 +132,16 @@ export class ComputeService {
     stats.objects = collector.objects.size;
     stats.nodes = collector.nodes.size;
 
-    const workloads = withIstiodProxyTypes(normalised.workloads, proxies).map((w) => ({
+    const started = performance.now();
+    const connections = connectivity?.build();
+    stats.connectivityMs += performance.now() - started;
+    stats.senderClasses = connectivity?.stats.senderClasses ?? 0;
+    stats.connectivityEvaluations = connectivity?.stats.evaluations ?? 0;
+    stats.connectionGroups = connections?.groups.length ?? 0;
+    stats.senders = connections?.senders.length ?? 0;
+    await report(AFTER_CLASSES + 0.02);
+
+    const workloads = istiodWorkloads.map((w) => ({
       ...w,
       proxyClass: classOf.get(`${w.namespace}/${w.name}`) ?? null,
     }));
@@ -103,6 +153,7 @@ export class ComputeService {
       istioVersion: version.istio,
       diagnostics,
       gatewayApi,
+      connectivity: connections,
     });
     return stats;
   }

@@ -4,15 +4,22 @@ import { ComputeWorker } from './compute.worker.js';
 import { MaintenanceWorker } from './maintenance.worker.js';
 import { QueueService } from './queue.service.js';
 import { RetentionService } from './retention.service.js';
+import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
 
-/** The queue (every process sends jobs) and, when `worker` is set, the compute worker. */
+/** The queue (every process sends jobs) and, when `worker` is set, the compute worker; `connectivity`: what computes it (jobs/derived.ts). */
 @Module({})
 export class JobsModule {
-  static forRoot(options: { worker: boolean }): DynamicModule {
+  static forRoot(options: { worker: boolean; connectivity?: ConnectivityFactory }): DynamicModule {
     return {
       module: JobsModule,
       global: true,
-      providers: [QueueService, ComputeService, RetentionService, ...(options.worker ? [ComputeWorker, MaintenanceWorker] : [])],
+      providers: [
+        QueueService,
+        ComputeService,
+        RetentionService,
+        ...(options.worker ? [ComputeWorker, MaintenanceWorker] : []),
+        ...(options.connectivity ? [{ provide: CONNECTIVITY_FACTORY, useValue: options.connectivity }] : []),
+      ],
       exports: [QueueService, ComputeService, RetentionService],
     };
   }

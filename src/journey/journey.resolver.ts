@@ -4,6 +4,7 @@ import { ProxyInput } from '../proxy-config/proxy-config.types.js';
 import { CallInput } from '../routing/graphql/route-resolution.types.js';
 import { JourneyService } from './journey.service.js';
 import { Journey, RequestIdentity } from './journey.types.js';
+import { FIELD_COST } from '../graphql/limits.js';
 
 @Resolver(() => Journey)
 export class JourneyResolver {
@@ -11,6 +12,7 @@ export class JourneyResolver {
 
   @Query(() => Journey, {
     description: 'The request followed from its sender to the workload that serves it: every proxy, mTLS and authorization',
+    complexity: FIELD_COST.journey,
   })
   async journey(
     @Args('snapshotId', { type: () => ID }) snapshotId: string,

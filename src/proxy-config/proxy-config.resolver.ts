@@ -5,12 +5,16 @@ import { ProxyConfigService } from './proxy-config.service.js';
 import { Cluster, Endpoint, Listener, ProxyConfig, ProxyInput, RouteConfiguration, TrafficDirection } from './proxy-config.types.js';
 import { clusterRows, endpointRows, listenerRows, routeConfigurationRows } from './views.js';
 import { parseConfigDump, type ConfigDump } from '../envoy/config-dump.js';
+import { FIELD_COST } from '../graphql/limits.js';
 
 @Resolver(() => ProxyConfig)
 export class ProxyConfigResolver {
   constructor(private readonly service: ProxyConfigService) {}
 
-  @Query(() => ProxyConfig, { description: 'What istiod would push to this proxy (like istioctl proxy-config, without a cluster)' })
+  @Query(() => ProxyConfig, {
+    description: 'What istiod would push to this proxy (like istioctl proxy-config, without a cluster)',
+    complexity: FIELD_COST.generatedConfig,
+  })
   async proxyConfig(@Args('snapshotId', { type: () => ID }) snapshotId: string, @Args('proxy') proxy: ProxyInput): Promise<ProxyConfig> {
     try {
       return { snapshotId, generated: await this.service.generate(snapshotId, proxy) };
@@ -53,6 +57,8 @@ export class ProxyConfigResolver {
   }
 
   @ResolveField(() => GraphQLJSON, {
+    // Rendered by the generator for each proxy asked: as dear as a walk over its config.
+    complexity: FIELD_COST.proxyWalk,
     description:
       "as Envoy's admin /config_dump?include_eds reports it (the sections in the order Istio's debug endpoint builds them); the same as REST config_dump and `proxy-config all -o json`",
   })

@@ -9,6 +9,7 @@ import { ProxyType } from '../graphql/enums.js';
 import { Snapshot } from '../snapshots/graphql/snapshot.type.js';
 import { Workload } from '../snapshots/graphql/workload.type.js';
 import { ProxyConfig } from './proxy-config.types.js';
+import { FIELD_COST } from '../graphql/limits.js';
 
 @ObjectType('ProxyStatus', { description: 'One proxy of a snapshot, like a row of `istioctl proxy-status`' })
 export class ProxyStatus {
@@ -41,7 +42,11 @@ const loaders = new WeakMap<object, ConfigLoader>();
 export class WorkloadProxyConfigResolver {
   constructor(private readonly store: ProxyConfigStore) {}
 
-  @ResolveField(() => ProxyConfig, { nullable: true, description: 'the stored config istiod would push to it; null without a proxy' })
+  @ResolveField(() => ProxyConfig, {
+    nullable: true,
+    description: 'the stored config istiod would push to it; null without a proxy',
+    complexity: FIELD_COST.proxyWalk,
+  })
   async proxyConfig(@Parent() workload: Workload, @Context() context: object): Promise<ProxyConfig | null> {
     const generated = await this.loader(context).load({
       snapshotId: workload.snapshotId,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { IngestTask, IngestTaskResult, IngestWorkerData } from '../ingest/ingest.worker.js';
+import type { JsonBody } from '../ingest/json-body.js';
 
 /**
  * Heap of an ingest thread per byte of the largest body: yaml's syntax tree and the decoded
@@ -53,6 +54,19 @@ export class IngestPool implements OnModuleInit, OnModuleDestroy {
             `decoding it needs more than the ${this.heapMb} MiB an ingest thread may use (MESHLENS_MAX_BODY_BYTES × ${HEAP_BYTES_PER_BODY_BYTE})`,
           ],
         });
+      }
+      throw error;
+    }
+  }
+
+  /** A JSON request body, parsed and bounded on an ingest thread. */
+  async parseJson(body: Buffer): Promise<JsonBody> {
+    const task = { body } as unknown as IngestTask;
+    try {
+      return (await this.pool.run(task, { name: 'parseJson', transferList: transferable(body) })) as unknown as JsonBody;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        return { error: `JSON body too complex: decoding it needs more than the ${this.heapMb} MiB an ingest thread may use` };
       }
       throw error;
     }

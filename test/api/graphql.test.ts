@@ -1,48 +1,22 @@
 // GraphQL at /graphql: the snapshot half of the contract.
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { namespace, pod, service, virtualService, yaml } from '../support/mesh.js';
+import { eventually, useTestApp } from '../support/test-app.js';
 
-let db: TestDatabase;
-let app: INestApplication;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url });
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+const t = useTestApp();
 
 async function gql(query: string, variables: Record<string, unknown> = {}) {
-  const res = await request(app.getHttpServer()).post('/graphql').send({ query, variables });
+  const res = await request(t.app.getHttpServer()).post('/graphql').send({ query, variables });
   return res.body as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, any> }[] };
 }
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec: {selector: {app: web}, ports: [{name: http, port: 80}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-1, namespace: shop, labels: {app: web}}
-spec: {containers: [{name: web, image: nginx}]}
-status: {podIP: 10.0.0.7}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: [web]
-  http: [{route: [{destination: {host: web}}]}]
-`;
+const MANIFESTS = yaml(
+  namespace('shop'),
+  service('shop', 'web', [{ name: 'http', port: 80 }]),
+  pod('shop', 'web-1', { labels: { app: 'web' }, image: 'nginx', ip: '10.0.0.7' }),
+  virtualService('shop', 'web', { hosts: ['web'], http: [{ route: [{ destination: { host: 'web' } }] }] }),
+);
 
 const CREATE = `mutation($name: String, $manifests: String!) {
   createSnapshot(name: $name, manifests: $manifests) { id name status resourceCount createdAt progress error }
@@ -57,7 +31,7 @@ describe('createSnapshot', () => {
   });
 
   it('invalid manifests: an error with every problem in extensions.details, nothing stored', async () => {
-    const [before] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
+    const [before] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
     const { data, errors } = await gql(CREATE, {
       manifests: 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 0}]}\n---\nkind: Pod\n',
     });
@@ -71,7 +45,7 @@ describe('createSnapshot', () => {
         ...Array(errors![0]!.extensions!.details.length - 2).fill(expect.anything()),
       ],
     });
-    const [after] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
+    const [after] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
     expect(after).toEqual(before);
   });
 });
@@ -147,7 +121,7 @@ describe('snapshots connection', () => {
     const PAGE = `query($after: String) { snapshots(first: 2, after: $after) {
       totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name } } } }`;
     const first = (await gql(PAGE)).data!.snapshots;
-    const [total] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
+    const [total] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM snapshots');
     expect(first.totalCount).toBe(total!.n);
     expect(first.edges.map((e: any) => e.node.id)).toEqual([created[2], created[1]]);
     expect(first.pageInfo).toEqual({ hasNextPage: true, endCursor: first.edges[1].cursor });
@@ -198,7 +172,7 @@ describe('schema', () => {
   });
 
   it('serves the GraphiQL IDE outside production', async () => {
-    const res = await request(app.getHttpServer()).get('/graphql').set('accept', 'text/html');
+    const res = await request(t.app.getHttpServer()).get('/graphql').set('accept', 'text/html');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/graphiql/i);
   });

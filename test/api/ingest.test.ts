@@ -5,31 +5,21 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import YAML from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotStore } from '../../src/database/snapshot.store.js';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
-let db: TestDatabase;
-let app: INestApplication;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url, worker: false });
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+const t = useTestApp({ worker: false });
 
 function upload(body: string, contentType = 'application/yaml', name = 'test') {
-  return request(app.getHttpServer())
+  return request(t.app.getHttpServer())
     .post(`/api/v1/snapshots?name=${encodeURIComponent(name)}`)
     .set('content-type', contentType)
     .send(body);
 }
 
 async function storedResources(snapshotId: string) {
-  return (await app.get(SnapshotStore).resources(snapshotId)).map(({ kind, namespace, name, document, body, evaluated }) => ({
+  return (await t.app.get(SnapshotStore).resources(snapshotId)).map(({ kind, namespace, name, document, body, evaluated }) => ({
     kind,
     namespace,
     name,
@@ -41,7 +31,7 @@ async function storedResources(snapshotId: string) {
 
 /** Rows in every table an upload writes to, to prove a refused upload stored nothing. */
 async function rowCounts() {
-  const [row] = await db.query<Record<string, number>>(
+  const [row] = await t.db.query<Record<string, number>>(
     `SELECT (SELECT count(*)::int FROM snapshots) AS snapshots,
             (SELECT count(*)::int FROM list_nodes) AS chunks,
             (SELECT count(*)::int FROM resource_bodies) AS bodies,
@@ -120,7 +110,7 @@ describe('encodings', () => {
   });
 
   it('JSON sent without a content type is still detected from the body', async () => {
-    const res = await request(app.getHttpServer())
+    const res = await request(t.app.getHttpServer())
       .post('/api/v1/snapshots')
       .set('content-type', 'application/octet-stream')
       .send(Buffer.from(JSON.stringify([configMap('raw')])));
@@ -141,7 +131,7 @@ describe('encodings', () => {
     expect(res.status).toBe(201);
     const [stored] = await storedResources(res.body.id);
     expect(Object.keys(stored!.body.data as object).sort()).toEqual(['password', 'token']);
-    const everything = JSON.stringify(await db.query('SELECT body FROM resource_bodies'));
+    const everything = JSON.stringify(await t.db.query('SELECT body FROM resource_bodies'));
     expect(everything).not.toContain('sekret-token');
     expect(everything).not.toContain(Buffer.from('hunter2').toString('base64'));
   });
@@ -160,7 +150,7 @@ describe('encodings', () => {
     const first = await upload(text, 'application/json');
     const second = await upload(text, 'application/json');
     expect([first.status, second.status]).toEqual([201, 201]);
-    const [row] = await db.query<{ n: number }>(
+    const [row] = await t.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM resource_bodies WHERE body->'metadata'->>'name' LIKE 'shared-body-%'`,
     );
     expect(row!.n).toBe(2);
@@ -383,7 +373,7 @@ describe('bad input: 400, every problem named and located, nothing stored', () =
   });
 
   it('a malformed JSON body for GraphQL is a 400 with {error, details}', async () => {
-    const res = await request(app.getHttpServer()).post('/graphql').set('content-type', 'application/json').send('{"query": ');
+    const res = await request(t.app.getHttpServer()).post('/graphql').set('content-type', 'application/json').send('{"query": ');
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: expect.any(String), details: [] });
   });
@@ -392,9 +382,8 @@ describe('bad input: 400, every problem named and located, nothing stored', () =
 describe('body limit', () => {
   let small: INestApplication;
   beforeAll(async () => {
-    small = await startTestApp({ databaseUrl: db.url, worker: false, config: { maxBodyBytes: 64 * 1024 } });
+    small = await t.startAnother({ worker: false, config: { maxBodyBytes: 64 * 1024 } });
   });
-  afterAll(async () => small?.close());
 
   it('413 with {error, details} over MESHLENS_MAX_BODY_BYTES, nothing stored', async () => {
     const before = await rowCounts();

@@ -3,43 +3,17 @@
 import { WorkloadStore } from '../../src/database/workload.store.js';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ComputeService } from '../../src/jobs/compute.service.js';
-import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { deployment, namespace, pod, service, yaml } from '../support/mesh.js';
+import { eventually, useTestApp } from '../support/test-app.js';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db?.drop());
-
-const MESH = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web, version: v1}}
-    spec: {containers: [{name: web, image: nginx}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: legacy, namespace: default, labels: {app: legacy}}
-spec: {containers: [{name: legacy, image: busybox}]}
-status: {podIP: 10.1.2.3}
-`;
+const MESH = yaml(
+  namespace('shop'),
+  service('shop', 'web', [{ name: 'http', port: 80, targetPort: 8080 }]),
+  deployment('shop', 'web', { labels: { version: 'v1' }, image: 'nginx' }),
+  pod('default', 'legacy', { image: 'busybox', ip: '10.1.2.3' }),
+);
 
 async function upload(app: INestApplication, name: string): Promise<string> {
   const res = await request(app.getHttpServer()).post(`/api/v1/snapshots?name=${name}`).set('content-type', 'application/yaml').send(MESH);
@@ -57,23 +31,19 @@ async function snapshot(app: INestApplication, id: string) {
 }
 
 describe('with an in-process worker', () => {
-  let app: INestApplication;
-  beforeAll(async () => {
-    app = await startTestApp({ databaseUrl: db.url });
-  });
-  afterAll(async () => app?.close());
+  const t = useTestApp();
 
   it('goes PENDING → COMPUTING → READY and stores the workloads', async () => {
-    const id = await upload(app, 'transitions');
+    const id = await upload(t.app, 'transitions');
     const seen = new Set<string>();
     const ready = await eventually(async () => {
-      const s = await snapshot(app, id);
+      const s = await snapshot(t.app, id);
       seen.add(s.status);
       return s.status === 'READY' ? s : undefined;
     });
     expect(ready).toMatchObject({ status: 'READY', progress: 1, error: null });
     expect([...seen].every((s) => ['PENDING', 'COMPUTING', 'READY'].includes(s))).toBe(true);
-    const workloads = await app.get(WorkloadStore).list(id);
+    const workloads = await t.app.get(WorkloadStore).list(id);
     expect(workloads).toEqual([
       expect.objectContaining({ namespace: 'default', name: 'legacy', kind: 'Pod', proxyType: 'NONE', ips: ['10.1.2.3'] }),
       expect.objectContaining({
@@ -88,61 +58,53 @@ describe('with an in-process worker', () => {
   });
 
   it('recomputing is idempotent: the workloads are replaced, not duplicated', async () => {
-    const id = await upload(app, 'idempotent');
-    await eventually(async () => ((await snapshot(app, id)).status === 'READY' ? true : undefined));
-    await app.get(ComputeService).compute(id, async () => {});
-    expect((await app.get(WorkloadStore).list(id)).length).toBe(2);
+    const id = await upload(t.app, 'idempotent');
+    await eventually(async () => ((await snapshot(t.app, id)).status === 'READY' ? true : undefined));
+    await t.app.get(ComputeService).compute(id, async () => {});
+    expect((await t.app.get(WorkloadStore).list(id)).length).toBe(2);
   });
 });
 
 describe('across a restart', () => {
+  const t = useTestApp({ worker: false });
+
   it('a job enqueued by an app without a worker runs in the next app that has one', async () => {
-    const apiOnly = await startTestApp({ databaseUrl: db.url, worker: false });
+    const apiOnly = t.app;
     const id = await upload(apiOnly, 'restart');
     await new Promise((r) => setTimeout(r, 300));
     expect((await snapshot(apiOnly, id)).status).toBe('PENDING');
-    await apiOnly.close();
 
-    const next = await startTestApp({ databaseUrl: db.url });
-    try {
-      const ready = await eventually(async () => {
-        const s = await snapshot(next, id);
-        return s.status === 'READY' ? s : undefined;
-      });
-      expect(ready.status).toBe('READY');
-    } finally {
-      await next.close();
-    }
+    const next = await t.restart({ worker: true });
+    const ready = await eventually(async () => {
+      const s = await snapshot(next, id);
+      return s.status === 'READY' ? s : undefined;
+    });
+    expect(ready.status).toBe('READY');
   });
 });
 
 describe('a computation that keeps failing', () => {
-  let app: INestApplication;
   let attempts = 0;
-  beforeAll(async () => {
-    app = await startTestApp({
-      databaseUrl: db.url,
-      override: (builder) =>
-        builder.overrideProvider(ComputeService).useValue({
-          compute: async () => {
-            attempts++;
-            throw new Error(`generator exploded (attempt ${attempts})`);
-          },
-        }),
-    });
+  const t = useTestApp({
+    override: (builder) =>
+      builder.overrideProvider(ComputeService).useValue({
+        compute: async () => {
+          attempts++;
+          throw new Error(`generator exploded (attempt ${attempts})`);
+        },
+      }),
   });
-  afterAll(async () => app?.close());
 
   it('is retried, then marks the snapshot FAILED with the reason', async () => {
-    const id = await upload(app, 'doomed');
+    const id = await upload(t.app, 'doomed');
     const failed = await eventually(async () => {
-      const s = await snapshot(app, id);
+      const s = await snapshot(t.app, id);
       return s.status === 'FAILED' ? s : undefined;
     }, 20_000);
     // retryLimit 1 in the tests: the first attempt and one retry.
     expect(attempts).toBe(2);
     expect(failed.error).toBe('generator exploded (attempt 2)');
     await new Promise((r) => setTimeout(r, 300));
-    expect((await snapshot(app, id)).status).toBe('FAILED');
+    expect((await snapshot(t.app, id)).status).toBe('FAILED');
   });
 });

@@ -1,9 +1,8 @@
 // A database holding snapshots in the per-snapshot-rows schema (migrations up to ProxyStorage) is
 // converted by ChunkedSnapshotLists, not emptied: the same resources, documents, workloads, proxy
 // status and stored configs read back afterwards, and garbage collection still finds every row.
-import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { dataSourceOptions } from '../../src/database/data-source.js';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../../src/database/envoy-tree.js';
@@ -12,7 +11,7 @@ import { GarbageCollector } from '../../src/database/garbage-collector.js';
 import { SnapshotStore } from '../../src/database/snapshot.store.js';
 import { WorkloadStore } from '../../src/database/workload.store.js';
 import { contentHash, canonicalJson } from '../../src/model/canonical.js';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { useTestApp, type TestDatabase } from '../support/test-app.js';
 
 const SNAPSHOT = '11111111-2222-3333-4444-555555555555';
 const bodies = [
@@ -27,11 +26,8 @@ const config = {
 };
 const proxyInfo = { type: 'SIDECAR', namespace: 'shop', labels: { app: 'web' } };
 
-let db: TestDatabase;
-let app: INestApplication;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
+/** The old schema, with one READY snapshot in it, before the app runs the later migrations. */
+async function oldDatabase(db: TestDatabase) {
   const old = new DataSource({ ...dataSourceOptions(db.url), migrations: MIGRATIONS.slice(0, 2), migrationsRun: false });
   await old.initialize();
   await old.runMigrations();
@@ -78,17 +74,13 @@ beforeAll(async () => {
   ]);
   await old.query(workload, [SNAPSHOT, 'legacy', 'NONE', '{}', ['10.0.0.9'], [], null]);
   await old.destroy();
-  app = await startTestApp({ databaseUrl: db.url, worker: false });
-});
+}
 
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+const t = useTestApp({ worker: false, beforeStart: oldDatabase });
 
 describe('ChunkedSnapshotLists on a database with snapshots', () => {
   it('keeps the resources, in order, with their documents and bodies', async () => {
-    const resources = await app.get(SnapshotStore).resources(SNAPSHOT);
+    const resources = await t.app.get(SnapshotStore).resources(SNAPSHOT);
     expect(resources.map((r) => [r.kind, r.name, r.document])).toEqual([
       ['Namespace', 'shop', 0],
       ['Service', 'web', 2],
@@ -97,11 +89,11 @@ describe('ChunkedSnapshotLists on a database with snapshots', () => {
   });
 
   it('keeps the workloads, the proxy status and the stored config', async () => {
-    expect((await app.get(WorkloadStore).list(SNAPSHOT)).map((w) => [w.name, w.proxyType, w.ips, w.proxyClass])).toEqual([
+    expect((await t.app.get(WorkloadStore).list(SNAPSHOT)).map((w) => [w.name, w.proxyType, w.ips, w.proxyClass])).toEqual([
       ['legacy', 'NONE', ['10.0.0.9'], null],
       ['web-1', 'SIDECAR', ['10.0.0.1'], 'class-web'],
     ]);
-    const store = app.get(ProxyConfigStore);
+    const store = t.app.get(ProxyConfigStore);
     expect(await store.proxyStatus(SNAPSHOT)).toEqual([
       expect.objectContaining({ namespace: 'shop', name: 'web-1', listeners: 1, routes: 1, clusters: 1, endpoints: 1 }),
     ]);
@@ -113,14 +105,14 @@ describe('ChunkedSnapshotLists on a database with snapshots', () => {
   });
 
   it('drops the per-snapshot tables; deleting the snapshot leaves no row behind', async () => {
-    const [tables] = await db.query<{ n: number }>(
+    const [tables] = await t.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('snapshot_resources', 'workloads', 'proxy_classes')`,
     );
     expect(tables!.n).toBe(0);
-    expect(await app.get(SnapshotStore).delete(SNAPSHOT)).toBe(true);
+    expect(await t.app.get(SnapshotStore).delete(SNAPSHOT)).toBe(true);
     // A deletion leaves the collection to the background job; run one here.
-    await app.get(GarbageCollector).collect();
-    const [left] = await db.query(
+    await t.app.get(GarbageCollector).collect();
+    const [left] = await t.db.query(
       `SELECT (SELECT count(*)::int FROM list_nodes) AS chunks, (SELECT count(*)::int FROM resource_bodies) AS bodies,
               (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes`,
     );

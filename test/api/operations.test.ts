@@ -1,22 +1,12 @@
 // What operators and their tools see: health, readiness, metrics, request ids, API docs.
-import type { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, eventually, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, useTestApp } from '../support/test-app.js';
 
-let db: TestDatabase;
-let app: INestApplication;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url });
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
+const t = useTestApp();
 
-const api = () => request(app.getHttpServer());
+const api = () => request(t.app.getHttpServer());
 
 describe('health', () => {
   it('/healthz', async () => {
@@ -25,20 +15,20 @@ describe('health', () => {
 
   it('/readyz: 200 when the database answers and the migrations are applied, else 503', async () => {
     expect((await api().get('/readyz')).status).toBe(200);
-    const [last] = await db.query<{ id: number; timestamp: string; name: string }>('SELECT * FROM migrations ORDER BY id DESC LIMIT 1');
-    await db.query('DELETE FROM migrations WHERE id = $1', [last!.id]);
+    const [last] = await t.db.query<{ id: number; timestamp: string; name: string }>('SELECT * FROM migrations ORDER BY id DESC LIMIT 1');
+    await t.db.query('DELETE FROM migrations WHERE id = $1', [last!.id]);
     try {
       const res = await api().get('/readyz');
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ error: 'not ready', details: ['database migrations are pending'] });
     } finally {
-      await db.query('INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)', [last!.id, last!.timestamp, last!.name]);
+      await t.db.query('INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)', [last!.id, last!.timestamp, last!.name]);
     }
     expect((await api().get('/readyz')).status).toBe(200);
   });
 
   it('/readyz: 503 when the database is unreachable', async () => {
-    const dataSource = app.get(DataSource);
+    const dataSource = t.app.get(DataSource);
     const query = dataSource.query.bind(dataSource);
     dataSource.query = async () => {
       throw new Error('connect ECONNREFUSED');

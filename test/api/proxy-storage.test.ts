@@ -2,7 +2,6 @@
 // class grouping, stored config = generated config, proxyStatus, Workload.proxyConfig batched,
 // idempotent recomputation, garbage collection, and a worker killed with SIGKILL mid-job.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import type { INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
@@ -15,15 +14,7 @@ import { ComputeService } from '../../src/jobs/compute.service.js';
 import { ProxyConfigService } from '../../src/proxy-config/proxy-config.service.js';
 import { ProxyType } from '../../src/graphql/enums.js';
 import { canonicalJson } from '../../src/model/canonical.js';
-import {
-  createTestDatabase,
-  eventually,
-  gcSettled,
-  startTestApp,
-  uploadSnapshot,
-  waitReady,
-  type TestDatabase,
-} from '../support/test-app.js';
+import { eventually, gcSettled, uploadSnapshot, useTestApp, waitReady, type TestApp } from '../support/test-app.js';
 
 const MANY = 12;
 
@@ -152,7 +143,7 @@ function comparable(config: GeneratedConfig) {
   };
 }
 
-async function storedRows(app: INestApplication, db: TestDatabase, id: string) {
+async function storedRows({ app, db }: TestApp, id: string) {
   return {
     classes: await app.get(ProxyConfigStore).classesOf(id),
     workloads: (await app.get(WorkloadStore).list(id)).map(({ namespace, name, proxyType, proxyClass }) => ({
@@ -170,25 +161,17 @@ async function storedRows(app: INestApplication, db: TestDatabase, id: string) {
 }
 
 describe('with an in-process worker', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
+  const t = useTestApp();
   let id: string;
   let gql: (query: string, variables?: Record<string, unknown>) => Promise<{ data?: Record<string, any>; errors?: unknown[] }>;
-
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await startTestApp({ databaseUrl: db.url });
-    gql = async (query, variables = {}) => (await request(app.getHttpServer()).post('/graphql').send({ query, variables })).body;
-    id = await uploadSnapshot(app, MESH, 'storage');
-    await waitReady(app, id);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
+    gql = async (query, variables = {}) => (await request(t.app.getHttpServer()).post('/graphql').send({ query, variables })).body;
+    id = await uploadSnapshot(t.app, MESH, 'storage');
+    await waitReady(t.app, id);
   });
 
-  const generated = (namespace: string, name: string) => app.get(GeneratorService).ask(id, 'proxyConfig', { proxy: { namespace, name } });
-  const workloads = () => app.get(WorkloadStore).list(id);
+  const generated = (namespace: string, name: string) => t.app.get(GeneratorService).ask(id, 'proxyConfig', { proxy: { namespace, name } });
+  const workloads = () => t.app.get(WorkloadStore).list(id);
   const classOf = async (namespace: string, name: string) =>
     (await workloads()).find((w) => w.namespace === namespace && w.name === name)!.proxyClass;
 
@@ -221,13 +204,13 @@ describe('with an in-process worker', () => {
     expect(a.listeners.map((l) => l.name)).not.toContain('10.0.0.21_5432');
     expect(b.listeners.map((l) => l.name)).toContain('10.0.0.21_5432');
     expect(await classOf('shop', 'db-1')).not.toBe(await classOf('shop', 'db-2'));
-    const service = app.get(ProxyConfigService);
+    const service = t.app.get(ProxyConfigService);
     expect(comparable(await service.generate(id, { namespace: 'shop', name: 'db-1', type: ProxyType.SIDECAR }))).toEqual(comparable(a));
     expect(comparable(await service.generate(id, { namespace: 'shop', name: 'db-2', type: ProxyType.SIDECAR }))).toEqual(comparable(b));
   });
 
   it('reads a named workload of a READY snapshot from storage: equal to what the generator returns, no session asked', async () => {
-    const generator = app.get(GeneratorService);
+    const generator = t.app.get(GeneratorService);
     const names = (await workloads()).filter((w) => w.proxyType !== 'NONE').map((w) => [w.namespace, w.name] as const);
     expect(names.length).toBe(7 + MANY);
     const expected = new Map<string, ReturnType<typeof comparable>>();
@@ -235,12 +218,12 @@ describe('with an in-process worker', () => {
     const ask = vi.spyOn(generator, 'ask');
     try {
       for (const [ns, name] of names) {
-        const stored = await app.get(ProxyConfigService).generate(id, { namespace: ns, name, type: ProxyType.SIDECAR });
+        const stored = await t.app.get(ProxyConfigService).generate(id, { namespace: ns, name, type: ProxyType.SIDECAR });
         expect(comparable(stored)).toEqual(expected.get(`${ns}/${name}`));
       }
       expect(ask).not.toHaveBeenCalled();
       // An ad-hoc proxy still asks a session.
-      await app.get(ProxyConfigService).generate(id, { namespace: 'shop', labels: { app: 'web' }, type: ProxyType.SIDECAR });
+      await t.app.get(ProxyConfigService).generate(id, { namespace: 'shop', labels: { app: 'web' }, type: ProxyType.SIDECAR });
       expect(ask).toHaveBeenCalledTimes(1);
     } finally {
       ask.mockRestore();
@@ -288,7 +271,7 @@ describe('with an in-process worker', () => {
   });
 
   it('Workload.proxyConfig for every workload in one query: a fixed number of SQL queries, not one per workload', async () => {
-    const dataSource = app.get<DataSource>(getDataSourceToken());
+    const dataSource = t.app.get<DataSource>(getDataSourceToken());
     const query = `query($id: ID!, $ns: String) { snapshot(id: $id) { workloads(namespace: $ns) { name proxyConfig { listeners { name } clusters { name } configDump } } } }`;
     const spy = vi.spyOn(dataSource, 'query');
     try {
@@ -316,46 +299,48 @@ describe('with an in-process worker', () => {
   });
 
   it('recomputing yields identical rows', async () => {
-    const before = await storedRows(app, db, id);
+    const before = await storedRows(t, id);
     expect(before.classes.length).toBeGreaterThan(0);
-    await app.get(ComputeService).compute(id, async () => {});
-    expect(await storedRows(app, db, id)).toEqual(before);
+    await t.app.get(ComputeService).compute(id, async () => {});
+    expect(await storedRows(t, id)).toEqual(before);
   });
 
   it('deleting a snapshot collects the Envoy objects and tree nodes nothing references', async () => {
-    const firstOnly = await storedRows(app, db, id);
+    const firstOnly = await storedRows(t, id);
     const changed = MESH.replace('targetPort: 8080}]', 'targetPort: 8080}, {name: grpc, port: 9090}]');
-    const second = await uploadSnapshot(app, changed, 'changed');
-    await waitReady(app, second);
+    const second = await uploadSnapshot(t.app, changed, 'changed');
+    await waitReady(t.app, second);
     const count = async () =>
       (
-        await db.query<{ o: number; n: number }>(
+        await t.db.query<{ o: number; n: number }>(
           'SELECT (SELECT count(*)::int FROM envoy_objects) AS o, (SELECT count(*)::int FROM envoy_config_nodes) AS n',
         )
       )[0]!;
     const both = await count();
     const del = async (sid: string) =>
-      expect((await request(app.getHttpServer()).delete(`/api/v1/snapshots/${sid}`)).status).toBeLessThan(300);
+      expect((await request(t.app.getHttpServer()).delete(`/api/v1/snapshots/${sid}`)).status).toBeLessThan(300);
 
     await del(second);
-    await gcSettled(db);
+    await gcSettled(t.db);
     // Back to what the first snapshot alone had: the second's own objects and nodes went, the shared ones stayed.
-    const after = await storedRows(app, db, id);
+    const after = await storedRows(t, id);
     expect(after.objects).toEqual(firstOnly.objects);
     expect(after.nodes).toEqual(firstOnly.nodes);
     expect(both.o).toBeGreaterThan(after.objects.length);
-    const stored = await app.get(ProxyConfigService).generate(id, { namespace: 'shop', name: 'web-1', type: ProxyType.SIDECAR });
+    const stored = await t.app.get(ProxyConfigService).generate(id, { namespace: 'shop', name: 'web-1', type: ProxyType.SIDECAR });
     expect(stored.clusters.length).toBeGreaterThan(0);
 
     await del(id);
-    await gcSettled(db);
+    await gcSettled(t.db);
     expect(await count()).toEqual({ o: 0, n: 0 });
   });
 });
 
 describe('a worker killed with SIGKILL mid-job', () => {
-  let db: TestDatabase;
-  let api: INestApplication;
+  const t = useTestApp({
+    worker: false,
+    config: { jobs: { retryLimit: 2, retryDelaySeconds: 0, expireInSeconds: 600, heartbeatSeconds: 10 } },
+  });
   const workers: ChildProcess[] = [];
   // Many classes (one Deployment each), each seeing every Service: a compute that takes a while.
   const CLASSES = 60;
@@ -383,7 +368,7 @@ spec:
     const child = spawn(process.execPath, ['dist/src/main.js', 'worker'], {
       env: {
         ...process.env,
-        DATABASE_URL: db.url,
+        DATABASE_URL: t.db.url,
         LOG_LEVEL: 'error',
         MESHLENS_COMPUTE_CONCURRENCY: '1',
         MESHLENS_WORKER_CONCURRENCY: '1',
@@ -394,28 +379,20 @@ spec:
     return child;
   };
 
-  beforeAll(async () => {
+  beforeAll(() => {
     execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
-    db = await createTestDatabase();
-    api = await startTestApp({
-      databaseUrl: db.url,
-      worker: false,
-      config: { jobs: { retryLimit: 2, retryDelaySeconds: 0, expireInSeconds: 600, heartbeatSeconds: 10 } },
-    });
   });
-  afterAll(async () => {
+  afterAll(() => {
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-    await api?.close();
-    await db?.drop();
   });
 
   // Minutes on a loaded machine: a compute, a kill, a takeover and a second compute.
   it('leaves no partial rows visible; the retried job, on another worker, completes', { timeout: 300_000 }, async () => {
-    const id = await uploadSnapshot(api, BIG, 'big');
+    const id = await uploadSnapshot(t.app, BIG, 'big');
     const first = startWorker();
     const progress = await eventually(
       async () => {
-        const [s] = await db.query<{ status: string; progress: number }>('SELECT status, progress FROM snapshots WHERE id = $1', [id]);
+        const [s] = await t.db.query<{ status: string; progress: number }>('SELECT status, progress FROM snapshots WHERE id = $1', [id]);
         if (s!.status === 'READY') throw new Error('the job finished before the kill; make the mesh bigger');
         return s!.status === 'COMPUTING' && s!.progress > 0.2 ? s!.progress : undefined;
       },
@@ -428,7 +405,7 @@ spec:
 
     const visible = async () =>
       (
-        await db.query<{ classes: number; workloads: number; objects: number; nodes: number; chunks: number }>(
+        await t.db.query<{ classes: number; workloads: number; objects: number; nodes: number; chunks: number }>(
           `SELECT (SELECT count(*)::int FROM snapshots WHERE id = $1 AND proxy_class_list IS NOT NULL) AS classes,
                   (SELECT count(*)::int FROM snapshots WHERE id = $1 AND workload_list IS NOT NULL) AS workloads,
                   (SELECT count(*)::int FROM envoy_objects) AS objects,
@@ -446,7 +423,7 @@ spec:
     startWorker();
     const retrying = await eventually(
       async () => {
-        const [s] = await db.query<{ status: string; error: string | null }>('SELECT status, error FROM snapshots WHERE id = $1', [id]);
+        const [s] = await t.db.query<{ status: string; error: string | null }>('SELECT status, error FROM snapshots WHERE id = $1', [id]);
         return s!.error?.startsWith('retrying') ? s! : undefined;
       },
       60_000,
@@ -454,12 +431,12 @@ spec:
     );
     process.stderr.write(`dead worker's job taken over after ${((Date.now() - killed) / 1000).toFixed(1)} s\n`);
     expect(retrying.error).toMatch(/^retrying \(attempt 2 of 3\): attempt 1 did not finish: its worker sent no heartbeat for 10 s/);
-    await waitReady(api, id, 120_000);
+    await waitReady(t.app, id, 120_000);
 
-    expect((await api.get(WorkloadStore).list(id)).length).toBe(CLASSES);
-    expect((await api.get(ProxyConfigStore).classesOf(id)).length).toBe(CLASSES);
-    expect((await api.get(ProxyConfigStore).proxyStatus(id)).length).toBe(CLASSES);
-    const stored = await api.get(ProxyConfigService).generate(id, { namespace: 'big', name: 'app-7', type: ProxyType.SIDECAR });
+    expect((await t.app.get(WorkloadStore).list(id)).length).toBe(CLASSES);
+    expect((await t.app.get(ProxyConfigStore).classesOf(id)).length).toBe(CLASSES);
+    expect((await t.app.get(ProxyConfigStore).proxyStatus(id)).length).toBe(CLASSES);
+    const stored = await t.app.get(ProxyConfigService).generate(id, { namespace: 'big', name: 'app-7', type: ProxyType.SIDECAR });
     expect(stored.clusters.length).toBeGreaterThanOrEqual(CLASSES * 2);
   });
 });

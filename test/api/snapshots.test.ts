@@ -1,24 +1,13 @@
 // Listing, reading and deleting snapshots; content-addressed bodies; concurrent uploads.
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GarbageCollector } from '../../src/database/garbage-collector.js';
 import { SnapshotStore } from '../../src/database/snapshot.store.js';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
-let db: TestDatabase;
-let app: INestApplication;
+const t = useTestApp({ worker: false });
 
-beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url, worker: false });
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
-
-const api = () => request(app.getHttpServer());
+const api = () => request(t.app.getHttpServer());
 
 function configMaps(prefix: string, count: number, namespace = 'default') {
   return JSON.stringify(
@@ -39,7 +28,7 @@ async function create(name: string, body = configMaps(name, 2)): Promise<string>
 
 describe('list', () => {
   it('pages newest first with limit and cursor, to the end', async () => {
-    await db.query('DELETE FROM snapshots');
+    await t.db.query('DELETE FROM snapshots');
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push(await create(`page-${i}`));
     const seen: string[] = [];
@@ -105,7 +94,7 @@ describe('get', () => {
 
 /** Distinct list nodes under the remaining snapshots' list roots. */
 async function listedChunks(): Promise<number> {
-  const [row] = await db.query<{ n: number }>(
+  const [row] = await t.db.query<{ n: number }>(
     `WITH RECURSIVE reach(hash) AS (
        SELECT resource_list FROM snapshots UNION SELECT workload_list FROM snapshots UNION SELECT proxy_class_list FROM snapshots
        UNION SELECT substring(n.children FROM i * 32 + 1 FOR 32) FROM reach r JOIN list_nodes n ON n.hash = r.hash AND n.level > 0
@@ -122,22 +111,23 @@ describe('delete', () => {
     const a = await create('a', JSON.stringify([...JSON.parse(shared), ...onlyA]));
     const b = await create('b', shared);
     const bodies = async (prefix: string) =>
-      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_bodies WHERE body->'data'->>'prefix' = $1`, [prefix]))[0]!.n;
+      (await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource_bodies WHERE body->'data'->>'prefix' = $1`, [prefix]))[0]!
+        .n;
     expect([await bodies('shared'), await bodies('only-a')]).toEqual([1, 1]);
 
     const res = await api().delete(`/api/v1/snapshots/${a}`);
     expect(res.status).toBe(204);
     expect((await api().get(`/api/v1/snapshots/${a}`)).status).toBe(404);
-    expect(await app.get(SnapshotStore).resources(a)).toEqual([]);
+    expect(await t.app.get(SnapshotStore).resources(a)).toEqual([]);
     // the list nodes only `a` reached went with it: collected by the background job, which a worker
     // runs (this app has none), never inside the DELETE; run a collection here.
-    await app.get(GarbageCollector).collect();
-    const [chunks] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM list_nodes`);
+    await t.app.get(GarbageCollector).collect();
+    const [chunks] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM list_nodes`);
     expect(chunks!.n).toBe(await listedChunks());
     expect([await bodies('shared'), await bodies('only-a')]).toEqual([1, 0]);
 
     await api().delete(`/api/v1/snapshots/${b}`).expect(204);
-    await app.get(GarbageCollector).collect();
+    await t.app.get(GarbageCollector).collect();
     expect(await bodies('shared')).toBe(0);
   });
 
@@ -159,16 +149,16 @@ describe('concurrency', () => {
     );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     for (const [i, res] of responses.entries()) {
-      const rows = await app.get(SnapshotStore).resources(res.body.id);
+      const rows = await t.app.get(SnapshotStore).resources(res.body.id);
       expect(rows).toHaveLength(35);
       expect(rows.slice(0, 25).map((r) => r.name)).toEqual(Array.from({ length: 25 }, (_, j) => `concurrent-${i}-${j}`));
       expect(rows.every((r) => (r.body.metadata as { name?: string }).name === r.name)).toBe(true);
     }
-    const [common] = await db.query<{ n: number }>(
+    const [common] = await t.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM resource_bodies WHERE body->'data'->>'prefix' = 'concurrent-common'`,
     );
     expect(common!.n).toBe(10);
-    const [jobs] = await db.query<{ n: number }>(
+    const [jobs] = await t.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'compute' AND data->>'snapshotId' = ANY($1)`,
       [responses.map((r) => r.body.id)],
     );

@@ -4,8 +4,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, eventually, type TestDatabase } from '../support/test-app.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, useTestDatabase } from '../support/test-app.js';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'dist/src/main.js');
 
@@ -34,17 +34,13 @@ describe('a bad configuration value', () => {
 });
 
 describe('MESHLENS_WORKER_CONCURRENCY=0', () => {
-  let db: TestDatabase;
+  const t = useTestDatabase();
   let serve: ChildProcess | undefined;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
   afterAll(async () => {
     if (serve && serve.exitCode === null) {
       serve.kill('SIGTERM');
       await once(serve, 'exit');
     }
-    await db?.drop();
   });
 
   it('serves the API and runs no compute job', async () => {
@@ -53,7 +49,7 @@ describe('MESHLENS_WORKER_CONCURRENCY=0', () => {
     const port = (probe.address() as AddressInfo).port;
     probe.close();
     serve = spawn(process.execPath, [MAIN, 'serve'], {
-      env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), MESHLENS_WORKER_CONCURRENCY: '0', LOG_LEVEL: 'info' },
+      env: { ...process.env, DATABASE_URL: t.db.url, PORT: String(port), MESHLENS_WORKER_CONCURRENCY: '0', LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let log = '';
@@ -73,6 +69,6 @@ describe('MESHLENS_WORKER_CONCURRENCY=0', () => {
     const { id } = (await created.json()) as { id: string };
     await new Promise((r) => setTimeout(r, 500));
     expect(((await (await fetch(`${base}/api/v1/snapshots/${id}`)).json()) as { status: string }).status).toBe('PENDING');
-    expect(await db.query(`SELECT state::text FROM pgboss.job WHERE name = 'compute'`)).toEqual([{ state: 'created' }]);
+    expect(await t.db.query(`SELECT state::text FROM pgboss.job WHERE name = 'compute'`)).toEqual([{ state: 'created' }]);
   });
 });

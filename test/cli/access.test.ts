@@ -4,14 +4,12 @@
 import { execFile, execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/test-app.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-let db: TestDatabase;
-let app: INestApplication;
+const t = useTestApp({ config: { auth: 'tokens' } });
 let server: string;
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -21,7 +19,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
       [join(ROOT, 'dist/src/main.js'), ...args],
       {
         cwd: ROOT,
-        env: { ...process.env, MESHLENS_URL: server, DATABASE_URL: db.url, MESHLENS_TOKEN: '', ...env },
+        env: { ...process.env, MESHLENS_URL: server, DATABASE_URL: t.db.url, MESHLENS_TOKEN: '', ...env },
         maxBuffer: 64 * 1024 * 1024,
       },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -31,14 +29,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 
 beforeAll(async () => {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'ignore' });
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url, config: { auth: 'tokens' } });
-  await app.listen(0, '127.0.0.1');
-  server = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
+  await t.app.listen(0, '127.0.0.1');
+  server = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 });
 
 describe('meshlens token and the client commands with access control on', () => {
@@ -57,9 +49,9 @@ describe('meshlens token and the client commands with access control on', () => 
       meshes: ['prod'],
     });
     expect(Date.parse(token.expiresAt!) - Date.now()).toBeGreaterThan(89 * 86400_000);
-    const [row] = await db.query<{ hash: Buffer }>('SELECT hash FROM access_tokens WHERE id = $1', [token.id]);
+    const [row] = await t.db.query<{ hash: Buffer }>('SELECT hash FROM access_tokens WHERE id = $1', [token.id]);
     expect(row!.hash).toHaveLength(32);
-    expect(JSON.stringify(await db.query('SELECT * FROM access_tokens'))).not.toContain(token.token.slice(4));
+    expect(JSON.stringify(await t.db.query('SELECT * FROM access_tokens'))).not.toContain(token.token.slice(4));
   });
 
   it('bad token create arguments are usage errors', async () => {
@@ -106,7 +98,7 @@ describe('meshlens token and the client commands with access control on', () => 
     const diff = JSON.parse(run.stdout);
     expect(diff.baseId).toBe(base);
     expect(diff.resources).toEqual([]);
-    const [left] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM snapshots WHERE mesh = 'prod.scratch'`);
+    const [left] = await t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM snapshots WHERE mesh = 'prod.scratch'`);
     expect(left!.n).toBe(0);
   });
 

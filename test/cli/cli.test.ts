@@ -6,15 +6,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/test-app.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GOLDEN = join(import.meta.dirname, 'golden');
 
-let db: TestDatabase;
-let app: INestApplication;
+const t = useTestApp();
 let server: string;
 
 interface Run {
@@ -46,14 +44,8 @@ function golden(file: string, got: string) {
 
 beforeAll(async () => {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'ignore' });
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url });
-  await app.listen(0, '127.0.0.1');
-  server = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
+  await t.app.listen(0, '127.0.0.1');
+  server = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 });
 
 describe('meshlens push, snapshots', () => {

@@ -2,11 +2,10 @@
 // no generator request, the same proxy changes as the generator-backed source, nothing read for
 // classes that did not change, and the generator asked only for a class with no stored config.
 // Needs the generator binary (`npm run build:generator`).
-import type { INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListNodeStore } from '../../src/database/list-node.store.js';
 import { ProxyConfigStore } from '../../src/database/proxy-config.store.js';
 import { WorkloadStore } from '../../src/database/workload.store.js';
@@ -16,13 +15,12 @@ import { GeneratorConfigSource } from '../../src/diff/generator-source.js';
 import type { ProxyConfigChange } from '../../src/diff/model.js';
 import { StoredConfigSource } from '../../src/diff/stored-source.js';
 import { GeneratorService } from '../../src/generator/generator.service.js';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 import { scenarios } from '../unit/diff/scenarios.js';
 
 const PAIRS = ['canary', 'circuitBreaker', 'missingSubset', 'noise'] as const;
 
-let db: TestDatabase;
-let app: INestApplication;
+const t = useTestApp();
 let generator: GeneratorService;
 let dataSource: DataSource;
 const ids: Record<string, { base: string; head: string }> = {};
@@ -60,36 +58,30 @@ const generatorSource = () => new GeneratorConfigSource((id, method, params) => 
 const withoutKeys = (changes: ProxyConfigChange[]) => changes.map(({ classKey: _k, classKeys: _ks, ...rest }) => rest);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url });
-  generator = app.get(GeneratorService);
-  dataSource = app.get(getDataSourceToken());
+  generator = t.app.get(GeneratorService);
+  dataSource = t.app.get(getDataSourceToken());
   const all = scenarios();
   for (const key of PAIRS)
     ids[key] = {
-      base: await uploadSnapshot(app, all[key]!.base, `${key}-base`),
-      head: await uploadSnapshot(app, all[key]!.head, `${key}-head`),
+      base: await uploadSnapshot(t.app, all[key]!.base, `${key}-base`),
+      head: await uploadSnapshot(t.app, all[key]!.head, `${key}-head`),
     };
   for (const pair of Object.values(ids)) {
-    await waitReady(app, pair.base);
-    await waitReady(app, pair.head);
+    await waitReady(t.app, pair.base);
+    await waitReady(t.app, pair.head);
   }
 }, 300_000);
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
 
 describe('the diff reads stored proxy config', () => {
   it('is the provider of PROXY_CONFIG_SOURCE', () => {
-    expect(app.get(PROXY_CONFIG_SOURCE)).toBeInstanceOf(StoredConfigSource);
+    expect(t.app.get(PROXY_CONFIG_SOURCE)).toBeInstanceOf(StoredConfigSource);
   });
 
   it('asks the generator nothing when diffing two READY snapshots (REST and GraphQL)', async () => {
     const { base, head } = ids.canary!;
     const { result, calls } = await generatorCalls(async () => {
-      const rest = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}`);
-      const gql = await request(app.getHttpServer())
+      const rest = await request(t.app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}`);
+      const gql = await request(t.app.getHttpServer())
         .post('/graphql')
         .send({
           query: `query ($b: ID!, $h: ID!) { diff(baseId: $b, headId: $h) { proxies { classKeys workloads { name } routing { sentence } } } }`,
@@ -139,7 +131,7 @@ describe('the diff reads stored proxy config', () => {
     const expected = await proxyChanges(recordingSource().source, base, head);
     // As if the worker had failed on these classes (a GeneratorError INTERNAL leaves no row): the
     // changed webapp, and the gateway, whose config does not change and must still compare equal.
-    const workloadStore = app.get(WorkloadStore);
+    const workloadStore = t.app.get(WorkloadStore);
     const listed = await workloadStore.list(head);
     const failed = new Set(listed.filter((w) => ['webapp', 'istio-ingressgateway'].includes(w.name)).map((w) => w.proxyClass));
     expect(

@@ -3,18 +3,16 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffCommand, runDiff } from '../../src/cli/diff.js';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 import { scenarios, type Scenario } from '../unit/diff/scenarios.js';
 
 const HOST = 'catalog.istioinaction.svc.cluster.local';
 const SIDECARS = 'istioinaction/catalog, istioinaction/catalog-v2, istioinaction/webapp';
 
-let db: TestDatabase;
-let app: INestApplication;
+const t = useTestApp();
 const all = scenarios();
 
 interface Diff {
@@ -34,24 +32,18 @@ const ids: Record<string, { base: string; head: string }> = {};
 const diffs: Record<string, Diff> = {};
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  app = await startTestApp({ databaseUrl: db.url });
   for (const [key, s] of Object.entries(all))
-    ids[key] = { base: await uploadSnapshot(app, s.base, `${key}-base`), head: await uploadSnapshot(app, s.head, `${key}-head`) };
+    ids[key] = { base: await uploadSnapshot(t.app, s.base, `${key}-base`), head: await uploadSnapshot(t.app, s.head, `${key}-head`) };
   for (const pair of Object.values(ids)) {
-    await waitReady(app, pair.base);
-    await waitReady(app, pair.head);
+    await waitReady(t.app, pair.base);
+    await waitReady(t.app, pair.head);
   }
   for (const [key, pair] of Object.entries(ids)) {
-    const res = await request(app.getHttpServer()).get(`/api/v1/snapshots/${pair.base}/diff/${pair.head}`);
+    const res = await request(t.app.getHttpServer()).get(`/api/v1/snapshots/${pair.base}/diff/${pair.head}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     diffs[key] = res.body;
   }
 }, 300_000);
-afterAll(async () => {
-  await app?.close();
-  await db?.drop();
-});
 
 // Each sidecar is its own class (their labels differ); the same sentence once.
 const sentences = (d: Diff) => [...new Set(d.proxies.flatMap((p) => p.routing.map((r) => r.sentence)))];
@@ -140,7 +132,7 @@ describe('scenario pairs', () => {
 
 describe('markdown', () => {
   it('the canary as a PR comment', async () => {
-    const res = await request(app.getHttpServer()).get(`/api/v1/snapshots/${ids.canary!.base}/diff/${ids.canary!.head}?format=markdown`);
+    const res = await request(t.app.getHttpServer()).get(`/api/v1/snapshots/${ids.canary!.base}/diff/${ids.canary!.head}?format=markdown`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/markdown/);
     const md = res.text;
@@ -180,7 +172,7 @@ describe('markdown', () => {
   });
 
   it('is the same on every call', async () => {
-    const again = await request(app.getHttpServer()).get(
+    const again = await request(t.app.getHttpServer()).get(
       `/api/v1/snapshots/${ids.circuitBreaker!.base}/diff/${ids.circuitBreaker!.head}?format=markdown`,
     );
     expect(again.text).toBe(diffs.circuitBreaker!.markdown);
@@ -190,7 +182,7 @@ describe('markdown', () => {
 describe('GraphQL and errors', () => {
   it('diff(baseId, headId) with resources, proxies, diagnostics and markdown', async () => {
     const { base, head } = ids.missingSubset!;
-    const res = await request(app.getHttpServer())
+    const res = await request(t.app.getHttpServer())
       .post('/graphql')
       .send({
         query: `query ($b: ID!, $h: ID!) { diff(baseId: $b, headId: $h) {
@@ -225,24 +217,24 @@ describe('GraphQL and errors', () => {
 
   it('409 naming the side that is not READY; 404 for an unknown snapshot; 400 for a bad format', async () => {
     const { base, head } = ids.canary!;
-    await db.query(`UPDATE snapshots SET status = 'COMPUTING' WHERE id = $1`, [head]);
+    await t.db.query(`UPDATE snapshots SET status = 'COMPUTING' WHERE id = $1`, [head]);
     try {
-      const res = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}`);
+      const res = await request(t.app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}`);
       expect(res.status).toBe(409);
       expect(res.body.error).toBe(
         `cannot diff yet: head snapshot ${head} is COMPUTING, not READY (still being computed, retry shortly); both snapshots must be READY`,
       );
-      const gql = await request(app.getHttpServer())
+      const gql = await request(t.app.getHttpServer())
         .post('/graphql')
         .send({ query: `{ diff(baseId: "${base}", headId: "${head}") { markdown } }` });
       expect(gql.body.errors[0]).toMatchObject({ message: res.body.error, extensions: { code: 'CONFLICT' } });
     } finally {
-      await db.query(`UPDATE snapshots SET status = 'READY' WHERE id = $1`, [head]);
+      await t.db.query(`UPDATE snapshots SET status = 'READY' WHERE id = $1`, [head]);
     }
-    const missing = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/00000000-0000-0000-0000-000000000000`);
+    const missing = await request(t.app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/00000000-0000-0000-0000-000000000000`);
     expect(missing.status).toBe(404);
     expect(missing.body.error).toBe('head snapshot 00000000-0000-0000-0000-000000000000 not found');
-    const bad = await request(app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}?format=html`);
+    const bad = await request(t.app.getHttpServer()).get(`/api/v1/snapshots/${base}/diff/${head}?format=html`);
     expect(bad.status).toBe(400);
   });
 });

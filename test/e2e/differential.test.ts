@@ -14,6 +14,7 @@ import type { VirtualHost } from '../../src/envoy/xds.js';
 import { resolveRoute, type EnvoyConfig, type RouteResolution } from '../../src/routing/resolve.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { normaliseSnapshot } from '../../src/ingest/normalise.js';
+import * as mesh from '../support/mesh.js';
 import { randomMesh, type RandomMesh } from '../support/random-mesh.js';
 import { loadCliConfig } from '../../src/config/config.js';
 
@@ -103,37 +104,24 @@ describe('differential: inbound chains under every workload and port-level PeerA
 });
 
 function peerAuthenticationMesh(workloadMode: string | undefined, portMode: string): Pick<RandomMesh, 'yaml' | 'proxies'> {
-  const yaml = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: alpha, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: alpha}
-spec:
-  clusterIP: 10.96.0.10
-  selector: {app: web}
-  ports:
-  - {name: http, port: 80, targetPort: 8080, protocol: TCP}
-  - {name: tcp-db, port: 3306, targetPort: 3306, protocol: TCP}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-v1, namespace: alpha, labels: {app: web}}
-spec: {containers: [{name: app, image: app}]}
-status: {phase: Running, podIP: 10.1.0.5, podIPs: [{ip: 10.1.0.5}], conditions: [{type: Ready, status: 'True'}]}
----
-apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: {name: web, namespace: alpha}
-spec:
-  selector: {matchLabels: {app: web}}
-  ${workloadMode ? `mtls: {mode: ${workloadMode}}` : ''}
-  portLevelMtls:
-    8080: {mode: ${portMode}}
-    9999: {mode: ${portMode}}
-`;
+  const yaml = mesh.yaml(
+    mesh.namespace('alpha'),
+    mesh.service(
+      'alpha',
+      'web',
+      [
+        { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
+        { name: 'tcp-db', port: 3306, targetPort: 3306, protocol: 'TCP' },
+      ],
+      { clusterIP: '10.96.0.10' },
+    ),
+    mesh.pod('alpha', 'web-v1', { labels: { app: 'web' }, image: 'app', ip: '10.1.0.5', ready: true }),
+    mesh.peerAuthentication('alpha', 'web', {
+      selector: { matchLabels: { app: 'web' } },
+      ...(workloadMode ? { mtls: { mode: workloadMode } } : {}),
+      portLevelMtls: { 8080: { mode: portMode }, 9999: { mode: portMode } },
+    }),
+  );
   const calls: SimulationCall[] = [];
   for (const port of [8080, 9999, 3306, 12345])
     for (const tls of ['PLAINTEXT', 'TLS', 'MTLS'] as const)

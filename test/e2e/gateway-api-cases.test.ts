@@ -5,10 +5,9 @@
 // query and method matches and their precedence; weights; listener hostname intersection;
 // cross-namespace routes with and without a ReferenceGrant; refused routes and their status;
 // GAMMA routes for the callers of a Service, one of them next to a VirtualService on its host.
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
 const service = (name: string, namespace: string, port: number, extra = '') => `---
 apiVersion: v1
@@ -237,16 +236,13 @@ const GATEWAY = { namespace: 'shop', name: 'edge-istio' };
 const cluster = (name: string, ns: string, port: number) => `outbound|${port}||${name}.${ns}.svc.cluster.local`;
 
 describe('Gateway API conformance cases, as Istio gives them', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
+  const t = useTestApp();
   let id: string;
   let statuses: { kind: string; namespace: string; name: string; conditions: Condition[] }[];
   let routeConfigs: Map<string, Record<string, unknown>>;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await startTestApp({ databaseUrl: db.url });
-    id = await uploadSnapshot(app, MANIFESTS, 'gateway-api-cases');
-    await waitReady(app, id, 180_000);
+    id = await uploadSnapshot(t.app, MANIFESTS, 'gateway-api-cases');
+    await waitReady(t.app, id, 180_000);
     const data = await graphql(
       `
         query ($id: ID!, $proxy: ProxyInput!) {
@@ -277,13 +273,9 @@ describe('Gateway API conformance cases, as Istio gives them', () => {
     statuses = data.snapshot.gatewayStatus;
     routeConfigs = new Map(data.proxyConfig.routes.map((r: { name: string; config: Record<string, unknown> }) => [r.name, r.config]));
   }, 240_000);
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   const graphql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await request(app.getHttpServer()).post('/graphql').send({ query, variables });
+    const res = await request(t.app.getHttpServer()).post('/graphql').send({ query, variables });
     expect(res.body.errors).toBeUndefined();
     return res.body.data;
   };

@@ -1,93 +1,50 @@
 // The Kubernetes Gateway API as istiod evaluates it: the gateway workload istiod deploys for a
 // Gateway of class istio, the status conditions it writes, routes through the deployed gateway
 // naming the HTTPRoute behind them, and a GAMMA split for the callers of a Service.
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { deployment, httpRoute, k8sGateway, namespace, service, yaml } from '../support/mesh.js';
+import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
-const MANIFESTS = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: backend, labels: {istio-injection: enabled}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec: {selector: {app: web}, ports: [{name: http, port: 8080}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web-v2, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web-v2}}
-  template: {metadata: {labels: {app: web-v2}}, spec: {containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web-v2, namespace: shop}
-spec: {selector: {app: web-v2}, ports: [{name: http, port: 8080}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: client, namespace: shop}
-spec:
-  selector: {matchLabels: {app: client}}
-  template: {metadata: {labels: {app: client}}, spec: {containers: [{name: client, image: client}]}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: backend}
-spec: {selector: {app: api}, ports: [{name: http, port: 9090}]}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata: {name: edge, namespace: shop}
-spec:
-  gatewayClassName: istio
-  listeners:
-  - {name: http, port: 80, protocol: HTTP, hostname: "*.example.com", allowedRoutes: {namespaces: {from: All}}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: web, namespace: shop}
-spec:
-  parentRefs: [{name: edge}]
-  hostnames: [shop.example.com]
-  rules:
-  - matches: [{path: {type: PathPrefix, value: /v2}}]
-    backendRefs: [{name: web-v2, port: 8080}]
-  - matches: [{path: {type: PathPrefix, value: /api}}]
-    backendRefs: [{name: api, namespace: backend, port: 9090}]
-  - backendRefs: [{name: web, port: 8080}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: broken, namespace: shop}
-spec:
-  parentRefs: [{name: edge}]
-  hostnames: [broken.example.com]
-  rules: [{backendRefs: [{name: missing, port: 80}]}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: split, namespace: shop}
-spec:
-  parentRefs: [{group: "", kind: Service, name: web, port: 8080}]
-  rules:
-  - backendRefs: [{name: web, port: 8080, weight: 90}, {name: web-v2, port: 8080, weight: 10}]
-`;
+const http = (port: number) => [{ name: 'http', port }];
+const MANIFESTS = yaml(
+  namespace('shop'),
+  namespace('backend'),
+  deployment('shop', 'web', { containerPorts: [{ containerPort: 8080 }] }),
+  service('shop', 'web', http(8080)),
+  deployment('shop', 'web-v2', { containerPorts: [{ containerPort: 8080 }] }),
+  service('shop', 'web-v2', http(8080)),
+  deployment('shop', 'client'),
+  service('backend', 'api', http(9090)),
+  k8sGateway('shop', 'edge', {
+    listeners: [{ name: 'http', port: 80, protocol: 'HTTP', hostname: '*.example.com', allowedRoutes: { namespaces: { from: 'All' } } }],
+  }),
+  httpRoute('shop', 'web', {
+    parentRefs: [{ name: 'edge' }],
+    hostnames: ['shop.example.com'],
+    rules: [
+      { matches: [{ path: { type: 'PathPrefix', value: '/v2' } }], backendRefs: [{ name: 'web-v2', port: 8080 }] },
+      { matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [{ name: 'api', namespace: 'backend', port: 9090 }] },
+      { backendRefs: [{ name: 'web', port: 8080 }] },
+    ],
+  }),
+  httpRoute('shop', 'broken', {
+    parentRefs: [{ name: 'edge' }],
+    hostnames: ['broken.example.com'],
+    rules: [{ backendRefs: [{ name: 'missing', port: 80 }] }],
+  }),
+  httpRoute('shop', 'split', {
+    parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 8080 }],
+    rules: [
+      {
+        backendRefs: [
+          { name: 'web', port: 8080, weight: 90 },
+          { name: 'web-v2', port: 8080, weight: 10 },
+        ],
+      },
+    ],
+  }),
+);
 
 const RESOLVE = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
   resolveRoute(snapshotId: $id, proxy: $proxy, call: $call) {
@@ -96,22 +53,15 @@ const RESOLVE = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
 }`;
 
 describe('Gateway API, as istiod evaluates it', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
+  const t = useTestApp();
   let id: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await startTestApp({ databaseUrl: db.url });
-    id = await uploadSnapshot(app, MANIFESTS, 'gateway-api');
-    await waitReady(app, id, 120_000);
+    id = await uploadSnapshot(t.app, MANIFESTS, 'gateway-api');
+    await waitReady(t.app, id, 120_000);
   }, 180_000);
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   const graphql = async (query: string, variables: Record<string, unknown>) => {
-    const res = await request(app.getHttpServer()).post('/graphql').send({ query, variables });
+    const res = await request(t.app.getHttpServer()).post('/graphql').send({ query, variables });
     expect(res.body.errors).toBeUndefined();
     return res.body.data;
   };

@@ -2,11 +2,10 @@
 // config namespace (default) finds its service targets in the metadata namespace, and so maps the
 // Gateway's service port to the target port istiod listens on.
 import { existsSync, readFileSync } from 'node:fs';
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import YAML from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/test-app.js';
 
 const corpus = new URL('../../../shared/conformance/istio-sim/gateway_simulation_test.TestTargetPort.yaml', import.meta.url);
 
@@ -18,22 +17,13 @@ interface Case {
 }
 
 describe.skipIf(!existsSync(corpus))('TestTargetPort, with the metadata namespace passed as node metadata', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await startTestApp({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
+  const t = useTestApp();
 
   const cases = (YAML.parse(readFileSync(corpus, 'utf8')) as { cases: Case[] }).cases;
   const calls = cases.flatMap((kase) => kase.calls.map((call, index) => ({ kase, call, index })));
   for (const { kase, call, index } of calls) {
     it(`${kase.name} call#${index}`, async () => {
-      const created = await request(app.getHttpServer())
+      const created = await request(t.app.getHttpServer())
         .post('/api/v1/snapshots')
         .set('content-type', 'application/yaml')
         .send(kase.config);
@@ -46,7 +36,7 @@ describe.skipIf(!existsSync(corpus))('TestTargetPort, with the metadata namespac
         istioVersion: kase.proxy.istioVersion,
         metadata: { NAMESPACE: kase.proxy.metadataNamespace },
       };
-      const res = await request(app.getHttpServer())
+      const res = await request(t.app.getHttpServer())
         .post('/graphql')
         .send({
           query: `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { resolveRoute(snapshotId: $s, proxy: $p, call: $c) { listener routeConfig virtualHost cluster error } }`,

@@ -3,11 +3,10 @@
 // ingress gateway -> catalog; with a custom trust domain (principals and the ALLOW policy that names
 // one) and PeerAuthentications as Istio resolves them (port-level settings included).
 import { readdirSync, readFileSync } from 'node:fs';
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { askJourney, fixture } from '../support/journey.js';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
 const root = new URL('../../', import.meta.url);
 const readDir = (dir: URL) =>
@@ -18,27 +17,20 @@ const readDir = (dir: URL) =>
     .join('\n---\n');
 
 describe('journey through gateways', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
+  const t = useTestApp();
   let seed: string;
   let gateways: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await startTestApp({ databaseUrl: db.url });
-    seed = await uploadSnapshot(app, readDir(new URL('examples/istioinaction/', root)), 'istioinaction');
-    gateways = await uploadSnapshot(app, fixture('gateways.yaml'), 'gateways');
-    await waitReady(app, seed, 180_000);
-    await waitReady(app, gateways, 180_000);
+    seed = await uploadSnapshot(t.app, readDir(new URL('examples/istioinaction/', root)), 'istioinaction');
+    gateways = await uploadSnapshot(t.app, fixture('gateways.yaml'), 'gateways');
+    await waitReady(t.app, seed, 180_000);
+    await waitReady(t.app, gateways, 180_000);
   }, 400_000);
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   const web = { namespace: 'client', name: 'web' };
 
   it('sidecar -> egress-style gateway -> destination, principals in the mesh config trust domain', async () => {
-    const j = await askJourney(app, gateways, web, { port: 80, host: 'ext.example.com', path: '/pay' });
+    const j = await askJourney(t.app, gateways, web, { port: 80, host: 'ext.example.com', path: '/pay' });
     expect(j.paths, JSON.stringify(j.trace, null, 1)).toHaveLength(1);
     const [path] = j.paths;
     expect(path).toMatchObject({ share: 100, outcome: 'DELIVERED', destination: { namespace: 'dest', name: 'srv', kind: 'Deployment' } });
@@ -65,7 +57,7 @@ describe('journey through gateways', () => {
   });
 
   it('a port-level PeerAuthentication setting is named for its port', async () => {
-    const j = await askJourney(app, gateways, web, { port: 80, host: 'ext.example.com', path: '/admin' });
+    const j = await askJourney(t.app, gateways, web, { port: 80, host: 'ext.example.com', path: '/admin' });
     const [path] = j.paths;
     expect(path!.outcome, JSON.stringify(j.trace, null, 1)).toBe('DELIVERED');
     const inbound = path!.hops.at(-1)!;
@@ -77,7 +69,7 @@ describe('journey through gateways', () => {
 
   it("a path Envoy's connection manager refuses is answered 400 (DIRECT_RESPONSE), not a connection failure", async () => {
     const j = await askJourney(
-      app,
+      t.app,
       seed,
       { namespace: 'istio-system', name: 'istio-ingressgateway' },
       {
@@ -91,7 +83,7 @@ describe('journey through gateways', () => {
   });
 
   it('a gateway routing back to itself is a loop, stopped and named', async () => {
-    const j = await askJourney(app, gateways, web, { port: 80, host: 'loop.example.com' });
+    const j = await askJourney(t.app, gateways, web, { port: 80, host: 'loop.example.com' });
     expect(j.paths).toHaveLength(1);
     expect(j.paths[0]).toMatchObject({ outcome: 'CONNECTION_FAILED', destination: { namespace: 'gw', name: 'egress' } });
     expect(j.paths[0]!.hops.map((h) => h.proxy?.name)).toEqual(['web', 'egress']);
@@ -99,14 +91,14 @@ describe('journey through gateways', () => {
   });
 
   it('the ingress gateway on the way: a mesh client calls it directly, it routes to catalog', async () => {
-    const workloads = await request(app.getHttpServer())
+    const workloads = await request(t.app.getHttpServer())
       .post('/graphql')
       .send({ query: `{ snapshot(id: "${seed}") { workloads(namespace: "istio-system") { name ips } } }` });
     const gatewayIp = (workloads.body.data.snapshot.workloads as { name: string; ips: string[] }[]).find(
       (w) => w.name === 'istio-ingressgateway',
     )!.ips[0];
     const j = await askJourney(
-      app,
+      t.app,
       seed,
       { namespace: 'istioinaction', name: 'webapp' },
       { port: 8080, address: gatewayIp, host: 'catalog.istioinaction.io', path: '/items' },
@@ -128,7 +120,7 @@ describe('journey through gateways', () => {
   });
 
   it('names every workload with its kind, in a diff as in a journey', async () => {
-    const res = await request(app.getHttpServer())
+    const res = await request(t.app.getHttpServer())
       .post('/graphql')
       .send({ query: `{ diff(baseId: "${seed}", headId: "${gateways}") { proxies { workloads { namespace name kind } } } }` });
     expect(res.body.errors).toBeUndefined();

@@ -1,30 +1,22 @@
 // journey's authorization: the RBAC filters istiod generated for the receiving sidecar
 // (test/e2e/journey/policies.yaml), evaluated with Envoy's semantics, for ALLOW, DENY, AUDIT,
 // CUSTOM and dry-run policies, and a weighted route whose two destinations have different policies.
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authorize } from '../../src/journey/authorization.js';
 import type { FilterChain } from '../../src/envoy/xds.js';
 import { askJourney, fixture, type JourneyResult } from '../support/journey.js';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
 const API = 'api.shop.svc.cluster.local';
 
 describe('journey: authorization on the receiving side', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
+  const t = useTestApp();
   let id: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await startTestApp({ databaseUrl: db.url });
-    id = await uploadSnapshot(app, fixture('policies.yaml'), 'policies');
-    await waitReady(app, id, 120_000);
+    id = await uploadSnapshot(t.app, fixture('policies.yaml'), 'policies');
+    await waitReady(t.app, id, 120_000);
   }, 300_000);
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   const web = { namespace: 'shop', name: 'web' };
   const reporter = { namespace: 'partner', name: 'reporter' };
@@ -35,7 +27,7 @@ describe('journey: authorization on the receiving side', () => {
   const decision = (j: JourneyResult) => only(j).hops.at(-1)!.authorization!;
 
   it('ALLOW by principal, method and path prefix; AUDIT logs it; the dry-run DENY would have refused it', async () => {
-    const j = await askJourney(app, id, web, { port: 80, host: API, path: '/items' });
+    const j = await askJourney(t.app, id, web, { port: 80, host: API, path: '/items' });
     expect(only(j)).toMatchObject({ outcome: 'DELIVERED', status: null, destination: { namespace: 'shop', name: 'api' } });
     const d = decision(j);
     expect(d).toMatchObject({ verdict: 'ALLOW', policy: { namespace: 'shop', name: 'api-readers' }, rule: 0, action: 'ALLOW' });
@@ -45,13 +37,13 @@ describe('journey: authorization on the receiving side', () => {
   });
 
   it('HEAD on a path under the prefix is allowed by the same rule; AUDIT (exact path) does not log it', async () => {
-    const d = decision(await askJourney(app, id, web, { port: 80, host: API, path: '/items/42', method: 'HEAD' }));
+    const d = decision(await askJourney(t.app, id, web, { port: 80, host: API, path: '/items/42', method: 'HEAD' }));
     expect(d).toMatchObject({ verdict: 'ALLOW', rule: 0 });
     expect(d.reason).not.toContain('AUDIT');
   });
 
   it('DENY by method and exact path, whatever ALLOW says', async () => {
-    const j = await askJourney(app, id, web, { port: 80, host: API, path: '/admin', method: 'POST' });
+    const j = await askJourney(t.app, id, web, { port: 80, host: API, path: '/admin', method: 'POST' });
     expect(only(j)).toMatchObject({ outcome: 'DENIED', status: 403 });
     expect(decision(j)).toMatchObject({
       verdict: 'DENY',
@@ -62,7 +54,7 @@ describe('journey: authorization on the receiving side', () => {
   });
 
   it('ALLOW policies exist and none matches: denied, each rule saying why', async () => {
-    const j = await askJourney(app, id, web, { port: 80, host: API, path: '/orders', method: 'PUT' });
+    const j = await askJourney(t.app, id, web, { port: 80, host: API, path: '/orders', method: 'PUT' });
     expect(only(j)).toMatchObject({ outcome: 'DENIED', status: 403 });
     const d = decision(j);
     expect(d).toMatchObject({ verdict: 'DENY', policy: null, rule: null, action: 'ALLOW' });
@@ -73,7 +65,7 @@ describe('journey: authorization on the receiving side', () => {
 
   it('request principals: a validated token matches the requestPrincipals rule', async () => {
     const j = await askJourney(
-      app,
+      t.app,
       id,
       web,
       { port: 80, host: API, path: '/orders' },
@@ -81,7 +73,7 @@ describe('journey: authorization on the receiving side', () => {
     );
     expect(decision(j)).toMatchObject({ verdict: 'ALLOW', policy: { name: 'api-readers' }, rule: 2 });
     const wrongIssuer = await askJourney(
-      app,
+      t.app,
       id,
       web,
       { port: 80, host: API, path: '/orders' },
@@ -92,31 +84,31 @@ describe('journey: authorization on the receiving side', () => {
 
   it('namespaces, ipBlocks, hosts, ports, path suffix and a when condition on a claim', async () => {
     const call = { port: 80, host: API, path: '/v1/health' };
-    const admin = await askJourney(app, id, reporter, call, {
+    const admin = await askJourney(t.app, id, reporter, call, {
       requestPrincipal: 'https://issuer.example.com/bob',
       claims: { groups: ['admin', 'dev'] },
     });
     expect(decision(admin)).toMatchObject({ verdict: 'ALLOW', policy: { name: 'api-readers' }, rule: 1 });
-    const notAdmin = await askJourney(app, id, reporter, call, {
+    const notAdmin = await askJourney(t.app, id, reporter, call, {
       requestPrincipal: 'https://issuer.example.com/bob',
       claims: { groups: ['dev'] },
     });
     expect(decision(notAdmin).verdict).toBe('DENY');
-    const otherPath = await askJourney(app, id, reporter, { ...call, path: '/v1/health/deep' }, { claims: { groups: ['admin'] } });
+    const otherPath = await askJourney(t.app, id, reporter, { ...call, path: '/v1/health/deep' }, { claims: { groups: ['admin'] } });
     expect(decision(otherPath).verdict).toBe('DENY');
-    const otherHost = await askJourney(app, id, reporter, { ...call, host: 'api.shop' }, { claims: { groups: ['admin'] } });
+    const otherHost = await askJourney(t.app, id, reporter, { ...call, host: 'api.shop' }, { claims: { groups: ['admin'] } });
     expect(decision(otherHost).reason).toContain('host "api.shop"');
   });
 
   it('notIpBlocks: a source outside 10.0.0.0/8 is denied by the DENY rule', async () => {
     const adHoc = { namespace: 'partner', labels: { app: 'reporter' }, ip: '192.168.1.5', metadata: { SERVICE_ACCOUNT: 'reporter' } };
-    const j = await askJourney(app, id, adHoc, { port: 80, host: API, path: '/items' });
+    const j = await askJourney(t.app, id, adHoc, { port: 80, host: API, path: '/items' });
     expect(decision(j)).toMatchObject({ verdict: 'DENY', policy: { name: 'deny-admin-writes' }, rule: 1 });
   });
 
   it('a sender without a sidecar has no principal: the ALLOW rules on principals do not match', async () => {
     // kube-proxy ignores subsets: the Service's endpoints are v1's and v2's pods, one path each.
-    const j = await askJourney(app, id, { namespace: 'legacy', name: 'batch' }, { port: 80, host: 'api.shop', path: '/items' });
+    const j = await askJourney(t.app, id, { namespace: 'legacy', name: 'batch' }, { port: 80, host: 'api.shop', path: '/items' });
     // Paths come in endpoint (IP) order.
     expect(j.paths.map((p) => [p.share, p.destination?.name, p.outcome]).sort()).toEqual([
       [50, 'api', 'DENIED'],
@@ -144,7 +136,7 @@ describe('journey: authorization on the receiving side', () => {
         expect: { verdict: string; policy: string | null; rule: number | null };
       }[];
     };
-    const res = await request(app.getHttpServer())
+    const res = await request(t.app.getHttpServer())
       .post('/graphql')
       .send({
         query:
@@ -186,7 +178,7 @@ describe('journey: authorization on the receiving side', () => {
   });
 
   it('a weighted route to destinations with different policies: one path per destination, with its share', async () => {
-    const j = await askJourney(app, id, web, { port: 80, host: API, path: '/ext', headers: [{ name: 'x-canary', value: '50' }] });
+    const j = await askJourney(t.app, id, web, { port: 80, host: API, path: '/ext', headers: [{ name: 'x-canary', value: '50' }] });
     expect(j.paths.map((p) => [p.share, p.destination?.name, p.outcome, p.hops.at(-1)!.authorization!.verdict])).toEqual([
       [50, 'api', 'DENIED', 'DENY'],
       [50, 'api-v2', 'DELIVERED', 'NOT_DECIDED'],
@@ -197,7 +189,7 @@ describe('journey: authorization on the receiving side', () => {
   });
 
   it('CUSTOM does not apply where its rule does not match: v2 has no ALLOW policy, so it is allowed', async () => {
-    const j = await askJourney(app, id, web, { port: 80, host: API, path: '/items', headers: [{ name: 'x-canary', value: '50' }] });
+    const j = await askJourney(t.app, id, web, { port: 80, host: API, path: '/items', headers: [{ name: 'x-canary', value: '50' }] });
     expect(j.paths.map((p) => [p.destination?.name, p.hops.at(-1)!.authorization!.verdict, p.hops.at(-1)!.authorization!.action])).toEqual([
       ['api', 'ALLOW', 'ALLOW'],
       ['api-v2', 'ALLOW', 'AUDIT'],

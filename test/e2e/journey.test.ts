@@ -2,11 +2,10 @@
 // x DestinationRule TLS mode x sender with and without a sidecar), on READY snapshots computed by
 // the generator, through GraphQL and REST.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { askJourney, fixture } from '../support/journey.js';
-import { createTestDatabase, startTestApp, uploadSnapshot, waitReady, type TestDatabase } from '../support/test-app.js';
+import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
 const root = new URL('../../', import.meta.url);
 const readDir = (dir: URL) =>
@@ -16,27 +15,20 @@ const readDir = (dir: URL) =>
     .map((f) => readFileSync(new URL(f, dir), 'utf8'))
     .join('\n---\n');
 describe('journey', () => {
-  let db: TestDatabase;
-  let app: INestApplication;
+  const t = useTestApp();
   let seed: string;
   let matrix: string;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    app = await startTestApp({ databaseUrl: db.url });
-    seed = await uploadSnapshot(app, readDir(new URL('examples/istioinaction/', root)), 'istioinaction');
-    matrix = await uploadSnapshot(app, fixture('tls-matrix.yaml'), 'tls-matrix');
-    await waitReady(app, seed, 120_000);
-    await waitReady(app, matrix, 120_000);
+    seed = await uploadSnapshot(t.app, readDir(new URL('examples/istioinaction/', root)), 'istioinaction');
+    matrix = await uploadSnapshot(t.app, fixture('tls-matrix.yaml'), 'tls-matrix');
+    await waitReady(t.app, seed, 120_000);
+    await waitReady(t.app, matrix, 120_000);
   }, 300_000);
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
 
   describe('the seed: ingress gateway -> catalog', () => {
     it('goes from the gateway to catalog v1 over auto mTLS, and is allowed (no policy)', async () => {
       const j = await askJourney(
-        app,
+        t.app,
         seed,
         { namespace: 'istio-system', name: 'istio-ingressgateway' },
         { port: 8080, host: 'catalog.istioinaction.io', path: '/items' },
@@ -72,7 +64,7 @@ describe('journey', () => {
 
     it('takes the cohort header to catalog v2', async () => {
       const j = await askJourney(
-        app,
+        t.app,
         seed,
         { namespace: 'istio-system', name: 'istio-ingressgateway' },
         { port: 8080, host: 'catalog.istioinaction.io', headers: [{ name: 'x-istio-cohort', value: 'internal' }] },
@@ -81,7 +73,7 @@ describe('journey', () => {
     });
 
     it('splits webapp -> catalog 90/10 across the two versions, by weighted cluster', async () => {
-      const j = await askJourney(app, seed, { namespace: 'istioinaction', name: 'webapp' }, { port: 80, host: 'catalog' });
+      const j = await askJourney(t.app, seed, { namespace: 'istioinaction', name: 'webapp' }, { port: 80, host: 'catalog' });
       expect(j.paths.map((p) => [p.share, p.outcome, p.destination?.name])).toEqual([
         [90, 'DELIVERED', 'catalog'],
         [10, 'DELIVERED', 'catalog-v2'],
@@ -91,7 +83,7 @@ describe('journey', () => {
 
     it('answers 404 for a host the gateway does not serve', async () => {
       const j = await askJourney(
-        app,
+        t.app,
         seed,
         { namespace: 'istio-system', name: 'istio-ingressgateway' },
         { port: 8080, host: 'nope.example.com' },
@@ -100,7 +92,7 @@ describe('journey', () => {
     });
 
     it('is served over REST with the same input as JSON', async () => {
-      const res = await request(app.getHttpServer())
+      const res = await request(t.app.getHttpServer())
         .post(`/api/v1/snapshots/${seed}/journey`)
         .send({
           from: { namespace: 'istio-system', name: 'istio-ingressgateway' },
@@ -110,12 +102,12 @@ describe('journey', () => {
       expect(res.body.paths.map((p: { outcome: string; destination: { name: string } }) => [p.outcome, p.destination.name])).toEqual([
         ['DELIVERED', 'catalog'],
       ]);
-      const bad = await request(app.getHttpServer())
+      const bad = await request(t.app.getHttpServer())
         .post(`/api/v1/snapshots/${seed}/journey`)
         .send({ from: { name: 'x' }, call: { port: 'eighty' } });
       expect(bad.status).toBe(400);
       expect(bad.body.details).toEqual(expect.arrayContaining(['from.namespace is required', 'call.port must be a number']));
-      const missing = await request(app.getHttpServer())
+      const missing = await request(t.app.getHttpServer())
         .post('/api/v1/snapshots/00000000-0000-0000-0000-000000000000/journey')
         .send({ from: { namespace: 'a', name: 'b' }, call: { port: 80 } });
       expect(missing.status).toBe(404);
@@ -144,7 +136,7 @@ describe('journey', () => {
     for (const [ns, subset, outcome, mode] of withSidecar)
       it(`sidecar -> ${ns} server, DestinationRule subset ${subset}: ${outcome} (${mode})`, async () => {
         const j = await askJourney(
-          app,
+          t.app,
           matrix,
           { namespace: 'client', name: 'web' },
           { port: 80, host: `srv.${ns}.svc.cluster.local`, headers: [{ name: 'x-tls', value: subset }] },
@@ -171,7 +163,7 @@ describe('journey', () => {
     for (const [ns, outcome] of withoutSidecar)
       it(`no sidecar -> ${ns} server: ${outcome}, plaintext through kube-proxy`, async () => {
         const j = await askJourney(
-          app,
+          t.app,
           matrix,
           { namespace: 'legacy', name: 'batch' },
           { port: 80, host: `srv.${ns}`, headers: [{ name: 'x-tls', value: 'mutual' }] },

@@ -2,7 +2,6 @@
 // route a path reaches: the walk reads the generated HCM (normalize_path, merge_slashes,
 // path_with_escaped_slashes_action) and normalises as Envoy does before matching.
 import { describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { loadCliConfig } from '../../src/config/config.js';
 import { generatorBinary } from '../../src/generator/binary.js';
 import { GeneratorProcess } from '../../src/generator/generator-process.js';
@@ -10,43 +9,24 @@ import { loadParams } from '../../src/generator/protocol.js';
 import { normaliseSnapshot } from '../../src/ingest/normalise.js';
 import { resolveRoute, type EnvoyConfig } from '../../src/routing/resolve.js';
 import { ingestText } from '../support/admission.js';
+import { meshConfig, namespace, pod, service, virtualService, yaml } from '../support/mesh.js';
 
-const MESH = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec:
-  clusterIP: 10.96.0.10
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: 8080, protocol: TCP}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-1, namespace: shop, labels: {app: web}}
-spec: {containers: [{name: app, image: app}]}
-status: {phase: Running, podIP: 10.1.0.5, podIPs: [{ip: 10.1.0.5}], conditions: [{type: Ready, status: 'True'}]}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: web, namespace: shop}
-spec:
-  hosts: [web.shop.svc.cluster.local]
-  http:
-  - name: admin
-    match: [{uri: {prefix: /admin}}]
-    route: [{destination: {host: web.shop.svc.cluster.local}}]
-  - name: public
-    route: [{destination: {host: web.shop.svc.cluster.local}}]
-`;
+const WEB = 'web.shop.svc.cluster.local';
+const MESH = [
+  namespace('shop'),
+  service('shop', 'web', [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }], { clusterIP: '10.96.0.10' }),
+  pod('shop', 'web-1', { labels: { app: 'web' }, image: 'app', ip: '10.1.0.5', ready: true }),
+  virtualService('shop', 'web', {
+    hosts: [WEB],
+    http: [
+      { name: 'admin', match: [{ uri: { prefix: '/admin' } }], route: [{ destination: { host: WEB } }] },
+      { name: 'public', route: [{ destination: { host: WEB } }] },
+    ],
+  }),
+];
 
 async function walk(normalization: string | undefined, path: string) {
-  const mesh = normalization
-    ? `${MESH}---\n${YAML.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: YAML.stringify({ pathNormalization: { normalization } }) } })}`
-    : MESH;
+  const mesh = yaml(...MESH, ...(normalization ? [meshConfig({ pathNormalization: { normalization } })] : []));
   const ingested = await ingestText(mesh, 'application/yaml');
   if (!ingested.ok) throw new Error(JSON.stringify(ingested.problems));
   const generator = new GeneratorProcess(generatorBinary(loadCliConfig().generator.binary));

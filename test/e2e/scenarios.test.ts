@@ -3,9 +3,8 @@
 // generator with Istio inside) on this file's own database. Requests are built and compared exactly
 // as ../shared/conformance/run.mjs does (test/support/scenarios.ts).
 import path from 'node:path';
-import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   PROXY_CONFIG_QUERY,
   RESOLVE_QUERY,
@@ -26,17 +25,19 @@ import {
   type ProxyConfigView,
   type ScenarioCase,
 } from '../support/scenarios.js';
-import { createTestDatabase, startTestApp, type TestDatabase } from '../support/test-app.js';
+import { useTestApp } from '../support/test-app.js';
 
 const scenariosDir = sharedDir('scenarios');
 
 type Resolution = Record<string, any> & { trace: { stage: string; detail: string }[] };
 
-let db: TestDatabase;
-let app: INestApplication;
+// No worker: the corpus asks questions on demand (generator sessions), as run.mjs does against a server;
+// the compute job would only compete with them for the CPU. No app when there is no corpus.
+const t = scenariosDir ? useTestApp({ worker: false }) : undefined;
+const api = () => request(t!.app.getHttpServer());
 
 async function gql<T = Record<string, any>>(query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await request(app.getHttpServer()).post('/graphql').send({ query, variables });
+  const res = await api().post('/graphql').send({ query, variables });
   if (res.body?.errors?.length) throw new Error('GraphQL: ' + res.body.errors.map((e: { message: string }) => e.message).join('; '));
   if (res.status >= 400) throw new Error(`GraphQL HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
   return res.body.data as T;
@@ -86,17 +87,6 @@ if (!scenariosDir) {
     it('replays the corpus', () => {});
   });
 } else {
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    // No worker: the corpus asks questions on demand (generator sessions), as run.mjs does against a server;
-    // the compute job would only compete with them for the CPU.
-    app = await startTestApp({ databaseUrl: db.url, worker: false });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await db?.drop();
-  });
-
   for (const file of corpusFiles(scenariosDir)) {
     describe(path.basename(file), () => {
       for (const kase of readCases(file)) describeCase(kase);
@@ -118,7 +108,7 @@ function describeCase(kase: ScenarioCase) {
     const proxy = proxyInput(kase.proxy);
 
     beforeAll(async () => {
-      const res = await request(app.getHttpServer())
+      const res = await api()
         .post(`/api/v1/snapshots?name=${encodeURIComponent('scenario ' + kase.name)}`)
         .set('content-type', 'application/yaml')
         .send(manifests(kase));

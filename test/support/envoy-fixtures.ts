@@ -1,8 +1,26 @@
 // Hand-written Envoy config in the shapes istiod emits (proto3 JSON, lowerCamelCase), for pure
 // tests of route resolution and the proxy-config views. Shapes copied from the generator's output
 // on examples/istioinaction (a sidecar's 0.0.0.0_80, virtualOutbound, virtualInbound, route "80").
+import type {
+  Address,
+  Cluster,
+  FilterChain,
+  Listener,
+  ListenerFilter,
+  Metadata,
+  NetworkFilter,
+  Route,
+  RouteAction,
+  RouteConfiguration,
+  RouteMatch,
+  TypedConfig,
+} from '../../src/envoy/xds.js';
 import type { Call, EnvoyConfig } from '../../src/routing/resolve.js';
 import type { GeneratedConfig } from '../../src/model/proxy.js';
+
+/** An Envoy object as istiod emits it: the fields meshlens reads, typed (src/envoy/xds.ts), and the
+ *  others it carries (bindToPort, connectTimeout, ...) as proto3 JSON. Assignable to the typed object. */
+export type Emitted<T> = T & Record<string, unknown>;
 
 export const HCM_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 export const TCP_PROXY_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -17,16 +35,16 @@ export function config(parts: Partial<EnvoyConfig>): EnvoyConfig {
   return { listeners: [], routes: [], clusters: [], ...parts };
 }
 
-export function socket(address: string, port: number) {
+export function socket(address: string, port: number): Address {
   return { socketAddress: { address, portValue: port } };
 }
 
 /** The istio metadata istiod puts on routes and clusters: `/apis/<group>/<version>/namespaces/<ns>/<kind>/<name>`. */
-export function istioMeta(kind: string, namespace: string, name: string, extra: Record<string, unknown> = {}) {
+export function istioMeta(kind: string, namespace: string, name: string, extra: Record<string, unknown> = {}): Metadata {
   return { filterMetadata: { istio: { config: `/apis/networking.istio.io/v1/namespaces/${namespace}/${kind}/${name}`, ...extra } } };
 }
 
-export function rdsHcm(routeConfigName: string) {
+export function rdsHcm(routeConfigName: string): NetworkFilter {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typedConfig: {
@@ -43,24 +61,24 @@ export function rdsHcm(routeConfigName: string) {
   };
 }
 
-export function inlineHcm(routeConfig: Record<string, unknown>) {
+export function inlineHcm(routeConfig: RouteConfiguration): NetworkFilter {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typedConfig: { '@type': HCM_TYPE, statPrefix: 'inbound_0.0.0.0_8080', routeConfig, httpFilters: [] },
   };
 }
 
-export function tcpProxy(cluster: string | { name: string; weight: number }[]) {
-  const typedConfig: Record<string, unknown> = { '@type': TCP_PROXY_TYPE, statPrefix: typeof cluster === 'string' ? cluster : 'weighted' };
+export function tcpProxy(cluster: string | { name: string; weight: number }[]): NetworkFilter {
+  const typedConfig: TypedConfig = { '@type': TCP_PROXY_TYPE, statPrefix: typeof cluster === 'string' ? cluster : 'weighted' };
   if (typeof cluster === 'string') typedConfig.cluster = cluster;
   else typedConfig.weightedClusters = { clusters: cluster };
   return { name: 'envoy.filters.network.tcp_proxy', typedConfig };
 }
 
 /** A DownstreamTlsContext: Istio mTLS (the workload's `default` secret, client certificate required) or plain TLS (a gateway credential). */
-export function tlsSocket(kind: 'mtls' | 'tls' | 'default-no-client-cert' | 'client-cert-other-secret') {
+export function tlsSocket(kind: 'mtls' | 'tls' | 'default-no-client-cert' | 'client-cert-other-secret'): FilterChain['transportSocket'] {
   const secret = kind === 'mtls' || kind === 'default-no-client-cert' ? 'default' : 'kubernetes://my-credential';
-  const typedConfig: Record<string, unknown> = {
+  const typedConfig: TypedConfig = {
     '@type': TLS_CONTEXT_TYPE,
     commonTlsContext: {
       tlsParams: { tlsMinimumProtocolVersion: 'TLSv1_2', tlsMaximumProtocolVersion: 'TLSv1_3' },
@@ -72,17 +90,17 @@ export function tlsSocket(kind: 'mtls' | 'tls' | 'default-no-client-cert' | 'cli
   return { name: 'envoy.transport_sockets.tls', typedConfig };
 }
 
-export const TLS_INSPECTOR_FILTER = {
+export const TLS_INSPECTOR_FILTER: Emitted<ListenerFilter> = {
   name: 'envoy.filters.listener.tls_inspector',
   typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' },
 };
-export const HTTP_INSPECTOR_FILTER = {
+export const HTTP_INSPECTOR_FILTER: Emitted<ListenerFilter> = {
   name: 'envoy.filters.listener.http_inspector',
   typedConfig: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector' },
 };
 
 /** A sidecar's outbound HTTP listener on 0.0.0.0:<port>, as istiod builds it (HTTP inspector, RDS <port>, passthrough default chain). */
-export function outboundHttpListener(port: number, routeConfigName = String(port)) {
+export function outboundHttpListener(port: number, routeConfigName = String(port)): Emitted<Listener> {
   return {
     name: `0.0.0.0_${port}`,
     address: socket('0.0.0.0', port),
@@ -99,7 +117,7 @@ export function outboundHttpListener(port: number, routeConfigName = String(port
   };
 }
 
-export function virtualOutbound() {
+export function virtualOutbound(): Emitted<Listener> {
   return {
     name: 'virtualOutbound',
     address: socket('0.0.0.0', 15001),
@@ -113,8 +131,8 @@ export function virtualOutbound() {
 }
 
 /** A sidecar's virtualInbound for one workload port (8080, HTTP), PERMISSIVE: the chains istiod emits, in order. */
-export function virtualInbound(port = 8080) {
-  const inboundRoutes = {
+export function virtualInbound(port = 8080): Emitted<Listener> {
+  const inboundRoutes: Emitted<RouteConfiguration> = {
     name: `inbound|${port}||`,
     virtualHosts: [
       {
@@ -125,6 +143,19 @@ export function virtualInbound(port = 8080) {
     ],
     validateClusters: false,
   };
+  // The catch-all HTTP chains: any host, to the original destination.
+  const passthroughHcm = () =>
+    inlineHcm({
+      ...inboundRoutes,
+      name: 'InboundPassthroughCluster',
+      virtualHosts: [
+        {
+          name: 'inbound|http|0',
+          domains: ['*'],
+          routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }],
+        },
+      ],
+    });
   return {
     name: 'virtualInbound',
     address: socket('0.0.0.0', 15006),
@@ -133,37 +164,13 @@ export function virtualInbound(port = 8080) {
       {
         name: 'virtualInbound-catchall-http',
         filterChainMatch: { transportProtocol: 'tls', applicationProtocols: ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'] },
-        filters: [
-          inlineHcm({
-            ...inboundRoutes,
-            name: 'InboundPassthroughCluster',
-            virtualHosts: [
-              {
-                name: 'inbound|http|0',
-                domains: ['*'],
-                routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }],
-              },
-            ],
-          }),
-        ],
+        filters: [passthroughHcm()],
         transportSocket: tlsSocket('mtls'),
       },
       {
         name: 'virtualInbound-catchall-http',
         filterChainMatch: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] },
-        filters: [
-          inlineHcm({
-            ...inboundRoutes,
-            name: 'InboundPassthroughCluster',
-            virtualHosts: [
-              {
-                name: 'inbound|http|0',
-                domains: ['*'],
-                routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }],
-              },
-            ],
-          }),
-        ],
+        filters: [passthroughHcm()],
       },
       {
         name: 'virtualInbound',
@@ -206,7 +213,12 @@ export function virtualInbound(port = 8080) {
   };
 }
 
-export function route(name: string | undefined, match: Record<string, unknown>, action: Record<string, unknown>, vs?: [string, string]) {
+export function route(
+  name: string | undefined,
+  match: RouteMatch,
+  action: Omit<Route, 'name' | 'match' | 'route'> & { route?: RouteAction | Emitted<RouteAction> },
+  vs?: [string, string],
+): Route {
   return {
     ...(name !== undefined ? { name } : {}),
     match,
@@ -216,9 +228,14 @@ export function route(name: string | undefined, match: Record<string, unknown>, 
   };
 }
 
-export const to = (cluster: string) => ({ route: { cluster, timeout: '0s' } });
+export const to = (cluster: string): { route: RouteAction } => ({ route: { cluster, timeout: '0s' } });
 
-export function cluster(name: string, extra: Record<string, unknown> = {}) {
+/** A route action splitting between clusters by weight. */
+export const weighted = (...clusters: [string, number][]): { route: RouteAction } => ({
+  route: { weightedClusters: { clusters: clusters.map(([name, weight]) => ({ name, weight })) } },
+});
+
+export function cluster(name: string, extra: Partial<Emitted<Cluster>> = {}): Emitted<Cluster> {
   return {
     name,
     type: 'EDS',
@@ -228,7 +245,7 @@ export function cluster(name: string, extra: Record<string, unknown> = {}) {
   };
 }
 
-export function generated(parts: Partial<Omit<GeneratedConfig, 'proxy'>>): GeneratedConfig {
+export function generated(parts: Partial<GeneratedConfig>): GeneratedConfig {
   return {
     proxy: {
       id: 'web-1.shop',

@@ -55,6 +55,8 @@ export interface TestAppOptions {
   config?: Partial<AppConfig>;
   /** e.g. `(b) => b.overrideProvider(ComputeService).useValue(...)` */
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Express middleware in front of every route (e.g. one standing for access control). */
+  middleware?: (req: import('express').Request, res: import('express').Response, next: () => void) => void;
 }
 
 /** The HTTP app exactly as `meshlens serve` builds it, on the given database, not listening. */
@@ -65,6 +67,8 @@ export async function startTestApp(options: TestAppOptions): Promise<INestApplic
     databaseUrl: options.databaseUrl,
     // Fast retries, so failure paths finish within a test.
     jobs: { retryLimit: 1, retryDelaySeconds: 0, expireInSeconds: 30, heartbeatSeconds: 10 },
+    // No rate limit unless a test sets one: a test file sends many requests from one address.
+    limits: { ...base.limits, ratePerMinute: 0 },
     ...options.config,
   };
   const logger = new JsonLogger(config.logLevel);
@@ -74,6 +78,7 @@ export async function startTestApp(options: TestAppOptions): Promise<INestApplic
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ logger, bodyParser: false });
+  if (options.middleware) app.use(options.middleware);
   configureHttpApp(app, { config }, logger);
   await app.init();
   return app;
@@ -85,17 +90,33 @@ export interface TestApp {
   readonly db: TestDatabase;
   /** supertest on the app's HTTP server */
   api(): ReturnType<typeof request>;
+  /** Closes the app and starts another on the same database (e.g. a worker after an API-only app);
+   *  `options` replace the file's options where given. */
+  restart(options?: Omit<TestAppOptions, 'databaseUrl'>): Promise<INestApplication>;
+  /** A further app on the same database (e.g. with other configuration), closed after the file's tests. */
+  startAnother(options?: Omit<TestAppOptions, 'databaseUrl'>): Promise<INestApplication>;
 }
 
-/** Registers the hooks that start an app on a fresh database for this test file, and stop it. */
-export function useTestApp(options: Omit<TestAppOptions, 'databaseUrl'> = {}): TestApp {
+export interface UseTestAppOptions extends Omit<TestAppOptions, 'databaseUrl'> {
+  /** Runs on the fresh database before the app starts (e.g. rows in an older schema to migrate). */
+  beforeStart?: (db: TestDatabase) => Promise<void>;
+}
+
+/** Registers the hooks that start an app on a fresh database for this test file (or describe
+ *  block: call it there), and stop it. Call it before the file's own `beforeAll` hooks, which can
+ *  then use the app. */
+export function useTestApp(options: UseTestAppOptions = {}): TestApp {
+  const { beforeStart, ...appOptions } = options;
   let app: INestApplication | undefined;
   let db: TestDatabase | undefined;
+  const others: INestApplication[] = [];
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await startTestApp({ ...options, databaseUrl: db.url });
+    if (beforeStart) await beforeStart(db);
+    app = await startTestApp({ ...appOptions, databaseUrl: db.url });
   });
   afterAll(async () => {
+    for (const other of others) await other.close();
     await app?.close();
     await db?.drop();
   });
@@ -111,6 +132,33 @@ export function useTestApp(options: Omit<TestAppOptions, 'databaseUrl'> = {}): T
       return started(db);
     },
     api: () => request(started(app).getHttpServer()),
+    restart: async (next = appOptions) => {
+      await started(app).close();
+      app = undefined;
+      app = await startTestApp({ ...next, databaseUrl: started(db).url });
+      return app;
+    },
+    startAnother: async (other = appOptions) => {
+      const another = await startTestApp({ ...other, databaseUrl: started(db).url });
+      others.push(another);
+      return another;
+    },
+  };
+}
+
+/** A fresh database for this test file (or describe block), dropped after it: for tests that start
+ *  meshlens as a process rather than an app. */
+export function useTestDatabase(): { readonly db: TestDatabase } {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+  return {
+    get db() {
+      if (db === undefined) throw new Error('useTestDatabase: the database is created in beforeAll; use it inside tests and hooks');
+      return db;
+    },
   };
 }
 

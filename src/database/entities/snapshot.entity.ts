@@ -68,4 +68,12 @@ export class SnapshotEntity {
   /** The proxy classes the compute job generated (a list's root hash); null until computed. */
   @Column({ name: 'proxy_class_list', type: 'bytea', select: false, nullable: true })
   proxyClassList: Buffer | null;
+
+  /** Who can talk to whom (connectivity/build.ts): connections by destination and outcome (a list's root hash); null until computed. */
+  @Column({ name: 'connection_list', type: 'bytea', select: false, nullable: true })
+  connectionList: Buffer | null;
+
+  /** Each sending workload's connectivity class (a list's root hash); null until computed. */
+  @Column({ name: 'sender_list', type: 'bytea', select: false, nullable: true })
+  senderList: Buffer | null;
 }

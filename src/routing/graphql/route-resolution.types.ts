@@ -15,6 +15,8 @@ export enum TlsMode {
   PLAINTEXT = 'PLAINTEXT',
   TLS = 'TLS',
   MTLS = 'MTLS',
+  /** Connectivity only: the destination's workloads receive a sender's connections differently. */
+  MIXED = 'MIXED',
 }
 registerEnumType(CallMode, { name: 'CallMode' });
 registerEnumType(CallProtocol, { name: 'CallProtocol' });

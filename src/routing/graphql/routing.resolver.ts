@@ -7,12 +7,13 @@ import type { Call } from '../resolve.js';
 import { stripPort } from '../resolve.js';
 import { RoutingService } from '../routing.service.js';
 import { CallInput, RouteResolution, TlsMode } from './route-resolution.types.js';
+import { FIELD_COST } from '../../graphql/limits.js';
 
 @Resolver(() => RouteResolution)
 export class RoutingResolver {
   constructor(private readonly routing: RoutingService) {}
 
-  @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why' })
+  @Query(() => RouteResolution, { description: 'Where this request goes from this proxy, and why', complexity: FIELD_COST.proxyWalk })
   async resolveRoute(
     @Args('snapshotId', { type: () => ID }) snapshotId: string,
     @Args('proxy') proxy: ProxyInput,
@@ -34,7 +35,8 @@ export function toCall(call: CallInput): Call {
     address: call.address ?? undefined,
     port: call.port,
     protocol: call.protocol,
-    tls: call.tls,
+    // MIXED describes connections, never a call: callProblems refuses it first.
+    tls: call.tls as Call['tls'],
     host: call.host ?? undefined,
     // A TLS client sends the host it connects to as SNI, never with a port.
     sni: call.sni ?? (call.tls === TlsMode.TLS && call.host ? stripPort(call.host) : undefined),
@@ -56,5 +58,6 @@ export function callProblems(call: CallInput): string[] {
   if (!Number.isInteger(call.port) || call.port < 1 || call.port > 65535) problems.push(`port ${call.port} is not in 1..65535`);
   if (call.address != null && !isIP(call.address)) problems.push(`address "${call.address}" is not an IP address`);
   if (!call.path.startsWith('/')) problems.push(`path "${call.path}" must start with /`);
+  if ((call.tls as string) === 'MIXED') problems.push('tls MIXED describes connections (connectivity), not a call: PLAINTEXT, TLS or MTLS');
   return problems;
 }

@@ -65,7 +65,10 @@ describe('toWireProxy', () => {
   it('refuses bad labels, addresses and metadata with every problem named', () => {
     const error = (() => {
       try {
-        toWireProxy({ namespace: '', labels: { a: 1 } as never, ip: '300.1.1.1', metadata: [] as never, type: ProxyType.SIDECAR });
+        // What a REST client can send (JSON, unchecked by TypeScript): the casts are the point of the test.
+        const labels = { a: 1 } as unknown as Record<string, string>;
+        const metadata = [] as unknown as Record<string, unknown>;
+        toWireProxy({ namespace: '', labels, ip: '300.1.1.1', metadata, type: ProxyType.SIDECAR });
       } catch (e) {
         return e as GeneratorError;
       }

@@ -50,7 +50,7 @@ const cfg = generated({
     },
     virtualOutbound(),
     virtualInbound(8080),
-  ] as never,
+  ],
   routes: [
     {
       name: '80',
@@ -88,7 +88,7 @@ const cfg = generated({
       ],
     },
     { name: '9080', virtualHosts: [] },
-  ] as never,
+  ],
   clusters: [
     cluster(`outbound|80||${REVIEWS}`, { metadata: istioMeta('destination-rule', 'default', 'reviews') }),
     cluster(`outbound|80|v1|${REVIEWS}`, { metadata: istioMeta('destination-rule', 'default', 'reviews', { subset: 'v1' }) }),
@@ -106,7 +106,7 @@ const cfg = generated({
         endpoints: [{ locality: {}, lbEndpoints: [{ endpoint: { address: socket('api.example.com', 443) }, loadBalancingWeight: 1 }] }],
       },
     },
-  ] as never,
+  ],
   endpoints: [
     {
       clusterName: `outbound|80|v1|${REVIEWS}`,
@@ -124,7 +124,7 @@ const cfg = generated({
       clusterName: `outbound|80||${REVIEWS}`,
       endpoints: [{ lbEndpoints: [{ endpoint: { address: { envoyInternalAddress: { serverListenerName: 'connect_originate' } } } }] }],
     },
-  ] as never,
+  ],
 });
 
 describe('listenerRows', () => {

@@ -49,7 +49,7 @@ describe('describeCluster', () => {
       outlierDetection: { consecutive5xx: 7, interval: '10s', baseEjectionTime: '30s' },
       transportSocketMatches: [{ name: 'tlsMode-istio' }, { name: 'tlsMode-disabled' }],
     });
-    expect(describeCluster(c as never)).toEqual([
+    expect(describeCluster(c)).toEqual([
       'subset v2',
       'load balancer least request',
       'circuit breaking: max connections 100, max concurrent requests 1',
@@ -59,8 +59,8 @@ describe('describeCluster', () => {
   });
 
   it('consistent hash (RING_HASH, MAGLEV)', () => {
-    expect(describeCluster(cluster('c', { lbPolicy: 'RING_HASH' }) as never)).toContain('load balancer consistent hash (ring hash)');
-    expect(describeCluster(cluster('c', { lbPolicy: 'MAGLEV' }) as never)).toContain('load balancer consistent hash (maglev)');
+    expect(describeCluster(cluster('c', { lbPolicy: 'RING_HASH' }))).toContain('load balancer consistent hash (ring hash)');
+    expect(describeCluster(cluster('c', { lbPolicy: 'MAGLEV' }))).toContain('load balancer consistent hash (maglev)');
   });
 
   it('an EDS cluster without lbPolicy is round robin; default thresholds (all max) say nothing', () => {
@@ -69,7 +69,7 @@ describe('describeCluster', () => {
         thresholds: [{ maxConnections: 4294967295, maxPendingRequests: 4294967295, maxRequests: 4294967295, maxRetries: 4294967295 }],
       },
     });
-    expect(describeCluster(c as never)).toEqual(['load balancer round robin']);
+    expect(describeCluster(c)).toEqual(['load balancer round robin']);
   });
 
   it('TLS origination: simple TLS with SNI, mutual TLS', () => {
@@ -77,16 +77,16 @@ describe('describeCluster', () => {
       type: 'STRICT_DNS',
       transportSocket: { typedConfig: { sni: 'api.example.com', commonTlsContext: {} } },
     });
-    expect(describeCluster(simple as never)).toEqual(['TLS origination (SNI api.example.com)']);
+    expect(describeCluster(simple)).toEqual(['TLS origination (SNI api.example.com)']);
     const mutual = cluster('outbound|443||api.example.com', {
       type: 'STRICT_DNS',
       transportSocket: { typedConfig: { commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: 'file-cert' }] } } },
     });
-    expect(describeCluster(mutual as never)).toEqual(['mutual TLS origination']);
+    expect(describeCluster(mutual)).toEqual(['mutual TLS origination']);
   });
 
   it('outlier detection with only defaults', () => {
-    expect(describeCluster(cluster('c', { type: 'STATIC', outlierDetection: {} }) as never)).toEqual([
+    expect(describeCluster(cluster('c', { type: 'STATIC', outlierDetection: {} }))).toEqual([
       'outlier detection: eject after 5 consecutive 5xx',
     ]);
   });

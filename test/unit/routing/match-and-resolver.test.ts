@@ -14,6 +14,12 @@ import {
 } from '../../../src/envoy/match.js';
 import { TLS_INSPECTOR_FILTER, generated, rdsHcm, socket, tlsSocket } from '../../support/envoy-fixtures.js';
 import { RouteSources } from '../../../src/envoy/provenance.js';
+import type { SnapshotStore } from '../../../src/database/snapshot.store.js';
+import type { GeneratorService } from '../../../src/generator/generator.service.js';
+import type { ProxyConfigService } from '../../../src/proxy-config/proxy-config.service.js';
+import { CallMode, TlsMode } from '../../../src/routing/graphql/route-resolution.types.js';
+import { fake } from '../../support/fakes.js';
+import { callInput, proxyInput } from '../../support/graphql-inputs.js';
 
 describe('match.ts', () => {
   it('fullMatch anchors the regex; an invalid regex matches nothing', () => {
@@ -110,21 +116,23 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
       },
     ],
   });
+  const noSnapshot = fake<SnapshotStore>({ get: async () => null, resources: async () => [], normalised: async () => null });
+  const noGateways = fake<GeneratorService>({ deployGateways: async () => [] });
   const resolver = (config = gateway) =>
     new RoutingResolver(
       new RoutingService(
-        { generate: async () => config, routeSources: async () => new RouteSources([]) } as never,
-        { get: async () => null, resources: async () => [], normalised: async () => null } as never,
-        { deployGateways: async () => [] } as never,
+        fake<ProxyConfigService>({ generate: async () => config, routeSources: async () => new RouteSources([]) }),
+        noSnapshot,
+        noGateways,
       ),
     );
-  const base = { mode: 'GATEWAY', protocol: 'HTTP', path: '/', method: 'GET' } as const;
+  const base = { mode: CallMode.GATEWAY };
 
   it('TLS without an SNI: the Host is sent as SNI', async () => {
     const r = await resolver().resolveRoute(
       's',
-      { namespace: 'istio-system' } as never,
-      { ...base, port: 8443, tls: 'TLS', host: 'a.example.com' } as never,
+      proxyInput({ namespace: 'istio-system' }),
+      callInput({ ...base, port: 8443, tls: TlsMode.TLS, host: 'a.example.com' }),
     );
     expect(r).toMatchObject({ filterChain: 'a', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
   });
@@ -132,39 +140,37 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
   it('TLS without an SNI and a Host with a port: the SNI is the host name without the port', async () => {
     const r = await resolver().resolveRoute(
       's',
-      { namespace: 'istio-system' } as never,
-      { ...base, port: 8443, tls: 'TLS', host: 'a.example.com:8443' } as never,
+      proxyInput({ namespace: 'istio-system' }),
+      callInput({ ...base, port: 8443, tls: TlsMode.TLS, host: 'a.example.com:8443' }),
     );
     expect(r).toMatchObject({ filterChain: 'a', cluster: 'outbound|80||a.default.svc.cluster.local', error: null });
   });
 
   it('invalid calls are refused with BAD_USER_INPUT', async () => {
+    await expect(resolver().resolveRoute('s', proxyInput({ namespace: 'x' }), callInput({ ...base, port: 0 }))).rejects.toThrow(/port 0/);
     await expect(
-      resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 0, tls: 'PLAINTEXT' } as never),
-    ).rejects.toThrow(/port 0/);
-    await expect(
-      resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 80, tls: 'PLAINTEXT', address: 'nope' } as never),
+      resolver().resolveRoute('s', proxyInput({ namespace: 'x' }), callInput({ ...base, port: 80, address: 'nope' })),
     ).rejects.toThrow(/not an IP/);
-    await expect(
-      resolver().resolveRoute('s', { namespace: 'x' } as never, { ...base, port: 80, tls: 'PLAINTEXT', path: 'x' } as never),
-    ).rejects.toThrow(/must start with/);
+    await expect(resolver().resolveRoute('s', proxyInput({ namespace: 'x' }), callInput({ ...base, port: 80, path: 'x' }))).rejects.toThrow(
+      /must start with/,
+    );
   });
 
   it('the generator saying NO_PROXY falls back to kube-proxy resolution; an unknown snapshot is NOT_FOUND', async () => {
     const noProxy = new RoutingResolver(
       new RoutingService(
-        {
+        fake<ProxyConfigService>({
           routeSources: async () => new RouteSources([]),
           generate: async () => {
             throw new GeneratorError('NO_PROXY', 'no proxy');
           },
-        } as never,
-        { get: async () => null, resources: async () => [], normalised: async () => null } as never,
-        { deployGateways: async () => [] } as never,
+        }),
+        noSnapshot,
+        noGateways,
       ),
     );
-    await expect(
-      noProxy.resolveRoute('s', { namespace: 'x', name: 'y' } as never, { ...base, mode: 'OUTBOUND', port: 80, tls: 'PLAINTEXT' } as never),
-    ).rejects.toThrow(/not found/);
+    await expect(noProxy.resolveRoute('s', proxyInput({ namespace: 'x', name: 'y' }), callInput({ port: 80 }))).rejects.toThrow(
+      /not found/,
+    );
   });
 });

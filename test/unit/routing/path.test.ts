@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalPath, mergeSlashes, normalizePath, unescapeSlashes } from '../../../src/envoy/path.js';
 import { resolveRoute } from '../../../src/routing/resolve.js';
-import { call, config, inlineHcm, route, socket } from '../../support/envoy-fixtures.js';
+import { call, config, inlineHcm, route, socket, to } from '../../support/envoy-fixtures.js';
 
 describe("normalize_path (RFC 3986, Chromium's path canonicaliser)", () => {
   it.each([
@@ -96,7 +96,7 @@ describe('the walk normalises the path as its connection manager is configured',
         {
           name: 'vh',
           domains: ['*'],
-          routes: [route('admin', { prefix: '/admin' }, { cluster: 'admin' }), route('public', { prefix: '/' }, { cluster: 'public' })],
+          routes: [route('admin', { prefix: '/admin' }, to('admin')), route('public', { prefix: '/' }, to('public'))],
         },
       ],
     });
@@ -105,7 +105,7 @@ describe('the walk normalises the path as its connection manager is configured',
       address: socket('0.0.0.0', 80),
       filterChains: [{ name: 'http', filters: [{ ...filter, typedConfig: { ...filter.typedConfig, ...hcm } }] }],
     };
-    return resolveRoute(config({ listeners: [listener] as never }), call({ port: 80, host: 'x', path, headers }));
+    return resolveRoute(config({ listeners: [listener] }), call({ port: 80, host: 'x', path, headers }));
   }
 
   it('routes the normalised path, and the trace says what changed', () => {

@@ -3,9 +3,10 @@
 // the shapes istiod generates (pilot/pkg/security/authz/model).
 import { describe, expect, it } from 'vitest';
 import { authorize } from '../../../src/journey/authorization.js';
-import type { FilterChain } from '../../../src/envoy/xds.js';
+import type { Cluster, FilterChain } from '../../../src/envoy/xds.js';
 import { evaluateEngine, parsePolicyName, type Permission, type Principal, type RbacRequest } from '../../../src/envoy/rbac.js';
 import { inboundMtls, upstreamTransport } from '../../../src/envoy/transport.js';
+import type { Emitted } from '../../support/envoy-fixtures.js';
 
 const request = (over: Partial<RbacRequest> = {}): RbacRequest => ({
   principal: 'spiffe://cluster.local/ns/shop/sa/web',
@@ -282,8 +283,9 @@ describe('transport sockets', () => {
   });
 
   it("a cluster's own socket: ISTIO_MUTUAL, TLS origination, plaintext", () => {
-    expect(upstreamTransport({ name: 'c', transportSocket: tls(true) } as never, withSidecar)).toMatchObject({ mode: 'MTLS', auto: false });
-    expect(upstreamTransport({ name: 'c', transportSocket: tls(false) } as never, withSidecar)).toMatchObject({ mode: 'TLS', auto: false });
+    const own = (cert: boolean): Emitted<Cluster> => ({ name: 'c', transportSocket: tls(cert) });
+    expect(upstreamTransport(own(true), withSidecar)).toMatchObject({ mode: 'MTLS', auto: false });
+    expect(upstreamTransport(own(false), withSidecar)).toMatchObject({ mode: 'TLS', auto: false });
     expect(upstreamTransport({ name: 'c' }, withSidecar)).toMatchObject({ mode: 'PLAINTEXT', auto: false });
   });
 

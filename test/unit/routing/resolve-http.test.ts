@@ -1,6 +1,7 @@
 // Route resolution, second half: the HTTP connection manager, virtual hosts, routes, actions, TCP
 // proxies, provenance (VirtualService / DestinationRule) and the trace.
 import { describe, expect, it } from 'vitest';
+import type { Route, RouteConfiguration, VirtualHost } from '../../../src/envoy/xds.js';
 import { resolveRoute, type Call } from '../../../src/routing/resolve.js';
 import {
   TLS_INSPECTOR_FILTER,
@@ -8,6 +9,7 @@ import {
   cluster,
   config,
   inlineHcm,
+  type Emitted,
   istioMeta,
   outboundHttpListener,
   rdsHcm,
@@ -17,14 +19,15 @@ import {
   tlsSocket,
   to,
   virtualOutbound,
+  weighted,
 } from '../../support/envoy-fixtures.js';
 
 const http = (overrides: Partial<Call> = {}) => call({ port: 80, host: 'reviews', ...overrides });
 
-function withRoutes(virtualHosts: unknown[], rc: Record<string, unknown> = {}) {
+function withRoutes(virtualHosts: VirtualHost[], rc: Partial<Emitted<RouteConfiguration>> = {}) {
   return config({
-    listeners: [outboundHttpListener(80), virtualOutbound()] as never,
-    routes: [{ name: '80', virtualHosts, ...rc }] as never,
+    listeners: [outboundHttpListener(80), virtualOutbound()],
+    routes: [{ name: '80', virtualHosts, ...rc }],
   });
 }
 
@@ -32,10 +35,7 @@ describe('HTTP connection manager', () => {
   it('a raw TCP call to an HCM chain is a "protocol error"', () => {
     // A listener whose only chain is HTTP (no ALPN condition), so TCP lands on it.
     const l = { name: '0.0.0.0_80', address: socket('0.0.0.0', 80), filterChains: [{ name: 'http', filters: [rdsHcm('80')] }] };
-    const r = resolveRoute(
-      config({ listeners: [l] as never, routes: [{ name: '80', virtualHosts: [] }] as never }),
-      call({ port: 80, protocol: 'TCP' }),
-    );
+    const r = resolveRoute(config({ listeners: [l], routes: [{ name: '80', virtualHosts: [] }] }), call({ port: 80, protocol: 'TCP' }));
     expect(r).toMatchObject({ filterChain: 'http', error: 'protocol error', routeConfig: null });
   });
 
@@ -46,7 +46,7 @@ describe('HTTP connection manager', () => {
       filterChains: [{ name: 'http', filters: [rdsHcm('443')] }],
       listenerFilters: [TLS_INSPECTOR_FILTER],
     };
-    const r = resolveRoute(config({ listeners: [l] as never }), call({ port: 443, tls: 'TLS', sni: 'a', host: 'a' }));
+    const r = resolveRoute(config({ listeners: [l] }), call({ port: 443, tls: 'TLS', sni: 'a', host: 'a' }));
     expect(r.error).toBe('protocol error');
   });
 
@@ -90,7 +90,7 @@ describe('HTTP connection manager', () => {
         },
       ],
     };
-    const r = resolveRoute(config({ listeners: [l] as never }), call({ mode: 'INBOUND', port: 8080, host: 'web' }));
+    const r = resolveRoute(config({ listeners: [l] }), call({ mode: 'INBOUND', port: 8080, host: 'web' }));
     expect(r).toMatchObject({
       routeConfig: null,
       virtualHost: 'inbound|http|8080',
@@ -103,7 +103,7 @@ describe('HTTP connection manager', () => {
   });
 
   it('RDS naming a route configuration istiod did not generate: an error, not a silent success', () => {
-    const r = resolveRoute(config({ listeners: [outboundHttpListener(80)] as never, routes: [] }), http());
+    const r = resolveRoute(config({ listeners: [outboundHttpListener(80)], routes: [] }), http());
     expect(r.routeConfig).toBe('80');
     expect(r.error).toBe('no virtual host matched');
   });
@@ -162,8 +162,8 @@ describe('virtual host choice', () => {
 
 describe('route matching', () => {
   const C = (n: string) => `outbound|80|${n}|reviews.default.svc.cluster.local`;
-  const host = (routes: unknown[]) => withRoutes([{ name: 'reviews:80', domains: ['reviews'], routes }]);
-  const matched = (routes: unknown[], c: Partial<Call>) => resolveRoute(host(routes), http(c));
+  const host = (routes: Route[]) => withRoutes([{ name: 'reviews:80', domains: ['reviews'], routes }]);
+  const matched = (routes: Route[], c: Partial<Call>) => resolveRoute(host(routes), http(c));
 
   it('prefix, exact path, regex (whole path) and path-separated prefix, in order; the query string is not part of the path', () => {
     const routes = [
@@ -287,7 +287,7 @@ describe('route matching', () => {
 });
 
 describe('route actions', () => {
-  const reviews = (routes: unknown[]) => withRoutes([{ name: 'reviews:80', domains: ['reviews'], routes }]);
+  const reviews = (routes: Route[]) => withRoutes([{ name: 'reviews:80', domains: ['reviews'], routes }]);
 
   it('weighted clusters: listed with their weights, cluster null', () => {
     const r = resolveRoute(
@@ -380,7 +380,7 @@ describe('route actions', () => {
       address: socket('0.0.0.0', 3306),
       filterChains: [{ filters: [tcpProxy('outbound|3306||mysql.db.svc.cluster.local')] }],
     };
-    const r = resolveRoute(config({ listeners: [l] as never }), call({ port: 3306, protocol: 'TCP' }));
+    const r = resolveRoute(config({ listeners: [l] }), call({ port: 3306, protocol: 'TCP' }));
     expect(r).toMatchObject({
       listener: '0.0.0.0_3306',
       cluster: 'outbound|3306||mysql.db.svc.cluster.local',
@@ -405,7 +405,7 @@ describe('route actions', () => {
         },
       ],
     };
-    const r = resolveRoute(config({ listeners: [l] as never }), call({ port: 3306, protocol: 'TCP' }));
+    const r = resolveRoute(config({ listeners: [l] }), call({ port: 3306, protocol: 'TCP' }));
     expect(r.cluster).toBeNull();
     expect(r.weightedClusters).toEqual([
       { cluster: 'outbound|3306|a|db', weight: 75 },
@@ -428,11 +428,11 @@ describe('provenance', () => {
     }),
     cluster('PassthroughCluster', { type: 'ORIGINAL_DST' }),
   ];
-  const cfg = (routes: unknown[]) =>
+  const cfg = (routes: Route[]) =>
     config({
-      listeners: [outboundHttpListener(80)] as never,
-      routes: [{ name: '80', virtualHosts: [{ name: 'reviews.default.svc.cluster.local:80', domains: ['reviews'], routes }] }] as never,
-      clusters: clusters as never,
+      listeners: [outboundHttpListener(80)],
+      routes: [{ name: '80', virtualHosts: [{ name: 'reviews.default.svc.cluster.local:80', domains: ['reviews'], routes }] }],
+      clusters: clusters,
     });
 
   it('the VirtualService of the route and the DestinationRule of the cluster, both named in the trace', () => {
@@ -454,51 +454,16 @@ describe('provenance', () => {
     expect(r.trace.some((t) => t.stage === 'destination rule' && t.detail.startsWith('No DestinationRule applies'))).toBe(true);
   });
 
+  /** A route of VirtualService default/vs splitting 50/50 between two clusters. */
+  const split = (a: string, b: string) => cfg([route('split', { prefix: '/' }, weighted([a, 50], [b, 50]), ['default', 'vs'])]);
+
   it('weighted clusters shaped by one DestinationRule: reported', () => {
-    const r = resolveRoute(
-      cfg([
-        route(
-          'split',
-          { prefix: '/' },
-          {
-            route: {
-              weightedClusters: {
-                clusters: [
-                  { name: C1, weight: 50 },
-                  { name: C2, weight: 50 },
-                ],
-              },
-            },
-          },
-          ['default', 'vs'],
-        ),
-      ]),
-      http(),
-    );
+    const r = resolveRoute(split(C1, C2), http());
     expect(r.destinationRule).toEqual({ kind: 'DestinationRule', namespace: 'default', name: 'reviews' });
   });
 
   it('weighted clusters not all shaped by the same DestinationRule: not reported', () => {
-    const r = resolveRoute(
-      cfg([
-        route(
-          'split',
-          { prefix: '/' },
-          {
-            route: {
-              weightedClusters: {
-                clusters: [
-                  { name: C1, weight: 50 },
-                  { name: OTHER, weight: 50 },
-                ],
-              },
-            },
-          },
-          ['default', 'vs'],
-        ),
-      ]),
-      http(),
-    );
+    const r = resolveRoute(split(C1, OTHER), http());
     expect(r.destinationRule).toBeNull();
     expect(r.virtualService).toMatchObject({ name: 'vs' });
   });
@@ -515,7 +480,7 @@ describe('provenance', () => {
   it('special clusters are explained in the trace', () => {
     const r = resolveRoute(
       config({
-        listeners: [outboundHttpListener(80)] as never,
+        listeners: [outboundHttpListener(80)],
         routes: [
           {
             name: '80',
@@ -527,8 +492,8 @@ describe('provenance', () => {
               },
             ],
           },
-        ] as never,
-        clusters: clusters as never,
+        ],
+        clusters: clusters,
       }),
       http({ host: 'example.com' }),
     );
@@ -571,7 +536,7 @@ describe('TLS-terminating HTTP (a gateway https server)', () => {
       },
     ];
     const r = resolveRoute(
-      config({ listeners: [l] as never, routes: routes as never }),
+      config({ listeners: [l], routes: routes }),
       call({ mode: 'GATEWAY', port: 8443, tls: 'TLS', sni: 'a.example.com', host: 'a.example.com' }),
     );
     expect(r).toMatchObject({

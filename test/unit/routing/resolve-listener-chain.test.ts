@@ -51,7 +51,7 @@ describe('listener choice', () => {
     virtualOutbound(),
     virtualInbound(),
   ];
-  const cfg = config({ listeners: listeners as never, routes: [anyRoute('80')] as never });
+  const cfg = config({ listeners: listeners, routes: [anyRoute('80')] });
 
   it('takes the listener bound to address:port exactly', () => {
     const r = resolveRoute(cfg, call({ address: '10.0.0.5', port: 80, protocol: 'TCP' }));
@@ -91,7 +91,7 @@ describe('listener choice', () => {
   });
 
   it('no virtualOutbound to fall back to: "no listener matched"', () => {
-    const r = resolveRoute(config({ listeners: [outboundHttpListener(80)] as never }), call({ port: 9090 }));
+    const r = resolveRoute(config({ listeners: [outboundHttpListener(80)] }), call({ port: 9090 }));
     expect(r).toMatchObject({ listener: null, error: 'no listener matched' });
   });
 
@@ -104,14 +104,14 @@ describe('listener choice', () => {
   });
 
   it('INBOUND without a virtualInbound listener: "no listener matched"', () => {
-    const r = resolveRoute(config({ listeners: [outboundHttpListener(80)] as never }), call({ mode: 'INBOUND', port: 80 }));
+    const r = resolveRoute(config({ listeners: [outboundHttpListener(80)] }), call({ mode: 'INBOUND', port: 80 }));
     expect(r.error).toBe('no listener matched');
   });
 
   it('GATEWAY takes the 0.0.0.0 listener of the port, never virtualOutbound', () => {
     const gw = config({
-      listeners: [outboundHttpListener(8080, 'http.8080'), virtualOutbound()] as never,
-      routes: [anyRoute('http.8080')] as never,
+      listeners: [outboundHttpListener(8080, 'http.8080'), virtualOutbound()],
+      routes: [anyRoute('http.8080')],
     });
     expect(resolveRoute(gw, call({ mode: 'GATEWAY', port: 8080, host: 'a' })).listener).toBe('0.0.0.0_8080');
     const r = resolveRoute(gw, call({ mode: 'GATEWAY', port: 9999, host: 'a' }));
@@ -121,7 +121,7 @@ describe('listener choice', () => {
 
   it('an IPv6 wildcard listener (::) takes the port too', () => {
     const l = { name: '[::]_80', address: socket('::', 80), filterChains: [{ filters: [tcpProxy('v6')] }] };
-    expect(resolveRoute(config({ listeners: [l] as never }), call({ port: 80, protocol: 'TCP' })).cluster).toBe('v6');
+    expect(resolveRoute(config({ listeners: [l] }), call({ port: 80, protocol: 'TCP' })).cluster).toBe('v6');
   });
 });
 
@@ -134,7 +134,7 @@ describe('filter chain sieve', () => {
       { name: 'p443', match: { destinationPort: 443 } },
       { name: 'p80', match: { destinationPort: 80 } },
     ]);
-    const r = resolveRoute(config({ listeners: [l] as never }), tcp());
+    const r = resolveRoute(config({ listeners: [l] }), tcp());
     expect(r.filterChain).toBe('p443');
     expect(r.cluster).toBe('cluster-p443');
     expect(r.trace.some((t) => t.stage === 'filter chain' && t.detail.includes('destination port 443'))).toBe(true);
@@ -142,7 +142,7 @@ describe('filter chain sieve', () => {
 
   it('destination port: when no chain names the port, the chains without one survive', () => {
     const l = tcpListener([{ name: 'any' }, { name: 'p80', match: { destinationPort: 80 } }]);
-    expect(resolveRoute(config({ listeners: [l] as never }), tcp()).filterChain).toBe('any');
+    expect(resolveRoute(config({ listeners: [l] }), tcp()).filterChain).toBe('any');
   });
 
   it('prefix ranges: the longest matching prefix wins', () => {
@@ -152,7 +152,7 @@ describe('filter chain sieve', () => {
       { name: 'host', match: { prefixRanges: [{ addressPrefix: '10.1.2.3', prefixLen: 32 }] } },
       { name: 'none' },
     ]);
-    const cfg = config({ listeners: [l] as never });
+    const cfg = config({ listeners: [l] });
     expect(resolveRoute(cfg, tcp({ address: '10.1.2.3' })).filterChain).toBe('host');
     expect(resolveRoute(cfg, tcp({ address: '10.1.2.4' })).filterChain).toBe('narrow');
     expect(resolveRoute(cfg, tcp({ address: '10.9.9.9' })).filterChain).toBe('wide');
@@ -164,7 +164,7 @@ describe('filter chain sieve', () => {
       { name: 'v6', match: { prefixRanges: [{ addressPrefix: '2001:db8::', prefixLen: 32 }] } },
       { name: 'all-v4', match: { prefixRanges: [{ addressPrefix: '0.0.0.0' }] } },
     ]);
-    const cfg = config({ listeners: [l] as never });
+    const cfg = config({ listeners: [l] });
     expect(resolveRoute(cfg, tcp({ address: '2001:db8::1' })).filterChain).toBe('v6');
     expect(resolveRoute(cfg, tcp({ address: '10.0.0.1' })).filterChain).toBe('all-v4');
   });
@@ -180,7 +180,7 @@ describe('filter chain sieve', () => {
       ],
       { listenerFilters: [TLS_INSPECTOR_FILTER] },
     );
-    const cfg = config({ listeners: [l] as never });
+    const cfg = config({ listeners: [l] });
     expect(resolveRoute(cfg, tcp({ tls: 'TLS', sni: 'api.example.com' })).filterChain).toBe('exact');
     expect(resolveRoute(cfg, tcp({ tls: 'TLS', sni: 'web.example.com' })).filterChain).toBe('wild');
     expect(resolveRoute(cfg, tcp({ tls: 'TLS', sni: 'x.eu.example.com' })).filterChain).toBe('longer-wild');
@@ -193,7 +193,7 @@ describe('filter chain sieve', () => {
     const l = tcpListener([{ name: 'wild', match: { serverNames: ['*.example.com'] } }, { name: 'nosni' }], {
       listenerFilters: [TLS_INSPECTOR_FILTER],
     });
-    expect(resolveRoute(config({ listeners: [l] as never }), tcp({ tls: 'TLS', sni: '.example.com' })).filterChain).toBe('nosni');
+    expect(resolveRoute(config({ listeners: [l] }), tcp({ tls: 'TLS', sni: '.example.com' })).filterChain).toBe('nosni');
   });
 
   it('transport protocol: tls only with a TLS inspector and a TLS call; raw_buffer otherwise', () => {
@@ -201,8 +201,8 @@ describe('filter chain sieve', () => {
       { name: 'tls', match: { transportProtocol: 'tls' } },
       { name: 'raw', match: { transportProtocol: 'raw_buffer' } },
     ];
-    const withInspector = config({ listeners: [tcpListener(chains, { listenerFilters: [TLS_INSPECTOR_FILTER] })] as never });
-    const without = config({ listeners: [tcpListener(chains)] as never });
+    const withInspector = config({ listeners: [tcpListener(chains, { listenerFilters: [TLS_INSPECTOR_FILTER] })] });
+    const without = config({ listeners: [tcpListener(chains)] });
     expect(resolveRoute(withInspector, tcp({ tls: 'TLS', sni: 'a' })).filterChain).toBe('tls');
     expect(resolveRoute(withInspector, tcp({ tls: 'MTLS' })).filterChain).toBe('tls');
     expect(resolveRoute(withInspector, tcp()).filterChain).toBe('raw');
@@ -216,11 +216,11 @@ describe('filter chain sieve', () => {
       { name: 'h2', match: { applicationProtocols: ['h2'] } },
       { name: 'other' },
     ];
-    const inspected = config({ listeners: [tcpListener(chains, { listenerFilters: [TLS_INSPECTOR_FILTER] })] as never });
+    const inspected = config({ listeners: [tcpListener(chains, { listenerFilters: [TLS_INSPECTOR_FILTER] })] });
     expect(resolveRoute(inspected, tcp({ tls: 'MTLS' })).filterChain).toBe('istio'); // default mTLS TCP ALPN: istio
     expect(resolveRoute(inspected, tcp({ tls: 'TLS', alpn: ['h2', 'http/1.1'] })).filterChain).toBe('h2');
     expect(resolveRoute(inspected, tcp({ tls: 'TLS', alpn: ['foo'] })).filterChain).toBe('other');
-    const blind = config({ listeners: [tcpListener(chains)] as never });
+    const blind = config({ listeners: [tcpListener(chains)] });
     const r = resolveRoute(blind, tcp({ tls: 'TLS', alpn: ['h2'] }));
     expect(r.filterChain).toBe('other');
     expect(r.trace.some((t) => t.stage === 'listener filters' && t.detail.includes('no TLS inspector'))).toBe(true);
@@ -229,7 +229,7 @@ describe('filter chain sieve', () => {
   it('ALPN: the HTTP inspector sets http/1.1 or h2c for plaintext HTTP, nothing for TCP', () => {
     const l = outboundHttpListener(80);
     const routes = [anyRoute('80')];
-    const cfg = config({ listeners: [l] as never, routes: routes as never });
+    const cfg = config({ listeners: [l], routes: routes });
     const http1 = resolveRoute(cfg, call({ port: 80, host: 'x' }));
     expect(http1.routeConfig).toBe('80');
     expect(http1.trace.some((t) => t.stage === 'listener filters' && t.detail.includes('http/1.1'))).toBe(true);
@@ -243,7 +243,7 @@ describe('filter chain sieve', () => {
 
   it('listener filter filterDisabled predicates: the inspector does not run on the disabled ports', () => {
     // virtualInbound disables the HTTP inspector on 8080 and the TLS inspector on 15006.
-    const cfg = config({ listeners: [virtualInbound(8080)] as never });
+    const cfg = config({ listeners: [virtualInbound(8080)] });
     // Port 9000: HTTP inspector runs; plaintext HTTP picks the catch-all HTTP chain.
     const r9000 = resolveRoute(cfg, call({ mode: 'INBOUND', port: 9000, host: 'x' }));
     expect(r9000).toMatchObject({ filterChain: 'virtualInbound-catchall-http', cluster: 'InboundPassthroughCluster', error: null });
@@ -262,7 +262,7 @@ describe('filter chain sieve', () => {
       { name: 'raw', match: { transportProtocol: 'raw_buffer' } },
     ];
     const withDisabled = (filterDisabled: Record<string, unknown>) =>
-      config({ listeners: [tcpListener(chains, { listenerFilters: [{ ...TLS_INSPECTOR_FILTER, filterDisabled }] })] as never });
+      config({ listeners: [tcpListener(chains, { listenerFilters: [{ ...TLS_INSPECTOR_FILTER, filterDisabled }] })] });
     const tlsCall = tcp({ tls: 'TLS', sni: 'a' });
     // disabled everywhere except 443
     expect(resolveRoute(withDisabled({ notMatch: { destinationPortRange: { start: 443, end: 444 } } }), tlsCall).filterChain).toBe('tls');
@@ -290,19 +290,19 @@ describe('filter chain sieve', () => {
     const l = tcpListener([{ name: 'p80', match: { destinationPort: 80 } }], {
       defaultFilterChain: { name: 'fallback', filters: [tcpProxy('fallback-cluster')] },
     });
-    const r = resolveRoute(config({ listeners: [l] as never }), tcp());
+    const r = resolveRoute(config({ listeners: [l] }), tcp());
     expect(r).toMatchObject({ filterChain: 'fallback', cluster: 'fallback-cluster', error: null });
     expect(r.trace.some((t) => t.detail.includes('default filter chain'))).toBe(true);
   });
 
   it('no chain matches and no default: "no filter chains matched"', () => {
     const l = tcpListener([{ name: 'p80', match: { destinationPort: 80 } }]);
-    const r = resolveRoute(config({ listeners: [l] as never }), tcp());
+    const r = resolveRoute(config({ listeners: [l] }), tcp());
     expect(r).toMatchObject({ listener: 'l', filterChain: null, cluster: null, error: 'no filter chains matched' });
   });
 
   it('a listener with no chains at all and no default: "no filter chains matched"', () => {
-    const r = resolveRoute(config({ listeners: [{ name: 'l', address: socket('0.0.0.0', 443) }] as never }), tcp());
+    const r = resolveRoute(config({ listeners: [{ name: 'l', address: socket('0.0.0.0', 443) }] }), tcp());
     expect(r.error).toBe('no filter chains matched');
   });
 
@@ -311,7 +311,7 @@ describe('filter chain sieve', () => {
       { name: 'a', match: { destinationPort: 443 } },
       { name: 'b', match: { destinationPort: 443 } },
     ]);
-    const r = resolveRoute(config({ listeners: [l] as never }), tcp());
+    const r = resolveRoute(config({ listeners: [l] }), tcp());
     expect(r.error).toBe('multiple filter chains matched');
     expect(r.filterChain).toBeNull();
     expect(r.trace.at(-1)!.detail).toContain('"a"');
@@ -319,7 +319,7 @@ describe('filter chain sieve', () => {
 
   it('an unnamed chain comes back as null, not ""', () => {
     const l = { name: 'l', address: socket('0.0.0.0', 443), filterChains: [{ filters: [tcpProxy('c')] }] };
-    const r = resolveRoute(config({ listeners: [l] as never }), tcp());
+    const r = resolveRoute(config({ listeners: [l] }), tcp());
     expect(r.filterChain).toBeNull();
     expect(r.cluster).toBe('c');
   });
@@ -335,18 +335,18 @@ describe('TLS checks', () => {
   const routes = [anyRoute('https.443')];
 
   it('a TLS-terminating chain rejects plaintext: "invalid TLS"', () => {
-    const r = resolveRoute(config({ listeners: [httpsListener('tls')] as never, routes: routes as never }), call({ port: 443, host: 'a' }));
+    const r = resolveRoute(config({ listeners: [httpsListener('tls')], routes: routes }), call({ port: 443, host: 'a' }));
     expect(r).toMatchObject({ filterChain: 'secure', error: 'invalid TLS' });
   });
 
   it('gateway credential (plain TLS): TLS passes, mTLS is "invalid mTLS"', () => {
-    const cfg = config({ listeners: [httpsListener('tls')] as never, routes: routes as never });
+    const cfg = config({ listeners: [httpsListener('tls')], routes: routes });
     expect(resolveRoute(cfg, call({ port: 443, host: 'a', tls: 'TLS', sni: 'a' })).error).toBeNull();
     expect(resolveRoute(cfg, call({ port: 443, host: 'a', tls: 'MTLS' })).error).toBe('invalid mTLS');
   });
 
   it('Istio mTLS (the workload\'s default secret, client certificate required): mTLS passes, plain TLS is "invalid mTLS"', () => {
-    const cfg = config({ listeners: [httpsListener('mtls')] as never, routes: routes as never });
+    const cfg = config({ listeners: [httpsListener('mtls')], routes: routes });
     const ok = resolveRoute(cfg, call({ port: 443, host: 'a', tls: 'MTLS' }));
     expect(ok.error).toBeNull();
     expect(ok.trace.some((t) => t.stage === 'tls' && t.detail.includes('mTLS'))).toBe(true);
@@ -355,14 +355,14 @@ describe('TLS checks', () => {
 
   it('the default secret without a required client certificate, or another secret with one, is plain TLS', () => {
     for (const kind of ['default-no-client-cert', 'client-cert-other-secret'] as const) {
-      const cfg = config({ listeners: [httpsListener(kind)] as never, routes: routes as never });
+      const cfg = config({ listeners: [httpsListener(kind)], routes: routes });
       expect(resolveRoute(cfg, call({ port: 443, host: 'a', tls: 'TLS', sni: 'a' })).error).toBeNull();
       expect(resolveRoute(cfg, call({ port: 443, host: 'a', tls: 'MTLS' })).error).toBe('invalid mTLS');
     }
   });
 
   it('inbound: mTLS HTTP to the app port lands on the mTLS chain; plain TLS there is "invalid mTLS"', () => {
-    const cfg = config({ listeners: [virtualInbound(8080)] as never });
+    const cfg = config({ listeners: [virtualInbound(8080)] });
     expect(resolveRoute(cfg, call({ mode: 'INBOUND', port: 8080, host: 'x', tls: 'MTLS' }))).toMatchObject({
       filterChain: '0.0.0.0_8080',
       cluster: 'inbound|8080||',
@@ -387,6 +387,6 @@ describe('sanity', () => {
       filterChains: [{ filters: [tcpProxy('c')] }],
       listenerFilters: [HTTP_INSPECTOR_FILTER],
     };
-    expect(resolveRoute(config({ listeners: [l] as never }), call({ port: 80, host: 'h' }))).toMatchObject({ cluster: 'c', error: null });
+    expect(resolveRoute(config({ listeners: [l] }), call({ port: 80, host: 'h' }))).toMatchObject({ cluster: 'c', error: null });
   });
 });

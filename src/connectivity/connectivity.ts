@@ -1,0 +1,299 @@
+// Who can talk to whom, from the generated config: what each sender can address (its outbound
+// clusters and the endpoints istiod gave it, or kube-proxy's Services without a sidecar), how the
+// connection is secured (the cluster's transport socket for the endpoint, the receiver's inbound
+// filter chain), and what the receiver's RBAC filters allow for every request of that sender
+// (symbolic.ts). Senders of one class (same config, namespace, service account, and address when a
+// policy reads addresses) and receivers of one class share one evaluation. Pure.
+import { clusterEndpoints, type ClusterLoadAssignment } from '../envoy/endpoints.js';
+import { istioConfigRef, formatRef } from '../envoy/provenance.js';
+import { inboundMtls, upstreamTransport, type TransportMode } from '../envoy/transport.js';
+import type { Cluster, Listener } from '../envoy/xds.js';
+import type { ConfigRef } from '../model/config-ref.js';
+import type { ConnectionOutcome, ConnectionTls, ConnectivityVerdict } from '../model/connectivity.js';
+import { compareStrings } from '../model/compare.js';
+import type { GeneratorInput } from '../model/snapshot.js';
+import { walkRoute, type EnvoyConfig } from '../routing/resolve.js';
+import { kubeProxy } from '../routing/kube-proxy.js';
+import { describeCondition, symbolicAuthorize } from './symbolic.js';
+import { rbacFilters } from '../journey/authorization.js';
+
+export type Verdict = ConnectivityVerdict;
+export type { ConnectionOutcome, ConnectionTls };
+
+/** A workload as connectivity needs it. */
+export interface ConnWorkload {
+  namespace: string;
+  name: string;
+  kind: string;
+  proxyType: 'SIDECAR' | 'ROUTER' | 'NONE';
+  ips: string[];
+  serviceAccount: string;
+}
+
+/** Where a sender's requests to one service port land: the receivers (grouped by receiver class) and the transport it uses to each. */
+export interface ReachTarget {
+  /** The receiving workload's class (its proxy class, or the workload itself without one). */
+  receiver: string;
+  port: number;
+  mode: TransportMode;
+  destinationRule: ConfigRef | null;
+}
+
+export interface Reach {
+  /** host:port */
+  destination: string;
+  namespace: string;
+  service: string;
+  targets: ReachTarget[];
+}
+
+/** A receiving class: the inbound side of its generated config (null without a sidecar), and one of its workloads. */
+export interface Receiver {
+  workload: ConnWorkload;
+  inbound: Listener | null;
+  peerAuthentication: ConfigRef | null;
+}
+
+/** The identity a sender class presents. */
+export interface SenderIdentity {
+  namespace: string;
+  serviceAccount: string;
+  proxyType: 'SIDECAR' | 'ROUTER' | 'NONE';
+  /** The source address policies see: the class's (first) member's. */
+  ip: string;
+  /** For reasons: `namespace/name` of a member, or a description of the class. */
+  label: string;
+  trustDomain: string;
+}
+
+/** `outbound|80||api.shop.svc.cluster.local`: the default (subset-less) cluster of a service port. */
+function serviceCluster(name: string): { host: string; port: number } | null {
+  const parts = name.split('|');
+  if (parts.length !== 4 || parts[0] !== 'outbound' || parts[2] !== '') return null;
+  const port = Number(parts[1]);
+  return Number.isInteger(port) ? { host: parts[3], port } : null;
+}
+
+function hostService(host: string): { namespace: string; service: string } {
+  const m = /^([^.]+)\.([^.]+)\.svc(?:\.|$)/.exec(host);
+  return m ? { service: m[1], namespace: m[2] } : { service: host, namespace: '' };
+}
+
+/**
+ * What a proxy's generated config lets it address: each service port it has a default outbound
+ * cluster for, with the endpoints istiod gave it, mapped to the receiving workloads' classes.
+ */
+export function senderReach(
+  config: Pick<EnvoyConfig, 'clusters'> & { endpoints?: ClusterLoadAssignment[] },
+  receiverOf: (ip: string) => string | null,
+): Reach[] {
+  const assignments = new Map<string, ClusterLoadAssignment>();
+  for (const a of config.endpoints ?? []) if (a.clusterName) assignments.set(a.clusterName, a);
+  const out: Reach[] = [];
+  for (const cluster of config.clusters) {
+    const svc = serviceCluster(cluster.name);
+    if (!svc) continue;
+    const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
+    const a = assignments.get(eds.edsClusterConfig?.serviceName || cluster.name);
+    const endpoints = clusterEndpoints(cluster, a ? [a] : []).filter((e) => e.healthy);
+    const dr = istioConfigRef(cluster.metadata);
+    const targets = new Map<string, ReachTarget>();
+    for (const e of endpoints) {
+      const receiver = receiverOf(e.address);
+      if (!receiver) continue;
+      const mode = upstreamTransport(cluster, e.metadata).mode;
+      const key = `${receiver}|${e.port}|${mode}`;
+      if (!targets.has(key))
+        targets.set(key, { receiver, port: e.port, mode, destinationRule: dr?.kind === 'DestinationRule' ? dr : null });
+    }
+    if (!targets.size) continue;
+    out.push({ destination: `${svc.host}:${svc.port}`, ...hostService(svc.host), targets: [...targets.values()] });
+  }
+  return out.sort((a, b) => compareStrings(a.destination, b.destination));
+}
+
+/** What a workload without a sidecar can address: every Service port, through kube-proxy, in plaintext. */
+export function kubeProxyReach(input: GeneratorInput, receiverOf: (ip: string) => string | null): Reach[] {
+  const out: Reach[] = [];
+  for (const o of input.kubernetes) {
+    if (o.kind !== 'Service') continue;
+    const m = (o.metadata ?? {}) as { name?: string; namespace?: string };
+    const ports = ((o.spec ?? {}) as { ports?: { port?: number }[] }).ports ?? [];
+    const namespace = m.namespace ?? 'default';
+    const host = `${m.name}.${namespace}.svc.cluster.local`;
+    for (const p of ports) {
+      if (!p.port) continue;
+      const targets = new Map<string, ReachTarget>();
+      for (const e of kubeProxy(input, namespace, host, p.port).endpoints) {
+        const receiver = receiverOf(e.address);
+        if (receiver && !targets.has(`${receiver}|${e.port}`))
+          targets.set(`${receiver}|${e.port}`, { receiver, port: e.port, mode: 'PLAINTEXT', destinationRule: null });
+      }
+      if (targets.size) out.push({ destination: `${host}:${p.port}`, namespace, service: m.name ?? '', targets: [...targets.values()] });
+    }
+  }
+  return out.sort((a, b) => compareStrings(a.destination, b.destination));
+}
+
+/** The inbound side of a sidecar's config that connectivity reads. */
+export function inboundListener(config: Pick<EnvoyConfig, 'listeners'>): Listener | null {
+  return config.listeners.find((l) => l.name === 'virtualInbound') ?? null;
+}
+
+/** Whether any RBAC filter of the listener reads the source address: then senders are told apart by address. */
+export function readsSourceAddress(inbound: Listener | null): boolean {
+  if (!inbound) return false;
+  for (const chain of inbound.filterChains ?? [])
+    for (const f of rbacFilters(chain)) if (/"(sourceIp|directRemoteIp|remoteIp)"/.test(JSON.stringify(f.config))) return true;
+  return false;
+}
+
+interface PerReceiver {
+  allowed: 'ALLOWED' | 'DENIED' | 'CONDITIONAL';
+  conditions: string[];
+  mode: TransportMode;
+  policies: ConfigRef[];
+  reason: string;
+  causes: ConfigRef[];
+}
+
+/** One receiver's decision for one sender identity, port and transport; memoised by the caller per receiver class. */
+export function receiverDecision(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): PerReceiver {
+  const w = receiver.workload;
+  const who = `${w.namespace}/${w.name}`;
+  const dr = target.destinationRule ? [target.destinationRule] : [];
+  const pa = receiver.peerAuthentication ? [receiver.peerAuthentication] : [];
+  const base = { mode: target.mode, policies: [] as ConfigRef[], conditions: [] as string[] };
+  if (w.proxyType !== 'SIDECAR' || !receiver.inbound) {
+    if (w.proxyType === 'NONE' && target.mode === 'MTLS')
+      return {
+        ...base,
+        allowed: 'DENIED',
+        reason: `${who} has no sidecar to terminate the mTLS ${identity.label} sends${dr.length ? ` (${formatRef(dr[0])})` : ''}`,
+        causes: dr,
+      };
+    return {
+      ...base,
+      allowed: 'ALLOWED',
+      reason: w.proxyType === 'ROUTER' ? `${who} is a gateway` : `${who} has no sidecar: nothing refuses it`,
+      causes: dr,
+    };
+  }
+  const ip = w.ips[0] ?? '0.0.0.0';
+  const walked = walkRoute(
+    { listeners: [receiver.inbound], routes: [], clusters: [] },
+    { mode: 'INBOUND', address: ip, port: target.port, protocol: 'HTTP', tls: target.mode, path: '/', method: 'GET', headers: [] },
+  );
+  const mtls = inboundMtls(receiver.inbound, target.port);
+  const sent = target.mode === 'MTLS' ? 'mTLS' : target.mode === 'TLS' ? 'TLS' : 'plaintext';
+  const paText = receiver.peerAuthentication ? formatRef(receiver.peerAuthentication) : 'the mesh default';
+  if (
+    !walked.filterChain ||
+    ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(walked.resolution.error ?? '')
+  ) {
+    const why =
+      mtls === 'STRICT'
+        ? `${paText} requires mTLS on ${who}:${target.port} and ${identity.label} sends ${sent}${identity.proxyType === 'NONE' ? ' (it has no sidecar)' : dr.length ? ` (${formatRef(dr[0])})` : ''}`
+        : mtls === 'DISABLE'
+          ? `${paText} disables mTLS on ${who}:${target.port} and ${identity.label} sends ${sent}${dr.length ? ` (${formatRef(dr[0])})` : ''}`
+          : `${who} accepts no ${sent} connection on port ${target.port}`;
+    return { ...base, allowed: 'DENIED', reason: why, causes: [...pa, ...dr] };
+  }
+  const principal =
+    target.mode === 'MTLS' && identity.proxyType !== 'NONE'
+      ? `spiffe://${identity.trustDomain}/ns/${identity.namespace}/sa/${identity.serviceAccount}`
+      : null;
+  const decision = symbolicAuthorize(walked.filterChain, {
+    principal,
+    sourceIp: identity.ip,
+    destinationIp: ip,
+    destinationPort: target.port,
+  });
+  const causes = [...decision.policies, ...(mtls === 'PERMISSIVE' || mtls === 'DISABLE' ? pa : []), ...dr];
+  const named = decision.policies.map((p) => `${p.namespace}/${p.name}`).join(', ');
+  if (decision.allowed.t === 'true')
+    return {
+      ...base,
+      allowed: 'ALLOWED',
+      policies: decision.policies,
+      reason: named ? `AuthorizationPolicy ${named} allows it` : `no AuthorizationPolicy applies to ${who}`,
+      causes,
+    };
+  if (decision.allowed.t === 'false')
+    return {
+      ...base,
+      allowed: 'DENIED',
+      policies: decision.policies,
+      reason: named
+        ? `AuthorizationPolicy ${named} ${decision.policies.length > 1 ? 'deny' : 'denies'} it${principal ? '' : ` (${identity.label} has no mTLS identity here)`}`
+        : `ALLOW policies apply to ${who} and none of them allows anything from ${identity.label}`,
+      causes,
+    };
+  return {
+    ...base,
+    allowed: 'CONDITIONAL',
+    policies: decision.policies,
+    conditions: describeCondition(decision.allowed),
+    reason: `AuthorizationPolicy ${named} allows only some requests`,
+    causes,
+  };
+}
+
+/** A sender's connection to one service port: its receivers' decisions together. */
+export function connectionOutcome(
+  identity: SenderIdentity,
+  reach: Reach,
+  receiverOf: (key: string) => Receiver | undefined,
+  decide: (target: ReachTarget, receiver: Receiver) => PerReceiver = (t, r) => receiverDecision(identity, t, r),
+): ConnectionOutcome | null {
+  const per: { receiver: Receiver; d: PerReceiver }[] = [];
+  for (const t of reach.targets) {
+    const r = receiverOf(t.receiver);
+    if (r) per.push({ receiver: r, d: decide(t, r) });
+  }
+  if (!per.length) return null;
+  const verdicts = new Set(per.map((p) => p.d.allowed));
+  const modes = new Set(per.map((p) => p.d.mode));
+  const refs = (list: ConfigRef[]) => {
+    const m = new Map(list.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
+    return [...m.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, r]) => r);
+  };
+  // Receivers with the same reason but for their name share one: "… on shop/db-1:8080 (and 2 more workloads) …".
+  const templates = new Map<string, string[]>();
+  for (const p of per) {
+    const who = `${p.receiver.workload.namespace}/${p.receiver.workload.name}`;
+    const template = p.d.reason.split(who).join('\u0000');
+    const list = templates.get(template) ?? [];
+    if (!list.includes(who)) list.push(who);
+    templates.set(template, list);
+  }
+  const reasons = [...templates].map(([template, who]) =>
+    template.split('\u0000').join(who.length > 1 ? `${who[0]} (and ${who.length - 1} more workload${who.length > 2 ? 's' : ''})` : who[0]),
+  );
+  let verdict: Verdict;
+  let conditions: string[] = [];
+  if (verdicts.size === 1 && !verdicts.has('CONDITIONAL')) verdict = per[0].d.allowed;
+  else {
+    verdict = 'CONDITIONAL';
+    const distinct = new Set(per.map((p) => JSON.stringify([p.d.allowed, p.d.conditions])));
+    if (distinct.size === 1) conditions = per[0].d.conditions;
+    else
+      for (const p of per) {
+        if (p.d.allowed === 'DENIED') continue;
+        const at = `on ${p.receiver.workload.namespace}/${p.receiver.workload.name}`;
+        conditions.push(...(p.d.allowed === 'ALLOWED' ? [`${at}: any request`] : p.d.conditions.map((c) => `${at}: ${c}`)));
+      }
+    conditions = [...new Set(conditions)];
+  }
+  return {
+    destination: reach.destination,
+    namespace: reach.namespace,
+    service: reach.service,
+    verdict,
+    conditions,
+    tls: modes.size === 1 ? per[0].d.mode : 'MIXED',
+    policies: refs(per.flatMap((p) => p.d.policies)),
+    reason: reasons.join('; '),
+    causes: refs(per.flatMap((p) => p.d.causes)),
+  };
+}

@@ -1,0 +1,21 @@
+// The compute job's connectivity (jobs/derived.ts): a builder over the snapshot's workloads, its
+// receivers told apart by proxy class, the PeerAuthentication in force on each (istiod's) named in reasons.
+import type { ConnectivityComputation, ConnectivityInput } from '../jobs/derived.js';
+import { ConnectivityBuilder } from './build.js';
+
+export function connectivityComputation(input: ConnectivityInput): ConnectivityComputation {
+  const key = (w: { namespace: string; name: string }) => `${w.namespace}/${w.name}`;
+  const classOfWorkload = new Map<string, string>();
+  for (const c of input.classes) for (const m of c.workloads) classOfWorkload.set(key(m), c.classKey);
+  const builder = new ConnectivityBuilder(
+    input.workloads,
+    input.generatorInput,
+    (w) => classOfWorkload.get(key(w)) ?? null,
+    (w) => input.peerAuthentications.get(classOfWorkload.get(key(w)) ?? '') ?? null,
+  );
+  return {
+    addClass: (k, members, config) => builder.addClass(k, members, config as unknown as Parameters<ConnectivityBuilder['addClass']>[2]),
+    build: () => builder.build(),
+    stats: builder.stats,
+  };
+}

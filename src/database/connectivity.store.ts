@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Connectivity } from '../model/connectivity.js';
+import { ListNodeStore } from './list-node.store.js';
+import { connectionListCodec, senderListCodec } from './snapshot-lists.js';
+
+/** In the compute job's transaction (ProxyConfigStore.saveComputation): the lists' new nodes, and their roots on the snapshot. */
+export async function writeConnectivity(
+  em: EntityManager,
+  lists: ListNodeStore,
+  snapshotId: string,
+  connectivity: Connectivity,
+): Promise<void> {
+  const connections = await lists.write(em, connectionListCodec, connectivity.groups);
+  const senders = await lists.write(em, senderListCodec, connectivity.senders);
+  await em.query('UPDATE snapshots SET connection_list = $2, sender_list = $3 WHERE id = $1', [snapshotId, connections, senders]);
+}
+
+/** A snapshot's connectivity, as two chunked lists on the snapshot: every SQL statement about it. */
+@Injectable()
+export class ConnectivityStore {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly lists: ListNodeStore,
+  ) {}
+
+  /** The stored connectivity; null when the snapshot has none (not computed, or computed before connectivity existed). */
+  async read(snapshotId: string): Promise<Connectivity | null> {
+    const [row]: { connection_list: Buffer | null; sender_list: Buffer | null }[] = await this.dataSource.query(
+      'SELECT connection_list, sender_list FROM snapshots WHERE id = $1',
+      [snapshotId],
+    );
+    if (!row?.connection_list || !row.sender_list) return null;
+    const [groups, senders] = await Promise.all([
+      this.lists.read(connectionListCodec, row.connection_list),
+      this.lists.read(senderListCodec, row.sender_list),
+    ]);
+    return { groups, senders };
+  }
+}

@@ -1,0 +1,158 @@
+// ComputeService with its stores and the generator faked (no database, no generator process): one
+// generator request per proxy class, each class stored once, members pointing at their class, a
+// class split when its config names a member, a class Istio fails on left out, progress reported
+// forward only.
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/config.js';
+import type { ComputedSnapshot, ProxyConfigStore } from '../../../src/database/proxy-config.store.js';
+import type { SnapshotStore } from '../../../src/database/snapshot.store.js';
+import { GeneratorError } from '../../../src/generator/protocol.js';
+import { ComputeService } from '../../../src/jobs/compute.service.js';
+import { NO_GATEWAY_API } from '../../../src/model/gateway-api.js';
+import type { GeneratedConfig, ProxyInfo } from '../../../src/model/proxy.js';
+import { cluster, generated, outboundHttpListener } from '../../support/envoy-fixtures.js';
+import { fake } from '../../support/fakes.js';
+import { fakeGenerator, type Answers } from '../../support/fake-generator.js';
+import { namespace, pod, resources, service } from '../../support/mesh.js';
+
+const SNAPSHOT = 'snap-1';
+const MESH = resources(
+  namespace('shop'),
+  service('shop', 'web', [{ name: 'http', port: 80, targetPort: 8080 }]),
+  pod('shop', 'web-1', { labels: { app: 'web' }, ip: '10.0.0.11' }),
+  pod('shop', 'web-2', { labels: { app: 'web' }, ip: '10.0.0.12' }),
+  pod('shop', 'db-1', { labels: { app: 'db' }, ip: '10.0.0.21' }),
+  namespace('legacy', { injection: false }),
+  pod('legacy', 'old', { ip: '10.0.1.1' }),
+);
+const SIDECARS: Record<string, { labels: Record<string, string>; ip: string }> = {
+  'web-1': { labels: { app: 'web' }, ip: '10.0.0.11' },
+  'web-2': { labels: { app: 'web' }, ip: '10.0.0.12' },
+  'db-1': { labels: { app: 'db' }, ip: '10.0.0.21' },
+};
+
+function proxyInfo(name: string): ProxyInfo {
+  const { labels, ip } = SIDECARS[name]!;
+  return {
+    id: `${name}.shop`,
+    type: 'SIDECAR',
+    namespace: 'shop',
+    configNamespace: 'shop',
+    labels,
+    ips: [ip],
+    istioVersion: '1.31.0',
+    serviceTargets: [],
+  };
+}
+
+/** The config istiod gives a sidecar of shop: the same for every pod of an app unless `extra` names one. */
+function configOf(name: string, extra: (name: string) => string[] = () => []): GeneratedConfig {
+  return generated({
+    proxy: proxyInfo(name),
+    listeners: [outboundHttpListener(80)],
+    clusters: [cluster('outbound|80||web.shop.svc.cluster.local'), ...extra(name).map((c) => cluster(c))],
+  });
+}
+
+function setup(answers: Partial<Answers> = {}) {
+  const saved: { snapshotId: string; computed: ComputedSnapshot }[] = [];
+  const generator = fakeGenerator({
+    version: () => ({ istio: '1.31.0', module: 'istio.io/istio' }),
+    proxies: () => [
+      ...Object.keys(SIDECARS).map((name) => ({ namespace: 'shop', name, kind: 'Pod', proxy: proxyInfo(name) })),
+      { namespace: 'legacy', name: 'old', kind: 'Pod', error: 'no sidecar' },
+    ],
+    analyze: () => [],
+    gatewayApi: () => NO_GATEWAY_API,
+    proxyConfig: ({ proxy }) => configOf(proxy.name!),
+    ...answers,
+  });
+  const service = new ComputeService(
+    fake<SnapshotStore>({ resources: async () => MESH }),
+    fake<ProxyConfigStore>({
+      saveComputation: async (snapshotId, computed) => {
+        saved.push({ snapshotId, computed });
+      },
+    }),
+    generator.service,
+    { ...loadConfig({}), computeConcurrency: 2 },
+  );
+  const progress: number[] = [];
+  const compute = () =>
+    service.compute(SNAPSHOT, async (fraction) => {
+      progress.push(fraction);
+    });
+  const configRequests = () =>
+    generator.asked.filter((a) => a.method === 'proxyConfig').map((a) => (a.params as { proxy: { name: string } }).proxy.name);
+  return { compute, saved, progress, configRequests };
+}
+
+const classOf = (computed: ComputedSnapshot) =>
+  Object.fromEntries(computed.workloads.map((w) => [`${w.namespace}/${w.name}`, w.proxyClass]));
+
+describe('ComputeService', () => {
+  it('asks the generator once per proxy class and stores each class once, in one save', async () => {
+    const { compute, saved, configRequests } = setup();
+    const stats = await compute();
+    expect(stats).toMatchObject({ proxies: 3, classes: 2, splitClasses: 0, generatorRequests: 2 });
+    // web-1 and web-2 are one class: its first member (by name) is asked.
+    expect(configRequests().sort()).toEqual(['db-1', 'web-1']);
+    expect(saved).toHaveLength(1);
+    const { snapshotId, computed } = saved[0]!;
+    expect(snapshotId).toBe(SNAPSHOT);
+    expect(computed.istioVersion).toBe('1.31.0');
+    expect(computed.classes.map((c) => c.members).sort()).toEqual([1, 2]);
+    expect(new Set(computed.classes.map((c) => c.classKey)).size).toBe(2);
+    const classes = classOf(computed);
+    expect(classes['shop/web-1']).toBe(classes['shop/web-2']);
+    expect(classes['shop/db-1']).not.toBe(classes['shop/web-1']);
+    expect(classes['legacy/old']).toBeNull();
+    expect(computed.workloads.find((w) => w.name === 'old')).toMatchObject({ proxyType: 'NONE' });
+    // Objects the two classes share (the web cluster, the listener) are stored once.
+    const names = computed.objects.map((o) => `${o.type}/${o.name}`);
+    expect(names.filter((n) => n === 'cluster/outbound|80||web.shop.svc.cluster.local')).toHaveLength(1);
+  });
+
+  it('reports progress forward only, from the first steps to the end of the classes', async () => {
+    const { compute, progress } = setup();
+    await compute();
+    expect(progress[0]).toBe(0.05);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBeCloseTo(0.95);
+    expect(progress.every((f) => f > 0 && f <= 1)).toBe(true);
+  });
+
+  it("splits a class whose config names a member's address: each member gets its own", async () => {
+    const { compute, saved, configRequests } = setup({
+      proxyConfig: ({ proxy }) => configOf(proxy.name!, (name) => (name.startsWith('web') ? [`inbound|8080||${SIDECARS[name]!.ip}`] : [])),
+    });
+    const stats = await compute();
+    expect(stats).toMatchObject({ classes: 3, splitClasses: 1, generatorRequests: 3 });
+    expect(configRequests().sort()).toEqual(['db-1', 'web-1', 'web-2']);
+    const classes = classOf(saved[0]!.computed);
+    expect(classes['shop/web-1']).not.toBe(classes['shop/web-2']);
+  });
+
+  it('a class Istio fails on gets no stored config; the others are stored', async () => {
+    const { compute, saved } = setup({
+      proxyConfig: ({ proxy }) => {
+        if (proxy.name === 'db-1') throw new GeneratorError('INTERNAL', 'panic in istiod');
+        return configOf(proxy.name!);
+      },
+    });
+    expect(await compute()).toMatchObject({ classes: 1, proxies: 2 });
+    const classes = classOf(saved[0]!.computed);
+    expect(classes['shop/db-1']).toBeNull();
+    expect(classes['shop/web-1']).not.toBeNull();
+  });
+
+  it('a generator that died fails the computation, and nothing is stored', async () => {
+    const { compute, saved } = setup({
+      proxyConfig: () => {
+        throw new GeneratorError('EXITED', 'generator exited');
+      },
+    });
+    await expect(compute()).rejects.toThrow('generator exited');
+    expect(saved).toEqual([]);
+  });
+});
