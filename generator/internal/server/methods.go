@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,40 +9,6 @@ import (
 	"github.com/meshlens/meshlens/generator/internal/render"
 	"github.com/meshlens/meshlens/generator/internal/session"
 )
-
-type proxyParams struct {
-	Proxy session.ProxyInput `json:"proxy"`
-}
-
-type simulateParams struct {
-	Proxy session.ProxyInput       `json:"proxy"`
-	Calls []session.SimulationCall `json:"calls"`
-}
-
-type loadResult struct {
-	Diagnostics []session.Diagnostic `json:"diagnostics"`
-	Pods        int                  `json:"pods"`
-}
-
-type proxyConfigResult struct {
-	Proxy session.ProxyInfo `json:"proxy"`
-	*session.ProxyConfig
-}
-
-type validateParams struct {
-	Objects []json.RawMessage `json:"objects"`
-}
-
-// validateResult answers validate: one result per object, in the order of the request.
-type validateResult struct {
-	Results []admission.Result `json:"results"`
-}
-
-type proxiesParams struct {
-	// Types overrides the proxy type of pods (namespace/name -> SIDECAR, ROUTER or NONE), as the
-	// service decides injection from namespace labels, annotations and gateway selectors.
-	Types map[string]string `json:"types,omitempty"`
-}
 
 func (s *Server) dispatch(req protocol.Request) (any, error) {
 	if req.Method == "version" {
@@ -73,7 +38,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	}
 	if req.Method == "validate" {
 		// The API server's and Istio's webhook's answer to creating each object: no snapshot needed.
-		p, err := decode[validateParams](req.Params)
+		p, err := decode[protocol.ValidateParams](req.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +48,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 				return nil, err
 			}
 		}
-		return validateResult{Results: results}, nil
+		return protocol.ValidateResult{Results: results}, nil
 	}
 	if req.Method == "load" {
 		if s.session != nil {
@@ -98,14 +63,14 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, err
 		}
 		s.session = sess
-		return loadResult{Diagnostics: sess.Diagnostics, Pods: len(sess.PodNames())}, nil
+		return protocol.LoadResult{Diagnostics: sess.Diagnostics, Pods: len(sess.PodNames())}, nil
 	}
 	if s.session == nil {
 		return nil, errNotLoaded
 	}
 	switch req.Method {
 	case "proxyConfig":
-		p, err := decode[proxyParams](req.Params)
+		p, err := decode[protocol.ProxyParams](req.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -121,9 +86,9 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return proxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
+		return protocol.ProxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
 	case "simulate":
-		p, err := decode[simulateParams](req.Params)
+		p, err := decode[protocol.SimulateParams](req.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +98,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		}
 		return s.session.Simulate(proxy, p.Calls)
 	case "proxies":
-		p, err := decode[proxiesParams](req.Params)
+		p, err := decode[protocol.ProxiesParams](req.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -145,7 +110,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	case "mesh":
 		return s.session.Mesh(), nil
 	case "peerAuthentication":
-		p, err := decode[proxyParams](req.Params)
+		p, err := decode[protocol.ProxyParams](req.Params)
 		if err != nil {
 			return nil, err
 		}
