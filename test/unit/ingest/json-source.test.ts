@@ -82,7 +82,13 @@ describe('JSON uploads, located without yaml', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems).toHaveLength(MAX_PROBLEMS + 1);
-    expect(result.problems[2]).toMatchObject({ document: 1, line: 1, column: 5, path: '/apiVersion', message: expect.stringMatching(/apiVersion/) });
+    expect(result.problems[2]).toMatchObject({
+      document: 1,
+      line: 1,
+      column: 5,
+      path: '/apiVersion',
+      message: expect.stringMatching(/apiVersion/),
+    });
     expect(result.problems.at(-1)?.message).toMatch(/more problems not listed/);
   });
 
@@ -97,7 +103,9 @@ describe('JSON uploads, located without yaml', () => {
   });
 
   it('a JSON upload of more values than the bound is refused before it is parsed, where the bound is crossed', () => {
-    const text = `[\n${Array(MAX_UPLOAD_VALUES + 10).fill('0').join(',')}]`;
+    const text = `[\n${Array(MAX_UPLOAD_VALUES + 10)
+      .fill('0')
+      .join(',')}]`;
     const { objects, problems } = decodeManifests(text, 'application/json');
     expect(objects).toEqual([]);
     expect(problems).toEqual([
