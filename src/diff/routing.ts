@@ -1,22 +1,13 @@
 // What a config change does to traffic, in plain words, derived from the Envoy objects of one proxy
 // class before and after (never from the YAML). Pure.
 import type { EnvoyObject } from '../model/proxy.js';
-import { parseClusterName } from '../envoy/describe-cluster.js';
+import { clusterLabel, clusterPolicies, endpointAddresses, parseClusterName } from '../envoy/describe-cluster.js';
+import { describeAction, describeWeights, routeClusters, routePolicies, weightShares } from '../envoy/describe.js';
 import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../envoy/xds.js';
 import { describeRouteMatch } from '../envoy/match.js';
 import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
 import { canonicalJson } from '../model/canonical.js';
-import {
-  clusterLabel,
-  clusterPolicies,
-  describeAction,
-  endpointAddresses,
-  firstMatching,
-  matchKey,
-  routeClusters,
-  routePolicies,
-  sampleRequest,
-} from './describe.js';
+import { firstMatching, matchKey, sampleRequest } from './describe.js';
 import { canonicalEqual } from './json-diff.js';
 import type { EnvoyType } from '../model/proxy.js';
 import type { RoutingChange } from './model.js';
@@ -481,7 +472,7 @@ function chainDestination(c: FilterChain): string {
     if (f.name === 'envoy.filters.network.tcp_proxy') {
       if (typeof tc.cluster === 'string') return `TCP to ${clusterLabel(tc.cluster)}`;
       const weighted = (tc.weightedClusters as { clusters?: { name: string; weight?: number }[] } | undefined)?.clusters ?? [];
-      return `TCP to ${weighted.map((w) => `${w.weight ?? 0}% ${clusterLabel(w.name)}`).join(', ')}`;
+      return `TCP to ${describeWeights(weightShares(weighted), clusterLabel)}`;
     }
   }
   return 'no HTTP or TCP proxy';

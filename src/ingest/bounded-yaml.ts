@@ -130,12 +130,21 @@ export function inspectValue(root: unknown, budget: number): Inspection {
   };
   // Containers on the current path (a circular value comes back to one of them).
   const open = new Set<object>();
-  // A value to visit is its own path (one object per value: a body of a million values makes a million of them).
-  const stack: (Path | Leave)[] = [{ value: root, parent: undefined, segment: '', depth: 0 }];
+  // A value to visit is its own path; a container's members are made one at a time by its
+  // cursor (the stack holds a cursor per open container, not every member of a long array).
+  const stack: (Path | Leave | Cursor)[] = [{ value: root, parent: undefined, segment: '', depth: 0 }];
   while (stack.length > 0 && budget >= 0) {
     const entry = stack.pop()!;
     if ('leave' in entry) {
       open.delete(entry.leave);
+      continue;
+    }
+    if ('next' in entry) {
+      const { container, keys, parent, depth } = entry;
+      const index = entry.next++;
+      if (index + 1 < (keys ?? (container as unknown[])).length) stack.push(entry);
+      const segment = keys ? keys[index] : index;
+      stack.push({ value: (container as Record<PathSegment, unknown>)[segment], parent, segment, depth });
       continue;
     }
     const { value } = entry;
@@ -160,21 +169,19 @@ export function inspectValue(root: unknown, budget: number): Inspection {
     if (Array.isArray(value)) {
       if (value.length === 0) continue;
       open.add(value);
-      stack.push({ leave: value });
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i] as unknown, parent: path, segment: i, depth });
+      stack.push({ leave: value }, { container: value, next: 0, parent: path, depth });
       continue;
     }
     const keys = Object.keys(value);
     if (keys.length === 0) continue;
     open.add(value);
-    stack.push({ leave: value });
+    stack.push({ leave: value }, { container: value, keys, next: 0, parent: path, depth });
+    // Keys are checked when their container is entered, last first (the order problems are listed in).
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i];
-      const member: Path = { value: (value as Record<string, unknown>)[key], parent: path, segment: key, depth };
       budget -= key.length;
       const problem = stringProblem(key);
-      if (problem) report(member, `key: ${problem}`);
-      stack.push(member);
+      if (problem) report({ value: (value as Record<string, unknown>)[key], parent: path, segment: key, depth }, `key: ${problem}`);
     }
   }
   return { problems, budget };
@@ -186,6 +193,18 @@ interface Path {
   parent: Path | undefined;
   segment: PathSegment;
   /** Of the value: the root is 0. */
+  depth: number;
+}
+
+/** The members of a container still to visit: the next is made when the cursor is popped. */
+interface Cursor {
+  container: object;
+  /** An object's keys; undefined for an array. */
+  keys?: string[];
+  next: number;
+  /** The container's path, the members' parent. */
+  parent: Path | undefined;
+  /** Of the members. */
   depth: number;
 }
 

@@ -14,6 +14,7 @@ import {
   type PathSegment,
   type TooDeep,
 } from './bounded-yaml.js';
+import { valueOverflowAt } from './json-body.js';
 import { JsonSource } from './json-source.js';
 
 export type { PathSegment } from './bounded-yaml.js';
@@ -46,7 +47,12 @@ export interface DecodedObject {
 export interface DecodeResult {
   objects: DecodedObject[];
   problems: IngestProblem[];
+  /** The problems `check` found of the objects, each object's as it was decoded. */
+  checked: IngestProblem[];
 }
+
+/** Problems of one decoded object (validation), found as soon as it is decoded. */
+export type ObjectCheck = (decoded: DecodedObject) => IngestProblem[];
 
 /**
  * yaml's own guard against exponential alias expansion ("billion laughs"): it aborts toJS when
@@ -63,15 +69,30 @@ const MIN_VALUE_BUDGET = 1_000_000;
 /** Problems after which decoding stops; an answer lists at most this many. */
 export const MAX_PROBLEMS = 1000;
 const BUDGET_PER_CHARACTER = 4;
+/**
+ * Most values (mappings, sequences, scalars, counted in the text before JSON.parse builds them)
+ * a JSON upload may hold. JSON.parse spends about 80 bytes and 1.5 µs per value, so a 32 MiB
+ * body of `[{},{},...]` (11 million values) would take a GiB and 15 s just to be parsed; this
+ * keeps a maximal body's values under about 8 times its size. Real manifests hold a value per
+ * 15 to 40 characters of JSON (about a million in 32 MiB), kubectl's indented output fewer.
+ */
+export const MAX_UPLOAD_VALUES = 2_000_000;
 
-export function decodeManifests(text: string, contentType?: string): DecodeResult {
-  const decoder = new Decoder(text);
+/**
+ * `check` runs on each object as soon as it is decoded, so that decoding stops once MAX_PROBLEMS
+ * problems are found, whichever finds them (a body of millions of empty objects is refused after
+ * the first few hundred, not after all of them are decoded and validated).
+ */
+export function decodeManifests(text: string, contentType?: string, check?: ObjectCheck): DecodeResult {
+  const decoder = new Decoder(text, check);
   // Nothing to decode, whatever the type says (JSON.parse would call it a syntax error).
   if (text.trim() === '') return decoder.result();
   if (looksLikeJson(text, contentType)) {
     // Before JSON.parse, which would build (and then drop) all of a hostile body's nesting.
     const tooDeep = bracketsTooDeep(text);
     if (tooDeep) return decoder.refuseTooDeep(tooDeep);
+    const overflow = valueOverflowAt(text, MAX_UPLOAD_VALUES);
+    if (overflow !== undefined) return decoder.refuseTooMany(overflow);
     const json = parseJson(text);
     if ('value' in json) {
       decoder.decodeJson(json.value);
@@ -79,7 +100,7 @@ export function decodeManifests(text: string, contentType?: string): DecodeResul
     }
     // A YAML flow mapping also starts with `{`; only an explicit JSON type rules YAML out.
     if (isJsonType(contentType) || !parsesAsYaml(text)) {
-      return { objects: [], problems: [json.problem] };
+      return { objects: [], problems: [json.problem], checked: [] };
     }
   }
   decoder.decodeYaml();
@@ -244,23 +265,41 @@ class Decoder {
   /** Duplicate keys do not stop decoding; they are attributed to the object that holds them. */
   private readonly duplicateKeys: YAMLError[] = [];
   /** Those of a JSON text, by offset. */
-  private readonly duplicateKeyOffsets: number[] = [];
+  private duplicateKeyOffsets: number[] = [];
   private readonly ranges: { document: number; start: number; end: number }[] = [];
+  private readonly checked: IngestProblem[] = [];
   private nextDocument = 0;
   private valueBudget: number;
+  /** Set when decoding stopped at MAX_PROBLEMS: the offset past the last object decoded. */
+  private stoppedAt: number | undefined;
 
-  constructor(private readonly text: string) {
+  constructor(
+    private readonly text: string,
+    private readonly check?: ObjectCheck,
+  ) {
     this.valueBudget = Math.max(MIN_VALUE_BUDGET, BUDGET_PER_CHARACTER * text.length);
   }
 
   /** Enough problems to refuse the upload and show what is wrong: decoding the rest would only cost memory. */
   private full(): boolean {
-    return this.problems.length > MAX_PROBLEMS;
+    const full = this.problems.length + this.checked.length > MAX_PROBLEMS;
+    if (full && this.stoppedAt === undefined) this.stoppedAt = Math.max(0, ...this.ranges.slice(-1).map((range) => range.end));
+    return full;
   }
 
   result(): DecodeResult {
     this.attributeDuplicateKeys();
-    return { objects: this.objects, problems: this.problems };
+    return { objects: this.objects, problems: this.problems, checked: this.checked };
+  }
+
+  /** Found before any parse: the position is counted from the text. */
+  refuseTooMany(offset: number): DecodeResult {
+    this.problems.push({
+      document: this.nextDocument++,
+      ...lineAndColumn(this.text, offset),
+      message: `JSON upload holds more than ${MAX_UPLOAD_VALUES} values (mappings, sequences and scalars); refusing it from here`,
+    });
+    return this.result();
   }
 
   /**
@@ -273,7 +312,8 @@ class Decoder {
     for (let newline = this.text.indexOf('\n'); newline >= 0; newline = this.text.indexOf('\n', newline + 1)) {
       this.lineCounter.addNewLine(newline + 1);
     }
-    this.duplicateKeyOffsets.push(...source.duplicateKeys());
+    // Only the first ones are ever listed (attributeDuplicateKeys).
+    this.duplicateKeyOffsets = source.duplicateKeys(MAX_PROBLEMS);
     const root = jsonNode(source, source.root());
     // `null` is an empty document, as in YAML.
     if (value === null || !this.inspect(value, root)) return;
@@ -440,13 +480,15 @@ class Decoder {
     const document = this.nextDocument++;
     const start = node ? this.position(range?.start) : undefined;
     this.remember(document, node);
-    this.objects.push({
+    const decoded: DecodedObject = {
       document,
       ...start,
       object,
       locate: (path) => this.position(node?.locate(path)),
       locateInside: (path, inner) => this.positionInside(node, path, inner),
-    });
+    };
+    this.objects.push(decoded);
+    if (this.check) this.checked.push(...this.check(decoded));
   }
 
   private problem(node: SourceNode | undefined, message: string, path?: string): void {
@@ -471,7 +513,10 @@ class Decoder {
     const owner = (offset: number) => this.ranges.find((range) => range.start <= offset && offset <= range.end)?.document ?? 0;
     for (const error of this.duplicateKeys) this.problems.push(this.yamlProblem(error, owner(error.pos[0])));
     // The words yaml uses for the same problem in YAML (JSON is YAML).
-    for (const offset of this.duplicateKeyOffsets.slice(0, MAX_PROBLEMS)) {
+    // Past where decoding stopped, a key belongs to no object decoded, and its problem would
+    // come after the first MAX_PROBLEMS anyway.
+    const stoppedAt = this.stoppedAt ?? Infinity;
+    for (const offset of this.duplicateKeyOffsets.slice(0, MAX_PROBLEMS).filter((at) => at <= stoppedAt)) {
       this.problems.push({ document: owner(offset), ...this.position(offset), message: 'YAML DUPLICATE_KEY: Map keys must be unique' });
     }
     this.problems.sort((a, b) => a.document - b.document || (a.line ?? 0) - (b.line ?? 0));

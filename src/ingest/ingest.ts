@@ -4,7 +4,7 @@ import type { Admission, IngestProblem, IngestResult, PreparedUpload, SnapshotRe
 import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
 import { SECRET_FACTS_ANNOTATION, secretFacts } from './secret-facts.js';
-import { admissionProblems, effectiveNamespace, isAdmitted, metadataOf, validateObjects } from './validate.js';
+import { admissionProblems, duplicateProblems, effectiveNamespace, isAdmitted, metadataOf, validateObject } from './validate.js';
 
 export const EMPTY_UPLOAD_WARNING =
   'no objects: the snapshot is an empty mesh (the upload is empty, or holds only comments, empty documents or empty lists)';
@@ -14,8 +14,9 @@ const MULTICLUSTER_LABEL = 'istio/multiCluster';
 
 /** `admit` answers for the objects of Istio's and the Gateway API's kinds, as a cluster's API server would. */
 export async function ingest(text: string, contentType: string | undefined, admit: Admission): Promise<IngestResult> {
-  const { objects, problems } = decodeManifests(text, contentType);
-  const found = validateObjects(objects);
+  // Each object validated as it is decoded: decoding stops at MAX_PROBLEMS, whoever finds them.
+  const { objects, problems, checked } = decodeManifests(text, contentType, validateObject);
+  const found = [...checked, ...duplicateProblems(objects)];
   // An object whose metadata the API server cannot decode goes no further (no schema, no webhook).
   const refused = new Set(found.map((problem) => problem.document));
   const admitted = objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));

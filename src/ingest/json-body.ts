@@ -25,21 +25,27 @@ export function parseJsonBody(text: string): JsonBody {
   }
 }
 
-/**
- * Whether a JSON text holds more than `max` values: each value but the first follows a `,`, a
- * `[` or a `:` outside strings (a `[` counts one too many for an empty array: an upper bound).
- */
+/** Whether a JSON text holds more than `max` values (valueOverflowAt). */
 function valuesOver(text: string, max: number): boolean {
+  return valueOverflowAt(text, max) !== undefined;
+}
+
+/**
+ * The offset at which a JSON text comes to hold more than `max` values, undefined when it holds
+ * no more: each value but the first follows a `,`, a `[` or a `:` outside strings (a `[` counts
+ * one too many for an empty array: an upper bound). One pass, no allocation.
+ */
+export function valueOverflowAt(text: string, max: number): number | undefined {
   let count = 1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
     } else if ((c === COMMA || c === OPEN_BRACKET || c === COLON) && ++count > max) {
-      return true;
+      return i;
     }
   }
-  return false;
+  return undefined;
 }
 
 const QUOTE = 0x22;

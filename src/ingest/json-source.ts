@@ -64,9 +64,9 @@ export class JsonSource {
   /**
    * The offsets of the keys that repeat an earlier key of the same object (JSON.parse keeps the
    * last silently; the API server's strict decoding refuses them): one pass over the text, a set
-   * of keys per object open at the time.
+   * of keys per object open at the time; it stops at the `max`th.
    */
-  duplicateKeys(): number[] {
+  duplicateKeys(max = Infinity): number[] {
     const found: number[] = [];
     const text = this.text;
     // One entry per open container: the keys of an object (created at its first key), null for an array.
@@ -79,8 +79,11 @@ export class JsonSource {
         if (expectKey) {
           const keys = (open[open.length - 1] ??= new Set());
           const key = this.stringAt(i, end);
-          if (keys.has(key)) found.push(i);
-          else keys.add(key);
+          if (keys.has(key)) {
+            if (found.push(i) >= max) return found;
+          } else {
+            keys.add(key);
+          }
           expectKey = false;
         }
         i = end - 1;

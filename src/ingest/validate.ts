@@ -101,7 +101,8 @@ function stringField<K extends string>(key: K, value: unknown): Partial<Record<K
   return typeof value === 'string' && value !== '' ? ({ [key]: value } as Record<K, string>) : {};
 }
 
-function validateObject(decoded: DecodedObject): IngestProblem[] {
+/** The problems of one object (validateObjects without the duplicates across objects). */
+export function validateObject(decoded: DecodedObject): IngestProblem[] {
   const check = new Checker(decoded);
   if (!checkTypeMeta(check)) return check.problems;
   const apiVersion = String(decoded.object.apiVersion);
@@ -305,7 +306,8 @@ function checkMeshConfig(check: Checker, mesh: string): void {
 }
 
 /** The API server keeps one object per group, kind, namespace and name: a second one is a mistake. */
-function duplicateProblems(objects: DecodedObject[]): IngestProblem[] {
+/** Objects that another earlier object of the upload already defines (same group, kind, namespace, name). */
+export function duplicateProblems(objects: DecodedObject[]): IngestProblem[] {
   const first = new Map<string, DecodedObject>();
   const problems: IngestProblem[] = [];
   for (const decoded of objects) {

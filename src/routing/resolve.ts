@@ -9,7 +9,6 @@ import {
   type FilterChain,
   type Listener,
   type ListenerFilterPredicate,
-  type RedirectAction,
   type Route,
   type RouteConfiguration,
   type TypedConfig,
@@ -19,7 +18,8 @@ import {
   clusterNotFoundStatus,
 } from '../envoy/xds.js';
 import { cidrContains } from '../envoy/cidr.js';
-import { describeCluster } from '../envoy/describe-cluster.js';
+import { describeCluster, explainCluster, isSpecialCluster } from '../envoy/describe-cluster.js';
+import { describeDirectResponse, describeRedirect, describeWeights, routeNotes, weightShares } from '../envoy/describe.js';
 import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
 import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
 import { normalizePath, type PathNormalization } from '../envoy/path.js';
@@ -496,11 +496,11 @@ class Walk {
 
   private takeRouteAction(route: Route) {
     if (route.redirect) {
-      this.step('action', `The route answers with a redirect (${describeRedirect(route.redirect)}); no cluster is called.`);
+      this.step('action', `The route answers with ${describeRedirect(route.redirect)}; no cluster is called.`);
       return;
     }
     if (route.directResponse) {
-      this.step('action', `The route answers directly with HTTP ${route.directResponse.status ?? 200}; no cluster is called.`);
+      this.step('action', `The route answers with ${describeDirectResponse(route.directResponse)}; no cluster is called.`);
       return;
     }
     const action = route.route;
@@ -508,7 +508,7 @@ class Walk {
       this.step('action', 'The route has no action.');
       return;
     }
-    const notes = describeRouteAction(action);
+    const notes = routeNotes(route);
     if (action.weightedClusters?.clusters?.length) {
       this.takeWeightedClusters(action.weightedClusters.clusters, notes, action);
       return;
@@ -531,15 +531,14 @@ class Walk {
     this.result.cluster = name;
     this.step(
       'cluster',
-      `Traffic goes to cluster ${name}${notes.length ? `, with ${notes.join('; ')}` : ''}. ${explainSpecialCluster(name)}`.trim(),
+      `Traffic goes to cluster ${name}${notes.length ? `, with ${notes.join('; ')}` : ''}. ${explainCluster(name)}`.trim(),
     );
     this.describeDestination([name], action);
   }
 
   private takeWeightedClusters(clusters: WeightedCluster[], notes: string[], action?: RouteAction) {
     this.result.weightedClusters = clusters.map((c) => ({ cluster: c.name, weight: c.weight ?? 0 }));
-    const total = clusters.reduce((sum, c) => sum + (c.weight ?? 0), 0) || 1;
-    const split = clusters.map((c) => `${c.name} ${Math.round(((c.weight ?? 0) * 1000) / total) / 10}%`).join(', ');
+    const split = describeWeights(weightShares(clusters));
     if (clusters.length === 1) this.result.cluster = clusters[0].name;
     this.step('cluster', `Traffic is split by weight: ${split}${notes.length ? `, with ${notes.join('; ')}` : ''}.`);
     this.describeDestination(
@@ -703,74 +702,6 @@ export function requestHeaders(call: Call, path: string): Headers {
   headers.set(':path', path);
   headers.set(':scheme', call.tls === 'PLAINTEXT' ? 'http' : 'https');
   return headers;
-}
-
-function describeRouteAction(action: NonNullable<Route['route']>): string[] {
-  const notes: string[] = [];
-  if (action.timeout) notes.push(action.timeout === '0s' ? 'no timeout' : `timeout ${action.timeout}`);
-  const retry = action.retryPolicy as { numRetries?: number; retryOn?: string; perTryTimeout?: string } | undefined;
-  if (retry)
-    notes.push(
-      `${retry.numRetries ?? 1} retries on ${retry.retryOn ?? 'the default conditions'}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`,
-    );
-  if (action.prefixRewrite !== undefined) notes.push(`path prefix rewritten to "${action.prefixRewrite}"`);
-  if (action.hostRewriteLiteral) notes.push(`Host rewritten to "${action.hostRewriteLiteral}"`);
-  for (const m of (action.requestMirrorPolicies ?? []) as { cluster?: string }[]) notes.push(`mirrored to ${m.cluster}`);
-  const hash = (action as { hashPolicy?: unknown[] }).hashPolicy;
-  if (hash?.length) notes.push(`consistent hashing on ${describeHashPolicy(hash)}`);
-  return notes;
-}
-
-function describeHashPolicy(policies: unknown[]): string {
-  return policies
-    .map((p) => {
-      const h = p as {
-        header?: { headerName?: string };
-        cookie?: { name?: string };
-        connectionProperties?: { sourceIp?: boolean };
-        queryParameter?: { name?: string };
-      };
-      if (h.header?.headerName) return `header ${h.header.headerName}`;
-      if (h.cookie?.name) return `cookie ${h.cookie.name}`;
-      if (h.connectionProperties?.sourceIp) return 'the source IP';
-      if (h.queryParameter?.name) return `query parameter ${h.queryParameter.name}`;
-      return 'a request property';
-    })
-    .join(', ');
-}
-
-function describeRedirect(r: RedirectAction): string {
-  const parts: string[] = [];
-  if (r.schemeRedirect) parts.push(`scheme ${r.schemeRedirect}`);
-  if (r.httpsRedirect) parts.push('to https');
-  if (r.hostRedirect) parts.push(`host ${r.hostRedirect}`);
-  if (r.pathRedirect) parts.push(`path ${r.pathRedirect}`);
-  if (r.prefixRewrite) parts.push(`prefix ${r.prefixRewrite}`);
-  parts.push(`status ${r.responseCode ?? 'MOVED_PERMANENTLY'}`);
-  return parts.join(', ');
-}
-
-const SPECIAL_CLUSTERS: Record<string, string> = {
-  PassthroughCluster:
-    'PassthroughCluster forwards to the original destination unchanged: the host is outside the mesh registry and the outbound traffic policy is ALLOW_ANY.',
-  BlackHoleCluster:
-    'BlackHoleCluster drops the traffic: the outbound traffic policy is REGISTRY_ONLY and the host is not in the registry (or a Sidecar hides it).',
-  InboundPassthroughCluster:
-    'InboundPassthroughCluster delivers to the local workload on the original port, without an inbound service cluster.',
-  AllowAnyDynamicDNSCluster: 'AllowAnyDynamicDNSCluster resolves the Host header with DNS at request time.',
-};
-
-function isSpecialCluster(name: string): boolean {
-  return name in SPECIAL_CLUSTERS;
-}
-
-function explainSpecialCluster(name: string): string {
-  if (SPECIAL_CLUSTERS[name]) return SPECIAL_CLUSTERS[name];
-  if (name.startsWith('inbound|'))
-    return "An inbound cluster delivers to the local workload: VirtualServices are evaluated by the caller's proxy, never again here.";
-  if (name.startsWith('outbound|'))
-    return "The request leaves this proxy; the destination's own sidecar receives it on its inbound listener and does not re-apply VirtualServices.";
-  return '';
 }
 
 function capitalise(s: string): string {

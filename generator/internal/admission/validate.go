@@ -28,20 +28,16 @@ import (
 	"istio.io/istio/pkg/config/constants"
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/webhooks/validation/server"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// FieldError is one reason an object is refused, at a JSON path (field names and list indexes).
-type FieldError struct {
-	Path    []any  `json:"path"`
-	Message string `json:"message"`
-}
-
-// Result is the API server's answer to creating one object: refused when Errors is not empty;
-// Warnings are those Istio's webhook returns with an accepted object.
-type Result struct {
-	Errors   []FieldError `json:"errors,omitempty"`
-	Warnings []string     `json:"warnings,omitempty"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	FieldError = protocol.FieldError
+	Result     = protocol.AdmissionResult
+)
 
 // webhookGroups are the API groups istiod's ValidatingWebhookConfiguration sends to its webhook
 // (manifests/charts/base/templates/defaultrevision-validatingwebhookconfiguration.yaml).

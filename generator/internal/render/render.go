@@ -8,11 +8,11 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
 
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 	sds "istio.io/istio/istioctl/pkg/writer/compare/sds"
 	"istio.io/istio/istioctl/pkg/writer/envoy/clusters"
 	"istio.io/istio/istioctl/pkg/writer/envoy/configdump"
@@ -21,75 +21,16 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Proxy is the proxy a config was generated for (the generator's ProxyInfo).
-type Proxy struct {
-	ID           string            `json:"id"`
-	Type         string            `json:"type"` // SIDECAR or ROUTER
-	Namespace    string            `json:"namespace"`
-	Labels       map[string]string `json:"labels,omitempty"`
-	IPs          []string          `json:"ips,omitempty"`
-	IstioVersion string            `json:"istioVersion,omitempty"`
-}
-
-// Config is a proxy's generated xDS resources as proto3 JSON (the generator's proxyConfig result).
-type Config struct {
-	Proxy     Proxy             `json:"proxy"`
-	Listeners []json.RawMessage `json:"listeners"`
-	Routes    []json.RawMessage `json:"routes"`
-	Clusters  []json.RawMessage `json:"clusters"`
-	Endpoints []json.RawMessage `json:"endpoints"`
-}
-
-// Flags are istioctl's flags of the proxy-config and proxy-status commands.
-type Flags struct {
-	FQDN      string `json:"fqdn,omitempty"`
-	Port      int    `json:"port,omitempty"`
-	Subset    string `json:"subset,omitempty"`
-	Direction string `json:"direction,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Address   string `json:"address,omitempty"`
-	Type      string `json:"type,omitempty"`
-	Cluster   string `json:"cluster,omitempty"`
-	Status    string `json:"status,omitempty"`
-	// Output is short (the table, istioctl's default), json or yaml.
-	Output string `json:"output,omitempty"`
-	// Verbose is istioctl's --verbose of listener, route and all (default true).
-	Verbose *bool `json:"verbose,omitempty"`
-	// WithHeaders is `all --with-headers`.
-	WithHeaders bool `json:"withHeaders,omitempty"`
-	// Verbosity is proxy-status's -v (0: subscribed types, 1: a column per type).
-	Verbosity int `json:"verbosity,omitempty"`
-}
-
-// StatusProxy is one proxy's line of proxy-status: what istiod's syncz reports for a connected proxy.
-type StatusProxy struct {
-	ID           string `json:"id"`
-	ClusterID    string `json:"clusterId,omitempty"`
-	Namespace    string `json:"namespace,omitempty"`
-	IstioVersion string `json:"istioVersion,omitempty"`
-	// Types are the xDS types the proxy subscribes to, by short name (CDS, LDS, EDS, RDS, ECDS) or
-	// type URL; each is reported SYNCED. Absent: derived from Config when given, else CDS and LDS.
-	Types  []string `json:"types,omitempty"`
-	Config *Config  `json:"config,omitempty"`
-}
-
-// Params of the generator's `render` method.
-type Params struct {
-	// View: listener, route, cluster, endpoint, eds, all, bootstrap, config_dump or proxy-status.
-	View string `json:"view"`
-	// Config is the proxy's generated config; ConfigDump an Envoy admin config dump to use as is instead.
-	Config     *Config         `json:"config,omitempty"`
-	ConfigDump json.RawMessage `json:"configDump,omitempty"`
-	Flags      Flags           `json:"flags"`
-	// Proxies and Istiod (the control plane's instance name) are proxy-status's input.
-	Proxies []StatusProxy `json:"proxies,omitempty"`
-	Istiod  string        `json:"istiod,omitempty"`
-}
-
-// Result is the text istioctl would print.
-type Result struct {
-	Output string `json:"output"`
-}
+// The render method's wire types live in the protocol package with the rest of the generator's
+// wire format; these are their names in this package.
+type (
+	Proxy       = protocol.RenderProxy
+	Config      = protocol.RenderConfig
+	Flags       = protocol.RenderFlags
+	StatusProxy = protocol.StatusProxy
+	Params      = protocol.RenderParams
+	Result      = protocol.RenderResult
+)
 
 // BadRequest is a request istioctl itself would refuse (unknown view, unsupported output format).
 type BadRequest struct{ error }

@@ -12,52 +12,18 @@ import (
 	"istio.io/istio/pilot/pkg/model"
 )
 
-type proxyParams struct {
-	Proxy session.ProxyInput `json:"proxy"`
-}
-
-type simulateParams struct {
-	Proxy session.ProxyInput       `json:"proxy"`
-	Calls []session.SimulationCall `json:"calls"`
-}
-
-func (p proxyParams) proxyInput() session.ProxyInput    { return p.Proxy }
-func (p simulateParams) proxyInput() session.ProxyInput { return p.Proxy }
-
-// decodeProxy decodes a method's params and resolves the proxy they name in the session.
-func decodeProxy[P interface{ proxyInput() session.ProxyInput }](sess *session.Session, raw json.RawMessage) (P, *model.Proxy, error) {
+// decodeProxy decodes a method's params and resolves the proxy they name (proxyOf) in the session.
+func decodeProxy[P any](sess *session.Session, raw json.RawMessage, proxyOf func(P) protocol.ProxyInput) (P, *model.Proxy, error) {
 	p, err := decode[P](raw)
 	if err != nil {
 		return p, nil, err
 	}
-	proxy, err := sess.Proxy(p.proxyInput())
+	proxy, err := sess.Proxy(proxyOf(p))
 	return p, proxy, err
 }
 
-type loadResult struct {
-	Diagnostics []session.Diagnostic `json:"diagnostics"`
-	Pods        int                  `json:"pods"`
-}
-
-type proxyConfigResult struct {
-	Proxy session.ProxyInfo `json:"proxy"`
-	*session.ProxyConfig
-}
-
-type validateParams struct {
-	Objects []json.RawMessage `json:"objects"`
-}
-
-// validateResult answers validate: one result per object, in the order of the request.
-type validateResult struct {
-	Results []admission.Result `json:"results"`
-}
-
-type proxiesParams struct {
-	// Types overrides the proxy type of pods (namespace/name -> SIDECAR, ROUTER or NONE), as the
-	// service decides injection from namespace labels, annotations and gateway selectors.
-	Types map[string]string `json:"types,omitempty"`
-}
+func proxyOfParams(p protocol.ProxyParams) protocol.ProxyInput      { return p.Proxy }
+func proxyOfSimulate(p protocol.SimulateParams) protocol.ProxyInput { return p.Proxy }
 
 func (s *Server) dispatch(req protocol.Request) (any, error) {
 	if req.Method == "version" {
@@ -87,7 +53,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	}
 	if req.Method == "validate" {
 		// The API server's and Istio's webhook's answer to creating each object: no snapshot needed.
-		p, err := decode[validateParams](req.Params)
+		p, err := decode[protocol.ValidateParams](req.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +63,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 				return nil, err
 			}
 		}
-		return validateResult{Results: results}, nil
+		return protocol.ValidateResult{Results: results}, nil
 	}
 	if req.Method == "load" {
 		if s.session != nil {
@@ -112,14 +78,14 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, err
 		}
 		s.session = sess
-		return loadResult{Diagnostics: sess.Diagnostics, Pods: len(sess.PodNames())}, nil
+		return protocol.LoadResult{Diagnostics: sess.Diagnostics, Pods: len(sess.PodNames())}, nil
 	}
 	if s.session == nil {
 		return nil, errNotLoaded
 	}
 	switch req.Method {
 	case "proxyConfig":
-		_, proxy, err := decodeProxy[proxyParams](s.session, req.Params)
+		_, proxy, err := decodeProxy(s.session, req.Params, proxyOfParams)
 		if err != nil {
 			return nil, err
 		}
@@ -131,15 +97,15 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return proxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
+		return protocol.ProxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
 	case "simulate":
-		p, proxy, err := decodeProxy[simulateParams](s.session, req.Params)
+		p, proxy, err := decodeProxy(s.session, req.Params, proxyOfSimulate)
 		if err != nil {
 			return nil, err
 		}
 		return s.session.Simulate(proxy, p.Calls)
 	case "proxies":
-		p, err := decode[proxiesParams](req.Params)
+		p, err := decode[protocol.ProxiesParams](req.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +117,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 	case "mesh":
 		return s.session.Mesh(), nil
 	case "peerAuthentication":
-		_, proxy, err := decodeProxy[proxyParams](s.session, req.Params)
+		_, proxy, err := decodeProxy(s.session, req.Params, proxyOfParams)
 		if err != nil {
 			return nil, err
 		}

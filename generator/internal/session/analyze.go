@@ -26,21 +26,15 @@ import (
 	sresource "istio.io/istio/pkg/config/schema/resource"
 	kubelib "istio.io/istio/pkg/kube"
 	"istio.io/istio/pkg/kube/inject"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// Message is one `istioctl analyze` message.
-type Message struct {
-	Code      string `json:"code"`
-	Level     string `json:"level"`
-	Message   string `json:"message"`
-	Kind      string `json:"kind,omitempty"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name,omitempty"`
-	// Origin is how istioctl names the resource, e.g. "VirtualService default/reviews".
-	Origin string `json:"origin,omitempty"`
-	// Text is the whole line istioctl prints.
-	Text string `json:"text"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	Message = protocol.AnalysisMessage
+)
 
 // Analyze runs Istio's analyzers the way `istioctl analyze -A` runs them against a live cluster
 // holding exactly the snapshot's objects: every analyzer, over a Kubernetes source (Istio's fake

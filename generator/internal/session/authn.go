@@ -9,16 +9,17 @@ import (
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/pkg/security/authn"
 	"istio.io/istio/pkg/config"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// MeshIdentity is what the snapshot's mesh config (Istio's defaults applied) says about identities:
-// the trust domain of every workload's SPIFFE principal (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`)
-// and the root namespace, whose policies without a selector apply mesh-wide.
-type MeshIdentity struct {
-	TrustDomain        string   `json:"trustDomain"`
-	TrustDomainAliases []string `json:"trustDomainAliases"`
-	RootNamespace      string   `json:"rootNamespace"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	MeshIdentity = protocol.MeshIdentity
+	PortMTLS     = protocol.PortMTLS
+	PeerAuthn    = protocol.PeerAuthn
+)
 
 // Mesh reports the effective mesh config's identity settings.
 func (s *Session) Mesh() MeshIdentity {
@@ -28,30 +29,6 @@ func (s *Session) Mesh() MeshIdentity {
 		TrustDomainAliases: aliases,
 		RootNamespace:      s.mesh.GetRootNamespace(),
 	}
-}
-
-// PortMTLS is the mTLS mode of one port of a workload, and the PeerAuthentication that decides it.
-type PortMTLS struct {
-	Mode               string     `json:"mode"`
-	PeerAuthentication *ObjectRef `json:"peerAuthentication"`
-}
-
-// PeerAuthn is the PeerAuthentication in force for a workload, as istiod resolves it when it builds
-// the workload's inbound listener: the policies that select it
-// (AuthnPolicies.GetPeerAuthenticationsForWorkload) merged by Istio's authn applier
-// (authn.ComposePeerAuthentication): workload over namespace over mesh, the oldest of a scope,
-// UNSET inheriting from the scope above, port-level settings overriding the workload's.
-type PeerAuthn struct {
-	// Mode is the workload's mode (STRICT, PERMISSIVE or DISABLE): PERMISSIVE when no policy sets one.
-	Mode string `json:"mode"`
-	// PeerAuthentication is the policy whose mode is Mode; null for Istio's default (PERMISSIVE).
-	PeerAuthentication *ObjectRef `json:"peerAuthentication"`
-	// Ports are the workload policy's port-level settings, by port number.
-	Ports map[string]PortMTLS `json:"ports"`
-	// Policies are every PeerAuthentication that selects the workload, mesh first, then namespace, then workload.
-	Policies []ObjectRef `json:"policies"`
-	// RootNamespace is where mesh-wide policies live.
-	RootNamespace string `json:"rootNamespace"`
 }
 
 // PeerAuthentication resolves the PeerAuthentication of a proxy's workload.

@@ -16,15 +16,15 @@ import (
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/pkg/xds/endpoints"
 	"istio.io/istio/pilot/test/xdstest"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// ProxyConfig is what istiod pushes to one proxy, each object as Envoy v3 proto3 JSON.
-type ProxyConfig struct {
-	Listeners []json.RawMessage `json:"listeners"`
-	Routes    []json.RawMessage `json:"routes"`
-	Clusters  []json.RawMessage `json:"clusters"`
-	Endpoints []json.RawMessage `json:"endpoints"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	ProxyConfig = protocol.ProxyConfig
+)
 
 // Generated is the same configuration as Envoy protos.
 type Generated struct {

@@ -27,21 +27,16 @@ import (
 	kubelib "istio.io/istio/pkg/kube"
 	"istio.io/istio/pkg/kube/inject"
 	"istio.io/istio/pkg/revisions"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// DeploymentsInput is what istiod's gateway deployment controller reads: the snapshot's Kubernetes
-// objects (Gateway API objects among them; existing Deployments and Services are left alone) and
-// its mesh config.
-type DeploymentsInput struct {
-	Kubernetes []json.RawMessage `json:"kubernetes"`
-	MeshConfig string            `json:"meshConfig"`
-}
-
-// Deployed is one object istiod's deployment controller would apply for a Gateway.
-type Deployed struct {
-	Gateway ObjectRef       `json:"gateway"`
-	Object  json.RawMessage `json:"object"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	DeploymentsInput = protocol.DeploymentsInput
+	Deployed         = protocol.Deployed
+)
 
 // chartFiles are the templates istiod's injector ConfigMap holds by default, from Istio's own chart.
 const chartFiles = "charts/istio-control/istio-discovery/files/"

@@ -31,6 +31,18 @@ import (
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/config/schema/gvk"
 	kubelib "istio.io/istio/pkg/kube"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
+)
+
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	Condition     = protocol.Condition
+	GatewayStatus = protocol.GatewayStatus
+	RouteParents  = protocol.RouteParents
+	ObjectRef     = protocol.ObjectRef
+	GatewayAPI    = protocol.GatewayAPI
 )
 
 // GatewayAPIGroup is the API group of the Kubernetes Gateway API.
@@ -175,50 +187,6 @@ func builtinGatewayClasses(objects []runtime.Object) []runtime.Object {
 		}
 	}
 	return out
-}
-
-// Condition is one status condition istiod writes on a Gateway API object.
-type Condition struct {
-	Type    string `json:"type"`
-	Status  string `json:"status"`
-	Reason  string `json:"reason"`
-	Message string `json:"message"`
-	// Parent names the parent of a route the condition is about ("Gateway shop/edge"), Listener
-	// the Gateway listener ("https"); both empty for the object itself.
-	Parent   string `json:"parent,omitempty"`
-	Listener string `json:"listener,omitempty"`
-}
-
-// GatewayStatus is the status istiod would write on one Gateway API object.
-type GatewayStatus struct {
-	Kind       string          `json:"kind"`
-	Namespace  string          `json:"namespace"`
-	Name       string          `json:"name"`
-	Conditions []Condition     `json:"conditions"`
-	Status     json.RawMessage `json:"status"`
-}
-
-// RouteParents is one VirtualService istiod derived from Gateway API routes, with those routes.
-type RouteParents struct {
-	Namespace string      `json:"namespace"`
-	Name      string      `json:"name"`
-	Routes    []ObjectRef `json:"routes"`
-}
-
-// ObjectRef names a Kubernetes object.
-type ObjectRef struct {
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-}
-
-// GatewayAPI is what istiod derives from the Gateway API objects of a snapshot.
-type GatewayAPI struct {
-	Status []GatewayStatus `json:"status"`
-	// VirtualServices are the internal VirtualServices istiod generates, naming the routes each
-	// comes from: Envoy routes carry the VirtualService in their metadata, and the route rule's
-	// position in their name (`<namespace>.<name>.<rule>`).
-	VirtualServices []RouteParents `json:"virtualServices"`
 }
 
 // statusStore is the API server as istiod's status manager sees it (status.NewManager takes a

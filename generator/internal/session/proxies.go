@@ -6,31 +6,16 @@ import (
 	"sort"
 
 	"istio.io/istio/pilot/pkg/model"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// ProxyInfo is a proxy as istiod sees it once it has connected.
-type ProxyInfo struct {
-	ID              string            `json:"id"`
-	Type            string            `json:"type"` // SIDECAR or ROUTER
-	Namespace       string            `json:"namespace"`
-	ConfigNamespace string            `json:"configNamespace"`
-	Labels          map[string]string `json:"labels"`
-	IPs             []string          `json:"ips"`
-	IstioVersion    string            `json:"istioVersion"`
-	// ServiceTargets are the `host:port` of every service port this proxy serves, sorted.
-	ServiceTargets []string `json:"serviceTargets"`
-	// Sidecar is the Sidecar resource scoping this proxy (namespace/name), "" for the default scope.
-	Sidecar string `json:"sidecar,omitempty"`
-}
-
-// WorkloadProxy is one pod of the snapshot: its proxy, or why it has none.
-type WorkloadProxy struct {
-	Namespace string     `json:"namespace"`
-	Name      string     `json:"name"`
-	Kind      string     `json:"kind"`
-	Proxy     *ProxyInfo `json:"proxy,omitempty"`
-	Error     string     `json:"error,omitempty"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	ProxyInfo     = protocol.ProxyInfo
+	WorkloadProxy = protocol.WorkloadProxy
+)
 
 func Describe(p *model.Proxy) ProxyInfo {
 	info := ProxyInfo{

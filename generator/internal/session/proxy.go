@@ -12,21 +12,15 @@ import (
 	"istio.io/istio/pilot/pkg/model"
 	labelutil "istio.io/istio/pilot/pkg/serviceregistry/util/label"
 	"istio.io/istio/pkg/config/constants"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// ProxyInput names an existing workload (namespace + name) or describes an ad-hoc proxy.
-type ProxyInput struct {
-	Namespace    string            `json:"namespace"`
-	Name         string            `json:"name,omitempty"`
-	Labels       map[string]string `json:"labels,omitempty"`
-	IP           string            `json:"ip,omitempty"`
-	IPs          []string          `json:"ips,omitempty"`
-	Type         string            `json:"type,omitempty"` // SIDECAR, ROUTER or NONE
-	IstioVersion string            `json:"istioVersion,omitempty"`
-	// Metadata is further node metadata, as istio-proxy reports it (DNS_CAPTURE, CLUSTER_ID, ...).
-	// DNS_DOMAIN is not node metadata in istio-proxy but the last part of the node ID; it is accepted here.
-	Metadata map[string]any `json:"metadata,omitempty"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	ProxyInput = protocol.ProxyInput
+)
 
 var (
 	// ErrNoProxy is returned for a workload that runs without an Envoy.

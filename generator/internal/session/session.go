@@ -23,33 +23,16 @@ import (
 	"istio.io/istio/pkg/config/constants"
 	"istio.io/istio/pkg/config/mesh"
 	kubelib "istio.io/istio/pkg/kube"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// Input is a normalised snapshot: the objects a cluster's API server would hold.
-type Input struct {
-	Kubernetes []json.RawMessage `json:"kubernetes"`
-	Istio      []json.RawMessage `json:"istio"`
-	// Analysis holds the snapshot's other objects a cluster would hold (Deployments, Secrets without
-	// their values, webhook configurations, Telemetry, ...): only Istio's analyzers read them.
-	Analysis []json.RawMessage `json:"analysis,omitempty"`
-	// MeshConfig is the `mesh` key of ConfigMap istio in the root namespace; "" means Istio's defaults.
-	MeshConfig string `json:"meshConfig"`
-	// ProxyTypes gives each pod's proxy type (namespace/name -> SIDECAR, ROUTER or NONE) as injection
-	// and gateway selectors decide it; a pod not listed is a sidecar, or a router if it runs one.
-	ProxyTypes map[string]string `json:"proxyTypes,omitempty"`
-	// Kinds gives each pod's workload kind (namespace/name -> Pod, or the controller standing for
-	// its absent pods: Deployment, StatefulSet, ...); a pod not listed is a Pod.
-	Kinds map[string]string `json:"kinds,omitempty"`
-}
-
-// Diagnostic is a problem with one object of the snapshot; the object is left out, the session lives on.
-type Diagnostic struct {
-	Level     string `json:"level"`
-	Kind      string `json:"kind,omitempty"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name,omitempty"`
-	Message   string `json:"message"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	Input      = protocol.LoadParams
+	Diagnostic = protocol.Diagnostic
+)
 
 type Session struct {
 	failer *failer

@@ -5,34 +5,16 @@ import (
 
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pilot/pkg/simulation"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
-// SimulationCall is one request as Istio's traffic simulation (pilot/pkg/simulation) takes it, with
-// the service's names for its modes (OUTBOUND, INBOUND, GATEWAY; HTTP, HTTP2, TCP; PLAINTEXT, TLS,
-// MTLS). The simulation matches routes on the path only: it has no headers, methods or queries.
-type SimulationCall struct {
-	Mode     string `json:"mode"`
-	Address  string `json:"address,omitempty"`
-	Port     int    `json:"port"`
-	Protocol string `json:"protocol"`
-	TLS      string `json:"tls"`
-	Host     string `json:"host,omitempty"`
-	SNI      string `json:"sni,omitempty"`
-	ALPN     string `json:"alpn,omitempty"`
-	Path     string `json:"path,omitempty"`
-}
-
-// SimulationResult is what the simulation decides: the names it matched, or its error's text
-// (simulation.ErrNoListener and the others, e.g. "no filter chains matched"); "" where it decided nothing.
-type SimulationResult struct {
-	Listener    string `json:"listener"`
-	FilterChain string `json:"filterChain"`
-	RouteConfig string `json:"routeConfig"`
-	VirtualHost string `json:"virtualHost"`
-	Route       string `json:"route"`
-	Cluster     string `json:"cluster"`
-	Error       string `json:"error"`
-}
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	SimulationCall   = protocol.SimulationCall
+	SimulationResult = protocol.SimulationResult
+)
 
 // Simulate runs Istio's own traffic simulation over exactly the config Generate gives this proxy,
 // so that the service's route walk can be checked against it call by call.

@@ -1,16 +1,20 @@
 package session
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
+)
+
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	VersionInfo = protocol.VersionInfo
+)
 
 // DefaultIstioVersion is what a proxy reports when the caller names no version: the release line
 // of the embedded Istio (generator/ISTIO_VERSION).
 const DefaultIstioVersion = "1.31.0"
-
-// VersionInfo names the embedded Istio.
-type VersionInfo struct {
-	Istio  string `json:"istio"`  // the release line, as proxies report it
-	Module string `json:"module"` // istio.io/istio module version the generator was built with
-}
 
 func Version() VersionInfo {
 	v := VersionInfo{Istio: DefaultIstioVersion}

@@ -2,7 +2,7 @@
 // second time as YAML: the same lines and columns yaml gave, and a body of a million tiny items
 // answered with a bounded list.
 import { describe, expect, it } from 'vitest';
-import { MAX_PROBLEMS, decodeManifests } from '../../../src/ingest/decode.js';
+import { MAX_PROBLEMS, MAX_UPLOAD_VALUES, decodeManifests } from '../../../src/ingest/decode.js';
 import { JsonSource } from '../../../src/ingest/json-source.js';
 import { ingestText as ingest } from '../../support/admission.js';
 
@@ -71,5 +71,45 @@ describe('JSON uploads, located without yaml', () => {
     expect(problems).toEqual([]);
     expect(objects).toHaveLength(1);
     expect(objects[0].locate(['items', 2])).toEqual({ line: 1, column: text.indexOf('[]') + 7 });
+  });
+
+  it('a body of many empty objects stops at the problem cap: validation runs as each is decoded', async () => {
+    const count = 300_000;
+    const text = `[${Array(count).fill('{}').join(',')}]`;
+    const started = performance.now();
+    const result = await ingest(text, 'application/json');
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(MAX_PROBLEMS + 1);
+    expect(result.problems[2]).toMatchObject({
+      document: 1,
+      line: 1,
+      column: 5,
+      path: '/apiVersion',
+      message: expect.stringMatching(/apiVersion/),
+    });
+    expect(result.problems.at(-1)?.message).toMatch(/more problems not listed/);
+  });
+
+  it('duplicate keys past where decoding stopped are not attributed to the first object', async () => {
+    const item = '{"a": 1, "a": 2}';
+    const text = `[${Array(2000).fill(item).join(',')}]`;
+    const result = await ingest(text, 'application/json');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const first = result.problems.filter((problem) => problem.document === 0);
+    expect(first.filter((problem) => /DUPLICATE_KEY/.test(problem.message))).toHaveLength(1);
+  });
+
+  it('a JSON upload of more values than the bound is refused before it is parsed, where the bound is crossed', () => {
+    const text = `[\n${Array(MAX_UPLOAD_VALUES + 10)
+      .fill('0')
+      .join(',')}]`;
+    const { objects, problems } = decodeManifests(text, 'application/json');
+    expect(objects).toEqual([]);
+    expect(problems).toEqual([
+      { document: 0, line: 2, column: 2 * MAX_UPLOAD_VALUES - 2, message: expect.stringMatching(/more than 2000000 values/) },
+    ]);
   });
 });

@@ -51,16 +51,16 @@ describe('describeCluster', () => {
     });
     expect(describeCluster(c)).toEqual([
       'subset v2',
-      'load balancing least request',
-      'circuit breaking: max 100 connections, max 1 concurrent requests',
+      'load balancer least request',
+      'circuit breaking: max connections 100, max concurrent requests 1',
       'outlier detection: eject after 7 consecutive 5xx, every 10s, for 30s',
-      'Istio mTLS to endpoints that have a sidecar (auto mTLS), plaintext to the others',
+      'Istio mTLS to endpoints with a sidecar, plaintext to the others (auto mTLS)',
     ]);
   });
 
   it('consistent hash (RING_HASH, MAGLEV)', () => {
-    expect(describeCluster(cluster('c', { lbPolicy: 'RING_HASH' }))).toContain('consistent-hash load balancing (ring hash)');
-    expect(describeCluster(cluster('c', { lbPolicy: 'MAGLEV' }))).toContain('consistent-hash load balancing (maglev)');
+    expect(describeCluster(cluster('c', { lbPolicy: 'RING_HASH' }))).toContain('load balancer consistent hash (ring hash)');
+    expect(describeCluster(cluster('c', { lbPolicy: 'MAGLEV' }))).toContain('load balancer consistent hash (maglev)');
   });
 
   it('an EDS cluster without lbPolicy is round robin; default thresholds (all max) say nothing', () => {
@@ -69,7 +69,7 @@ describe('describeCluster', () => {
         thresholds: [{ maxConnections: 4294967295, maxPendingRequests: 4294967295, maxRequests: 4294967295, maxRetries: 4294967295 }],
       },
     });
-    expect(describeCluster(c)).toEqual(['round-robin load balancing']);
+    expect(describeCluster(c)).toEqual(['load balancer round robin']);
   });
 
   it('TLS origination: simple TLS with SNI, mutual TLS', () => {

@@ -364,7 +364,7 @@ describe('route actions', () => {
       http(),
     );
     const detail = r.trace.find((t) => t.stage === 'cluster')!.detail;
-    for (const note of ['timeout 5s', '3 retries on 5xx', '"/v2"', 'header x-user', 'mirrored to outbound|80||shadow'])
+    for (const note of ['timeout 5s', 'retries 3 on 5xx', '"/v2"', 'header x-user', 'mirror shadow:80 (100%)'])
       expect(detail).toContain(note);
   });
 

@@ -1,0 +1,43 @@
+package protocol
+
+import "encoding/json"
+
+// ValidateParams are the params of the generator's `validate` method: the objects to admit, in order.
+type ValidateParams struct {
+	Objects []json.RawMessage `json:"objects"`
+}
+
+// ProxiesParams are the params of the generator's `proxies` method.
+type ProxiesParams struct {
+	// Types overrides the proxy type of pods (namespace/name -> SIDECAR, ROUTER or NONE), as the
+	// service decides injection from namespace labels, annotations and gateway selectors.
+	Types map[string]string `json:"types,omitempty"`
+}
+
+// ProxyParams are the params of proxyConfig and of the methods asking about one proxy.
+type ProxyParams struct {
+	Proxy ProxyInput `json:"proxy"`
+}
+
+// SimulateParams are the params of simulate: a proxy and the calls to walk through its config.
+type SimulateParams struct {
+	Proxy ProxyInput       `json:"proxy"`
+	Calls []SimulationCall `json:"calls"`
+}
+
+// LoadResult answers load: what Istio said of the snapshot, and how many pods it holds.
+type LoadResult struct {
+	Diagnostics []Diagnostic `json:"diagnostics"`
+	Pods        int          `json:"pods"`
+}
+
+// ProxyConfigResult answers proxyConfig: the proxy, and its generated xDS resources as proto3 JSON.
+type ProxyConfigResult struct {
+	Proxy ProxyInfo `json:"proxy"`
+	*ProxyConfig
+}
+
+// ValidateResult answers validate: one result per object, in the order of the request.
+type ValidateResult struct {
+	Results []AdmissionResult `json:"results"`
+}
