@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../support/journey.js';
+import { deployment, namespace, yaml } from '../support/mesh.js';
 import {
   createTestDatabase,
   seedManifests,
@@ -92,20 +93,7 @@ describe('connectivity of a stored snapshot', () => {
 });
 
 // The Istio in Action example with a batch job without a sidecar; the change: STRICT mTLS in istioinaction.
-const LEGACY = `---
-apiVersion: v1
-kind: Namespace
-metadata: {name: legacy}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: batch, namespace: legacy}
-spec:
-  selector: {matchLabels: {app: batch}}
-  template:
-    metadata: {labels: {app: batch}}
-    spec: {serviceAccountName: batch, containers: [{name: batch, image: batch}]}
-`;
+const LEGACY = `---\n${yaml(namespace('legacy', { injection: false }), deployment('legacy', 'batch', { serviceAccount: 'batch' }))}`;
 const STRICT = `---
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication

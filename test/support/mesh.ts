@@ -48,6 +48,13 @@ export interface PodOptions {
   ready?: boolean;
   image?: string;
   containerPorts?: { containerPort: number; name?: string }[];
+  /** its serviceAccountName (the pod's identity); the namespace's default when absent */
+  serviceAccount?: string;
+}
+
+/** A pod spec: one container, and the service account when one is named. */
+function podSpec(name: string, options: PodOptions) {
+  return { ...(options.serviceAccount ? { serviceAccountName: options.serviceAccount } : {}), containers: [container(name, options)] };
 }
 
 /** One container, named `app` in every pod (pods of one app look alike, as a Deployment's do). */
@@ -70,7 +77,7 @@ export function pod(ns: string, name: string, options: PodOptions = {}): Manifes
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: ns, labels: options.labels ?? { app: name } },
-    spec: { containers: [container(name, options)] },
+    spec: podSpec(name, options),
     ...(status ? { status } : {}),
   };
 }
@@ -84,7 +91,7 @@ export function deployment(ns: string, name: string, options: Omit<PodOptions, '
     metadata: { name, namespace: ns },
     spec: {
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels }, spec: { containers: [container(name, options)] } },
+      template: { metadata: { labels }, spec: podSpec(name, options) },
     },
   };
 }
