@@ -10,44 +10,27 @@ import { composeDiff } from '../../src/diff/diff.js';
 import type { ConnectionRow } from '../../src/connectivity/rows.js';
 import type { Connectivity } from '../../src/model/connectivity.js';
 import { connectivityOf } from '../support/connectivity.js';
+import { namespace, pod, service, yaml } from '../support/mesh.js';
 
-const pod = (ns: string, name: string, app: string, sa: string, ip: string) => `---
-apiVersion: v1
-kind: Pod
-metadata: {name: ${name}, namespace: ${ns}, labels: {app: ${app}}}
-spec: {serviceAccountName: ${sa}, containers: [{name: app, image: app, ports: [{containerPort: 8080}]}]}
-status: {phase: Running, podIP: ${ip}, podIPs: [{ip: ${ip}}], conditions: [{type: Ready, status: 'True'}]}
-`;
+/** A running, ready pod of `app` with service account `sa`, serving on 8080. */
+const appPod = (ns: string, name: string, app: string, sa: string, ip: string) =>
+  pod(ns, name, { labels: { app }, serviceAccount: sa, ip, ready: true, image: 'app', containerPorts: [{ containerPort: 8080 }] });
+const http80 = [{ name: 'http', port: 80, targetPort: 8080 }];
 
 /** shop: db (the destination) and web; partner: reporter; shop: other (another service account); legacy: batch, without a sidecar. */
-const MESH = `apiVersion: v1
-kind: Namespace
-metadata: {name: shop, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: partner, labels: {istio-injection: enabled}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: legacy}
----
-apiVersion: v1
-kind: Service
-metadata: {name: db, namespace: shop}
-spec:
-  clusterIP: 10.96.0.10
-  selector: {app: db}
-  ports: [{name: http, port: 80, targetPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: plain, namespace: legacy}
-spec:
-  clusterIP: 10.96.0.20
-  selector: {app: plain}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-${pod('shop', 'db-1', 'db', 'db', '10.1.0.10')}${pod('shop', 'web-1', 'web', 'web', '10.1.0.11')}${pod('shop', 'other-1', 'other', 'other', '10.1.0.12')}${pod('partner', 'reporter-1', 'reporter', 'reporter', '10.1.0.13')}${pod('legacy', 'batch-1', 'batch', 'batch', '10.2.0.14')}${pod('legacy', 'plain-1', 'plain', 'plain', '10.2.0.15')}`;
+const MESH = yaml(
+  namespace('shop'),
+  namespace('partner'),
+  namespace('legacy', { injection: false }),
+  service('shop', 'db', http80, { clusterIP: '10.96.0.10' }),
+  service('legacy', 'plain', http80, { clusterIP: '10.96.0.20' }),
+  appPod('shop', 'db-1', 'db', 'db', '10.1.0.10'),
+  appPod('shop', 'web-1', 'web', 'web', '10.1.0.11'),
+  appPod('shop', 'other-1', 'other', 'other', '10.1.0.12'),
+  appPod('partner', 'reporter-1', 'reporter', 'reporter', '10.1.0.13'),
+  appPod('legacy', 'batch-1', 'batch', 'batch', '10.2.0.14'),
+  appPod('legacy', 'plain-1', 'plain', 'plain', '10.2.0.15'),
+);
 
 const DB = 'db.shop.svc.cluster.local:80';
 const PLAIN = 'plain.legacy.svc.cluster.local:80';
