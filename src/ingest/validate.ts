@@ -18,10 +18,6 @@ const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SERVICE_PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 
-export function validateObjects(objects: DecodedObject[]): IngestProblem[] {
-  return [...objects.flatMap(validateObject), ...duplicateProblems(objects)];
-}
-
 /** Objects of the API groups whose CRDs the generator holds (Istio's, the Gateway API's): admission validates them. */
 export function isAdmitted(decoded: DecodedObject): boolean {
   const { apiVersion, kind } = decoded.object;
@@ -101,7 +97,7 @@ function stringField<K extends string>(key: K, value: unknown): Partial<Record<K
   return typeof value === 'string' && value !== '' ? ({ [key]: value } as Record<K, string>) : {};
 }
 
-/** The problems of one object (validateObjects without the duplicates across objects). */
+/** The problems of one object (the duplicates across objects are duplicateProblems'). */
 export function validateObject(decoded: DecodedObject): IngestProblem[] {
   const check = new Checker(decoded);
   if (!checkTypeMeta(check)) return check.problems;
