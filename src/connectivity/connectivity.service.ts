@@ -3,7 +3,13 @@ import { ConnectivityStore } from '../database/connectivity.store.js';
 import { SnapshotStatus } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../model/errors.js';
-import { buildConnectivityIndex, queryConnections, type ConnectionPage, type ConnectionQuery, type ConnectivityIndex } from './read-index.js';
+import {
+  buildConnectivityIndex,
+  queryConnections,
+  type ConnectionPage,
+  type ConnectionQuery,
+  type ConnectivityIndex,
+} from './read-index.js';
 import type { ConnectionRow } from './rows.js';
 
 export class ConnectivityNotFoundError extends NotFoundError {}
