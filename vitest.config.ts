@@ -11,7 +11,7 @@ export default defineConfig({
       {
         // Pure functions: no database, files in parallel (`npm run test:unit`).
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: ['test/support/build-dist.ts'] },
       },
       {
         // The API, CLI and end-to-end tests: each file creates its databases on one Postgres server
@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ['test/api/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/e2e/**/*.test.ts'],
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/build-dist.ts', 'test/support/global-setup.ts'],
           fileParallelism: false,
         },
       },

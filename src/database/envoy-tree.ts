@@ -78,6 +78,7 @@ export class EnvoyObjectCollector {
   readonly objects = new Map<string, PreparedObject>();
   readonly nodes = new Map<string, TreeNode>();
   private readonly memo = new Map<string, string>();
+  private readonly rawMemo = new Map<string, { hash: string; name: string }>();
 
   /** Adds an object (idempotent); returns its hash. */
   addObject(type: string, name: string, body: unknown): string {
@@ -89,6 +90,25 @@ export class EnvoyObjectCollector {
     this.memo.set(quick, hash);
     if (!this.objects.has(hash)) this.objects.set(hash, { hash, type, name, json });
     return hash;
+  }
+
+  /**
+   * Adds an object known by its bytes as the generator wrote them (`bytesKey`, a hash of them):
+   * bytes seen before in this collector are the same object, and are neither parsed nor hashed
+   * again; otherwise `parse` gives the body, stored as addObject stores it. Returns its hash and name.
+   */
+  addRawObject(type: EnvoyType, bytesKey: string, parse: () => EnvoyObject): { hash: string; name: string } {
+    const memoKey = `raw\u0000${type}\u0000${bytesKey}`;
+    const known = this.rawMemo.get(memoKey);
+    if (known) return known;
+    const body = parse();
+    const name = objectName(type, body);
+    const json = canonicalJson(body);
+    const hash = sha256(json);
+    if (!this.objects.has(hash)) this.objects.set(hash, { hash, type, name, json });
+    const entry = { hash, name };
+    this.rawMemo.set(memoKey, entry);
+    return entry;
   }
 
   /** Adds a generated config's objects and tree; returns its root and counts. */

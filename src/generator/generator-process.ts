@@ -1,9 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { GeneratorError, generatorFailure, type GeneratorErrorCode, type Methods } from './protocol.js';
 
 interface Pending {
+  /** the answer's line as bytes, unparsed (a compute job's thread parses it) */
+  raw: boolean;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -26,8 +27,18 @@ export class GeneratorProcess {
     this.child.stderr.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-4000);
     });
-    const lines = createInterface({ input: this.child.stdout, crlfDelay: Infinity });
-    lines.on('line', (line) => this.receive(line));
+    // Lines split as bytes: a raw answer goes to its caller without being decoded here.
+    let parts: Buffer[] = [];
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      let start = 0;
+      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+        parts.push(chunk.subarray(start, nl));
+        this.receive(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+        parts = [];
+        start = nl + 1;
+      }
+      if (start < chunk.length) parts.push(chunk.subarray(start));
+    });
   }
 
   get alive(): boolean {
@@ -50,6 +61,19 @@ export class GeneratorProcess {
   }
 
   request<M extends keyof Methods>(method: M, params: Methods[M]['params'], timeoutMs: number): Promise<Methods[M]['result']> {
+    return this.send(method, params, timeoutMs, false) as Promise<Methods[M]['result']>;
+  }
+
+  /**
+   * The answer's whole line, `{"id":…,"result":…}`, as bytes of its own (transferable to a
+   * thread): for answers of many MiB that the caller parses elsewhere. Errors are rejected as
+   * request's are.
+   */
+  requestRaw<M extends keyof Methods>(method: M, params: Methods[M]['params'], timeoutMs: number): Promise<Uint8Array> {
+    return this.send(method, params, timeoutMs, true) as Promise<Uint8Array>;
+  }
+
+  private send(method: keyof Methods, params: unknown, timeoutMs: number, raw: boolean): Promise<unknown> {
     if (this.exited) return Promise.reject(new GeneratorError('EXITED', this.exited));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -57,7 +81,7 @@ export class GeneratorProcess {
         this.pending.delete(id);
         reject(new GeneratorError('TIMEOUT', `the generator did not answer ${method} within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(id, { raw, resolve, reject, timer });
       this.child.stdin.write(JSON.stringify({ id, method, params }) + '\n');
     });
   }
@@ -68,7 +92,17 @@ export class GeneratorProcess {
     this.child.kill('SIGTERM');
   }
 
-  private receive(line: string) {
+  private receive(bytes: Buffer) {
+    // The encoder writes `{"id":N,"result":…}` or `{"id":N,"error":…}`, in that order.
+    const head = /^\{"id":(\d+),"(result|error)"/.exec(bytes.subarray(0, 40).toString('latin1'));
+    const rawPending = head ? this.pending.get(Number(head[1])) : undefined;
+    if (head && rawPending?.raw && head[2] === 'result') {
+      this.pending.delete(Number(head[1]));
+      clearTimeout(rawPending.timer);
+      rawPending.resolve(ownBytes(bytes));
+      return;
+    }
+    const line = bytes.toString('utf8');
     let message: { id?: number; result?: unknown; error?: { code: GeneratorErrorCode; message: string } };
     try {
       message = JSON.parse(line) as typeof message;
@@ -92,4 +126,11 @@ export class GeneratorProcess {
       this.pending.delete(id);
     }
   }
+}
+
+/** Bytes in an ArrayBuffer of their own (a small Buffer is a slice of Node's shared pool). */
+function ownBytes(bytes: Buffer): Uint8Array {
+  const { buffer, byteOffset, byteLength } = bytes;
+  if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) return bytes;
+  return new Uint8Array(bytes);
 }

@@ -61,11 +61,20 @@ export class GeneratorService implements OnModuleDestroy {
     params: Methods[M]['params'],
     normalised?: NormalisedSnapshot,
   ): Promise<Methods[M]['result']> {
+    return this.use(snapshotId, normalised, (process) => process.request(method, params, this.limits.requestTimeoutMs));
+  }
+
+  /** As ask, the answer's line unparsed: `{"id":…,"result":…}` as UTF-8 bytes of their own. */
+  askRaw<M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']): Promise<Uint8Array> {
+    return this.use(snapshotId, undefined, (process) => process.requestRaw(method, params, this.limits.requestTimeoutMs));
+  }
+
+  private async use<T>(snapshotId: string, normalised: NormalisedSnapshot | undefined, call: (process: GeneratorProcess) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const session = this.acquire(snapshotId, normalised);
       try {
         const process = await session.ready;
-        return await process.request(method, params, this.limits.requestTimeoutMs);
+        return await call(process);
       } catch (error) {
         if (error instanceof GeneratorError && error.code === 'EXITED' && attempt === 0) {
           this.logger.warn(`generator session for snapshot ${snapshotId} died (${error.message}); restarting it`);

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../database/envoy-tree.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
@@ -9,13 +8,16 @@ import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
-import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
+import type { GeneratedConfig, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
+import { ClassesThread } from './classes-thread.js';
 import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
-import { dependsOnIdentity, groupIntoClasses, type ClassMember, type MemberClass } from './proxy-classes.js';
+import { groupIntoClasses, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
+
+export { classProxyInfo } from './proxy-classes.js';
 
 /** Reports how far a computation got, 0..1; stored on the snapshot for clients to poll. */
 export type ProgressReporter = (fraction: number) => Promise<void>;
@@ -79,7 +81,9 @@ export class ComputeService {
       pods.set(`${m.namespace}/${m.name}`, o);
     }
     const classes = groupIntoClasses(proxies, pods);
-    const collector = new EnvoyObjectCollector();
+    // Parsing, hashing and the identity check run on a thread of the job's own: the generator's
+    // answers (MiBs per class) reach it as bytes, never decoded on the API's event loop.
+    const thread = new ClassesThread();
     const stored: StoredClass[] = [];
     const classOf = new Map<string, string>();
     const stats: ComputeStats = {
@@ -114,23 +118,34 @@ export class ComputeService {
     });
     const report = monotonic(progress);
     let done = 0;
-    await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-      for (const unit of await this.generateClass(snapshotId, cls, stats)) {
-        const started = performance.now();
-        connectivity?.addClass(unit.key, unit.members, unit.config);
-        stats.connectivityMs += performance.now() - started;
-        const encoded = collector.addConfig(unit.config);
-        const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(unit.config.proxy));
-        stored.push({ classKey: unit.key, configHash: encoded.root, proxyInfoHash, members: unit.members.length });
-        for (const m of unit.members) classOf.set(`${m.namespace}/${m.name}`, unit.key);
-      }
-      done++;
-      await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
-    });
+    let collected: Awaited<ReturnType<ClassesThread['finish']>>;
+    try {
+      await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+        for (const unit of await this.generateClass(snapshotId, cls, stats, thread)) {
+          if (unit.config) {
+            const started = performance.now();
+            connectivity?.addClass(unit.key, unit.members, unit.config);
+            stats.connectivityMs += performance.now() - started;
+          }
+          stored.push({
+            classKey: unit.key,
+            configHash: unit.added.root,
+            proxyInfoHash: unit.added.proxyInfoHash,
+            members: unit.members.length,
+          });
+          for (const m of unit.members) classOf.set(`${m.namespace}/${m.name}`, unit.key);
+        }
+        done++;
+        await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
+      });
+      collected = await thread.finish();
+    } finally {
+      await thread.close();
+    }
     stats.proxies = classOf.size;
     stats.classes = stored.length;
-    stats.objects = collector.objects.size;
-    stats.nodes = collector.nodes.size;
+    stats.objects = collected.objects.length;
+    stats.nodes = collected.nodes.length;
 
     const started = performance.now();
     const connections = connectivity?.build();
@@ -146,8 +161,8 @@ export class ComputeService {
       proxyClass: classOf.get(`${w.namespace}/${w.name}`) ?? null,
     }));
     await this.proxyConfigs.saveComputation(snapshotId, {
-      objects: [...collector.objects.values()],
-      nodes: [...collector.nodes.values()],
+      objects: collected.objects,
+      nodes: collected.nodes,
       classes: stored,
       workloads,
       istioVersion: version.istio,
@@ -166,15 +181,16 @@ export class ComputeService {
     snapshotId: string,
     cls: MemberClass,
     stats: ComputeStats,
-  ): Promise<{ key: string; members: ClassMember[]; config: GeneratedConfig }[]> {
+    thread: ClassesThread,
+  ): Promise<{ key: string; members: ClassMember[]; added: AddConfigResult; config?: GeneratedConfig }[]> {
     const ask = (m: ClassMember) => {
       stats.generatorRequests++;
-      return this.generator.ask(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
+      return this.generator.askRaw(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
     };
     const rep = cls.workloads[0];
-    let config: GeneratedConfig;
+    let line: Uint8Array;
     try {
-      config = await ask(rep);
+      line = await ask(rep);
     } catch (error) {
       // Istio failed on this proxy (a panic is that request's error): its members get no stored
       // config, and reading it asks a session again, which reports the error. A dead or stuck
@@ -188,10 +204,19 @@ export class ComputeService {
       }
       throw error;
     }
-    if (!dependsOnIdentity(config, rep, cls.workloads)) return [{ key: cls.classKey, members: cls.workloads, config }];
+    // Connectivity reads the parsed config on this thread (it is built here); everything else is the thread's.
+    const parsed = (bytes: Uint8Array) =>
+      this.connectivity ? (JSON.parse(new TextDecoder().decode(bytes)) as { result: GeneratedConfig }).result : undefined;
+    const config = parsed(line);
+    const added = await thread.add(line, cls.workloads.length > 1 ? { rep, members: cls.workloads } : undefined);
+    if (!added.dependsOnIdentity) return [{ key: cls.classKey, members: cls.workloads, added, config }];
     stats.splitClasses++;
-    const units = [{ key: memberClassKey(cls.classKey, rep), members: [rep], config }];
-    for (const m of cls.workloads.slice(1)) units.push({ key: memberClassKey(cls.classKey, m), members: [m], config: await ask(m) });
+    const units = [{ key: memberClassKey(cls.classKey, rep), members: [rep], added, config }];
+    for (const m of cls.workloads.slice(1)) {
+      const own = await ask(m);
+      const ownConfig = parsed(own);
+      units.push({ key: memberClassKey(cls.classKey, m), members: [m], added: await thread.add(own), config: ownConfig });
+    }
     return units;
   }
 }
@@ -199,12 +224,6 @@ export class ComputeService {
 /** The class of one member of a class that was split. */
 function memberClassKey(classKey: string, m: ClassMember): string {
   return contentHash({ class: classKey, member: `${m.namespace}/${m.name}` });
-}
-
-/** What the members of a class share of their ProxyInfo: all but the id and the addresses. */
-export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> {
-  const { id: _id, ips: _ips, ...shared } = proxy;
-  return shared;
 }
 
 /** Reports in order and only forward, at most once per percent. */

@@ -1,7 +1,10 @@
 // Proxy classes: proxies istiod gives the same config, so the worker generates it once per class.
 // Pure functions, no I/O.
 import { isIPv6 } from 'node:net';
-import type { GeneratedConfig, ProxyInfo, WorkloadProxy } from '../model/proxy.js';
+import { createHash } from 'node:crypto';
+import { PROXY_INFO_TYPE, type ConfigEntry, type EnvoyObjectCollector } from '../database/envoy-tree.js';
+import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type GeneratedConfig, type ProxyInfo, type WorkloadProxy } from '../model/proxy.js';
+import { scanGeneratedLine } from './generated-line.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { ClassMember, ProxyClass } from '../model/proxy-class.js';
@@ -113,4 +116,58 @@ export function containsToken(text: string, token: string): boolean {
     if (!nameChar.test(before) && !nameChar.test(after)) return true;
   }
   return false;
+}
+
+/** What adding a generated config to a collector gives: its tree's root, its class ProxyInfo's hash, whether to split. */
+export interface AddConfigResult {
+  root: string;
+  proxyInfoHash: string;
+  dependsOnIdentity: boolean;
+}
+
+/** What the members of a class share of their ProxyInfo: all but the id and the addresses. */
+export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> {
+  const { id: _id, ips: _ips, ...shared } = proxy;
+  return shared;
+}
+
+/**
+ * Adds one generated config, the generator's answer line, to the collector: the same objects,
+ * tree and hashes as parsing the line and calling addConfig, but an object whose bytes the
+ * collector has seen is neither parsed nor serialised again. The identity check, when asked,
+ * parses the listeners, routes and clusters (not the endpoints, the bulk of a sidecar's config).
+ */
+export function addGenerated(
+  collector: EnvoyObjectCollector,
+  task: { line: Uint8Array; identity?: { rep: ClassMember; members: ClassMember[] } },
+  decoder = new TextDecoder(),
+): AddConfigResult {
+  const { line } = task;
+  const layout = scanGeneratedLine(line);
+  const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
+  const entries: ConfigEntry[] = [];
+  for (const type of ENVOY_TYPES) {
+    for (const range of layout.elements[CONFIG_KEY[type]] ?? []) {
+      const bytes = line.subarray(range[0], range[1]);
+      const key = createHash('sha256').update(bytes).digest('base64');
+      const { hash, name } = collector.addRawObject(type, key, () => JSON.parse(text(range)) as EnvoyObject);
+      entries.push({ type, name, hash });
+    }
+  }
+  const encoded = collector.addTree(entries);
+  const proxy = JSON.parse(text(layout.proxy!)) as ProxyInfo;
+  const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(proxy));
+  let split = false;
+  if (task.identity && task.identity.members.length > 1) {
+    const list = (key: 'listeners' | 'routes' | 'clusters') => {
+      const range = layout.lists[key];
+      return range ? (JSON.parse(text(range)) as EnvoyObject[] | null) : undefined;
+    };
+    const config = { listeners: list('listeners'), routes: list('routes'), clusters: list('clusters') } as Pick<
+      GeneratedConfig,
+      'listeners' | 'routes' | 'clusters'
+    >;
+    split = dependsOnIdentity(config, task.identity.rep, task.identity.members);
+  }
+  return { root: encoded.root, proxyInfoHash, dependsOnIdentity: split };
 }

@@ -305,6 +305,18 @@ describe('with an in-process worker', () => {
     expect(await storedRows(t, id)).toEqual(before);
   });
 
+  it('the same snapshot stored twice: the same classes and config, not one object or node more', async () => {
+    const first = await storedRows(t, id);
+    const again = await uploadSnapshot(t.app, MESH, 'storage again');
+    await waitReady(t.app, again);
+    const second = await storedRows(t, again);
+    expect(second.classes).toEqual(first.classes);
+    expect(second.workloads).toEqual(first.workloads);
+    expect(second.objects).toEqual(first.objects);
+    expect(second.nodes).toEqual(first.nodes);
+    expect((await request(t.app.getHttpServer()).delete(`/api/v1/snapshots/${again}`)).status).toBeLessThan(300);
+  });
+
   it('deleting a snapshot collects the Envoy objects and tree nodes nothing references', async () => {
     const firstOnly = await storedRows(t, id);
     const changed = MESH.replace('targetPort: 8080}]', 'targetPort: 8080}, {name: grpc, port: 9090}]');

@@ -14,7 +14,7 @@ export interface Asked {
   params: unknown;
 }
 
-/** A GeneratorService answering `ask` (and `deployGateways`) from `answers`; a method without one fails. */
+/** A GeneratorService answering `ask`, `askRaw` (and `deployGateways`) from `answers`; a method without one fails. */
 export function fakeGenerator(answers: Answers): { service: GeneratorService; asked: Asked[] } {
   const asked: Asked[] = [];
   const service = fake<GeneratorService>(
@@ -24,6 +24,13 @@ export function fakeGenerator(answers: Answers): { service: GeneratorService; as
         const answer = answers[method];
         if (!answer) throw new Error(`fake generator: no answer for ${method}`);
         return answer(params, snapshotId);
+      },
+      // The answer's line, as GeneratorProcess.requestRaw gives it.
+      askRaw: async (snapshotId, method, params) => {
+        asked.push({ snapshotId, method, params });
+        const answer = answers[method] as ((p: unknown, s: string) => unknown) | undefined;
+        if (!answer) throw new Error(`fake generator: no answer for ${method}`);
+        return new TextEncoder().encode(JSON.stringify({ id: asked.length, result: await answer(params, snapshotId) }));
       },
       deployGateways: async (params) => (answers.gatewayDeployments ? answers.gatewayDeployments(params, '') : []),
     },

@@ -1,6 +1,5 @@
 // Once per `vitest run`: the Postgres server the API tests create their databases on.
 // DATABASE_URL when set (CI, the machine's Postgres), else an embedded server of the tests' own.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,9 +14,6 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  // The compiled sources: uploads are ingested on worker threads, which load dist/ (vitest's
-  // TypeScript transform does not reach them), and some tests run `meshlens` itself.
-  execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   if (process.env.DATABASE_URL) {
     project.provide('databaseServerUrl', process.env.DATABASE_URL);
     return;

@@ -30,6 +30,24 @@ describe('GeneratorProcess', () => {
     p.close();
   });
 
+  it('hands a raw answer over as the bytes of its whole line, in a buffer of its own, and raw errors as GeneratorErrors', async () => {
+    const p = new GeneratorProcess(fake) as Loose & { requestRaw(method: string, params: unknown, timeoutMs: number): Promise<Uint8Array> };
+    // Lines of several pipe chunks, answered concurrently with small ones.
+    const big = { text: 'é'.repeat(300_000) };
+    const [raw, small, rawSmall] = await Promise.all([
+      p.requestRaw('echo', big, 5000),
+      p.request('echo', { n: 1 }, 5000),
+      p.requestRaw('echo', { n: 2 }, 5000),
+    ]);
+    expect(JSON.parse(new TextDecoder().decode(raw))).toMatchObject({ result: big });
+    expect(raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength).toBe(true);
+    expect(small).toEqual({ n: 1 });
+    expect(JSON.parse(new TextDecoder().decode(rawSmall))).toMatchObject({ result: { n: 2 } });
+    expect(rawSmall.byteLength).toBe(rawSmall.buffer.byteLength);
+    await expect(p.requestRaw('fail', {}, 5000)).rejects.toMatchObject({ code: 'INTERNAL', message: 'istio panicked: boom' });
+    p.close();
+  });
+
   it('times out a request that gets no answer', async () => {
     const p = new GeneratorProcess(fake) as Loose;
     await expect(p.request('slow', {}, 100)).rejects.toMatchObject({ code: 'TIMEOUT' });

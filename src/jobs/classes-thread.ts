@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ClassMember } from './proxy-classes.js';
+import type { AddConfigResult, ClassesReply, ClassesTask, FinishResult } from './classes.worker.js';
+
+/**
+ * One compute job's thread (classes.worker.ts): the generated configs go to it as the generator's
+ * bytes, transferred, and come back as hashes; at the end, the job's objects and tree nodes, each
+ * once. Stateful (one collector per job), so a thread of its own rather than a pool's.
+ */
+export class ClassesThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private seq = 0;
+  private failed: Error | null = null;
+
+  constructor() {
+    this.worker = new Worker(workerFile());
+    this.worker.on('message', (reply: ClassesReply) => {
+      const p = this.pending.get(reply.seq);
+      if (!p) return;
+      this.pending.delete(reply.seq);
+      if ('error' in reply) p.reject(new Error(`compute thread: ${reply.error}`));
+      else p.resolve(reply.value);
+    });
+    const fail = (error: Error) => {
+      this.failed ??= error;
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`compute thread exited (code ${code})`)));
+  }
+
+  /** Adds a generated config (the generator's answer line); checks identity when given the class. */
+  add(line: Uint8Array, identity?: { rep: ClassMember; members: ClassMember[] }): Promise<AddConfigResult> {
+    const transfer = line.byteOffset === 0 && line.byteLength === line.buffer.byteLength ? [line.buffer as ArrayBuffer] : [];
+    return this.call({ op: 'add', seq: ++this.seq, line, identity }, transfer) as Promise<AddConfigResult>;
+  }
+
+  /** Every object and tree node added, each once. */
+  finish(): Promise<FinishResult> {
+    return this.call({ op: 'finish', seq: ++this.seq }, []) as Promise<FinishResult>;
+  }
+
+  async close() {
+    await this.worker.terminate();
+  }
+
+  private call(task: ClassesTask, transfer: ArrayBuffer[]): Promise<unknown> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.pending.set(task.seq, { resolve, reject });
+      this.worker.postMessage(task, transfer);
+    });
+  }
+}
+
+/**
+ * The compiled thread next to this module; under vitest, which runs the TypeScript sources, the
+ * one `npm run build` wrote to dist/ (test/support/global-setup.ts builds it).
+ */
+function workerFile(): string {
+  const here = fileURLToPath(new URL('./classes.worker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return path.join(root, 'dist', path.relative(root, here));
+}
