@@ -5,7 +5,8 @@
 //     sender classes, receiver decisions evaluated;
 //   - what is stored: connection groups, sending workloads, their list_nodes rows and bytes;
 //   - reading one namespace's connectivity (GraphQL, expanded to every sending workload): cold, then
-//     p50/p99 over BENCH_READS (50) reads rotating over the namespaces; and one service's.
+//     p50/p99 over BENCH_READS (50) reads rotating over the namespaces; and one service's; then the
+//     same namespace reads paged (`limit: BENCH_PAGE`, 100, at a rotating offset) and over REST unpaged.
 // Run alone (`node bench/connectivity.mjs` after `npm run build`) or from `npm run bench` with
 // MESHLENS_BENCH_CONNECTIVITY=1. BENCH_SCALE < 1 keeps that fraction of Deployments and Services.
 import pg from 'pg';
@@ -19,6 +20,7 @@ import { generateSnapshot, SHAPE } from './generate.mjs';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const READS = Number(process.env.BENCH_READS ?? 50);
+const PAGE = Number(process.env.BENCH_PAGE ?? 100);
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
 
@@ -102,8 +104,9 @@ try {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          query: `query ($id: ID!, $ns: String, $svc: String) { snapshot(id: $id) { connectivity(namespace: $ns, service: $svc) {
-            source { namespace name kind } destination verdict conditions tls policies { namespace name } } } }`,
+          query: `query ($id: ID!, $ns: String, $svc: String, $limit: Int, $offset: Int) { snapshot(id: $id) {
+            connectivity(namespace: $ns, service: $svc, limit: $limit, offset: $offset) {
+              source { namespace name kind } destination verdict conditions tls policies { namespace name } } } }`,
           variables: { id, ...query },
         }),
       }),
@@ -112,20 +115,36 @@ try {
     if (body.errors) throw new Error(`read: ${JSON.stringify(body.errors).slice(0, 200)}`);
     return { ms: performance.now() - t0, n: body.data.snapshot.connectivity.length };
   };
+  const readRest = async (query) => {
+    const t0 = performance.now();
+    const r = await retry(() => fetch(`${base}/api/v1/snapshots/${id}/connectivity?namespace=${query.ns}`));
+    if (!r.ok) throw new Error(`read REST: ${r.status} ${await r.text()}`);
+    const body = await r.json();
+    return { ms: performance.now() - t0, n: body.connections.length };
+  };
+  const percentiles = async (label, f) => {
+    const times = [];
+    let n = 0;
+    for (let i = 0; i < READS; i++) {
+      const r = await f(i);
+      times.push(r.ms);
+      n = Math.max(n, r.n);
+    }
+    times.sort((a, b) => a - b);
+    const q = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))].toFixed(0);
+    console.log(`${label}, ${READS} reads: p50 ${q(50)} ms, p99 ${q(99)} ms (up to ${n} connections each)`);
+  };
   const cold = await read({ ns: 'team-3' });
   console.log(`read one namespace (team-3), first: ${cold.ms.toFixed(0)} ms, ${cold.n} connections`);
-  const times = [];
-  let n = 0;
-  for (let i = 0; i < READS; i++) {
-    const r = await read({ ns: `team-${i % SHAPE.namespaces}` });
-    times.push(r.ms);
-    n = Math.max(n, r.n);
-  }
-  times.sort((a, b) => a - b);
-  const q = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))].toFixed(0);
-  console.log(`read one namespace, ${READS} reads: p50 ${q(50)} ms, p99 ${q(99)} ms (up to ${n} connections each)`);
+  await percentiles('read one namespace', (i) => read({ ns: `team-${i % SHAPE.namespaces}` }));
   const one = await read({ ns: 'team-3', svc: 'svc-3' });
   console.log(`read one service (team-3/svc-3): ${one.ms.toFixed(0)} ms, ${one.n} connections`);
+  await percentiles(`read one namespace, paged (limit ${PAGE})`, (i) =>
+    read({ ns: `team-${i % SHAPE.namespaces}`, limit: PAGE, offset: (i * 7 * PAGE) % Math.max(1, cold.n - PAGE) }),
+  );
+  // The app runs no worker: the snapshot is READY once compute above has stored it.
+  await client.query(`UPDATE snapshots SET status = 'READY' WHERE id = $1`, [id]);
+  await percentiles('read one namespace over REST, unpaged', (i) => readRest({ ns: `team-${i % SHAPE.namespaces}` }));
 } finally {
   await app?.close();
   await client.end().catch(() => {});

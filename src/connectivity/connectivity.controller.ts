@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { httpError } from '../http/errors.js';
 import type { ConnectionRow } from './rows.js';
-import { ConnectivityService } from './connectivity.service.js';
+import { ConnectivityService, MAX_CONNECTION_PAGE } from './connectivity.service.js';
 
 @ApiTags('connectivity')
 @Controller('api/v1/snapshots/:id')
@@ -17,16 +17,24 @@ export class ConnectivityController {
   })
   @ApiQuery({ name: 'namespace', required: false, description: "the destination service's namespace" })
   @ApiQuery({ name: 'service', required: false, description: 'the destination service' })
-  @ApiResponse({ status: 200, description: '`{"connections": [Connection]}`' })
+  @ApiQuery({ name: 'source', required: false, description: 'a sending workload: `namespace/name`, or a name in any namespace' })
+  @ApiQuery({ name: 'limit', required: false, description: `at most this many rows (1..${MAX_CONNECTION_PAGE}); default: all` })
+  @ApiQuery({ name: 'offset', required: false, description: 'rows skipped first (by destination, then source); default 0' })
+  @ApiResponse({ status: 200, description: '`{"connections": [Connection], "total": n}`: total counts every row that passes the filters' })
+  @ApiResponse({ status: 400, description: 'a limit or offset that is not a whole number in range' })
   @ApiResponse({ status: 404, description: 'unknown snapshot' })
   @ApiResponse({ status: 409, description: 'the snapshot is not READY' })
   async connectivity(
     @Param('id') id: string,
     @Query('namespace') namespace?: string,
     @Query('service') service?: string,
-  ): Promise<{ connections: ConnectionRow[] }> {
+    @Query('source') source?: string,
+    @Query('limit') limit?: string,
+    @Query('offset') offset?: string,
+  ): Promise<{ connections: ConnectionRow[]; total: number }> {
     try {
-      return { connections: await this.service.connectionsWhenReady(id, { namespace, service }) };
+      const page = { limit: limit === undefined ? null : Number(limit), offset: offset === undefined ? null : Number(offset) };
+      return await this.service.connectionsWhenReady(id, { namespace, service, source }, page);
     } catch (error) {
       throw httpError(error);
     }

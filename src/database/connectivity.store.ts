@@ -5,6 +5,11 @@ import type { Connectivity } from '../model/connectivity.js';
 import { ListNodeStore } from './list-node.store.js';
 import { connectionListCodec, senderListCodec } from './snapshot-lists.js';
 
+export interface ConnectivityRoots {
+  connections: Buffer;
+  senders: Buffer;
+}
+
 /** In the compute job's transaction (ProxyConfigStore.saveComputation): the lists' new nodes, and their roots on the snapshot. */
 export async function writeConnectivity(
   em: EntityManager,
@@ -27,14 +32,28 @@ export class ConnectivityStore {
 
   /** The stored connectivity; null when the snapshot has none (not computed, or computed before connectivity existed). */
   async read(snapshotId: string): Promise<Connectivity | null> {
+    const roots = await this.roots(snapshotId);
+    return roots ? this.readLists(roots) : null;
+  }
+
+  /**
+   * The roots of a snapshot's connectivity lists (content addresses: the same roots are the same
+   * connectivity); null when it has none.
+   */
+  async roots(snapshotId: string): Promise<ConnectivityRoots | null> {
     const [row]: { connection_list: Buffer | null; sender_list: Buffer | null }[] = await this.dataSource.query(
       'SELECT connection_list, sender_list FROM snapshots WHERE id = $1',
       [snapshotId],
     );
     if (!row?.connection_list || !row.sender_list) return null;
+    return { connections: row.connection_list, senders: row.sender_list };
+  }
+
+  /** The lists under these roots. */
+  async readLists(roots: ConnectivityRoots): Promise<Connectivity> {
     const [groups, senders] = await Promise.all([
-      this.lists.read(connectionListCodec, row.connection_list),
-      this.lists.read(senderListCodec, row.sender_list),
+      this.lists.read(connectionListCodec, roots.connections),
+      this.lists.read(senderListCodec, roots.senders),
     ]);
     return { groups, senders };
   }

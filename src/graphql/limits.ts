@@ -35,6 +35,18 @@ export const FIELD_COST = {
 export const ASSUMED_LIST_SIZE = 20;
 
 /**
+ * A large list's size in the cost, set with `@Extensions(...)` on its resolver: `listItemCost`,
+ * what each member costs beyond its selection (a row built and serialised), and `assumedListSize`,
+ * how many members are counted when the query gives no `first`/`limit` (else ASSUMED_LIST_SIZE).
+ */
+export interface ListCostExtensions {
+  listItemCost?: number;
+  assumedListSize?: number;
+}
+
+const numberOr = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
+
+/**
  * A field's cost: its own (FIELD_COST where set; 1 for a list, 0 for any other field: the parts of
  * an answer already computed cost nothing more), plus its selection's times the number of
  * members it may return (`first`, else ASSUMED_LIST_SIZE).
@@ -42,10 +54,11 @@ export const ASSUMED_LIST_SIZE = 20;
 const costOf: ComplexityEstimator = ({ field, args, childComplexity }) => {
   const list = isListType(getNullableType(field.type));
   const own = typeof field.extensions?.complexity === 'number' ? field.extensions.complexity : list ? 1 : 0;
+  const item = childComplexity + numberOr(field.extensions?.listItemCost, 0);
   const first: unknown = args.first ?? args.limit;
-  if (typeof first === 'number' && first > 0) return own + first * childComplexity;
+  if (typeof first === 'number' && first > 0) return own + first * item;
   // A connection's edges are the page its `first` already counted.
-  if (list && field.name !== 'edges') return own + ASSUMED_LIST_SIZE * childComplexity;
+  if (list && field.name !== 'edges') return own + numberOr(field.extensions?.assumedListSize, ASSUMED_LIST_SIZE) * item;
   return own + childComplexity;
 };
 

@@ -90,6 +90,41 @@ describe('connectivity of a stored snapshot', () => {
     });
     await request(app.getHttpServer()).get('/api/v1/snapshots/00000000-0000-4000-8000-000000000000/connectivity').expect(404);
   });
+
+  it('pages with limit and offset, filters by sending workload, and counts the total (REST and GraphQL)', async () => {
+    const http = request(app.getHttpServer());
+    const all = (await http.get(`/api/v1/snapshots/${id}/connectivity?namespace=shop`).expect(200)).body;
+    expect(all.total).toBe(all.connections.length);
+    const page = (await http.get(`/api/v1/snapshots/${id}/connectivity?namespace=shop&limit=4&offset=3`).expect(200)).body;
+    expect(page).toEqual({ connections: all.connections.slice(3, 7), total: all.total });
+    const batch = (await http.get(`/api/v1/snapshots/${id}/connectivity?source=legacy/batch`).expect(200)).body;
+    expect(batch.total).toBeGreaterThan(0);
+    expect(batch.connections.every((r: Row) => r.source.namespace === 'legacy' && r.source.name === 'batch')).toBe(true);
+    const bad = await http.get(`/api/v1/snapshots/${id}/connectivity?limit=0`).expect(400);
+    expect(bad.body.error).toMatch(/^limit must be a whole number from 1 to/);
+    await http.get(`/api/v1/snapshots/${id}/connectivity?offset=-1`).expect(400);
+
+    const paged = await http.post('/graphql').send({
+      query: `query ($id: ID!) { snapshot(id: $id) { connectivity(namespace: "shop", source: "shop/web", limit: 2, offset: 1) { source { name } destination } } }`,
+      variables: { id },
+    });
+    expect(paged.body.errors).toBeUndefined();
+    const web = all.connections.filter((r: Row) => r.source.namespace === 'shop' && r.source.name === 'web');
+    expect(paged.body.data.snapshot.connectivity).toEqual(
+      web.slice(1, 3).map((r: Row) => ({ source: { name: r.source.name }, destination: r.destination })),
+    );
+  });
+
+  it('the GraphQL cost counts the rows: a limit past the cost limit is refused, an unpaged read fits', async () => {
+    const http = request(app.getHttpServer());
+    const big = await http.post('/graphql').send({
+      query: `query ($id: ID!) { snapshot(id: $id) { connectivity(limit: 100000) { destination } } }`,
+      variables: { id },
+    });
+    expect(big.status).toBe(400);
+    expect(big.body.errors[0].extensions).toMatchObject({ code: 'QUERY_LIMIT_EXCEEDED', limit: 'cost' });
+    await ask({});
+  });
 });
 
 // The Istio in Action example with a batch job without a sidecar; the change: STRICT mTLS in istioinaction.
