@@ -1,5 +1,6 @@
 // A meshlens (API and worker) started in the bench's own process on a scratch database, for the
-// benches that measure it from inside (bench/gc.mjs, bench/proxy-storage.mjs). Needs `npm run build`.
+// benches that measure it from inside (bench/gc.mjs, bench/proxy-storage.mjs, bench/connectivity.mjs).
+// Needs `npm run build`.
 import pg from 'pg';
 import { createHttpApp } from '../dist/src/app.js';
 import { loadConfig } from '../dist/src/config/config.js';
@@ -8,10 +9,11 @@ import { benchPostgres } from './scratch-db.mjs';
 
 /**
  * Runs `body({ app, base, client })` (the Nest app, its URL, a pg client of its database) on a new
- * scratch database with the environment's configuration plus `env`; then calls `beforeClose`,
+ * scratch database with the environment's configuration plus `env` (with its worker unless `worker`
+ * is false); then calls `beforeClose`,
  * closes the app and drops the database (kept, and its name printed, with BENCH_KEEP_DB=1).
  */
-export async function withBenchApp(body, { env = {}, beforeClose = () => {} } = {}) {
+export async function withBenchApp(body, { env = {}, worker = true, beforeClose = () => {} } = {}) {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn', ...env });
   const postgres = await benchPostgres(config);
   const { name: benchDb, url } = await postgres.create();
@@ -19,7 +21,7 @@ export async function withBenchApp(body, { env = {}, beforeClose = () => {} } = 
   let app;
   try {
     app = await createHttpApp(
-      { config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker: true, http: true },
+      { config: { ...config, databaseUrl: url.toString() }, databaseUrl: url.toString(), worker, http: true },
       new JsonLogger('warn'),
     );
     await app.listen(0, '127.0.0.1');
