@@ -6,7 +6,8 @@
 // Pure: the receivers' configs come through `receiverConfig`.
 import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type Endpoint } from '../envoy/endpoints.js';
 import { firstNamed } from '../envoy/config-index.js';
-import type { Cluster, RedirectAction, Route } from '../envoy/xds.js';
+import { parseClusterName } from '../envoy/describe-cluster.js';
+import { clusterNotFoundStatus, type Cluster, type RedirectAction, type Route } from '../envoy/xds.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { RbacRequest } from '../envoy/rbac.js';
@@ -341,17 +342,22 @@ class JourneyWalk {
     if (name === 'BlackHoleCluster')
       return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, hops, `Cluster ${name}: the request is dropped.`);
     const cluster = firstNamed(config.clusters, name);
-    if (!cluster)
+    if (!cluster) {
+      // Envoy answers what the route's cluster_not_found_response_code says (istiod sets 500 on
+      // Gateway API routes to an invalid backend, `UnknownService`), as the route walk reports it.
+      const status = clusterNotFoundStatus(leg.route?.route);
       return this.finish(
         share,
         'NO_HEALTHY_UPSTREAM',
-        this.http ? 503 : null,
+        this.http ? status : null,
         null,
         hops,
-        `Cluster ${name} does not exist in the config of ${leg.who}: Envoy answers 503.`,
+        `Cluster ${name} does not exist in the config of ${leg.who}: Envoy answers ${status}.`,
       );
+    }
     const endpoints = clusterEndpoints(cluster, config.endpoints).filter((e) => e.healthy);
     hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
+    const subset = parseClusterName(name)?.subset;
     if (!endpoints.length)
       return this.finish(
         share,
@@ -359,7 +365,7 @@ class JourneyWalk {
         this.http ? 503 : null,
         null,
         hops,
-        `Cluster ${name} has no healthy endpoint (no pod matches its service${name.split('|')[2] ? ` and subset ${name.split('|')[2]}` : ''}): Envoy answers 503.`,
+        `Cluster ${name} has no healthy endpoint (no pod matches its service${subset ? ` and subset ${subset}` : ''}): Envoy answers 503.`,
       );
     const localities = [...new Set(endpoints.map((e) => e.locality).filter(Boolean))];
     this.step(
