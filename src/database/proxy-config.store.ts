@@ -9,6 +9,7 @@ import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tr
 import { ListNodeStore } from './list-node.store.js';
 import { writeConnectivity } from './connectivity.store.js';
 import type { Connectivity } from '../model/connectivity.js';
+import type { MeshSecurity } from '../model/mesh-security.js';
 import { isSnapshotId } from './snapshot.store.js';
 import { classListCodec, type StoredClass, type StoredWorkload } from './snapshot-lists.js';
 import { WorkloadStore } from './workload.store.js';
@@ -40,6 +41,8 @@ export interface ComputedSnapshot {
   gatewayApi: GatewayApi;
   /** Who can talk to whom (connectivity/build.ts). */
   connectivity?: Connectivity;
+  /** The mesh identity and PeerAuthentication resolutions journeys read. */
+  meshSecurity: MeshSecurity;
 }
 
 export interface ProxyStatusRow {
@@ -106,8 +109,16 @@ export class ProxyConfigStore {
       await this.workloadStore.replaceIn(em, snapshotId, computed.workloads);
       if (computed.connectivity) await writeConnectivity(em, this.lists, snapshotId, computed.connectivity);
       await em.query(
-        `UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb, gateway_api = $5::jsonb WHERE id = $1`,
-        [snapshotId, classes, computed.istioVersion, JSON.stringify(computed.diagnostics), JSON.stringify(computed.gatewayApi)],
+        `UPDATE snapshots SET proxy_class_list = $2, istio_version = $3, diagnostics = $4::jsonb, gateway_api = $5::jsonb, mesh_security = $6::jsonb
+         WHERE id = $1`,
+        [
+          snapshotId,
+          classes,
+          computed.istioVersion,
+          JSON.stringify(computed.diagnostics),
+          JSON.stringify(computed.gatewayApi),
+          JSON.stringify(computed.meshSecurity),
+        ],
       );
     });
   }

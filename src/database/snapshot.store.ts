@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { NO_GATEWAY_API, type GatewayApi } from '../model/gateway-api.js';
+import type { MeshSecurity } from '../model/mesh-security.js';
 import type { GatewayDeployer } from '../generator/protocol.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { NormalisedSnapshot, PreparedResource } from '../model/snapshot.js';
@@ -171,6 +172,16 @@ export class SnapshotStore {
       snapshotId,
     ]);
     return row?.gateway_api ?? NO_GATEWAY_API;
+  }
+
+  /** The mesh identity and PeerAuthentication resolutions the compute job stored; null before (or computed before they were stored). */
+  async meshSecurity(snapshotId: string): Promise<MeshSecurity | null> {
+    if (!isSnapshotId(snapshotId)) return null;
+    const [row]: { mesh_security: MeshSecurity | null }[] = await this.dataSource.query(
+      'SELECT mesh_security FROM snapshots WHERE id = $1',
+      [snapshotId],
+    );
+    return row?.mesh_security ?? null;
   }
 
   /** The resources of a snapshot in upload order: identities and body hashes, no bodies. */

@@ -1,6 +1,7 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
 import type { GatewayApi, ObjectRef } from '../model/gateway-api.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
+import type { PeerAuthnResolution } from '../model/mesh-security.js';
 import type { GeneratedConfig, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
 import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
 import { UnknownWorkloadError } from '../model/errors.js';
@@ -20,13 +21,7 @@ export interface MeshIdentity {
 }
 
 /** A workload's PeerAuthentication as istiod resolves it for its inbound listener. */
-export interface PeerAuthn {
-  /** STRICT, PERMISSIVE or DISABLE: the workload's mode (PERMISSIVE without any policy). */
-  mode: string;
-  /** The policy whose mode is `mode`; null for Istio's default. */
-  peerAuthentication: ObjectRef | null;
-  /** Port-level settings of the workload's policy, by port number. */
-  ports: Record<string, { mode: string; peerAuthentication: ObjectRef | null }>;
+export interface PeerAuthn extends PeerAuthnResolution {
   /** Every PeerAuthentication selecting the workload: mesh, namespace, workload. */
   policies: ObjectRef[];
   rootNamespace: string;

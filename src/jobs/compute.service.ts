@@ -5,11 +5,13 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError } from '../generator/protocol.js';
+import { GeneratorError, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { GeneratedConfig, WorkloadProxy } from '../model/proxy.js';
-import { contentHash } from '../model/canonical.js';
+import { canonicalJson, contentHash } from '../model/canonical.js';
+import { compareStrings } from '../model/compare.js';
+import type { MeshSecurity, PeerAuthnResolution } from '../model/mesh-security.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
@@ -86,6 +88,8 @@ export class ComputeService {
     const thread = new ClassesThread();
     const stored: StoredClass[] = [];
     const classOf = new Map<string, string>();
+    /** Each stored class's key, by the key of the class it was split from (itself when not split). */
+    const splitFrom = new Map<string, string>();
     const stats: ComputeStats = {
       proxies: 0,
       classes: 0,
@@ -100,16 +104,30 @@ export class ComputeService {
       senders: 0,
     };
     const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
+    // Istio's identity settings and each class's PeerAuthentication, asked while the session is
+    // loaded: connectivity reads them, and journeys on the READY snapshot read them stored (no session).
+    const mesh = await this.generator.ask(snapshotId, 'mesh', undefined);
+    const resolved = new Map<string, PeerAuthn | null>();
+    await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+      const rep = cls.workloads[0];
+      try {
+        resolved.set(
+          cls.classKey,
+          await this.generator.ask(snapshotId, 'peerAuthentication', {
+            proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type },
+          }),
+        );
+      } catch (error) {
+        // No proxy: nothing to resolve. Any other failure stays unresolved: a journey asks again and reports it.
+        if (error instanceof GeneratorError && error.code === 'NO_PROXY') resolved.set(cls.classKey, null);
+      }
+    });
     const peerAuthentications = new Map<string, ConfigRef | null>();
-    if (this.connectivity)
-      await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-        const rep = cls.workloads[0];
-        const pa = await this.generator
-          .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type } })
-          .catch(() => null);
-        const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
-        peerAuthentications.set(cls.classKey, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
-      });
+    for (const cls of classes) {
+      const pa = resolved.get(cls.classKey);
+      const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
+      peerAuthentications.set(cls.classKey, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
+    }
     const connectivity = this.connectivity?.({
       workloads: istiodWorkloads,
       generatorInput: normalised.generatorInput,
@@ -134,6 +152,7 @@ export class ComputeService {
             members: unit.members.length,
           });
           for (const m of unit.members) classOf.set(`${m.namespace}/${m.name}`, unit.key);
+          splitFrom.set(unit.key, cls.classKey);
         }
         done++;
         await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
@@ -169,6 +188,7 @@ export class ComputeService {
       diagnostics,
       gatewayApi,
       connectivity: connections,
+      meshSecurity: meshSecurityOf(mesh, resolved, splitFrom),
     });
     return stats;
   }
@@ -219,6 +239,30 @@ export class ComputeService {
     }
     return units;
   }
+}
+
+/** What journeys read of a snapshot's security settings, by stored class (a split class's members share its resolution). */
+export function meshSecurityOf(mesh: MeshIdentity, resolved: Map<string, PeerAuthn | null>, splitFrom: Map<string, string>): MeshSecurity {
+  const peerAuthentications: PeerAuthnResolution[] = [];
+  const index = new Map<string, number>();
+  const classes: Record<string, number | null> = {};
+  for (const key of [...splitFrom.keys()].sort(compareStrings)) {
+    const pa = resolved.get(splitFrom.get(key)!);
+    if (pa === undefined) continue;
+    if (pa === null) {
+      classes[key] = null;
+      continue;
+    }
+    const kept: PeerAuthnResolution = { mode: pa.mode, peerAuthentication: pa.peerAuthentication, ports: pa.ports ?? {} };
+    const text = canonicalJson(kept);
+    let i = index.get(text);
+    if (i === undefined) {
+      i = peerAuthentications.push(kept) - 1;
+      index.set(text, i);
+    }
+    classes[key] = i;
+  }
+  return { trustDomain: mesh.trustDomain, trustDomainAliases: mesh.trustDomainAliases ?? [], peerAuthentications, classes };
 }
 
 /** The class of one member of a class that was split. */
