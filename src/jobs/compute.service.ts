@@ -242,7 +242,7 @@ export class ComputeService {
 }
 
 /** What journeys read of a snapshot's security settings, by stored class (a split class's members share its resolution). */
-export function meshSecurityOf(mesh: MeshIdentity, resolved: Map<string, PeerAuthn | null>, splitFrom: Map<string, string>): MeshSecurity {
+function meshSecurityOf(mesh: MeshIdentity, resolved: Map<string, PeerAuthn | null>, splitFrom: Map<string, string>): MeshSecurity {
   const peerAuthentications: PeerAuthnResolution[] = [];
   const index = new Map<string, number>();
   const classes: Record<string, number | null> = {};

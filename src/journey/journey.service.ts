@@ -209,7 +209,7 @@ function storedSecurity(stored: MeshSecurity, workloads: StoredWorkload[]): Stor
 }
 
 /** The mode in force on one port: the workload policy's port-level setting when it has one, else the workload's. */
-export function mtlsAtPort(resolved: PeerAuthnResolution, port: number): ReceiverMtls {
+function mtlsAtPort(resolved: PeerAuthnResolution, port: number): ReceiverMtls {
   const ref = (r: PeerAuthnResolution['peerAuthentication']): ConfigRef | null =>
     r ? { kind: 'PeerAuthentication', namespace: r.namespace, name: r.name } : null;
   const atPort = resolved.ports[String(port)];
