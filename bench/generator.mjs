@@ -254,7 +254,16 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
     let shown = -1;
     do {
       await new Promise((r) => setTimeout(r, 2000));
-      status = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+      // The compute job's save blocks the event loop for a while: a keep-alive connection the server
+      // closed meanwhile resets the next GET (ECONNRESET), which is asked again on a new connection.
+      for (let resets = 0; ; resets++) {
+        try {
+          status = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+          break;
+        } catch (error) {
+          if (error?.cause?.code !== 'ECONNRESET' || resets > 100) throw error;
+        }
+      }
       const percent = Math.floor((status.progress ?? 0) * 10) * 10;
       if (percent !== shown) log(`  computing: ${percent} % after ${(ms(t0) / 1000).toFixed(0)} s`);
       shown = percent;
