@@ -218,7 +218,7 @@ async function benchGenerator() {
         snapshotId: reuse ? figures.snapshotId : undefined,
       });
       figures.resolve = r;
-      rows.push(['resolveRoute, first (session start + load, ms)', fmtMs(r.coldMs), '', '', '1']);
+      rows.push(['resolveRoute, first on the READY snapshot (named sidecar, ms)', fmtMs(r.coldMs), '', '', '1']);
       rows.push(['resolveRoute warm, one proxy (ms)', '', fmtMs(r.sameProxy.p50), fmtMs(r.sameProxy.p99), String(r.sameProxy.n)]);
       rows.push(['resolveRoute warm, 10 named proxies (ms)', '', fmtMs(r.mixed.p50), fmtMs(r.mixed.p99), String(r.mixed.n)]);
       rows.push(['resolveRoute, first ad-hoc proxy (ms)', fmtMs(r.adhocColdMs), '', '', '1']);

@@ -277,7 +277,7 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
   let t = process.hrtime.bigint();
   await gql(RESOLVE, { s: created.id, p: sidecars[0], c: calls[0] });
   const coldMs = ms(t);
-  log(`  first resolveRoute (uploads nothing, starts and loads the session): ${coldMs.toFixed(0)} ms`);
+  log(`  first resolveRoute (named sidecar of the READY snapshot, stored config): ${coldMs.toFixed(0)} ms`);
   // Warm every proxy once, then measure.
   for (const p of sidecars) await gql(RESOLVE, { s: created.id, p, c: calls[0] });
   const sameProxy = [];
