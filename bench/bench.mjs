@@ -39,7 +39,8 @@ const enabled = (name) => (only ? only.has(name.replace(/^BENCH_/, '').toLowerCa
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
 
-const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
+// No rate limit unless asked for: the bench times the server, and its polls would mostly get 429s.
+const config = loadConfig({ MESHLENS_RATE_LIMIT: '0', ...process.env, LOG_LEVEL: 'warn' });
 const postgres = await benchPostgres(config);
 const { name: benchDb, url } = await postgres.create();
 
@@ -109,7 +110,9 @@ async function benchIngest() {
     const g = process.hrtime.bigint();
     for (;;) {
       try {
-        status = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+        const polled = await fetch(`${base}/api/v1/snapshots/${created.id}`);
+        if (!polled.ok) throw new Error(`GET /api/v1/snapshots/:id: HTTP ${polled.status}`);
+        status = await polled.json();
         break;
       } catch (error) {
         if (error?.cause?.code !== 'ECONNRESET' || ++resets > 100) throw error;
