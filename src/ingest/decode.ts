@@ -82,9 +82,10 @@ export const MAX_UPLOAD_VALUES = 2_000_000;
 /**
  * `check` runs on each object as soon as it is decoded, so that decoding stops once MAX_PROBLEMS
  * problems are found, whichever finds them (a body of millions of empty objects is refused after
- * the first few hundred, not after all of them are decoded and validated).
+ * the first few hundred, not after all of them are decoded and validated). `fastYaml: false`
+ * leaves every YAML document to the yaml library (tests compare the two readers).
  */
-export function decodeManifests(text: string, contentType?: string, check?: ObjectCheck): DecodeResult {
+export function decodeManifests(text: string, contentType?: string, check?: ObjectCheck, { fastYaml = true } = {}): DecodeResult {
   const decoder = new Decoder(text, check);
   // Nothing to decode, whatever the type says (JSON.parse would call it a syntax error).
   if (text.trim() === '') return decoder.result();
@@ -106,8 +107,8 @@ export function decodeManifests(text: string, contentType?: string, check?: Obje
   }
   // Most uploads are block YAML the fast reader decodes; any other is decoded by yaml's syntax
   // tree from the start (a fast decoding given up is thrown away: `check` is pure).
-  const fast = new Decoder(text, check);
-  if (fast.decodeFastYaml()) return fast.result();
+  const fast = fastYaml ? new Decoder(text, check) : undefined;
+  if (fast?.decodeFastYaml()) return fast.result();
   decoder.decodeYaml();
   return decoder.result();
 }
