@@ -70,11 +70,13 @@ export class SnapshotStore {
     return writeTransaction(this.dataSource, async (em) => {
       for (let i = 0; i < bodies.length; i += INSERT_CHUNK) {
         const chunk = bodies.slice(i, i + INSERT_CHUNK);
+        // The bodies as one JSON array, not a text[]: a text array literal escapes every quote
+        // of every body, in JavaScript and again in Postgres (about twice a COPY's time).
         await em.query(
           `INSERT INTO resource_bodies (hash, body)
-           SELECT decode(hash, 'hex'), body::jsonb FROM unnest($1::text[], $2::text[]) AS b(hash, body)
+           SELECT decode(hash, 'hex'), body FROM ROWS FROM (unnest($1::text[]), jsonb_array_elements($2::jsonb)) AS b(hash, body)
            ON CONFLICT (hash) DO NOTHING`,
-          [chunk.map((b) => b.hash), chunk.map((b) => b.json)],
+          [chunk.map((b) => b.hash), `[${chunk.map((b) => b.json).join(',')}]`],
         );
       }
       const resourceList = await this.lists.write(em, resourceListCodec, entries);
