@@ -1,19 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { isIP } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { SnapshotStatus } from '../database/entities/index.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
 import { GeneratorService, SnapshotNotFoundError } from '../generator/generator.service.js';
 import { mapBounded } from '../common/bounded.js';
-import { GeneratorError, type RenderParams, type StatusProxy } from '../generator/protocol.js';
+import { GeneratorError, type ProxyFacts, type RenderParams, type StatusProxy } from '../generator/protocol.js';
 import { ConflictError, NotFoundError } from '../model/errors.js';
-import type { GeneratedConfig, ProxyInput as WireProxyInput } from '../model/proxy.js';
+import type { GeneratedConfig, ProxyInfo, ProxyInput as WireProxyInput } from '../model/proxy.js';
 import { ProxyType } from '../graphql/enums.js';
 import { RouteSources } from '../envoy/provenance.js';
 import type { ProxyInput } from './proxy-config.types.js';
 import { Lru } from '../cache/lru.js';
-import { canonicalJson } from '../model/canonical.js';
+import { canonicalJson, contentHash } from '../model/canonical.js';
+import { classProxyInfo, dependsOnIdentity } from '../jobs/proxy-classes.js';
 
 /**
  * Generated configs of proxies without a stored one (ad-hoc proxies, named ones asked about with
@@ -23,10 +24,20 @@ import { canonicalJson } from '../model/canonical.js';
  */
 const GENERATED_CACHE_BYTES = 256 * 1024 * 1024;
 
+/** Proxies described rather than named (by snapshot and the proxy as asked) whose stored class is known, or known to be none. */
+const DESCRIBED_PROXIES = 4096;
+
+/** The stored class istiod gives a described proxy's config, with the proxy as istiod sees it. */
+interface DescribedClass {
+  classKey: string;
+  proxy: ProxyInfo;
+}
+
 /** What istiod would push to one proxy of a snapshot. */
 @Injectable()
 export class ProxyConfigService {
   private readonly generated = new Lru<{ config: GeneratedConfig; bytes: number }>(GENERATED_CACHE_BYTES, (g) => g.bytes);
+  private readonly described = new Lru<Promise<DescribedClass | null>>(DESCRIBED_PROXIES);
   /** READY snapshots' Gateway API routes (stored once with the computation). */
   private readonly readySources = new Lru<RouteSources>(16);
 
@@ -74,10 +85,8 @@ export class ProxyConfigService {
    */
   async generate(snapshotId: string, proxy: ProxyInput): Promise<GeneratedConfig> {
     const wire = toWireProxy(proxy);
-    if (isStoredWorkload(wire)) {
-      const stored = await this.stored(snapshotId, wire);
-      if (stored) return stored;
-    }
+    const stored = isStoredWorkload(wire) ? await this.stored(snapshotId, wire) : await this.storedClass(snapshotId, wire);
+    if (stored) return stored;
     const key = `${snapshotId}\u0000${canonicalJson(wire)}`;
     const cached = this.generated.get(key);
     if (cached) {
@@ -119,6 +128,50 @@ export class ProxyConfigService {
     return this.generator.render(params);
   }
 
+  /**
+   * A proxy described rather than named (or named with other metadata or type) of a READY
+   * snapshot, to which istiod gives the config of a stored class: that class's stored config, with
+   * the proxy as istiod sees it. Found once per snapshot and proxy as asked, and kept.
+   */
+  private async storedClass(snapshotId: string, wire: WireProxyInput): Promise<GeneratedConfig | null> {
+    const snapshot = await this.snapshots.get(snapshotId);
+    if (snapshot?.status !== SnapshotStatus.READY) return null;
+    const key = `${snapshotId}\u0000${canonicalJson(wire)}`;
+    let found = this.described.get(key);
+    if (!found) {
+      found = this.findClass(snapshotId, wire);
+      this.described.set(key, found);
+      found.catch(() => this.described.delete(key));
+    }
+    const cls = await found;
+    if (!cls) return null;
+    const lists = await this.store.readyClassConfig(snapshotId, cls.classKey);
+    return lists && { proxy: cls.proxy, ...lists };
+  }
+
+  /**
+   * The stored class whose facts (the generator's, asked for the proxy and for the class's first
+   * workload, no config generated) equal the proxy's but for the identity. A class of one workload
+   * was never checked for configs naming their proxy (dependsOnIdentity): its config must not name
+   * that workload, else it is that workload's own.
+   */
+  private async findClass(snapshotId: string, wire: WireProxyInput): Promise<DescribedClass | null> {
+    const facts = await this.generator.ask(snapshotId, 'proxyFacts', { proxy: wire });
+    const wanted = sharedFactsKey(facts);
+    for (const { cls, rep } of await this.store.readyClassesWithProxyInfo(snapshotId, contentHash(classProxyInfo(facts.proxy)))) {
+      const repFacts = await this.generator.ask(snapshotId, 'proxyFacts', { proxy: { namespace: rep.namespace, name: rep.name } });
+      if (sharedFactsKey(repFacts) !== wanted) continue;
+      if (cls.members === 1) {
+        const config = await this.store.readyClassConfig(snapshotId, cls.classKey);
+        const repMember = { namespace: rep.namespace, name: rep.name, proxy: repFacts.proxy };
+        const asked = { namespace: wire.namespace, name: wire.name ?? '', proxy: facts.proxy };
+        if (!config || dependsOnIdentity(config, repMember, [repMember, asked])) continue;
+      }
+      return { classKey: cls.classKey, proxy: facts.proxy };
+    }
+    return null;
+  }
+
   /** The stored config of a named workload, when the snapshot is READY and the workload has one. */
   async stored(snapshotId: string, wire: WireProxyInput): Promise<GeneratedConfig | null> {
     const snapshot = await this.snapshots.get(snapshotId);
@@ -128,6 +181,20 @@ export class ProxyConfigService {
     if (!config || (wire.type && wire.type !== config.proxy.type)) return null;
     return config;
   }
+}
+
+/**
+ * What a proxy's config depends on but for its identity, as a key: the facts the class key of the
+ * compute job covers (src/jobs/proxy-classes.ts), as the generator reports them for any proxy.
+ */
+function sharedFactsKey(facts: ProxyFacts): string {
+  return contentHash({
+    proxy: classProxyInfo(facts.proxy),
+    ipFamilies: facts.proxy.ips.map((ip) => (isIPv6(ip) ? 6 : 4)),
+    servicePorts: facts.servicePorts,
+    dnsDomain: facts.dnsDomain,
+    metadata: facts.metadata,
+  });
 }
 
 /** Names an existing workload and nothing else that would change what istiod generates for it. */
