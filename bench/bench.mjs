@@ -11,7 +11,8 @@
 // Each part can be skipped: BENCH_INGEST=0, BENCH_GENERATOR=0 (direct generator), BENCH_RESOLVE=0
 // (GraphQL resolveRoute and journey on a running server), BENCH_ISTIO=0 (Istio's benchmarks),
 // BENCH_DIFFERENTIAL=0; or run alone: BENCH_ONLY=resolve (a comma list of those parts). Sizes:
-// BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN.
+// BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN,
+// BENCH_SCALE (1; below 1 keeps that fraction of the Deployments and their pods).
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
@@ -44,7 +45,10 @@ const { name: benchDb, url } = await postgres.create();
 
 let app;
 const generateStart = process.hrtime.bigint();
-const generated = generateSnapshot();
+// BENCH_SCALE < 1 keeps that fraction of the Deployments (and their pods; the other kinds keep their
+// counts): fewer proxy classes to compute, the same size of each config.
+const DEPLOYMENTS = Math.max(1, Math.round(SHAPE.deployments * Number(process.env.BENCH_SCALE ?? 1)));
+const generated = generateSnapshot({ deployments: DEPLOYMENTS });
 const generateMs = ms(generateStart);
 const figures = {};
 try {
@@ -144,7 +148,7 @@ async function benchIngest() {
     `GET /api/v1/snapshots/:id while computing:       p50 ${fmtMs(g.p50)} / p99 ${fmtMs(g.p99)} / max ${fmtMs(g.max)} ms (${g.n} polls, ${g.resets} connections reset)`,
   );
   figures.copyMs = copyMs;
-  if (SHAPE.total !== created.resourceCount) throw new Error('resource count mismatch');
+  if (generated.objects.length !== created.resourceCount) throw new Error('resource count mismatch');
   // The server stays up with its READY snapshot: resolveRoute and journey are timed on it (benchGenerator).
 }
 
@@ -207,7 +211,7 @@ async function benchGenerator() {
       }
       // The bench mesh's pods, by their deterministic names (generate.mjs), all with a sidecar.
       const pods = [];
-      for (let d = 0; d < SHAPE.deployments; d++)
+      for (let d = 0; d < DEPLOYMENTS; d++)
         for (let p = 0; p < SHAPE.podsPerDeployment; p++)
           pods.push({ namespace: `team-${d % SHAPE.namespaces}`, name: `app-${d}-${p}`, kind: 'Pod', proxyType: 'SIDECAR' });
       const r = await benchResolveServer(yaml, {
@@ -268,7 +272,7 @@ async function benchGenerator() {
     .map((l) => l.toFixed(1))
     .join(' ');
   console.log(
-    `\n=== generator figures on the bench mesh (${SHAPE.services} Services, ${SHAPE.deployments * SHAPE.podsPerDeployment} Pods, ${SHAPE.virtualServices} VS, ${SHAPE.destinationRules} DR, ${SHAPE.gateways} Gateways; ${os.cpus().length} CPUs, load average ${load}) ===`,
+    `\n=== generator figures on the bench mesh (${SHAPE.services} Services, ${DEPLOYMENTS * SHAPE.podsPerDeployment} Pods, ${SHAPE.virtualServices} VS, ${SHAPE.destinationRules} DR, ${SHAPE.gateways} Gateways; ${os.cpus().length} CPUs, load average ${load}) ===`,
   );
   if (rows.length) printTable(rows, ['meshlens', 'value', 'p50', 'p99', 'n']);
   if (istio?.results.length) {

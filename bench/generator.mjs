@@ -231,7 +231,7 @@ export async function benchGeneratorDirect(
   }
 }
 
-/** resolveRoute through GraphQL on a running meshlens, the snapshot uploaded over REST and its session warm. */
+/** resolveRoute through GraphQL on a running meshlens, on a READY snapshot (uploaded over REST and computed when not given), warm. */
 export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, log = console.log } = {}) {
   const gql = graphql(base);
   // A READY snapshot of this server when given (named workloads read their stored config), else a new upload.
@@ -245,6 +245,16 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
         })
       ).json();
   if (!created.id) throw new Error(`upload failed: ${JSON.stringify(created).slice(0, 300)}`);
+  if (!snapshotId) {
+    // Named workloads of a READY snapshot read the config its worker stored: wait for it.
+    const t0 = process.hrtime.bigint();
+    let status;
+    do {
+      status = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+      if (status.status !== 'READY' && status.status !== 'FAILED') await new Promise((r) => setTimeout(r, 200));
+    } while (status.status !== 'READY' && status.status !== 'FAILED');
+    log(`  uploaded and computed to ${status.status} in ${ms(t0).toFixed(0)} ms`);
+  }
   const RESOLVE = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { resolveRoute(snapshotId: $s, proxy: $p, call: $c) { listener routeConfig virtualHost route cluster weightedClusters { cluster weight } virtualService { name } destinationRule { name } error trace { stage detail } } }`;
   const { sidecars } = benchProxies(workloadsOf, 10);
   const calls = benchCalls(Number(process.env.BENCH_RESOLVE_CALLS ?? 20));
