@@ -151,22 +151,23 @@ export class ProxyConfigService {
 
   /**
    * The stored class whose facts (the generator's, asked for the proxy and for the class's first
-   * workload, no config generated) equal the proxy's but for the identity. A class of one workload
-   * was never checked for configs naming their proxy (dependsOnIdentity): its config must not name
-   * that workload, else it is that workload's own.
+   * workload, no config generated) equal the proxy's but for the identity. Only a class of several
+   * workloads: the compute job split any whose members' configs name each other (dependsOnIdentity),
+   * while a class of one may depend on its workload by what its config leaves out (istiod skips the
+   * proxy's own address in a headless Service's listeners), which nothing tells. And only when the
+   * class's config does not name the proxy's own address (istiod would leave it out for this proxy).
    */
   private async findClass(snapshotId: string, wire: WireProxyInput): Promise<DescribedClass | null> {
     const facts = await this.generator.ask(snapshotId, 'proxyFacts', { proxy: wire });
     const wanted = sharedFactsKey(facts);
     for (const { cls, rep } of await this.store.readyClassesWithProxyInfo(snapshotId, contentHash(classProxyInfo(facts.proxy)))) {
+      if (cls.members < 2) continue;
       const repFacts = await this.generator.ask(snapshotId, 'proxyFacts', { proxy: { namespace: rep.namespace, name: rep.name } });
       if (sharedFactsKey(repFacts) !== wanted) continue;
-      if (cls.members === 1) {
-        const config = await this.store.readyClassConfig(snapshotId, cls.classKey);
-        const repMember = { namespace: rep.namespace, name: rep.name, proxy: repFacts.proxy };
-        const asked = { namespace: wire.namespace, name: wire.name ?? '', proxy: facts.proxy };
-        if (!config || dependsOnIdentity(config, repMember, [repMember, asked])) continue;
-      }
+      const config = await this.store.readyClassConfig(snapshotId, cls.classKey);
+      const repMember = { namespace: rep.namespace, name: rep.name, proxy: repFacts.proxy };
+      const asked = { namespace: wire.namespace, name: wire.name ?? '', proxy: facts.proxy };
+      if (!config || dependsOnIdentity(config, repMember, [repMember, asked])) continue;
       return { classKey: cls.classKey, proxy: facts.proxy };
     }
     return null;

@@ -233,10 +233,11 @@ describe('with an in-process worker', () => {
   it("reads an ad-hoc proxy with a stored class's facts from storage: what the generator gives it, none generated", async () => {
     const generator = t.app.get(GeneratorService);
     const service = t.app.get(ProxyConfigService);
-    // web-1 and web-2 as istio-proxy describes them, but for the name and address.
+    // web-1 and web-2 as istio-proxy describes them (their labels as injection leaves them), but
+    // for the name and address.
     const web = (labels: Record<string, string>) => ({
       namespace: 'shop',
-      labels,
+      labels: { ...labels, 'security.istio.io/tlsMode': 'istio' },
       ip: '10.0.9.9',
       type: ProxyType.SIDECAR,
       metadata: {
@@ -269,7 +270,7 @@ describe('with an in-process worker', () => {
     const generator = t.app.get(GeneratorService);
     const db = {
       namespace: 'shop',
-      labels: { app: 'db' },
+      labels: { app: 'db', 'security.istio.io/tlsMode': 'istio' },
       ip: '10.0.9.8',
       type: ProxyType.SIDECAR,
       metadata: {

@@ -164,12 +164,15 @@ describe('ProxyConfigService.generate', () => {
     expect(asked().slice(2)).toEqual(['proxyFacts', 'proxyFacts', 'proxyConfig']);
   });
 
-  it('a class of one workload whose config names that workload is its own: an ad-hoc proxy with its facts is generated', async () => {
-    const adhoc = proxyInput({ namespace: 'shop', labels: WEB_LABELS, metadata: WEB_METADATA });
-    // The stored config names web-1's address (an inbound cluster's endpoint, say).
-    const own = setup(SnapshotStatus.READY, { members: 1, storedCluster: 'inbound|8080||10.0.0.1' });
-    expect(clusterOf(await own.service.generate('snap', adhoc))).toBe(GENERATED_CLUSTER);
-    const anonymous = setup(SnapshotStatus.READY, { members: 1 });
+  it("a class of one workload, or one whose config names the ad-hoc proxy's address, is not the ad-hoc proxy's", async () => {
+    const adhoc = proxyInput({ namespace: 'shop', labels: WEB_LABELS, metadata: WEB_METADATA, ip: '10.0.0.99' });
+    // What web-1's config leaves out of it may be web-1's own: an ad-hoc proxy would have it.
+    const single = setup(SnapshotStatus.READY, { members: 1 });
+    expect(clusterOf(await single.service.generate('snap', adhoc))).toBe(GENERATED_CLUSTER);
+    // istiod leaves a proxy's own address out of (a headless Service's) listeners: this one's would lack it.
+    const named = setup(SnapshotStatus.READY, { storedCluster: 'outbound|5432||10.0.0.99' });
+    expect(clusterOf(await named.service.generate('snap', adhoc))).toBe(GENERATED_CLUSTER);
+    const anonymous = setup(SnapshotStatus.READY);
     expect(clusterOf(await anonymous.service.generate('snap', adhoc))).toBe(STORED_CLUSTER);
   });
 
