@@ -85,13 +85,16 @@ export class ProxyConfigService {
    */
   async generate(snapshotId: string, proxy: ProxyInput): Promise<GeneratedConfig> {
     const wire = toWireProxy(proxy);
-    const stored = isStoredWorkload(wire) ? await this.stored(snapshotId, wire) : await this.storedClass(snapshotId, wire);
-    if (stored) return stored;
+    const status = await this.snapshots.status(snapshotId);
+    if (status === SnapshotStatus.READY) {
+      const stored = isStoredWorkload(wire) ? await this.stored(snapshotId, wire) : await this.storedClass(snapshotId, wire);
+      if (stored) return stored;
+    }
     const key = `${snapshotId}\u0000${canonicalJson(wire)}`;
     const cached = this.generated.get(key);
     if (cached) {
       // A deleted snapshot is gone for the cache too (its session would not load).
-      if (!(await this.snapshots.get(snapshotId))) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
+      if (status === null) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
       return cached.config;
     }
     const config = await this.generator.ask(snapshotId, 'proxyConfig', { proxy: wire });
@@ -106,8 +109,7 @@ export class ProxyConfigService {
   async routeSources(snapshotId: string): Promise<RouteSources> {
     const known = this.readySources.get(snapshotId);
     if (known) return known;
-    const snapshot = await this.snapshots.get(snapshotId);
-    if (snapshot?.status === SnapshotStatus.READY) {
+    if ((await this.snapshots.status(snapshotId)) === SnapshotStatus.READY) {
       const sources = new RouteSources((await this.snapshots.gatewayApi(snapshotId)).virtualServices);
       this.readySources.set(snapshotId, sources);
       return sources;
@@ -129,13 +131,11 @@ export class ProxyConfigService {
   }
 
   /**
-   * A proxy described rather than named (or named with other metadata or type) of a READY
-   * snapshot, to which istiod gives the config of a stored class: that class's stored config, with
+   * A proxy described rather than named (or named with other metadata) of a READY snapshot (the
+   * caller knows it is READY), to which istiod gives the config of a stored class: that class's stored config, with
    * the proxy as istiod sees it. Found once per snapshot and proxy as asked, and kept.
    */
   private async storedClass(snapshotId: string, wire: WireProxyInput): Promise<GeneratedConfig | null> {
-    const snapshot = await this.snapshots.get(snapshotId);
-    if (snapshot?.status !== SnapshotStatus.READY) return null;
     const key = `${snapshotId}\u0000${canonicalJson(wire)}`;
     let found = this.described.get(key);
     if (!found) {
@@ -173,10 +173,9 @@ export class ProxyConfigService {
     return null;
   }
 
-  /** The stored config of a named workload, when the snapshot is READY and the workload has one. */
-  async stored(snapshotId: string, wire: WireProxyInput): Promise<GeneratedConfig | null> {
-    const snapshot = await this.snapshots.get(snapshotId);
-    if (snapshot?.status !== SnapshotStatus.READY || !wire.name) return null;
+  /** The stored config of a named workload of a READY snapshot (the caller knows), when it has one. */
+  private async stored(snapshotId: string, wire: WireProxyInput): Promise<GeneratedConfig | null> {
+    if (!wire.name) return null;
     const config = await this.store.readyConfigOf(snapshotId, { namespace: wire.namespace, name: wire.name });
     // An explicit type other than the workload's own is a different proxy: ask a session.
     if (!config || (wire.type && wire.type !== config.proxy.type)) return null;

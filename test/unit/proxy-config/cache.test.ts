@@ -28,7 +28,7 @@ function service(status: SnapshotStatus | null) {
   const readyConfigOf = vi.fn(async () => config('stored.ns'));
   const svc = new ProxyConfigService(
     { ask } as unknown as GeneratorService,
-    { get: async () => (snapshots.current === null ? null : { status: snapshots.current }) } as unknown as SnapshotStore,
+    { status: async () => snapshots.current } as unknown as SnapshotStore,
     // No stored class has an ad-hoc proxy's ProxyInfo.
     { readyConfigOf, readyClassesWithProxyInfo: async () => [] } as unknown as ProxyConfigStore,
     {} as WorkloadStore,

@@ -94,6 +94,7 @@ function setup(status = SnapshotStatus.READY, { members = 2, storedCluster = STO
     generator.service,
     fake<SnapshotStore>({
       get: async (id) => (id === 'snap' ? Object.assign(new SnapshotEntity(), { id, status }) : null),
+      status: async (id) => (id === 'snap' ? status : null),
       gatewayApi: async () => STORED_GATEWAY_API,
     }),
     fake<ProxyConfigStore>({
