@@ -99,6 +99,13 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, err
 		}
 		return protocol.ProxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
+	case "proxyFacts":
+		// What an ad-hoc proxy's config depends on, without generating it (the service's stored-class lookup).
+		_, proxy, err := decodeProxy(s.session, req.Params, proxyOfParams)
+		if err != nil {
+			return nil, err
+		}
+		return session.Facts(proxy), nil
 	case "simulate":
 		p, proxy, err := decodeProxy(s.session, req.Params, proxyOfSimulate)
 		if err != nil {
@@ -124,7 +131,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		}
 		return s.session.PeerAuthentication(proxy), nil
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, proxyFacts, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication)", req.Method)}
 	}
 }
 
