@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -319,9 +320,27 @@ export class ProxyConfigStore {
   async trimmedRoutePairs(pairs: readonly { base: string; head: string }[]): Promise<Map<string, TrimmedRoutePair>> {
     const out = new Map<string, TrimmedRoutePair>();
     if (pairs.length === 0) return out;
-    const rows: { base: string; head: string; base_rest: string; head_rest: string; base_hosts: string; head_hosts: string }[] =
-      await this.dataSource.query(
-        `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head, o.brest::text AS base_rest, o.hrest::text AS head_rest,
+    // Postgres runs a statement on one core: a statement per core, at once.
+    const size = Math.ceil(pairs.length / availableParallelism());
+    const parts = Array.from({ length: Math.ceil(pairs.length / size) }, (_, i) => pairs.slice(i * size, (i + 1) * size));
+    for (const rows of await Promise.all(parts.map((part) => this.trimmedRouteRows(part)))) {
+      for (const r of rows) {
+        const side = (rest: string, hosts: string): EnvoyObject => ({
+          ...(JSON.parse(rest) as EnvoyObject),
+          virtualHosts: JSON.parse(hosts),
+        });
+        const bytes = r.base_rest.length + r.base_hosts.length + r.head_rest.length + r.head_hosts.length;
+        out.set(`${r.base}|${r.head}`, { base: side(r.base_rest, r.base_hosts), head: side(r.head_rest, r.head_hosts), bytes });
+      }
+    }
+    return out;
+  }
+
+  private async trimmedRouteRows(
+    pairs: readonly { base: string; head: string }[],
+  ): Promise<{ base: string; head: string; base_rest: string; head_rest: string; base_hosts: string; head_hosts: string }[]> {
+    return this.dataSource.query(
+      `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head, o.brest::text AS base_rest, o.hrest::text AS head_rest,
                 d.base_hosts::text AS base_hosts, d.head_hosts::text AS head_hosts
          FROM unnest($1::bytea[], $2::bytea[]) AS p(b, h)
          -- OFFSET 0: each body is read (detoasted) once, not once per reference
@@ -342,17 +361,8 @@ export class ProxyConfigStore {
            ) e
          ) d
          WHERE jsonb_typeof(o.bv) = 'array' AND jsonb_typeof(o.hv) = 'array' AND d.keyed`,
-        [pairs.map((p) => toBytes(p.base)), pairs.map((p) => toBytes(p.head))],
-      );
-    for (const r of rows) {
-      const side = (rest: string, hosts: string): EnvoyObject => ({
-        ...(JSON.parse(rest) as EnvoyObject),
-        virtualHosts: JSON.parse(hosts),
-      });
-      const bytes = r.base_rest.length + r.base_hosts.length + r.head_rest.length + r.head_hosts.length;
-      out.set(`${r.base}|${r.head}`, { base: side(r.base_rest, r.base_hosts), head: side(r.head_rest, r.head_hosts), bytes });
-    }
-    return out;
+      [pairs.map((p) => toBytes(p.base)), pairs.map((p) => toBytes(p.head))],
+    );
   }
 
   /** Each root's objects (a root whose tree is not all stored is left out). */
