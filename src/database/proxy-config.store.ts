@@ -27,8 +27,11 @@ const OBJECT_CACHE_BYTES = 128 * 1024 * 1024;
 const CONFIG_CACHE_BYTES = 256 * 1024 * 1024;
 /** READY snapshots whose workload-to-class index is kept. */
 const READY_INDEXES = 16;
-// Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement.
-const OBJECT_BYTES_PER_STATEMENT = 8 * 1024 * 1024;
+// Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement. The
+// driver serialises a statement's parameters in one synchronous step on the API's event loop
+// (array literal, escaping, protocol buffer, and the garbage of those): a megabyte keeps that step
+// to milliseconds, where 8 MiB held the loop for hundreds of them on a busy machine.
+const OBJECT_BYTES_PER_STATEMENT = 1024 * 1024;
 /** Everything a compute job stores, written in one transaction. */
 export interface ComputedSnapshot {
   objects: PreparedObject[];
