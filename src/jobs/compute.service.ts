@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -14,6 +15,7 @@ import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
+import { HashedConfigReader } from './generated-line.js';
 import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
 import { groupIntoClasses, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
@@ -82,8 +84,11 @@ export class ComputeService {
     }
     const classes = groupIntoClasses(proxies, pods);
     // Parsing, hashing and the identity check run on a thread of the job's own: the generator's
-    // answers (MiBs per class) reach it as bytes, never decoded on the API's event loop.
+    // answers reach it as bytes, never decoded on the API's event loop. The generator sends each
+    // object once per job (hashedProxyConfig), so the thread and connectivity's reader below must
+    // see the answers in the order they arrive: each is handed on as soon as it is received.
     const thread = new ClassesThread();
+    const job: GeneratorJob = { id: randomUUID(), reader: this.connectivity ? new HashedConfigReader() : undefined };
     const stored: StoredClass[] = [];
     const classOf = new Map<string, string>();
     const stats: ComputeStats = {
@@ -121,7 +126,7 @@ export class ComputeService {
     let collected: Awaited<ReturnType<ClassesThread['finish']>>;
     try {
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-        for (const unit of await this.generateClass(snapshotId, cls, stats, thread)) {
+        for (const unit of await this.generateClass(snapshotId, cls, stats, thread, job)) {
           if (unit.config) {
             const started = performance.now();
             connectivity?.addClass(unit.key, unit.members, unit.config);
@@ -141,6 +146,7 @@ export class ComputeService {
       collected = await thread.finish();
     } finally {
       await thread.close();
+      await this.generator.endJob(snapshotId, job.id);
     }
     stats.proxies = classOf.size;
     stats.classes = stored.length;
@@ -182,10 +188,11 @@ export class ComputeService {
     cls: MemberClass,
     stats: ComputeStats,
     thread: ClassesThread,
+    job: GeneratorJob,
   ): Promise<{ key: string; members: ClassMember[]; added: AddConfigResult; config?: GeneratedConfig }[]> {
     const ask = (m: ClassMember) => {
       stats.generatorRequests++;
-      return this.generator.askRaw(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
+      return this.generator.askRaw(snapshotId, 'hashedProxyConfig', { proxy: { namespace: m.namespace, name: m.name }, job: job.id });
     };
     const rep = cls.workloads[0];
     let line: Uint8Array;
@@ -204,9 +211,8 @@ export class ComputeService {
       }
       throw error;
     }
-    // Connectivity reads the parsed config on this thread (it is built here); everything else is the thread's.
-    const parsed = (bytes: Uint8Array) =>
-      this.connectivity ? (JSON.parse(new TextDecoder().decode(bytes)) as { result: GeneratedConfig }).result : undefined;
+    // Connectivity reads the config on this thread (it is built here), before the bytes move to the job's thread.
+    const parsed = (bytes: Uint8Array) => job.reader?.read(bytes);
     const config = parsed(line);
     const added = await thread.add(line, cls.workloads.length > 1 ? { rep, members: cls.workloads } : undefined);
     if (!added.dependsOnIdentity) return [{ key: cls.classKey, members: cls.workloads, added, config }];
@@ -219,6 +225,12 @@ export class ComputeService {
     }
     return units;
   }
+}
+
+/** A compute job as the generator knows it (hashedProxyConfig), and, for connectivity, its configs' reader. */
+interface GeneratorJob {
+  id: string;
+  reader?: HashedConfigReader;
 }
 
 /** The class of one member of a class that was split. */

@@ -1,10 +1,9 @@
 // Proxy classes: proxies istiod gives the same config, so the worker generates it once per class.
 // Pure functions, no I/O.
 import { isIPv6 } from 'node:net';
-import { createHash } from 'node:crypto';
 import { PROXY_INFO_TYPE, type ConfigEntry, type EnvoyObjectCollector } from '../database/envoy-tree.js';
-import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type GeneratedConfig, type ProxyInfo, type WorkloadProxy } from '../model/proxy.js';
-import { scanGeneratedLine } from './generated-line.js';
+import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type EnvoyType, type ProxyInfo, type WorkloadProxy } from '../model/proxy.js';
+import { hashedElement, scanGeneratedLine, unsentObject } from './generated-line.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { ClassMember, ProxyClass } from '../model/proxy-class.js';
@@ -82,16 +81,11 @@ export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Bod
  * Service's per-endpoint outbound listeners skip the proxy's own pod: each class-mate gets the
  * listeners of the others), and, without app labels, the pod's name as the tracing service name.
  * Any member's address, or the representative's own name, in its listeners, routes or clusters
- * means class-mates' configs differ; the class is then generated member by member. Endpoints
- * (EDS) are left out: they list the Services' pods, the same for every proxy that asks.
+ * (`text`, their JSON) means class-mates' configs differ; the class is then generated member by
+ * member. Endpoints (EDS) are left out: they list the Services' pods, the same for every proxy that asks.
  */
-export function dependsOnIdentity(
-  config: Pick<GeneratedConfig, 'listeners' | 'routes' | 'clusters'>,
-  rep: ClassMember,
-  members: ClassMember[],
-): boolean {
+export function dependsOnIdentity(text: string, rep: ClassMember, members: ClassMember[]): boolean {
   if (members.length < 2) return false;
-  const text = JSON.stringify([config.listeners, config.routes, config.clusters]);
   const ipv4 = new Set<string>();
   const ipv6: string[] = [];
   for (const m of members) {
@@ -132,10 +126,11 @@ export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> 
 }
 
 /**
- * Adds one generated config, the generator's answer line, to the collector: the same objects,
- * tree and hashes as parsing the line and calling addConfig, but an object whose bytes the
- * collector has seen is neither parsed nor serialised again. The identity check, when asked,
- * parses the listeners, routes and clusters (not the endpoints, the bulk of a sidecar's config).
+ * Adds one generated config, the generator's hashedProxyConfig answer line, to the collector: the
+ * same objects, tree and hashes as parsing the config and calling addConfig, but an object is
+ * parsed and canonicalised once per job, when the generator first sends it; later answers name it
+ * by hash. The identity check, when asked, reads the canonical JSON of the listeners, routes and
+ * clusters (not the endpoints, the bulk of a sidecar's config).
  */
 export function addGenerated(
   collector: EnvoyObjectCollector,
@@ -148,9 +143,11 @@ export function addGenerated(
   const entries: ConfigEntry[] = [];
   for (const type of ENVOY_TYPES) {
     for (const range of layout.elements[CONFIG_KEY[type]] ?? []) {
-      const bytes = line.subarray(range[0], range[1]);
-      const key = createHash('sha256').update(bytes).digest('base64');
-      const { hash, name } = collector.addRawObject(type, key, () => JSON.parse(text(range)) as EnvoyObject);
+      const element = hashedElement(line, range);
+      const { hash, name } = collector.addRawObject(type, element.hash, () => {
+        if (!element.object) throw unsentObject(element.hash);
+        return JSON.parse(text(element.object)) as EnvoyObject;
+      });
       entries.push({ type, name, hash });
     }
   }
@@ -159,15 +156,9 @@ export function addGenerated(
   const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(proxy));
   let split = false;
   if (task.identity && task.identity.members.length > 1) {
-    const list = (key: 'listeners' | 'routes' | 'clusters') => {
-      const range = layout.lists[key];
-      return range ? (JSON.parse(text(range)) as EnvoyObject[] | null) : undefined;
-    };
-    const config = { listeners: list('listeners'), routes: list('routes'), clusters: list('clusters') } as Pick<
-      GeneratedConfig,
-      'listeners' | 'routes' | 'clusters'
-    >;
-    split = dependsOnIdentity(config, task.identity.rep, task.identity.members);
+    const json = (type: EnvoyType) =>
+      `[${entries.flatMap((e) => (e.type === type ? [collector.objects.get(e.hash)!.json] : [])).join(',')}]`;
+    split = dependsOnIdentity(`[${json('listener')},${json('route')},${json('cluster')}]`, task.identity.rep, task.identity.members);
   }
   return { root: encoded.root, proxyInfoHash, dependsOnIdentity: split };
 }
