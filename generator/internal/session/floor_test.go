@@ -170,7 +170,10 @@ func envInt(name string) (int, bool) {
 // BenchmarkAnswer splits the generator's proxyConfig answer for the same classes as BenchmarkFloor
 // into its steps, each timed alone over every class: istiod's generation as the session runs it
 // (Generate), the proto3 JSON of every object (JSON), and the answer written as the server writes
-// it (encode, from the marshalled objects).
+// it (encode, from the marshalled objects); and a compute job's answers instead (hashed: every
+// object hashed, marshalled and written once per job).
+//
+//	MESHLENS_FLOOR_INPUT=/tmp/floor.json go test -run '^$' -bench BenchmarkAnswer -benchtime 1x ./internal/session/
 func BenchmarkAnswer(b *testing.B) {
 	s, proxies := loadFloor(b)
 	generated := make([]*Generated, len(proxies))
@@ -216,6 +219,27 @@ func BenchmarkAnswer(b *testing.B) {
 			for i, fp := range proxies {
 				var buf countingWriter
 				if err := json.NewEncoder(&buf).Encode(protocol.ProxyConfigResult{Proxy: Describe(fp.proxy), ProxyConfig: marshalled[i]}); err != nil {
+					b.Fatal(err)
+				}
+				bytes += int(buf)
+			}
+		}
+		perClass(b)
+		b.ReportMetric(float64(bytes)/float64(b.N)/float64(len(proxies))/(1<<20), "MiB/class")
+	})
+	// A compute job's answers (hashedProxyConfig) from the generated objects: hashed, each
+	// marshalled and written once per job.
+	b.Run("hashed", func(b *testing.B) {
+		bytes := 0
+		for b.Loop() {
+			sent := NewSent()
+			for i, fp := range proxies {
+				h, err := generated[i].Hashed(Describe(fp.proxy), sent)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var buf countingWriter
+				if err := json.NewEncoder(&buf).Encode(h.Commit()); err != nil {
 					b.Fatal(err)
 				}
 				bytes += int(buf)
