@@ -19,7 +19,7 @@ type (
 )
 
 // ObjectHash identifies a generated object by content: the SHA-256 of its type URL and its
-// deterministic proto marshalling. Equal hashes are equal messages, hence equal proto3 JSON. Equal
+// deterministic proto marshalling (istiod's own, protoconv, for routes and clusters). Equal hashes are equal messages, hence equal proto3 JSON. Equal
 // messages may still hash differently (istiod packs some Any values from Go maps, whose bytes vary):
 // that only costs sending the object twice.
 type ObjectHash [sha256.Size]byte
@@ -59,10 +59,12 @@ func (g *Generated) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	var buf []byte
 	var err error
 	lists := []*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints}
-	add := func(i int, typeURL string, m proto.Message) error {
-		hash, bytes, err := objectHash(typeURL, m, buf[:0])
-		buf = bytes
-		if err != nil {
+	// raw: the object's deterministic marshalling when istiod's generator gave it, else nil.
+	add := func(i int, typeURL string, m proto.Message, raw []byte) error {
+		var hash ObjectHash
+		if raw != nil {
+			hash = bytesHash(typeURL, raw)
+		} else if hash, buf, err = objectHash(typeURL, m, buf[:0]); err != nil {
 			return err
 		}
 		o := HashedObject{Hash: hex.EncodeToString(hash[:])}
@@ -76,22 +78,22 @@ func (g *Generated) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 		return nil
 	}
 	for _, m := range g.Listeners {
-		if err = add(0, protocol.TypeListener, m); err != nil {
+		if err = add(0, protocol.TypeListener, m, nil); err != nil {
 			return nil, err
 		}
 	}
-	for _, m := range g.Routes {
-		if err = add(1, protocol.TypeRouteConfiguration, m); err != nil {
+	for k, m := range g.Routes {
+		if err = add(1, protocol.TypeRouteConfiguration, m, g.routeBytes[k]); err != nil {
 			return nil, err
 		}
 	}
-	for _, m := range g.Clusters {
-		if err = add(2, protocol.TypeCluster, m); err != nil {
+	for k, m := range g.Clusters {
+		if err = add(2, protocol.TypeCluster, m, g.clusterBytes[k]); err != nil {
 			return nil, err
 		}
 	}
 	for _, m := range g.Endpoints {
-		if err = add(3, protocol.TypeClusterLoadAssign, m); err != nil {
+		if err = add(3, protocol.TypeClusterLoadAssign, m, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -109,13 +111,18 @@ func objectHash(typeURL string, m proto.Message, buf []byte) (ObjectHash, []byte
 	if err != nil {
 		return ObjectHash{}, bytes, err
 	}
+	return bytesHash(typeURL, bytes), bytes, nil
+}
+
+// bytesHash is the ObjectHash of an object marshalled deterministically.
+func bytesHash(typeURL string, bytes []byte) ObjectHash {
 	d := sha256.New()
 	d.Write([]byte(typeURL))
 	d.Write([]byte{0})
 	d.Write(bytes)
 	var h ObjectHash
 	d.Sum(h[:0])
-	return h, bytes, nil
+	return h
 }
 
 // Commit settles the answer as it is written, in the order answers are written: an object the
