@@ -32,12 +32,21 @@ export class ListNodeStore {
     const nodes = [...tree.nodes].sort((a, b) => (a.hash < b.hash ? -1 : 1));
     for (let i = 0; i < nodes.length; i += INSERT_CHUNK) {
       const part = nodes.slice(i, i + INSERT_CHUNK);
+      // The chunks' entries as one JSON array (an index node's JSON null is SQL NULL: a chunk is
+      // an array), not a text[] whose literal escapes every quote, in JavaScript and in Postgres.
       await em.query(
         `INSERT INTO list_nodes (hash, list, level, entries, children)
-         SELECT decode(n.hash, 'hex'), $1, n.level, n.entries::jsonb, decode(n.children, 'hex')
-         FROM unnest($2::text[], $3::smallint[], $4::text[], $5::text[]) AS n(hash, level, entries, children)
+         SELECT decode(n.hash, 'hex'), $1, n.level, NULLIF(n.entries, 'null'::jsonb), decode(n.children, 'hex')
+         FROM ROWS FROM (unnest($2::text[]), unnest($3::smallint[]), jsonb_array_elements($4::jsonb), unnest($5::text[]))
+           AS n(hash, level, entries, children)
          ON CONFLICT (hash) DO NOTHING`,
-        [codec.name, part.map((n) => n.hash), part.map((n) => n.level), part.map((n) => n.json), part.map(packedChildren)],
+        [
+          codec.name,
+          part.map((n) => n.hash),
+          part.map((n) => n.level),
+          `[${part.map((n) => n.json ?? 'null').join(',')}]`,
+          part.map(packedChildren),
+        ],
       );
     }
     return Buffer.from(tree.root, 'hex');

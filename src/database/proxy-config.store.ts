@@ -26,8 +26,11 @@ const OBJECT_CACHE_BYTES = 128 * 1024 * 1024;
 const CONFIG_CACHE_BYTES = 256 * 1024 * 1024;
 /** READY snapshots whose workload-to-class index is kept. */
 const READY_INDEXES = 16;
-// Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement.
-const OBJECT_BYTES_PER_STATEMENT = 8 * 1024 * 1024;
+// Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement. The
+// driver serialises a statement's parameters in one synchronous step on the API's event loop
+// (array literal, escaping, protocol buffer, and the garbage of those): a megabyte keeps that step
+// to milliseconds, where 8 MiB held the loop for hundreds of them on a busy machine.
+const OBJECT_BYTES_PER_STATEMENT = 1024 * 1024;
 /** Everything a compute job stores, written in one transaction. */
 export interface ComputedSnapshot {
   objects: PreparedObject[];
@@ -73,6 +76,18 @@ export interface WorkloadRef {
   name: string;
 }
 
+/** A class of a READY snapshot with its first member (the one the compute job asked the generator about). */
+export interface ReadyClass {
+  cls: StoredClass;
+  rep: StoredWorkload;
+}
+
+interface ReadyIndex {
+  byWorkload: Map<string, { workload: StoredWorkload; cls: StoredClass }>;
+  byClass: Map<string, ReadyClass>;
+  byProxyInfo: Map<string, ReadyClass[]>;
+}
+
 /** Generated proxy config, content-addressed (see envoy-tree.ts): every SQL statement about it. */
 @Injectable()
 export class ProxyConfigStore {
@@ -84,7 +99,7 @@ export class ProxyConfigStore {
 
   private readonly objectCache = new Lru<StoredObject>(OBJECT_CACHE_BYTES, (o) => o.bytes);
   private readonly configCache = new Lru<{ lists: Omit<GeneratedConfig, 'proxy'>; bytes: number }>(CONFIG_CACHE_BYTES, (c) => c.bytes);
-  private readonly readyIndexes = new Lru<Promise<Map<string, { workload: StoredWorkload; cls: StoredClass }>>>(READY_INDEXES);
+  private readonly readyIndexes = new Lru<Promise<ReadyIndex>>(READY_INDEXES);
 
   /**
    * Stores a snapshot's computation in one transaction: the objects and tree nodes it needs (each
@@ -226,22 +241,59 @@ export class ProxyConfigStore {
    * are shared by every caller and every workload of the class: read them, never change them.
    */
   async readyConfigOf(snapshotId: string, ref: WorkloadRef): Promise<GeneratedConfig | null> {
+    const found = (await this.readyIndex(snapshotId)).byWorkload.get(workloadKey(ref));
+    if (!found) return null;
+    const { workload: w, cls } = found;
+    const lists = await this.classLists(cls);
+    if (!lists) return null;
+    const info = (await this.objects([cls.proxyInfoHash])).get(cls.proxyInfoHash)?.body as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
+    if (!info) return null;
+    return { proxy: { ...info, id: `${w.name}.${w.namespace}`, ips: w.ips }, ...lists };
+  }
+
+  /**
+   * The classes of a READY snapshot whose members' ProxyInfo, but for the id and addresses, has
+   * this hash (as the compute job stored it), each with its first member: where to look for the
+   * class of a proxy described rather than named.
+   */
+  async readyClassesWithProxyInfo(snapshotId: string, proxyInfoHash: string): Promise<ReadyClass[]> {
+    return (await this.readyIndex(snapshotId)).byProxyInfo.get(proxyInfoHash) ?? [];
+  }
+
+  /** The stored config of a class of a READY snapshot, without its ProxyInfo; shared as readyConfigOf's. */
+  async readyClassConfig(snapshotId: string, classKey: string): Promise<Omit<GeneratedConfig, 'proxy'> | null> {
+    const found = (await this.readyIndex(snapshotId)).byClass.get(classKey);
+    return found ? this.classLists(found.cls) : null;
+  }
+
+  /** A READY snapshot's workloads and classes, indexed once and kept (see READY_INDEXES). */
+  private readyIndex(snapshotId: string): Promise<ReadyIndex> {
     let index = this.readyIndexes.get(snapshotId);
     if (!index) {
       index = this.computed(snapshotId).then(({ workloads, classes }) => {
-        const out = new Map<string, { workload: StoredWorkload; cls: StoredClass }>();
+        const out: ReadyIndex = { byWorkload: new Map(), byClass: new Map(), byProxyInfo: new Map() };
+        // Workloads come sorted by namespace and name: a class's first is its representative.
         for (const w of workloads) {
           const cls = w.proxyClass === null ? undefined : classes.get(w.proxyClass);
-          if (cls) out.set(workloadKey(w), { workload: w, cls });
+          if (!cls) continue;
+          out.byWorkload.set(workloadKey(w), { workload: w, cls });
+          if (out.byClass.has(cls.classKey)) continue;
+          const ready = { cls, rep: w };
+          out.byClass.set(cls.classKey, ready);
+          const same = out.byProxyInfo.get(cls.proxyInfoHash);
+          if (same) same.push(ready);
+          else out.byProxyInfo.set(cls.proxyInfoHash, [ready]);
         }
         return out;
       });
       this.readyIndexes.set(snapshotId, index);
       index.catch(() => this.readyIndexes.delete(snapshotId));
     }
-    const found = (await index).get(workloadKey(ref));
-    if (!found) return null;
-    const { workload: w, cls } = found;
+    return index;
+  }
+
+  /** A class's config lists, assembled once and kept by config hash (see CONFIG_CACHE_BYTES). */
+  private async classLists(cls: StoredClass): Promise<Omit<GeneratedConfig, 'proxy'> | null> {
     let cached = this.configCache.get(cls.configHash);
     if (!cached) {
       const objects = (await this.objectsUnder([cls.configHash])).get(cls.configHash);
@@ -249,9 +301,7 @@ export class ProxyConfigStore {
       cached = { lists: toGeneratedLists(objects), bytes: objects.reduce((n, o) => n + o.bytes, 0) };
       this.configCache.set(cls.configHash, cached);
     }
-    const info = (await this.objects([cls.proxyInfoHash])).get(cls.proxyInfoHash)?.body as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
-    if (!info) return null;
-    return { proxy: { ...info, id: `${w.name}.${w.namespace}`, ips: w.ips }, ...cached.lists };
+    return cached.lists;
   }
 
   /** Tree nodes by hash (those stored): their child nodes' and their objects' hashes. */

@@ -44,6 +44,21 @@ export interface PeerAuthn {
   rootNamespace: string;
 }
 
+/**
+ * What istiod's generation reads about a proxy besides the snapshot (generator/internal/protocol/facts.go),
+ * built the same way for a named workload and an ad-hoc proxy: equal facts but for the identity (id,
+ * addresses but their families) give the same config, but where istiod writes the identity into it.
+ */
+export interface ProxyFacts {
+  proxy: ProxyInfo;
+  /** `host:port:targetPort` of every service target, sorted. */
+  servicePorts: string[];
+  /** The node ID's last part. */
+  dnsDomain: string;
+  /** The node metadata istio-proxy would send, less INSTANCE_IPS and WORKLOAD_NAME. */
+  metadata: Record<string, unknown>;
+}
+
 export interface LoadDiagnostic {
   level: string;
   kind?: string;
@@ -144,6 +159,8 @@ export interface Methods {
   hashedProxyConfig: { params: { proxy: ProxyInput; job: string }; result: HashedGeneratedConfig };
   /** The generator forgets what it sent the job. */
   endJob: { params: { job: string }; result: Record<string, never> };
+  /** A proxy's facts, its config not generated (an ad-hoc proxy's stored class is looked up with them). */
+  proxyFacts: { params: { proxy: ProxyInput }; result: ProxyFacts };
   /** Istio's traffic simulation over the config proxyConfig gives the same proxy (the walk's differential check). */
   simulate: { params: { proxy: ProxyInput; calls: SimulationCall[] }; result: SimulationResult[] };
   proxies: { params: { types?: Record<string, ProxyType> }; result: WorkloadProxy[] };

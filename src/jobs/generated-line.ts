@@ -1,7 +1,7 @@
 // Where each Envoy object sits in the generator's hashedProxyConfig answer line, found without
 // parsing it: an object comes with its hash, and with its JSON only the first time the job is sent
 // it; the compute job parses each object once (most recur in every class of a mesh).
-import { CONFIG_KEY, ENVOY_TYPES, type ConfigKey, type EnvoyObject, type GeneratedConfig, type ProxyInfo } from '../model/proxy.js';
+import type { ConfigKey } from '../model/proxy.js';
 
 /** Byte ranges [start, end) in the line. */
 export interface LineLayout {
@@ -79,34 +79,6 @@ export function hashedElement(line: Uint8Array, [start, end]: [number, number]):
   if (hashEnd + 2 === end) return { hash, object: null };
   if (!at(OBJECT_KEY, hashEnd + 1)) throw new Error('not a hashedProxyConfig answer of the generator: an element of another shape');
   return { hash, object: [hashEnd + 1 + OBJECT_KEY.length, end - 1] };
-}
-
-/**
- * A compute job's configs, read from its hashedProxyConfig answers in the order the generator
- * wrote them: each object parsed once, when first sent, and shared by every config naming it.
- */
-export class HashedConfigReader {
-  private readonly objects = new Map<string, EnvoyObject>();
-  private readonly decoder = new TextDecoder();
-
-  read(line: Uint8Array): GeneratedConfig {
-    const layout = scanGeneratedLine(line);
-    const text = ([start, end]: [number, number]) => this.decoder.decode(line.subarray(start, end));
-    const config = { proxy: JSON.parse(text(layout.proxy!)) as ProxyInfo } as GeneratedConfig;
-    for (const type of ENVOY_TYPES) {
-      config[CONFIG_KEY[type]] = (layout.elements[CONFIG_KEY[type]] ?? []).map((range) => {
-        const element = hashedElement(line, range);
-        let object = this.objects.get(element.hash);
-        if (!object) {
-          if (!element.object) throw unsentObject(element.hash);
-          object = JSON.parse(text(element.object)) as EnvoyObject;
-          this.objects.set(element.hash, object);
-        }
-        return object;
-      });
-    }
-    return config;
-  }
 }
 
 /** An answer naming an object the job was never sent: answers read out of the order they were written. */

@@ -2,11 +2,20 @@
 // Pure functions, no I/O.
 import { isIPv6 } from 'node:net';
 import { PROXY_INFO_TYPE, type ConfigEntry, type EnvoyObjectCollector } from '../database/envoy-tree.js';
-import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type EnvoyType, type ProxyInfo, type WorkloadProxy } from '../model/proxy.js';
-import { hashedElement, scanGeneratedLine, unsentObject } from './generated-line.js';
+import {
+  CONFIG_KEY,
+  ENVOY_TYPES,
+  type ConfigKey,
+  type EnvoyObject,
+  type EnvoyType,
+  type GeneratedConfig,
+  type ProxyInfo,
+  type WorkloadProxy,
+} from '../model/proxy.js';
+import { hashedElement, scanGeneratedLine, unsentObject, type HashedElement, type LineLayout } from './generated-line.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
-import type { ClassMember, ProxyClass } from '../model/proxy-class.js';
+import type { ClassMember, ProxyClass, WorkloadRef } from '../model/proxy-class.js';
 
 type Body = Record<string, unknown>;
 
@@ -81,10 +90,19 @@ export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Bod
  * Service's per-endpoint outbound listeners skip the proxy's own pod: each class-mate gets the
  * listeners of the others), and, without app labels, the pod's name as the tracing service name.
  * Any member's address, or the representative's own name, in its listeners, routes or clusters
- * (`text`, their JSON) means class-mates' configs differ; the class is then generated member by
- * member. Endpoints (EDS) are left out: they list the Services' pods, the same for every proxy that asks.
+ * means class-mates' configs differ; the class is then generated member by member. Endpoints
+ * (EDS) are left out: they list the Services' pods, the same for every proxy that asks.
  */
-export function dependsOnIdentity(text: string, rep: ClassMember, members: ClassMember[]): boolean {
+export function dependsOnIdentity(
+  config: Pick<GeneratedConfig, 'listeners' | 'routes' | 'clusters'>,
+  rep: ClassMember,
+  members: ClassMember[],
+): boolean {
+  return members.length > 1 && identityInText(JSON.stringify([config.listeners, config.routes, config.clusters]), rep, members);
+}
+
+/** dependsOnIdentity of a config's listeners, routes and clusters given as their JSON text. */
+export function identityInText(text: string, rep: ClassMember, members: ClassMember[]): boolean {
   if (members.length < 2) return false;
   const ipv4 = new Set<string>();
   const ipv6: string[] = [];
@@ -126,6 +144,43 @@ export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> 
 }
 
 /**
+ * A compute job's answer line (hashedProxyConfig): its elements found, each object parsed at most
+ * once per job, when the generator first sends it.
+ */
+export interface GeneratedLine {
+  layout: LineLayout;
+  text: (range: [number, number]) => string;
+  /** each list's elements, by type */
+  elements: Record<EnvoyType, HashedElement[]>;
+  /** an element's object, parsed (from `bodies`, when the job keeps them, after its first time) */
+  parse: (element: HashedElement) => EnvoyObject;
+  /** a list of the config, parsed: only for a job that keeps its objects' bodies */
+  list: (key: ConfigKey) => EnvoyObject[];
+}
+
+/**
+ * Reads an answer line. `bodies`, the job's parsed objects by the generator's hash, is for a job
+ * that reads whole configs (connectivity): answers name most objects by hash only.
+ */
+export function readGeneratedLine(line: Uint8Array, decoder = new TextDecoder(), bodies?: Map<string, EnvoyObject>): GeneratedLine {
+  const layout = scanGeneratedLine(line);
+  const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
+  const elements = {} as Record<EnvoyType, HashedElement[]>;
+  for (const type of ENVOY_TYPES) elements[type] = (layout.elements[CONFIG_KEY[type]] ?? []).map((range) => hashedElement(line, range));
+  const parse = (element: HashedElement) => {
+    let body = bodies?.get(element.hash);
+    if (!body) {
+      if (!element.object) throw unsentObject(element.hash);
+      body = JSON.parse(text(element.object)) as EnvoyObject;
+      bodies?.set(element.hash, body);
+    }
+    return body;
+  };
+  const typeOf = new Map(ENVOY_TYPES.map((t) => [CONFIG_KEY[t], t]));
+  return { layout, text, elements, parse, list: (key) => elements[typeOf.get(key)!].map(parse) };
+}
+
+/**
  * Adds one generated config, the generator's hashedProxyConfig answer line, to the collector: the
  * same objects, tree and hashes as parsing the config and calling addConfig, but an object is
  * parsed and canonicalised once per job, when the generator first sends it; later answers name it
@@ -134,31 +189,29 @@ export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> 
  */
 export function addGenerated(
   collector: EnvoyObjectCollector,
-  task: { line: Uint8Array; identity?: { rep: ClassMember; members: ClassMember[] } },
-  decoder = new TextDecoder(),
+  read: GeneratedLine,
+  identity?: { rep: ClassMember; members: ClassMember[] },
 ): AddConfigResult {
-  const { line } = task;
-  const layout = scanGeneratedLine(line);
-  const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
   const entries: ConfigEntry[] = [];
   for (const type of ENVOY_TYPES) {
-    for (const range of layout.elements[CONFIG_KEY[type]] ?? []) {
-      const element = hashedElement(line, range);
-      const { hash, name } = collector.addRawObject(type, element.hash, () => {
-        if (!element.object) throw unsentObject(element.hash);
-        return JSON.parse(text(element.object)) as EnvoyObject;
-      });
+    for (const element of read.elements[type]) {
+      const { hash, name } = collector.addRawObject(type, element.hash, () => read.parse(element));
       entries.push({ type, name, hash });
     }
   }
   const encoded = collector.addTree(entries);
-  const proxy = JSON.parse(text(layout.proxy!)) as ProxyInfo;
+  const proxy = JSON.parse(read.text(read.layout.proxy!)) as ProxyInfo;
   const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(proxy));
   let split = false;
-  if (task.identity && task.identity.members.length > 1) {
+  if (identity && identity.members.length > 1) {
     const json = (type: EnvoyType) =>
       `[${entries.flatMap((e) => (e.type === type ? [collector.objects.get(e.hash)!.json] : [])).join(',')}]`;
-    split = dependsOnIdentity(`[${json('listener')},${json('route')},${json('cluster')}]`, task.identity.rep, task.identity.members);
+    split = identityInText(`[${json('listener')},${json('route')},${json('cluster')}]`, identity.rep, identity.members);
   }
   return { root: encoded.root, proxyInfoHash, dependsOnIdentity: split };
+}
+
+/** The class of one member of a class that was split. */
+export function memberClassKey(classKey: string, m: WorkloadRef): string {
+  return contentHash({ class: classKey, member: `${m.namespace}/${m.name}` });
 }

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../../../src/database/envoy-tree.js';
 import type { GeneratedConfig, ProxyInfo } from '../../../src/model/proxy.js';
-import { HashedConfigReader, hashedElement, scanGeneratedLine } from '../../../src/jobs/generated-line.js';
-import { addGenerated, classProxyInfo, dependsOnIdentity, type ClassMember } from '../../../src/jobs/proxy-classes.js';
+import { hashedElement, scanGeneratedLine } from '../../../src/jobs/generated-line.js';
+import { addGenerated, classProxyInfo, dependsOnIdentity, readGeneratedLine, type ClassMember } from '../../../src/jobs/proxy-classes.js';
+import type { EnvoyObject } from '../../../src/model/proxy.js';
 import { ClassesThread } from '../../../src/jobs/classes-thread.js';
 import { hashedLine } from '../../support/fake-generator.js';
 
@@ -40,7 +41,7 @@ function direct() {
   const results = configs.map((c) => ({
     root: collector.addConfig(c).root,
     proxyInfoHash: collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(c.proxy)),
-    dependsOnIdentity: dependsOnIdentity(JSON.stringify([c.listeners, c.routes, c.clusters]), members[0], members),
+    dependsOnIdentity: dependsOnIdentity(c, members[0], members),
   }));
   return { collector, results };
 }
@@ -51,7 +52,7 @@ describe('addGenerated (the compute thread)', () => {
   it('stores exactly what adding the parsed config stores: the same roots, objects (byte for byte) and nodes', () => {
     const expected = direct();
     const threaded = new EnvoyObjectCollector();
-    const got = jobLines().map((line) => addGenerated(threaded, { line, identity: { rep: members[0], members } }));
+    const got = jobLines().map((line) => addGenerated(threaded, readGeneratedLine(line), { rep: members[0], members }));
     expect(got).toEqual(expected.results);
     expect(got.map((r) => r.dependsOnIdentity)).toEqual([false, true, false]);
     expect([...threaded.objects.values()]).toEqual([...expected.collector.objects.values()]);
@@ -61,16 +62,16 @@ describe('addGenerated (the compute thread)', () => {
   it('parses each object once per job: a line naming only objects it was sent parses nothing but its proxy', () => {
     const lines = jobLines();
     const collector = new EnvoyObjectCollector();
-    addGenerated(collector, { line: lines[0] });
-    addGenerated(collector, { line: lines[1] });
+    addGenerated(collector, readGeneratedLine(lines[0]));
+    addGenerated(collector, readGeneratedLine(lines[1]));
     const parse = vi.spyOn(JSON, 'parse');
-    addGenerated(collector, { line: lines[2], identity: { rep: members[0], members } });
+    addGenerated(collector, readGeneratedLine(lines[2]), { rep: members[0], members });
     expect(parse).toHaveBeenCalledTimes(1); // the proxy
   });
 
   it('refuses an answer naming an object it was never sent', () => {
     const lines = jobLines();
-    expect(() => addGenerated(new EnvoyObjectCollector(), { line: lines[2] })).toThrow(/before sending it/);
+    expect(() => addGenerated(new EnvoyObjectCollector(), readGeneratedLine(lines[2]))).toThrow(/before sending it/);
   });
 
   it('finds every object of a line, strings with brackets, quotes and escapes included', () => {
@@ -92,16 +93,24 @@ describe('addGenerated (the compute thread)', () => {
   it('checks identity only when given the class', () => {
     const m: ClassMember = { namespace: 'shop', name: 'web-1', proxy: proxy('web-1', '10.0.0.1') };
     const c = config(m.proxy, '10.0.0.1');
-    expect(addGenerated(new EnvoyObjectCollector(), { line: hashedLine(1, c, new Set()) }).dependsOnIdentity).toBe(false);
+    expect(addGenerated(new EnvoyObjectCollector(), readGeneratedLine(hashedLine(1, c, new Set()))).dependsOnIdentity).toBe(false);
   });
 });
 
-describe('HashedConfigReader (connectivity reads each class config)', () => {
-  it("gives every answer's config, its objects parsed once and shared", () => {
-    const reader = new HashedConfigReader();
-    const read = jobLines().map((line) => reader.read(line));
-    expect(read).toEqual(configs);
-    expect(read[2].clusters[5]).toBe(read[0].clusters[5]);
+describe("readGeneratedLine with the job's bodies (connectivity reads each class config)", () => {
+  it("gives every answer's lists, each object parsed once in the job and shared", () => {
+    const bodies = new Map<string, EnvoyObject>();
+    const parse = vi.spyOn(JSON, 'parse');
+    const read = jobLines().map((line) => readGeneratedLine(line, new TextDecoder(), bodies));
+    const lists = read.map((r) => ({
+      listeners: r.list('listeners'),
+      routes: r.list('routes'),
+      clusters: r.list('clusters'),
+      endpoints: r.list('endpoints'),
+    }));
+    expect(lists).toEqual(configs.map(({ proxy: _proxy, ...rest }) => rest));
+    expect(lists[2].clusters[5]).toBe(lists[0].clusters[5]);
+    expect(parse).toHaveBeenCalledTimes(bodies.size);
   });
 });
 
@@ -111,7 +120,7 @@ describe('ClassesThread', () => {
     const thread = new ClassesThread();
     try {
       const got = [];
-      for (const line of jobLines()) got.push(await thread.add(line, { rep: members[0], members }));
+      for (const line of jobLines()) got.push(await thread.add(line, { key: 'web', members }, true));
       expect(got).toEqual(expected.results);
       const { objects, nodes } = await thread.finish();
       expect(objects).toEqual([...expected.collector.objects.values()]);
