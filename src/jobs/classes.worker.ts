@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { EnvoyObjectCollector, type PreparedObject, type TreeNode } from '../database/envoy-tree.js';
 import type { Connectivity } from '../model/connectivity.js';
 import type { EnvoyObject } from '../model/proxy.js';
-import type { ConnectivityComputation, ConnectivityConfig, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
+import type { ConnectivityComputation, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
 import { addGenerated, memberClassKey, readGeneratedLine, type AddConfigResult, type ClassMember } from './proxy-classes.js';
 
 /** Connectivity computed on the thread: the module to import (a file path) and its input. */
@@ -74,7 +74,7 @@ if (parentPort) {
         const unit = added.dependsOnIdentity ? { key: memberClassKey(task.unit.key, rep), members: [rep] } : task.unit;
         const config = { listeners: read.list('listeners'), clusters: read.list('clusters'), endpoints: read.list('endpoints') };
         const started = performance.now();
-        connectivity.computation.addClass(unit.key, unit.members, config as ConnectivityConfig);
+        connectivity.computation.addClass(unit.key, unit.members, config);
         connectivity.ms += performance.now() - started;
       }
       return added;
