@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -69,6 +70,13 @@ export interface StoredNode {
   hash: string;
   children: string[];
   objects: string[];
+}
+
+/** Both sides of a pair of route configurations, trimmed (ProxyConfigStore.trimmedRoutePairs); bytes: their JSON's. */
+export interface TrimmedRoutePair {
+  base: EnvoyObject;
+  head: EnvoyObject;
+  bytes: number;
 }
 
 export interface WorkloadRef {
@@ -348,6 +356,63 @@ export class ProxyConfigStore {
       }
     }
     return out;
+  }
+
+  /**
+   * Pairs of route configurations (by hash), each side trimmed to the virtual hosts that differ from
+   * the other side's at the same position, plus those whose domains include `*`, in their order;
+   * every other field kept. Postgres compares the virtual hosts (jsonb equality, one read of each
+   * body), so a megabyte route configuration of a big mesh in which a few services changed crosses
+   * the wire as a few kilobytes and is parsed as such. Only pairs both of whose sides have a
+   * virtualHosts array of objects with distinct string names are returned (see trimmedRoutePairs in
+   * src/diff/proxies.ts for why that suffices); the objects are the caller's, never cached here.
+   */
+  async trimmedRoutePairs(pairs: readonly { base: string; head: string }[]): Promise<Map<string, TrimmedRoutePair>> {
+    const out = new Map<string, TrimmedRoutePair>();
+    if (pairs.length === 0) return out;
+    // Postgres runs a statement on one core: a statement per core, at once.
+    const size = Math.ceil(pairs.length / availableParallelism());
+    const parts = Array.from({ length: Math.ceil(pairs.length / size) }, (_, i) => pairs.slice(i * size, (i + 1) * size));
+    for (const rows of await Promise.all(parts.map((part) => this.trimmedRouteRows(part)))) {
+      for (const r of rows) {
+        const side = (rest: string, hosts: string): EnvoyObject => ({
+          ...(JSON.parse(rest) as EnvoyObject),
+          virtualHosts: JSON.parse(hosts),
+        });
+        const bytes = r.base_rest.length + r.base_hosts.length + r.head_rest.length + r.head_hosts.length;
+        out.set(`${r.base}|${r.head}`, { base: side(r.base_rest, r.base_hosts), head: side(r.head_rest, r.head_hosts), bytes });
+      }
+    }
+    return out;
+  }
+
+  private async trimmedRouteRows(
+    pairs: readonly { base: string; head: string }[],
+  ): Promise<{ base: string; head: string; base_rest: string; head_rest: string; base_hosts: string; head_hosts: string }[]> {
+    return this.dataSource.query(
+      `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head, o.brest::text AS base_rest, o.hrest::text AS head_rest,
+                d.base_hosts::text AS base_hosts, d.head_hosts::text AS head_hosts
+         FROM unnest($1::bytea[], $2::bytea[]) AS p(b, h)
+         -- OFFSET 0: each body is read (detoasted) once, not once per reference
+         CROSS JOIN LATERAL (
+           SELECT b.body->'virtualHosts' AS bv, b.body - 'virtualHosts' AS brest, h.body->'virtualHosts' AS hv, h.body - 'virtualHosts' AS hrest
+           FROM envoy_objects b, envoy_objects h WHERE b.hash = p.b AND h.hash = p.h OFFSET 0
+         ) o
+         CROSS JOIN LATERAL (
+           SELECT coalesce(jsonb_agg(e.bv ORDER BY e.bo) FILTER (WHERE e.bv IS NOT NULL AND (e.differs OR e.bv->'domains' @> '"*"')), '[]') AS base_hosts,
+                  coalesce(jsonb_agg(e.hv ORDER BY e.ho) FILTER (WHERE e.hv IS NOT NULL AND (e.differs OR e.hv->'domains' @> '"*"')), '[]') AS head_hosts,
+                  count(DISTINCT e.bv->>'name') FILTER (WHERE jsonb_typeof(e.bv->'name') = 'string') = count(e.bv)
+                    AND count(DISTINCT e.hv->>'name') FILTER (WHERE jsonb_typeof(e.hv->'name') = 'string') = count(e.hv) AS keyed
+           FROM (
+             SELECT x.v AS bv, x.ord AS bo, y.v AS hv, y.ord AS ho, x.v IS DISTINCT FROM y.v AS differs
+             FROM jsonb_array_elements(CASE WHEN jsonb_typeof(o.bv) = 'array' THEN o.bv ELSE '[]' END) WITH ORDINALITY AS x(v, ord)
+             FULL JOIN jsonb_array_elements(CASE WHEN jsonb_typeof(o.hv) = 'array' THEN o.hv ELSE '[]' END) WITH ORDINALITY AS y(v, ord)
+               ON x.ord = y.ord
+           ) e
+         ) d
+         WHERE jsonb_typeof(o.bv) = 'array' AND jsonb_typeof(o.hv) = 'array' AND d.keyed`,
+      [pairs.map((p) => toBytes(p.base)), pairs.map((p) => toBytes(p.head))],
+    );
   }
 
   /** Each root's objects (a root whose tree is not all stored is left out). */

@@ -211,9 +211,18 @@ export class SnapshotStore {
     return row?.gateway_api ?? NO_GATEWAY_API;
   }
 
-  /** The resources of a snapshot in upload order: identities and body hashes, no bodies. */
-  async resourceEntries(snapshotId: string): Promise<ResourceEntry[]> {
-    return (await this.listedResources(snapshotId)).map(({ entry }) => entry);
+  /**
+   * The resource entries of two snapshots that are not in both (ListNodeStore.difference): what a
+   * diff compares, without reading the lists' shared chunks.
+   */
+  async resourceDifference(baseId: string, headId: string): Promise<{ base: ResourceEntry[]; head: ResourceEntry[] }> {
+    const ids = [baseId, headId].filter(isSnapshotId);
+    const rows: { id: string; resource_list: Buffer }[] = ids.length
+      ? await this.dataSource.query('SELECT id, resource_list FROM snapshots WHERE id = ANY($1::uuid[])', [ids])
+      : [];
+    const root = (id: string) => rows.find((r) => r.id === id)?.resource_list ?? null;
+    const { a, b } = await this.lists.difference(resourceListCodec, root(baseId), root(headId));
+    return { base: a, head: b };
   }
 
   /** Resource bodies by hash (those stored). */
