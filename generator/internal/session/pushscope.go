@@ -4,19 +4,21 @@ import (
 	"context"
 	"sort"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"istio.io/istio/pilot/pkg/model"
-	"istio.io/istio/pilot/pkg/serviceregistry/provider"
 	kubecontroller "istio.io/istio/pilot/pkg/serviceregistry/kube"
+	"istio.io/istio/pilot/pkg/serviceregistry/provider"
 	"istio.io/istio/pilot/pkg/xds"
 	"istio.io/istio/pkg/config"
 	"istio.io/istio/pkg/config/constants"
+	"istio.io/istio/pkg/config/host"
 	"istio.io/istio/pkg/config/labels"
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/config/schema/gvk"
 	"istio.io/istio/pkg/config/schema/kind"
 	"istio.io/istio/pkg/util/sets"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
@@ -147,7 +149,7 @@ func (s *Session) configKeys(c protocol.ChangedObject) ([]model.ConfigKey, bool)
 
 // serviceKeys are what istiod pushes for a change to a service or its endpoints: the service (full
 // push) and its endpoints (EDS).
-func serviceKeys(hostname interface{ String() string }, ns string) []model.ConfigKey {
+func serviceKeys(hostname host.Name, ns string) []model.ConfigKey {
 	return []model.ConfigKey{
 		{Kind: kind.ServiceEntry, Name: hostname.String(), Namespace: ns},
 		{Kind: kind.Endpoints, Name: hostname.String(), Namespace: ns},
