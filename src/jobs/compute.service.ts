@@ -5,16 +5,17 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError } from '../generator/protocol.js';
+import { GeneratorError, loadParams } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { GeneratedConfig, WorkloadProxy } from '../model/proxy.js';
 import { contentHash } from '../model/canonical.js';
 import type { ProxyType } from '../model/proxy.js';
-import type { Workload } from '../model/snapshot.js';
+import type { NormalisedSnapshot, Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
 import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
+import { inputChanges, sameMembership } from './reuse.js';
 import { groupIntoClasses, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 export { classProxyInfo } from './proxy-classes.js';
@@ -35,6 +36,8 @@ export interface ComputeStats {
   generatorRequests: number;
   objects: number;
   nodes: number;
+  /** classes whose stored config was taken from an earlier READY snapshot of the mesh (reuseClasses) */
+  reusedClasses: number;
   /** Time spent on connectivity (reading each class's config, then evaluating), ms. */
   connectivityMs: number;
   /** Connectivity: sender classes, receiver decisions evaluated, stored groups and sending workloads. */
@@ -91,6 +94,7 @@ export class ComputeService {
       classes: 0,
       splitClasses: 0,
       generatorRequests: 0,
+      reusedClasses: 0,
       objects: 0,
       nodes: 0,
       connectivityMs: 0,
@@ -100,6 +104,7 @@ export class ComputeService {
       senders: 0,
     };
     const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
+    const reuse = await this.reuseClasses(snapshotId, version.istio, normalised, istiodWorkloads, classes);
     const peerAuthentications = new Map<string, ConfigRef | null>();
     if (this.connectivity)
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
@@ -121,6 +126,23 @@ export class ComputeService {
     let collected: Awaited<ReturnType<ClassesThread['finish']>>;
     try {
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+        const reused = reuse?.classes.get(cls.classKey);
+        if (reuse && reused) {
+          stats.reusedClasses++;
+          stored.push(reused);
+          for (const m of cls.workloads) classOf.set(`${m.namespace}/${m.name}`, cls.classKey);
+          if (connectivity) {
+            const rep = cls.workloads[0];
+            const config = (await this.proxyConfigs.configsOf(reuse.base, [rep])).get(`${rep.namespace}/${rep.name}`);
+            if (!config) throw new Error(`snapshot ${reuse.base}: the stored config of class ${cls.classKey} is gone`);
+            const started = performance.now();
+            connectivity.addClass(cls.classKey, cls.workloads, config);
+            stats.connectivityMs += performance.now() - started;
+          }
+          done++;
+          await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
+          return;
+        }
         for (const unit of await this.generateClass(snapshotId, cls, stats, thread)) {
           if (unit.config) {
             const started = performance.now();
@@ -164,6 +186,7 @@ export class ComputeService {
       objects: collected.objects,
       nodes: collected.nodes,
       classes: stored,
+      reused: [...(reuse?.classes.values() ?? [])],
       workloads,
       istioVersion: version.istio,
       diagnostics,
@@ -171,6 +194,54 @@ export class ComputeService {
       connectivity: connections,
     });
     return stats;
+  }
+
+  /**
+   * The classes that take their stored config from the newest earlier READY snapshot of the mesh
+   * (computed with the same Istio), as istiod would leave their config alone: the same class
+   * (sameMembership), and no change between the two snapshots' inputs that istiod's push logic
+   * sends them. Istio decides that (pushScope) against both snapshots' sessions, as istiod checks
+   * a proxy's SidecarScope and its previous one: a removed config mattered through the old. Null
+   * when there is nothing to reuse; the computation then generates every class.
+   */
+  private async reuseClasses(
+    snapshotId: string,
+    istio: string,
+    normalised: NormalisedSnapshot,
+    workloads: Workload[],
+    classes: MemberClass[],
+  ): Promise<{ base: string; classes: Map<string, StoredClass> } | null> {
+    const base = await this.snapshots.previousReady(snapshotId, istio);
+    if (!base) return null;
+    const candidates = sameMembership(classes, workloads, await this.proxyConfigs.computed(base));
+    if (candidates.size === 0) return null;
+    try {
+      const before = await this.snapshots.normalised(base, (params) => this.generator.deployGateways(params));
+      if (!before) return null;
+      const changes = inputChanges(loadParams(before), loadParams(normalised));
+      if (changes.meshConfig) return null;
+      const keys = [...candidates.keys()];
+      const byKey = new Map(classes.map((c) => [c.classKey, c]));
+      const reps = keys.map((key) => byKey.get(key)!.workloads[0]);
+      const proxies = reps.map((rep) => ({ namespace: rep.namespace, name: rep.name }));
+      // Each session keys the changed objects as it has them; each decides with the other's keys too.
+      const old = await this.generator.ask(base, 'pushScope', { changed: changes.changed, proxies: [] });
+      const now = await this.generator.ask(snapshotId, 'pushScope', { changed: changes.changed, keys: old.keys, proxies });
+      const was = await this.generator.ask(base, 'pushScope', { changed: changes.changed, keys: now.keys, proxies });
+      if (old.forced || now.forced || was.forced) return null;
+      const out = new Map<string, StoredClass>();
+      keys.forEach((key, i) => {
+        if (!now.affected[i] && !was.affected[i]) out.set(key, candidates.get(key)!);
+      });
+      this.logger.log(
+        `snapshot ${snapshotId}: ${changes.changed.length} inputs changed since snapshot ${base}; ${out.size} of ${classes.length} classes keep their config`,
+      );
+      return { base, classes: out };
+    } catch (error) {
+      // The earlier snapshot is only a shortcut: whatever fails with it, everything is generated.
+      this.logger.warn(`snapshot ${snapshotId}: no reuse from snapshot ${base}: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
   }
 
   /**
