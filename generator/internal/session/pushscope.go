@@ -77,7 +77,6 @@ func (s *Session) PushScope(p protocol.PushScopeParams) (out protocol.PushScopeR
 			continue
 		}
 		_, out.Affected[i] = xds.DefaultProxyNeedsPush(proxy, &model.PushRequest{
-			Full:           true,
 			Forced:         out.Forced,
 			Push:           push,
 			ConfigsUpdated: keys,
