@@ -220,19 +220,30 @@ export class ComputeService {
       if (!before) return null;
       const changes = inputChanges(loadParams(before), loadParams(normalised));
       if (changes.meshConfig) return null;
-      const keys = [...candidates.keys()];
       const byKey = new Map(classes.map((c) => [c.classKey, c]));
-      const reps = keys.map((key) => byKey.get(key)!.workloads[0]);
-      const proxies = reps.map((rep) => ({ namespace: rep.namespace, name: rep.name }));
-      // Each session keys the changed objects as it has them; each decides with the other's keys too.
-      const old = await this.generator.ask(base, 'pushScope', { changed: changes.changed, proxies: [] });
-      const now = await this.generator.ask(snapshotId, 'pushScope', { changed: changes.changed, keys: old.keys, proxies });
-      const was = await this.generator.ask(base, 'pushScope', { changed: changes.changed, keys: now.keys, proxies });
-      if (old.forced || now.forced || was.forced) return null;
-      const out = new Map<string, StoredClass>();
-      keys.forEach((key, i) => {
-        if (!now.affected[i] && !was.affected[i]) out.set(key, candidates.get(key)!);
-      });
+      const proxyOf = (key: string) => {
+        const rep = byKey.get(key)!.workloads[0];
+        return { namespace: rep.namespace, name: rep.name };
+      };
+      // Each session keys the changed objects as it has them and decides with the other's keys too.
+      // The new snapshot's first: when it pushes every class, the earlier one's session is not needed.
+      let left = [...candidates.keys()];
+      const { changed } = changes;
+      const now = await this.generator.ask(snapshotId, 'pushScope', { changed, proxies: left.map(proxyOf) });
+      if (now.forced) return null;
+      left = left.filter((_, i) => !now.affected[i]);
+      if (left.length > 0) {
+        const was = await this.generator.ask(base, 'pushScope', { changed, keys: now.keys, proxies: left.map(proxyOf) });
+        if (was.forced) return null;
+        left = left.filter((_, i) => !was.affected[i]);
+        const seen = new Set(now.keys.map((k) => `${k.kind}/${k.namespace}/${k.name}`));
+        const more = was.keys.filter((k) => !seen.has(`${k.kind}/${k.namespace}/${k.name}`));
+        if (left.length > 0 && more.length > 0) {
+          const also = await this.generator.ask(snapshotId, 'pushScope', { changed: [], keys: more, proxies: left.map(proxyOf) });
+          left = left.filter((_, i) => !also.affected[i]);
+        }
+      }
+      const out = new Map(left.map((key) => [key, candidates.get(key)!]));
       this.logger.log(
         `snapshot ${snapshotId}: ${changes.changed.length} inputs changed since snapshot ${base}; ${out.size} of ${classes.length} classes keep their config`,
       );

@@ -39,10 +39,10 @@ function identities(input: LoadParams): Map<string, { ref: ChangedObject; hash: 
   for (const o of [...input.kubernetes, ...input.istio]) {
     const metadata = (o.metadata ?? {}) as Body;
     const ref: ChangedObject = {
-      apiVersion: String(o.apiVersion ?? ''),
-      kind: String(o.kind ?? ''),
+      apiVersion: text(o.apiVersion),
+      kind: text(o.kind),
       ...(typeof metadata.namespace === 'string' && metadata.namespace ? { namespace: metadata.namespace } : {}),
-      name: String(metadata.name ?? ''),
+      name: text(metadata.name),
     };
     const id = identity(ref);
     const key = `${ref.namespace ?? ''}/${ref.name}`;
@@ -52,6 +52,11 @@ function identities(input: LoadParams): Map<string, { ref: ChangedObject; hash: 
     out.set(id, { ref, hash: contentHash([previous, o, proxyType]) });
   }
   return out;
+}
+
+/** A field the normaliser left a string (objects reach the generator validated); "" otherwise. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 function identity(ref: ChangedObject): string {
