@@ -143,6 +143,8 @@ export interface PushScopeResult {
   keys: ConfigKey[];
   /** per proxy of the params: whether istiod would push it */
   affected: boolean[];
+  /** per changed pod this snapshot has (namespace/name): a fingerprint of the endpoints istiod derives from it */
+  endpoints: Record<string, string>;
 }
 
 export interface Methods {
@@ -163,7 +165,11 @@ export interface Methods {
    * proxy's SidecarScope dependencies) would push after these objects changed; `keys` are those the
    * other snapshot's session found for them.
    */
-  pushScope: { params: { changed: ChangedObject[]; keys?: ConfigKey[]; proxies: ProxyInput[] }; result: PushScopeResult };
+  pushScope: {
+    /** `endpoints`: the other snapshot's result's; a changed pod with the same endpoints changes nobody else's config */
+    params: { changed: ChangedObject[]; keys?: ConfigKey[]; endpoints?: Record<string, string>; proxies: ProxyInput[] };
+    result: PushScopeResult;
+  };
   /** Needs no loaded snapshot: what istiod's gateway deployment controller would apply for the Gateways of these objects. */
   gatewayDeployments: {
     params: { kubernetes: Record<string, unknown>[]; meshConfig: string };

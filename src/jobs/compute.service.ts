@@ -226,14 +226,25 @@ export class ComputeService {
         return { namespace: rep.namespace, name: rep.name };
       };
       // Each session keys the changed objects as it has them and decides with the other's keys too.
-      // The new snapshot's first: when it pushes every class, the earlier one's session is not needed.
+      // The new snapshot's first: when it pushes every class (and no pod changed), the earlier one's
+      // session is not needed.
       let left = [...candidates.keys()];
       const { changed } = changes;
-      const now = await this.generator.ask(snapshotId, 'pushScope', { changed, proxies: left.map(proxyOf) });
+      // A changed pod whose endpoints istiod derives the same in both (a new image, an annotation) is
+      // no change to other proxies: the earlier session's view of the changed pods, when there are any.
+      const pods = changed.filter((c) => c.kind === 'Pod' && c.apiVersion === 'v1');
+      const endpoints =
+        pods.length > 0 ? (await this.generator.ask(base, 'pushScope', { changed: pods, proxies: [] })).endpoints : undefined;
+      const now = await this.generator.ask(snapshotId, 'pushScope', { changed, endpoints, proxies: left.map(proxyOf) });
       if (now.forced) return null;
       left = left.filter((_, i) => !now.affected[i]);
       if (left.length > 0) {
-        const was = await this.generator.ask(base, 'pushScope', { changed, keys: now.keys, proxies: left.map(proxyOf) });
+        const was = await this.generator.ask(base, 'pushScope', {
+          changed,
+          keys: now.keys,
+          endpoints: now.endpoints,
+          proxies: left.map(proxyOf),
+        });
         if (was.forced) return null;
         left = left.filter((_, i) => !was.affected[i]);
         const seen = new Set(now.keys.map((k) => `${k.kind}/${k.namespace}/${k.name}`));

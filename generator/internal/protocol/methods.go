@@ -65,6 +65,9 @@ type PushScopeParams struct {
 	Changed []ChangedObject `json:"changed"`
 	Keys    []ConfigKey     `json:"keys,omitempty"`
 	Proxies []ProxyInput    `json:"proxies"`
+	// Endpoints are the other snapshot's PushScopeResult.Endpoints: a changed pod whose endpoints
+	// are the same here is no change to anyone else's config.
+	Endpoints map[string]string `json:"endpoints,omitempty"`
 }
 
 // PushScopeResult answers pushScope: the config keys istiod's controllers would put in the push
@@ -74,4 +77,7 @@ type PushScopeResult struct {
 	Forced   bool        `json:"forced"`
 	Keys     []ConfigKey `json:"keys"`
 	Affected []bool      `json:"affected"`
+	// Endpoints fingerprint, per changed pod this snapshot has (namespace/name), the endpoints
+	// istiod derives from it for the Services selecting it (what its EDS updates compare).
+	Endpoints map[string]string `json:"endpoints"`
 }

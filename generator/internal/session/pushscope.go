@@ -2,7 +2,10 @@ package session
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"sort"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -40,8 +43,9 @@ const endpointSliceServiceLabel = "kubernetes.io/service-name"
 func (s *Session) PushScope(p protocol.PushScopeParams) (out protocol.PushScopeResult, err error) {
 	defer recoverFatal(&err)
 	keys := sets.New[model.ConfigKey]()
+	out.Endpoints = map[string]string{}
 	for _, c := range p.Changed {
-		found, forced := s.configKeys(c)
+		found, forced := s.configKeys(c, p.Endpoints, out.Endpoints)
 		out.Forced = out.Forced || forced
 		keys.InsertAll(found...)
 	}
@@ -88,7 +92,7 @@ func (s *Session) PushScope(p protocol.PushScopeParams) (out protocol.PushScopeR
 // configKeys are the config keys istiod's controllers would push for a change to the object as this
 // snapshot has it (none when it does not have it: the other snapshot's session names them), or
 // forced when istiod would push every proxy or meshlens cannot tell.
-func (s *Session) configKeys(c protocol.ChangedObject) ([]model.ConfigKey, bool) {
+func (s *Session) configKeys(c protocol.ChangedObject, theirs, ours map[string]string) ([]model.ConfigKey, bool) {
 	gv, err := schema.ParseGroupVersion(c.APIVersion)
 	if err != nil {
 		return nil, true
@@ -111,7 +115,18 @@ func (s *Session) configKeys(c protocol.ChangedObject) ([]model.ConfigKey, bool)
 		}
 		return serviceKeys(kubecontroller.ServiceHostname(svc, ns, constants.DefaultClusterLocalDomain), ns), false
 	case "/Pod":
-		return s.podKeys(ns, c.Name), false
+		keys, endpoints := s.podKeys(ns, c.Name)
+		if keys == nil {
+			return nil, false
+		}
+		key := ns + "/" + c.Name
+		ours[key] = endpoints
+		// istiod's EDS update for the pod's Services pushes nobody when their endpoints are equal
+		// (EndpointIndex.UpdateServiceEndpoints); the pod's own proxy is its class's business.
+		if other, ok := theirs[key]; ok && other == endpoints {
+			return nil, false
+		}
+		return keys, false
 	case "/ConfigMap":
 		// istiod's xDS reads the mesh config (compared by the caller) and nothing else of ConfigMaps
 		// outside its root namespace; those of the root namespace configure it.
@@ -155,22 +170,49 @@ func serviceKeys(hostname host.Name, ns string) []model.ConfigKey {
 	}
 }
 
-// podKeys are the services whose endpoints the pod, as this snapshot has it, is among: those of its
-// namespace whose selector its labels match.
-func (s *Session) podKeys(ns, name string) []model.ConfigKey {
+// podKeys are the services whose endpoints the pod, as this snapshot has it, is among (those of
+// its namespace whose selector its labels match), and a fingerprint of those endpoints: the
+// IstioEndpoints istiod holds for them at the pod's addresses. Nil when the snapshot has no such pod.
+func (s *Session) podKeys(ns, name string) ([]model.ConfigKey, string) {
 	pod := s.pods[ns+"/"+name]
 	if pod == nil {
-		return nil
+		return nil, ""
 	}
-	var out []model.ConfigKey
+	ips := sets.New[string]()
+	for _, ip := range pod.Status.PodIPs {
+		ips.Insert(ip.IP)
+	}
+	if pod.Status.PodIP != "" {
+		ips.Insert(pod.Status.PodIP)
+	}
+	out := []model.ConfigKey{}
+	var endpoints []string
 	for _, svc := range s.server.Env().ServiceDiscovery.Services() {
 		sel := svc.Attributes.LabelSelectors
-		if svc.Attributes.Namespace != ns || len(sel) == 0 {
+		if svc.Attributes.Namespace != ns || len(sel) == 0 || !labels.Instance(sel).SubsetOf(pod.Labels) {
 			continue
 		}
-		if labels.Instance(sel).SubsetOf(pod.Labels) {
-			out = append(out, serviceKeys(svc.Hostname, ns)...)
+		out = append(out, serviceKeys(svc.Hostname, ns)...)
+		endpoints = append(endpoints, string(svc.Hostname))
+		shards, ok := s.server.Env().EndpointIndex.ShardsForService(string(svc.Hostname), ns)
+		if !ok {
+			continue
 		}
+		shards.RLock()
+		for _, eps := range shards.Shards {
+			for _, ep := range eps {
+				if !slices.ContainsFunc(ep.Addresses, ips.Contains) {
+					continue
+				}
+				b, err := json.Marshal(ep)
+				if err != nil {
+					b = []byte(err.Error())
+				}
+				endpoints = append(endpoints, string(svc.Hostname)+" "+string(b))
+			}
+		}
+		shards.RUnlock()
 	}
-	return out
+	sort.Strings(endpoints)
+	return out, strings.Join(endpoints, "\n")
 }

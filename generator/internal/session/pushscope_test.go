@@ -89,6 +89,30 @@ func TestPushScopeFollowsSidecarScopes(t *testing.T) {
 		})
 	}
 
+	// A pod whose endpoints the other snapshot's session derives the same (a new image) changes
+	// nobody else's config; its own proxy is its class's business.
+	podChange := protocol.ChangedObject{APIVersion: "v1", Kind: "Pod", Namespace: "b", Name: "db-1"}
+	first := ask(podChange)
+	if first.Endpoints["b/db-1"] == "" {
+		t.Fatalf("no endpoints fingerprint for b/db-1: %v", first.Endpoints)
+	}
+	same, err := s.PushScope(protocol.PushScopeParams{Changed: []protocol.ChangedObject{podChange}, Endpoints: first.Endpoints, Proxies: proxies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.Affected[0] || same.Affected[1] || len(same.Keys) != 0 {
+		t.Errorf("a pod with the same endpoints: affected %v, keys %v; want none", same.Affected, same.Keys)
+	}
+	other, err := s.PushScope(protocol.PushScopeParams{
+		Changed: []protocol.ChangedObject{podChange}, Endpoints: map[string]string{"b/db-1": "else"}, Proxies: proxies,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !other.Affected[0] || !other.Affected[1] {
+		t.Errorf("a pod with other endpoints: affected %v, want both", other.Affected)
+	}
+
 	// A key found by the other snapshot's session (a Service this one does not have) counts too.
 	out, err := s.PushScope(protocol.PushScopeParams{
 		Keys:    []protocol.ConfigKey{{Kind: "ServiceEntry", Namespace: "b", Name: "cache.b.svc.cluster.local"}},
