@@ -1,7 +1,7 @@
 // Incremental computation, held to a full one: a mesh is computed, then each round changes about
 // 1 % of it at random (route weights and destinations, DestinationRule policies, Services added
-// and removed, pod labels, a Sidecar, an AuthorizationPolicy, a PeerAuthentication) and uploads it
-// twice: to the mesh that holds the earlier rounds (the job reuses the stored config of the classes
+// and removed, pod labels and images, a Sidecar, an AuthorizationPolicy, a PeerAuthentication) and
+// uploads it twice: to the mesh that holds the earlier rounds (the job reuses the stored config of the classes
 // Istio's push logic leaves alone) and to a mesh of its own (nothing to reuse: every class is
 // generated). Both must store the same classes with byte-identical config (content-addressed: the
 // same tree root) and the same workloads. MESHLENS_TEST_INCREMENTAL_ROUNDS (default 3) runs more.
@@ -163,6 +163,12 @@ const CHANGES: Record<string, Change> = {
     const version = rand() < 0.5 ? 'v1' : 'v3';
     return replace(objects, p, (o) => {
       o.metadata.labels = { ...o.metadata.labels, version };
+    });
+  },
+  image: (objects, rand, round) => {
+    const p = pick(ofKind(objects, 'Pod').filter(userNamespaces), rand);
+    return replace(objects, p, (o) => {
+      o.spec.containers[0].image = `app:1.${round}`;
     });
   },
   sidecar: (objects, rand) => {
