@@ -13,11 +13,15 @@ export const SHAPE = {
   total: 10_000,
 };
 
+/** The ingress gateway's pod of the Istio API mesh (the router its Gateways select): a named workload of the snapshot. */
+export const INGRESS_GATEWAY = { namespace: 'team-0', name: 'istio-ingressgateway', ip: '10.255.0.1' };
+
 /**
  * The bench mesh. `gatewayApi: true` writes its 5 ingress Gateways as Kubernetes Gateway API
  * Gateways of class istio (istiod deploys a gateway workload for each, `gw-<g>-istio` in team-0)
- * plus `SHAPE.httpRoutes` HTTPRoutes attached to them, instead of Istio Gateways and the
- * VirtualServices bound to them; the rest is the same, and the total still `SHAPE.total`.
+ * plus `SHAPE.httpRoutes` HTTPRoutes attached to them, instead of Istio Gateways, the
+ * VirtualServices bound to them and the ingress gateway pod they select (INGRESS_GATEWAY); the
+ * rest is the same, and the total still `SHAPE.total` (ConfigMaps fill it up).
  * `deployments` below `SHAPE.deployments` makes a smaller mesh: those Deployments and their pods fewer.
  */
 export function generateSnapshot({ gatewayApi = false, deployments = SHAPE.deployments } = {}) {
@@ -163,6 +167,21 @@ export function generateSnapshot({ gatewayApi = false, deployments = SHAPE.deplo
       },
     });
   }
+  if (!gatewayApi)
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: INGRESS_GATEWAY.name,
+        namespace: INGRESS_GATEWAY.namespace,
+        labels: { app: 'istio-ingressgateway', istio: 'ingressgateway', 'sidecar.istio.io/inject': 'false' },
+      },
+      spec: {
+        serviceAccountName: 'istio-ingressgateway-service-account',
+        containers: [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.0', args: ['proxy', 'router'] }],
+      },
+      status: { phase: 'Running', podIP: INGRESS_GATEWAY.ip },
+    });
   for (let c = 0; objects.length < total; c++) {
     objects.push({
       apiVersion: 'v1',

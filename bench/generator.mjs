@@ -13,9 +13,15 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { admit } from './admit.mjs';
 import { graphql } from './common.mjs';
+import { INGRESS_GATEWAY } from './generate.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+/** This process's CPU time since `start` (a process.cpuUsage()), in ms. */
+const cpuMs = (start) => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+};
 
 export function percentile(values, p) {
   if (!values.length) return NaN;
@@ -231,7 +237,7 @@ export async function benchGeneratorDirect(
   }
 }
 
-/** resolveRoute through GraphQL on a running meshlens, the snapshot uploaded over REST and its session warm. */
+/** resolveRoute through GraphQL on a running meshlens, on a READY snapshot (uploaded over REST and computed when not given), warm. */
 export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, log = console.log } = {}) {
   const gql = graphql(base);
   // A READY snapshot of this server when given (named workloads read their stored config), else a new upload.
@@ -245,27 +251,68 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
         })
       ).json();
   if (!created.id) throw new Error(`upload failed: ${JSON.stringify(created).slice(0, 300)}`);
+  // Journeys and named workloads' answers are timed on the READY snapshot: its stored configs and
+  // security settings, no generator session (an uploaded snapshot is computed first).
+  if (!snapshotId) {
+    const t0 = process.hrtime.bigint();
+    let status;
+    let shown = -1;
+    do {
+      await new Promise((r) => setTimeout(r, 2000));
+      // The compute job's save blocks the event loop for a while: a keep-alive connection the server
+      // closed meanwhile resets the next GET (ECONNRESET), which is asked again on a new connection.
+      for (let resets = 0; ; resets++) {
+        try {
+          status = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+          break;
+        } catch (error) {
+          if (error?.cause?.code !== 'ECONNRESET' || resets > 100) throw error;
+        }
+      }
+      const percent = Math.floor((status.progress ?? 0) * 10) * 10;
+      if (percent !== shown) log(`  computing: ${percent} % after ${(ms(t0) / 1000).toFixed(0)} s`);
+      shown = percent;
+    } while (status.status !== 'READY' && status.status !== 'FAILED');
+    if (status.status !== 'READY') throw new Error(`snapshot ${created.id} ${status.status}: ${status.error}`);
+    log(`  upload to READY: ${(ms(t0) / 1000).toFixed(0)} s`);
+  }
   const RESOLVE = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { resolveRoute(snapshotId: $s, proxy: $p, call: $c) { listener routeConfig virtualHost route cluster weightedClusters { cluster weight } virtualService { name } destinationRule { name } error trace { stage detail } } }`;
   const { sidecars } = benchProxies(workloadsOf, 10);
   const calls = benchCalls(Number(process.env.BENCH_RESOLVE_CALLS ?? 20));
   let t = process.hrtime.bigint();
   await gql(RESOLVE, { s: created.id, p: sidecars[0], c: calls[0] });
   const coldMs = ms(t);
-  log(`  first resolveRoute (uploads nothing, starts and loads the session): ${coldMs.toFixed(0)} ms`);
+  log(`  first resolveRoute (named sidecar of the READY snapshot, stored config): ${coldMs.toFixed(0)} ms`);
   // Warm every proxy once, then measure.
   for (const p of sidecars) await gql(RESOLVE, { s: created.id, p, c: calls[0] });
   const sameProxy = [];
   const mixed = [];
+  // This process's CPU per request: the server's and the bench client's when the server runs in
+  // this process (bench.mjs), a figure the machine's load inflates far less than the wall time.
+  const mixedCpu = [];
+  // The floor of any GraphQL answer on this server (HTTP, Nest, Apollo), timed between the others.
+  const trivial = [];
+  await gql('{ __typename }');
   for (const [i, c] of calls.entries()) {
     t = process.hrtime.bigint();
     await gql(RESOLVE, { s: created.id, p: sidecars[0], c });
     sameProxy.push(ms(t));
+    const cpu = process.cpuUsage();
     t = process.hrtime.bigint();
     await gql(RESOLVE, { s: created.id, p: sidecars[i % sidecars.length], c });
     mixed.push(ms(t));
+    mixedCpu.push(cpuMs(cpu));
+    t = process.hrtime.bigint();
+    await gql('{ __typename }');
+    trivial.push(ms(t));
   }
   // journey on the same proxy and calls, and from an ingress gateway, next to resolveRoute's.
   const JOURNEY = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { journey(snapshotId: $s, from: $p, call: $c) { paths { share outcome status destination { name } hops { direction resolution { cluster error } endpoints tls { mode reason } authorization { verdict reason } } } trace { stage detail } } }`;
+  // The first journey of a READY snapshot reads its stored configs and security settings: no session to load.
+  t = process.hrtime.bigint();
+  await gql(JOURNEY, { s: created.id, p: sidecars[0], c: calls[0] });
+  const journeyColdMs = ms(t);
+  log(`  first journey (named sidecar, stored configs): ${journeyColdMs.toFixed(0)} ms`);
   for (const c of calls) await gql(JOURNEY, { s: created.id, p: sidecars[0], c });
   const journeySidecar = [];
   for (const c of calls) {
@@ -283,17 +330,39 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
   const adhocColdMs = ms(t);
   log(`  first resolveRoute of an ad-hoc proxy (generated): ${adhocColdMs.toFixed(0)} ms`);
   for (const p of adhocProxies.slice(1)) await gql(RESOLVE, { s: created.id, p, c: calls[0] });
+  // An ad-hoc proxy described as istio-proxy reports the first named sidecar's pods (generate.mjs;
+  // the label injection adds): istiod gives it their class's config, read from storage, not generated.
+  const d = Number(/^app-(\d+)-/.exec(sidecars[0].name)?.[1] ?? 0);
+  const classProxy = {
+    namespace: sidecars[0].namespace,
+    labels: { app: `app-${d}`, version: d % 2 ? 'v2' : 'v1', 'pod-template-hash': `h${d}`, 'security.istio.io/tlsMode': 'istio' },
+    type: 'SIDECAR',
+    metadata: {
+      SERVICE_ACCOUNT: `app-${d}`,
+      NODE_NAME: '',
+      INTERCEPTION_MODE: 'REDIRECT',
+      POD_PORTS: '[{"containerPort":8080,"name":"http","protocol":"TCP"}]',
+    },
+  };
+  t = process.hrtime.bigint();
+  await gql(RESOLVE, { s: created.id, p: classProxy, c: calls[0] });
+  const adhocClassColdMs = ms(t);
+  log(`  first resolveRoute of an ad-hoc proxy with a stored class's facts (read from storage): ${adhocClassColdMs.toFixed(0)} ms`);
   const adhoc = [];
+  const adhocCpu = [];
   const journeyAdhoc = [];
   for (const [i, c] of calls.entries()) {
+    const cpu = process.cpuUsage();
     t = process.hrtime.bigint();
     await gql(RESOLVE, { s: created.id, p: adhocProxies[i % adhocProxies.length], c });
     adhoc.push(ms(t));
+    adhocCpu.push(cpuMs(cpu));
     t = process.hrtime.bigint();
     await gql(JOURNEY, { s: created.id, p: adhocProxies[i % adhocProxies.length], c });
     journeyAdhoc.push(ms(t));
   }
-  const { gateway } = benchProxies(workloadsOf, 1);
+  // The ingress gateway by name: its stored config, as a named sidecar's.
+  const gateway = { namespace: INGRESS_GATEWAY.namespace, name: INGRESS_GATEWAY.name };
   const gatewayCalls = calls.map((_, i) => ({
     mode: 'GATEWAY',
     port: 80,
@@ -314,8 +383,13 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
   }
   return {
     coldMs,
+    journeyColdMs,
     sameProxy: stats(sameProxy),
     mixed: stats(mixed),
+    mixedCpu: stats(mixedCpu),
+    trivial: stats(trivial),
+    adhocClassColdMs,
+    adhocCpu: stats(adhocCpu),
     journeySidecar: stats(journeySidecar),
     adhocColdMs,
     adhoc: stats(adhoc),

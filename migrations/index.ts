@@ -5,6 +5,7 @@ import { ChunkedSnapshotLists1795500000000 } from './1795500000000-ChunkedSnapsh
 import { GatewayApi1795600000000 } from './1795600000000-GatewayApi.js';
 import { MeshesAndAccess1796188930994 } from './1796188930994-MeshesAndAccess.js';
 import { Connectivity1796189321376 } from './1796189321376-Connectivity.js';
+import { MeshSecurity1796198713607 } from './1796198713607-MeshSecurity.js';
 
 // Listed explicitly (not globbed) so the same list works from sources, swc output and the CLI.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   GatewayApi1795600000000,
   MeshesAndAccess1796188930994,
   Connectivity1796189321376,
+  MeshSecurity1796198713607,
 ];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { NO_GATEWAY_API, type GatewayApi } from '../model/gateway-api.js';
+import type { MeshSecurity } from '../model/mesh-security.js';
 import type { GatewayDeployer } from '../generator/protocol.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { NormalisedSnapshot, PreparedResource } from '../model/snapshot.js';
@@ -10,6 +11,7 @@ import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
 import { ListNodeStore } from './list-node.store.js';
 import { resourceListCodec, type ResourceEntry } from './snapshot-lists.js';
 import { writeTransaction } from './transaction.js';
+import { Lru } from '../cache/lru.js';
 
 /** A resource as stored, with its body. */
 export interface StoredResource {
@@ -31,6 +33,15 @@ export interface SnapshotPage {
 
 export class InvalidCursorError extends Error {}
 
+/**
+ * How long a snapshot seen READY is taken for READY before the database is asked again, in the
+ * background: READY is final but for a deletion, which this process forgets at once, and another
+ * (an API replica, retention) within this.
+ */
+const READY_RECHECK_MS = 1000;
+/** Snapshots remembered READY. */
+const READY_SEEN = 4096;
+
 // Rows per INSERT: a few thousand keeps each statement's parameters in the low megabytes.
 const INSERT_CHUNK = 2000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,6 +57,9 @@ export class SnapshotStore {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly lists: ListNodeStore,
   ) {}
+
+  /** When each snapshot remembered READY was last seen so, and its recheck under way. */
+  private readonly readySeen = new Lru<{ at: number; recheck?: Promise<unknown> }>(READY_SEEN);
 
   /**
    * Stores a snapshot, its resources (a chunked list, chunked-list.ts) and their bodies (each body
@@ -101,6 +115,28 @@ export class SnapshotStore {
     return this.snapshots().findOneBy({ id });
   }
 
+  /**
+   * A snapshot's status, null when there is none: what every question about a snapshot's proxies
+   * checks first. A READY snapshot is remembered, so its questions wait for no query (see
+   * READY_RECHECK_MS); any other status is read, one column of one row.
+   */
+  async status(id: string): Promise<SnapshotStatus | null> {
+    if (!isSnapshotId(id)) return null;
+    const seen = this.readySeen.get(id);
+    if (!seen) return this.readStatus(id);
+    if (Date.now() - seen.at > READY_RECHECK_MS && !seen.recheck) {
+      seen.recheck = this.readStatus(id).catch(() => (seen.recheck = undefined));
+    }
+    return SnapshotStatus.READY;
+  }
+
+  private async readStatus(id: string): Promise<SnapshotStatus | null> {
+    const [row]: { status: SnapshotStatus }[] = await this.dataSource.query('SELECT status FROM snapshots WHERE id = $1', [id]);
+    if (row?.status === SnapshotStatus.READY) this.readySeen.set(id, { at: Date.now() });
+    else this.readySeen.delete(id);
+    return row?.status ?? null;
+  }
+
   /** The snapshot as the generator loads it (with what istiod deploys for its Gateways), or null when there is none. */
   async normalised(id: string, deploy: GatewayDeployer): Promise<NormalisedSnapshot | null> {
     if (!(await this.get(id))) return null;
@@ -149,6 +185,7 @@ export class SnapshotStore {
   async delete(id: string): Promise<boolean> {
     if (!isSnapshotId(id)) return false;
     const { affected } = await this.snapshots().delete({ id });
+    this.readySeen.delete(id);
     return Boolean(affected);
   }
 
@@ -175,9 +212,28 @@ export class SnapshotStore {
     return row?.gateway_api ?? NO_GATEWAY_API;
   }
 
-  /** The resources of a snapshot in upload order: identities and body hashes, no bodies. */
-  async resourceEntries(snapshotId: string): Promise<ResourceEntry[]> {
-    return (await this.listedResources(snapshotId)).map(({ entry }) => entry);
+  /** The mesh identity and PeerAuthentication resolutions the compute job stored; null before (or computed before they were stored). */
+  async meshSecurity(snapshotId: string): Promise<MeshSecurity | null> {
+    if (!isSnapshotId(snapshotId)) return null;
+    const [row]: { mesh_security: MeshSecurity | null }[] = await this.dataSource.query(
+      'SELECT mesh_security FROM snapshots WHERE id = $1',
+      [snapshotId],
+    );
+    return row?.mesh_security ?? null;
+  }
+
+  /**
+   * The resource entries of two snapshots that are not in both (ListNodeStore.difference): what a
+   * diff compares, without reading the lists' shared chunks.
+   */
+  async resourceDifference(baseId: string, headId: string): Promise<{ base: ResourceEntry[]; head: ResourceEntry[] }> {
+    const ids = [baseId, headId].filter(isSnapshotId);
+    const rows: { id: string; resource_list: Buffer }[] = ids.length
+      ? await this.dataSource.query('SELECT id, resource_list FROM snapshots WHERE id = ANY($1::uuid[])', [ids])
+      : [];
+    const root = (id: string) => rows.find((r) => r.id === id)?.resource_list ?? null;
+    const { a, b } = await this.lists.difference(resourceListCodec, root(baseId), root(headId));
+    return { base: a, head: b };
   }
 
   /** Resource bodies by hash (those stored). */

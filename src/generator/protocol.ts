@@ -1,9 +1,22 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
 import type { GatewayApi, ObjectRef } from '../model/gateway-api.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
-import type { GeneratedConfig, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
+import type { PeerAuthnResolution } from '../model/mesh-security.js';
+import type { ConfigKey, EnvoyObject, GeneratedConfig, ProxyInfo, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
 import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
 import { UnknownWorkloadError } from '../model/errors.js';
+
+/**
+ * One object of a hashedProxyConfig answer: the hex SHA-256 of its type URL, a NUL and its
+ * deterministic proto marshalling, and its proto3 JSON unless an earlier answer of the job carried it.
+ */
+export interface HashedObject {
+  hash: string;
+  object?: EnvoyObject;
+}
+
+/** GeneratedConfig as a compute job receives it (hashedProxyConfig), each list's objects by hash, in order. */
+export type HashedGeneratedConfig = { proxy: ProxyInfo } & Record<ConfigKey, HashedObject[]>;
 
 /** A snapshot as the generator loads it: the cluster's objects, and each pod's proxy type as injection decides it. */
 export interface LoadParams extends GeneratorInput {
@@ -20,16 +33,25 @@ export interface MeshIdentity {
 }
 
 /** A workload's PeerAuthentication as istiod resolves it for its inbound listener. */
-export interface PeerAuthn {
-  /** STRICT, PERMISSIVE or DISABLE: the workload's mode (PERMISSIVE without any policy). */
-  mode: string;
-  /** The policy whose mode is `mode`; null for Istio's default. */
-  peerAuthentication: ObjectRef | null;
-  /** Port-level settings of the workload's policy, by port number. */
-  ports: Record<string, { mode: string; peerAuthentication: ObjectRef | null }>;
+export interface PeerAuthn extends PeerAuthnResolution {
   /** Every PeerAuthentication selecting the workload: mesh, namespace, workload. */
   policies: ObjectRef[];
   rootNamespace: string;
+}
+
+/**
+ * What istiod's generation reads about a proxy besides the snapshot (generator/internal/protocol/facts.go),
+ * built the same way for a named workload and an ad-hoc proxy: equal facts but for the identity (id,
+ * addresses but their families) give the same config, but where istiod writes the identity into it.
+ */
+export interface ProxyFacts {
+  proxy: ProxyInfo;
+  /** `host:port:targetPort` of every service target, sorted. */
+  servicePorts: string[];
+  /** The node ID's last part. */
+  dnsDomain: string;
+  /** The node metadata istio-proxy would send, less INSTANCE_IPS and WORKLOAD_NAME. */
+  metadata: Record<string, unknown>;
 }
 
 export interface LoadDiagnostic {
@@ -125,6 +147,15 @@ export interface Methods {
   version: { params: undefined; result: VersionInfo };
   load: { params: LoadParams; result: LoadResult };
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
+  /**
+   * proxyConfig for a compute job: each object by hash, with its JSON only in the first answer of
+   * the job that carries it. The job reads the answers in the order they are written.
+   */
+  hashedProxyConfig: { params: { proxy: ProxyInput; job: string }; result: HashedGeneratedConfig };
+  /** The generator forgets what it sent the job. */
+  endJob: { params: { job: string }; result: Record<string, never> };
+  /** A proxy's facts, its config not generated (an ad-hoc proxy's stored class is looked up with them). */
+  proxyFacts: { params: { proxy: ProxyInput }; result: ProxyFacts };
   /** Istio's traffic simulation over the config proxyConfig gives the same proxy (the walk's differential check). */
   simulate: { params: { proxy: ProxyInput; calls: SimulationCall[] }; result: SimulationResult[] };
   proxies: { params: { types?: Record<string, ProxyType> }; result: WorkloadProxy[] };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -5,10 +6,13 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError } from '../generator/protocol.js';
+import { GeneratorError, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { WorkloadProxy } from '../model/proxy.js';
+import { canonicalJson } from '../model/canonical.js';
+import { compareStrings } from '../model/compare.js';
+import type { MeshSecurity, PeerAuthnResolution } from '../model/mesh-security.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
@@ -82,6 +86,8 @@ export class ComputeService {
     const classes = groupIntoClasses(proxies, pods);
     const stored: StoredClass[] = [];
     const classOf = new Map<string, string>();
+    /** Each stored class's key, by the key of the class it was split from (itself when not split). */
+    const splitFrom = new Map<string, string>();
     const stats: ComputeStats = {
       proxies: 0,
       classes: 0,
@@ -96,19 +102,36 @@ export class ComputeService {
       senders: 0,
     };
     const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
+    // Istio's identity settings and each class's PeerAuthentication, asked while the session is
+    // loaded: connectivity reads them, and journeys on the READY snapshot read them stored (no session).
+    const mesh = await this.generator.ask(snapshotId, 'mesh', undefined);
+    const resolved = new Map<string, PeerAuthn | null>();
+    await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+      const rep = cls.workloads[0];
+      try {
+        resolved.set(
+          cls.classKey,
+          await this.generator.ask(snapshotId, 'peerAuthentication', {
+            proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type },
+          }),
+        );
+      } catch (error) {
+        // No proxy: nothing to resolve. Any other failure stays unresolved: a journey asks again and reports it.
+        if (error instanceof GeneratorError && error.code === 'NO_PROXY') resolved.set(cls.classKey, null);
+      }
+    });
     const peerAuthentications = new Map<string, ConfigRef | null>();
-    if (this.connectivity)
-      await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-        const rep = cls.workloads[0];
-        const pa = await this.generator
-          .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type } })
-          .catch(() => null);
-        const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
-        peerAuthentications.set(cls.classKey, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
-      });
+    for (const cls of classes) {
+      const pa = resolved.get(cls.classKey);
+      const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
+      peerAuthentications.set(cls.classKey, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
+    }
     // Parsing, hashing, the identity check and connectivity run on a thread of the job's own: the
     // generator's answers (MiBs per class) reach it as bytes, never decoded on the API's event loop.
     const thread = new ClassesThread();
+    // The generator sends each object once per job (hashedProxyConfig): the thread takes the
+    // answers in the order they arrive, each handed on as soon as it is received.
+    const job = randomUUID();
     const report = monotonic(progress);
     let done = 0;
     let collected: Awaited<ReturnType<ClassesThread['finish']>>;
@@ -121,7 +144,7 @@ export class ComputeService {
           peerAuthentications,
         });
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-        for (const unit of await this.generateClass(snapshotId, cls, stats, thread)) {
+        for (const unit of await this.generateClass(snapshotId, cls, stats, thread, job)) {
           stored.push({
             classKey: unit.key,
             configHash: unit.added.root,
@@ -129,6 +152,7 @@ export class ComputeService {
             members: unit.members.length,
           });
           for (const m of unit.members) classOf.set(`${m.namespace}/${m.name}`, unit.key);
+          splitFrom.set(unit.key, cls.classKey);
         }
         done++;
         await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
@@ -136,6 +160,7 @@ export class ComputeService {
       collected = await thread.finish();
     } finally {
       await thread.close();
+      await this.generator.endJob(snapshotId, job);
     }
     stats.proxies = classOf.size;
     stats.classes = stored.length;
@@ -163,6 +188,7 @@ export class ComputeService {
       diagnostics,
       gatewayApi,
       connectivity: connections,
+      meshSecurity: meshSecurityOf(mesh, resolved, splitFrom),
     });
     return stats;
   }
@@ -176,10 +202,11 @@ export class ComputeService {
     cls: MemberClass,
     stats: ComputeStats,
     thread: ClassesThread,
+    job: string,
   ): Promise<{ key: string; members: ClassMember[]; added: AddConfigResult }[]> {
     const ask = (m: ClassMember) => {
       stats.generatorRequests++;
-      return this.generator.askRaw(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
+      return this.generator.askRaw(snapshotId, 'hashedProxyConfig', { proxy: { namespace: m.namespace, name: m.name }, job });
     };
     const rep = cls.workloads[0];
     let line: Uint8Array;
@@ -208,6 +235,30 @@ export class ComputeService {
     }
     return units;
   }
+}
+
+/** What journeys read of a snapshot's security settings, by stored class (a split class's members share its resolution). */
+function meshSecurityOf(mesh: MeshIdentity, resolved: Map<string, PeerAuthn | null>, splitFrom: Map<string, string>): MeshSecurity {
+  const peerAuthentications: PeerAuthnResolution[] = [];
+  const index = new Map<string, number>();
+  const classes: Record<string, number | null> = {};
+  for (const key of [...splitFrom.keys()].sort(compareStrings)) {
+    const pa = resolved.get(splitFrom.get(key)!);
+    if (pa === undefined) continue;
+    if (pa === null) {
+      classes[key] = null;
+      continue;
+    }
+    const kept: PeerAuthnResolution = { mode: pa.mode, peerAuthentication: pa.peerAuthentication, ports: pa.ports ?? {} };
+    const text = canonicalJson(kept);
+    let i = index.get(text);
+    if (i === undefined) {
+      i = peerAuthentications.push(kept) - 1;
+      index.set(text, i);
+    }
+    classes[key] = i;
+  }
+  return { trustDomain: mesh.trustDomain, trustDomainAliases: mesh.trustDomainAliases ?? [], peerAuthentications, classes };
 }
 
 /** Reports in order and only forward, at most once per percent. */

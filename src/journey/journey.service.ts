@@ -6,7 +6,7 @@ import { SnapshotStatus } from '../database/entities/index.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
 import { GeneratorService, SnapshotNotFoundError } from '../generator/generator.service.js';
-import { GeneratorError, type PeerAuthn } from '../generator/protocol.js';
+import { GeneratorError } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import { ProxyConfigService } from '../proxy-config/proxy-config.service.js';
@@ -15,7 +15,9 @@ import { callProblems, toCall } from '../routing/graphql/routing.resolver.js';
 import type { CallInput } from '../routing/graphql/route-resolution.types.js';
 import { kubeProxy, serviceByClusterIp } from '../routing/kube-proxy.js';
 import { networkFilter, type Call } from '../routing/resolve.js';
-import type { NormalisedSnapshot } from '../model/snapshot.js';
+import type { NormalisedSnapshot, Workload } from '../model/snapshot.js';
+import type { MeshSecurity, PeerAuthnResolution } from '../model/mesh-security.js';
+import type { StoredWorkload } from '../database/snapshot-lists.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import {
   journey,
@@ -29,12 +31,20 @@ import {
 
 interface SnapshotFacts {
   workloads: JourneyWorkload[];
+  /** What the compute job stored of the mesh's security settings (a READY snapshot computed with them), else null: ask the generator. */
+  security: StoredSecurity | null;
+}
+
+interface StoredSecurity {
+  trustDomain: string;
+  /** By workload (namespace/name): its class's PeerAuthentication resolution, null without a sidecar; absent: unresolved. */
+  peerAuthn: Map<string, PeerAuthnResolution | null>;
 }
 
 /** Follows a request through every proxy on its way (journey.ts), with the configs istiod generates. */
 @Injectable()
 export class JourneyService {
-  /** Per snapshot (its resources never change): its workloads. */
+  /** Per snapshot (its resources never change) and whether it was READY: its workloads, and what its computation stored. */
   private readonly facts = new Lru<Promise<SnapshotFacts>>(16);
   /** Per snapshot: the trust domain of its mesh config, as the generator applied Istio's defaults to it. */
   private readonly trustDomains = new Lru<Promise<string>>(16);
@@ -42,8 +52,8 @@ export class JourneyService {
   private readonly inbound = new Lru<ProxyEnvoyConfig | null>(4096);
   /** Gateways' whole configs, by snapshot and workload, for journeys that pass through them. */
   private readonly gateways = new Lru<Promise<ProxyEnvoyConfig | null>>(64);
-  /** The generator's PeerAuthentication resolution of receivers, by snapshot and workload. */
-  private readonly peerAuthn = new Lru<Promise<PeerAuthn | null>>(4096);
+  /** The generator's PeerAuthentication resolution of receivers, by snapshot and workload (snapshots without a stored one). */
+  private readonly peerAuthn = new Lru<Promise<PeerAuthnResolution | null>>(4096);
 
   constructor(
     private readonly proxyConfig: ProxyConfigService,
@@ -92,7 +102,7 @@ export class JourneyService {
       call,
       identity,
       workloads: facts.workloads,
-      trustDomain: await this.trustDomain(snapshotId),
+      trustDomain: facts.security?.trustDomain ?? (await this.trustDomain(snapshotId)),
       receiverConfig: (w) => {
         const key = `${snapshotId}/${w.namespace}/${w.name}`;
         const cached = this.inbound.get(key);
@@ -115,12 +125,15 @@ export class JourneyService {
         return found;
       },
       gatewayConfig: (w) => this.gatewayConfig(snapshotId, w),
-      receiverMtls: (w, port) => this.receiverMtls(snapshotId, w, port),
+      receiverMtls: (w, port) => this.receiverMtls(snapshotId, facts.security, w, port),
       serviceByIp: async (address, port) => serviceByClusterIp((await normalise()).generatorInput, address, port),
     });
   }
 
-  /** The trust domain of the snapshot's mesh config (ConfigMap istio's `mesh` in the root namespace), Istio's defaults applied. */
+  /**
+   * The trust domain of the snapshot's mesh config (ConfigMap istio's `mesh` in the root namespace),
+   * Istio's defaults applied, from a generator session: for a snapshot computed without it stored.
+   */
   private trustDomain(snapshotId: string): Promise<string> {
     return this.cached(this.trustDomains, snapshotId, async () => (await this.generator.ask(snapshotId, 'mesh', undefined)).trustDomain);
   }
@@ -137,23 +150,30 @@ export class JourneyService {
     );
   }
 
-  /** Istio's resolution of the PeerAuthentication of a receiving workload (the generator's), for one port. */
-  private async receiverMtls(snapshotId: string, w: JourneyWorkload, port: number): Promise<ReceiverMtls | null> {
-    const resolved = await this.cached(this.peerAuthn, `${snapshotId}/${w.namespace}/${w.name}`, () =>
-      this.generator
-        .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: w.namespace, name: w.name, type: 'SIDECAR' } })
-        .catch((error: unknown) => {
-          if (error instanceof GeneratorError && error.code === 'NO_PROXY') return null;
-          throw error;
-        }),
-    );
-    if (!resolved) return null;
-    const atPort = resolved.ports[String(port)];
-    const ref = (r: PeerAuthn['peerAuthentication']): ConfigRef | null =>
-      r ? { kind: 'PeerAuthentication', namespace: r.namespace, name: r.name } : null;
-    return atPort
-      ? { mode: atPort.mode, peerAuthentication: ref(atPort.peerAuthentication), portLevel: true }
-      : { mode: resolved.mode, peerAuthentication: ref(resolved.peerAuthentication), portLevel: false };
+  /**
+   * Istio's resolution of the PeerAuthentication of a receiving workload, for one port: stored with
+   * the snapshot, else (computed before it was stored, or unresolved then) the generator's.
+   */
+  private async receiverMtls(
+    snapshotId: string,
+    security: StoredSecurity | null,
+    w: JourneyWorkload,
+    port: number,
+  ): Promise<ReceiverMtls | null> {
+    const key = `${w.namespace}/${w.name}`;
+    const stored = security?.peerAuthn.get(key);
+    const resolved =
+      stored !== undefined
+        ? stored
+        : await this.cached(this.peerAuthn, `${snapshotId}/${key}`, () =>
+            this.generator
+              .ask(snapshotId, 'peerAuthentication', { proxy: { namespace: w.namespace, name: w.name, type: 'SIDECAR' } })
+              .catch((error: unknown) => {
+                if (error instanceof GeneratorError && error.code === 'NO_PROXY') return null;
+                throw error;
+              }),
+          );
+    return resolved ? mtlsAtPort(resolved, port) : null;
   }
 
   private cached<T>(lru: Lru<Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
@@ -166,25 +186,36 @@ export class JourneyService {
   }
 
   private snapshotFacts(snapshotId: string, ready: boolean, normalise: () => Promise<NormalisedSnapshot>): Promise<SnapshotFacts> {
-    const cached = this.facts.get(snapshotId);
-    if (cached) return cached;
-    const loading = (async (): Promise<SnapshotFacts> => {
-      const workloads = ready ? await this.workloadStore.list(snapshotId) : (await normalise()).workloads;
-      return {
-        workloads: workloads.map((w) => ({
-          namespace: w.namespace,
-          name: w.name,
-          kind: w.kind,
-          proxyType: w.proxyType,
-          ips: w.ips,
-          serviceAccount: w.serviceAccount,
-        })),
-      };
-    })();
-    this.facts.set(snapshotId, loading);
-    loading.catch(() => this.facts.delete(snapshotId));
-    return loading;
+    return this.cached(this.facts, ready ? snapshotId : `${snapshotId}/computing`, async (): Promise<SnapshotFacts> => {
+      if (!ready) return { workloads: (await normalise()).workloads.map(journeyWorkload), security: null };
+      const [workloads, stored] = await Promise.all([this.workloadStore.list(snapshotId), this.snapshots.meshSecurity(snapshotId)]);
+      return { workloads: workloads.map(journeyWorkload), security: stored && storedSecurity(stored, workloads) };
+    });
   }
+}
+
+function journeyWorkload(w: Workload): JourneyWorkload {
+  return { namespace: w.namespace, name: w.name, kind: w.kind, proxyType: w.proxyType, ips: w.ips, serviceAccount: w.serviceAccount };
+}
+
+/** The stored resolutions by workload, through each workload's stored class. */
+function storedSecurity(stored: MeshSecurity, workloads: StoredWorkload[]): StoredSecurity {
+  const peerAuthn = new Map<string, PeerAuthnResolution | null>();
+  for (const w of workloads) {
+    const i = w.proxyClass === null ? undefined : stored.classes[w.proxyClass];
+    if (i !== undefined) peerAuthn.set(`${w.namespace}/${w.name}`, i === null ? null : stored.peerAuthentications[i]);
+  }
+  return { trustDomain: stored.trustDomain, peerAuthn };
+}
+
+/** The mode in force on one port: the workload policy's port-level setting when it has one, else the workload's. */
+function mtlsAtPort(resolved: PeerAuthnResolution, port: number): ReceiverMtls {
+  const ref = (r: PeerAuthnResolution['peerAuthentication']): ConfigRef | null =>
+    r ? { kind: 'PeerAuthentication', namespace: r.namespace, name: r.name } : null;
+  const atPort = resolved.ports[String(port)];
+  return atPort
+    ? { mode: atPort.mode, peerAuthentication: ref(atPort.peerAuthentication), portLevel: true }
+    : { mode: resolved.mode, peerAuthentication: ref(resolved.peerAuthentication), portLevel: false };
 }
 
 /** What a receiver's inbound walk reads: virtualInbound, the inbound clusters, the route configurations its chains name. */

@@ -76,4 +76,8 @@ export class SnapshotEntity {
   /** Each sending workload's connectivity class (a list's root hash); null until computed. */
   @Column({ name: 'sender_list', type: 'bytea', select: false, nullable: true })
   senderList: Buffer | null;
+
+  /** The mesh's trust domain and its proxy classes' PeerAuthentication resolutions (model/mesh-security.ts); null until computed. */
+  @Column({ name: 'mesh_security', type: 'jsonb', select: false, nullable: true })
+  meshSecurity: unknown;
 }

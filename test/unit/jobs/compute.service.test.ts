@@ -58,6 +58,14 @@ function configOf(name: string, extra: (name: string) => string[] = () => []): G
   });
 }
 
+/** db's workload policy: STRICT, PERMISSIVE on its port 9090; web: no policy (Istio's default). */
+const DB_MTLS = {
+  mode: 'STRICT',
+  peerAuthentication: { kind: 'PeerAuthentication', namespace: 'shop', name: 'db' },
+  ports: { '9090': { mode: 'PERMISSIVE', peerAuthentication: { kind: 'PeerAuthentication', namespace: 'shop', name: 'db' } } },
+};
+const DEFAULT_MTLS = { mode: 'PERMISSIVE', peerAuthentication: null, ports: {} };
+
 /** The endpoints istiod gives every sidecar: web's pods on 8080, db's on 5432. */
 const ENDPOINTS = [
   { clusterName: 'outbound|80||web.shop.svc.cluster.local', ips: ['10.0.0.11', '10.0.0.12'], port: 8080 },
@@ -88,6 +96,12 @@ function setup(answers: Partial<Answers> = {}, connectivity?: URL) {
     analyze: () => [],
     gatewayApi: () => NO_GATEWAY_API,
     proxyConfig: ({ proxy }) => configOf(proxy.name!),
+    mesh: () => ({ trustDomain: 'example.org', trustDomainAliases: ['old.example.org'], rootNamespace: 'istio-system' }),
+    peerAuthentication: ({ proxy }) => ({
+      ...(proxy.name === 'db-1' ? DB_MTLS : DEFAULT_MTLS),
+      policies: proxy.name === 'db-1' ? [DB_MTLS.peerAuthentication] : [],
+      rootNamespace: 'istio-system',
+    }),
     ...answers,
   });
   const service = new ComputeService(
@@ -107,7 +121,7 @@ function setup(answers: Partial<Answers> = {}, connectivity?: URL) {
       progress.push(fraction);
     });
   const configRequests = () =>
-    generator.asked.filter((a) => a.method === 'proxyConfig').map((a) => (a.params as { proxy: { name: string } }).proxy.name);
+    generator.asked.filter((a) => a.method === 'hashedProxyConfig').map((a) => (a.params as { proxy: { name: string } }).proxy.name);
   return { compute, saved, progress, configRequests, generator };
 }
 
@@ -197,7 +211,14 @@ describe('ComputeService', () => {
     const own = (name: string) => (name.startsWith('web') ? [`inbound|8080||${SIDECARS[name]!.ip}`] : []);
     for (const extra of [() => [], own]) {
       const config = (name: string) => fullConfigOf(name, extra);
-      const { compute, saved, generator } = setup({ proxyConfig: ({ proxy }) => config(proxy.name!) }, module);
+      // No PeerAuthentication selects any class, as connectivityInProcess assumes.
+      const { compute, saved, generator } = setup(
+        {
+          proxyConfig: ({ proxy }) => config(proxy.name!),
+          peerAuthentication: () => ({ ...DEFAULT_MTLS, policies: [], rootNamespace: 'istio-system' }),
+        },
+        module,
+      );
       const stats = await compute();
       const { computed } = saved[0]!;
       const proxies = (await generator.service.ask(SNAPSHOT, 'proxies', {})) as WorkloadProxyList;
@@ -227,6 +248,41 @@ describe('ComputeService', () => {
     const classes = classOf(saved[0]!.computed);
     expect(classes['shop/db-1']).toBeNull();
     expect(classes['shop/web-1']).not.toBeNull();
+  });
+
+  it("stores the trust domain and each class's PeerAuthentication resolution, for journeys to read", async () => {
+    const { compute, saved } = setup();
+    await compute();
+    const { computed } = saved[0]!;
+    const classes = classOf(computed);
+    const { meshSecurity } = computed;
+    expect(meshSecurity).toMatchObject({ trustDomain: 'example.org', trustDomainAliases: ['old.example.org'] });
+    const of = (w: string) => meshSecurity.peerAuthentications[meshSecurity.classes[classes[w]!]!];
+    expect(of('shop/web-1')).toEqual(DEFAULT_MTLS);
+    expect(of('shop/db-1')).toEqual(DB_MTLS);
+    expect(Object.keys(meshSecurity.classes)).toHaveLength(2);
+  });
+
+  it("a split class's members share its resolution, stored once; an unresolved class is left out, one without a proxy is null", async () => {
+    const { compute, saved } = setup({
+      proxyConfig: ({ proxy }) => configOf(proxy.name!, (name) => (name.startsWith('web') ? [`inbound|8080||${SIDECARS[name]!.ip}`] : [])),
+      peerAuthentication: ({ proxy }) => {
+        throw proxy.name === 'db-1' ? new GeneratorError('INTERNAL', 'panic in istiod') : new GeneratorError('NO_PROXY', 'no proxy');
+      },
+    });
+    await compute();
+    const { computed } = saved[0]!;
+    const classes = classOf(computed);
+    expect(computed.meshSecurity.classes).toEqual({ [classes['shop/web-1']!]: null, [classes['shop/web-2']!]: null });
+
+    const split = setup({
+      proxyConfig: ({ proxy }) => configOf(proxy.name!, (name) => (name.startsWith('web') ? [`inbound|8080||${SIDECARS[name]!.ip}`] : [])),
+    });
+    await split.compute();
+    const { meshSecurity } = split.saved[0]!.computed;
+    expect(meshSecurity.peerAuthentications).toHaveLength(2);
+    const splitClasses = classOf(split.saved[0]!.computed);
+    expect(meshSecurity.classes[splitClasses['shop/web-1']!]).toBe(meshSecurity.classes[splitClasses['shop/web-2']!]);
   });
 
   it('a generator that died fails the computation, and nothing is stored', async () => {
