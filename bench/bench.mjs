@@ -12,6 +12,7 @@
 // (GraphQL resolveRoute and journey on a running server), BENCH_ISTIO=0 (Istio's benchmarks),
 // BENCH_DIFFERENTIAL=0; or run alone: BENCH_ONLY=resolve (a comma list of those parts). Sizes:
 // BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN.
+// BENCH_SIZE=scale runs bench/scale.mjs instead (50,000 pods; BENCH_PODS).
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
@@ -37,6 +38,12 @@ const enabled = (name) => (only ? only.has(name.replace(/^BENCH_/, '').toLowerCa
 
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
+
+// BENCH_SIZE=scale: the scale bench (bench/scale.mjs: 1,000 Services and 50,000 pods, BENCH_PODS) instead of this size's parts.
+if (process.env.BENCH_SIZE === 'scale') {
+  await import('./scale.mjs');
+  process.exit();
+} else if (process.env.BENCH_SIZE) throw new Error(`BENCH_SIZE must be scale or unset, got "${process.env.BENCH_SIZE}"`);
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
 const postgres = await benchPostgres(config);
