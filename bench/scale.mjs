@@ -239,7 +239,12 @@ async function runSize(postgres, pods) {
     let classesPhase = false;
     for (;;) {
       // A keep-alive connection the server closed while its event loop was busy resets the next GET: asked again.
-      status = await getJson(`${server.base}/api/v1/snapshots/${created.id}`);
+      try {
+        status = await getJson(`${server.base}/api/v1/snapshots/${created.id}`);
+      } catch (error) {
+        if (short) break; // the server was stopped for want of memory: reported below
+        throw error;
+      }
       if (status.status === 'READY' || status.status === 'FAILED' || short) break;
       const pct = Math.floor((status.progress ?? 0) * 100);
       if (!classesPhase && pct >= 15) {
@@ -256,8 +261,8 @@ async function runSize(postgres, pods) {
       await new Promise((r) => setTimeout(r, 1000));
     }
     result.readyMs = Date.now() - t;
-    result.status = short ? 'STOPPED' : status.status;
-    if (status.status === 'FAILED') result.error = status.error;
+    result.status = short ? 'STOPPED' : status?.status;
+    if (status?.status === 'FAILED') result.error = status.error;
     const computed = server.find(/^computed snapshot /);
     result.classes = Number(/ in (\d+) classes/.exec(computed ?? '')?.[1] ?? NaN);
     result.proxies = Number(/, (\d+) proxies in /.exec(computed ?? '')?.[1] ?? NaN);
