@@ -9,6 +9,8 @@
 // The diff reads the proxy classes the worker stored (src/diff/stored-source.ts); the generator is
 // asked only for a class the worker could not generate. To see where a diff's time goes:
 //   BENCH_DB=... node --cpu-prof --cpu-prof-dir=prof bench/diff.mjs   (the server runs in this process)
+import { loadavg } from 'node:os';
+import pg from 'pg';
 import YAML from 'yaml';
 import { createHttpApp } from '../dist/src/app.js';
 import { loadConfig } from '../dist/src/config/config.js';
@@ -17,6 +19,16 @@ import { JsonLogger } from '../dist/src/logging/json-logger.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
 
 const RUNS = 5;
+/** Every query the app's pool sends while a diff runs: how many, and their summed time (they overlap). */
+const sql = { queries: 0, ms: 0 };
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (...args) {
+  const start = process.hrtime.bigint();
+  const result = query.apply(this, args);
+  if (typeof result?.then !== 'function') return result;
+  sql.queries++;
+  return result.finally(() => (sql.ms += ms(start)));
+};
 SHAPE.deployments = Number(process.env.BENCH_DEPLOYMENTS ?? SHAPE.deployments);
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
@@ -97,6 +109,8 @@ try {
   }
 
   const diff = async () => {
+    sql.queries = 0;
+    sql.ms = 0;
     const start = process.hrtime.bigint();
     const res = await fetch(`${base}/api/v1/snapshots/${ids[0]}/diff/${ids[1]}?format=json`);
     const text = await res.text();
@@ -105,19 +119,28 @@ try {
     const body = JSON.parse(text);
     body.bytes = text.length;
     if (res.status !== 200) throw new Error(`diff: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-    return { ms: took, body };
+    return { ms: took, body, sql: { ...sql } };
   };
   const cold = await diff();
   const s = cold.body.summary;
-  console.log(`first diff (server just started: nothing cached): ${fmt(cold.ms)}`);
+  console.log(
+    `first diff (server just started: nothing cached): ${fmt(cold.ms)} (goal ≤ 1000 ms; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}); ${cold.sql.queries} SQL queries, ${fmt(cold.sql.ms)} in SQL (summed; they overlap)`,
+  );
   console.log(
     `  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed (${cold.body.proxies.length} distinct changes), ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars, response ${(cold.body.bytes / 1e6).toFixed(1)} MB`,
   );
   const times = [];
-  for (let i = 0; i < RUNS; i++) times.push((await diff()).ms);
+  let warmSql;
+  for (let i = 0; i < RUNS; i++) {
+    const warm = await diff();
+    times.push(warm.ms);
+    warmSql = warm.sql;
+  }
   times.sort((a, b) => a - b);
   console.log(
-    `diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}; goal ≤ 1000 ms)`,
+    `diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}); ${warmSql.queries} SQL queries, ${fmt(warmSql.ms)} in SQL`,
   );
 } finally {
   await app?.close();

@@ -16,6 +16,11 @@ import { graphql } from './common.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+/** This process's CPU time since `start` (a process.cpuUsage()), in ms. */
+const cpuMs = (start) => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+};
 
 export function percentile(values, p) {
   if (!values.length) return NaN;
@@ -231,7 +236,7 @@ export async function benchGeneratorDirect(
   }
 }
 
-/** resolveRoute through GraphQL on a running meshlens, the snapshot uploaded over REST and its session warm. */
+/** resolveRoute through GraphQL on a running meshlens, on a READY snapshot (uploaded over REST and computed when not given), warm. */
 export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, log = console.log } = {}) {
   const gql = graphql(base);
   // A READY snapshot of this server when given (named workloads read their stored config), else a new upload.
@@ -245,6 +250,16 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
         })
       ).json();
   if (!created.id) throw new Error(`upload failed: ${JSON.stringify(created).slice(0, 300)}`);
+  if (!snapshotId) {
+    // Named workloads of a READY snapshot read the config its worker stored: wait for it.
+    const t0 = process.hrtime.bigint();
+    let status;
+    do {
+      status = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
+      if (status.status !== 'READY' && status.status !== 'FAILED') await new Promise((r) => setTimeout(r, 200));
+    } while (status.status !== 'READY' && status.status !== 'FAILED');
+    log(`  uploaded and computed to ${status.status} in ${ms(t0).toFixed(0)} ms`);
+  }
   const RESOLVE = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { resolveRoute(snapshotId: $s, proxy: $p, call: $c) { listener routeConfig virtualHost route cluster weightedClusters { cluster weight } virtualService { name } destinationRule { name } error trace { stage detail } } }`;
   const { sidecars } = benchProxies(workloadsOf, 10);
   const calls = benchCalls(Number(process.env.BENCH_RESOLVE_CALLS ?? 20));
@@ -256,13 +271,24 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
   for (const p of sidecars) await gql(RESOLVE, { s: created.id, p, c: calls[0] });
   const sameProxy = [];
   const mixed = [];
+  // This process's CPU per request: the server's and the bench client's when the server runs in
+  // this process (bench.mjs), a figure the machine's load inflates far less than the wall time.
+  const mixedCpu = [];
+  // The floor of any GraphQL answer on this server (HTTP, Nest, Apollo), timed between the others.
+  const trivial = [];
+  await gql('{ __typename }');
   for (const [i, c] of calls.entries()) {
     t = process.hrtime.bigint();
     await gql(RESOLVE, { s: created.id, p: sidecars[0], c });
     sameProxy.push(ms(t));
+    const cpu = process.cpuUsage();
     t = process.hrtime.bigint();
     await gql(RESOLVE, { s: created.id, p: sidecars[i % sidecars.length], c });
     mixed.push(ms(t));
+    mixedCpu.push(cpuMs(cpu));
+    t = process.hrtime.bigint();
+    await gql('{ __typename }');
+    trivial.push(ms(t));
   }
   // journey on the same proxy and calls, and from an ingress gateway, next to resolveRoute's.
   const JOURNEY = `query($s: ID!, $p: ProxyInput!, $c: CallInput!) { journey(snapshotId: $s, from: $p, call: $c) { paths { share outcome status destination { name } hops { direction resolution { cluster error } endpoints tls { mode reason } authorization { verdict reason } } } trace { stage detail } } }`;
@@ -283,12 +309,33 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
   const adhocColdMs = ms(t);
   log(`  first resolveRoute of an ad-hoc proxy (generated): ${adhocColdMs.toFixed(0)} ms`);
   for (const p of adhocProxies.slice(1)) await gql(RESOLVE, { s: created.id, p, c: calls[0] });
+  // An ad-hoc proxy described as istio-proxy reports the first named sidecar's pods (generate.mjs;
+  // the label injection adds): istiod gives it their class's config, read from storage, not generated.
+  const d = Number(/^app-(\d+)-/.exec(sidecars[0].name)?.[1] ?? 0);
+  const classProxy = {
+    namespace: sidecars[0].namespace,
+    labels: { app: `app-${d}`, version: d % 2 ? 'v2' : 'v1', 'pod-template-hash': `h${d}`, 'security.istio.io/tlsMode': 'istio' },
+    type: 'SIDECAR',
+    metadata: {
+      SERVICE_ACCOUNT: `app-${d}`,
+      NODE_NAME: '',
+      INTERCEPTION_MODE: 'REDIRECT',
+      POD_PORTS: '[{"containerPort":8080,"name":"http","protocol":"TCP"}]',
+    },
+  };
+  t = process.hrtime.bigint();
+  await gql(RESOLVE, { s: created.id, p: classProxy, c: calls[0] });
+  const adhocClassColdMs = ms(t);
+  log(`  first resolveRoute of an ad-hoc proxy with a stored class's facts (read from storage): ${adhocClassColdMs.toFixed(0)} ms`);
   const adhoc = [];
+  const adhocCpu = [];
   const journeyAdhoc = [];
   for (const [i, c] of calls.entries()) {
+    const cpu = process.cpuUsage();
     t = process.hrtime.bigint();
     await gql(RESOLVE, { s: created.id, p: adhocProxies[i % adhocProxies.length], c });
     adhoc.push(ms(t));
+    adhocCpu.push(cpuMs(cpu));
     t = process.hrtime.bigint();
     await gql(JOURNEY, { s: created.id, p: adhocProxies[i % adhocProxies.length], c });
     journeyAdhoc.push(ms(t));
@@ -316,6 +363,10 @@ export async function benchResolveServer(yaml, { base, workloadsOf, snapshotId, 
     coldMs,
     sameProxy: stats(sameProxy),
     mixed: stats(mixed),
+    mixedCpu: stats(mixedCpu),
+    trivial: stats(trivial),
+    adhocClassColdMs,
+    adhocCpu: stats(adhocCpu),
     journeySidecar: stats(journeySidecar),
     adhocColdMs,
     adhoc: stats(adhoc),

@@ -6,7 +6,6 @@ import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { SnapshotStore } from './database/snapshot.store.js';
-import { connectivityComputation } from './connectivity/factory.js';
 import { ConnectivityModule } from './connectivity/connectivity.module.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
@@ -40,7 +39,8 @@ export class AppModule {
       DatabaseModule.forRoot(options.databaseUrl),
       MetricsModule,
       GeneratorModule.forRoot(SnapshotStore),
-      JobsModule.forRoot({ worker: options.worker, connectivity: connectivityComputation }),
+      // Connectivity runs on the compute job's thread, which imports it (jobs/derived.ts).
+      JobsModule.forRoot({ worker: options.worker, connectivity: new URL('./connectivity/factory.js', import.meta.url) }),
     ];
     const http = [
       GraphQLModule.forRoot<ApolloDriverConfig>({

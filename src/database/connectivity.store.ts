@@ -30,12 +30,6 @@ export class ConnectivityStore {
     private readonly lists: ListNodeStore,
   ) {}
 
-  /** The stored connectivity; null when the snapshot has none (not computed, or computed before connectivity existed). */
-  async read(snapshotId: string): Promise<Connectivity | null> {
-    const roots = await this.roots(snapshotId);
-    return roots ? this.readLists(roots) : null;
-  }
-
   /**
    * The roots of a snapshot's connectivity lists (content addresses: the same roots are the same
    * connectivity); null when it has none.

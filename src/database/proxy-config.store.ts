@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -26,8 +27,11 @@ const OBJECT_CACHE_BYTES = 128 * 1024 * 1024;
 const CONFIG_CACHE_BYTES = 256 * 1024 * 1024;
 /** READY snapshots whose workload-to-class index is kept. */
 const READY_INDEXES = 16;
-// Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement.
-const OBJECT_BYTES_PER_STATEMENT = 8 * 1024 * 1024;
+// Objects are large (a route configuration of a big mesh is a megabyte): fewer per statement. The
+// driver serialises a statement's parameters in one synchronous step on the API's event loop
+// (array literal, escaping, protocol buffer, and the garbage of those): a megabyte keeps that step
+// to milliseconds, where 8 MiB held the loop for hundreds of them on a busy machine.
+const OBJECT_BYTES_PER_STATEMENT = 1024 * 1024;
 /** Everything a compute job stores, written in one transaction. */
 export interface ComputedSnapshot {
   objects: PreparedObject[];
@@ -68,9 +72,28 @@ export interface StoredNode {
   objects: string[];
 }
 
+/** Both sides of a pair of route configurations, trimmed (ProxyConfigStore.trimmedRoutePairs); bytes: their JSON's. */
+export interface TrimmedRoutePair {
+  base: EnvoyObject;
+  head: EnvoyObject;
+  bytes: number;
+}
+
 export interface WorkloadRef {
   namespace: string;
   name: string;
+}
+
+/** A class of a READY snapshot with its first member (the one the compute job asked the generator about). */
+export interface ReadyClass {
+  cls: StoredClass;
+  rep: StoredWorkload;
+}
+
+interface ReadyIndex {
+  byWorkload: Map<string, { workload: StoredWorkload; cls: StoredClass }>;
+  byClass: Map<string, ReadyClass>;
+  byProxyInfo: Map<string, ReadyClass[]>;
 }
 
 /** Generated proxy config, content-addressed (see envoy-tree.ts): every SQL statement about it. */
@@ -84,7 +107,7 @@ export class ProxyConfigStore {
 
   private readonly objectCache = new Lru<StoredObject>(OBJECT_CACHE_BYTES, (o) => o.bytes);
   private readonly configCache = new Lru<{ lists: Omit<GeneratedConfig, 'proxy'>; bytes: number }>(CONFIG_CACHE_BYTES, (c) => c.bytes);
-  private readonly readyIndexes = new Lru<Promise<Map<string, { workload: StoredWorkload; cls: StoredClass }>>>(READY_INDEXES);
+  private readonly readyIndexes = new Lru<Promise<ReadyIndex>>(READY_INDEXES);
 
   /**
    * Stores a snapshot's computation in one transaction: the objects and tree nodes it needs (each
@@ -226,22 +249,59 @@ export class ProxyConfigStore {
    * are shared by every caller and every workload of the class: read them, never change them.
    */
   async readyConfigOf(snapshotId: string, ref: WorkloadRef): Promise<GeneratedConfig | null> {
+    const found = (await this.readyIndex(snapshotId)).byWorkload.get(workloadKey(ref));
+    if (!found) return null;
+    const { workload: w, cls } = found;
+    const lists = await this.classLists(cls);
+    if (!lists) return null;
+    const info = (await this.objects([cls.proxyInfoHash])).get(cls.proxyInfoHash)?.body as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
+    if (!info) return null;
+    return { proxy: { ...info, id: `${w.name}.${w.namespace}`, ips: w.ips }, ...lists };
+  }
+
+  /**
+   * The classes of a READY snapshot whose members' ProxyInfo, but for the id and addresses, has
+   * this hash (as the compute job stored it), each with its first member: where to look for the
+   * class of a proxy described rather than named.
+   */
+  async readyClassesWithProxyInfo(snapshotId: string, proxyInfoHash: string): Promise<ReadyClass[]> {
+    return (await this.readyIndex(snapshotId)).byProxyInfo.get(proxyInfoHash) ?? [];
+  }
+
+  /** The stored config of a class of a READY snapshot, without its ProxyInfo; shared as readyConfigOf's. */
+  async readyClassConfig(snapshotId: string, classKey: string): Promise<Omit<GeneratedConfig, 'proxy'> | null> {
+    const found = (await this.readyIndex(snapshotId)).byClass.get(classKey);
+    return found ? this.classLists(found.cls) : null;
+  }
+
+  /** A READY snapshot's workloads and classes, indexed once and kept (see READY_INDEXES). */
+  private readyIndex(snapshotId: string): Promise<ReadyIndex> {
     let index = this.readyIndexes.get(snapshotId);
     if (!index) {
       index = this.computed(snapshotId).then(({ workloads, classes }) => {
-        const out = new Map<string, { workload: StoredWorkload; cls: StoredClass }>();
+        const out: ReadyIndex = { byWorkload: new Map(), byClass: new Map(), byProxyInfo: new Map() };
+        // Workloads come sorted by namespace and name: a class's first is its representative.
         for (const w of workloads) {
           const cls = w.proxyClass === null ? undefined : classes.get(w.proxyClass);
-          if (cls) out.set(workloadKey(w), { workload: w, cls });
+          if (!cls) continue;
+          out.byWorkload.set(workloadKey(w), { workload: w, cls });
+          if (out.byClass.has(cls.classKey)) continue;
+          const ready = { cls, rep: w };
+          out.byClass.set(cls.classKey, ready);
+          const same = out.byProxyInfo.get(cls.proxyInfoHash);
+          if (same) same.push(ready);
+          else out.byProxyInfo.set(cls.proxyInfoHash, [ready]);
         }
         return out;
       });
       this.readyIndexes.set(snapshotId, index);
       index.catch(() => this.readyIndexes.delete(snapshotId));
     }
-    const found = (await index).get(workloadKey(ref));
-    if (!found) return null;
-    const { workload: w, cls } = found;
+    return index;
+  }
+
+  /** A class's config lists, assembled once and kept by config hash (see CONFIG_CACHE_BYTES). */
+  private async classLists(cls: StoredClass): Promise<Omit<GeneratedConfig, 'proxy'> | null> {
     let cached = this.configCache.get(cls.configHash);
     if (!cached) {
       const objects = (await this.objectsUnder([cls.configHash])).get(cls.configHash);
@@ -249,9 +309,7 @@ export class ProxyConfigStore {
       cached = { lists: toGeneratedLists(objects), bytes: objects.reduce((n, o) => n + o.bytes, 0) };
       this.configCache.set(cls.configHash, cached);
     }
-    const info = (await this.objects([cls.proxyInfoHash])).get(cls.proxyInfoHash)?.body as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
-    if (!info) return null;
-    return { proxy: { ...info, id: `${w.name}.${w.namespace}`, ips: w.ips }, ...cached.lists };
+    return cached.lists;
   }
 
   /** Tree nodes by hash (those stored): their child nodes' and their objects' hashes. */
@@ -298,6 +356,63 @@ export class ProxyConfigStore {
       }
     }
     return out;
+  }
+
+  /**
+   * Pairs of route configurations (by hash), each side trimmed to the virtual hosts that differ from
+   * the other side's at the same position, plus those whose domains include `*`, in their order;
+   * every other field kept. Postgres compares the virtual hosts (jsonb equality, one read of each
+   * body), so a megabyte route configuration of a big mesh in which a few services changed crosses
+   * the wire as a few kilobytes and is parsed as such. Only pairs both of whose sides have a
+   * virtualHosts array of objects with distinct string names are returned (see trimmedRoutePairs in
+   * src/diff/proxies.ts for why that suffices); the objects are the caller's, never cached here.
+   */
+  async trimmedRoutePairs(pairs: readonly { base: string; head: string }[]): Promise<Map<string, TrimmedRoutePair>> {
+    const out = new Map<string, TrimmedRoutePair>();
+    if (pairs.length === 0) return out;
+    // Postgres runs a statement on one core: a statement per core, at once.
+    const size = Math.ceil(pairs.length / availableParallelism());
+    const parts = Array.from({ length: Math.ceil(pairs.length / size) }, (_, i) => pairs.slice(i * size, (i + 1) * size));
+    for (const rows of await Promise.all(parts.map((part) => this.trimmedRouteRows(part)))) {
+      for (const r of rows) {
+        const side = (rest: string, hosts: string): EnvoyObject => ({
+          ...(JSON.parse(rest) as EnvoyObject),
+          virtualHosts: JSON.parse(hosts),
+        });
+        const bytes = r.base_rest.length + r.base_hosts.length + r.head_rest.length + r.head_hosts.length;
+        out.set(`${r.base}|${r.head}`, { base: side(r.base_rest, r.base_hosts), head: side(r.head_rest, r.head_hosts), bytes });
+      }
+    }
+    return out;
+  }
+
+  private async trimmedRouteRows(
+    pairs: readonly { base: string; head: string }[],
+  ): Promise<{ base: string; head: string; base_rest: string; head_rest: string; base_hosts: string; head_hosts: string }[]> {
+    return this.dataSource.query(
+      `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head, o.brest::text AS base_rest, o.hrest::text AS head_rest,
+                d.base_hosts::text AS base_hosts, d.head_hosts::text AS head_hosts
+         FROM unnest($1::bytea[], $2::bytea[]) AS p(b, h)
+         -- OFFSET 0: each body is read (detoasted) once, not once per reference
+         CROSS JOIN LATERAL (
+           SELECT b.body->'virtualHosts' AS bv, b.body - 'virtualHosts' AS brest, h.body->'virtualHosts' AS hv, h.body - 'virtualHosts' AS hrest
+           FROM envoy_objects b, envoy_objects h WHERE b.hash = p.b AND h.hash = p.h OFFSET 0
+         ) o
+         CROSS JOIN LATERAL (
+           SELECT coalesce(jsonb_agg(e.bv ORDER BY e.bo) FILTER (WHERE e.bv IS NOT NULL AND (e.differs OR e.bv->'domains' @> '"*"')), '[]') AS base_hosts,
+                  coalesce(jsonb_agg(e.hv ORDER BY e.ho) FILTER (WHERE e.hv IS NOT NULL AND (e.differs OR e.hv->'domains' @> '"*"')), '[]') AS head_hosts,
+                  count(DISTINCT e.bv->>'name') FILTER (WHERE jsonb_typeof(e.bv->'name') = 'string') = count(e.bv)
+                    AND count(DISTINCT e.hv->>'name') FILTER (WHERE jsonb_typeof(e.hv->'name') = 'string') = count(e.hv) AS keyed
+           FROM (
+             SELECT x.v AS bv, x.ord AS bo, y.v AS hv, y.ord AS ho, x.v IS DISTINCT FROM y.v AS differs
+             FROM jsonb_array_elements(CASE WHEN jsonb_typeof(o.bv) = 'array' THEN o.bv ELSE '[]' END) WITH ORDINALITY AS x(v, ord)
+             FULL JOIN jsonb_array_elements(CASE WHEN jsonb_typeof(o.hv) = 'array' THEN o.hv ELSE '[]' END) WITH ORDINALITY AS y(v, ord)
+               ON x.ord = y.ord
+           ) e
+         ) d
+         WHERE jsonb_typeof(o.bv) = 'array' AND jsonb_typeof(o.hv) = 'array' AND d.keyed`,
+      [pairs.map((p) => toBytes(p.base)), pairs.map((p) => toBytes(p.head))],
+    );
   }
 
   /** Each root's objects (a root whose tree is not all stored is left out). */

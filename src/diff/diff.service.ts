@@ -3,6 +3,7 @@ import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { ConnectivityStore } from '../database/connectivity.store.js';
 import type { ResourceEntry } from '../database/snapshot-lists.js';
+import type { Connectivity } from '../model/connectivity.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { ConflictError, NotFoundError } from '../model/errors.js';
 import { BoundedMemo, composeDiff, proxyChanges } from './diff.js';
@@ -30,11 +31,12 @@ export class DiffService {
   ) {}
 
   /**
-   * The resources of both sides that differ, with their bodies: a join on the content hashes, so the
-   * bodies both snapshots share are never read (resources equal on both sides change nothing).
+   * The resources of both sides that differ, with their bodies: the entries of the lists' chunks
+   * not both hold, then a join on the content hashes, so the bodies both snapshots share are never
+   * read (resources equal on both sides change nothing).
    */
   private async differingResources(baseId: string, headId: string): Promise<{ base: ResourceInput[]; head: ResourceInput[] }> {
-    const [baseEntries, headEntries] = await Promise.all([this.store.resourceEntries(baseId), this.store.resourceEntries(headId)]);
+    const { base: baseEntries, head: headEntries } = await this.store.resourceDifference(baseId, headId);
     const byKey = (entries: ResourceEntry[]) => new Map(entries.map((r) => [`${resourceKey(r)}|${r.bodyHash}`, r]));
     const b = byKey(baseEntries);
     const h = byKey(headEntries);
@@ -53,17 +55,24 @@ export class DiffService {
     return { base: onlyBase.map(input), head: onlyHead.map(input) };
   }
 
+  /** Both sides' connectivity; none to compare when their lists' roots are equal (the same connectivity: no change). */
+  private async connectivityPair(baseId: string, headId: string): Promise<{ base: Connectivity | null; head: Connectivity | null }> {
+    const [b, h] = await Promise.all([this.connectivity.roots(baseId), this.connectivity.roots(headId)]);
+    if (!b || !h || (b.connections.equals(h.connections) && b.senders.equals(h.senders))) return { base: null, head: null };
+    const [base, head] = await Promise.all([this.connectivity.readLists(b), this.connectivity.readLists(h)]);
+    return { base, head };
+  }
+
   async diff(baseId: string, headId: string, options: MarkdownOptions = {}): Promise<SnapshotDiffResult> {
     const [base, head] = await Promise.all([this.store.get(baseId), this.store.get(headId)]);
     const missing = [!base && `base snapshot ${baseId}`, !head && `head snapshot ${headId}`].filter(Boolean);
     if (missing.length) throw new DiffNotFoundError(`${missing.join(' and ')} not found`);
     const notReady = [notReadyText('base', base!), notReadyText('head', head!)].filter(Boolean);
     if (notReady.length) throw new DiffNotReadyError(`cannot diff yet: ${notReady.join('; ')}; both snapshots must be READY`);
-    const [resources, proxies, baseConnectivity, headConnectivity] = await Promise.all([
+    const [resources, proxies, connectivity] = await Promise.all([
       this.differingResources(base!.id, head!.id),
       proxyChanges(this.source, base!.id, head!.id, this.memo),
-      this.connectivity.read(base!.id),
-      this.connectivity.read(head!.id),
+      this.connectivityPair(base!.id, head!.id),
     ]);
     return composeDiff(
       {
@@ -73,7 +82,7 @@ export class DiffService {
         diagnostics: { base: base!.diagnostics as AnalyzerMessage[], head: head!.diagnostics as AnalyzerMessage[] },
         proxies,
         istioVersion: head!.istioVersion,
-        connectivity: { base: baseConnectivity, head: headConnectivity },
+        connectivity,
       },
       options,
     );

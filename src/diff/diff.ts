@@ -6,7 +6,7 @@ import type { EnvoyObject } from '../model/proxy.js';
 import { diffDiagnostics, levelRank } from './diagnostics.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import type { ProxyConfigChange, RoutingChange, SideInfo, SnapshotDiffResult } from './model.js';
-import { contextHashes, diffProxies, planProxyDiff, routingKey } from './proxies.js';
+import { contextHashes, diffProxies, planProxyDiff, routingKey, trimmableRoutePairs } from './proxies.js';
 import type { ProxyConfigSource } from './proxy-class.js';
 import { diffResources, type ResourceInput } from './resources.js';
 import type { Memo } from './routing.js';
@@ -117,7 +117,10 @@ export async function proxyChanges(
       : await Promise.all([source.objects(baseId, hashes), source.objects(headId, hashes)]);
     for (const m of found) for (const [k, v] of m) pool.set(k, v);
   };
-  await fetch(plan.hashes);
+  // Changed route configurations, trimmed to what differs where the source can (megabytes each on a big mesh).
+  const trimmable = source.trimmedRoutePairs ? trimmableRoutePairs(plan) : [];
+  if (trimmable.length) for (const [k, v] of await source.trimmedRoutePairs!(trimmable)) pool.set(k, v);
+  await fetch(plan.hashes.filter((h) => !pool.has(h)));
   const lookup = (hash: string) => pool.get(hash);
   await fetch(contextHashes(plan, lookup, memo));
   const [baseSources, headSources] = source.routeSources

@@ -42,6 +42,36 @@ export function planProxyDiff(base: readonly ProxyClass[], head: readonly ProxyC
   return { pairs, deltas, hashes: [...hashes].sort() };
 }
 
+/**
+ * The changed route configurations that may be read trimmed (ProxyConfigSource.trimmedRoutePairs):
+ * pairs (base hash, head hash) of which each side is in no other pair and read in full nowhere
+ * (added or removed in a class). Why a pair trimmed on each side to the virtual hosts that differ
+ * (by position) gives the diff the full pair gives, when both sides' virtual hosts have distinct
+ * names: diffJson addresses them by name (`virtualHosts[name=…]`) in head order, then base order,
+ * and skips equal ones; changedVhosts skips equal ones too. A virtual host left out is at a
+ * position where both sides hold it equal, so it is equal by name and changes nothing; a name
+ * kept on one side only is absent from the other (else the other would hold it twice). Those
+ * whose domains include `*` are kept on both sides, for the wildcard fallback a removed host
+ * falls to. A hash in two pairs could need two trimmings at once, hence the exclusivity.
+ */
+export function trimmableRoutePairs(plan: ProxyDiffPlan): { base: string; head: string }[] {
+  const pairs = new Map<string, { base: string; head: string }>();
+  const full = new Set<string>();
+  plan.pairs.forEach((pair, i) => {
+    if (!pair.base || !pair.head) return;
+    const d = plan.deltas[i].route;
+    for (const n of d.removed) full.add(pair.base.objects.route[n]);
+    for (const n of d.added) full.add(pair.head.objects.route[n]);
+    for (const n of d.changed) {
+      const p = { base: pair.base.objects.route[n], head: pair.head.objects.route[n] };
+      pairs.set(`${p.base}|${p.head}`, p);
+    }
+  });
+  const uses = new Map<string, number>();
+  for (const p of pairs.values()) for (const h of [p.base, p.head]) uses.set(h, (uses.get(h) ?? 0) + 1);
+  return [...pairs.values()].filter((p) => [p.base, p.head].every((h) => uses.get(h) === 1 && !full.has(h)));
+}
+
 /** Further objects the sentences read once the changed ones are loaded: the clusters and endpoints routes now send to. */
 export function contextHashes(plan: ProxyDiffPlan, lookup: (hash: string) => EnvoyObject | undefined, memo?: Memo): string[] {
   const out = new Set<string>();

@@ -34,6 +34,12 @@ export interface ProxyConfigSource {
   classesOfPair?(baseId: string, headId: string): Promise<{ base: ProxyClass[]; head: ProxyClass[] }>;
   /** Optional: objects of either side in one read, for a source whose hashes mean the same object in every snapshot. */
   objectsOfPair?(baseId: string, headId: string, hashes: readonly string[]): Promise<Map<string, EnvoyObject>>;
+  /**
+   * Optional: route configuration pairs (by hash) trimmed to the virtual hosts that differ
+   * position by position, plus those whose domains include `*` (see trimmableRoutePairs), by hash;
+   * a pair the source cannot trim is left out whole (both its hashes), and is read as usual.
+   */
+  trimmedRoutePairs?(pairs: readonly { base: string; head: string }[]): Promise<Map<string, EnvoyObject>>;
   /** Optional: the Gateway API routes behind the snapshot's routes, for sentences that name them. */
   routeSources?(snapshotId: string): Promise<RouteSources>;
 }

@@ -12,7 +12,7 @@
 // of the generator, for its class only.
 import { Lru } from '../cache/lru.js';
 import { EnvoyObjectCollector } from '../database/envoy-tree.js';
-import type { ProxyConfigStore, StoredNode } from '../database/proxy-config.store.js';
+import type { ProxyConfigStore, StoredNode, TrimmedRoutePair } from '../database/proxy-config.store.js';
 import { RouteSources } from '../envoy/provenance.js';
 import type { GatewayApi } from '../model/gateway-api.js';
 import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type EnvoyType } from '../model/proxy.js';
@@ -45,6 +45,8 @@ export class StoredConfigSource implements ProxyConfigSource {
   private readonly nodes: Lru<Pick<StoredNode, 'children' | 'objects'>>;
   private readonly names: Lru<{ type: EnvoyType | null; name: string }>;
   private readonly configs: Lru<{ objects: Objects; entries: number }>;
+  /** Trimmed route configuration pairs, by `base|head` hash (content-addressed: never stale), up to 64 MiB of JSON. */
+  private readonly trimmed = new Lru<TrimmedRoutePair>(64 * 1024 * 1024, (p) => p.bytes);
   /** Objects of the classes the generator was asked for, by snapshot. */
   private readonly fallbackPools = new Lru<Map<string, EnvoyObject>>(4);
 
@@ -105,6 +107,29 @@ export class StoredConfigSource implements ProxyConfigSource {
           if (o) out.set(h, o);
         }
       }
+    }
+    return out;
+  }
+
+  /** Read in Postgres, which compares the virtual hosts: only what differs is sent and parsed (a fallback class's objects are not stored: left out). */
+  async trimmedRoutePairs(pairs: readonly { base: string; head: string }[]): Promise<Map<string, EnvoyObject>> {
+    const out = new Map<string, EnvoyObject>();
+    const unread: { base: string; head: string }[] = [];
+    const add = (p: { base: string; head: string }, t: TrimmedRoutePair) => {
+      out.set(p.base, t.base);
+      out.set(p.head, t.head);
+    };
+    for (const p of pairs) {
+      const known = this.trimmed.get(`${p.base}|${p.head}`);
+      if (known) add(p, known);
+      else unread.push(p);
+    }
+    const read = await this.store.trimmedRoutePairs(unread);
+    for (const p of unread) {
+      const t = read.get(`${p.base}|${p.head}`);
+      if (!t) continue;
+      this.trimmed.set(`${p.base}|${p.head}`, t);
+      add(p, t);
     }
     return out;
   }

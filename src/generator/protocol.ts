@@ -1,7 +1,7 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
 import type { GatewayApi, ObjectRef } from '../model/gateway-api.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
-import type { GeneratedConfig, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
+import type { GeneratedConfig, ProxyInfo, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
 import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 
@@ -30,6 +30,21 @@ export interface PeerAuthn {
   /** Every PeerAuthentication selecting the workload: mesh, namespace, workload. */
   policies: ObjectRef[];
   rootNamespace: string;
+}
+
+/**
+ * What istiod's generation reads about a proxy besides the snapshot (generator/internal/protocol/facts.go),
+ * built the same way for a named workload and an ad-hoc proxy: equal facts but for the identity (id,
+ * addresses but their families) give the same config, but where istiod writes the identity into it.
+ */
+export interface ProxyFacts {
+  proxy: ProxyInfo;
+  /** `host:port:targetPort` of every service target, sorted. */
+  servicePorts: string[];
+  /** The node ID's last part. */
+  dnsDomain: string;
+  /** The node metadata istio-proxy would send, less INSTANCE_IPS and WORKLOAD_NAME. */
+  metadata: Record<string, unknown>;
 }
 
 export interface LoadDiagnostic {
@@ -125,6 +140,8 @@ export interface Methods {
   version: { params: undefined; result: VersionInfo };
   load: { params: LoadParams; result: LoadResult };
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
+  /** A proxy's facts, its config not generated (an ad-hoc proxy's stored class is looked up with them). */
+  proxyFacts: { params: { proxy: ProxyInput }; result: ProxyFacts };
   /** Istio's traffic simulation over the config proxyConfig gives the same proxy (the walk's differential check). */
   simulate: { params: { proxy: ProxyInput; calls: SimulationCall[] }; result: SimulationResult[] };
   proxies: { params: { types?: Record<string, ProxyType> }; result: WorkloadProxy[] };

@@ -3,7 +3,17 @@
 // with the costs below, computed once the operation and its variables are known.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { getNullableType, GraphQLError, isListType, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  getNullableType,
+  GraphQLError,
+  isListType,
+  visit,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValueNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 
 export interface GraphqlLimits {
@@ -90,6 +100,44 @@ export function depthLimitRule(limits: GraphqlLimits): ValidationRule {
   });
 }
 
+/** The variables a document's cost depends on: in `first`/`limit` arguments (costOf), and in @skip/@include. */
+function costVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  const collect = (value: ValueNode) => visit(value, { Variable: (v) => void names.add(v.name.value) });
+  visit(document, {
+    Argument: (a) => (a.name.value === 'first' || a.name.value === 'limit' ? collect(a.value) : undefined),
+    Directive: (d) => d.arguments?.forEach((a) => collect(a.value)),
+  });
+  return [...names].sort();
+}
+
+/** Costs by operation and the values of its cost's variables, of the documents Apollo keeps parsed. */
+const knownCosts = new WeakMap<DocumentNode, { variables: string[]; costs: Map<string, number> }>();
+/** Costs kept per document (distinct page sizes, say). */
+const COSTS_PER_DOCUMENT = 64;
+
+/**
+ * An operation's cost. Apollo parses and validates a query text once and hands every later request
+ * of that text the same document: its cost is computed once per operation and values of the
+ * variables it depends on, not on every request (a resolveRoute's call differs every time, its cost never).
+ */
+function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown>,
+): number {
+  let known = knownCosts.get(document);
+  if (!known) knownCosts.set(document, (known = { variables: costVariables(document), costs: new Map() }));
+  const key = JSON.stringify([operationName ?? null, ...known.variables.map((v) => variables[v] ?? null)]);
+  const cached = known.costs.get(key);
+  if (cached !== undefined) return cached;
+  const cost = getComplexity({ schema, query: document, operationName, variables, estimators: [costOf] });
+  if (known.costs.size >= COSTS_PER_DOCUMENT) known.costs.clear();
+  known.costs.set(key, cost);
+  return cost;
+}
+
 /** The cost limit, once the operation and its variables are known (Apollo's didResolveOperation). */
 export function costLimitPlugin(limits: GraphqlLimits): ApolloServerPlugin {
   return {
@@ -98,13 +146,7 @@ export function costLimitPlugin(limits: GraphqlLimits): ApolloServerPlugin {
         didResolveOperation({ request, document, schema }) {
           let cost: number;
           try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              operationName: request.operationName ?? undefined,
-              variables: request.variables ?? {},
-              estimators: [costOf],
-            });
+            cost = operationCost(schema, document, request.operationName ?? undefined, request.variables ?? {});
           } catch (error) {
             throw new GraphQLError(`query cost not computable: ${(error as Error).message}`, {
               extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },

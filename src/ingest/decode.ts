@@ -14,6 +14,7 @@ import {
   type PathSegment,
   type TooDeep,
 } from './bounded-yaml.js';
+import { fastYamlDocuments, type FastDocument, type FastRange } from './fast-yaml.js';
 import { valueOverflowAt } from './json-body.js';
 import { JsonSource } from './json-source.js';
 
@@ -81,9 +82,10 @@ export const MAX_UPLOAD_VALUES = 2_000_000;
 /**
  * `check` runs on each object as soon as it is decoded, so that decoding stops once MAX_PROBLEMS
  * problems are found, whichever finds them (a body of millions of empty objects is refused after
- * the first few hundred, not after all of them are decoded and validated).
+ * the first few hundred, not after all of them are decoded and validated). `fastYaml: false`
+ * leaves every YAML document to the yaml library (tests compare the two readers).
  */
-export function decodeManifests(text: string, contentType?: string, check?: ObjectCheck): DecodeResult {
+export function decodeManifests(text: string, contentType?: string, check?: ObjectCheck, { fastYaml = true } = {}): DecodeResult {
   const decoder = new Decoder(text, check);
   // Nothing to decode, whatever the type says (JSON.parse would call it a syntax error).
   if (text.trim() === '') return decoder.result();
@@ -103,6 +105,10 @@ export function decodeManifests(text: string, contentType?: string, check?: Obje
       return { objects: [], problems: [json.problem], checked: [] };
     }
   }
+  // Most uploads are block YAML the fast reader decodes; any other is decoded by yaml's syntax
+  // tree from the start (a fast decoding given up is thrown away: `check` is pure).
+  const fast = fastYaml ? new Decoder(text, check) : undefined;
+  if (fast?.decodeFastYaml()) return fast.result();
   decoder.decodeYaml();
   return decoder.result();
 }
@@ -324,6 +330,67 @@ class Decoder {
     }
   }
 
+  /**
+   * The documents the fast reader decodes (fast-yaml.ts); one it declines is read by yaml alone.
+   * Positions are looked up in yaml's syntax tree of a document only when a problem of it is
+   * reported. False (nothing to keep) when yaml finds an error in a document, whose problems
+   * are then told as decodeYaml tells them.
+   */
+  decodeFastYaml(): boolean {
+    const documents = fastYamlDocuments(this.text);
+    if (!documents) return false;
+    this.lineCounter.addNewLine(0);
+    for (let newline = this.text.indexOf('\n'); newline >= 0; newline = this.text.indexOf('\n', newline + 1)) {
+      this.lineCounter.addNewLine(newline + 1);
+    }
+    for (const document of documents) {
+      if (this.full()) break;
+      const syntax = once(() => this.syntaxOf(document));
+      let value = document.value;
+      let root: SourceNode | undefined;
+      if (document.declined) {
+        // Not worth reading twice: a large declined document goes to decodeYaml straight away.
+        if (documents.length === 1 || document.end - document.start > MAX_DECLINED_DOCUMENT) return false;
+        const parsed = syntax();
+        if (!parsed) return false;
+        ({ value } = parsed);
+        root = parsed.root;
+      } else {
+        root = fastNode(
+          () => syntax()?.root,
+          document.root,
+          document.items && listChildren(document.items, () => syntax()?.root?.child('items')),
+        );
+      }
+      // An empty document (comments only, `---` at the start or the end).
+      if (value === null) continue;
+      if (!this.inspect(value, root)) continue;
+      if (Array.isArray(value)) {
+        this.problem(root, NOT_A_LIST);
+        continue;
+      }
+      this.collect(value, root);
+    }
+    return true;
+  }
+
+  /**
+   * yaml's syntax tree of one document of the text, its nodes' offsets those of the text;
+   * undefined when yaml finds an error in it (or a key decodeYaml refuses, or aliases it refuses).
+   */
+  private syntaxOf({ start, end }: FastDocument): { value: unknown; root: SourceNode | undefined } | undefined {
+    const documents: Document.Parsed[] = [];
+    const tooDeep = forEachYamlDocument(this.text.slice(start, end), new LineCounter(), { merge: true }, (doc) => void documents.push(doc));
+    const [doc] = documents;
+    if (tooDeep || documents.length !== 1 || doc.errors.length > 0 || complexKeys(doc).length > 0) return undefined;
+    try {
+      const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      return { value: value ?? null, root: shifted(yamlNode(doc, doc.contents), start) };
+    } catch {
+      return undefined;
+    }
+  }
+
   decodeYaml(): void {
     const tooDeep = forEachYamlDocument(this.text, this.lineCounter, { merge: true }, (doc) => {
       this.decodeYamlDocument(doc);
@@ -360,10 +427,7 @@ class Decoder {
     // undefined: refused (reported); null: an empty document (`---` at start or end, comments only)
     if (value === undefined || value === null) return;
     if (Array.isArray(value)) {
-      this.problem(
-        yamlNode(doc, doc.contents),
-        'a YAML document must be one object (a mapping with apiVersion and kind), not a list; use kind: List with items',
-      );
+      this.problem(yamlNode(doc, doc.contents), NOT_A_LIST);
       return;
     }
     this.collect(value, yamlNode(doc, doc.contents));
@@ -411,13 +475,7 @@ class Decoder {
    * stringified by yaml, an object no API server would have stored.
    */
   private checkKeys(doc: Document.Parsed): boolean {
-    const keys: Node[] = [];
-    visit(doc, {
-      Pair(_, pair) {
-        const key = nodeAt(doc, pair.key);
-        if (isCollection(key)) keys.push(pair.key as Node);
-      },
-    });
+    const keys = complexKeys(doc);
     if (keys.length === 0) return true;
     const document = this.nextDocument++;
     this.remember(document, yamlNode(doc, doc.contents));
@@ -537,6 +595,81 @@ class Decoder {
     const indent = /^ */.exec(this.text.slice(lineStart))?.[0].length ?? 0;
     return { line, column: indent + inner.column };
   }
+}
+
+/** Keys that are mappings or sequences (`? [a, b]`). */
+function complexKeys(doc: Document.Parsed): Node[] {
+  const keys: Node[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = nodeAt(doc, pair.key);
+      if (isCollection(key)) keys.push(pair.key as Node);
+    },
+  });
+  return keys;
+}
+
+const NOT_A_LIST = 'a YAML document must be one object (a mapping with apiVersion and kind), not a list; use kind: List with items';
+
+/**
+ * A declined document larger than this ends the fast decoding at once: were yaml to find an
+ * error in it, the whole upload would be parsed again (decodeYaml), and a hostile body is one
+ * large document. Kubernetes objects are far smaller (the API server's 3 MiB is an outlier).
+ */
+const MAX_DECLINED_DOCUMENT = 256 * 1024;
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/**
+ * A value the fast reader decoded: its range when the reader knows it (a document's root
+ * mapping, a List's items), anything else from yaml's syntax tree of its document (`syntax`),
+ * only parsed when asked, when a problem is located.
+ */
+function fastNode(
+  syntax: () => SourceNode | undefined,
+  range?: FastRange,
+  child?: (segment: PathSegment) => SourceNode | undefined,
+): SourceNode {
+  return {
+    get range() {
+      return range ?? syntax()?.range;
+    },
+    child: (segment) => child?.(segment) ?? fastNode(() => syntax()?.child(segment)),
+    locate: (path) => syntax()?.locate(path),
+    blockScalar: (path) => syntax()?.blockScalar(path),
+  };
+}
+
+/** The `items` of a List the fast reader decoded, each item's range known when it is a mapping. */
+function listChildren(
+  items: (FastRange | undefined)[],
+  syntax: () => SourceNode | undefined,
+): (segment: PathSegment) => SourceNode | undefined {
+  return (segment) =>
+    segment === 'items'
+      ? fastNode(syntax, undefined, (index) => {
+          const range = items[Number(index)];
+          return range && fastNode(() => syntax()?.child(index), range);
+        })
+      : undefined;
+}
+
+/** A node of yaml's syntax tree of a slice of the text that starts at `by`, with the text's offsets. */
+function shifted(node: SourceNode | undefined, by: number): SourceNode | undefined {
+  if (!node) return undefined;
+  const shift = (offset: number | undefined) => (offset === undefined ? undefined : offset + by);
+  return {
+    get range() {
+      const range = node.range;
+      return range && { start: range.start + by, end: range.end + by };
+    },
+    child: (segment) => shifted(node.child(segment), by),
+    locate: (path) => shift(node.locate(path)),
+    blockScalar: (path) => shift(node.blockScalar(path)),
+  };
 }
 
 function aliasMessage(error: Error): string {

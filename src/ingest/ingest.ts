@@ -13,7 +13,33 @@ export const EMPTY_UPLOAD_WARNING =
 const MULTICLUSTER_LABEL = 'istio/multiCluster';
 
 /** `admit` answers for the objects of Istio's and the Gateway API's kinds, as a cluster's API server would. */
-export async function ingest(text: string, contentType: string | undefined, admit: Admission): Promise<IngestResult> {
+export function ingest(text: string, contentType: string | undefined, admit: Admission): Promise<IngestResult> {
+  return decodeAndAdmit(text, contentType, admit, (resources) => resources);
+}
+
+/**
+ * ingest, then each body's canonical JSON and hash: all the CPU work of an upload, done on an
+ * ingest thread (`admit` asks that thread's generator), the JSON while the generator admits.
+ */
+export function prepareUpload(text: string, contentType: string | undefined, admit: Admission): Promise<PreparedUpload> {
+  return decodeAndAdmit(text, contentType, admit, (resources) =>
+    resources.map(({ body, ...resource }) => {
+      const json = canonicalJson(body);
+      return { resource, json, hash: jsonHash(json) };
+    }),
+  );
+}
+
+/**
+ * Decodes and validates the upload, asks `admit`, and, while the generator answers, runs
+ * `prepare` on the resources of an upload nothing refused yet (wasted if admission refuses it).
+ */
+async function decodeAndAdmit<R>(
+  text: string,
+  contentType: string | undefined,
+  admit: Admission,
+  prepare: (resources: SnapshotResource[]) => R[],
+): Promise<{ ok: true; resources: R[]; warnings: string[] } | { ok: false; problems: IngestProblem[] }> {
   // Each object validated as it is decoded: decoding stops at MAX_PROBLEMS, whoever finds them.
   const { objects, problems, checked } = decodeManifests(text, contentType, validateObject);
   const found = [...checked, ...duplicateProblems(objects)];
@@ -21,8 +47,13 @@ export async function ingest(text: string, contentType: string | undefined, admi
   const refused = new Set(found.map((problem) => problem.document));
   const admitted = objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));
   // Sent with the namespace kubectl would give them: Istio's webhook reads it.
-  const answers =
-    admitted.length > 0 ? await admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object)))) : [];
+  const admission =
+    admitted.length > 0
+      ? admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object))))
+      : Promise.resolve([]);
+  const resources = problems.length + found.length === 0 ? objects.map(toResource) : [];
+  const prepared = prepare(resources);
+  const answers = await admission;
   const all: IngestProblem[] = [
     ...problems,
     ...found,
@@ -40,28 +71,13 @@ export async function ingest(text: string, contentType: string | undefined, admi
   // with no services still gets its listeners; Istio's TestLoop asks exactly that), and the head
   // of a change that removes every manifest must be diffable. So it is stored, with a warning.
   if (objects.length === 0) return { ok: true, resources: [], warnings: [EMPTY_UPLOAD_WARNING] };
-  const resources = objects.map(toResource);
   const warnings = [
     ...admitted.flatMap((decoded, index) => (answers[index]?.warnings ?? []).map((warning) => `${describe(decoded.object)}: ${warning}`)),
     ...resources
       .filter((resource) => !resource.evaluated)
       .map((resource) => `${resource.kind} ${qualifiedName(resource)}: kind not evaluated, stored only`),
   ];
-  return { ok: true, resources, warnings };
-}
-
-/**
- * ingest, then each body's canonical JSON and hash: all the CPU work of an upload, done on an
- * ingest thread (`admit` asks that thread's generator).
- */
-export async function prepareUpload(text: string, contentType: string | undefined, admit: Admission): Promise<PreparedUpload> {
-  const result = await ingest(text, contentType, admit);
-  if (!result.ok) return result;
-  const resources = result.resources.map(({ body, ...resource }) => {
-    const json = canonicalJson(body);
-    return { resource, json, hash: jsonHash(json) };
-  });
-  return { ok: true, resources, warnings: result.warnings };
+  return { ok: true, resources: prepared, warnings };
 }
 
 function describe(object: Record<string, unknown>): string {

@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledFile } from '../common/compiled.js';
 import type { ClassMember } from './proxy-classes.js';
 import type { AddConfigResult, ClassesReply, ClassesTask, FinishResult } from './classes.worker.js';
+import type { ConnectivityInput } from './derived.js';
 
 /**
  * One compute job's thread (classes.worker.ts): the generated configs go to it as the generator's
  * bytes, transferred, and come back as hashes; at the end, the job's objects and tree nodes, each
- * once. Stateful (one collector per job), so a thread of its own rather than a pool's.
+ * once, and its connectivity. Stateful (one collector per job), so a thread of its own rather than
+ * a pool's.
  */
 export class ClassesThread {
   private readonly worker: Worker;
@@ -17,7 +17,7 @@ export class ClassesThread {
   private failed: Error | null = null;
 
   constructor() {
-    this.worker = new Worker(workerFile());
+    this.worker = new Worker(compiledFile(new URL('./classes.worker.js', import.meta.url)));
     this.worker.on('message', (reply: ClassesReply) => {
       const p = this.pending.get(reply.seq);
       if (!p) return;
@@ -34,13 +34,21 @@ export class ClassesThread {
     this.worker.on('exit', (code) => fail(new Error(`compute thread exited (code ${code})`)));
   }
 
-  /** Adds a generated config (the generator's answer line); checks identity when given the class. */
-  add(line: Uint8Array, identity?: { rep: ClassMember; members: ClassMember[] }): Promise<AddConfigResult> {
-    const transfer = line.byteOffset === 0 && line.byteLength === line.buffer.byteLength ? [line.buffer as ArrayBuffer] : [];
-    return this.call({ op: 'add', seq: ++this.seq, line, identity }, transfer) as Promise<AddConfigResult>;
+  /** Computes connectivity too (jobs/derived.ts): `module`, its URL, is imported by the thread. */
+  connectivity(module: URL, input: ConnectivityInput): Promise<void> {
+    return this.call({ op: 'connectivity', seq: ++this.seq, module: compiledFile(module), input }, []) as Promise<void>;
   }
 
-  /** Every object and tree node added, each once. */
+  /**
+   * Adds a generated config (the generator's answer line) of a class (members[0]'s config);
+   * `checkIdentity`: whether to check that it names no member's identity.
+   */
+  add(line: Uint8Array, unit: { key: string; members: ClassMember[] }, checkIdentity: boolean): Promise<AddConfigResult> {
+    const transfer = line.byteOffset === 0 && line.byteLength === line.buffer.byteLength ? [line.buffer as ArrayBuffer] : [];
+    return this.call({ op: 'add', seq: ++this.seq, line, unit, checkIdentity }, transfer) as Promise<AddConfigResult>;
+  }
+
+  /** Every object and tree node added, each once; the connectivity, when asked for. */
   finish(): Promise<FinishResult> {
     return this.call({ op: 'finish', seq: ++this.seq }, []) as Promise<FinishResult>;
   }
@@ -56,15 +64,4 @@ export class ClassesThread {
       this.worker.postMessage(task, transfer);
     });
   }
-}
-
-/**
- * The compiled thread next to this module; under vitest, which runs the TypeScript sources, the
- * one `npm run build` wrote to dist/ (test/support/global-setup.ts builds it).
- */
-function workerFile(): string {
-  const here = fileURLToPath(new URL('./classes.worker.js', import.meta.url));
-  if (existsSync(here)) return here;
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  return path.join(root, 'dist', path.relative(root, here));
 }

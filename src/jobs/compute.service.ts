@@ -8,14 +8,13 @@ import { GeneratorService } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
-import type { GeneratedConfig, WorkloadProxy } from '../model/proxy.js';
-import { contentHash } from '../model/canonical.js';
+import type { WorkloadProxy } from '../model/proxy.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
-import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
-import { groupIntoClasses, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
+import { CONNECTIVITY_MODULE } from './derived.js';
+import { groupIntoClasses, memberClassKey, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 export { classProxyInfo } from './proxy-classes.js';
 
@@ -35,7 +34,7 @@ export interface ComputeStats {
   generatorRequests: number;
   objects: number;
   nodes: number;
-  /** Time spent on connectivity (reading each class's config, then evaluating), ms. */
+  /** Time the job's thread spent on connectivity (reading each class's config, then evaluating), ms. */
   connectivityMs: number;
   /** Connectivity: sender classes, receiver decisions evaluated, stored groups and sending workloads. */
   senderClasses: number;
@@ -59,7 +58,7 @@ export class ComputeService {
     private readonly proxyConfigs: ProxyConfigStore,
     private readonly generator: GeneratorService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @Inject(CONNECTIVITY_FACTORY) private readonly connectivity?: ConnectivityFactory,
+    @Optional() @Inject(CONNECTIVITY_MODULE) private readonly connectivity?: URL,
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
@@ -81,9 +80,6 @@ export class ComputeService {
       pods.set(`${m.namespace}/${m.name}`, o);
     }
     const classes = groupIntoClasses(proxies, pods);
-    // Parsing, hashing and the identity check run on a thread of the job's own: the generator's
-    // answers (MiBs per class) reach it as bytes, never decoded on the API's event loop.
-    const thread = new ClassesThread();
     const stored: StoredClass[] = [];
     const classOf = new Map<string, string>();
     const stats: ComputeStats = {
@@ -110,23 +106,22 @@ export class ComputeService {
         const ref = pa?.peerAuthentication ?? pa?.policies.at(-1) ?? null;
         peerAuthentications.set(cls.classKey, ref ? { kind: 'PeerAuthentication', namespace: ref.namespace ?? '', name: ref.name } : null);
       });
-    const connectivity = this.connectivity?.({
-      workloads: istiodWorkloads,
-      generatorInput: normalised.generatorInput,
-      classes,
-      peerAuthentications,
-    });
+    // Parsing, hashing, the identity check and connectivity run on a thread of the job's own: the
+    // generator's answers (MiBs per class) reach it as bytes, never decoded on the API's event loop.
+    const thread = new ClassesThread();
     const report = monotonic(progress);
     let done = 0;
     let collected: Awaited<ReturnType<ClassesThread['finish']>>;
     try {
+      if (this.connectivity)
+        await thread.connectivity(this.connectivity, {
+          workloads: istiodWorkloads,
+          generatorInput: normalised.generatorInput,
+          classes,
+          peerAuthentications,
+        });
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
         for (const unit of await this.generateClass(snapshotId, cls, stats, thread)) {
-          if (unit.config) {
-            const started = performance.now();
-            connectivity?.addClass(unit.key, unit.members, unit.config);
-            stats.connectivityMs += performance.now() - started;
-          }
           stored.push({
             classKey: unit.key,
             configHash: unit.added.root,
@@ -147,11 +142,10 @@ export class ComputeService {
     stats.objects = collected.objects.length;
     stats.nodes = collected.nodes.length;
 
-    const started = performance.now();
-    const connections = connectivity?.build();
-    stats.connectivityMs += performance.now() - started;
-    stats.senderClasses = connectivity?.stats.senderClasses ?? 0;
-    stats.connectivityEvaluations = connectivity?.stats.evaluations ?? 0;
+    const connections = collected.connectivity?.result;
+    stats.connectivityMs = collected.connectivity?.ms ?? 0;
+    stats.senderClasses = collected.connectivity?.stats.senderClasses ?? 0;
+    stats.connectivityEvaluations = collected.connectivity?.stats.evaluations ?? 0;
     stats.connectionGroups = connections?.groups.length ?? 0;
     stats.senders = connections?.senders.length ?? 0;
     await report(AFTER_CLASSES + 0.02);
@@ -182,7 +176,7 @@ export class ComputeService {
     cls: MemberClass,
     stats: ComputeStats,
     thread: ClassesThread,
-  ): Promise<{ key: string; members: ClassMember[]; added: AddConfigResult; config?: GeneratedConfig }[]> {
+  ): Promise<{ key: string; members: ClassMember[]; added: AddConfigResult }[]> {
     const ask = (m: ClassMember) => {
       stats.generatorRequests++;
       return this.generator.askRaw(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
@@ -204,26 +198,16 @@ export class ComputeService {
       }
       throw error;
     }
-    // Connectivity reads the parsed config on this thread (it is built here); everything else is the thread's.
-    const parsed = (bytes: Uint8Array) =>
-      this.connectivity ? (JSON.parse(new TextDecoder().decode(bytes)) as { result: GeneratedConfig }).result : undefined;
-    const config = parsed(line);
-    const added = await thread.add(line, cls.workloads.length > 1 ? { rep, members: cls.workloads } : undefined);
-    if (!added.dependsOnIdentity) return [{ key: cls.classKey, members: cls.workloads, added, config }];
+    const added = await thread.add(line, { key: cls.classKey, members: cls.workloads }, cls.workloads.length > 1);
+    if (!added.dependsOnIdentity) return [{ key: cls.classKey, members: cls.workloads, added }];
     stats.splitClasses++;
-    const units = [{ key: memberClassKey(cls.classKey, rep), members: [rep], added, config }];
+    const units = [{ key: memberClassKey(cls.classKey, rep), members: [rep], added }];
     for (const m of cls.workloads.slice(1)) {
-      const own = await ask(m);
-      const ownConfig = parsed(own);
-      units.push({ key: memberClassKey(cls.classKey, m), members: [m], added: await thread.add(own), config: ownConfig });
+      const unit = { key: memberClassKey(cls.classKey, m), members: [m] };
+      units.push({ ...unit, added: await thread.add(await ask(m), unit, false) });
     }
     return units;
   }
-}
-
-/** The class of one member of a class that was split. */
-function memberClassKey(classKey: string, m: ClassMember): string {
-  return contentHash({ class: classKey, member: `${m.namespace}/${m.name}` });
 }
 
 /** Reports in order and only forward, at most once per percent. */

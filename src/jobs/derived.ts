@@ -1,17 +1,26 @@
 // What the compute job derives besides the proxies' config, from each class's config as it is
-// generated (the config is not kept): connectivity (src/connectivity) plugs in here, given by the
-// app (app.module.ts), so that the worker depends on no feature folder.
+// generated (the config is not kept): connectivity (src/connectivity) plugs in here, named by the
+// app (app.module.ts), so that the worker depends on no feature folder. It runs on the job's thread
+// (classes.worker.ts), which parses each config once: the API's event loop never reads one.
 import type { Connectivity } from '../model/connectivity.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import type { ProxyClass } from '../model/proxy-class.js';
 import type { GeneratorInput, Workload } from '../model/snapshot.js';
 
+/** What connectivity reads of a class's config. */
+export type ConnectivityConfig = Pick<GeneratedConfig, 'listeners' | 'clusters' | 'endpoints'>;
+
+export interface ConnectivityStats {
+  senderClasses: number;
+  evaluations: number;
+}
+
 export interface ConnectivityComputation {
   /** A generated class: its members and config, read now and not kept. */
-  addClass(key: string, members: { namespace: string; name: string }[], config: GeneratedConfig): void;
+  addClass(key: string, members: { namespace: string; name: string }[], config: ConnectivityConfig): void;
   build(): Connectivity;
-  readonly stats: { senderClasses: number; evaluations: number };
+  readonly stats: ConnectivityStats;
 }
 
 export interface ConnectivityInput {
@@ -24,6 +33,10 @@ export interface ConnectivityInput {
   peerAuthentications: Map<string, ConfigRef | null>;
 }
 
-export type ConnectivityFactory = (input: ConnectivityInput) => ConnectivityComputation;
+/** The module the job's thread imports to compute connectivity. */
+export interface ConnectivityModule {
+  connectivityComputation(input: ConnectivityInput): ConnectivityComputation;
+}
 
-export const CONNECTIVITY_FACTORY = Symbol('CONNECTIVITY_FACTORY');
+/** The URL of that module (src/connectivity/factory.ts), given by the app. */
+export const CONNECTIVITY_MODULE = Symbol('CONNECTIVITY_MODULE');

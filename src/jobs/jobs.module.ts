@@ -4,12 +4,12 @@ import { ComputeWorker } from './compute.worker.js';
 import { MaintenanceWorker } from './maintenance.worker.js';
 import { QueueService } from './queue.service.js';
 import { RetentionService } from './retention.service.js';
-import { CONNECTIVITY_FACTORY, type ConnectivityFactory } from './derived.js';
+import { CONNECTIVITY_MODULE } from './derived.js';
 
-/** The queue (every process sends jobs) and, when `worker` is set, the compute worker; `connectivity`: what computes it (jobs/derived.ts). */
+/** The queue (every process sends jobs) and, when `worker` is set, the compute worker; `connectivity`: the URL of the module that computes it (jobs/derived.ts). */
 @Module({})
 export class JobsModule {
-  static forRoot(options: { worker: boolean; connectivity?: ConnectivityFactory }): DynamicModule {
+  static forRoot(options: { worker: boolean; connectivity?: URL }): DynamicModule {
     return {
       module: JobsModule,
       global: true,
@@ -18,7 +18,7 @@ export class JobsModule {
         ComputeService,
         RetentionService,
         ...(options.worker ? [ComputeWorker, MaintenanceWorker] : []),
-        ...(options.connectivity ? [{ provide: CONNECTIVITY_FACTORY, useValue: options.connectivity }] : []),
+        ...(options.connectivity ? [{ provide: CONNECTIVITY_MODULE, useValue: options.connectivity }] : []),
       ],
       exports: [QueueService, ComputeService, RetentionService],
     };

@@ -3,11 +3,19 @@
 import { isIPv6 } from 'node:net';
 import { createHash } from 'node:crypto';
 import { PROXY_INFO_TYPE, type ConfigEntry, type EnvoyObjectCollector } from '../database/envoy-tree.js';
-import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type GeneratedConfig, type ProxyInfo, type WorkloadProxy } from '../model/proxy.js';
-import { scanGeneratedLine } from './generated-line.js';
+import {
+  CONFIG_KEY,
+  ENVOY_TYPES,
+  type ConfigKey,
+  type EnvoyObject,
+  type GeneratedConfig,
+  type ProxyInfo,
+  type WorkloadProxy,
+} from '../model/proxy.js';
+import { scanGeneratedLine, type LineLayout } from './generated-line.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
-import type { ClassMember, ProxyClass } from '../model/proxy-class.js';
+import type { ClassMember, ProxyClass, WorkloadRef } from '../model/proxy-class.js';
 
 type Body = Record<string, unknown>;
 
@@ -131,6 +139,33 @@ export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> 
   return shared;
 }
 
+/** A generated config's answer line, its lists parsed on demand, each at most once. */
+export interface GeneratedLine {
+  line: Uint8Array;
+  layout: LineLayout;
+  text: (range: [number, number]) => string;
+  /** a list of the config, parsed; undefined when the answer has none */
+  list: (key: ConfigKey) => EnvoyObject[] | null | undefined;
+}
+
+export function readGeneratedLine(line: Uint8Array, decoder = new TextDecoder()): GeneratedLine {
+  const layout = scanGeneratedLine(line);
+  const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
+  const parsed = new Map<ConfigKey, EnvoyObject[] | null | undefined>();
+  return {
+    line,
+    layout,
+    text,
+    list: (key) => {
+      if (!parsed.has(key)) {
+        const range = layout.lists[key];
+        parsed.set(key, range ? (JSON.parse(text(range)) as EnvoyObject[] | null) : undefined);
+      }
+      return parsed.get(key);
+    },
+  };
+}
+
 /**
  * Adds one generated config, the generator's answer line, to the collector: the same objects,
  * tree and hashes as parsing the line and calling addConfig, but an object whose bytes the
@@ -139,12 +174,10 @@ export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> 
  */
 export function addGenerated(
   collector: EnvoyObjectCollector,
-  task: { line: Uint8Array; identity?: { rep: ClassMember; members: ClassMember[] } },
-  decoder = new TextDecoder(),
+  read: GeneratedLine,
+  identity?: { rep: ClassMember; members: ClassMember[] },
 ): AddConfigResult {
-  const { line } = task;
-  const layout = scanGeneratedLine(line);
-  const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
+  const { line, layout, text } = read;
   const entries: ConfigEntry[] = [];
   for (const type of ENVOY_TYPES) {
     for (const range of layout.elements[CONFIG_KEY[type]] ?? []) {
@@ -158,16 +191,17 @@ export function addGenerated(
   const proxy = JSON.parse(text(layout.proxy!)) as ProxyInfo;
   const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(proxy));
   let split = false;
-  if (task.identity && task.identity.members.length > 1) {
-    const list = (key: 'listeners' | 'routes' | 'clusters') => {
-      const range = layout.lists[key];
-      return range ? (JSON.parse(text(range)) as EnvoyObject[] | null) : undefined;
-    };
-    const config = { listeners: list('listeners'), routes: list('routes'), clusters: list('clusters') } as Pick<
+  if (identity && identity.members.length > 1) {
+    const config = { listeners: read.list('listeners'), routes: read.list('routes'), clusters: read.list('clusters') } as Pick<
       GeneratedConfig,
       'listeners' | 'routes' | 'clusters'
     >;
-    split = dependsOnIdentity(config, task.identity.rep, task.identity.members);
+    split = dependsOnIdentity(config, identity.rep, identity.members);
   }
   return { root: encoded.root, proxyInfoHash, dependsOnIdentity: split };
+}
+
+/** The class of one member of a class that was split. */
+export function memberClassKey(classKey: string, m: WorkloadRef): string {
+  return contentHash({ class: classKey, member: `${m.namespace}/${m.name}` });
 }

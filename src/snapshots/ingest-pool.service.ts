@@ -1,8 +1,6 @@
 import { Inject, Injectable, PayloadTooLargeException, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { compiledFile } from '../common/compiled.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { IngestTask, IngestTaskResult, IngestWorkerData } from '../ingest/ingest.worker.js';
 import type { JsonBody } from '../ingest/json-body.js';
@@ -28,7 +26,7 @@ export class IngestPool implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.heapMb = Math.max(MIN_HEAP_MB, Math.ceil((HEAP_BYTES_PER_BODY_BYTE * config.maxBodyBytes) / 2 ** 20));
     this.pool = new Piscina({
-      filename: workerFile(),
+      filename: compiledFile(new URL('../ingest/ingest.worker.js', import.meta.url)),
       minThreads: 1,
       maxThreads: config.ingestThreads,
       idleTimeout: 60_000,
@@ -85,15 +83,4 @@ function transferable(manifests: string | Buffer): ArrayBuffer[] {
   if (typeof manifests === 'string') return [];
   const { buffer, byteOffset, byteLength } = manifests;
   return buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : [];
-}
-
-/**
- * The compiled worker next to this module; under vitest, which runs the TypeScript sources,
- * the one `npm run build` wrote to dist/ (test/support/global-setup.ts builds it).
- */
-function workerFile(): string {
-  const here = fileURLToPath(new URL('../ingest/ingest.worker.js', import.meta.url));
-  if (existsSync(here)) return here;
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  return path.join(root, 'dist', path.relative(root, here));
 }

@@ -224,7 +224,67 @@ describe('with an in-process worker', () => {
       expect(ask).not.toHaveBeenCalled();
       // An ad-hoc proxy still asks a session.
       await t.app.get(ProxyConfigService).generate(id, { namespace: 'shop', labels: { app: 'web' }, type: ProxyType.SIDECAR });
-      expect(ask).toHaveBeenCalledTimes(1);
+      expect(ask.mock.calls.map(([, method]) => method)).toContain('proxyConfig');
+    } finally {
+      ask.mockRestore();
+    }
+  });
+
+  it("reads an ad-hoc proxy with a stored class's facts from storage: what the generator gives it, none generated", async () => {
+    const generator = t.app.get(GeneratorService);
+    const service = t.app.get(ProxyConfigService);
+    // web-1 and web-2 as istio-proxy describes them (their labels as injection leaves them), but
+    // for the name and address.
+    const web = (labels: Record<string, string>) => ({
+      namespace: 'shop',
+      labels: { ...labels, 'security.istio.io/tlsMode': 'istio' },
+      ip: '10.0.9.9',
+      type: ProxyType.SIDECAR,
+      metadata: {
+        SERVICE_ACCOUNT: 'default',
+        NODE_NAME: '',
+        INTERCEPTION_MODE: 'REDIRECT',
+        POD_PORTS: '[{"containerPort":8080,"name":"http","protocol":"TCP"}]',
+      },
+    });
+    const asIs = (proxy: ReturnType<typeof web>) => generator.ask(id, 'proxyConfig', { proxy: { ...proxy, type: 'SIDECAR' } });
+    const same = web({ app: 'web', version: 'v1' });
+    const otherVersion = web({ app: 'web', version: 'v2' });
+    const expected = [comparable(await asIs(same)), comparable(await asIs(otherVersion))];
+    const ask = vi.spyOn(generator, 'ask');
+    const methods = () => ask.mock.calls.map(([, method]) => method);
+    try {
+      const stored = await service.generate(id, same);
+      expect(comparable(stored)).toEqual(expected[0]);
+      expect(stored.proxy).toMatchObject({ id: 'adhoc.shop', ips: ['10.0.9.9'] });
+      expect(methods()).not.toContain('proxyConfig');
+      // A label that matters (a DestinationRule subset could select it): generated.
+      expect(comparable(await service.generate(id, otherVersion))).toEqual(expected[1]);
+      expect(methods()).toContain('proxyConfig');
+    } finally {
+      ask.mockRestore();
+    }
+  });
+
+  it("an ad-hoc proxy with the facts of a class split by address is generated: the stored configs are each member's own", async () => {
+    const generator = t.app.get(GeneratorService);
+    const db = {
+      namespace: 'shop',
+      labels: { app: 'db', 'security.istio.io/tlsMode': 'istio' },
+      ip: '10.0.9.8',
+      type: ProxyType.SIDECAR,
+      metadata: {
+        SERVICE_ACCOUNT: 'default',
+        NODE_NAME: '',
+        INTERCEPTION_MODE: 'REDIRECT',
+        POD_PORTS: '[{"containerPort":5432,"protocol":"TCP"}]',
+      },
+    };
+    const expected = comparable(await generator.ask(id, 'proxyConfig', { proxy: { ...db, type: 'SIDECAR' } }));
+    const ask = vi.spyOn(generator, 'ask');
+    try {
+      expect(comparable(await t.app.get(ProxyConfigService).generate(id, db))).toEqual(expected);
+      expect(ask.mock.calls.map(([, method]) => method)).toContain('proxyConfig');
     } finally {
       ask.mockRestore();
     }

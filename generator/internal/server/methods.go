@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/meshlens/meshlens/generator/internal/admission"
 	"github.com/meshlens/meshlens/generator/internal/protocol"
@@ -57,11 +60,9 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		results := make([]admission.Result, len(p.Objects))
-		for i, raw := range p.Objects {
-			if results[i], err = admission.Validate(raw); err != nil {
-				return nil, err
-			}
+		results, err := validateAll(p.Objects)
+		if err != nil {
+			return nil, err
 		}
 		return protocol.ValidateResult{Results: results}, nil
 	}
@@ -98,6 +99,13 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, err
 		}
 		return protocol.ProxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
+	case "proxyFacts":
+		// What an ad-hoc proxy's config depends on, without generating it (the service's stored-class lookup).
+		_, proxy, err := decodeProxy(s.session, req.Params, proxyOfParams)
+		if err != nil {
+			return nil, err
+		}
+		return session.Facts(proxy), nil
 	case "simulate":
 		p, proxy, err := decodeProxy(s.session, req.Params, proxyOfSimulate)
 		if err != nil {
@@ -123,6 +131,32 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		}
 		return s.session.PeerAuthentication(proxy), nil
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, proxyFacts, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication)", req.Method)}
 	}
+}
+
+// validateAll validates each object on every core: an upload's hundreds of Istio objects each
+// go through decoding, the CRD schema and Istio's webhook, independent of one another (the
+// schemas and the webhook are shared, read-only). The first error in object order, as one by one.
+func validateAll(objects []json.RawMessage) ([]admission.Result, error) {
+	results := make([]admission.Result, len(objects))
+	errs := make([]error, len(objects))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(objects)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(objects); i = int(next.Add(1) - 1) {
+				results[i], errs[i] = admission.Validate(objects[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
 }

@@ -45,7 +45,8 @@ function inMemory(snapshots: Record<string, StoredSnapshot>, pool: Map<string, E
         diagnostics: s.diagnostics ?? [],
       });
     },
-    resourceEntries: async (id) => entries(id),
+    // Every entry of both sides: a superset of the lists' difference, which the service narrows.
+    resourceDifference: async (base, head) => ({ base: entries(base), head: entries(head) }),
     bodies: async (hashes) => {
       read.push(...hashes);
       return new Map(hashes.map((h) => [h, bodies.get(h)!]));
@@ -56,7 +57,7 @@ function inMemory(snapshots: Record<string, StoredSnapshot>, pool: Map<string, E
     objects: async (_id, hashes) => new Map(hashes.flatMap((h) => (pool.has(h) ? [[h, pool.get(h)!] as const] : []))),
   };
   // Snapshots stored before connectivity existed: no connections to compare.
-  const connectivity = fake<ConnectivityStore>({ read: async () => null });
+  const connectivity = fake<ConnectivityStore>({ roots: async () => null });
   return { service: new DiffService(store, source, connectivity), read };
 }
 

@@ -181,6 +181,13 @@ describe('canonicalJson and contentHash', () => {
     );
   });
 
+  it('orders integer-like keys and __proto__ by code unit too, as any other key', () => {
+    expect(canonicalJson({ b: { '2': 1, '1': 0 }, '9': 2, '10': 1 })).toBe('{"10":1,"9":2,"b":{"1":0,"2":1}}');
+    expect(canonicalJson(JSON.parse('{"z": [{"__proto__": 1, "a": 0}], "__proto__": {}}'))).toBe(
+      '{"__proto__":{},"z":[{"__proto__":1,"a":0}]}',
+    );
+  });
+
   it('hashes equal content equally, whatever the key order', async () => {
     expect(contentHash({ a: 1, b: [1, 2] })).toBe(contentHash({ b: [1, 2], a: 1 }));
     expect(contentHash({ a: 1 })).not.toBe(contentHash({ a: 2 }));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../../../src/database/envoy-tree.js';
 import type { GeneratedConfig, ProxyInfo } from '../../../src/model/proxy.js';
 import { scanGeneratedLine } from '../../../src/jobs/generated-line.js';
-import { addGenerated, classProxyInfo, dependsOnIdentity, type ClassMember } from '../../../src/jobs/proxy-classes.js';
+import { addGenerated, classProxyInfo, dependsOnIdentity, readGeneratedLine, type ClassMember } from '../../../src/jobs/proxy-classes.js';
 
 function proxy(name: string, ip: string): ProxyInfo {
   return { id: `${name}.shop`, ips: [ip], type: 'SIDECAR', namespace: 'shop', labels: { app: 'web' } } as unknown as ProxyInfo;
@@ -38,7 +38,7 @@ describe('addGenerated (the compute thread)', () => {
       dependsOnIdentity: dependsOnIdentity(c, members[0], members),
     }));
     const threaded = new EnvoyObjectCollector();
-    const got = configs.map((c, i) => addGenerated(threaded, { line: line(i + 1, c), identity: { rep: members[0], members } }));
+    const got = configs.map((c, i) => addGenerated(threaded, readGeneratedLine(line(i + 1, c)), { rep: members[0], members }));
     expect(got).toEqual(expected);
     expect(got.map((r) => r.dependsOnIdentity)).toEqual([false, true, false]);
     expect([...threaded.objects.values()]).toEqual([...direct.objects.values()]);
@@ -61,6 +61,6 @@ describe('addGenerated (the compute thread)', () => {
   it('checks identity only when given the class', () => {
     const m: ClassMember = { namespace: 'shop', name: 'web-1', proxy: proxy('web-1', '10.0.0.1') };
     const c = config(m.proxy, '10.0.0.1');
-    expect(addGenerated(new EnvoyObjectCollector(), { line: line(1, c) }).dependsOnIdentity).toBe(false);
+    expect(addGenerated(new EnvoyObjectCollector(), readGeneratedLine(line(1, c))).dependsOnIdentity).toBe(false);
   });
 });

@@ -10,7 +10,11 @@ import { GeneratorError } from '../../../src/generator/protocol.js';
 import { ComputeService } from '../../../src/jobs/compute.service.js';
 import { NO_GATEWAY_API } from '../../../src/model/gateway-api.js';
 import type { GeneratedConfig, ProxyInfo } from '../../../src/model/proxy.js';
-import { cluster, generated, outboundHttpListener } from '../../support/envoy-fixtures.js';
+import { connectivityComputation } from '../../../src/connectivity/factory.js';
+import { normaliseSnapshot } from '../../../src/ingest/normalise.js';
+import { groupIntoClasses } from '../../../src/jobs/proxy-classes.js';
+import type { Connectivity } from '../../../src/model/connectivity.js';
+import { cluster, generated, outboundHttpListener, virtualInbound } from '../../support/envoy-fixtures.js';
 import { fake } from '../../support/fakes.js';
 import { fakeGenerator, type Answers } from '../../support/fake-generator.js';
 import { namespace, pod, resources, service } from '../../support/mesh.js';
@@ -54,7 +58,26 @@ function configOf(name: string, extra: (name: string) => string[] = () => []): G
   });
 }
 
-function setup(answers: Partial<Answers> = {}) {
+/** The endpoints istiod gives every sidecar: web's pods on 8080, db's on 5432. */
+const ENDPOINTS = [
+  { clusterName: 'outbound|80||web.shop.svc.cluster.local', ips: ['10.0.0.11', '10.0.0.12'], port: 8080 },
+  { clusterName: 'outbound|5432||db.shop.svc.cluster.local', ips: ['10.0.0.21'], port: 5432 },
+].map(({ clusterName, ips, port }) => ({
+  clusterName,
+  endpoints: [{ lbEndpoints: ips.map((address) => ({ endpoint: { address: { socketAddress: { address, portValue: port } } } })) }],
+}));
+
+/** A sidecar's whole config as connectivity reads it: its inbound listener, clusters to both services and their endpoints. */
+function fullConfigOf(name: string, extra: (name: string) => string[] = () => []): GeneratedConfig {
+  return generated({
+    proxy: proxyInfo(name),
+    listeners: [virtualInbound(name.startsWith('db') ? 5432 : 8080), outboundHttpListener(80)],
+    clusters: [...ENDPOINTS.map((e) => cluster(e.clusterName)), ...extra(name).map((c) => cluster(c))],
+    endpoints: ENDPOINTS as GeneratedConfig['endpoints'],
+  });
+}
+
+function setup(answers: Partial<Answers> = {}, connectivity?: URL) {
   const saved: { snapshotId: string; computed: ComputedSnapshot }[] = [];
   const generator = fakeGenerator({
     version: () => ({ istio: '1.31.0', module: 'istio.io/istio' }),
@@ -76,6 +99,7 @@ function setup(answers: Partial<Answers> = {}) {
     }),
     generator.service,
     { ...loadConfig({}), computeConcurrency: 2 },
+    connectivity,
   );
   const progress: number[] = [];
   const compute = () =>
@@ -84,8 +108,41 @@ function setup(answers: Partial<Answers> = {}) {
     });
   const configRequests = () =>
     generator.asked.filter((a) => a.method === 'proxyConfig').map((a) => (a.params as { proxy: { name: string } }).proxy.name);
-  return { compute, saved, progress, configRequests };
+  return { compute, saved, progress, configRequests, generator };
 }
+
+/**
+ * The connectivity the builder gives when fed each stored class's parsed config in process (as the
+ * compute job did before its thread read them): what the thread must store, byte for byte.
+ */
+function connectivityInProcess(
+  computed: ComputedSnapshot,
+  config: (name: string) => GeneratedConfig,
+  proxies: WorkloadProxyList,
+): Connectivity {
+  const normalised = normaliseSnapshot(MESH);
+  const pods = new Map(
+    normalised.generatorInput.kubernetes
+      .filter((o) => o.kind === 'Pod')
+      .map((o) => {
+        const m = o.metadata as { namespace: string; name: string };
+        return [`${m.namespace}/${m.name}`, o] as const;
+      }),
+  );
+  const classes = groupIntoClasses(proxies, pods);
+  const computation = connectivityComputation({
+    workloads: computed.workloads,
+    generatorInput: normalised.generatorInput,
+    classes,
+    peerAuthentications: new Map(classes.map((c) => [c.classKey, null])),
+  });
+  for (const c of computed.classes) {
+    const members = computed.workloads.filter((w) => w.proxyClass === c.classKey);
+    computation.addClass(c.classKey, members, config(members[0]!.name));
+  }
+  return computation.build();
+}
+type WorkloadProxyList = Parameters<typeof groupIntoClasses>[0];
 
 const classOf = (computed: ComputedSnapshot) =>
   Object.fromEntries(computed.workloads.map((w) => [`${w.namespace}/${w.name}`, w.proxyClass]));
@@ -133,6 +190,30 @@ describe('ComputeService', () => {
     expect(configRequests().sort()).toEqual(['db-1', 'web-1', 'web-2']);
     const classes = classOf(saved[0]!.computed);
     expect(classes['shop/web-1']).not.toBe(classes['shop/web-2']);
+  });
+
+  it("computes connectivity on the job's thread: what the builder gives fed each class's config, split classes included", async () => {
+    const module = new URL('../../../src/connectivity/factory.js', import.meta.url);
+    const own = (name: string) => (name.startsWith('web') ? [`inbound|8080||${SIDECARS[name]!.ip}`] : []);
+    for (const extra of [() => [], own]) {
+      const config = (name: string) => fullConfigOf(name, extra);
+      const { compute, saved, generator } = setup({ proxyConfig: ({ proxy }) => config(proxy.name!) }, module);
+      const stats = await compute();
+      const { computed } = saved[0]!;
+      const proxies = (await generator.service.ask(SNAPSHOT, 'proxies', {})) as WorkloadProxyList;
+      const expected = connectivityInProcess(computed, config, proxies);
+      expect(computed.connectivity).toEqual(expected);
+      // web-1 and web-2 (one class, or two once split) reach both services; legacy/old through kube-proxy.
+      expect(expected.groups.length).toBeGreaterThan(0);
+      expect(new Set(expected.senders.map((s) => s.name))).toEqual(new Set(['web-1', 'web-2', 'db-1', 'old']));
+      expect(stats.senderClasses).toBeGreaterThan(0);
+      if (extra === own) {
+        expect(stats.splitClasses).toBe(1);
+        const web1 = computed.workloads.find((w) => w.name === 'web-1')!.proxyClass!;
+        expect(computed.classes.map((c) => c.classKey)).toContain(web1);
+        expect(web1).not.toBe(computed.workloads.find((w) => w.name === 'web-2')!.proxyClass);
+      }
+    }
   });
 
   it('a class Istio fails on gets no stored config; the others are stored', async () => {

@@ -10,7 +10,10 @@ import { RouteSources } from '../../../src/envoy/provenance.js';
 import { ProxyType } from '../../../src/graphql/enums.js';
 import { ConflictError, NotFoundError } from '../../../src/model/errors.js';
 import type { GatewayApi } from '../../../src/model/gateway-api.js';
-import type { GeneratedConfig } from '../../../src/model/proxy.js';
+import type { GeneratedConfig, ProxyInput as WireProxyInput } from '../../../src/model/proxy.js';
+import type { ProxyFacts } from '../../../src/generator/protocol.js';
+import { classProxyInfo } from '../../../src/jobs/proxy-classes.js';
+import { contentHash } from '../../../src/model/canonical.js';
 import { ProxyConfigService } from '../../../src/proxy-config/proxy-config.service.js';
 import { cluster, generated } from '../../support/envoy-fixtures.js';
 import { fake } from '../../support/fakes.js';
@@ -40,21 +43,68 @@ const workload = (name: string, proxyType: ProxyType, proxyClass: string | null)
 
 const STORED_GATEWAY_API: GatewayApi = { status: [], virtualServices: [{ namespace: 'shop', name: 'from-route', routes: [] }] };
 
-/** A snapshot of `status` where web-1 has a stored config, web-2 (its class failed) none, and legacy no proxy. */
-function setup(status = SnapshotStatus.READY) {
-  const stored = new Map([['shop/web-1', config('web-1', STORED_CLUSTER)]]);
+/** The node metadata istio-proxy reports for web-1 (and its class-mates), less its identity. */
+const WEB_METADATA = { SERVICE_ACCOUNT: 'web', POD_PORTS: '[{"containerPort":8080}]' };
+const WEB_LABELS = { app: 'web', 'pod-template-hash': 'h1' };
+
+/**
+ * The generator's facts: a named workload's from its pod (web-1: WEB_LABELS, WEB_METADATA), an
+ * ad-hoc proxy's from what it is given (metadata given with a name added to the pod's); a service
+ * target per label `app`.
+ */
+function facts(proxy: WireProxyInput): ProxyFacts {
+  const named = proxy.name && !proxy.labels;
+  const labels = named ? WEB_LABELS : (proxy.labels ?? {});
+  return {
+    proxy: {
+      id: `${proxy.name ?? 'adhoc'}.${proxy.namespace}`,
+      type: proxy.type === 'ROUTER' ? 'ROUTER' : 'SIDECAR',
+      namespace: proxy.namespace,
+      configNamespace: proxy.namespace,
+      labels,
+      ips: named ? ['10.0.0.1'] : [proxy.ip ?? '1.1.1.1'],
+      istioVersion: '1.31.0',
+      serviceTargets: labels.app ? [`${labels.app}.shop.svc.cluster.local:80`] : [],
+    },
+    servicePorts: labels.app ? [`${labels.app}.shop.svc.cluster.local:80:8080`] : [],
+    dnsDomain: `${proxy.namespace}.svc.cluster.local`,
+    metadata: { NAMESPACE: proxy.namespace, LABELS: labels, ...(named ? WEB_METADATA : {}), ...proxy.metadata },
+  };
+}
+
+/**
+ * A snapshot of `status` where web-1 has a stored config (its class `a` of `members` workloads),
+ * web-2 (its class failed) none, and legacy no proxy.
+ */
+function setup(status = SnapshotStatus.READY, { members = 2, storedCluster = STORED_CLUSTER } = {}) {
+  const stored = new Map([['shop/web-1', config('web-1', storedCluster)]]);
   const generator = fakeGenerator({
     proxyConfig: ({ proxy }) => config(proxy.name ?? 'adhoc', GENERATED_CLUSTER, proxy.type === 'ROUTER' ? 'ROUTER' : 'SIDECAR'),
+    proxyFacts: ({ proxy }) => facts(proxy),
     gatewayApi: () => ({ status: [], virtualServices: [] }),
   });
+  const web1 = workload('web-1', ProxyType.SIDECAR, 'a');
+  const classA = {
+    classKey: 'a',
+    configHash: 'c',
+    proxyInfoHash: contentHash(classProxyInfo(facts({ namespace: 'shop', name: 'web-1' }).proxy)),
+    members,
+  };
   const service = new ProxyConfigService(
     generator.service,
     fake<SnapshotStore>({
       get: async (id) => (id === 'snap' ? Object.assign(new SnapshotEntity(), { id, status }) : null),
+      status: async (id) => (id === 'snap' ? status : null),
       gatewayApi: async () => STORED_GATEWAY_API,
     }),
     fake<ProxyConfigStore>({
       readyConfigOf: async (_id, w) => stored.get(`${w.namespace}/${w.name}`) ?? null,
+      readyClassesWithProxyInfo: async (_id, hash) => (hash === classA.proxyInfoHash ? [{ cls: classA, rep: web1 }] : []),
+      readyClassConfig: async (_id, key) => {
+        if (key !== 'a') return null;
+        const { proxy: _proxy, ...lists } = stored.get('shop/web-1')!;
+        return lists;
+      },
       configsOf: async (_id, workloads) =>
         new Map(
           workloads.flatMap((w) =>
@@ -63,11 +113,7 @@ function setup(status = SnapshotStatus.READY) {
         ),
     }),
     fake<WorkloadStore>({
-      list: async () => [
-        workload('legacy', ProxyType.NONE, null),
-        workload('web-1', ProxyType.SIDECAR, 'a'),
-        workload('web-2', ProxyType.SIDECAR, null),
-      ],
+      list: async () => [workload('legacy', ProxyType.NONE, null), web1, workload('web-2', ProxyType.SIDECAR, null)],
     }),
   );
   const asked = () => generator.asked.map((a) => a.method);
@@ -92,7 +138,43 @@ describe('ProxyConfigService.generate', () => {
     expect(clusterOf(await service.generate('snap', proxyInput({ namespace: 'shop', name: 'web-1', type: ProxyType.ROUTER })))).toBe(
       GENERATED_CLUSTER,
     );
-    expect(asked()).toEqual(['proxyConfig', 'proxyConfig', 'proxyConfig']);
+    // The ad-hoc proxy's facts are no stored class's; web-1 with other metadata has its class's
+    // ProxyInfo, not its facts; web-1 as a router is not the stored workload.
+    expect(asked()).toEqual(['proxyFacts', 'proxyConfig', 'proxyFacts', 'proxyFacts', 'proxyConfig', 'proxyConfig']);
+  });
+
+  it("an ad-hoc proxy with a stored class's facts reads the class's stored config, as itself; the generator is asked its facts once", async () => {
+    const { service, asked } = setup();
+    const adhoc = proxyInput({ namespace: 'shop', labels: WEB_LABELS, metadata: WEB_METADATA });
+    for (let i = 0; i < 2; i++) {
+      const config = await service.generate('snap', adhoc);
+      expect(clusterOf(config)).toBe(STORED_CLUSTER);
+      expect(config.proxy).toMatchObject({ id: 'adhoc.shop', ips: ['1.1.1.1'] });
+    }
+    // Its own facts, then the class's first workload's: no config generated.
+    expect(asked()).toEqual(['proxyFacts', 'proxyFacts']);
+  });
+
+  it('an ad-hoc proxy differing from the class in a label, or in node metadata, is generated', async () => {
+    const { service, asked } = setup();
+    const otherLabel = proxyInput({ namespace: 'shop', labels: { ...WEB_LABELS, version: 'v2' }, metadata: WEB_METADATA });
+    expect(clusterOf(await service.generate('snap', otherLabel))).toBe(GENERATED_CLUSTER);
+    expect(asked()).toEqual(['proxyFacts', 'proxyConfig']);
+    const otherMetadata = proxyInput({ namespace: 'shop', labels: WEB_LABELS, metadata: { ...WEB_METADATA, SERVICE_ACCOUNT: 'other' } });
+    expect(clusterOf(await service.generate('snap', otherMetadata))).toBe(GENERATED_CLUSTER);
+    expect(asked().slice(2)).toEqual(['proxyFacts', 'proxyFacts', 'proxyConfig']);
+  });
+
+  it("a class of one workload, or one whose config names the ad-hoc proxy's address, is not the ad-hoc proxy's", async () => {
+    const adhoc = proxyInput({ namespace: 'shop', labels: WEB_LABELS, metadata: WEB_METADATA, ip: '10.0.0.99' });
+    // What web-1's config leaves out of it may be web-1's own: an ad-hoc proxy would have it.
+    const single = setup(SnapshotStatus.READY, { members: 1 });
+    expect(clusterOf(await single.service.generate('snap', adhoc))).toBe(GENERATED_CLUSTER);
+    // istiod leaves a proxy's own address out of (a headless Service's) listeners: this one's would lack it.
+    const named = setup(SnapshotStatus.READY, { storedCluster: 'outbound|5432||10.0.0.99' });
+    expect(clusterOf(await named.service.generate('snap', adhoc))).toBe(GENERATED_CLUSTER);
+    const anonymous = setup(SnapshotStatus.READY);
+    expect(clusterOf(await anonymous.service.generate('snap', adhoc))).toBe(STORED_CLUSTER);
   });
 
   it('a workload without a stored config, or a snapshot not computed yet: a generator session', async () => {
