@@ -33,9 +33,9 @@ export async function writeFloorInput(yaml, file) {
     const pods = new Map();
     for (const o of params.kubernetes) if (o.kind === 'Pod') pods.set(`${o.metadata.namespace}/${o.metadata.name}`, o);
     const classes = groupIntoClasses(proxies, pods);
-    const reps = classes.map((c) => ({ namespace: c.members[0].namespace, name: c.members[0].name }));
+    const reps = classes.map((c) => ({ namespace: c.workloads[0].namespace, name: c.workloads[0].name }));
     writeFileSync(file, JSON.stringify({ load: params, proxies: reps }));
-    return { classes: classes.length, proxies: classes.reduce((n, c) => n + c.members.length, 0) };
+    return { classes: classes.length, proxies: classes.reduce((n, c) => n + c.workloads.length, 0) };
   } finally {
     gen.close();
   }

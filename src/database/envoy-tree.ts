@@ -93,12 +93,12 @@ export class EnvoyObjectCollector {
   }
 
   /**
-   * Adds an object known by its bytes as the generator wrote them (`bytesKey`, a hash of them):
-   * bytes seen before in this collector are the same object, and are neither parsed nor hashed
-   * again; otherwise `parse` gives the body, stored as addObject stores it. Returns its hash and name.
+   * Adds an object known by the generator's hash of it (`generatorHash`, of its proto bytes): an
+   * object seen before in this collector is neither parsed nor hashed again; otherwise `parse`
+   * gives the body, stored as addObject stores it. Returns its hash and name.
    */
-  addRawObject(type: EnvoyType, bytesKey: string, parse: () => EnvoyObject): { hash: string; name: string } {
-    const memoKey = `raw\u0000${type}\u0000${bytesKey}`;
+  addRawObject(type: EnvoyType, generatorHash: string, parse: () => EnvoyObject): { hash: string; name: string } {
+    const memoKey = `raw\u0000${type}\u0000${generatorHash}`;
     const known = this.rawMemo.get(memoKey);
     if (known) return known;
     const body = parse();

@@ -103,7 +103,9 @@ export class MeshStore {
 
   /** Every mesh that holds snapshots. */
   async names(): Promise<string[]> {
-    const rows: { mesh: string }[] = await this.dataSource.query('SELECT DISTINCT mesh FROM snapshots ORDER BY mesh COLLATE "C"');
+    // GROUP BY, not DISTINCT: Postgres refuses a DISTINCT whose ORDER BY (the collated name) is
+    // not in its select list.
+    const rows: { mesh: string }[] = await this.dataSource.query('SELECT mesh FROM snapshots GROUP BY mesh ORDER BY mesh COLLATE "C"');
     return rows.map((r) => r.mesh);
   }
 

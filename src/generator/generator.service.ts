@@ -90,6 +90,17 @@ export class GeneratorService implements OnModuleDestroy {
     }
   }
 
+  /**
+   * Lets the snapshot's session forget what it sent a compute job (hashedProxyConfig). A session
+   * that is gone took that with it: none is started for this, and a failure leaves only memory
+   * the session frees when it closes.
+   */
+  async endJob(snapshotId: string, job: string): Promise<void> {
+    const process = this.sessions.get(snapshotId)?.process;
+    if (!process?.alive) return;
+    await process.request('endJob', { job }, this.limits.requestTimeoutMs).catch(() => undefined);
+  }
+
   /** What istiod's gateway deployment controller would apply, asked of a generator that holds no snapshot. */
   deployGateways(params: Methods['gatewayDeployments']['params']): Promise<Methods['gatewayDeployments']['result']> {
     return this.stateless.request('gatewayDeployments', params);

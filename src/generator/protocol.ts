@@ -1,9 +1,21 @@
 // The generator's wire format (generator/internal/protocol): newline-delimited JSON over stdio.
 import type { GatewayApi, ObjectRef } from '../model/gateway-api.js';
 import type { AnalyzerMessage } from '../model/diagnostics.js';
-import type { GeneratedConfig, ProxyInfo, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
+import type { ConfigKey, EnvoyObject, GeneratedConfig, ProxyInfo, ProxyInput, ProxyType, WorkloadProxy } from '../model/proxy.js';
 import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../model/snapshot.js';
 import { UnknownWorkloadError } from '../model/errors.js';
+
+/**
+ * One object of a hashedProxyConfig answer: the hex SHA-256 of its type URL, a NUL and its
+ * deterministic proto marshalling, and its proto3 JSON unless an earlier answer of the job carried it.
+ */
+export interface HashedObject {
+  hash: string;
+  object?: EnvoyObject;
+}
+
+/** GeneratedConfig as a compute job receives it (hashedProxyConfig), each list's objects by hash, in order. */
+export type HashedGeneratedConfig = { proxy: ProxyInfo } & Record<ConfigKey, HashedObject[]>;
 
 /** A snapshot as the generator loads it: the cluster's objects, and each pod's proxy type as injection decides it. */
 export interface LoadParams extends GeneratorInput {
@@ -140,6 +152,13 @@ export interface Methods {
   version: { params: undefined; result: VersionInfo };
   load: { params: LoadParams; result: LoadResult };
   proxyConfig: { params: { proxy: ProxyInput }; result: GeneratedConfig };
+  /**
+   * proxyConfig for a compute job: each object by hash, with its JSON only in the first answer of
+   * the job that carries it. The job reads the answers in the order they are written.
+   */
+  hashedProxyConfig: { params: { proxy: ProxyInput; job: string }; result: HashedGeneratedConfig };
+  /** The generator forgets what it sent the job. */
+  endJob: { params: { job: string }; result: Record<string, never> };
   /** A proxy's facts, its config not generated (an ad-hoc proxy's stored class is looked up with them). */
   proxyFacts: { params: { proxy: ProxyInput }; result: ProxyFacts };
   /** Istio's traffic simulation over the config proxyConfig gives the same proxy (the walk's differential check). */

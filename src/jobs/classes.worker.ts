@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { parentPort } from 'node:worker_threads';
 import { EnvoyObjectCollector, type PreparedObject, type TreeNode } from '../database/envoy-tree.js';
 import type { Connectivity } from '../model/connectivity.js';
-import type { ConnectivityComputation, ConnectivityConfig, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
+import type { EnvoyObject } from '../model/proxy.js';
+import type { ConnectivityComputation, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
 import { addGenerated, memberClassKey, readGeneratedLine, type AddConfigResult, type ClassMember } from './proxy-classes.js';
 
 /** Connectivity computed on the thread: the module to import (a file path) and its input. */
@@ -22,7 +23,7 @@ export interface ConnectivityTask {
 export interface AddConfigTask {
   op: 'add';
   seq: number;
-  /** the generator's `{"id":…,"result":<GeneratedConfig>}` line as UTF-8 */
+  /** the generator's hashedProxyConfig answer, `{"id":…,"result":…}`, as UTF-8 (answers in the order written) */
   line: Uint8Array;
   /** the class: its key and members, the first the one the config was generated for */
   unit: { key: string; members: ClassMember[] };
@@ -56,6 +57,8 @@ if (parentPort) {
   const collector = new EnvoyObjectCollector();
   const decoder = new TextDecoder();
   let connectivity: { computation: ConnectivityComputation; ms: number } | null = null;
+  // Connectivity reads whole configs: the job's parsed objects by the generator's hash, kept for it.
+  const bodies = new Map<string, EnvoyObject>();
 
   const handle = async (task: ClassesTask): Promise<AddConfigResult | FinishResult | null> => {
     if (task.op === 'connectivity') {
@@ -64,14 +67,14 @@ if (parentPort) {
       return null;
     }
     if (task.op === 'add') {
-      const read = readGeneratedLine(task.line, decoder);
+      const read = readGeneratedLine(task.line, decoder, connectivity ? bodies : undefined);
       const [rep] = task.unit.members;
       const added = addGenerated(collector, read, task.checkIdentity ? { rep, members: task.unit.members } : undefined);
       if (connectivity) {
         const unit = added.dependsOnIdentity ? { key: memberClassKey(task.unit.key, rep), members: [rep] } : task.unit;
         const config = { listeners: read.list('listeners'), clusters: read.list('clusters'), endpoints: read.list('endpoints') };
         const started = performance.now();
-        connectivity.computation.addClass(unit.key, unit.members, config as ConnectivityConfig);
+        connectivity.computation.addClass(unit.key, unit.members, config);
         connectivity.ms += performance.now() - started;
       }
       return added;

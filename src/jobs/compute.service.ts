@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -109,6 +110,9 @@ export class ComputeService {
     // Parsing, hashing, the identity check and connectivity run on a thread of the job's own: the
     // generator's answers (MiBs per class) reach it as bytes, never decoded on the API's event loop.
     const thread = new ClassesThread();
+    // The generator sends each object once per job (hashedProxyConfig): the thread takes the
+    // answers in the order they arrive, each handed on as soon as it is received.
+    const job = randomUUID();
     const report = monotonic(progress);
     let done = 0;
     let collected: Awaited<ReturnType<ClassesThread['finish']>>;
@@ -121,7 +125,7 @@ export class ComputeService {
           peerAuthentications,
         });
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-        for (const unit of await this.generateClass(snapshotId, cls, stats, thread)) {
+        for (const unit of await this.generateClass(snapshotId, cls, stats, thread, job)) {
           stored.push({
             classKey: unit.key,
             configHash: unit.added.root,
@@ -136,6 +140,7 @@ export class ComputeService {
       collected = await thread.finish();
     } finally {
       await thread.close();
+      await this.generator.endJob(snapshotId, job);
     }
     stats.proxies = classOf.size;
     stats.classes = stored.length;
@@ -176,10 +181,11 @@ export class ComputeService {
     cls: MemberClass,
     stats: ComputeStats,
     thread: ClassesThread,
+    job: string,
   ): Promise<{ key: string; members: ClassMember[]; added: AddConfigResult }[]> {
     const ask = (m: ClassMember) => {
       stats.generatorRequests++;
-      return this.generator.askRaw(snapshotId, 'proxyConfig', { proxy: { namespace: m.namespace, name: m.name } });
+      return this.generator.askRaw(snapshotId, 'hashedProxyConfig', { proxy: { namespace: m.namespace, name: m.name }, job });
     };
     const rep = cls.workloads[0];
     let line: Uint8Array;

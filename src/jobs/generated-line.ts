@@ -1,15 +1,19 @@
-// Where each Envoy object sits in the generator's proxyConfig answer line, found without parsing
-// it: the compute thread hashes each object's bytes and parses only objects it has not seen in
-// the job (most recur in every class of a mesh). Pure functions, no I/O.
+// Where each Envoy object sits in the generator's hashedProxyConfig answer line, found without
+// parsing it: an object comes with its hash, and with its JSON only the first time the job is sent
+// it; the compute job parses each object once (most recur in every class of a mesh).
 import type { ConfigKey } from '../model/proxy.js';
 
 /** Byte ranges [start, end) in the line. */
 export interface LineLayout {
   proxy: [number, number] | null;
-  /** each list's whole array, `[…]` */
-  lists: Partial<Record<ConfigKey, [number, number]>>;
   /** each list's elements */
   elements: Partial<Record<ConfigKey, [number, number][]>>;
+}
+
+/** An element of a hashedProxyConfig list: the object's hash, and its JSON's range when the element carries it. */
+export interface HashedElement {
+  hash: string;
+  object: [number, number] | null;
 }
 
 const QUOTE = 0x22;
@@ -24,7 +28,7 @@ const LISTS = new Set<string>(['listeners', 'routes', 'clusters', 'endpoints']);
  * generator's encoder writes it, compact). Throws on a line that is not of that shape.
  */
 export function scanGeneratedLine(line: Uint8Array): LineLayout {
-  const layout: LineLayout = { proxy: null, lists: {}, elements: {} };
+  const layout: LineLayout = { proxy: null, elements: {} };
   const decoder = new TextDecoder();
   let depth = 0;
   let key: string | null = null; // the result's key whose value is being read
@@ -49,7 +53,6 @@ export function scanGeneratedLine(line: Uint8Array): LineLayout {
       }
       if (depth === 2 && key !== null && valueStart >= 0) {
         if (key === 'proxy') layout.proxy = [valueStart, i + 1];
-        else if (LISTS.has(key)) layout.lists[key as ConfigKey] = [valueStart, i + 1];
         valueStart = -1;
         key = null;
       }
@@ -57,6 +60,30 @@ export function scanGeneratedLine(line: Uint8Array): LineLayout {
   }
   if (depth !== 0 || !layout.proxy) throw new Error('not a proxyConfig answer of the generator');
   return layout;
+}
+
+const HASH_HEAD = Array.from('{"hash":"', (c) => c.charCodeAt(0));
+const OBJECT_KEY = Array.from(',"object":', (c) => c.charCodeAt(0));
+const HASH_LENGTH = 64;
+
+/**
+ * The hash and object of an element, `{"hash":"<64 hex>"}` or `{"hash":"<64 hex>","object":{…}}`
+ * (the generator's protocol.HashedObject, fields in that order). Throws on another shape.
+ */
+export function hashedElement(line: Uint8Array, [start, end]: [number, number]): HashedElement {
+  const at = (bytes: number[], offset: number) => bytes.every((b, i) => line[offset + i] === b);
+  const hashEnd = start + HASH_HEAD.length + HASH_LENGTH;
+  if (!at(HASH_HEAD, start) || line[hashEnd] !== QUOTE || line[end - 1] !== 0x7d)
+    throw new Error('not a hashedProxyConfig answer of the generator: an element without its hash');
+  const hash = String.fromCharCode(...line.subarray(start + HASH_HEAD.length, hashEnd));
+  if (hashEnd + 2 === end) return { hash, object: null };
+  if (!at(OBJECT_KEY, hashEnd + 1)) throw new Error('not a hashedProxyConfig answer of the generator: an element of another shape');
+  return { hash, object: [hashEnd + 1 + OBJECT_KEY.length, end - 1] };
+}
+
+/** An answer naming an object the job was never sent: answers read out of the order they were written. */
+export function unsentObject(hash: string): Error {
+  return new Error(`the generator named object ${hash.slice(0, 12)}… before sending it (its answers were read out of order)`);
 }
 
 /** The index of the quote that closes the string opened at `start`. */

@@ -1,18 +1,18 @@
 // Proxy classes: proxies istiod gives the same config, so the worker generates it once per class.
 // Pure functions, no I/O.
 import { isIPv6 } from 'node:net';
-import { createHash } from 'node:crypto';
 import { PROXY_INFO_TYPE, type ConfigEntry, type EnvoyObjectCollector } from '../database/envoy-tree.js';
 import {
   CONFIG_KEY,
   ENVOY_TYPES,
   type ConfigKey,
   type EnvoyObject,
+  type EnvoyType,
   type GeneratedConfig,
   type ProxyInfo,
   type WorkloadProxy,
 } from '../model/proxy.js';
-import { scanGeneratedLine, type LineLayout } from './generated-line.js';
+import { hashedElement, scanGeneratedLine, unsentObject, type HashedElement, type LineLayout } from './generated-line.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { ClassMember, ProxyClass, WorkloadRef } from '../model/proxy-class.js';
@@ -98,8 +98,12 @@ export function dependsOnIdentity(
   rep: ClassMember,
   members: ClassMember[],
 ): boolean {
+  return members.length > 1 && identityInText(JSON.stringify([config.listeners, config.routes, config.clusters]), rep, members);
+}
+
+/** dependsOnIdentity of a config's listeners, routes and clusters given as their JSON text. */
+export function identityInText(text: string, rep: ClassMember, members: ClassMember[]): boolean {
   if (members.length < 2) return false;
-  const text = JSON.stringify([config.listeners, config.routes, config.clusters]);
   const ipv4 = new Set<string>();
   const ipv6: string[] = [];
   for (const m of members) {
@@ -139,64 +143,70 @@ export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> 
   return shared;
 }
 
-/** A generated config's answer line, its lists parsed on demand, each at most once. */
+/**
+ * A compute job's answer line (hashedProxyConfig): its elements found, each object parsed at most
+ * once per job, when the generator first sends it.
+ */
 export interface GeneratedLine {
-  line: Uint8Array;
   layout: LineLayout;
   text: (range: [number, number]) => string;
-  /** a list of the config, parsed; undefined when the answer has none */
-  list: (key: ConfigKey) => EnvoyObject[] | null | undefined;
-}
-
-export function readGeneratedLine(line: Uint8Array, decoder = new TextDecoder()): GeneratedLine {
-  const layout = scanGeneratedLine(line);
-  const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
-  const parsed = new Map<ConfigKey, EnvoyObject[] | null | undefined>();
-  return {
-    line,
-    layout,
-    text,
-    list: (key) => {
-      if (!parsed.has(key)) {
-        const range = layout.lists[key];
-        parsed.set(key, range ? (JSON.parse(text(range)) as EnvoyObject[] | null) : undefined);
-      }
-      return parsed.get(key);
-    },
-  };
+  /** each list's elements, by type */
+  elements: Record<EnvoyType, HashedElement[]>;
+  /** an element's object, parsed (from `bodies`, when the job keeps them, after its first time) */
+  parse: (element: HashedElement) => EnvoyObject;
+  /** a list of the config, parsed: only for a job that keeps its objects' bodies */
+  list: (key: ConfigKey) => EnvoyObject[];
 }
 
 /**
- * Adds one generated config, the generator's answer line, to the collector: the same objects,
- * tree and hashes as parsing the line and calling addConfig, but an object whose bytes the
- * collector has seen is neither parsed nor serialised again. The identity check, when asked,
- * parses the listeners, routes and clusters (not the endpoints, the bulk of a sidecar's config).
+ * Reads an answer line. `bodies`, the job's parsed objects by the generator's hash, is for a job
+ * that reads whole configs (connectivity): answers name most objects by hash only.
+ */
+export function readGeneratedLine(line: Uint8Array, decoder = new TextDecoder(), bodies?: Map<string, EnvoyObject>): GeneratedLine {
+  const layout = scanGeneratedLine(line);
+  const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
+  const elements = {} as Record<EnvoyType, HashedElement[]>;
+  for (const type of ENVOY_TYPES) elements[type] = (layout.elements[CONFIG_KEY[type]] ?? []).map((range) => hashedElement(line, range));
+  const parse = (element: HashedElement) => {
+    let body = bodies?.get(element.hash);
+    if (!body) {
+      if (!element.object) throw unsentObject(element.hash);
+      body = JSON.parse(text(element.object)) as EnvoyObject;
+      bodies?.set(element.hash, body);
+    }
+    return body;
+  };
+  const typeOf = new Map(ENVOY_TYPES.map((t) => [CONFIG_KEY[t], t]));
+  return { layout, text, elements, parse, list: (key) => elements[typeOf.get(key)!].map(parse) };
+}
+
+/**
+ * Adds one generated config, the generator's hashedProxyConfig answer line, to the collector: the
+ * same objects, tree and hashes as parsing the config and calling addConfig, but an object is
+ * parsed and canonicalised once per job, when the generator first sends it; later answers name it
+ * by hash. The identity check, when asked, reads the canonical JSON of the listeners, routes and
+ * clusters (not the endpoints, the bulk of a sidecar's config).
  */
 export function addGenerated(
   collector: EnvoyObjectCollector,
   read: GeneratedLine,
   identity?: { rep: ClassMember; members: ClassMember[] },
 ): AddConfigResult {
-  const { line, layout, text } = read;
   const entries: ConfigEntry[] = [];
   for (const type of ENVOY_TYPES) {
-    for (const range of layout.elements[CONFIG_KEY[type]] ?? []) {
-      const bytes = line.subarray(range[0], range[1]);
-      const key = createHash('sha256').update(bytes).digest('base64');
-      const { hash, name } = collector.addRawObject(type, key, () => JSON.parse(text(range)) as EnvoyObject);
+    for (const element of read.elements[type]) {
+      const { hash, name } = collector.addRawObject(type, element.hash, () => read.parse(element));
       entries.push({ type, name, hash });
     }
   }
   const encoded = collector.addTree(entries);
-  const proxy = JSON.parse(text(layout.proxy!)) as ProxyInfo;
+  const proxy = JSON.parse(read.text(read.layout.proxy!)) as ProxyInfo;
   const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(proxy));
   let split = false;
   if (identity && identity.members.length > 1) {
-    const config = { listeners: read.list('listeners'), routes: read.list('routes'), clusters: read.list('clusters') } as Pick<
-      GeneratedConfig,
-      'listeners' | 'routes' | 'clusters'
-    >;
-    split = dependsOnIdentity(config, identity.rep, identity.members);
+    const json = (type: EnvoyType) =>
+      `[${entries.flatMap((e) => (e.type === type ? [collector.objects.get(e.hash)!.json] : [])).join(',')}]`;
+    split = identityInText(`[${json('listener')},${json('route')},${json('cluster')}]`, identity.rep, identity.members);
   }
   return { root: encoded.root, proxyInfoHash, dependsOnIdentity: split };
 }

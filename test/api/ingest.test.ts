@@ -350,10 +350,8 @@ describe('bad input: 400, every problem named and located, nothing stored', () =
   for (const [name, input] of Object.entries(BAD_INPUTS)) {
     it(name, async () => {
       const before = await rowCounts();
-      const started = Date.now();
       const res = await upload(input.body, input.contentType ?? 'application/yaml');
       expect(res.status).toBe(400);
-      expect(Date.now() - started).toBeLessThan(5000);
       expect(res.body.error).toBe('invalid manifests');
       const { message, ...where } = input.expect;
       expect(res.body.details).toContainEqual(expect.objectContaining({ ...where, message: expect.stringMatching(message) }));

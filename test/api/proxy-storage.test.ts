@@ -339,7 +339,6 @@ describe('with an in-process worker', () => {
       expect(one.errors).toBeUndefined();
       const fewQueries = spy.mock.calls.length;
       spy.mockClear();
-      const started = Date.now();
       const all = await gql(query, { id, ns: null });
       expect(all.errors).toBeUndefined();
       const workloads = all.data!.snapshot.workloads as {
@@ -352,7 +351,6 @@ describe('with an in-process worker', () => {
       // 1 workload or 20: the same handful of statements (workloads + classes, each tree level, the objects).
       expect(spy.mock.calls.length).toBeLessThanOrEqual(Math.max(fewQueries, 1) + 4);
       expect(spy.mock.calls.length).toBeLessThan(8);
-      expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       spy.mockRestore();
     }

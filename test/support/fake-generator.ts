@@ -1,8 +1,29 @@
 // A generator that answers from the test's functions, recording what it was asked: for service
 // tests without a generator process.
+import { createHash } from 'node:crypto';
 import type { GeneratorService } from '../../src/generator/generator.service.js';
 import type { Methods } from '../../src/generator/protocol.js';
 import { fake } from './fakes.js';
+import { CONFIG_KEY, ENVOY_TYPES, type GeneratedConfig } from '../../src/model/proxy.js';
+
+/**
+ * A config as the generator's hashedProxyConfig answer line: each object by hash (here of its
+ * JSON), with its JSON only when `sent` (the job's objects so far) does not hold it yet.
+ */
+export function hashedLine(id: number, config: GeneratedConfig, sent: Set<string>): Uint8Array {
+  const result: Record<string, unknown> = { proxy: config.proxy };
+  for (const type of ENVOY_TYPES) {
+    result[CONFIG_KEY[type]] = (config[CONFIG_KEY[type]] ?? []).map((object) => {
+      const hash = createHash('sha256')
+        .update(`${type}\u0000${JSON.stringify(object)}`)
+        .digest('hex');
+      if (sent.has(hash)) return { hash };
+      sent.add(hash);
+      return { hash, object };
+    });
+  }
+  return new TextEncoder().encode(JSON.stringify({ id, result }));
+}
 
 export type Answers = {
   [M in keyof Methods]?: (params: Methods[M]['params'], snapshotId: string) => Methods[M]['result'] | Promise<Methods[M]['result']>;
@@ -17,6 +38,7 @@ export interface Asked {
 /** A GeneratorService answering `ask`, `askRaw` (and `deployGateways`) from `answers`; a method without one fails. */
 export function fakeGenerator(answers: Answers): { service: GeneratorService; asked: Asked[] } {
   const asked: Asked[] = [];
+  const jobs = new Map<string, Set<string>>();
   const service = fake<GeneratorService>(
     {
       ask: async (snapshotId, method, params) => {
@@ -25,12 +47,21 @@ export function fakeGenerator(answers: Answers): { service: GeneratorService; as
         if (!answer) throw new Error(`fake generator: no answer for ${method}`);
         return answer(params, snapshotId);
       },
-      // The answer's line, as GeneratorProcess.requestRaw gives it.
+      // The answer's line, as GeneratorProcess.requestRaw gives it; hashedProxyConfig's from the
+      // test's proxyConfig answer, each object sent once per job as the generator sends it.
       askRaw: async (snapshotId, method, params) => {
         asked.push({ snapshotId, method, params });
-        const answer = answers[method] as ((p: unknown, s: string) => unknown) | undefined;
+        const answer = (method === 'hashedProxyConfig' ? answers.proxyConfig : answers[method]) as
+          ((p: unknown, s: string) => unknown) | undefined;
         if (!answer) throw new Error(`fake generator: no answer for ${method}`);
-        return new TextEncoder().encode(JSON.stringify({ id: asked.length, result: await answer(params, snapshotId) }));
+        const result = await answer(params, snapshotId);
+        if (method !== 'hashedProxyConfig') return new TextEncoder().encode(JSON.stringify({ id: asked.length, result }));
+        const { job } = params as Methods['hashedProxyConfig']['params'];
+        if (!jobs.has(job)) jobs.set(job, new Set());
+        return hashedLine(asked.length, result as GeneratedConfig, jobs.get(job)!);
+      },
+      endJob: async (_snapshotId, job) => {
+        jobs.delete(job);
       },
       deployGateways: async (params) => (answers.gatewayDeployments ? answers.gatewayDeployments(params, '') : []),
     },

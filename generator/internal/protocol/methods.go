@@ -19,6 +19,20 @@ type ProxyParams struct {
 	Proxy ProxyInput `json:"proxy"`
 }
 
+// HashedConfigParams are the params of hashedProxyConfig: a proxy, and the compute job asking.
+type HashedConfigParams struct {
+	Proxy ProxyInput `json:"proxy"`
+	// Job names the caller's compute job: an object sent in an earlier answer to the same job (in
+	// this generator process) is sent by hash only. The caller reads the answers in the order
+	// they are written, and ends the job with endJob.
+	Job string `json:"job"`
+}
+
+// EndJobParams are the params of endJob: the job whose sent objects the generator forgets.
+type EndJobParams struct {
+	Job string `json:"job"`
+}
+
 // SimulateParams are the params of simulate: a proxy and the calls to walk through its config.
 type SimulateParams struct {
 	Proxy ProxyInput       `json:"proxy"`
@@ -35,6 +49,12 @@ type LoadResult struct {
 type ProxyConfigResult struct {
 	Proxy ProxyInfo `json:"proxy"`
 	*ProxyConfig
+}
+
+// HashedConfigResult answers hashedProxyConfig: the proxy, and its generated xDS resources by hash.
+type HashedConfigResult struct {
+	Proxy ProxyInfo `json:"proxy"`
+	*HashedProxyConfig
 }
 
 // ValidateResult answers validate: one result per object, in the order of the request.

@@ -60,6 +60,23 @@ type ProxyConfig struct {
 	Endpoints []json.RawMessage `json:"endpoints"`
 }
 
+// HashedObject is one object of a compute job's answer (hashedProxyConfig): its hash (hex SHA-256
+// of its type URL, a NUL and its deterministic proto marshalling), and its proto3 JSON unless an
+// earlier answer of the same job carried it.
+type HashedObject struct {
+	Hash   string          `json:"hash"`
+	Object json.RawMessage `json:"object,omitempty"`
+}
+
+// HashedProxyConfig is ProxyConfig as a compute job receives it, each object a HashedObject, in
+// the same order.
+type HashedProxyConfig struct {
+	Listeners []HashedObject `json:"listeners"`
+	Routes    []HashedObject `json:"routes"`
+	Clusters  []HashedObject `json:"clusters"`
+	Endpoints []HashedObject `json:"endpoints"`
+}
+
 // DeploymentsInput is what istiod's gateway deployment controller reads: the snapshot's Kubernetes
 // objects (Gateway API objects among them; existing Deployments and Services are left alone) and
 // its mesh config.

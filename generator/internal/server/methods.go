@@ -27,6 +27,9 @@ func decodeProxy[P any](sess *session.Session, raw json.RawMessage, proxyOf func
 
 func proxyOfParams(p protocol.ProxyParams) protocol.ProxyInput      { return p.Proxy }
 func proxyOfSimulate(p protocol.SimulateParams) protocol.ProxyInput { return p.Proxy }
+func proxyOfHashed(p protocol.HashedConfigParams) protocol.ProxyInput {
+	return p.Proxy
+}
 
 func (s *Server) dispatch(req protocol.Request) (any, error) {
 	if req.Method == "version" {
@@ -99,6 +102,27 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 			return nil, err
 		}
 		return protocol.ProxyConfigResult{Proxy: session.Describe(proxy), ProxyConfig: cfg}, nil
+	case "hashedProxyConfig":
+		p, proxy, err := decodeProxy(s.session, req.Params, proxyOfHashed)
+		if err != nil {
+			return nil, err
+		}
+		if p.Job == "" {
+			return nil, badRequest{fmt.Errorf("hashedProxyConfig: job is required")}
+		}
+		g, err := s.session.Generate(proxy)
+		if err != nil {
+			return nil, err
+		}
+		// Settled and sent by reply (Hashed.Commit), in the order answers are written.
+		return g.Hashed(session.Describe(proxy), s.job(p.Job))
+	case "endJob":
+		p, err := decode[protocol.EndJobParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		s.endJob(p.Job)
+		return struct{}{}, nil
 	case "proxyFacts":
 		// What an ad-hoc proxy's config depends on, without generating it (the service's stored-class lookup).
 		_, proxy, err := decodeProxy(s.session, req.Params, proxyOfParams)
@@ -131,7 +155,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		}
 		return s.session.PeerAuthentication(proxy), nil
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, proxyFacts, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, hashedProxyConfig, endJob, proxyFacts, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication)", req.Method)}
 	}
 }
 

@@ -23,12 +23,15 @@ type Server struct {
 	out     *json.Encoder
 	outMu   sync.Mutex
 	session *session.Session
+	// jobs are the compute jobs asking hashedProxyConfig, by name: what each has been sent.
+	jobs   map[string]*session.Sent
+	jobsMu sync.Mutex
 }
 
 // Serve reads requests until in closes. `load` runs alone; other requests run concurrently, as
 // istiod generates for many proxies at once from one push context.
 func Serve(in io.Reader, out io.Writer) error {
-	s := &Server{out: json.NewEncoder(out)}
+	s := &Server{out: json.NewEncoder(out), jobs: map[string]*session.Sent{}}
 	go admission.Warm()
 	defer func() {
 		if s.session != nil {
@@ -62,10 +65,32 @@ func Serve(in io.Reader, out io.Writer) error {
 	return scanner.Err()
 }
 
+// reply writes one answer; a compute job's answer is settled (Hashed.Commit) in the order of writing.
 func (s *Server) reply(r protocol.Response) {
 	s.outMu.Lock()
 	defer s.outMu.Unlock()
+	if h, ok := r.Result.(*session.Hashed); ok {
+		r.Result = h.Commit()
+	}
 	_ = s.out.Encode(r)
+}
+
+// job is what the named compute job has been sent, created on its first answer.
+func (s *Server) job(name string) *session.Sent {
+	s.jobsMu.Lock()
+	defer s.jobsMu.Unlock()
+	sent := s.jobs[name]
+	if sent == nil {
+		sent = session.NewSent()
+		s.jobs[name] = sent
+	}
+	return sent
+}
+
+func (s *Server) endJob(name string) {
+	s.jobsMu.Lock()
+	defer s.jobsMu.Unlock()
+	delete(s.jobs, name)
 }
 
 // handle answers one request; a panic anywhere below is that request's error, not the session's end.

@@ -32,6 +32,10 @@ type Generated struct {
 	Routes    []*route.RouteConfiguration
 	Clusters  []*cluster.Cluster
 	Endpoints []*endpoint.ClusterLoadAssignment
+	// routeBytes and clusterBytes are the routes' and clusters' deterministic proto marshalling as
+	// istiod's generators produced it (protoconv), in the order of Routes and Clusters: Hashed
+	// hashes them rather than marshalling the objects again.
+	routeBytes, clusterBytes [][]byte
 }
 
 // Generate runs istiod's generators (LDS, RDS, CDS, EDS) for the proxy against the snapshot.
@@ -39,37 +43,60 @@ func (s *Session) Generate(p *model.Proxy) (g *Generated, err error) {
 	defer recoverFatal(&err)
 	g = &Generated{}
 	g.Listeners = s.server.Listeners(p)
-	if g.Routes, err = s.routes(p, g.Listeners); err != nil {
+	if g.Routes, g.routeBytes, err = s.routes(p, g.Listeners); err != nil {
 		return nil, err
 	}
-	g.Clusters = s.server.Clusters(p)
-	// As the fake server's Endpoints(p) does, but from the clusters already built rather than a second CDS run.
 	push := s.server.PushContext()
+	// As the fake server's Clusters(p) does, keeping istiod's bytes of each.
+	clusters, _ := s.server.ConfigGen.BuildClusters(p, &model.PushRequest{Push: push})
+	if g.Clusters, g.clusterBytes, err = unmarshalAll[cluster.Cluster](clusters); err != nil {
+		return nil, err
+	}
+	// As the fake server's Endpoints(p) does, but from the clusters already built rather than a second CDS run.
 	for _, name := range xdstest.ExtractEdsClusterNames(g.Clusters) {
 		builder := endpoints.NewEndpointBuilder(name, p, push)
 		g.Endpoints = append(g.Endpoints, builder.BuildClusterLoadAssignment(s.server.Discovery.Env.EndpointIndex))
 	}
-	sort.SliceStable(g.Routes, func(i, j int) bool { return g.Routes[i].Name < g.Routes[j].Name })
+	order := make([]int, len(g.Routes))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return g.Routes[order[i]].Name < g.Routes[order[j]].Name })
+	routes, routeBytes := make([]*route.RouteConfiguration, len(order)), make([][]byte, len(order))
+	for i, k := range order {
+		routes[i], routeBytes[i] = g.Routes[k], g.routeBytes[k]
+	}
+	g.Routes, g.routeBytes = routes, routeBytes
 	return g, nil
+}
+
+// unmarshalAll is the messages of istiod's resources, and each one's bytes.
+func unmarshalAll[T any, P interface {
+	*T
+	proto.Message
+}](resources model.Resources) ([]P, [][]byte, error) {
+	out := make([]P, 0, len(resources))
+	raw := make([][]byte, 0, len(resources))
+	for _, r := range resources {
+		m := P(new(T))
+		if err := r.Resource.UnmarshalTo(m); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, m)
+		raw = append(raw, r.Resource.Value)
+	}
+	return out, raw, nil
 }
 
 // routes is RDS as Envoy asks for it: each route configuration its listeners name, once. Envoy
 // subscribes to a set of names; Istio's harness (RoutesFromListeners) passes one name per listener
 // that uses it, and istiod builds a name asked twice (the per-pod listeners of a headless Service
 // share one) a second time without virtual hosts.
-func (s *Session) routes(p *model.Proxy, listeners []*listener.Listener) ([]*route.RouteConfiguration, error) {
+func (s *Session) routes(p *model.Proxy, listeners []*listener.Listener) ([]*route.RouteConfiguration, [][]byte, error) {
 	names := xdstest.ExtractRoutesFromListeners(listeners)
 	slices.Sort(names)
 	resources, _ := s.server.ConfigGen.BuildHTTPRoutes(p, &model.PushRequest{Push: s.server.PushContext()}, slices.Compact(names))
-	out := make([]*route.RouteConfiguration, 0, len(resources))
-	for _, resource := range resources {
-		rc := &route.RouteConfiguration{}
-		if err := resource.Resource.UnmarshalTo(rc); err != nil {
-			return nil, err
-		}
-		out = append(out, rc)
-	}
-	return out, nil
+	return unmarshalAll[route.RouteConfiguration](resources)
 }
 
 // JSON renders the generated objects the way `istioctl proxy-config ... -o json` does.

@@ -11,6 +11,8 @@ import (
 	v3 "istio.io/istio/pilot/pkg/xds/v3"
 	"istio.io/istio/pilot/test/xdstest"
 	"istio.io/istio/pkg/util/sets"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
 // floorInput is what `npm run bench` writes for BenchmarkFloor: the snapshot as the worker loads
@@ -36,46 +38,8 @@ type floorProxy struct {
 //
 //	MESHLENS_FLOOR_INPUT=/tmp/floor.json go test -run '^$' -bench BenchmarkFloor -benchtime 1x ./internal/session/
 func BenchmarkFloor(b *testing.B) {
-	path := os.Getenv("MESHLENS_FLOOR_INPUT")
-	if path == "" {
-		b.Skip("MESHLENS_FLOOR_INPUT is not set (npm run bench writes it)")
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var in floorInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		b.Fatalf("%s: %v", path, err)
-	}
-	if n, ok := envInt("MESHLENS_FLOOR_CLASSES"); ok && n < len(in.Proxies) {
-		in.Proxies = in.Proxies[:n]
-	}
-	s, err := Load(in.Load)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-
+	s, proxies := loadFloor(b)
 	push := s.server.PushContext()
-	proxies := make([]floorProxy, 0, len(in.Proxies))
-	for _, pi := range in.Proxies {
-		p, err := s.Proxy(pi)
-		if err != nil {
-			b.Fatalf("proxy %s/%s: %v", pi.Namespace, pi.Name, err)
-		}
-		g, err := s.Generate(p)
-		if err != nil {
-			b.Fatalf("proxy %s/%s: %v", pi.Namespace, pi.Name, err)
-		}
-		routes := xdstest.ExtractRoutesFromListeners(g.Listeners)
-		slices.Sort(routes)
-		proxies = append(proxies, floorProxy{
-			proxy:    p,
-			routes:   slices.Compact(routes),
-			clusters: xdstest.ExtractEdsClusterNames(g.Clusters),
-		})
-	}
 	gens := s.server.Discovery.Generators
 	// A full, forced push: what a proxy gets when it connects (no "needs push" shortcut).
 	request := func() *model.PushRequest {
@@ -146,6 +110,51 @@ func BenchmarkFloor(b *testing.B) {
 	}
 }
 
+// loadFloor loads the snapshot of MESHLENS_FLOOR_INPUT and builds its class representatives, each
+// generated once (their RDS and EDS names).
+func loadFloor(b *testing.B) (*Session, []floorProxy) {
+	path := os.Getenv("MESHLENS_FLOOR_INPUT")
+	if path == "" {
+		b.Skip("MESHLENS_FLOOR_INPUT is not set (npm run bench writes it)")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var in floorInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		b.Fatalf("%s: %v", path, err)
+	}
+	if n, ok := envInt("MESHLENS_FLOOR_CLASSES"); ok && n < len(in.Proxies) {
+		in.Proxies = in.Proxies[:n]
+	}
+	s, err := Load(in.Load)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+
+	proxies := make([]floorProxy, 0, len(in.Proxies))
+	for _, pi := range in.Proxies {
+		p, err := s.Proxy(pi)
+		if err != nil {
+			b.Fatalf("proxy %s/%s: %v", pi.Namespace, pi.Name, err)
+		}
+		g, err := s.Generate(p)
+		if err != nil {
+			b.Fatalf("proxy %s/%s: %v", pi.Namespace, pi.Name, err)
+		}
+		routes := xdstest.ExtractRoutesFromListeners(g.Listeners)
+		slices.Sort(routes)
+		proxies = append(proxies, floorProxy{
+			proxy:    p,
+			routes:   slices.Compact(routes),
+			clusters: xdstest.ExtractEdsClusterNames(g.Clusters),
+		})
+	}
+	return s, proxies
+}
+
 func envInt(name string) (int, bool) {
 	v := os.Getenv(name)
 	if v == "" {
@@ -156,4 +165,94 @@ func envInt(name string) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// BenchmarkAnswer splits the generator's proxyConfig answer for the same classes as BenchmarkFloor
+// into its steps, each timed alone over every class: istiod's generation as the session runs it
+// (Generate), the proto3 JSON of every object (JSON), and the answer written as the server writes
+// it (encode, from the marshalled objects); and a compute job's answers instead (hashed: every
+// object hashed, marshalled and written once per job).
+//
+//	MESHLENS_FLOOR_INPUT=/tmp/floor.json go test -run '^$' -bench BenchmarkAnswer -benchtime 1x ./internal/session/
+func BenchmarkAnswer(b *testing.B) {
+	s, proxies := loadFloor(b)
+	generated := make([]*Generated, len(proxies))
+	marshalled := make([]*ProxyConfig, len(proxies))
+	for i, fp := range proxies {
+		var err error
+		if generated[i], err = s.Generate(fp.proxy); err != nil {
+			b.Fatal(err)
+		}
+		if marshalled[i], err = generated[i].JSON(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perClass := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(proxies))/1e6, "ms/class")
+	}
+	b.Run("generate", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			s.server.Discovery.Cache.ClearAll()
+			b.StartTimer()
+			for _, fp := range proxies {
+				if _, err := s.Generate(fp.proxy); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perClass(b)
+	})
+	b.Run("JSON", func(b *testing.B) {
+		for b.Loop() {
+			for _, g := range generated {
+				if _, err := g.JSON(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perClass(b)
+	})
+	b.Run("encode", func(b *testing.B) {
+		bytes := 0
+		for b.Loop() {
+			for i, fp := range proxies {
+				var buf countingWriter
+				if err := json.NewEncoder(&buf).Encode(protocol.ProxyConfigResult{Proxy: Describe(fp.proxy), ProxyConfig: marshalled[i]}); err != nil {
+					b.Fatal(err)
+				}
+				bytes += int(buf)
+			}
+		}
+		perClass(b)
+		b.ReportMetric(float64(bytes)/float64(b.N)/float64(len(proxies))/(1<<20), "MiB/class")
+	})
+	// A compute job's answers (hashedProxyConfig) from the generated objects: hashed, each
+	// marshalled and written once per job.
+	b.Run("hashed", func(b *testing.B) {
+		bytes := 0
+		for b.Loop() {
+			sent := NewSent()
+			for i, fp := range proxies {
+				h, err := generated[i].Hashed(Describe(fp.proxy), sent)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var buf countingWriter
+				if err := json.NewEncoder(&buf).Encode(h.Commit()); err != nil {
+					b.Fatal(err)
+				}
+				bytes += int(buf)
+			}
+		}
+		perClass(b)
+		b.ReportMetric(float64(bytes)/float64(b.N)/float64(len(proxies))/(1<<20), "MiB/class")
+	})
+}
+
+type countingWriter int
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
 }

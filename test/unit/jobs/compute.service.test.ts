@@ -107,7 +107,7 @@ function setup(answers: Partial<Answers> = {}, connectivity?: URL) {
       progress.push(fraction);
     });
   const configRequests = () =>
-    generator.asked.filter((a) => a.method === 'proxyConfig').map((a) => (a.params as { proxy: { name: string } }).proxy.name);
+    generator.asked.filter((a) => a.method === 'hashedProxyConfig').map((a) => (a.params as { proxy: { name: string } }).proxy.name);
   return { compute, saved, progress, configRequests, generator };
 }
 

@@ -1,0 +1,147 @@
+package session
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
+)
+
+// The wire types of this package live in the protocol package with the rest of the
+// generator's wire format; these are their names here.
+type (
+	HashedObject      = protocol.HashedObject
+	HashedProxyConfig = protocol.HashedProxyConfig
+)
+
+// ObjectHash identifies a generated object by content: the SHA-256 of its type URL and its
+// deterministic proto marshalling (istiod's own, protoconv, for routes and clusters). Equal hashes are equal messages, hence equal proto3 JSON. Equal
+// messages may still hash differently (istiod packs some Any values from Go maps, whose bytes vary):
+// that only costs sending the object twice.
+type ObjectHash [sha256.Size]byte
+
+// Sent is what one compute job holds: the objects sent to it in an earlier answer. A compute job
+// asks for the config of hundreds of proxy classes that share most of their objects (every
+// sidecar of a mesh has the same outbound clusters and endpoints); each is marshalled to JSON and
+// sent once, later answers name it by hash.
+type Sent struct {
+	mu     sync.Mutex
+	hashes map[ObjectHash]struct{}
+}
+
+func NewSent() *Sent { return &Sent{hashes: map[ObjectHash]struct{}{}} }
+
+func (s *Sent) has(h ObjectHash) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.hashes[h]
+	return ok
+}
+
+// Hashed is a generated config as a compute job takes it: every object by hash, with its proto3
+// JSON unless the job held it when the answer was built.
+type Hashed struct {
+	Proxy ProxyInfo
+	sent  *Sent
+	// hashes parallels the lists of config
+	hashes [4][]ObjectHash
+	config HashedProxyConfig
+}
+
+// Hashed hashes every object and marshals those the job does not hold yet. Answers are built
+// concurrently: Commit, as the answer is written, settles which of them sends an object.
+func (g *Generated) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
+	h := &Hashed{Proxy: proxy, sent: sent}
+	var buf []byte
+	var err error
+	lists := []*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints}
+	// raw: the object's deterministic marshalling when istiod's generator gave it, else nil.
+	add := func(i int, typeURL string, m proto.Message, raw []byte) error {
+		var hash ObjectHash
+		if raw != nil {
+			hash = bytesHash(typeURL, raw)
+		} else if hash, buf, err = objectHash(typeURL, m, buf[:0]); err != nil {
+			return err
+		}
+		o := HashedObject{Hash: hex.EncodeToString(hash[:])}
+		if !sent.has(hash) {
+			if o.Object, err = protojson.Marshal(m); err != nil {
+				return err
+			}
+		}
+		*lists[i] = append(*lists[i], o)
+		h.hashes[i] = append(h.hashes[i], hash)
+		return nil
+	}
+	for _, m := range g.Listeners {
+		if err = add(0, protocol.TypeListener, m, nil); err != nil {
+			return nil, err
+		}
+	}
+	for k, m := range g.Routes {
+		if err = add(1, protocol.TypeRouteConfiguration, m, g.routeBytes[k]); err != nil {
+			return nil, err
+		}
+	}
+	for k, m := range g.Clusters {
+		if err = add(2, protocol.TypeCluster, m, g.clusterBytes[k]); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range g.Endpoints {
+		if err = add(3, protocol.TypeClusterLoadAssign, m, nil); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range lists {
+		if *l == nil {
+			*l = []HashedObject{}
+		}
+	}
+	return h, nil
+}
+
+// objectHash is the ObjectHash of m, marshalled into buf (returned for reuse).
+func objectHash(typeURL string, m proto.Message, buf []byte) (ObjectHash, []byte, error) {
+	bytes, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(buf, m)
+	if err != nil {
+		return ObjectHash{}, bytes, err
+	}
+	return bytesHash(typeURL, bytes), bytes, nil
+}
+
+// bytesHash is the ObjectHash of an object marshalled deterministically.
+func bytesHash(typeURL string, bytes []byte) ObjectHash {
+	d := sha256.New()
+	d.Write([]byte(typeURL))
+	d.Write([]byte{0})
+	d.Write(bytes)
+	var h ObjectHash
+	d.Sum(h[:0])
+	return h
+}
+
+// Commit settles the answer as it is written, in the order answers are written: an object the
+// job received in an answer written since this one was built goes by hash only; every object
+// sent here is the job's from now on. The caller writes the answer right after, before any
+// other answer (the server holds its output lock).
+func (h *Hashed) Commit() protocol.HashedConfigResult {
+	h.sent.mu.Lock()
+	defer h.sent.mu.Unlock()
+	lists := [4][]HashedObject{h.config.Listeners, h.config.Routes, h.config.Clusters, h.config.Endpoints}
+	for i, list := range lists {
+		for j := range list {
+			hash := h.hashes[i][j]
+			if _, held := h.sent.hashes[hash]; held {
+				list[j].Object = nil
+			} else if list[j].Object != nil {
+				h.sent.hashes[hash] = struct{}{}
+			}
+		}
+	}
+	return protocol.HashedConfigResult{Proxy: h.Proxy, HashedProxyConfig: &h.config}
+}
