@@ -174,7 +174,7 @@ func serviceKeys(hostname host.Name, ns string) []model.ConfigKey {
 // its namespace whose selector its labels match), and a fingerprint of those endpoints: the
 // IstioEndpoints istiod holds for them at the pod's addresses. Nil when the snapshot has no such pod.
 func (s *Session) podKeys(ns, name string) ([]model.ConfigKey, string) {
-	pod := s.pods[ns+"/"+name]
+	pod := s.pod(ns, name)
 	if pod == nil {
 		return nil, ""
 	}
