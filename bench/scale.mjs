@@ -17,7 +17,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import YAML from 'yaml';
 import { loadConfig } from '../dist/src/config/config.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
 import { benchPostgres } from './scratch-db.mjs';
