@@ -51,10 +51,12 @@ export class RoutingService {
     const known = this.kubeProxyInputs.get(snapshotId);
     if (known) return known;
     // As the generator loads the snapshot: the Services istiod deploys for Gateways are kube-proxy's too.
-    const loading = this.snapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params)).then((snapshot) => {
-      if (!snapshot) throw new NotFoundError(`snapshot ${snapshotId} not found`);
-      return kubeProxyInput(snapshot.generatorInput);
-    });
+    const loading = this.snapshots
+      .normalised(snapshotId, (params) => this.generator.deployGateways(params))
+      .then((snapshot) => {
+        if (!snapshot) throw new NotFoundError(`snapshot ${snapshotId} not found`);
+        return kubeProxyInput(snapshot.generatorInput);
+      });
     this.kubeProxyInputs.set(snapshotId, loading);
     loading.catch(() => this.kubeProxyInputs.delete(snapshotId));
     return loading;
