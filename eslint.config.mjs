@@ -66,6 +66,7 @@ export default tseslint.config(
         clearInterval: 'readonly',
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
+        structuredClone: 'readonly',
       },
     },
   },

@@ -12,6 +12,7 @@
 // (GraphQL resolveRoute and journey on a running server), BENCH_ISTIO=0 (Istio's benchmarks),
 // BENCH_DIFFERENTIAL=0; or run alone: BENCH_ONLY=resolve (a comma list of those parts). Sizes:
 // BENCH_SCALE (1: a fraction of the Deployments and their pods), BENCH_SIDECARS (50), BENCH_RESOLVE_CALLS (20 per series), BENCH_ISTIO_BENCHTIME (10x), BENCH_ISTIO_PATTERN.
+// BENCH_SIZE=scale runs bench/scale.mjs instead (50,000 pods; BENCH_PODS).
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -38,6 +39,12 @@ const enabled = (name) => (only ? only.has(name.replace(/^BENCH_/, '').toLowerCa
 
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
+
+// BENCH_SIZE=scale: the scale bench (bench/scale.mjs: 1,000 Services and 50,000 pods, BENCH_PODS) instead of this size's parts.
+if (process.env.BENCH_SIZE === 'scale') {
+  await import('./scale.mjs');
+  process.exit();
+} else if (process.env.BENCH_SIZE) throw new Error(`BENCH_SIZE must be scale or unset, got "${process.env.BENCH_SIZE}"`);
 
 // No rate limit unless asked for: the bench times the server, and its polls would mostly get 429s.
 const config = loadConfig({ MESHLENS_RATE_LIMIT: '0', ...process.env, LOG_LEVEL: 'warn' });

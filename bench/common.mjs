@@ -1,7 +1,6 @@
 // What several benches share: bench/generate.mjs's mesh scaled down, the 1 % change between two
 // snapshots, and the HTTP calls a bench makes to a running meshlens (GraphQL, retried fetches).
 import { generateSnapshot, SHAPE } from './generate.mjs';
-/* global structuredClone -- Node's, not in the lint config's list */
 
 /** The bench mesh, scaled: Deployment d (and its pods), Service s, VS/DR v kept when below `scale` of their counts. */
 export function scaledMesh(scale) {

@@ -23,10 +23,19 @@ export const INGRESS_GATEWAY = { namespace: 'team-0', name: 'istio-ingressgatewa
  * VirtualServices bound to them and the ingress gateway pod they select (INGRESS_GATEWAY); the
  * rest is the same, and the total still `SHAPE.total` (ConfigMaps fill it up).
  * `deployments` below `SHAPE.deployments` makes a smaller mesh: those Deployments and their pods fewer.
+ * `podsPerDeployment` scales the pods alone (bench/scale.mjs): the same Services, Deployments (so
+ * the same proxy classes) and other kinds, each Deployment with that many replicas.
  */
-export function generateSnapshot({ gatewayApi = false, deployments = SHAPE.deployments } = {}) {
+export function generateSnapshot({
+  gatewayApi = false,
+  deployments = SHAPE.deployments,
+  podsPerDeployment = SHAPE.podsPerDeployment,
+} = {}) {
   // Fewer Deployments (a smaller run) take their pods with them; the other kinds keep their counts.
-  const total = SHAPE.total - (SHAPE.deployments - deployments) * (SHAPE.podsPerDeployment + 1);
+  const total =
+    SHAPE.total -
+    (SHAPE.deployments - deployments) * (SHAPE.podsPerDeployment + 1) +
+    deployments * (podsPerDeployment - SHAPE.podsPerDeployment);
   const objects = [];
   const ns = (i) => `team-${i % SHAPE.namespaces}`;
   for (let i = 0; i < SHAPE.namespaces; i++) {
@@ -40,7 +49,7 @@ export function generateSnapshot({ gatewayApi = false, deployments = SHAPE.deplo
       kind: 'Deployment',
       metadata: { name: `app-${d}`, namespace: ns(d), labels },
       spec: {
-        replicas: SHAPE.podsPerDeployment,
+        replicas: podsPerDeployment,
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
@@ -51,8 +60,8 @@ export function generateSnapshot({ gatewayApi = false, deployments = SHAPE.deplo
         },
       },
     });
-    for (let p = 0; p < SHAPE.podsPerDeployment; p++) {
-      const n = d * SHAPE.podsPerDeployment + p;
+    for (let p = 0; p < podsPerDeployment; p++) {
+      const n = d * podsPerDeployment + p;
       objects.push({
         apiVersion: 'v1',
         kind: 'Pod',

@@ -38,6 +38,8 @@ export interface ComputedSnapshot {
   objects: PreparedObject[];
   nodes: TreeNode[];
   classes: StoredClass[];
+  /** the classes of `classes` whose config an earlier snapshot stored (their rows are not in `objects` and `nodes`) */
+  reused?: StoredClass[];
   /** each workload, with its class key when it has a proxy */
   workloads: StoredWorkload[];
   istioVersion: string;
@@ -124,6 +126,7 @@ export class ProxyConfigStore {
     await writeTransaction(this.dataSource, async (em) => {
       await this.insertObjects(em, objects);
       await this.insertNodes(em, nodes);
+      if (computed.reused?.length) await this.assertStored(em, computed.reused);
       const classes = await this.lists.write(
         em,
         classListCodec,
@@ -144,6 +147,24 @@ export class ProxyConfigStore {
         ],
       );
     });
+  }
+
+  /**
+   * The reused classes' config trees and ProxyInfos are still stored: the earlier snapshot they
+   * came from may have been deleted, and its rows collected, since the job read it (the collector
+   * waits for this transaction from here on). Otherwise the attempt fails, to be retried.
+   */
+  private async assertStored(em: EntityManager, classes: StoredClass[]) {
+    const roots = [...new Set(classes.map((c) => c.configHash))];
+    const infos = [...new Set(classes.map((c) => c.proxyInfoHash))];
+    const [{ nodes, objects }]: { nodes: number; objects: number }[] = await em.query(
+      `SELECT (SELECT count(*)::int FROM envoy_config_nodes WHERE hash = ANY($1::bytea[])) AS nodes,
+              (SELECT count(*)::int FROM envoy_objects WHERE hash = ANY($2::bytea[])) AS objects`,
+      [roots.map(toBytes), infos.map(toBytes)],
+    );
+    if (nodes !== roots.length || objects !== infos.length) {
+      throw new Error('the stored config of a reused proxy class was collected meanwhile; the computation starts again');
+    }
   }
 
   private async insertObjects(em: EntityManager, objects: PreparedObject[]) {

@@ -282,6 +282,22 @@ export class SnapshotStore {
     }
   }
 
+  /**
+   * The newest READY snapshot of the same mesh uploaded before this one, computed with the same
+   * Istio: the one a computation can reuse stored config from. Null when there is none.
+   */
+  async previousReady(id: string, istioVersion: string): Promise<string | null> {
+    if (!isSnapshotId(id)) return null;
+    const [row]: { id: string }[] = await this.dataSource.query(
+      `SELECT p.id FROM snapshots s JOIN snapshots p ON p.mesh = s.mesh AND p.id <> s.id
+       WHERE s.id = $1 AND p.status = 'READY' AND p.istio_version = $2 AND p.proxy_class_list IS NOT NULL
+         AND (p.created_at, p.id) < (s.created_at, s.id)
+       ORDER BY p.created_at DESC, p.id DESC LIMIT 1`,
+      [id, istioVersion],
+    );
+    return row?.id ?? null;
+  }
+
   /** PENDING → COMPUTING. False when the snapshot no longer exists (deleted while queued). */
   /** An attempt starts; a retry says why in `error` (what became of the attempt before it). */
   async markComputing(id: string, retryNote?: string): Promise<boolean> {

@@ -143,6 +143,32 @@ export interface SimulationResult {
   error: string;
 }
 
+/** An object of the generator's input that differs between two snapshots (added, removed or changed). */
+export interface ChangedObject {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** istiod's model.ConfigKey: a push request's changed config (a Service or ServiceEntry by hostname). */
+export interface PushConfigKey {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface PushScopeResult {
+  /** a change istiod pushes every proxy for (or one the generator cannot key) */
+  forced: boolean;
+  /** the config keys istiod's controllers would push for the changed objects, as this snapshot has them */
+  keys: PushConfigKey[];
+  /** per proxy of the params: whether istiod would push it */
+  affected: boolean[];
+  /** per changed pod this snapshot has (namespace/name): a fingerprint of the endpoints istiod derives from it */
+  endpoints: Record<string, string>;
+}
+
 export interface Methods {
   version: { params: undefined; result: VersionInfo };
   load: { params: LoadParams; result: LoadResult };
@@ -165,6 +191,16 @@ export interface Methods {
   mesh: { params: undefined; result: MeshIdentity };
   /** The PeerAuthentication of a workload, resolved and merged by Istio's authn applier. */
   peerAuthentication: { params: { proxy: ProxyInput }; result: PeerAuthn };
+  /**
+   * Which proxies istiod's push logic (DefaultProxyNeedsPush: the changed configs' keys against each
+   * proxy's SidecarScope dependencies) would push after these objects changed; `keys` are those the
+   * other snapshot's session found for them.
+   */
+  pushScope: {
+    /** `endpoints`: the other snapshot's result's; a changed pod with the same endpoints changes nobody else's config */
+    params: { changed: ChangedObject[]; keys?: PushConfigKey[]; endpoints?: Record<string, string>; proxies: ProxyInput[] };
+    result: PushScopeResult;
+  };
   /** Needs no loaded snapshot: what istiod's gateway deployment controller would apply for the Gateways of these objects. */
   gatewayDeployments: {
     params: { kubernetes: Record<string, unknown>[]; meshConfig: string };

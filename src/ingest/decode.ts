@@ -105,7 +105,7 @@ export function decodeManifests(text: string, contentType?: string, check?: Obje
       return { objects: [], problems: [json.problem], checked: [] };
     }
   }
-  // Most uploads are block YAML the fast reader decodes; any other is decoded by yaml's syntax
+  // Most uploads are block YAML js-yaml decodes (fast-yaml.ts); any other is decoded by yaml's syntax
   // tree from the start (a fast decoding given up is thrown away: `check` is pure).
   const fast = fastYaml ? new Decoder(text, check) : undefined;
   if (fast?.decodeFastYaml()) return fast.result();
@@ -331,7 +331,7 @@ class Decoder {
   }
 
   /**
-   * The documents the fast reader decodes (fast-yaml.ts); one it declines is read by yaml alone.
+   * The documents js-yaml decodes (fast-yaml.ts); one it declines is read by yaml alone.
    * Positions are looked up in yaml's syntax tree of a document only when a problem of it is
    * reported. False (nothing to keep) when yaml finds an error in a document, whose problems
    * are then told as decodeYaml tells them.
@@ -624,7 +624,7 @@ function once<T>(make: () => T): () => T {
 }
 
 /**
- * A value the fast reader decoded: its range when the reader knows it (a document's root
+ * A value js-yaml decoded: its range when fast-yaml.ts knows it (a document's root
  * mapping, a List's items), anything else from yaml's syntax tree of its document (`syntax`),
  * only parsed when asked, when a problem is located.
  */
@@ -643,7 +643,7 @@ function fastNode(
   };
 }
 
-/** The `items` of a List the fast reader decoded, each item's range known when it is a mapping. */
+/** The `items` of a List js-yaml decoded, each item's range known when it is a mapping. */
 function listChildren(
   items: (FastRange | undefined)[],
   syntax: () => SourceNode | undefined,

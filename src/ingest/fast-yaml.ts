@@ -1,14 +1,15 @@
-// A reader of the block YAML that kubectl and people write for Kubernetes (block mappings and
-// sequences, plain and quoted one-line scalars, literal block scalars, anchors and aliases, empty
-// flow collections, comments), about 20 times faster than the yaml library's syntax tree: an
-// upload is mostly this. It decides nothing of its own: a document with anything else (flow
-// collections, folded or kept block scalars, tags, multi-line scalars, complex or non-string
-// keys, merge keys, duplicate keys, nesting past a few dozen levels...) is `declined`, and the
-// yaml library reads it; so does any document whose problems must be located (decode.ts). Each
-// value it returns is the one yaml's toJS gives (test/unit/ingest/fast-yaml.test.ts compares
-// them on fuzzed manifests). Iterative over lines, recursive only to a small bounded depth. Pure.
+// The documents of an upload read by js-yaml (CORE_SCHEMA; decode and validate of the bench
+// upload take a quarter of the CPU they take with the yaml library's syntax tree): an upload is
+// mostly block YAML js-yaml reads as yaml does. js-yaml's
+// event stream (parseEvents) is checked before its values are built (constructFromEvents): a
+// document it would read otherwise than yaml's toJS under decode.ts's options (tags, merge keys,
+// non-string keys, aliases yaml counts otherwise) or refuses (duplicate or complex keys, syntax
+// errors) is `declined`, and the yaml library reads it; so does any document whose problems
+// must be located (decode.ts). test/unit/ingest/fast-yaml.test.ts compares the values with
+// yaml's on fuzzed manifests. Pure.
+import { constructFromEvents, CORE_SCHEMA, EVENT_ID, parseEvents, SCALAR_STYLE, type Event } from 'js-yaml';
 
-/** Offsets of a value's source: its first character, and the start of the line after it. */
+/** Offsets of a value's source: its first character, and (about) where the next one starts. */
 export interface FastRange {
   start: number;
   end: number;
@@ -32,11 +33,9 @@ export interface FastDocument {
 
 /**
  * Nesting past this is left to the yaml library (bounded-yaml.ts bounds it): no Kubernetes
- * object comes near, and the reader's recursion stays shallow.
+ * object comes near, and js-yaml's constructor recurses.
  */
 const MAX_FAST_DEPTH = 64;
-/** yaml refuses an implicit key longer than this. */
-const MAX_IMPLICIT_KEY = 1024;
 /** yaml's maxAliasCount, as decode.ts sets it: an anchor aliased this often is left to yaml (it refuses it). */
 const MAX_ALIAS_USES = 1000;
 
@@ -47,6 +46,22 @@ const MAX_ALIAS_USES = 1000;
  */
 // eslint-disable-next-line no-control-regex
 const UNUSUAL = /[\0-\x08\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]/;
+/**
+ * Directives, `...` markers, content on a `---` line, a tab in a line's indentation (YAML
+ * forbids it, js-yaml takes it; in a block scalar it would be text): a text with any is yaml's
+ * as a whole.
+ */
+const WHOLE_TEXT = /^(?:%|\.\.\.(?:[ \t]|$)|---[ \t]*[^ \t\n]| *\t)/m;
+/** A `---` line: where a document starts. */
+const MARKER = /^---[ \t]*$/gm;
+/**
+ * Plain keys the core schema may resolve to something other than a string (null, booleans,
+ * numbers): yaml stringifies them otherwise than js-yaml (`~` is '' to one, 'null' to the other).
+ */
+const NON_STRING_KEY = /^(?:[-+.0-9~]|(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$)/;
+
+/** Characters a plain scalar cannot start with (YAML's c-indicator, less `-?:`, which it can). */
+const INDICATORS = ',[]{}#&*!|>\'"%@`';
 
 class Declined extends Error {}
 const DECLINED = new Declined();
@@ -54,508 +69,166 @@ function decline(): never {
   throw DECLINED;
 }
 
-/** A document is being built under this anchor: an alias of it is a circular value (yaml's to locate). */
-const BUILDING = Symbol('building');
+/**
+ * The documents of a text, each decoded or declined; undefined when the text as a whole is
+ * yaml's (WHOLE_TEXT, UNUSUAL, a syntax error js-yaml finds: its documents are then unknown).
+ */
+export function fastYamlDocuments(text: string): FastDocument[] | undefined {
+  if (UNUSUAL.test(text) || WHOLE_TEXT.test(text)) return undefined;
+  let events: Event[];
+  try {
+    events = parseEvents(text, { maxDepth: MAX_FAST_DEPTH });
+  } catch {
+    return undefined;
+  }
+  const markers = [...text.matchAll(MARKER)].map((match) => match.index);
+  const starts = markers[0] === 0 ? markers : [0, ...markers];
+  // Built at once: a call per document costs more than building a Kubernetes object. Any error
+  // of js-yaml's, and the documents are built one by one, each with its own.
+  let values: unknown[] | undefined;
+  try {
+    values = constructFromEvents(events, { source: text, schema: CORE_SCHEMA });
+  } catch {
+    values = undefined;
+  }
+  // Each `---` line starts a document of js-yaml's; text before the first one is a document
+  // only when it has content (its event does not start explicitly).
+  const documents: FastDocument[] = [];
+  let at = 0;
+  let built = 0;
+  for (const [index, start] of starts.entries()) {
+    const end = starts[index + 1] ?? text.length;
+    const event = events[at];
+    if (event?.type !== EVENT_ID.DOCUMENT || event.explicitStart !== (start === markers[0] || index > 0)) {
+      documents.push({ start, end, value: null });
+      continue;
+    }
+    const after = documentEnd(events, at);
+    const own = events.slice(at, after);
+    const value = values ? { value: values[built] } : undefined;
+    documents.push(document(text, start, end, own, value));
+    at = after;
+    built++;
+  }
+  return at === events.length ? documents : undefined;
+}
 
-interface Anchor {
-  value: unknown;
-  uses: number;
+/** The index past the POP event that ends the document whose event is at `at`. */
+function documentEnd(events: Event[], at: number): number {
+  let depth = 0;
+  for (let index = at; index < events.length; index++) {
+    if (events[index].type === EVENT_ID.POP) depth--;
+    else if (events[index].type !== EVENT_ID.SCALAR && events[index].type !== EVENT_ID.ALIAS) depth++;
+    if (depth === 0) return index + 1;
+  }
+  return events.length;
+}
+
+/** A document of its events, its value built already or not. */
+function document(text: string, start: number, end: number, events: Event[], built?: { value: unknown }): FastDocument {
+  try {
+    const { items, root } = check(text, events, end);
+    const [value] = built ? [built.value] : constructFromEvents(events, { source: text, schema: CORE_SCHEMA });
+    return {
+      start,
+      end,
+      value: value ?? null,
+      ...(root !== undefined ? { root: { start: root, end } } : {}),
+      ...(items ? { items } : {}),
+    };
+  } catch {
+    // js-yaml's errors (duplicate keys...) are yaml's to find and locate again.
+    return { start, end, declined: true };
+  }
+}
+
+interface Open {
+  kind: 'mapping' | 'sequence';
+  /** Children so far: in a mapping, keys are the even ones. */
+  children: number;
+  anchored: boolean;
+  /** The root mapping's `items` sequence. */
+  items: boolean;
 }
 
 /**
- * The documents of a text, each decoded or declined; undefined when the text as a whole is
- * yaml's (directives, `...` markers, content on a `---` line, unusual characters).
+ * Declines what js-yaml would read otherwise than yaml; finds where the root mapping and the
+ * mappings of its `items` sequence start; `end`: where the document ends.
  */
-export function fastYamlDocuments(text: string): FastDocument[] | undefined {
-  if (UNUSUAL.test(text)) return undefined;
-  const documents: FastDocument[] = [];
-  const reader = new Reader(text);
-  let start = 0;
-  for (;;) {
-    const end = reader.documentEnd(start);
-    if (end === undefined) return undefined;
-    documents.push(reader.document(start, end));
-    if (end >= text.length) return documents;
-    start = end;
+function check(source: string, events: Event[], end: number): { root?: number; items?: (FastRange | undefined)[] } {
+  const stack: Open[] = [];
+  const uses = new Map<string, number>();
+  let anchoredOpen = 0;
+  let root: number | undefined;
+  let items: ItemRanges | undefined;
+  /** The last key of the root mapping was `items`. */
+  let itemKey = false;
+  for (const event of events) {
+    if (event.type === EVENT_ID.DOCUMENT) continue;
+    if (event.type === EVENT_ID.POP) {
+      const open = stack.pop();
+      if (open?.anchored) anchoredOpen--;
+      if (open?.items) items?.end(end);
+      continue;
+    }
+    const parent = stack.at(-1);
+    const isKey = parent?.kind === 'mapping' && parent.children % 2 === 0;
+    if (parent) parent.children++;
+    if (event.type === EVENT_ID.ALIAS) {
+      // yaml counts an alias inside an anchored value otherwise; an alias key is stringified.
+      const name = source.slice(event.anchorStart, event.anchorEnd);
+      const count = (uses.get(name) ?? 0) + 1;
+      if (isKey || anchoredOpen > 0 || count >= MAX_ALIAS_USES) decline();
+      uses.set(name, count);
+      if (parent?.items) items?.add(event.anchorStart - 1, undefined);
+      continue;
+    }
+    if (event.tagStart >= 0) decline();
+    if (event.type === EVENT_ID.SCALAR) {
+      // YAML forbids these; js-yaml reads them as text.
+      if (event.style === SCALAR_STYLE.PLAIN && INDICATORS.includes(source[event.valueStart] ?? '')) decline();
+      if (isKey) {
+        // An anchored key (`&a key: v`): yaml's mapping starts after the anchor, js-yaml's before it.
+        if (event.valueStart < 0 || event.anchorStart >= 0) decline();
+        const key = source.slice(event.valueStart, event.valueEnd);
+        if (key.includes('<<') || key.includes('__proto__') || (event.style === SCALAR_STYLE.PLAIN && NON_STRING_KEY.test(key))) decline();
+        itemKey = stack.length === 1 && key === 'items';
+      } else if (parent?.items) {
+        items?.add(event.anchorStart >= 0 ? event.anchorStart : event.valueStart, undefined);
+      }
+      continue;
+    }
+    if (isKey) decline();
+    const anchored = event.anchorStart >= 0;
+    if (anchored) anchoredOpen++;
+    const isItems = event.type === EVENT_ID.SEQUENCE && stack.length === 1 && parent?.kind === 'mapping' && itemKey;
+    // An anchored mapping starts where yaml says, not always where js-yaml does: yaml's to locate.
+    const mapping = event.type === EVENT_ID.MAPPING && !anchored ? event.start : undefined;
+    if (parent?.items) items?.add(anchored ? event.anchorStart : event.start, mapping);
+    if (stack.length === 0) root = mapping;
+    if (isItems) items = new ItemRanges(source);
+    stack.push({ kind: event.type === EVENT_ID.MAPPING ? 'mapping' : 'sequence', children: 0, anchored, items: isItems });
   }
+  return { root, items: items?.ranges };
 }
 
-const SPACE = 0x20;
-const TAB = 0x09;
-const NEWLINE = 0x0a;
-const HASH = 0x23;
-const DASH = 0x2d;
-const COLON = 0x3a;
-const DOUBLE_QUOTE = 0x22;
-const SINGLE_QUOTE = 0x27;
+/** Where the items of a List's `items` are: a mapping's ends at the line of the next item with a known start. */
+class ItemRanges {
+  readonly ranges: (FastRange | undefined)[] = [];
+  private unended: FastRange[] = [];
 
-class Reader {
-  private end = 0;
-  /** The current line: its start, the offset of its first non-space character, its end (its newline or the end). */
-  private lineStart = 0;
-  private indent = 0;
-  private lineEnd = 0;
-  /** Where the next line starts (the current one's end + 1); past `end`: no current line. */
-  private next = 0;
-  /** False at the end of the document. */
-  private atLine = false;
-  private anchors = new Map<string, Anchor | typeof BUILDING>();
-  /** Anchors whose value is being read: an alias meanwhile would nest aliases, which yaml counts otherwise. */
-  private building = 0;
+  constructor(private readonly source: string) {}
 
-  constructor(private readonly text: string) {}
-
-  /**
-   * Where the document starting at `start` ends: the start of the next `---` line, or the end of
-   * the text; undefined for a text the reader leaves to yaml as a whole.
-   */
-  documentEnd(start: number): number | undefined {
-    const { text } = this;
-    // The document's own `---` line, if it starts with one.
-    let at = this.isMarker(start) ? this.lineAfter(start) : start;
-    while (at < text.length) {
-      const c = text.charCodeAt(at);
-      if (c === DASH && text.startsWith('---', at)) {
-        if (this.isMarker(at)) return at;
-        const after = text.charCodeAt(at + 3);
-        if (after === SPACE || after === TAB || after === NEWLINE || Number.isNaN(after)) return undefined;
-      } else if (c === 0x2e /* . */ && text.startsWith('...', at)) {
-        return undefined;
-      } else if (c === 0x25 /* % */) {
-        return undefined;
-      }
-      at = this.lineAfter(at);
-    }
-    return text.length;
+  /** An item whose first character is at `at` (-1: unknown, an empty value), a mapping starting at `mapping`. */
+  add(at: number, mapping: number | undefined): void {
+    if (at >= 0) this.end(this.source.lastIndexOf('\n', at) + 1);
+    const range = mapping === undefined ? undefined : { start: mapping, end: -1 };
+    this.ranges.push(range);
+    if (range) this.unended.push(range);
   }
 
-  /** A `---` line with nothing after the marker but spaces. */
-  private isMarker(at: number): boolean {
-    const { text } = this;
-    if (!text.startsWith('---', at)) return false;
-    let i = at + 3;
-    while (text.charCodeAt(i) === SPACE) i++;
-    return i >= text.length || text.charCodeAt(i) === NEWLINE;
+  end(at: number): void {
+    for (const range of this.unended) range.end = at;
+    this.unended = [];
   }
-
-  private lineAfter(at: number): number {
-    const newline = this.text.indexOf('\n', at);
-    return newline < 0 ? this.text.length : newline + 1;
-  }
-
-  document(start: number, end: number): FastDocument {
-    this.end = end;
-    this.anchors = new Map();
-    this.building = 0;
-    this.next = this.isMarker(start) ? this.lineAfter(start) : start;
-    try {
-      if (!this.nextLine()) return { start, end, value: null };
-      const rootStart = this.lineStart + this.indent;
-      const items: (FastRange | undefined)[] = [];
-      const value = this.block(this.indent, -1, 0, items);
-      // The root ends the document: a line less indented than it is not YAML this reader takes.
-      if (this.atLine) decline();
-      if (!isMapping(value)) return { start, end, value };
-      return { start, end, value, root: { start: rootStart, end }, ...(items.length > 0 ? { items } : {}) };
-    } catch (error) {
-      if (error instanceof Declined) return { start, end, declined: true };
-      throw error;
-    }
-  }
-
-  /**
-   * Moves to the next line with content (comments and blank lines skipped); false at the end of
-   * the document. Tabs in indentation, which YAML forbids, are yaml's to report.
-   */
-  private nextLine(): boolean {
-    const { text } = this;
-    while (this.next < this.end) {
-      const start = this.next;
-      let newline = text.indexOf('\n', start);
-      if (newline < 0 || newline > this.end) newline = this.end;
-      this.next = newline + 1;
-      let i = start;
-      while (text.charCodeAt(i) === SPACE) i++;
-      const c = text.charCodeAt(i);
-      if (i >= newline) continue;
-      if (c === TAB) decline();
-      if (c === HASH) continue;
-      this.lineStart = start;
-      this.indent = i - start;
-      this.lineEnd = newline;
-      this.atLine = true;
-      return true;
-    }
-    this.atLine = false;
-    return false;
-  }
-
-  /** A mapping or a sequence whose first character is at column `column` of the current line (which may be mid-line). */
-  private block(column: number, parent: number, depth: number, items?: (FastRange | undefined)[]): unknown {
-    if (depth > MAX_FAST_DEPTH) decline();
-    const at = this.lineStart + column;
-    if (this.isDash(at)) return this.sequence(column, depth);
-    const key = this.key(at);
-    if (!key) decline();
-    // `parent`: the indentation the block must exceed (a mapping's own key column for a compact one).
-    if (column <= parent) decline();
-    return this.mapping(column, depth, key, items);
-  }
-
-  private isDash(at: number): boolean {
-    if (this.text.charCodeAt(at) !== DASH) return false;
-    const after = this.text.charCodeAt(at + 1);
-    return after === SPACE || at + 1 >= this.lineEnd;
-  }
-
-  /** `items`: of the root mapping, where the items of its `items` sequence are. */
-  private mapping(column: number, depth: number, first: Key, items?: (FastRange | undefined)[]): Record<string, unknown> {
-    const object: Record<string, unknown> = {};
-    let key: Key | undefined = first;
-    for (;;) {
-      if (Object.prototype.hasOwnProperty.call(object, key.name)) decline();
-      const value = this.value(key.after, column, depth + 1, true, key.name === 'items' && depth === 0 ? items : undefined);
-      object[key.name] = value;
-      if (!this.atLine || this.indent < column) return object;
-      if (this.indent > column) decline();
-      key = this.key(this.lineStart + column);
-      if (!key) decline();
-    }
-  }
-
-  /** `items`: each item's range when it is a mapping (undefined otherwise: yaml's to locate). */
-  private sequence(column: number, depth: number, items?: (FastRange | undefined)[]): unknown[] {
-    const array: unknown[] = [];
-    for (;;) {
-      // After the `- `: a compact mapping, a value, or (nothing on the line) a block below.
-      let at = this.lineStart + column + 1;
-      while (this.text.charCodeAt(at) === SPACE) at++;
-      if (this.isDash(at)) decline();
-      let start: number | undefined;
-      let value: unknown;
-      if (at >= this.lineEnd || this.text.charCodeAt(at) === HASH) {
-        if (!this.nextLine() || this.indent <= column) {
-          value = null;
-        } else {
-          start = this.lineStart + this.indent;
-          value = this.block(this.indent, column, depth + 1);
-        }
-      } else {
-        const key = this.key(at);
-        if (key) start = at;
-        value = key ? this.mapping(at - this.lineStart, depth + 1, key) : this.value(at, column, depth + 1, false);
-      }
-      array.push(value);
-      if (items) items.push(start !== undefined && isMapping(value) ? { start, end: this.atLine ? this.lineStart : this.end } : undefined);
-      if (!this.atLine || this.indent < column) return array;
-      if (this.indent > column) decline();
-      if (!this.isDash(this.lineStart + column)) return array;
-    }
-  }
-
-  /**
-   * The value after a `key:` or a `- ` at offset `at` of the current line, whose owner is at
-   * column `owner`; leaves the reader on the first content line after it.
-   */
-  private value(at: number, owner: number, depth: number, inMapping: boolean, items?: (FastRange | undefined)[]): unknown {
-    const { text } = this;
-    while (text.charCodeAt(at) === SPACE) at++;
-    if (at >= this.lineEnd || text.charCodeAt(at) === HASH) return this.blockBelow(owner, depth, inMapping, items);
-    const c = text.charCodeAt(at);
-    if (c === 0x26 /* & */) return this.anchored(at, owner, depth, inMapping);
-    if (c === 0x2a /* * */) {
-      const { name, after } = this.name(at + 1);
-      const anchor = this.anchors.get(name);
-      if (anchor === undefined || anchor === BUILDING || this.building > 0 || ++anchor.uses >= MAX_ALIAS_USES) decline();
-      this.endOfLine(after);
-      return this.after(owner, anchor.value);
-    }
-    if (c === 0x7c /* | */) return this.literal(at, owner);
-    let value: unknown;
-    let after: number;
-    if (c === DOUBLE_QUOTE) ({ value, after } = this.doubleQuoted(at));
-    else if (c === SINGLE_QUOTE) ({ value, after } = this.singleQuoted(at));
-    else if (text.startsWith('{}', at)) ({ value, after } = { value: {}, after: at + 2 });
-    else if (text.startsWith('[]', at)) ({ value, after } = { value: [], after: at + 2 });
-    else return this.after(owner, resolvePlain(this.plain(at)));
-    this.endOfLine(after);
-    return this.after(owner, value);
-  }
-
-  /** Nothing after the indicator on its line: the value is the block on the lines below, or null. */
-  private blockBelow(owner: number, depth: number, inMapping: boolean, items?: (FastRange | undefined)[]): unknown {
-    if (!this.nextLine()) return null;
-    if (this.indent > owner) return this.block(this.indent, owner, depth, items);
-    // A mapping's sequence may sit at the mapping's own indentation.
-    if (inMapping && this.indent === owner && this.isDash(this.lineStart + this.indent)) return this.sequence(this.indent, depth, items);
-    return null;
-  }
-
-  private anchored(at: number, owner: number, depth: number, inMapping: boolean): unknown {
-    const { name, after } = this.name(at + 1);
-    let rest = after;
-    while (this.text.charCodeAt(rest) === SPACE) rest++;
-    // An anchor before a compact mapping's first key, or a second property: yaml's.
-    if (rest < this.lineEnd && this.text.charCodeAt(rest) !== HASH) {
-      const c = this.text.charCodeAt(rest);
-      if (c === 0x26 || c === 0x2a || c === 0x21 /* ! */ || this.key(rest)) decline();
-    }
-    this.anchors.set(name, BUILDING);
-    this.building++;
-    const value =
-      rest >= this.lineEnd || this.text.charCodeAt(rest) === HASH
-        ? this.anchoredBlock(owner, depth, inMapping)
-        : this.value(rest, owner, depth, inMapping);
-    this.building--;
-    this.anchors.set(name, { value, uses: 0 });
-    return value;
-  }
-
-  /** An anchor alone on its line: of the block below (an anchored null is yaml's). */
-  private anchoredBlock(owner: number, depth: number, inMapping: boolean): unknown {
-    if (!this.nextLine()) decline();
-    if (this.indent > owner) return this.block(this.indent, owner, depth);
-    if (inMapping && this.indent === owner && this.isDash(this.lineStart + this.indent)) return this.sequence(this.indent, depth);
-    return decline();
-  }
-
-  /** An anchor's or alias's name: up to a space or the end of the line; flow indicators are yaml's. */
-  private name(at: number): { name: string; after: number } {
-    let i = at;
-    while (i < this.lineEnd && this.text.charCodeAt(i) !== SPACE) i++;
-    const name = this.text.slice(at, i);
-    if (name === '' || /[,[\]{}\t]/.test(name)) decline();
-    return { name, after: i };
-  }
-
-  /** Only spaces and a comment may follow a value on its line. */
-  private endOfLine(at: number): void {
-    if (at >= this.lineEnd) return;
-    const c = this.text.charCodeAt(at);
-    if (c !== SPACE) decline();
-    while (this.text.charCodeAt(at) === SPACE) at++;
-    if (at < this.lineEnd && this.text.charCodeAt(at) !== HASH) decline();
-  }
-
-  /** After a one-line value: a line indented past its owner would continue it (a multi-line scalar: yaml's). */
-  private after(owner: number, value: unknown): unknown {
-    if (this.nextLine() && this.indent > owner) decline();
-    return value;
-  }
-
-  /** A plain scalar's text on the current line, up to a comment. */
-  private plain(at: number): string {
-    const { text } = this;
-    const c = text.charCodeAt(at);
-    // Indicators a plain scalar cannot start with (or that start something else); `-x` is plain.
-    if ('?:,[]{}#&*!|>\'"%@`'.includes(text[at]) || (c === DASH && (text.charCodeAt(at + 1) === SPACE || at + 1 >= this.lineEnd))) {
-      decline();
-    }
-    let end = this.lineEnd;
-    for (let i = at; i < this.lineEnd; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch === HASH && (text.charCodeAt(i - 1) === SPACE || text.charCodeAt(i - 1) === TAB)) {
-        end = i;
-        break;
-      }
-      // A `: ` in a value would make it a mapping of its own (yaml refuses that).
-      if (ch === COLON) {
-        const after = text.charCodeAt(i + 1);
-        if (after === SPACE || after === TAB || i + 1 >= this.lineEnd) decline();
-      }
-    }
-    while (end > at && (text.charCodeAt(end - 1) === SPACE || text.charCodeAt(end - 1) === TAB)) end--;
-    return text.slice(at, end);
-  }
-
-  /** A mapping key at `at` (plain or quoted, then `:` and a space or the end of the line), or undefined. */
-  private key(at: number): Key | undefined {
-    const { text } = this;
-    const c = text.charCodeAt(at);
-    if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
-      const { value, after } = c === DOUBLE_QUOTE ? this.doubleQuoted(at) : this.singleQuoted(at);
-      if (text.charCodeAt(after) !== COLON) return undefined;
-      if (!this.separates(after + 1)) decline();
-      if (value === '__proto__' || value === '<<' || after - at > MAX_IMPLICIT_KEY) decline();
-      return { name: value, after: after + 1 };
-    }
-    for (let i = at; i < this.lineEnd; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch === HASH && (text.charCodeAt(i - 1) === SPACE || text.charCodeAt(i - 1) === TAB)) return undefined;
-      if (ch === COLON && this.separates(i + 1)) {
-        const name = text.slice(at, i);
-        // Keys yaml would read otherwise than as this string: indicators, non-string scalars
-        // (numbers, booleans, null: stringified their own way), the merge key, odd spacing.
-        if (
-          i === at ||
-          '-?:,[]{}#&*!|>\'"%@`'.includes(text[at]) ||
-          i - at > MAX_IMPLICIT_KEY ||
-          ch === text.charCodeAt(i - 1) ||
-          text.charCodeAt(i - 1) === SPACE ||
-          text.charCodeAt(i - 1) === TAB ||
-          name === '<<' ||
-          name === '__proto__' ||
-          resolvePlain(name) !== name
-        ) {
-          decline();
-        }
-        return { name, after: i + 1 };
-      }
-    }
-    return undefined;
-  }
-
-  /** A `:` ends a key when a space or the end of the line follows. */
-  private separates(at: number): boolean {
-    return at >= this.lineEnd || this.text.charCodeAt(at) === SPACE;
-  }
-
-  private doubleQuoted(at: number): { value: string; after: number } {
-    const { text } = this;
-    let value = '';
-    let from = at + 1;
-    for (let i = at + 1; i < this.lineEnd; i++) {
-      const c = text.charCodeAt(i);
-      if (c === DOUBLE_QUOTE) return { value: value + text.slice(from, i), after: i + 1 };
-      if (c !== 0x5c /* \ */) continue;
-      value += text.slice(from, i);
-      const escape = text[i + 1];
-      const simple = ESCAPES[escape];
-      if (simple !== undefined) {
-        value += simple;
-        i += 1;
-      } else {
-        const length = escape === 'x' ? 2 : escape === 'u' ? 4 : escape === 'U' ? 8 : 0;
-        const hex = text.slice(i + 2, i + 2 + length);
-        if (length === 0 || hex.length !== length || !/^[0-9a-fA-F]+$/.test(hex)) decline();
-        const code = parseInt(hex, 16);
-        if (code > 0x10ffff) decline();
-        value += String.fromCodePoint(code);
-        i += 1 + length;
-      }
-      from = i + 1;
-    }
-    // Not closed on its line: a multi-line scalar (or an error), yaml's.
-    return decline();
-  }
-
-  private singleQuoted(at: number): { value: string; after: number } {
-    const { text } = this;
-    let value = '';
-    let from = at + 1;
-    for (let i = at + 1; i < this.lineEnd; i++) {
-      if (text.charCodeAt(i) !== SINGLE_QUOTE) continue;
-      if (text.charCodeAt(i + 1) === SINGLE_QUOTE && i + 1 < this.lineEnd) {
-        value += text.slice(from, i + 1);
-        from = i + 2;
-        i++;
-        continue;
-      }
-      return { value: value + text.slice(from, i), after: i + 1 };
-    }
-    return decline();
-  }
-
-  /**
-   * A literal block scalar (`|` or `|-`) whose indicator is at `at`: its lines, indented past
-   * `owner`, without that indentation. Keep (`|+`), indentation indicators, folded scalars, and
-   * the edge cases of leading or trailing more-indented blank lines are yaml's.
-   */
-  private literal(at: number, owner: number): string {
-    const { text } = this;
-    let i = at + 1;
-    const strip = text.charCodeAt(i) === DASH;
-    if (strip) i++;
-    while (text.charCodeAt(i) === SPACE) i++;
-    if (i < this.lineEnd) decline();
-    const lines: string[] = [];
-    let indent = -1;
-    let lastContent = -1;
-    let line = this.lineEnd + 1;
-    let resume = this.end;
-    while (line < this.end) {
-      let newline = text.indexOf('\n', line);
-      if (newline < 0 || newline > this.end) newline = this.end;
-      let j = line;
-      while (text.charCodeAt(j) === SPACE) j++;
-      const spaces = j - line;
-      if (j >= newline) {
-        // A blank line: before any content, yaml's rules for its indentation apply.
-        if (indent < 0 || spaces > indent) decline();
-        lines.push('');
-      } else {
-        if (text.charCodeAt(j) === TAB) decline();
-        if (indent < 0) {
-          if (spaces <= owner) decline();
-          indent = spaces;
-        }
-        if (spaces < indent) {
-          if (spaces > owner) decline();
-          resume = line;
-          break;
-        }
-        lines.push(text.slice(line + indent, newline));
-        lastContent = lines.length;
-      }
-      line = newline + 1;
-    }
-    if (indent < 0) decline();
-    this.next = resume;
-    this.nextLine();
-    const content = lines.slice(0, lastContent).join('\n');
-    return strip ? content : `${content}\n`;
-  }
-}
-
-interface Key {
-  name: string;
-  /** Offset just past the `:`. */
-  after: number;
-}
-
-/** yaml's double-quoted escapes of one character. */
-const ESCAPES: Record<string, string> = {
-  '0': '\0',
-  a: '\x07',
-  b: '\b',
-  e: '\x1b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-  N: '\u0085',
-  _: '\u00a0',
-  L: '\u2028',
-  P: '\u2029',
-  ' ': ' ',
-  '"': '"',
-  '/': '/',
-  '\\': '\\',
-  '\t': '\t',
-};
-
-/** Could be other than a string in YAML 1.2's core schema (yaml's default): starts like a number, null or a boolean. */
-const MAYBE_NOT_STRING = /^[-+.0-9~nNtTfF]|^$/;
-
-/** A plain scalar as yaml's core schema resolves it (null, booleans, integers, floats; else the string). */
-export function resolvePlain(source: string): unknown {
-  if (!MAYBE_NOT_STRING.test(source)) return source;
-  if (/^(?:~|[Nn]ull|NULL)?$/.test(source)) return null;
-  if (/^(?:[Tt]rue|TRUE)$/.test(source)) return true;
-  if (/^(?:[Ff]alse|FALSE)$/.test(source)) return false;
-  if (/^0o[0-7]+$/.test(source)) return parseInt(source.substring(2), 8);
-  if (/^[-+]?[0-9]+$/.test(source)) return parseInt(source, 10);
-  if (/^0x[0-9a-fA-F]+$/.test(source)) return parseInt(source.substring(2), 16);
-  if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(source)) {
-    if (source.slice(-3).toLowerCase() === 'nan') return NaN;
-    return source[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  }
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(source)) return parseFloat(source);
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(source)) return parseFloat(source);
-  return source;
-}
-
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -85,7 +85,10 @@ class Objects {
   constructor(readonly all: SnapshotResource[]) {
     for (const resource of all) {
       const key = groupKind(resource.apiVersion, resource.kind);
-      this.byKind.set(key, [...(this.byKind.get(key) ?? []), resource.body]);
+      // Appended in place: a list copied per object is quadratic in the objects of a kind (50,000 pods).
+      const list = this.byKind.get(key);
+      if (list) list.push(resource.body);
+      else this.byKind.set(key, [resource.body]);
     }
     for (const namespace of this.of('/Namespace')) this.namespaceLabelsByName.set(nameOf(namespace), labelsOf(namespace));
     for (const body of this.of('/Service')) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
@@ -6,18 +7,18 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
+import { GeneratorError, loadParams, type HashedGeneratedConfig, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
-import type { WorkloadProxy } from '../model/proxy.js';
+import type { ConfigKey, GeneratedConfig, ProxyType, WorkloadProxy } from '../model/proxy.js';
 import { canonicalJson } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { MeshSecurity, PeerAuthnResolution } from '../model/mesh-security.js';
-import type { ProxyType } from '../model/proxy.js';
-import type { Workload } from '../model/snapshot.js';
+import type { NormalisedSnapshot, Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
 import { CONNECTIVITY_MODULE } from './derived.js';
+import { inputChanges, sameMembership } from './reuse.js';
 import { groupIntoClasses, memberClassKey, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 export { classProxyInfo } from './proxy-classes.js';
@@ -38,6 +39,8 @@ export interface ComputeStats {
   generatorRequests: number;
   objects: number;
   nodes: number;
+  /** classes whose stored config was taken from an earlier READY snapshot of the mesh (reuseClasses) */
+  reusedClasses: number;
   /** Time the job's thread spent on connectivity (reading each class's config, then evaluating), ms. */
   connectivityMs: number;
   /** Connectivity: sender classes, receiver decisions evaluated, stored groups and sending workloads. */
@@ -93,6 +96,7 @@ export class ComputeService {
       classes: 0,
       splitClasses: 0,
       generatorRequests: 0,
+      reusedClasses: 0,
       objects: 0,
       nodes: 0,
       connectivityMs: 0,
@@ -120,6 +124,7 @@ export class ComputeService {
         if (error instanceof GeneratorError && error.code === 'NO_PROXY') resolved.set(cls.classKey, null);
       }
     });
+    const reuse = await this.reuseClasses(snapshotId, version.istio, normalised, istiodWorkloads, classes);
     const peerAuthentications = new Map<string, ConfigRef | null>();
     for (const cls of classes) {
       const pa = resolved.get(cls.classKey);
@@ -144,6 +149,23 @@ export class ComputeService {
           peerAuthentications,
         });
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+        const reused = reuse?.classes.get(cls.classKey);
+        if (reuse && reused) {
+          stats.reusedClasses++;
+          stored.push(reused);
+          for (const m of cls.workloads) classOf.set(`${m.namespace}/${m.name}`, cls.classKey);
+          if (this.connectivity) {
+            // Connectivity reads every class's config on the job's thread: the stored one, as a generator answer.
+            const rep = cls.workloads[0];
+            const config = (await this.proxyConfigs.configsOf(reuse.base, [rep])).get(`${rep.namespace}/${rep.name}`);
+            if (!config) throw new Error(`snapshot ${reuse.base}: the stored config of class ${cls.classKey} is gone`);
+            const line = new TextEncoder().encode(JSON.stringify({ id: 0, result: asHashedAnswer(cls.classKey, config) }));
+            await thread.add(line, { key: cls.classKey, members: cls.workloads }, false);
+          }
+          done++;
+          await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
+          return;
+        }
         for (const unit of await this.generateClass(snapshotId, cls, stats, thread, job)) {
           stored.push({
             classKey: unit.key,
@@ -183,6 +205,7 @@ export class ComputeService {
       objects: collected.objects,
       nodes: collected.nodes,
       classes: stored,
+      reused: [...(reuse?.classes.values() ?? [])],
       workloads,
       istioVersion: version.istio,
       diagnostics,
@@ -191,6 +214,76 @@ export class ComputeService {
       meshSecurity: meshSecurityOf(mesh, resolved, splitFrom),
     });
     return stats;
+  }
+
+  /**
+   * The classes that take their stored config from the newest earlier READY snapshot of the mesh
+   * (computed with the same Istio), as istiod would leave their config alone: the same class
+   * (sameMembership), and no change between the two snapshots' inputs that istiod's push logic
+   * sends them. Istio decides that (pushScope) against both snapshots' sessions, as istiod checks
+   * a proxy's SidecarScope and its previous one: a removed config mattered through the old. Null
+   * when there is nothing to reuse; the computation then generates every class.
+   */
+  private async reuseClasses(
+    snapshotId: string,
+    istio: string,
+    normalised: NormalisedSnapshot,
+    workloads: Workload[],
+    classes: MemberClass[],
+  ): Promise<{ base: string; classes: Map<string, StoredClass> } | null> {
+    const base = await this.snapshots.previousReady(snapshotId, istio);
+    if (!base) return null;
+    const candidates = sameMembership(classes, workloads, await this.proxyConfigs.computed(base));
+    if (candidates.size === 0) return null;
+    try {
+      const before = await this.snapshots.normalised(base, (params) => this.generator.deployGateways(params));
+      if (!before) return null;
+      const changes = inputChanges(loadParams(before), loadParams(normalised));
+      if (changes.meshConfig) return null;
+      const byKey = new Map(classes.map((c) => [c.classKey, c]));
+      const proxyOf = (key: string) => {
+        const rep = byKey.get(key)!.workloads[0];
+        return { namespace: rep.namespace, name: rep.name };
+      };
+      // Each session keys the changed objects as it has them and decides with the other's keys too.
+      // The new snapshot's first: when it pushes every class (and no pod changed), the earlier one's
+      // session is not needed.
+      let left = [...candidates.keys()];
+      const { changed } = changes;
+      // A changed pod whose endpoints istiod derives the same in both (a new image, an annotation) is
+      // no change to other proxies: the earlier session's view of the changed pods, when there are any.
+      const pods = changed.filter((c) => c.kind === 'Pod' && c.apiVersion === 'v1');
+      const endpoints =
+        pods.length > 0 ? (await this.generator.ask(base, 'pushScope', { changed: pods, proxies: [] })).endpoints : undefined;
+      const now = await this.generator.ask(snapshotId, 'pushScope', { changed, endpoints, proxies: left.map(proxyOf) });
+      if (now.forced) return null;
+      left = left.filter((_, i) => !now.affected[i]);
+      if (left.length > 0) {
+        const was = await this.generator.ask(base, 'pushScope', {
+          changed,
+          keys: now.keys,
+          endpoints: now.endpoints,
+          proxies: left.map(proxyOf),
+        });
+        if (was.forced) return null;
+        left = left.filter((_, i) => !was.affected[i]);
+        const seen = new Set(now.keys.map((k) => `${k.kind}/${k.namespace}/${k.name}`));
+        const more = was.keys.filter((k) => !seen.has(`${k.kind}/${k.namespace}/${k.name}`));
+        if (left.length > 0 && more.length > 0) {
+          const also = await this.generator.ask(snapshotId, 'pushScope', { changed: [], keys: more, proxies: left.map(proxyOf) });
+          left = left.filter((_, i) => !also.affected[i]);
+        }
+      }
+      const out = new Map(left.map((key) => [key, candidates.get(key)!]));
+      this.logger.log(
+        `snapshot ${snapshotId}: ${changes.changed.length} inputs changed since snapshot ${base}; ${out.size} of ${classes.length} classes keep their config`,
+      );
+      return { base, classes: out };
+    } catch (error) {
+      // The earlier snapshot is only a shortcut: whatever fails with it, everything is generated.
+      this.logger.warn(`snapshot ${snapshotId}: no reuse from snapshot ${base}: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
   }
 
   /**
@@ -262,6 +355,24 @@ function meshSecurityOf(mesh: MeshIdentity, resolved: Map<string, PeerAuthn | nu
 }
 
 /** Reports in order and only forward, at most once per percent. */
+/**
+ * A reused class's stored config in the shape of a hashedProxyConfig answer, for the job's thread
+ * (connectivity reads every class there): every object sent, each under a hash of its place (class,
+ * list, index) rather than of its bytes, so that the thread parses it as new and no generator hash
+ * (of type and proto bytes) names it.
+ */
+function asHashedAnswer(classKey: string, config: GeneratedConfig): HashedGeneratedConfig {
+  const hashed = (key: ConfigKey) =>
+    config[key].map((object, i) => ({ hash: createHash('sha256').update(`stored\0${classKey}\0${key}\0${i}`).digest('hex'), object }));
+  return {
+    proxy: config.proxy,
+    listeners: hashed('listeners'),
+    routes: hashed('routes'),
+    clusters: hashed('clusters'),
+    endpoints: hashed('endpoints'),
+  };
+}
+
 function monotonic(progress: ProgressReporter): ProgressReporter {
   let last = 0;
   let chain = Promise.resolve();

@@ -61,3 +61,43 @@ type HashedConfigResult struct {
 type ValidateResult struct {
 	Results []AdmissionResult `json:"results"`
 }
+
+// ChangedObject names an object of the generator's input (LoadParams' kubernetes and istio
+// objects) that differs between two snapshots of a mesh: added, removed or changed.
+type ChangedObject struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+// ConfigKey is istiod's model.ConfigKey: what a push request says changed (kind as Istio names it;
+// a Service or ServiceEntry by hostname).
+type ConfigKey struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// PushScopeParams are the params of pushScope: the objects that changed since another snapshot,
+// the config keys the other snapshot's session found for them, and the proxies to decide for.
+type PushScopeParams struct {
+	Changed []ChangedObject `json:"changed"`
+	Keys    []ConfigKey     `json:"keys,omitempty"`
+	Proxies []ProxyInput    `json:"proxies"`
+	// Endpoints are the other snapshot's PushScopeResult.Endpoints: a changed pod whose endpoints
+	// are the same here is no change to anyone else's config.
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+}
+
+// PushScopeResult answers pushScope: the config keys istiod's controllers would put in the push
+// request for the changed objects as this snapshot has them, whether the change forces a push to
+// every proxy, and, per proxy of the params, whether istiod would push it.
+type PushScopeResult struct {
+	Forced   bool        `json:"forced"`
+	Keys     []ConfigKey `json:"keys"`
+	Affected []bool      `json:"affected"`
+	// Endpoints fingerprint, per changed pod this snapshot has (namespace/name), the endpoints
+	// istiod derives from it for the Services selecting it (what its EDS updates compare).
+	Endpoints map[string]string `json:"endpoints"`
+}

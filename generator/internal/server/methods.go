@@ -148,6 +148,12 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		return s.session.GatewayAPI, nil
 	case "mesh":
 		return s.session.Mesh(), nil
+	case "pushScope":
+		p, err := decode[protocol.PushScopeParams](req.Params)
+		if err != nil {
+			return nil, err
+		}
+		return s.session.PushScope(p)
 	case "peerAuthentication":
 		_, proxy, err := decodeProxy(s.session, req.Params, proxyOfParams)
 		if err != nil {
@@ -155,7 +161,7 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		}
 		return s.session.PeerAuthentication(proxy), nil
 	default:
-		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, hashedProxyConfig, endJob, proxyFacts, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication)", req.Method)}
+		return nil, badRequest{fmt.Errorf("unknown method %q (version, validate, gatewayDeployments, load, render, proxyConfig, hashedProxyConfig, endJob, proxyFacts, simulate, proxies, analyze, gatewayApi, mesh, peerAuthentication, pushScope)", req.Method)}
 	}
 }
 

@@ -40,8 +40,24 @@ type (
 // holding exactly the snapshot's objects: every analyzer, over a Kubernetes source (Istio's fake
 // client, read through the same informers and filters as a real one), the mesh config and
 // meshNetworks of ConfigMap istio in the root namespace, and every message at Info level or above,
-// sorted and de-duplicated.
-func (s *Session) Analyze() (msgs []Message, err error) {
+// sorted and de-duplicated. The snapshot does not change: the first answer is kept and given again,
+// and the objects as sent, which nothing else reads, are dropped with it (the compute job asks once,
+// before the classes: what the session holds for them no longer includes a second copy of every pod).
+func (s *Session) Analyze() ([]Message, error) {
+	s.analysis.Lock()
+	defer s.analysis.Unlock()
+	if s.analysis.messages == nil {
+		msgs, err := s.analyze()
+		if err != nil {
+			return nil, err
+		}
+		s.analysis.messages = msgs
+		s.input.Kubernetes, s.input.Istio, s.input.Analysis = nil, nil, nil
+	}
+	return s.analysis.messages, nil
+}
+
+func (s *Session) analyze() (msgs []Message, err error) {
 	defer recoverFatal(&err)
 	combined := analyzers.AllCombined()
 	root := s.mesh.GetRootNamespace()

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"sync"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -84,7 +83,7 @@ func GatewayDeployments(in DeploymentsInput) (out []Deployed, err error) {
 	}
 	f := &failer{}
 	defer f.close()
-	s := &Session{failer: f, pods: map[string]*corev1.Pod{}}
+	s := &Session{failer: f}
 	objects := s.decodeKubernetes(s.asStored(in.Kubernetes))
 	c := kubelib.NewFakeClientWithVersion("")
 	addObjects(c, objects)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -150,6 +151,28 @@ spec:
 		}
 		if !strings.Contains(hit.Origin, "VirtualService") || !strings.Contains(hit.Origin, "to-v3") {
 			t.Errorf("origin %q", hit.Origin)
+		}
+	})
+
+	t.Run("asked again: the same answer, the objects as sent released", func(t *testing.T) {
+		s := mustLoad(t, splitSnapshot(t, shopSnapshot))
+		first, err := s.Analyze()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.input.Kubernetes != nil || s.input.Istio != nil || s.input.Analysis != nil {
+			t.Errorf("the session still holds the snapshot's objects as sent after Analyze")
+		}
+		again, err := s.Analyze()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(first, again) {
+			t.Errorf("second Analyze =\n %+v\nwant\n %+v", again, first)
+		}
+		// Pods are read back from the registry once the objects as sent are gone.
+		if p := mustProxy(t, s, ProxyInput{Namespace: "shop", Name: "reviews-v1-abc"}); p.Metadata.ServiceAccount != "reviews" {
+			t.Errorf("service account %q", p.Metadata.ServiceAccount)
 		}
 	})
 

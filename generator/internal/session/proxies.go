@@ -44,8 +44,8 @@ func Describe(p *model.Proxy) ProxyInfo {
 
 // Proxies builds the proxy of every pod. types overrides the snapshot's proxy types by namespace/name.
 func (s *Session) Proxies(types map[string]string) []WorkloadProxy {
-	out := make([]WorkloadProxy, 0, len(s.pods))
-	for _, key := range s.PodNames() {
+	out := make([]WorkloadProxy, 0, len(s.podNames))
+	for _, key := range s.podNames {
 		ns, name := splitKey(key)
 		wp := WorkloadProxy{Namespace: ns, Name: name, Kind: s.input.Kinds[key]}
 		if wp.Kind == "" {

@@ -84,7 +84,7 @@ func (s *Session) node(in ProxyInput) (*core.Node, error) {
 	}
 	proxyType := strings.ToUpper(in.Type)
 	if in.Name != "" && len(in.Labels) == 0 && len(ips) == 0 {
-		pod := s.pods[in.Namespace+"/"+in.Name]
+		pod := s.pod(in.Namespace, in.Name)
 		if pod == nil {
 			return nil, UnknownWorkload{Namespace: in.Namespace, Name: in.Name}
 		}

@@ -105,7 +105,7 @@ function setup(answers: Partial<Answers> = {}, connectivity?: URL) {
     ...answers,
   });
   const service = new ComputeService(
-    fake<SnapshotStore>({ resources: async () => MESH }),
+    fake<SnapshotStore>({ resources: async () => MESH, previousReady: async () => null }),
     fake<ProxyConfigStore>({
       saveComputation: async (snapshotId, computed) => {
         saved.push({ snapshotId, computed });
