@@ -14,6 +14,7 @@ import type { ProxyInput } from '../proxy-config/proxy-config.types.js';
 import { callProblems, toCall } from '../routing/graphql/routing.resolver.js';
 import type { CallInput } from '../routing/graphql/route-resolution.types.js';
 import { kubeProxy, serviceByClusterIp } from '../routing/kube-proxy.js';
+import { RoutingService } from '../routing/routing.service.js';
 import { networkFilter, type Call } from '../routing/resolve.js';
 import type { NormalisedSnapshot, Workload } from '../model/snapshot.js';
 import type { MeshSecurity, PeerAuthnResolution } from '../model/mesh-security.js';
@@ -60,18 +61,20 @@ export class JourneyService {
     private readonly snapshots: SnapshotStore,
     private readonly workloadStore: WorkloadStore,
     private readonly generator: GeneratorService,
+    private readonly routing: RoutingService,
   ) {}
 
   async journey(snapshotId: string, from: ProxyInput, callInput: CallInput, identity: RequestIdentity | null): Promise<Journey> {
     const problems = callProblems(callInput);
     if (problems.length) throw new GeneratorError('BAD_REQUEST', `invalid call: ${problems.join('; ')}`);
-    const snapshot = await this.snapshots.get(snapshotId);
-    if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
+    // Remembered once READY: a warm journey waits for no query about the snapshot itself.
+    const status = await this.snapshots.status(snapshotId);
+    if (status === null) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
     let normalised: NormalisedSnapshot | undefined;
     // As the generator loads the snapshot: with the workloads and Services istiod deploys for Gateways.
     const normalise = async () =>
       (normalised ??= (await this.snapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params)))!);
-    const facts = await this.snapshotFacts(snapshotId, snapshot.status === SnapshotStatus.READY, normalise);
+    const facts = await this.snapshotFacts(snapshotId, status === SnapshotStatus.READY, normalise);
     const named = from.name ? facts.workloads.find((w) => w.namespace === from.namespace && w.name === from.name) : undefined;
     if (from.name && !named) throw new UnknownWorkloadError(`no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);
 
@@ -94,7 +97,7 @@ export class JourneyService {
       ip: named?.ips[0] ?? config?.proxy.ips[0] ?? from.ip ?? '0.0.0.0',
       config: config as unknown as ProxyEnvoyConfig | null,
     };
-    if (!config) sender.kubeProxy = kubeProxy((await normalise()).generatorInput, from.namespace, call.host, call.port);
+    if (!config) sender.kubeProxy = kubeProxy(await this.routing.kubeProxyInput(snapshotId), from.namespace, call.host, call.port);
 
     const receivers = new Map<string, Promise<ProxyEnvoyConfig | null>>();
     return journey({
@@ -126,7 +129,8 @@ export class JourneyService {
       },
       gatewayConfig: (w) => this.gatewayConfig(snapshotId, w),
       receiverMtls: (w, port) => this.receiverMtls(snapshotId, facts.security, w, port),
-      serviceByIp: async (address, port) => serviceByClusterIp((await normalise()).generatorInput, address, port),
+      // Kept per snapshot: normalising the whole snapshot on every call to an address took seconds on a big mesh.
+      serviceByIp: async (address, port) => serviceByClusterIp(await this.routing.kubeProxyInput(snapshotId), address, port),
     });
   }
 

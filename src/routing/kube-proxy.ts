@@ -4,6 +4,17 @@ import type { GeneratorInput } from '../model/snapshot.js';
 import { emptyResolution, type RouteResolution, type TraceStep } from './resolve.js';
 import { compareStrings } from '../model/compare.js';
 
+/** What kube-proxy reads of a snapshot: its Kubernetes objects (Services, EndpointSlices). */
+export type KubeProxyInput = Pick<GeneratorInput, 'kubernetes'>;
+
+/**
+ * The Services and EndpointSlices of a snapshot, all kube-proxy reads: small enough to keep per
+ * snapshot, where the whole snapshot is not.
+ */
+export function kubeProxyInput(input: GeneratorInput): KubeProxyInput {
+  return { kubernetes: input.kubernetes.filter((o) => o.kind === 'Service' || o.kind === 'EndpointSlice') };
+}
+
 interface ServiceObject {
   kind?: string;
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
@@ -13,7 +24,7 @@ interface ServiceObject {
 }
 
 /** The Service a host names from a client namespace: `name`, `name.ns`, `name.ns.svc`, or the FQDN. */
-function findService(input: GeneratorInput, clientNamespace: string, host: string): ServiceObject | null {
+function findService(input: KubeProxyInput, clientNamespace: string, host: string): ServiceObject | null {
   const bare = host.replace(/:\d+$/, '').toLowerCase();
   const parts = bare.split('.');
   const [name, ns = clientNamespace] = parts;
@@ -27,7 +38,7 @@ function findService(input: GeneratorInput, clientNamespace: string, host: strin
 }
 
 export function kubeProxyResolution(
-  input: GeneratorInput,
+  input: KubeProxyInput,
   clientNamespace: string,
   host: string | undefined,
   port: number,
@@ -37,7 +48,7 @@ export function kubeProxyResolution(
 
 /** kube-proxy's choice for a client without a sidecar: the resolution, and the ready endpoints it spreads connections over. */
 export function kubeProxy(
-  input: GeneratorInput,
+  input: KubeProxyInput,
   clientNamespace: string,
   host: string | undefined,
   port: number,
@@ -94,7 +105,7 @@ export function kubeProxy(
 
 /** The Service whose ClusterIP is `address`, and the ready endpoints kube-proxy sends its `port` to. */
 export function serviceByClusterIp(
-  input: GeneratorInput,
+  input: KubeProxyInput,
   address: string,
   port: number,
 ): { service: string; endpoints: { address: string; port: number }[] } | null {

@@ -3,5 +3,5 @@ import { ProxyConfigModule } from '../proxy-config/proxy-config.module.js';
 import { RoutingResolver } from './graphql/routing.resolver.js';
 import { RoutingService } from './routing.service.js';
 
-@Module({ imports: [ProxyConfigModule], providers: [RoutingService, RoutingResolver] })
+@Module({ imports: [ProxyConfigModule], providers: [RoutingService, RoutingResolver], exports: [RoutingService] })
 export class RoutingModule {}

@@ -116,7 +116,12 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
       },
     ],
   });
-  const noSnapshot = fake<SnapshotStore>({ get: async () => null, resources: async () => [], normalised: async () => null });
+  const noSnapshot = fake<SnapshotStore>({
+    get: async () => null,
+    status: async () => null,
+    resources: async () => [],
+    normalised: async () => null,
+  });
   const noGateways = fake<GeneratorService>({ deployGateways: async () => [] });
   const resolver = (config = gateway) =>
     new RoutingResolver(
@@ -172,5 +177,45 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
     await expect(noProxy.resolveRoute('s', proxyInput({ namespace: 'x', name: 'y' }), callInput({ port: 80 }))).rejects.toThrow(
       /not found/,
     );
+  });
+});
+
+describe('RoutingService without a proxy, store faked', () => {
+  it("reads a snapshot's Services once for every call kube-proxy answers, keeping only Services and EndpointSlices", async () => {
+    let normalised = 0;
+    const service = {
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'x' },
+      spec: { clusterIP: '10.0.0.1', ports: [{ name: 'http', port: 80 }] },
+    };
+    const slice = {
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-1', namespace: 'x', labels: { 'kubernetes.io/service-name': 'web' } },
+      ports: [{ name: 'http', port: 8080 }],
+      endpoints: [{ addresses: ['10.1.0.1'] }],
+    };
+    const snapshots = fake<SnapshotStore>({
+      status: async () => 'READY' as never,
+      normalised: async () => {
+        normalised++;
+        return { generatorInput: { kubernetes: [service, slice, { kind: 'Pod' }], istio: [], meshConfig: '', analysis: [] } } as never;
+      },
+    });
+    const routing = new RoutingService(
+      fake<ProxyConfigService>({
+        generate: async () => {
+          throw new GeneratorError('NO_PROXY', 'no proxy');
+        },
+      }),
+      snapshots,
+      fake<GeneratorService>({ deployGateways: async () => [] }),
+    );
+    const call = { mode: 'OUTBOUND', host: 'web', port: 80 } as Parameters<RoutingService['resolve']>[2];
+    const first = await routing.resolve('s', proxyInput({ namespace: 'x', name: 'y' }), call);
+    const second = await routing.resolve('s', proxyInput({ namespace: 'x', name: 'z' }), call);
+    expect(first.cluster).toBe(second.cluster);
+    expect(JSON.stringify(first)).toContain('10.1.0.1:8080');
+    expect(normalised).toBe(1);
+    expect((await routing.kubeProxyInput('s')).kubernetes.map((o) => o.kind)).toEqual(['Service', 'EndpointSlice']);
   });
 });
