@@ -60,7 +60,7 @@ export const fetchAgain = (url, init) =>
 /** A GraphQL client of the meshlens at `base`: the data, or an error with the messages of the errors. */
 export function graphql(base) {
   return async (query, variables) => {
-    const res = await fetch(`${base}/graphql`, {
+    const res = await fetchAgain(`${base}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query, variables }),
