@@ -1,4 +1,5 @@
 // Access control and meshes: the vocabulary every layer shares. Plain data and pure helpers.
+import { InvalidInputError } from './errors.js';
 
 /** What a token may do: `read` (queries), `write` (upload, delete snapshots), `admin` (mesh settings such as retention). */
 export type Scope = 'read' | 'write' | 'admin';
@@ -83,7 +84,13 @@ export interface RetentionPolicy {
   keepSeconds: number | null;
 }
 
-/** The meshes a listing shows: the one asked for, else all the token may see (null: every mesh). */
+/**
+ * The meshes a listing shows: the one asked for, else all the token may see (null: every mesh).
+ * A requested name that no mesh can have is an InvalidInputError, not a query.
+ */
 export function listingMeshes(token: AccessToken | undefined, requested: string | null | undefined): string[] | null {
-  return requested ? [requested] : visibleMeshes(token);
+  if (!requested) return visibleMeshes(token);
+  const problem = meshNameProblem(requested);
+  if (problem) throw new InvalidInputError(problem);
+  return [requested];
 }

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { InvalidCursorError } from '../database/snapshot.store.js';
 import { readBody } from '../http/read-body.js';
 import { listingMeshes } from '../model/access.js';
+import { httpError } from '../http/errors.js';
 import { CreatedSnapshotDto, ErrorDto, SnapshotDto, SnapshotListDto } from './snapshot.dto.js';
 import { InvalidManifestsError, SnapshotsService } from './snapshots.service.js';
 
@@ -65,7 +66,7 @@ export class SnapshotsController {
       return { items: page.entries.map((e) => SnapshotDto.from(e.snapshot)), nextCursor: page.nextCursor };
     } catch (error) {
       if (error instanceof InvalidCursorError) throw badRequest(error.message);
-      throw error;
+      throw httpError(error);
     }
   }
 

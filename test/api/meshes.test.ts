@@ -111,6 +111,16 @@ describe('meshes and MESH@latest', () => {
     expect(created.data!.createSnapshot).toEqual({ mesh: 'gql' });
   });
 
+  it('listing by a name no mesh can have is a 400, not a query (a NUL reached Postgres: 500)', async () => {
+    for (const mesh of ['%00', 'Not_A_Mesh']) {
+      const res = await t.api().get(`/api/v1/snapshots?mesh=${mesh}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatch(/must be a DNS label/);
+    }
+    const listed = await gql('query($m: String) { snapshots(mesh: $m) { totalCount } }', { m: 'a\u0000b' });
+    expect(listed.errors![0]!.extensions.code).toBe('BAD_USER_INPUT');
+  });
+
   it("compute jobs are grouped by mesh (each mesh's jobs bounded apart from the others')", async () => {
     const rows = await t.db.query<{ mesh: string; group_id: string }>(
       `SELECT data->>'mesh' AS mesh, group_id FROM pgboss.job WHERE name = 'compute' AND data->>'snapshotId' = ANY($1)`,

@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { InvalidCursorError, SnapshotStore } from '../../database/snapshot.store.js';
 import { WorkloadStore } from '../../database/workload.store.js';
 import { listingMeshes } from '../../model/access.js';
+import { graphqlError } from '../../graphql/errors.js';
 import { InvalidManifestsError, SnapshotsService } from '../snapshots.service.js';
 import { GatewayApiStatus } from './gateway-status.type.js';
 import { Resource } from './resource.type.js';
@@ -29,8 +30,8 @@ export class SnapshotsResolver {
     @Args('mesh', { type: () => String, nullable: true, description: "only this mesh's snapshots" }) mesh: string | null,
   ): Promise<SnapshotConnection> {
     if (first < 1 || first > MAX_PAGE) throw userError(`first must be from 1 to ${MAX_PAGE}`);
-    const meshes = listingMeshes(req?.accessToken, mesh);
     try {
+      const meshes = listingMeshes(req?.accessToken, mesh);
       const [page, totalCount] = await Promise.all([this.service.list(first, after, meshes), this.service.count(meshes)]);
       return {
         edges: page.entries.map((e) => ({ node: Snapshot.from(e.snapshot), cursor: e.cursor })),
@@ -39,7 +40,7 @@ export class SnapshotsResolver {
       };
     } catch (error) {
       if (error instanceof InvalidCursorError) throw userError(`after: ${error.message}`);
-      throw error;
+      throw graphqlError(error);
     }
   }
 
