@@ -162,19 +162,17 @@ export class ComputeService {
             const line = new TextEncoder().encode(JSON.stringify({ id: 0, result: asHashedAnswer(cls.classKey, config) }));
             await thread.add(line, { key: cls.classKey, members: cls.workloads }, false);
           }
-          done++;
-          await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
-          return;
-        }
-        for (const unit of await this.generateClass(snapshotId, cls, stats, thread, job)) {
-          stored.push({
-            classKey: unit.key,
-            configHash: unit.added.root,
-            proxyInfoHash: unit.added.proxyInfoHash,
-            members: unit.members.length,
-          });
-          for (const m of unit.members) classOf.set(`${m.namespace}/${m.name}`, unit.key);
-          splitFrom.set(unit.key, cls.classKey);
+        } else {
+          for (const unit of await this.generateClass(snapshotId, cls, stats, thread, job)) {
+            stored.push({
+              classKey: unit.key,
+              configHash: unit.added.root,
+              proxyInfoHash: unit.added.proxyInfoHash,
+              members: unit.members.length,
+            });
+            for (const m of unit.members) classOf.set(`${m.namespace}/${m.name}`, unit.key);
+            splitFrom.set(unit.key, cls.classKey);
+          }
         }
         done++;
         await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
