@@ -57,8 +57,12 @@ describe('metrics', () => {
     expect(upload.status).toBe(201);
     await api().get('/api/v1/snapshots/00000000-0000-0000-0000-000000000000').expect(404);
     await eventually(async () => ((await api().get(`/api/v1/snapshots/${upload.body.id}`)).body.status === 'READY' ? true : undefined));
-
-    const res = await api().get('/metrics');
+    // The job writes READY inside its handler; pg-boss marks the job completed after the handler
+    // returns, so the queue's count can lag the snapshot's status by a moment.
+    const res = await eventually(async () => {
+      const scraped = await api().get('/metrics');
+      return /meshlens_jobs\{state="completed"\} 1/.test(scraped.text) ? scraped : undefined;
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/snapshots",status="201"\} 1/);
