@@ -110,12 +110,12 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		if p.Job == "" {
 			return nil, badRequest{fmt.Errorf("hashedProxyConfig: job is required")}
 		}
-		g, err := s.session.Generate(proxy)
+		pk, err := s.session.Pack(proxy)
 		if err != nil {
 			return nil, err
 		}
 		// Settled and sent by reply (Hashed.Commit), in the order answers are written.
-		return g.Hashed(session.Describe(proxy), s.job(p.Job))
+		return pk.Hashed(session.Describe(proxy), s.job(p.Job))
 	case "endJob":
 		p, err := decode[protocol.EndJobParams](req.Params)
 		if err != nil {

@@ -2,20 +2,26 @@ package session
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
-	"sort"
+	"strings"
+	"time"
 
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"istio.io/istio/pilot/pkg/model"
-	"istio.io/istio/pilot/pkg/xds/endpoints"
+	v3 "istio.io/istio/pilot/pkg/xds/v3"
 	"istio.io/istio/pilot/test/xdstest"
+	"istio.io/istio/pkg/util/sets"
 
 	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
@@ -32,71 +38,152 @@ type Generated struct {
 	Routes    []*route.RouteConfiguration
 	Clusters  []*cluster.Cluster
 	Endpoints []*endpoint.ClusterLoadAssignment
-	// routeBytes and clusterBytes are the routes' and clusters' deterministic proto marshalling as
-	// istiod's generators produced it (protoconv), in the order of Routes and Clusters: Hashed
-	// hashes them rather than marshalling the objects again.
-	routeBytes, clusterBytes [][]byte
+}
+
+// Packed is a proxy's configuration as istiod's generators return it: the listeners, and the routes
+// (by name), clusters and endpoints (in the order of their clusters) as the resources istiod sends,
+// each its deterministic proto marshalling (protoconv), shared with other proxies through istiod's
+// xDS cache. A compute job hashes those bytes and unpacks only what it sends.
+type Packed struct {
+	Listeners                   []*listener.Listener
+	Routes, Clusters, Endpoints model.Resources
 }
 
 // Generate runs istiod's generators (LDS, RDS, CDS, EDS) for the proxy against the snapshot.
-func (s *Session) Generate(p *model.Proxy) (g *Generated, err error) {
-	defer recoverFatal(&err)
-	g = &Generated{}
-	g.Listeners = s.server.Listeners(p)
-	if g.Routes, g.routeBytes, err = s.routes(p, g.Listeners); err != nil {
+func (s *Session) Generate(p *model.Proxy) (*Generated, error) {
+	pk, err := s.Pack(p)
+	if err != nil {
 		return nil, err
 	}
-	push := s.server.PushContext()
-	// As the fake server's Clusters(p) does, keeping istiod's bytes of each.
-	clusters, _ := s.server.ConfigGen.BuildClusters(p, &model.PushRequest{Push: push})
-	if g.Clusters, g.clusterBytes, err = unmarshalAll[cluster.Cluster](clusters); err != nil {
+	g := &Generated{Listeners: pk.Listeners}
+	if g.Routes, err = unpackAll[route.RouteConfiguration](pk.Routes); err != nil {
 		return nil, err
 	}
-	// As the fake server's Endpoints(p) does, but from the clusters already built rather than a second CDS run.
-	for _, name := range xdstest.ExtractEdsClusterNames(g.Clusters) {
-		builder := endpoints.NewEndpointBuilder(name, p, push)
-		g.Endpoints = append(g.Endpoints, builder.BuildClusterLoadAssignment(s.server.Discovery.Env.EndpointIndex))
+	if g.Clusters, err = unpackAll[cluster.Cluster](pk.Clusters); err != nil {
+		return nil, err
 	}
-	order := make([]int, len(g.Routes))
-	for i := range order {
-		order[i] = i
+	if g.Endpoints, err = unpackAll[endpoint.ClusterLoadAssignment](pk.Endpoints); err != nil {
+		return nil, err
 	}
-	sort.SliceStable(order, func(i, j int) bool { return g.Routes[order[i]].Name < g.Routes[order[j]].Name })
-	routes, routeBytes := make([]*route.RouteConfiguration, len(order)), make([][]byte, len(order))
-	for i, k := range order {
-		routes[i], routeBytes[i] = g.Routes[k], g.routeBytes[k]
-	}
-	g.Routes, g.routeBytes = routes, routeBytes
 	return g, nil
 }
 
-// unmarshalAll is the messages of istiod's resources, and each one's bytes.
-func unmarshalAll[T any, P interface {
+// Pack runs istiod's generators (LDS, RDS, CDS, EDS) for the proxy against the snapshot, as one push
+// of a connecting proxy: RDS for the route names its listeners use, EDS for its EDS clusters. The
+// request carries a start time, as istiod's pushes do, so that its xDS cache keeps what one proxy's
+// generation shares with the next (routes, clusters and endpoints of the same SidecarScope
+// dependencies); the snapshot never changes, so nothing cached goes stale.
+func (s *Session) Pack(p *model.Proxy) (pk *Packed, err error) {
+	defer recoverFatal(&err)
+	req := &model.PushRequest{Push: s.server.PushContext(), Forced: true, Start: time.Now()}
+	pk = &Packed{Listeners: s.server.Listeners(p)}
+	if pk.Routes, err = s.routes(p, req, pk.Listeners); err != nil {
+		return nil, err
+	}
+	pk.Clusters, _ = s.server.ConfigGen.BuildClusters(p, req)
+	if pk.Endpoints, err = s.endpoints(p, req, pk.Clusters); err != nil {
+		return nil, err
+	}
+	return pk, nil
+}
+
+// unpackAll is the messages of istiod's resources.
+func unpackAll[T any, P interface {
 	*T
 	proto.Message
-}](resources model.Resources) ([]P, [][]byte, error) {
+}](resources model.Resources) ([]P, error) {
 	out := make([]P, 0, len(resources))
-	raw := make([][]byte, 0, len(resources))
 	for _, r := range resources {
 		m := P(new(T))
 		if err := r.Resource.UnmarshalTo(m); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		out = append(out, m)
-		raw = append(raw, r.Resource.Value)
 	}
-	return out, raw, nil
+	return out, nil
 }
 
-// routes is RDS as Envoy asks for it: each route configuration its listeners name, once. Envoy
-// subscribes to a set of names; Istio's harness (RoutesFromListeners) passes one name per listener
-// that uses it, and istiod builds a name asked twice (the per-pod listeners of a headless Service
-// share one) a second time without virtual hosts.
-func (s *Session) routes(p *model.Proxy, listeners []*listener.Listener) ([]*route.RouteConfiguration, [][]byte, error) {
+// routes is RDS as Envoy asks for it: each route configuration its listeners name, once, by name.
+// Envoy subscribes to a set of names; Istio's harness (RoutesFromListeners) passes one name per
+// listener that uses it, and istiod builds a name asked twice (the per-pod listeners of a headless
+// Service share one) a second time without virtual hosts.
+func (s *Session) routes(p *model.Proxy, req *model.PushRequest, listeners []*listener.Listener) (model.Resources, error) {
 	names := xdstest.ExtractRoutesFromListeners(listeners)
 	slices.Sort(names)
-	resources, _ := s.server.ConfigGen.BuildHTTPRoutes(p, &model.PushRequest{Push: s.server.PushContext()}, slices.Compact(names))
-	return unmarshalAll[route.RouteConfiguration](resources)
+	resources, _ := s.server.ConfigGen.BuildHTTPRoutes(p, req, slices.Compact(names))
+	slices.SortStableFunc(resources, func(a, b *discovery.Resource) int { return strings.Compare(a.Name, b.Name) })
+	return resources, nil
+}
+
+// endpoints is EDS as Envoy asks for it after CDS: istiod's EDS generator (and its cache) for the
+// clusters of type EDS, in the clusters' order.
+func (s *Session) endpoints(p *model.Proxy, req *model.PushRequest, clusters model.Resources) (model.Resources, error) {
+	names := make([]string, 0, len(clusters))
+	for _, c := range clusters {
+		name, eds, err := edsCluster(c.Resource.Value)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+		}
+		if eds {
+			names = append(names, name)
+		}
+	}
+	w := &model.WatchedResource{TypeUrl: v3.EndpointType, ResourceNames: sets.New(names...)}
+	resources, _, err := s.server.Discovery.Generators[v3.EndpointType].Generate(p, w, req)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]*discovery.Resource, len(resources))
+	for _, r := range resources {
+		byName[r.Name] = r
+	}
+	out := make(model.Resources, 0, len(names))
+	for _, name := range names {
+		if r := byName[name]; r != nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// The fields of Envoy's Cluster that say whether Envoy asks EDS for it.
+var (
+	clusterNameField = clusterFields().ByName("name").Number()
+	clusterTypeField = clusterFields().ByName("type").Number()
+)
+
+func clusterFields() protoreflect.FieldDescriptors {
+	return (*cluster.Cluster)(nil).ProtoReflect().Descriptor().Fields()
+}
+
+// edsCluster reads a packed Cluster's name and whether Envoy asks EDS for it (its discovery type
+// is EDS, as xdstest.ExtractEdsClusterNames decides), without unpacking the rest of it: a compute
+// job unpacks only the clusters it sends.
+func edsCluster(b []byte) (name string, eds bool, err error) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return "", false, protowire.ParseError(n)
+		}
+		b = b[n:]
+		switch {
+		case num == clusterNameField && typ == protowire.BytesType:
+			var v []byte
+			v, n = protowire.ConsumeBytes(b)
+			name = string(v)
+		case num == clusterTypeField && typ == protowire.VarintType:
+			var v uint64
+			v, n = protowire.ConsumeVarint(b)
+			eds = v == uint64(cluster.Cluster_EDS)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, b)
+		}
+		if n < 0 {
+			return "", false, protowire.ParseError(n)
+		}
+		b = b[n:]
+	}
+	return name, eds, nil
 }
 
 // JSON renders the generated objects the way `istioctl proxy-config ... -o json` does.

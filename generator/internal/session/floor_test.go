@@ -113,20 +113,9 @@ func BenchmarkFloor(b *testing.B) {
 // loadFloor loads the snapshot of MESHLENS_FLOOR_INPUT and builds its class representatives, each
 // generated once (their RDS and EDS names).
 func loadFloor(b *testing.B) (*Session, []floorProxy) {
-	path := os.Getenv("MESHLENS_FLOOR_INPUT")
-	if path == "" {
+	in, ok := readFloorInput(b)
+	if !ok {
 		b.Skip("MESHLENS_FLOOR_INPUT is not set (npm run bench writes it)")
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var in floorInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		b.Fatalf("%s: %v", path, err)
-	}
-	if n, ok := envInt("MESHLENS_FLOOR_CLASSES"); ok && n < len(in.Proxies) {
-		in.Proxies = in.Proxies[:n]
 	}
 	s, err := Load(in.Load)
 	if err != nil {
@@ -155,6 +144,26 @@ func loadFloor(b *testing.B) (*Session, []floorProxy) {
 	return s, proxies
 }
 
+// readFloorInput reads MESHLENS_FLOOR_INPUT, its first MESHLENS_FLOOR_CLASSES classes; false when it is not set.
+func readFloorInput(tb testing.TB) (floorInput, bool) {
+	var in floorInput
+	path := os.Getenv("MESHLENS_FLOOR_INPUT")
+	if path == "" {
+		return in, false
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	if n, ok := envInt("MESHLENS_FLOOR_CLASSES"); ok && n < len(in.Proxies) {
+		in.Proxies = in.Proxies[:n]
+	}
+	return in, true
+}
+
 func envInt(name string) (int, bool) {
 	v := os.Getenv(name)
 	if v == "" {
@@ -167,19 +176,25 @@ func envInt(name string) (int, bool) {
 	return n, true
 }
 
-// BenchmarkAnswer splits the generator's proxyConfig answer for the same classes as BenchmarkFloor
-// into its steps, each timed alone over every class: istiod's generation as the session runs it
-// (Generate), the proto3 JSON of every object (JSON), and the answer written as the server writes
-// it (encode, from the marshalled objects); and a compute job's answers instead (hashed: every
-// object hashed, marshalled and written once per job).
+// BenchmarkAnswer splits the generator's answers for the same classes as BenchmarkFloor into
+// their steps, each timed alone over every class: istiod's generation as a compute job runs it
+// (generate: Pack), as proxyConfig runs it (unpacked: Generate), the proto3 JSON of every object
+// (JSON), proxyConfig's answer written as the server writes it (encode, from the marshalled
+// objects), a compute job's answers from the packed objects (hashed: every object hashed, unpacked,
+// marshalled and written once per job); and a whole compute job's answers (compute: generate and
+// hashed, from an empty xDS cache and a new job, as BenchmarkFloor/all).
 //
 //	MESHLENS_FLOOR_INPUT=/tmp/floor.json go test -run '^$' -bench BenchmarkAnswer -benchtime 1x ./internal/session/
 func BenchmarkAnswer(b *testing.B) {
 	s, proxies := loadFloor(b)
 	generated := make([]*Generated, len(proxies))
+	packed := make([]*Packed, len(proxies))
 	marshalled := make([]*ProxyConfig, len(proxies))
 	for i, fp := range proxies {
 		var err error
+		if packed[i], err = s.Pack(fp.proxy); err != nil {
+			b.Fatal(err)
+		}
 		if generated[i], err = s.Generate(fp.proxy); err != nil {
 			b.Fatal(err)
 		}
@@ -190,11 +205,27 @@ func BenchmarkAnswer(b *testing.B) {
 	perClass := func(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(proxies))/1e6, "ms/class")
 	}
+	cold := func(b *testing.B) {
+		b.StopTimer()
+		s.server.Discovery.Cache.ClearAll()
+		b.StartTimer()
+	}
+	// A compute job's generation (Pack), from an empty xDS cache as BenchmarkFloor's.
 	b.Run("generate", func(b *testing.B) {
 		for b.Loop() {
-			b.StopTimer()
-			s.server.Discovery.Cache.ClearAll()
-			b.StartTimer()
+			cold(b)
+			for _, fp := range proxies {
+				if _, err := s.Pack(fp.proxy); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perClass(b)
+	})
+	// proxyConfig's generation (Generate: Pack, every object unpacked).
+	b.Run("unpacked", func(b *testing.B) {
+		for b.Loop() {
+			cold(b)
 			for _, fp := range proxies {
 				if _, err := s.Generate(fp.proxy); err != nil {
 					b.Fatal(err)
@@ -227,14 +258,14 @@ func BenchmarkAnswer(b *testing.B) {
 		perClass(b)
 		b.ReportMetric(float64(bytes)/float64(b.N)/float64(len(proxies))/(1<<20), "MiB/class")
 	})
-	// A compute job's answers (hashedProxyConfig) from the generated objects: hashed, each
+	// A compute job's answers (hashedProxyConfig) from the packed objects: hashed, each unpacked,
 	// marshalled and written once per job.
 	b.Run("hashed", func(b *testing.B) {
 		bytes := 0
 		for b.Loop() {
 			sent := NewSent()
 			for i, fp := range proxies {
-				h, err := generated[i].Hashed(Describe(fp.proxy), sent)
+				h, err := packed[i].Hashed(Describe(fp.proxy), sent)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -247,6 +278,27 @@ func BenchmarkAnswer(b *testing.B) {
 		}
 		perClass(b)
 		b.ReportMetric(float64(bytes)/float64(b.N)/float64(len(proxies))/(1<<20), "MiB/class")
+	})
+	b.Run("compute", func(b *testing.B) {
+		for b.Loop() {
+			cold(b)
+			sent := NewSent()
+			for _, fp := range proxies {
+				pk, err := s.Pack(fp.proxy)
+				if err != nil {
+					b.Fatal(err)
+				}
+				h, err := pk.Hashed(Describe(fp.proxy), sent)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var buf countingWriter
+				if err := json.NewEncoder(&buf).Encode(h.Commit()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perClass(b)
 	})
 }
 

@@ -5,8 +5,13 @@ import (
 	"encoding/hex"
 	"sync"
 
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"istio.io/istio/pilot/pkg/model"
 
 	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
@@ -19,9 +24,10 @@ type (
 )
 
 // ObjectHash identifies a generated object by content: the SHA-256 of its type URL and its
-// deterministic proto marshalling (istiod's own, protoconv, for routes and clusters). Equal hashes are equal messages, hence equal proto3 JSON. Equal
-// messages may still hash differently (istiod packs some Any values from Go maps, whose bytes vary):
-// that only costs sending the object twice.
+// deterministic proto marshalling (istiod's own, protoconv, for routes, clusters and endpoints).
+// Equal hashes are equal messages, hence equal proto3 JSON. Equal messages may still hash
+// differently (istiod packs some Any values from Go maps, whose bytes vary): that only costs
+// sending the object twice.
 type ObjectHash [sha256.Size]byte
 
 // Sent is what one compute job holds: the objects sent to it in an earlier answer. A compute job
@@ -52,57 +58,67 @@ type Hashed struct {
 	config HashedProxyConfig
 }
 
-// Hashed hashes every object and marshals those the job does not hold yet. Answers are built
-// concurrently: Commit, as the answer is written, settles which of them sends an object.
-func (g *Generated) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
+// Hashed hashes every object and marshals those the job does not hold yet: listeners from their
+// deterministic marshalling, the rest from the bytes istiod packed them into, unpacked only to be
+// sent. Answers are built concurrently: Commit, as the answer is written, settles which of them
+// sends an object.
+func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	h := &Hashed{Proxy: proxy, sent: sent}
 	var buf []byte
 	var err error
-	lists := []*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints}
-	// raw: the object's deterministic marshalling when istiod's generator gave it, else nil.
-	add := func(i int, typeURL string, m proto.Message, raw []byte) error {
+	for _, m := range pk.Listeners {
 		var hash ObjectHash
-		if raw != nil {
-			hash = bytesHash(typeURL, raw)
-		} else if hash, buf, err = objectHash(typeURL, m, buf[:0]); err != nil {
-			return err
+		if hash, buf, err = objectHash(protocol.TypeListener, m, buf[:0]); err != nil {
+			return nil, err
 		}
-		o := HashedObject{Hash: hex.EncodeToString(hash[:])}
-		if !sent.has(hash) {
-			if o.Object, err = protojson.Marshal(m); err != nil {
-				return err
+		if err = h.add(0, hash, func() (proto.Message, error) { return m, nil }); err != nil {
+			return nil, err
+		}
+	}
+	lists := []struct {
+		typeURL   string
+		resources model.Resources
+		message   func() proto.Message
+	}{
+		{protocol.TypeRouteConfiguration, pk.Routes, func() proto.Message { return &route.RouteConfiguration{} }},
+		{protocol.TypeCluster, pk.Clusters, func() proto.Message { return &cluster.Cluster{} }},
+		{protocol.TypeClusterLoadAssign, pk.Endpoints, func() proto.Message { return &endpoint.ClusterLoadAssignment{} }},
+	}
+	for i, l := range lists {
+		for _, r := range l.resources {
+			unpack := func() (proto.Message, error) {
+				m := l.message()
+				return m, r.Resource.UnmarshalTo(m)
+			}
+			if err = h.add(i+1, bytesHash(l.typeURL, r.Resource.Value), unpack); err != nil {
+				return nil, err
 			}
 		}
-		*lists[i] = append(*lists[i], o)
-		h.hashes[i] = append(h.hashes[i], hash)
-		return nil
 	}
-	for _, m := range g.Listeners {
-		if err = add(0, protocol.TypeListener, m, nil); err != nil {
-			return nil, err
-		}
-	}
-	for k, m := range g.Routes {
-		if err = add(1, protocol.TypeRouteConfiguration, m, g.routeBytes[k]); err != nil {
-			return nil, err
-		}
-	}
-	for k, m := range g.Clusters {
-		if err = add(2, protocol.TypeCluster, m, g.clusterBytes[k]); err != nil {
-			return nil, err
-		}
-	}
-	for _, m := range g.Endpoints {
-		if err = add(3, protocol.TypeClusterLoadAssign, m, nil); err != nil {
-			return nil, err
-		}
-	}
-	for _, l := range lists {
+	for _, l := range []*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints} {
 		if *l == nil {
 			*l = []HashedObject{}
 		}
 	}
 	return h, nil
+}
+
+// add appends an object to list i by hash, with its proto3 JSON unless the job holds it.
+func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, error)) error {
+	o := HashedObject{Hash: hex.EncodeToString(hash[:])}
+	if !h.sent.has(hash) {
+		m, err := message()
+		if err != nil {
+			return err
+		}
+		if o.Object, err = protojson.Marshal(m); err != nil {
+			return err
+		}
+	}
+	lists := [4]*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints}
+	*lists[i] = append(*lists[i], o)
+	h.hashes[i] = append(h.hashes[i], hash)
+	return nil
 }
 
 // objectHash is the ObjectHash of m, marshalled into buf (returned for reuse).

@@ -13,6 +13,10 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pk, err := s.Pack(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	g, err := s.Generate(p)
 	if err != nil {
 		t.Fatal(err)
@@ -21,11 +25,11 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	sent := NewSent()
 	// Two answers built before either is written: both marshal everything; the one written first
 	// sends it, the other names it.
-	first, err := g.Hashed(Describe(p), sent)
+	first, err := pk.Hashed(Describe(p), sent)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := g.Hashed(Describe(p), sent)
+	second, err := pk.Hashed(Describe(p), sent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +50,7 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 		t.Errorf("%d objects: first answer sent %d of %d, second %d of %d; want all, then none", objects, w1, a1, w2, a2)
 	}
 	// Built after: nothing marshalled at all.
-	third, err := g.Hashed(Describe(p), sent)
+	third, err := pk.Hashed(Describe(p), sent)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +63,7 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, _ := g.Hashed(Describe(p), NewSent())
+	fresh, _ := pk.Hashed(Describe(p), NewSent())
 	for i, o := range fresh.Commit().Clusters {
 		if string(o.Object) != string(plain.Clusters[i]) {
 			t.Errorf("cluster %d: %s, want %s", i, o.Object, plain.Clusters[i])
