@@ -69,10 +69,12 @@ func (s *Session) Generate(p *model.Proxy) (*Generated, error) {
 }
 
 // Pack runs istiod's generators (LDS, RDS, CDS, EDS) for the proxy against the snapshot, as one push
-// of a connecting proxy: RDS for the route names its listeners use, EDS for its EDS clusters. The
-// request carries a start time, as istiod's pushes do, so that its xDS cache keeps what one proxy's
-// generation shares with the next (routes, clusters and endpoints of the same SidecarScope
-// dependencies); the snapshot never changes, so nothing cached goes stale.
+// of a connecting proxy: RDS for the route names its listeners use, EDS for its EDS clusters. RDS,
+// CDS and EDS are the discovery server's own generators, with its xDS cache (the harness's
+// ConfigGen has none), and the request carries a start time, as istiod's pushes do, without which
+// the cache keeps nothing: what one proxy's generation shares with the next (routes, clusters and
+// endpoints of the same SidecarScope dependencies) is built once. The snapshot never changes, so
+// nothing cached goes stale.
 func (s *Session) Pack(p *model.Proxy) (pk *Packed, err error) {
 	defer recoverFatal(&err)
 	req := &model.PushRequest{Push: s.server.PushContext(), Forced: true, Start: time.Now()}
@@ -80,7 +82,9 @@ func (s *Session) Pack(p *model.Proxy) (pk *Packed, err error) {
 	if pk.Routes, err = s.routes(p, req, pk.Listeners); err != nil {
 		return nil, err
 	}
-	pk.Clusters, _ = s.server.ConfigGen.BuildClusters(p, req)
+	if pk.Clusters, err = s.generate(p, req, &model.WatchedResource{TypeUrl: v3.ClusterType, Wildcard: true}); err != nil {
+		return nil, err
+	}
 	if pk.Endpoints, err = s.endpoints(p, req, pk.Clusters); err != nil {
 		return nil, err
 	}
@@ -108,9 +112,11 @@ func unpackAll[T any, P interface {
 // listener that uses it, and istiod builds a name asked twice (the per-pod listeners of a headless
 // Service share one) a second time without virtual hosts.
 func (s *Session) routes(p *model.Proxy, req *model.PushRequest, listeners []*listener.Listener) (model.Resources, error) {
-	names := xdstest.ExtractRoutesFromListeners(listeners)
-	slices.Sort(names)
-	resources, _ := s.server.ConfigGen.BuildHTTPRoutes(p, req, slices.Compact(names))
+	w := &model.WatchedResource{TypeUrl: v3.RouteType, ResourceNames: sets.New(xdstest.ExtractRoutesFromListeners(listeners)...)}
+	resources, err := s.generate(p, req, w)
+	if err != nil {
+		return nil, err
+	}
 	slices.SortStableFunc(resources, func(a, b *discovery.Resource) int { return strings.Compare(a.Name, b.Name) })
 	return resources, nil
 }
@@ -128,8 +134,7 @@ func (s *Session) endpoints(p *model.Proxy, req *model.PushRequest, clusters mod
 			names = append(names, name)
 		}
 	}
-	w := &model.WatchedResource{TypeUrl: v3.EndpointType, ResourceNames: sets.New(names...)}
-	resources, _, err := s.server.Discovery.Generators[v3.EndpointType].Generate(p, w, req)
+	resources, err := s.generate(p, req, &model.WatchedResource{TypeUrl: v3.EndpointType, ResourceNames: sets.New(names...)})
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +149,12 @@ func (s *Session) endpoints(p *model.Proxy, req *model.PushRequest, clusters mod
 		}
 	}
 	return out, nil
+}
+
+// generate is the resources istiod's generator of the watched type gives the proxy.
+func (s *Session) generate(p *model.Proxy, req *model.PushRequest, w *model.WatchedResource) (model.Resources, error) {
+	resources, _, err := s.server.Discovery.Generators[w.TypeUrl].Generate(p, w, req)
+	return resources, err
 }
 
 // The fields of Envoy's Cluster that say whether Envoy asks EDS for it.
