@@ -18,6 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import YAML from 'yaml';
 import { ProxyConfigStore } from '../dist/src/database/proxy-config.store.js';
+import { ComputeService } from '../dist/src/jobs/compute.service.js';
 import { WorkloadStore } from '../dist/src/database/workload.store.js';
 import { withBenchApp } from './bench-app.mjs';
 import { changeOnePercent, fetchAgain, graphql, scaledMesh } from './common.mjs';
@@ -53,6 +54,19 @@ const generators = watchGenerators();
 await withBenchApp(
   async ({ app, base, client }) => {
     const gql = graphql(base);
+    // Each compute job's steps (ComputeStats.phases), by snapshot id, to print where its time went.
+    const phasesOf = new Map();
+    const computeService = app.get(ComputeService);
+    const compute = computeService.compute.bind(computeService);
+    computeService.compute = async (id, progress) => {
+      const stats = await compute(id, progress);
+      phasesOf.set(id, stats.phases);
+      return stats;
+    };
+    const phaseLine = (phases) =>
+      Object.entries(phases ?? {})
+        .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)}`)
+        .join(', ');
     const push = async (objects, name) => {
       const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
       const t = Date.now();
@@ -111,6 +125,7 @@ await withBenchApp(
         'SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes',
       )
     ).rows;
+    console.log(`  first compute job, s: ${phaseLine(phasesOf.get(first.id))}`);
     console.log(
       `upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`,
     );
@@ -141,7 +156,11 @@ await withBenchApp(
     const readyTimes = [];
     for (let round = 1; round <= FURTHER; round++) {
       objects = changeOnePercent(objects, round);
-      readyTimes.push((await push(objects, `bench-${round}`)).ms);
+      const further = await push(objects, `bench-${round}`);
+      readyTimes.push(further.ms);
+      console.log(
+        `  further snapshot ${round}: upload to READY ${secs(further.ms)}; compute job, s: ${phaseLine(phasesOf.get(further.id))}`,
+      );
     }
     if (FURTHER > 0) {
       await client.query('VACUUM ANALYZE');

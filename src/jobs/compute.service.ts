@@ -7,7 +7,14 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError, loadParams, type HashedGeneratedConfig, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
+import {
+  GeneratorError,
+  loadParams,
+  type HashedGeneratedConfig,
+  type Methods,
+  type MeshIdentity,
+  type PeerAuthn,
+} from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import type { ConfigKey, GeneratedConfig, ProxyType, WorkloadProxy } from '../model/proxy.js';
@@ -48,6 +55,8 @@ export interface ComputeStats {
   connectivityEvaluations: number;
   connectionGroups: number;
   senders: number;
+  /** Wall time of each step of the job, ms, in the order they ran (the worker logs them). */
+  phases: Record<string, number>;
 }
 
 /**
@@ -69,15 +78,17 @@ export class ComputeService {
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
-    const resources = await this.snapshots.resources(snapshotId);
-    const normalised = await normaliseWithIstiod(resources, (params) => this.generator.deployGateways(params));
+    const phases: Record<string, number> = {};
+    const time = phaseTimer(phases);
+    const resources = await time('resources', () => this.snapshots.resources(snapshotId));
+    const normalised = await time('normalise', () => normaliseWithIstiod(resources, (params) => this.generator.deployGateways(params)));
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
-    const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);
-    const proxies = await this.generator.ask(snapshotId, 'proxies', {});
+    const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, normalised));
+    const proxies = await time('proxies', () => this.generator.ask(snapshotId, 'proxies', {}));
     await progress(0.1);
-    const diagnostics = await this.generator.ask(snapshotId, 'analyze', undefined);
-    const gatewayApi = await this.generator.ask(snapshotId, 'gatewayApi', undefined);
+    const diagnostics = await time('analyze', () => this.generator.ask(snapshotId, 'analyze', undefined));
+    const gatewayApi = await time('gatewayApi', () => this.generator.ask(snapshotId, 'gatewayApi', undefined));
     await progress(BEFORE_CLASSES);
 
     const pods = new Map<string, Record<string, unknown>>();
@@ -104,27 +115,30 @@ export class ComputeService {
       connectivityEvaluations: 0,
       connectionGroups: 0,
       senders: 0,
+      phases,
     };
     const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
     // Istio's identity settings and each class's PeerAuthentication, asked while the session is
     // loaded: connectivity reads them, and journeys on the READY snapshot read them stored (no session).
-    const mesh = await this.generator.ask(snapshotId, 'mesh', undefined);
+    const mesh = await time('peerAuthentication', () => this.generator.ask(snapshotId, 'mesh', undefined));
     const resolved = new Map<string, PeerAuthn | null>();
-    await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-      const rep = cls.workloads[0];
-      try {
-        resolved.set(
-          cls.classKey,
-          await this.generator.ask(snapshotId, 'peerAuthentication', {
-            proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type },
-          }),
-        );
-      } catch (error) {
-        // No proxy: nothing to resolve. Any other failure stays unresolved: a journey asks again and reports it.
-        if (error instanceof GeneratorError && error.code === 'NO_PROXY') resolved.set(cls.classKey, null);
-      }
-    });
-    const reuse = await this.reuseClasses(snapshotId, version.istio, normalised, istiodWorkloads, classes);
+    await time('peerAuthentication', () =>
+      mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+        const rep = cls.workloads[0];
+        try {
+          resolved.set(
+            cls.classKey,
+            await this.generator.ask(snapshotId, 'peerAuthentication', {
+              proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type },
+            }),
+          );
+        } catch (error) {
+          // No proxy: nothing to resolve. Any other failure stays unresolved: a journey asks again and reports it.
+          if (error instanceof GeneratorError && error.code === 'NO_PROXY') resolved.set(cls.classKey, null);
+        }
+      }),
+    );
+    const reuse = await this.reuseClasses(snapshotId, version.istio, normalised, istiodWorkloads, classes, time);
     const peerAuthentications = new Map<string, ConfigRef | null>();
     for (const cls of classes) {
       const pa = resolved.get(cls.classKey);
@@ -140,6 +154,7 @@ export class ComputeService {
     const report = monotonic(progress);
     let done = 0;
     let collected: Awaited<ReturnType<ClassesThread['finish']>>;
+    const classesStarted = performance.now();
     try {
       if (this.connectivity)
         await thread.connectivity(this.connectivity, {
@@ -177,7 +192,8 @@ export class ComputeService {
         done++;
         await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
       });
-      collected = await thread.finish();
+      phases.classes = performance.now() - classesStarted;
+      collected = await time('finish', () => thread.finish());
     } finally {
       await thread.close();
       await this.generator.endJob(snapshotId, job);
@@ -199,18 +215,20 @@ export class ComputeService {
       ...w,
       proxyClass: classOf.get(`${w.namespace}/${w.name}`) ?? null,
     }));
-    await this.proxyConfigs.saveComputation(snapshotId, {
-      objects: collected.objects,
-      nodes: collected.nodes,
-      classes: stored,
-      reused: [...(reuse?.classes.values() ?? [])],
-      workloads,
-      istioVersion: version.istio,
-      diagnostics,
-      gatewayApi,
-      connectivity: connections,
-      meshSecurity: meshSecurityOf(mesh, resolved, splitFrom),
-    });
+    await time('save', () =>
+      this.proxyConfigs.saveComputation(snapshotId, {
+        objects: collected.objects,
+        nodes: collected.nodes,
+        classes: stored,
+        reused: [...(reuse?.classes.values() ?? [])],
+        workloads,
+        istioVersion: version.istio,
+        diagnostics,
+        gatewayApi,
+        connectivity: connections,
+        meshSecurity: meshSecurityOf(mesh, resolved, splitFrom),
+      }),
+    );
     return stats;
   }
 
@@ -228,16 +246,20 @@ export class ComputeService {
     normalised: NormalisedSnapshot,
     workloads: Workload[],
     classes: MemberClass[],
+    time: PhaseTimer,
   ): Promise<{ base: string; classes: Map<string, StoredClass> } | null> {
-    const base = await this.snapshots.previousReady(snapshotId, istio);
+    const base = await time('reuse', () => this.snapshots.previousReady(snapshotId, istio));
     if (!base) return null;
-    const candidates = sameMembership(classes, workloads, await this.proxyConfigs.computed(base));
+    const candidates = sameMembership(classes, workloads, await time('reuse', () => this.proxyConfigs.computed(base)));
     if (candidates.size === 0) return null;
     try {
-      const before = await this.snapshots.normalised(base, (params) => this.generator.deployGateways(params));
+      const before = await time('parent', () => this.snapshots.normalised(base, (params) => this.generator.deployGateways(params)));
       if (!before) return null;
-      const changes = inputChanges(loadParams(before), loadParams(normalised));
+      const changes = await time('parent', async () => inputChanges(loadParams(before), loadParams(normalised)));
       if (changes.meshConfig) return null;
+      // The earlier snapshot's session starts here when it is no longer loaded.
+      const pushScope = (id: string, params: Methods['pushScope']['params']) =>
+        time('pushScope', () => this.generator.ask(id, 'pushScope', params));
       const byKey = new Map(classes.map((c) => [c.classKey, c]));
       const proxyOf = (key: string) => {
         const rep = byKey.get(key)!.workloads[0];
@@ -251,13 +273,12 @@ export class ComputeService {
       // A changed pod whose endpoints istiod derives the same in both (a new image, an annotation) is
       // no change to other proxies: the earlier session's view of the changed pods, when there are any.
       const pods = changed.filter((c) => c.kind === 'Pod' && c.apiVersion === 'v1');
-      const endpoints =
-        pods.length > 0 ? (await this.generator.ask(base, 'pushScope', { changed: pods, proxies: [] })).endpoints : undefined;
-      const now = await this.generator.ask(snapshotId, 'pushScope', { changed, endpoints, proxies: left.map(proxyOf) });
+      const endpoints = pods.length > 0 ? (await pushScope(base, { changed: pods, proxies: [] })).endpoints : undefined;
+      const now = await pushScope(snapshotId, { changed, endpoints, proxies: left.map(proxyOf) });
       if (now.forced) return null;
       left = left.filter((_, i) => !now.affected[i]);
       if (left.length > 0) {
-        const was = await this.generator.ask(base, 'pushScope', {
+        const was = await pushScope(base, {
           changed,
           keys: now.keys,
           endpoints: now.endpoints,
@@ -268,7 +289,7 @@ export class ComputeService {
         const seen = new Set(now.keys.map((k) => `${k.kind}/${k.namespace}/${k.name}`));
         const more = was.keys.filter((k) => !seen.has(`${k.kind}/${k.namespace}/${k.name}`));
         if (left.length > 0 && more.length > 0) {
-          const also = await this.generator.ask(snapshotId, 'pushScope', { changed: [], keys: more, proxies: left.map(proxyOf) });
+          const also = await pushScope(snapshotId, { changed: [], keys: more, proxies: left.map(proxyOf) });
           left = left.filter((_, i) => !also.affected[i]);
         }
       }
@@ -352,7 +373,20 @@ function meshSecurityOf(mesh: MeshIdentity, resolved: Map<string, PeerAuthn | nu
   return { trustDomain: mesh.trustDomain, trustDomainAliases: mesh.trustDomainAliases ?? [], peerAuthentications, classes };
 }
 
-/** Reports in order and only forward, at most once per percent. */
+type PhaseTimer = <T>(phase: string, step: () => Promise<T>) => Promise<T>;
+
+/** Runs a step, adding its wall time to its phase (a phase may run in parts). */
+function phaseTimer(phases: Record<string, number>): PhaseTimer {
+  return async (phase, step) => {
+    const started = performance.now();
+    try {
+      return await step();
+    } finally {
+      phases[phase] = (phases[phase] ?? 0) + performance.now() - started;
+    }
+  };
+}
+
 /**
  * A reused class's stored config in the shape of a hashedProxyConfig answer, for the job's thread
  * (connectivity reads every class there): every object sent, each under a hash of its place (class,
@@ -371,6 +405,7 @@ function asHashedAnswer(classKey: string, config: GeneratedConfig): HashedGenera
   };
 }
 
+/** Reports in order and only forward, at most once per percent. */
 function monotonic(progress: ProgressReporter): ProgressReporter {
   let last = 0;
   let chain = Promise.resolve();
