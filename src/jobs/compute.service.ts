@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
@@ -7,25 +6,18 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import {
-  GeneratorError,
-  loadParams,
-  type HashedGeneratedConfig,
-  type Methods,
-  type MeshIdentity,
-  type PeerAuthn,
-} from '../generator/protocol.js';
+import { GeneratorError, loadParams, type Methods, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
-import type { ConfigKey, GeneratedConfig, ProxyType, WorkloadProxy } from '../model/proxy.js';
+import { CONFIG_KEY, type EnvoyType, type ProxyType, type WorkloadProxy } from '../model/proxy.js';
 import { canonicalJson } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { MeshSecurity, PeerAuthnResolution } from '../model/mesh-security.js';
-import type { NormalisedSnapshot, Workload } from '../model/snapshot.js';
+import type { Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
-import { CONNECTIVITY_MODULE } from './derived.js';
-import { inputChanges, sameMembership } from './reuse.js';
+import { CONNECTIVITY_MODULE, type ConnectivityConfig } from './derived.js';
+import { inputChanges, inputIdentities, sameMembership, type InputIdentities } from './reuse.js';
 import { groupIntoClasses, memberClassKey, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 export { classProxyInfo } from './proxy-classes.js';
@@ -36,6 +28,11 @@ export type ProgressReporter = (fraction: number) => Promise<void>;
 /** Where the steps before and after the per-class generation leave the progress. */
 const BEFORE_CLASSES = 0.15;
 const AFTER_CLASSES = 0.95;
+/**
+ * Snapshots whose generator inputs (inputIdentities) a worker keeps after computing them: a further
+ * snapshot's parent is most often the one computed last, and is then not read and normalised again.
+ */
+const RECENT_INPUTS = 4;
 
 /** What a computation found, for logs and the benchmark. */
 export interface ComputeStats {
@@ -68,6 +65,8 @@ export interface ComputeStats {
 @Injectable()
 export class ComputeService {
   private readonly logger = new Logger(ComputeService.name);
+  /** The inputs of the snapshots computed last (at most RECENT_INPUTS), by snapshot id, oldest first. */
+  private readonly recentInputs = new Map<string, InputIdentities>();
 
   constructor(
     private readonly snapshots: SnapshotStore,
@@ -82,6 +81,7 @@ export class ComputeService {
     const time = phaseTimer(phases);
     const resources = await time('resources', () => this.snapshots.resources(snapshotId));
     const normalised = await time('normalise', () => normaliseWithIstiod(resources, (params) => this.generator.deployGateways(params)));
+    const inputs = await time('inputs', () => this.remember(snapshotId, inputIdentities(loadParams(normalised))));
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, normalised));
@@ -138,7 +138,7 @@ export class ComputeService {
         }
       }),
     );
-    const reuse = await this.reuseClasses(snapshotId, version.istio, normalised, istiodWorkloads, classes, time);
+    const reuse = await this.reuseClasses(snapshotId, version.istio, inputs, istiodWorkloads, classes, time);
     const peerAuthentications = new Map<string, ConfigRef | null>();
     for (const cls of classes) {
       const pa = resolved.get(cls.classKey);
@@ -163,20 +163,20 @@ export class ComputeService {
           classes,
           peerAuthentications,
         });
+      // Connectivity reads every class's config on the job's thread: a reused one as stored, each
+      // object's text once per job.
+      const storedConfigs =
+        this.connectivity && reuse && reuse.classes.size > 0
+          ? await time('reusedConfigs', () => this.sendStoredConfigs([...reuse.classes.values()], thread))
+          : new Map<string, StoredConnectivityConfig>();
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
         const reused = reuse?.classes.get(cls.classKey);
         if (reuse && reused) {
           stats.reusedClasses++;
           stored.push(reused);
           for (const m of cls.workloads) classOf.set(`${m.namespace}/${m.name}`, cls.classKey);
-          if (this.connectivity) {
-            // Connectivity reads every class's config on the job's thread: the stored one, as a generator answer.
-            const rep = cls.workloads[0];
-            const config = (await this.proxyConfigs.configsOf(reuse.base, [rep])).get(`${rep.namespace}/${rep.name}`);
-            if (!config) throw new Error(`snapshot ${reuse.base}: the stored config of class ${cls.classKey} is gone`);
-            const line = new TextEncoder().encode(JSON.stringify({ id: 0, result: asHashedAnswer(cls.classKey, config) }));
-            await thread.add(line, { key: cls.classKey, members: cls.workloads }, false);
-          }
+          const config = storedConfigs.get(reused.configHash);
+          if (config) await thread.storedClass({ key: cls.classKey, members: cls.workloads }, config);
         } else {
           for (const unit of await this.generateClass(snapshotId, cls, stats, thread, job)) {
             stored.push({
@@ -243,7 +243,7 @@ export class ComputeService {
   private async reuseClasses(
     snapshotId: string,
     istio: string,
-    normalised: NormalisedSnapshot,
+    inputs: InputIdentities,
     workloads: Workload[],
     classes: MemberClass[],
     time: PhaseTimer,
@@ -253,9 +253,14 @@ export class ComputeService {
     const candidates = sameMembership(classes, workloads, await time('reuse', () => this.proxyConfigs.computed(base)));
     if (candidates.size === 0) return null;
     try {
-      const before = await time('parent', () => this.snapshots.normalised(base, (params) => this.generator.deployGateways(params)));
+      const before =
+        this.recentInputs.get(base) ??
+        (await time('parent', async () => {
+          const normalised = await this.snapshots.normalised(base, (params) => this.generator.deployGateways(params));
+          return normalised && inputIdentities(loadParams(normalised));
+        }));
       if (!before) return null;
-      const changes = await time('parent', async () => inputChanges(loadParams(before), loadParams(normalised)));
+      const changes = inputChanges(before, inputs);
       if (changes.meshConfig) return null;
       // The earlier snapshot's session starts here when it is no longer loaded.
       const pushScope = (id: string, params: Methods['pushScope']['params']) =>
@@ -303,6 +308,44 @@ export class ComputeService {
       this.logger.warn(`snapshot ${snapshotId}: no reuse from snapshot ${base}: ${error instanceof Error ? error.message : String(error)}`);
       return null;
     }
+  }
+
+  /** Keeps a computed snapshot's inputs for the next snapshot of its mesh, forgetting the oldest beyond RECENT_INPUTS. */
+  private remember(snapshotId: string, inputs: InputIdentities): InputIdentities {
+    this.recentInputs.delete(snapshotId);
+    this.recentInputs.set(snapshotId, inputs);
+    for (const id of this.recentInputs.keys()) {
+      if (this.recentInputs.size <= RECENT_INPUTS) break;
+      this.recentInputs.delete(id);
+    }
+    return inputs;
+  }
+
+  /**
+   * The listeners, clusters and endpoints of the reused classes' stored configs, by config hash, as
+   * stored hashes in list order; their objects' text sent to the job's thread once each.
+   */
+  private async sendStoredConfigs(classes: StoredClass[], thread: ClassesThread): Promise<Map<string, StoredConnectivityConfig>> {
+    const roots = [...new Set(classes.map((c) => c.configHash))];
+    const refs = await this.proxyConfigs.objectRefsUnder(roots);
+    const out = new Map<string, StoredConnectivityConfig>();
+    const hashes = new Set<string>();
+    for (const root of roots) {
+      const objects = refs.get(root);
+      if (!objects) throw new Error(`the stored config ${root} of a reused class is gone`);
+      const config: StoredConnectivityConfig = { listeners: [], clusters: [], endpoints: [] };
+      for (const o of objects) {
+        const key = CONFIG_KEY[o.type as EnvoyType];
+        if (key !== 'listeners' && key !== 'clusters' && key !== 'endpoints') continue;
+        config[key].push(o.hash);
+        hashes.add(o.hash);
+      }
+      out.set(root, config);
+    }
+    const texts = await this.proxyConfigs.objectTexts([...hashes]);
+    if (texts.size !== hashes.size) throw new Error('objects of a reused class are gone');
+    await thread.storedObjects([...texts]);
+    return out;
   }
 
   /**
@@ -373,7 +416,10 @@ function meshSecurityOf(mesh: MeshIdentity, resolved: Map<string, PeerAuthn | nu
   return { trustDomain: mesh.trustDomain, trustDomainAliases: mesh.trustDomainAliases ?? [], peerAuthentications, classes };
 }
 
-type PhaseTimer = <T>(phase: string, step: () => Promise<T>) => Promise<T>;
+/** A stored config's connectivity lists, as the stored hashes of their objects. */
+type StoredConnectivityConfig = Record<keyof ConnectivityConfig, string[]>;
+
+type PhaseTimer = <T>(phase: string, step: () => T | Promise<T>) => Promise<T>;
 
 /** Runs a step, adding its wall time to its phase (a phase may run in parts). */
 function phaseTimer(phases: Record<string, number>): PhaseTimer {
@@ -384,24 +430,6 @@ function phaseTimer(phases: Record<string, number>): PhaseTimer {
     } finally {
       phases[phase] = (phases[phase] ?? 0) + performance.now() - started;
     }
-  };
-}
-
-/**
- * A reused class's stored config in the shape of a hashedProxyConfig answer, for the job's thread
- * (connectivity reads every class there): every object sent, each under a hash of its place (class,
- * list, index) rather than of its bytes, so that the thread parses it as new and no generator hash
- * (of type and proto bytes) names it.
- */
-function asHashedAnswer(classKey: string, config: GeneratedConfig): HashedGeneratedConfig {
-  const hashed = (key: ConfigKey) =>
-    config[key].map((object, i) => ({ hash: createHash('sha256').update(`stored\0${classKey}\0${key}\0${i}`).digest('hex'), object }));
-  return {
-    proxy: config.proxy,
-    listeners: hashed('listeners'),
-    routes: hashed('routes'),
-    clusters: hashed('clusters'),
-    endpoints: hashed('endpoints'),
   };
 }
 
