@@ -60,13 +60,13 @@ await withBenchApp(
     const compute = computeService.compute.bind(computeService);
     computeService.compute = async (id, progress) => {
       const stats = await compute(id, progress);
-      phasesOf.set(id, stats.phases);
+      phasesOf.set(id, { reused: `${stats.reusedClasses}/${stats.classes} classes`, phases: stats.phases });
       return stats;
     };
-    const phaseLine = (phases) =>
-      Object.entries(phases ?? {})
+    const phaseLine = (job) =>
+      `${job?.reused} reused; ${Object.entries(job?.phases ?? {})
         .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)}`)
-        .join(', ');
+        .join(', ')}`;
     const push = async (objects, name) => {
       const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
       const t = Date.now();
