@@ -87,9 +87,13 @@ export class ComputeService {
     const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, normalised));
     const proxies = await time('proxies', () => this.generator.ask(snapshotId, 'proxies', {}));
     await progress(0.1);
-    const diagnostics = await time('analyze', () => this.generator.ask(snapshotId, 'analyze', undefined));
-    const gatewayApi = await time('gatewayApi', () => this.generator.ask(snapshotId, 'gatewayApi', undefined));
-    await progress(BEFORE_CLASSES);
+    // Only stored at the end: the session answers them alongside the classes (their phases overlap).
+    const analysed = Promise.all([
+      time('analyze', () => this.generator.ask(snapshotId, 'analyze', undefined)),
+      time('gatewayApi', () => this.generator.ask(snapshotId, 'gatewayApi', undefined)),
+    ]);
+    // Awaited below; a failure meanwhile must not go unhandled when the classes fail first.
+    analysed.catch(() => undefined);
 
     const pods = new Map<string, Record<string, unknown>>();
     for (const o of normalised.generatorInput.kubernetes) {
@@ -120,6 +124,7 @@ export class ComputeService {
     const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
     // Istio's identity settings and each class's PeerAuthentication, asked while the session is
     // loaded: connectivity reads them, and journeys on the READY snapshot read them stored (no session).
+    await progress(BEFORE_CLASSES);
     const mesh = await time('peerAuthentication', () => this.generator.ask(snapshotId, 'mesh', undefined));
     const resolved = new Map<string, PeerAuthn | null>();
     await time('peerAuthentication', () =>
@@ -215,6 +220,7 @@ export class ComputeService {
       ...w,
       proxyClass: classOf.get(`${w.namespace}/${w.name}`) ?? null,
     }));
+    const [diagnostics, gatewayApi] = await time('analyze wait', () => analysed);
     await time('save', () =>
       this.proxyConfigs.saveComputation(snapshotId, {
         objects: collected.objects,
