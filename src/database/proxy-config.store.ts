@@ -167,7 +167,19 @@ export class ProxyConfigStore {
     }
   }
 
-  private async insertObjects(em: EntityManager, objects: PreparedObject[]) {
+  private async insertObjects(em: EntityManager, all: PreparedObject[]) {
+    // Most objects of a job are stored already (every snapshot of a mesh shares most): only the
+    // others' JSON is sent and parsed as jsonb. Safe under the transaction's lock: no collection
+    // removes a row seen here before it commits.
+    const stored = new Set<string>();
+    for (let i = 0; i < all.length; i += 5000) {
+      const rows: { hash: string }[] = await em.query(
+        `SELECT encode(hash, 'hex') AS hash FROM envoy_objects WHERE hash = ANY($1::bytea[])`,
+        [all.slice(i, i + 5000).map((o) => toBytes(o.hash))],
+      );
+      for (const r of rows) stored.add(r.hash);
+    }
+    const objects = all.filter((o) => !stored.has(o.hash));
     for (let i = 0; i < objects.length;) {
       const chunk: PreparedObject[] = [];
       let bytes = 0;
