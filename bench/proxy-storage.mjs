@@ -70,6 +70,7 @@ await withBenchApp(
     const push = async (objects, name) => {
       const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
       const t = Date.now();
+      const cpu = process.cpuUsage();
       const res = await fetchAgain(`${base}/api/v1/snapshots?name=${name}`, {
         method: 'POST',
         headers: { 'content-type': 'application/yaml' },
@@ -83,7 +84,9 @@ await withBenchApp(
         s = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
       } while (s.status !== 'READY' && s.status !== 'FAILED');
       if (s.status === 'FAILED') throw new Error(`snapshot ${name} failed: ${s.error}`);
-      return { id: created.id, ms: Date.now() - t };
+      // The CPU of this process (API, worker and the job's thread; not the generator), steadier than wall time on a shared machine.
+      const used = process.cpuUsage(cpu);
+      return { id: created.id, ms: Date.now() - t, cpuMs: (used.user + used.system) / 1000 };
     };
     const sizes = async () => {
       const { rows } = await client.query(
@@ -125,7 +128,7 @@ await withBenchApp(
         'SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes',
       )
     ).rows;
-    console.log(`  first compute job, s: ${phaseLine(phasesOf.get(first.id))}`);
+    console.log(`  first compute job, s: ${phaseLine(phasesOf.get(first.id))}; Node CPU ${secs(first.cpuMs)}`);
     console.log(
       `upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`,
     );
@@ -159,7 +162,7 @@ await withBenchApp(
       const further = await push(objects, `bench-${round}`);
       readyTimes.push(further.ms);
       console.log(
-        `  further snapshot ${round}: upload to READY ${secs(further.ms)}; compute job, s: ${phaseLine(phasesOf.get(further.id))}`,
+        `  further snapshot ${round}: upload to READY ${secs(further.ms)}, Node CPU ${secs(further.cpuMs)}; compute job, s: ${phaseLine(phasesOf.get(further.id))}`,
       );
     }
     if (FURTHER > 0) {
