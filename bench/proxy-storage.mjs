@@ -60,7 +60,10 @@ await withBenchApp(
     const compute = computeService.compute.bind(computeService);
     computeService.compute = async (id, progress) => {
       const stats = await compute(id, progress);
-      phasesOf.set(id, { reused: `${stats.reusedClasses}/${stats.classes} classes`, phases: stats.phases });
+      phasesOf.set(id, {
+        reused: `${stats.reusedClasses}/${stats.classes} classes`,
+        phases: { ...stats.phases, 'of which connectivity (thread)': stats.connectivityMs },
+      });
       return stats;
     };
     const phaseLine = (job) =>
