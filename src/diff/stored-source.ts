@@ -48,6 +48,8 @@ export class StoredConfigSource implements ProxyConfigSource {
   private readonly nodes: Lru<Pick<StoredNode, 'children' | 'objects'>>;
   private readonly names: Lru<{ type: EnvoyType | null; name: string }>;
   private readonly subtrees: Lru<{ objects: ObjectMaps; entries: number }>;
+  /** Each config's objects (lookups in its subtrees' maps), by config hash. */
+  private readonly configs = new Lru<Objects>(10_000);
   /** Trimmed route configuration pairs, by `base|head` hash (content-addressed: never stale), up to 64 MiB of JSON. */
   private readonly trimmed = new Lru<TrimmedRoutePair>(64 * 1024 * 1024, (p) => p.bytes);
   /** Objects of the classes the generator was asked for, by snapshot. */
@@ -180,19 +182,21 @@ export class StoredConfigSource implements ProxyConfigSource {
    * subtrees, so a pair's delta costs what the two configs do not share, not every name of both.
    */
   private async fill(classes: ProxyClass[]): Promise<void> {
-    const roots = [...new Set(classes.map((c) => c.configHash))];
-    if (roots.length === 0) return;
-    const tree = await this.readTrees(roots);
-    const built = new Map<string, Objects>();
-    for (const root of roots) {
-      const node = tree.nodes.get(root)!;
-      const parts = node.children.map((child) => this.subtreeMaps(child, tree));
-      if (node.objects.length) parts.push(objectMaps(node.objects, [], tree));
-      built.set(root, configIndex(parts));
+    const roots = [...new Set(classes.map((c) => c.configHash))].filter((r) => !this.configs.get(r));
+    if (roots.length) {
+      const tree = await this.readTrees(roots);
+      for (const root of roots) {
+        const node = tree.nodes.get(root)!;
+        const parts = node.children.map((child) => this.subtreeMaps(child, tree));
+        if (node.objects.length) parts.push(objectMaps(node.objects, [], tree));
+        this.configs.set(root, configIndex(parts));
+      }
     }
+    // The delta reads the nodes and names the caches keep (readTrees put every node of these roots there).
+    const cached: Tree = { nodes: this.nodes, names: this.names };
     for (const c of classes) {
-      c.objects = built.get(c.configHash)!;
-      c.deltaTo = (head) => (tree.nodes.has(head.configHash) ? treeDelta(c.configHash, head.configHash, tree) : undefined);
+      c.objects = this.configs.get(c.configHash)!;
+      c.deltaTo = (head) => treeDelta(c.configHash, head.configHash, cached);
     }
   }
 
@@ -212,7 +216,10 @@ export class StoredConfigSource implements ProxyConfigSource {
    * (one query per tree level, then one for the names, no bodies).
    */
   private async readTrees(roots: string[]): Promise<Tree> {
-    const tree: Tree = { nodes: new Map(), names: new Map() };
+    const tree = {
+      nodes: new Map<string, Pick<StoredNode, 'children' | 'objects'>>(),
+      names: new Map<string, { type: EnvoyType | null; name: string }>(),
+    };
     const leaves = new Set<string>();
     const unknown = new Set<string>();
     const visit = (hash: string) => {
@@ -272,8 +279,8 @@ function storedConfigHash(objects: Objects, pool: ReadonlyMap<string, EnvoyObjec
 }
 
 interface Tree {
-  nodes: Map<string, Pick<StoredNode, 'children' | 'objects'>>;
-  names: Map<string, { type: EnvoyType | null; name: string }>;
+  nodes: { get(hash: string): Pick<StoredNode, 'children' | 'objects'> | undefined };
+  names: { get(hash: string): { type: EnvoyType | null; name: string } | undefined };
 }
 
 /** Objects by type (name → hash). */
@@ -340,8 +347,10 @@ function configIndex(parts: readonly ObjectMaps[]): Objects {
  * reach at the same step is an equal subtree, left on both sides unread. A config names each
  * object of a type once, so a name under a skipped subtree is under no other node of either side:
  * the objects left are exactly those that differ, plus those of unequal subtrees that did not.
+ * Undefined when a node or name is not in `tree` (a cache that let it go): the caller compares
+ * every name instead.
  */
-function treeDelta(baseRoot: string, headRoot: string, tree: Tree): ObjectDelta {
+function treeDelta(baseRoot: string, headRoot: string, tree: Tree): ObjectDelta | undefined {
   const left = { base: [] as string[], head: [] as string[] };
   let base = [baseRoot];
   let head = [headRoot];
@@ -355,7 +364,8 @@ function treeDelta(baseRoot: string, headRoot: string, tree: Tree): ObjectDelta 
     ] as const) {
       for (const h of hashes) {
         if (other.has(h)) continue;
-        const n = tree.nodes.get(h)!;
+        const n = tree.nodes.get(h);
+        if (!n) return undefined;
         left[side].push(...n.objects);
         next[side].push(...n.children);
       }
@@ -363,6 +373,7 @@ function treeDelta(baseRoot: string, headRoot: string, tree: Tree): ObjectDelta 
     base = next.base;
     head = next.head;
   }
+  if (![...left.base, ...left.head].every((o) => tree.names.get(o))) return undefined;
   const before = objectMaps(left.base, [], tree);
   const after = objectMaps(left.head, [], tree);
   const delta = {} as ObjectDelta;
