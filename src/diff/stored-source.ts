@@ -11,7 +11,7 @@
 // A workload with a proxy but no stored class (the worker could not generate its config) is asked
 // of the generator, for its class only.
 import { Lru } from '../cache/lru.js';
-import { EnvoyObjectCollector } from '../database/envoy-tree.js';
+import { EnvoyObjectCollector, segmentKey } from '../database/envoy-tree.js';
 import type { ProxyConfigStore, StoredNode, TrimmedRoutePair } from '../database/proxy-config.store.js';
 import { RouteSources } from '../envoy/provenance.js';
 import type { GatewayApi } from '../model/gateway-api.js';
@@ -48,6 +48,8 @@ export class StoredConfigSource implements ProxyConfigSource {
   private readonly nodes: Lru<Pick<StoredNode, 'children' | 'objects'>>;
   private readonly names: Lru<{ type: EnvoyType | null; name: string }>;
   private readonly subtrees: Lru<{ objects: ObjectMaps; entries: number }>;
+  /** Deltas between groups of config subtrees (StoredConfigSource.delta), by their hashes. */
+  private readonly deltas = new Lru<ObjectDelta>(10_000);
   /** Each config's objects (lookups in its subtrees' maps), by config hash. */
   private readonly configs = new Lru<Objects>(10_000);
   /** Trimmed route configuration pairs, by `base|head` hash (content-addressed: never stale), up to 64 MiB of JSON. */
@@ -197,8 +199,64 @@ export class StoredConfigSource implements ProxyConfigSource {
     const cached: Tree = { nodes: { get: (h) => this.nodes.peek(h) }, names: { get: (h) => this.names.peek(h) } };
     for (const c of classes) {
       c.objects = this.configs.get(c.configHash)!;
-      c.deltaTo = (head) => treeDelta(c.configHash, head.configHash, cached);
+      c.deltaTo = (head) => this.delta(c.configHash, head.configHash, cached);
     }
+  }
+
+  /**
+   * The delta between two stored configs: their roots' children that differ, in groups that share
+   * no segment (envoy-tree.ts: a segment tree holds one segment, a root's leaf the small segments
+   * of one type; an object's name is in its segment's node only), each group walked once and
+   * kept. Every sidecar of a mesh has the same pair of outbound cluster trees: walked for the
+   * first pair only. Undefined as treeDelta.
+   */
+  private delta(baseRoot: string, headRoot: string, tree: Tree): ObjectDelta | undefined {
+    const b = tree.nodes.get(baseRoot);
+    const h = tree.nodes.get(headRoot);
+    if (!b || !h) return undefined;
+    if (b.objects.length || h.objects.length) return treeDelta([baseRoot], [headRoot], tree);
+    const inBase = new Set(b.children);
+    const inHead = new Set(h.children);
+    // Children grouped by segment: a group is the children (of both sides) that share any.
+    const groups: { base: string[]; head: string[]; segments: Set<string> }[] = [];
+    for (const [side, children, other] of [
+      ['base', b.children, inHead],
+      ['head', h.children, inBase],
+    ] as const) {
+      for (const child of children) {
+        if (other.has(child)) continue;
+        const segments = segmentsUnder(child, tree);
+        if (!segments) return undefined;
+        const joined = { base: [] as string[], head: [] as string[], segments };
+        joined[side].push(child);
+        for (let i = groups.length - 1; i >= 0; i--) {
+          const g = groups[i];
+          if (![...g.segments].some((k) => segments.has(k))) continue;
+          joined.base.push(...g.base);
+          joined.head.push(...g.head);
+          for (const k of g.segments) joined.segments.add(k);
+          groups.splice(i, 1);
+        }
+        groups.push(joined);
+      }
+    }
+    const delta = emptyDelta();
+    for (const g of groups) {
+      const key = `${[...g.base].sort().join(',')}|${[...g.head].sort().join(',')}`;
+      let d = this.deltas.get(key);
+      if (!d) {
+        d = treeDelta(g.base, g.head, tree);
+        if (!d) return undefined;
+        this.deltas.set(key, d);
+      }
+      for (const type of ENVOY_TYPES) {
+        delta[type].added.push(...d[type].added);
+        delta[type].removed.push(...d[type].removed);
+        delta[type].changed.push(...d[type].changed);
+      }
+    }
+    for (const type of ENVOY_TYPES) for (const list of Object.values(delta[type])) list.sort();
+    return delta;
   }
 
   /** A subtree's objects by type, from the cache or built from `tree` and kept. */
@@ -344,17 +402,17 @@ function configIndex(parts: readonly ObjectMaps[]): Objects {
 }
 
 /**
- * The delta between two stored configs, walking both trees a level at a time: a node both sides
+ * The delta between two stored configs' nodes, walking both trees a level at a time: a node both sides
  * reach at the same step is an equal subtree, left on both sides unread. A config names each
  * object of a type once, so a name under a skipped subtree is under no other node of either side:
  * the objects left are exactly those that differ, plus those of unequal subtrees that did not.
  * Undefined when a node or name is not in `tree` (a cache that let it go): the caller compares
  * every name instead.
  */
-function treeDelta(baseRoot: string, headRoot: string, tree: Tree): ObjectDelta | undefined {
+function treeDelta(baseNodes: readonly string[], headNodes: readonly string[], tree: Tree): ObjectDelta | undefined {
   const left = { base: [] as string[], head: [] as string[] };
-  let base = [baseRoot];
-  let head = [headRoot];
+  let base = [...baseNodes];
+  let head = [...headNodes];
   while (base.length || head.length) {
     const inBase = new Set(base);
     const inHead = new Set(head);
@@ -377,7 +435,7 @@ function treeDelta(baseRoot: string, headRoot: string, tree: Tree): ObjectDelta 
   if (![...left.base, ...left.head].every((o) => tree.names.get(o))) return undefined;
   const before = objectMaps(left.base, [], tree);
   const after = objectMaps(left.head, [], tree);
-  const delta = {} as ObjectDelta;
+  const delta = emptyDelta();
   for (const type of ENVOY_TYPES) {
     const b = before.get(type) ?? new Map<string, string>();
     const a = after.get(type) ?? new Map<string, string>();
@@ -393,6 +451,30 @@ function treeDelta(baseRoot: string, headRoot: string, tree: Tree): ObjectDelta 
     delta[type] = { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
   }
   return delta;
+}
+
+/**
+ * The segments of the objects under a config root's child: every object's, for a leaf (the small
+ * segments of a type); the first object's, for a segment tree (one segment). Undefined if a node
+ * or name is not cached.
+ */
+function segmentsUnder(hash: string, tree: Tree): Set<string> | undefined {
+  let node = tree.nodes.get(hash);
+  if (!node) return undefined;
+  const objects = node.children.length === 0 ? node.objects : [];
+  while (node && node.objects.length === 0 && node.children.length) node = tree.nodes.get(node.children[0]);
+  if (!node) return undefined;
+  const out = new Set<string>();
+  for (const o of objects.length ? objects : node.objects.slice(0, 1)) {
+    const meta = tree.names.get(o);
+    if (!meta?.type) return undefined;
+    out.add(segmentKey({ type: meta.type, name: meta.name }));
+  }
+  return out;
+}
+
+function emptyDelta(): ObjectDelta {
+  return Object.fromEntries(ENVOY_TYPES.map((t) => [t, { added: [], removed: [], changed: [] }])) as unknown as ObjectDelta;
 }
 
 function emptyObjects(): Objects {
