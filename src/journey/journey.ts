@@ -202,7 +202,8 @@ class JourneyWalk {
       proxyType: 'NONE',
       direction: 'OUTBOUND',
       resolution: kube.resolution,
-      endpoints: kube.endpoints.map((e) => `${e.address}:${e.port}`),
+      // Each path's own endpoints, when toWorkloads groups them by workload.
+      endpoints: [],
       tls: {
         mode: 'PLAINTEXT',
         reason: 'plaintext: the sender has no sidecar, so nothing originates mTLS',
@@ -337,7 +338,17 @@ class JourneyWalk {
     const hops = [...leg.before, hop];
     if (name === 'PassthroughCluster') {
       if (await this.toOriginalDestination(leg, hop, share)) return;
-      return this.finish(share, 'LEFT_MESH', null, null, hops, `Cluster ${name}: the request leaves the mesh to its original destination.`);
+      // An original-destination cluster: its endpoint on this path is the address the application connected to.
+      const { address, port } = leg.call;
+      const to = address ? `${address}:${port}` : null;
+      return this.finish(
+        share,
+        'LEFT_MESH',
+        null,
+        null,
+        [...leg.before, { ...hop, endpoints: to ? [to] : [] }],
+        `Cluster ${name}: the request leaves the mesh to its original destination${to ? ` ${to}` : ''}.`,
+      );
     }
     if (name === 'BlackHoleCluster')
       return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, hops, `Cluster ${name}: the request is dropped.`);
@@ -356,7 +367,6 @@ class JourneyWalk {
       );
     }
     const endpoints = clusterEndpoints(cluster, config.endpoints).filter((e) => e.healthy);
-    hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
     const subset = parseClusterName(name)?.subset;
     if (!endpoints.length)
       return this.finish(
@@ -370,7 +380,7 @@ class JourneyWalk {
     const localities = [...new Set(endpoints.map((e) => e.locality).filter(Boolean))];
     this.step(
       `cluster ${name}`,
-      `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for ${leg.who}): ${hop.endpoints.join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`,
+      `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for ${leg.who}): ${endpoints.map(hostPort).join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`,
     );
     const dr = istioConfigRef(cluster.metadata);
     const destinationRule = dr?.kind === 'DestinationRule' ? dr : null;
@@ -409,7 +419,7 @@ class JourneyWalk {
     if (external.length) {
       const count = external.reduce((n, g) => n + g.endpoints.length, 0);
       const ep = external[0].endpoints[0];
-      const h = { ...hop, tls: tlsOf(ep, null, null) };
+      const h = { ...hop, endpoints: external.flatMap((g) => g.endpoints.map(hostPort)), tls: tlsOf(ep, null, null) };
       this.finish(
         (share * count) / endpoints.length,
         'LEFT_MESH',
@@ -424,7 +434,8 @@ class JourneyWalk {
       const ep = group.endpoints[0];
       const pathShare = (share * group.endpoints.length) / endpoints.length;
       const mtls = receiver.proxyType === 'SIDECAR' ? ((await this.input.receiverMtls?.(receiver, ep.port)) ?? null) : null;
-      const h = { ...hop, tls: tlsOf(ep, receiver, mtls) };
+      // The endpoints of the chosen cluster on this path: this workload's (the cluster's trace step lists them all).
+      const h = { ...hop, endpoints: group.endpoints.map(hostPort), tls: tlsOf(ep, receiver, mtls) };
       await this.receive(leg, h, pathShare, receiver, ep, modeOf(ep), cluster, mtls);
     }
   }
@@ -446,9 +457,8 @@ class JourneyWalk {
       const svc = (await this.input.serviceByIp?.(address, leg.call.port)) ?? null;
       if (!svc?.endpoints.length) return false;
       endpoints = svc.endpoints;
-      where = `ClusterIP ${address} of Service ${svc.service}, which kube-proxy spreads over ${svc.endpoints.map((e) => `${e.address}:${e.port}`).join(', ')}`;
+      where = `ClusterIP ${address} of Service ${svc.service}, which kube-proxy spreads over ${svc.endpoints.map(hostPort).join(', ')}`;
     }
-    hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
     this.step(
       `cluster PassthroughCluster`,
       `The connection goes, as it is, to its original destination ${address}:${leg.call.port} (${where}).`,
@@ -683,6 +693,10 @@ class JourneyWalk {
     this.paths.push({ share: rounded, outcome, status, destination, hops });
     this.step(`path ${this.paths.length} (${rounded}%)`, `${outcome}${status ? ` (${status})` : ''}: ${detail}`);
   }
+}
+
+function hostPort(e: { address: string; port: number }): string {
+  return `${e.address}:${e.port}`;
 }
 
 function senderTls(cluster: Cluster, e: Endpoint, dr: ConfigRef | null, mtls: ReceiverMtls | null): TransportSecurity {

@@ -115,6 +115,10 @@ describe('journey: authorization on the receiving side', () => {
       [50, 'api-v2', 'DELIVERED'],
     ]);
     const v1 = j.paths.find((p) => p.destination?.name === 'api');
+    // Each path's kube-proxy hop names its own workload's endpoint, not the Service's every endpoint.
+    const endpoints = j.paths.map((p) => p.hops[0]!.endpoints);
+    expect(endpoints.map((e) => e?.length)).toEqual([1, 1]);
+    expect(endpoints[0]).not.toEqual(endpoints[1]);
     expect(v1!.hops.map((h) => h.proxyType)).toEqual(['NONE', 'SIDECAR']);
     expect(v1!.hops[1]!.tls!.mode).toBe('PLAINTEXT');
     expect(v1!.hops[1]!.authorization!.reason).toContain('the connection is not mTLS, so there is no source principal');
