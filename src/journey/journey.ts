@@ -160,6 +160,8 @@ class JourneyWalk {
   private readonly paths: JourneyPath[] = [];
   private readonly byIp = new Map<string, JourneyWorkload>();
   private readonly http: boolean;
+  /** The walks traced step by step so far, by their steps with the walking proxy's address masked: who walked it. */
+  private readonly walks = new Map<string, string>();
 
   constructor(private readonly input: JourneyInput) {
     for (const w of input.workloads) for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
@@ -168,6 +170,23 @@ class JourneyWalk {
 
   private step(stage: string, detail: string) {
     this.trace.push({ stage, detail });
+  }
+
+  /**
+   * A proxy's own walk in the trace, step by step; or, when a proxy earlier in this journey walked
+   * the request word for word the same but for its own address (the pods of one Deployment behind
+   * a cluster), one step naming that proxy and what the walk chose.
+   */
+  private walkSteps(label: string, who: string, r: RouteResolution, address: string) {
+    const own = ownAddress(address);
+    const key = r.trace.map((t) => `${t.stage}\u0000${own ? t.detail.replace(own, '\u0001') : t.detail}`).join('\n');
+    const first = this.walks.get(key);
+    if (first === undefined) {
+      this.walks.set(key, who);
+      for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
+      return;
+    }
+    this.step(`${label}: walk`, `Walks the request as ${first} did (the same steps, but for its own address): ${walkSummary(r)}.`);
   }
 
   async run(): Promise<Journey> {
@@ -241,7 +260,7 @@ class JourneyWalk {
     const { call } = leg;
     const walked = walkRoute(config, call);
     const r = walked.resolution;
-    for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
+    this.walkSteps(label, leg.who, r, leg.ip);
     const hop: Hop = {
       proxy: leg.workload,
       proxyType: leg.proxyType,
@@ -522,7 +541,7 @@ class JourneyWalk {
     if (!config) return endHere('DELIVERED', `The config of ${who} is not available; the request is assumed to reach the application.`);
     const walked = walkRoute(config, forwarded);
     const r = walked.resolution;
-    for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
+    this.walkSteps(label, who, r, ep.address);
     const virtualInbound = firstNamed(config.listeners, 'virtualInbound');
     const accepted = inboundMtls(virtualInbound, ep.port);
     const inbound: Hop = {
@@ -693,6 +712,28 @@ class JourneyWalk {
     this.paths.push({ share: rounded, outcome, status, destination, hops });
     this.step(`path ${this.paths.length} (${rounded}%)`, `${outcome}${status ? ` (${status})` : ''}: ${detail}`);
   }
+}
+
+/** The occurrences of an address as a whole in a text (not 10.0.0.1 within 10.0.0.10), or null for none. */
+function ownAddress(address: string): RegExp | null {
+  if (!address) return null;
+  const literal = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w.:])${literal}(?!\\w|\\.\\d)`, 'g');
+}
+
+/** What a walk chose, in one line: listener, filter chain, route configuration, virtual host, route, cluster, or where it stopped. */
+function walkSummary(r: RouteResolution): string {
+  const chosen = [
+    r.listener && `listener ${r.listener}`,
+    r.filterChain && `filter chain "${r.filterChain}"`,
+    r.routeConfig && `route configuration ${r.routeConfig}`,
+    r.virtualHost && `virtual host ${r.virtualHost}`,
+    r.route && `route "${r.route}"`,
+    r.cluster && `cluster ${r.cluster}`,
+    r.weightedClusters?.length && `clusters ${r.weightedClusters.map((c) => `${c.cluster} (weight ${c.weight})`).join(', ')}`,
+    r.error && `then ${r.error}`,
+  ];
+  return chosen.filter(Boolean).join(', ');
 }
 
 function hostPort(e: { address: string; port: number }): string {

@@ -190,6 +190,19 @@ describe('journey: authorization on the receiving side', () => {
     const custom = j.paths[1]!.hops.at(-1)!.authorization!;
     expect(custom).toMatchObject({ policy: { namespace: 'shop', name: 'ext' }, rule: 0, action: 'CUSTOM' });
     expect(custom.reason).toContain('the external authorizer decides at runtime');
+    // api-v2's sidecar walks the request word for word as api's, but for its address: one step, naming api's.
+    const stages = (who: string) => j.trace.filter((t) => t.stage.startsWith(`receiver ${who}:`)).map((t) => t.stage);
+    expect(stages('shop/api')).toContain('receiver shop/api: filter chain');
+    expect(stages('shop/api-v2')).toEqual([
+      'receiver shop/api-v2: walk',
+      'receiver shop/api-v2: tls',
+      'receiver shop/api-v2: authorization',
+      'receiver shop/api-v2: dry-run',
+    ]);
+    const walk = j.trace.find((t) => t.stage === 'receiver shop/api-v2: walk')!.detail;
+    expect(walk).toContain('as shop/api did');
+    expect(walk).toContain('filter chain "0.0.0.0_8080"');
+    expect(walk).toContain('cluster inbound|8080||');
   });
 
   it('CUSTOM does not apply where its rule does not match: v2 has no ALLOW policy, so it is allowed', async () => {
