@@ -111,11 +111,37 @@ export interface ReceiverMtls {
   portLevel: boolean;
 }
 
+/**
+ * A snapshot's workloads, indexed by address and by name: built once per snapshot, not per journey
+ * (thousands of pods on a large mesh, a few endpoints looked up per journey).
+ */
+export class JourneyWorkloads {
+  private readonly byIp = new Map<string, JourneyWorkload>();
+  private readonly byName = new Map<string, JourneyWorkload>();
+
+  constructor(workloads: JourneyWorkload[]) {
+    for (const w of workloads) {
+      // The first workload listed holds an address (or a name) that two would claim.
+      for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
+      const name = `${w.namespace}/${w.name}`;
+      if (!this.byName.has(name)) this.byName.set(name, w);
+    }
+  }
+
+  at(ip: string): JourneyWorkload | undefined {
+    return this.byIp.get(ip);
+  }
+
+  named(namespace: string, name: string): JourneyWorkload | undefined {
+    return this.byName.get(`${namespace}/${name}`);
+  }
+}
+
 export interface JourneyInput {
   sender: Sender;
   call: Call;
   identity: RequestIdentity | null;
-  workloads: JourneyWorkload[];
+  workloads: JourneyWorkloads;
   /** The mesh config's trust domain: principals are `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`. */
   trustDomain: string;
   /** The generated config of a receiving workload with a sidecar (its inbound side is enough). */
@@ -158,13 +184,11 @@ interface Leg {
 class JourneyWalk {
   private readonly trace: TraceStep[] = [];
   private readonly paths: JourneyPath[] = [];
-  private readonly byIp = new Map<string, JourneyWorkload>();
   private readonly http: boolean;
   /** The walks traced step by step so far, by their steps with the walking proxy's address masked: who walked it. */
   private readonly walks = new Map<string, string>();
 
   constructor(private readonly input: JourneyInput) {
-    for (const w of input.workloads) for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
     this.http = input.call.protocol !== 'TCP';
   }
 
@@ -426,7 +450,7 @@ class JourneyWalk {
   ) {
     const groups = new Map<string, { workload: JourneyWorkload | null; endpoints: Endpoint[] }>();
     for (const e of endpoints) {
-      const w = this.byIp.get(e.address) ?? this.byMetadata(e);
+      const w = this.input.workloads.at(e.address) ?? this.byMetadata(e);
       const key = w ? `${w.namespace}/${w.name}/${w.kind}` : `external ${e.address}`;
       const group = groups.get(key) ?? { workload: w, endpoints: [] };
       group.endpoints.push(e);
@@ -469,7 +493,7 @@ class JourneyWalk {
     if (!address) return false;
     let endpoints: { address: string; port: number }[];
     let where: string;
-    if (this.byIp.has(address)) {
+    if (this.input.workloads.at(address)) {
       endpoints = [{ address, port: leg.call.port }];
       where = `pod IP ${address}`;
     } else {
@@ -502,7 +526,7 @@ class JourneyWalk {
 
   private byMetadata(e: Endpoint): JourneyWorkload | null {
     const w = endpointWorkload(e);
-    return w ? (this.input.workloads.find((x) => x.namespace === w.namespace && x.name === w.name) ?? null) : null;
+    return (w && this.input.workloads.named(w.namespace, w.name)) ?? null;
   }
 
   private principalOf(leg: Leg, mode: TransportMode): string | null {
