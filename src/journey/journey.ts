@@ -185,8 +185,8 @@ class JourneyWalk {
   private readonly trace: TraceStep[] = [];
   private readonly paths: JourneyPath[] = [];
   private readonly http: boolean;
-  /** The walks traced step by step so far, by their steps with the walking proxy's address masked: who walked it. */
-  private readonly walks = new Map<string, string>();
+  /** The walks traced step by step so far, by what they chose (walkSummary): their steps, and who walked them from which address. */
+  private readonly walks = new Map<string, { who: string; address: string; trace: TraceStep[] }[]>();
 
   constructor(private readonly input: JourneyInput) {
     this.http = input.call.protocol !== 'TCP';
@@ -202,15 +202,16 @@ class JourneyWalk {
    * a cluster), one step naming that proxy and what the walk chose.
    */
   private walkSteps(label: string, who: string, r: RouteResolution, address: string) {
-    const own = ownAddress(address);
-    const key = r.trace.map((t) => `${t.stage}\u0000${own ? t.detail.replace(own, '\u0001') : t.detail}`).join('\n');
-    const first = this.walks.get(key);
-    if (first === undefined) {
-      this.walks.set(key, who);
-      for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
+    const chose = walkSummary(r);
+    const seen = this.walks.get(chose) ?? [];
+    const same = seen.find((w) => sameSteps(w.trace, w.address, r.trace, address));
+    if (same) {
+      this.step(`${label}: walk`, `Walks the request as ${same.who} did (the same steps, but for its own address): ${chose}.`);
       return;
     }
-    this.step(`${label}: walk`, `Walks the request as ${first} did (the same steps, but for its own address): ${walkSummary(r)}.`);
+    seen.push({ who, address, trace: r.trace });
+    this.walks.set(chose, seen);
+    for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
   }
 
   async run(): Promise<Journey> {
@@ -738,11 +739,23 @@ class JourneyWalk {
   }
 }
 
-/** The occurrences of an address as a whole in a text (not 10.0.0.1 within 10.0.0.10), or null for none. */
-function ownAddress(address: string): RegExp | null {
-  if (!address) return null;
+/** Whether two walks read word for word the same but for each walking proxy's own address. */
+function sameSteps(a: TraceStep[], aAddress: string, b: TraceStep[], bAddress: string): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (step, i) =>
+        step.stage === b[i].stage &&
+        (step.detail === b[i].detail || withoutAddress(step.detail, aAddress) === withoutAddress(b[i].detail, bAddress)),
+    )
+  );
+}
+
+/** A text with each occurrence of an address as a whole (not 10.0.0.1 within 10.0.0.10) masked. */
+function withoutAddress(text: string, address: string): string {
+  if (!address) return text;
   const literal = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\w.:])${literal}(?!\\w|\\.\\d)`, 'g');
+  return text.replace(new RegExp(`(?<![\\w.:])${literal}(?!\\w|\\.\\d)`, 'g'), '\u0000');
 }
 
 /** What a walk chose, in one line: listener, filter chain, route configuration, virtual host, route, cluster, or where it stopped. */
