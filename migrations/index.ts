@@ -6,6 +6,7 @@ import { GatewayApi1795600000000 } from './1795600000000-GatewayApi.js';
 import { MeshesAndAccess1796188930994 } from './1796188930994-MeshesAndAccess.js';
 import { Connectivity1796189321376 } from './1796189321376-Connectivity.js';
 import { MeshSecurity1796198713607 } from './1796198713607-MeshSecurity.js';
+import { RouteHosts1796218438392 } from './1796218438392-RouteHosts.js';
 
 // Listed explicitly (not globbed) so the same list works from sources, swc output and the CLI.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   MeshesAndAccess1796188930994,
   Connectivity1796189321376,
   MeshSecurity1796198713607,
+  RouteHosts1796218438392,
 ];

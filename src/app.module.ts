@@ -9,6 +9,7 @@ import { SnapshotStore } from './database/snapshot.store.js';
 import { ConnectivityModule } from './connectivity/connectivity.module.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
+import { noStorePlugins } from './graphql/cache-control.js';
 import { costLimitPlugin, depthLimitRule } from './graphql/limits.js';
 import { HealthModule } from './health/health.module.js';
 import { RateLimitModule, rateLimitStatusPlugin } from './http/rate-limit.js';
@@ -56,6 +57,7 @@ export class AppModule {
         plugins: [
           costLimitPlugin({ maxDepth: config.limits.graphqlMaxDepth, maxCost: config.limits.graphqlMaxCost }),
           rateLimitStatusPlugin,
+          ...noStorePlugins,
         ],
       }),
       AccessModule,

@@ -26,6 +26,11 @@ export class Lru<V> {
     return entry.value;
   }
 
+  /** The entry, without marking it used (for reads that should not reorder the cache). */
+  peek(key: string): V | undefined {
+    return this.entries.get(key)?.value;
+  }
+
   set(key: string, value: V): void {
     const weight = this.weigh(value);
     this.delete(key);

@@ -236,7 +236,7 @@ export class EnvoyObjectCollector {
 }
 
 /** Objects of one type whose names share the part before the first `|` (istiod's cluster direction). */
-function segmentKey(e: ConfigEntry): string {
+export function segmentKey(e: Pick<ConfigEntry, 'type' | 'name'>): string {
   const bar = e.name.indexOf('|');
   return `${e.type}\u0000${bar < 0 ? '' : e.name.slice(0, bar)}`;
 }

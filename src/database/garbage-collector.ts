@@ -19,7 +19,7 @@ export async function lockAgainstCollection(em: EntityManager): Promise<void> {
 /**
  * Deletes the content-addressed rows no snapshot reaches any more, by mark and sweep: list nodes
  * under no snapshot's list roots, resource bodies no resource chunk names, tree nodes under no class's config
- * root, Envoy objects in no live node and no class's ProxyInfo. A reverse index (who references
+ * root, Envoy objects in no live node and no class's ProxyInfo, virtual hosts of no live route configuration. A reverse index (who references
  * this row) would make each deletion cheaper, but it would cost every snapshot rows of its own,
  * which the chunked storage exists to avoid; deletions are rare, snapshots many.
  */
@@ -84,7 +84,17 @@ export class GarbageCollector {
         em,
         `DELETE FROM envoy_objects o WHERE NOT EXISTS (SELECT 1 FROM gc_live_objects l WHERE l.hash = o.hash)`,
       );
-      return { listNodes, resourceBodies, configNodes, envoyObjects };
+      // A route configuration's envoy_route_hosts row went with it (ON DELETE CASCADE): its virtual
+      // hosts live while another row lists them.
+      await em.query(
+        `CREATE TEMP TABLE gc_live_virtual_hosts ON COMMIT DROP AS
+         SELECT DISTINCT ${split('r.hosts')} AS hash FROM envoy_route_hosts r CROSS JOIN LATERAL ${range('r.hosts')}`,
+      );
+      const virtualHosts = await deleted(
+        em,
+        `DELETE FROM envoy_virtual_hosts v WHERE NOT EXISTS (SELECT 1 FROM gc_live_virtual_hosts l WHERE l.hash = v.hash)`,
+      );
+      return { listNodes, resourceBodies, configNodes, envoyObjects, virtualHosts };
     });
     const durationMs = Date.now() - started;
     this.logger.log(`collected ${JSON.stringify(collected)} rows no snapshot reaches, in ${durationMs} ms`);
@@ -98,6 +108,7 @@ export interface CollectedRows {
   resourceBodies: number;
   configNodes: number;
   envoyObjects: number;
+  virtualHosts: number;
 }
 
 export interface CollectionResult {

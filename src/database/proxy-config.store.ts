@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -16,6 +15,7 @@ import { classListCodec, type StoredClass, type StoredWorkload } from './snapsho
 import { WorkloadStore } from './workload.store.js';
 import { compareStrings } from '../model/compare.js';
 import { writeTransaction } from './transaction.js';
+import { hostAt, hostCount, indexRouteHosts } from './route-hosts.js';
 
 const INSERT_CHUNK = 1000;
 /** Parsed Envoy objects kept in memory, in bytes of their JSON (a big mesh's route configurations are a megabyte each). */
@@ -125,6 +125,10 @@ export class ProxyConfigStore {
     const nodes = [...computed.nodes].sort((a, b) => compareStrings(a.hash, b.hash));
     await writeTransaction(this.dataSource, async (em) => {
       await this.insertObjects(em, objects);
+      await indexRouteHosts(
+        em,
+        objects.filter((o) => o.type === 'route').map((o) => toBytes(o.hash)),
+      );
       await this.insertNodes(em, nodes);
       if (computed.reused?.length) await this.assertStored(em, computed.reused);
       const classes = await this.lists.write(
@@ -405,56 +409,73 @@ export class ProxyConfigStore {
   /**
    * Pairs of route configurations (by hash), each side trimmed to the virtual hosts that differ from
    * the other side's at the same position, plus those whose domains include `*`, in their order;
-   * every other field kept. Postgres compares the virtual hosts (jsonb equality, one read of each
-   * body), so a megabyte route configuration of a big mesh in which a few services changed crosses
-   * the wire as a few kilobytes and is parsed as such. Only pairs both of whose sides have a
-   * virtualHosts array of objects with distinct string names are returned (see trimmedRoutePairs in
-   * src/diff/proxies.ts for why that suffices); the objects are the caller's, never cached here.
+   * every other field kept. Compared by their virtual hosts' hashes (route-hosts.ts): only the
+   * differing virtual hosts and the small rest of each side are read, so a megabyte route
+   * configuration of a big mesh in which a few services changed is read, sent and parsed as a few
+   * kilobytes. A route configuration stored without its hosts indexed (by other means than a
+   * compute job) is indexed first. Only pairs both of whose sides have a virtualHosts array of
+   * objects with distinct string names are returned (see trimmedRoutePairs in src/diff/proxies.ts
+   * for why that suffices); the objects are the caller's, never cached here.
    */
   async trimmedRoutePairs(pairs: readonly { base: string; head: string }[]): Promise<Map<string, TrimmedRoutePair>> {
     const out = new Map<string, TrimmedRoutePair>();
     if (pairs.length === 0) return out;
-    // Postgres runs a statement on one core: a statement per core, at once.
-    const size = Math.ceil(pairs.length / availableParallelism());
-    const parts = Array.from({ length: Math.ceil(pairs.length / size) }, (_, i) => pairs.slice(i * size, (i + 1) * size));
-    for (const rows of await Promise.all(parts.map((part) => this.trimmedRouteRows(part)))) {
-      for (const r of rows) {
-        const side = (rest: string, hosts: string): EnvoyObject => ({
-          ...(JSON.parse(rest) as EnvoyObject),
-          virtualHosts: JSON.parse(hosts),
-        });
-        const bytes = r.base_rest.length + r.base_hosts.length + r.head_rest.length + r.head_hosts.length;
-        out.set(`${r.base}|${r.head}`, { base: side(r.base_rest, r.base_hosts), head: side(r.head_rest, r.head_hosts), bytes });
-      }
+    let rows = await this.trimmedRouteRows(pairs);
+    const unindexed = [...new Set(rows.filter((r) => !r.indexed).flatMap((r) => [r.base, r.head]))];
+    if (unindexed.length) {
+      await writeTransaction(this.dataSource, (em) => indexRouteHosts(em, unindexed.map(toBytes)));
+      rows = await this.trimmedRouteRows(pairs);
+    }
+    for (const r of rows) {
+      if (!r.keyed) continue;
+      const side = (rest: string, hosts: string): EnvoyObject => ({
+        ...(JSON.parse(rest) as EnvoyObject),
+        virtualHosts: JSON.parse(hosts),
+      });
+      const bytes = r.base_rest.length + r.base_hosts.length + r.head_rest.length + r.head_hosts.length;
+      out.set(`${r.base}|${r.head}`, { base: side(r.base_rest, r.base_hosts), head: side(r.head_rest, r.head_hosts), bytes });
     }
     return out;
   }
 
-  private async trimmedRouteRows(
-    pairs: readonly { base: string; head: string }[],
-  ): Promise<{ base: string; head: string; base_rest: string; head_rest: string; base_hosts: string; head_hosts: string }[]> {
+  /**
+   * A row per pair both sides of which are stored route configurations: `indexed` when both have
+   * their hosts indexed, then `keyed` when both are trimmable, then the trimmed sides. Positions
+   * are compared by hash; virtual hosts are read only at the positions kept.
+   */
+  private async trimmedRouteRows(pairs: readonly { base: string; head: string }[]): Promise<
+    {
+      base: string;
+      head: string;
+      indexed: boolean;
+      keyed: boolean;
+      base_rest: string;
+      head_rest: string;
+      base_hosts: string;
+      head_hosts: string;
+    }[]
+  > {
+    // Each side's hashes are read once (x.bh, x.hh: detoasted by the lateral, not by every position's substring).
+    const kept = (side: 'bh' | 'hh', other: 'bh' | 'hh', wildcards: string) =>
+      `SELECT coalesce(jsonb_agg(v.body ORDER BY i), '[]')
+       FROM generate_series(1, ${hostCount(`x.${side}`)}) AS i
+       JOIN envoy_virtual_hosts v ON v.hash = ${hostAt(`x.${side}`, 'i')}
+       WHERE ${hostAt(`x.${side}`, 'i')} IS DISTINCT FROM nullif(${hostAt(`x.${other}`, 'i')}, ''::bytea) OR i = ANY(${wildcards})`;
     return this.dataSource.query(
-      `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head, o.brest::text AS base_rest, o.hrest::text AS head_rest,
-                d.base_hosts::text AS base_hosts, d.head_hosts::text AS head_hosts
-         FROM unnest($1::bytea[], $2::bytea[]) AS p(b, h)
-         -- OFFSET 0: each body is read (detoasted) once, not once per reference
-         CROSS JOIN LATERAL (
-           SELECT b.body->'virtualHosts' AS bv, b.body - 'virtualHosts' AS brest, h.body->'virtualHosts' AS hv, h.body - 'virtualHosts' AS hrest
-           FROM envoy_objects b, envoy_objects h WHERE b.hash = p.b AND h.hash = p.h OFFSET 0
-         ) o
-         CROSS JOIN LATERAL (
-           SELECT coalesce(jsonb_agg(e.bv ORDER BY e.bo) FILTER (WHERE e.bv IS NOT NULL AND (e.differs OR e.bv->'domains' @> '"*"')), '[]') AS base_hosts,
-                  coalesce(jsonb_agg(e.hv ORDER BY e.ho) FILTER (WHERE e.hv IS NOT NULL AND (e.differs OR e.hv->'domains' @> '"*"')), '[]') AS head_hosts,
-                  count(DISTINCT e.bv->>'name') FILTER (WHERE jsonb_typeof(e.bv->'name') = 'string') = count(e.bv)
-                    AND count(DISTINCT e.hv->>'name') FILTER (WHERE jsonb_typeof(e.hv->'name') = 'string') = count(e.hv) AS keyed
-           FROM (
-             SELECT x.v AS bv, x.ord AS bo, y.v AS hv, y.ord AS ho, x.v IS DISTINCT FROM y.v AS differs
-             FROM jsonb_array_elements(CASE WHEN jsonb_typeof(o.bv) = 'array' THEN o.bv ELSE '[]' END) WITH ORDINALITY AS x(v, ord)
-             FULL JOIN jsonb_array_elements(CASE WHEN jsonb_typeof(o.hv) = 'array' THEN o.hv ELSE '[]' END) WITH ORDINALITY AS y(v, ord)
-               ON x.ord = y.ord
-           ) e
-         ) d
-         WHERE jsonb_typeof(o.bv) = 'array' AND jsonb_typeof(o.hv) = 'array' AND d.keyed`,
+      `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head,
+              b.route IS NOT NULL AND h.route IS NOT NULL AS indexed, coalesce(b.keyed AND h.keyed, false) AS keyed,
+              t.base_rest, t.head_rest, t.base_hosts, t.head_hosts
+       FROM unnest($1::bytea[], $2::bytea[]) AS p(b, h)
+       JOIN envoy_objects bo ON bo.hash = p.b AND bo.type = 'route'
+       JOIN envoy_objects ho ON ho.hash = p.h AND ho.type = 'route'
+       LEFT JOIN envoy_route_hosts b ON b.route = p.b
+       LEFT JOIN envoy_route_hosts h ON h.route = p.h
+       LEFT JOIN LATERAL (SELECT b.hosts || ''::bytea AS bh, h.hosts || ''::bytea AS hh WHERE b.keyed AND h.keyed OFFSET 0) x ON true
+       LEFT JOIN LATERAL (
+         SELECT b.rest::text AS base_rest, h.rest::text AS head_rest,
+                (${kept('bh', 'hh', 'b.wildcards')})::text AS base_hosts, (${kept('hh', 'bh', 'h.wildcards')})::text AS head_hosts
+         WHERE x.bh IS NOT NULL
+       ) t ON true`,
       [pairs.map((p) => toBytes(p.base)), pairs.map((p) => toBytes(p.head))],
     );
   }

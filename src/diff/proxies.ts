@@ -4,16 +4,16 @@
 // the very same are reported once, with all their workloads: on a big mesh, one changed service
 // changes every caller's config the same way.
 import { createHash } from 'node:crypto';
-import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject, type EnvoyType } from '../model/proxy.js';
+import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject } from '../model/proxy.js';
 import { canonicalJson } from '../model/canonical.js';
 import { diffJson, type FieldChange } from './json-diff.js';
 import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './model.js';
-import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ProxyClass } from './proxy-class.js';
+import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ObjectDelta, type ProxyClass } from './proxy-class.js';
 import type { RouteSources } from '../envoy/provenance.js';
 import { referencedClusters, routeSourcesKey, routingChanges, sideView, type Memo, type SideView } from './routing.js';
 import { compareStrings } from '../model/compare.js';
 
-export type Delta = Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>;
+export type Delta = ObjectDelta;
 
 export interface ProxyDiffPlan {
   pairs: ClassPair[];
@@ -29,7 +29,9 @@ export function planProxyDiff(base: readonly ProxyClass[], head: readonly ProxyC
   const hashes = new Set<string>();
   const deltas = pairs.map((pair) => {
     // The delta of two configs depends on their hashes only (thousands of names per class on a big mesh).
-    const compute = () => Object.fromEntries(ENVOY_TYPES.map((t) => [t, objectDelta(pair, t)])) as Delta;
+    const compute = () =>
+      (pair.base && pair.head && pair.base.deltaTo?.(pair.head)) ??
+      (Object.fromEntries(ENVOY_TYPES.map((t) => [t, objectDelta(pair, t)])) as Delta);
     const delta = pair.base && pair.head && memo ? memoised(memo, `d|${pair.base.configHash}|${pair.head.configHash}`, compute) : compute();
     if (pair.base && pair.head) {
       for (const t of ENVOY_TYPES) {

@@ -18,8 +18,18 @@ import type { IndexedProxyClass } from '../model/proxy-class.js';
 import type { WorkloadRef } from './model.js';
 import { compareStrings } from '../model/compare.js';
 
+/** Names of each type added, removed and changed from one config to another, each list sorted. */
+export type ObjectDelta = Record<EnvoyType, { added: string[]; removed: string[]; changed: string[] }>;
+
 /** The diff compares classes with their config (src/model/proxy-class.ts). */
-export type ProxyClass = IndexedProxyClass<WorkloadRef>;
+export interface ProxyClass extends IndexedProxyClass<WorkloadRef> {
+  /**
+   * Optional: the delta from this class's config to `head`'s, from what the two do not share (a
+   * stored config's tree: equal subtrees are skipped), where the source can; otherwise undefined,
+   * and every name of both is compared.
+   */
+  deltaTo?(head: ProxyClass): ObjectDelta | undefined;
+}
 
 /** Where the diff reads the proxies of a snapshot from. */
 export interface ProxyConfigSource {

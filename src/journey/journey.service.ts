@@ -22,6 +22,7 @@ import type { StoredWorkload } from '../database/snapshot-lists.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import {
   journey,
+  JourneyWorkloads,
   type Journey,
   type JourneyWorkload,
   type ProxyEnvoyConfig,
@@ -31,7 +32,7 @@ import {
 } from './journey.js';
 
 interface SnapshotFacts {
-  workloads: JourneyWorkload[];
+  workloads: JourneyWorkloads;
   /** What the compute job stored of the mesh's security settings (a READY snapshot computed with them), else null: ask the generator. */
   security: StoredSecurity | null;
 }
@@ -75,7 +76,7 @@ export class JourneyService {
     const normalise = async () =>
       (normalised ??= (await this.snapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params)))!);
     const facts = await this.snapshotFacts(snapshotId, status === SnapshotStatus.READY, normalise);
-    const named = from.name ? facts.workloads.find((w) => w.namespace === from.namespace && w.name === from.name) : undefined;
+    const named = from.name ? facts.workloads.named(from.namespace, from.name) : undefined;
     if (from.name && !named) throw new UnknownWorkloadError(`no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);
 
     let config: GeneratedConfig | null = null;
@@ -191,9 +192,9 @@ export class JourneyService {
 
   private snapshotFacts(snapshotId: string, ready: boolean, normalise: () => Promise<NormalisedSnapshot>): Promise<SnapshotFacts> {
     return this.cached(this.facts, ready ? snapshotId : `${snapshotId}/computing`, async (): Promise<SnapshotFacts> => {
-      if (!ready) return { workloads: (await normalise()).workloads.map(journeyWorkload), security: null };
+      if (!ready) return { workloads: new JourneyWorkloads((await normalise()).workloads.map(journeyWorkload)), security: null };
       const [workloads, stored] = await Promise.all([this.workloadStore.list(snapshotId), this.snapshots.meshSecurity(snapshotId)]);
-      return { workloads: workloads.map(journeyWorkload), security: stored && storedSecurity(stored, workloads) };
+      return { workloads: new JourneyWorkloads(workloads.map(journeyWorkload)), security: stored && storedSecurity(stored, workloads) };
     });
   }
 }

@@ -111,11 +111,37 @@ export interface ReceiverMtls {
   portLevel: boolean;
 }
 
+/**
+ * A snapshot's workloads, indexed by address and by name: built once per snapshot, not per journey
+ * (thousands of pods on a large mesh, a few endpoints looked up per journey).
+ */
+export class JourneyWorkloads {
+  private readonly byIp = new Map<string, JourneyWorkload>();
+  private readonly byName = new Map<string, JourneyWorkload>();
+
+  constructor(workloads: JourneyWorkload[]) {
+    for (const w of workloads) {
+      // The first workload listed holds an address (or a name) that two would claim.
+      for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
+      const name = `${w.namespace}/${w.name}`;
+      if (!this.byName.has(name)) this.byName.set(name, w);
+    }
+  }
+
+  at(ip: string): JourneyWorkload | undefined {
+    return this.byIp.get(ip);
+  }
+
+  named(namespace: string, name: string): JourneyWorkload | undefined {
+    return this.byName.get(`${namespace}/${name}`);
+  }
+}
+
 export interface JourneyInput {
   sender: Sender;
   call: Call;
   identity: RequestIdentity | null;
-  workloads: JourneyWorkload[];
+  workloads: JourneyWorkloads;
   /** The mesh config's trust domain: principals are `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`. */
   trustDomain: string;
   /** The generated config of a receiving workload with a sidecar (its inbound side is enough). */
@@ -158,16 +184,34 @@ interface Leg {
 class JourneyWalk {
   private readonly trace: TraceStep[] = [];
   private readonly paths: JourneyPath[] = [];
-  private readonly byIp = new Map<string, JourneyWorkload>();
   private readonly http: boolean;
+  /** The walks traced step by step so far, by what they chose (walkSummary): their steps, and who walked them from which address. */
+  private readonly walks = new Map<string, { who: string; address: string; trace: TraceStep[] }[]>();
 
   constructor(private readonly input: JourneyInput) {
-    for (const w of input.workloads) for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
     this.http = input.call.protocol !== 'TCP';
   }
 
   private step(stage: string, detail: string) {
     this.trace.push({ stage, detail });
+  }
+
+  /**
+   * A proxy's own walk in the trace, step by step; or, when a proxy earlier in this journey walked
+   * the request word for word the same but for its own address (the pods of one Deployment behind
+   * a cluster), one step naming that proxy and what the walk chose.
+   */
+  private walkSteps(label: string, who: string, r: RouteResolution, address: string) {
+    const chose = walkSummary(r);
+    const seen = this.walks.get(chose) ?? [];
+    const same = seen.find((w) => sameSteps(w.trace, w.address, r.trace, address));
+    if (same) {
+      this.step(`${label}: walk`, `Walks the request as ${same.who} did (the same steps, but for its own address): ${chose}.`);
+      return;
+    }
+    seen.push({ who, address, trace: r.trace });
+    this.walks.set(chose, seen);
+    for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
   }
 
   async run(): Promise<Journey> {
@@ -202,7 +246,8 @@ class JourneyWalk {
       proxyType: 'NONE',
       direction: 'OUTBOUND',
       resolution: kube.resolution,
-      endpoints: kube.endpoints.map((e) => `${e.address}:${e.port}`),
+      // Each path's own endpoints, when toWorkloads groups them by workload.
+      endpoints: [],
       tls: {
         mode: 'PLAINTEXT',
         reason: 'plaintext: the sender has no sidecar, so nothing originates mTLS',
@@ -240,7 +285,7 @@ class JourneyWalk {
     const { call } = leg;
     const walked = walkRoute(config, call);
     const r = walked.resolution;
-    for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
+    this.walkSteps(label, leg.who, r, leg.ip);
     const hop: Hop = {
       proxy: leg.workload,
       proxyType: leg.proxyType,
@@ -337,7 +382,17 @@ class JourneyWalk {
     const hops = [...leg.before, hop];
     if (name === 'PassthroughCluster') {
       if (await this.toOriginalDestination(leg, hop, share)) return;
-      return this.finish(share, 'LEFT_MESH', null, null, hops, `Cluster ${name}: the request leaves the mesh to its original destination.`);
+      // An original-destination cluster: its endpoint on this path is the address the application connected to.
+      const { address, port } = leg.call;
+      const to = address ? `${address}:${port}` : null;
+      return this.finish(
+        share,
+        'LEFT_MESH',
+        null,
+        null,
+        [...leg.before, { ...hop, endpoints: to ? [to] : [] }],
+        `Cluster ${name}: the request leaves the mesh to its original destination${to ? ` ${to}` : ''}.`,
+      );
     }
     if (name === 'BlackHoleCluster')
       return this.finish(share, 'BLACKHOLED', this.http ? 502 : null, null, hops, `Cluster ${name}: the request is dropped.`);
@@ -356,7 +411,6 @@ class JourneyWalk {
       );
     }
     const endpoints = clusterEndpoints(cluster, config.endpoints).filter((e) => e.healthy);
-    hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
     const subset = parseClusterName(name)?.subset;
     if (!endpoints.length)
       return this.finish(
@@ -370,7 +424,7 @@ class JourneyWalk {
     const localities = [...new Set(endpoints.map((e) => e.locality).filter(Boolean))];
     this.step(
       `cluster ${name}`,
-      `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for ${leg.who}): ${hop.endpoints.join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`,
+      `${endpoints.length} endpoint${endpoints.length > 1 ? 's' : ''} (EDS istiod generated for ${leg.who}): ${endpoints.map(hostPort).join(', ')}${localities.length ? `; localities ${localities.join(', ')} (locality load balancing is not simulated)` : ''}.`,
     );
     const dr = istioConfigRef(cluster.metadata);
     const destinationRule = dr?.kind === 'DestinationRule' ? dr : null;
@@ -397,7 +451,7 @@ class JourneyWalk {
   ) {
     const groups = new Map<string, { workload: JourneyWorkload | null; endpoints: Endpoint[] }>();
     for (const e of endpoints) {
-      const w = this.byIp.get(e.address) ?? this.byMetadata(e);
+      const w = this.input.workloads.at(e.address) ?? this.byMetadata(e);
       const key = w ? `${w.namespace}/${w.name}/${w.kind}` : `external ${e.address}`;
       const group = groups.get(key) ?? { workload: w, endpoints: [] };
       group.endpoints.push(e);
@@ -409,7 +463,7 @@ class JourneyWalk {
     if (external.length) {
       const count = external.reduce((n, g) => n + g.endpoints.length, 0);
       const ep = external[0].endpoints[0];
-      const h = { ...hop, tls: tlsOf(ep, null, null) };
+      const h = { ...hop, endpoints: external.flatMap((g) => g.endpoints.map(hostPort)), tls: tlsOf(ep, null, null) };
       this.finish(
         (share * count) / endpoints.length,
         'LEFT_MESH',
@@ -424,7 +478,8 @@ class JourneyWalk {
       const ep = group.endpoints[0];
       const pathShare = (share * group.endpoints.length) / endpoints.length;
       const mtls = receiver.proxyType === 'SIDECAR' ? ((await this.input.receiverMtls?.(receiver, ep.port)) ?? null) : null;
-      const h = { ...hop, tls: tlsOf(ep, receiver, mtls) };
+      // The endpoints of the chosen cluster on this path: this workload's (the cluster's trace step lists them all).
+      const h = { ...hop, endpoints: group.endpoints.map(hostPort), tls: tlsOf(ep, receiver, mtls) };
       await this.receive(leg, h, pathShare, receiver, ep, modeOf(ep), cluster, mtls);
     }
   }
@@ -439,16 +494,15 @@ class JourneyWalk {
     if (!address) return false;
     let endpoints: { address: string; port: number }[];
     let where: string;
-    if (this.byIp.has(address)) {
+    if (this.input.workloads.at(address)) {
       endpoints = [{ address, port: leg.call.port }];
       where = `pod IP ${address}`;
     } else {
       const svc = (await this.input.serviceByIp?.(address, leg.call.port)) ?? null;
       if (!svc?.endpoints.length) return false;
       endpoints = svc.endpoints;
-      where = `ClusterIP ${address} of Service ${svc.service}, which kube-proxy spreads over ${svc.endpoints.map((e) => `${e.address}:${e.port}`).join(', ')}`;
+      where = `ClusterIP ${address} of Service ${svc.service}, which kube-proxy spreads over ${svc.endpoints.map(hostPort).join(', ')}`;
     }
-    hop.endpoints = endpoints.map((e) => `${e.address}:${e.port}`);
     this.step(
       `cluster PassthroughCluster`,
       `The connection goes, as it is, to its original destination ${address}:${leg.call.port} (${where}).`,
@@ -473,7 +527,7 @@ class JourneyWalk {
 
   private byMetadata(e: Endpoint): JourneyWorkload | null {
     const w = endpointWorkload(e);
-    return w ? (this.input.workloads.find((x) => x.namespace === w.namespace && x.name === w.name) ?? null) : null;
+    return (w && this.input.workloads.named(w.namespace, w.name)) ?? null;
   }
 
   private principalOf(leg: Leg, mode: TransportMode): string | null {
@@ -512,7 +566,7 @@ class JourneyWalk {
     if (!config) return endHere('DELIVERED', `The config of ${who} is not available; the request is assumed to reach the application.`);
     const walked = walkRoute(config, forwarded);
     const r = walked.resolution;
-    for (const t of r.trace) this.step(`${label}: ${t.stage}`, t.detail);
+    this.walkSteps(label, who, r, ep.address);
     const virtualInbound = firstNamed(config.listeners, 'virtualInbound');
     const accepted = inboundMtls(virtualInbound, ep.port);
     const inbound: Hop = {
@@ -683,6 +737,44 @@ class JourneyWalk {
     this.paths.push({ share: rounded, outcome, status, destination, hops });
     this.step(`path ${this.paths.length} (${rounded}%)`, `${outcome}${status ? ` (${status})` : ''}: ${detail}`);
   }
+}
+
+/** Whether two walks read word for word the same but for each walking proxy's own address. */
+function sameSteps(a: TraceStep[], aAddress: string, b: TraceStep[], bAddress: string): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (step, i) =>
+        step.stage === b[i].stage &&
+        (step.detail === b[i].detail || withoutAddress(step.detail, aAddress) === withoutAddress(b[i].detail, bAddress)),
+    )
+  );
+}
+
+/** A text with each occurrence of an address as a whole (not 10.0.0.1 within 10.0.0.10) masked. */
+function withoutAddress(text: string, address: string): string {
+  if (!address) return text;
+  const literal = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`(?<![\\w.:])${literal}(?!\\w|\\.\\d)`, 'g'), '\u0000');
+}
+
+/** What a walk chose, in one line: listener, filter chain, route configuration, virtual host, route, cluster, or where it stopped. */
+function walkSummary(r: RouteResolution): string {
+  const chosen = [
+    r.listener && `listener ${r.listener}`,
+    r.filterChain && `filter chain "${r.filterChain}"`,
+    r.routeConfig && `route configuration ${r.routeConfig}`,
+    r.virtualHost && `virtual host ${r.virtualHost}`,
+    r.route && `route "${r.route}"`,
+    r.cluster && `cluster ${r.cluster}`,
+    r.weightedClusters?.length && `clusters ${r.weightedClusters.map((c) => `${c.cluster} (weight ${c.weight})`).join(', ')}`,
+    r.error && `then ${r.error}`,
+  ];
+  return chosen.filter(Boolean).join(', ');
+}
+
+function hostPort(e: { address: string; port: number }): string {
+  return `${e.address}:${e.port}`;
 }
 
 function senderTls(cluster: Cluster, e: Endpoint, dr: ConfigRef | null, mtls: ReceiverMtls | null): TransportSecurity {

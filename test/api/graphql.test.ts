@@ -171,6 +171,13 @@ describe('schema', () => {
     expect(data!.date.kind).toBe('SCALAR');
   });
 
+  it('answers are never cached: cache-control no-store, on data as on errors', async () => {
+    for (const query of ['{ __typename }', '{ snapshot(id: 1) { id } }', '{ nope }']) {
+      const res = await request(t.app.getHttpServer()).post('/graphql').send({ query });
+      expect(res.headers['cache-control'], query).toBe('no-store');
+    }
+  });
+
   it('serves the GraphiQL IDE outside production', async () => {
     const res = await request(t.app.getHttpServer()).get('/graphql').set('accept', 'text/html');
     expect(res.status).toBe(200);

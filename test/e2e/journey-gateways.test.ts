@@ -107,11 +107,24 @@ describe('journey through gateways', () => {
       ['catalog', 'INBOUND'],
     ]);
     expect(path!.hops[0]!.resolution.cluster).toBe('PassthroughCluster');
+    expect(path!.hops[0]!.endpoints).toEqual([`${gatewayIp}:8080`]);
     expect(path!.hops[0]!.tls!.mode).toBe('PLAINTEXT');
     expect(path!.hops[1]!.resolution.cluster).toBe('outbound|80|version-v1|catalog.istioinaction.svc.cluster.local');
     expect(path!.hops[1]!.tls!.mode).toBe('MTLS');
     // The catalog sidecar sees the gateway's identity in the default trust domain.
     expect(path!.hops[2]!.tls!.reason).toContain('PERMISSIVE');
+  });
+
+  it('an address outside the mesh: PassthroughCluster to it, LEFT_MESH, the address as the endpoint', async () => {
+    const j = await askJourney(
+      t.app,
+      seed,
+      { namespace: 'istioinaction', name: 'webapp' },
+      { port: 80, address: '93.184.216.34', host: 'example.com', path: '/' },
+    );
+    expect(j.paths.map((p) => [p.share, p.outcome, p.hops[0]!.resolution.cluster, p.hops[0]!.endpoints])).toEqual([
+      [100, 'LEFT_MESH', 'PassthroughCluster', ['93.184.216.34:80']],
+    ]);
   });
 
   it('names every workload with its kind, in a diff as in a journey', async () => {

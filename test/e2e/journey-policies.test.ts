@@ -115,6 +115,10 @@ describe('journey: authorization on the receiving side', () => {
       [50, 'api-v2', 'DELIVERED'],
     ]);
     const v1 = j.paths.find((p) => p.destination?.name === 'api');
+    // Each path's kube-proxy hop names its own workload's endpoint, not the Service's every endpoint.
+    const endpoints = j.paths.map((p) => p.hops[0]!.endpoints);
+    expect(endpoints.map((e) => e?.length)).toEqual([1, 1]);
+    expect(endpoints[0]).not.toEqual(endpoints[1]);
     expect(v1!.hops.map((h) => h.proxyType)).toEqual(['NONE', 'SIDECAR']);
     expect(v1!.hops[1]!.tls!.mode).toBe('PLAINTEXT');
     expect(v1!.hops[1]!.authorization!.reason).toContain('the connection is not mTLS, so there is no source principal');
@@ -186,6 +190,19 @@ describe('journey: authorization on the receiving side', () => {
     const custom = j.paths[1]!.hops.at(-1)!.authorization!;
     expect(custom).toMatchObject({ policy: { namespace: 'shop', name: 'ext' }, rule: 0, action: 'CUSTOM' });
     expect(custom.reason).toContain('the external authorizer decides at runtime');
+    // api-v2's sidecar walks the request word for word as api's, but for its address: one step, naming api's.
+    const stages = (who: string) => j.trace.filter((t) => t.stage.startsWith(`receiver ${who}:`)).map((t) => t.stage);
+    expect(stages('shop/api')).toContain('receiver shop/api: filter chain');
+    expect(stages('shop/api-v2')).toEqual([
+      'receiver shop/api-v2: walk',
+      'receiver shop/api-v2: tls',
+      'receiver shop/api-v2: authorization',
+      'receiver shop/api-v2: dry-run',
+    ]);
+    const walk = j.trace.find((t) => t.stage === 'receiver shop/api-v2: walk')!.detail;
+    expect(walk).toContain('as shop/api did');
+    expect(walk).toContain('filter chain "0.0.0.0_8080"');
+    expect(walk).toContain('cluster inbound|8080||');
   });
 
   it('CUSTOM does not apply where its rule does not match: v2 has no ALLOW policy, so it is allowed', async () => {
