@@ -4,16 +4,19 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"time"
 
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pilot/pkg/util/protoconv"
 	"istio.io/istio/pilot/pkg/xds/endpoints"
 	"istio.io/istio/pilot/test/xdstest"
 
@@ -31,7 +34,11 @@ type Generated struct {
 	Listeners []*listener.Listener
 	Routes    []*route.RouteConfiguration
 	Clusters  []*cluster.Cluster
-	Endpoints []*endpoint.ClusterLoadAssignment
+	// endpoints are the EDS resources as istiod's xDS cache holds them, marshalled (Endpoints
+	// unmarshals them): every sidecar of a mesh gets the same ClusterLoadAssignments, each holding
+	// its Service's pods, so they are built once per session rather than once per proxy, and a
+	// compute job's answer hashes their bytes and unmarshals only those it sends.
+	endpoints []*discovery.Resource
 	// routeBytes and clusterBytes are the routes' and clusters' deterministic proto marshalling as
 	// istiod's generators produced it (protoconv), in the order of Routes and Clusters: Hashed
 	// hashes them rather than marshalling the objects again.
@@ -52,10 +59,20 @@ func (s *Session) Generate(p *model.Proxy) (g *Generated, err error) {
 	if g.Clusters, g.clusterBytes, err = unmarshalAll[cluster.Cluster](clusters); err != nil {
 		return nil, err
 	}
-	// As the fake server's Endpoints(p) does, but from the clusters already built rather than a second CDS run.
+	// As the fake server's Endpoints(p) does, but from the clusters already built rather than a
+	// second CDS run, and through istiod's xDS cache as its EDS generator goes (its key holds what
+	// makes two proxies' assignments of a cluster differ).
+	cache := s.server.Discovery.Cache
+	request := &model.PushRequest{Push: push, Start: time.Now()}
 	for _, name := range xdstest.ExtractEdsClusterNames(g.Clusters) {
 		builder := endpoints.NewEndpointBuilder(name, p, push)
-		g.Endpoints = append(g.Endpoints, builder.BuildClusterLoadAssignment(s.server.Discovery.Env.EndpointIndex))
+		resource := cache.Get(&builder)
+		if resource == nil {
+			cla := builder.BuildClusterLoadAssignment(s.server.Discovery.Env.EndpointIndex)
+			resource = &discovery.Resource{Name: cla.ClusterName, Resource: protoconv.MessageToAny(cla)}
+			cache.Add(&builder, request, resource)
+		}
+		g.endpoints = append(g.endpoints, resource)
 	}
 	order := make([]int, len(g.Routes))
 	for i := range order {
@@ -68,6 +85,12 @@ func (s *Session) Generate(p *model.Proxy) (g *Generated, err error) {
 	}
 	g.Routes, g.routeBytes = routes, routeBytes
 	return g, nil
+}
+
+// Endpoints are the EDS ClusterLoadAssignments, unmarshalled from istiod's bytes.
+func (g *Generated) Endpoints() ([]*endpoint.ClusterLoadAssignment, error) {
+	out, _, err := unmarshalAll[endpoint.ClusterLoadAssignment](g.endpoints)
+	return out, err
 }
 
 // unmarshalAll is the messages of istiod's resources, and each one's bytes.
@@ -112,7 +135,11 @@ func (g *Generated) JSON() (*ProxyConfig, error) {
 	if out.Clusters, err = marshalAll(g.Clusters); err != nil {
 		return nil, err
 	}
-	if out.Endpoints, err = marshalAll(g.Endpoints); err != nil {
+	endpoints, err := g.Endpoints()
+	if err != nil {
+		return nil, err
+	}
+	if out.Endpoints, err = marshalAll(endpoints); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"sync"
 
+	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -19,7 +20,7 @@ type (
 )
 
 // ObjectHash identifies a generated object by content: the SHA-256 of its type URL and its
-// deterministic proto marshalling (istiod's own, protoconv, for routes and clusters). Equal hashes are equal messages, hence equal proto3 JSON. Equal
+// deterministic proto marshalling (istiod's own, protoconv, for routes, clusters and endpoints). Equal hashes are equal messages, hence equal proto3 JSON. Equal
 // messages may still hash differently (istiod packs some Any values from Go maps, whose bytes vary):
 // that only costs sending the object twice.
 type ObjectHash [sha256.Size]byte
@@ -59,16 +60,27 @@ func (g *Generated) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	var buf []byte
 	var err error
 	lists := []*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints}
-	// raw: the object's deterministic marshalling when istiod's generator gave it, else nil.
-	add := func(i int, typeURL string, m proto.Message, raw []byte) error {
+	// raw: the object's deterministic marshalling when istiod's generator gave it, else nil;
+	// message: the object, unmarshalled from raw only when it is sent.
+	add := func(i int, typeURL string, message func() (proto.Message, error), raw []byte) error {
 		var hash ObjectHash
 		if raw != nil {
 			hash = bytesHash(typeURL, raw)
-		} else if hash, buf, err = objectHash(typeURL, m, buf[:0]); err != nil {
-			return err
+		} else {
+			m, err := message()
+			if err != nil {
+				return err
+			}
+			if hash, buf, err = objectHash(typeURL, m, buf[:0]); err != nil {
+				return err
+			}
 		}
 		o := HashedObject{Hash: hex.EncodeToString(hash[:])}
 		if !sent.has(hash) {
+			m, err := message()
+			if err != nil {
+				return err
+			}
 			if o.Object, err = protojson.Marshal(m); err != nil {
 				return err
 			}
@@ -77,23 +89,30 @@ func (g *Generated) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 		h.hashes[i] = append(h.hashes[i], hash)
 		return nil
 	}
+	built := func(m proto.Message) func() (proto.Message, error) {
+		return func() (proto.Message, error) { return m, nil }
+	}
 	for _, m := range g.Listeners {
-		if err = add(0, protocol.TypeListener, m, nil); err != nil {
+		if err = add(0, protocol.TypeListener, built(m), nil); err != nil {
 			return nil, err
 		}
 	}
 	for k, m := range g.Routes {
-		if err = add(1, protocol.TypeRouteConfiguration, m, g.routeBytes[k]); err != nil {
+		if err = add(1, protocol.TypeRouteConfiguration, built(m), g.routeBytes[k]); err != nil {
 			return nil, err
 		}
 	}
 	for k, m := range g.Clusters {
-		if err = add(2, protocol.TypeCluster, m, g.clusterBytes[k]); err != nil {
+		if err = add(2, protocol.TypeCluster, built(m), g.clusterBytes[k]); err != nil {
 			return nil, err
 		}
 	}
-	for _, m := range g.Endpoints {
-		if err = add(3, protocol.TypeClusterLoadAssign, m, nil); err != nil {
+	for _, r := range g.endpoints {
+		unmarshal := func() (proto.Message, error) {
+			m := &endpoint.ClusterLoadAssignment{}
+			return m, r.Resource.UnmarshalTo(m)
+		}
+		if err = add(3, protocol.TypeClusterLoadAssign, unmarshal, r.Resource.Value); err != nil {
 			return nil, err
 		}
 	}

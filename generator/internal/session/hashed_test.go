@@ -17,7 +17,7 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objects := len(g.Listeners) + len(g.Routes) + len(g.Clusters) + len(g.Endpoints)
+	objects := len(g.Listeners) + len(g.Routes) + len(g.Clusters) + len(g.endpoints)
 	sent := NewSent()
 	// Two answers built before either is written: both marshal everything; the one written first
 	// sends it, the other names it.
