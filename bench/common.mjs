@@ -12,8 +12,11 @@ export function scaledMesh(scale) {
     switch (o.kind) {
       case 'Deployment':
         return index(n) < SHAPE.deployments * scale;
-      case 'Pod':
-        return Number(/^app-(\d+)-/.exec(n)[1]) < SHAPE.deployments * scale;
+      case 'Pod': {
+        // The ingress gateway's pod is not an app's: it stays.
+        const app = /^app-(\d+)-/.exec(n);
+        return !app || Number(app[1]) < SHAPE.deployments * scale;
+      }
       case 'Service':
         return index(n) < SHAPE.services * scale;
       case 'VirtualService':

@@ -18,6 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import YAML from 'yaml';
 import { ProxyConfigStore } from '../dist/src/database/proxy-config.store.js';
+import { ComputeService } from '../dist/src/jobs/compute.service.js';
 import { WorkloadStore } from '../dist/src/database/workload.store.js';
 import { withBenchApp } from './bench-app.mjs';
 import { changeOnePercent, fetchAgain, graphql, scaledMesh } from './common.mjs';
@@ -53,9 +54,26 @@ const generators = watchGenerators();
 await withBenchApp(
   async ({ app, base, client }) => {
     const gql = graphql(base);
+    // Each compute job's steps (ComputeStats.phases), by snapshot id, to print where its time went.
+    const phasesOf = new Map();
+    const computeService = app.get(ComputeService);
+    const compute = computeService.compute.bind(computeService);
+    computeService.compute = async (id, progress) => {
+      const stats = await compute(id, progress);
+      phasesOf.set(id, {
+        reused: `${stats.reusedClasses}/${stats.classes} classes`,
+        phases: { ...stats.phases, 'of which connectivity (thread)': stats.connectivityMs },
+      });
+      return stats;
+    };
+    const phaseLine = (job) =>
+      `${job?.reused} reused; ${Object.entries(job?.phases ?? {})
+        .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)}`)
+        .join(', ')}`;
     const push = async (objects, name) => {
       const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
       const t = Date.now();
+      const cpu = process.cpuUsage();
       const res = await fetchAgain(`${base}/api/v1/snapshots?name=${name}`, {
         method: 'POST',
         headers: { 'content-type': 'application/yaml' },
@@ -69,7 +87,9 @@ await withBenchApp(
         s = await (await fetch(`${base}/api/v1/snapshots/${created.id}`)).json();
       } while (s.status !== 'READY' && s.status !== 'FAILED');
       if (s.status === 'FAILED') throw new Error(`snapshot ${name} failed: ${s.error}`);
-      return { id: created.id, ms: Date.now() - t };
+      // The CPU of this process (API, worker and the job's thread; not the generator), steadier than wall time on a shared machine.
+      const used = process.cpuUsage(cpu);
+      return { id: created.id, ms: Date.now() - t, cpuMs: (used.user + used.system) / 1000 };
     };
     const sizes = async () => {
       const { rows } = await client.query(
@@ -111,6 +131,7 @@ await withBenchApp(
         'SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes',
       )
     ).rows;
+    console.log(`  first compute job, s: ${phaseLine(phasesOf.get(first.id))}; Node CPU ${secs(first.cpuMs)}`);
     console.log(
       `upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`,
     );
@@ -141,7 +162,11 @@ await withBenchApp(
     const readyTimes = [];
     for (let round = 1; round <= FURTHER; round++) {
       objects = changeOnePercent(objects, round);
-      readyTimes.push((await push(objects, `bench-${round}`)).ms);
+      const further = await push(objects, `bench-${round}`);
+      readyTimes.push(further.ms);
+      console.log(
+        `  further snapshot ${round}: upload to READY ${secs(further.ms)}, Node CPU ${secs(further.cpuMs)}; compute job, s: ${phaseLine(phasesOf.get(further.id))}`,
+      );
     }
     if (FURTHER > 0) {
       await client.query('VACUUM ANALYZE');

@@ -167,7 +167,19 @@ export class ProxyConfigStore {
     }
   }
 
-  private async insertObjects(em: EntityManager, objects: PreparedObject[]) {
+  private async insertObjects(em: EntityManager, all: PreparedObject[]) {
+    // Most objects of a job are stored already (every snapshot of a mesh shares most): only the
+    // others' JSON is sent and parsed as jsonb. Safe under the transaction's lock: no collection
+    // removes a row seen here before it commits.
+    const stored = new Set<string>();
+    for (let i = 0; i < all.length; i += 5000) {
+      const rows: { hash: string }[] = await em.query(
+        `SELECT encode(hash, 'hex') AS hash FROM envoy_objects WHERE hash = ANY($1::bytea[])`,
+        [all.slice(i, i + 5000).map((o) => toBytes(o.hash))],
+      );
+      for (const r of rows) stored.add(r.hash);
+    }
+    const objects = all.filter((o) => !stored.has(o.hash));
     for (let i = 0; i < objects.length;) {
       const chunk: PreparedObject[] = [];
       let bytes = 0;
@@ -449,6 +461,48 @@ export class ProxyConfigStore {
 
   /** Each root's objects (a root whose tree is not all stored is left out). */
   private async objectsUnder(roots: string[]): Promise<Map<string, StoredObject[]>> {
+    const nodes = await this.nodesUnder(roots);
+    const objectHashes = new Set<string>();
+    for (const n of nodes.values()) for (const o of n.objects) objectHashes.add(o);
+    return objectLists(roots, nodes, await this.objects([...objectHashes]));
+  }
+
+  /**
+   * The objects of each config tree (by root): type, name and hash, in the order of its config's
+   * lists (toGeneratedLists), without their bodies. A tree with a node or object not stored is left out.
+   */
+  async objectRefsUnder(roots: string[]): Promise<Map<string, { type: string; name: string; hash: string }[]>> {
+    const nodes = await this.nodesUnder(roots);
+    const objectHashes = new Set<string>();
+    for (const n of nodes.values()) for (const o of n.objects) objectHashes.add(o);
+    const named = new Map((await this.objectNames([...objectHashes])).map((o) => [o.hash, o]));
+    const out = new Map<string, { type: string; name: string; hash: string }[]>();
+    for (const [root, list] of objectLists(roots, nodes, named))
+      out.set(
+        root,
+        list.sort((a, b) => compareStrings(a.name, b.name)),
+      );
+    return out;
+  }
+
+  /**
+   * Envoy objects' JSON text as stored, by hash (those stored), neither parsed nor cached: for a
+   * reader that parses them elsewhere (the compute job's thread).
+   */
+  async objectTexts(hashes: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < hashes.length; i += 5000) {
+      const rows: { hash: string; body: string }[] = await this.dataSource.query(
+        `SELECT encode(hash, 'hex') AS hash, body::text AS body FROM envoy_objects WHERE hash = ANY($1::bytea[])`,
+        [hashes.slice(i, i + 5000).map(toBytes)],
+      );
+      for (const r of rows) out.set(r.hash, r.body);
+    }
+    return out;
+  }
+
+  /** The tree nodes under the roots, the roots included, by hash: one statement per level. */
+  private async nodesUnder(roots: string[]): Promise<Map<string, StoredNode>> {
     const nodes = new Map<string, StoredNode>();
     for (let wanted = roots; wanted.length > 0;) {
       const next = new Set<string>();
@@ -458,26 +512,7 @@ export class ProxyConfigStore {
       }
       wanted = [...next];
     }
-    const objectHashes = new Set<string>();
-    for (const n of nodes.values()) for (const o of n.objects) objectHashes.add(o);
-    const objects = await this.objects([...objectHashes]);
-    const out = new Map<string, StoredObject[]>();
-    for (const root of roots) {
-      const list: StoredObject[] = [];
-      const walk = (hash: string): boolean => {
-        const node = nodes.get(hash);
-        if (!node) return false;
-        for (const c of node.children) if (!walk(c)) return false;
-        for (const h of node.objects) {
-          const o = objects.get(h);
-          if (!o) return false;
-          list.push(o);
-        }
-        return true;
-      };
-      if (walk(root)) out.set(root, list);
-    }
-    return out;
+    return nodes;
   }
 
   /** Bytes each table of this storage takes (relation, indexes, TOAST), for the benchmark and metrics. */
@@ -489,6 +524,27 @@ export class ProxyConfigStore {
     );
     return Object.fromEntries(rows.map((r) => [r.name, Number(r.bytes)]));
   }
+}
+
+/** Each root's objects in tree order (children first, then the node's own), from `objects`; a root missing any is left out. */
+function objectLists<T>(roots: string[], nodes: Map<string, StoredNode>, objects: Map<string, T>): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const root of roots) {
+    const list: T[] = [];
+    const walk = (hash: string): boolean => {
+      const node = nodes.get(hash);
+      if (!node) return false;
+      for (const c of node.children) if (!walk(c)) return false;
+      for (const h of node.objects) {
+        const o = objects.get(h);
+        if (o === undefined) return false;
+        list.push(o);
+      }
+      return true;
+    };
+    if (walk(root)) out.set(root, list);
+  }
+  return out;
 }
 
 export function workloadKey(w: WorkloadRef): string {

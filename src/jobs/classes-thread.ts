@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { compiledFile } from '../common/compiled.js';
 import type { ClassMember } from './proxy-classes.js';
 import type { AddConfigResult, ClassesReply, ClassesTask, FinishResult } from './classes.worker.js';
-import type { ConnectivityInput } from './derived.js';
+import type { ConnectivityConfig, ConnectivityInput } from './derived.js';
 
 /**
  * One compute job's thread (classes.worker.ts): the generated configs go to it as the generator's
@@ -46,6 +46,16 @@ export class ClassesThread {
   add(line: Uint8Array, unit: { key: string; members: ClassMember[] }, checkIdentity: boolean): Promise<AddConfigResult> {
     const transfer = line.byteOffset === 0 && line.byteLength === line.buffer.byteLength ? [line.buffer as ArrayBuffer] : [];
     return this.call({ op: 'add', seq: ++this.seq, line, unit, checkIdentity }, transfer) as Promise<AddConfigResult>;
+  }
+
+  /** Stored objects' JSON text by stored hash, for storedClass: each sent once per job. */
+  storedObjects(texts: [string, string][]): Promise<void> {
+    return this.call({ op: 'storedObjects', seq: ++this.seq, texts }, []) as Promise<void>;
+  }
+
+  /** A reused class, for connectivity: its listeners', clusters' and endpoints' stored hashes, in list order. */
+  storedClass(unit: { key: string; members: ClassMember[] }, config: Record<keyof ConnectivityConfig, string[]>): Promise<void> {
+    return this.call({ op: 'storedClass', seq: ++this.seq, unit, config }, []) as Promise<void>;
   }
 
   /** Every object and tree node added, each once; the connectivity, when asked for. */

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { EnvoyObjectCollector, type PreparedObject, type TreeNode } from '../database/envoy-tree.js';
 import type { Connectivity } from '../model/connectivity.js';
 import type { EnvoyObject } from '../model/proxy.js';
-import type { ConnectivityComputation, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
+import type { ConnectivityComputation, ConnectivityConfig, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
 import { addGenerated, memberClassKey, readGeneratedLine, type AddConfigResult, type ClassMember } from './proxy-classes.js';
 
 /** Connectivity computed on the thread: the module to import (a file path) and its input. */
@@ -34,12 +34,30 @@ export interface AddConfigTask {
   checkIdentity: boolean;
 }
 
+/** Stored objects' JSON text (envoy_objects), by their stored hash: what StoredClassTask names. */
+export interface StoredObjectsTask {
+  op: 'storedObjects';
+  seq: number;
+  texts: [hash: string, text: string][];
+}
+
+/**
+ * A class whose config the job took from an earlier snapshot (reused): read for connectivity only,
+ * its objects named by stored hash (sent by StoredObjectsTask), in its config's list order.
+ */
+export interface StoredClassTask {
+  op: 'storedClass';
+  seq: number;
+  unit: { key: string; members: ClassMember[] };
+  config: Record<keyof ConnectivityConfig, string[]>;
+}
+
 export interface FinishTask {
   op: 'finish';
   seq: number;
 }
 
-export type ClassesTask = ConnectivityTask | AddConfigTask | FinishTask;
+export type ClassesTask = ConnectivityTask | AddConfigTask | StoredObjectsTask | StoredClassTask | FinishTask;
 
 export interface FinishResult {
   objects: PreparedObject[];
@@ -59,6 +77,26 @@ if (parentPort) {
   let connectivity: { computation: ConnectivityComputation; ms: number } | null = null;
   // Connectivity reads whole configs: the job's parsed objects by the generator's hash, kept for it.
   const bodies = new Map<string, EnvoyObject>();
+  // Reused classes' objects, by stored hash (another namespace than the generator's): text until first read.
+  const storedTexts = new Map<string, string>();
+  const storedBodies = new Map<string, EnvoyObject>();
+  const stored = (hash: string): EnvoyObject => {
+    let body = storedBodies.get(hash);
+    if (!body) {
+      const text = storedTexts.get(hash);
+      if (text === undefined) throw new Error(`stored object ${hash} was not sent`);
+      body = JSON.parse(text) as EnvoyObject;
+      storedBodies.set(hash, body);
+      storedTexts.delete(hash);
+    }
+    return body;
+  };
+  const addToConnectivity = (key: string, members: ClassMember[], config: ConnectivityConfig) => {
+    if (!connectivity) return;
+    const started = performance.now();
+    connectivity.computation.addClass(key, members, config);
+    connectivity.ms += performance.now() - started;
+  };
 
   const handle = async (task: ClassesTask): Promise<AddConfigResult | FinishResult | null> => {
     if (task.op === 'connectivity') {
@@ -72,12 +110,26 @@ if (parentPort) {
       const added = addGenerated(collector, read, task.checkIdentity ? { rep, members: task.unit.members } : undefined);
       if (connectivity) {
         const unit = added.dependsOnIdentity ? { key: memberClassKey(task.unit.key, rep), members: [rep] } : task.unit;
-        const config = { listeners: read.list('listeners'), clusters: read.list('clusters'), endpoints: read.list('endpoints') };
-        const started = performance.now();
-        connectivity.computation.addClass(unit.key, unit.members, config);
-        connectivity.ms += performance.now() - started;
+        addToConnectivity(unit.key, unit.members, {
+          listeners: read.list('listeners'),
+          clusters: read.list('clusters'),
+          endpoints: read.list('endpoints'),
+        });
       }
       return added;
+    }
+    if (task.op === 'storedObjects') {
+      for (const [hash, text] of task.texts) if (!storedBodies.has(hash)) storedTexts.set(hash, text);
+      return null;
+    }
+    if (task.op === 'storedClass') {
+      const { listeners, clusters, endpoints } = task.config;
+      addToConnectivity(task.unit.key, task.unit.members, {
+        listeners: listeners.map(stored),
+        clusters: clusters.map(stored),
+        endpoints: endpoints.map(stored),
+      });
+      return null;
     }
     const value: FinishResult = { objects: [...collector.objects.values()], nodes: [...collector.nodes.values()] };
     if (connectivity) {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
@@ -7,18 +6,18 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService } from '../generator/generator.service.js';
-import { GeneratorError, loadParams, type HashedGeneratedConfig, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
+import { GeneratorError, loadParams, type Methods, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
-import type { ConfigKey, GeneratedConfig, ProxyType, WorkloadProxy } from '../model/proxy.js';
+import { CONFIG_KEY, type EnvoyType, type ProxyType, type WorkloadProxy } from '../model/proxy.js';
 import { canonicalJson } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { MeshSecurity, PeerAuthnResolution } from '../model/mesh-security.js';
-import type { NormalisedSnapshot, Workload } from '../model/snapshot.js';
+import type { Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
-import { CONNECTIVITY_MODULE } from './derived.js';
-import { inputChanges, sameMembership } from './reuse.js';
+import { CONNECTIVITY_MODULE, type ConnectivityConfig } from './derived.js';
+import { inputChanges, inputIdentities, sameMembership, type InputIdentities } from './reuse.js';
 import { groupIntoClasses, memberClassKey, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 export { classProxyInfo } from './proxy-classes.js';
@@ -29,6 +28,11 @@ export type ProgressReporter = (fraction: number) => Promise<void>;
 /** Where the steps before and after the per-class generation leave the progress. */
 const BEFORE_CLASSES = 0.15;
 const AFTER_CLASSES = 0.95;
+/**
+ * Snapshots whose generator inputs (inputIdentities) a worker keeps after computing them: a further
+ * snapshot's parent is most often the one computed last, and is then not read and normalised again.
+ */
+const RECENT_INPUTS = 4;
 
 /** What a computation found, for logs and the benchmark. */
 export interface ComputeStats {
@@ -48,6 +52,8 @@ export interface ComputeStats {
   connectivityEvaluations: number;
   connectionGroups: number;
   senders: number;
+  /** Wall time of each step of the job, ms, in the order they ran (the worker logs them). */
+  phases: Record<string, number>;
 }
 
 /**
@@ -59,6 +65,8 @@ export interface ComputeStats {
 @Injectable()
 export class ComputeService {
   private readonly logger = new Logger(ComputeService.name);
+  /** The inputs of the snapshots computed last (at most RECENT_INPUTS), by snapshot id, oldest first. */
+  private readonly recentInputs = new Map<string, InputIdentities>();
 
   constructor(
     private readonly snapshots: SnapshotStore,
@@ -69,16 +77,23 @@ export class ComputeService {
   ) {}
 
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
-    const resources = await this.snapshots.resources(snapshotId);
-    const normalised = await normaliseWithIstiod(resources, (params) => this.generator.deployGateways(params));
+    const phases: Record<string, number> = {};
+    const time = phaseTimer(phases);
+    const resources = await time('resources', () => this.snapshots.resources(snapshotId));
+    const normalised = await time('normalise', () => normaliseWithIstiod(resources, (params) => this.generator.deployGateways(params)));
+    const inputs = await time('inputs', () => this.remember(snapshotId, inputIdentities(loadParams(normalised))));
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
-    const version = await this.generator.ask(snapshotId, 'version', undefined, normalised);
-    const proxies = await this.generator.ask(snapshotId, 'proxies', {});
+    const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, normalised));
+    const proxies = await time('proxies', () => this.generator.ask(snapshotId, 'proxies', {}));
     await progress(0.1);
-    const diagnostics = await this.generator.ask(snapshotId, 'analyze', undefined);
-    const gatewayApi = await this.generator.ask(snapshotId, 'gatewayApi', undefined);
-    await progress(BEFORE_CLASSES);
+    // Only stored at the end: the session answers them alongside the classes (their phases overlap).
+    const analysed = Promise.all([
+      time('analyze', () => this.generator.ask(snapshotId, 'analyze', undefined)),
+      time('gatewayApi', () => this.generator.ask(snapshotId, 'gatewayApi', undefined)),
+    ]);
+    // Awaited below; a failure meanwhile must not go unhandled when the classes fail first.
+    analysed.catch(() => undefined);
 
     const pods = new Map<string, Record<string, unknown>>();
     for (const o of normalised.generatorInput.kubernetes) {
@@ -104,27 +119,31 @@ export class ComputeService {
       connectivityEvaluations: 0,
       connectionGroups: 0,
       senders: 0,
+      phases,
     };
     const istiodWorkloads = withIstiodProxyTypes(normalised.workloads, proxies);
     // Istio's identity settings and each class's PeerAuthentication, asked while the session is
     // loaded: connectivity reads them, and journeys on the READY snapshot read them stored (no session).
-    const mesh = await this.generator.ask(snapshotId, 'mesh', undefined);
+    await progress(BEFORE_CLASSES);
+    const mesh = await time('peerAuthentication', () => this.generator.ask(snapshotId, 'mesh', undefined));
     const resolved = new Map<string, PeerAuthn | null>();
-    await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
-      const rep = cls.workloads[0];
-      try {
-        resolved.set(
-          cls.classKey,
-          await this.generator.ask(snapshotId, 'peerAuthentication', {
-            proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type },
-          }),
-        );
-      } catch (error) {
-        // No proxy: nothing to resolve. Any other failure stays unresolved: a journey asks again and reports it.
-        if (error instanceof GeneratorError && error.code === 'NO_PROXY') resolved.set(cls.classKey, null);
-      }
-    });
-    const reuse = await this.reuseClasses(snapshotId, version.istio, normalised, istiodWorkloads, classes);
+    await time('peerAuthentication', () =>
+      mapBounded(classes, this.config.computeConcurrency, async (cls) => {
+        const rep = cls.workloads[0];
+        try {
+          resolved.set(
+            cls.classKey,
+            await this.generator.ask(snapshotId, 'peerAuthentication', {
+              proxy: { namespace: rep.namespace, name: rep.name, type: rep.proxy.type },
+            }),
+          );
+        } catch (error) {
+          // No proxy: nothing to resolve. Any other failure stays unresolved: a journey asks again and reports it.
+          if (error instanceof GeneratorError && error.code === 'NO_PROXY') resolved.set(cls.classKey, null);
+        }
+      }),
+    );
+    const reuse = await this.reuseClasses(snapshotId, version.istio, inputs, istiodWorkloads, classes, time);
     const peerAuthentications = new Map<string, ConfigRef | null>();
     for (const cls of classes) {
       const pa = resolved.get(cls.classKey);
@@ -140,6 +159,7 @@ export class ComputeService {
     const report = monotonic(progress);
     let done = 0;
     let collected: Awaited<ReturnType<ClassesThread['finish']>>;
+    const classesStarted = performance.now();
     try {
       if (this.connectivity)
         await thread.connectivity(this.connectivity, {
@@ -148,20 +168,20 @@ export class ComputeService {
           classes,
           peerAuthentications,
         });
+      // Connectivity reads every class's config on the job's thread: a reused one as stored, each
+      // object's text once per job.
+      const storedConfigs =
+        this.connectivity && reuse && reuse.classes.size > 0
+          ? await time('reusedConfigs', () => this.sendStoredConfigs([...reuse.classes.values()], thread))
+          : new Map<string, StoredConnectivityConfig>();
       await mapBounded(classes, this.config.computeConcurrency, async (cls) => {
         const reused = reuse?.classes.get(cls.classKey);
         if (reuse && reused) {
           stats.reusedClasses++;
           stored.push(reused);
           for (const m of cls.workloads) classOf.set(`${m.namespace}/${m.name}`, cls.classKey);
-          if (this.connectivity) {
-            // Connectivity reads every class's config on the job's thread: the stored one, as a generator answer.
-            const rep = cls.workloads[0];
-            const config = (await this.proxyConfigs.configsOf(reuse.base, [rep])).get(`${rep.namespace}/${rep.name}`);
-            if (!config) throw new Error(`snapshot ${reuse.base}: the stored config of class ${cls.classKey} is gone`);
-            const line = new TextEncoder().encode(JSON.stringify({ id: 0, result: asHashedAnswer(cls.classKey, config) }));
-            await thread.add(line, { key: cls.classKey, members: cls.workloads }, false);
-          }
+          const config = storedConfigs.get(reused.configHash);
+          if (config) await thread.storedClass({ key: cls.classKey, members: cls.workloads }, config);
         } else {
           for (const unit of await this.generateClass(snapshotId, cls, stats, thread, job)) {
             stored.push({
@@ -177,7 +197,8 @@ export class ComputeService {
         done++;
         await report(BEFORE_CLASSES + ((AFTER_CLASSES - BEFORE_CLASSES) * done) / classes.length);
       });
-      collected = await thread.finish();
+      phases.classes = performance.now() - classesStarted;
+      collected = await time('finish', () => thread.finish());
     } finally {
       await thread.close();
       await this.generator.endJob(snapshotId, job);
@@ -199,18 +220,21 @@ export class ComputeService {
       ...w,
       proxyClass: classOf.get(`${w.namespace}/${w.name}`) ?? null,
     }));
-    await this.proxyConfigs.saveComputation(snapshotId, {
-      objects: collected.objects,
-      nodes: collected.nodes,
-      classes: stored,
-      reused: [...(reuse?.classes.values() ?? [])],
-      workloads,
-      istioVersion: version.istio,
-      diagnostics,
-      gatewayApi,
-      connectivity: connections,
-      meshSecurity: meshSecurityOf(mesh, resolved, splitFrom),
-    });
+    const [diagnostics, gatewayApi] = await time('analyze wait', () => analysed);
+    await time('save', () =>
+      this.proxyConfigs.saveComputation(snapshotId, {
+        objects: collected.objects,
+        nodes: collected.nodes,
+        classes: stored,
+        reused: [...(reuse?.classes.values() ?? [])],
+        workloads,
+        istioVersion: version.istio,
+        diagnostics,
+        gatewayApi,
+        connectivity: connections,
+        meshSecurity: meshSecurityOf(mesh, resolved, splitFrom),
+      }),
+    );
     return stats;
   }
 
@@ -225,19 +249,28 @@ export class ComputeService {
   private async reuseClasses(
     snapshotId: string,
     istio: string,
-    normalised: NormalisedSnapshot,
+    inputs: InputIdentities,
     workloads: Workload[],
     classes: MemberClass[],
+    time: PhaseTimer,
   ): Promise<{ base: string; classes: Map<string, StoredClass> } | null> {
-    const base = await this.snapshots.previousReady(snapshotId, istio);
+    const base = await time('reuse', () => this.snapshots.previousReady(snapshotId, istio));
     if (!base) return null;
-    const candidates = sameMembership(classes, workloads, await this.proxyConfigs.computed(base));
+    const candidates = sameMembership(classes, workloads, await time('reuse', () => this.proxyConfigs.computed(base)));
     if (candidates.size === 0) return null;
     try {
-      const before = await this.snapshots.normalised(base, (params) => this.generator.deployGateways(params));
+      const before =
+        this.recentInputs.get(base) ??
+        (await time('parent', async () => {
+          const normalised = await this.snapshots.normalised(base, (params) => this.generator.deployGateways(params));
+          return normalised && inputIdentities(loadParams(normalised));
+        }));
       if (!before) return null;
-      const changes = inputChanges(loadParams(before), loadParams(normalised));
+      const changes = inputChanges(before, inputs);
       if (changes.meshConfig) return null;
+      // The earlier snapshot's session starts here when it is no longer loaded.
+      const pushScope = (id: string, params: Methods['pushScope']['params']) =>
+        time('pushScope', () => this.generator.ask(id, 'pushScope', params));
       const byKey = new Map(classes.map((c) => [c.classKey, c]));
       const proxyOf = (key: string) => {
         const rep = byKey.get(key)!.workloads[0];
@@ -251,13 +284,12 @@ export class ComputeService {
       // A changed pod whose endpoints istiod derives the same in both (a new image, an annotation) is
       // no change to other proxies: the earlier session's view of the changed pods, when there are any.
       const pods = changed.filter((c) => c.kind === 'Pod' && c.apiVersion === 'v1');
-      const endpoints =
-        pods.length > 0 ? (await this.generator.ask(base, 'pushScope', { changed: pods, proxies: [] })).endpoints : undefined;
-      const now = await this.generator.ask(snapshotId, 'pushScope', { changed, endpoints, proxies: left.map(proxyOf) });
+      const endpoints = pods.length > 0 ? (await pushScope(base, { changed: pods, proxies: [] })).endpoints : undefined;
+      const now = await pushScope(snapshotId, { changed, endpoints, proxies: left.map(proxyOf) });
       if (now.forced) return null;
       left = left.filter((_, i) => !now.affected[i]);
       if (left.length > 0) {
-        const was = await this.generator.ask(base, 'pushScope', {
+        const was = await pushScope(base, {
           changed,
           keys: now.keys,
           endpoints: now.endpoints,
@@ -268,7 +300,7 @@ export class ComputeService {
         const seen = new Set(now.keys.map((k) => `${k.kind}/${k.namespace}/${k.name}`));
         const more = was.keys.filter((k) => !seen.has(`${k.kind}/${k.namespace}/${k.name}`));
         if (left.length > 0 && more.length > 0) {
-          const also = await this.generator.ask(snapshotId, 'pushScope', { changed: [], keys: more, proxies: left.map(proxyOf) });
+          const also = await pushScope(snapshotId, { changed: [], keys: more, proxies: left.map(proxyOf) });
           left = left.filter((_, i) => !also.affected[i]);
         }
       }
@@ -282,6 +314,44 @@ export class ComputeService {
       this.logger.warn(`snapshot ${snapshotId}: no reuse from snapshot ${base}: ${error instanceof Error ? error.message : String(error)}`);
       return null;
     }
+  }
+
+  /** Keeps a computed snapshot's inputs for the next snapshot of its mesh, forgetting the oldest beyond RECENT_INPUTS. */
+  private remember(snapshotId: string, inputs: InputIdentities): InputIdentities {
+    this.recentInputs.delete(snapshotId);
+    this.recentInputs.set(snapshotId, inputs);
+    for (const id of this.recentInputs.keys()) {
+      if (this.recentInputs.size <= RECENT_INPUTS) break;
+      this.recentInputs.delete(id);
+    }
+    return inputs;
+  }
+
+  /**
+   * The listeners, clusters and endpoints of the reused classes' stored configs, by config hash, as
+   * stored hashes in list order; their objects' text sent to the job's thread once each.
+   */
+  private async sendStoredConfigs(classes: StoredClass[], thread: ClassesThread): Promise<Map<string, StoredConnectivityConfig>> {
+    const roots = [...new Set(classes.map((c) => c.configHash))];
+    const refs = await this.proxyConfigs.objectRefsUnder(roots);
+    const out = new Map<string, StoredConnectivityConfig>();
+    const hashes = new Set<string>();
+    for (const root of roots) {
+      const objects = refs.get(root);
+      if (!objects) throw new Error(`the stored config ${root} of a reused class is gone`);
+      const config: StoredConnectivityConfig = { listeners: [], clusters: [], endpoints: [] };
+      for (const o of objects) {
+        const key = CONFIG_KEY[o.type as EnvoyType];
+        if (key !== 'listeners' && key !== 'clusters' && key !== 'endpoints') continue;
+        config[key].push(o.hash);
+        hashes.add(o.hash);
+      }
+      out.set(root, config);
+    }
+    const texts = await this.proxyConfigs.objectTexts([...hashes]);
+    if (texts.size !== hashes.size) throw new Error('objects of a reused class are gone');
+    await thread.storedObjects([...texts]);
+    return out;
   }
 
   /**
@@ -352,25 +422,24 @@ function meshSecurityOf(mesh: MeshIdentity, resolved: Map<string, PeerAuthn | nu
   return { trustDomain: mesh.trustDomain, trustDomainAliases: mesh.trustDomainAliases ?? [], peerAuthentications, classes };
 }
 
-/** Reports in order and only forward, at most once per percent. */
-/**
- * A reused class's stored config in the shape of a hashedProxyConfig answer, for the job's thread
- * (connectivity reads every class there): every object sent, each under a hash of its place (class,
- * list, index) rather than of its bytes, so that the thread parses it as new and no generator hash
- * (of type and proto bytes) names it.
- */
-function asHashedAnswer(classKey: string, config: GeneratedConfig): HashedGeneratedConfig {
-  const hashed = (key: ConfigKey) =>
-    config[key].map((object, i) => ({ hash: createHash('sha256').update(`stored\0${classKey}\0${key}\0${i}`).digest('hex'), object }));
-  return {
-    proxy: config.proxy,
-    listeners: hashed('listeners'),
-    routes: hashed('routes'),
-    clusters: hashed('clusters'),
-    endpoints: hashed('endpoints'),
+/** A stored config's connectivity lists, as the stored hashes of their objects. */
+type StoredConnectivityConfig = Record<keyof ConnectivityConfig, string[]>;
+
+type PhaseTimer = <T>(phase: string, step: () => T | Promise<T>) => Promise<T>;
+
+/** Runs a step, adding its wall time to its phase (a phase may run in parts). */
+function phaseTimer(phases: Record<string, number>): PhaseTimer {
+  return async (phase, step) => {
+    const started = performance.now();
+    try {
+      return await step();
+    } finally {
+      phases[phase] = (phases[phase] ?? 0) + performance.now() - started;
+    }
   };
 }
 
+/** Reports in order and only forward, at most once per percent. */
 function monotonic(progress: ProgressReporter): ProgressReporter {
   let last = 0;
   let chain = Promise.resolve();

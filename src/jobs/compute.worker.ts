@@ -92,7 +92,7 @@ export class ComputeWorker implements OnApplicationBootstrap {
         const stats = await this.computeService.compute(snapshotId, (fraction) => this.snapshots.setProgress(snapshotId, fraction));
         await this.snapshots.markReady(snapshotId);
         const classes = stats
-          ? `, ${stats.proxies} proxies in ${stats.classes} classes, ${stats.reusedClasses} reused from an earlier snapshot; connectivity ${Math.round(stats.connectivityMs)} ms, ${stats.senderClasses} sender classes, ${stats.connectionGroups} connection groups`
+          ? `, ${stats.proxies} proxies in ${stats.classes} classes, ${stats.reusedClasses} reused from an earlier snapshot; connectivity ${Math.round(stats.connectivityMs)} ms, ${stats.senderClasses} sender classes, ${stats.connectionGroups} connection groups; ${phaseLine(stats.phases)}`
           : '';
         this.logger.log(`computed snapshot ${snapshotId} in ${Date.now() - started} ms (${attempt}${classes})`);
         // A new READY snapshot: older ones of its mesh may now be past its retention.
@@ -115,4 +115,11 @@ export class ComputeWorker implements OnApplicationBootstrap {
       return { id: job.id, status: 'failed', output: { message: reason } };
     }
   }
+}
+
+/** Where the job's time went, step by step, for operators: `normalise 412, session 2310, …, save 180 ms`. */
+function phaseLine(phases: Record<string, number>): string {
+  return `${Object.entries(phases)
+    .map(([phase, ms]) => `${phase} ${Math.round(ms)}`)
+    .join(', ')} ms`;
 }

@@ -20,18 +20,31 @@ export interface InputChanges {
 }
 
 /**
+ * A snapshot's generator inputs as inputChanges compares them: each object's content hash by
+ * identity, and the mesh config. Kept by the compute job for the next snapshot of the mesh.
+ */
+export interface InputIdentities {
+  meshConfig: string;
+  objects: Map<string, { ref: ChangedObject; hash: string }>;
+}
+
+/**
  * The objects (Kubernetes and Istio) of `after` that are not in `before` as they are, and those of
  * `before` that are gone, by identity (API group, kind, namespace, name). A pod's proxy type as
  * injection decides it belongs to the pod: a pod that gains or loses its sidecar changed.
  */
-export function inputChanges(before: LoadParams, after: LoadParams): InputChanges {
-  const a = identities(before);
-  const b = identities(after);
+export function inputChanges(before: InputIdentities, after: InputIdentities): InputChanges {
+  const a = before.objects;
+  const b = after.objects;
   const changed: ChangedObject[] = [];
   for (const [id, entry] of b) if (a.get(id)?.hash !== entry.hash) changed.push(entry.ref);
   for (const [id, entry] of a) if (!b.has(id)) changed.push(entry.ref);
   changed.sort((x, y) => compareStrings(identity(x), identity(y)));
   return { meshConfig: before.meshConfig !== after.meshConfig, changed };
+}
+
+export function inputIdentities(input: LoadParams): InputIdentities {
+  return { meshConfig: input.meshConfig, objects: identities(input) };
 }
 
 function identities(input: LoadParams): Map<string, { ref: ChangedObject; hash: string }> {

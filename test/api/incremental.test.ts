@@ -4,9 +4,11 @@
 // uploads it twice: to the mesh that holds the earlier rounds (the job reuses the stored config of the classes
 // Istio's push logic leaves alone) and to a mesh of its own (nothing to reuse: every class is
 // generated). Both must store the same classes with byte-identical config (content-addressed: the
-// same tree root) and the same workloads. MESHLENS_TEST_INCREMENTAL_ROUNDS (default 3) runs more.
+// same tree root), the same workloads and the same connectivity rows (a reused class's connectivity
+// is read from its stored config). MESHLENS_TEST_INCREMENTAL_ROUNDS (default 3) runs more.
 import request from 'supertest';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { ConnectivityStore } from '../../src/database/connectivity.store.js';
 import { ProxyConfigStore } from '../../src/database/proxy-config.store.js';
 import { ComputeService, type ComputeStats } from '../../src/jobs/compute.service.js';
 import {
@@ -194,12 +196,19 @@ const CHANGES: Record<string, Change> = {
   },
 };
 
-/** What a snapshot stored: its classes (key, config tree root, ProxyInfo, members) and each workload's class. */
-async function storedConfig(store: ProxyConfigStore, id: string) {
-  const { workloads, classes } = await store.computed(id);
+/**
+ * What a snapshot stored: its classes (key, config tree root, ProxyInfo, members), each workload's
+ * class, and its connectivity (every connection group and sender row).
+ */
+async function storedConfig(app: TestApp['app'], id: string) {
+  const { workloads, classes } = await app.get(ProxyConfigStore).computed(id);
+  const connectivity = app.get(ConnectivityStore);
+  const roots = await connectivity.roots(id);
+  expect(roots, `snapshot ${id} has connectivity`).not.toBeNull();
   return {
     classes: [...classes.values()].sort((x, y) => (x.classKey < y.classKey ? -1 : x.classKey > y.classKey ? 1 : 0)),
     workloads: workloads.map((w) => `${w.namespace}/${w.name}/${w.kind} ${w.proxyClass}`),
+    connectivity: await connectivity.readLists(roots!),
   };
 }
 
@@ -216,7 +225,6 @@ describe('incremental computation equals a full one', () => {
   it(
     `stores byte-identical config for every class over ${ROUNDS} rounds of random 1 % changes`,
     async () => {
-      const store = t.app.get(ProxyConfigStore);
       let objects = baseMesh();
       const first = await uploadSnapshot(t.app, yaml(...objects), 'round-0');
       await waitReady(t.app, first, 180_000);
@@ -231,7 +239,7 @@ describe('incremental computation equals a full one', () => {
         const incremental = await uploadSnapshot(t.app, manifests, `round-${round}`);
         await waitReady(t.app, incremental, 180_000);
         const fullId = await uploadToOwnMesh(t, manifests, `full-${round}`);
-        const [inc, ref] = await Promise.all([storedConfig(store, incremental), storedConfig(store, fullId)]);
+        const [inc, ref] = await Promise.all([storedConfig(t.app, incremental), storedConfig(t.app, fullId)]);
         expect(inc, `round ${round} (${applied.join(', ')})`).toEqual(ref);
         expect((await statsOf(fullId)).reusedClasses, `round ${round}: the full computation reused nothing`).toBe(0);
         reused += (await statsOf(incremental)).reusedClasses;

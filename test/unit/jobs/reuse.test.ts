@@ -3,7 +3,7 @@ import type { LoadParams } from '../../../src/generator/protocol.js';
 import type { StoredClass, StoredWorkload } from '../../../src/database/snapshot-lists.js';
 import type { ProxyInfo } from '../../../src/model/proxy.js';
 import type { Workload } from '../../../src/model/snapshot.js';
-import { inputChanges, sameMembership } from '../../../src/jobs/reuse.js';
+import { inputChanges, inputIdentities, sameMembership } from '../../../src/jobs/reuse.js';
 import type { MemberClass } from '../../../src/jobs/proxy-classes.js';
 
 const input = (
@@ -35,7 +35,7 @@ describe('inputChanges', () => {
   it('names the objects added, removed and changed, by identity, sorted; equal inputs have none', () => {
     const before = input([pod('web-1', { app: 'web' }), pod('web-2', { app: 'web' })], [vs('web', 90), vs('old', 1)]);
     const after = input([pod('web-1', { app: 'web', version: 'v2' }), pod('web-2', { app: 'web' })], [vs('web', 90), vs('new', 1)]);
-    expect(inputChanges(before, after)).toEqual({
+    expect(inputChanges(inputIdentities(before), inputIdentities(after))).toEqual({
       meshConfig: false,
       changed: [
         { apiVersion: 'v1', kind: 'Pod', namespace: 'shop', name: 'web-1' },
@@ -43,12 +43,15 @@ describe('inputChanges', () => {
         { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', namespace: 'shop', name: 'old' },
       ],
     });
-    expect(inputChanges(before, before)).toEqual({ meshConfig: false, changed: [] });
+    expect(inputChanges(inputIdentities(before), inputIdentities(before))).toEqual({ meshConfig: false, changed: [] });
   });
 
   it("counts a pod's proxy type as part of the pod, and the mesh config on its own", () => {
     const objects = [pod('web-1', { app: 'web' })];
-    const changes = inputChanges(input(objects), input(objects, [], { proxyTypes: { 'shop/web-1': 'NONE' }, meshConfig: 'x: 1' }));
+    const changes = inputChanges(
+      inputIdentities(input(objects)),
+      inputIdentities(input(objects, [], { proxyTypes: { 'shop/web-1': 'NONE' }, meshConfig: 'x: 1' })),
+    );
     expect(changes.meshConfig).toBe(true);
     expect(changes.changed.map((c) => c.name)).toEqual(['web-1']);
   });
