@@ -253,8 +253,9 @@ async function runSize(postgres, pods) {
       if (pct >= lastPrinted + 10) {
         lastPrinted = pct - (pct % 10);
         const api = memoryOf(server.pid);
+        const generators = childrenOf(server.pid, 'generator').reduce((sum, pid) => sum + (memoryOf(pid)?.rss ?? 0), 0);
         console.log(
-          `  ${secs(Date.now() - t)}: ${status.status} ${pct} %, API RSS ${mib(api?.rss ?? 0)} MiB, available ${availableMiB().toFixed(0)} MiB, load ${load()}`,
+          `  ${secs(Date.now() - t)}: ${status.status} ${pct} %, API RSS ${mib(api?.rss ?? 0)} MiB, generators ${mib(generators)} MiB, available ${availableMiB().toFixed(0)} MiB, load ${load()}`,
         );
       }
       await new Promise((r) => setTimeout(r, 1000));

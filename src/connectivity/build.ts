@@ -19,6 +19,7 @@ import {
   senderReach,
   type ConnWorkload,
   type Reach,
+  type ReachMemo,
   type Receiver,
   type SenderIdentity,
 } from './connectivity.js';
@@ -46,6 +47,7 @@ export class ConnectivityBuilder {
   private readonly byName = new Map<string, ConnWorkload>();
   private readonly units: Unit[] = [];
   private readonly receivers = new Map<string, Receiver>();
+  private readonly reachMemo: ReachMemo = new WeakMap();
   readonly stats: ConnectivityStats = { senderClasses: 0, evaluations: 0, groups: 0 };
 
   /**
@@ -92,7 +94,7 @@ export class ConnectivityBuilder {
       if (!this.receivers.has(rk) && w.proxyType === 'SIDECAR')
         this.receivers.set(rk, { workload: w, inbound, peerAuthentication: this.peerAuthentication(w) });
     }
-    this.units.push({ key, members: workloads, reach: senderReach(config, this.receiverOfIp) });
+    this.units.push({ key, members: workloads, reach: senderReach(config, this.receiverOfIp, this.reachMemo) });
   }
 
   build(): Connectivity {

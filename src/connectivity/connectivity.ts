@@ -86,6 +86,7 @@ function hostService(host: string): { namespace: string; service: string } {
 export function senderReach(
   config: Pick<EnvoyConfig, 'clusters'> & { endpoints?: ClusterLoadAssignment[] },
   receiverOf: (ip: string) => string | null,
+  memo?: ReachMemo,
 ): Reach[] {
   const assignments = new Map<string, ClusterLoadAssignment>();
   for (const a of config.endpoints ?? []) if (a.clusterName) assignments.set(a.clusterName, a);
@@ -95,21 +96,46 @@ export function senderReach(
     if (!svc) continue;
     const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
     const a = assignments.get(eds.edsClusterConfig?.serviceName || cluster.name);
-    const endpoints = clusterEndpoints(cluster, a ? [a] : []).filter((e) => e.healthy);
-    const dr = istioConfigRef(cluster.metadata);
-    const targets = new Map<string, ReachTarget>();
-    for (const e of endpoints) {
-      const receiver = receiverOf(e.address);
-      if (!receiver) continue;
-      const mode = upstreamTransport(cluster, e.metadata).mode;
-      const key = `${receiver}|${e.port}|${mode}`;
-      if (!targets.has(key))
-        targets.set(key, { receiver, port: e.port, mode, destinationRule: dr?.kind === 'DestinationRule' ? dr : null });
+    let byAssignment = memo?.get(cluster);
+    if (memo && !byAssignment) memo.set(cluster, (byAssignment = new Map<ClusterLoadAssignment | undefined, Reach | null>()));
+    let reach = byAssignment?.get(a);
+    if (reach === undefined) {
+      reach = clusterReach(cluster, svc, a, receiverOf);
+      byAssignment?.set(a, reach);
     }
-    if (!targets.size) continue;
-    out.push({ destination: `${svc.host}:${svc.port}`, ...hostService(svc.host), targets: [...targets.values()] });
+    if (reach) out.push(reach);
   }
   return out.sort((a, b) => compareStrings(a.destination, b.destination));
+}
+
+/**
+ * senderReach's answers by cluster and assignment objects: a compute job parses each object once
+ * (the generator names it by hash in every later answer), so the classes that share a cluster and
+ * its endpoints (every sidecar of a mesh without Sidecar resources) share the same objects, and
+ * their endpoints, which grow with the pods, are read once per job rather than once per class.
+ * For one receiverOf only.
+ */
+export type ReachMemo = WeakMap<Cluster, Map<ClusterLoadAssignment | undefined, Reach | null>>;
+
+/** The reach of one default outbound cluster, null when none of its endpoints is a known workload. */
+function clusterReach(
+  cluster: Cluster,
+  svc: { host: string; port: number },
+  a: ClusterLoadAssignment | undefined,
+  receiverOf: (ip: string) => string | null,
+): Reach | null {
+  const endpoints = clusterEndpoints(cluster, a ? [a] : []).filter((e) => e.healthy);
+  const dr = istioConfigRef(cluster.metadata);
+  const targets = new Map<string, ReachTarget>();
+  for (const e of endpoints) {
+    const receiver = receiverOf(e.address);
+    if (!receiver) continue;
+    const mode = upstreamTransport(cluster, e.metadata).mode;
+    const key = `${receiver}|${e.port}|${mode}`;
+    if (!targets.has(key)) targets.set(key, { receiver, port: e.port, mode, destinationRule: dr?.kind === 'DestinationRule' ? dr : null });
+  }
+  if (!targets.size) return null;
+  return { destination: `${svc.host}:${svc.port}`, ...hostService(svc.host), targets: [...targets.values()] };
 }
 
 /** What a workload without a sidecar can address: every Service port, through kube-proxy, in plaintext. */

@@ -9,7 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"istio.io/istio/pilot/pkg/model"
+	"istio.io/istio/pilot/pkg/xds/endpoints"
+	"istio.io/istio/pilot/test/xdstest"
 )
 
 // shopSnapshot is a small mesh: one Service whose named targetPort resolves through the pod's
@@ -502,3 +506,28 @@ func TestGenerateRouter(t *testing.T) {
 }
 
 func itoa(u uint32) string { return strconv.FormatUint(uint64(u), 10) }
+
+// Endpoints come from istiod's xDS cache, filled by the proxies generated before: each proxy's
+// assignments are still the ones istiod's builder makes for it alone (the gateway's and the
+// sidecar's differ only where the cache key says so).
+func TestEndpointsThroughTheCacheAreEachProxysOwn(t *testing.T) {
+	s := loadShop(t)
+	push := s.server.PushContext()
+	for _, name := range []string{"reviews-v1-abc", "ingress", "edge", "reviews-v1-abc"} {
+		p := mustProxy(t, s, ProxyInput{Namespace: "shop", Name: name})
+		g, err := s.Generate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clusters := xdstest.ExtractEdsClusterNames(g.Clusters)
+		if len(g.Endpoints) != len(clusters) || len(g.Endpoints) == 0 {
+			t.Fatalf("%s: %d assignments for %d EDS clusters", name, len(g.Endpoints), len(clusters))
+		}
+		for i, cluster := range clusters {
+			builder := endpoints.NewEndpointBuilder(cluster, p, push)
+			if own := builder.BuildClusterLoadAssignment(s.server.Discovery.Env.EndpointIndex); !proto.Equal(g.Endpoints[i], own) {
+				t.Errorf("%s: %s from the cache differs from its own build:\n%v\n%v", name, cluster, g.Endpoints[i], own)
+			}
+		}
+	}
+}
