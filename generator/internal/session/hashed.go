@@ -95,7 +95,7 @@ func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 			}
 		}
 	}
-	for _, l := range []*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints} {
+	for _, l := range h.lists() {
 		if *l == nil {
 			*l = []HashedObject{}
 		}
@@ -115,10 +115,14 @@ func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, erro
 			return err
 		}
 	}
-	lists := [4]*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints}
-	*lists[i] = append(*lists[i], o)
+	*h.lists()[i] = append(*h.lists()[i], o)
 	h.hashes[i] = append(h.hashes[i], hash)
 	return nil
+}
+
+// lists are the answer's object lists, in the order of hashes: listeners, routes, clusters, endpoints.
+func (h *Hashed) lists() [4]*[]HashedObject {
+	return [4]*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints}
 }
 
 // objectHash is the ObjectHash of m, marshalled into buf (returned for reuse).
@@ -148,8 +152,8 @@ func bytesHash(typeURL string, bytes []byte) ObjectHash {
 func (h *Hashed) Commit() protocol.HashedConfigResult {
 	h.sent.mu.Lock()
 	defer h.sent.mu.Unlock()
-	lists := [4][]HashedObject{h.config.Listeners, h.config.Routes, h.config.Clusters, h.config.Endpoints}
-	for i, list := range lists {
+	for i, l := range h.lists() {
+		list := *l
 		for j := range list {
 			hash := h.hashes[i][j]
 			if _, held := h.sent.hashes[hash]; held {
