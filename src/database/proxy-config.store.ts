@@ -124,10 +124,11 @@ export class ProxyConfigStore {
     const objects = [...computed.objects].sort((a, b) => compareStrings(a.hash, b.hash));
     const nodes = [...computed.nodes].sort((a, b) => compareStrings(a.hash, b.hash));
     await writeTransaction(this.dataSource, async (em) => {
-      await this.insertObjects(em, objects);
+      const inserted = await this.insertObjects(em, objects);
+      // A route configuration stored before has its hosts indexed since (same transaction, or the migration).
       await indexRouteHosts(
         em,
-        objects.filter((o) => o.type === 'route').map((o) => toBytes(o.hash)),
+        inserted.filter((o) => o.type === 'route').map((o) => toBytes(o.hash)),
       );
       await this.insertNodes(em, nodes);
       if (computed.reused?.length) await this.assertStored(em, computed.reused);
@@ -171,7 +172,8 @@ export class ProxyConfigStore {
     }
   }
 
-  private async insertObjects(em: EntityManager, all: PreparedObject[]) {
+  /** Inserts the objects not stored yet; returns those. */
+  private async insertObjects(em: EntityManager, all: PreparedObject[]): Promise<PreparedObject[]> {
     // Most objects of a job are stored already (every snapshot of a mesh shares most): only the
     // others' JSON is sent and parsed as jsonb. Safe under the transaction's lock: no collection
     // removes a row seen here before it commits.
@@ -198,6 +200,7 @@ export class ProxyConfigStore {
         [chunk.map((o) => o.hash), chunk.map((o) => o.type), chunk.map((o) => o.name), chunk.map((o) => o.json)],
       );
     }
+    return objects;
   }
 
   private async insertNodes(em: EntityManager, nodes: TreeNode[]) {
