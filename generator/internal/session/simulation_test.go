@@ -15,10 +15,11 @@ import (
 )
 
 // The conformance corpus: cases transcribed from Istio's own traffic-simulation tests
-// (/work/shared/conformance/README.md). Each case is loaded the way the service loads a snapshot,
-// its proxy built the way the service asks for one, and Istio's simulation harness evaluates the
-// calls on what the session generates.
-const corpusDir = "/work/shared/conformance/istio-sim"
+// (/work/shared/conformance/README.md), the shared ones and our own (conformance/istio-sim, the
+// test functions the shared corpus leaves out, in the same format). Each case is loaded the way the
+// service loads a snapshot, its proxy built the way the service asks for one, and Istio's simulation
+// harness evaluates the calls on what the session generates.
+var corpusDirs = []string{"../../../../shared/conformance/istio-sim", "../../../conformance/istio-sim"}
 
 type simFile struct {
 	Source string    `json:"source"`
@@ -95,13 +96,17 @@ func init() {
 }
 
 func TestIstioSimulationCorpus(t *testing.T) {
-	dir := corpusDir
+	dirs := corpusDirs
 	if d := os.Getenv("MESHLENS_ISTIO_SIM_DIR"); d != "" {
-		dir = d
+		dirs = []string{d}
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	var files []string
+	for _, dir := range dirs {
+		found, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		files = append(files, found...)
+	}
 	if len(files) == 0 {
-		t.Skipf("no conformance corpus at %s", dir)
+		t.Skipf("no conformance corpus at %v", dirs)
 	}
 	for _, file := range files {
 		raw, err := os.ReadFile(file)
