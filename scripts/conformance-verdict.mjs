@@ -19,8 +19,7 @@ const seen = new Set();
 let passed = 0;
 let failed = 0;
 for (const r of results) {
-  // A case whose snapshot upload fails reports each of its calls as `#N` rather than `call#N`.
-  const call = /^(?:call)?#(\d+)/.exec(r.what)?.[1];
+  const call = /^call#(\d+)/.exec(r.what)?.[1];
   const k = call === undefined ? null : key(r.file, r.case, call);
   const d = k ? disputes.get(k) : undefined;
   if (!d) {

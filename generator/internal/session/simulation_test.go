@@ -25,23 +25,16 @@ import (
 // harness evaluates the calls on what the session generates.
 var corpusDirs = []string{"../../../../shared/conformance/istio-sim", "../../../conformance/istio-sim"}
 
-// disputedFile lists the corpus results meshlens disputes from Istio's source (CI's conformance
-// verdict reads it too). A case disputed because its snapshot is refused must be refused here.
-const disputedFile = "../../../conformance/disputed.yaml"
-
-type disputedResult struct {
-	File    string `json:"file"`
-	Case    string `json:"case"`
-	Problem string `json:"problem"`
-}
-
 type simFile struct {
 	Source string    `json:"source"`
 	Cases  []simCase `json:"cases"`
 }
 
 type simCase struct {
-	Name        string          `json:"name"`
+	Name string `json:"name"`
+	// Refused says why meshlens refuses the case's snapshot as istiod's admission would (the case is
+	// skip: true for run.mjs).
+	Refused     string          `json:"refused"`
 	Config      string          `json:"config"`
 	Mesh        map[string]any  `json:"mesh"`
 	Features    map[string]any  `json:"features"`
@@ -136,7 +129,6 @@ func TestIstioSimulationCorpus(t *testing.T) {
 	if len(files) == 0 {
 		t.Skipf("no conformance corpus at %v", dirs)
 	}
-	refused := refusedCases(t)
 	for _, file := range files {
 		raw, err := os.ReadFile(file)
 		if err != nil {
@@ -152,9 +144,9 @@ func TestIstioSimulationCorpus(t *testing.T) {
 					if len(c.Features) > 0 {
 						t.Skipf("needs istiod feature flags %v", c.Features)
 					}
-					if refused[filepath.Base(file)+" "+c.Name] {
+					if c.Refused != "" {
 						if s := mustLoad(t, splitSnapshot(t, c.Config)); len(s.Diagnostics) == 0 {
-							t.Fatal("disputed as refused, but the snapshot loads: correct " + disputedFile)
+							t.Fatal("the case says meshlens refuses its snapshot, but it loads: " + c.Refused)
 						}
 						return
 					}
@@ -163,25 +155,6 @@ func TestIstioSimulationCorpus(t *testing.T) {
 			}
 		})
 	}
-}
-
-// refusedCases are the cases (file and case name) disputed because meshlens refuses their snapshot.
-func refusedCases(t *testing.T) map[string]bool {
-	raw, err := os.ReadFile(disputedFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var disputed []disputedResult
-	if err := yaml.Unmarshal(raw, &disputed); err != nil {
-		t.Fatalf("%s: %v", disputedFile, err)
-	}
-	out := map[string]bool{}
-	for _, d := range disputed {
-		if strings.HasPrefix(d.Problem, "snapshot upload:") {
-			out[d.File+" "+d.Case] = true
-		}
-	}
-	return out
 }
 
 func runSimCase(t *testing.T, c simCase) {
