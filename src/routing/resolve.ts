@@ -78,6 +78,8 @@ export interface RouteResolution {
   routeConfig: string | null;
   virtualHost: string | null;
   route: string | null;
+  /** The matched route's position in its virtual host: finds it in proxyConfig when it has no name. */
+  routeIndex: number | null;
   cluster: string | null;
   weightedClusters: { cluster: string; weight: number }[] | null;
   virtualService: ConfigRef | null;
@@ -119,6 +121,7 @@ export function emptyResolution(): RouteResolution {
     routeConfig: null,
     virtualHost: null,
     route: null,
+    routeIndex: null,
     cluster: null,
     weightedClusters: null,
     virtualService: null,
@@ -477,6 +480,7 @@ class Walk {
       }
       for (const miss of missed) this.step('route', `Skipped ${miss}.`);
       this.result.route = route.name ?? null;
+      this.result.routeIndex = index;
       const origin = istioConfigRef(route.metadata);
       this.result.virtualService = origin?.kind === 'VirtualService' ? origin : null;
       const source = this.config.routeSources?.of(route) ?? null;

@@ -279,10 +279,12 @@ describe('route matching', () => {
     expect(r.trace.some((t) => t.detail.includes('Skipped route "only"'))).toBe(true);
   });
 
-  it('an unnamed route comes back as null', () => {
-    const r = matched([route(undefined, { prefix: '/' }, to(C('x')))], {});
+  it('an unnamed route comes back as null, found by its position in the virtual host', () => {
+    const r = matched([route(undefined, { prefix: '/api' }, to(C('api'))), route(undefined, { prefix: '/' }, to(C('x')))], {});
     expect(r.route).toBeNull();
+    expect(r.routeIndex).toBe(1);
     expect(r.cluster).toBe(C('x'));
+    expect(matched([route('only', { prefix: '/api' }, to(C('api')))], { path: '/web' }).routeIndex).toBeNull();
   });
 });
 
