@@ -676,20 +676,17 @@ export function splitPathAndQuery(full: string): [string, string] {
   return q >= 0 ? [noFragment.slice(0, q), noFragment.slice(q + 1)] : [noFragment, ''];
 }
 
+/**
+ * The query parameters as Envoy's route matcher reads them (QueryParamsMulti::parseQueryString):
+ * split on "&" and the first "=", never percent- or "+"-decoded; the first value of a name counts.
+ */
 function parseQuery(query: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const pair of query.split('&')) {
     if (!pair) continue;
     const eq = pair.indexOf('=');
-    const decode = (s: string) => {
-      try {
-        return decodeURIComponent(s.replace(/\+/g, ' '));
-      } catch {
-        return s;
-      }
-    };
-    const name = decode(eq >= 0 ? pair.slice(0, eq) : pair);
-    if (!out.has(name)) out.set(name, decode(eq >= 0 ? pair.slice(eq + 1) : ''));
+    const name = eq >= 0 ? pair.slice(0, eq) : pair;
+    if (!out.has(name)) out.set(name, eq >= 0 ? pair.slice(eq + 1) : '');
   }
   return out;
 }
