@@ -1,20 +1,30 @@
 // Envoy's request matchers: string matchers, header matchers, query parameter matchers, paths.
+import { RE2JS } from 're2js';
+import { Lru } from '../cache/lru.js';
 import type { HeaderMatcher, QueryParameterMatcher, RouteMatch, StringMatcher } from './xds.js';
 
-const regexCache = new Map<string, RegExp | null>();
+/** Compiled regexes (null: RE2 refuses it), bounded: a long-lived server meets every snapshot's. */
+const regexCache = new Lru<RE2JS | null>(4096);
 
-/** Envoy's safe_regex (RE2) must match the whole value; JavaScript regexes cover what Istio emits. */
+/**
+ * Envoy's safe_regex: Google RE2, the whole value must match (RE2::FullMatch). Evaluated with
+ * re2js, a port of RE2, not JavaScript's RegExp, whose syntax and semantics differ where users'
+ * regexes go: RE2 takes (?i) and other flag groups, \z, \Q...\E, (?P<name>), [[:alpha:]], \pL,
+ * escaped punctuation (\-) and literal braces ({id}); \s is ASCII whitespace only; lookarounds and
+ * backreferences do not compile (Envoy rejects such a config: nothing matches); and RE2 runs in
+ * linear time, so a user's regex cannot stall the walk as a backtracking engine can.
+ */
 export function fullMatch(regex: string, value: string): boolean {
   let compiled = regexCache.get(regex);
   if (compiled === undefined) {
     try {
-      compiled = new RegExp(`^(?:${regex})$`, 'u');
+      compiled = RE2JS.compile(regex);
     } catch {
       compiled = null;
     }
     regexCache.set(regex, compiled);
   }
-  return compiled !== null && compiled.test(value);
+  return compiled !== null && compiled.testExact(value);
 }
 
 export function stringMatches(m: StringMatcher, value: string): boolean {

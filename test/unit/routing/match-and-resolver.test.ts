@@ -28,6 +28,38 @@ describe('match.ts', () => {
     expect(fullMatch('(', '(')).toBe(false);
   });
 
+  it("fullMatch has RE2's syntax and semantics, where JavaScript's RegExp differs", () => {
+    // Flag groups: whole-pattern and scoped.
+    expect(fullMatch('(?i).*mobile.*', 'Mozilla (iPhone) Mobile/15E148')).toBe(true);
+    expect(fullMatch('a(?i:b)c', 'aBc')).toBe(true);
+    expect(fullMatch('a(?i:b)c', 'aBC')).toBe(false);
+    expect(fullMatch('(?s)a.b', 'a\nb')).toBe(true);
+    expect(fullMatch('a.b', 'a\nb')).toBe(false);
+    // Escaped punctuation and literal braces and brackets are literals in RE2.
+    expect(fullMatch('/orders/[0-9]+/items\\-list', '/orders/12/items-list')).toBe(true);
+    expect(fullMatch('/files/{id}', '/files/{id}')).toBe(true);
+    expect(fullMatch('a{,3}', 'a{,3}')).toBe(true);
+    expect(fullMatch('a]', 'a]')).toBe(true);
+    // RE2-only syntax.
+    expect(fullMatch('/api\\z', '/api')).toBe(true);
+    expect(fullMatch('\\Q/a.b\\E', '/a.b')).toBe(true);
+    expect(fullMatch('\\Q/a.b\\E', '/axb')).toBe(false);
+    expect(fullMatch('(?P<id>[0-9]+)', '42')).toBe(true);
+    expect(fullMatch('[[:alpha:]]+', 'abC')).toBe(true);
+    expect(fullMatch('\\pL+', 'éa')).toBe(true);
+    expect(fullMatch('\\x{41}', 'A')).toBe(true);
+    // \s is ASCII whitespace only (no \v, no NBSP); \d and \w stay ASCII.
+    expect(fullMatch('\\s', '\v')).toBe(false);
+    expect(fullMatch('\\s', '\u00a0')).toBe(false);
+    expect(fullMatch('\\d', '٣')).toBe(false);
+    // What RE2 refuses never matches: lookarounds, backreferences, repeats over 1000.
+    expect(fullMatch('(?=a)a', 'a')).toBe(false);
+    expect(fullMatch('(a)\\1', 'aa')).toBe(false);
+    expect(fullMatch('a{1001}', 'a'.repeat(1001))).toBe(false);
+    // Linear time: a backtracking engine would not finish this one within the test's timeout.
+    expect(fullMatch('(a|aa)+', 'a'.repeat(5000) + 'b')).toBe(false);
+  });
+
   it('stringMatches: every kind, ignoreCase, empty matcher', () => {
     expect(stringMatches({ exact: 'Ab', ignoreCase: true }, 'aB')).toBe(true);
     expect(stringMatches({ prefix: 'ab' }, 'abc')).toBe(true);
