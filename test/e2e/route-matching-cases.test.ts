@@ -12,7 +12,7 @@ import { uploadReady, useTestApp } from '../support/test-app.js';
 
 interface RouteCase {
   description: string;
-  from?: 'sidecar' | 'gateway';
+  from?: keyof typeof PROXIES;
   port?: number;
   request: { authority: string[]; method: string[]; uri: string[]; headers?: Record<string, string> };
   want: {
@@ -43,6 +43,12 @@ const CASES = (YAML.parse(fixture('cases.yaml')) as { cases: RouteCase[] }).case
 const PROXIES = {
   sidecar: { proxy: { namespace: 'web', name: 'client' }, mode: 'OUTBOUND', port: 80 },
   gateway: { proxy: { namespace: 'istio-system', name: 'istio-ingressgateway' }, mode: 'GATEWAY', port: 8080 },
+  // A gateway described by its labels, as router-check-style tools name one.
+  'ad-hoc gateway': {
+    proxy: { namespace: 'istio-system', labels: { istio: 'ingressgateway' }, ip: '10.244.0.9', type: 'ROUTER' },
+    mode: 'GATEWAY',
+    port: 8080,
+  },
 } as const;
 
 const RESOLVE = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
