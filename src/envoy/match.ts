@@ -1,7 +1,7 @@
 // Envoy's request matchers: string matchers, header matchers, query parameter matchers, paths.
 import { RE2JS } from 're2js';
 import { Lru } from '../cache/lru.js';
-import type { HeaderMatcher, QueryParameterMatcher, RouteMatch, StringMatcher } from './xds.js';
+import type { HeaderMatcher, QueryParameterMatcher, RouteAction, RouteMatch, StringMatcher } from './xds.js';
 
 /** Compiled regexes (null: RE2 refuses it), bounded: a long-lived server meets every snapshot's. */
 const regexCache = new Lru<RE2JS | null>(4096);
@@ -15,6 +15,11 @@ const regexCache = new Lru<RE2JS | null>(4096);
  * linear time, so a user's regex cannot stall the walk as a backtracking engine can.
  */
 export function fullMatch(regex: string, value: string): boolean {
+  const compiled = compileRegex(regex);
+  return compiled !== null && compiled.testExact(value);
+}
+
+function compileRegex(regex: string): RE2JS | null {
   let compiled = regexCache.get(regex);
   if (compiled === undefined) {
     try {
@@ -24,7 +29,7 @@ export function fullMatch(regex: string, value: string): boolean {
     }
     regexCache.set(regex, compiled);
   }
-  return compiled !== null && compiled.testExact(value);
+  return compiled;
 }
 
 export function stringMatches(m: StringMatcher, value: string): boolean {
@@ -117,6 +122,33 @@ export function pathMatches(m: RouteMatch, path: string): boolean {
     return p === prefix || p.startsWith(prefix + '/');
   }
   return false;
+}
+
+/**
+ * The :path the upstream receives (RouteEntryImplBase::currentUrlPathAfterRewrite), query kept:
+ * prefix_rewrite replaces what the route's path matcher matched (its prefix, in whatever case the
+ * request wrote it; the whole path for an exact or regex matcher); regex_rewrite replaces every
+ * RE2 match of its pattern in the path (RE2::GlobalReplace: \1 is a group, \\ a backslash).
+ */
+export function rewritePath(match: RouteMatch | undefined, action: RouteAction | undefined, full: string): string {
+  const q = full.indexOf('?');
+  const [path, query] = q >= 0 ? [full.slice(0, q), full.slice(q)] : [full, ''];
+  if (action?.prefixRewrite !== undefined) {
+    const prefix = match?.prefix ?? match?.pathSeparatedPrefix;
+    return action.prefixRewrite + path.slice(prefix?.length ?? path.length) + query;
+  }
+  const pattern = action?.regexRewrite?.pattern?.regex;
+  const compiled = pattern === undefined ? null : compileRegex(pattern);
+  if (!compiled) return full;
+  const substitution = action!.regexRewrite!.substitution ?? '';
+  const groups = compiled.groupCount();
+  return (
+    compiled
+      .matcher(path)
+      .replaceAll((...args: (string | null)[]) =>
+        substitution.replace(/\\([0-9\\])/g, (_, c: string) => (c === '\\' ? '\\' : Number(c) <= groups ? (args[Number(c)] ?? '') : '')),
+      ) + query
+  );
 }
 
 export function describePathMatch(m: RouteMatch): string {

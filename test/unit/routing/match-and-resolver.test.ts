@@ -10,6 +10,7 @@ import {
   headerMatches,
   pathMatches,
   queryParameterMatches,
+  rewritePath,
   stringMatches,
 } from '../../../src/envoy/match.js';
 import { TLS_INSPECTOR_FILTER, generated, rdsHcm, socket, tlsSocket } from '../../support/envoy-fixtures.js';
@@ -58,6 +59,22 @@ describe('match.ts', () => {
     expect(fullMatch('a{1001}', 'a'.repeat(1001))).toBe(false);
     // Linear time: a backtracking engine would not finish this one within the test's timeout.
     expect(fullMatch('(a|aa)+', 'a'.repeat(5000) + 'b')).toBe(false);
+  });
+
+  it('rewritePath: prefix_rewrite replaces what the path matcher matched, regex_rewrite every RE2 match; the query stays', () => {
+    expect(rewritePath({ prefix: '/reseller' }, { prefixRewrite: '/partner' }, '/reseller/1?x=1')).toBe('/partner/1?x=1');
+    // A case-insensitive prefix matched "/CATALOG": its length is replaced, whatever the case.
+    expect(rewritePath({ prefix: '/catalog', caseSensitive: false }, { prefixRewrite: '/items' }, '/CATALOG/shoes')).toBe('/items/shoes');
+    expect(rewritePath({ pathSeparatedPrefix: '/api' }, { prefixRewrite: '/v1' }, '/api/x')).toBe('/v1/x');
+    // An exact or regex matcher matched the whole path.
+    expect(rewritePath({ path: '/old' }, { prefixRewrite: '/new' }, '/old?q')).toBe('/new?q');
+    expect(rewritePath({ safeRegex: { regex: '/users(/.*)?' } }, { prefixRewrite: '/u' }, '/users/7')).toBe('/u');
+    const regexRewrite = { pattern: { regex: '^/v([12])/(.*)$' }, substitution: '/api/v\\1/\\2' };
+    expect(rewritePath({ prefix: '/v' }, { regexRewrite }, '/v2/items/7?a=b')).toBe('/api/v2/items/7?a=b');
+    expect(rewritePath({ prefix: '/' }, { regexRewrite: { pattern: { regex: 'o' }, substitution: '0' } }, '/foo/bo')).toBe('/f00/b0');
+    // A $ in the substitution is a literal, a \\\\ a backslash (RE2's rewrite syntax).
+    expect(rewritePath({ prefix: '/' }, { regexRewrite: { pattern: { regex: '/(a)' }, substitution: '/$1\\\\\\1' } }, '/a')).toBe('/$1\\a');
+    expect(rewritePath({ prefix: '/' }, {}, '/same')).toBe('/same');
   });
 
   it('stringMatches: every kind, ignoreCase, empty matcher', () => {
