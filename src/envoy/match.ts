@@ -32,8 +32,17 @@ function compileRegex(regex: string): RE2JS | null {
   return compiled;
 }
 
+/**
+ * Envoy's case folding (absl::AsciiStrToLower, EqualsIgnoreCase, StartsWithIgnoreCase): ASCII
+ * letters only. JavaScript's toLowerCase also folds others, some onto ASCII (the Kelvin sign K
+ * becomes k), which Envoy never equates.
+ */
+export function asciiLowerCase(s: string): string {
+  return s.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
 export function stringMatches(m: StringMatcher, value: string): boolean {
-  const fold = (s: string) => (m.ignoreCase ? s.toLowerCase() : s);
+  const fold = (s: string) => (m.ignoreCase ? asciiLowerCase(s) : s);
   if (m.exact !== undefined) return fold(value) === fold(m.exact);
   if (m.prefix !== undefined) return fold(value).startsWith(fold(m.prefix));
   if (m.suffix !== undefined) return fold(value).endsWith(fold(m.suffix));
@@ -112,7 +121,7 @@ export function describeQueryParameterMatcher(q: QueryParameterMatcher): string 
 /** Envoy matches the path without its query string. */
 export function pathMatches(m: RouteMatch, path: string): boolean {
   const caseSensitive = m.caseSensitive !== false;
-  const fold = (s: string) => (caseSensitive ? s : s.toLowerCase());
+  const fold = (s: string) => (caseSensitive ? s : asciiLowerCase(s));
   const p = fold(path);
   if (m.prefix !== undefined) return p.startsWith(fold(m.prefix));
   if (m.path !== undefined) return p === fold(m.path);

@@ -20,7 +20,7 @@ import {
 import { cidrContains } from '../envoy/cidr.js';
 import { describeCluster, explainCluster, isSpecialCluster } from '../envoy/describe-cluster.js';
 import { describeDirectResponse, describeRedirect, describeWeights, routeNotes, weightShares } from '../envoy/describe.js';
-import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
+import { asciiLowerCase, describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
 import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
 import { normalizePath, type PathNormalization } from '../envoy/path.js';
 import type { ConfigRef } from '../model/config-ref.js';
@@ -430,7 +430,7 @@ class Walk {
   }
 
   private matchVirtualHost(rc: RouteConfiguration): VirtualHost | null {
-    let host = (this.call.host ?? '').toLowerCase();
+    let host = asciiLowerCase(this.call.host ?? '');
     if (rc.ignorePortInHostMatching) host = stripPort(host);
     const hosts = rc.virtualHosts ?? [];
     const found = pickVirtualHost(hosts, host);

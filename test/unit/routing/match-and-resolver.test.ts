@@ -77,6 +77,14 @@ describe('match.ts', () => {
     expect(rewritePath({ prefix: '/' }, {}, '/same')).toBe('/same');
   });
 
+  it('ignoring case folds ASCII letters only, as Envoy does', () => {
+    expect(stringMatches({ exact: 'Bot', ignoreCase: true }, 'bOT')).toBe(true);
+    expect(stringMatches({ exact: 'k', ignoreCase: true }, '\u212a')).toBe(false); // the Kelvin sign
+    expect(stringMatches({ prefix: 'straße', ignoreCase: true }, 'STRASSE')).toBe(false);
+    expect(pathMatches({ prefix: '/catalog', caseSensitive: false }, '/CATALOG/x')).toBe(true);
+    expect(pathMatches({ prefix: '/k', caseSensitive: false }, '/\u212a')).toBe(false);
+  });
+
   it('stringMatches: every kind, ignoreCase, empty matcher', () => {
     expect(stringMatches({ exact: 'Ab', ignoreCase: true }, 'aB')).toBe(true);
     expect(stringMatches({ prefix: 'ab' }, 'abc')).toBe(true);
