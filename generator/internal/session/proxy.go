@@ -58,7 +58,14 @@ func (s *Session) Proxy(in ProxyInput) (p *model.Proxy, err error) {
 	p.XdsNode = node
 	env := s.server.Env()
 	push := s.server.PushContext()
-	p.SetWorkloadLabels(env)
+	if len(in.Labels) > 0 {
+		// The caller's labels are the workload's, as in Istio's own harness. istiod would look them up
+		// by IP instead, and a ServiceEntry endpoint at that IP (often unlabelled) would replace them,
+		// leaving the caller's PeerAuthentications and Sidecars unselected.
+		p.Labels = p.Metadata.Labels
+	} else {
+		p.SetWorkloadLabels(env)
+	}
 	p.Locality = &core.Locality{}
 	p.Labels = labelutil.AugmentLabels(p.Labels, p.Metadata.ClusterID, "", p.GetNodeName(), p.Metadata.Network)
 	p.SetServiceTargets(env.ServiceDiscovery)
