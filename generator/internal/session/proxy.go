@@ -59,9 +59,9 @@ func (s *Session) Proxy(in ProxyInput) (p *model.Proxy, err error) {
 	env := s.server.Env()
 	push := s.server.PushContext()
 	if len(in.Labels) > 0 {
-		// A proxy described by its labels is a pod with those labels. istiod reads a pod's labels from
-		// the Kubernetes registry before any ServiceEntry endpoint at its address (whose labels would
-		// replace them here: there is no such pod), as Istio's harness keeps the labels it is given.
+		// The caller's labels are the workload's, as in Istio's own harness. istiod would look them up
+		// by IP instead, and a ServiceEntry endpoint at that IP (often unlabelled) would replace them,
+		// leaving the caller's PeerAuthentications and Sidecars unselected.
 		p.Labels = p.Metadata.Labels
 	} else {
 		p.SetWorkloadLabels(env)

@@ -414,6 +414,31 @@ spec:
 	}
 }
 
+// An ad-hoc proxy at the IP of an unlabelled ServiceEntry endpoint keeps the labels it was given, so
+// a PeerAuthentication selecting them applies (Istio's TestPeerAuthenticationPassthrough).
+func TestAdHocLabelsOutliveAnUnlabelledEndpoint(t *testing.T) {
+	s := mustLoad(t, splitSnapshot(t, `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: se
+  namespace: default
+spec:
+  hosts: [foo.bar]
+  endpoints:
+  - address: 1.1.1.1
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports:
+  - name: http
+    number: 8000
+    protocol: HTTP
+`))
+	p := mustProxy(t, s, ProxyInput{Namespace: "default", IP: "1.1.1.1", Labels: map[string]string{"app": "foo"}})
+	if got := Describe(p); got.Labels["app"] != "foo" || !reflect.DeepEqual(got.ServiceTargets, []string{"foo.bar:8000"}) {
+		t.Errorf("labels %v, service targets %v", got.Labels, got.ServiceTargets)
+	}
+}
+
 func TestGenerateSidecar(t *testing.T) {
 	s := loadShop(t)
 	p := mustProxy(t, s, ProxyInput{Namespace: "shop", Name: "reviews-v1-abc"})

@@ -14,8 +14,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
+	"istio.io/istio/pilot/pkg/features"
 	"istio.io/istio/pilot/pkg/simulation"
 	"istio.io/istio/pilot/test/xdstest"
+	"istio.io/istio/pkg/test"
 )
 
 // The conformance corpus: cases transcribed from Istio's own traffic-simulation tests
@@ -61,17 +63,20 @@ type simProxy struct {
 }
 
 type simCall struct {
-	Name     string    `json:"name"`
-	Mode     string    `json:"mode"`
-	Address  string    `json:"address"`
-	Port     int       `json:"port"`
-	Protocol string    `json:"protocol"`
-	TLS      string    `json:"tls"`
-	Host     string    `json:"host"`
-	SNI      string    `json:"sni"`
-	ALPN     string    `json:"alpn"`
-	Path     string    `json:"path"`
-	Expect   simExpect `json:"expect"`
+	Name     string `json:"name"`
+	Mode     string `json:"mode"`
+	Address  string `json:"address"`
+	Port     int    `json:"port"`
+	Protocol string `json:"protocol"`
+	TLS      string `json:"tls"`
+	Host     string `json:"host"`
+	SNI      string `json:"sni"`
+	ALPN     string `json:"alpn"`
+	Path     string `json:"path"`
+	// MtlsSecretConfigName is the SDS secret the harness takes for the workload's mTLS certificate
+	// (its default: "default"); only TestInboundSidecarTLSModes sets it.
+	MtlsSecretConfigName string    `json:"mtlsSecretConfigName"`
+	Expect               simExpect `json:"expect"`
 }
 
 type simExpect struct {
@@ -116,6 +121,14 @@ func init() {
 	}
 }
 
+// featureFlags are the istiod feature flags that corpus cases override (`features:`), by their
+// environment names. The API cannot set them (run.mjs skips such cases), but Istio's harness here
+// can, as the Go tests do, which checks their transcription.
+var featureFlags = map[string]*bool{
+	"ENABLE_TLS_ON_SIDECAR_INGRESS": &features.EnableTLSOnSidecarIngress,
+	"PILOT_ENABLE_IP_AUTOALLOCATE":  &features.EnableIPAutoallocate,
+}
+
 func TestIstioSimulationCorpus(t *testing.T) {
 	dirs := corpusDirs
 	if d := os.Getenv("MESHLENS_ISTIO_SIM_DIR"); d != "" {
@@ -141,8 +154,13 @@ func TestIstioSimulationCorpus(t *testing.T) {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
 			for _, c := range f.Cases {
 				t.Run(c.Name, func(t *testing.T) {
-					if len(c.Features) > 0 {
-						t.Skipf("needs istiod feature flags %v", c.Features)
+					for name, value := range c.Features {
+						flag, known := featureFlags[name]
+						on, isBool := value.(bool)
+						if !known || !isBool {
+							t.Skipf("needs istiod feature flag %s=%v", name, value)
+						}
+						test.SetForTest(t, flag, on)
 					}
 					if c.Refused != "" {
 						if s := mustLoad(t, splitSnapshot(t, c.Config)); len(s.Diagnostics) == 0 {
@@ -229,6 +247,8 @@ func runSimCase(t *testing.T, c simCase) {
 				HostHeader: call.Host,
 				Sni:        call.SNI,
 				CallMode:   simulation.CallMode(call.Mode),
+
+				MtlsSecretConfigName: call.MtlsSecretConfigName,
 			}).Matches(t, want)
 		})
 	}
