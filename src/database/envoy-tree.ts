@@ -78,7 +78,9 @@ export class EnvoyObjectCollector {
   readonly objects = new Map<string, PreparedObject>();
   readonly nodes = new Map<string, TreeNode>();
   private readonly memo = new Map<string, string>();
-  private readonly rawMemo = new Map<string, { hash: string; name: string }>();
+  /** by the generator's hash, per type (the generator hashes an object's proto bytes, not its type) */
+  private readonly rawMemo: Record<EnvoyType, Map<string, ConfigEntry>> = byType(() => new Map());
+  private readonly leafEnds: Record<EnvoyType, Map<string, boolean>> = byType(() => new Map());
 
   /** Adds an object (idempotent); returns its hash. */
   addObject(type: string, name: string, body: unknown): string {
@@ -92,22 +94,23 @@ export class EnvoyObjectCollector {
     return hash;
   }
 
+  /** The object the generator's hash of it (of its proto bytes) stands for, when added before: its hash and name. */
+  rawEntry(type: EnvoyType, generatorHash: string): ConfigEntry | undefined {
+    return this.rawMemo[type].get(generatorHash);
+  }
+
   /**
-   * Adds an object known by the generator's hash of it (`generatorHash`, of its proto bytes): an
-   * object seen before in this collector is neither parsed nor hashed again; otherwise `parse`
-   * gives the body, stored as addObject stores it. Returns its hash and name.
+   * Adds an object known by the generator's hash of it, stored as addObject stores it, so that
+   * rawEntry finds it from then on: an object seen before in this collector is neither parsed nor
+   * hashed again. Returns its hash and name.
    */
-  addRawObject(type: EnvoyType, generatorHash: string, parse: () => EnvoyObject): { hash: string; name: string } {
-    const memoKey = `raw\u0000${type}\u0000${generatorHash}`;
-    const known = this.rawMemo.get(memoKey);
-    if (known) return known;
-    const body = parse();
+  addRawObject(type: EnvoyType, generatorHash: string, body: EnvoyObject): ConfigEntry {
     const name = objectName(type, body);
     const json = canonicalJson(body);
     const hash = sha256(json);
     if (!this.objects.has(hash)) this.objects.set(hash, { hash, type, name, json });
-    const entry = { hash, name };
-    this.rawMemo.set(memoKey, entry);
+    const entry = { type, name, hash };
+    this.rawMemo[type].set(generatorHash, entry);
     return entry;
   }
 
@@ -185,7 +188,7 @@ export class EnvoyObjectCollector {
     for (const e of entries) {
       objects.push(e.hash);
       counts[e.type]++;
-      if (lowBitsZero(sha256(`${e.type}\u0000${e.name}`), LEAF_BITS) || objects.length === MAX_NODE_HASHES) flushLeaf();
+      if (this.endsLeaf(e) || objects.length === MAX_NODE_HASHES) flushLeaf();
     }
     if (objects.length) flushLeaf();
     // Inner levels: a boundary after every child whose hash has INNER_BITS zero bits, until one node.
@@ -222,6 +225,16 @@ export class EnvoyObjectCollector {
           : next;
     }
     return level[0];
+  }
+
+  /** Whether a leaf ends after the object: its (type, name) hashes to LEAF_BITS zero bits. Once per name: names recur in every class. */
+  private endsLeaf(e: ConfigEntry): boolean {
+    let ends = this.leafEnds[e.type].get(e.name);
+    if (ends === undefined) {
+      ends = lowBitsZero(sha256(`${e.type}\u0000${e.name}`), LEAF_BITS);
+      this.leafEnds[e.type].set(e.name, ends);
+    }
+    return ends;
   }
 
   private node(level: number, children: string[], objects: string[], counts: Record<EnvoyType, number>): TreeNode {
@@ -262,7 +275,11 @@ function lowBitsZero(hexHash: string, bits: number): boolean {
 }
 
 function zeroCounts(): Record<EnvoyType, number> {
-  return { listener: 0, route: 0, cluster: 0, endpoint: 0 };
+  return byType(() => 0);
+}
+
+function byType<T>(make: () => T): Record<EnvoyType, T> {
+  return { listener: make(), route: make(), cluster: make(), endpoint: make() };
 }
 
 function sumCounts(nodes: TreeNode[]): Record<EnvoyType, number> {

@@ -1,8 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../../../src/database/envoy-tree.js';
 import type { GeneratedConfig, ProxyInfo } from '../../../src/model/proxy.js';
-import { hashedElement, scanGeneratedLine } from '../../../src/jobs/generated-line.js';
-import { addGenerated, classProxyInfo, dependsOnIdentity, readGeneratedLine, type ClassMember } from '../../../src/jobs/proxy-classes.js';
+import { scanGeneratedLine } from '../../../src/jobs/generated-line.js';
+import {
+  addGenerated,
+  classProxyInfo,
+  dependsOnIdentity,
+  IdentityIndex,
+  readGeneratedLine,
+  type ClassMember,
+} from '../../../src/jobs/proxy-classes.js';
 import type { EnvoyObject } from '../../../src/model/proxy.js';
 import { ClassesThread } from '../../../src/jobs/classes-thread.js';
 import { hashedLine } from '../../support/fake-generator.js';
@@ -52,7 +59,9 @@ describe('addGenerated (the compute thread)', () => {
   it('stores exactly what adding the parsed config stores: the same roots, objects (byte for byte) and nodes', () => {
     const expected = direct();
     const threaded = new EnvoyObjectCollector();
-    const got = jobLines().map((line) => addGenerated(threaded, readGeneratedLine(line), { rep: members[0], members }));
+    const got = jobLines().map((line) =>
+      addGenerated(threaded, readGeneratedLine(line), { index: new IdentityIndex(members), rep: members[0], members }),
+    );
     expect(got).toEqual(expected.results);
     expect(got.map((r) => r.dependsOnIdentity)).toEqual([false, true, false]);
     expect([...threaded.objects.values()]).toEqual([...expected.collector.objects.values()]);
@@ -65,7 +74,7 @@ describe('addGenerated (the compute thread)', () => {
     addGenerated(collector, readGeneratedLine(lines[0]));
     addGenerated(collector, readGeneratedLine(lines[1]));
     const parse = vi.spyOn(JSON, 'parse');
-    addGenerated(collector, readGeneratedLine(lines[2]), { rep: members[0], members });
+    addGenerated(collector, readGeneratedLine(lines[2]), { index: new IdentityIndex(members), rep: members[0], members });
     expect(parse).toHaveBeenCalledTimes(1); // the proxy
   });
 
@@ -81,13 +90,13 @@ describe('addGenerated (the compute thread)', () => {
     const text = ([a, b]: [number, number]) => JSON.parse(new TextDecoder().decode(bytes.subarray(a, b))) as unknown;
     expect(text(layout.proxy!)).toEqual(c.proxy);
     for (const key of ['listeners', 'routes', 'clusters', 'endpoints'] as const) {
-      const elements = layout.elements[key]!.map((range) => hashedElement(bytes, range));
+      const elements = layout.elements[key]!;
       expect(elements.map((e) => text(e.object!))).toEqual(c[key]);
       expect(elements.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
     }
     expect(() => scanGeneratedLine(new TextEncoder().encode('{"id":1,"result":{"listeners":[]}}'))).toThrow(/proxyConfig/);
     const plain = new TextEncoder().encode(JSON.stringify({ id: 1, result: c }));
-    expect(() => hashedElement(plain, scanGeneratedLine(plain).elements.listeners![0])).toThrow(/hashedProxyConfig/);
+    expect(() => scanGeneratedLine(plain)).toThrow(/hashedProxyConfig/);
   });
 
   it('checks identity only when given the class', () => {
@@ -117,7 +126,7 @@ describe("readGeneratedLine with the job's bodies (connectivity reads each class
 describe('ClassesThread', () => {
   it('stores from the answer lines what the parsed configs store', async () => {
     const expected = direct();
-    const thread = new ClassesThread();
+    const thread = new ClassesThread(members);
     try {
       const got = [];
       for (const line of jobLines()) got.push(await thread.add(line, { key: 'web', members }, true));
