@@ -129,18 +129,16 @@ export class EnvoyObjectCollector {
   /** Adds the tree of a config whose objects are known by hash (stored already); returns its root and counts. */
   addTree(entries: ConfigEntry[]): EncodedConfig {
     // Envoy keys every xDS type by name, so the order the generator happened to emit is no part of
-    // the config (istiod's own order varies between calls); sort for a canonical list.
-    const typeOrder = (t: EnvoyType) => ENVOY_TYPES.indexOf(t);
-    const sorted = [...entries].sort(
-      (a, b) => typeOrder(a.type) - typeOrder(b.type) || compareStrings(a.name, b.name) || compareStrings(a.hash, b.hash),
-    );
+    // the config (istiod's own order varies between calls); sort for a canonical list, type by type.
     const segments: ConfigEntry[][] = [];
-    let key: string | null = null;
-    for (const e of sorted) {
-      const k = segmentKey(e);
-      if (k !== key) segments.push([]);
-      key = k;
-      segments.at(-1)!.push(e);
+    for (const type of ENVOY_TYPES) {
+      let prefix: string | null = null;
+      for (const e of entries.filter((x) => x.type === type).sort(byNameThenHash)) {
+        const p = namePrefix(e.name);
+        if (p !== prefix) segments.push([]);
+        prefix = p;
+        segments.at(-1)!.push(e);
+      }
     }
     // Small segments are grouped by type, one leaf each: a class's objects of a type change together
     // (its namespace's route configurations, its inbound clusters), and the classes that share them
@@ -250,8 +248,18 @@ export class EnvoyObjectCollector {
 
 /** Objects of one type whose names share the part before the first `|` (istiod's cluster direction). */
 export function segmentKey(e: Pick<ConfigEntry, 'type' | 'name'>): string {
-  const bar = e.name.indexOf('|');
-  return `${e.type}\u0000${bar < 0 ? '' : e.name.slice(0, bar)}`;
+  return `${e.type}\u0000${namePrefix(e.name)}`;
+}
+
+/** The part of a name before its first `|`: the name's segment, within its type. */
+function namePrefix(name: string): string {
+  const bar = name.indexOf('|');
+  return bar < 0 ? '' : name.slice(0, bar);
+}
+
+/** By name, then hash (code-unit order): a config's objects of one type. */
+function byNameThenHash(a: ConfigEntry, b: ConfigEntry): number {
+  return compareStrings(a.name, b.name) || compareStrings(a.hash, b.hash);
 }
 
 /** Rebuilds the generator's lists from a config's objects, each list by name (the stored order). */

@@ -89,8 +89,13 @@ if (parentPort) {
   const identities = new IdentityIndex((workerData as ClassesThreadData).identities);
   const decoder = new TextDecoder();
   let connectivity: { computation: ConnectivityComputation; ms: number } | null = null;
-  // Connectivity reads whole configs: the job's parsed objects by the generator's hash, kept for it.
-  const bodies = new Map<string, EnvoyObject>();
+  // Connectivity reads whole configs but for their routes: the job's parsed objects of those types
+  // by the generator's hash, kept for it (route configurations, the largest, are parsed once, stored and dropped).
+  const bodies = {
+    listener: new Map<string, EnvoyObject>(),
+    cluster: new Map<string, EnvoyObject>(),
+    endpoint: new Map<string, EnvoyObject>(),
+  };
   // Reused classes' objects, by stored hash (another namespace than the generator's): text until first read.
   const storedTexts = new Map<string, string>();
   const storedBodies = new Map<string, EnvoyObject>();
@@ -119,7 +124,7 @@ if (parentPort) {
       return null;
     }
     if (task.op === 'add') {
-      const read = readGeneratedLine(task.line, decoder, connectivity ? bodies : undefined);
+      const read = readGeneratedLine(task.line, decoder, connectivity ? bodies : {});
       const [rep] = task.unit.members;
       const added = addGenerated(collector, read, task.checkIdentity ? { index: identities, rep, members: task.unit.members } : undefined);
       if (connectivity) {

@@ -284,9 +284,9 @@ export interface GeneratedLine {
   text: (range: [number, number]) => string;
   /** each list's elements, by type */
   elements: Record<EnvoyType, HashedElement[]>;
-  /** an element's object, parsed (from `bodies`, when the job keeps them, after its first time) */
-  parse: (element: HashedElement) => EnvoyObject;
-  /** a list of the config, parsed: only for a job that keeps its objects' bodies */
+  /** an element's object, parsed (from the job's `bodies` of its type, when it keeps them, after its first time) */
+  parse: (type: EnvoyType, element: HashedElement) => EnvoyObject;
+  /** a list of the config, parsed: only for a job that keeps the bodies of its type */
   list: (key: ConfigKey) => EnvoyObject[];
 }
 
@@ -294,24 +294,34 @@ export interface GeneratedLine {
 const TYPE_OF = new Map(ENVOY_TYPES.map((t) => [CONFIG_KEY[t], t]));
 
 /**
- * Reads an answer line. `bodies`, the job's parsed objects by the generator's hash, is for a job
- * that reads whole configs (connectivity): answers name most objects by hash only.
+ * Reads an answer line. `bodies`, the job's parsed objects of some types by the generator's hash,
+ * is for a job that reads whole configs (connectivity: its listeners, clusters and endpoints):
+ * answers name most objects by hash only.
  */
-export function readGeneratedLine(line: Uint8Array, decoder = new TextDecoder(), bodies?: Map<string, EnvoyObject>): GeneratedLine {
+export function readGeneratedLine(
+  line: Uint8Array,
+  decoder = new TextDecoder(),
+  bodies: Partial<Record<EnvoyType, Map<string, EnvoyObject>>> = {},
+): GeneratedLine {
   const layout = scanGeneratedLine(line);
   const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
   const elements = {} as Record<EnvoyType, HashedElement[]>;
   for (const type of ENVOY_TYPES) elements[type] = layout.elements[CONFIG_KEY[type]] ?? [];
-  const parse = (element: HashedElement) => {
-    let body = bodies?.get(element.hash);
+  const parse = (type: EnvoyType, element: HashedElement) => {
+    const kept = bodies[type];
+    let body = kept?.get(element.hash);
     if (!body) {
       if (!element.object) throw unsentObject(element.hash);
       body = JSON.parse(text(element.object)) as EnvoyObject;
-      bodies?.set(element.hash, body);
+      kept?.set(element.hash, body);
     }
     return body;
   };
-  return { layout, text, elements, parse, list: (key) => elements[TYPE_OF.get(key)!].map(parse) };
+  const list = (key: ConfigKey) => {
+    const type = TYPE_OF.get(key)!;
+    return elements[type].map((element) => parse(type, element));
+  };
+  return { layout, text, elements, parse, list };
 }
 
 /**
@@ -330,7 +340,7 @@ export function addGenerated(
   const entries: ConfigEntry[] = [];
   for (const type of ENVOY_TYPES) {
     for (const element of read.elements[type])
-      entries.push(collector.rawEntry(type, element.hash) ?? collector.addRawObject(type, element.hash, read.parse(element)));
+      entries.push(collector.rawEntry(type, element.hash) ?? collector.addRawObject(type, element.hash, read.parse(type, element)));
   }
   const encoded = collector.addTree(entries);
   const proxy = JSON.parse(read.text(read.layout.proxy!)) as ProxyInfo;

@@ -107,19 +107,22 @@ describe('addGenerated (the compute thread)', () => {
 });
 
 describe("readGeneratedLine with the job's bodies (connectivity reads each class config)", () => {
-  it("gives every answer's lists, each object parsed once in the job and shared", () => {
-    const bodies = new Map<string, EnvoyObject>();
+  it("gives every answer's lists of the types kept, each object parsed once in the job and shared", () => {
+    const bodies = {
+      listener: new Map<string, EnvoyObject>(),
+      cluster: new Map<string, EnvoyObject>(),
+      endpoint: new Map<string, EnvoyObject>(),
+    };
     const parse = vi.spyOn(JSON, 'parse');
     const read = jobLines().map((line) => readGeneratedLine(line, new TextDecoder(), bodies));
-    const lists = read.map((r) => ({
-      listeners: r.list('listeners'),
-      routes: r.list('routes'),
-      clusters: r.list('clusters'),
-      endpoints: r.list('endpoints'),
-    }));
-    expect(lists).toEqual(configs.map(({ proxy: _proxy, ...rest }) => rest));
+    const lists = read.map((r) => ({ listeners: r.list('listeners'), clusters: r.list('clusters'), endpoints: r.list('endpoints') }));
+    expect(lists).toEqual(configs.map(({ listeners, clusters, endpoints }) => ({ listeners, clusters, endpoints })));
     expect(lists[2].clusters[5]).toBe(lists[0].clusters[5]);
-    expect(parse).toHaveBeenCalledTimes(bodies.size);
+    const kept = bodies.listener.size + bodies.cluster.size + bodies.endpoint.size;
+    expect(parse).toHaveBeenCalledTimes(kept);
+    // Route configurations are not kept: parsed when sent, for the collector, and no more.
+    expect(read[0].list('routes')).toEqual(configs[0].routes);
+    expect(() => read[2].list('routes')).toThrow(/before sending it/);
   });
 });
 
