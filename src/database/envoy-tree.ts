@@ -57,6 +57,8 @@ export interface ConfigEntry {
   type: EnvoyType;
   name: string;
   hash: string;
+  /** whether a segment tree's leaf ends after the object, when known (a collector's entry of a generated object, reused by every class) */
+  endsLeaf?: boolean;
 }
 
 export interface EncodedConfig {
@@ -109,7 +111,8 @@ export class EnvoyObjectCollector {
     const json = canonicalJson(body);
     const hash = sha256(json);
     if (!this.objects.has(hash)) this.objects.set(hash, { hash, type, name, json });
-    const entry = { type, name, hash };
+    const entry: ConfigEntry = { type, name, hash };
+    entry.endsLeaf = this.endsLeaf(entry);
     this.rawMemo[type].set(generatorHash, entry);
     return entry;
   }
@@ -186,7 +189,7 @@ export class EnvoyObjectCollector {
     for (const e of entries) {
       objects.push(e.hash);
       counts[e.type]++;
-      if (this.endsLeaf(e) || objects.length === MAX_NODE_HASHES) flushLeaf();
+      if ((e.endsLeaf ?? this.endsLeaf(e)) || objects.length === MAX_NODE_HASHES) flushLeaf();
     }
     if (objects.length) flushLeaf();
     // Inner levels: a boundary after every child whose hash has INNER_BITS zero bits, until one node.

@@ -202,10 +202,10 @@ export class IdentityIndex {
     return addresses.size + tokens.size === 0 ? NAMES_NONE : { addresses: [...addresses], tokens: [...tokens] };
   }
 
-  /** scan, once per JSON text: `key` stands for the text (an object's hash). */
-  scanOnce(key: string, json: string): NamedIdentities {
+  /** scan, once per JSON text: `key` stands for the text (an object's hash), `json` gives it the first time. */
+  scanOnce(key: string, json: (key: string) => string): NamedIdentities {
     let named = this.scanned.get(key);
-    if (!named) this.scanned.set(key, (named = this.scan(json)));
+    if (!named) this.scanned.set(key, (named = this.scan(json(key))));
     return named;
   }
 
@@ -348,7 +348,8 @@ export function addGenerated(
   let split = false;
   if (identity && identity.members.length > 1) {
     const { index } = identity;
-    const named = entries.filter((e) => e.type !== 'endpoint').map((e) => index.scanOnce(e.hash, collector.objects.get(e.hash)!.json));
+    const json = (hash: string) => collector.objects.get(hash)!.json;
+    const named = entries.filter((e) => e.type !== 'endpoint').map((e) => index.scanOnce(e.hash, json));
     split = index.namesIdentity(named, identity.rep, identity.members);
   }
   return { root: encoded.root, proxyInfoHash, dependsOnIdentity: split };

@@ -77,7 +77,7 @@ function* questions(): Generator<[ClassMember, ClassMember[]]> {
 const oldAnswer = (config: unknown[][], rep: ClassMember, members: ClassMember[]) => identityInText(JSON.stringify(config), rep, members);
 const jobAnswer = (config: unknown[][], rep: ClassMember, members: ClassMember[]) =>
   job.namesIdentity(
-    config.flat().map((o) => job.scanOnce(JSON.stringify(o), JSON.stringify(o))),
+    config.flat().map((o) => job.scanOnce(JSON.stringify(o), (text) => text)),
     rep,
     members,
   );
@@ -142,8 +142,8 @@ describe('IdentityIndex', () => {
 
   it('scans each object once per job, whatever the classes that name it', () => {
     const index = new IdentityIndex(classes.flat());
-    const first = index.scanOnce('o', '{"address":"10.0.0.1"}');
-    expect(index.scanOnce('o', 'anything else')).toBe(first);
+    const first = index.scanOnce('o', () => '{"address":"10.0.0.1"}');
+    expect(index.scanOnce('o', () => 'anything else')).toBe(first);
     expect(first).toEqual({ addresses: ['10.0.0.1'], tokens: [] });
   });
 
