@@ -1,24 +1,48 @@
 // Envoy's request matchers: string matchers, header matchers, query parameter matchers, paths.
-import type { HeaderMatcher, QueryParameterMatcher, RouteMatch, StringMatcher } from './xds.js';
+import { RE2JS } from 're2js';
+import { Lru } from '../cache/lru.js';
+import type { HeaderMatcher, QueryParameterMatcher, RouteAction, RouteMatch, StringMatcher } from './xds.js';
 
-const regexCache = new Map<string, RegExp | null>();
+/** Compiled regexes (null: RE2 refuses it), bounded: a long-lived server meets every snapshot's. */
+const regexCache = new Lru<RE2JS | null>(4096);
 
-/** Envoy's safe_regex (RE2) must match the whole value; JavaScript regexes cover what Istio emits. */
+/**
+ * Envoy's safe_regex: Google RE2, the whole value must match (RE2::FullMatch). Evaluated with
+ * re2js, a port of RE2, not JavaScript's RegExp, whose syntax and semantics differ where users'
+ * regexes go: RE2 takes (?i) and other flag groups, \z, \Q...\E, (?P<name>), [[:alpha:]], \pL,
+ * escaped punctuation (\-) and literal braces ({id}); \s is ASCII whitespace only; lookarounds and
+ * backreferences do not compile (Envoy rejects such a config: nothing matches); and RE2 runs in
+ * linear time, so a user's regex cannot stall the walk as a backtracking engine can.
+ */
 export function fullMatch(regex: string, value: string): boolean {
+  const compiled = compileRegex(regex);
+  return compiled !== null && compiled.testExact(value);
+}
+
+function compileRegex(regex: string): RE2JS | null {
   let compiled = regexCache.get(regex);
   if (compiled === undefined) {
     try {
-      compiled = new RegExp(`^(?:${regex})$`, 'u');
+      compiled = RE2JS.compile(regex);
     } catch {
       compiled = null;
     }
     regexCache.set(regex, compiled);
   }
-  return compiled !== null && compiled.test(value);
+  return compiled;
+}
+
+/**
+ * Envoy's case folding (absl::AsciiStrToLower, EqualsIgnoreCase, StartsWithIgnoreCase): ASCII
+ * letters only. JavaScript's toLowerCase also folds others, some onto ASCII (the Kelvin sign K
+ * becomes k), which Envoy never equates.
+ */
+export function asciiLowerCase(s: string): string {
+  return s.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 export function stringMatches(m: StringMatcher, value: string): boolean {
-  const fold = (s: string) => (m.ignoreCase ? s.toLowerCase() : s);
+  const fold = (s: string) => (m.ignoreCase ? asciiLowerCase(s) : s);
   if (m.exact !== undefined) return fold(value) === fold(m.exact);
   if (m.prefix !== undefined) return fold(value).startsWith(fold(m.prefix));
   if (m.suffix !== undefined) return fold(value).endsWith(fold(m.suffix));
@@ -97,7 +121,7 @@ export function describeQueryParameterMatcher(q: QueryParameterMatcher): string 
 /** Envoy matches the path without its query string. */
 export function pathMatches(m: RouteMatch, path: string): boolean {
   const caseSensitive = m.caseSensitive !== false;
-  const fold = (s: string) => (caseSensitive ? s : s.toLowerCase());
+  const fold = (s: string) => (caseSensitive ? s : asciiLowerCase(s));
   const p = fold(path);
   if (m.prefix !== undefined) return p.startsWith(fold(m.prefix));
   if (m.path !== undefined) return p === fold(m.path);
@@ -107,6 +131,33 @@ export function pathMatches(m: RouteMatch, path: string): boolean {
     return p === prefix || p.startsWith(prefix + '/');
   }
   return false;
+}
+
+/**
+ * The :path the upstream receives (RouteEntryImplBase::currentUrlPathAfterRewrite), query kept:
+ * prefix_rewrite replaces what the route's path matcher matched (its prefix, in whatever case the
+ * request wrote it; the whole path for an exact or regex matcher); regex_rewrite replaces every
+ * RE2 match of its pattern in the path (RE2::GlobalReplace: \1 is a group, \\ a backslash).
+ */
+export function rewritePath(match: RouteMatch | undefined, action: RouteAction | undefined, full: string): string {
+  const q = full.indexOf('?');
+  const [path, query] = q >= 0 ? [full.slice(0, q), full.slice(q)] : [full, ''];
+  if (action?.prefixRewrite !== undefined) {
+    const prefix = match?.prefix ?? match?.pathSeparatedPrefix;
+    return action.prefixRewrite + path.slice(prefix?.length ?? path.length) + query;
+  }
+  const pattern = action?.regexRewrite?.pattern?.regex;
+  const compiled = pattern === undefined ? null : compileRegex(pattern);
+  if (!compiled) return full;
+  const substitution = action!.regexRewrite!.substitution ?? '';
+  const groups = compiled.groupCount();
+  return (
+    compiled
+      .matcher(path)
+      .replaceAll((...args: (string | null)[]) =>
+        substitution.replace(/\\([0-9\\])/g, (_, c: string) => (c === '\\' ? '\\' : Number(c) <= groups ? (args[Number(c)] ?? '') : '')),
+      ) + query
+  );
 }
 
 export function describePathMatch(m: RouteMatch): string {

@@ -117,6 +117,7 @@ export interface RouteAction {
   timeout?: string;
   retryPolicy?: unknown;
   prefixRewrite?: string;
+  regexRewrite?: { pattern?: { regex?: string }; substitution?: string };
   hostRewriteLiteral?: string;
   requestMirrorPolicies?: unknown[];
   /** What Envoy answers when the cluster does not exist: SERVICE_UNAVAILABLE (503, the default), NOT_FOUND (404) or INTERNAL_SERVER_ERROR (500). */

@@ -7,6 +7,7 @@
 import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type Endpoint } from '../envoy/endpoints.js';
 import { firstNamed } from '../envoy/config-index.js';
 import { parseClusterName } from '../envoy/describe-cluster.js';
+import { rewritePath } from '../envoy/match.js';
 import { clusterNotFoundStatus, type Cluster, type RedirectAction, type Route } from '../envoy/xds.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
@@ -801,12 +802,9 @@ function senderTls(cluster: Cluster, e: Endpoint, dr: ConfigRef | null, mtls: Re
 
 /** The request as the sender's proxy forwards it: route rewrites applied, over the chosen transport. */
 function rewritten(call: Call, route: Route | null, ep: Endpoint, mode: TransportMode, cluster: Cluster | null): Call {
-  let { path, host } = call;
+  let { host } = call;
   const action = route?.route;
-  if (action?.prefixRewrite !== undefined) {
-    const prefix = route?.match?.prefix ?? route?.match?.path;
-    if (prefix !== undefined && path.startsWith(prefix)) path = action.prefixRewrite + path.slice(prefix.length);
-  }
+  const path = rewritePath(route?.match, action, call.path);
   if (action?.hostRewriteLiteral) host = action.hostRewriteLiteral;
   const h2 = cluster ? usesHttp2(cluster) : false;
   return {

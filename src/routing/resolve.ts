@@ -20,7 +20,7 @@ import {
 import { cidrContains } from '../envoy/cidr.js';
 import { describeCluster, explainCluster, isSpecialCluster } from '../envoy/describe-cluster.js';
 import { describeDirectResponse, describeRedirect, describeWeights, routeNotes, weightShares } from '../envoy/describe.js';
-import { describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
+import { asciiLowerCase, describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
 import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
 import { normalizePath, type PathNormalization } from '../envoy/path.js';
 import type { ConfigRef } from '../model/config-ref.js';
@@ -78,6 +78,8 @@ export interface RouteResolution {
   routeConfig: string | null;
   virtualHost: string | null;
   route: string | null;
+  /** The matched route's position in its virtual host: finds it in proxyConfig when it has no name. */
+  routeIndex: number | null;
   cluster: string | null;
   weightedClusters: { cluster: string; weight: number }[] | null;
   virtualService: ConfigRef | null;
@@ -119,6 +121,7 @@ export function emptyResolution(): RouteResolution {
     routeConfig: null,
     virtualHost: null,
     route: null,
+    routeIndex: null,
     cluster: null,
     weightedClusters: null,
     virtualService: null,
@@ -427,7 +430,7 @@ class Walk {
   }
 
   private matchVirtualHost(rc: RouteConfiguration): VirtualHost | null {
-    let host = (this.call.host ?? '').toLowerCase();
+    let host = asciiLowerCase(this.call.host ?? '');
     if (rc.ignorePortInHostMatching) host = stripPort(host);
     const hosts = rc.virtualHosts ?? [];
     const found = pickVirtualHost(hosts, host);
@@ -477,6 +480,7 @@ class Walk {
       }
       for (const miss of missed) this.step('route', `Skipped ${miss}.`);
       this.result.route = route.name ?? null;
+      this.result.routeIndex = index;
       const origin = istioConfigRef(route.metadata);
       this.result.virtualService = origin?.kind === 'VirtualService' ? origin : null;
       const source = this.config.routeSources?.of(route) ?? null;
@@ -672,20 +676,17 @@ export function splitPathAndQuery(full: string): [string, string] {
   return q >= 0 ? [noFragment.slice(0, q), noFragment.slice(q + 1)] : [noFragment, ''];
 }
 
+/**
+ * The query parameters as Envoy's route matcher reads them (QueryParamsMulti::parseQueryString):
+ * split on "&" and the first "=", never percent- or "+"-decoded; the first value of a name counts.
+ */
 function parseQuery(query: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const pair of query.split('&')) {
     if (!pair) continue;
     const eq = pair.indexOf('=');
-    const decode = (s: string) => {
-      try {
-        return decodeURIComponent(s.replace(/\+/g, ' '));
-      } catch {
-        return s;
-      }
-    };
-    const name = decode(eq >= 0 ? pair.slice(0, eq) : pair);
-    if (!out.has(name)) out.set(name, decode(eq >= 0 ? pair.slice(eq + 1) : ''));
+    const name = eq >= 0 ? pair.slice(0, eq) : pair;
+    if (!out.has(name)) out.set(name, eq >= 0 ? pair.slice(eq + 1) : '');
   }
   return out;
 }

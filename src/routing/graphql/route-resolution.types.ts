@@ -88,6 +88,13 @@ export class RouteResolution {
   virtualHost: string | null;
   @Field(() => String, { nullable: true, description: 'Envoy route name' })
   route: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "the matched route's position in its virtual host's routes (0-based, Envoy's order): finds it in proxyConfig when it has no name",
+  })
+  routeIndex: number | null;
   @Field(() => String, { nullable: true, description: 'the one cluster, when the route has exactly one' })
   cluster: string | null;
   @Field(() => [WeightedCluster], { nullable: true })

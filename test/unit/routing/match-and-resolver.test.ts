@@ -10,6 +10,7 @@ import {
   headerMatches,
   pathMatches,
   queryParameterMatches,
+  rewritePath,
   stringMatches,
 } from '../../../src/envoy/match.js';
 import { TLS_INSPECTOR_FILTER, generated, rdsHcm, socket, tlsSocket } from '../../support/envoy-fixtures.js';
@@ -26,6 +27,62 @@ describe('match.ts', () => {
     expect(fullMatch('a|b', 'a')).toBe(true);
     expect(fullMatch('a|b', 'ab')).toBe(false);
     expect(fullMatch('(', '(')).toBe(false);
+  });
+
+  it("fullMatch has RE2's syntax and semantics, where JavaScript's RegExp differs", () => {
+    // Flag groups: whole-pattern and scoped.
+    expect(fullMatch('(?i).*mobile.*', 'Mozilla (iPhone) Mobile/15E148')).toBe(true);
+    expect(fullMatch('a(?i:b)c', 'aBc')).toBe(true);
+    expect(fullMatch('a(?i:b)c', 'aBC')).toBe(false);
+    expect(fullMatch('(?s)a.b', 'a\nb')).toBe(true);
+    expect(fullMatch('a.b', 'a\nb')).toBe(false);
+    // Escaped punctuation and literal braces and brackets are literals in RE2.
+    expect(fullMatch('/orders/[0-9]+/items\\-list', '/orders/12/items-list')).toBe(true);
+    expect(fullMatch('/files/{id}', '/files/{id}')).toBe(true);
+    expect(fullMatch('a{,3}', 'a{,3}')).toBe(true);
+    expect(fullMatch('a]', 'a]')).toBe(true);
+    // RE2-only syntax.
+    expect(fullMatch('/api\\z', '/api')).toBe(true);
+    expect(fullMatch('\\Q/a.b\\E', '/a.b')).toBe(true);
+    expect(fullMatch('\\Q/a.b\\E', '/axb')).toBe(false);
+    expect(fullMatch('(?P<id>[0-9]+)', '42')).toBe(true);
+    expect(fullMatch('[[:alpha:]]+', 'abC')).toBe(true);
+    expect(fullMatch('\\pL+', 'éa')).toBe(true);
+    expect(fullMatch('\\x{41}', 'A')).toBe(true);
+    // \s is ASCII whitespace only (no \v, no NBSP); \d and \w stay ASCII.
+    expect(fullMatch('\\s', '\v')).toBe(false);
+    expect(fullMatch('\\s', '\u00a0')).toBe(false);
+    expect(fullMatch('\\d', '٣')).toBe(false);
+    // What RE2 refuses never matches: lookarounds, backreferences, repeats over 1000.
+    expect(fullMatch('(?=a)a', 'a')).toBe(false);
+    expect(fullMatch('(a)\\1', 'aa')).toBe(false);
+    expect(fullMatch('a{1001}', 'a'.repeat(1001))).toBe(false);
+    // Linear time: a backtracking engine would not finish this one within the test's timeout.
+    expect(fullMatch('(a|aa)+', 'a'.repeat(5000) + 'b')).toBe(false);
+  });
+
+  it('rewritePath: prefix_rewrite replaces what the path matcher matched, regex_rewrite every RE2 match; the query stays', () => {
+    expect(rewritePath({ prefix: '/reseller' }, { prefixRewrite: '/partner' }, '/reseller/1?x=1')).toBe('/partner/1?x=1');
+    // A case-insensitive prefix matched "/CATALOG": its length is replaced, whatever the case.
+    expect(rewritePath({ prefix: '/catalog', caseSensitive: false }, { prefixRewrite: '/items' }, '/CATALOG/shoes')).toBe('/items/shoes');
+    expect(rewritePath({ pathSeparatedPrefix: '/api' }, { prefixRewrite: '/v1' }, '/api/x')).toBe('/v1/x');
+    // An exact or regex matcher matched the whole path.
+    expect(rewritePath({ path: '/old' }, { prefixRewrite: '/new' }, '/old?q')).toBe('/new?q');
+    expect(rewritePath({ safeRegex: { regex: '/users(/.*)?' } }, { prefixRewrite: '/u' }, '/users/7')).toBe('/u');
+    const regexRewrite = { pattern: { regex: '^/v([12])/(.*)$' }, substitution: '/api/v\\1/\\2' };
+    expect(rewritePath({ prefix: '/v' }, { regexRewrite }, '/v2/items/7?a=b')).toBe('/api/v2/items/7?a=b');
+    expect(rewritePath({ prefix: '/' }, { regexRewrite: { pattern: { regex: 'o' }, substitution: '0' } }, '/foo/bo')).toBe('/f00/b0');
+    // A $ in the substitution is a literal, a \\\\ a backslash (RE2's rewrite syntax).
+    expect(rewritePath({ prefix: '/' }, { regexRewrite: { pattern: { regex: '/(a)' }, substitution: '/$1\\\\\\1' } }, '/a')).toBe('/$1\\a');
+    expect(rewritePath({ prefix: '/' }, {}, '/same')).toBe('/same');
+  });
+
+  it('ignoring case folds ASCII letters only, as Envoy does', () => {
+    expect(stringMatches({ exact: 'Bot', ignoreCase: true }, 'bOT')).toBe(true);
+    expect(stringMatches({ exact: 'k', ignoreCase: true }, '\u212a')).toBe(false); // the Kelvin sign
+    expect(stringMatches({ prefix: 'straße', ignoreCase: true }, 'STRASSE')).toBe(false);
+    expect(pathMatches({ prefix: '/catalog', caseSensitive: false }, '/CATALOG/x')).toBe(true);
+    expect(pathMatches({ prefix: '/k', caseSensitive: false }, '/\u212a')).toBe(false);
   });
 
   it('stringMatches: every kind, ignoreCase, empty matcher', () => {

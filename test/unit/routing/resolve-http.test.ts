@@ -259,7 +259,7 @@ describe('route matching', () => {
     expect(miss.trace.some((t) => t.detail.includes('method GET does not match'))).toBe(true);
   });
 
-  it('query parameters: exact, regex, present; decoded; absent fails', () => {
+  it('query parameters: exact, regex, present; compared as sent, not decoded; absent fails', () => {
     const routes = [
       route('exact', { prefix: '/', queryParameters: [{ name: 'debug', stringMatch: { exact: 'on' } }] }, to(C('exact'))),
       route('regex', { prefix: '/', queryParameters: [{ name: 'id', stringMatch: { safeRegex: { regex: '[0-9]+' } } }] }, to(C('regex'))),
@@ -269,7 +269,14 @@ describe('route matching', () => {
     expect(matched(routes, { path: '/x?a=1&id=42' }).route).toBe('regex');
     expect(matched(routes, { path: '/x?id=4a2' }).error).toBe('no route matched');
     expect(matched(routes, { path: '/x?flag' }).route).toBe('present');
-    expect(matched(routes, { path: '/x?debug=%6Fn' }).route).toBe('exact');
+    // Envoy's route matcher reads the query string undecoded (parseQueryString, not parseAndDecodeQueryString).
+    expect(matched(routes, { path: '/x?debug=%6Fn' }).error).toBe('no route matched');
+    expect(matched(routes, { path: '/x?d%65bug=on' }).error).toBe('no route matched');
+    expect(
+      matched([route('space', { prefix: '/', queryParameters: [{ name: 'q', stringMatch: { exact: 'a+b' } }] }, to(C('space')))], {
+        path: '/x?q=a+b',
+      }).route,
+    ).toBe('space');
     expect(matched(routes, { path: '/x' }).error).toBe('no route matched');
   });
 
@@ -279,10 +286,12 @@ describe('route matching', () => {
     expect(r.trace.some((t) => t.detail.includes('Skipped route "only"'))).toBe(true);
   });
 
-  it('an unnamed route comes back as null', () => {
-    const r = matched([route(undefined, { prefix: '/' }, to(C('x')))], {});
+  it('an unnamed route comes back as null, found by its position in the virtual host', () => {
+    const r = matched([route(undefined, { prefix: '/api' }, to(C('api'))), route(undefined, { prefix: '/' }, to(C('x')))], {});
     expect(r.route).toBeNull();
+    expect(r.routeIndex).toBe(1);
     expect(r.cluster).toBe(C('x'));
+    expect(matched([route('only', { prefix: '/api' }, to(C('api')))], { path: '/web' }).routeIndex).toBeNull();
   });
 });
 
