@@ -49,7 +49,10 @@ export function isClusterScoped(apiVersion: string, kind: string): boolean {
   return CLUSTER_SCOPED.has(groupKind(apiVersion, kind)) || /^Cluster[A-Z]/.test(kind);
 }
 
-/** The kinds the generator feeds to Istio (api-contract.md, "Inputs: a snapshot"). */
+/** Kubernetes Ingress: istiod's ingress controller turns the Ingresses of its class into Gateways and VirtualServices. */
+export const INGRESS_KINDS = ['networking.k8s.io/Ingress', 'networking.k8s.io/IngressClass'];
+
+/** The kinds the generator feeds to Istio (api-contract.md, "Inputs: a snapshot"; Ingress as istiod reads it). */
 const EVALUATED = new Set([
   '/Namespace',
   '/Service',
@@ -71,6 +74,7 @@ const EVALUATED = new Set([
   'security.istio.io/PeerAuthentication',
   'security.istio.io/AuthorizationPolicy',
   'security.istio.io/RequestAuthentication',
+  ...INGRESS_KINDS,
 ]);
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';

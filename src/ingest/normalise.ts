@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { isPlainObject } from './decode.js';
-import { CONTROLLER_KINDS, GATEWAY_API_GROUP, groupKind, groupOf } from './kinds.js';
+import { CONTROLLER_KINDS, GATEWAY_API_GROUP, groupKind, groupOf, INGRESS_KINDS } from './kinds.js';
 import { matchesLabels, matchesSelector } from './selectors.js';
 import type { ProxyType } from '../model/proxy.js';
 import type { GeneratorInput, NormalisedSnapshot, SnapshotResource, Workload } from '../model/snapshot.js';
@@ -51,7 +51,15 @@ export function normaliseSnapshot(resources: SnapshotResource[]): NormalisedSnap
 }
 
 /** Kinds the generator gets, as a cluster would hold them, in `kubernetes` (Endpoints as EndpointSlices; the Gateway API's kinds too). */
-const FED_TO_ISTIO = new Set(['/Namespace', '/Service', '/ConfigMap', '/Pod', '/Endpoints', 'discovery.k8s.io/EndpointSlice']);
+const FED_TO_ISTIO = new Set([
+  '/Namespace',
+  '/Service',
+  '/ConfigMap',
+  '/Pod',
+  '/Endpoints',
+  'discovery.k8s.io/EndpointSlice',
+  ...INGRESS_KINDS,
+]);
 
 /**
  * The snapshot's other objects (controllers, Secrets as stored, Nodes, webhook configurations,
@@ -358,6 +366,7 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
     ...objects.all.filter((resource) => isGatewayApi(resource.apiVersion)).map((resource) => resource.body),
     ...services.map(withDefaultServiceProtocols),
     ...objects.of('/ConfigMap'),
+    ...objects.of(...INGRESS_KINDS),
     ...givenSlices,
     ...endpoints.flatMap(slicesFromEndpoints),
     ...pods.filter((pod) => pod.pod).map((pod) => withDefaultPodProtocols(asInjected(runningPod(pod), pod, objects))),

@@ -58,7 +58,14 @@ func (s *Session) Proxy(in ProxyInput) (p *model.Proxy, err error) {
 	p.XdsNode = node
 	env := s.server.Env()
 	push := s.server.PushContext()
-	p.SetWorkloadLabels(env)
+	if len(in.Labels) > 0 {
+		// A proxy described by its labels is a pod with those labels. istiod reads a pod's labels from
+		// the Kubernetes registry before any ServiceEntry endpoint at its address (whose labels would
+		// replace them here: there is no such pod), as Istio's harness keeps the labels it is given.
+		p.Labels = p.Metadata.Labels
+	} else {
+		p.SetWorkloadLabels(env)
+	}
 	p.Locality = &core.Locality{}
 	p.Labels = labelutil.AugmentLabels(p.Labels, p.Metadata.ClusterID, "", p.GetNodeName(), p.Metadata.Network)
 	p.SetServiceTargets(env.ServiceDiscovery)

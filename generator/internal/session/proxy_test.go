@@ -367,6 +367,53 @@ func TestProxy(t *testing.T) {
 	})
 }
 
+// A gateway described by its labels, at the address of a ServiceEntry endpoint without labels
+// (Istio's gateway tests give the gateway's Service that way): the labels select its Gateway, and
+// the endpoint's port translates the server's.
+func TestProxyLabelsOverEndpointAtItsAddress(t *testing.T) {
+	s := mustLoad(t, splitSnapshot(t, `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: gateway
+  namespace: istio-system
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["example.com"]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: ingress
+  namespace: istio-system
+spec:
+  hosts: ["istio-ingressgateway.istio-system.svc.cluster.local"]
+  ports:
+  - {number: 80, targetPort: 8080, name: http, protocol: HTTP}
+  resolution: STATIC
+  location: MESH_INTERNAL
+  endpoints:
+  - address: 1.1.1.1
+`))
+	p := mustProxy(t, s, ProxyInput{
+		Namespace: "default", Type: "ROUTER", IP: "1.1.1.1", Labels: map[string]string{"istio": "ingressgateway"},
+		Metadata: map[string]any{"NAMESPACE": "istio-system"},
+	})
+	if got := Describe(p).Labels["istio"]; got != "ingressgateway" {
+		t.Errorf("label istio = %q, want ingressgateway", got)
+	}
+	g, err := s.Generate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := xdstest.ExtractListenerNames(g.Listeners); !reflect.DeepEqual(got, []string{"0.0.0.0_8080"}) {
+		t.Errorf("listeners %v, want [0.0.0.0_8080]", got)
+	}
+}
+
 func TestGenerateSidecar(t *testing.T) {
 	s := loadShop(t)
 	p := mustProxy(t, s, ProxyInput{Namespace: "shop", Name: "reviews-v1-abc"})

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,9 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
 	"istio.io/istio/pilot/pkg/simulation"
+	"istio.io/istio/pilot/test/xdstest"
 )
 
 // The conformance corpus: cases transcribed from Istio's own traffic-simulation tests
@@ -27,13 +31,17 @@ type simFile struct {
 }
 
 type simCase struct {
-	Name        string          `json:"name"`
+	Name string `json:"name"`
+	// Refused says why meshlens refuses the case's snapshot as istiod's admission would (the case is
+	// skip: true for run.mjs).
+	Refused     string          `json:"refused"`
 	Config      string          `json:"config"`
 	Mesh        map[string]any  `json:"mesh"`
 	Features    map[string]any  `json:"features"`
 	Proxy       simProxy        `json:"proxy"`
 	Calls       []simCall       `json:"calls"`
 	RouteChecks []simRouteCheck `json:"routeChecks"`
+	Checks      []simCheck      `json:"checks"`
 	// InboundClusters maps each inbound cluster to its static endpoints (nil: none); absent when
 	// the case does not assert them, {} when there must be no inbound cluster.
 	InboundClusters *map[string][]string `json:"inboundClusters"`
@@ -83,6 +91,19 @@ type simRouteCheck struct {
 	Clusters    []string `json:"clusters"`
 }
 
+// simCheck asserts one field of a generated object, as run.mjs reads it: the listener or cluster
+// named Name, or route configuration RouteConfig (its virtual host VirtualHost, its route Index),
+// rendered as the API renders it (protojson), at Path (dotted, with [i] indexes).
+type simCheck struct {
+	Kind        string `json:"kind"`
+	Name        string `json:"name"`
+	RouteConfig string `json:"routeConfig"`
+	VirtualHost string `json:"virtualHost"`
+	Index       *int   `json:"index"`
+	Path        string `json:"path"`
+	Equals      any    `json:"equals"`
+}
+
 var simErrors = map[string]error{}
 
 func init() {
@@ -122,6 +143,12 @@ func TestIstioSimulationCorpus(t *testing.T) {
 				t.Run(c.Name, func(t *testing.T) {
 					if len(c.Features) > 0 {
 						t.Skipf("needs istiod feature flags %v", c.Features)
+					}
+					if c.Refused != "" {
+						if s := mustLoad(t, splitSnapshot(t, c.Config)); len(s.Diagnostics) == 0 {
+							t.Fatal("the case says meshlens refuses its snapshot, but it loads: " + c.Refused)
+						}
+						return
 					}
 					runSimCase(t, c)
 				})
@@ -233,6 +260,20 @@ func runSimCase(t *testing.T, c simCase) {
 		})
 	}
 
+	for _, check := range c.Checks {
+		t.Run("check "+check.Kind+" "+check.Name+check.RouteConfig+" "+check.Path, func(t *testing.T) {
+			target, found := checkedObject(t, sim, check)
+			if !found {
+				t.Fatalf("%s not found in the generated config", check.Kind)
+			}
+			got, _ := json.Marshal(dig(target, check.Path))
+			want, _ := json.Marshal(check.Equals)
+			if string(got) != string(want) {
+				t.Errorf("%s = %s, want %s", check.Path, got, want)
+			}
+		})
+	}
+
 	if c.InboundClusters != nil {
 		got := map[string][]string{}
 		for _, cl := range sim.Clusters {
@@ -256,4 +297,67 @@ func runSimCase(t *testing.T, c simCase) {
 			t.Errorf("inbound clusters %v, want %v", got, c.InboundClusters)
 		}
 	}
+}
+
+// checkedObject is the object a check reads, as JSON values (protojson, as the API renders it).
+func checkedObject(t *testing.T, sim *simulation.Simulation, check simCheck) (any, bool) {
+	var msg proto.Message
+	switch check.Kind {
+	case "listener":
+		msg = xdstest.ExtractListener(check.Name, sim.Listeners)
+	case "cluster":
+		msg = xdstest.ExtractClusters(sim.Clusters)[check.Name]
+	case "route":
+		for _, r := range sim.Routes {
+			if r.Name == check.RouteConfig {
+				msg = r
+			}
+		}
+	default:
+		t.Fatalf("unknown check kind %q", check.Kind)
+	}
+	if msg == nil || reflect.ValueOf(msg).IsNil() {
+		return nil, false
+	}
+	b, err := protojson.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if check.Kind != "route" || check.VirtualHost == "" {
+		return out, true
+	}
+	for _, vh := range dig(out, "virtualHosts").([]any) {
+		if vh.(map[string]any)["name"] != check.VirtualHost {
+			continue
+		}
+		if check.Index == nil {
+			return vh, true
+		}
+		route := dig(vh, "routes["+strconv.Itoa(*check.Index)+"]")
+		return route, route != nil
+	}
+	return nil, false
+}
+
+// dig is the value at a dotted path with [i] indexes, nil when there is none.
+func dig(v any, path string) any {
+	for _, part := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
+		switch o := v.(type) {
+		case map[string]any:
+			v = o[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(o) {
+				return nil
+			}
+			v = o[i]
+		default:
+			return nil
+		}
+	}
+	return v
 }

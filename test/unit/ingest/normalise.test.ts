@@ -326,6 +326,16 @@ subsets:
     expect((await normalise(deployment('a', 'b'))).generatorInput.meshConfig).toBe('');
   });
 
+  it("passes Ingresses and IngressClasses with the Kubernetes objects, for istiod's ingress controller, not twice for analysis", async () => {
+    const snapshot = await normalise(
+      `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop, annotations: {kubernetes.io/ingress.class: istio}}\nspec: {defaultBackend: {service: {name: web, port: {number: 80}}}}`,
+      `apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: istio}\nspec: {controller: istio.io/ingress-controller}`,
+    );
+    expect(kubernetesOf(snapshot, 'Ingress').map((o) => (o.metadata as { name: string }).name)).toEqual(['web']);
+    expect(kubernetesOf(snapshot, 'IngressClass').map((o) => (o.metadata as { name: string }).name)).toEqual(['istio']);
+    expect(snapshot.generatorInput.analysis.filter((o) => String(o.kind).startsWith('Ingress'))).toEqual([]);
+  });
+
   it("passes the snapshot's other objects for Istio's analyzers only: controllers, Secrets as stored, EnvoyFilters, webhooks", async () => {
     const snapshot = await normalise(
       deployment('web', 'shop'),
