@@ -299,7 +299,8 @@ class JourneyWalk {
     const hops = (h: Hop) => [...leg.before, h];
     // A gateway enforces the AuthorizationPolicies that select it, on the request as it arrives.
     if (leg.proxyType === 'ROUTER' && rbacFilters(walked.filterChain).length) {
-      const [path] = splitPathAndQuery(call.path);
+      // RBAC sees the path as the connection manager normalised it ("/public/../private" is "/private").
+      const [path] = splitPathAndQuery(walked.path);
       const decision = authorize(
         walked.filterChain,
         this.rbacRequest(
@@ -590,7 +591,7 @@ class JourneyWalk {
       const [outcome, status] = tlsFailure ? (['CONNECTION_FAILED', null] as const) : failureOutcome(r.error, this.http);
       return this.finish(share, outcome, status, dest, [...hops, inbound], `The server's sidecar refuses the request: ${r.error}.`);
     }
-    const [path] = splitPathAndQuery(forwarded.path);
+    const [path] = splitPathAndQuery(walked.path);
     const request = this.rbacRequest(
       walked.filterChain,
       this.principalOf(leg, mode),
