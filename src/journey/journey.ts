@@ -817,7 +817,9 @@ function rewritten(call: Call, route: Route | null, ep: Endpoint, mode: Transpor
     tls: mode,
     path,
     host,
-    sni: undefined,
+    // The server sees the SNI the sender's TLS transport socket sets (istiod's outbound_.<port>_.<subset>_.<host>
+    // for Istio mTLS), which connection.sni conditions match.
+    sni: cluster && mode !== 'PLAINTEXT' ? (upstreamTransport(cluster, ep.metadata).sni ?? undefined) : undefined,
     alpn: undefined,
   };
 }
