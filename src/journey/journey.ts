@@ -23,7 +23,7 @@ import {
   type TraceStep,
 } from '../routing/resolve.js';
 import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
-import { authorize, JWT_AUTHN, rbacFilters, validatesJwt, type AuthorizationDecision } from './authorization.js';
+import { authorize, JWT_AUTHN, jwtPayload, rbacFilters, validatesJwt, type AuthorizationDecision } from './authorization.js';
 
 export type JourneyOutcome =
   | 'DELIVERED'
@@ -712,7 +712,7 @@ class JourneyWalk {
         payload.iss ??= slash >= 0 ? identity.requestPrincipal.slice(0, slash) : identity.requestPrincipal;
         if (slash >= 0) payload.sub ??= identity.requestPrincipal.slice(slash + 1);
       }
-      metadata[JWT_AUTHN] = { payload };
+      metadata[JWT_AUTHN] = { payload: jwtPayload(chain, payload) };
     }
     return {
       principal,
