@@ -14,12 +14,18 @@ interface Case {
   method?: string;
   path: string;
   headers?: Record<string, string>;
+  /** The token the request carries (its claims, from `tokens`), as the identity of the journey. */
+  token?: string;
   allow: boolean;
   policy?: string;
   rule?: number;
 }
 
-const table = YAML.parse(fixture('istio-authz-cases.yaml')) as { senders: Record<string, Record<string, unknown>>; cases: Case[] };
+const table = YAML.parse(fixture('istio-authz-cases.yaml')) as {
+  senders: Record<string, Record<string, unknown>>;
+  tokens: Record<string, Record<string, unknown>>;
+  cases: Case[];
+};
 // A case with a rule but no policy names the policy of the case before it (the table lists them by policy).
 let last: string | undefined;
 const cases = table.cases.map((c) => ({ ...c, policy: (last = c.policy ?? last) }));
@@ -32,21 +38,29 @@ describe("journey: the authorization behaviours of Istio's authz tests", () => {
     await waitReady(t.app, id, 120_000);
   }, 300_000);
 
-  it.each(cases.map((c) => [`${c.from} ${c.method ?? 'GET'} ${c.host}:${c.port ?? 80}${c.path} ${JSON.stringify(c.headers ?? {})}`, c]))(
-    '%s',
-    async (_name, c) => {
-      const j = await askJourney(t.app, id, table.senders[c.from]!, {
+  it.each(
+    cases.map((c) => [
+      `${c.from} ${c.method ?? 'GET'} ${c.host}:${c.port ?? 80}${c.path} ${JSON.stringify(c.headers ?? {})}${c.token ? ` with ${c.token}` : ''}`,
+      c,
+    ]),
+  )('%s', async (_name, c) => {
+    const j = await askJourney(
+      t.app,
+      id,
+      table.senders[c.from]!,
+      {
         port: c.port ?? 80,
         host: `${c.host}.bank.svc.cluster.local`,
         path: c.path,
         method: c.method ?? 'GET',
         headers: Object.entries(c.headers ?? {}).map(([name, value]) => ({ name, value })),
-      });
-      expect(j.paths).toHaveLength(1);
-      const path = j.paths[0]!;
-      const decision = path.hops.at(-1)!.authorization!;
-      expect([path.outcome, path.status], decision.reason).toEqual(c.allow ? ['DELIVERED', null] : ['DENIED', 403]);
-      if (c.rule !== undefined) expect({ policy: decision.policy?.name, rule: decision.rule }).toEqual({ policy: c.policy, rule: c.rule });
-    },
-  );
+      },
+      c.token ? { claims: table.tokens[c.token] } : undefined,
+    );
+    expect(j.paths).toHaveLength(1);
+    const path = j.paths[0]!;
+    const decision = path.hops.at(-1)!.authorization!;
+    expect([path.outcome, path.status], decision.reason).toEqual(c.allow ? ['DELIVERED', null] : ['DENIED', 403]);
+    if (c.rule !== undefined) expect({ policy: decision.policy?.name, rule: decision.rule }).toEqual({ policy: c.policy, rule: c.rule });
+  });
 });
