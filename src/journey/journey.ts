@@ -8,12 +8,14 @@ import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type En
 import { firstNamed } from '../envoy/config-index.js';
 import { parseClusterName } from '../envoy/describe-cluster.js';
 import { rewritePath } from '../envoy/match.js';
-import { clusterNotFoundStatus, type Cluster, type RedirectAction, type Route } from '../envoy/xds.js';
+import { clusterNotFoundStatus, HTTP_CONNECTION_MANAGER, type Cluster, type RedirectAction, type Route } from '../envoy/xds.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { RbacRequest } from '../envoy/rbac.js';
+import { clientAddress, type ClientAddressConfig } from '../envoy/client-address.js';
 import {
   emptyResolution,
+  networkFilter,
   requestHeaders,
   splitPathAndQuery,
   walkRoute,
@@ -714,10 +716,12 @@ class JourneyWalk {
       }
       metadata[JWT_AUTHN] = { payload: jwtPayload(chain, payload) };
     }
+    const hcm = chain ? networkFilter(chain, HTTP_CONNECTION_MANAGER) : null;
+    const xff = call.headers?.find((h) => h.name.toLowerCase() === 'x-forwarded-for')?.value;
     return {
       principal,
       directRemoteIp: sourceIp,
-      remoteIp: sourceIp,
+      remoteIp: this.http ? clientAddress((hcm ?? {}) as ClientAddressConfig, xff ?? undefined, sourceIp) : sourceIp,
       destinationIp,
       destinationPort,
       sni: call.sni ?? null,
