@@ -14,6 +14,8 @@ interface Case {
   method?: string;
   path: string;
   headers?: Record<string, string>;
+  /** X-Forwarded-For, as a client outside the mesh sends it. */
+  xff?: string;
   /** The token the request carries (its claims, from `tokens`), as the identity of the journey. */
   token?: string;
   allow: boolean;
@@ -50,10 +52,10 @@ describe("journey: the authorization behaviours of Istio's authz tests", () => {
       table.senders[c.from]!,
       {
         port: c.port ?? 80,
-        host: `${c.host}.bank.svc.cluster.local`,
+        host: c.host.includes('.') ? c.host : `${c.host}.bank.svc.cluster.local`,
         path: c.path,
         method: c.method ?? 'GET',
-        headers: Object.entries(c.headers ?? {}).map(([name, value]) => ({ name, value })),
+        headers: Object.entries({ ...c.headers, ...(c.xff ? { 'x-forwarded-for': c.xff } : {}) }).map(([name, value]) => ({ name, value })),
       },
       c.token ? { claims: table.tokens[c.token] } : undefined,
     );
