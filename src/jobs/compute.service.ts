@@ -152,7 +152,7 @@ export class ComputeService {
     }
     // Parsing, hashing, the identity check and connectivity run on a thread of the job's own: the
     // generator's answers (MiBs per class) reach it as bytes, never decoded on the API's event loop.
-    const thread = new ClassesThread();
+    const thread = new ClassesThread(classes.flatMap((c) => c.workloads));
     // The generator sends each object once per job (hashedProxyConfig): the thread takes the
     // answers in the order they arrive, each handed on as soon as it is received.
     const job = randomUUID();
