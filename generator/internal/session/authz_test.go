@@ -54,15 +54,18 @@ type authzCases struct {
 	Cases []authzCase `json:"cases"`
 }
 
+// journeyFixture: a file of the journey e2e tests (test/e2e/journey), which these cross-checks share.
+func journeyFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../../test/e2e/journey/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestJourneyAuthorizationCrossCheck(t *testing.T) {
-	docs, err := os.ReadFile("../../../test/e2e/journey/policies.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile("../../../test/e2e/journey/authz-cases.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	docs, raw := journeyFixture(t, "policies.yaml"), journeyFixture(t, "authz-cases.json")
 	var table authzCases
 	if err := json.Unmarshal(raw, &table); err != nil {
 		t.Fatal(err)
@@ -419,14 +422,7 @@ func uriTemplate(template string) *regexp.Regexp {
 // Envoy's semantics decide. Paths the connection manager would normalise first ("..", "%2E") are
 // the journey's to check; the RBAC filter only ever sees them normalised.
 func TestJourneyAuthorizationPathCases(t *testing.T) {
-	docs, err := os.ReadFile("../../../test/e2e/journey/istio-authz.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile("../../../test/e2e/journey/istio-authz-cases.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	docs, raw := journeyFixture(t, "istio-authz.yaml"), journeyFixture(t, "istio-authz-cases.yaml")
 	var table struct {
 		Cases []struct {
 			Host   string  `json:"host"`
