@@ -6,6 +6,7 @@
 // routes, refused route kinds, missing certificates).
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_STATUS, RESOLVE, type Condition, type Resolution } from '../support/gateway-api.js';
 import { httpRoute, k8sGateway, namespace, service, yaml, type Manifest } from '../support/mesh.js';
 import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
@@ -35,6 +36,14 @@ const CERTIFICATE =
   'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJoakNDQVMyZ0F3SUJBZ0lVZHRtTkVNSktaMnhqNXpjNENOUXl0OXNja3ZFd0NnWUlLb1pJemowRUF3SXcKR0RFV01CUUdBMVVFQXd3TktpNWxlR0Z0Y0d4bExtTnZiVEFnRncweU5qRXlNREl4TnpVek1qSmFHQTh5TVRJMgpNVEV3T0RFM05UTXlNbG93R0RFV01CUUdBMVVFQXd3TktpNWxlR0Z0Y0d4bExtTnZiVEJaTUJNR0J5cUdTTTQ5CkFnRUdDQ3FHU000OUF3RUhBMElBQklmSlZNRENXblEzWFUrNHo4Q2VwTWo1L3k2bE1aSTdjcy9EZEVnc0JQTXEKRnYvZkJDa3ZabUhwbDJNT0JSdkovR0F2Tys2YzdGMm1mRGYrMHFnT2lyNmpVekJSTUIwR0ExVWREZ1FXQkJRSwpGR2U3eTl1NG02NGhqSTRNUlIvM29TNW4zakFmQmdOVkhTTUVHREFXZ0JRS0ZHZTd5OXU0bTY0aGpJNE1SUi8zCm9TNW4zakFQQmdOVkhSTUJBZjhFQlRBREFRSC9NQW9HQ0NxR1NNNDlCQU1DQTBjQU1FUUNJRHRLSU8vdkd3cVcKNm1nRkdXOWc4ZTRIdzdTcWxGbXZNUVJUbGRHM0hRanVBaUFScEJnYmhKN3B1QnFoMmxhOXl6d01HZVd4cnRtbQpscGFibWZvbmk5bFJ2Zz09Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K';
 const KEY =
   'LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JR0hBZ0VBTUJNR0J5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSEJHMHdhd0lCQVFRZ0xkb1BnV2FnbXFlTUpZZHcKVnd3b1pZNlZmOWRuditsRE5sbXhFNHBUQ01PaFJBTkNBQVNIeVZUQXdscDBOMTFQdU0vQW5xVEkrZjh1cFRHUwpPM0xQdzNSSUxBVHpLaGIvM3dRcEwyWmg2WmRqRGdVYnlmeGdMenZ1bk94ZHBudzMvdEtvRG9xKwotLS0tLUVORCBQUklWQVRFIEtFWS0tLS0tCg==';
+
+/** A ReferenceGrant in `ns` letting the `fromKind` objects of NS refer to the core object `to`. */
+const referenceGrant = (ns: string, name: string, fromKind: string, to: { kind: string; name: string }): Manifest => ({
+  apiVersion: 'gateway.networking.k8s.io/v1beta1',
+  kind: 'ReferenceGrant',
+  metadata: { name, namespace: ns },
+  spec: { from: [{ group: 'gateway.networking.k8s.io', kind: fromKind, namespace: NS }], to: [{ group: '', ...to }] },
+});
 
 const MANIFESTS = yaml(
   namespace(NS),
@@ -99,15 +108,7 @@ const MANIFESTS = yaml(
     rules: [{ backendRefs: [backend('nonexistent')] }],
   }),
   // HTTPRoutePartiallyInvalidViaInvalidReferenceGrant: the grant names app-v1 only
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1beta1',
-    kind: 'ReferenceGrant',
-    metadata: { name: 'v1-only', namespace: 'apps' },
-    spec: {
-      from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: NS }],
-      to: [{ group: '', kind: 'Service', name: 'app-v1' }],
-    },
-  },
+  referenceGrant('apps', 'v1-only', 'HTTPRoute', { kind: 'Service', name: 'app-v1' }),
   httpRoute(NS, 'partial', {
     parentRefs: [{ name: 'same' }],
     hostnames: ['partial.example.com'],
@@ -255,15 +256,7 @@ const MANIFESTS = yaml(
   tlsSecret('certs', 'granted-cert'),
   tlsSecret('certs', 'ungranted-cert'),
   tlsSecret(NS, 'malformed-cert', { 'tls.crt': Buffer.from('not a certificate').toString('base64'), 'tls.key': KEY }),
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1beta1',
-    kind: 'ReferenceGrant',
-    metadata: { name: 'gateway-certs', namespace: 'certs' },
-    spec: {
-      from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: NS }],
-      to: [{ group: '', kind: 'Secret', name: 'granted-cert' }],
-    },
-  },
+  referenceGrant('certs', 'gateway-certs', 'Gateway', { kind: 'Secret', name: 'granted-cert' }),
   k8sGateway(NS, 'secure', {
     listeners: [
       { name: 'https', port: 443, protocol: 'HTTPS', hostname: 'a.example.com', tls: { certificateRefs: [{ name: 'example-cert' }] } },
@@ -305,29 +298,6 @@ const MANIFESTS = yaml(
   }),
 );
 
-const RESOLVE = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
-  resolveRoute(snapshotId: $id, proxy: $proxy, call: $call) {
-    virtualHost route routeIndex cluster routeSource { kind namespace name } error trace { stage detail }
-  }
-}`;
-
-interface Resolution {
-  virtualHost: string | null;
-  route: string | null;
-  routeIndex: number | null;
-  cluster: string | null;
-  routeSource: { kind: string; namespace: string; name: string } | null;
-  error: string | null;
-  trace: { stage: string; detail: string }[];
-}
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  parent: string | null;
-}
-
 interface ListenerStatus {
   name: string;
   attachedRoutes: number;
@@ -357,18 +327,7 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
       `
         query ($id: ID!) {
           snapshot(id: $id) {
-            gatewayStatus {
-              kind
-              namespace
-              name
-              conditions {
-                type
-                status
-                reason
-                parent
-              }
-              status
-            }
+            ${GATEWAY_STATUS}
           }
         }
       `,
