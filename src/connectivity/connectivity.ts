@@ -92,16 +92,19 @@ export function senderReach(
   for (const a of config.endpoints ?? []) if (a.clusterName) assignments.set(a.clusterName, a);
   const out: Reach[] = [];
   for (const cluster of config.clusters) {
-    const svc = serviceCluster(cluster.name);
+    let known = memo?.get(cluster);
+    if (!known) {
+      known = { svc: serviceCluster(cluster.name), byAssignment: new Map() };
+      memo?.set(cluster, known);
+    }
+    const { svc, byAssignment } = known;
     if (!svc) continue;
     const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
     const a = assignments.get(eds.edsClusterConfig?.serviceName || cluster.name);
-    let byAssignment = memo?.get(cluster);
-    if (memo && !byAssignment) memo.set(cluster, (byAssignment = new Map<ClusterLoadAssignment | undefined, Reach | null>()));
-    let reach = byAssignment?.get(a);
+    let reach = byAssignment.get(a);
     if (reach === undefined) {
       reach = clusterReach(cluster, svc, a, receiverOf);
-      byAssignment?.set(a, reach);
+      byAssignment.set(a, reach);
     }
     if (reach) out.push(reach);
   }
@@ -113,9 +116,12 @@ export function senderReach(
  * (the generator names it by hash in every later answer), so the classes that share a cluster and
  * its endpoints (every sidecar of a mesh without Sidecar resources) share the same objects, and
  * their endpoints, which grow with the pods, are read once per job rather than once per class.
- * For one receiverOf only.
+ * For one receiverOf only. With each cluster, the service port its name stands for (split once).
  */
-export type ReachMemo = WeakMap<Cluster, Map<ClusterLoadAssignment | undefined, Reach | null>>;
+export type ReachMemo = WeakMap<
+  Cluster,
+  { svc: { host: string; port: number } | null; byAssignment: Map<ClusterLoadAssignment | undefined, Reach | null> }
+>;
 
 /** The reach of one default outbound cluster, null when none of its endpoints is a known workload. */
 function clusterReach(

@@ -57,6 +57,8 @@ export interface ConfigEntry {
   type: EnvoyType;
   name: string;
   hash: string;
+  /** whether a segment tree's leaf ends after the object, when known (a collector's entry of a generated object, reused by every class) */
+  endsLeaf?: boolean;
 }
 
 export interface EncodedConfig {
@@ -78,7 +80,9 @@ export class EnvoyObjectCollector {
   readonly objects = new Map<string, PreparedObject>();
   readonly nodes = new Map<string, TreeNode>();
   private readonly memo = new Map<string, string>();
-  private readonly rawMemo = new Map<string, { hash: string; name: string }>();
+  /** by the generator's hash, per type (the generator hashes an object's proto bytes, not its type) */
+  private readonly rawMemo: Record<EnvoyType, Map<string, ConfigEntry>> = byType(() => new Map());
+  private readonly leafEnds: Record<EnvoyType, Map<string, boolean>> = byType(() => new Map());
 
   /** Adds an object (idempotent); returns its hash. */
   addObject(type: string, name: string, body: unknown): string {
@@ -92,22 +96,24 @@ export class EnvoyObjectCollector {
     return hash;
   }
 
+  /** The object the generator's hash of it (of its proto bytes) stands for, when added before: its hash and name. */
+  rawEntry(type: EnvoyType, generatorHash: string): ConfigEntry | undefined {
+    return this.rawMemo[type].get(generatorHash);
+  }
+
   /**
-   * Adds an object known by the generator's hash of it (`generatorHash`, of its proto bytes): an
-   * object seen before in this collector is neither parsed nor hashed again; otherwise `parse`
-   * gives the body, stored as addObject stores it. Returns its hash and name.
+   * Adds an object known by the generator's hash of it, stored as addObject stores it, so that
+   * rawEntry finds it from then on: an object seen before in this collector is neither parsed nor
+   * hashed again. Returns its hash and name.
    */
-  addRawObject(type: EnvoyType, generatorHash: string, parse: () => EnvoyObject): { hash: string; name: string } {
-    const memoKey = `raw\u0000${type}\u0000${generatorHash}`;
-    const known = this.rawMemo.get(memoKey);
-    if (known) return known;
-    const body = parse();
+  addRawObject(type: EnvoyType, generatorHash: string, body: EnvoyObject): ConfigEntry {
     const name = objectName(type, body);
     const json = canonicalJson(body);
     const hash = sha256(json);
     if (!this.objects.has(hash)) this.objects.set(hash, { hash, type, name, json });
-    const entry = { hash, name };
-    this.rawMemo.set(memoKey, entry);
+    const entry: ConfigEntry = { type, name, hash };
+    entry.endsLeaf = this.endsLeaf(entry);
+    this.rawMemo[type].set(generatorHash, entry);
     return entry;
   }
 
@@ -126,18 +132,16 @@ export class EnvoyObjectCollector {
   /** Adds the tree of a config whose objects are known by hash (stored already); returns its root and counts. */
   addTree(entries: ConfigEntry[]): EncodedConfig {
     // Envoy keys every xDS type by name, so the order the generator happened to emit is no part of
-    // the config (istiod's own order varies between calls); sort for a canonical list.
-    const typeOrder = (t: EnvoyType) => ENVOY_TYPES.indexOf(t);
-    const sorted = [...entries].sort(
-      (a, b) => typeOrder(a.type) - typeOrder(b.type) || compareStrings(a.name, b.name) || compareStrings(a.hash, b.hash),
-    );
+    // the config (istiod's own order varies between calls); sort for a canonical list, type by type.
     const segments: ConfigEntry[][] = [];
-    let key: string | null = null;
-    for (const e of sorted) {
-      const k = segmentKey(e);
-      if (k !== key) segments.push([]);
-      key = k;
-      segments.at(-1)!.push(e);
+    for (const type of ENVOY_TYPES) {
+      let prefix: string | null = null;
+      for (const e of entries.filter((x) => x.type === type).sort(byNameThenHash)) {
+        const p = namePrefix(e.name);
+        if (p !== prefix) segments.push([]);
+        prefix = p;
+        segments.at(-1)!.push(e);
+      }
     }
     // Small segments are grouped by type, one leaf each: a class's objects of a type change together
     // (its namespace's route configurations, its inbound clusters), and the classes that share them
@@ -185,7 +189,7 @@ export class EnvoyObjectCollector {
     for (const e of entries) {
       objects.push(e.hash);
       counts[e.type]++;
-      if (lowBitsZero(sha256(`${e.type}\u0000${e.name}`), LEAF_BITS) || objects.length === MAX_NODE_HASHES) flushLeaf();
+      if ((e.endsLeaf ?? this.endsLeaf(e)) || objects.length === MAX_NODE_HASHES) flushLeaf();
     }
     if (objects.length) flushLeaf();
     // Inner levels: a boundary after every child whose hash has INNER_BITS zero bits, until one node.
@@ -224,6 +228,16 @@ export class EnvoyObjectCollector {
     return level[0];
   }
 
+  /** Whether a leaf ends after the object: its (type, name) hashes to LEAF_BITS zero bits. Once per name: names recur in every class. */
+  private endsLeaf(e: ConfigEntry): boolean {
+    let ends = this.leafEnds[e.type].get(e.name);
+    if (ends === undefined) {
+      ends = lowBitsZero(sha256(`${e.type}\u0000${e.name}`), LEAF_BITS);
+      this.leafEnds[e.type].set(e.name, ends);
+    }
+    return ends;
+  }
+
   private node(level: number, children: string[], objects: string[], counts: Record<EnvoyType, number>): TreeNode {
     const hash = sha256(`node\u0000${level}\u0000${children.join(',')}\u0000${objects.join(',')}`);
     let node = this.nodes.get(hash);
@@ -237,8 +251,18 @@ export class EnvoyObjectCollector {
 
 /** Objects of one type whose names share the part before the first `|` (istiod's cluster direction). */
 export function segmentKey(e: Pick<ConfigEntry, 'type' | 'name'>): string {
-  const bar = e.name.indexOf('|');
-  return `${e.type}\u0000${bar < 0 ? '' : e.name.slice(0, bar)}`;
+  return `${e.type}\u0000${namePrefix(e.name)}`;
+}
+
+/** The part of a name before its first `|`: the name's segment, within its type. */
+function namePrefix(name: string): string {
+  const bar = name.indexOf('|');
+  return bar < 0 ? '' : name.slice(0, bar);
+}
+
+/** By name, then hash (code-unit order): a config's objects of one type. */
+function byNameThenHash(a: ConfigEntry, b: ConfigEntry): number {
+  return compareStrings(a.name, b.name) || compareStrings(a.hash, b.hash);
 }
 
 /** Rebuilds the generator's lists from a config's objects, each list by name (the stored order). */
@@ -262,7 +286,11 @@ function lowBitsZero(hexHash: string, bits: number): boolean {
 }
 
 function zeroCounts(): Record<EnvoyType, number> {
-  return { listener: 0, route: 0, cluster: 0, endpoint: 0 };
+  return byType(() => 0);
+}
+
+function byType<T>(make: () => T): Record<EnvoyType, T> {
+  return { listener: make(), route: make(), cluster: make(), endpoint: make() };
 }
 
 function sumCounts(nodes: TreeNode[]): Record<EnvoyType, number> {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { compiledFile } from '../common/compiled.js';
-import type { ClassMember } from './proxy-classes.js';
-import type { AddConfigResult, ClassesReply, ClassesTask, FinishResult } from './classes.worker.js';
+import type { ClassMember, Identity } from './proxy-classes.js';
+import type { AddConfigResult, ClassesReply, ClassesTask, ClassesThreadData, FinishResult } from './classes.worker.js';
 import type { ConnectivityConfig, ConnectivityInput } from './derived.js';
 
 /**
@@ -16,8 +16,12 @@ export class ClassesThread {
   private seq = 0;
   private failed: Error | null = null;
 
-  constructor() {
-    this.worker = new Worker(compiledFile(new URL('./classes.worker.js', import.meta.url)));
+  /** `workloads`: every workload of the job's classes, whose identities the thread's identity check looks for. */
+  constructor(workloads: Identity[]) {
+    const identities: Identity[] = workloads.map((w) => ({ name: w.name, proxy: { id: w.proxy.id, ips: w.proxy.ips } }));
+    this.worker = new Worker(compiledFile(new URL('./classes.worker.js', import.meta.url)), {
+      workerData: { identities } satisfies ClassesThreadData,
+    });
     this.worker.on('message', (reply: ClassesReply) => {
       const p = this.pending.get(reply.seq);
       if (!p) return;

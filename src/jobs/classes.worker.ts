@@ -4,12 +4,25 @@
 // These are the job's CPU-heavy steps (seconds per class on a large mesh), kept off the event loop
 // that serves the API: only hashes and the job's results cross back.
 import { pathToFileURL } from 'node:url';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { EnvoyObjectCollector, type PreparedObject, type TreeNode } from '../database/envoy-tree.js';
 import type { Connectivity } from '../model/connectivity.js';
 import type { EnvoyObject } from '../model/proxy.js';
 import type { ConnectivityComputation, ConnectivityConfig, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
-import { addGenerated, memberClassKey, readGeneratedLine, type AddConfigResult, type ClassMember } from './proxy-classes.js';
+import {
+  addGenerated,
+  IdentityIndex,
+  memberClassKey,
+  readGeneratedLine,
+  type AddConfigResult,
+  type ClassMember,
+  type Identity,
+} from './proxy-classes.js';
+
+/** What the thread starts with: the identities of every workload of the job (an add task's members among them). */
+export interface ClassesThreadData {
+  identities: Identity[];
+}
 
 /** Connectivity computed on the thread: the module to import (a file path) and its input. */
 export interface ConnectivityTask {
@@ -73,10 +86,16 @@ export type ClassesReply = { seq: number; error: string } | { seq: number; value
 if (parentPort) {
   const port = parentPort;
   const collector = new EnvoyObjectCollector();
+  const identities = new IdentityIndex((workerData as ClassesThreadData).identities);
   const decoder = new TextDecoder();
   let connectivity: { computation: ConnectivityComputation; ms: number } | null = null;
-  // Connectivity reads whole configs: the job's parsed objects by the generator's hash, kept for it.
-  const bodies = new Map<string, EnvoyObject>();
+  // Connectivity reads whole configs but for their routes: the job's parsed objects of those types
+  // by the generator's hash, kept for it (route configurations, the largest, are parsed once, stored and dropped).
+  const bodies = {
+    listener: new Map<string, EnvoyObject>(),
+    cluster: new Map<string, EnvoyObject>(),
+    endpoint: new Map<string, EnvoyObject>(),
+  };
   // Reused classes' objects, by stored hash (another namespace than the generator's): text until first read.
   const storedTexts = new Map<string, string>();
   const storedBodies = new Map<string, EnvoyObject>();
@@ -105,9 +124,9 @@ if (parentPort) {
       return null;
     }
     if (task.op === 'add') {
-      const read = readGeneratedLine(task.line, decoder, connectivity ? bodies : undefined);
+      const read = readGeneratedLine(task.line, decoder, connectivity ? bodies : {});
       const [rep] = task.unit.members;
-      const added = addGenerated(collector, read, task.checkIdentity ? { rep, members: task.unit.members } : undefined);
+      const added = addGenerated(collector, read, task.checkIdentity ? { index: identities, rep, members: task.unit.members } : undefined);
       if (connectivity) {
         const unit = added.dependsOnIdentity ? { key: memberClassKey(task.unit.key, rep), members: [rep] } : task.unit;
         addToConnectivity(unit.key, unit.members, {

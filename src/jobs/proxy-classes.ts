@@ -12,7 +12,7 @@ import {
   type ProxyInfo,
   type WorkloadProxy,
 } from '../model/proxy.js';
-import { hashedElement, scanGeneratedLine, unsentObject, type HashedElement, type LineLayout } from './generated-line.js';
+import { scanGeneratedLine, unsentObject, type HashedElement, type LineLayout } from './generated-line.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { ClassMember, ProxyClass, WorkloadRef } from '../model/proxy-class.js';
@@ -98,36 +98,168 @@ export function dependsOnIdentity(
   rep: ClassMember,
   members: ClassMember[],
 ): boolean {
-  return members.length > 1 && identityInText(JSON.stringify([config.listeners, config.routes, config.clusters]), rep, members);
+  if (members.length < 2) return false;
+  const index = new IdentityIndex(members);
+  const objects = [config.listeners, config.routes, config.clusters].flat();
+  return index.namesIdentity(
+    objects.map((o) => index.scan(JSON.stringify(o))),
+    rep,
+    members,
+  );
 }
 
-/** dependsOnIdentity of a config's listeners, routes and clusters given as their JSON text. */
-export function identityInText(text: string, rep: ClassMember, members: ClassMember[]): boolean {
-  if (members.length < 2) return false;
-  const ipv4 = new Set<string>();
-  const ipv6: string[] = [];
-  for (const m of members) {
-    for (const ip of m.proxy.ips) {
-      if (isIPv6(ip)) ipv6.push(ip);
-      else ipv4.add(ip);
+/** What names a proxy in its config: the pod's name, its proxy id, its addresses. */
+export interface Identity {
+  name: string;
+  proxy: Pick<ProxyInfo, 'id' | 'ips'>;
+}
+
+/** The identities of a job's proxies one object's JSON names. */
+export interface NamedIdentities {
+  /** addresses of the job's proxies (an IPv4 literal equal to one; an IPv6 address anywhere in the text) */
+  addresses: readonly string[];
+  /** names of the job's proxies (identityTokens) standing as names: neither neighbour a name character */
+  tokens: readonly string[];
+}
+
+const NAMES_NONE: NamedIdentities = Object.freeze({ addresses: Object.freeze([]), tokens: Object.freeze([]) });
+/** An IPv4 literal: four dot-separated groups of 1-3 digits, not part of a longer run of digits and dots. */
+const IPV4 = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g;
+/** What an IPv6 address is written with (but for a zone, `%eth0`): it can only occur within a run of these. */
+const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/;
+
+/**
+ * The names dependsOnIdentity looks for of the representative: its pod's name and its proxy id's
+ * first label. `name.namespace` need not be looked for: it stands as a name only where `name` does,
+ * '.' being no name character.
+ */
+function identityTokens(m: Identity): string[] {
+  return [m.name, m.proxy.id.split('.')[0]].filter((t) => t !== '');
+}
+
+/**
+ * dependsOnIdentity for a whole compute job, in time linear in its distinct objects rather than
+ * in its classes times their configs: most objects recur in every class. Built from the identities
+ * of every workload of the job; each object's JSON is scanned once for any of them (scanOnce), and a
+ * class's check intersects what its objects name with its own members (namesIdentity).
+ */
+export class IdentityIndex {
+  private readonly ipv4 = new Set<string>();
+  /** IPv6 addresses written with IPV6_CHARS only, and their lengths */
+  private readonly ipv6 = new Set<string>();
+  private readonly ipv6Lengths = new Set<number>();
+  /** other IPv6 addresses (with a zone), looked for as substrings */
+  private readonly ipv6Zoned: string[] = [];
+  /** tokens by their first run of name characters (a token of name characters only is its own) */
+  private readonly tokens = new Map<string, string[]>();
+  /** tokens that start with no name character, looked for in the whole text */
+  private readonly looseTokens: string[] = [];
+  private readonly runLengths = { min: Infinity, max: 0 };
+  private readonly scanned = new Map<string, NamedIdentities>();
+
+  constructor(identities: Iterable<Identity>) {
+    for (const m of identities) {
+      for (const ip of m.proxy.ips) {
+        if (!isIPv6(ip)) this.ipv4.add(ip);
+        else if (IPV6_CHARS.test(ip)) {
+          this.ipv6.add(ip);
+          this.ipv6Lengths.add(ip.length);
+        } else if (!this.ipv6Zoned.includes(ip)) this.ipv6Zoned.push(ip);
+      }
+      for (const token of identityTokens(m)) {
+        const run = nameRunAt(token, 0);
+        if (run === 0) {
+          if (!this.looseTokens.includes(token)) this.looseTokens.push(token);
+          continue;
+        }
+        const lead = token.slice(0, run);
+        const same = this.tokens.get(lead) ?? [];
+        if (!same.includes(token)) this.tokens.set(lead, [...same, token]);
+        this.runLengths.min = Math.min(this.runLengths.min, run);
+        this.runLengths.max = Math.max(this.runLengths.max, run);
+      }
     }
   }
-  for (const match of text.matchAll(/(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g)) if (ipv4.has(match[0])) return true;
-  if (ipv6.some((ip) => text.includes(ip))) return true;
-  const idName = rep.proxy.id.split('.')[0] ?? rep.name;
-  return [rep.name, idName, `${rep.name}.${rep.namespace}`].some((token) => containsToken(text, token));
+
+  /** The identities of the index's proxies that a JSON text names (usually none). */
+  scan(json: string): NamedIdentities {
+    const addresses = new Set<string>();
+    const tokens = new Set<string>();
+    if (this.ipv4.size > 0) for (const match of json.matchAll(IPV4)) if (this.ipv4.has(match[0])) addresses.add(match[0]);
+    if (this.ipv6.size > 0) this.scanIPv6(json, addresses);
+    for (const ip of this.ipv6Zoned) if (json.includes(ip)) addresses.add(ip);
+    const { min, max } = this.runLengths;
+    for (let i = 0; i < json.length; i++) {
+      const run = nameRunAt(json, i);
+      if (run === 0) continue;
+      const candidates = run >= min && run <= max ? this.tokens.get(json.slice(i, i + run)) : undefined;
+      for (const token of candidates ?? []) {
+        if (token.length === run || (json.startsWith(token, i) && !isNameChar(json.charCodeAt(i + token.length)))) tokens.add(token);
+      }
+      i += run;
+    }
+    for (const token of this.looseTokens) if (containsToken(json, token)) tokens.add(token);
+    return addresses.size + tokens.size === 0 ? NAMES_NONE : { addresses: [...addresses], tokens: [...tokens] };
+  }
+
+  /** scan, once per JSON text: `key` stands for the text (an object's hash), `json` gives it the first time. */
+  scanOnce(key: string, json: (key: string) => string): NamedIdentities {
+    let named = this.scanned.get(key);
+    if (!named) this.scanned.set(key, (named = this.scan(json(key))));
+    return named;
+  }
+
+  /**
+   * dependsOnIdentity of a config whose listeners, routes and clusters name `named` (what scan
+   * gives of each): a member's address, or the representative's name. The members must be among
+   * the index's identities.
+   */
+  namesIdentity(named: Iterable<NamedIdentities>, rep: Identity, members: Identity[]): boolean {
+    if (members.length < 2) return false;
+    const addresses = new Set(members.flatMap((m) => m.proxy.ips));
+    const tokens = identityTokens(rep);
+    const known =
+      [...addresses].every((ip) => this.ipv4.has(ip) || this.ipv6.has(ip) || this.ipv6Zoned.includes(ip)) &&
+      tokens.every((t) => this.tokens.get(t.slice(0, nameRunAt(t, 0)))?.includes(t) || this.looseTokens.includes(t));
+    if (!known) throw new Error(`the identity check of ${rep.name}'s class: workloads the index was not built with`);
+    for (const n of named) {
+      if (n.addresses.some((a) => addresses.has(a)) || n.tokens.some((t) => tokens.includes(t))) return true;
+    }
+    return false;
+  }
+
+  /** The IPv6 addresses in `json`: each occurs, if at all, within a maximal run of IPV6_CHARS that has a colon. */
+  private scanIPv6(json: string, found: Set<string>) {
+    for (const match of json.matchAll(/[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*/g)) {
+      const run = match[0];
+      for (const length of this.ipv6Lengths) {
+        for (let at = 0; at + length <= run.length; at++) {
+          const candidate = run.slice(at, at + length);
+          if (this.ipv6.has(candidate)) found.add(candidate);
+        }
+      }
+    }
+  }
 }
 
 /** `token` in `text`, not as part of a longer name (neighbours are not name characters). */
-export function containsToken(text: string, token: string): boolean {
-  if (!token) return false;
-  const nameChar = /[A-Za-z0-9_-]/;
+function containsToken(text: string, token: string): boolean {
   for (let i = text.indexOf(token); i >= 0; i = text.indexOf(token, i + 1)) {
-    const before = text[i - 1] ?? '';
-    const after = text[i + token.length] ?? '';
-    if (!nameChar.test(before) && !nameChar.test(after)) return true;
+    if (!isNameChar(text.charCodeAt(i - 1)) && !isNameChar(text.charCodeAt(i + token.length))) return true;
   }
   return false;
+}
+
+/** [A-Za-z0-9_-]: what a Kubernetes name is made of, but for '.'. */
+function isNameChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d;
+}
+
+/** The length of the run of name characters starting at `at` (0 when none starts there). */
+function nameRunAt(text: string, at: number): number {
+  let end = at;
+  while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
+  return end - at;
 }
 
 /** What adding a generated config to a collector gives: its tree's root, its class ProxyInfo's hash, whether to split. */
@@ -152,32 +284,44 @@ export interface GeneratedLine {
   text: (range: [number, number]) => string;
   /** each list's elements, by type */
   elements: Record<EnvoyType, HashedElement[]>;
-  /** an element's object, parsed (from `bodies`, when the job keeps them, after its first time) */
-  parse: (element: HashedElement) => EnvoyObject;
-  /** a list of the config, parsed: only for a job that keeps its objects' bodies */
+  /** an element's object, parsed (from the job's `bodies` of its type, when it keeps them, after its first time) */
+  parse: (type: EnvoyType, element: HashedElement) => EnvoyObject;
+  /** a list of the config, parsed: only for a job that keeps the bodies of its type */
   list: (key: ConfigKey) => EnvoyObject[];
 }
 
+/** Each list's type. */
+const TYPE_OF = new Map(ENVOY_TYPES.map((t) => [CONFIG_KEY[t], t]));
+
 /**
- * Reads an answer line. `bodies`, the job's parsed objects by the generator's hash, is for a job
- * that reads whole configs (connectivity): answers name most objects by hash only.
+ * Reads an answer line. `bodies`, the job's parsed objects of some types by the generator's hash,
+ * is for a job that reads whole configs (connectivity: its listeners, clusters and endpoints):
+ * answers name most objects by hash only.
  */
-export function readGeneratedLine(line: Uint8Array, decoder = new TextDecoder(), bodies?: Map<string, EnvoyObject>): GeneratedLine {
+export function readGeneratedLine(
+  line: Uint8Array,
+  decoder = new TextDecoder(),
+  bodies: Partial<Record<EnvoyType, Map<string, EnvoyObject>>> = {},
+): GeneratedLine {
   const layout = scanGeneratedLine(line);
   const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
   const elements = {} as Record<EnvoyType, HashedElement[]>;
-  for (const type of ENVOY_TYPES) elements[type] = (layout.elements[CONFIG_KEY[type]] ?? []).map((range) => hashedElement(line, range));
-  const parse = (element: HashedElement) => {
-    let body = bodies?.get(element.hash);
+  for (const type of ENVOY_TYPES) elements[type] = layout.elements[CONFIG_KEY[type]] ?? [];
+  const parse = (type: EnvoyType, element: HashedElement) => {
+    const kept = bodies[type];
+    let body = kept?.get(element.hash);
     if (!body) {
       if (!element.object) throw unsentObject(element.hash);
       body = JSON.parse(text(element.object)) as EnvoyObject;
-      bodies?.set(element.hash, body);
+      kept?.set(element.hash, body);
     }
     return body;
   };
-  const typeOf = new Map(ENVOY_TYPES.map((t) => [CONFIG_KEY[t], t]));
-  return { layout, text, elements, parse, list: (key) => elements[typeOf.get(key)!].map(parse) };
+  const list = (key: ConfigKey) => {
+    const type = TYPE_OF.get(key)!;
+    return elements[type].map((element) => parse(type, element));
+  };
+  return { layout, text, elements, parse, list };
 }
 
 /**
@@ -185,28 +329,28 @@ export function readGeneratedLine(line: Uint8Array, decoder = new TextDecoder(),
  * same objects, tree and hashes as parsing the config and calling addConfig, but an object is
  * parsed and canonicalised once per job, when the generator first sends it; later answers name it
  * by hash. The identity check, when asked, reads the canonical JSON of the listeners, routes and
- * clusters (not the endpoints, the bulk of a sidecar's config).
+ * clusters (not the endpoints, the bulk of a sidecar's config), each object once per job (the
+ * job's IdentityIndex).
  */
 export function addGenerated(
   collector: EnvoyObjectCollector,
   read: GeneratedLine,
-  identity?: { rep: ClassMember; members: ClassMember[] },
+  identity?: { index: IdentityIndex; rep: ClassMember; members: ClassMember[] },
 ): AddConfigResult {
   const entries: ConfigEntry[] = [];
   for (const type of ENVOY_TYPES) {
-    for (const element of read.elements[type]) {
-      const { hash, name } = collector.addRawObject(type, element.hash, () => read.parse(element));
-      entries.push({ type, name, hash });
-    }
+    for (const element of read.elements[type])
+      entries.push(collector.rawEntry(type, element.hash) ?? collector.addRawObject(type, element.hash, read.parse(type, element)));
   }
   const encoded = collector.addTree(entries);
   const proxy = JSON.parse(read.text(read.layout.proxy!)) as ProxyInfo;
   const proxyInfoHash = collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(proxy));
   let split = false;
   if (identity && identity.members.length > 1) {
-    const json = (type: EnvoyType) =>
-      `[${entries.flatMap((e) => (e.type === type ? [collector.objects.get(e.hash)!.json] : [])).join(',')}]`;
-    split = identityInText(`[${json('listener')},${json('route')},${json('cluster')}]`, identity.rep, identity.members);
+    const { index } = identity;
+    const json = (hash: string) => collector.objects.get(hash)!.json;
+    const named = entries.filter((e) => e.type !== 'endpoint').map((e) => index.scanOnce(e.hash, json));
+    split = index.namesIdentity(named, identity.rep, identity.members);
   }
   return { root: encoded.root, proxyInfoHash, dependsOnIdentity: split };
 }

@@ -1,8 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EnvoyObjectCollector, PROXY_INFO_TYPE } from '../../../src/database/envoy-tree.js';
 import type { GeneratedConfig, ProxyInfo } from '../../../src/model/proxy.js';
-import { hashedElement, scanGeneratedLine } from '../../../src/jobs/generated-line.js';
-import { addGenerated, classProxyInfo, dependsOnIdentity, readGeneratedLine, type ClassMember } from '../../../src/jobs/proxy-classes.js';
+import { scanGeneratedLine } from '../../../src/jobs/generated-line.js';
+import {
+  addGenerated,
+  classProxyInfo,
+  dependsOnIdentity,
+  IdentityIndex,
+  readGeneratedLine,
+  type ClassMember,
+} from '../../../src/jobs/proxy-classes.js';
 import type { EnvoyObject } from '../../../src/model/proxy.js';
 import { ClassesThread } from '../../../src/jobs/classes-thread.js';
 import { hashedLine } from '../../support/fake-generator.js';
@@ -52,7 +59,9 @@ describe('addGenerated (the compute thread)', () => {
   it('stores exactly what adding the parsed config stores: the same roots, objects (byte for byte) and nodes', () => {
     const expected = direct();
     const threaded = new EnvoyObjectCollector();
-    const got = jobLines().map((line) => addGenerated(threaded, readGeneratedLine(line), { rep: members[0], members }));
+    const got = jobLines().map((line) =>
+      addGenerated(threaded, readGeneratedLine(line), { index: new IdentityIndex(members), rep: members[0], members }),
+    );
     expect(got).toEqual(expected.results);
     expect(got.map((r) => r.dependsOnIdentity)).toEqual([false, true, false]);
     expect([...threaded.objects.values()]).toEqual([...expected.collector.objects.values()]);
@@ -65,7 +74,7 @@ describe('addGenerated (the compute thread)', () => {
     addGenerated(collector, readGeneratedLine(lines[0]));
     addGenerated(collector, readGeneratedLine(lines[1]));
     const parse = vi.spyOn(JSON, 'parse');
-    addGenerated(collector, readGeneratedLine(lines[2]), { rep: members[0], members });
+    addGenerated(collector, readGeneratedLine(lines[2]), { index: new IdentityIndex(members), rep: members[0], members });
     expect(parse).toHaveBeenCalledTimes(1); // the proxy
   });
 
@@ -81,13 +90,13 @@ describe('addGenerated (the compute thread)', () => {
     const text = ([a, b]: [number, number]) => JSON.parse(new TextDecoder().decode(bytes.subarray(a, b))) as unknown;
     expect(text(layout.proxy!)).toEqual(c.proxy);
     for (const key of ['listeners', 'routes', 'clusters', 'endpoints'] as const) {
-      const elements = layout.elements[key]!.map((range) => hashedElement(bytes, range));
+      const elements = layout.elements[key]!;
       expect(elements.map((e) => text(e.object!))).toEqual(c[key]);
       expect(elements.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
     }
     expect(() => scanGeneratedLine(new TextEncoder().encode('{"id":1,"result":{"listeners":[]}}'))).toThrow(/proxyConfig/);
     const plain = new TextEncoder().encode(JSON.stringify({ id: 1, result: c }));
-    expect(() => hashedElement(plain, scanGeneratedLine(plain).elements.listeners![0])).toThrow(/hashedProxyConfig/);
+    expect(() => scanGeneratedLine(plain)).toThrow(/hashedProxyConfig/);
   });
 
   it('checks identity only when given the class', () => {
@@ -98,26 +107,29 @@ describe('addGenerated (the compute thread)', () => {
 });
 
 describe("readGeneratedLine with the job's bodies (connectivity reads each class config)", () => {
-  it("gives every answer's lists, each object parsed once in the job and shared", () => {
-    const bodies = new Map<string, EnvoyObject>();
+  it("gives every answer's lists of the types kept, each object parsed once in the job and shared", () => {
+    const bodies = {
+      listener: new Map<string, EnvoyObject>(),
+      cluster: new Map<string, EnvoyObject>(),
+      endpoint: new Map<string, EnvoyObject>(),
+    };
     const parse = vi.spyOn(JSON, 'parse');
     const read = jobLines().map((line) => readGeneratedLine(line, new TextDecoder(), bodies));
-    const lists = read.map((r) => ({
-      listeners: r.list('listeners'),
-      routes: r.list('routes'),
-      clusters: r.list('clusters'),
-      endpoints: r.list('endpoints'),
-    }));
-    expect(lists).toEqual(configs.map(({ proxy: _proxy, ...rest }) => rest));
+    const lists = read.map((r) => ({ listeners: r.list('listeners'), clusters: r.list('clusters'), endpoints: r.list('endpoints') }));
+    expect(lists).toEqual(configs.map(({ listeners, clusters, endpoints }) => ({ listeners, clusters, endpoints })));
     expect(lists[2].clusters[5]).toBe(lists[0].clusters[5]);
-    expect(parse).toHaveBeenCalledTimes(bodies.size);
+    const kept = bodies.listener.size + bodies.cluster.size + bodies.endpoint.size;
+    expect(parse).toHaveBeenCalledTimes(kept);
+    // Route configurations are not kept: parsed when sent, for the collector, and no more.
+    expect(read[0].list('routes')).toEqual(configs[0].routes);
+    expect(() => read[2].list('routes')).toThrow(/before sending it/);
   });
 });
 
 describe('ClassesThread', () => {
   it('stores from the answer lines what the parsed configs store', async () => {
     const expected = direct();
-    const thread = new ClassesThread();
+    const thread = new ClassesThread(members);
     try {
       const got = [];
       for (const line of jobLines()) got.push(await thread.add(line, { key: 'web', members }, true));
