@@ -64,6 +64,9 @@ const EVALUATED = new Set([
   'apps/DaemonSet',
   'apps/ReplicaSet',
   '/ConfigMap',
+  // Stored without their values; istiod's gateway controller checks the certificates Gateway
+  // listeners name (the generator gives them stand-in values, generator/internal/session/secrets.go).
+  '/Secret',
   'networking.istio.io/VirtualService',
   'networking.istio.io/DestinationRule',
   'networking.istio.io/Gateway',

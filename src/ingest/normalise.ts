@@ -55,6 +55,7 @@ const FED_TO_ISTIO = new Set([
   '/Namespace',
   '/Service',
   '/ConfigMap',
+  '/Secret',
   '/Pod',
   '/Endpoints',
   'discovery.k8s.io/EndpointSlice',
@@ -62,7 +63,7 @@ const FED_TO_ISTIO = new Set([
 ]);
 
 /**
- * The snapshot's other objects (controllers, Secrets as stored, Nodes, webhook configurations,
+ * The snapshot's other objects (controllers, Nodes, webhook configurations,
  * CRDs, the Istio kinds meshlens does not evaluate, ...): Istio's analyzers read those of the kinds
  * they declare, as `istioctl analyze` reads a cluster; the generator leaves the rest out.
  */
@@ -366,6 +367,7 @@ function generatorInput(objects: Objects, pods: PodLike[]): Omit<GeneratorInput,
     ...objects.all.filter((resource) => isGatewayApi(resource.apiVersion)).map((resource) => resource.body),
     ...services.map(withDefaultServiceProtocols),
     ...objects.of('/ConfigMap'),
+    ...objects.of('/Secret'),
     ...objects.of(...INGRESS_KINDS),
     ...givenSlices,
     ...endpoints.flatMap(slicesFromEndpoints),

@@ -85,13 +85,13 @@ export interface Workload {
 
 /** What the generator (Istio inside) is given: the objects a cluster's API server would hold. */
 export interface GeneratorInput {
-  /** Kubernetes objects: Namespaces, Services, Pods (real and synthetic), EndpointSlices (given, or derived from pods), ConfigMaps. */
+  /** Kubernetes objects: Namespaces, Services, Pods (real and synthetic), EndpointSlices (given, or derived from pods), ConfigMaps, Secrets (without their values). */
   kubernetes: Record<string, unknown>[];
   /** Istio configuration objects (networking.istio.io, security.istio.io, ...), as uploaded. */
   istio: Record<string, unknown>[];
   /** The `mesh` key of ConfigMap `istio` in the root namespace (YAML MeshConfig), "" for Istio's defaults. */
   meshConfig: string;
-  /** The snapshot's other objects, for Istio's analyzers only (Deployments, Secrets as stored, webhook configurations, Telemetry, ...). */
+  /** The snapshot's other objects, for Istio's analyzers only (Deployments, webhook configurations, Telemetry, ...). */
   analysis: Record<string, unknown>[];
 }
 

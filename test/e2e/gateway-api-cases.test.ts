@@ -7,6 +7,7 @@
 // GAMMA routes for the callers of a Service, one of them next to a VirtualService on its host.
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_STATUS, RESOLVE, type Condition, type Resolution } from '../support/gateway-api.js';
 import { deployment, namespace, service, yaml } from '../support/mesh.js';
 import { uploadSnapshot, waitReady, useTestApp } from '../support/test-app.js';
 
@@ -223,31 +224,6 @@ spec:
 `,
 ].join('---\n');
 
-const RESOLVE = `query ($id: ID!, $proxy: ProxyInput!, $call: CallInput!) {
-  resolveRoute(snapshotId: $id, proxy: $proxy, call: $call) {
-    virtualHost route cluster weightedClusters { cluster weight } virtualService { kind namespace name } routeSource { kind namespace name } error trace { stage detail }
-  }
-}`;
-
-interface Resolution {
-  virtualHost: string | null;
-  route: string | null;
-  cluster: string | null;
-  weightedClusters: { cluster: string; weight: number }[] | null;
-  virtualService: { kind: string; namespace: string; name: string } | null;
-  routeSource: { kind: string; namespace: string; name: string } | null;
-  error: string | null;
-  trace: { stage: string; detail: string }[];
-}
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  parent: string | null;
-}
-
 const GATEWAY = { namespace: 'shop', name: 'edge-istio' };
 const cluster = (name: string, ns: string, port: number) => `outbound|${port}||${name}.${ns}.svc.cluster.local`;
 
@@ -263,18 +239,7 @@ describe('Gateway API conformance cases, as Istio gives them', () => {
       `
         query ($id: ID!, $proxy: ProxyInput!) {
           snapshot(id: $id) {
-            gatewayStatus {
-              kind
-              namespace
-              name
-              conditions {
-                type
-                status
-                reason
-                message
-                parent
-              }
-            }
+            ${GATEWAY_STATUS}
           }
           proxyConfig(snapshotId: $id, proxy: $proxy) {
             routes {

@@ -29,6 +29,7 @@ export interface ServicePort {
   port: number;
   targetPort?: number;
   protocol?: string;
+  appProtocol?: string;
 }
 
 /** A Service selecting `app: <name>` unless `selector` says otherwise. */

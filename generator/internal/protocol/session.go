@@ -177,8 +177,9 @@ type ProxyInput struct {
 type LoadParams struct {
 	Kubernetes []json.RawMessage `json:"kubernetes"`
 	Istio      []json.RawMessage `json:"istio"`
-	// Analysis holds the snapshot's other objects a cluster would hold (Deployments, Secrets without
-	// their values, webhook configurations, Telemetry, ...): only Istio's analyzers read them.
+	// Analysis holds the snapshot's other objects a cluster would hold (Deployments, webhook
+	// configurations, Telemetry, ...): only Istio's analyzers read them. Secrets, stored without
+	// their values, are in Kubernetes: istiod's gateway controller checks Gateway certificates.
 	Analysis []json.RawMessage `json:"analysis,omitempty"`
 	// MeshConfig is the `mesh` key of ConfigMap istio in the root namespace; "" means Istio's defaults.
 	MeshConfig string `json:"meshConfig"`

@@ -76,7 +76,9 @@ var servedVersions = sync.OnceValue(func() map[string]string {
 // asIstiodReadsIt presents a Gateway API object at the version istiod's informers watch (a
 // ReferenceGrant uploaded as v1 is read at v1beta1 on a cluster, the API server converting between
 // versions of the same schema), without the status it was read back with: istiod computes the
-// status, and skips writing one equal to what the object already holds.
+// status, and skips writing one equal to what the object already holds. A Secret, stored without
+// its values, gets stand-ins istiod judges as it judged the real ones (the certificates a Gateway
+// listener names are checked by its gateway controller).
 func asIstiodReadsIt(raw json.RawMessage) json.RawMessage {
 	var obj map[string]any
 	if json.Unmarshal(raw, &obj) != nil {
@@ -84,13 +86,17 @@ func asIstiodReadsIt(raw json.RawMessage) json.RawMessage {
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
-	if !strings.HasPrefix(apiVersion, GatewayAPIGroup+"/") {
+	switch {
+	case apiVersion == "v1" && kind == "Secret":
+		withStandInData(obj)
+	case strings.HasPrefix(apiVersion, GatewayAPIGroup+"/"):
+		if v, ok := servedVersions()[kind]; ok {
+			obj["apiVersion"] = GatewayAPIGroup + "/" + v
+		}
+		delete(obj, "status")
+	default:
 		return raw
 	}
-	if v, ok := servedVersions()[kind]; ok {
-		obj["apiVersion"] = GatewayAPIGroup + "/" + v
-	}
-	delete(obj, "status")
 	out, err := json.Marshal(obj)
 	if err != nil {
 		return raw

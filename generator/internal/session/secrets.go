@@ -40,7 +40,7 @@ var notACertificate = base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.
 // withStandInData gives a stored Secret (key names, no values) stand-in values that Istio's checks
 // judge as they judged the real ones at ingest: empty keys empty, a certificate replaced by a
 // self-signed one with the same validity (so expiry is judged at analysis time, as istioctl does),
-// any other value by a placeholder. Without facts (a Secret stored before they were recorded), every
+// the private key of a certificate by that of its stand-in, any other value by a placeholder. Without facts (a Secret stored before they were recorded), every
 // value counts as present and every certificate as valid: nothing is reported that was not checked.
 func withStandInData(secret map[string]any) {
 	data, _ := secret["data"].(map[string]any)
@@ -56,6 +56,9 @@ func withStandInData(secret map[string]any) {
 	for _, k := range facts.EmptyKeys {
 		empty[k] = true
 	}
+	// istiod checks a certificate against the private key stored next to it (tls.X509KeyPair): a
+	// stand-in certificate's key stands in for that one.
+	standInKeys := map[string]string{}
 	for key := range data {
 		switch certs, isCert := facts.Certificates[key]; {
 		case empty[key]:
@@ -63,12 +66,23 @@ func withStandInData(secret map[string]any) {
 		case isCert && certs == nil:
 			data[key] = notACertificate
 		case isCert:
-			data[key] = base64.StdEncoding.EncodeToString(standInCertificates(*certs))
+			cert, privateKey := standInCertificates(*certs)
+			data[key] = base64.StdEncoding.EncodeToString(cert)
+			standInKeys[privateKeyOf[key]] = base64.StdEncoding.EncodeToString(privateKey)
 		default:
 			data[key] = standInValue
 		}
 	}
+	for key, value := range standInKeys {
+		if _, present := data[key]; present && !empty[key] {
+			data[key] = value
+		}
+	}
 }
+
+// privateKeyOf is the key of a Secret holding the private key of the certificate of a key
+// (pilot/pkg/credentials/kube: `cert` and `key`, `tls.crt` and `tls.key`).
+var privateKeyOf = map[string]string{"cert": "key", "tls.crt": "tls.key"}
 
 func factsOf(secret map[string]any) (facts secretFacts, known bool) {
 	meta, _ := secret["metadata"].(map[string]any)
@@ -80,8 +94,9 @@ func factsOf(secret map[string]any) (facts secretFacts, known bool) {
 	return facts, known
 }
 
-// standInCertificates is one PEM block of self-signed certificates with the given validity.
-func standInCertificates(windows []validity) []byte {
+// standInCertificates is one PEM block of self-signed certificates with the given validity, and
+// the PEM of the private key they are made with.
+func standInCertificates(windows []validity) (certificates, privateKey []byte) {
 	var der []byte
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -100,5 +115,9 @@ func standInCertificates(windows []validity) []byte {
 		}
 		der = append(der, cert...)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		panic(fatalError{"encoding a stand-in certificate key: " + err.Error()})
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }

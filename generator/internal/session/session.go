@@ -134,6 +134,10 @@ func (s *Session) decodeKubernetes(raws []json.RawMessage) []runtime.Object {
 			s.leaveOut(raw, "Warning", "not loaded into the registry: "+err.Error())
 			continue
 		}
+		// istiod lists Secrets with a field selector a fake client does not evaluate.
+		if _, ok := obj.(*corev1.Secret); ok && !listedByIstioctl(obj) {
+			continue
+		}
 		if pod, ok := obj.(*corev1.Pod); ok {
 			s.podNames = append(s.podNames, pod.Namespace+"/"+pod.Name)
 		}
