@@ -268,12 +268,21 @@ function valueMatches(m: ValueMatcher, value: unknown): boolean {
   return false;
 }
 
-/** Envoy's uri_template: `{*}` is one path segment, `{**}` any number of them (Istio's path templates). */
+/** A path segment's characters in Envoy's uri_template (RFC 3986 pchar without `*`), and with `/` for `**`. */
+const SEGMENT = "[a-zA-Z0-9\\-._~%!$&'()+,;:@=]";
+const SEGMENTS = "[a-zA-Z0-9\\-._~%!$&'()+,;:@=/]";
+
+/**
+ * Envoy's uri_template matcher (envoy.path.match.uri_template), in whose syntax istiod writes Istio's
+ * path templates (`{*}` as `*`, `{**}` as `**`; never named variables): `*` is one non-empty path
+ * segment, `**` zero or more characters across segments, the rest literal; the whole path (without
+ * its query) must match.
+ */
 function uriTemplateMatches(template: string, path: string): boolean {
   const pattern = template
-    .split('/')
-    .map((segment) => (segment === '{**}' ? '.*' : segment === '{*}' ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('/');
+    .split(/(\*\*|\*)/)
+    .map((part) => (part === '**' ? `${SEGMENTS}*` : part === '*' ? `${SEGMENT}+` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${pattern}$`).test(path);
 }
 

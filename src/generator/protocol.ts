@@ -165,8 +165,11 @@ export interface PushScopeResult {
   keys: PushConfigKey[];
   /** per proxy of the params: whether istiod would push it */
   affected: boolean[];
-  /** per changed pod this snapshot has (namespace/name): a fingerprint of the endpoints istiod derives from it */
-  endpoints: Record<string, string>;
+  /**
+   * per changed pod or Namespace this snapshot has (kind/namespace/name): a fingerprint of what istiod
+   * reads of it (a pod's endpoints, a Namespace's fields its controllers read)
+   */
+  fingerprints: Record<string, string>;
 }
 
 export interface Methods {
@@ -197,8 +200,8 @@ export interface Methods {
    * other snapshot's session found for them.
    */
   pushScope: {
-    /** `endpoints`: the other snapshot's result's; a changed pod with the same endpoints changes nobody else's config */
-    params: { changed: ChangedObject[]; keys?: PushConfigKey[]; endpoints?: Record<string, string>; proxies: ProxyInput[] };
+    /** `fingerprints`: the other snapshot's result's; a changed pod or Namespace with the same fingerprint changes nobody else's config */
+    params: { changed: ChangedObject[]; keys?: PushConfigKey[]; fingerprints?: Record<string, string>; proxies: ProxyInput[] };
     result: PushScopeResult;
   };
   /** Needs no loaded snapshot: what istiod's gateway deployment controller would apply for the Gateways of these objects. */

@@ -277,22 +277,24 @@ export class ComputeService {
         return { namespace: rep.namespace, name: rep.name };
       };
       // Each session keys the changed objects as it has them and decides with the other's keys too.
-      // The new snapshot's first: when it pushes every class (and no pod changed), the earlier one's
+      // The new snapshot's first: when it pushes every class (and no pod or Namespace changed), the earlier one's
       // session is not needed.
       let left = [...candidates.keys()];
       const { changed } = changes;
-      // A changed pod whose endpoints istiod derives the same in both (a new image, an annotation) is
-      // no change to other proxies: the earlier session's view of the changed pods, when there are any.
-      const pods = changed.filter((c) => c.kind === 'Pod' && c.apiVersion === 'v1');
-      const endpoints = pods.length > 0 ? (await pushScope(base, { changed: pods, proxies: [] })).endpoints : undefined;
-      const now = await pushScope(snapshotId, { changed, endpoints, proxies: left.map(proxyOf) });
+      // A changed pod whose endpoints istiod derives the same in both (a new image, an annotation),
+      // or a Namespace whose fields istiod reads are the same (a label nothing selects on), is no
+      // change to other proxies: the earlier session's fingerprints of them, when there are any.
+      const fingerprinted = changed.filter((c) => (c.kind === 'Pod' || c.kind === 'Namespace') && c.apiVersion === 'v1');
+      const fingerprints =
+        fingerprinted.length > 0 ? (await pushScope(base, { changed: fingerprinted, proxies: [] })).fingerprints : undefined;
+      const now = await pushScope(snapshotId, { changed, fingerprints, proxies: left.map(proxyOf) });
       if (now.forced) return null;
       left = left.filter((_, i) => !now.affected[i]);
       if (left.length > 0) {
         const was = await pushScope(base, {
           changed,
           keys: now.keys,
-          endpoints: now.endpoints,
+          fingerprints: now.fingerprints,
           proxies: left.map(proxyOf),
         });
         if (was.forced) return null;

@@ -53,10 +53,35 @@ export function rbacFilters(chain: FilterChain | null): RbacFilter[] {
   return out;
 }
 
+interface JwtAuthentication {
+  providers?: Record<string, { issuer?: string; normalizePayloadInMetadata?: { spaceDelimitedClaims?: string[] } }>;
+}
+
+function jwtFilter(chain: FilterChain | null): JwtAuthentication | null {
+  const hcm = chain ? networkFilter(chain, HTTP_CONNECTION_MANAGER) : null;
+  const filter = ((hcm?.httpFilters ?? []) as { name?: string; typedConfig?: TypedConfig }[]).find((f) => f.name === JWT_AUTHN);
+  return filter ? ((filter.typedConfig ?? {}) as JwtAuthentication) : null;
+}
+
 /** Whether the chain's HTTP connection manager validates JWTs (a RequestAuthentication applies). */
 export function validatesJwt(chain: FilterChain | null): boolean {
-  const hcm = chain ? networkFilter(chain, HTTP_CONNECTION_MANAGER) : null;
-  return ((hcm?.httpFilters ?? []) as { name?: string }[]).some((f) => f.name === JWT_AUTHN);
+  return jwtFilter(chain) !== null;
+}
+
+/**
+ * The payload the chain's JWT filter puts in the dynamic metadata for a token with these claims: the
+ * provider of its issuer splits the claims it lists as space-delimited (normalize_payload_in_metadata;
+ * istiod lists scope, permission and the rule's spaceDelimitedClaims) into lists, which the RBAC
+ * filters' list matchers then see ("scope": "read write" matches a rule on "write").
+ */
+export function jwtPayload(chain: FilterChain | null, claims: Record<string, unknown>): Record<string, unknown> {
+  const provider = Object.values(jwtFilter(chain)?.providers ?? {}).find((p) => p.issuer === claims.iss);
+  const payload = { ...claims };
+  for (const claim of provider?.normalizePayloadInMetadata?.spaceDelimitedClaims ?? []) {
+    const value = payload[claim];
+    if (typeof value === 'string') payload[claim] = value.split(' ').filter((v) => v !== '');
+  }
+  return payload;
 }
 
 function refOf(policyName: string): { ref: ConfigRef; rule: number } | null {

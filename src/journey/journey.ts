@@ -8,12 +8,14 @@ import { clusterEndpoints, endpointWorkload, type ClusterLoadAssignment, type En
 import { firstNamed } from '../envoy/config-index.js';
 import { parseClusterName } from '../envoy/describe-cluster.js';
 import { rewritePath } from '../envoy/match.js';
-import { clusterNotFoundStatus, type Cluster, type RedirectAction, type Route } from '../envoy/xds.js';
+import { clusterNotFoundStatus, HTTP_CONNECTION_MANAGER, type Cluster, type RedirectAction, type Route } from '../envoy/xds.js';
 import { formatRef, istioConfigRef } from '../envoy/provenance.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { RbacRequest } from '../envoy/rbac.js';
+import { clientAddress, type ClientAddressConfig } from '../envoy/client-address.js';
 import {
   emptyResolution,
+  networkFilter,
   requestHeaders,
   splitPathAndQuery,
   walkRoute,
@@ -23,7 +25,7 @@ import {
   type TraceStep,
 } from '../routing/resolve.js';
 import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
-import { authorize, JWT_AUTHN, rbacFilters, validatesJwt, type AuthorizationDecision } from './authorization.js';
+import { authorize, JWT_AUTHN, jwtPayload, rbacFilters, validatesJwt, type AuthorizationDecision } from './authorization.js';
 
 export type JourneyOutcome =
   | 'DELIVERED'
@@ -299,7 +301,8 @@ class JourneyWalk {
     const hops = (h: Hop) => [...leg.before, h];
     // A gateway enforces the AuthorizationPolicies that select it, on the request as it arrives.
     if (leg.proxyType === 'ROUTER' && rbacFilters(walked.filterChain).length) {
-      const [path] = splitPathAndQuery(call.path);
+      // RBAC sees the path as the connection manager normalised it ("/public/../private" is "/private").
+      const [path] = splitPathAndQuery(walked.path);
       const decision = authorize(
         walked.filterChain,
         this.rbacRequest(
@@ -590,7 +593,7 @@ class JourneyWalk {
       const [outcome, status] = tlsFailure ? (['CONNECTION_FAILED', null] as const) : failureOutcome(r.error, this.http);
       return this.finish(share, outcome, status, dest, [...hops, inbound], `The server's sidecar refuses the request: ${r.error}.`);
     }
-    const [path] = splitPathAndQuery(forwarded.path);
+    const [path] = splitPathAndQuery(walked.path);
     const request = this.rbacRequest(
       walked.filterChain,
       this.principalOf(leg, mode),
@@ -711,12 +714,14 @@ class JourneyWalk {
         payload.iss ??= slash >= 0 ? identity.requestPrincipal.slice(0, slash) : identity.requestPrincipal;
         if (slash >= 0) payload.sub ??= identity.requestPrincipal.slice(slash + 1);
       }
-      metadata[JWT_AUTHN] = { payload };
+      metadata[JWT_AUTHN] = { payload: jwtPayload(chain, payload) };
     }
+    const hcm = chain ? networkFilter(chain, HTTP_CONNECTION_MANAGER) : null;
+    const xff = call.headers?.find((h) => h.name.toLowerCase() === 'x-forwarded-for')?.value;
     return {
       principal,
       directRemoteIp: sourceIp,
-      remoteIp: sourceIp,
+      remoteIp: this.http ? clientAddress((hcm ?? {}) as ClientAddressConfig, xff ?? undefined, sourceIp) : sourceIp,
       destinationIp,
       destinationPort,
       sni: call.sni ?? null,
@@ -816,7 +821,9 @@ function rewritten(call: Call, route: Route | null, ep: Endpoint, mode: Transpor
     tls: mode,
     path,
     host,
-    sni: undefined,
+    // The server sees the SNI the sender's TLS transport socket sets (istiod's outbound_.<port>_.<subset>_.<host>
+    // for Istio mTLS), which connection.sni conditions match.
+    sni: cluster && mode !== 'PLAINTEXT' ? (upstreamTransport(cluster, ep.metadata).sni ?? undefined) : undefined,
     alpn: undefined,
   };
 }

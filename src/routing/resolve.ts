@@ -105,12 +105,14 @@ export interface Walked {
   resolution: RouteResolution;
   filterChain: FilterChain | null;
   route: Route | null;
+  /** The :path (with its query) as the HTTP connection manager normalised it: what routes and filters such as RBAC see. */
+  path: string;
 }
 
 export function walkRoute(config: EnvoyConfig, call: Call): Walked {
   const walk = new Walk(config, call);
   walk.run();
-  return { resolution: walk.result, filterChain: walk.filterChain, route: walk.route };
+  return { resolution: walk.result, filterChain: walk.filterChain, route: walk.route, path: walk.path };
 }
 
 /** A resolution with nothing matched yet. */
@@ -139,7 +141,7 @@ class Walk {
   private readonly address: string;
   private alpn: string[];
   /** The :path routes see: the call's, as the HTTP connection manager normalised it. */
-  private path: string;
+  path: string;
 
   constructor(
     private readonly config: EnvoyConfig,

@@ -1,11 +1,12 @@
 // Incremental computation, held to a full one: a mesh is computed, then each round changes about
 // 1 % of it at random (route weights and destinations, DestinationRule policies, Services added
-// and removed, pod labels and images, a Sidecar, an AuthorizationPolicy, a PeerAuthentication) and
-// uploads it twice: to the mesh that holds the earlier rounds (the job reuses the stored config of the classes
-// Istio's push logic leaves alone) and to a mesh of its own (nothing to reuse: every class is
-// generated). Both must store the same classes with byte-identical config (content-addressed: the
-// same tree root), the same workloads and the same connectivity rows (a reused class's connectivity
-// is read from its stored config). MESHLENS_TEST_INCREMENTAL_ROUNDS (default 3) runs more.
+// and removed, pod labels and images, Namespace labels, a Sidecar, an AuthorizationPolicy, a
+// PeerAuthentication) and uploads it twice: to the mesh that holds the earlier rounds (the job
+// reuses the stored config of the classes Istio's push logic leaves alone) and to a mesh of its own
+// (nothing to reuse: every class is generated). Both must store the same classes with
+// byte-identical config (content-addressed: the same tree root), the same workloads and the same
+// connectivity rows (a reused class's connectivity is read from its stored config).
+// MESHLENS_TEST_INCREMENTAL_ROUNDS (default 3) runs more.
 import request from 'supertest';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ConnectivityStore } from '../../src/database/connectivity.store.js';
@@ -166,6 +167,23 @@ const CHANGES: Record<string, Change> = {
     return replace(objects, p, (o) => {
       o.metadata.labels = { ...o.metadata.labels, version };
     });
+  },
+  // A Namespace relabelled: by a label istiod never reads (nobody pushed), the traffic distribution
+  // its Services inherit, or injection turned on or off (its pods gain or lose their sidecars).
+  namespace: (objects, rand, round) => {
+    const ns = pick(
+      ofKind(objects, 'Namespace').filter((o) => NAMESPACES.includes(o.metadata.name)),
+      rand,
+    );
+    const edit = pick<(o: Manifest) => void>(
+      [
+        (o) => (o.metadata.labels = { ...o.metadata.labels, round: String(round) }),
+        (o) => (o.metadata.annotations = { 'networking.istio.io/traffic-distribution': pick(['PreferClose', 'PreferNetwork'], rand) }),
+        (o) => (o.metadata.labels = { ...o.metadata.labels, 'istio-injection': pick(['enabled', 'disabled'], rand) }),
+      ],
+      rand,
+    );
+    return replace(objects, ns, edit);
   },
   image: (objects, rand, round) => {
     const p = pick(ofKind(objects, 'Pod').filter(userNamespaces), rand);

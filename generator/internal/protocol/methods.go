@@ -85,9 +85,10 @@ type PushScopeParams struct {
 	Changed []ChangedObject `json:"changed"`
 	Keys    []ConfigKey     `json:"keys,omitempty"`
 	Proxies []ProxyInput    `json:"proxies"`
-	// Endpoints are the other snapshot's PushScopeResult.Endpoints: a changed pod whose endpoints
-	// are the same here is no change to anyone else's config.
-	Endpoints map[string]string `json:"endpoints,omitempty"`
+	// Fingerprints are the other snapshot's PushScopeResult.Fingerprints: a changed pod whose
+	// endpoints, or a changed Namespace whose fields istiod reads, are the same here is no change to
+	// anyone else's config.
+	Fingerprints map[string]string `json:"fingerprints,omitempty"`
 }
 
 // PushScopeResult answers pushScope: the config keys istiod's controllers would put in the push
@@ -97,7 +98,8 @@ type PushScopeResult struct {
 	Forced   bool        `json:"forced"`
 	Keys     []ConfigKey `json:"keys"`
 	Affected []bool      `json:"affected"`
-	// Endpoints fingerprint, per changed pod this snapshot has (namespace/name), the endpoints
-	// istiod derives from it for the Services selecting it (what its EDS updates compare).
-	Endpoints map[string]string `json:"endpoints"`
+	// Fingerprints are, per changed pod or Namespace this snapshot has (by kind/namespace/name),
+	// what istiod reads of it: a pod's endpoints for the Services selecting it (what its EDS
+	// updates compare), a Namespace's fields its controllers read.
+	Fingerprints map[string]string `json:"fingerprints"`
 }

@@ -23,8 +23,10 @@ import (
 	routepb "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	rbachttp "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	uritemplate "github.com/envoyproxy/go-control-plane/envoy/extensions/path/match/uri_template/v3"
 	matcher "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/structpb"
+	"sigs.k8s.io/yaml"
 )
 
 type authzCase struct {
@@ -52,15 +54,18 @@ type authzCases struct {
 	Cases []authzCase `json:"cases"`
 }
 
+// journeyFixture: a file of the journey e2e tests (test/e2e/journey), which these cross-checks share.
+func journeyFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../../test/e2e/journey/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestJourneyAuthorizationCrossCheck(t *testing.T) {
-	docs, err := os.ReadFile("../../../test/e2e/journey/policies.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile("../../../test/e2e/journey/authz-cases.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	docs, raw := journeyFixture(t, "policies.yaml"), journeyFixture(t, "authz-cases.json")
 	var table authzCases
 	if err := json.Unmarshal(raw, &table); err != nil {
 		t.Fatal(err)
@@ -261,6 +266,12 @@ func permission(t *testing.T, p *rbacpb.Permission, r rbacRequest) bool {
 		return rule.DestinationPort == r.port
 	case *rbacpb.Permission_Metadata:
 		return metadata(t, rule.Metadata, r)
+	case *rbacpb.Permission_UriTemplate:
+		cfg := &uritemplate.UriTemplateMatchConfig{}
+		if err := rule.UriTemplate.GetTypedConfig().UnmarshalTo(cfg); err != nil {
+			t.Fatal(err)
+		}
+		return uriTemplate(cfg.PathTemplate).MatchString(r.path)
 	}
 	t.Fatalf("permission %T not covered by this evaluator", p.Rule)
 	return false
@@ -384,6 +395,89 @@ func valueMatch(t *testing.T, m *matcher.ValueMatcher, v *structpb.Value) bool {
 	}
 	t.Fatalf("value matcher %T not covered by this evaluator", m.MatchPattern)
 	return false
+}
+
+// uriTemplate: Envoy's uri_template, `*` one non-empty segment and `**` any characters, `/` included.
+func uriTemplate(template string) *regexp.Regexp {
+	const segment = `a-zA-Z0-9\-._~%!$&'()+,;:@=`
+	var b strings.Builder
+	for i := 0; i < len(template); {
+		switch {
+		case strings.HasPrefix(template[i:], "**"):
+			b.WriteString("[" + segment + "/]*")
+			i += 2
+		case template[i] == '*':
+			b.WriteString("[" + segment + "]+")
+			i++
+		default:
+			b.WriteString(regexp.QuoteMeta(template[i : i+1]))
+			i++
+		}
+	}
+	return regexp.MustCompile("^" + b.String() + "$")
+}
+
+// The path cases of Istio's authorization tests (test/e2e/journey/istio-authz-cases.yaml) on the
+// receivers whose policies decide by path alone: Istio's builder writes the templates and prefixes,
+// Envoy's semantics decide. Paths the connection manager would normalise first ("..", "%2E") are
+// the journey's to check; the RBAC filter only ever sees them normalised.
+func TestJourneyAuthorizationPathCases(t *testing.T) {
+	docs, raw := journeyFixture(t, "istio-authz.yaml"), journeyFixture(t, "istio-authz-cases.yaml")
+	var table struct {
+		Cases []struct {
+			Host   string  `json:"host"`
+			Path   string  `json:"path"`
+			Allow  bool    `json:"allow"`
+			Policy *string `json:"policy"`
+			Rule   *int    `json:"rule"`
+		} `json:"cases"`
+	}
+	if err := yaml.Unmarshal(raw, &table); err != nil {
+		t.Fatal(err)
+	}
+	s := mustLoad(t, splitSnapshot(t, string(docs)))
+	filters := map[string][]*hcm.HttpFilter{}
+	for _, app := range []string{"tmpl", "paths"} {
+		p := mustProxy(t, s, ProxyInput{Namespace: "bank", Labels: map[string]string{"app": app}, IP: "10.0.0.20"})
+		g, err := s.Generate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		filters[app] = inboundHTTPFilters(t, g, 8080)
+	}
+	teller := "spiffe://cluster.local/ns/bank/sa/teller"
+	var policy *string
+	checked := 0
+	for _, c := range table.Cases {
+		if c.Policy != nil {
+			policy = c.Policy
+		}
+		if filters[c.Host] == nil || strings.Contains(c.Path, "..") || strings.Contains(c.Path, "%") {
+			continue
+		}
+		checked++
+		path, _, _ := strings.Cut(c.Path, "?")
+		req := rbacRequest{
+			principal: &teller,
+			sourceIP:  netip.MustParseAddr("10.20.0.5"),
+			port:      8080,
+			headers:   map[string]string{":method": "GET", ":path": c.Path, ":authority": c.Host + ".bank.svc.cluster.local"},
+			path:      path,
+			metadata:  map[string]*structpb.Struct{},
+		}
+		t.Run(c.Host+c.Path, func(t *testing.T) {
+			verdict, got, rule := decide(t, filters[c.Host], req)
+			if (verdict == "ALLOW") != c.Allow {
+				t.Fatalf("got %s, want allowed %v", verdict, c.Allow)
+			}
+			if c.Rule != nil && (!samePtr(got, policy) || !samePtr(rule, c.Rule)) {
+				t.Errorf("decided by %s rule %s, want %s rule %d", str(got), str(rule), str(policy), *c.Rule)
+			}
+		})
+	}
+	if checked < 20 {
+		t.Fatalf("only %d path cases checked", checked)
+	}
 }
 
 func samePtr[T comparable](a, b *T) bool {

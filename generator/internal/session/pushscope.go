@@ -7,9 +7,12 @@ import (
 	"sort"
 	"strings"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/model"
 	kubecontroller "istio.io/istio/pilot/pkg/serviceregistry/kube"
 	"istio.io/istio/pilot/pkg/serviceregistry/provider"
@@ -35,7 +38,8 @@ const endpointSliceServiceLabel = "kubernetes.io/service-name"
 // pod or EndpointSlice by the hostnames of the Services concerned), and each proxy is asked
 // Istio's DefaultProxyNeedsPush against this snapshot's push context (its SidecarScope's
 // dependencies). A change istiod answers with a push to every proxy, or one meshlens cannot key
-// (a Namespace, a WorkloadEntry, a ConfigMap of the root namespace, an unknown kind), forces it.
+// (a WorkloadEntry, a ConfigMap of the root namespace, an unknown kind), forces it; so does a
+// Namespace whose fields istiod reads (namespaceRead) differ between the two snapshots.
 //
 // A removed or changed object can matter to a proxy through the scope it had before the change
 // (istiod checks the proxy's previous SidecarScope too): the caller asks the other snapshot's
@@ -43,9 +47,9 @@ const endpointSliceServiceLabel = "kubernetes.io/service-name"
 func (s *Session) PushScope(p protocol.PushScopeParams) (out protocol.PushScopeResult, err error) {
 	defer recoverFatal(&err)
 	keys := sets.New[model.ConfigKey]()
-	out.Endpoints = map[string]string{}
+	out.Fingerprints = map[string]string{}
 	for _, c := range p.Changed {
-		found, forced := s.configKeys(c, p.Endpoints, out.Endpoints)
+		found, forced := s.configKeys(c, p.Fingerprints, out.Fingerprints)
 		out.Forced = out.Forced || forced
 		keys.InsertAll(found...)
 	}
@@ -91,7 +95,8 @@ func (s *Session) PushScope(p protocol.PushScopeParams) (out protocol.PushScopeR
 
 // configKeys are the config keys istiod's controllers would push for a change to the object as this
 // snapshot has it (none when it does not have it: the other snapshot's session names them), or
-// forced when istiod would push every proxy or meshlens cannot tell.
+// forced when istiod would push every proxy or meshlens cannot tell. theirs are the other
+// session's fingerprints of the changed objects, ours this one's.
 func (s *Session) configKeys(c protocol.ChangedObject, theirs, ours map[string]string) ([]model.ConfigKey, bool) {
 	gv, err := schema.ParseGroupVersion(c.APIVersion)
 	if err != nil {
@@ -119,7 +124,7 @@ func (s *Session) configKeys(c protocol.ChangedObject, theirs, ours map[string]s
 		if keys == nil {
 			return nil, false
 		}
-		key := ns + "/" + c.Name
+		key := fingerprintKey(c)
 		ours[key] = endpoints
 		// istiod's EDS update for the pod's Services pushes nobody when their endpoints are equal
 		// (EndpointIndex.UpdateServiceEndpoints); the pod's own proxy is its class's business.
@@ -147,7 +152,19 @@ func (s *Session) configKeys(c protocol.ChangedObject, theirs, ours map[string]s
 			return nil, true
 		}
 		return out, false
-	case "networking.istio.io/WorkloadEntry", "networking.istio.io/WorkloadGroup", "/Namespace":
+	case "/Namespace":
+		// A Namespace added or removed, or whose fields istiod reads differ from the other snapshot's,
+		// forces a push (its controllers' handlers recompute services, networks, gateways); one whose
+		// only change is to what istiod never reads (a label nothing selects on) is no change.
+		read, ok := s.namespaceRead(c.Name)
+		if !ok {
+			return nil, true
+		}
+		key := fingerprintKey(c)
+		ours[key] = read
+		other, ok := theirs[key]
+		return nil, !ok || other != read
+	case "networking.istio.io/WorkloadEntry", "networking.istio.io/WorkloadGroup":
 		return nil, true
 	}
 	sch, ok := collections.All.FindByGroupKind(config.GroupVersionKind{Group: gv.Group, Kind: c.Kind})
@@ -215,4 +232,79 @@ func (s *Session) podKeys(ns, name string) ([]model.ConfigKey, string) {
 	}
 	sort.Strings(endpoints)
 	return out, strings.Join(endpoints, "\n")
+}
+
+// fingerprintKey names a changed object in PushScopeResult.Fingerprints.
+func fingerprintKey(c protocol.ChangedObject) string {
+	return c.Kind + "/" + c.Namespace + "/" + c.Name
+}
+
+// namespaceRead is what istiod's controllers read of the snapshot's Namespace, as its JSON: all of
+// it but the labels and annotations outside Istio's own keys ("istio-injection", "*istio.io/*":
+// networks, traffic distribution, waypoints, revisions, ...), unless something of the snapshot
+// selects namespaces by their labels (the mesh config's discovery selectors, service scopes and
+// ServiceEntry visibility; Gateway API routes' and listeners' allowed namespaces), in which case
+// every label counts. False when the snapshot has no such Namespace.
+func (s *Session) namespaceRead(name string) (string, bool) {
+	obj := s.tracked(corev1.SchemeGroupVersion.WithResource("namespaces"), "", name)
+	ns, ok := obj.(*corev1.Namespace)
+	if !ok {
+		return "", false
+	}
+	if !s.selectsNamespaces() {
+		ns.Labels = istioKeys(ns.Labels)
+	}
+	ns.Annotations = istioKeys(ns.Annotations)
+	b, err := json.Marshal(ns)
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+// selectsNamespaces reports whether the snapshot selects namespaces by label: a label selector in
+// the mesh config, or any Gateway API object (its routes and listeners may allow namespaces by selector).
+func (s *Session) selectsNamespaces() bool {
+	return s.gatewayAPIObjects > 0 || hasLabelSelector(s.mesh.ProtoReflect())
+}
+
+// labelSelectorName is the mesh config's label selector message, which istiod matches against namespaces' labels.
+var labelSelectorName = (&meshconfig.LabelSelector{}).ProtoReflect().Descriptor().FullName()
+
+// hasLabelSelector reports whether the message sets a mesh config LabelSelector anywhere within it.
+func hasLabelSelector(m protoreflect.Message) bool {
+	found := false
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+			if fd.MapValue().Message() != nil {
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					found = hasLabelSelector(mv.Message())
+					return !found
+				})
+			}
+		case fd.Message() == nil:
+		case fd.Message().FullName() == labelSelectorName:
+			found = true
+		case fd.IsList():
+			for i := 0; i < v.List().Len() && !found; i++ {
+				found = hasLabelSelector(v.List().Get(i).Message())
+			}
+		default:
+			found = hasLabelSelector(v.Message())
+		}
+		return !found
+	})
+	return found
+}
+
+// istioKeys are the entries of a label or annotation map whose keys are Istio's own.
+func istioKeys(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if strings.Contains(k, "istio") {
+			out[k] = v
+		}
+	}
+	return out
 }

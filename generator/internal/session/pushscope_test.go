@@ -1,6 +1,7 @@
 package session
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/meshlens/meshlens/generator/internal/protocol"
@@ -73,7 +74,7 @@ func TestPushScopeFollowsSidecarScopes(t *testing.T) {
 		{"b's pod: its Service's endpoints, both see db", protocol.ChangedObject{APIVersion: "v1", Kind: "Pod", Namespace: "b", Name: "db-1"}, []bool{true, true}, false},
 		{"b's Sidecar: b only", protocol.ChangedObject{APIVersion: "networking.istio.io/v1", Kind: "Sidecar", Namespace: "b", Name: "default"}, []bool{false, true}, false},
 		{"a ConfigMap outside the root namespace: nobody", protocol.ChangedObject{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "settings"}, []bool{false, false}, false},
-		{"a Namespace: everyone", protocol.ChangedObject{APIVersion: "v1", Kind: "Namespace", Name: "a"}, []bool{true, true}, true},
+		{"a Namespace the other session has no fingerprint of: everyone", protocol.ChangedObject{APIVersion: "v1", Kind: "Namespace", Name: "a"}, []bool{true, true}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -93,10 +94,10 @@ func TestPushScopeFollowsSidecarScopes(t *testing.T) {
 	// nobody else's config; its own proxy is its class's business.
 	podChange := protocol.ChangedObject{APIVersion: "v1", Kind: "Pod", Namespace: "b", Name: "db-1"}
 	first := ask(podChange)
-	if first.Endpoints["b/db-1"] == "" {
-		t.Fatalf("no endpoints fingerprint for b/db-1: %v", first.Endpoints)
+	if first.Fingerprints["Pod/b/db-1"] == "" {
+		t.Fatalf("no endpoints fingerprint for b/db-1: %v", first.Fingerprints)
 	}
-	same, err := s.PushScope(protocol.PushScopeParams{Changed: []protocol.ChangedObject{podChange}, Endpoints: first.Endpoints, Proxies: proxies})
+	same, err := s.PushScope(protocol.PushScopeParams{Changed: []protocol.ChangedObject{podChange}, Fingerprints: first.Fingerprints, Proxies: proxies})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestPushScopeFollowsSidecarScopes(t *testing.T) {
 		t.Errorf("a pod with the same endpoints: affected %v, keys %v; want none", same.Affected, same.Keys)
 	}
 	other, err := s.PushScope(protocol.PushScopeParams{
-		Changed: []protocol.ChangedObject{podChange}, Endpoints: map[string]string{"b/db-1": "else"}, Proxies: proxies,
+		Changed: []protocol.ChangedObject{podChange}, Fingerprints: map[string]string{"Pod/b/db-1": "else"}, Proxies: proxies,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -123,5 +124,56 @@ func TestPushScopeFollowsSidecarScopes(t *testing.T) {
 	}
 	if out.Affected[0] || out.Affected[1] {
 		t.Errorf("a service neither scope has: affected %v, want none", out.Affected)
+	}
+}
+
+// A Namespace relabelled between two snapshots forces a push exactly when istiod reads what changed:
+// an Istio key always, any label once something selects namespaces by label.
+func TestPushScopeNamespaceFingerprints(t *testing.T) {
+	nsA := "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n"
+	relabel := func(labels string) string {
+		return strings.Replace(pushScopeMesh, nsA, "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: "+labels+"}\n", 1)
+	}
+	// Every namespace, by a label: what istiod discovers does not change, but the labels are read.
+	const discoverySelectors = "discoverySelectors: [{matchExpressions: [{key: excluded, operator: DoesNotExist}]}]\n"
+	proxies := []ProxyInput{{Namespace: "a", Name: "web-1"}, {Namespace: "b", Name: "db-1"}}
+	change := protocol.ChangedObject{APIVersion: "v1", Kind: "Namespace", Name: "a"}
+	load := func(docs, meshConfig string) *Session {
+		in := splitSnapshot(t, docs)
+		in.MeshConfig = meshConfig
+		return mustLoad(t, in)
+	}
+	cases := []struct {
+		name, before, after, meshConfig string
+		forced                          bool
+	}{
+		{"a label nothing selects on: nobody", pushScopeMesh, relabel("{team: x}"), "", false},
+		{"an annotation istiod does not read: nobody", pushScopeMesh,
+			strings.Replace(pushScopeMesh, nsA, "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, annotations: {owner: x}}\n", 1), "", false},
+		{"Istio's own label: everyone", pushScopeMesh, relabel("{istio.io/use-waypoint: w}"), "", true},
+		{"any label once the mesh config selects namespaces: everyone", pushScopeMesh, relabel("{team: x}"), discoverySelectors, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			before, after := load(c.before, c.meshConfig), load(c.after, c.meshConfig)
+			was, err := before.PushScope(protocol.PushScopeParams{Changed: []protocol.ChangedObject{change}, Proxies: []ProxyInput{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now, err := after.PushScope(protocol.PushScopeParams{Changed: []protocol.ChangedObject{change}, Fingerprints: was.Fingerprints, Proxies: proxies})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if now.Forced != c.forced || now.Affected[0] != c.forced || now.Affected[1] != c.forced {
+				t.Errorf("forced = %v, affected %v; want %v for both", now.Forced, now.Affected, c.forced)
+			}
+			back, err := before.PushScope(protocol.PushScopeParams{Changed: []protocol.ChangedObject{change}, Fingerprints: now.Fingerprints, Proxies: proxies})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if back.Forced != c.forced {
+				t.Errorf("the earlier session: forced = %v, want %v", back.Forced, c.forced)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -104,15 +105,21 @@ func (s *Session) fakeKubeClient(objects ...runtime.Object) kubelib.Client {
 // pod is the snapshot's pod namespace/name as the fake API server holds it (a copy of its own), or
 // nil when there is no such pod.
 func (s *Session) pod(namespace, name string) *corev1.Pod {
+	pod, _ := s.tracked(corev1.SchemeGroupVersion.WithResource("pods"), namespace, name).(*corev1.Pod)
+	return pod
+}
+
+// tracked is the snapshot's object of the resource as the fake API server holds it (a copy of its
+// own), or nil when there is none.
+func (s *Session) tracked(resource schema.GroupVersionResource, namespace, name string) runtime.Object {
 	if s.kube == nil {
 		return nil
 	}
-	obj, err := s.kube.Kube().(*kubefake.Clientset).Tracker().Get(corev1.SchemeGroupVersion.WithResource("pods"), namespace, name)
+	obj, err := s.kube.Kube().(*kubefake.Clientset).Tracker().Get(resource, namespace, name)
 	if err != nil {
 		return nil
 	}
-	pod, _ := obj.(*corev1.Pod)
-	return pod
+	return obj
 }
 
 // Close stops the discovery server and its informers.

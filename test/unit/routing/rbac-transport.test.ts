@@ -117,6 +117,19 @@ describe('Envoy RBAC engine', () => {
     expect(evaluateEngine({ policies: { a: policy([{ any: true }], [v6]) } }, request()).allowed).toBe(false);
   });
 
+  it("uri_template as istiod writes Istio's path templates: * is one segment, ** any characters, slashes included", () => {
+    const template = (pathTemplate: string, path: string) =>
+      evaluateEngine({ policies: { a: policy([{ uriTemplate: { typedConfig: { pathTemplate } } }]) } }, request({ path })).allowed;
+    expect(template('/allow/admin/**', '/allow/admin/')).toBe(true);
+    expect(template('/allow/admin/**', '/allow/admin/foo/temp.txt')).toBe(true);
+    expect(template('/allow/admin/**', '/allow/admin')).toBe(false);
+    expect(template('/foo/*/bar/**', '/foo/buzz/bar/bat')).toBe(true);
+    expect(template('/foo/*/bar/**', '/foo//bar/bat.txt')).toBe(false);
+    expect(template('/store/**/cart', '/store//cart')).toBe(true);
+    expect(template('/store/**/cart', '/store/cart')).toBe(false);
+    expect(template('/a.b/*', '/aXb/c')).toBe(false);
+  });
+
   it('metadata matchers on the JWT payload, as Istio generates them for request principals and claims', () => {
     const jwt = (key: string, value: object): Principal => ({
       metadata: { filter: 'envoy.filters.http.jwt_authn', path: [{ key: 'payload' }, { key }], value },
