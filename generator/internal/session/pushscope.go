@@ -241,7 +241,8 @@ func fingerprintKey(c protocol.ChangedObject) string {
 
 // namespaceRead is what istiod's controllers read of the snapshot's Namespace, as its JSON: all of
 // it but the labels and annotations outside Istio's own keys ("istio-injection", "*istio.io/*":
-// networks, traffic distribution, waypoints, revisions, ...), unless something of the snapshot
+// networks, traffic distribution, waypoints, revisions, ...; istioKeys keeps every key naming
+// istio, erring towards a push), unless something of the snapshot
 // selects namespaces by their labels (the mesh config's discovery selectors, service scopes and
 // ServiceEntry visibility; Gateway API routes' and listeners' allowed namespaces), in which case
 // every label counts. False when the snapshot has no such Namespace.
