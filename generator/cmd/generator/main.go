@@ -5,7 +5,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/meshlens/meshlens/generator/internal/server"
 	"github.com/meshlens/meshlens/generator/internal/session"
@@ -15,10 +19,12 @@ func main() {
 	if err := session.QuietLogs(); err != nil {
 		fmt.Fprintln(os.Stderr, "generator: logging:", err)
 	}
-	// MESHLENS_GENERATOR_CPUPROFILE=FILE writes a CPU profile of the whole session, for `go tool pprof`.
+	// MESHLENS_GENERATOR_CPUPROFILE=FILE writes a CPU profile of the whole session, for `go tool pprof`;
+	// a `%p` in FILE is the process id, since a server runs several generators at once.
 	if path := os.Getenv("MESHLENS_GENERATOR_CPUPROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+		if f, err := os.Create(strings.ReplaceAll(path, "%p", strconv.Itoa(os.Getpid()))); err == nil && pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()
+			stopProfileOnSignal()
 		}
 	}
 	if err := server.Serve(os.Stdin, os.Stdout); err != nil {
@@ -26,4 +32,18 @@ func main() {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// stopProfileOnSignal writes the CPU profile out before the process dies of SIGTERM or SIGINT:
+// the service's pool stops a generator by signal (GeneratorProcess.close), which would otherwise
+// end it without running main's deferred StopCPUProfile and leave the profile empty.
+func stopProfileOnSignal() {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
+	go func() {
+		sig := <-signals
+		pprof.StopCPUProfile()
+		signal.Reset()
+		_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+	}()
 }
