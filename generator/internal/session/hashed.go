@@ -10,6 +10,7 @@ import (
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"istio.io/istio/pilot/pkg/model"
 
@@ -37,9 +38,32 @@ type ObjectHash [sha256.Size]byte
 type Sent struct {
 	mu     sync.Mutex
 	hashes map[ObjectHash]struct{}
+	// packed is the hash of every packed route, cluster and endpoint hashed for the job, by the
+	// resource istiod packed it into. istiod's xDS cache hands every class it serves the same
+	// *anypb.Any, never changed once cached (it is pushed to every proxy that shares it), so each
+	// is hashed once per job rather than once per class; holding it here keeps its address from
+	// naming another object later.
+	packed map[*anypb.Any]ObjectHash
 }
 
-func NewSent() *Sent { return &Sent{hashes: map[ObjectHash]struct{}{}} }
+func NewSent() *Sent {
+	return &Sent{hashes: map[ObjectHash]struct{}{}, packed: map[*anypb.Any]ObjectHash{}}
+}
+
+// packedHash is the ObjectHash of a resource istiod packed, hashed at its first sight in the job.
+func (s *Sent) packedHash(typeURL string, r *anypb.Any) ObjectHash {
+	s.mu.Lock()
+	hash, ok := s.packed[r]
+	s.mu.Unlock()
+	if ok {
+		return hash
+	}
+	hash = bytesHash(typeURL, r.Value)
+	s.mu.Lock()
+	s.packed[r] = hash
+	s.mu.Unlock()
+	return hash
+}
 
 func (s *Sent) has(h ObjectHash) bool {
 	s.mu.Lock()
@@ -59,8 +83,8 @@ type Hashed struct {
 }
 
 // Hashed hashes every object and marshals those the job does not hold yet: listeners from their
-// deterministic marshalling, the rest from the bytes istiod packed them into, unpacked only to be
-// sent. Answers are built concurrently: Commit, as the answer is written, settles which of them
+// deterministic marshalling, the rest from the bytes istiod packed them into (once per job for
+// what istiod's xDS cache shares), unpacked only to be sent. Answers are built concurrently: Commit, as the answer is written, settles which of them
 // sends an object.
 func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	h := &Hashed{Proxy: proxy, sent: sent}
@@ -90,7 +114,7 @@ func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 				m := l.message()
 				return m, r.Resource.UnmarshalTo(m)
 			}
-			if err = h.add(i+1, bytesHash(l.typeURL, r.Resource.Value), unpack); err != nil {
+			if err = h.add(i+1, sent.packedHash(l.typeURL, r.Resource), unpack); err != nil {
 				return nil, err
 			}
 		}

@@ -146,13 +146,15 @@ func TestPackedIsTheUnpackedConfig(t *testing.T) {
 				proxies[i] = mustProxy(t, m.s, in)
 				want[i] = unpackedGenerate(t, m.s, proxies[i])
 			}
-			compare := func(i int) {
+			// compare checks proxy i's answer in the job of sent: every object's hash, and the JSON
+			// of those it carries, each the first time in the job (all of them in a new job).
+			compare := func(i int, sent *Sent, fresh bool) {
 				pk, err := m.s.Pack(proxies[i])
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				h, err := pk.Hashed(Describe(proxies[i]), NewSent())
+				h, err := pk.Hashed(Describe(proxies[i]), sent)
 				if err != nil {
 					t.Error(err)
 					return
@@ -160,14 +162,23 @@ func TestPackedIsTheUnpackedConfig(t *testing.T) {
 				got := h.Commit()
 				lists := [4][]HashedObject{got.Listeners, got.Routes, got.Clusters, got.Endpoints}
 				for k, list := range lists {
+					jsonOf := make(map[string]string, len(list))
+					for j, hash := range want[i].hashes[k] {
+						jsonOf[hash] = want[i].json[k][j]
+					}
 					gotObjects := make([]string, len(list))
+					carried := map[string]bool{}
 					for j, o := range list {
-						gotObjects[j] = o.Hash + " " + string(o.Object)
+						gotObjects[j] = o.Hash
+						if fresh && o.Object == nil && !carried[o.Hash] {
+							t.Errorf("%s/%s list %d object %s: sent without its JSON in a new job", m.proxies[i].Namespace, m.proxies[i].Name, k, o.Hash)
+						}
+						carried[o.Hash] = carried[o.Hash] || o.Object != nil
+						if o.Object != nil && string(o.Object) != jsonOf[o.Hash] {
+							t.Errorf("%s/%s list %d object %s: %.300s, want %.300s", m.proxies[i].Namespace, m.proxies[i].Name, k, o.Hash, o.Object, jsonOf[o.Hash])
+						}
 					}
-					wantObjects := make([]string, len(want[i].hashes[k]))
-					for j := range wantObjects {
-						wantObjects[j] = want[i].hashes[k][j] + " " + want[i].json[k][j]
-					}
+					wantObjects := slices.Clone(want[i].hashes[k])
 					if k == 0 || k == 2 {
 						// istiod orders listeners and inbound clusters differently from one call to
 						// the next (Go map iteration; the previous path too, called twice): those
@@ -203,14 +214,37 @@ func TestPackedIsTheUnpackedConfig(t *testing.T) {
 			}
 			m.s.server.Discovery.Cache.ClearAll()
 			for i := range proxies {
-				compare(i)
+				compare(i, NewSent(), true)
 			}
 			m.s.server.Discovery.Cache.ClearAll()
 			var wg sync.WaitGroup
 			for i := range proxies {
-				wg.Go(func() { compare(i) })
+				wg.Go(func() { compare(i, NewSent(), true) })
 			}
 			wg.Wait()
+			// One compute job: its objects hashed once each, from istiod's cache.
+			m.s.server.Discovery.Cache.ClearAll()
+			job := NewSent()
+			for i := range proxies {
+				wg.Go(func() { compare(i, job, false) })
+			}
+			wg.Wait()
+			named := 0
+			for i := range proxies {
+				for _, hashes := range want[i].hashes {
+					for _, hash := range hashes {
+						var h ObjectHash
+						if _, err := hex.Decode(h[:], []byte(hash)); err != nil {
+							t.Fatal(err)
+						}
+						if _, ok := job.hashes[h]; !ok {
+							t.Errorf("%s/%s: object %s named, never sent in the job", m.proxies[i].Namespace, m.proxies[i].Name, hash)
+						}
+						named++
+					}
+				}
+			}
+			t.Logf("one job: %d objects named, %d sent, %d packed resources hashed", named, len(job.hashes), len(job.packed))
 		})
 	}
 }
