@@ -3,7 +3,8 @@
 // conditions, path templates, DENY before ALLOW, path normalization, notMethods/notPorts, a DENY of
 // plaintext, JWTs, an ingress gateway) and istio-authz-sources.yaml (principals, service accounts,
 // trust domains, namespaces, a root-namespace DENY, workload selectors, CUSTOM, TCP, an egress
-// gateway); the requests and what Istio asserts are in the matching *-cases.yaml.
+// gateway) and istio-authz-aliases.yaml (trust domain aliases); the requests and what Istio asserts
+// are in the matching *-cases.yaml.
 import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { askJourney, fixture } from '../support/journey.js';
@@ -36,6 +37,7 @@ interface Case {
 const TABLES = [
   ['istio-authz.yaml', 'istio-authz-cases.yaml'],
   ['istio-authz-sources.yaml', 'istio-authz-sources-cases.yaml'],
+  ['istio-authz-aliases.yaml', 'istio-authz-aliases-cases.yaml'],
 ] as const;
 
 describe.each(TABLES)("journey: the authorization behaviours of Istio's authz tests, %s", (mesh, casesFile) => {
