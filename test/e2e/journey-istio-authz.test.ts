@@ -26,12 +26,16 @@ interface Case {
   /** The token the request carries (its claims, from `tokens`), as the identity of the journey. */
   token?: string;
   allow?: boolean;
+  /** The receiver refuses the connection before any request (its mTLS mode): no authorization runs. */
+  refused?: boolean;
   /** A CUSTOM policy applies: its provider decides at runtime, so the journey does not. */
   custom?: boolean;
   /** The proxy (name) whose decision is checked; the last hop's by default. */
   at?: string;
   policy?: string;
   rule?: number;
+  /** The transport the checked hop receives (MTLS, PLAINTEXT). */
+  tls?: string;
 }
 
 const TABLES = [
@@ -82,6 +86,11 @@ describe.each(TABLES)("journey: the authorization behaviours of Istio's authz te
     expect(j.paths).toHaveLength(1);
     const path = j.paths[0]!;
     const hop = c.at ? path.hops.find((h) => h.proxy?.name === c.at) : path.hops.at(-1);
+    if (c.tls) expect(hop!.tls?.mode, hop!.tls?.reason).toBe(c.tls);
+    if (c.refused) {
+      expect([path.outcome, hop!.authorization], hop!.tls?.reason).toEqual(['CONNECTION_FAILED', null]);
+      return;
+    }
     const decision = hop?.authorization;
     expect(decision, JSON.stringify(path)).toBeTruthy();
     if (c.custom)
