@@ -34,6 +34,8 @@ interface Case {
   at?: string;
   policy?: string;
   rule?: number;
+  /** The action of the deciding policy, when it is not its effect (a CUSTOM policy that fails closed). */
+  action?: string;
   /** The transport the checked hop receives (MTLS, PLAINTEXT). */
   tls?: string;
 }
@@ -96,6 +98,7 @@ describe.each(TABLES)("journey: the authorization behaviours of Istio's authz te
     if (c.custom)
       expect([path.outcome, decision!.verdict, decision!.action], decision!.reason).toEqual(['DELIVERED', 'NOT_DECIDED', 'CUSTOM']);
     else expect([path.outcome, path.status], decision!.reason).toEqual(c.allow ? ['DELIVERED', null] : ['DENIED', tcp ? null : 403]);
+    if (c.action) expect(decision!.action, decision!.reason).toBe(c.action);
     if (c.rule !== undefined) expect({ policy: decision!.policy?.name, rule: decision!.rule }).toEqual({ policy: c.policy, rule: c.rule });
   });
 });
