@@ -34,6 +34,8 @@ interface Case {
   at?: string;
   policy?: string;
   rule?: number;
+  /** What the dry-run (shadow) engines say, each the start of one of the decision's dryRun lines. */
+  dryRun?: string[];
   /** The action of the deciding policy, when it is not its effect (a CUSTOM policy that fails closed). */
   action?: string;
   /** The transport the checked hop receives (MTLS, PLAINTEXT). */
@@ -98,6 +100,12 @@ describe.each(TABLES)("journey: the authorization behaviours of Istio's authz te
     if (c.custom)
       expect([path.outcome, decision!.verdict, decision!.action], decision!.reason).toEqual(['DELIVERED', 'NOT_DECIDED', 'CUSTOM']);
     else expect([path.outcome, path.status], decision!.reason).toEqual(c.allow ? ['DELIVERED', null] : ['DENIED', tcp ? null : 403]);
+    if (c.dryRun)
+      for (const line of c.dryRun)
+        expect(
+          decision!.dryRun?.some((d) => d.startsWith(line)),
+          JSON.stringify(decision!.dryRun),
+        ).toBe(true);
     if (c.action) expect(decision!.action, decision!.reason).toBe(c.action);
     if (c.rule !== undefined) expect({ policy: decision!.policy?.name, rule: decision!.rule }).toEqual({ policy: c.policy, rule: c.rule });
   });
