@@ -3,8 +3,8 @@
 // conditions, path templates, DENY before ALLOW, path normalization, notMethods/notPorts, a DENY of
 // plaintext, JWTs, an ingress gateway) and istio-authz-sources.yaml (principals, service accounts,
 // trust domains, namespaces, a root-namespace DENY, workload selectors, CUSTOM, TCP, an egress
-// gateway) and istio-authz-aliases.yaml (trust domain aliases); the requests and what Istio asserts
-// are in the matching *-cases.yaml.
+// gateway), istio-authz-aliases.yaml (trust domain aliases) and istio-authn.yaml (how
+// PeerAuthentications compose); the requests and what Istio asserts are in the matching *-cases.yaml.
 import { beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { askJourney, fixture } from '../support/journey.js';
@@ -46,6 +46,7 @@ const TABLES = [
   ['istio-authz.yaml', 'istio-authz-cases.yaml'],
   ['istio-authz-sources.yaml', 'istio-authz-sources-cases.yaml'],
   ['istio-authz-aliases.yaml', 'istio-authz-aliases-cases.yaml'],
+  ['istio-authn.yaml', 'istio-authn-cases.yaml'],
 ] as const;
 
 describe.each(TABLES)("journey: the authorization behaviours of Istio's authz tests, %s", (mesh, casesFile) => {
