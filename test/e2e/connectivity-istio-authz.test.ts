@@ -1,8 +1,8 @@
 // Connectivity on the meshes of Istio's authz, reachability and PeerAuthentication cases
-// (test/e2e/journey/istio-authz-sources.yaml, istio-authn.yaml), per connection: a receiver that
-// refuses a sender's transport, and every TCP case, get Istio's verdict (a CUSTOM policy leaves it
-// to its provider: CONDITIONAL); an HTTP port where Istio allows some request is not DENIED; the
-// transport is the one the journey case names.
+// (test/e2e/journey/istio-authz-sources.yaml, istio-authn.yaml, istio-authz-aliases.yaml), per
+// connection: a receiver that refuses a sender's transport, every TCP case and every case decided on
+// the connection get Istio's verdict (a CUSTOM policy leaves it to its provider: CONDITIONAL); an
+// HTTP port where Istio allows some request is not DENIED; the transport is the one the case names.
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import type { ConnectionRow } from '../../src/connectivity/rows.js';
@@ -17,6 +17,8 @@ interface Case {
   allow?: boolean;
   custom?: boolean;
   refused?: boolean;
+  /** The decision does not depend on the request (HTTP alike): connectivity's verdict is Istio's. */
+  connection?: boolean;
   tls?: string;
 }
 
@@ -28,6 +30,7 @@ const fqdn = (host: string) => (host.includes('.') ? host : `${host}.bank.svc.cl
 describe.each([
   ['istio-authz-sources.yaml', 'istio-authz-sources-cases.yaml'],
   ['istio-authn.yaml', 'istio-authn-cases.yaml'],
+  ['istio-authz-aliases.yaml', 'istio-authz-aliases-cases.yaml'],
 ])("connectivity: Istio's cases of %s, per connection", { timeout: 180_000 }, (mesh, casesFile) => {
   const cases = (YAML.parse(fixture(casesFile)) as { cases: Case[] }).cases.filter(
     // Hosts outside the mesh (the egress gateway's) are not connections to a service port.
@@ -46,7 +49,7 @@ describe.each([
     rows = (await connectivityOf(fixture(mesh))).rows;
   });
 
-  it.each(cases.filter((c) => c.protocol || c.refused).map((c) => [name(c), c] as const))('%s', (_n, c) => {
+  it.each(cases.filter((c) => c.protocol || c.refused || c.connection).map((c) => [name(c), c] as const))('%s', (_n, c) => {
     const r = row(c);
     expect(r.verdict, r.reason).toBe(c.custom ? 'CONDITIONAL' : c.allow ? 'ALLOWED' : 'DENIED');
     if (c.tls) expect(r.tls, r.reason).toBe(c.tls);
