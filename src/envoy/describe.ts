@@ -72,7 +72,7 @@ type RoutePolicy = Route & {
 };
 
 type Action = Omit<NonNullable<Route['route']>, 'retryPolicy' | 'requestMirrorPolicies'> & {
-  retryPolicy?: { retryOn?: string; numRetries?: number; perTryTimeout?: string };
+  retryPolicy?: { retryOn?: string; numRetries?: number; perTryTimeout?: string; retriableStatusCodes?: number[] };
   requestMirrorPolicies?: { cluster?: string; runtimeFraction?: { defaultValue?: { numerator?: number; denominator?: string } } }[];
   regexRewrite?: { pattern?: { regex?: string }; substitution?: string };
   autoHostRewrite?: boolean;
@@ -90,6 +90,15 @@ function fraction(f: { numerator?: number; denominator?: string } | undefined): 
   return `${Math.round(((f.numerator ?? 0) / den) * 100000) / 1000}%`;
 }
 
+/**
+ * The status codes `retriable-status-codes` retries on, which Istio lists apart from retry_on (an
+ * HTTPRoute's `retry.codes`, a VirtualService's numeric retryOn): without them the policy does not
+ * say which answers are retried (found by HTTPRouteRetry).
+ */
+function retriedStatuses(codes: number[] | undefined): string {
+  return codes?.length ? ` (status ${codes.join(', ')})` : '';
+}
+
 /** What Envoy does without a timeout on the route: 15s; `0s` turns it off. */
 const DEFAULT_TIMEOUT = 'Envoy default (15s)';
 
@@ -103,7 +112,7 @@ export function routePolicies(route: Route | undefined): Record<string, string> 
   const retry = a.retryPolicy;
   out.retries =
     retry && (retry.numRetries ?? 1) > 0
-      ? `${retry.numRetries ?? 1} on ${retry.retryOn ?? '(nothing)'}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`
+      ? `${retry.numRetries ?? 1} on ${retry.retryOn ?? '(nothing)'}${retriedStatuses(retry.retriableStatusCodes)}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`
       : 'none';
   const fault = r.typedPerFilterConfig?.['envoy.filters.http.fault'] as
     | {

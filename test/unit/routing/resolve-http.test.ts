@@ -377,6 +377,14 @@ describe('route actions', () => {
       expect(detail).toContain(note);
   });
 
+  it('a retry on status codes names them, as an HTTPRoute retry gives it (HTTPRouteRetry)', () => {
+    const retryPolicy = { numRetries: 3, retryOn: 'connect-failure,retriable-status-codes', retriableStatusCodes: [500, 502] };
+    const r = resolveRoute(reviews([route('r', { prefix: '/' }, { route: { cluster: 'outbound|80||reviews', retryPolicy } })]), http());
+    expect(r.trace.find((t) => t.stage === 'cluster')!.detail).toContain(
+      'retries 3 on connect-failure,retriable-status-codes (status 500, 502)',
+    );
+  });
+
   it('a cluster the proxy does not have: the trace says Envoy answers 503', () => {
     const r = resolveRoute(reviews([route('r', { prefix: '/' }, to('outbound|80||gone'))]), http());
     expect(r.cluster).toBe('outbound|80||gone');
