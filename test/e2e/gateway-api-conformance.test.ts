@@ -1,9 +1,10 @@
 // More of the Gateway API project's conformance suite (kubernetes-sigs/gateway-api v1.6.0,
 // conformance/tests), with fixtures of our own for the same behaviours, beyond those of
 // gateway-api-cases.test.ts: matches spread across routes, path match order, listener port
-// matching, HTTP listener isolation, timeouts, GRPCRoute methods, Services without a cluster IP,
-// refused backends, and the status istiod writes on Gateways and their listeners (attached
-// routes, refused route kinds, missing certificates).
+// matching, HTTP listener isolation, timeouts, retries, CORS, GRPCRoute methods, headers, weights and
+// listener hostnames, TLSRoute hostname intersection, TCP and TLS weights, ListenerSets, Services
+// without a cluster IP, refused backends, and the status istiod writes on Gateways and their
+// listeners (attached routes, refused route kinds, missing certificates).
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_STATUS, RESOLVE, type Condition, type Resolution } from '../support/gateway-api.js';
@@ -44,6 +45,25 @@ const referenceGrant = (ns: string, name: string, fromKind: string, to: { kind: 
   metadata: { name, namespace: ns },
   spec: { from: [{ group: 'gateway.networking.k8s.io', kind: fromKind, namespace: NS }], to: [{ group: '', ...to }] },
 });
+
+/** The listener hostname (none: empty) of each Gateway of TLSRouteHostnameIntersection. */
+const TLS_LISTENER_HOSTNAMES: Record<string, string | undefined> = {
+  'tls-exact': 'abc.example.com',
+  'tls-wildcard': '*.example.com',
+  'tls-wider': '*.com',
+  'tls-empty': undefined,
+};
+
+/** A TLSRoute of NS on `gateway`, passing connections for `hostnames` through to `backend`'s port 443. */
+const tlsRoute = (name: string, gateway: string, hostnames: string[], backendName: string): Manifest => ({
+  apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+  kind: 'TLSRoute',
+  metadata: { name, namespace: NS },
+  spec: { parentRefs: [{ name: gateway }], hostnames, rules: [{ backendRefs: [{ name: backendName, port: 443 }] }] },
+});
+
+/** A parentRef naming a ListenerSet of NS. */
+const listenerSet = (name: string) => ({ group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name });
 
 const MANIFESTS = yaml(
   namespace(NS),
@@ -294,6 +314,215 @@ const MANIFESTS = yaml(
     rules: [
       { matches: [prefix('/h2c')], backendRefs: [{ name: 'h2c', port: 8081 }] },
       { matches: [prefix('/ws')], backendRefs: [{ name: 'ws', port: 8082 }] },
+    ],
+  }),
+  // GRPCRouteHeaderMatching
+  grpcRoute('grpc-headers', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['grpc-headers.example.com'],
+    rules: [
+      { matches: [{ headers: [{ name: 'version', value: 'one' }] }], backendRefs: [backend('v1')] },
+      { matches: [{ headers: [{ name: 'version', value: 'two' }] }], backendRefs: [backend('v2')] },
+      {
+        matches: [
+          {
+            headers: [
+              { name: 'version', value: 'two' },
+              { name: 'color', value: 'orange' },
+            ],
+          },
+        ],
+        backendRefs: [backend('v1')],
+      },
+      {
+        matches: [{ headers: [{ name: 'color', value: 'blue' }] }, { headers: [{ name: 'color', value: 'green' }] }],
+        backendRefs: [backend('v1')],
+      },
+      {
+        matches: [{ headers: [{ name: 'color', value: 'red' }] }, { headers: [{ name: 'color', value: 'yellow' }] }],
+        backendRefs: [backend('v2')],
+      },
+    ],
+  }),
+  // GRPCRouteWeight
+  grpcRoute('grpc-weights', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['grpc-weights.example.com'],
+    rules: [{ backendRefs: [backend('v1', { weight: 70 }), backend('v2', { weight: 30 }), backend('v3', { weight: 0 })] }],
+  }),
+  // GRPCRouteListenerHostnameMatching
+  k8sGateway(NS, 'grpc-hostnames', {
+    listeners: [
+      http('listener-1', 80, { hostname: 'bar.com' }),
+      http('listener-2', 80, { hostname: 'foo.bar.com' }),
+      http('listener-3', 80, { hostname: '*.bar.com' }),
+      http('listener-4', 80, { hostname: '*.foo.com' }),
+    ],
+  }),
+  grpcRoute('grpc-listener-1', {
+    parentRefs: [{ name: 'grpc-hostnames', sectionName: 'listener-1' }],
+    rules: [{ backendRefs: [backend('v1')] }],
+  }),
+  grpcRoute('grpc-listener-2', {
+    parentRefs: [{ name: 'grpc-hostnames', sectionName: 'listener-2' }],
+    rules: [{ backendRefs: [backend('v2')] }],
+  }),
+  grpcRoute('grpc-listeners-3-4', {
+    parentRefs: [
+      { name: 'grpc-hostnames', sectionName: 'listener-3' },
+      { name: 'grpc-hostnames', sectionName: 'listener-4' },
+    ],
+    rules: [{ backendRefs: [backend('v3')] }],
+  }),
+  // TLSRouteHostnameIntersection: four Gateways, their listener hostnames exact, wildcard, wider wildcard, empty
+  service(NS, 'tls-backend', [{ name: 'tls', port: 443 }]),
+  service(NS, 'tls-backend-2', [{ name: 'tls', port: 443 }]),
+  ...Object.entries(TLS_LISTENER_HOSTNAMES).map(([gateway, hostname]) =>
+    k8sGateway(NS, gateway, {
+      listeners: [
+        {
+          name: 'tls',
+          port: 443,
+          protocol: 'TLS',
+          ...(hostname ? { hostname } : {}),
+          tls: { mode: 'Passthrough' },
+          allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+        },
+      ],
+    }),
+  ),
+  tlsRoute('tls-exact-wildcard', 'tls-exact', ['*.example.com'], 'tls-backend'),
+  tlsRoute('tls-wildcard-exact', 'tls-wildcard', ['abc.example.com'], 'tls-backend'),
+  tlsRoute('tls-wildcard-wider', 'tls-wildcard', ['*.com'], 'tls-backend-2'),
+  tlsRoute('tls-wider-exact', 'tls-wider', ['abc.example.com'], 'tls-backend'),
+  tlsRoute('tls-wider-wildcard', 'tls-wider', ['*.example.com'], 'tls-backend-2'),
+  tlsRoute('tls-empty-exact', 'tls-empty', ['abc.example.com'], 'tls-backend'),
+  tlsRoute('tls-empty-wider', 'tls-empty', ['*.com'], 'tls-backend-2'),
+  // TCPRouteWeightedRouting, and its weights on a TLSRoute of two hostnames (TLS passthrough to several backends)
+  service(NS, 'tcp-v1', [{ name: 'tcp', port: 3000 }]),
+  service(NS, 'tcp-v2', [{ name: 'tcp', port: 3000 }]),
+  service(NS, 'tcp-v3', [{ name: 'tcp', port: 3000 }]),
+  k8sGateway(NS, 'weights', {
+    listeners: [
+      { name: 'tcp', port: 9000, protocol: 'TCP', allowedRoutes: { kinds: [{ kind: 'TCPRoute' }] } },
+      { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' }, allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] } },
+    ],
+  }),
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TCPRoute',
+    metadata: { name: 'tcp-weights', namespace: NS },
+    spec: {
+      parentRefs: [{ name: 'weights', sectionName: 'tcp' }],
+      rules: [
+        {
+          backendRefs: [
+            { name: 'tcp-v1', port: 3000, weight: 70 },
+            { name: 'tcp-v2', port: 3000, weight: 30 },
+            { name: 'tcp-v3', port: 3000, weight: 0 },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TLSRoute',
+    metadata: { name: 'tls-weights', namespace: NS },
+    spec: {
+      parentRefs: [{ name: 'weights', sectionName: 'tls' }],
+      hostnames: ['one.example.com', 'two.example.com'],
+      rules: [
+        {
+          backendRefs: [
+            { name: 'tls-backend', port: 443, weight: 70 },
+            { name: 'tls-backend-2', port: 443, weight: 30 },
+          ],
+        },
+      ],
+    },
+  },
+  // ListenerSetHTTPRouting: a Gateway taking the listeners of two ListenerSets, routes on either
+  k8sGateway(NS, 'with-sets', {
+    listeners: [
+      http('gateway-listener-1', 80, { hostname: 'gateway-listener-1.com', allowedRoutes: fromAll }),
+      http('gateway-listener-2', 80, { hostname: 'gateway-listener-2.com', allowedRoutes: fromAll }),
+    ],
+    allowedListeners: { namespaces: { from: 'All' } },
+  }),
+  ...['set-1', 'set-2'].map((set) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'ListenerSet',
+    metadata: { name: set, namespace: NS },
+    spec: {
+      parentRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'with-sets', namespace: NS },
+      listeners: [1, 2].map((n) => http(`${set}-listener-${n}`, 80, { hostname: `${set}-listener-${n}.com`, allowedRoutes: fromAll })),
+    },
+  })),
+  httpRoute(NS, 'to-all-listeners', {
+    parentRefs: [{ name: 'with-sets' }, listenerSet('set-1'), listenerSet('set-2')],
+    rules: [{ matches: [prefix('/route')], backendRefs: [backend('v1')] }],
+  }),
+  httpRoute(NS, 'gateway-route', {
+    parentRefs: [{ name: 'with-sets' }],
+    rules: [{ matches: [prefix('/gateway-route')], backendRefs: [backend('v2')] }],
+  }),
+  httpRoute(NS, 'gateway-section-route', {
+    parentRefs: [{ name: 'with-sets', sectionName: 'gateway-listener-1' }],
+    rules: [{ matches: [prefix('/gateway-section-route')], backendRefs: [backend('v3')] }],
+  }),
+  httpRoute(NS, 'set-1-route', {
+    parentRefs: [listenerSet('set-1')],
+    rules: [{ matches: [prefix('/set-1-route')], backendRefs: [backend('v2')] }],
+  }),
+  httpRoute(NS, 'set-1-section-route', {
+    parentRefs: [{ ...listenerSet('set-1'), sectionName: 'set-1-listener-1' }],
+    rules: [{ matches: [prefix('/set-1-section-route')], backendRefs: [backend('v3')] }],
+  }),
+  httpRoute(NS, 'set-2-route', {
+    parentRefs: [listenerSet('set-2')],
+    rules: [{ matches: [prefix('/set-2-route')], backendRefs: [backend('v2')] }],
+  }),
+  // HTTPRouteRetry
+  httpRoute(NS, 'retries', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['retry.example.com'],
+    rules: [
+      { matches: [prefix('/retry/code-500-attempts-3')], retry: { codes: [500], attempts: 3 }, backendRefs: [backend('v3')] },
+      {
+        matches: [prefix('/retry/code-all-attempts-2')],
+        retry: { codes: [500, 502, 503, 504], attempts: 2 },
+        backendRefs: [backend('v3')],
+      },
+    ],
+  }),
+  // HTTPRouteCORS
+  httpRoute(NS, 'cors', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['cors.example.com'],
+    rules: [
+      {
+        matches: [prefix('/cors-1')],
+        filters: [
+          {
+            type: 'CORS',
+            cors: {
+              allowOrigins: ['https://www.foo.com', 'https://*.bar.com'],
+              allowMethods: ['GET', 'OPTIONS'],
+              allowHeaders: ['x-header-1', 'x-header-2'],
+              exposeHeaders: ['x-header-3', 'x-header-4'],
+              allowCredentials: true,
+              maxAge: 3600,
+            },
+          },
+        ],
+        backendRefs: [backend('v1')],
+      },
+      {
+        matches: [prefix('/cors-2')],
+        filters: [{ type: 'CORS', cors: { allowOrigins: ['https://www.foo.com'], allowMethods: ['*'] } }],
+        backendRefs: [backend('v1')],
+      },
     ],
   }),
 );
@@ -616,5 +845,177 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
     // istiod allows WebSocket upgrades in the gateway's HTTP connection manager, for every route.
     expect(JSON.stringify(data.proxyConfig.listeners[0].config)).toContain('"upgradeType":"websocket"');
     expect((await envoyRoute('same', 'protocols.example.com:80', '/ws')).route.cluster).toBe(cluster('ws', 8082));
+  });
+
+  const grpcCall = (host: string, headers: { name: string; value: string }[] = []) => ({
+    host,
+    path: '/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo',
+    method: 'POST',
+    headers: [{ name: 'content-type', value: 'application/grpc' }, ...headers],
+  });
+
+  it('GRPCRouteHeaderMatching: every header of a match; the rule order breaks ties; unmatched is not routed', async () => {
+    const cases: [Record<string, string>, string | null][] = [
+      [{ version: 'one' }, 'v1'],
+      [{ version: 'two' }, 'v2'],
+      [{ version: 'two', color: 'orange' }, 'v1'],
+      [{ version: 'two', color: 'blue' }, 'v2'],
+      [{ color: 'orange' }, null],
+      [{ 'some-other-header': 'one' }, null],
+      [{ color: 'blue' }, 'v1'],
+      [{ color: 'green' }, 'v1'],
+      [{ color: 'red' }, 'v2'],
+      [{ color: 'yellow' }, 'v2'],
+      [{ color: 'purple' }, null],
+    ];
+    for (const [metadata, want] of cases) {
+      const headers = Object.entries(metadata).map(([name, value]) => ({ name, value }));
+      const r = await via('same', grpcCall('grpc-headers.example.com', headers));
+      expect({ metadata, cluster: r.cluster }).toEqual({ metadata, cluster: want && cluster(want) });
+    }
+  });
+
+  it('GRPCRouteWeight: 70 and 30, a weight of 0 never chosen', async () => {
+    const r = await via('same', grpcCall('grpc-weights.example.com'));
+    expect(r.routeSource).toMatchObject({ kind: 'GRPCRoute', name: 'grpc-weights' });
+    expect(r.weightedClusters?.filter((c) => c.weight > 0)).toEqual([
+      { cluster: cluster('v1'), weight: 70 },
+      { cluster: cluster('v2'), weight: 30 },
+    ]);
+  });
+
+  it('GRPCRouteListenerHostnameMatching: each authority is routed by the routes of its listener', async () => {
+    const cases: [string, string | null][] = [
+      ['bar.com', 'v1'],
+      ['foo.bar.com', 'v2'],
+      ['baz.bar.com', 'v3'],
+      ['boo.bar.com', 'v3'],
+      ['multiple.prefixes.bar.com', 'v3'],
+      ['multiple.prefixes.foo.com', 'v3'],
+      ['foo.com', null],
+      ['no.matching.host', null],
+    ];
+    for (const [host, want] of cases) {
+      const r = await via('grpc-hostnames', grpcCall(host));
+      expect({ host, cluster: r.cluster }).toEqual({ host, cluster: want && cluster(want) });
+    }
+  });
+
+  it('TLSRouteHostnameIntersection: a TLSRoute takes the SNIs its hostnames share with the listener', async () => {
+    const cases: [string, string, string | null][] = [
+      ['tls-exact', 'abc.example.com', 'tls-backend'],
+      ['tls-exact', 'non.matching.com', null],
+      ['tls-wildcard', 'abc.example.com', 'tls-backend'],
+      ['tls-wildcard', 'other.example.com', 'tls-backend-2'],
+      ['tls-wildcard', 'non.matching.com', null],
+      ['tls-wider', 'abc.example.com', 'tls-backend'],
+      ['tls-wider', 'other.example.com', 'tls-backend-2'],
+      ['tls-wider', 'non.matching.com', null],
+      ['tls-empty', 'abc.example.com', 'tls-backend'],
+      ['tls-empty', 'other.example.com', 'tls-backend-2'],
+      ['tls-empty', 'non.matching.org', null],
+    ];
+    for (const [gateway, sni, want] of cases) {
+      const r = await via(gateway, { port: 443, protocol: 'TCP', tls: 'TLS', sni });
+      expect({ gateway, sni, cluster: r.cluster, routed: r.error === null }).toEqual({
+        gateway,
+        sni,
+        cluster: want && cluster(want, 443),
+        routed: want !== null,
+      });
+    }
+    for (const name of ['tls-exact-wildcard', 'tls-wildcard-exact', 'tls-wildcard-wider', 'tls-wider-exact', 'tls-wider-wildcard'])
+      expect(status('TLSRoute', name).conditions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'Accepted', status: 'True' }),
+          expect.objectContaining({ type: 'ResolvedRefs', status: 'True' }),
+        ]),
+      );
+  });
+
+  it('TCPRouteWeightedRouting: 70 and 30, a weight of 0 never chosen; the same split on a TLSRoute, for each of its hostnames', async () => {
+    const tcp = await via('weights', { port: 9000, protocol: 'TCP' });
+    expect(tcp.weightedClusters?.filter((c) => c.weight > 0)).toEqual([
+      { cluster: cluster('tcp-v1', 3000), weight: 70 },
+      { cluster: cluster('tcp-v2', 3000), weight: 30 },
+    ]);
+    for (const sni of ['one.example.com', 'two.example.com']) {
+      const tls = await via('weights', { port: 443, protocol: 'TCP', tls: 'TLS', sni });
+      expect({ sni, weightedClusters: tls.weightedClusters }).toEqual({
+        sni,
+        weightedClusters: [
+          { cluster: cluster('tls-backend', 443), weight: 70 },
+          { cluster: cluster('tls-backend-2', 443), weight: 30 },
+        ],
+      });
+    }
+    expect((await via('weights', { port: 443, protocol: 'TCP', tls: 'TLS', sni: 'three.example.com' })).cluster).toBeNull();
+  });
+
+  it('ListenerSetHTTPRouting: routes on a ListenerSet serve its listeners only; routes on the Gateway, its own', async () => {
+    const hosts = [
+      'gateway-listener-1.com',
+      'gateway-listener-2.com',
+      'set-1-listener-1.com',
+      'set-1-listener-2.com',
+      'set-2-listener-1.com',
+      'set-2-listener-2.com',
+    ];
+    const served: [string, string[], string][] = [
+      ['/route', hosts, 'v1'],
+      ['/gateway-route', ['gateway-listener-1.com', 'gateway-listener-2.com'], 'v2'],
+      ['/gateway-section-route', ['gateway-listener-1.com'], 'v3'],
+      ['/set-1-route', ['set-1-listener-1.com', 'set-1-listener-2.com'], 'v2'],
+      ['/set-1-section-route', ['set-1-listener-1.com'], 'v3'],
+      ['/set-2-route', ['set-2-listener-1.com', 'set-2-listener-2.com'], 'v2'],
+    ];
+    for (const [path, servedHosts, want] of served)
+      for (const host of hosts) {
+        const r = await via('with-sets', { host, path });
+        expect({ host, path, cluster: r.cluster }).toEqual({ host, path, cluster: servedHosts.includes(host) ? cluster(want) : null });
+      }
+    expect(status('Gateway', 'with-sets').status).toMatchObject({ attachedListenerSets: 2 });
+    const setListeners = (name: string) => status('ListenerSet', name).status.listeners?.map((l) => [l.name, l.attachedRoutes]);
+    expect(setListeners('set-1')).toEqual([
+      ['set-1-listener-1', 3],
+      ['set-1-listener-2', 2],
+    ]);
+    expect(setListeners('set-2')).toEqual([
+      ['set-2-listener-1', 2],
+      ['set-2-listener-2', 2],
+    ]);
+  });
+
+  it('HTTPRouteRetry: the attempts and the status codes retried, in the Envoy route and the resolution', async () => {
+    const host = 'retry.example.com';
+    for (const [path, attempts, codes] of [
+      ['/retry/code-500-attempts-3', 3, [500]],
+      ['/retry/code-all-attempts-2', 2, [500, 502, 503, 504]],
+    ] as const) {
+      const policy = (await envoyRoute('same', `${host}:80`, path)).route.retryPolicy;
+      expect(policy).toMatchObject({ numRetries: attempts, retriableStatusCodes: codes });
+      const r = await via('same', { host, path });
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(`retries ${attempts} on `);
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(`status ${codes.join(', ')}`);
+    }
+  });
+
+  it('HTTPRouteCORS: the allowed origins, methods and headers of the Envoy route, named by the resolution', async () => {
+    const host = 'cors.example.com';
+    const cors = (await envoyRoute('same', `${host}:80`, '/cors-1')).typedPerFilterConfig['envoy.filters.http.cors'];
+    expect(cors).toMatchObject({
+      allowOriginStringMatch: [{ exact: 'https://www.foo.com' }, { safeRegex: { regex: '^https://.*\\.bar\\.com$' } }],
+      allowMethods: 'GET,OPTIONS',
+      allowHeaders: 'x-header-1,x-header-2',
+      exposeHeaders: 'x-header-3,x-header-4',
+      allowCredentials: true,
+      maxAge: '3600',
+    });
+    const r = await via('same', { host, path: '/cors-1' });
+    expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain('cors allow origins');
+    expect((await envoyRoute('same', `${host}:80`, '/cors-2')).typedPerFilterConfig['envoy.filters.http.cors']).toMatchObject({
+      allowOriginStringMatch: [{ exact: 'https://www.foo.com' }],
+      allowMethods: '*',
+    });
   });
 });
