@@ -344,6 +344,25 @@ const MANIFESTS = yaml(
       },
     ],
   }),
+  // Istio's own GRPCRoute conversion case (pilot/pkg/config/kube/gateway/testdata/grpc.yaml): a
+  // service-only match with a header, a RegularExpression method match, a RequestHeaderModifier
+  grpcRoute('grpc-service', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['grpc-service.example.com'],
+    rules: [
+      {
+        matches: [{ method: { service: 'foo' }, headers: [{ name: 'my-header', value: 'some-value', type: 'Exact' }] }],
+        filters: [
+          {
+            type: 'RequestHeaderModifier',
+            requestHeaderModifier: { add: [{ name: 'my-added-header', value: 'added-value' }], remove: ['my-removed-header'] },
+          },
+        ],
+        backendRefs: [backend('v1')],
+      },
+      { matches: [{ method: { type: 'RegularExpression', method: 'bar' } }], backendRefs: [backend('v2')] },
+    ],
+  }),
   // GRPCRouteWeight
   grpcRoute('grpc-weights', {
     parentRefs: [{ name: 'same' }],
@@ -873,6 +892,26 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
       const r = await via('same', grpcCall('grpc-headers.example.com', headers));
       expect({ metadata, cluster: r.cluster }).toEqual({ metadata, cluster: want && cluster(want) });
     }
+  });
+
+  it("Istio's grpc conversion: a service match is the prefix /service/, a method regex any service's method", async () => {
+    const header = [{ name: 'my-header', value: 'some-value' }];
+    const cases: [string, { name: string; value: string }[], string | null][] = [
+      ['/foo/Anything', header, 'v1'],
+      ['/foo/Anything', [], null],
+      ['/foo/bar', [], 'v2'],
+      ['/any.Service/bar', [], 'v2'],
+      ['/any.Service/barn', [], null],
+      ['/a/b/bar', [], null],
+    ];
+    for (const [path, headers, want] of cases) {
+      const r = await via('same', { ...grpcCall('grpc-service.example.com', headers), path });
+      expect({ path, headers, cluster: r.cluster }).toEqual({ path, headers, cluster: want && cluster(want) });
+    }
+    const r = await via('same', { ...grpcCall('grpc-service.example.com', header), path: '/foo/Anything' });
+    expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(
+      'request my-added-header: added-value; request my-removed-header removed',
+    );
   });
 
   it('GRPCRouteWeight: 70 and 30, a weight of 0 never chosen', async () => {
