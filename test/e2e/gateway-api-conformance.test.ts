@@ -1,10 +1,10 @@
 // More of the Gateway API project's conformance suite (kubernetes-sigs/gateway-api v1.6.0,
-// conformance/tests), with fixtures of our own for the same behaviours, beyond those of
-// gateway-api-cases.test.ts: matches spread across routes, path match order, listener port
-// matching, HTTP listener isolation, timeouts, retries, CORS, GRPCRoute methods, headers, weights and
-// listener hostnames, TLSRoute hostname intersection, TCP and TLS weights, ListenerSets, Services
-// without a cluster IP, refused backends, and the status istiod writes on Gateways and their
-// listeners (attached routes, refused route kinds, missing certificates).
+// conformance/tests), with fixtures of our own for the same behaviours, beyond those of gateway-
+// api-cases.test.ts: matches spread across routes, path match order, listener port matching, HTTP
+// listener isolation, timeouts, retries, CORS, GRPCRoute methods, headers, weights and listener
+// hostnames, TLSRoute hostname intersection and mixed termination, TCP and TLS weights,
+// ListenerSets, Services without a cluster IP, refused backends, and the status istiod writes on
+// Gateways and their listeners (attached routes, refused route kinds, missing certificates).
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_STATUS, RESOLVE, type Condition, type Resolution } from '../support/gateway-api.js';
@@ -459,6 +459,51 @@ const MANIFESTS = yaml(
           ],
         },
       ],
+    },
+  },
+  // TLSRouteMixedTerminationSameNamespace: one port, a listener terminating TLS and one passing it through
+  service(NS, 'tcp-backend', [
+    { name: 'tcp', port: 3000 },
+    { name: 'tls', port: 8443 },
+  ]),
+  k8sGateway(NS, 'mixed-termination', {
+    listeners: [
+      {
+        name: 'tls-terminate',
+        port: 8883,
+        protocol: 'TLS',
+        hostname: 'tls.example.com',
+        allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+        tls: { mode: 'Terminate', certificateRefs: [{ name: 'example-cert' }] },
+      },
+      {
+        name: 'tls-passthrough',
+        port: 8883,
+        protocol: 'TLS',
+        hostname: 'abc.example.com',
+        allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+        tls: { mode: 'Passthrough' },
+      },
+    ],
+  }),
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TLSRoute',
+    metadata: { name: 'mixed-passthrough', namespace: NS },
+    spec: {
+      parentRefs: [{ name: 'mixed-termination' }],
+      hostnames: ['abc.example.com'],
+      rules: [{ backendRefs: [{ name: 'tcp-backend', port: 8443 }] }],
+    },
+  },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TLSRoute',
+    metadata: { name: 'mixed-terminate', namespace: NS },
+    spec: {
+      parentRefs: [{ name: 'mixed-termination' }],
+      hostnames: ['tls.example.com'],
+      rules: [{ backendRefs: [{ name: 'tcp-backend', port: 3000 }] }],
     },
   },
   // ListenerSetHTTPRouting: a Gateway taking the listeners of two ListenerSets, routes on either
@@ -989,6 +1034,19 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
       });
     }
     expect((await via('weights', { port: 443, protocol: 'TCP', tls: 'TLS', sni: 'three.example.com' })).cluster).toBeNull();
+  });
+
+  it('TLSRouteMixedTerminationSameNamespace: on one port, one SNI terminated, the other passed through', async () => {
+    const call = (sni: string) => via('mixed-termination', { port: 8883, protocol: 'TCP', tls: 'TLS', sni });
+    expect(await call('tls.example.com')).toMatchObject({ error: null, cluster: cluster('tcp-backend', 3000) });
+    expect(await call('abc.example.com')).toMatchObject({ error: null, cluster: cluster('tcp-backend', 8443) });
+    for (const name of ['mixed-passthrough', 'mixed-terminate'])
+      expect(status('TLSRoute', name).conditions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'Accepted', status: 'True' }),
+          expect.objectContaining({ type: 'ResolvedRefs', status: 'True' }),
+        ]),
+      );
   });
 
   it('ListenerSetHTTPRouting: routes on a ListenerSet serve its listeners only; routes on the Gateway, its own', async () => {
