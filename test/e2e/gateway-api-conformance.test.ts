@@ -1,10 +1,11 @@
 // More of the Gateway API project's conformance suite (kubernetes-sigs/gateway-api v1.6.0,
-// conformance/tests), with fixtures of our own for the same behaviours, beyond those of gateway-
-// api-cases.test.ts: matches spread across routes, path match order, listener port matching, HTTP
-// listener isolation, timeouts, retries, CORS, GRPCRoute methods, headers, weights and listener
-// hostnames, TLSRoute hostname intersection and mixed termination, TCP and TLS weights,
-// ListenerSets, Services without a cluster IP, refused backends, and the status istiod writes on
-// Gateways and their listeners (attached routes, refused route kinds, missing certificates).
+// conformance/tests), with fixtures of our own for the same behaviours, beyond those of
+// gateway-api-cases.test.ts: matches spread across routes, path match order, listener port
+// matching, HTTP listener isolation, timeouts, retries, CORS, GRPCRoute methods, headers, weights
+// and listener hostnames, TLSRoute hostname intersection and mixed termination, TCP and TLS
+// weights, ListenerSets, Services without a cluster IP, refused backends, and the status istiod
+// writes on Gateways and their listeners (attached routes, refused route kinds, missing
+// certificates).
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_STATUS, RESOLVE, type Condition, type Resolution } from '../support/gateway-api.js';
