@@ -524,6 +524,17 @@ const MANIFESTS = yaml(
       listeners: [1, 2].map((n) => http(`${set}-listener-${n}`, 80, { hostname: `${set}-listener-${n}.com`, allowedRoutes: fromAll })),
     },
   })),
+  // ListenerSetDefaultNotAllowed: a Gateway that does not say allowedListeners takes none
+  k8sGateway(NS, 'no-sets', { listeners: [http('gateway-listener', 80, { hostname: 'gateway-listener.com', allowedRoutes: fromAll })] }),
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'ListenerSet',
+    metadata: { name: 'not-allowed', namespace: NS },
+    spec: {
+      parentRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'no-sets', namespace: NS },
+      listeners: [http('not-allowed-listener', 80, { hostname: 'not-allowed-listener.com', allowedRoutes: fromAll })],
+    },
+  },
   httpRoute(NS, 'to-all-listeners', {
     parentRefs: [{ name: 'with-sets' }, listenerSet('set-1'), listenerSet('set-2')],
     rules: [{ matches: [prefix('/route')], backendRefs: [backend('v1')] }],
@@ -604,7 +615,7 @@ interface Status {
   namespace: string;
   name: string;
   conditions: Condition[];
-  status: { listeners?: ListenerStatus[] };
+  status: { listeners?: ListenerStatus[]; attachedListenerSets?: number };
 }
 
 const cluster = (name: string, port = 8080, ns = NS) => `outbound|${port}||${name}.${ns}.svc.cluster.local`;
@@ -1082,6 +1093,17 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
       ['set-2-listener-1', 2],
       ['set-2-listener-2', 2],
     ]);
+  });
+
+  it('ListenerSetDefaultNotAllowed: Accepted and Programmed False NotAllowed; the Gateway attaches none', () => {
+    expect(status('Gateway', 'no-sets').conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
+    expect(status('Gateway', 'no-sets').status.attachedListenerSets ?? 0).toBe(0);
+    expect(status('ListenerSet', 'not-allowed').conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Accepted', status: 'False', reason: 'NotAllowed' }),
+        expect.objectContaining({ type: 'Programmed', status: 'False', reason: 'NotAllowed' }),
+      ]),
+    );
   });
 
   it('HTTPRouteRetry: the attempts and the status codes retried, in the Envoy route and the resolution', async () => {
