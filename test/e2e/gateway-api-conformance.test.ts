@@ -559,6 +559,38 @@ const MANIFESTS = yaml(
     parentRefs: [listenerSet('set-2')],
     rules: [{ matches: [prefix('/set-2-route')], backendRefs: [backend('v2')] }],
   }),
+  // HTTPRouteRequestHeaderModifierBackendWeights, HTTPRouteNoBackendRefs, HTTPRouteNamedRule
+  httpRoute(NS, 'backend-headers', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['backend-headers.example.com'],
+    rules: [
+      {
+        backendRefs: ['v1', 'v2'].map((name) =>
+          backend(name, {
+            weight: 10,
+            filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'Backend', value: name }] } }],
+          }),
+        ),
+      },
+    ],
+  }),
+  httpRoute(NS, 'omitted-backendrefs', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['omitted.example.com'],
+    rules: [
+      { matches: [exact('/omitted-no-forward')] },
+      { matches: [exact('/empty-no-forward')], backendRefs: [] },
+      { matches: [prefix('/')], backendRefs: [backend('v1')] },
+    ],
+  }),
+  httpRoute(NS, 'named-rules', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['named.example.com'],
+    rules: [
+      { name: 'named-rule', matches: [prefix('/named')], backendRefs: [backend('v1')] },
+      { matches: [prefix('/unnamed')], backendRefs: [backend('v2')] },
+    ],
+  }),
   // HTTPRouteRetry
   httpRoute(NS, 'retries', {
     parentRefs: [{ name: 'same' }],
@@ -1104,6 +1136,32 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
         expect.objectContaining({ type: 'Programmed', status: 'False', reason: 'NotAllowed' }),
       ]),
     );
+  });
+
+  it('HTTPRouteRequestHeaderModifierBackendWeights: each backend of the split gets its own header', async () => {
+    const r = await via('same', { host: 'backend-headers.example.com' });
+    expect(r.weightedClusters).toEqual([
+      { cluster: cluster('v1'), weight: 10 },
+      { cluster: cluster('v2'), weight: 10 },
+    ]);
+    const detail = r.trace.find((s) => s.stage === 'cluster')?.detail;
+    for (const name of ['v1', 'v2']) expect(detail).toContain(`${cluster(name)} (request backend: ${name})`);
+  });
+
+  it('HTTPRouteNoBackendRefs: a rule without backends answers 500; the others route', async () => {
+    const host = 'omitted.example.com';
+    expect((await via('same', { host, path: '/forward' })).cluster).toBe(cluster('v1'));
+    for (const path of ['/omitted-no-forward', '/empty-no-forward']) {
+      const r = await via('same', { host, path });
+      expect({ path, cluster: r.cluster, error: r.error }).toEqual({ path, cluster: null, error: null });
+      expect(r.trace.map((s) => s.detail).join('\n')).toContain('HTTP 500');
+    }
+  });
+
+  it('HTTPRouteNamedRule: a named rule and an unnamed one both route', async () => {
+    const host = 'named.example.com';
+    expect(await via('same', { host, path: '/named' })).toMatchObject({ cluster: cluster('v1'), routeSource: { name: 'named-rules' } });
+    expect(await via('same', { host, path: '/unnamed' })).toMatchObject({ cluster: cluster('v2'), routeSource: { name: 'named-rules' } });
   });
 
   it('HTTPRouteRetry: the attempts and the status codes retried, in the Envoy route and the resolution', async () => {
