@@ -507,6 +507,27 @@ const MANIFESTS = yaml(
       rules: [{ backendRefs: [{ name: 'tcp-backend', port: 3000 }] }],
     },
   },
+  // TLSRouteInvalidNoMatchingListenerHostname, TLSRouteInvalidBackendRefNonexistent
+  tlsRoute('tls-mismatch-exact', 'tls-exact', ['www.nomatch.com', '*.nomatch.com'], 'tls-backend'),
+  tlsRoute('tls-mismatch-wildcard', 'tls-wildcard', ['www.different.com', '*.different.com'], 'tls-backend'),
+  tlsRoute('tls-nonexistent', 'tls-empty', ['example.com'], 'nonexistent'),
+  // TCPRouteMultipleRoutesAttachment: two TCPRoutes on one TCP listener, the older one served
+  service(NS, 'tcp-attach-1', [{ name: 'tcp', port: 3000 }]),
+  service(NS, 'tcp-attach-2', [{ name: 'tcp', port: 3000 }]),
+  k8sGateway(NS, 'tcp-attach', {
+    listeners: [
+      { name: 'tcp', port: 9310, protocol: 'TCP', allowedRoutes: { kinds: [{ group: 'gateway.networking.k8s.io', kind: 'TCPRoute' }] } },
+    ],
+  }),
+  ...[
+    ['tcproute-attach-older', 'tcp-attach-1', '2026-01-01T00:00:00Z'],
+    ['tcproute-attach-newer', 'tcp-attach-2', '2026-01-01T00:00:01Z'],
+  ].map(([name, backendName, creationTimestamp]) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TCPRoute',
+    metadata: { name, namespace: NS, creationTimestamp },
+    spec: { parentRefs: [{ name: 'tcp-attach', sectionName: 'tcp' }], rules: [{ backendRefs: [{ name: backendName, port: 3000 }] }] },
+  })),
   // ListenerSetHTTPRouting: a Gateway taking the listeners of two ListenerSets, routes on either
   k8sGateway(NS, 'with-sets', {
     listeners: [
@@ -1091,6 +1112,29 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
           expect.objectContaining({ type: 'ResolvedRefs', status: 'True' }),
         ]),
       );
+  });
+
+  it('TLSRouteInvalidNoMatchingListenerHostname: Accepted False NoMatchingListenerHostname', () => {
+    for (const name of ['tls-mismatch-exact', 'tls-mismatch-wildcard'])
+      expect(status('TLSRoute', name).conditions).toContainEqual(
+        expect.objectContaining({ type: 'Accepted', status: 'False', reason: 'NoMatchingListenerHostname' }),
+      );
+  });
+
+  it('TLSRouteInvalidBackendRefNonexistent: ResolvedRefs False BackendNotFound; the connection reaches no backend', async () => {
+    expect(status('TLSRoute', 'tls-nonexistent').conditions).toContainEqual(
+      expect.objectContaining({ type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound' }),
+    );
+    const r = await via('tls-empty', { port: 443, protocol: 'TCP', tls: 'TLS', sni: 'example.com' });
+    const rejected = r.error !== null || r.trace.some((s) => s.detail.includes("does not exist in this proxy's config"));
+    expect({ cluster: r.cluster, error: r.error, rejected }).toMatchObject({ rejected: true });
+  });
+
+  it('TCPRouteMultipleRoutesAttachment: both accepted, both attached; the older route is served', async () => {
+    for (const name of ['tcproute-attach-older', 'tcproute-attach-newer'])
+      expect(status('TCPRoute', name).conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
+    expect(listener('tcp-attach', 'tcp').attachedRoutes).toBe(2);
+    expect((await via('tcp-attach', { port: 9310, protocol: 'TCP' })).cluster).toBe(cluster('tcp-attach-1', 3000));
   });
 
   it('ListenerSetHTTPRouting: routes on a ListenerSet serve its listeners only; routes on the Gateway, its own', async () => {
