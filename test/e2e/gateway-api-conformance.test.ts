@@ -556,6 +556,43 @@ const MANIFESTS = yaml(
       listeners: [http('not-allowed-listener', 80, { hostname: 'not-allowed-listener.com', allowedRoutes: fromAll })],
     },
   },
+  // ListenerSetAllowedNamespaceSame: a Gateway taking the ListenerSets of its own namespace only
+  namespace('sets-elsewhere'),
+  k8sGateway(NS, 'same-ns-sets', {
+    listeners: [http('gateway-listener', 80, { hostname: 'gateway-listener.com', allowedRoutes: fromAll })],
+    allowedListeners: { namespaces: { from: 'Same' } },
+  }),
+  ...[NS, 'sets-elsewhere'].map((ns) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'ListenerSet',
+    metadata: { name: `set-in-${ns}`, namespace: ns },
+    spec: {
+      parentRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'same-ns-sets', namespace: NS },
+      listeners: [http(`set-in-${ns}-listener`, 80, { hostname: `set-in-${ns}-listener.com`, allowedRoutes: fromAll })],
+    },
+  })),
+  // ListenerSetGatewayParentSectionNameNotFound: a Gateway parentRef cannot name a ListenerSet's listener
+  k8sGateway(NS, 'section-name', {
+    listeners: [http('gw-listener', 80, { hostname: 'gw-section.com' })],
+    allowedListeners: { namespaces: { from: 'Same' } },
+  }),
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'ListenerSet',
+    metadata: { name: 'set-section-name', namespace: NS },
+    spec: {
+      parentRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'section-name', namespace: NS },
+      listeners: [http('ls-only-listener', 80, { hostname: 'ls-section-name.com' })],
+    },
+  },
+  httpRoute(NS, 'route-via-listenerset', {
+    parentRefs: [{ ...listenerSet('set-section-name'), sectionName: 'ls-only-listener' }],
+    rules: [{ matches: [prefix('/goodsection')], backendRefs: [backend('v1')] }],
+  }),
+  httpRoute(NS, 'route-via-gateway', {
+    parentRefs: [{ name: 'section-name', sectionName: 'ls-only-listener' }],
+    rules: [{ matches: [prefix('/badsection')], backendRefs: [backend('v2')] }],
+  }),
   httpRoute(NS, 'to-all-listeners', {
     parentRefs: [{ name: 'with-sets' }, listenerSet('set-1'), listenerSet('set-2')],
     rules: [{ matches: [prefix('/route')], backendRefs: [backend('v1')] }],
@@ -1206,6 +1243,35 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
     const host = 'named.example.com';
     expect(await via('same', { host, path: '/named' })).toMatchObject({ cluster: cluster('v1'), routeSource: { name: 'named-rules' } });
     expect(await via('same', { host, path: '/unnamed' })).toMatchObject({ cluster: cluster('v2'), routeSource: { name: 'named-rules' } });
+  });
+
+  it('ListenerSetAllowedNamespaceSame: the ListenerSet of the Gateway namespace is taken, the other NotAllowed', () => {
+    expect(status('Gateway', 'same-ns-sets').status.attachedListenerSets).toBe(1);
+    expect(status('ListenerSet', `set-in-${NS}`).conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Accepted', status: 'True', reason: 'Accepted' }),
+        expect.objectContaining({ type: 'Programmed', status: 'True', reason: 'Programmed' }),
+      ]),
+    );
+    const elsewhere = statuses.find((x) => x.kind === 'ListenerSet' && x.namespace === 'sets-elsewhere');
+    expect(elsewhere?.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Accepted', status: 'False', reason: 'NotAllowed' }),
+        expect.objectContaining({ type: 'Programmed', status: 'False', reason: 'NotAllowed' }),
+      ]),
+    );
+  });
+
+  it('ListenerSetGatewayParentSectionNameNotFound: a Gateway parentRef naming a ListenerSet listener is NoMatchingParent', async () => {
+    expect(status('Gateway', 'section-name').status.attachedListenerSets).toBe(1);
+    expect(status('HTTPRoute', 'route-via-listenerset').conditions).toContainEqual(
+      expect.objectContaining({ type: 'Accepted', status: 'True' }),
+    );
+    expect(status('HTTPRoute', 'route-via-gateway').conditions).toContainEqual(
+      expect.objectContaining({ type: 'Accepted', status: 'False', reason: 'NoMatchingParent' }),
+    );
+    expect((await via('section-name', { host: 'ls-section-name.com', path: '/goodsection' })).cluster).toBe(cluster('v1'));
+    expect((await via('section-name', { host: 'gw-section.com', path: '/badsection' })).cluster).toBeNull();
   });
 
   it('HTTPRouteRetry: the attempts and the status codes retried, in the Envoy route and the resolution', async () => {
