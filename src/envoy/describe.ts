@@ -29,7 +29,7 @@ function headerChanges(h: HeaderChanges): string[] {
 export function describeWeightedClusters(clusters: readonly WeightedCluster[]): string {
   return weightShares(clusters)
     .map((share, i) => {
-      const headers = headerChanges(clusters[i]!);
+      const headers = headerChanges(clusters[i]);
       return `${share.weight}% ${share.name}${headers.length ? ` (${headers.join('; ')})` : ''}`;
     })
     .join(', ');
