@@ -19,6 +19,8 @@ const prefix = (value: string) => ({ path: { type: 'PathPrefix', value } });
 const exact = (value: string) => ({ path: { type: 'Exact', value } });
 const http = (name: string, port = 80, extra: Record<string, unknown> = {}) => ({ name, port, protocol: 'HTTP', ...extra });
 const fromAll = { namespaces: { from: 'All' } };
+/** A match on every one of the headers, given as [name, value] pairs (Exact). */
+const headerMatch = (...pairs: [string, string][]) => ({ headers: pairs.map(([name, value]) => ({ name, value })) });
 
 const grpcRoute = (name: string, spec: Record<string, unknown>): Manifest => ({
   apiVersion: 'gateway.networking.k8s.io/v1',
@@ -55,12 +57,12 @@ const TLS_LISTENER_HOSTNAMES: Record<string, string | undefined> = {
   'tls-empty': undefined,
 };
 
-/** A TLSRoute of NS on `gateway`, passing connections for `hostnames` through to `backend`'s port 443. */
-const tlsRoute = (name: string, gateway: string, hostnames: string[], backendName: string): Manifest => ({
+/** A TLSRoute of NS on `gateway`, passing connections for `hostnames` through to `backendName`'s `port`. */
+const tlsRoute = (name: string, gateway: string, hostnames: string[], backendName: string, port = 443): Manifest => ({
   apiVersion: 'gateway.networking.k8s.io/v1alpha2',
   kind: 'TLSRoute',
   metadata: { name, namespace: NS },
-  spec: { parentRefs: [{ name: gateway }], hostnames, rules: [{ backendRefs: [{ name: backendName, port: 443 }] }] },
+  spec: { parentRefs: [{ name: gateway }], hostnames, rules: [{ backendRefs: [{ name: backendName, port }] }] },
 });
 
 /** A parentRef naming a ListenerSet of NS. */
@@ -109,17 +111,7 @@ const MANIFESTS = yaml(
     hostnames: ['headers.example.com'],
     rules: [
       { matches: [{ headers: [{ name: 'version', value: 'one' }] }], backendRefs: [backend('v1')] },
-      {
-        matches: [
-          {
-            headers: [
-              { name: 'version', value: 'one' },
-              { name: 'color', value: 'orange' },
-            ],
-          },
-        ],
-        backendRefs: [backend('v2')],
-      },
+      { matches: [headerMatch(['version', 'one'], ['color', 'orange'])], backendRefs: [backend('v2')] },
     ],
   }),
   // HTTPRouteInvalidNonExistentBackendRef
@@ -324,17 +316,7 @@ const MANIFESTS = yaml(
     rules: [
       { matches: [{ headers: [{ name: 'version', value: 'one' }] }], backendRefs: [backend('v1')] },
       { matches: [{ headers: [{ name: 'version', value: 'two' }] }], backendRefs: [backend('v2')] },
-      {
-        matches: [
-          {
-            headers: [
-              { name: 'version', value: 'two' },
-              { name: 'color', value: 'orange' },
-            ],
-          },
-        ],
-        backendRefs: [backend('v1')],
-      },
+      { matches: [headerMatch(['version', 'two'], ['color', 'orange'])], backendRefs: [backend('v1')] },
       {
         matches: [{ headers: [{ name: 'color', value: 'blue' }] }, { headers: [{ name: 'color', value: 'green' }] }],
         backendRefs: [backend('v1')],
@@ -487,26 +469,8 @@ const MANIFESTS = yaml(
       },
     ],
   }),
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
-    kind: 'TLSRoute',
-    metadata: { name: 'mixed-passthrough', namespace: NS },
-    spec: {
-      parentRefs: [{ name: 'mixed-termination' }],
-      hostnames: ['abc.example.com'],
-      rules: [{ backendRefs: [{ name: 'tcp-backend', port: 8443 }] }],
-    },
-  },
-  {
-    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
-    kind: 'TLSRoute',
-    metadata: { name: 'mixed-terminate', namespace: NS },
-    spec: {
-      parentRefs: [{ name: 'mixed-termination' }],
-      hostnames: ['tls.example.com'],
-      rules: [{ backendRefs: [{ name: 'tcp-backend', port: 3000 }] }],
-    },
-  },
+  tlsRoute('mixed-passthrough', 'mixed-termination', ['abc.example.com'], 'tcp-backend', 8443),
+  tlsRoute('mixed-terminate', 'mixed-termination', ['tls.example.com'], 'tcp-backend', 3000),
   // TLSRouteInvalidNoMatchingListenerHostname, TLSRouteInvalidBackendRefNonexistent
   tlsRoute('tls-mismatch-exact', 'tls-exact', ['www.nomatch.com', '*.nomatch.com'], 'tls-backend'),
   tlsRoute('tls-mismatch-wildcard', 'tls-wildcard', ['www.different.com', '*.different.com'], 'tls-backend'),

@@ -123,10 +123,7 @@ spec:
 
 func TestGatewayAPIStatusAsIstiodWritesIt(t *testing.T) {
 	s := mustLoad(t, splitSnapshot(t, gatewayAPISnapshot))
-	byKey := map[string]GatewayStatus{}
-	for _, st := range s.GatewayAPI.Status {
-		byKey[st.Kind+" "+st.Namespace+"/"+st.Name] = st
-	}
+	byKey := statusByKey(s)
 	// The built-in classes exist without being uploaded, accepted by Istio.
 	if c := condition(byKey["GatewayClass /istio"], "Accepted", ""); c == nil || c.Status != "True" {
 		t.Errorf("GatewayClass istio: Accepted = %+v; statuses %v", c, keys(byKey))
@@ -217,10 +214,7 @@ spec:
   parentRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra}]
   rules: [{backendRefs: [{name: web, port: 8080}]}]
 `))
-	byKey := map[string]GatewayStatus{}
-	for _, st := range s.GatewayAPI.Status {
-		byKey[st.Kind+" "+st.Namespace+"/"+st.Name] = st
-	}
+	byKey := statusByKey(s)
 	if c := condition(byKey["ListenerSet shop/extra"], "Accepted", ""); c == nil || c.Status != "True" {
 		t.Errorf("ListenerSet shop/extra: Accepted = %+v; statuses %v", c, keys(byKey))
 	}
@@ -255,6 +249,15 @@ func TestGatewayAPIMeshRouteSplitsCallers(t *testing.T) {
 		}
 	}
 	t.Fatalf("no virtual host for web on route 8080: %v", routeNames(g.Routes))
+}
+
+// statusByKey is the session's Gateway API statuses by "Kind namespace/name".
+func statusByKey(s *Session) map[string]GatewayStatus {
+	byKey := map[string]GatewayStatus{}
+	for _, st := range s.GatewayAPI.Status {
+		byKey[st.Kind+" "+st.Namespace+"/"+st.Name] = st
+	}
+	return byKey
 }
 
 func condition(st GatewayStatus, typ, parent string) *Condition {
