@@ -8,6 +8,7 @@ import type { CidrRange, HeaderMatcher, StringMatcher, TypedConfig } from './xds
 import { cidrContains } from './cidr.js';
 import { describeHeaderMatcher, describeStringMatcher, headerMatches, stringMatches, type Headers } from './match.js';
 import { compareStrings } from '../model/compare.js';
+import { Lru } from '../cache/lru.js';
 
 export const NETWORK_RBAC = 'envoy.filters.network.rbac';
 export const HTTP_RBAC = 'envoy.filters.http.rbac';
@@ -268,6 +269,9 @@ function valueMatches(m: ValueMatcher, value: unknown): boolean {
   return false;
 }
 
+/** Compiled uri_templates, bounded: a connectivity evaluation asks each template once per caller. */
+const uriTemplateCache = new Lru<RegExp>(1024);
+
 /** A path segment's characters in Envoy's uri_template (RFC 3986 pchar without `*`), and with `/` for `**`. */
 const SEGMENT = "[a-zA-Z0-9\\-._~%!$&'()+,;:@=]";
 const SEGMENTS = "[a-zA-Z0-9\\-._~%!$&'()+,;:@=/]";
@@ -279,11 +283,16 @@ const SEGMENTS = "[a-zA-Z0-9\\-._~%!$&'()+,;:@=/]";
  * its query) must match.
  */
 function uriTemplateMatches(template: string, path: string): boolean {
-  const pattern = template
-    .split(/(\*\*|\*)/)
-    .map((part) => (part === '**' ? `${SEGMENTS}*` : part === '*' ? `${SEGMENT}+` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${pattern}$`).test(path);
+  let compiled = uriTemplateCache.get(template);
+  if (compiled === undefined) {
+    const pattern = template
+      .split(/(\*\*|\*)/)
+      .map((part) => (part === '**' ? `${SEGMENTS}*` : part === '*' ? `${SEGMENT}+` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    compiled = new RegExp(`^${pattern}$`);
+    uriTemplateCache.set(template, compiled);
+  }
+  return compiled.test(path);
 }
 
 const JWT_PAYLOAD = ['envoy.filters.http.jwt_authn', 'payload'];

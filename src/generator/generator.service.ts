@@ -164,7 +164,8 @@ export class GeneratorService implements OnModuleDestroy {
   }
 
   private enforceLimits() {
-    const totalRss = () => [...this.sessions.values()].reduce((sum, s) => sum + (s.process?.rssBytes() ?? 0), 0);
+    // The spare process counts too: it is memory the pool holds, though no snapshot's.
+    const totalRss = () => [...this.sessions.values()].reduce((sum, s) => sum + (s.process?.rssBytes() ?? 0), this.spare?.rssBytes() ?? 0);
     for (const [id, s] of this.sessions) {
       if (this.sessions.size <= this.limits.maxSessions && totalRss() <= this.limits.maxRssBytes) break;
       if (s.inFlight === 0 && s.process) this.close(id);

@@ -42,6 +42,10 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
       // Wake workers on NOTIFY when a job is sent: a compute starts within milliseconds, not a poll later.
       useListenNotify: true,
       max: 4,
+      // pg-boss gives up on a connection after 10 s by default, our TypeORM pool never does: on a
+      // loaded machine (a fresh embedded Postgres forking backends beside busy generators) the queue
+      // failed a start that the rest of the app survived. Wait as long as a slow start needs.
+      connectionTimeoutMillis: 60_000,
       // The supervisor fails over jobs whose heartbeat stopped (their worker died) on these passes:
       // a dead worker's job is retried within heartbeatSeconds plus this, not at the job timeout.
       superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
