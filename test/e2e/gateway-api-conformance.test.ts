@@ -626,6 +626,40 @@ const MANIFESTS = yaml(
       },
     ],
   }),
+  // HTTPRouteRetryWithTimeouts
+  httpRoute(NS, 'retries-with-timeouts', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['retry-timeouts.example.com'],
+    rules: [
+      {
+        matches: [prefix('/retry/backend-request-timeout-200ms')],
+        retry: { attempts: 2 },
+        timeouts: { backendRequest: '200ms' },
+        backendRefs: [backend('v3')],
+      },
+      {
+        matches: [prefix('/retry/request-timeout-200ms')],
+        retry: { codes: [500], attempts: 5 },
+        timeouts: { backendRequest: '200ms', request: '400ms' },
+        backendRefs: [backend('v3')],
+      },
+    ],
+  }),
+  // HTTPRouteMultipleGateways: one route on two Gateways, each with a route of its own too
+  k8sGateway(NS, 'shared-a', { listeners: [http('http')] }),
+  k8sGateway(NS, 'shared-b', { listeners: [http('http', 80, { allowedRoutes: fromAll })] }),
+  httpRoute(NS, 'shared-route', {
+    parentRefs: [{ name: 'shared-a' }, { name: 'shared-b' }],
+    rules: [{ matches: [prefix('/shared')], backendRefs: [backend('v1')] }],
+  }),
+  httpRoute(NS, 'shared-a-route', {
+    parentRefs: [{ name: 'shared-a' }],
+    rules: [{ matches: [prefix('/')], backendRefs: [backend('v2')] }],
+  }),
+  httpRoute(NS, 'shared-b-route', {
+    parentRefs: [{ name: 'shared-b' }],
+    rules: [{ matches: [prefix('/')], backendRefs: [backend('v3')] }],
+  }),
   // HTTPRouteCORS
   httpRoute(NS, 'cors', {
     parentRefs: [{ name: 'same' }],
@@ -1249,6 +1283,36 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
       const r = await via('same', { host, path });
       expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(`retries ${attempts} on `);
       expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(`status ${codes.join(', ')}`);
+    }
+  });
+
+  it('HTTPRouteRetryWithTimeouts: backendRequest is the per-try timeout, request the route timeout', async () => {
+    const host = 'retry-timeouts.example.com';
+    const cases = [
+      // No request timeout: istiod turns the route's off (Envoy's default would be 15s).
+      ['/retry/backend-request-timeout-200ms', 2, '0s'],
+      ['/retry/request-timeout-200ms', 5, '0.400s'],
+    ] as const;
+    for (const [path, attempts, timeout] of cases) {
+      const route = (await envoyRoute('same', `${host}:80`, path)).route;
+      expect({ path, timeout: route.timeout, retryPolicy: route.retryPolicy }).toMatchObject({
+        path,
+        timeout,
+        retryPolicy: { numRetries: attempts, perTryTimeout: '0.200s' },
+      });
+      const r = await via('same', { host, path });
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(`retries ${attempts} on `);
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain('0.200s per try');
+    }
+  });
+
+  it('HTTPRouteMultipleGateways: the shared route on both Gateways, each one its own route besides', async () => {
+    for (const [gateway, own] of [
+      ['shared-a', 'v2'],
+      ['shared-b', 'v3'],
+    ]) {
+      expect({ gateway, cluster: (await via(gateway, { path: '/shared' })).cluster }).toEqual({ gateway, cluster: cluster('v1') });
+      expect({ gateway, cluster: (await via(gateway, { path: '/' })).cluster }).toEqual({ gateway, cluster: cluster(own) });
     }
   });
 
