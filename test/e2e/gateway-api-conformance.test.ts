@@ -65,6 +65,9 @@ const tlsRoute = (name: string, gateway: string, hostnames: string[], backendNam
   spec: { parentRefs: [{ name: gateway }], hostnames, rules: [{ backendRefs: [{ name: backendName, port }] }] },
 });
 
+/** The gRPC service of the Gateway API conformance suite's echo server. */
+const GRPC_ECHO = 'gateway_api_conformance.echo_basic.grpcecho.GrpcEcho';
+
 /** A parentRef naming a ListenerSet of NS. */
 const listenerSet = (name: string) => ({ group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name });
 
@@ -345,6 +348,37 @@ const MANIFESTS = yaml(
       },
       { matches: [{ method: { type: 'RegularExpression', method: 'bar' } }], backendRefs: [backend('v2')] },
     ],
+  }),
+  // GRPCRouteRequestHeaderModifier: three rules on one method (the first serves it), a fourth on another
+  grpcRoute('grpc-modifier', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['grpc-modifier.example.com'],
+    rules: [
+      { set: [{ name: 'X-Header-Set', value: 'set-overwrites-values' }] },
+      { add: [{ name: 'X-Header-Add', value: 'add-appends-values' }] },
+      { remove: ['X-Header-Remove'] },
+    ]
+      .map((requestHeaderModifier) => ({ method: 'Echo', requestHeaderModifier, to: 'v1' }))
+      .concat({
+        method: 'EchoTwo',
+        requestHeaderModifier: {
+          set: [
+            { name: 'X-Header-Set-1', value: 'header-set-1' },
+            { name: 'X-Header-Set-2', value: 'header-set-2' },
+          ],
+          add: [
+            { name: 'X-Header-Add-1', value: 'header-add-1' },
+            { name: 'X-Header-Add-2', value: 'header-add-2' },
+          ],
+          remove: ['X-Header-Remove-1', 'X-Header-Remove-2'],
+        },
+        to: 'v2',
+      })
+      .map(({ method, requestHeaderModifier, to }) => ({
+        matches: [{ method: { service: GRPC_ECHO, method } }],
+        filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier }],
+        backendRefs: [backend(to)],
+      })),
   }),
   // GRPCRouteWeight
   grpcRoute('grpc-weights', {
@@ -1013,7 +1047,7 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
 
   const grpcCall = (host: string, headers: { name: string; value: string }[] = []) => ({
     host,
-    path: '/gateway_api_conformance.echo_basic.grpcecho.GrpcEcho/Echo',
+    path: `/${GRPC_ECHO}/Echo`,
     method: 'POST',
     headers: [{ name: 'content-type', value: 'application/grpc' }, ...headers],
   });
@@ -1057,6 +1091,22 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
     expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(
       'request my-added-header: added-value; request my-removed-header removed',
     );
+  });
+
+  it('GRPCRouteRequestHeaderModifier: the first rule of a method serves it, with its header changes', async () => {
+    const cases = [
+      ['Echo', 'v1', 'request x-header-set: set-overwrites-values'],
+      [
+        'EchoTwo',
+        'v2',
+        'request x-header-set-1: header-set-1; request x-header-set-2: header-set-2; request x-header-add-1: header-add-1; request x-header-add-2: header-add-2; request X-Header-Remove-1 removed; request X-Header-Remove-2 removed',
+      ],
+    ];
+    for (const [method, want, headers] of cases) {
+      const r = await via('same', { ...grpcCall('grpc-modifier.example.com'), path: `/${GRPC_ECHO}/${method}` });
+      expect({ method, cluster: r.cluster }).toEqual({ method, cluster: cluster(want) });
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(headers);
+    }
   });
 
   it('GRPCRouteWeight: 70 and 30, a weight of 0 never chosen', async () => {
