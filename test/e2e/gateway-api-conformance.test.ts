@@ -68,6 +68,13 @@ const tlsRoute = (name: string, gateway: string, hostnames: string[], backendNam
 /** The gRPC service of the Gateway API conformance suite's echo server. */
 const GRPC_ECHO = 'gateway_api_conformance.echo_basic.grpcecho.GrpcEcho';
 
+/** A GRPCRoute rule for `method` of GRPC_ECHO, changing the request's headers, to `to`. */
+const modifiedEchoRule = (method: string, requestHeaderModifier: Record<string, unknown>, to: string) => ({
+  matches: [{ method: { service: GRPC_ECHO, method } }],
+  filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier }],
+  backendRefs: [backend(to)],
+});
+
 /** A parentRef naming a ListenerSet of NS. */
 const listenerSet = (name: string) => ({ group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name });
 
@@ -354,14 +361,12 @@ const MANIFESTS = yaml(
     parentRefs: [{ name: 'same' }],
     hostnames: ['grpc-modifier.example.com'],
     rules: [
-      { set: [{ name: 'X-Header-Set', value: 'set-overwrites-values' }] },
-      { add: [{ name: 'X-Header-Add', value: 'add-appends-values' }] },
-      { remove: ['X-Header-Remove'] },
-    ]
-      .map((requestHeaderModifier) => ({ method: 'Echo', requestHeaderModifier, to: 'v1' }))
-      .concat({
-        method: 'EchoTwo',
-        requestHeaderModifier: {
+      modifiedEchoRule('Echo', { set: [{ name: 'X-Header-Set', value: 'set-overwrites-values' }] }, 'v1'),
+      modifiedEchoRule('Echo', { add: [{ name: 'X-Header-Add', value: 'add-appends-values' }] }, 'v1'),
+      modifiedEchoRule('Echo', { remove: ['X-Header-Remove'] }, 'v1'),
+      modifiedEchoRule(
+        'EchoTwo',
+        {
           set: [
             { name: 'X-Header-Set-1', value: 'header-set-1' },
             { name: 'X-Header-Set-2', value: 'header-set-2' },
@@ -372,13 +377,9 @@ const MANIFESTS = yaml(
           ],
           remove: ['X-Header-Remove-1', 'X-Header-Remove-2'],
         },
-        to: 'v2',
-      })
-      .map(({ method, requestHeaderModifier, to }) => ({
-        matches: [{ method: { service: GRPC_ECHO, method } }],
-        filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier }],
-        backendRefs: [backend(to)],
-      })),
+        'v2',
+      ),
+    ],
   }),
   // GRPCRouteWeight
   grpcRoute('grpc-weights', {
