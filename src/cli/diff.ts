@@ -100,6 +100,7 @@ async function loadSide(path: string, generator: GeneratorConfig): Promise<Side>
       resources,
       {
         proxies: () => process.request('proxies', {}, timeoutMs),
+        mesh: () => process.request('mesh', undefined, timeoutMs),
         proxyConfig: (proxy) => process.request('proxyConfig', { proxy }, timeoutMs),
         peerAuthentication: (proxy) => process.request('peerAuthentication', { proxy }, timeoutMs),
       },

@@ -32,8 +32,6 @@ export interface ConnectivityStats {
   groups: number;
 }
 
-const TRUST_DOMAIN = 'cluster.local';
-
 interface Unit {
   key: string;
   members: ConnWorkload[];
@@ -53,13 +51,14 @@ export class ConnectivityBuilder {
   /**
    * workloads: every workload of the snapshot; receiverClassOf: a workload's proxy class (one
    * inbound config per class), or null without a proxy; peerAuthentication: the one in force for a
-   * workload, for reasons and causes.
+   * workload, for reasons and causes; trustDomain: the mesh config's, under which senders' principals are.
    */
   constructor(
     workloads: ConnWorkload[],
     private readonly input: GeneratorInput,
     private readonly receiverClassOf: (w: ConnWorkload) => string | null,
     private readonly peerAuthentication: (w: ConnWorkload) => ConfigRef | null,
+    private readonly trustDomain: string,
   ) {
     for (const w of workloads) {
       this.byName.set(workloadKey(w), w);
@@ -135,7 +134,7 @@ export class ConnectivityBuilder {
           proxyType: first.proxyType,
           ip: first.ips[0] ?? '0.0.0.0',
           label: members.length > 1 ? `${first.namespace}/${first.serviceAccount} (service account)` : workloadKey(first),
-          trustDomain: TRUST_DOMAIN,
+          trustDomain: this.trustDomain,
         };
         const idKey = `${first.namespace}|${first.serviceAccount}|${first.proxyType === 'NONE'}|${byAddress ? identity.ip : ''}|${identity.label}`;
         for (const reach of unit.reach) {

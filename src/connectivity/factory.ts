@@ -15,6 +15,7 @@ export const connectivityComputation: ConnectivityModule['connectivityComputatio
     input.generatorInput,
     (w) => classOfWorkload.get(key(w)) ?? null,
     (w) => input.peerAuthentications.get(classOfWorkload.get(key(w)) ?? '') ?? null,
+    input.trustDomain,
   );
   return {
     addClass: (k, members, config) =>

@@ -4,10 +4,13 @@ import type { Connectivity } from '../model/connectivity.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { GeneratedConfig, ProxyInput, WorkloadProxy } from '../model/proxy.js';
 import type { NormalisedSnapshot, SnapshotResource, Workload } from '../model/snapshot.js';
+import type { MeshIdentity } from '../generator/protocol.js';
 import { connectivityComputation } from './factory.js';
 
 export interface OfflineAsk {
   proxies(): Promise<WorkloadProxy[]>;
+  /** the mesh config's identity settings (its trust domain) */
+  mesh(): Promise<Pick<MeshIdentity, 'trustDomain'>>;
   proxyConfig(proxy: ProxyInput): Promise<GeneratedConfig>;
   /** the PeerAuthentication istiod applies to a workload */
   peerAuthentication(
@@ -22,11 +25,12 @@ export async function offlineConnectivity(
   ask: OfflineAsk,
   withProxyTypes: (workloads: Workload[], proxies: WorkloadProxy[]) => Workload[],
 ): Promise<Connectivity> {
-  const proxies = await ask.proxies();
+  const [proxies, mesh] = await Promise.all([ask.proxies(), ask.mesh()]);
   const withProxy = proxies.filter((p) => p.proxy);
   const computation = connectivityComputation({
     workloads: withProxyTypes(normalised.workloads, proxies),
     generatorInput: normalised.generatorInput,
+    trustDomain: mesh.trustDomain,
     classes: withProxy.map((p) => ({
       classKey: `${p.namespace}/${p.name}`,
       proxyType: p.proxy!.type,

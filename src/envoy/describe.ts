@@ -4,12 +4,35 @@
 // matches: match.ts. Pure.
 import { canonicalJson } from '../model/canonical.js';
 import { clusterLabel, parseClusterName } from './describe-cluster.js';
-import type { RedirectAction, Route, WeightedCluster } from './xds.js';
+import type { HeaderChanges, RedirectAction, Route, WeightedCluster } from './xds.js';
 
 /** Each cluster's share of the traffic in percent, to one decimal (weights need not add up to 100). */
 export function weightShares(clusters: readonly WeightedCluster[]): { name: string; weight: number }[] {
   const total = clusters.reduce((s, c) => s + (c.weight ?? 0), 0) || 100;
   return clusters.map((c) => ({ name: c.name, weight: Math.round(((c.weight ?? 0) * 1000) / total) / 10 }));
+}
+
+/** The header changes of a route or of one cluster of a split, in words (`request x: 1`, `response y removed`). */
+function headerChanges(h: HeaderChanges): string[] {
+  return [
+    ...(h.requestHeadersToAdd ?? []).map((o) => `request ${o.header?.key}: ${o.header?.value}`),
+    ...(h.requestHeadersToRemove ?? []).map((name) => `request ${name} removed`),
+    ...(h.responseHeadersToAdd ?? []).map((o) => `response ${o.header?.key}: ${o.header?.value}`),
+    ...(h.responseHeadersToRemove ?? []).map((name) => `response ${name} removed`),
+  ];
+}
+
+/**
+ * `50% a (request backend: a), 50% b`: a split's shares, with the headers each cluster changes on its
+ * own (an HTTPRoute backendRef's RequestHeaderModifier; found by HTTPRouteRequestHeaderModifierBackendWeights).
+ */
+export function describeWeightedClusters(clusters: readonly WeightedCluster[]): string {
+  return weightShares(clusters)
+    .map((share, i) => {
+      const headers = headerChanges(clusters[i]);
+      return `${share.weight}% ${share.name}${headers.length ? ` (${headers.join('; ')})` : ''}`;
+    })
+    .join(', ');
 }
 
 /** `90% a, 10% b`, each cluster named by `label` (the cluster name itself by default). */
@@ -63,16 +86,13 @@ export function describeAction(route: Route | undefined): string {
   return describeWeights(clusters, clusterLabel);
 }
 
-type RoutePolicy = Route & {
-  typedPerFilterConfig?: Record<string, Record<string, unknown>>;
-  requestHeadersToAdd?: { header?: { key?: string; value?: string } }[];
-  requestHeadersToRemove?: string[];
-  responseHeadersToAdd?: { header?: { key?: string; value?: string } }[];
-  responseHeadersToRemove?: string[];
-};
+type RoutePolicy = Route &
+  HeaderChanges & {
+    typedPerFilterConfig?: Record<string, Record<string, unknown>>;
+  };
 
 type Action = Omit<NonNullable<Route['route']>, 'retryPolicy' | 'requestMirrorPolicies'> & {
-  retryPolicy?: { retryOn?: string; numRetries?: number; perTryTimeout?: string };
+  retryPolicy?: { retryOn?: string; numRetries?: number; perTryTimeout?: string; retriableStatusCodes?: number[] };
   requestMirrorPolicies?: { cluster?: string; runtimeFraction?: { defaultValue?: { numerator?: number; denominator?: string } } }[];
   regexRewrite?: { pattern?: { regex?: string }; substitution?: string };
   autoHostRewrite?: boolean;
@@ -90,6 +110,15 @@ function fraction(f: { numerator?: number; denominator?: string } | undefined): 
   return `${Math.round(((f.numerator ?? 0) / den) * 100000) / 1000}%`;
 }
 
+/**
+ * The status codes `retriable-status-codes` retries on, which Istio lists apart from retry_on (an
+ * HTTPRoute's `retry.codes`, a VirtualService's numeric retryOn): without them the policy does not
+ * say which answers are retried (found by HTTPRouteRetry).
+ */
+function retriedStatuses(codes: number[] | undefined): string {
+  return codes?.length ? ` (status ${codes.join(', ')})` : '';
+}
+
 /** What Envoy does without a timeout on the route: 15s; `0s` turns it off. */
 const DEFAULT_TIMEOUT = 'Envoy default (15s)';
 
@@ -103,7 +132,7 @@ export function routePolicies(route: Route | undefined): Record<string, string> 
   const retry = a.retryPolicy;
   out.retries =
     retry && (retry.numRetries ?? 1) > 0
-      ? `${retry.numRetries ?? 1} on ${retry.retryOn ?? '(nothing)'}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`
+      ? `${retry.numRetries ?? 1} on ${retry.retryOn ?? '(nothing)'}${retriedStatuses(retry.retriableStatusCodes)}${retry.perTryTimeout ? `, ${retry.perTryTimeout} per try` : ''}`
       : 'none';
   const fault = r.typedPerFilterConfig?.['envoy.filters.http.fault'] as
     | {
@@ -126,11 +155,7 @@ export function routePolicies(route: Route | undefined): Record<string, string> 
   if (a.hostRewriteLiteral) rewrites.push(`host to "${a.hostRewriteLiteral}"`);
   if (a.autoHostRewrite) rewrites.push('host to the upstream host');
   out.rewrite = rewrites.length ? rewrites.join(', ') : 'none';
-  const headers: string[] = [];
-  for (const h of r.requestHeadersToAdd ?? []) headers.push(`request ${h.header?.key}: ${h.header?.value}`);
-  for (const h of r.requestHeadersToRemove ?? []) headers.push(`request ${h} removed`);
-  for (const h of r.responseHeadersToAdd ?? []) headers.push(`response ${h.header?.key}: ${h.header?.value}`);
-  for (const h of r.responseHeadersToRemove ?? []) headers.push(`response ${h} removed`);
+  const headers = headerChanges(r);
   out.headers = headers.length ? headers.join('; ') : 'none';
   const cors = r.typedPerFilterConfig?.['envoy.filters.http.cors'];
   out.cors = cors ? `allow origins ${canonicalJson((cors as { allowOriginStringMatch?: unknown }).allowOriginStringMatch ?? [])}` : 'none';

@@ -351,8 +351,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A policy name as Istio writes it: `ns[NS]-policy[NAME]-rule[N]`, CUSTOM ones prefixed with `istio-ext-authz-[provider-]`. */
-export function parsePolicyName(name: string): { namespace: string; name: string; rule: number } | null {
-  const m = /ns\[([^\]]*)\]-policy\[([^\]]*)\]-rule\[(\d+)\]$/.exec(name);
-  return m ? { namespace: m[1], name: m[2], rule: Number(m[3]) } : null;
+/**
+ * A policy name as Istio writes it: `ns[NS]-policy[NAME]-rule[N]`, CUSTOM ones prefixed with
+ * `istio-ext-authz-[provider-]`; a CUSTOM rule istiod turned into a DENY rule because it cannot use
+ * the policy's provider (undefined or invalid in the mesh config) ends in `-deny-due-to-bad-CUSTOM-action`.
+ */
+export function parsePolicyName(name: string): { namespace: string; name: string; rule: number; badCustom: boolean } | null {
+  const m = /ns\[([^\]]*)\]-policy\[([^\]]*)\]-rule\[(\d+)\](-deny-due-to-bad-CUSTOM-action)?$/.exec(name);
+  return m ? { namespace: m[1], name: m[2], rule: Number(m[3]), badCustom: m[4] !== undefined } : null;
 }

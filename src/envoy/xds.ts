@@ -105,7 +105,20 @@ export interface RouteMatch {
   queryParameters?: QueryParameterMatcher[];
 }
 
-export interface WeightedCluster {
+/** A header Envoy adds or sets (route, virtual host or weighted cluster). */
+export interface HeaderValueOption {
+  header?: { key?: string; value?: string };
+}
+
+/** The header changes of a route, or of one cluster of a weighted split. */
+export interface HeaderChanges {
+  requestHeadersToAdd?: HeaderValueOption[];
+  requestHeadersToRemove?: string[];
+  responseHeadersToAdd?: HeaderValueOption[];
+  responseHeadersToRemove?: string[];
+}
+
+export interface WeightedCluster extends HeaderChanges {
   name: string;
   weight?: number;
 }

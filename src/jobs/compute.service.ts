@@ -165,6 +165,7 @@ export class ComputeService {
         await thread.connectivity(this.connectivity, {
           workloads: istiodWorkloads,
           generatorInput: normalised.generatorInput,
+          trustDomain: mesh.trustDomain,
           classes,
           peerAuthentications,
         });

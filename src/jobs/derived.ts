@@ -27,6 +27,8 @@ export interface ConnectivityInput {
   /** every workload, with the proxy type istiod gave it */
   workloads: Workload[];
   generatorInput: GeneratorInput;
+  /** the mesh config's trust domain: a sidecar's principal is spiffe://<trustDomain>/ns/<ns>/sa/<sa> */
+  trustDomain: string;
   /** the proxy classes (before any split) */
   classes: ProxyClass[];
   /** the PeerAuthentication in force on each proxy class's workloads (istiod's, from the generator), by class key */

@@ -84,9 +84,15 @@ export function jwtPayload(chain: FilterChain | null, claims: Record<string, unk
   return payload;
 }
 
-function refOf(policyName: string): { ref: ConfigRef; rule: number } | null {
+function refOf(policyName: string): { ref: ConfigRef; rule: number; badCustom: boolean } | null {
   const parsed = parsePolicyName(policyName);
-  return parsed ? { ref: { kind: 'AuthorizationPolicy', namespace: parsed.namespace, name: parsed.name }, rule: parsed.rule } : null;
+  return parsed
+    ? {
+        ref: { kind: 'AuthorizationPolicy', namespace: parsed.namespace, name: parsed.name },
+        rule: parsed.rule,
+        badCustom: parsed.badCustom,
+      }
+    : null;
 }
 
 function named(policyName: string): string {
@@ -129,12 +135,15 @@ export function authorize(chain: FilterChain | null, requestAfterJwt: RbacReques
     }
     if (result.action === 'DENY' && result.matched) {
       const p = refOf(result.matched);
+      const onTcp = filter.layer === 'network' ? ' (checked on the TCP connection)' : '';
       return {
         verdict: 'DENY',
         policy: p?.ref ?? null,
         rule: p?.rule ?? null,
-        action: 'DENY',
-        reason: `DENY policy ${named(result.matched)} matches this request${filter.layer === 'network' ? ' (checked on the TCP connection)' : ''}.`,
+        action: p?.badCustom ? 'CUSTOM' : 'DENY',
+        reason: p?.badCustom
+          ? `CUSTOM policy ${named(result.matched)} matches this request${onTcp}, but istiod cannot use its provider (undefined or invalid in the mesh config), so it denies the request (fail closed).`
+          : `DENY policy ${named(result.matched)} matches this request${onTcp}.`,
         dryRun: dryRun.length ? dryRun : null,
       };
     }

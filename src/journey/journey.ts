@@ -845,7 +845,7 @@ function inboundReason(
   const sent = mode === 'MTLS' ? 'mTLS' : mode === 'TLS' ? 'TLS' : 'plaintext';
   // Which policy, and at which level, decides the port (the generator's resolution); the mode is the filter chains'.
   const by = mtls?.peerAuthentication
-    ? `PeerAuthentication ${formatRef(mtls.peerAuthentication)}${mtls.portLevel ? ` (its port-level setting for ${port})` : ''}`
+    ? `${formatRef(mtls.peerAuthentication)}${mtls.portLevel ? ` (its port-level setting for ${port})` : ''}`
     : 'PeerAuthentication';
   if (accepted === 'STRICT')
     return mode === 'MTLS'

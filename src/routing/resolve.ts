@@ -19,7 +19,7 @@ import {
 } from '../envoy/xds.js';
 import { cidrContains } from '../envoy/cidr.js';
 import { describeCluster, explainCluster, isSpecialCluster } from '../envoy/describe-cluster.js';
-import { describeDirectResponse, describeRedirect, describeWeights, routeNotes, weightShares } from '../envoy/describe.js';
+import { describeDirectResponse, describeRedirect, describeWeightedClusters, routeNotes } from '../envoy/describe.js';
 import { asciiLowerCase, describeRouteMatch, headerMatches, pathMatches, queryParameterMatches, type Headers } from '../envoy/match.js';
 import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
 import { normalizePath, type PathNormalization } from '../envoy/path.js';
@@ -544,7 +544,7 @@ class Walk {
 
   private takeWeightedClusters(clusters: WeightedCluster[], notes: string[], action?: RouteAction) {
     this.result.weightedClusters = clusters.map((c) => ({ cluster: c.name, weight: c.weight ?? 0 }));
-    const split = describeWeights(weightShares(clusters));
+    const split = describeWeightedClusters(clusters);
     if (clusters.length === 1) this.result.cluster = clusters[0].name;
     this.step('cluster', `Traffic is split by weight: ${split}${notes.length ? `, with ${notes.join('; ')}` : ''}.`);
     this.describeDestination(

@@ -91,6 +91,22 @@ metadata: {name: settings, namespace: shop}
 data: {a: b}
 `);
 
+const NEW_TRUST_DOMAIN = doc(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio, namespace: istio-system}
+data: {mesh: "trustDomain: new-td"}
+`);
+const ALLOW_WEB_IN_NEW_TD = doc(`
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: web-only, namespace: shop}
+spec:
+  selector: {matchLabels: {app: db}}
+  rules:
+  - from: [{source: {principals: [new-td/ns/shop/sa/web]}}]
+`);
+
 const cache = new Map<string, Promise<{ connectivity: Connectivity; rows: ConnectionRow[] }>>();
 const of = (yaml: string) => {
   let c = cache.get(yaml);
@@ -164,6 +180,13 @@ describe('connectivity: what the generated RBAC filters allow each sender', { ti
     const strict = await to(MESH + DR_DISABLE + STRICT);
     expect(strict('shop/web-1')).toMatchObject({ verdict: 'DENIED', tls: 'PLAINTEXT' });
     expect(strict('shop/web-1').reason).toContain('DestinationRule shop/db-plain');
+  });
+
+  it("principals are under the mesh's trust domain (meshConfig trustDomain), found with the journey authz aliases cases", async () => {
+    const at = await to(MESH + NEW_TRUST_DOMAIN + ALLOW_WEB_IN_NEW_TD);
+    expect(at('shop/web-1')).toMatchObject({ verdict: 'ALLOWED', tls: 'MTLS' });
+    expect(at('shop/other-1')).toMatchObject({ verdict: 'DENIED', tls: 'MTLS' });
+    expect(at('shop/other-1').reason).toBe('AuthorizationPolicy shop/web-only denies it');
   });
 
   it('a destination without a sidecar: auto mTLS sends plaintext, nothing refuses it', async () => {

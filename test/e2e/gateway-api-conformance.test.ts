@@ -1,9 +1,11 @@
 // More of the Gateway API project's conformance suite (kubernetes-sigs/gateway-api v1.6.0,
 // conformance/tests), with fixtures of our own for the same behaviours, beyond those of
 // gateway-api-cases.test.ts: matches spread across routes, path match order, listener port
-// matching, HTTP listener isolation, timeouts, GRPCRoute methods, Services without a cluster IP,
-// refused backends, and the status istiod writes on Gateways and their listeners (attached
-// routes, refused route kinds, missing certificates).
+// matching, HTTP listener isolation, timeouts, retries, CORS, GRPCRoute methods, headers, weights
+// and listener hostnames, TLSRoute hostname intersection and mixed termination, TCP and TLS
+// weights, ListenerSets, Services without a cluster IP, refused backends, and the status istiod
+// writes on Gateways and their listeners (attached routes, refused route kinds, missing
+// certificates).
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_STATUS, RESOLVE, type Condition, type Resolution } from '../support/gateway-api.js';
@@ -17,6 +19,8 @@ const prefix = (value: string) => ({ path: { type: 'PathPrefix', value } });
 const exact = (value: string) => ({ path: { type: 'Exact', value } });
 const http = (name: string, port = 80, extra: Record<string, unknown> = {}) => ({ name, port, protocol: 'HTTP', ...extra });
 const fromAll = { namespaces: { from: 'All' } };
+/** A match on every one of the headers, given as [name, value] pairs (Exact). */
+const headerMatch = (...pairs: [string, string][]) => ({ headers: pairs.map(([name, value]) => ({ name, value })) });
 
 const grpcRoute = (name: string, spec: Record<string, unknown>): Manifest => ({
   apiVersion: 'gateway.networking.k8s.io/v1',
@@ -44,6 +48,35 @@ const referenceGrant = (ns: string, name: string, fromKind: string, to: { kind: 
   metadata: { name, namespace: ns },
   spec: { from: [{ group: 'gateway.networking.k8s.io', kind: fromKind, namespace: NS }], to: [{ group: '', ...to }] },
 });
+
+/** The listener hostname (none: empty) of each Gateway of TLSRouteHostnameIntersection. */
+const TLS_LISTENER_HOSTNAMES: Record<string, string | undefined> = {
+  'tls-exact': 'abc.example.com',
+  'tls-wildcard': '*.example.com',
+  'tls-wider': '*.com',
+  'tls-empty': undefined,
+};
+
+/** A TLSRoute of NS on `gateway`, passing connections for `hostnames` through to `backendName`'s `port`. */
+const tlsRoute = (name: string, gateway: string, hostnames: string[], backendName: string, port = 443): Manifest => ({
+  apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+  kind: 'TLSRoute',
+  metadata: { name, namespace: NS },
+  spec: { parentRefs: [{ name: gateway }], hostnames, rules: [{ backendRefs: [{ name: backendName, port }] }] },
+});
+
+/** The gRPC service of the Gateway API conformance suite's echo server. */
+const GRPC_ECHO = 'gateway_api_conformance.echo_basic.grpcecho.GrpcEcho';
+
+/** A GRPCRoute rule for `method` of GRPC_ECHO, changing the request's headers, to `to`. */
+const modifiedEchoRule = (method: string, requestHeaderModifier: Record<string, unknown>, to: string) => ({
+  matches: [{ method: { service: GRPC_ECHO, method } }],
+  filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier }],
+  backendRefs: [backend(to)],
+});
+
+/** A parentRef naming a ListenerSet of NS. */
+const listenerSet = (name: string) => ({ group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name });
 
 const MANIFESTS = yaml(
   namespace(NS),
@@ -88,17 +121,7 @@ const MANIFESTS = yaml(
     hostnames: ['headers.example.com'],
     rules: [
       { matches: [{ headers: [{ name: 'version', value: 'one' }] }], backendRefs: [backend('v1')] },
-      {
-        matches: [
-          {
-            headers: [
-              { name: 'version', value: 'one' },
-              { name: 'color', value: 'orange' },
-            ],
-          },
-        ],
-        backendRefs: [backend('v2')],
-      },
+      { matches: [headerMatch(['version', 'one'], ['color', 'orange'])], backendRefs: [backend('v2')] },
     ],
   }),
   // HTTPRouteInvalidNonExistentBackendRef
@@ -296,6 +319,411 @@ const MANIFESTS = yaml(
       { matches: [prefix('/ws')], backendRefs: [{ name: 'ws', port: 8082 }] },
     ],
   }),
+  // GRPCRouteHeaderMatching
+  grpcRoute('grpc-headers', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['grpc-headers.example.com'],
+    rules: [
+      { matches: [{ headers: [{ name: 'version', value: 'one' }] }], backendRefs: [backend('v1')] },
+      { matches: [{ headers: [{ name: 'version', value: 'two' }] }], backendRefs: [backend('v2')] },
+      { matches: [headerMatch(['version', 'two'], ['color', 'orange'])], backendRefs: [backend('v1')] },
+      {
+        matches: [{ headers: [{ name: 'color', value: 'blue' }] }, { headers: [{ name: 'color', value: 'green' }] }],
+        backendRefs: [backend('v1')],
+      },
+      {
+        matches: [{ headers: [{ name: 'color', value: 'red' }] }, { headers: [{ name: 'color', value: 'yellow' }] }],
+        backendRefs: [backend('v2')],
+      },
+    ],
+  }),
+  // Istio's own GRPCRoute conversion case (pilot/pkg/config/kube/gateway/testdata/grpc.yaml): a
+  // service-only match with a header, a RegularExpression method match, a RequestHeaderModifier
+  grpcRoute('grpc-service', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['grpc-service.example.com'],
+    rules: [
+      {
+        matches: [{ method: { service: 'foo' }, headers: [{ name: 'my-header', value: 'some-value', type: 'Exact' }] }],
+        filters: [
+          {
+            type: 'RequestHeaderModifier',
+            requestHeaderModifier: { add: [{ name: 'my-added-header', value: 'added-value' }], remove: ['my-removed-header'] },
+          },
+        ],
+        backendRefs: [backend('v1')],
+      },
+      { matches: [{ method: { type: 'RegularExpression', method: 'bar' } }], backendRefs: [backend('v2')] },
+    ],
+  }),
+  // GRPCRouteRequestHeaderModifier: three rules on one method (the first serves it), a fourth on another
+  grpcRoute('grpc-modifier', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['grpc-modifier.example.com'],
+    rules: [
+      modifiedEchoRule('Echo', { set: [{ name: 'X-Header-Set', value: 'set-overwrites-values' }] }, 'v1'),
+      modifiedEchoRule('Echo', { add: [{ name: 'X-Header-Add', value: 'add-appends-values' }] }, 'v1'),
+      modifiedEchoRule('Echo', { remove: ['X-Header-Remove'] }, 'v1'),
+      modifiedEchoRule(
+        'EchoTwo',
+        {
+          set: [
+            { name: 'X-Header-Set-1', value: 'header-set-1' },
+            { name: 'X-Header-Set-2', value: 'header-set-2' },
+          ],
+          add: [
+            { name: 'X-Header-Add-1', value: 'header-add-1' },
+            { name: 'X-Header-Add-2', value: 'header-add-2' },
+          ],
+          remove: ['X-Header-Remove-1', 'X-Header-Remove-2'],
+        },
+        'v2',
+      ),
+    ],
+  }),
+  // GRPCRouteWeight
+  grpcRoute('grpc-weights', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['grpc-weights.example.com'],
+    rules: [{ backendRefs: [backend('v1', { weight: 70 }), backend('v2', { weight: 30 }), backend('v3', { weight: 0 })] }],
+  }),
+  // GRPCRouteListenerHostnameMatching
+  k8sGateway(NS, 'grpc-hostnames', {
+    listeners: [
+      http('listener-1', 80, { hostname: 'bar.com' }),
+      http('listener-2', 80, { hostname: 'foo.bar.com' }),
+      http('listener-3', 80, { hostname: '*.bar.com' }),
+      http('listener-4', 80, { hostname: '*.foo.com' }),
+    ],
+  }),
+  grpcRoute('grpc-listener-1', {
+    parentRefs: [{ name: 'grpc-hostnames', sectionName: 'listener-1' }],
+    rules: [{ backendRefs: [backend('v1')] }],
+  }),
+  grpcRoute('grpc-listener-2', {
+    parentRefs: [{ name: 'grpc-hostnames', sectionName: 'listener-2' }],
+    rules: [{ backendRefs: [backend('v2')] }],
+  }),
+  grpcRoute('grpc-listeners-3-4', {
+    parentRefs: [
+      { name: 'grpc-hostnames', sectionName: 'listener-3' },
+      { name: 'grpc-hostnames', sectionName: 'listener-4' },
+    ],
+    rules: [{ backendRefs: [backend('v3')] }],
+  }),
+  // TLSRouteHostnameIntersection: four Gateways, their listener hostnames exact, wildcard, wider wildcard, empty
+  service(NS, 'tls-backend', [{ name: 'tls', port: 443 }]),
+  service(NS, 'tls-backend-2', [{ name: 'tls', port: 443 }]),
+  ...Object.entries(TLS_LISTENER_HOSTNAMES).map(([gateway, hostname]) =>
+    k8sGateway(NS, gateway, {
+      listeners: [
+        {
+          name: 'tls',
+          port: 443,
+          protocol: 'TLS',
+          ...(hostname ? { hostname } : {}),
+          tls: { mode: 'Passthrough' },
+          allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+        },
+      ],
+    }),
+  ),
+  tlsRoute('tls-exact-wildcard', 'tls-exact', ['*.example.com'], 'tls-backend'),
+  tlsRoute('tls-wildcard-exact', 'tls-wildcard', ['abc.example.com'], 'tls-backend'),
+  tlsRoute('tls-wildcard-wider', 'tls-wildcard', ['*.com'], 'tls-backend-2'),
+  tlsRoute('tls-wider-exact', 'tls-wider', ['abc.example.com'], 'tls-backend'),
+  tlsRoute('tls-wider-wildcard', 'tls-wider', ['*.example.com'], 'tls-backend-2'),
+  tlsRoute('tls-empty-exact', 'tls-empty', ['abc.example.com'], 'tls-backend'),
+  tlsRoute('tls-empty-wider', 'tls-empty', ['*.com'], 'tls-backend-2'),
+  // TCPRouteWeightedRouting, and its weights on a TLSRoute of two hostnames (TLS passthrough to several backends)
+  service(NS, 'tcp-v1', [{ name: 'tcp', port: 3000 }]),
+  service(NS, 'tcp-v2', [{ name: 'tcp', port: 3000 }]),
+  service(NS, 'tcp-v3', [{ name: 'tcp', port: 3000 }]),
+  k8sGateway(NS, 'weights', {
+    listeners: [
+      { name: 'tcp', port: 9000, protocol: 'TCP', allowedRoutes: { kinds: [{ kind: 'TCPRoute' }] } },
+      { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' }, allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] } },
+    ],
+  }),
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TCPRoute',
+    metadata: { name: 'tcp-weights', namespace: NS },
+    spec: {
+      parentRefs: [{ name: 'weights', sectionName: 'tcp' }],
+      rules: [
+        {
+          backendRefs: [
+            { name: 'tcp-v1', port: 3000, weight: 70 },
+            { name: 'tcp-v2', port: 3000, weight: 30 },
+            { name: 'tcp-v3', port: 3000, weight: 0 },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TLSRoute',
+    metadata: { name: 'tls-weights', namespace: NS },
+    spec: {
+      parentRefs: [{ name: 'weights', sectionName: 'tls' }],
+      hostnames: ['one.example.com', 'two.example.com'],
+      rules: [
+        {
+          backendRefs: [
+            { name: 'tls-backend', port: 443, weight: 70 },
+            { name: 'tls-backend-2', port: 443, weight: 30 },
+          ],
+        },
+      ],
+    },
+  },
+  // TLSRouteMixedTerminationSameNamespace: one port, a listener terminating TLS and one passing it through
+  service(NS, 'tcp-backend', [
+    { name: 'tcp', port: 3000 },
+    { name: 'tls', port: 8443 },
+  ]),
+  k8sGateway(NS, 'mixed-termination', {
+    listeners: [
+      {
+        name: 'tls-terminate',
+        port: 8883,
+        protocol: 'TLS',
+        hostname: 'tls.example.com',
+        allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+        tls: { mode: 'Terminate', certificateRefs: [{ name: 'example-cert' }] },
+      },
+      {
+        name: 'tls-passthrough',
+        port: 8883,
+        protocol: 'TLS',
+        hostname: 'abc.example.com',
+        allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+        tls: { mode: 'Passthrough' },
+      },
+    ],
+  }),
+  tlsRoute('mixed-passthrough', 'mixed-termination', ['abc.example.com'], 'tcp-backend', 8443),
+  tlsRoute('mixed-terminate', 'mixed-termination', ['tls.example.com'], 'tcp-backend', 3000),
+  // TLSRouteInvalidNoMatchingListenerHostname, TLSRouteInvalidBackendRefNonexistent
+  tlsRoute('tls-mismatch-exact', 'tls-exact', ['www.nomatch.com', '*.nomatch.com'], 'tls-backend'),
+  tlsRoute('tls-mismatch-wildcard', 'tls-wildcard', ['www.different.com', '*.different.com'], 'tls-backend'),
+  tlsRoute('tls-nonexistent', 'tls-empty', ['example.com'], 'nonexistent'),
+  // TCPRouteMultipleRoutesAttachment: two TCPRoutes on one TCP listener, the older one served
+  service(NS, 'tcp-attach-1', [{ name: 'tcp', port: 3000 }]),
+  service(NS, 'tcp-attach-2', [{ name: 'tcp', port: 3000 }]),
+  k8sGateway(NS, 'tcp-attach', {
+    listeners: [
+      { name: 'tcp', port: 9310, protocol: 'TCP', allowedRoutes: { kinds: [{ group: 'gateway.networking.k8s.io', kind: 'TCPRoute' }] } },
+    ],
+  }),
+  ...[
+    ['tcproute-attach-older', 'tcp-attach-1', '2026-01-01T00:00:00Z'],
+    ['tcproute-attach-newer', 'tcp-attach-2', '2026-01-01T00:00:01Z'],
+  ].map(([name, backendName, creationTimestamp]) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+    kind: 'TCPRoute',
+    metadata: { name, namespace: NS, creationTimestamp },
+    spec: { parentRefs: [{ name: 'tcp-attach', sectionName: 'tcp' }], rules: [{ backendRefs: [{ name: backendName, port: 3000 }] }] },
+  })),
+  // ListenerSetHTTPRouting: a Gateway taking the listeners of two ListenerSets, routes on either
+  k8sGateway(NS, 'with-sets', {
+    listeners: [
+      http('gateway-listener-1', 80, { hostname: 'gateway-listener-1.com', allowedRoutes: fromAll }),
+      http('gateway-listener-2', 80, { hostname: 'gateway-listener-2.com', allowedRoutes: fromAll }),
+    ],
+    allowedListeners: { namespaces: { from: 'All' } },
+  }),
+  ...['set-1', 'set-2'].map((set) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'ListenerSet',
+    metadata: { name: set, namespace: NS },
+    spec: {
+      parentRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'with-sets', namespace: NS },
+      listeners: [1, 2].map((n) => http(`${set}-listener-${n}`, 80, { hostname: `${set}-listener-${n}.com`, allowedRoutes: fromAll })),
+    },
+  })),
+  // ListenerSetDefaultNotAllowed: a Gateway that does not say allowedListeners takes none
+  k8sGateway(NS, 'no-sets', { listeners: [http('gateway-listener', 80, { hostname: 'gateway-listener.com', allowedRoutes: fromAll })] }),
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'ListenerSet',
+    metadata: { name: 'not-allowed', namespace: NS },
+    spec: {
+      parentRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'no-sets', namespace: NS },
+      listeners: [http('not-allowed-listener', 80, { hostname: 'not-allowed-listener.com', allowedRoutes: fromAll })],
+    },
+  },
+  // ListenerSetAllowedNamespaceSame: a Gateway taking the ListenerSets of its own namespace only
+  namespace('sets-elsewhere'),
+  k8sGateway(NS, 'same-ns-sets', {
+    listeners: [http('gateway-listener', 80, { hostname: 'gateway-listener.com', allowedRoutes: fromAll })],
+    allowedListeners: { namespaces: { from: 'Same' } },
+  }),
+  ...[NS, 'sets-elsewhere'].map((ns) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'ListenerSet',
+    metadata: { name: `set-in-${ns}`, namespace: ns },
+    spec: {
+      parentRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'same-ns-sets', namespace: NS },
+      listeners: [http(`set-in-${ns}-listener`, 80, { hostname: `set-in-${ns}-listener.com`, allowedRoutes: fromAll })],
+    },
+  })),
+  // ListenerSetGatewayParentSectionNameNotFound: a Gateway parentRef cannot name a ListenerSet's listener
+  k8sGateway(NS, 'section-name', {
+    listeners: [http('gw-listener', 80, { hostname: 'gw-section.com' })],
+    allowedListeners: { namespaces: { from: 'Same' } },
+  }),
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'ListenerSet',
+    metadata: { name: 'set-section-name', namespace: NS },
+    spec: {
+      parentRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'section-name', namespace: NS },
+      listeners: [http('ls-only-listener', 80, { hostname: 'ls-section-name.com' })],
+    },
+  },
+  httpRoute(NS, 'route-via-listenerset', {
+    parentRefs: [{ ...listenerSet('set-section-name'), sectionName: 'ls-only-listener' }],
+    rules: [{ matches: [prefix('/goodsection')], backendRefs: [backend('v1')] }],
+  }),
+  httpRoute(NS, 'route-via-gateway', {
+    parentRefs: [{ name: 'section-name', sectionName: 'ls-only-listener' }],
+    rules: [{ matches: [prefix('/badsection')], backendRefs: [backend('v2')] }],
+  }),
+  httpRoute(NS, 'to-all-listeners', {
+    parentRefs: [{ name: 'with-sets' }, listenerSet('set-1'), listenerSet('set-2')],
+    rules: [{ matches: [prefix('/route')], backendRefs: [backend('v1')] }],
+  }),
+  httpRoute(NS, 'gateway-route', {
+    parentRefs: [{ name: 'with-sets' }],
+    rules: [{ matches: [prefix('/gateway-route')], backendRefs: [backend('v2')] }],
+  }),
+  httpRoute(NS, 'gateway-section-route', {
+    parentRefs: [{ name: 'with-sets', sectionName: 'gateway-listener-1' }],
+    rules: [{ matches: [prefix('/gateway-section-route')], backendRefs: [backend('v3')] }],
+  }),
+  httpRoute(NS, 'set-1-route', {
+    parentRefs: [listenerSet('set-1')],
+    rules: [{ matches: [prefix('/set-1-route')], backendRefs: [backend('v2')] }],
+  }),
+  httpRoute(NS, 'set-1-section-route', {
+    parentRefs: [{ ...listenerSet('set-1'), sectionName: 'set-1-listener-1' }],
+    rules: [{ matches: [prefix('/set-1-section-route')], backendRefs: [backend('v3')] }],
+  }),
+  httpRoute(NS, 'set-2-route', {
+    parentRefs: [listenerSet('set-2')],
+    rules: [{ matches: [prefix('/set-2-route')], backendRefs: [backend('v2')] }],
+  }),
+  // HTTPRouteRequestHeaderModifierBackendWeights, HTTPRouteNoBackendRefs, HTTPRouteNamedRule
+  httpRoute(NS, 'backend-headers', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['backend-headers.example.com'],
+    rules: [
+      {
+        backendRefs: ['v1', 'v2'].map((name) =>
+          backend(name, {
+            weight: 10,
+            filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'Backend', value: name }] } }],
+          }),
+        ),
+      },
+    ],
+  }),
+  httpRoute(NS, 'omitted-backendrefs', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['omitted.example.com'],
+    rules: [
+      { matches: [exact('/omitted-no-forward')] },
+      { matches: [exact('/empty-no-forward')], backendRefs: [] },
+      { matches: [prefix('/')], backendRefs: [backend('v1')] },
+    ],
+  }),
+  httpRoute(NS, 'named-rules', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['named.example.com'],
+    rules: [
+      { name: 'named-rule', matches: [prefix('/named')], backendRefs: [backend('v1')] },
+      { matches: [prefix('/unnamed')], backendRefs: [backend('v2')] },
+    ],
+  }),
+  // HTTPRouteRetry
+  httpRoute(NS, 'retries', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['retry.example.com'],
+    rules: [
+      { matches: [prefix('/retry/code-500-attempts-3')], retry: { codes: [500], attempts: 3 }, backendRefs: [backend('v3')] },
+      {
+        matches: [prefix('/retry/code-all-attempts-2')],
+        retry: { codes: [500, 502, 503, 504], attempts: 2 },
+        backendRefs: [backend('v3')],
+      },
+    ],
+  }),
+  // HTTPRouteRetryWithTimeouts
+  httpRoute(NS, 'retries-with-timeouts', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['retry-timeouts.example.com'],
+    rules: [
+      {
+        matches: [prefix('/retry/backend-request-timeout-200ms')],
+        retry: { attempts: 2 },
+        timeouts: { backendRequest: '200ms' },
+        backendRefs: [backend('v3')],
+      },
+      {
+        matches: [prefix('/retry/request-timeout-200ms')],
+        retry: { codes: [500], attempts: 5 },
+        timeouts: { backendRequest: '200ms', request: '400ms' },
+        backendRefs: [backend('v3')],
+      },
+    ],
+  }),
+  // HTTPRouteMultipleGateways: one route on two Gateways, each with a route of its own too
+  k8sGateway(NS, 'shared-a', { listeners: [http('http')] }),
+  k8sGateway(NS, 'shared-b', { listeners: [http('http', 80, { allowedRoutes: fromAll })] }),
+  httpRoute(NS, 'shared-route', {
+    parentRefs: [{ name: 'shared-a' }, { name: 'shared-b' }],
+    rules: [{ matches: [prefix('/shared')], backendRefs: [backend('v1')] }],
+  }),
+  httpRoute(NS, 'shared-a-route', {
+    parentRefs: [{ name: 'shared-a' }],
+    rules: [{ matches: [prefix('/')], backendRefs: [backend('v2')] }],
+  }),
+  httpRoute(NS, 'shared-b-route', {
+    parentRefs: [{ name: 'shared-b' }],
+    rules: [{ matches: [prefix('/')], backendRefs: [backend('v3')] }],
+  }),
+  // HTTPRouteCORS
+  httpRoute(NS, 'cors', {
+    parentRefs: [{ name: 'same' }],
+    hostnames: ['cors.example.com'],
+    rules: [
+      {
+        matches: [prefix('/cors-1')],
+        filters: [
+          {
+            type: 'CORS',
+            cors: {
+              allowOrigins: ['https://www.foo.com', 'https://*.bar.com'],
+              allowMethods: ['GET', 'OPTIONS'],
+              allowHeaders: ['x-header-1', 'x-header-2'],
+              exposeHeaders: ['x-header-3', 'x-header-4'],
+              allowCredentials: true,
+              maxAge: 3600,
+            },
+          },
+        ],
+        backendRefs: [backend('v1')],
+      },
+      {
+        matches: [prefix('/cors-2')],
+        filters: [{ type: 'CORS', cors: { allowOrigins: ['https://www.foo.com'], allowMethods: ['*'] } }],
+        backendRefs: [backend('v1')],
+      },
+    ],
+  }),
 );
 
 interface ListenerStatus {
@@ -310,7 +738,7 @@ interface Status {
   namespace: string;
   name: string;
   conditions: Condition[];
-  status: { listeners?: ListenerStatus[] };
+  status: { listeners?: ListenerStatus[]; attachedListenerSets?: number };
 }
 
 const cluster = (name: string, port = 8080, ns = NS) => `outbound|${port}||${name}.${ns}.svc.cluster.local`;
@@ -616,5 +1044,345 @@ describe('Gateway API conformance, more of the suite, as Istio gives it', () => 
     // istiod allows WebSocket upgrades in the gateway's HTTP connection manager, for every route.
     expect(JSON.stringify(data.proxyConfig.listeners[0].config)).toContain('"upgradeType":"websocket"');
     expect((await envoyRoute('same', 'protocols.example.com:80', '/ws')).route.cluster).toBe(cluster('ws', 8082));
+  });
+
+  const grpcCall = (host: string, headers: { name: string; value: string }[] = []) => ({
+    host,
+    path: `/${GRPC_ECHO}/Echo`,
+    method: 'POST',
+    headers: [{ name: 'content-type', value: 'application/grpc' }, ...headers],
+  });
+
+  it('GRPCRouteHeaderMatching: every header of a match; the rule order breaks ties; unmatched is not routed', async () => {
+    const cases: [Record<string, string>, string | null][] = [
+      [{ version: 'one' }, 'v1'],
+      [{ version: 'two' }, 'v2'],
+      [{ version: 'two', color: 'orange' }, 'v1'],
+      [{ version: 'two', color: 'blue' }, 'v2'],
+      [{ color: 'orange' }, null],
+      [{ 'some-other-header': 'one' }, null],
+      [{ color: 'blue' }, 'v1'],
+      [{ color: 'green' }, 'v1'],
+      [{ color: 'red' }, 'v2'],
+      [{ color: 'yellow' }, 'v2'],
+      [{ color: 'purple' }, null],
+    ];
+    for (const [metadata, want] of cases) {
+      const headers = Object.entries(metadata).map(([name, value]) => ({ name, value }));
+      const r = await via('same', grpcCall('grpc-headers.example.com', headers));
+      expect({ metadata, cluster: r.cluster }).toEqual({ metadata, cluster: want && cluster(want) });
+    }
+  });
+
+  it("Istio's grpc conversion: a service match is the prefix /service/, a method regex any service's method", async () => {
+    const header = [{ name: 'my-header', value: 'some-value' }];
+    const cases: [string, { name: string; value: string }[], string | null][] = [
+      ['/foo/Anything', header, 'v1'],
+      ['/foo/Anything', [], null],
+      ['/foo/bar', [], 'v2'],
+      ['/any.Service/bar', [], 'v2'],
+      ['/any.Service/barn', [], null],
+      ['/a/b/bar', [], null],
+    ];
+    for (const [path, headers, want] of cases) {
+      const r = await via('same', { ...grpcCall('grpc-service.example.com', headers), path });
+      expect({ path, headers, cluster: r.cluster }).toEqual({ path, headers, cluster: want && cluster(want) });
+    }
+    const r = await via('same', { ...grpcCall('grpc-service.example.com', header), path: '/foo/Anything' });
+    expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(
+      'request my-added-header: added-value; request my-removed-header removed',
+    );
+  });
+
+  it('GRPCRouteRequestHeaderModifier: the first rule of a method serves it, with its header changes', async () => {
+    const cases = [
+      ['Echo', 'v1', 'request x-header-set: set-overwrites-values'],
+      [
+        'EchoTwo',
+        'v2',
+        'request x-header-set-1: header-set-1; request x-header-set-2: header-set-2; request x-header-add-1: header-add-1; request x-header-add-2: header-add-2; request X-Header-Remove-1 removed; request X-Header-Remove-2 removed',
+      ],
+    ];
+    for (const [method, want, headers] of cases) {
+      const r = await via('same', { ...grpcCall('grpc-modifier.example.com'), path: `/${GRPC_ECHO}/${method}` });
+      expect({ method, cluster: r.cluster }).toEqual({ method, cluster: cluster(want) });
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(headers);
+    }
+  });
+
+  it('GRPCRouteWeight: 70 and 30, a weight of 0 never chosen', async () => {
+    const r = await via('same', grpcCall('grpc-weights.example.com'));
+    expect(r.routeSource).toMatchObject({ kind: 'GRPCRoute', name: 'grpc-weights' });
+    expect(r.weightedClusters?.filter((c) => c.weight > 0)).toEqual([
+      { cluster: cluster('v1'), weight: 70 },
+      { cluster: cluster('v2'), weight: 30 },
+    ]);
+  });
+
+  it('GRPCRouteListenerHostnameMatching: each authority is routed by the routes of its listener', async () => {
+    const cases: [string, string | null][] = [
+      ['bar.com', 'v1'],
+      ['foo.bar.com', 'v2'],
+      ['baz.bar.com', 'v3'],
+      ['boo.bar.com', 'v3'],
+      ['multiple.prefixes.bar.com', 'v3'],
+      ['multiple.prefixes.foo.com', 'v3'],
+      ['foo.com', null],
+      ['no.matching.host', null],
+    ];
+    for (const [host, want] of cases) {
+      const r = await via('grpc-hostnames', grpcCall(host));
+      expect({ host, cluster: r.cluster }).toEqual({ host, cluster: want && cluster(want) });
+    }
+  });
+
+  it('TLSRouteHostnameIntersection: a TLSRoute takes the SNIs its hostnames share with the listener', async () => {
+    const cases: [string, string, string | null][] = [
+      ['tls-exact', 'abc.example.com', 'tls-backend'],
+      ['tls-exact', 'non.matching.com', null],
+      ['tls-wildcard', 'abc.example.com', 'tls-backend'],
+      ['tls-wildcard', 'other.example.com', 'tls-backend-2'],
+      ['tls-wildcard', 'non.matching.com', null],
+      ['tls-wider', 'abc.example.com', 'tls-backend'],
+      ['tls-wider', 'other.example.com', 'tls-backend-2'],
+      ['tls-wider', 'non.matching.com', null],
+      ['tls-empty', 'abc.example.com', 'tls-backend'],
+      ['tls-empty', 'other.example.com', 'tls-backend-2'],
+      ['tls-empty', 'non.matching.org', null],
+    ];
+    for (const [gateway, sni, want] of cases) {
+      const r = await via(gateway, { port: 443, protocol: 'TCP', tls: 'TLS', sni });
+      expect({ gateway, sni, cluster: r.cluster, routed: r.error === null }).toEqual({
+        gateway,
+        sni,
+        cluster: want && cluster(want, 443),
+        routed: want !== null,
+      });
+    }
+    for (const name of ['tls-exact-wildcard', 'tls-wildcard-exact', 'tls-wildcard-wider', 'tls-wider-exact', 'tls-wider-wildcard'])
+      expect(status('TLSRoute', name).conditions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'Accepted', status: 'True' }),
+          expect.objectContaining({ type: 'ResolvedRefs', status: 'True' }),
+        ]),
+      );
+  });
+
+  it('TCPRouteWeightedRouting: 70 and 30, a weight of 0 never chosen; the same split on a TLSRoute, for each of its hostnames', async () => {
+    const tcp = await via('weights', { port: 9000, protocol: 'TCP' });
+    expect(tcp.weightedClusters?.filter((c) => c.weight > 0)).toEqual([
+      { cluster: cluster('tcp-v1', 3000), weight: 70 },
+      { cluster: cluster('tcp-v2', 3000), weight: 30 },
+    ]);
+    for (const sni of ['one.example.com', 'two.example.com']) {
+      const tls = await via('weights', { port: 443, protocol: 'TCP', tls: 'TLS', sni });
+      expect({ sni, weightedClusters: tls.weightedClusters }).toEqual({
+        sni,
+        weightedClusters: [
+          { cluster: cluster('tls-backend', 443), weight: 70 },
+          { cluster: cluster('tls-backend-2', 443), weight: 30 },
+        ],
+      });
+    }
+    expect((await via('weights', { port: 443, protocol: 'TCP', tls: 'TLS', sni: 'three.example.com' })).cluster).toBeNull();
+  });
+
+  it('TLSRouteMixedTerminationSameNamespace: on one port, one SNI terminated, the other passed through', async () => {
+    const call = (sni: string) => via('mixed-termination', { port: 8883, protocol: 'TCP', tls: 'TLS', sni });
+    expect(await call('tls.example.com')).toMatchObject({ error: null, cluster: cluster('tcp-backend', 3000) });
+    expect(await call('abc.example.com')).toMatchObject({ error: null, cluster: cluster('tcp-backend', 8443) });
+    for (const name of ['mixed-passthrough', 'mixed-terminate'])
+      expect(status('TLSRoute', name).conditions).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'Accepted', status: 'True' }),
+          expect.objectContaining({ type: 'ResolvedRefs', status: 'True' }),
+        ]),
+      );
+  });
+
+  it('TLSRouteInvalidNoMatchingListenerHostname: Accepted False NoMatchingListenerHostname', () => {
+    for (const name of ['tls-mismatch-exact', 'tls-mismatch-wildcard'])
+      expect(status('TLSRoute', name).conditions).toContainEqual(
+        expect.objectContaining({ type: 'Accepted', status: 'False', reason: 'NoMatchingListenerHostname' }),
+      );
+  });
+
+  it('TLSRouteInvalidBackendRefNonexistent: ResolvedRefs False BackendNotFound; the connection reaches no backend', async () => {
+    expect(status('TLSRoute', 'tls-nonexistent').conditions).toContainEqual(
+      expect.objectContaining({ type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound' }),
+    );
+    const r = await via('tls-empty', { port: 443, protocol: 'TCP', tls: 'TLS', sni: 'example.com' });
+    const rejected = r.error !== null || r.trace.some((s) => s.detail.includes("does not exist in this proxy's config"));
+    expect({ cluster: r.cluster, error: r.error, rejected }).toMatchObject({ rejected: true });
+  });
+
+  it('TCPRouteMultipleRoutesAttachment: both accepted, both attached; the older route is served', async () => {
+    for (const name of ['tcproute-attach-older', 'tcproute-attach-newer'])
+      expect(status('TCPRoute', name).conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
+    expect(listener('tcp-attach', 'tcp').attachedRoutes).toBe(2);
+    expect((await via('tcp-attach', { port: 9310, protocol: 'TCP' })).cluster).toBe(cluster('tcp-attach-1', 3000));
+  });
+
+  it('ListenerSetHTTPRouting: routes on a ListenerSet serve its listeners only; routes on the Gateway, its own', async () => {
+    const hosts = [
+      'gateway-listener-1.com',
+      'gateway-listener-2.com',
+      'set-1-listener-1.com',
+      'set-1-listener-2.com',
+      'set-2-listener-1.com',
+      'set-2-listener-2.com',
+    ];
+    const served: [string, string[], string][] = [
+      ['/route', hosts, 'v1'],
+      ['/gateway-route', ['gateway-listener-1.com', 'gateway-listener-2.com'], 'v2'],
+      ['/gateway-section-route', ['gateway-listener-1.com'], 'v3'],
+      ['/set-1-route', ['set-1-listener-1.com', 'set-1-listener-2.com'], 'v2'],
+      ['/set-1-section-route', ['set-1-listener-1.com'], 'v3'],
+      ['/set-2-route', ['set-2-listener-1.com', 'set-2-listener-2.com'], 'v2'],
+    ];
+    for (const [path, servedHosts, want] of served)
+      for (const host of hosts) {
+        const r = await via('with-sets', { host, path });
+        expect({ host, path, cluster: r.cluster }).toEqual({ host, path, cluster: servedHosts.includes(host) ? cluster(want) : null });
+      }
+    expect(status('Gateway', 'with-sets').status).toMatchObject({ attachedListenerSets: 2 });
+    const setListeners = (name: string) => status('ListenerSet', name).status.listeners?.map((l) => [l.name, l.attachedRoutes]);
+    expect(setListeners('set-1')).toEqual([
+      ['set-1-listener-1', 3],
+      ['set-1-listener-2', 2],
+    ]);
+    expect(setListeners('set-2')).toEqual([
+      ['set-2-listener-1', 2],
+      ['set-2-listener-2', 2],
+    ]);
+  });
+
+  it('ListenerSetDefaultNotAllowed: Accepted and Programmed False NotAllowed; the Gateway attaches none', () => {
+    expect(status('Gateway', 'no-sets').conditions).toContainEqual(expect.objectContaining({ type: 'Accepted', status: 'True' }));
+    expect(status('Gateway', 'no-sets').status.attachedListenerSets ?? 0).toBe(0);
+    expect(status('ListenerSet', 'not-allowed').conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Accepted', status: 'False', reason: 'NotAllowed' }),
+        expect.objectContaining({ type: 'Programmed', status: 'False', reason: 'NotAllowed' }),
+      ]),
+    );
+  });
+
+  it('HTTPRouteRequestHeaderModifierBackendWeights: each backend of the split gets its own header', async () => {
+    const r = await via('same', { host: 'backend-headers.example.com' });
+    expect(r.weightedClusters).toEqual([
+      { cluster: cluster('v1'), weight: 10 },
+      { cluster: cluster('v2'), weight: 10 },
+    ]);
+    const detail = r.trace.find((s) => s.stage === 'cluster')?.detail;
+    for (const name of ['v1', 'v2']) expect(detail).toContain(`${cluster(name)} (request backend: ${name})`);
+  });
+
+  it('HTTPRouteNoBackendRefs: a rule without backends answers 500; the others route', async () => {
+    const host = 'omitted.example.com';
+    expect((await via('same', { host, path: '/forward' })).cluster).toBe(cluster('v1'));
+    for (const path of ['/omitted-no-forward', '/empty-no-forward']) {
+      const r = await via('same', { host, path });
+      expect({ path, cluster: r.cluster, error: r.error }).toEqual({ path, cluster: null, error: null });
+      expect(r.trace.map((s) => s.detail).join('\n')).toContain('HTTP 500');
+    }
+  });
+
+  it('HTTPRouteNamedRule: a named rule and an unnamed one both route', async () => {
+    const host = 'named.example.com';
+    expect(await via('same', { host, path: '/named' })).toMatchObject({ cluster: cluster('v1'), routeSource: { name: 'named-rules' } });
+    expect(await via('same', { host, path: '/unnamed' })).toMatchObject({ cluster: cluster('v2'), routeSource: { name: 'named-rules' } });
+  });
+
+  it('ListenerSetAllowedNamespaceSame: the ListenerSet of the Gateway namespace is taken, the other NotAllowed', () => {
+    expect(status('Gateway', 'same-ns-sets').status.attachedListenerSets).toBe(1);
+    expect(status('ListenerSet', `set-in-${NS}`).conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Accepted', status: 'True', reason: 'Accepted' }),
+        expect.objectContaining({ type: 'Programmed', status: 'True', reason: 'Programmed' }),
+      ]),
+    );
+    const elsewhere = statuses.find((x) => x.kind === 'ListenerSet' && x.namespace === 'sets-elsewhere');
+    expect(elsewhere?.conditions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'Accepted', status: 'False', reason: 'NotAllowed' }),
+        expect.objectContaining({ type: 'Programmed', status: 'False', reason: 'NotAllowed' }),
+      ]),
+    );
+  });
+
+  it('ListenerSetGatewayParentSectionNameNotFound: a Gateway parentRef naming a ListenerSet listener is NoMatchingParent', async () => {
+    expect(status('Gateway', 'section-name').status.attachedListenerSets).toBe(1);
+    expect(status('HTTPRoute', 'route-via-listenerset').conditions).toContainEqual(
+      expect.objectContaining({ type: 'Accepted', status: 'True' }),
+    );
+    expect(status('HTTPRoute', 'route-via-gateway').conditions).toContainEqual(
+      expect.objectContaining({ type: 'Accepted', status: 'False', reason: 'NoMatchingParent' }),
+    );
+    expect((await via('section-name', { host: 'ls-section-name.com', path: '/goodsection' })).cluster).toBe(cluster('v1'));
+    expect((await via('section-name', { host: 'gw-section.com', path: '/badsection' })).cluster).toBeNull();
+  });
+
+  it('HTTPRouteRetry: the attempts and the status codes retried, in the Envoy route and the resolution', async () => {
+    const host = 'retry.example.com';
+    for (const [path, attempts, codes] of [
+      ['/retry/code-500-attempts-3', 3, [500]],
+      ['/retry/code-all-attempts-2', 2, [500, 502, 503, 504]],
+    ] as const) {
+      const policy = (await envoyRoute('same', `${host}:80`, path)).route.retryPolicy;
+      expect(policy).toMatchObject({ numRetries: attempts, retriableStatusCodes: codes });
+      const r = await via('same', { host, path });
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(`retries ${attempts} on `);
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(`status ${codes.join(', ')}`);
+    }
+  });
+
+  it('HTTPRouteRetryWithTimeouts: backendRequest is the per-try timeout, request the route timeout', async () => {
+    const host = 'retry-timeouts.example.com';
+    const cases = [
+      // No request timeout: istiod turns the route's off (Envoy's default would be 15s).
+      ['/retry/backend-request-timeout-200ms', 2, '0s'],
+      ['/retry/request-timeout-200ms', 5, '0.400s'],
+    ] as const;
+    for (const [path, attempts, timeout] of cases) {
+      const route = (await envoyRoute('same', `${host}:80`, path)).route;
+      expect({ path, timeout: route.timeout, retryPolicy: route.retryPolicy }).toMatchObject({
+        path,
+        timeout,
+        retryPolicy: { numRetries: attempts, perTryTimeout: '0.200s' },
+      });
+      const r = await via('same', { host, path });
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain(`retries ${attempts} on `);
+      expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain('0.200s per try');
+    }
+  });
+
+  it('HTTPRouteMultipleGateways: the shared route on both Gateways, each one its own route besides', async () => {
+    for (const [gateway, own] of [
+      ['shared-a', 'v2'],
+      ['shared-b', 'v3'],
+    ]) {
+      expect({ gateway, cluster: (await via(gateway, { path: '/shared' })).cluster }).toEqual({ gateway, cluster: cluster('v1') });
+      expect({ gateway, cluster: (await via(gateway, { path: '/' })).cluster }).toEqual({ gateway, cluster: cluster(own) });
+    }
+  });
+
+  it('HTTPRouteCORS: the allowed origins, methods and headers of the Envoy route, named by the resolution', async () => {
+    const host = 'cors.example.com';
+    const cors = (await envoyRoute('same', `${host}:80`, '/cors-1')).typedPerFilterConfig['envoy.filters.http.cors'];
+    expect(cors).toMatchObject({
+      allowOriginStringMatch: [{ exact: 'https://www.foo.com' }, { safeRegex: { regex: '^https://.*\\.bar\\.com$' } }],
+      allowMethods: 'GET,OPTIONS',
+      allowHeaders: 'x-header-1,x-header-2',
+      exposeHeaders: 'x-header-3,x-header-4',
+      allowCredentials: true,
+      maxAge: '3600',
+    });
+    const r = await via('same', { host, path: '/cors-1' });
+    expect(r.trace.find((s) => s.stage === 'cluster')?.detail).toContain('cors allow origins');
+    expect((await envoyRoute('same', `${host}:80`, '/cors-2')).typedPerFilterConfig['envoy.filters.http.cors']).toMatchObject({
+      allowOriginStringMatch: [{ exact: 'https://www.foo.com' }],
+      allowMethods: '*',
+    });
   });
 });

@@ -23,6 +23,7 @@ export async function connectivityOf(yaml: string): Promise<{ connectivity: Conn
       ingested.resources,
       {
         proxies: () => generator.request('proxies', {}, 60_000),
+        mesh: () => generator.request('mesh', undefined, 60_000),
         proxyConfig: (proxy) => generator.request('proxyConfig', { proxy }, 60_000),
         peerAuthentication: (proxy) => generator.request('peerAuthentication', { proxy }, 60_000),
       },

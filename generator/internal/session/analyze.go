@@ -119,24 +119,33 @@ func (s *Session) analysisClient(inputs collection.Schemas) (kubelib.Client, err
 			}
 		}
 	}
+	if err := installCRDs(client, inputs.All()); err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
+// installCRDs installs in a fake client the CustomResourceDefinitions of the schemas that are
+// custom resources, as applying their releases' CRDs to a cluster would. Gateway API CRDs carry the
+// bundle version istiod requires: it watches them only from that version.
+func installCRDs(client kubelib.Client, schemas []sresource.Schema) error {
 	installed := client.Metadata().(*metadatafake.FakeMetadataClient).Resource(gvr.CustomResourceDefinition).(metadatafake.MetadataClient)
-	for _, sch := range inputs.All() {
+	for _, sch := range schemas {
 		if sch.IsBuiltin() || sch.IsSynthetic() {
 			continue
 		}
 		crd := &metav1.PartialObjectMetadata{
 			TypeMeta: metav1.TypeMeta{APIVersion: "apiextensions.k8s.io/v1", Kind: "CustomResourceDefinition"},
 			ObjectMeta: metav1.ObjectMeta{
-				Name: sch.Plural() + "." + sch.Group(),
-				// Gateway API CRDs are watched only from the bundle version istiod requires.
+				Name:        sch.Plural() + "." + sch.Group(),
 				Annotations: map[string]string{gatewayconsts.BundleVersionAnnotation: gatewayconsts.BundleVersion},
 			},
 		}
 		if _, err := installed.CreateFake(crd, metav1.CreateOptions{}); err != nil {
-			return nil, fmt.Errorf("installing CRD %s: %v", crd.Name, err)
+			return fmt.Errorf("installing CRD %s: %v", crd.Name, err)
 		}
 	}
-	return client, nil
+	return nil
 }
 
 // decodeForAnalysis decodes an object of a kind the analyzers read, at the version they read;

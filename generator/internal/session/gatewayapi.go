@@ -30,6 +30,7 @@ import (
 	"istio.io/istio/pkg/config/constants"
 	"istio.io/istio/pkg/config/schema/collections"
 	"istio.io/istio/pkg/config/schema/gvk"
+	sresource "istio.io/istio/pkg/config/schema/resource"
 	kubelib "istio.io/istio/pkg/kube"
 
 	"github.com/meshlens/meshlens/generator/internal/protocol"
@@ -161,6 +162,22 @@ func annotateGatewayAPICRDs(c kubelib.Client) {
 	}
 	fake.PrependReactor("create", "customresourcedefinitions", annotate)
 	fake.PrependReactor("update", "customresourcedefinitions", annotate)
+}
+
+// installGatewayAPICRDs installs the CRDs of every kind of the Gateway API's standard channel that
+// istiod watches, as on a cluster where that release was applied. Istio's harness installs only
+// those of its routes, Gateways and ReferenceGrants: without the rest, istiod never starts the
+// informers of ListenerSet or BackendTLSPolicy, and ignores them (found by ListenerSetHTTPRouting).
+func installGatewayAPICRDs(c kubelib.Client) {
+	var standard []sresource.Schema
+	for _, s := range collections.PilotGatewayAPI().All() {
+		if s.Group() == GatewayAPIGroup {
+			standard = append(standard, s)
+		}
+	}
+	if err := installCRDs(c, standard); err != nil {
+		panic(fatalError{err.Error()})
+	}
 }
 
 // builtinGatewayClasses runs istiod's GatewayClass controller once, on a client of its own: the

@@ -123,10 +123,7 @@ spec:
 
 func TestGatewayAPIStatusAsIstiodWritesIt(t *testing.T) {
 	s := mustLoad(t, splitSnapshot(t, gatewayAPISnapshot))
-	byKey := map[string]GatewayStatus{}
-	for _, st := range s.GatewayAPI.Status {
-		byKey[st.Kind+" "+st.Namespace+"/"+st.Name] = st
-	}
+	byKey := statusByKey(s)
 	// The built-in classes exist without being uploaded, accepted by Istio.
 	if c := condition(byKey["GatewayClass /istio"], "Accepted", ""); c == nil || c.Status != "True" {
 		t.Errorf("GatewayClass istio: Accepted = %+v; statuses %v", c, keys(byKey))
@@ -187,6 +184,45 @@ func TestGatewayAPIRoutesOnTheDeployedGateway(t *testing.T) {
 	}
 }
 
+// istiod reads ListenerSets only once their CRD is installed, which Istio's harness does not do.
+func TestGatewayAPIListenerSetsAreRead(t *testing.T) {
+	s := mustLoad(t, splitSnapshot(t, `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {selector: {app: web}, ports: [{name: http, port: 8080}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  gatewayClassName: istio
+  allowedListeners: {namespaces: {from: Same}}
+  listeners: [{name: http, port: 80, protocol: HTTP, hostname: edge.example.com}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: extra, namespace: shop}
+spec:
+  parentRef: {name: edge}
+  listeners: [{name: extra, port: 80, protocol: HTTP, hostname: extra.example.com}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: shop}
+spec:
+  parentRefs: [{group: gateway.networking.k8s.io, kind: ListenerSet, name: extra}]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+`))
+	byKey := statusByKey(s)
+	if c := condition(byKey["ListenerSet shop/extra"], "Accepted", ""); c == nil || c.Status != "True" {
+		t.Errorf("ListenerSet shop/extra: Accepted = %+v; statuses %v", c, keys(byKey))
+	}
+	if c := condition(byKey["HTTPRoute shop/web"], "Accepted", "ListenerSet shop/extra"); c == nil || c.Status != "True" {
+		t.Errorf("HTTPRoute shop/web on the ListenerSet: Accepted = %+v", c)
+	}
+}
+
 func TestGatewayAPIMeshRouteSplitsCallers(t *testing.T) {
 	s := mustLoad(t, splitSnapshot(t, gatewayAPISnapshot))
 	p, err := s.Proxy(ProxyInput{Namespace: "shop", Name: "client"})
@@ -213,6 +249,15 @@ func TestGatewayAPIMeshRouteSplitsCallers(t *testing.T) {
 		}
 	}
 	t.Fatalf("no virtual host for web on route 8080: %v", routeNames(g.Routes))
+}
+
+// statusByKey is the session's Gateway API statuses by "Kind namespace/name".
+func statusByKey(s *Session) map[string]GatewayStatus {
+	byKey := map[string]GatewayStatus{}
+	for _, st := range s.GatewayAPI.Status {
+		byKey[st.Kind+" "+st.Namespace+"/"+st.Name] = st
+	}
+	return byKey
 }
 
 func condition(st GatewayStatus, typ, parent string) *Condition {

@@ -97,6 +97,7 @@ func Load(in Input) (s *Session, err error) {
 func (s *Session) fakeKubeClient(objects ...runtime.Object) kubelib.Client {
 	c := kubelib.NewFakeClientWithVersion("")
 	annotateGatewayAPICRDs(c)
+	installGatewayAPICRDs(c)
 	addObjects(c, append(objects, builtinGatewayClasses(objects)...))
 	s.kube = c
 	return c

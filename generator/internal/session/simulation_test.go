@@ -47,6 +47,24 @@ type simCase struct {
 	// InboundClusters maps each inbound cluster to its static endpoints (nil: none); absent when
 	// the case does not assert them, {} when there must be no inbound cluster.
 	InboundClusters *map[string][]string `json:"inboundClusters"`
+	ListenerShape   *simListenerShape    `json:"listenerShape"`
+}
+
+// simListenerShape asserts the listeners of a port and the shape of one of them
+// (TestHeadlessServiceListenerShape only); each field unset is not asserted.
+type simListenerShape struct {
+	Port int `json:"port"`
+	// Listeners is the exact number of listeners bound to Port; ListenersAtLeast a lower bound.
+	Listeners        *int `json:"listeners"`
+	ListenersAtLeast *int `json:"listenersAtLeast"`
+	// Listener names the listener the other fields describe.
+	Listener           string `json:"listener"`
+	FilterChainMatcher *bool  `json:"filterChainMatcher"`
+	DefaultFilterChain *bool  `json:"defaultFilterChain"`
+	// PrefixRangeChains counts the filter chains matching destination prefix ranges, every one of
+	// which is PrefixLength long.
+	PrefixRangeChains *int `json:"prefixRangeChains"`
+	PrefixLength      *int `json:"prefixLength"`
 }
 
 type simProxy struct {
@@ -294,6 +312,10 @@ func runSimCase(t *testing.T, c simCase) {
 		})
 	}
 
+	if c.ListenerShape != nil {
+		checkListenerShape(t, sim, *c.ListenerShape)
+	}
+
 	if c.InboundClusters != nil {
 		got := map[string][]string{}
 		for _, cl := range sim.Clusters {
@@ -316,6 +338,50 @@ func runSimCase(t *testing.T, c simCase) {
 		if !reflect.DeepEqual(got, *c.InboundClusters) {
 			t.Errorf("inbound clusters %v, want %v", got, c.InboundClusters)
 		}
+	}
+}
+
+func checkListenerShape(t *testing.T, sim *simulation.Simulation, want simListenerShape) {
+	onPort := 0
+	for _, l := range sim.Listeners {
+		if int(l.GetAddress().GetSocketAddress().GetPortValue()) == want.Port {
+			onPort++
+		}
+	}
+	if want.Listeners != nil && onPort != *want.Listeners {
+		t.Errorf("%d listeners on port %d, want %d", onPort, want.Port, *want.Listeners)
+	}
+	if want.ListenersAtLeast != nil && onPort < *want.ListenersAtLeast {
+		t.Errorf("%d listeners on port %d, want at least %d", onPort, want.Port, *want.ListenersAtLeast)
+	}
+	if want.Listener == "" {
+		return
+	}
+	l := xdstest.ExtractListener(want.Listener, sim.Listeners)
+	if l == nil {
+		t.Fatalf("no listener %s among %v", want.Listener, xdstest.ExtractListenerNames(sim.Listeners))
+	}
+	if want.FilterChainMatcher != nil && (l.FilterChainMatcher != nil) != *want.FilterChainMatcher {
+		t.Errorf("filter chain matcher present: %v, want %v", l.FilterChainMatcher != nil, *want.FilterChainMatcher)
+	}
+	if want.DefaultFilterChain != nil && (l.DefaultFilterChain != nil) != *want.DefaultFilterChain {
+		t.Errorf("default filter chain present: %v, want %v", l.DefaultFilterChain != nil, *want.DefaultFilterChain)
+	}
+	prefixChains := 0
+	for _, fc := range l.FilterChains {
+		ranges := fc.GetFilterChainMatch().GetPrefixRanges()
+		if len(ranges) == 0 {
+			continue
+		}
+		prefixChains++
+		for _, r := range ranges {
+			if want.PrefixLength != nil && int(r.GetPrefixLen().GetValue()) != *want.PrefixLength {
+				t.Errorf("prefix range /%d, want /%d", r.GetPrefixLen().GetValue(), *want.PrefixLength)
+			}
+		}
+	}
+	if want.PrefixRangeChains != nil && prefixChains != *want.PrefixRangeChains {
+		t.Errorf("%d filter chains match prefix ranges, want %d", prefixChains, *want.PrefixRangeChains)
 	}
 }
 

@@ -147,6 +147,7 @@ function connectivityInProcess(
   const computation = connectivityComputation({
     workloads: computed.workloads,
     generatorInput: normalised.generatorInput,
+    trustDomain: 'cluster.local',
     classes,
     peerAuthentications: new Map(classes.map((c) => [c.classKey, null])),
   });

@@ -153,9 +153,26 @@ describe('Envoy RBAC engine', () => {
     expect(evaluateEngine(engine(inverted), request()).allowed).toBe(true);
   });
 
-  it("Istio's policy names: ns[NS]-policy[NAME]-rule[N], CUSTOM ones with their provider prefix", () => {
-    expect(parsePolicyName('ns[shop]-policy[api-readers]-rule[2]')).toEqual({ namespace: 'shop', name: 'api-readers', rule: 2 });
-    expect(parsePolicyName('istio-ext-authz-ext-authz-ns[shop]-policy[ext]-rule[0]')).toEqual({ namespace: 'shop', name: 'ext', rule: 0 });
+  it("Istio's policy names: ns[NS]-policy[NAME]-rule[N], CUSTOM ones with their provider prefix or bad-provider suffix", () => {
+    expect(parsePolicyName('ns[shop]-policy[api-readers]-rule[2]')).toEqual({
+      namespace: 'shop',
+      name: 'api-readers',
+      rule: 2,
+      badCustom: false,
+    });
+    expect(parsePolicyName('istio-ext-authz-ext-authz-ns[shop]-policy[ext]-rule[0]')).toEqual({
+      namespace: 'shop',
+      name: 'ext',
+      rule: 0,
+      badCustom: false,
+    });
+    // pilot/pkg/security/authz/builder testdata/http/custom-bad-out.yaml
+    expect(parsePolicyName('istio-ext-authz-default-ns[foo]-policy[httpbin-1]-rule[0]-deny-due-to-bad-CUSTOM-action')).toEqual({
+      namespace: 'foo',
+      name: 'httpbin-1',
+      rule: 0,
+      badCustom: true,
+    });
     expect(parsePolicyName('something-else')).toBeNull();
   });
 });

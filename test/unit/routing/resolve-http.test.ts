@@ -377,6 +377,27 @@ describe('route actions', () => {
       expect(detail).toContain(note);
   });
 
+  it('a retry on status codes names them, as an HTTPRoute retry gives it (HTTPRouteRetry)', () => {
+    const retryPolicy = { numRetries: 3, retryOn: 'connect-failure,retriable-status-codes', retriableStatusCodes: [500, 502] };
+    const r = resolveRoute(reviews([route('r', { prefix: '/' }, { route: { cluster: 'outbound|80||reviews', retryPolicy } })]), http());
+    expect(r.trace.find((t) => t.stage === 'cluster')!.detail).toContain(
+      'retries 3 on connect-failure,retriable-status-codes (status 500, 502)',
+    );
+  });
+
+  it('a split names the headers each of its clusters changes (HTTPRouteRequestHeaderModifierBackendWeights)', () => {
+    const weighted = (name: string, extra = {}) => ({ name, weight: 10, ...extra });
+    const clusters = [
+      weighted('outbound|80||a', { requestHeadersToAdd: [{ header: { key: 'backend', value: 'a' } }] }),
+      weighted('outbound|80||b', { responseHeadersToRemove: ['x-b'] }),
+      weighted('outbound|80||c'),
+    ];
+    const r = resolveRoute(reviews([route('r', { prefix: '/' }, { route: { weightedClusters: { clusters } } })]), http());
+    expect(r.trace.find((t) => t.stage === 'cluster')!.detail).toContain(
+      '33.3% outbound|80||a (request backend: a), 33.3% outbound|80||b (response x-b removed), 33.3% outbound|80||c',
+    );
+  });
+
   it('a cluster the proxy does not have: the trace says Envoy answers 503', () => {
     const r = resolveRoute(reviews([route('r', { prefix: '/' }, to('outbound|80||gone'))]), http());
     expect(r.cluster).toBe('outbound|80||gone');
