@@ -84,8 +84,8 @@ type Hashed struct {
 
 // Hashed hashes every object and marshals those the job does not hold yet: listeners from their
 // deterministic marshalling, the rest from the bytes istiod packed them into (once per job for
-// what istiod's xDS cache shares), unpacked only to be sent. Answers are built concurrently: Commit, as the answer is written, settles which of them
-// sends an object.
+// what istiod's xDS cache shares), unpacked only to be sent. Answers are built concurrently:
+// Commit, as the answer is written, settles which of them sends an object.
 func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	h := &Hashed{Proxy: proxy, sent: sent}
 	var buf []byte
