@@ -18,7 +18,10 @@ export interface EmbeddedPostgres {
 const USER = 'postgres';
 // The server listens on 127.0.0.1 only; the password keeps other local users out of it.
 const PASSWORD = 'meshlens';
-const PORT_RANGE = { first: 54330, last: 59999 };
+// Below the ephemeral ports (Linux 32768-60999, macOS and Windows from 49152): a port in their
+// range can be taken, for a while, by any outgoing connection's local end, and the server then
+// fails to start ("could not bind ... Address already in use"), as a test run once saw.
+const PORT_RANGE = { first: 20000, last: 32767 };
 
 /**
  * The port is derived from the data directory, so two checkouts (or the tests and a dev server)
