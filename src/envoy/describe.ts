@@ -27,12 +27,11 @@ function headerChanges(h: HeaderChanges): string[] {
  * own (an HTTPRoute backendRef's RequestHeaderModifier; found by HTTPRouteRequestHeaderModifierBackendWeights).
  */
 export function describeWeightedClusters(clusters: readonly WeightedCluster[]): string {
-  return weightShares(clusters)
-    .map((share, i) => {
-      const headers = headerChanges(clusters[i]);
-      return `${share.weight}% ${share.name}${headers.length ? ` (${headers.join('; ')})` : ''}`;
-    })
-    .join(', ');
+  const shares = weightShares(clusters).map((share, i) => {
+    const headers = headerChanges(clusters[i]);
+    return headers.length ? { ...share, name: `${share.name} (${headers.join('; ')})` } : share;
+  });
+  return describeWeights(shares);
 }
 
 /** `90% a, 10% b`, each cluster named by `label` (the cluster name itself by default). */
