@@ -1,14 +1,17 @@
 // node bench/diff.mjs (after `npm run build && npm run build:generator`): two benchmark-mesh snapshots
-// (bench/generate.mjs) differing in 1 % of their resources, both computed to READY, then
+// (bench/generate.mjs) differing in 1 % of their resources as issue 13 changes them (issueChange, the
+// change npm run bench's further snapshot makes), both computed to READY, then
 // GET /api/v1/snapshots/:base/diff/:head: the first (cold) diff, then p50 over 5 runs with the server warm.
 //   BENCH_DEPLOYMENTS  deployments (= proxy classes) of the mesh; default the shape's 200 (5,000 pods)
 //   DATABASE_URL       a Postgres server (else the embedded one); a scratch database, dropped at the end
 //   BENCH_KEEP_DB      keep the scratch database, and print its name
 //   BENCH_DB           a database kept by an earlier run (same BENCH_DEPLOYMENTS): its two snapshots are
 //                      diffed again, without uploading and computing them (for profiling the diff alone)
+//   BENCH_DIFF_SAVE    a file to write the first diff's response to (to check a change keeps it byte for byte)
 // The diff reads the proxy classes the worker stored (src/diff/stored-source.ts); the generator is
 // asked only for a class the worker could not generate. To see where a diff's time goes:
 //   BENCH_DB=... node --cpu-prof --cpu-prof-dir=prof bench/diff.mjs   (the server runs in this process)
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import YAML from 'yaml';
@@ -17,6 +20,7 @@ import { loadConfig } from '../dist/src/config/config.js';
 import { benchPostgres } from './scratch-db.mjs';
 import { JsonLogger } from '../dist/src/logging/json-logger.js';
 import { generateSnapshot, SHAPE } from './generate.mjs';
+import { issueChange } from './common.mjs';
 
 const RUNS = 5;
 /** Every query the app's pool sends while a diff runs: how many, and their summed time (they overlap). */
@@ -33,30 +37,6 @@ SHAPE.deployments = Number(process.env.BENCH_DEPLOYMENTS ?? SHAPE.deployments);
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const fmt = (n) => `${n.toFixed(0)} ms`;
 
-/** 1 % of the resources changed: VirtualService weights, DestinationRule limits, ConfigMap data. */
-function headOf(objects) {
-  const target = Math.round(objects.length / 100);
-  const head = structuredClone(objects);
-  let changed = 0;
-  const pick = (kind, n, change) => {
-    for (const o of head.filter((x) => x.kind === kind).slice(0, n)) {
-      change(o);
-      changed++;
-    }
-  };
-  pick('VirtualService', Math.round(target / 5), (o) => {
-    o.spec.http[1].route[0].weight = 80;
-    o.spec.http[1].route[1].weight = 20;
-  });
-  pick('DestinationRule', Math.round(target / 5), (o) => {
-    o.spec.trafficPolicy.connectionPool.tcp.maxConnections = 50;
-  });
-  pick('ConfigMap', target - changed, (o) => {
-    o.data['settings.yaml'] += 'changed: true\n';
-  });
-  return { head, changed };
-}
-
 const config = loadConfig({ ...process.env, LOG_LEVEL: 'warn' });
 const reuse = process.env.BENCH_DB;
 const keep = Boolean(reuse) || process.env.BENCH_KEEP_DB === '1';
@@ -66,7 +46,7 @@ const { name: benchDb, url } = await postgres.create(reuse, { reuse: Boolean(reu
 let app;
 try {
   const { objects, yaml } = generateSnapshot();
-  const { head, changed } = headOf(objects);
+  const { objects: head, changed } = issueChange(objects);
   const headYaml = head.map((o) => YAML.stringify(o)).join('---\n');
   console.log(
     `mesh: ${objects.length} resources, ${SHAPE.deployments} deployments (${SHAPE.deployments * SHAPE.podsPerDeployment} pods), ${SHAPE.services} services; head differs in ${changed} resources (${((changed / objects.length) * 100).toFixed(1)} %)`,
@@ -112,19 +92,24 @@ try {
     sql.queries = 0;
     sql.ms = 0;
     const start = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
     const res = await fetch(`${base}/api/v1/snapshots/${ids[0]}/diff/${ids[1]}?format=json`);
     const text = await res.text();
     // The server's time: until the last byte of the response, not the client parsing it.
     const took = ms(start);
+    // The process's CPU (server and client share it): repeatable under load, where wall time is not.
+    const used = process.cpuUsage(cpu);
+    const cpuMs = (used.user + used.system) / 1000;
     const body = JSON.parse(text);
     body.bytes = text.length;
     if (res.status !== 200) throw new Error(`diff: HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-    return { ms: took, body, sql: { ...sql } };
+    return { ms: took, cpuMs, body, text, sql: { ...sql } };
   };
   const cold = await diff();
+  if (process.env.BENCH_DIFF_SAVE) writeFileSync(process.env.BENCH_DIFF_SAVE, cold.text);
   const s = cold.body.summary;
   console.log(
-    `first diff (server just started: nothing cached): ${fmt(cold.ms)} (goal ≤ 1000 ms; load average ${loadavg()
+    `first diff (server just started: nothing cached): ${fmt(cold.ms)}, ${fmt(cold.cpuMs)} CPU (goal ≤ 1000 ms; load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}); ${cold.sql.queries} SQL queries, ${fmt(cold.sql.ms)} in SQL (summed; they overlap)`,
   );
@@ -132,13 +117,16 @@ try {
     `  ${s.resourcesChanged} resources changed, ${s.proxyClassesChanged} proxy classes / ${s.workloadsAffected} workloads changed (${cold.body.proxies.length} distinct changes), ${s.routingChanges} distinct routing changes, markdown ${cold.body.markdown.length} chars, response ${(cold.body.bytes / 1e6).toFixed(1)} MB`,
   );
   const times = [];
+  const cpus = [];
   let warmSql;
   for (let i = 0; i < RUNS; i++) {
     const warm = await diff();
     times.push(warm.ms);
+    cpus.push(warm.cpuMs);
     warmSql = warm.sql;
   }
   times.sort((a, b) => a - b);
+  cpus.sort((a, b) => a - b);
   console.log(
     `diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}); ${warmSql.queries} SQL queries, ${fmt(warmSql.ms)} in SQL`,
   );

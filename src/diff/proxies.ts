@@ -163,7 +163,7 @@ function mergeEqualChanges(changes: readonly PairChange[]): ProxyConfigChange[] 
   return out;
 }
 
-/** Field changes of one object pair, capped, with a key equal for equal lists (to merge equal class changes). */
+/** Field changes of one object pair, capped, with a key (a digest) equal for equal lists (to merge equal class changes). */
 interface FieldDiff {
   fields: FieldChange[];
   truncated: boolean;
@@ -190,7 +190,7 @@ function changeOf(
       const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
         const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
         const fields = all.slice(0, FIELD_LIMIT);
-        return { fields, truncated: all.length > FIELD_LIMIT, key: canonicalJson(fields) };
+        return { fields, truncated: all.length > FIELD_LIMIT, key: contentId(canonicalJson(fields)) };
       });
       const o: EnvoyObjectChange = { type, name, change: 'CHANGED', fields: f.fields, truncated: f.truncated };
       keys.set(o, f.key);
@@ -202,8 +202,25 @@ function changeOf(
   const routing = routingChanges(delta, views.base, views.head, memo);
   const signature = createHash('sha256');
   for (const o of objects) signature.update(`${o.type}\u0000${o.name}\u0000${o.change}\u0000${o.truncated}\u0000${keys.get(o) ?? ''}\n`);
-  signature.update(routingKey(routing));
+  for (const r of routing) signature.update(`${routingId(r)}\n`);
   return { objects, routing, signature: signature.digest('hex') };
+}
+
+/**
+ * A routing change's key as a digest, computed once per change object: the memos hand the same
+ * objects to every class that shares a change, so a class's signature costs a digest per sentence,
+ * not the JSON of all its sentences again. Equal digests: equal routingKey (the sequence of them
+ * is as telling as the JSON of the whole list).
+ */
+const routingIds = new WeakMap<RoutingChange, string>();
+function routingId(r: RoutingChange): string {
+  let id = routingIds.get(r);
+  if (id === undefined) routingIds.set(r, (id = contentId(routingKey(r))));
+  return id;
+}
+
+function contentId(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
 }
 
 /**

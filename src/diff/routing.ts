@@ -56,7 +56,15 @@ export function routingChanges(
   const out: RoutingChange[] = [];
   out.push(...listenerChanges(delta.listener, base, head));
   for (const name of [...delta.route.added, ...delta.route.removed, ...delta.route.changed].sort()) {
-    out.push(...routeConfigChanges(name, base, head, m));
+    // A route configuration's sentences depend on its two sides and on the head's clusters and
+    // endpoints its changed virtual hosts send to: keyed by all their hashes, they are computed once
+    // for every class that shares them (all of a big mesh's sidecars, for an outbound change).
+    const hb = base.hash('route', name) ?? '-';
+    const hh = head.hash('route', name) ?? '-';
+    const context = memo(m, `rn|${hb}|${hh}`, () => vhostClusters(name, base, head, m))
+      .map((c) => `${head.hash('cluster', c) ?? '-'}/${head.hash('endpoint', c) ?? '-'}`)
+      .join(',');
+    out.push(...memo(m, `rc|${name}|${hb}|${hh}|${context}${routeSourcesKey(base, head)}`, () => routeConfigChanges(name, base, head, m)));
   }
   out.push(...clusterChanges(delta, base, head, m));
   return out;
@@ -334,10 +342,15 @@ export function clusterProblem(name: string, side: SideView): string | null {
 /** The clusters that head routes in the changed virtual hosts send to: their endpoints are needed to annotate them. */
 export function referencedClusters(delta: { added: string[]; changed: string[] }, base: SideView, head: SideView, m?: Memo): string[] {
   const names = new Set<string>();
-  for (const rc of [...delta.added, ...delta.changed]) {
-    for (const pair of changedVhosts(rc, base, head, m))
-      for (const r of pair.after?.routes ?? []) for (const c of routeClusters(r)) names.add(c.name);
-  }
+  for (const rc of [...delta.added, ...delta.changed]) for (const c of vhostClusters(rc, base, head, m)) names.add(c);
+  return [...names].sort();
+}
+
+/** The clusters that head routes in route configuration `rcName`'s changed virtual hosts send to, sorted. */
+function vhostClusters(rcName: string, base: SideView, head: SideView, m?: Memo): string[] {
+  const names = new Set<string>();
+  for (const pair of changedVhosts(rcName, base, head, m))
+    for (const r of pair.after?.routes ?? []) for (const c of routeClusters(r)) names.add(c.name);
   return [...names].sort();
 }
 
@@ -357,14 +370,18 @@ function clusterChanges(
   const out: RoutingChange[] = [];
   const added = delta.cluster.added;
   for (const name of added.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
-    const dr = istioConfigRef((head.get('cluster', name) as { metadata?: never } | undefined)?.metadata);
-    const eps = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)).length : null;
-    out.push({
-      kind: 'CLUSTER',
-      destination: serviceOf(name),
-      cluster: name,
-      sentence: `New cluster ${name} (${clusterLabel(name)})${dr ? `, shaped by ${formatRef(dr)}` : ''}${eps !== null ? `, ${eps} endpoint${eps === 1 ? '' : 's'}` : ''}.`,
-    });
+    out.push(
+      memo(m, `ca|${name}|${head.hash('cluster', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`, (): RoutingChange => {
+        const dr = istioConfigRef((head.get('cluster', name) as { metadata?: never } | undefined)?.metadata);
+        const eps = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)).length : null;
+        return {
+          kind: 'CLUSTER',
+          destination: serviceOf(name),
+          cluster: name,
+          sentence: `New cluster ${name} (${clusterLabel(name)})${dr ? `, shaped by ${formatRef(dr)}` : ''}${eps !== null ? `, ${eps} endpoint${eps === 1 ? '' : 's'}` : ''}.`,
+        };
+      }),
+    );
   }
   if (added.length > MAX_ADDED_CLUSTER_SENTENCES) {
     out.push({ kind: 'CLUSTER', destination: '*', sentence: `And ${added.length - MAX_ADDED_CLUSTER_SENTENCES} more new clusters.` });
@@ -391,18 +408,21 @@ function clusterChanges(
   const addedSet = new Set([...delta.cluster.added, ...delta.cluster.removed]);
   for (const name of [...delta.endpoint.added, ...delta.endpoint.removed, ...delta.endpoint.changed].sort()) {
     if (addedSet.has(name)) continue;
-    const before = base.hash('endpoint', name) !== undefined ? endpointAddresses(base.get('endpoint', name)) : [];
-    const after = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)) : [];
-    if (canonicalEqual(before, after)) continue;
-    const gone = after.length === 0 ? ': no endpoints left, requests to it get 503 (UH, no healthy upstream)' : '';
-    out.push({
-      kind: 'ENDPOINTS',
-      destination: serviceOf(name),
-      cluster: name,
-      sentence: `Cluster ${name} (${clusterLabel(name)}): ${before.length} → ${after.length} endpoint${after.length === 1 ? '' : 's'}${gone}.`,
-      before: String(before.length),
-      after: String(after.length),
+    const change = memo(m, `e|${name}|${base.hash('endpoint', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`, (): RoutingChange | null => {
+      const before = base.hash('endpoint', name) !== undefined ? endpointAddresses(base.get('endpoint', name)) : [];
+      const after = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)) : [];
+      if (canonicalEqual(before, after)) return null;
+      const gone = after.length === 0 ? ': no endpoints left, requests to it get 503 (UH, no healthy upstream)' : '';
+      return {
+        kind: 'ENDPOINTS',
+        destination: serviceOf(name),
+        cluster: name,
+        sentence: `Cluster ${name} (${clusterLabel(name)}): ${before.length} → ${after.length} endpoint${after.length === 1 ? '' : 's'}${gone}.`,
+        before: String(before.length),
+        after: String(after.length),
+      };
     });
+    if (change) out.push(change);
   }
   return out;
 }
