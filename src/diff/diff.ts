@@ -6,7 +6,7 @@ import type { EnvoyObject } from '../model/proxy.js';
 import { diffDiagnostics, levelRank } from './diagnostics.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import type { ProxyConfigChange, RoutingChange, SideInfo, SnapshotDiffResult } from './model.js';
-import { contextHashes, diffProxies, planProxyDiff, routingKey, trimmableRoutePairs } from './proxies.js';
+import { contextHashes, diffProxies, planProxyDiff, routingId, trimmableRoutePairs } from './proxies.js';
 import type { ProxyConfigSource } from './proxy-class.js';
 import { diffResources, type ResourceInput } from './resources.js';
 import type { Memo } from './routing.js';
@@ -87,7 +87,8 @@ function distinctRouting(proxies: readonly ProxyConfigChange[]): RoutingChange[]
   const seen = new Map<string, RoutingChange>();
   for (const p of proxies) {
     for (const r of p.routing) {
-      const key = routingKey(r);
+      // Digested once per change object: the classes that share a change share its objects.
+      const key = routingId(r);
       if (!seen.has(key)) seen.set(key, r);
     }
   }

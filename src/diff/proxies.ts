@@ -213,7 +213,7 @@ function changeOf(
  * is as telling as the JSON of the whole list).
  */
 const routingIds = new WeakMap<RoutingChange, string>();
-function routingId(r: RoutingChange): string {
+export function routingId(r: RoutingChange): string {
   let id = routingIds.get(r);
   if (id === undefined) routingIds.set(r, (id = contentId(routingKey(r))));
   return id;
@@ -229,7 +229,7 @@ function contentId(text: string): string {
  * was a tenth of a first diff on a big mesh; a change built in another key order would only be kept
  * apart, never merged wrongly.
  */
-export function routingKey(routing: RoutingChange | readonly RoutingChange[]): string {
+function routingKey(routing: RoutingChange | readonly RoutingChange[]): string {
   return JSON.stringify(routing);
 }
 
