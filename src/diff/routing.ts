@@ -408,20 +408,24 @@ function clusterChanges(
   const addedSet = new Set([...delta.cluster.added, ...delta.cluster.removed]);
   for (const name of [...delta.endpoint.added, ...delta.endpoint.removed, ...delta.endpoint.changed].sort()) {
     if (addedSet.has(name)) continue;
-    const change = memo(m, `e|${name}|${base.hash('endpoint', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`, (): RoutingChange | null => {
-      const before = base.hash('endpoint', name) !== undefined ? endpointAddresses(base.get('endpoint', name)) : [];
-      const after = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)) : [];
-      if (canonicalEqual(before, after)) return null;
-      const gone = after.length === 0 ? ': no endpoints left, requests to it get 503 (UH, no healthy upstream)' : '';
-      return {
-        kind: 'ENDPOINTS',
-        destination: serviceOf(name),
-        cluster: name,
-        sentence: `Cluster ${name} (${clusterLabel(name)}): ${before.length} → ${after.length} endpoint${after.length === 1 ? '' : 's'}${gone}.`,
-        before: String(before.length),
-        after: String(after.length),
-      };
-    });
+    const change = memo(
+      m,
+      `e|${name}|${base.hash('endpoint', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`,
+      (): RoutingChange | null => {
+        const before = base.hash('endpoint', name) !== undefined ? endpointAddresses(base.get('endpoint', name)) : [];
+        const after = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)) : [];
+        if (canonicalEqual(before, after)) return null;
+        const gone = after.length === 0 ? ': no endpoints left, requests to it get 503 (UH, no healthy upstream)' : '';
+        return {
+          kind: 'ENDPOINTS',
+          destination: serviceOf(name),
+          cluster: name,
+          sentence: `Cluster ${name} (${clusterLabel(name)}): ${before.length} → ${after.length} endpoint${after.length === 1 ? '' : 's'}${gone}.`,
+          before: String(before.length),
+          after: String(after.length),
+        };
+      },
+    );
     if (change) out.push(change);
   }
   return out;
