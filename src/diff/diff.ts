@@ -140,8 +140,9 @@ export function failLevelReached(diff: SnapshotDiffResult, failOn: 'error' | 'wa
 
 /**
  * A Memo to keep across diffs: every entry the diff memoises is keyed by the content hashes of the
- * objects it was computed from (`f|`, `vh|`, `c|` of two objects; `vs|` of two route configurations
- * and the clusters and endpoints their routes send to; `d|` and `p|` of two configs: `d|base|head`),
+ * objects it was computed from (`f|`, `vh|`, `rn|`, `c|`, `e|` of two objects, `ca|` of one; `rc|`
+ * of two route configurations and `vs|` of two virtual hosts' routes, with the clusters and
+ * endpoints their routes send to; `d|` and `p|` of two configs: `d|base|head`),
  * so it never goes stale; the oldest entries leave past `max`.
  */
 export class BoundedMemo extends Map<string, unknown> {

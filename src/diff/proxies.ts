@@ -5,7 +5,7 @@
 // changes every caller's config the same way.
 import { createHash } from 'node:crypto';
 import { CONFIG_KEY, ENVOY_TYPES, type EnvoyObject } from '../model/proxy.js';
-import { canonicalJson } from '../model/canonical.js';
+import { contentHash, jsonHash } from '../model/canonical.js';
 import { diffJson, type FieldChange } from './json-diff.js';
 import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './model.js';
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ObjectDelta, type ProxyClass } from './proxy-class.js';
@@ -190,7 +190,7 @@ function changeOf(
       const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
         const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
         const fields = all.slice(0, FIELD_LIMIT);
-        return { fields, truncated: all.length > FIELD_LIMIT, key: contentId(canonicalJson(fields)) };
+        return { fields, truncated: all.length > FIELD_LIMIT, key: contentHash(fields) };
       });
       const o: EnvoyObjectChange = { type, name, change: 'CHANGED', fields: f.fields, truncated: f.truncated };
       keys.set(o, f.key);
@@ -215,12 +215,8 @@ function changeOf(
 const routingIds = new WeakMap<RoutingChange, string>();
 export function routingId(r: RoutingChange): string {
   let id = routingIds.get(r);
-  if (id === undefined) routingIds.set(r, (id = contentId(routingKey(r))));
+  if (id === undefined) routingIds.set(r, (id = jsonHash(routingKey(r))));
   return id;
-}
-
-function contentId(text: string): string {
-  return createHash('sha256').update(text).digest('base64');
 }
 
 /**

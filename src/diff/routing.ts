@@ -6,7 +6,7 @@ import { describeAction, describeWeights, routeClusters, routePolicies, weightSh
 import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../envoy/xds.js';
 import { describeRouteMatch } from '../envoy/match.js';
 import { formatRef, formatRouteSource, istioConfigRef, type RouteSources } from '../envoy/provenance.js';
-import { canonicalJson } from '../model/canonical.js';
+import { canonicalJson, jsonHash } from '../model/canonical.js';
 import { firstMatching, matchKey, sampleRequest } from './describe.js';
 import { canonicalEqual } from './json-diff.js';
 import type { EnvoyType } from '../model/proxy.js';
@@ -158,16 +158,25 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
       });
       continue;
     }
-    // The sentences depend on the two route configurations and, for the notes on where requests
-    // now go, on the head's clusters and endpoints the routes send to: keyed by all their hashes,
-    // they are computed once for all the callers of a changed service.
+    // The sentences depend on the two virtual hosts' routes (not their domains, which name the
+    // proxy's namespace: each namespace's route configuration differs) and, for the notes on where
+    // requests now go, on the head's clusters and endpoints the routes send to: keyed by all of
+    // them, they are computed once for all the callers of a changed service in every namespace.
     const context = [...new Set(pair.after!.routes?.flatMap((r) => routeClusters(r).map((c) => c.name)))]
       .map((c) => `${head.hash('cluster', c) ?? '-'}/${head.hash('endpoint', c) ?? '-'}`)
       .join(',');
-    const key = `vs|${base.hash('route', rcName) ?? '-'}|${head.hash('route', rcName) ?? '-'}|${pair.name}|${context}${routeSourcesKey(base, head)}`;
+    const key = `vs|${rcName}|${pair.name}|${routesHash(pair.before!)}|${routesHash(pair.after!)}|${context}${routeSourcesKey(base, head)}`;
     out.push(...memo(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, base, head)));
   }
   return out;
+}
+
+/**
+ * A virtual host's routes as a key: plain JSON, not canonical (a host's routes parsed from one
+ * stored body keep its key order); routes serialised in another key order are only computed apart.
+ */
+function routesHash(v: VirtualHost): string {
+  return jsonHash(JSON.stringify(v.routes ?? []));
 }
 
 /** Sentences naming Gateway API routes depend on the sides' route sources too (empty: no key, as before there were any). */
