@@ -23,11 +23,22 @@ export interface SideView {
 }
 
 export function sideView(cls: ProxyClass | null, lookup: (hash: string) => EnvoyObject | undefined, routeSources?: RouteSources): SideView {
+  // The sentences look the same names up several times, and a stored config's index searches
+  // each of its parts (configIndex): each name once per view.
+  const seen = new Map<EnvoyType, Map<string, string | undefined>>();
+  const hash = (type: EnvoyType, name: string) => {
+    let names = seen.get(type);
+    if (!names) seen.set(type, (names = new Map()));
+    if (names.has(name)) return names.get(name);
+    const h = cls?.objects[type][name];
+    names.set(name, h);
+    return h;
+  };
   return {
     routeSources,
-    hash: (type, name) => cls?.objects[type][name],
+    hash,
     get: (type, name) => {
-      const h = cls?.objects[type][name];
+      const h = hash(type, name);
       return h === undefined ? undefined : lookup(h);
     },
   };
