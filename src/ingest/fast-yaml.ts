@@ -70,29 +70,10 @@ function decline(): never {
 }
 
 /**
- * The text cut at `---` lines into parts of at least `size` characters (the last one shorter):
- * js-yaml ends a document at a `---` line whatever is open (an open quote or flow collection is
- * its syntax error), so each part holds whole documents, those it holds in the whole text.
+ * The documents of a text, each decoded or declined; undefined when the text as a whole is
+ * yaml's (WHOLE_TEXT, UNUSUAL, a syntax error js-yaml finds: its documents are then unknown).
  */
-export function fastYamlParts(text: string, size: number): FastRange[] {
-  const parts: FastRange[] = [];
-  let start = 0;
-  for (const { index } of text.matchAll(MARKER)) {
-    if (index - start < size) continue;
-    parts.push({ start, end: index });
-    start = index;
-  }
-  parts.push({ start, end: text.length });
-  return parts;
-}
-
-/**
- * The documents of a text, or of one part of it (fastYamlParts; their offsets are the text's),
- * each decoded or declined; undefined when the part as a whole is yaml's (WHOLE_TEXT, UNUSUAL, a
- * syntax error js-yaml finds: its documents are then unknown).
- */
-export function fastYamlDocuments(whole: string, part: FastRange = { start: 0, end: whole.length }): FastDocument[] | undefined {
-  const text = whole.slice(part.start, part.end);
+export function fastYamlDocuments(text: string): FastDocument[] | undefined {
   if (UNUSUAL.test(text) || WHOLE_TEXT.test(text)) return undefined;
   let events: Event[];
   try {
@@ -129,19 +110,7 @@ export function fastYamlDocuments(whole: string, part: FastRange = { start: 0, e
     at = after;
     built++;
   }
-  if (at !== events.length) return undefined;
-  return part.start === 0 ? documents : documents.map((document) => shiftedDocument(document, part.start));
-}
-
-/** A document of a part, its offsets moved by `by` (the part's start) to be the whole text's. */
-function shiftedDocument(document: FastDocument, by: number): FastDocument {
-  const shift = ({ start, end }: FastRange): FastRange => ({ start: start + by, end: end + by });
-  return {
-    ...document,
-    ...shift(document),
-    ...(document.root ? { root: shift(document.root) } : {}),
-    ...(document.items ? { items: document.items.map((item) => item && shift(item)) } : {}),
-  };
+  return at === events.length ? documents : undefined;
 }
 
 /** The index past the POP event that ends the document whose event is at `at`. */

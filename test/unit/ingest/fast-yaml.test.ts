@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify, type Document } from 'yaml';
 import { decodeManifests } from '../../../src/ingest/decode.js';
-import { fastYamlDocuments, fastYamlParts } from '../../../src/ingest/fast-yaml.js';
+import { fastYamlDocuments } from '../../../src/ingest/fast-yaml.js';
 import { validateObject } from '../../../src/ingest/validate.js';
 
 /** As the upload fuzz test: a few hundred cases in `npm test`, MESHLENS_FUZZ_RUNS for a long run. */
@@ -148,46 +148,6 @@ describe('the fast YAML reader', () => {
       }),
       { numRuns: RUNS },
     );
-  });
-
-  it('reads a text in parts cut at `---` lines as it reads it whole', () => {
-    fc.assert(
-      fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), fc.nat({ max: 400 }), (sources, size) => {
-        const source = sources.join('\n---\n');
-        const whole = fastYamlDocuments(source);
-        const parts = fastYamlParts(source, size).map((part) => fastYamlDocuments(source, part));
-        if (!whole) {
-          expect(parts.includes(undefined), source).toBe(true);
-          return;
-        }
-        expect(
-          parts.flatMap((documents) => documents!),
-          source,
-        ).toEqual(whole);
-      }),
-      { numRuns: RUNS },
-    );
-  });
-
-  it('an upload of many parts decodes as with yaml alone, its problems located', () => {
-    const bad = ['apiVersion: v1', 'kind: Service', 'metadata: {name: web}', 'spec:', '  ports: [{port: 80000}]', ''].join('\n');
-    // A document yaml alone reads (a merge key), and a problem, in the parts after the first.
-    const merged = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: &m', '  name: merged', 'data:', '  <<: *m', ''].join('\n');
-    const source = Array.from({ length: 8 }, () => [...examples, ...examples, ...examples, merged, ...examples, bad])
-      .flat()
-      .join('\n---\n');
-    // Parts of decode.ts's 256 KiB, each js-yaml's.
-    const parts = fastYamlParts(source, 256 * 1024);
-    expect(parts.length).toBeGreaterThanOrEqual(3);
-    expect(parts.every((part) => fastYamlDocuments(source, part))).toBe(true);
-    const summary = (result: ReturnType<typeof decodeManifests>) => ({
-      objects: result.objects.map(({ document, line, column, object }) => ({ document, line, column, object })),
-      problems: result.problems,
-      checked: result.checked,
-    });
-    const either = decodeManifests(source, 'application/yaml', validateObject);
-    expect(either.checked.length).toBeGreaterThan(0);
-    expect(summary(either)).toEqual(summary(decodeManifests(source, 'application/yaml', validateObject, { fastYaml: false })));
   });
 
   it('reads the bench shapes itself (anchors, literal blocks, compact sequences, Lists), not merge keys', () => {
