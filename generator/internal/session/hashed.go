@@ -40,6 +40,10 @@ type Sent struct {
 	mu sync.Mutex
 	// refs are the objects sent, by hash: each one's ref, numbered from 0 in the order of writing.
 	refs map[ObjectHash]int
+	// marshalled is the JSON of the objects answers being built marshalled, by hash, until an
+	// answer sending them is written: a job has several answers in flight, which share what
+	// they do not hold yet rather than each marshalling it.
+	marshalled map[ObjectHash][]byte
 	// packed is the hash of every packed route, cluster and endpoint hashed for the job, by the
 	// resource istiod packed it into. istiod's xDS cache hands every class it serves the same
 	// *anypb.Any, never changed once cached (it is pushed to every proxy that shares it), so each
@@ -49,7 +53,7 @@ type Sent struct {
 }
 
 func NewSent() *Sent {
-	return &Sent{refs: map[ObjectHash]int{}, packed: map[*anypb.Any]ObjectHash{}}
+	return &Sent{refs: map[ObjectHash]int{}, marshalled: map[ObjectHash][]byte{}, packed: map[*anypb.Any]ObjectHash{}}
 }
 
 // packedHash is the ObjectHash of a resource istiod packed, hashed at its first sight in the job.
@@ -67,11 +71,21 @@ func (s *Sent) packedHash(typeURL string, r *anypb.Any) ObjectHash {
 	return hash
 }
 
-func (s *Sent) has(h ObjectHash) bool {
+// lookup is whether the job holds an object, and when not, its JSON if an answer built since marshalled it.
+func (s *Sent) lookup(h ObjectHash) (held bool, json []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.refs[h]
-	return ok
+	if _, held = s.refs[h]; held {
+		return true, nil
+	}
+	return false, s.marshalled[h]
+}
+
+// keep holds an object's JSON for the answers built until one sending it is written.
+func (s *Sent) keep(h ObjectHash, json []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.marshalled[h] = json
 }
 
 // Hashed is a generated config as a compute job takes it: every object by hash, with its proto3
@@ -86,8 +100,9 @@ type Hashed struct {
 
 // Hashed hashes every object and marshals those the job does not hold yet: listeners from their
 // deterministic marshalling, the rest from the bytes istiod packed them into (once per job for
-// what istiod's xDS cache shares), unpacked only to be sent. Answers are built concurrently:
-// Commit, as the answer is written, settles which of them sends an object.
+// what istiod's xDS cache shares), unpacked only to be sent, and once per job but for answers
+// built at the same time (Sent.marshalled). Answers are built concurrently: Commit, as the answer
+// is written, settles which of them sends an object.
 func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	h := &Hashed{sent: sent}
 	var err error
@@ -135,10 +150,14 @@ func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	return h, nil
 }
 
-// add appends an object to list i by hash, with its proto3 JSON unless the job holds it.
+// add appends an object to list i by hash, with its proto3 JSON unless the job holds it:
+// marshalled here unless another answer being built has.
 func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, error)) error {
 	var o JobObject
-	if !h.sent.has(hash) {
+	held, object := h.sent.lookup(hash)
+	if !held && object != nil {
+		o.Object = object
+	} else if !held {
 		m, err := message()
 		if err != nil {
 			return err
@@ -146,6 +165,7 @@ func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, erro
 		if o.Object, err = protojson.Marshal(m); err != nil {
 			return err
 		}
+		h.sent.keep(hash, o.Object)
 	}
 	*h.lists()[i] = append(*h.lists()[i], o)
 	h.hashes[i] = append(h.hashes[i], hash)
@@ -192,9 +212,10 @@ func (h *Hashed) Commit() *JobAnswer {
 			if ref, held := h.sent.refs[hash]; held {
 				list[j] = JobObject{Ref: ref}
 			} else {
-				// Not held when built either (has is true from then on): marshalled.
+				// Not held when built either (lookup says so from then on): marshalled.
 				list[j].Ref = len(h.sent.refs)
 				h.sent.refs[hash] = list[j].Ref
+				delete(h.sent.marshalled, hash)
 			}
 		}
 	}

@@ -24,8 +24,8 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	}
 	objects := len(g.Listeners) + len(g.Routes) + len(g.Clusters) + len(g.Endpoints)
 	sent := NewSent()
-	// Two answers built before either is written: both marshal everything; the one written first
-	// sends it, the other names it.
+	// Two answers built before either is written: the first marshals everything, the second takes
+	// that JSON; the one written first sends it, the other names it.
 	first, err := pk.Hashed(Describe(p), sent)
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +45,9 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 		}
 		return withJSON, refs
 	}
+	if len(first.answer.Clusters) == 0 || &first.answer.Clusters[0].Object[0] != &second.answer.Clusters[0].Object[0] {
+		t.Error("the second answer marshalled again what the first had")
+	}
 	// The second built but written first: its objects are numbered 0, 1, 2, … as it lists them.
 	w2, r2 := refs(second.Commit())
 	w1, r1 := refs(first.Commit())
@@ -55,6 +58,9 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 		if ref != i {
 			t.Fatalf("the first answer's object %d has ref %d", i, ref)
 		}
+	}
+	if len(sent.marshalled) != 0 {
+		t.Errorf("%d objects' JSON still held once sent", len(sent.marshalled))
 	}
 	// Built after: nothing marshalled at all.
 	third, err := pk.Hashed(Describe(p), sent)
