@@ -12,6 +12,7 @@ import {
   type ClassMember,
 } from '../../../src/jobs/proxy-classes.js';
 import { ClassesThread } from '../../../src/jobs/classes-thread.js';
+import type { RawAnswer } from '../../../src/generator/generator.service.js';
 import { hashedLine } from '../../support/fake-generator.js';
 
 function proxy(name: string, ip: string): ProxyInfo {
@@ -142,12 +143,13 @@ describe("readGeneratedLine with the job's bodies (connectivity reads each class
 });
 
 describe('ClassesThread', () => {
-  it('stores from the answer lines what the parsed configs store', async () => {
+  /** The thread's results of the answers, added in order, and what it stores: as the parsed configs store. */
+  async function expectStoredAsParsed(answers: RawAnswer[]) {
     const expected = direct();
     const thread = new ClassesThread(members);
     try {
       const got = [];
-      for (const line of jobLines()) got.push(await thread.add({ line, process: 1 }, { key: 'web', members }, true));
+      for (const answer of answers) got.push(await thread.add(answer, { key: 'web', members }, true));
       expect(got).toEqual(expected.results);
       const { objects, nodes } = await thread.finish();
       expect(objects).toEqual([...expected.collector.objects.values()]);
@@ -155,24 +157,17 @@ describe('ClassesThread', () => {
     } finally {
       await thread.close();
     }
+  }
+
+  it('stores from the answer lines what the parsed configs store', async () => {
+    await expectStoredAsParsed(jobLines().map((line) => ({ line, process: 1 })));
   });
 
   it("reads the answers of a session restarted mid-job by the new process's refs", async () => {
-    const expected = direct();
-    const thread = new ClassesThread(members);
-    try {
-      const [first] = jobLines();
-      // The new process holds nothing of what the one before sent: it numbers from 0 again.
-      const again = new Map<string, number>();
-      const after = configs.slice(1).map((c, i) => hashedLine(i + 2, c, again));
-      const got = [await thread.add({ line: first, process: 1 }, { key: 'web', members }, true)];
-      for (const line of after) got.push(await thread.add({ line, process: 2 }, { key: 'web', members }, true));
-      expect(got).toEqual(expected.results);
-      const { objects, nodes } = await thread.finish();
-      expect(objects).toEqual([...expected.collector.objects.values()]);
-      expect(nodes).toEqual([...expected.collector.nodes.values()]);
-    } finally {
-      await thread.close();
-    }
+    const [first] = jobLines();
+    // The new process holds nothing of what the one before sent: it numbers from 0 again.
+    const again = new Map<string, number>();
+    const after = configs.slice(1).map((c, i) => ({ line: hashedLine(i + 2, c, again), process: 2 }));
+    await expectStoredAsParsed([{ line: first, process: 1 }, ...after]);
   });
 });
