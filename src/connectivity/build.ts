@@ -15,7 +15,7 @@ import {
   inboundListener,
   kubeProxyReach,
   readsSourceAddress,
-  receiverDecision,
+  ReceiverDecisions,
   senderReach,
   type ConnWorkload,
   type Reach,
@@ -112,7 +112,7 @@ export class ConnectivityBuilder {
     }
     const byAddress = [...this.receivers.values()].some((r) => readsSourceAddress(r.inbound));
 
-    const memo = new Map<string, ReturnType<typeof receiverDecision>>();
+    const decisions = new ReceiverDecisions();
     const groups = new Map<string, ConnectionGroup>();
     const senders: SenderEntry[] = [];
     const classes = new Set<string>();
@@ -136,22 +136,12 @@ export class ConnectivityBuilder {
           label: members.length > 1 ? `${first.namespace}/${first.serviceAccount} (service account)` : workloadKey(first),
           trustDomain: this.trustDomain,
         };
-        const idKey = `${first.namespace}|${first.serviceAccount}|${first.proxyType === 'NONE'}|${byAddress ? identity.ip : ''}|${identity.label}`;
         for (const reach of unit.reach) {
           const outcome = connectionOutcome(
             identity,
             reach,
             (k) => this.receivers.get(k),
-            (t, r) => {
-              const key = `${idKey}|${t.receiver}|${t.port}|${t.mode}|${t.destinationRule ? workloadKey(t.destinationRule) : ''}`;
-              let d = memo.get(key);
-              if (!d) {
-                this.stats.evaluations++;
-                d = receiverDecision(identity, t, r);
-                memo.set(key, d);
-              }
-              return d;
-            },
+            (t, r) => decisions.decide(identity, t, r),
           );
           if (!outcome) continue;
           const gk = JSON.stringify(outcome);
@@ -165,6 +155,7 @@ export class ConnectivityBuilder {
     out.sort((a, b) => compareStrings(a.destination, b.destination) || compareStrings(JSON.stringify(a), JSON.stringify(b)));
     senders.sort((a, b) => compareStrings(workloadKey(a), workloadKey(b)) || compareStrings(a.kind, b.kind));
     this.stats.senderClasses = classes.size;
+    this.stats.evaluations = decisions.evaluations;
     this.stats.groups = out.length;
     return { groups: out, senders };
   }

@@ -6,15 +6,15 @@
 // policy reads addresses) and receivers of one class share one evaluation. Pure.
 import { clusterEndpoints, type ClusterLoadAssignment } from '../envoy/endpoints.js';
 import { istioConfigRef, formatRef } from '../envoy/provenance.js';
-import { inboundMtls, upstreamTransport, type TransportMode } from '../envoy/transport.js';
-import type { Cluster, Listener } from '../envoy/xds.js';
+import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
+import type { Cluster, FilterChain, Listener } from '../envoy/xds.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { ConnectionOutcome, ConnectionTls, ConnectivityVerdict } from '../model/connectivity.js';
 import { compareStrings } from '../model/compare.js';
 import type { GeneratorInput } from '../model/snapshot.js';
 import { walkRoute, type EnvoyConfig } from '../routing/resolve.js';
 import { kubeProxy } from '../routing/kube-proxy.js';
-import { describeCondition, symbolicAuthorize } from './symbolic.js';
+import { describeCondition, symbolicAuthorizer, type FixedFacts, type SymbolicDecision } from './symbolic.js';
 import { rbacFilters } from '../journey/authorization.js';
 
 export type Verdict = ConnectivityVerdict;
@@ -189,84 +189,158 @@ interface PerReceiver {
   causes: ConfigRef[];
 }
 
-/** One receiver's decision for one sender identity, port and transport; memoised by the caller per receiver class. */
-export function receiverDecision(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): PerReceiver {
+/** A PerReceiver but for the sender's label: its reason, given the label. */
+interface Decision extends Omit<PerReceiver, 'reason'> {
+  reason: (label: string) => string;
+}
+
+/** What a receiver's inbound listener does with a connection to one port over one transport, whoever sends it. */
+interface InboundMatch {
+  filterChain: FilterChain | null;
+  /** no filter chain takes the connection, or it fails before the HTTP filters */
+  refused: boolean;
+  mtls: InboundMtls | null;
+}
+
+function inboundMatch(receiver: Receiver & { inbound: Listener }, port: number, mode: TransportMode): InboundMatch {
+  const walked = walkRoute(
+    { listeners: [receiver.inbound], routes: [], clusters: [] },
+    {
+      mode: 'INBOUND',
+      address: receiver.workload.ips[0] ?? '0.0.0.0',
+      port,
+      protocol: 'HTTP',
+      tls: mode,
+      path: '/',
+      method: 'GET',
+      headers: [],
+    },
+  );
+  return {
+    filterChain: walked.filterChain,
+    refused:
+      !walked.filterChain ||
+      ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(walked.resolution.error ?? ''),
+    mtls: inboundMtls(receiver.inbound, port),
+  };
+}
+
+/**
+ * receiverDecision for the many senders of a snapshot, each part made once for all the senders it
+ * holds for: a receiver's inbound listener walked once per port and transport (whoever sends),
+ * its RBAC evaluated once per chain and distinct answers of the senders' facts
+ * (symbolicAuthorizer), and the decision once per receiver, port, transport, DestinationRule,
+ * whether the sender has a proxy and that RBAC decision; the sender's label goes in last.
+ * Receivers by class key: one Receiver per key.
+ */
+export class ReceiverDecisions {
+  /** decisions made (not found made) */
+  evaluations = 0;
+  private readonly inbound = new Map<string, InboundMatch>();
+  private readonly authorize = symbolicAuthorizer();
+  private readonly decisions = new Map<string, Map<SymbolicDecision | null, Decision>>();
+
+  decide(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): PerReceiver {
+    const at = `${target.receiver}|${target.port}|${target.mode}`;
+    let authorized: SymbolicDecision | null = null;
+    let inbound: InboundMatch | null = null;
+    if (receiver.workload.proxyType === 'SIDECAR' && receiver.inbound) {
+      inbound = this.inbound.get(at) ?? null;
+      if (!inbound) this.inbound.set(at, (inbound = inboundMatch({ ...receiver, inbound: receiver.inbound }, target.port, target.mode)));
+      if (!inbound.refused) authorized = this.authorize(inbound.filterChain, senderFacts(identity, target, receiver));
+    }
+    const key = `${at}|${target.destinationRule ? `${target.destinationRule.namespace}/${target.destinationRule.name}` : ''}|${identity.proxyType === 'NONE'}`;
+    let byDecision = this.decisions.get(key);
+    if (!byDecision) this.decisions.set(key, (byDecision = new Map<SymbolicDecision | null, Decision>()));
+    let d = byDecision.get(authorized);
+    if (!d) {
+      this.evaluations++;
+      d = decision(identity.proxyType, target, receiver, inbound, authorized);
+      byDecision.set(authorized, d);
+    }
+    return { ...d, reason: d.reason(identity.label) };
+  }
+}
+
+/** What the sender fixes of the requests the receiver's RBAC sees. */
+function senderFacts(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): FixedFacts {
+  return {
+    principal:
+      target.mode === 'MTLS' && identity.proxyType !== 'NONE'
+        ? `spiffe://${identity.trustDomain}/ns/${identity.namespace}/sa/${identity.serviceAccount}`
+        : null,
+    sourceIp: identity.ip,
+    destinationIp: receiver.workload.ips[0] ?? '0.0.0.0',
+    destinationPort: target.port,
+  };
+}
+
+/**
+ * The decision of a receiver: `inbound`, how its sidecar takes the connection (null without one),
+ * `authorized`, what its RBAC decides for the sender (null when the connection is refused first).
+ */
+function decision(
+  sender: SenderIdentity['proxyType'],
+  target: ReachTarget,
+  receiver: Receiver,
+  inbound: InboundMatch | null,
+  authorized: SymbolicDecision | null,
+): Decision {
   const w = receiver.workload;
   const who = `${w.namespace}/${w.name}`;
   const dr = target.destinationRule ? [target.destinationRule] : [];
   const pa = receiver.peerAuthentication ? [receiver.peerAuthentication] : [];
   const base = { mode: target.mode, policies: [] as ConfigRef[], conditions: [] as string[] };
-  if (w.proxyType !== 'SIDECAR' || !receiver.inbound) {
+  if (!inbound) {
     if (w.proxyType === 'NONE' && target.mode === 'MTLS')
       return {
         ...base,
         allowed: 'DENIED',
-        reason: `${who} has no sidecar to terminate the mTLS ${identity.label} sends${dr.length ? ` (${formatRef(dr[0])})` : ''}`,
+        reason: (label) => `${who} has no sidecar to terminate the mTLS ${label} sends${dr.length ? ` (${formatRef(dr[0])})` : ''}`,
         causes: dr,
       };
-    return {
-      ...base,
-      allowed: 'ALLOWED',
-      reason: w.proxyType === 'ROUTER' ? `${who} is a gateway` : `${who} has no sidecar: nothing refuses it`,
-      causes: dr,
-    };
+    const reason = w.proxyType === 'ROUTER' ? `${who} is a gateway` : `${who} has no sidecar: nothing refuses it`;
+    return { ...base, allowed: 'ALLOWED', reason: () => reason, causes: dr };
   }
-  const ip = w.ips[0] ?? '0.0.0.0';
-  const walked = walkRoute(
-    { listeners: [receiver.inbound], routes: [], clusters: [] },
-    { mode: 'INBOUND', address: ip, port: target.port, protocol: 'HTTP', tls: target.mode, path: '/', method: 'GET', headers: [] },
-  );
-  const mtls = inboundMtls(receiver.inbound, target.port);
+  const { mtls } = inbound;
   const sent = target.mode === 'MTLS' ? 'mTLS' : target.mode === 'TLS' ? 'TLS' : 'plaintext';
   const paText = receiver.peerAuthentication ? formatRef(receiver.peerAuthentication) : 'the mesh default';
-  if (
-    !walked.filterChain ||
-    ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(walked.resolution.error ?? '')
-  ) {
-    const why =
+  if (!authorized) {
+    const why: (label: string) => string =
       mtls === 'STRICT'
-        ? `${paText} requires mTLS on ${who}:${target.port} and ${identity.label} sends ${sent}${identity.proxyType === 'NONE' ? ' (it has no sidecar)' : dr.length ? ` (${formatRef(dr[0])})` : ''}`
+        ? (label) =>
+            `${paText} requires mTLS on ${who}:${target.port} and ${label} sends ${sent}${sender === 'NONE' ? ' (it has no sidecar)' : dr.length ? ` (${formatRef(dr[0])})` : ''}`
         : mtls === 'DISABLE'
-          ? `${paText} disables mTLS on ${who}:${target.port} and ${identity.label} sends ${sent}${dr.length ? ` (${formatRef(dr[0])})` : ''}`
-          : `${who} accepts no ${sent} connection on port ${target.port}`;
+          ? (label) =>
+              `${paText} disables mTLS on ${who}:${target.port} and ${label} sends ${sent}${dr.length ? ` (${formatRef(dr[0])})` : ''}`
+          : () => `${who} accepts no ${sent} connection on port ${target.port}`;
     return { ...base, allowed: 'DENIED', reason: why, causes: [...pa, ...dr] };
   }
-  const principal =
-    target.mode === 'MTLS' && identity.proxyType !== 'NONE'
-      ? `spiffe://${identity.trustDomain}/ns/${identity.namespace}/sa/${identity.serviceAccount}`
-      : null;
-  const decision = symbolicAuthorize(walked.filterChain, {
-    principal,
-    sourceIp: identity.ip,
-    destinationIp: ip,
-    destinationPort: target.port,
-  });
-  const causes = [...decision.policies, ...(mtls === 'PERMISSIVE' || mtls === 'DISABLE' ? pa : []), ...dr];
-  const named = decision.policies.map((p) => `${p.namespace}/${p.name}`).join(', ');
-  if (decision.allowed.t === 'true')
-    return {
-      ...base,
-      allowed: 'ALLOWED',
-      policies: decision.policies,
-      reason: named ? `AuthorizationPolicy ${named} allows it` : `no AuthorizationPolicy applies to ${who}`,
-      causes,
-    };
-  if (decision.allowed.t === 'false')
+  const hasPrincipal = target.mode === 'MTLS' && sender !== 'NONE';
+  const causes = [...authorized.policies, ...(mtls === 'PERMISSIVE' || mtls === 'DISABLE' ? pa : []), ...dr];
+  const named = authorized.policies.map((p) => `${p.namespace}/${p.name}`).join(', ');
+  if (authorized.allowed.t === 'true') {
+    const reason = named ? `AuthorizationPolicy ${named} allows it` : `no AuthorizationPolicy applies to ${who}`;
+    return { ...base, allowed: 'ALLOWED', policies: authorized.policies, reason: () => reason, causes };
+  }
+  if (authorized.allowed.t === 'false')
     return {
       ...base,
       allowed: 'DENIED',
-      policies: decision.policies,
+      policies: authorized.policies,
       reason: named
-        ? `AuthorizationPolicy ${named} ${decision.policies.length > 1 ? 'deny' : 'denies'} it${principal ? '' : ` (${identity.label} has no mTLS identity here)`}`
-        : `ALLOW policies apply to ${who} and none of them allows anything from ${identity.label}`,
+        ? (label) =>
+            `AuthorizationPolicy ${named} ${authorized.policies.length > 1 ? 'deny' : 'denies'} it${hasPrincipal ? '' : ` (${label} has no mTLS identity here)`}`
+        : (label) => `ALLOW policies apply to ${who} and none of them allows anything from ${label}`,
       causes,
     };
+  const reason = `AuthorizationPolicy ${named} allows only some requests`;
   return {
     ...base,
     allowed: 'CONDITIONAL',
-    policies: decision.policies,
-    conditions: describeCondition(decision.allowed),
-    reason: `AuthorizationPolicy ${named} allows only some requests`,
+    policies: authorized.policies,
+    conditions: describeCondition(authorized.allowed),
+    reason: () => reason,
     causes,
   };
 }
@@ -276,7 +350,7 @@ export function connectionOutcome(
   identity: SenderIdentity,
   reach: Reach,
   receiverOf: (key: string) => Receiver | undefined,
-  decide: (target: ReachTarget, receiver: Receiver) => PerReceiver = (t, r) => receiverDecision(identity, t, r),
+  decide: (target: ReachTarget, receiver: Receiver) => PerReceiver,
 ): ConnectionOutcome | null {
   const per: { receiver: Receiver; d: PerReceiver }[] = [];
   for (const t of reach.targets) {
