@@ -3,7 +3,8 @@
 // connection is secured (the cluster's transport socket for the endpoint, the receiver's inbound
 // filter chain), and what the receiver's RBAC filters allow for every request of that sender
 // (symbolic.ts). Senders of one class (same config, namespace, service account, and address when a
-// policy reads addresses) and receivers of one class share one evaluation. Pure.
+// policy reads addresses) and receivers of one class share one evaluation, and senders share what
+// does not tell them apart (ConnectionOutcomes). Pure.
 import { clusterEndpoints, type ClusterLoadAssignment } from '../envoy/endpoints.js';
 import { istioConfigRef, formatRef } from '../envoy/provenance.js';
 import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
@@ -189,9 +190,29 @@ interface PerReceiver {
   causes: ConfigRef[];
 }
 
-/** A PerReceiver but for the sender's label: its reason, given the label. */
+/** A PerReceiver but for the sender's label: its reason, or the reason given the label when it names the sender. */
 interface Decision extends Omit<PerReceiver, 'reason'> {
-  reason: (label: string) => string;
+  reason: string | ((label: string) => string);
+}
+
+/** The decisions of one receiver, port, transport and DestinationRule. */
+interface TargetDecisions {
+  /** how the receiver's sidecar takes the connection, null without one */
+  inbound: InboundMatch | null;
+  /** by whether the sender has no proxy, then by what the receiver's RBAC decides for it; each with its number */
+  decisions: Map<boolean, Map<SymbolicDecision | null, MadeDecision>>;
+}
+
+/** A decision and its number (in the order made): what tells connections apart. */
+interface MadeDecision {
+  d: Decision;
+  id: number;
+}
+
+/** A connection and its JSON: what groups senders. */
+interface KnownOutcome {
+  outcome: ConnectionOutcome;
+  json: string;
 }
 
 /** What a receiver's inbound listener does with a connection to one port over one transport, whoever sends it. */
@@ -226,39 +247,84 @@ function inboundMatch(receiver: Receiver & { inbound: Listener }, port: number, 
 }
 
 /**
- * receiverDecision for the many senders of a snapshot, each part made once for all the senders it
+ * The connections of the many senders of a snapshot, each part made once for all the senders it
  * holds for: a receiver's inbound listener walked once per port and transport (whoever sends),
  * its RBAC evaluated once per chain and distinct answers of the senders' facts
- * (symbolicAuthorizer), and the decision once per receiver, port, transport, DestinationRule,
- * whether the sender has a proxy and that RBAC decision; the sender's label goes in last.
- * Receivers by class key: one Receiver per key.
+ * (symbolicAuthorizer), a receiver's decision once per port, transport, DestinationRule, whether
+ * the sender has a proxy and that RBAC decision, and a connection once per service port (Reach)
+ * and its receivers' decisions, and the sender's label when a reason names it. `receiverOf` gives
+ * the Receiver of a class key, the same one for the builder's life.
  */
-export class ReceiverDecisions {
-  /** decisions made (not found made) */
+export class ConnectionOutcomes {
+  /** receiver decisions made (not found made) */
   evaluations = 0;
   private readonly inbound = new Map<string, InboundMatch>();
   private readonly authorize = symbolicAuthorizer();
-  private readonly decisions = new Map<string, Map<SymbolicDecision | null, Decision>>();
+  private readonly byKey = new Map<string, TargetDecisions>();
+  private readonly byTarget = new WeakMap<ReachTarget, TargetDecisions>();
+  private readonly outcomes = new WeakMap<Reach, Map<string, KnownOutcome>>();
 
-  decide(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): PerReceiver {
-    const at = `${target.receiver}|${target.port}|${target.mode}`;
-    let authorized: SymbolicDecision | null = null;
-    let inbound: InboundMatch | null = null;
-    if (receiver.workload.proxyType === 'SIDECAR' && receiver.inbound) {
-      inbound = this.inbound.get(at) ?? null;
-      if (!inbound) this.inbound.set(at, (inbound = inboundMatch({ ...receiver, inbound: receiver.inbound }, target.port, target.mode)));
-      if (!inbound.refused) authorized = this.authorize(inbound.filterChain, senderFacts(identity, target, receiver));
+  constructor(private readonly receiverOf: (key: string) => Receiver | undefined) {}
+
+  /** A sender's connection to one service port, and its JSON; null when the port leads to no known receiver. */
+  outcome(identity: SenderIdentity, reach: Reach): KnownOutcome | null {
+    const per: { receiver: Receiver; d: Decision }[] = [];
+    let key = '';
+    let labelled = false;
+    for (const t of reach.targets) {
+      const r = this.receiverOf(t.receiver);
+      if (!r) continue;
+      const { d, id } = this.decide(identity, t, r);
+      per.push({ receiver: r, d });
+      key += `${id},`;
+      if (typeof d.reason !== 'string') labelled = true;
     }
-    const key = `${at}|${target.destinationRule ? `${target.destinationRule.namespace}/${target.destinationRule.name}` : ''}|${identity.proxyType === 'NONE'}`;
-    let byDecision = this.decisions.get(key);
-    if (!byDecision) this.decisions.set(key, (byDecision = new Map<SymbolicDecision | null, Decision>()));
-    let d = byDecision.get(authorized);
-    if (!d) {
-      this.evaluations++;
-      d = decision(identity.proxyType, target, receiver, inbound, authorized);
-      byDecision.set(authorized, d);
+    if (!per.length) return null;
+    if (labelled) key += identity.label;
+    let byReach = this.outcomes.get(reach);
+    if (!byReach) this.outcomes.set(reach, (byReach = new Map<string, KnownOutcome>()));
+    let known = byReach.get(key);
+    if (!known) {
+      const outcome = connectionOutcome(
+        reach,
+        per.map(({ receiver, d }) => ({
+          receiver,
+          d: { ...d, reason: typeof d.reason === 'string' ? d.reason : d.reason(identity.label) },
+        })),
+      );
+      byReach.set(key, (known = { outcome, json: JSON.stringify(outcome) }));
     }
-    return { ...d, reason: d.reason(identity.label) };
+    return known;
+  }
+
+  private decide(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): MadeDecision {
+    let decisions = this.byTarget.get(target);
+    if (!decisions) {
+      const at = `${target.receiver}|${target.port}|${target.mode}`;
+      const key = `${at}|${target.destinationRule ? `${target.destinationRule.namespace}/${target.destinationRule.name}` : ''}`;
+      decisions = this.byKey.get(key);
+      if (!decisions) {
+        let inbound: InboundMatch | null = null;
+        if (receiver.workload.proxyType === 'SIDECAR' && receiver.inbound) {
+          inbound = this.inbound.get(at) ?? null;
+          if (!inbound)
+            this.inbound.set(at, (inbound = inboundMatch({ ...receiver, inbound: receiver.inbound }, target.port, target.mode)));
+        }
+        this.byKey.set(key, (decisions = { inbound, decisions: new Map() }));
+      }
+      this.byTarget.set(target, decisions);
+    }
+    const { inbound } = decisions;
+    const authorized = inbound && !inbound.refused ? this.authorize(inbound.filterChain, senderFacts(identity, target, receiver)) : null;
+    const bare = identity.proxyType === 'NONE';
+    let bySender = decisions.decisions.get(bare);
+    if (!bySender) decisions.decisions.set(bare, (bySender = new Map<SymbolicDecision | null, MadeDecision>()));
+    let made = bySender.get(authorized);
+    if (!made) {
+      made = { d: decision(identity.proxyType, target, receiver, inbound, authorized), id: this.evaluations++ };
+      bySender.set(authorized, made);
+    }
+    return made;
   }
 }
 
@@ -299,65 +365,63 @@ function decision(
         reason: (label) => `${who} has no sidecar to terminate the mTLS ${label} sends${dr.length ? ` (${formatRef(dr[0])})` : ''}`,
         causes: dr,
       };
-    const reason = w.proxyType === 'ROUTER' ? `${who} is a gateway` : `${who} has no sidecar: nothing refuses it`;
-    return { ...base, allowed: 'ALLOWED', reason: () => reason, causes: dr };
+    return {
+      ...base,
+      allowed: 'ALLOWED',
+      reason: w.proxyType === 'ROUTER' ? `${who} is a gateway` : `${who} has no sidecar: nothing refuses it`,
+      causes: dr,
+    };
   }
   const { mtls } = inbound;
   const sent = target.mode === 'MTLS' ? 'mTLS' : target.mode === 'TLS' ? 'TLS' : 'plaintext';
   const paText = receiver.peerAuthentication ? formatRef(receiver.peerAuthentication) : 'the mesh default';
   if (!authorized) {
-    const why: (label: string) => string =
+    const why: Decision['reason'] =
       mtls === 'STRICT'
         ? (label) =>
             `${paText} requires mTLS on ${who}:${target.port} and ${label} sends ${sent}${sender === 'NONE' ? ' (it has no sidecar)' : dr.length ? ` (${formatRef(dr[0])})` : ''}`
         : mtls === 'DISABLE'
           ? (label) =>
               `${paText} disables mTLS on ${who}:${target.port} and ${label} sends ${sent}${dr.length ? ` (${formatRef(dr[0])})` : ''}`
-          : () => `${who} accepts no ${sent} connection on port ${target.port}`;
+          : `${who} accepts no ${sent} connection on port ${target.port}`;
     return { ...base, allowed: 'DENIED', reason: why, causes: [...pa, ...dr] };
   }
   const hasPrincipal = target.mode === 'MTLS' && sender !== 'NONE';
   const causes = [...authorized.policies, ...(mtls === 'PERMISSIVE' || mtls === 'DISABLE' ? pa : []), ...dr];
   const named = authorized.policies.map((p) => `${p.namespace}/${p.name}`).join(', ');
-  if (authorized.allowed.t === 'true') {
-    const reason = named ? `AuthorizationPolicy ${named} allows it` : `no AuthorizationPolicy applies to ${who}`;
-    return { ...base, allowed: 'ALLOWED', policies: authorized.policies, reason: () => reason, causes };
-  }
+  if (authorized.allowed.t === 'true')
+    return {
+      ...base,
+      allowed: 'ALLOWED',
+      policies: authorized.policies,
+      reason: named ? `AuthorizationPolicy ${named} allows it` : `no AuthorizationPolicy applies to ${who}`,
+      causes,
+    };
   if (authorized.allowed.t === 'false')
     return {
       ...base,
       allowed: 'DENIED',
       policies: authorized.policies,
       reason: named
-        ? (label) =>
-            `AuthorizationPolicy ${named} ${authorized.policies.length > 1 ? 'deny' : 'denies'} it${hasPrincipal ? '' : ` (${label} has no mTLS identity here)`}`
+        ? hasPrincipal
+          ? `AuthorizationPolicy ${named} ${authorized.policies.length > 1 ? 'deny' : 'denies'} it`
+          : (label) =>
+              `AuthorizationPolicy ${named} ${authorized.policies.length > 1 ? 'deny' : 'denies'} it (${label} has no mTLS identity here)`
         : (label) => `ALLOW policies apply to ${who} and none of them allows anything from ${label}`,
       causes,
     };
-  const reason = `AuthorizationPolicy ${named} allows only some requests`;
   return {
     ...base,
     allowed: 'CONDITIONAL',
     policies: authorized.policies,
     conditions: describeCondition(authorized.allowed),
-    reason: () => reason,
+    reason: `AuthorizationPolicy ${named} allows only some requests`,
     causes,
   };
 }
 
-/** A sender's connection to one service port: its receivers' decisions together. */
-export function connectionOutcome(
-  identity: SenderIdentity,
-  reach: Reach,
-  receiverOf: (key: string) => Receiver | undefined,
-  decide: (target: ReachTarget, receiver: Receiver) => PerReceiver,
-): ConnectionOutcome | null {
-  const per: { receiver: Receiver; d: PerReceiver }[] = [];
-  for (const t of reach.targets) {
-    const r = receiverOf(t.receiver);
-    if (r) per.push({ receiver: r, d: decide(t, r) });
-  }
-  if (!per.length) return null;
+/** A sender's connection to one service port: its receivers' decisions (at least one) together. */
+function connectionOutcome(reach: Reach, per: { receiver: Receiver; d: PerReceiver }[]): ConnectionOutcome {
   const verdicts = new Set(per.map((p) => p.d.allowed));
   const modes = new Set(per.map((p) => p.d.mode));
   const refs = (list: ConfigRef[]) => {
