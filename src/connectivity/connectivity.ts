@@ -82,7 +82,8 @@ function hostService(host: string): { namespace: string; service: string } {
 
 /**
  * What a proxy's generated config lets it address: each service port it has a default outbound
- * cluster for, with the endpoints istiod gave it, mapped to the receiving workloads' classes.
+ * cluster for, with the endpoints istiod gave it, mapped to the receiving workloads' classes; in
+ * the clusters' order, not sorted per class: the build orders what it makes of them.
  */
 export function senderReach(
   config: Pick<EnvoyConfig, 'clusters'> & { endpoints?: ClusterLoadAssignment[] },
@@ -109,7 +110,7 @@ export function senderReach(
     }
     if (reach) out.push(reach);
   }
-  return out.sort((a, b) => compareStrings(a.destination, b.destination));
+  return out;
 }
 
 /**
