@@ -44,7 +44,7 @@ export class ConnectivityBuilder {
   private readonly byName = new Map<string, ConnWorkload>();
   private readonly units: Unit[] = [];
   private readonly receivers = new Map<string, Receiver>();
-  private readonly reachMemo: ReachMemo = new WeakMap();
+  private readonly reachMemo: ReachMemo = { clusters: new WeakMap() };
   readonly stats: ConnectivityStats = { senderClasses: 0, evaluations: 0, groups: 0 };
 
   /**

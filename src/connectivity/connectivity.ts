@@ -88,29 +88,44 @@ function hostService(host: string): { namespace: string; service: string } {
 export function senderReach(
   config: Pick<EnvoyConfig, 'clusters'> & { endpoints?: ClusterLoadAssignment[] },
   receiverOf: (ip: string) => string | null,
-  memo?: ReachMemo,
+  memo: ReachMemo,
 ): Reach[] {
-  const assignments = new Map<string, ClusterLoadAssignment>();
-  for (const a of config.endpoints ?? []) if (a.clusterName) assignments.set(a.clusterName, a);
+  const endpoints = config.endpoints ?? [];
+  let assignments = memo.last && sameElements(memo.last.endpoints, endpoints) ? memo.last.assignments : null;
+  if (!assignments) {
+    assignments = new Map<string, ClusterLoadAssignment>();
+    for (const a of endpoints) if (a.clusterName) assignments.set(a.clusterName, a);
+    memo.last = { endpoints, assignments };
+  }
   const out: Reach[] = [];
   for (const cluster of config.clusters) {
-    let known = memo?.get(cluster);
+    let known = memo.clusters.get(cluster);
     if (!known) {
-      known = { svc: serviceCluster(cluster.name), byAssignment: new Map() };
-      memo?.set(cluster, known);
+      known = { svc: serviceCluster(cluster.name), byAssignment: new Map(), last: null };
+      memo.clusters.set(cluster, known);
     }
     const { svc, byAssignment } = known;
     if (!svc) continue;
-    const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
-    const a = assignments.get(eds.edsClusterConfig?.serviceName || cluster.name);
-    let reach = byAssignment.get(a);
-    if (reach === undefined) {
-      reach = clusterReach(cluster, svc, a, receiverOf);
-      byAssignment.set(a, reach);
+    if (known.last?.assignments !== assignments) {
+      const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
+      const a = assignments.get(eds.edsClusterConfig?.serviceName || cluster.name);
+      let reach = byAssignment.get(a);
+      if (reach === undefined) {
+        reach = clusterReach(cluster, svc, a, receiverOf);
+        byAssignment.set(a, reach);
+      }
+      known.last = { assignments, reach };
     }
-    if (reach) out.push(reach);
+    if (known.last.reach) out.push(known.last.reach);
   }
   return out;
+}
+
+/** Whether two lists hold the same objects in the same order. */
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -119,11 +134,23 @@ export function senderReach(
  * its endpoints (every sidecar of a mesh without Sidecar resources) share the same objects, and
  * their endpoints, which grow with the pods, are read once per job rather than once per class.
  * For one receiverOf only. With each cluster, the service port its name stands for (split once).
+ * The classes mostly get the same endpoints list too (the same objects in the same order, checked
+ * against the last one read): its assignments by cluster name are then not gathered again, and
+ * each cluster's reach under them is found without a lookup.
  */
-export type ReachMemo = WeakMap<
-  Cluster,
-  { svc: { host: string; port: number } | null; byAssignment: Map<ClusterLoadAssignment | undefined, Reach | null> }
->;
+export interface ReachMemo {
+  clusters: WeakMap<
+    Cluster,
+    {
+      svc: { host: string; port: number } | null;
+      byAssignment: Map<ClusterLoadAssignment | undefined, Reach | null>;
+      /** its reach under the assignments it was last read with */
+      last: { assignments: Map<string, ClusterLoadAssignment>; reach: Reach | null } | null;
+    }
+  >;
+  /** the endpoints list read last, and its assignments by cluster name */
+  last?: { endpoints: readonly ClusterLoadAssignment[]; assignments: Map<string, ClusterLoadAssignment> };
+}
 
 /** The reach of one default outbound cluster, null when none of its endpoints is a known workload. */
 function clusterReach(
