@@ -56,6 +56,47 @@ export function changeOnePercent(objects, round, { configMapData = true } = {}) 
   return out;
 }
 
+/**
+ * Issue 13's further snapshot: 1 % of the bench mesh's resources changed as its table names them:
+ * VirtualService weights and destinations, DestinationRule policies, 5 Services added and 5 removed
+ * (the last ones, which select no running app). The VirtualServices and DestinationRules changed
+ * are spread over every namespace (every 7th, 7 being prime to the 20 namespaces).
+ */
+export function issueChange(objects) {
+  const target = Math.round(objects.length / 100);
+  const services = objects.filter((o) => o.kind === 'Service');
+  const removed = new Set(services.slice(-5));
+  const added = services.slice(0, 5).map((s, i) => {
+    const o = structuredClone(s);
+    o.metadata.name = `svc-added-${i}`;
+    return o;
+  });
+  const policies = Math.floor((target - removed.size - added.length) / 2);
+  const pick = (kind, n) => {
+    const all = objects.filter((o) => o.kind === kind);
+    return new Set(Array.from({ length: Math.min(n, all.length) }, (_, i) => all[(i * 7) % all.length]));
+  };
+  const virtualServices = pick('VirtualService', policies);
+  const destinationRules = pick('DestinationRule', target - removed.size - added.length - virtualServices.size);
+  const out = [];
+  for (const o of objects) {
+    if (removed.has(o)) continue;
+    if (virtualServices.has(o)) {
+      const c = structuredClone(o);
+      const [v1, v2] = c.spec.http[1].route;
+      v1.weight = 80;
+      v2.weight = 20;
+      c.spec.http[0].route[0].destination.subset = 'v1';
+      out.push(c);
+    } else if (destinationRules.has(o)) {
+      const c = structuredClone(o);
+      c.spec.trafficPolicy = { loadBalancer: { simple: 'ROUND_ROBIN' }, connectionPool: { tcp: { maxConnections: 50 } } };
+      out.push(c);
+    } else out.push(o);
+  }
+  return { objects: [...out, ...added], changed: removed.size + added.length + virtualServices.size + destinationRules.size };
+}
+
 /** fetch, once more when undici reused a keep-alive socket the server had just closed (ECONNRESET before the request reached it). */
 export const fetchAgain = (url, init) =>
   fetch(url, init).catch((error) => (error?.cause?.code === 'ECONNRESET' ? fetch(url, init) : Promise.reject(error)));
