@@ -1,7 +1,7 @@
 // The snapshot's connectivity, built while its proxy classes are generated: each class's config is
 // read once for what its proxies can address (senderReach) and what they accept (their inbound
 // listener), then dropped; at the end every sender class is evaluated against every service port it
-// reaches, each (receiver class, port, transport, identity) decided once. The result is grouped by
+// reaches, what the senders share decided once (ConnectionOutcomes). The result is grouped by
 // destination and outcome, listing the sender classes that share it: what the store keeps. Pure.
 import type { ClusterLoadAssignment } from '../envoy/endpoints.js';
 import { contentHash } from '../model/canonical.js';
@@ -11,11 +11,10 @@ import type { Connectivity, ConnectionGroup, SenderEntry } from '../model/connec
 import type { GeneratorInput } from '../model/snapshot.js';
 import type { EnvoyConfig } from '../routing/resolve.js';
 import {
-  connectionOutcome,
+  ConnectionOutcomes,
   inboundListener,
   kubeProxyReach,
   readsSourceAddress,
-  receiverDecision,
   senderReach,
   type ConnWorkload,
   type Reach,
@@ -45,7 +44,7 @@ export class ConnectivityBuilder {
   private readonly byName = new Map<string, ConnWorkload>();
   private readonly units: Unit[] = [];
   private readonly receivers = new Map<string, Receiver>();
-  private readonly reachMemo: ReachMemo = new WeakMap();
+  private readonly reachMemo: ReachMemo = { clusters: new WeakMap() };
   readonly stats: ConnectivityStats = { senderClasses: 0, evaluations: 0, groups: 0 };
 
   /**
@@ -112,7 +111,7 @@ export class ConnectivityBuilder {
     }
     const byAddress = [...this.receivers.values()].some((r) => readsSourceAddress(r.inbound));
 
-    const memo = new Map<string, ReturnType<typeof receiverDecision>>();
+    const connections = new ConnectionOutcomes((k) => this.receivers.get(k));
     const groups = new Map<string, ConnectionGroup>();
     const senders: SenderEntry[] = [];
     const classes = new Set<string>();
@@ -136,28 +135,12 @@ export class ConnectivityBuilder {
           label: members.length > 1 ? `${first.namespace}/${first.serviceAccount} (service account)` : workloadKey(first),
           trustDomain: this.trustDomain,
         };
-        const idKey = `${first.namespace}|${first.serviceAccount}|${first.proxyType === 'NONE'}|${byAddress ? identity.ip : ''}|${identity.label}`;
         for (const reach of unit.reach) {
-          const outcome = connectionOutcome(
-            identity,
-            reach,
-            (k) => this.receivers.get(k),
-            (t, r) => {
-              const key = `${idKey}|${t.receiver}|${t.port}|${t.mode}|${t.destinationRule ? workloadKey(t.destinationRule) : ''}`;
-              let d = memo.get(key);
-              if (!d) {
-                this.stats.evaluations++;
-                d = receiverDecision(identity, t, r);
-                memo.set(key, d);
-              }
-              return d;
-            },
-          );
-          if (!outcome) continue;
-          const gk = JSON.stringify(outcome);
-          const g = groups.get(gk);
+          const known = connections.outcome(identity, reach);
+          if (!known) continue;
+          const g = groups.get(known.json);
           if (g) g.senders.push(senderClass);
-          else groups.set(gk, { ...outcome, senders: [senderClass] });
+          else groups.set(known.json, { ...known.outcome, senders: [senderClass] });
         }
       }
     }
@@ -165,6 +148,7 @@ export class ConnectivityBuilder {
     out.sort((a, b) => compareStrings(a.destination, b.destination) || compareStrings(JSON.stringify(a), JSON.stringify(b)));
     senders.sort((a, b) => compareStrings(workloadKey(a), workloadKey(b)) || compareStrings(a.kind, b.kind));
     this.stats.senderClasses = classes.size;
+    this.stats.evaluations = connections.evaluations;
     this.stats.groups = out.length;
     return { groups: out, senders };
   }

@@ -3,18 +3,19 @@
 // connection is secured (the cluster's transport socket for the endpoint, the receiver's inbound
 // filter chain), and what the receiver's RBAC filters allow for every request of that sender
 // (symbolic.ts). Senders of one class (same config, namespace, service account, and address when a
-// policy reads addresses) and receivers of one class share one evaluation. Pure.
+// policy reads addresses) and receivers of one class share one evaluation, and senders share what
+// does not tell them apart (ConnectionOutcomes). Pure.
 import { clusterEndpoints, type ClusterLoadAssignment } from '../envoy/endpoints.js';
 import { istioConfigRef, formatRef } from '../envoy/provenance.js';
-import { inboundMtls, upstreamTransport, type TransportMode } from '../envoy/transport.js';
-import type { Cluster, Listener } from '../envoy/xds.js';
+import { inboundMtls, upstreamTransport, type InboundMtls, type TransportMode } from '../envoy/transport.js';
+import type { Cluster, FilterChain, Listener } from '../envoy/xds.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { ConnectionOutcome, ConnectionTls, ConnectivityVerdict } from '../model/connectivity.js';
 import { compareStrings } from '../model/compare.js';
 import type { GeneratorInput } from '../model/snapshot.js';
 import { walkRoute, type EnvoyConfig } from '../routing/resolve.js';
 import { kubeProxy } from '../routing/kube-proxy.js';
-import { describeCondition, symbolicAuthorize } from './symbolic.js';
+import { describeCondition, symbolicAuthorizer, type FixedFacts, type SymbolicDecision } from './symbolic.js';
 import { rbacFilters } from '../journey/authorization.js';
 
 export type Verdict = ConnectivityVerdict;
@@ -81,34 +82,50 @@ function hostService(host: string): { namespace: string; service: string } {
 
 /**
  * What a proxy's generated config lets it address: each service port it has a default outbound
- * cluster for, with the endpoints istiod gave it, mapped to the receiving workloads' classes.
+ * cluster for, with the endpoints istiod gave it, mapped to the receiving workloads' classes; in
+ * the clusters' order, not sorted per class: the build orders what it makes of them.
  */
 export function senderReach(
   config: Pick<EnvoyConfig, 'clusters'> & { endpoints?: ClusterLoadAssignment[] },
   receiverOf: (ip: string) => string | null,
-  memo?: ReachMemo,
+  memo: ReachMemo,
 ): Reach[] {
-  const assignments = new Map<string, ClusterLoadAssignment>();
-  for (const a of config.endpoints ?? []) if (a.clusterName) assignments.set(a.clusterName, a);
+  const endpoints = config.endpoints ?? [];
+  let assignments = memo.last && sameElements(memo.last.endpoints, endpoints) ? memo.last.assignments : null;
+  if (!assignments) {
+    assignments = new Map<string, ClusterLoadAssignment>();
+    for (const a of endpoints) if (a.clusterName) assignments.set(a.clusterName, a);
+    memo.last = { endpoints, assignments };
+  }
   const out: Reach[] = [];
   for (const cluster of config.clusters) {
-    let known = memo?.get(cluster);
+    let known = memo.clusters.get(cluster);
     if (!known) {
-      known = { svc: serviceCluster(cluster.name), byAssignment: new Map() };
-      memo?.set(cluster, known);
+      known = { svc: serviceCluster(cluster.name), byAssignment: new Map(), last: null };
+      memo.clusters.set(cluster, known);
     }
     const { svc, byAssignment } = known;
     if (!svc) continue;
-    const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
-    const a = assignments.get(eds.edsClusterConfig?.serviceName || cluster.name);
-    let reach = byAssignment.get(a);
-    if (reach === undefined) {
-      reach = clusterReach(cluster, svc, a, receiverOf);
-      byAssignment.set(a, reach);
+    if (known.last?.assignments !== assignments) {
+      const eds = cluster as Cluster & { edsClusterConfig?: { serviceName?: string } };
+      const a = assignments.get(eds.edsClusterConfig?.serviceName || cluster.name);
+      let reach = byAssignment.get(a);
+      if (reach === undefined) {
+        reach = clusterReach(cluster, svc, a, receiverOf);
+        byAssignment.set(a, reach);
+      }
+      known.last = { assignments, reach };
     }
-    if (reach) out.push(reach);
+    if (known.last.reach) out.push(known.last.reach);
   }
-  return out.sort((a, b) => compareStrings(a.destination, b.destination));
+  return out;
+}
+
+/** Whether two lists hold the same objects in the same order. */
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -117,11 +134,23 @@ export function senderReach(
  * its endpoints (every sidecar of a mesh without Sidecar resources) share the same objects, and
  * their endpoints, which grow with the pods, are read once per job rather than once per class.
  * For one receiverOf only. With each cluster, the service port its name stands for (split once).
+ * The classes mostly get the same endpoints list too (the same objects in the same order, checked
+ * against the last one read): its assignments by cluster name are then not gathered again, and
+ * each cluster's reach under them is found without a lookup.
  */
-export type ReachMemo = WeakMap<
-  Cluster,
-  { svc: { host: string; port: number } | null; byAssignment: Map<ClusterLoadAssignment | undefined, Reach | null> }
->;
+export interface ReachMemo {
+  clusters: WeakMap<
+    Cluster,
+    {
+      svc: { host: string; port: number } | null;
+      byAssignment: Map<ClusterLoadAssignment | undefined, Reach | null>;
+      /** its reach under the assignments it was last read with */
+      last: { assignments: Map<string, ClusterLoadAssignment>; reach: Reach | null } | null;
+    }
+  >;
+  /** the endpoints list read last, and its assignments by cluster name */
+  last?: { endpoints: readonly ClusterLoadAssignment[]; assignments: Map<string, ClusterLoadAssignment> };
+}
 
 /** The reach of one default outbound cluster, null when none of its endpoints is a known workload. */
 function clusterReach(
@@ -189,19 +218,179 @@ interface PerReceiver {
   causes: ConfigRef[];
 }
 
-/** One receiver's decision for one sender identity, port and transport; memoised by the caller per receiver class. */
-export function receiverDecision(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): PerReceiver {
+/** A PerReceiver but for the sender's label: its reason, or the reason given the label when it names the sender. */
+interface Decision extends Omit<PerReceiver, 'reason'> {
+  reason: string | ((label: string) => string);
+}
+
+/** The decisions of one receiver, port, transport and DestinationRule. */
+interface TargetDecisions {
+  /** how the receiver's sidecar takes the connection, null without one */
+  inbound: InboundMatch | null;
+  /** by whether the sender has no proxy, then by what the receiver's RBAC decides for it; each with its number */
+  decisions: Map<boolean, Map<SymbolicDecision | null, MadeDecision>>;
+}
+
+/** A decision and its number (in the order made): what tells connections apart. */
+interface MadeDecision {
+  d: Decision;
+  id: number;
+}
+
+/** A connection and its JSON: what groups senders. */
+interface KnownOutcome {
+  outcome: ConnectionOutcome;
+  json: string;
+}
+
+/** What a receiver's inbound listener does with a connection to one port over one transport, whoever sends it. */
+interface InboundMatch {
+  filterChain: FilterChain | null;
+  /** no filter chain takes the connection, or it fails before the HTTP filters */
+  refused: boolean;
+  mtls: InboundMtls | null;
+}
+
+function inboundMatch(receiver: Receiver & { inbound: Listener }, port: number, mode: TransportMode): InboundMatch {
+  const walked = walkRoute(
+    { listeners: [receiver.inbound], routes: [], clusters: [] },
+    {
+      mode: 'INBOUND',
+      address: receiver.workload.ips[0] ?? '0.0.0.0',
+      port,
+      protocol: 'HTTP',
+      tls: mode,
+      path: '/',
+      method: 'GET',
+      headers: [],
+    },
+  );
+  return {
+    filterChain: walked.filterChain,
+    refused:
+      !walked.filterChain ||
+      ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(walked.resolution.error ?? ''),
+    mtls: inboundMtls(receiver.inbound, port),
+  };
+}
+
+/**
+ * The connections of the many senders of a snapshot, each part made once for all the senders it
+ * holds for: a receiver's inbound listener walked once per port and transport (whoever sends),
+ * its RBAC evaluated once per chain and distinct answers of the senders' facts
+ * (symbolicAuthorizer), a receiver's decision once per port, transport, DestinationRule, whether
+ * the sender has a proxy and that RBAC decision, and a connection once per service port (Reach)
+ * and its receivers' decisions, and the sender's label when a reason names it. `receiverOf` gives
+ * the Receiver of a class key, the same one for the builder's life.
+ */
+export class ConnectionOutcomes {
+  /** receiver decisions made (not found made) */
+  evaluations = 0;
+  private readonly inbound = new Map<string, InboundMatch>();
+  private readonly authorize = symbolicAuthorizer();
+  private readonly byKey = new Map<string, TargetDecisions>();
+  private readonly byTarget = new WeakMap<ReachTarget, TargetDecisions>();
+  private readonly outcomes = new WeakMap<Reach, Map<string, KnownOutcome>>();
+
+  constructor(private readonly receiverOf: (key: string) => Receiver | undefined) {}
+
+  /** A sender's connection to one service port, and its JSON; null when the port leads to no known receiver. */
+  outcome(identity: SenderIdentity, reach: Reach): KnownOutcome | null {
+    const per: { receiver: Receiver; d: Decision }[] = [];
+    let key = '';
+    let labelled = false;
+    for (const t of reach.targets) {
+      const r = this.receiverOf(t.receiver);
+      if (!r) continue;
+      const { d, id } = this.decide(identity, t, r);
+      per.push({ receiver: r, d });
+      key += `${id},`;
+      if (typeof d.reason !== 'string') labelled = true;
+    }
+    if (!per.length) return null;
+    if (labelled) key += identity.label;
+    let byReach = this.outcomes.get(reach);
+    if (!byReach) this.outcomes.set(reach, (byReach = new Map<string, KnownOutcome>()));
+    let known = byReach.get(key);
+    if (!known) {
+      const outcome = connectionOutcome(
+        reach,
+        per.map(({ receiver, d }) => ({
+          receiver,
+          d: { ...d, reason: typeof d.reason === 'string' ? d.reason : d.reason(identity.label) },
+        })),
+      );
+      byReach.set(key, (known = { outcome, json: JSON.stringify(outcome) }));
+    }
+    return known;
+  }
+
+  private decide(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): MadeDecision {
+    let decisions = this.byTarget.get(target);
+    if (!decisions) {
+      const at = `${target.receiver}|${target.port}|${target.mode}`;
+      const key = `${at}|${target.destinationRule ? `${target.destinationRule.namespace}/${target.destinationRule.name}` : ''}`;
+      decisions = this.byKey.get(key);
+      if (!decisions) {
+        let inbound: InboundMatch | null = null;
+        if (receiver.workload.proxyType === 'SIDECAR' && receiver.inbound) {
+          inbound = this.inbound.get(at) ?? null;
+          if (!inbound)
+            this.inbound.set(at, (inbound = inboundMatch({ ...receiver, inbound: receiver.inbound }, target.port, target.mode)));
+        }
+        this.byKey.set(key, (decisions = { inbound, decisions: new Map() }));
+      }
+      this.byTarget.set(target, decisions);
+    }
+    const { inbound } = decisions;
+    const authorized = inbound && !inbound.refused ? this.authorize(inbound.filterChain, senderFacts(identity, target, receiver)) : null;
+    const bare = identity.proxyType === 'NONE';
+    let bySender = decisions.decisions.get(bare);
+    if (!bySender) decisions.decisions.set(bare, (bySender = new Map<SymbolicDecision | null, MadeDecision>()));
+    let made = bySender.get(authorized);
+    if (!made) {
+      made = { d: decision(identity.proxyType, target, receiver, inbound, authorized), id: this.evaluations++ };
+      bySender.set(authorized, made);
+    }
+    return made;
+  }
+}
+
+/** What the sender fixes of the requests the receiver's RBAC sees. */
+function senderFacts(identity: SenderIdentity, target: ReachTarget, receiver: Receiver): FixedFacts {
+  return {
+    principal:
+      target.mode === 'MTLS' && identity.proxyType !== 'NONE'
+        ? `spiffe://${identity.trustDomain}/ns/${identity.namespace}/sa/${identity.serviceAccount}`
+        : null,
+    sourceIp: identity.ip,
+    destinationIp: receiver.workload.ips[0] ?? '0.0.0.0',
+    destinationPort: target.port,
+  };
+}
+
+/**
+ * The decision of a receiver: `inbound`, how its sidecar takes the connection (null without one),
+ * `authorized`, what its RBAC decides for the sender (null when the connection is refused first).
+ */
+function decision(
+  sender: SenderIdentity['proxyType'],
+  target: ReachTarget,
+  receiver: Receiver,
+  inbound: InboundMatch | null,
+  authorized: SymbolicDecision | null,
+): Decision {
   const w = receiver.workload;
   const who = `${w.namespace}/${w.name}`;
   const dr = target.destinationRule ? [target.destinationRule] : [];
   const pa = receiver.peerAuthentication ? [receiver.peerAuthentication] : [];
   const base = { mode: target.mode, policies: [] as ConfigRef[], conditions: [] as string[] };
-  if (w.proxyType !== 'SIDECAR' || !receiver.inbound) {
+  if (!inbound) {
     if (w.proxyType === 'NONE' && target.mode === 'MTLS')
       return {
         ...base,
         allowed: 'DENIED',
-        reason: `${who} has no sidecar to terminate the mTLS ${identity.label} sends${dr.length ? ` (${formatRef(dr[0])})` : ''}`,
+        reason: (label) => `${who} has no sidecar to terminate the mTLS ${label} sends${dr.length ? ` (${formatRef(dr[0])})` : ''}`,
         causes: dr,
       };
     return {
@@ -211,79 +400,56 @@ export function receiverDecision(identity: SenderIdentity, target: ReachTarget, 
       causes: dr,
     };
   }
-  const ip = w.ips[0] ?? '0.0.0.0';
-  const walked = walkRoute(
-    { listeners: [receiver.inbound], routes: [], clusters: [] },
-    { mode: 'INBOUND', address: ip, port: target.port, protocol: 'HTTP', tls: target.mode, path: '/', method: 'GET', headers: [] },
-  );
-  const mtls = inboundMtls(receiver.inbound, target.port);
+  const { mtls } = inbound;
   const sent = target.mode === 'MTLS' ? 'mTLS' : target.mode === 'TLS' ? 'TLS' : 'plaintext';
   const paText = receiver.peerAuthentication ? formatRef(receiver.peerAuthentication) : 'the mesh default';
-  if (
-    !walked.filterChain ||
-    ['no filter chains matched', 'invalid TLS', 'invalid mTLS', 'protocol error'].includes(walked.resolution.error ?? '')
-  ) {
-    const why =
+  if (!authorized) {
+    const why: Decision['reason'] =
       mtls === 'STRICT'
-        ? `${paText} requires mTLS on ${who}:${target.port} and ${identity.label} sends ${sent}${identity.proxyType === 'NONE' ? ' (it has no sidecar)' : dr.length ? ` (${formatRef(dr[0])})` : ''}`
+        ? (label) =>
+            `${paText} requires mTLS on ${who}:${target.port} and ${label} sends ${sent}${sender === 'NONE' ? ' (it has no sidecar)' : dr.length ? ` (${formatRef(dr[0])})` : ''}`
         : mtls === 'DISABLE'
-          ? `${paText} disables mTLS on ${who}:${target.port} and ${identity.label} sends ${sent}${dr.length ? ` (${formatRef(dr[0])})` : ''}`
+          ? (label) =>
+              `${paText} disables mTLS on ${who}:${target.port} and ${label} sends ${sent}${dr.length ? ` (${formatRef(dr[0])})` : ''}`
           : `${who} accepts no ${sent} connection on port ${target.port}`;
     return { ...base, allowed: 'DENIED', reason: why, causes: [...pa, ...dr] };
   }
-  const principal =
-    target.mode === 'MTLS' && identity.proxyType !== 'NONE'
-      ? `spiffe://${identity.trustDomain}/ns/${identity.namespace}/sa/${identity.serviceAccount}`
-      : null;
-  const decision = symbolicAuthorize(walked.filterChain, {
-    principal,
-    sourceIp: identity.ip,
-    destinationIp: ip,
-    destinationPort: target.port,
-  });
-  const causes = [...decision.policies, ...(mtls === 'PERMISSIVE' || mtls === 'DISABLE' ? pa : []), ...dr];
-  const named = decision.policies.map((p) => `${p.namespace}/${p.name}`).join(', ');
-  if (decision.allowed.t === 'true')
+  const hasPrincipal = target.mode === 'MTLS' && sender !== 'NONE';
+  const causes = [...authorized.policies, ...(mtls === 'PERMISSIVE' || mtls === 'DISABLE' ? pa : []), ...dr];
+  const named = authorized.policies.map((p) => `${p.namespace}/${p.name}`).join(', ');
+  if (authorized.allowed.t === 'true')
     return {
       ...base,
       allowed: 'ALLOWED',
-      policies: decision.policies,
+      policies: authorized.policies,
       reason: named ? `AuthorizationPolicy ${named} allows it` : `no AuthorizationPolicy applies to ${who}`,
       causes,
     };
-  if (decision.allowed.t === 'false')
+  if (authorized.allowed.t === 'false')
     return {
       ...base,
       allowed: 'DENIED',
-      policies: decision.policies,
+      policies: authorized.policies,
       reason: named
-        ? `AuthorizationPolicy ${named} ${decision.policies.length > 1 ? 'deny' : 'denies'} it${principal ? '' : ` (${identity.label} has no mTLS identity here)`}`
-        : `ALLOW policies apply to ${who} and none of them allows anything from ${identity.label}`,
+        ? hasPrincipal
+          ? `AuthorizationPolicy ${named} ${authorized.policies.length > 1 ? 'deny' : 'denies'} it`
+          : (label) =>
+              `AuthorizationPolicy ${named} ${authorized.policies.length > 1 ? 'deny' : 'denies'} it (${label} has no mTLS identity here)`
+        : (label) => `ALLOW policies apply to ${who} and none of them allows anything from ${label}`,
       causes,
     };
   return {
     ...base,
     allowed: 'CONDITIONAL',
-    policies: decision.policies,
-    conditions: describeCondition(decision.allowed),
+    policies: authorized.policies,
+    conditions: describeCondition(authorized.allowed),
     reason: `AuthorizationPolicy ${named} allows only some requests`,
     causes,
   };
 }
 
-/** A sender's connection to one service port: its receivers' decisions together. */
-export function connectionOutcome(
-  identity: SenderIdentity,
-  reach: Reach,
-  receiverOf: (key: string) => Receiver | undefined,
-  decide: (target: ReachTarget, receiver: Receiver) => PerReceiver = (t, r) => receiverDecision(identity, t, r),
-): ConnectionOutcome | null {
-  const per: { receiver: Receiver; d: PerReceiver }[] = [];
-  for (const t of reach.targets) {
-    const r = receiverOf(t.receiver);
-    if (r) per.push({ receiver: r, d: decide(t, r) });
-  }
-  if (!per.length) return null;
+/** A sender's connection to one service port: its receivers' decisions (at least one) together. */
+function connectionOutcome(reach: Reach, per: { receiver: Receiver; d: PerReceiver }[]): ConnectionOutcome {
   const verdicts = new Set(per.map((p) => p.d.allowed));
   const modes = new Set(per.map((p) => p.d.mode));
   const refs = (list: ConfigRef[]) => {

@@ -79,6 +79,11 @@ function dedupe(parts: Cond[]): Cond[] {
 
 const leaf = (kind: LeafKind, text: string): Cond => ({ t: 'leaf', kind, text });
 const decided = (ok: boolean): Cond => (ok ? TRUE : FALSE);
+/** What the facts answer, the question noted: the facts are read through here only. */
+const ask = (ctx: Ctx, question: Question): Cond => {
+  ctx.asked.push(question);
+  return decided(question(ctx.facts));
+};
 
 /** The part of a chain's authorization that decides, for one sender. */
 export interface SymbolicDecision {
@@ -92,6 +97,47 @@ const EXT_AUTHZ_SHADOW_PREFIX = 'istio_ext_authz_';
 
 /** The chain's RBAC filters (in Envoy's order) evaluated for every request of a sender; `http` whether the chain runs HTTP filters. */
 export function symbolicAuthorize(chain: FilterChain | null, facts: FixedFacts): SymbolicDecision {
+  return evaluate(chain, facts, []);
+}
+
+/**
+ * symbolicAuthorize for the many senders of a snapshot: each chain evaluated once per distinct
+ * answers of the senders' facts to its questions. An evaluation walks every rule of the chain
+ * whatever the answers, so it asks every sender the same questions, and its result depends on the
+ * answers alone: a chain's questions are kept from its first evaluation, then asked of each
+ * sender. The same answers give the same decision object.
+ */
+export function symbolicAuthorizer(): (chain: FilterChain | null, facts: FixedFacts) => SymbolicDecision {
+  const byChain = new WeakMap<FilterChain, { questions: Question[]; decisions: Map<string, SymbolicDecision> }>();
+  const answers = (questions: Question[], facts: FixedFacts) => {
+    let key = '';
+    for (const q of questions) key += q(facts) ? '1' : '0';
+    return key;
+  };
+  return (chain, facts) => {
+    if (!chain) return evaluate(chain, facts, []);
+    const known = byChain.get(chain);
+    if (!known) {
+      const questions: Question[] = [];
+      const decision = evaluate(chain, facts, questions);
+      byChain.set(chain, { questions, decisions: new Map([[answers(questions, facts), decision]]) });
+      return decision;
+    }
+    const key = answers(known.questions, facts);
+    let decision = known.decisions.get(key);
+    if (!decision) {
+      decision = evaluate(chain, facts, []);
+      known.decisions.set(key, decision);
+    }
+    return decision;
+  };
+}
+
+/** A question about the sender's facts: every read of them in an evaluation is one. */
+type Question = (facts: FixedFacts) => boolean;
+
+/** symbolicAuthorize, its questions added to `asked` in the order asked. */
+function evaluate(chain: FilterChain | null, facts: FixedFacts, asked: Question[]): SymbolicDecision {
   const filters = rbacFilters(chain);
   const parts: Cond[] = [];
   const policies = new Map<string, ConfigRef>();
@@ -103,7 +149,7 @@ export function symbolicAuthorize(chain: FilterChain | null, facts: FixedFacts):
     if (p) into.set(`${p.namespace}/${p.name}`, { kind: 'AuthorizationPolicy', namespace: p.namespace, name: p.name });
   };
   for (const filter of filters) {
-    const ctx: Ctx = { facts, http: filter.layer === 'http', jwt: filter.afterJwt };
+    const ctx: Ctx = { facts, asked, http: filter.layer === 'http', jwt: filter.afterJwt };
     const { rules, shadowRules, shadowRulesStatPrefix } = filter.config;
     if (shadowRules && shadowRulesStatPrefix === EXT_AUTHZ_SHADOW_PREFIX) {
       const matches = engineMatches(shadowRules, ctx, (name) => note(policies, name));
@@ -133,6 +179,8 @@ export function symbolicAuthorize(chain: FilterChain | null, facts: FixedFacts):
 
 interface Ctx {
   facts: FixedFacts;
+  /** the questions asked of the facts so far (ask) */
+  asked: Question[];
   /** An HTTP filter sees the request; a network filter only the connection. */
   http: boolean;
   /** The JWT filter ran before: a validated token's payload can be in the metadata. */
@@ -155,7 +203,6 @@ function engineMatches(rbac: Rbac, ctx: Ctx, matching: (name: string, c: Cond) =
 }
 
 function permission(p: Permission, ctx: Ctx): Cond {
-  const f = ctx.facts;
   if (p.any) return TRUE;
   if (p.andRules) return and((p.andRules.rules ?? []).map((x) => permission(x, ctx)));
   if (p.orRules) return or((p.orRules.rules ?? []).map((x) => permission(x, ctx)));
@@ -163,11 +210,12 @@ function permission(p: Permission, ctx: Ctx): Cond {
   if (p.header) return header(p.header, ctx);
   if (p.urlPath) return ctx.http ? leaf('path', pathText(p.urlPath.path ?? {})) : FALSE;
   if (p.uriTemplate) return ctx.http ? leaf('path', p.uriTemplate.typedConfig?.pathTemplate ?? '') : FALSE;
-  if (p.destinationIp) return decided(inRange(p.destinationIp, f.destinationIp));
-  if (p.destinationPort !== undefined) return decided(p.destinationPort === f.destinationPort);
+  const { destinationIp, destinationPort } = p;
+  if (destinationIp) return ask(ctx, (f) => inRange(destinationIp, f.destinationIp));
+  if (destinationPort !== undefined) return ask(ctx, (f) => destinationPort === f.destinationPort);
   if (p.destinationPortRange) {
     const { start = 0, end = 0 } = p.destinationPortRange;
-    return decided(f.destinationPort >= start && f.destinationPort < end);
+    return ask(ctx, (f) => f.destinationPort >= start && f.destinationPort < end);
   }
   if (p.requestedServerName) return leaf('sni', `server name ${stringText(p.requestedServerName)}`);
   if (p.metadata) return metadata(p.metadata, ctx);
@@ -175,29 +223,29 @@ function permission(p: Permission, ctx: Ctx): Cond {
 }
 
 function principal(p: Principal, ctx: Ctx): Cond {
-  const f = ctx.facts;
   if (p.any) return TRUE;
   if (p.andIds) return and((p.andIds.ids ?? []).map((x) => principal(x, ctx)));
   if (p.orIds) return or((p.orIds.ids ?? []).map((x) => principal(x, ctx)));
   if (p.notId) return not(principal(p.notId, ctx));
-  if (p.authenticated) return authenticated(p.authenticated.principalName, f.principal);
+  if (p.authenticated) return ask(ctx, authenticated(p.authenticated.principalName));
   if (p.filterState) {
     if (p.filterState.key !== 'io.istio.peer_principal' || !p.filterState.stringMatch)
       return leaf('other', `filter state ${p.filterState.key}`);
-    return authenticated(p.filterState.stringMatch, f.principal);
+    return ask(ctx, authenticated(p.filterState.stringMatch));
   }
   const ip = p.directRemoteIp ?? p.sourceIp ?? p.remoteIp;
-  if (ip) return decided(inRange(ip, f.sourceIp));
+  if (ip) return ask(ctx, (f) => inRange(ip, f.sourceIp));
   if (p.header) return header(p.header, ctx);
   if (p.urlPath) return ctx.http ? leaf('path', pathText(p.urlPath.path ?? {})) : FALSE;
   if (p.metadata) return metadata(p.metadata, ctx);
   return leaf('other', 'a condition meshlens cannot evaluate');
 }
 
-function authenticated(m: StringMatcher | undefined, principal: string | null): Cond {
-  if (principal === null) return FALSE;
-  if (!m) return TRUE;
-  return decided(stringMatchesLoose(m, principal));
+/** Whether the connection's peer principal is one `m` matches (any, without `m`); none without mTLS. */
+function authenticated(m: StringMatcher | undefined): Question {
+  if (!m) return (f) => f.principal !== null;
+  const matches = looseMatcher(m);
+  return (f) => f.principal !== null && matches(f.principal);
 }
 
 function header(h: HeaderMatcher, ctx: Ctx): Cond {
@@ -265,16 +313,32 @@ function pathText(m: StringMatcher): string {
   return stringText(m);
 }
 
-/** Istio's principal matchers: exact, prefix, suffix, and the regexes it writes for namespaces. */
-function stringMatchesLoose(m: StringMatcher, value: string): boolean {
+/** Istio's principal matchers: exact, prefix, suffix, and the regexes it writes for namespaces (compiled once per matcher). */
+function looseMatcher(m: StringMatcher): (value: string) => boolean {
   const fold = (s: string) => (m.ignoreCase ? s.toLowerCase() : s);
-  const v = fold(value);
-  if (m.exact !== undefined) return v === fold(m.exact);
-  if (m.prefix !== undefined) return v.startsWith(fold(m.prefix));
-  if (m.suffix !== undefined) return v.endsWith(fold(m.suffix));
-  if (m.contains !== undefined) return v.includes(fold(m.contains));
-  if (m.safeRegex?.regex !== undefined) return new RegExp(`^(?:${m.safeRegex.regex})$`).test(value);
-  return v === '';
+  if (m.exact !== undefined) {
+    const exact = fold(m.exact);
+    return (value) => fold(value) === exact;
+  }
+  if (m.prefix !== undefined) {
+    const prefix = fold(m.prefix);
+    return (value) => fold(value).startsWith(prefix);
+  }
+  if (m.suffix !== undefined) {
+    const suffix = fold(m.suffix);
+    return (value) => fold(value).endsWith(suffix);
+  }
+  if (m.contains !== undefined) {
+    const contains = fold(m.contains);
+    return (value) => fold(value).includes(contains);
+  }
+  if (m.safeRegex?.regex !== undefined) {
+    const source = `^(?:${m.safeRegex.regex})$`;
+    // Compiled when first matched: a sender without mTLS never asks (and a bad regex throws only then).
+    let regex: RegExp | undefined;
+    return (value) => (regex ??= new RegExp(source)).test(value);
+  }
+  return (value) => fold(value) === '';
 }
 
 function inRange(range: CidrRange, ip: string): boolean {

@@ -80,8 +80,6 @@ export class EnvoyObjectCollector {
   readonly objects = new Map<string, PreparedObject>();
   readonly nodes = new Map<string, TreeNode>();
   private readonly memo = new Map<string, string>();
-  /** by the generator's hash, per type (the generator hashes an object's proto bytes, not its type) */
-  private readonly rawMemo: Record<EnvoyType, Map<string, ConfigEntry>> = byType(() => new Map());
   private readonly leafEnds: Record<EnvoyType, Map<string, boolean>> = byType(() => new Map());
 
   /** Adds an object (idempotent); returns its hash. */
@@ -96,24 +94,18 @@ export class EnvoyObjectCollector {
     return hash;
   }
 
-  /** The object the generator's hash of it (of its proto bytes) stands for, when added before: its hash and name. */
-  rawEntry(type: EnvoyType, generatorHash: string): ConfigEntry | undefined {
-    return this.rawMemo[type].get(generatorHash);
-  }
-
   /**
-   * Adds an object known by the generator's hash of it, stored as addObject stores it, so that
-   * rawEntry finds it from then on: an object seen before in this collector is neither parsed nor
-   * hashed again. Returns its hash and name.
+   * Adds an object the generator sent a compute job, stored as addObject stores it, without the
+   * stringify memo: the job keeps the entry by the generator's ref (SentObjects), so the object is
+   * neither parsed nor hashed again in the job. Returns its hash and name.
    */
-  addRawObject(type: EnvoyType, generatorHash: string, body: EnvoyObject): ConfigEntry {
+  addSentObject(type: EnvoyType, body: EnvoyObject): ConfigEntry {
     const name = objectName(type, body);
     const json = canonicalJson(body);
     const hash = sha256(json);
     if (!this.objects.has(hash)) this.objects.set(hash, { hash, type, name, json });
     const entry: ConfigEntry = { type, name, hash };
     entry.endsLeaf = this.endsLeaf(entry);
-    this.rawMemo[type].set(generatorHash, entry);
     return entry;
   }
 

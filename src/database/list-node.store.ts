@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Lru } from '../cache/lru.js';
 import { buildList, unpackHashes, type ListNode } from './chunked-list.js';
+import { jsonLines } from './json-lines.js';
 import type { ListCodec } from './snapshot-lists.js';
 
 const INSERT_CHUNK = 1000;
@@ -32,19 +33,17 @@ export class ListNodeStore {
     const nodes = [...tree.nodes].sort((a, b) => (a.hash < b.hash ? -1 : 1));
     for (let i = 0; i < nodes.length; i += INSERT_CHUNK) {
       const part = nodes.slice(i, i + INSERT_CHUNK);
-      // The chunks' entries as one JSON array (an index node's JSON null is SQL NULL: a chunk is
-      // an array), not a text[] whose literal escapes every quote, in JavaScript and in Postgres.
+      // An index node's entries are JSON null, SQL NULL (a chunk's are an array).
       await em.query(
         `INSERT INTO list_nodes (hash, list, level, entries, children)
-         SELECT decode(n.hash, 'hex'), $1, n.level, NULLIF(n.entries, 'null'::jsonb), decode(n.children, 'hex')
-         FROM ROWS FROM (unnest($2::text[]), unnest($3::smallint[]), jsonb_array_elements($4::jsonb), unnest($5::text[]))
-           AS n(hash, level, entries, children)
+         SELECT decode(n.hash, 'hex'), $1, n.level, NULLIF(n.entries::jsonb, 'null'::jsonb), decode(n.children, 'hex')
+         FROM unnest($2::text[], $3::smallint[], string_to_array($4, E'\\n'), $5::text[]) AS n(hash, level, entries, children)
          ON CONFLICT (hash) DO NOTHING`,
         [
           codec.name,
           part.map((n) => n.hash),
           part.map((n) => n.level),
-          `[${part.map((n) => n.json ?? 'null').join(',')}]`,
+          jsonLines(part.map((n) => n.json ?? 'null')),
           part.map(packedChildren),
         ],
       );

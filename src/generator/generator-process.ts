@@ -12,6 +12,9 @@ interface Pending {
 
 /** One generator process: one snapshot, many requests, answered concurrently and matched by id. */
 export class GeneratorProcess {
+  private static started = 0;
+  /** Which process of this service it is: 1, 2, 3, … in the order they were started. */
+  readonly serial = ++GeneratorProcess.started;
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;

@@ -16,6 +16,13 @@ interface Session {
 
 export class SnapshotNotFoundError extends NotFoundError {}
 
+/** An answer's line as its process wrote it (GeneratorService.askRaw). */
+export interface RawAnswer {
+  line: Uint8Array;
+  /** the GeneratorProcess.serial of the process that wrote it */
+  process: number;
+}
+
 /**
  * Where a session gets the snapshot it loads: normalised, or null when there is no such snapshot.
  * The adapter takes a normalised snapshot and never reads the store itself (the store provides
@@ -72,9 +79,16 @@ export class GeneratorService implements OnModuleDestroy {
     return this.use(snapshotId, normalised, (process) => process.request(method, params, this.limits.requestTimeoutMs));
   }
 
-  /** As ask, the answer's line unparsed: `{"id":…,"result":…}` as UTF-8 bytes of their own. */
-  askRaw<M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']): Promise<Uint8Array> {
-    return this.use(snapshotId, undefined, (process) => process.requestRaw(method, params, this.limits.requestTimeoutMs));
+  /**
+   * As ask, the answer's line unparsed: `{"id":…,"result":…}` as UTF-8 bytes of their own, and
+   * which process wrote it (GeneratorProcess.serial: a session restarted is another process, which
+   * holds nothing of what the one before sent a compute job).
+   */
+  askRaw<M extends keyof Methods>(snapshotId: string, method: M, params: Methods[M]['params']): Promise<RawAnswer> {
+    return this.use(snapshotId, undefined, async (process) => ({
+      line: await process.requestRaw(method, params, this.limits.requestTimeoutMs),
+      process: process.serial,
+    }));
   }
 
   private async use<T>(snapshotId: string, normalised: NormalisedSnapshot | undefined, call: (process: GeneratorProcess) => Promise<T>): Promise<T> {

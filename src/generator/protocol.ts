@@ -7,16 +7,17 @@ import type { AdmissionResult, GeneratorInput, NormalisedSnapshot } from '../mod
 import { UnknownWorkloadError } from '../model/errors.js';
 
 /**
- * One object of a hashedProxyConfig answer: the hex SHA-256 of its type URL, a NUL and its
- * deterministic proto marshalling, and its proto3 JSON unless an earlier answer of the job carried it.
+ * One object of a hashedProxyConfig answer: its ref, the job's index of it (0, 1, 2, … as the
+ * generator process first sends each object to the job, in the order it writes its answers), and
+ * its proto3 JSON in the answer that first sends it.
  */
-export interface HashedObject {
-  hash: string;
+export interface JobObject {
+  ref: number;
   object?: EnvoyObject;
 }
 
-/** GeneratedConfig as a compute job receives it (hashedProxyConfig), each list's objects by hash, in order. */
-export type HashedGeneratedConfig = { proxy: ProxyInfo } & Record<ConfigKey, HashedObject[]>;
+/** GeneratedConfig as a compute job receives it (hashedProxyConfig), each list's objects by ref, in order. */
+export type JobGeneratedConfig = { proxy: ProxyInfo } & Record<ConfigKey, JobObject[]>;
 
 /** A snapshot as the generator loads it: the cluster's objects, and each pod's proxy type as injection decides it. */
 export interface LoadParams extends GeneratorInput {
@@ -180,7 +181,7 @@ export interface Methods {
    * proxyConfig for a compute job: each object by hash, with its JSON only in the first answer of
    * the job that carries it. The job reads the answers in the order they are written.
    */
-  hashedProxyConfig: { params: { proxy: ProxyInput; job: string }; result: HashedGeneratedConfig };
+  hashedProxyConfig: { params: { proxy: ProxyInput; job: string }; result: JobGeneratedConfig };
   /** The generator forgets what it sent the job. */
   endJob: { params: { job: string }; result: Record<string, never> };
   /** A proxy's facts, its config not generated (an ad-hoc proxy's stored class is looked up with them). */

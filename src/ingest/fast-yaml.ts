@@ -74,6 +74,17 @@ function decline(): never {
  * yaml's (WHOLE_TEXT, UNUSUAL, a syntax error js-yaml finds: its documents are then unknown).
  */
 export function fastYamlDocuments(text: string): FastDocument[] | undefined {
+  return fastYamlGroups(text, Infinity)?.groups.flatMap((group) => group());
+}
+
+/**
+ * fastYamlDocuments in groups of documents of about `size` characters of the text, each group's
+ * values built when it is called, so that a caller may act on a group's objects before the next
+ * is built; `documents`: how many there are in all. js-yaml reads the whole text at once: read in
+ * parts, it costs a fresh thread's first upload more than a second of CPU (V8 deoptimises its
+ * reader at each new part).
+ */
+export function fastYamlGroups(text: string, size: number): { documents: number; groups: (() => FastDocument[])[] } | undefined {
   if (UNUSUAL.test(text) || WHOLE_TEXT.test(text)) return undefined;
   let events: Event[];
   try {
@@ -83,34 +94,58 @@ export function fastYamlDocuments(text: string): FastDocument[] | undefined {
   }
   const markers = [...text.matchAll(MARKER)].map((match) => match.index);
   const starts = markers[0] === 0 ? markers : [0, ...markers];
-  // Built at once: a call per document costs more than building a Kubernetes object. Any error
-  // of js-yaml's, and the documents are built one by one, each with its own.
-  let values: unknown[] | undefined;
-  try {
-    values = constructFromEvents(events, { source: text, schema: CORE_SCHEMA });
-  } catch {
-    values = undefined;
-  }
   // Each `---` line starts a document of js-yaml's; text before the first one is a document
   // only when it has content (its event does not start explicitly).
-  const documents: FastDocument[] = [];
+  const documents: UnbuiltDocument[] = [];
   let at = 0;
-  let built = 0;
   for (const [index, start] of starts.entries()) {
     const end = starts[index + 1] ?? text.length;
     const event = events[at];
     if (event?.type !== EVENT_ID.DOCUMENT || event.explicitStart !== (start === markers[0] || index > 0)) {
-      documents.push({ start, end, value: null });
+      documents.push({ start, end });
       continue;
     }
     const after = documentEnd(events, at);
-    const own = events.slice(at, after);
-    const value = values ? { value: values[built] } : undefined;
-    documents.push(document(text, start, end, own, value));
+    documents.push({ start, end, events: events.slice(at, after) });
     at = after;
-    built++;
   }
-  return at === events.length ? documents : undefined;
+  if (at !== events.length) return undefined;
+  const groups: (() => FastDocument[])[] = [];
+  for (let first = 0, next = 1; first < documents.length; next++) {
+    if (next < documents.length && documents[next].start - documents[first].start < size) continue;
+    const group = documents.slice(first, next);
+    groups.push(() => built(text, group));
+    first = next;
+  }
+  return { documents: documents.length, groups };
+}
+
+/** A document of the text with its events (none: an empty document js-yaml does not count), its value not built yet. */
+interface UnbuiltDocument {
+  start: number;
+  end: number;
+  events?: Event[];
+}
+
+function built(text: string, documents: UnbuiltDocument[]): FastDocument[] {
+  // Built at once: a call per document costs more than building a Kubernetes object. Any error
+  // of js-yaml's, and the documents are built one by one, each with its own.
+  let values: unknown[] | undefined;
+  try {
+    values = constructFromEvents(
+      documents.flatMap((document) => document.events ?? []),
+      { source: text, schema: CORE_SCHEMA },
+    );
+  } catch {
+    values = undefined;
+  }
+  let index = 0;
+  return documents.map(({ start, end, events }) => {
+    if (!events) return { start, end, value: null };
+    const value = values ? { value: values[index] } : undefined;
+    index++;
+    return document(text, start, end, events, value);
+  });
 }
 
 /** The index past the POP event that ends the document whose event is at `at`. */

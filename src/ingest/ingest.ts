@@ -1,7 +1,7 @@
 // An upload in, the snapshot's resources (or every problem of the upload) out.
 import { canonicalJson, jsonHash } from '../model/canonical.js';
-import type { Admission, IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
-import { decodeManifests, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
+import type { Admission, AdmissionResult, IngestProblem, IngestResult, PreparedUpload, SnapshotResource } from '../model/snapshot.js';
+import { decodeManifestsInSteps, isPlainObject, MAX_PROBLEMS, type DecodedObject } from './decode.js';
 import { groupKind, isEvaluated } from './kinds.js';
 import { SECRET_FACTS_ANNOTATION, secretFacts } from './secret-facts.js';
 import { admissionProblems, duplicateProblems, effectiveNamespace, isAdmitted, metadataOf, validateObject } from './validate.js';
@@ -33,6 +33,9 @@ export function prepareUpload(text: string, contentType: string | undefined, adm
 /**
  * Decodes and validates the upload, asks `admit`, and, while the generator answers, runs
  * `prepare` on the resources of an upload nothing refused yet (wasted if admission refuses it).
+ * The objects of each step of the decoding (decodeManifestsInSteps) are sent for admission at
+ * once, so that the generator admits them while the rest is built and checked (on another core);
+ * an object refused later on (a duplicate) has its answer dropped, as if it had not been sent.
  */
 async function decodeAndAdmit<R>(
   text: string,
@@ -40,20 +43,34 @@ async function decodeAndAdmit<R>(
   admit: Admission,
   prepare: (resources: SnapshotResource[]) => R[],
 ): Promise<{ ok: true; resources: R[]; warnings: string[] } | { ok: false; problems: IngestProblem[] }> {
+  const sent = new Map<DecodedObject, { answers: Promise<AdmissionResult[]>; index: number }>();
+  const send = (objects: DecodedObject[]) => {
+    // Sent with the namespace kubectl would give them: Istio's webhook reads it.
+    const answers = admit(objects.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object))));
+    // Awaited below, unless the step's objects are not the result's (a failure then is no answer's).
+    answers.catch(() => undefined);
+    objects.forEach((decoded, index) => sent.set(decoded, { answers, index }));
+  };
   // Each object validated as it is decoded: decoding stops at MAX_PROBLEMS, whoever finds them.
-  const { objects, problems, checked } = decodeManifests(text, contentType, validateObject);
+  const { objects, problems, checked } = await decodeManifestsInSteps(text, contentType, validateObject, (step) => {
+    const refusedNow = new Set(step.checked.map((problem) => problem.document));
+    const admittedNow = step.objects.filter((decoded) => isAdmitted(decoded) && !refusedNow.has(decoded.document));
+    if (admittedNow.length > 0) send(admittedNow);
+  });
   const found = [...checked, ...duplicateProblems(objects)];
   // An object whose metadata the API server cannot decode goes no further (no schema, no webhook).
   const refused = new Set(found.map((problem) => problem.document));
   const admitted = objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));
-  // Sent with the namespace kubectl would give them: Istio's webhook reads it.
-  const admission =
-    admitted.length > 0
-      ? admit(admitted.map((decoded) => withNamespace(decoded.object, effectiveNamespace(decoded.object))))
-      : Promise.resolve([]);
+  const unsent = admitted.filter((decoded) => !sent.has(decoded));
+  if (unsent.length > 0) send(unsent);
   const resources = problems.length + found.length === 0 ? objects.map(toResource) : [];
   const prepared = prepare(resources);
-  const answers = await admission;
+  const answers = await Promise.all(
+    admitted.map(async (decoded) => {
+      const { answers, index } = sent.get(decoded)!;
+      return (await answers)[index];
+    }),
+  );
   const all: IngestProblem[] = [
     ...problems,
     ...found,

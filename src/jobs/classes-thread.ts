@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { compiledFile } from '../common/compiled.js';
+import type { RawAnswer } from '../generator/generator.service.js';
 import type { ClassMember, Identity } from './proxy-classes.js';
 import type { AddConfigResult, ClassesReply, ClassesTask, ClassesThreadData, FinishResult } from './classes.worker.js';
 import type { ConnectivityConfig, ConnectivityInput } from './derived.js';
@@ -44,12 +45,13 @@ export class ClassesThread {
   }
 
   /**
-   * Adds a generated config (the generator's answer line) of a class (members[0]'s config);
-   * `checkIdentity`: whether to check that it names no member's identity.
+   * Adds a generated config (the generator's answer, in the order the generator wrote it) of a
+   * class (members[0]'s config); `checkIdentity`: whether to check that it names no member's identity.
    */
-  add(line: Uint8Array, unit: { key: string; members: ClassMember[] }, checkIdentity: boolean): Promise<AddConfigResult> {
+  add(answer: RawAnswer, unit: { key: string; members: ClassMember[] }, checkIdentity: boolean): Promise<AddConfigResult> {
+    const { line, process } = answer;
     const transfer = line.byteOffset === 0 && line.byteLength === line.buffer.byteLength ? [line.buffer as ArrayBuffer] : [];
-    return this.call({ op: 'add', seq: ++this.seq, line, unit, checkIdentity }, transfer) as Promise<AddConfigResult>;
+    return this.call({ op: 'add', seq: ++this.seq, line, process, unit, checkIdentity }, transfer) as Promise<AddConfigResult>;
   }
 
   /** Stored objects' JSON text by stored hash, for storedClass: each sent once per job. */

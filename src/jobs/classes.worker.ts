@@ -14,6 +14,7 @@ import {
   IdentityIndex,
   memberClassKey,
   readGeneratedLine,
+  SentObjects,
   type AddConfigResult,
   type ClassMember,
   type Identity,
@@ -38,6 +39,8 @@ export interface AddConfigTask {
   seq: number;
   /** the generator's hashedProxyConfig answer, `{"id":…,"result":…}`, as UTF-8 (answers in the order written) */
   line: Uint8Array;
+  /** the generator process that wrote it (GeneratorProcess.serial), whose refs the line's are */
+  process: number;
   /** the class: its key and members, the first the one the config was generated for */
   unit: { key: string; members: ClassMember[] };
   /**
@@ -89,12 +92,14 @@ if (parentPort) {
   const identities = new IdentityIndex((workerData as ClassesThreadData).identities);
   const decoder = new TextDecoder();
   let connectivity: { computation: ConnectivityComputation; ms: number } | null = null;
-  // Connectivity reads whole configs but for their routes: the job's parsed objects of those types
-  // by the generator's hash, kept for it (route configurations, the largest, are parsed once, stored and dropped).
-  const bodies = {
-    listener: new Map<string, EnvoyObject>(),
-    cluster: new Map<string, EnvoyObject>(),
-    endpoint: new Map<string, EnvoyObject>(),
+  // What the job holds of the objects the generator process now answering sent it, by ref.
+  // Connectivity reads whole configs but for their routes: the parsed objects of those types are
+  // kept for it (route configurations, the largest, are parsed once, stored and dropped).
+  let sent: SentObjects | null = null;
+  const sentBy = (process: number) => {
+    if (sent?.source !== process)
+      sent = new SentObjects(process, new Set(connectivity ? (['listener', 'cluster', 'endpoint'] as const) : []));
+    return sent;
   };
   // Reused classes' objects, by stored hash (another namespace than the generator's): text until first read.
   const storedTexts = new Map<string, string>();
@@ -124,7 +129,7 @@ if (parentPort) {
       return null;
     }
     if (task.op === 'add') {
-      const read = readGeneratedLine(task.line, decoder, connectivity ? bodies : {});
+      const read = readGeneratedLine(task.line, sentBy(task.process), decoder);
       const [rep] = task.unit.members;
       const added = addGenerated(collector, read, task.checkIdentity ? { index: identities, rep, members: task.unit.members } : undefined);
       if (connectivity) {

@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
-import { GeneratorService } from '../generator/generator.service.js';
+import { GeneratorService, type RawAnswer } from '../generator/generator.service.js';
 import { GeneratorError, loadParams, type Methods, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
@@ -153,8 +153,10 @@ export class ComputeService {
     // Parsing, hashing, the identity check and connectivity run on a thread of the job's own: the
     // generator's answers (MiBs per class) reach it as bytes, never decoded on the API's event loop.
     const thread = new ClassesThread(classes.flatMap((c) => c.workloads));
-    // The generator sends each object once per job (hashedProxyConfig): the thread takes the
-    // answers in the order they arrive, each handed on as soon as it is received.
+    // The generator sends each object once per job (hashedProxyConfig), numbering them (refs) in
+    // the order it writes its answers: the thread takes the answers in the order they arrive, each
+    // handed on as soon as it is received (alike from every ask below, so that none overtakes
+    // another), and the refs of a session restarted mid-job as a table of their own.
     const job = randomUUID();
     const report = monotonic(progress);
     let done = 0;
@@ -373,9 +375,9 @@ export class ComputeService {
       return this.generator.askRaw(snapshotId, 'hashedProxyConfig', { proxy: { namespace: m.namespace, name: m.name }, job });
     };
     const rep = cls.workloads[0];
-    let line: Uint8Array;
+    let answer: RawAnswer;
     try {
-      line = await ask(rep);
+      answer = await ask(rep);
     } catch (error) {
       // Istio failed on this proxy (a panic is that request's error): its members get no stored
       // config, and reading it asks a session again, which reports the error. A dead or stuck
@@ -389,7 +391,7 @@ export class ComputeService {
       }
       throw error;
     }
-    const added = await thread.add(line, { key: cls.classKey, members: cls.workloads }, cls.workloads.length > 1);
+    const added = await thread.add(answer, { key: cls.classKey, members: cls.workloads }, cls.workloads.length > 1);
     if (!added.dependsOnIdentity) return [{ key: cls.classKey, members: cls.workloads, added }];
     stats.splitClasses++;
     const units = [{ key: memberClassKey(cls.classKey, rep), members: [rep], added }];

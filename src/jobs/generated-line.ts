@@ -1,18 +1,18 @@
 // Where each Envoy object sits in the generator's hashedProxyConfig answer line, found without
-// parsing it: an object comes with its hash, and with its JSON only the first time the job is sent
-// it; the compute job parses each object once (most recur in every class of a mesh).
+// parsing it: an object comes as its ref (its index in the job), with its JSON only the first time
+// the job is sent it; the compute job parses each object once (most recur in every class of a mesh).
 import type { ConfigKey } from '../model/proxy.js';
 
 /** Byte ranges [start, end) in the line. */
 export interface LineLayout {
   proxy: [number, number] | null;
   /** each list's elements */
-  elements: Partial<Record<ConfigKey, HashedElement[]>>;
+  elements: Partial<Record<ConfigKey, JobElement[]>>;
 }
 
-/** An element of a hashedProxyConfig list: the object's hash, and its JSON's range when the element carries it. */
-export interface HashedElement {
-  hash: string;
+/** An element of a hashedProxyConfig list: the object's ref, and its JSON's range when the element carries it. */
+export interface JobElement {
+  ref: number;
   object: [number, number] | null;
 }
 
@@ -24,25 +24,26 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const LISTS = new Set<string>(['listeners', 'routes', 'clusters', 'endpoints']);
-const HASH_HEAD = Array.from('{"hash":"', (c) => c.charCodeAt(0));
+const REF_HEAD = Array.from('{"ref":', (c) => c.charCodeAt(0));
 const OBJECT_KEY = Array.from(',"object":', (c) => c.charCodeAt(0));
-const HASH_LENGTH = 64;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 
 /**
  * The layout of `{"id":…,"result":{"proxy":{…},"listeners":[{…},…],…}}` (valid JSON, as the
- * generator's encoder writes it, compact), each list element `{"hash":"<64 hex>"}` or
- * `{"hash":"<64 hex>","object":{…}}` (the generator's protocol.HashedObject, fields in that order).
- * One pass: an element naming its object by hash only (most, after a job's first classes) is
- * read where it starts, without walking its bytes. Throws on a line that is not of that shape.
+ * generator writes it: protocol.AppendJobAnswer), each list element `{"ref":N}` or
+ * `{"ref":N,"object":{…}}` (protocol.JobObject, fields in that order). One pass: an element naming
+ * its object by ref only (most, after a job's first classes) is read where it starts, without
+ * walking its bytes. Throws on a line that is not of that shape.
  */
 export function scanGeneratedLine(line: Uint8Array): LineLayout {
   const layout: LineLayout = { proxy: null, elements: {} };
   const bytes = Buffer.from(line.buffer, line.byteOffset, line.byteLength);
   let depth = 0;
   let key: string | null = null; // the result's key whose value is being read
-  let list: HashedElement[] | null = null; // that value's elements, when it is one of the lists
+  let list: JobElement[] | null = null; // that value's elements, when it is one of the lists
   let valueStart = -1;
-  let element: { hash: string; object: number } | null = null; // an element whose object is being walked
+  let element: { ref: number; object: number } | null = null; // an element whose object is being walked
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
     if (c === QUOTE) {
@@ -55,25 +56,26 @@ export function scanGeneratedLine(line: Uint8Array): LineLayout {
         valueStart = i;
         list = LISTS.has(key) ? (layout.elements[key as ConfigKey] ??= []) : null;
       } else if (depth === 3 && list) {
-        const hashEnd = i + HASH_HEAD.length + HASH_LENGTH;
-        if (!startsAt(bytes, HASH_HEAD, i) || bytes[hashEnd] !== QUOTE)
-          throw new Error('not a hashedProxyConfig answer of the generator: an element without its hash');
-        const hash = bytes.toString('latin1', i + HASH_HEAD.length, hashEnd);
-        if (bytes[hashEnd + 1] === CLOSE_BRACE) {
-          list.push({ hash, object: null });
-          i = hashEnd + 1;
+        if (!startsAt(bytes, REF_HEAD, i)) throw new Error('not a hashedProxyConfig answer of the generator: an element without its ref');
+        let ref = 0;
+        let refEnd = i + REF_HEAD.length;
+        for (; bytes[refEnd] >= DIGIT_0 && bytes[refEnd] <= DIGIT_9; refEnd++) ref = ref * 10 + bytes[refEnd] - DIGIT_0;
+        if (refEnd === i + REF_HEAD.length) throw new Error('not a hashedProxyConfig answer of the generator: an element without its ref');
+        if (bytes[refEnd] === CLOSE_BRACE) {
+          list.push({ ref, object: null });
+          i = refEnd;
           continue;
         }
-        if (!startsAt(bytes, OBJECT_KEY, hashEnd + 1))
+        if (!startsAt(bytes, OBJECT_KEY, refEnd))
           throw new Error('not a hashedProxyConfig answer of the generator: an element of another shape');
-        element = { hash, object: hashEnd + 1 + OBJECT_KEY.length };
+        element = { ref, object: refEnd + OBJECT_KEY.length };
         i = element.object - 1;
       }
       depth++;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       depth--;
       if (depth === 3 && element) {
-        list!.push({ hash: element.hash, object: [element.object, i] });
+        list!.push({ ref: element.ref, object: [element.object, i] });
         element = null;
       } else if (depth === 2 && key !== null && valueStart >= 0) {
         if (key === 'proxy') layout.proxy = [valueStart, i + 1];
@@ -87,9 +89,12 @@ export function scanGeneratedLine(line: Uint8Array): LineLayout {
   return layout;
 }
 
-/** An answer naming an object the job was never sent: answers read out of the order they were written. */
-export function unsentObject(hash: string): Error {
-  return new Error(`the generator named object ${hash.slice(0, 12)}… before sending it (its answers were read out of order)`);
+/**
+ * An answer naming an object by a ref the job does not hold, or sending one under a ref out of
+ * turn: answers read out of the order they were written.
+ */
+export function refOutOfOrder(ref: number, held: number): Error {
+  return new Error(`the generator's answer has ref ${ref}, the job holding ${held} objects (its answers were read out of order)`);
 }
 
 function startsAt(line: Uint8Array, bytes: number[], offset: number): boolean {

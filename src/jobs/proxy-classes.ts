@@ -12,7 +12,7 @@ import {
   type ProxyInfo,
   type WorkloadProxy,
 } from '../model/proxy.js';
-import { scanGeneratedLine, unsentObject, type HashedElement, type LineLayout } from './generated-line.js';
+import { refOutOfOrder, scanGeneratedLine, type JobElement, type LineLayout } from './generated-line.js';
 import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { ClassMember, ProxyClass, WorkloadRef } from '../model/proxy-class.js';
@@ -276,71 +276,85 @@ export function classProxyInfo(proxy: ProxyInfo): Omit<ProxyInfo, 'id' | 'ips'> 
 }
 
 /**
- * A compute job's answer line (hashedProxyConfig): its elements found, each object parsed at most
- * once per job, when the generator first sends it.
+ * What a compute job holds of the objects one generator process sent it, by ref: the generator
+ * numbers them 0, 1, 2, … as it first sends each, in the order of its answers; another process
+ * (the session restarted mid-job) numbers them anew, into a table of its own. A repeat costs an
+ * array index, not a string and a Map lookup.
  */
+export class SentObjects {
+  /** each object's entry in the job's collector (its stored hash and name) */
+  readonly entries: ConfigEntry[] = [];
+  /** the parsed objects of the kept types, for a job that reads whole configs (connectivity) */
+  readonly bodies: (EnvoyObject | undefined)[] = [];
+
+  /** `source` names the generator process that numbered the refs; `kept`, the types whose parsed objects are kept. */
+  constructor(
+    readonly source: number,
+    readonly kept: ReadonlySet<EnvoyType> = new Set(),
+  ) {}
+}
+
+/** A compute job's answer line (hashedProxyConfig): its elements found, read against the job's SentObjects. */
 export interface GeneratedLine {
   layout: LineLayout;
   text: (range: [number, number]) => string;
   /** each list's elements, by type */
-  elements: Record<EnvoyType, HashedElement[]>;
-  /** an element's object, parsed (from the job's `bodies` of its type, when it keeps them, after its first time) */
-  parse: (type: EnvoyType, element: HashedElement) => EnvoyObject;
-  /** a list of the config, parsed: only for a job that keeps the bodies of its type */
+  elements: Record<EnvoyType, JobElement[]>;
+  sent: SentObjects;
+  /** a list of the config, parsed, once addGenerated has read the line: only of the types `sent` keeps */
   list: (key: ConfigKey) => EnvoyObject[];
 }
 
 /** Each list's type. */
 const TYPE_OF = new Map(ENVOY_TYPES.map((t) => [CONFIG_KEY[t], t]));
 
-/**
- * Reads an answer line. `bodies`, the job's parsed objects of some types by the generator's hash,
- * is for a job that reads whole configs (connectivity: its listeners, clusters and endpoints):
- * answers name most objects by hash only.
- */
-export function readGeneratedLine(
-  line: Uint8Array,
-  decoder = new TextDecoder(),
-  bodies: Partial<Record<EnvoyType, Map<string, EnvoyObject>>> = {},
-): GeneratedLine {
+/** Reads an answer line, whose refs number the objects of `sent` (the job's, from the process that wrote the line). */
+export function readGeneratedLine(line: Uint8Array, sent: SentObjects, decoder = new TextDecoder()): GeneratedLine {
   const layout = scanGeneratedLine(line);
   const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
-  const elements = {} as Record<EnvoyType, HashedElement[]>;
+  const elements = {} as Record<EnvoyType, JobElement[]>;
   for (const type of ENVOY_TYPES) elements[type] = layout.elements[CONFIG_KEY[type]] ?? [];
-  const parse = (type: EnvoyType, element: HashedElement) => {
-    const kept = bodies[type];
-    let body = kept?.get(element.hash);
-    if (!body) {
-      if (!element.object) throw unsentObject(element.hash);
-      body = JSON.parse(text(element.object)) as EnvoyObject;
-      kept?.set(element.hash, body);
-    }
-    return body;
-  };
   const list = (key: ConfigKey) => {
     const type = TYPE_OF.get(key)!;
-    return elements[type].map((element) => parse(type, element));
+    if (!sent.kept.has(type)) throw new Error(`the job keeps no ${type} bodies`);
+    return elements[type].map((element) => sent.bodies[element.ref] ?? throwOutOfOrder(element.ref, sent));
   };
-  return { layout, text, elements, parse, list };
+  return { layout, text, elements, sent, list };
+}
+
+function throwOutOfOrder(ref: number, sent: SentObjects): never {
+  throw refOutOfOrder(ref, sent.entries.length);
 }
 
 /**
  * Adds one generated config, the generator's hashedProxyConfig answer line, to the collector: the
  * same objects, tree and hashes as parsing the config and calling addConfig, but an object is
- * parsed and canonicalised once per job, when the generator first sends it; later answers name it
- * by hash. The identity check, when asked, reads the canonical JSON of the listeners, routes and
- * clusters (not the endpoints, the bulk of a sidecar's config), each object once per job (the
- * job's IdentityIndex).
+ * parsed and canonicalised once per job, when the generator first sends it (under the next ref of
+ * `read.sent`); later answers name it by ref. The identity check, when asked, reads the canonical
+ * JSON of the listeners, routes and clusters (not the endpoints, the bulk of a sidecar's config),
+ * each object once per job (the job's IdentityIndex).
  */
 export function addGenerated(
   collector: EnvoyObjectCollector,
   read: GeneratedLine,
   identity?: { index: IdentityIndex; rep: ClassMember; members: ClassMember[] },
 ): AddConfigResult {
+  const { sent } = read;
   const entries: ConfigEntry[] = [];
+  // In the generator's order of refs: its lists, each in order.
   for (const type of ENVOY_TYPES) {
-    for (const element of read.elements[type])
-      entries.push(collector.rawEntry(type, element.hash) ?? collector.addRawObject(type, element.hash, read.parse(type, element)));
+    for (const { ref, object } of read.elements[type]) {
+      if (!object) {
+        entries.push(sent.entries[ref] ?? throwOutOfOrder(ref, sent));
+        continue;
+      }
+      if (ref !== sent.entries.length) throwOutOfOrder(ref, sent);
+      const body = JSON.parse(read.text(object)) as EnvoyObject;
+      const entry = collector.addSentObject(type, body);
+      sent.entries.push(entry);
+      sent.bodies[ref] = sent.kept.has(type) ? body : undefined;
+      entries.push(entry);
+    }
   }
   const encoded = collector.addTree(entries);
   const proxy = JSON.parse(read.text(read.layout.proxy!)) as ProxyInfo;

@@ -7,19 +7,21 @@ import { fake } from './fakes.js';
 import { CONFIG_KEY, ENVOY_TYPES, type GeneratedConfig } from '../../src/model/proxy.js';
 
 /**
- * A config as the generator's hashedProxyConfig answer line: each object by hash (here of its
- * JSON), with its JSON only when `sent` (the job's objects so far) does not hold it yet.
+ * A config as the generator's hashedProxyConfig answer line: each object by ref, with its JSON only
+ * when `sent` (the job's objects so far, by hash, here of their JSON, to their refs) does not hold
+ * it yet, under the next ref.
  */
-export function hashedLine(id: number, config: GeneratedConfig, sent: Set<string>): Uint8Array {
+export function hashedLine(id: number, config: GeneratedConfig, sent: Map<string, number>): Uint8Array {
   const result: Record<string, unknown> = { proxy: config.proxy };
   for (const type of ENVOY_TYPES) {
     result[CONFIG_KEY[type]] = (config[CONFIG_KEY[type]] ?? []).map((object) => {
       const hash = createHash('sha256')
         .update(`${type}\u0000${JSON.stringify(object)}`)
         .digest('hex');
-      if (sent.has(hash)) return { hash };
-      sent.add(hash);
-      return { hash, object };
+      const ref = sent.get(hash);
+      if (ref !== undefined) return { ref };
+      sent.set(hash, sent.size);
+      return { ref: sent.size - 1, object };
     });
   }
   return new TextEncoder().encode(JSON.stringify({ id, result }));
@@ -38,7 +40,7 @@ export interface Asked {
 /** A GeneratorService answering `ask`, `askRaw` (and `deployGateways`) from `answers`; a method without one fails. */
 export function fakeGenerator(answers: Answers): { service: GeneratorService; asked: Asked[] } {
   const asked: Asked[] = [];
-  const jobs = new Map<string, Set<string>>();
+  const jobs = new Map<string, Map<string, number>>();
   const service = fake<GeneratorService>(
     {
       ask: async (snapshotId, method, params) => {
@@ -55,10 +57,11 @@ export function fakeGenerator(answers: Answers): { service: GeneratorService; as
           ((p: unknown, s: string) => unknown) | undefined;
         if (!answer) throw new Error(`fake generator: no answer for ${method}`);
         const result = await answer(params, snapshotId);
-        if (method !== 'hashedProxyConfig') return new TextEncoder().encode(JSON.stringify({ id: asked.length, result }));
+        if (method !== 'hashedProxyConfig')
+          return { line: new TextEncoder().encode(JSON.stringify({ id: asked.length, result })), process: 1 };
         const { job } = params as Methods['hashedProxyConfig']['params'];
-        if (!jobs.has(job)) jobs.set(job, new Set());
-        return hashedLine(asked.length, result as GeneratedConfig, jobs.get(job)!);
+        if (!jobs.has(job)) jobs.set(job, new Map());
+        return { line: hashedLine(asked.length, result as GeneratedConfig, jobs.get(job)!), process: 1 };
       },
       endJob: async (_snapshotId, job) => {
         jobs.delete(job);

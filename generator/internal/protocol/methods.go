@@ -23,8 +23,9 @@ type ProxyParams struct {
 type HashedConfigParams struct {
 	Proxy ProxyInput `json:"proxy"`
 	// Job names the caller's compute job: an object sent in an earlier answer to the same job (in
-	// this generator process) is sent by hash only. The caller reads the answers in the order
-	// they are written, and ends the job with endJob.
+	// this generator process: another process numbers the job's objects anew) is named by its
+	// ref only. The caller reads the answers in the order they are written, and ends the job with
+	// endJob.
 	Job string `json:"job"`
 }
 
@@ -51,10 +52,11 @@ type ProxyConfigResult struct {
 	*ProxyConfig
 }
 
-// HashedConfigResult answers hashedProxyConfig: the proxy, and its generated xDS resources by hash.
-type HashedConfigResult struct {
-	Proxy ProxyInfo `json:"proxy"`
-	*HashedProxyConfig
+// JobAnswer answers hashedProxyConfig: the proxy (its JSON, as encoding/json writes a
+// ProxyInfo), and its generated xDS resources by ref. Written by AppendJobAnswer.
+type JobAnswer struct {
+	Proxy json.RawMessage `json:"proxy"`
+	JobProxyConfig
 }
 
 // ValidateResult answers validate: one result per object, in the order of the request.

@@ -60,21 +60,22 @@ type ProxyConfig struct {
 	Endpoints []json.RawMessage `json:"endpoints"`
 }
 
-// HashedObject is one object of a compute job's answer (hashedProxyConfig): its hash (hex SHA-256
-// of its type URL, a NUL and its deterministic proto marshalling), and its proto3 JSON unless an
-// earlier answer of the same job carried it.
-type HashedObject struct {
-	Hash   string          `json:"hash"`
+// JobObject is one object of a compute job's answer (hashedProxyConfig): its index in the job
+// (Ref: 0, 1, 2, … in the order of the answers that first carry each object, as they are
+// written), and its proto3 JSON in the one answer that first carries it. A later answer of the
+// same job names it by Ref alone: the job reads its answers in the order they are written.
+type JobObject struct {
+	Ref    int             `json:"ref"`
 	Object json.RawMessage `json:"object,omitempty"`
 }
 
-// HashedProxyConfig is ProxyConfig as a compute job receives it, each object a HashedObject, in
-// the same order.
-type HashedProxyConfig struct {
-	Listeners []HashedObject `json:"listeners"`
-	Routes    []HashedObject `json:"routes"`
-	Clusters  []HashedObject `json:"clusters"`
-	Endpoints []HashedObject `json:"endpoints"`
+// JobProxyConfig is ProxyConfig as a compute job receives it, each object a JobObject, in the
+// same order.
+type JobProxyConfig struct {
+	Listeners []JobObject `json:"listeners"`
+	Routes    []JobObject `json:"routes"`
+	Clusters  []JobObject `json:"clusters"`
+	Endpoints []JobObject `json:"endpoints"`
 }
 
 // DeploymentsInput is what istiod's gateway deployment controller reads: the snapshot's Kubernetes

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"testing"
 
@@ -12,15 +11,12 @@ import (
 )
 
 type wireHashed struct {
-	Proxy     protocol.ProxyInfo      `json:"proxy"`
-	Listeners []protocol.HashedObject `json:"listeners"`
-	Routes    []protocol.HashedObject `json:"routes"`
-	Clusters  []protocol.HashedObject `json:"clusters"`
-	Endpoints []protocol.HashedObject `json:"endpoints"`
+	Proxy protocol.ProxyInfo `json:"proxy"`
+	protocol.JobProxyConfig
 }
 
-func (w wireHashed) lists() [][]protocol.HashedObject {
-	return [][]protocol.HashedObject{w.Listeners, w.Routes, w.Clusters, w.Endpoints}
+func (w wireHashed) lists() [][]protocol.JobObject {
+	return [][]protocol.JobObject{w.Listeners, w.Routes, w.Clusters, w.Endpoints}
 }
 
 func (w wireProxyConfig) lists() [][]json.RawMessage {
@@ -28,16 +24,14 @@ func (w wireProxyConfig) lists() [][]json.RawMessage {
 }
 
 // jobReader is the compute job's side: the answers read in the order they are written, every
-// object kept by hash.
+// object kept by ref.
 type jobReader struct {
 	t       *testing.T
-	objects map[string]json.RawMessage
+	objects []string
 }
 
-var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// read resolves an answer into its objects' JSON, list by list, requiring each object sent once:
-// with its JSON the first time, by a hash read before afterwards.
+// read resolves an answer into its objects' JSON (compacted), list by list, requiring each object
+// sent once: with its JSON the first time, under the next ref, by a ref read before afterwards.
 func (j *jobReader) read(r response) (wireHashed, [][]string) {
 	j.t.Helper()
 	var w wireHashed
@@ -46,20 +40,19 @@ func (j *jobReader) read(r response) (wireHashed, [][]string) {
 	for _, list := range w.lists() {
 		var texts []string
 		for _, o := range list {
-			if !hexHash.MatchString(o.Hash) {
-				j.t.Fatalf("answer %d: hash %q", r.ID, o.Hash)
-			}
-			known, held := j.objects[o.Hash]
 			switch {
-			case o.Object != nil && held:
-				j.t.Errorf("answer %d: object %s sent again", r.ID, o.Hash)
-			case o.Object == nil && !held:
-				j.t.Fatalf("answer %d: object %s named before it was sent", r.ID, o.Hash)
+			case o.Object != nil && o.Ref != len(j.objects):
+				j.t.Fatalf("answer %d: object sent as ref %d, want %d", r.ID, o.Ref, len(j.objects))
+			case o.Object == nil && (o.Ref < 0 || o.Ref >= len(j.objects)):
+				j.t.Fatalf("answer %d: ref %d named before it was sent", r.ID, o.Ref)
 			case o.Object != nil:
-				known = o.Object
-				j.objects[o.Hash] = known
+				var b bytes.Buffer
+				if err := json.Compact(&b, o.Object); err != nil {
+					j.t.Fatal(err)
+				}
+				j.objects = append(j.objects, b.String())
 			}
-			texts = append(texts, string(known))
+			texts = append(texts, j.objects[o.Ref])
 		}
 		out = append(out, texts)
 	}
@@ -117,7 +110,7 @@ func TestHashedProxyConfigOverProtocol(t *testing.T) {
 
 	// Concurrent answers to one job: each object sent once, in the order of writing; resolved,
 	// every answer is proxyConfig's.
-	job := &jobReader{t: t, objects: map[string]json.RawMessage{}}
+	job := &jobReader{t: t}
 	for i := range n {
 		c.send(int64(100+i), "hashedProxyConfig", map[string]any{"proxy": proxyOf(i), "job": "a"})
 	}
@@ -141,10 +134,10 @@ func TestHashedProxyConfigOverProtocol(t *testing.T) {
 	}
 
 	// Another job holds nothing yet; a job ended holds nothing again.
-	other := &jobReader{t: t, objects: map[string]json.RawMessage{}}
+	other := &jobReader{t: t}
 	other.read(c.call(200, "hashedProxyConfig", map[string]any{"proxy": proxyOf(0), "job": "b"}))
 	wantResult(t, c.call(201, "endJob", map[string]any{"job": "a"}), nil)
-	again := &jobReader{t: t, objects: map[string]json.RawMessage{}}
+	again := &jobReader{t: t}
 	again.read(c.call(202, "hashedProxyConfig", map[string]any{"proxy": proxyOf(0), "job": "a"}))
 	if len(other.objects) == 0 || len(again.objects) != len(other.objects) {
 		t.Errorf("a new job got %d objects, an ended one %d", len(other.objects), len(again.objects))

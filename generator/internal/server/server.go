@@ -20,8 +20,11 @@ import (
 const MaxLine = 1 << 30
 
 type Server struct {
+	// out encodes answers to w; a compute job's are written to w directly (protocol.AppendJobAnswer).
+	w       io.Writer
 	out     *json.Encoder
 	outMu   sync.Mutex
+	answer  []byte // the last compute job answer's buffer, reused
 	session *session.Session
 	// jobs are the compute jobs asking hashedProxyConfig, by name: what each has been sent.
 	jobs   map[string]*session.Sent
@@ -31,7 +34,7 @@ type Server struct {
 // Serve reads requests until in closes. `load` runs alone; other requests run concurrently, as
 // istiod generates for many proxies at once from one push context.
 func Serve(in io.Reader, out io.Writer) error {
-	s := &Server{out: json.NewEncoder(out), jobs: map[string]*session.Sent{}}
+	s := &Server{w: out, out: json.NewEncoder(out), jobs: map[string]*session.Sent{}}
 	go admission.Warm()
 	defer func() {
 		if s.session != nil {
@@ -70,7 +73,9 @@ func (s *Server) reply(r protocol.Response) {
 	s.outMu.Lock()
 	defer s.outMu.Unlock()
 	if h, ok := r.Result.(*session.Hashed); ok {
-		r.Result = h.Commit()
+		s.answer = protocol.AppendJobAnswer(s.answer[:0], r.ID, h.Commit())
+		_, _ = s.w.Write(s.answer)
+		return
 	}
 	_ = s.out.Encode(r)
 }

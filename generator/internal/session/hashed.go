@@ -2,7 +2,7 @@ package session
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"sync"
 
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -20,8 +20,8 @@ import (
 // The wire types of this package live in the protocol package with the rest of the
 // generator's wire format; these are their names here.
 type (
-	HashedObject      = protocol.HashedObject
-	HashedProxyConfig = protocol.HashedProxyConfig
+	JobObject = protocol.JobObject
+	JobAnswer = protocol.JobAnswer
 )
 
 // ObjectHash identifies a generated object by content: the SHA-256 of its type URL and its
@@ -34,10 +34,16 @@ type ObjectHash [sha256.Size]byte
 // Sent is what one compute job holds: the objects sent to it in an earlier answer. A compute job
 // asks for the config of hundreds of proxy classes that share most of their objects (every
 // sidecar of a mesh has the same outbound clusters and endpoints); each is marshalled to JSON and
-// sent once, later answers name it by hash.
+// sent once, later answers name it by its ref: its index in the job, a few bytes that the job
+// resolves with an array index.
 type Sent struct {
-	mu     sync.Mutex
-	hashes map[ObjectHash]struct{}
+	mu sync.Mutex
+	// refs are the objects sent, by hash: each one's ref, numbered from 0 in the order of writing.
+	refs map[ObjectHash]int
+	// marshalled is the JSON of the objects answers being built marshalled, by hash, until an
+	// answer sending them is written: a job has several answers in flight, which share what
+	// they do not hold yet rather than each marshalling it.
+	marshalled map[ObjectHash][]byte
 	// packed is the hash of every packed route, cluster and endpoint hashed for the job, by the
 	// resource istiod packed it into. istiod's xDS cache hands every class it serves the same
 	// *anypb.Any, never changed once cached (it is pushed to every proxy that shares it), so each
@@ -47,7 +53,7 @@ type Sent struct {
 }
 
 func NewSent() *Sent {
-	return &Sent{hashes: map[ObjectHash]struct{}{}, packed: map[*anypb.Any]ObjectHash{}}
+	return &Sent{refs: map[ObjectHash]int{}, marshalled: map[ObjectHash][]byte{}, packed: map[*anypb.Any]ObjectHash{}}
 }
 
 // packedHash is the ObjectHash of a resource istiod packed, hashed at its first sight in the job.
@@ -65,31 +71,47 @@ func (s *Sent) packedHash(typeURL string, r *anypb.Any) ObjectHash {
 	return hash
 }
 
-func (s *Sent) has(h ObjectHash) bool {
+// lookup is whether the job holds an object, and when not, its JSON if an answer built since marshalled it.
+func (s *Sent) lookup(h ObjectHash) (held bool, json []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.hashes[h]
-	return ok
+	if _, held = s.refs[h]; held {
+		return true, nil
+	}
+	return false, s.marshalled[h]
+}
+
+// keep holds an object's JSON for the answers built until one sending it is written.
+func (s *Sent) keep(h ObjectHash, json []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.marshalled[h] = json
 }
 
 // Hashed is a generated config as a compute job takes it: every object by hash, with its proto3
-// JSON unless the job held it when the answer was built.
+// JSON unless the job held it when the answer was built; Commit names them by ref.
 type Hashed struct {
-	Proxy ProxyInfo
+	proxy json.RawMessage
 	sent  *Sent
-	// hashes parallels the lists of config
+	// hashes parallels the lists of answer
 	hashes [4][]ObjectHash
-	config HashedProxyConfig
+	answer JobAnswer
 }
 
 // Hashed hashes every object and marshals those the job does not hold yet: listeners from their
 // deterministic marshalling, the rest from the bytes istiod packed them into (once per job for
-// what istiod's xDS cache shares), unpacked only to be sent. Answers are built concurrently:
-// Commit, as the answer is written, settles which of them sends an object.
+// what istiod's xDS cache shares), unpacked only to be sent, and once per job but for answers
+// built at the same time (Sent.marshalled). Answers are built concurrently: Commit, as the answer
+// is written, settles which of them sends an object.
 func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
-	h := &Hashed{Proxy: proxy, sent: sent}
-	var buf []byte
+	h := &Hashed{sent: sent}
 	var err error
+	// As encoding/json writes it in a Response, ahead of the lock the answers are written under.
+	if h.answer.Proxy, err = json.Marshal(proxy); err != nil {
+		return nil, err
+	}
+	var buf []byte
+	h.answer.Listeners = make([]JobObject, 0, len(pk.Listeners))
 	for _, m := range pk.Listeners {
 		var hash ObjectHash
 		if hash, buf, err = objectHash(protocol.TypeListener, m, buf[:0]); err != nil {
@@ -109,6 +131,7 @@ func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 		{protocol.TypeClusterLoadAssign, pk.Endpoints, func() proto.Message { return &endpoint.ClusterLoadAssignment{} }},
 	}
 	for i, l := range lists {
+		*h.lists()[i+1] = make([]JobObject, 0, len(l.resources))
 		for _, r := range l.resources {
 			unpack := func() (proto.Message, error) {
 				m := l.message()
@@ -121,16 +144,20 @@ func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	}
 	for _, l := range h.lists() {
 		if *l == nil {
-			*l = []HashedObject{}
+			*l = []JobObject{}
 		}
 	}
 	return h, nil
 }
 
-// add appends an object to list i by hash, with its proto3 JSON unless the job holds it.
+// add appends an object to list i by hash, with its proto3 JSON unless the job holds it:
+// marshalled here unless another answer being built has.
 func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, error)) error {
-	o := HashedObject{Hash: hex.EncodeToString(hash[:])}
-	if !h.sent.has(hash) {
+	var o JobObject
+	held, object := h.sent.lookup(hash)
+	if !held && object != nil {
+		o.Object = object
+	} else if !held {
 		m, err := message()
 		if err != nil {
 			return err
@@ -138,6 +165,7 @@ func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, erro
 		if o.Object, err = protojson.Marshal(m); err != nil {
 			return err
 		}
+		h.sent.keep(hash, o.Object)
 	}
 	*h.lists()[i] = append(*h.lists()[i], o)
 	h.hashes[i] = append(h.hashes[i], hash)
@@ -145,8 +173,8 @@ func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, erro
 }
 
 // lists are the answer's object lists, in the order of hashes: listeners, routes, clusters, endpoints.
-func (h *Hashed) lists() [4]*[]HashedObject {
-	return [4]*[]HashedObject{&h.config.Listeners, &h.config.Routes, &h.config.Clusters, &h.config.Endpoints}
+func (h *Hashed) lists() [4]*[]JobObject {
+	return [4]*[]JobObject{&h.answer.Listeners, &h.answer.Routes, &h.answer.Clusters, &h.answer.Endpoints}
 }
 
 // objectHash is the ObjectHash of m, marshalled into buf (returned for reuse).
@@ -170,22 +198,26 @@ func bytesHash(typeURL string, bytes []byte) ObjectHash {
 }
 
 // Commit settles the answer as it is written, in the order answers are written: an object the
-// job received in an answer written since this one was built goes by hash only; every object
-// sent here is the job's from now on. The caller writes the answer right after, before any
-// other answer (the server holds its output lock).
-func (h *Hashed) Commit() protocol.HashedConfigResult {
+// job received in an answer written since this one was built goes by ref only; every object
+// sent here is the job's from now on, under the next ref. The caller writes the answer right
+// after, before any other answer (the server holds its output lock): refs number the objects in
+// the order the job reads them.
+func (h *Hashed) Commit() *JobAnswer {
 	h.sent.mu.Lock()
 	defer h.sent.mu.Unlock()
 	for i, l := range h.lists() {
 		list := *l
 		for j := range list {
 			hash := h.hashes[i][j]
-			if _, held := h.sent.hashes[hash]; held {
-				list[j].Object = nil
-			} else if list[j].Object != nil {
-				h.sent.hashes[hash] = struct{}{}
+			if ref, held := h.sent.refs[hash]; held {
+				list[j] = JobObject{Ref: ref}
+			} else {
+				// Not held when built either (lookup says so from then on): marshalled.
+				list[j].Ref = len(h.sent.refs)
+				h.sent.refs[hash] = list[j].Ref
+				delete(h.sent.marshalled, hash)
 			}
 		}
 	}
-	return protocol.HashedConfigResult{Proxy: h.Proxy, HashedProxyConfig: &h.config}
+	return &h.answer
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -23,8 +24,8 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	}
 	objects := len(g.Listeners) + len(g.Routes) + len(g.Clusters) + len(g.Endpoints)
 	sent := NewSent()
-	// Two answers built before either is written: both marshal everything; the one written first
-	// sends it, the other names it.
+	// Two answers built before either is written: the first marshals everything, the second takes
+	// that JSON; the one written first sends it, the other names it.
 	first, err := pk.Hashed(Describe(p), sent)
 	if err != nil {
 		t.Fatal(err)
@@ -33,28 +34,40 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := func(r HashedProxyConfig) (withJSON, all int) {
-		for _, list := range [][]HashedObject{r.Listeners, r.Routes, r.Clusters, r.Endpoints} {
+	refs := func(a *JobAnswer) (withJSON int, refs []int) {
+		for _, list := range [][]JobObject{a.Listeners, a.Routes, a.Clusters, a.Endpoints} {
 			for _, o := range list {
-				all++
+				refs = append(refs, o.Ref)
 				if o.Object != nil {
 					withJSON++
 				}
 			}
 		}
-		return withJSON, all
+		return withJSON, refs
 	}
-	w1, a1 := count(*first.Commit().HashedProxyConfig)
-	w2, a2 := count(*second.Commit().HashedProxyConfig)
-	if w1 != objects || a1 != objects || w2 != 0 || a2 != objects {
-		t.Errorf("%d objects: first answer sent %d of %d, second %d of %d; want all, then none", objects, w1, a1, w2, a2)
+	if len(first.answer.Clusters) == 0 || &first.answer.Clusters[0].Object[0] != &second.answer.Clusters[0].Object[0] {
+		t.Error("the second answer marshalled again what the first had")
+	}
+	// The second built but written first: its objects are numbered 0, 1, 2, … as it lists them.
+	w2, r2 := refs(second.Commit())
+	w1, r1 := refs(first.Commit())
+	if w2 != objects || len(r2) != objects || w1 != 0 || !slices.Equal(r1, r2) {
+		t.Errorf("%d objects: first answer written sent %d, refs %v; second %d, refs %v; want all, then none by the same refs", objects, w2, r2, w1, r1)
+	}
+	for i, ref := range r2 {
+		if ref != i {
+			t.Fatalf("the first answer's object %d has ref %d", i, ref)
+		}
+	}
+	if len(sent.marshalled) != 0 {
+		t.Errorf("%d objects' JSON still held once sent", len(sent.marshalled))
 	}
 	// Built after: nothing marshalled at all.
 	third, err := pk.Hashed(Describe(p), sent)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w, _ := count(third.config); w != 0 {
+	if w, _ := refs(&third.answer); w != 0 {
 		t.Errorf("an answer built after the objects were sent marshalled %d of them", w)
 	}
 

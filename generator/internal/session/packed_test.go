@@ -160,7 +160,7 @@ func TestPackedIsTheUnpackedConfig(t *testing.T) {
 					return
 				}
 				got := h.Commit()
-				lists := [4][]HashedObject{got.Listeners, got.Routes, got.Clusters, got.Endpoints}
+				lists := [4][]JobObject{got.Listeners, got.Routes, got.Clusters, got.Endpoints}
 				for k, list := range lists {
 					jsonOf := make(map[string]string, len(list))
 					for j, hash := range want[i].hashes[k] {
@@ -169,13 +169,14 @@ func TestPackedIsTheUnpackedConfig(t *testing.T) {
 					gotObjects := make([]string, len(list))
 					carried := map[string]bool{}
 					for j, o := range list {
-						gotObjects[j] = o.Hash
-						if fresh && o.Object == nil && !carried[o.Hash] {
-							t.Errorf("%s/%s list %d object %s: sent without its JSON in a new job", m.proxies[i].Namespace, m.proxies[i].Name, k, o.Hash)
+						hash := hex.EncodeToString(h.hashes[k][j][:])
+						gotObjects[j] = hash
+						if fresh && o.Object == nil && !carried[hash] {
+							t.Errorf("%s/%s list %d object %s: sent without its JSON in a new job", m.proxies[i].Namespace, m.proxies[i].Name, k, hash)
 						}
-						carried[o.Hash] = carried[o.Hash] || o.Object != nil
-						if o.Object != nil && string(o.Object) != jsonOf[o.Hash] {
-							t.Errorf("%s/%s list %d object %s: %.300s, want %.300s", m.proxies[i].Namespace, m.proxies[i].Name, k, o.Hash, o.Object, jsonOf[o.Hash])
+						carried[hash] = carried[hash] || o.Object != nil
+						if o.Object != nil && string(o.Object) != jsonOf[hash] {
+							t.Errorf("%s/%s list %d object %s: %.300s, want %.300s", m.proxies[i].Namespace, m.proxies[i].Name, k, hash, o.Object, jsonOf[hash])
 						}
 					}
 					wantObjects := slices.Clone(want[i].hashes[k])
@@ -237,14 +238,14 @@ func TestPackedIsTheUnpackedConfig(t *testing.T) {
 						if _, err := hex.Decode(h[:], []byte(hash)); err != nil {
 							t.Fatal(err)
 						}
-						if _, ok := job.hashes[h]; !ok {
+						if _, ok := job.refs[h]; !ok {
 							t.Errorf("%s/%s: object %s named, never sent in the job", m.proxies[i].Namespace, m.proxies[i].Name, hash)
 						}
 						named++
 					}
 				}
 			}
-			t.Logf("one job: %d objects named, %d sent, %d packed resources hashed", named, len(job.hashes), len(job.packed))
+			t.Logf("one job: %d objects named, %d sent, %d packed resources hashed", named, len(job.refs), len(job.packed))
 		})
 	}
 }

@@ -2,7 +2,7 @@
 // (src/connectivity/symbolic.ts), on filters in the shapes istiod generates
 // (pilot/pkg/security/authz/builder): what the sender's identity decides, what stays a condition.
 import { describe, expect, it } from 'vitest';
-import { describeCondition, symbolicAuthorize, type FixedFacts } from '../../../src/connectivity/symbolic.js';
+import { describeCondition, symbolicAuthorize, symbolicAuthorizer, type FixedFacts } from '../../../src/connectivity/symbolic.js';
 import { connectivityTable } from '../../../src/cli/connectivity.js';
 import type { FilterChain } from '../../../src/envoy/xds.js';
 import type { Permission, Principal, Rbac } from '../../../src/envoy/rbac.js';
@@ -123,6 +123,40 @@ describe('symbolic RBAC', () => {
     const hcm = withJwt.filters![0].typedConfig as { httpFilters: unknown[] };
     hcm.httpFilters.unshift({ name: 'envoy.filters.http.jwt_authn' });
     expect(describeCondition(symbolicAuthorize(withJwt, web).allowed)).toEqual(['only with a token whose claim groups contains admin']);
+  });
+
+  it('symbolicAuthorizer decides as symbolicAuthorize, once per distinct answers of the facts', () => {
+    const c = chain(
+      { rules: { action: 'DENY', policies: { 'ns[shop]-policy[no-admin]-rule[0]': rule([prefix('/admin')], [ns('partner')]) } } },
+      {
+        rules: {
+          policies: {
+            'ns[shop]-policy[p]-rule[0]': methodsOnPaths,
+            'ns[shop]-policy[p]-rule[1]': rule(
+              [{ destinationPort: 8080 }],
+              [{ orIds: { ids: [ns('partner'), { directRemoteIp: { addressPrefix: '10.2.0.0', prefixLen: 16 } }] } }],
+            ),
+          },
+        },
+      },
+    );
+    const senders: FixedFacts[] = [
+      web,
+      plain,
+      { ...web, principal: 'spiffe://cluster.local/ns/partner/sa/a' },
+      { ...web, principal: 'spiffe://cluster.local/ns/partner/sa/b' },
+      { ...web, principal: 'spiffe://cluster.local/ns/partner/sa/a', destinationPort: 9090 },
+      { ...plain, sourceIp: '10.3.0.1' },
+      { ...plain, sourceIp: '10.2.9.9' },
+    ];
+    const authorize = symbolicAuthorizer();
+    const decided = senders.map((f) => authorize(c, f));
+    decided.forEach((d, i) => expect(d).toEqual(symbolicAuthorize(c, senders[i])));
+    // Two partner service accounts, and two addresses in 10.2.0.0/16, answer alike.
+    expect(decided[3]).toBe(decided[2]);
+    expect(decided[6]).toBe(decided[1]);
+    expect(decided[4]).not.toBe(decided[2]);
+    expect(decided[5]).not.toBe(decided[1]);
   });
 });
 

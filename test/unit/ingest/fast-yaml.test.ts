@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify, type Document } from 'yaml';
 import { decodeManifests } from '../../../src/ingest/decode.js';
-import { fastYamlDocuments } from '../../../src/ingest/fast-yaml.js';
+import { fastYamlDocuments, fastYamlGroups } from '../../../src/ingest/fast-yaml.js';
 import { validateObject } from '../../../src/ingest/validate.js';
 
 /** As the upload fuzz test: a few hundred cases in `npm test`, MESHLENS_FUZZ_RUNS for a long run. */
@@ -148,6 +148,41 @@ describe('the fast YAML reader', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('builds the documents of a text in groups as at once', () => {
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), fc.nat({ max: 400 }), (sources, size) => {
+        const source = sources.join('\n---\n');
+        const whole = fastYamlDocuments(source);
+        const grouped = fastYamlGroups(source, size);
+        expect(
+          grouped?.groups.flatMap((group) => group()),
+          source,
+        ).toEqual(whole);
+        expect(grouped?.documents, source).toBe(whole?.length);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('an upload of many groups decodes as with yaml alone, its problems located', () => {
+    const bad = ['apiVersion: v1', 'kind: Service', 'metadata: {name: web}', 'spec:', '  ports: [{port: 80000}]', ''].join('\n');
+    // A document yaml alone reads (a merge key), and a problem, in the groups after the first.
+    const merged = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: &m', '  name: merged', 'data:', '  <<: *m', ''].join('\n');
+    const source = Array.from({ length: 8 }, () => [...examples, ...examples, ...examples, merged, ...examples, bad])
+      .flat()
+      .join('\n---\n');
+    // Groups of decode.ts's 256 KiB.
+    expect(fastYamlGroups(source, 256 * 1024)?.groups.length).toBeGreaterThanOrEqual(3);
+    const summary = (result: ReturnType<typeof decodeManifests>) => ({
+      objects: result.objects.map(({ document, line, column, object }) => ({ document, line, column, object })),
+      problems: result.problems,
+      checked: result.checked,
+    });
+    const either = decodeManifests(source, 'application/yaml', validateObject);
+    expect(either.checked.length).toBeGreaterThan(0);
+    expect(summary(either)).toEqual(summary(decodeManifests(source, 'application/yaml', validateObject, { fastYaml: false })));
   });
 
   it('reads the bench shapes itself (anchors, literal blocks, compact sequences, Lists), not merge keys', () => {

@@ -8,10 +8,11 @@ import {
   dependsOnIdentity,
   IdentityIndex,
   readGeneratedLine,
+  SentObjects,
   type ClassMember,
 } from '../../../src/jobs/proxy-classes.js';
-import type { EnvoyObject } from '../../../src/model/proxy.js';
 import { ClassesThread } from '../../../src/jobs/classes-thread.js';
+import type { RawAnswer } from '../../../src/generator/generator.service.js';
 import { hashedLine } from '../../support/fake-generator.js';
 
 function proxy(name: string, ip: string): ProxyInfo {
@@ -38,9 +39,12 @@ const configs = [config(members[0].proxy, 'a'), config(members[1].proxy, '10.0.0
 
 /** The job's answer lines, as the generator writes them: each object's JSON once. */
 function jobLines(): Uint8Array[] {
-  const sent = new Set<string>();
+  const sent = new Map<string, number>();
   return configs.map((c, i) => hashedLine(i + 1, c, sent));
 }
+
+/** Connectivity's types, whose bodies a job that computes it keeps. */
+const KEPT = new Set(['listener', 'cluster', 'endpoint'] as const);
 
 /** What storing the parsed configs stores (the path before the generator hashed objects). */
 function direct() {
@@ -59,8 +63,9 @@ describe('addGenerated (the compute thread)', () => {
   it('stores exactly what adding the parsed config stores: the same roots, objects (byte for byte) and nodes', () => {
     const expected = direct();
     const threaded = new EnvoyObjectCollector();
+    const sent = new SentObjects(1);
     const got = jobLines().map((line) =>
-      addGenerated(threaded, readGeneratedLine(line), { index: new IdentityIndex(members), rep: members[0], members }),
+      addGenerated(threaded, readGeneratedLine(line, sent), { index: new IdentityIndex(members), rep: members[0], members }),
     );
     expect(got).toEqual(expected.results);
     expect(got.map((r) => r.dependsOnIdentity)).toEqual([false, true, false]);
@@ -71,29 +76,37 @@ describe('addGenerated (the compute thread)', () => {
   it('parses each object once per job: a line naming only objects it was sent parses nothing but its proxy', () => {
     const lines = jobLines();
     const collector = new EnvoyObjectCollector();
-    addGenerated(collector, readGeneratedLine(lines[0]));
-    addGenerated(collector, readGeneratedLine(lines[1]));
+    const sent = new SentObjects(1);
+    addGenerated(collector, readGeneratedLine(lines[0], sent));
+    addGenerated(collector, readGeneratedLine(lines[1], sent));
     const parse = vi.spyOn(JSON, 'parse');
-    addGenerated(collector, readGeneratedLine(lines[2]), { index: new IdentityIndex(members), rep: members[0], members });
+    addGenerated(collector, readGeneratedLine(lines[2], sent), { index: new IdentityIndex(members), rep: members[0], members });
     expect(parse).toHaveBeenCalledTimes(1); // the proxy
   });
 
-  it('refuses an answer naming an object it was never sent', () => {
+  it('refuses answers read out of the order they were written: a ref it does not hold, or one sent out of turn', () => {
     const lines = jobLines();
-    expect(() => addGenerated(new EnvoyObjectCollector(), readGeneratedLine(lines[2]))).toThrow(/before sending it/);
+    expect(() => addGenerated(new EnvoyObjectCollector(), readGeneratedLine(lines[2], new SentObjects(1)))).toThrow(/out of order/);
+    expect(() => addGenerated(new EnvoyObjectCollector(), readGeneratedLine(lines[1], new SentObjects(1)))).toThrow(/out of order/);
   });
 
   it('finds every object of a line, strings with brackets, quotes and escapes included', () => {
     const c = config(proxy('web-1', '10.0.0.1'), '}]"\\');
-    const bytes = hashedLine(7, c, new Set());
+    const bytes = hashedLine(7, c, new Map([['another', 0]]));
     const layout = scanGeneratedLine(bytes);
     const text = ([a, b]: [number, number]) => JSON.parse(new TextDecoder().decode(bytes.subarray(a, b))) as unknown;
     expect(text(layout.proxy!)).toEqual(c.proxy);
     for (const key of ['listeners', 'routes', 'clusters', 'endpoints'] as const) {
       const elements = layout.elements[key]!;
       expect(elements.map((e) => text(e.object!))).toEqual(c[key]);
-      expect(elements.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
     }
+    const refs = (['listeners', 'routes', 'clusters', 'endpoints'] as const).flatMap((key) => layout.elements[key]!.map((e) => e.ref));
+    expect(refs).toEqual(refs.map((_, i) => i + 1));
+    const held = scanGeneratedLine(new TextEncoder().encode('{"id":1,"result":{"proxy":{},"listeners":[{"ref":0},{"ref":12345}]}}'));
+    expect(held.elements.listeners).toEqual([
+      { ref: 0, object: null },
+      { ref: 12345, object: null },
+    ]);
     expect(() => scanGeneratedLine(new TextEncoder().encode('{"id":1,"result":{"listeners":[]}}'))).toThrow(/proxyConfig/);
     const plain = new TextEncoder().encode(JSON.stringify({ id: 1, result: c }));
     expect(() => scanGeneratedLine(plain)).toThrow(/hashedProxyConfig/);
@@ -102,37 +115,41 @@ describe('addGenerated (the compute thread)', () => {
   it('checks identity only when given the class', () => {
     const m: ClassMember = { namespace: 'shop', name: 'web-1', proxy: proxy('web-1', '10.0.0.1') };
     const c = config(m.proxy, '10.0.0.1');
-    expect(addGenerated(new EnvoyObjectCollector(), readGeneratedLine(hashedLine(1, c, new Set()))).dependsOnIdentity).toBe(false);
+    expect(
+      addGenerated(new EnvoyObjectCollector(), readGeneratedLine(hashedLine(1, c, new Map()), new SentObjects(1))).dependsOnIdentity,
+    ).toBe(false);
   });
 });
 
 describe("readGeneratedLine with the job's bodies (connectivity reads each class config)", () => {
   it("gives every answer's lists of the types kept, each object parsed once in the job and shared", () => {
-    const bodies = {
-      listener: new Map<string, EnvoyObject>(),
-      cluster: new Map<string, EnvoyObject>(),
-      endpoint: new Map<string, EnvoyObject>(),
-    };
+    const collector = new EnvoyObjectCollector();
+    const sent = new SentObjects(1, KEPT);
     const parse = vi.spyOn(JSON, 'parse');
-    const read = jobLines().map((line) => readGeneratedLine(line, new TextDecoder(), bodies));
+    const read = jobLines().map((line) => {
+      const r = readGeneratedLine(line, sent);
+      addGenerated(collector, r);
+      return r;
+    });
     const lists = read.map((r) => ({ listeners: r.list('listeners'), clusters: r.list('clusters'), endpoints: r.list('endpoints') }));
     expect(lists).toEqual(configs.map(({ listeners, clusters, endpoints }) => ({ listeners, clusters, endpoints })));
     expect(lists[2].clusters[5]).toBe(lists[0].clusters[5]);
-    const kept = bodies.listener.size + bodies.cluster.size + bodies.endpoint.size;
-    expect(parse).toHaveBeenCalledTimes(kept);
+    // Each object once, when sent, and each answer's proxy.
+    expect(parse).toHaveBeenCalledTimes(sent.entries.length + read.length);
     // Route configurations are not kept: parsed when sent, for the collector, and no more.
-    expect(read[0].list('routes')).toEqual(configs[0].routes);
-    expect(() => read[2].list('routes')).toThrow(/before sending it/);
+    expect(sent.entries.map((e, ref) => sent.bodies[ref] !== undefined)).toEqual(sent.entries.map((e) => e.type !== 'route'));
+    expect(() => read[2].list('routes')).toThrow(/no route bodies/);
   });
 });
 
 describe('ClassesThread', () => {
-  it('stores from the answer lines what the parsed configs store', async () => {
+  /** The thread's results of the answers, added in order, and what it stores: as the parsed configs store. */
+  async function expectStoredAsParsed(answers: RawAnswer[]) {
     const expected = direct();
     const thread = new ClassesThread(members);
     try {
       const got = [];
-      for (const line of jobLines()) got.push(await thread.add(line, { key: 'web', members }, true));
+      for (const answer of answers) got.push(await thread.add(answer, { key: 'web', members }, true));
       expect(got).toEqual(expected.results);
       const { objects, nodes } = await thread.finish();
       expect(objects).toEqual([...expected.collector.objects.values()]);
@@ -140,5 +157,17 @@ describe('ClassesThread', () => {
     } finally {
       await thread.close();
     }
+  }
+
+  it('stores from the answer lines what the parsed configs store', async () => {
+    await expectStoredAsParsed(jobLines().map((line) => ({ line, process: 1 })));
+  });
+
+  it("reads the answers of a session restarted mid-job by the new process's refs", async () => {
+    const [first] = jobLines();
+    // The new process holds nothing of what the one before sent: it numbers from 0 again.
+    const again = new Map<string, number>();
+    const after = configs.slice(1).map((c, i) => ({ line: hashedLine(i + 2, c, again), process: 2 }));
+    await expectStoredAsParsed([{ line: first, process: 1 }, ...after]);
   });
 });
