@@ -28,7 +28,7 @@ export function sideView(cls: ProxyClass | null, lookup: (hash: string) => Envoy
   const seen = new Map<EnvoyType, Map<string, string | undefined>>();
   const hash = (type: EnvoyType, name: string) => {
     let names = seen.get(type);
-    if (!names) seen.set(type, (names = new Map()));
+    if (!names) seen.set(type, (names = new Map<string, string | undefined>()));
     if (names.has(name)) return names.get(name);
     const h = cls?.objects[type][name];
     names.set(name, h);
