@@ -69,8 +69,9 @@ try {
   if (only?.has('upload')) await benchUploadPart();
   if (enabled('BENCH_INGEST')) await benchIngest();
   if (enabled('BENCH_FLOOR')) await benchFloorFigures();
-  await benchGenerator();
+  // Before the generator part, whose resolveRoute part closes the ingest part's server when done.
   if (enabled('BENCH_FURTHER')) await benchFurther();
+  await benchGenerator();
   printIssueTable();
   if (enabled('BENCH_GATEWAY_API')) await benchGatewayApiPart();
 } finally {
