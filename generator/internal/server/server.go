@@ -24,7 +24,7 @@ type Server struct {
 	w       io.Writer
 	out     *json.Encoder
 	outMu   sync.Mutex
-	answer  []byte // the last compute job answer's buffer, reused
+	answer  []byte // the compute job answers' buffer, reused until the last job ends
 	session *session.Session
 	// jobs are the compute jobs asking hashedProxyConfig, by name: what each has been sent.
 	jobs   map[string]*session.Sent
@@ -96,6 +96,13 @@ func (s *Server) endJob(name string) {
 	s.jobsMu.Lock()
 	defer s.jobsMu.Unlock()
 	delete(s.jobs, name)
+	// The answers' buffer grows to the largest answer (tens of MB on a big mesh): a session that
+	// stays for queries after its compute job does not keep it.
+	if len(s.jobs) == 0 {
+		s.outMu.Lock()
+		s.answer = nil
+		s.outMu.Unlock()
+	}
 }
 
 // handle answers one request; a panic anywhere below is that request's error, not the session's end.
