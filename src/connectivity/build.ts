@@ -8,7 +8,7 @@ import { contentHash } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { Connectivity, ConnectionGroup, SenderEntry } from '../model/connectivity.js';
-import type { GeneratorInput } from '../model/snapshot.js';
+import type { KubeProxyInput } from '../model/snapshot.js';
 import type { EnvoyConfig } from '../routing/resolve.js';
 import {
   ConnectionOutcomes,
@@ -54,7 +54,7 @@ export class ConnectivityBuilder {
    */
   constructor(
     workloads: ConnWorkload[],
-    private readonly input: GeneratorInput,
+    private readonly input: KubeProxyInput,
     private readonly receiverClassOf: (w: ConnWorkload) => string | null,
     private readonly peerAuthentication: (w: ConnWorkload) => ConfigRef | null,
     private readonly trustDomain: string,

@@ -12,7 +12,7 @@ import type { Cluster, FilterChain, Listener } from '../envoy/xds.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { ConnectionOutcome, ConnectionTls, ConnectivityVerdict } from '../model/connectivity.js';
 import { compareStrings } from '../model/compare.js';
-import type { GeneratorInput } from '../model/snapshot.js';
+import type { KubeProxyInput } from '../model/snapshot.js';
 import { walkRoute, type EnvoyConfig } from '../routing/resolve.js';
 import { kubeProxy } from '../routing/kube-proxy.js';
 import { describeCondition, symbolicAuthorizer, type FixedFacts, type SymbolicDecision } from './symbolic.js';
@@ -174,7 +174,7 @@ function clusterReach(
 }
 
 /** What a workload without a sidecar can address: every Service port, through kube-proxy, in plaintext. */
-export function kubeProxyReach(input: GeneratorInput, receiverOf: (ip: string) => string | null): Reach[] {
+export function kubeProxyReach(input: KubeProxyInput, receiverOf: (ip: string) => string | null): Reach[] {
   const out: Reach[] = [];
   for (const o of input.kubernetes) {
     if (o.kind !== 'Service') continue;

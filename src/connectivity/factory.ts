@@ -12,7 +12,7 @@ export const connectivityComputation: ConnectivityModule['connectivityComputatio
   for (const c of input.classes) for (const m of c.workloads) classOfWorkload.set(key(m), c.classKey);
   const builder = new ConnectivityBuilder(
     input.workloads,
-    input.generatorInput,
+    input.kubeProxyInput,
     (w) => classOfWorkload.get(key(w)) ?? null,
     (w) => input.peerAuthentications.get(classOfWorkload.get(key(w)) ?? '') ?? null,
     input.trustDomain,

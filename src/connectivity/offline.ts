@@ -3,7 +3,7 @@
 import type { Connectivity } from '../model/connectivity.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { GeneratedConfig, ProxyInput, WorkloadProxy } from '../model/proxy.js';
-import type { NormalisedSnapshot, SnapshotResource, Workload } from '../model/snapshot.js';
+import { kubeProxyInput, type NormalisedSnapshot, type SnapshotResource, type Workload } from '../model/snapshot.js';
 import type { MeshIdentity } from '../generator/protocol.js';
 import { connectivityComputation } from './factory.js';
 
@@ -29,7 +29,7 @@ export async function offlineConnectivity(
   const withProxy = proxies.filter((p) => p.proxy);
   const computation = connectivityComputation({
     workloads: withProxyTypes(normalised.workloads, proxies),
-    generatorInput: normalised.generatorInput,
+    kubeProxyInput: kubeProxyInput(normalised.generatorInput),
     trustDomain: mesh.trustDomain,
     classes: withProxy.map((p) => ({
       classKey: `${p.namespace}/${p.name}`,

@@ -13,7 +13,7 @@ import { CONFIG_KEY, type EnvoyType, type ProxyType, type WorkloadProxy } from '
 import { canonicalJson } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
 import type { MeshSecurity, PeerAuthnResolution } from '../model/mesh-security.js';
-import type { Workload } from '../model/snapshot.js';
+import { kubeProxyInput, type Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
 import { CONNECTIVITY_MODULE, type ConnectivityConfig } from './derived.js';
@@ -166,9 +166,10 @@ export class ComputeService {
       if (this.connectivity)
         await thread.connectivity(this.connectivity, {
           workloads: istiodWorkloads,
-          generatorInput: normalised.generatorInput,
+          kubeProxyInput: kubeProxyInput(normalised.generatorInput),
           trustDomain: mesh.trustDomain,
-          classes,
+          // Its members by name: their ProxyInfos (MiBs in all) would be copied to the thread for nothing.
+          classes: classes.map((c) => ({ ...c, workloads: c.workloads.map(({ namespace, name }) => ({ namespace, name })) })),
           peerAuthentications,
         });
       // Connectivity reads every class's config on the job's thread: a reused one as stored, each

@@ -6,7 +6,7 @@ import type { Connectivity } from '../model/connectivity.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import type { ProxyClass } from '../model/proxy-class.js';
-import type { GeneratorInput, Workload } from '../model/snapshot.js';
+import type { KubeProxyInput, Workload } from '../model/snapshot.js';
 
 /** What connectivity reads of a class's config. */
 export type ConnectivityConfig = Pick<GeneratedConfig, 'listeners' | 'clusters' | 'endpoints'>;
@@ -26,7 +26,11 @@ export interface ConnectivityComputation {
 export interface ConnectivityInput {
   /** every workload, with the proxy type istiod gave it */
   workloads: Workload[];
-  generatorInput: GeneratorInput;
+  /**
+   * the Services and EndpointSlices, all connectivity reads of the snapshot's objects (a workload
+   * without a sidecar reaches through kube-proxy): the rest would be copied to the job's thread for nothing
+   */
+  kubeProxyInput: KubeProxyInput;
   /** the mesh config's trust domain: a sidecar's principal is spiffe://<trustDomain>/ns/<ns>/sa/<sa> */
   trustDomain: string;
   /** the proxy classes (before any split) */

@@ -95,6 +95,17 @@ export interface GeneratorInput {
   analysis: Record<string, unknown>[];
 }
 
+/** What kube-proxy reads of a snapshot: its Kubernetes objects (Services, EndpointSlices). */
+export type KubeProxyInput = Pick<GeneratorInput, 'kubernetes'>;
+
+/**
+ * The Services and EndpointSlices of a snapshot, all kube-proxy reads: small enough to keep per
+ * snapshot, where the whole snapshot is not.
+ */
+export function kubeProxyInput(input: GeneratorInput): KubeProxyInput {
+  return { kubernetes: input.kubernetes.filter((o) => o.kind === 'Service' || o.kind === 'EndpointSlice') };
+}
+
 export interface NormalisedSnapshot {
   workloads: Workload[];
   generatorInput: GeneratorInput;

@@ -1,19 +1,8 @@
 // A client without a sidecar: no Envoy, so no VirtualService or DestinationRule; kube-proxy
 // spreads connections over the Service's ready endpoints. Pure.
-import type { GeneratorInput } from '../model/snapshot.js';
+import type { KubeProxyInput } from '../model/snapshot.js';
 import { emptyResolution, type RouteResolution, type TraceStep } from './resolve.js';
 import { compareStrings } from '../model/compare.js';
-
-/** What kube-proxy reads of a snapshot: its Kubernetes objects (Services, EndpointSlices). */
-export type KubeProxyInput = Pick<GeneratorInput, 'kubernetes'>;
-
-/**
- * The Services and EndpointSlices of a snapshot, all kube-proxy reads: small enough to keep per
- * snapshot, where the whole snapshot is not.
- */
-export function kubeProxyInput(input: GeneratorInput): KubeProxyInput {
-  return { kubernetes: input.kubernetes.filter((o) => o.kind === 'Service' || o.kind === 'EndpointSlice') };
-}
 
 interface ServiceObject {
   kind?: string;

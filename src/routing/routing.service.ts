@@ -7,7 +7,8 @@ import { ProxyType } from '../graphql/enums.js';
 import { NotFoundError } from '../model/errors.js';
 import { ProxyConfigService } from '../proxy-config/proxy-config.service.js';
 import type { ProxyInput } from '../proxy-config/proxy-config.types.js';
-import { kubeProxyInput, kubeProxyResolution, type KubeProxyInput } from './kube-proxy.js';
+import { kubeProxyInput, type KubeProxyInput } from '../model/snapshot.js';
+import { kubeProxyResolution } from './kube-proxy.js';
 import { resolveRoute, type Call, type EnvoyConfig, type RouteResolution } from './resolve.js';
 
 /** Where a request goes from a proxy: the walk over its Envoy config, or kube-proxy's answer without one. */

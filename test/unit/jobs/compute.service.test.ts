@@ -146,7 +146,8 @@ function connectivityInProcess(
   const classes = groupIntoClasses(proxies, pods);
   const computation = connectivityComputation({
     workloads: computed.workloads,
-    generatorInput: normalised.generatorInput,
+    // All of the snapshot's objects: the job sends its thread only kube-proxy's, which must lose nothing.
+    kubeProxyInput: normalised.generatorInput,
     trustDomain: 'cluster.local',
     classes,
     peerAuthentications: new Map(classes.map((c) => [c.classKey, null])),
