@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { Lru } from '../cache/lru.js';
 import type { GatewayApi } from '../model/gateway-api.js';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js';
-import { unpackHashes } from './chunked-list.js';
+import { HASH_BYTES, unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
 import { ListNodeStore } from './list-node.store.js';
 import { writeConnectivity } from './connectivity.store.js';
@@ -366,11 +366,25 @@ export class ProxyConfigStore {
     return cached.lists;
   }
 
-  /** Tree nodes by hash (those stored): their child nodes' and their objects' hashes. */
-  async treeNodes(hashes: readonly string[]): Promise<StoredNode[]> {
+  /**
+   * The tree nodes under these nodes, them included (those stored): their child nodes' and their
+   * objects' hashes, in one statement however deep the trees. A level's hashes per row of the
+   * recursion: a row per node would have the planner expect many times the rows there are, and
+   * compile the statement.
+   */
+  async treeNodesUnder(hashes: readonly string[]): Promise<StoredNode[]> {
     if (hashes.length === 0) return [];
     const rows: { hash: string; children: Buffer; objects: Buffer }[] = await this.dataSource.query(
-      `SELECT encode(hash, 'hex') AS hash, children, objects FROM envoy_config_nodes WHERE hash = ANY($1::bytea[])`,
+      `WITH RECURSIVE frontier (hashes) AS (
+         SELECT $1::bytea[]
+         UNION ALL
+         SELECT (SELECT array_agg(DISTINCT substring(n.children FROM i * ${HASH_BYTES} + 1 FOR ${HASH_BYTES}))
+                 FROM envoy_config_nodes n CROSS JOIN LATERAL generate_series(0, length(n.children) / ${HASH_BYTES} - 1) AS i
+                 WHERE n.hash = ANY(f.hashes))
+         FROM frontier f WHERE f.hashes IS NOT NULL
+       )
+       SELECT encode(n.hash, 'hex') AS hash, n.children, n.objects
+       FROM envoy_config_nodes n WHERE n.hash IN (SELECT unnest(hashes) FROM frontier)`,
       [hashes.map(toBytes)],
     );
     return rows.map((r) => ({ hash: r.hash, children: unpackHashes(r.children), objects: unpackHashes(r.objects) }));
@@ -528,18 +542,9 @@ export class ProxyConfigStore {
     return out;
   }
 
-  /** The tree nodes under the roots, the roots included, by hash: one statement per level. */
+  /** The tree nodes under the roots, the roots included, by hash. */
   private async nodesUnder(roots: string[]): Promise<Map<string, StoredNode>> {
-    const nodes = new Map<string, StoredNode>();
-    for (let wanted = roots; wanted.length > 0;) {
-      const next = new Set<string>();
-      for (const r of await this.treeNodes(wanted)) {
-        nodes.set(r.hash, r);
-        for (const c of r.children) if (!nodes.has(c)) next.add(c);
-      }
-      wanted = [...next];
-    }
-    return nodes;
+    return new Map((await this.treeNodesUnder(roots)).map((n) => [n.hash, n]));
   }
 
   /** Bytes each table of this storage takes (relation, indexes, TOAST), for the benchmark and metrics. */
