@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -82,6 +83,18 @@ export interface TrimmedRoutePair {
   base: EnvoyObject;
   head: EnvoyObject;
   bytes: number;
+}
+
+/** A row of ProxyConfigStore.trimmedRouteRows. */
+interface TrimmedRouteRow {
+  base: string;
+  head: string;
+  indexed: boolean;
+  keyed: boolean;
+  base_rest: string;
+  head_rest: string;
+  base_hosts: string;
+  head_hosts: string;
 }
 
 export interface WorkloadRef {
@@ -463,26 +476,22 @@ export class ProxyConfigStore {
    * their hosts indexed, then `keyed` when both are trimmable, then the trimmed sides. Positions
    * are compared by hash; virtual hosts are read only at the positions kept.
    */
-  private async trimmedRouteRows(pairs: readonly { base: string; head: string }[]): Promise<
-    {
-      base: string;
-      head: string;
-      indexed: boolean;
-      keyed: boolean;
-      base_rest: string;
-      head_rest: string;
-      base_hosts: string;
-      head_hosts: string;
-    }[]
-  > {
-    // Each side's hashes are read once (x.bh, x.hh: detoasted by the lateral, not by every position's substring).
+  private async trimmedRouteRows(pairs: readonly { base: string; head: string }[]): Promise<TrimmedRouteRow[]> {
+    // Each side's hashes are read once (x.bh, x.hh: detoasted by the lateral, not by every position's
+    // substring). The kept hosts' JSON texts joined: each body printed once, not copied into a jsonb
+    // array printed again.
     const kept = (side: 'bh' | 'hh', other: 'bh' | 'hh', wildcards: string) =>
-      `SELECT coalesce(jsonb_agg(v.body ORDER BY i), '[]')
+      `SELECT coalesce('[' || string_agg(v.body::text, ',' ORDER BY i) || ']', '[]')
        FROM generate_series(1, ${hostCount(`x.${side}`)}) AS i
        JOIN envoy_virtual_hosts v ON v.hash = ${hostAt(`x.${side}`, 'i')}
        WHERE ${hostAt(`x.${side}`, 'i')} IS DISTINCT FROM nullif(${hostAt(`x.${other}`, 'i')}, ''::bytea) OR i = ANY(${wildcards})`;
-    return this.dataSource.query(
-      `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head,
+    // Postgres runs a statement on one core: the pairs split into a statement per core, at once.
+    const size = Math.ceil(pairs.length / availableParallelism());
+    const parts: (typeof pairs)[] = [];
+    for (let i = 0; i < pairs.length; i += size) parts.push(pairs.slice(i, i + size));
+    const statement = (part: typeof pairs): Promise<TrimmedRouteRow[]> =>
+      this.dataSource.query(
+        `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head,
               b.route IS NOT NULL AND h.route IS NOT NULL AS indexed, coalesce(b.keyed AND h.keyed, false) AS keyed,
               t.base_rest, t.head_rest, t.base_hosts, t.head_hosts
        FROM unnest($1::bytea[], $2::bytea[]) AS p(b, h)
@@ -493,11 +502,12 @@ export class ProxyConfigStore {
        LEFT JOIN LATERAL (SELECT b.hosts || ''::bytea AS bh, h.hosts || ''::bytea AS hh WHERE b.keyed AND h.keyed OFFSET 0) x ON true
        LEFT JOIN LATERAL (
          SELECT b.rest::text AS base_rest, h.rest::text AS head_rest,
-                (${kept('bh', 'hh', 'b.wildcards')})::text AS base_hosts, (${kept('hh', 'bh', 'h.wildcards')})::text AS head_hosts
+                (${kept('bh', 'hh', 'b.wildcards')}) AS base_hosts, (${kept('hh', 'bh', 'h.wildcards')}) AS head_hosts
          WHERE x.bh IS NOT NULL
        ) t ON true`,
-      [pairs.map((p) => toBytes(p.base)), pairs.map((p) => toBytes(p.head))],
-    );
+        [part.map((p) => toBytes(p.base)), part.map((p) => toBytes(p.head))],
+      );
+    return (await Promise.all(parts.map(statement))).flat();
   }
 
   /** Each root's objects (a root whose tree is not all stored is left out). */
