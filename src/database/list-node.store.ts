@@ -30,6 +30,12 @@ export class ListNodeStore {
   private readonly chunks = new Lru<unknown[]>(CACHED_ENTRIES, (entries) => entries.length);
   private readonly indexes = new Lru<{ level: number; children: string[] }>(CACHED_INDEXES);
   private readonly lists = new Lru<unknown[]>(CACHED_LISTS);
+  /**
+   * Node reads under way, by the hashes each asked for: a diff reads its two snapshots' lists at
+   * once, and their trees share most chunks; the second walk waits for the first's read of a
+   * shared chunk rather than reading (and parsing) it again.
+   */
+  private readonly reading = new Map<string, Promise<Map<string, TreeNode>>>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -113,20 +119,39 @@ export class ListNodeStore {
   }
 
   /**
-   * Puts the nodes `hashes` into `nodes`, from the caches or read; a node read brings every index
-   * node below it (one recursive statement), so a walk down from it reads only the chunks it
-   * reaches (one more), not a statement per level.
+   * Puts the nodes `hashes` into `nodes`, from the caches, from a read under way, or read; a node
+   * read brings every index node below it (one recursive statement), so a walk down from it reads
+   * only the chunks it reaches (one more), not a statement per level.
    */
   private async load(list: string, nodes: Map<string, TreeNode>, hashes: readonly string[]): Promise<void> {
     const unknown = new Set<string>();
+    const reads = new Set<Promise<Map<string, TreeNode>>>();
     for (const h of hashes) {
       if (nodes.has(h)) continue;
       const known = this.indexes.get(h) ?? this.chunks.get(h);
       if (known) nodes.set(h, Array.isArray(known) ? { level: 0, entries: known } : known);
+      else if (this.reading.has(h)) reads.add(this.reading.get(h)!);
       else unknown.add(h);
     }
-    const wanted = [...unknown];
-    for (let i = 0; i < wanted.length; i += INSERT_CHUNK) {
+    if (unknown.size) {
+      const wanted = [...unknown];
+      const read = this.readNodes(wanted);
+      for (const h of wanted) this.reading.set(h, read);
+      const done = () => {
+        for (const h of wanted) if (this.reading.get(h) === read) this.reading.delete(h);
+      };
+      read.then(done, done);
+      reads.add(read);
+    }
+    for (const found of await Promise.all(reads)) for (const [h, n] of found) nodes.set(h, n);
+    const missing = hashes.find((h) => !nodes.has(h));
+    if (missing) throw new Error(`stored ${list} list is incomplete: node ${missing} not found`);
+  }
+
+  /** The rows of these nodes and of the index nodes below them (see load), parsed and kept in the caches. */
+  private async readNodes(hashes: readonly string[]): Promise<Map<string, TreeNode>> {
+    const out = new Map<string, TreeNode>();
+    for (let i = 0; i < hashes.length; i += INSERT_CHUNK) {
       const rows: NodeRow[] = await this.dataSource.query(
         // The nodes asked for and the index nodes below them, a level's hashes per row of the
         // recursion: a level-1 node's children are chunks, not followed. (A row per node would
@@ -142,12 +167,11 @@ export class ListNodeStore {
          )
          SELECT encode(n.hash, 'hex') AS hash, n.level, n.entries::text AS entries, n.children
          FROM list_nodes n WHERE n.hash IN (SELECT unnest(hashes) FROM frontier)`,
-        [wanted.slice(i, i + INSERT_CHUNK).map((h) => Buffer.from(h, 'hex'))],
+        [hashes.slice(i, i + INSERT_CHUNK).map((h) => Buffer.from(h, 'hex'))],
       );
-      for (const r of rows) nodes.set(r.hash, this.remember(r));
+      for (const r of rows) out.set(r.hash, this.remember(r));
     }
-    const missing = hashes.find((h) => !nodes.has(h));
-    if (missing) throw new Error(`stored ${list} list is incomplete: node ${missing} not found`);
+    return out;
   }
 
   /** A row read, kept in the caches. */

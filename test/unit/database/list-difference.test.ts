@@ -25,7 +25,7 @@ function storeOf(...lists: Entry[][]) {
       });
     return Buffer.from(tree.root, 'hex');
   });
-  const counter = { read: 0, queries: 0 };
+  const counter = { read: 0, queries: 0, chunks: 0 };
   // As the store's statement: the nodes asked for, and every index node below them.
   const dataSource = {
     query: async (_text: string, [hashes]: [Buffer[]]) => {
@@ -39,10 +39,12 @@ function storeOf(...lists: Entry[][]) {
       };
       for (const h of hashes) visit(h.toString('hex'));
       counter.read += found.size;
+      counter.chunks += [...found.values()].filter((r) => r.level === 0).length;
       return [...found.values()];
     },
   } as unknown as DataSource;
-  return { store: new ListNodeStore(dataSource), roots, counter, total: rows.size };
+  const chunks = [...rows.values()].filter((r) => r.level === 0).length;
+  return { store: new ListNodeStore(dataSource), roots, counter, total: rows.size, chunks };
 }
 
 /** The multiset difference, the slow way. */
@@ -92,5 +94,13 @@ describe('ListNodeStore.difference', () => {
     const { store, roots } = storeOf(small, big);
     expect(await store.difference(codec, roots[0], roots[1])).toEqual(naive(small, big));
     expect(await store.difference(codec, roots[1], roots[0])).toEqual(naive(big, small));
+  });
+
+  it('reads a chunk two lists share once when both are read at once', async () => {
+    const base = list(2000);
+    const head = [...base.slice(0, 1000), ['k-01000-new', 1] as Entry, ...base.slice(1000)];
+    const { store, roots, counter, chunks } = storeOf(base, head);
+    expect(await Promise.all([store.read(codec, roots[0]), store.read(codec, roots[1])])).toEqual([base, head]);
+    expect(counter.chunks).toBe(chunks);
   });
 });
