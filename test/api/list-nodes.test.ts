@@ -6,12 +6,9 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ListNodeStore } from '../../src/database/list-node.store.js';
-import type { ListCodec } from '../../src/database/snapshot-lists.js';
 import { writeTransaction } from '../../src/database/transaction.js';
 import { useTestApp } from '../support/test-app.js';
-
-type Entry = [string, number];
-const codec: ListCodec<Entry, Entry> = { name: 'resources', key: (e) => e[0], encode: (e) => e, decode: (t) => t };
+import { entryCodec as codec, entryList as list, naiveDifference as naive, type Entry } from '../support/list-entries.js';
 
 const t = useTestApp();
 let dataSource: DataSource;
@@ -27,21 +24,6 @@ function recordingStore(): { store: ListNodeStore; sql: string[] } {
 
 async function written(entries: Entry[]): Promise<Buffer> {
   return writeTransaction(dataSource, (em) => recordingStore().store.write(em, codec, entries));
-}
-
-const list = (n: number, tag = ''): Entry[] => Array.from({ length: n }, (_, i) => [`k-${String(i).padStart(5, '0')}${tag}`, i]);
-
-/** The multiset difference, the slow way. */
-function naive(a: Entry[], b: Entry[]): { a: Entry[]; b: Entry[] } {
-  const minus = (x: Entry[], y: Entry[]) => {
-    const left = y.map((e) => JSON.stringify(e));
-    return x.filter((e) => {
-      const i = left.indexOf(JSON.stringify(e));
-      if (i >= 0) left.splice(i, 1);
-      return i < 0;
-    });
-  };
-  return { a: minus(a, b), b: minus(b, a) };
 }
 
 beforeAll(() => {

@@ -4,10 +4,7 @@ import type { DataSource } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import { buildList } from '../../../src/database/chunked-list.js';
 import { ListNodeStore } from '../../../src/database/list-node.store.js';
-import type { ListCodec } from '../../../src/database/snapshot-lists.js';
-
-type Entry = [string, number];
-const codec: ListCodec<Entry, Entry> = { name: 'resources', key: (e) => e[0], encode: (e) => e, decode: (t) => t };
+import { entryCodec as codec, entryList as list, naiveDifference as naive, type Entry } from '../../support/list-entries.js';
 
 type Row = { hash: string; level: number; entries: string | null; children: Buffer | null };
 
@@ -46,21 +43,6 @@ function storeOf(...lists: Entry[][]) {
   const chunks = [...rows.values()].filter((r) => r.level === 0).length;
   return { store: new ListNodeStore(dataSource), roots, counter, total: rows.size, chunks };
 }
-
-/** The multiset difference, the slow way. */
-function naive(a: Entry[], b: Entry[]): { a: Entry[]; b: Entry[] } {
-  const minus = (x: Entry[], y: Entry[]) => {
-    const left = y.map((e) => JSON.stringify(e));
-    return x.filter((e) => {
-      const i = left.indexOf(JSON.stringify(e));
-      if (i >= 0) left.splice(i, 1);
-      return i < 0;
-    });
-  };
-  return { a: minus(a, b), b: minus(b, a) };
-}
-
-const list = (n: number): Entry[] => Array.from({ length: n }, (_, i) => [`k-${String(i).padStart(5, '0')}`, i]);
 
 describe('ListNodeStore.difference', () => {
   it('gives the entries not in both lists, each side in its order, reading little of two lists 1 % apart', async () => {
