@@ -314,11 +314,13 @@ const TYPE_OF = new Map(ENVOY_TYPES.map((t) => [CONFIG_KEY[t], t]));
 export function readGeneratedLine(line: Uint8Array, sent: SentObjects, decoder = new TextDecoder()): GeneratedLine {
   const layout = scanGeneratedLine(line);
   const text = ([start, end]: [number, number]) => decoder.decode(line.subarray(start, end));
-  // A name with an escape (rare: a quote, a backslash, a control character) parsed, any other its text.
+  // A name with an escape (rare: a quote, a backslash, a control character) parsed, any other its
+  // text. Decoded without its quotes rather than sliced from them: a flat string, which the sort of
+  // every config's entries by name compares several times faster than a slice.
   const name = (range: [number, number] | null) => {
     if (!range) return '';
-    const quoted = text(range);
-    return quoted.includes('\\') ? (JSON.parse(quoted) as string) : quoted.slice(1, -1);
+    const inner = text([range[0] + 1, range[1] - 1]);
+    return inner.includes('\\') ? (JSON.parse(`"${inner}"`) as string) : inner;
   };
   const elements = {} as Record<EnvoyType, JobElement[]>;
   for (const type of ENVOY_TYPES) elements[type] = layout.elements[CONFIG_KEY[type]] ?? [];
