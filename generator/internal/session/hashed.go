@@ -94,6 +94,9 @@ func (s *Sent) keep(h ObjectHash, o JobObject) {
 type Hashed struct {
 	proxy json.RawMessage
 	sent  *Sent
+	// protojson is protojson's text of the object being marshalled, reused from one to the next:
+	// only its canonical form is kept.
+	protojson []byte
 	// hashes parallels the lists of answer
 	hashes [4][]ObjectHash
 	answer JobAnswer
@@ -160,7 +163,7 @@ func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, erro
 		if err != nil {
 			return err
 		}
-		if o, err = marshalObject(m); err != nil {
+		if o, h.protojson, err = marshalObject(m, h.protojson[:0]); err != nil {
 			return err
 		}
 		h.sent.keep(hash, o)
@@ -171,15 +174,16 @@ func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, erro
 }
 
 // marshalObject is m as a compute job is sent it: its name (a ClusterLoadAssignment's is its
-// cluster's) and its proto3 JSON in canonical form, the bytes the job stores and hashes as they are.
-func marshalObject(m proto.Message) (JobObject, error) {
-	text, err := protojson.Marshal(m)
+// cluster's) and its proto3 JSON in canonical form, the bytes the job stores and hashes as they
+// are; protojson's text marshalled into buf (returned for reuse).
+func marshalObject(m proto.Message, buf []byte) (JobObject, []byte, error) {
+	text, err := protojson.MarshalOptions{}.MarshalAppend(buf, m)
 	if err != nil {
-		return JobObject{}, err
+		return JobObject{}, text, err
 	}
 	o := JobObject{Name: objectName(m)}
 	o.Object, err = protocol.AppendCanonical(make([]byte, 0, len(text)), text)
-	return o, err
+	return o, text, err
 }
 
 // objectName is the name Envoy keys an object of an xDS type by.
