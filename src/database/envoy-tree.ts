@@ -95,13 +95,12 @@ export class EnvoyObjectCollector {
   }
 
   /**
-   * Adds an object the generator sent a compute job, stored as addObject stores it, without the
-   * stringify memo: the job keeps the entry by the generator's ref (SentObjects), so the object is
-   * neither parsed nor hashed again in the job. Returns its hash and name.
+   * Adds an object the generator sent a compute job, by its name and canonical JSON (the
+   * generator's, byte for byte canonicalJson of the parsed object), stored as addObject stores it,
+   * without the stringify memo: the job keeps the entry by the generator's ref (SentObjects), so
+   * the object is not hashed again in the job. Returns its hash and name.
    */
-  addSentObject(type: EnvoyType, body: EnvoyObject): ConfigEntry {
-    const name = objectName(type, body);
-    const json = canonicalJson(body);
+  addSentObject(type: EnvoyType, name: string, json: string): ConfigEntry {
     const hash = sha256(json);
     if (!this.objects.has(hash)) this.objects.set(hash, { hash, type, name, json });
     const entry: ConfigEntry = { type, name, hash };

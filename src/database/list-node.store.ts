@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Lru } from '../cache/lru.js';
-import { buildList, unpackHashes, type ListNode } from './chunked-list.js';
+import { buildList, HASH_BYTES, unpackHashes, type ListNode } from './chunked-list.js';
 import { jsonLines } from './json-lines.js';
 import type { ListCodec } from './snapshot-lists.js';
 
@@ -14,12 +14,28 @@ const CACHED_INDEXES = 4_096;
 /** Whole decoded lists kept by root (a 5,000-pod mesh's workloads: one list). */
 const CACHED_LISTS = 8;
 
+/** A node of a list's tree as read: an index of child nodes, or a chunk of entries (level 0). */
+type TreeNode = { level: number; children: string[] } | { level: 0; entries: unknown[] };
+/** A list_nodes row as the store selects it (entries as text: SQL NULL for an index node). */
+interface NodeRow {
+  hash: string;
+  level: number;
+  entries: string | null;
+  children: Buffer | null;
+}
+
 /** Reads and writes the trees of snapshots' lists (chunked-list.ts): every SQL statement about list_nodes. */
 @Injectable()
 export class ListNodeStore {
   private readonly chunks = new Lru<unknown[]>(CACHED_ENTRIES, (entries) => entries.length);
   private readonly indexes = new Lru<{ level: number; children: string[] }>(CACHED_INDEXES);
   private readonly lists = new Lru<unknown[]>(CACHED_LISTS);
+  /**
+   * Node reads under way, by the hashes each asked for: a diff reads its two snapshots' lists at
+   * once, and their trees share most chunks; the second walk waits for the first's read of a
+   * shared chunk rather than reading (and parsing) it again.
+   */
+  private readonly reading = new Map<string, Promise<Map<string, TreeNode>>>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -68,41 +84,24 @@ export class ListNodeStore {
   /**
    * The entries of two stored lists that are not in both, each side's in its list order: the two
    * trees walked down from their roots together, highest level first, never into a node both hold
-   * (content-addressed: the same entries below it), one query per level for what the caches lack.
-   * Two snapshots 1 % apart read the chunks around their changed entries and the index nodes above
-   * them, not their whole lists. Equal entries of chunks only one side holds (a boundary moved)
-   * are left out too. An absent root is an empty list.
+   * (content-addressed: the same entries below it). What the caches lack is read in two
+   * statements, however tall the trees: the roots with every index node below them (small: hashes
+   * only), then the chunks the walk reaches. Two snapshots 1 % apart read the chunks around their
+   * changed entries, not their whole lists. Equal entries of chunks only one side holds (a
+   * boundary moved) are left out too. An absent root is an empty list.
    */
   async difference<E, T>(
     codec: ListCodec<E, T>,
     rootA: Buffer | null | undefined,
     rootB: Buffer | null | undefined,
   ): Promise<{ a: E[]; b: E[] }> {
-    const nodes = new Map<string, { level: number; children: string[] } | { level: 0; entries: unknown[] }>();
-    const load = async (hashes: string[]) => {
-      const unknown: string[] = [];
-      for (const h of hashes) {
-        if (nodes.has(h)) continue;
-        const known = this.indexes.get(h) ?? this.chunks.get(h);
-        if (known) nodes.set(h, Array.isArray(known) ? { level: 0, entries: known } : known);
-        else unknown.push(h);
-      }
-      for (let i = 0; i < unknown.length; i += INSERT_CHUNK) {
-        const rows: { hash: string; level: number; entries: string | null; children: Buffer | null }[] = await this.dataSource.query(
-          `SELECT encode(hash, 'hex') AS hash, level, entries::text AS entries, children FROM list_nodes WHERE hash = ANY($1::bytea[])`,
-          [unknown.slice(i, i + INSERT_CHUNK).map((h) => Buffer.from(h, 'hex'))],
-        );
-        for (const r of rows) nodes.set(r.hash, this.remember(r));
-      }
-      const missing = hashes.find((h) => !nodes.has(h));
-      if (missing) throw new Error(`stored ${codec.name} list is incomplete: node ${missing} not found`);
-    };
+    const nodes = new Map<string, TreeNode>();
     // Each side's frontier, in list order.
     let a = rootA ? [rootA.toString('hex')] : [];
     let b = rootB ? [rootB.toString('hex')] : [];
     for (;;) {
       [a, b] = withoutCommon(a, b, (h) => h);
-      await load([...a, ...b]);
+      await this.load(codec.name, nodes, [...a, ...b]);
       const top = Math.max(0, ...[...a, ...b].map((h) => nodes.get(h)!.level));
       if (top === 0) break;
       // Only the highest level is opened: a lower node may still be under one the other side holds.
@@ -119,8 +118,64 @@ export class ListNodeStore {
     return { a: ea.map((t) => codec.decode(t as T)), b: eb.map((t) => codec.decode(t as T)) };
   }
 
+  /**
+   * Puts the nodes `hashes` into `nodes`, from the caches, from a read under way, or read; a node
+   * read brings every index node below it (one recursive statement), so a walk down from it reads
+   * only the chunks it reaches (one more), not a statement per level.
+   */
+  private async load(list: string, nodes: Map<string, TreeNode>, hashes: readonly string[]): Promise<void> {
+    const unknown = new Set<string>();
+    const reads = new Set<Promise<Map<string, TreeNode>>>();
+    for (const h of hashes) {
+      if (nodes.has(h)) continue;
+      const known = this.indexes.get(h) ?? this.chunks.get(h);
+      if (known) nodes.set(h, Array.isArray(known) ? { level: 0, entries: known } : known);
+      else if (this.reading.has(h)) reads.add(this.reading.get(h)!);
+      else unknown.add(h);
+    }
+    if (unknown.size) {
+      const wanted = [...unknown];
+      const read = this.readNodes(wanted);
+      for (const h of wanted) this.reading.set(h, read);
+      const done = () => {
+        for (const h of wanted) if (this.reading.get(h) === read) this.reading.delete(h);
+      };
+      read.then(done, done);
+      reads.add(read);
+    }
+    for (const found of await Promise.all(reads)) for (const [h, n] of found) nodes.set(h, n);
+    const missing = hashes.find((h) => !nodes.has(h));
+    if (missing) throw new Error(`stored ${list} list is incomplete: node ${missing} not found`);
+  }
+
+  /** The rows of these nodes and of the index nodes below them (see load), parsed and kept in the caches. */
+  private async readNodes(hashes: readonly string[]): Promise<Map<string, TreeNode>> {
+    const out = new Map<string, TreeNode>();
+    for (let i = 0; i < hashes.length; i += INSERT_CHUNK) {
+      const rows: NodeRow[] = await this.dataSource.query(
+        // The nodes asked for and the index nodes below them, a level's hashes per row of the
+        // recursion: a level-1 node's children are chunks, not followed. (A row per node would
+        // have the planner expect many times the rows there are, and compile the statement.)
+        // Entries as text, parsed here: faster than pg's jsonb parsing of the same bytes.
+        `WITH RECURSIVE frontier (hashes) AS (
+           SELECT $1::bytea[]
+           UNION ALL
+           SELECT (SELECT array_agg(DISTINCT substring(n.children FROM i * ${HASH_BYTES} + 1 FOR ${HASH_BYTES}))
+                   FROM list_nodes n CROSS JOIN LATERAL generate_series(0, length(n.children) / ${HASH_BYTES} - 1) AS i
+                   WHERE n.hash = ANY(f.hashes) AND n.level > 1)
+           FROM frontier f WHERE f.hashes IS NOT NULL
+         )
+         SELECT encode(n.hash, 'hex') AS hash, n.level, n.entries::text AS entries, n.children
+         FROM list_nodes n WHERE n.hash IN (SELECT unnest(hashes) FROM frontier)`,
+        [hashes.slice(i, i + INSERT_CHUNK).map((h) => Buffer.from(h, 'hex'))],
+      );
+      for (const r of rows) out.set(r.hash, this.remember(r));
+    }
+    return out;
+  }
+
   /** A row read, kept in the caches. */
-  private remember(r: { hash: string; level: number; entries: string | null; children: Buffer | null }) {
+  private remember(r: NodeRow): TreeNode {
     if (r.entries !== null) {
       const entries = JSON.parse(r.entries) as unknown[];
       this.chunks.set(r.hash, entries);
@@ -131,49 +186,25 @@ export class ListNodeStore {
     return index;
   }
 
+  /** The whole list under a root, down its tree a level at a time (two statements at most for what the caches lack: see load). */
   private async readTree<E, T>(codec: ListCodec<E, T>, rootHash: string): Promise<E[]> {
-    const chunks = new Map<string, unknown[]>();
-    const indexes = new Map<string, string[]>();
-    // Down the tree, one query per level for what the caches lack.
+    const nodes = new Map<string, TreeNode>();
     for (let wanted = [rootHash]; wanted.length > 0;) {
-      const next: string[] = [];
-      const unknown: string[] = [];
-      for (const h of wanted) {
-        const cachedIndex = this.indexes.get(h)?.children;
-        const cachedChunk = this.chunks.get(h);
-        if (cachedIndex) {
-          indexes.set(h, cachedIndex);
-          next.push(...cachedIndex);
-        } else if (cachedChunk) {
-          chunks.set(h, cachedChunk);
-        } else {
-          unknown.push(h);
-        }
-      }
-      for (let i = 0; i < unknown.length; i += INSERT_CHUNK) {
-        const rows: { hash: string; level: number; entries: string | null; children: Buffer | null }[] = await this.dataSource.query(
-          // Entries as text, parsed here: faster than pg's jsonb parsing of the same bytes.
-          `SELECT encode(hash, 'hex') AS hash, level, entries::text AS entries, children FROM list_nodes WHERE hash = ANY($1::bytea[])`,
-          [unknown.slice(i, i + INSERT_CHUNK).map((h) => Buffer.from(h, 'hex'))],
-        );
-        for (const r of rows) {
-          const node = this.remember(r);
-          if ('entries' in node) chunks.set(r.hash, node.entries);
-          else {
-            indexes.set(r.hash, node.children);
-            next.push(...node.children);
-          }
-        }
-      }
-      wanted = [...new Set(next)];
+      await this.load(codec.name, nodes, wanted);
+      wanted = [
+        ...new Set(
+          wanted.flatMap((h) => {
+            const n = nodes.get(h)!;
+            return 'children' in n ? n.children : [];
+          }),
+        ),
+      ];
     }
     const out: E[] = [];
     const walk = (hash: string) => {
-      const children = indexes.get(hash);
-      if (children) return children.forEach(walk);
-      const entries = chunks.get(hash);
-      if (!entries) throw new Error(`stored ${codec.name} list is incomplete: node ${hash} not found`);
-      for (const t of entries) out.push(codec.decode(t as T));
+      const n = nodes.get(hash)!;
+      if ('children' in n) return n.children.forEach(walk);
+      for (const t of n.entries) out.push(codec.decode(t as T));
     };
     walk(rootHash);
     return out;

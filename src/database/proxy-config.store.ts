@@ -1,10 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Lru } from '../cache/lru.js';
 import type { GatewayApi } from '../model/gateway-api.js';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js';
-import { unpackHashes } from './chunked-list.js';
+import { HASH_BYTES, unpackHashes } from './chunked-list.js';
 import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
 import { ListNodeStore } from './list-node.store.js';
 import { writeConnectivity } from './connectivity.store.js';
@@ -82,6 +83,18 @@ export interface TrimmedRoutePair {
   base: EnvoyObject;
   head: EnvoyObject;
   bytes: number;
+}
+
+/** A row of ProxyConfigStore.trimmedRouteRows. */
+interface TrimmedRouteRow {
+  base: string;
+  head: string;
+  indexed: boolean;
+  keyed: boolean;
+  base_rest: string;
+  head_rest: string;
+  base_hosts: string;
+  head_hosts: string;
 }
 
 export interface WorkloadRef {
@@ -366,11 +379,25 @@ export class ProxyConfigStore {
     return cached.lists;
   }
 
-  /** Tree nodes by hash (those stored): their child nodes' and their objects' hashes. */
-  async treeNodes(hashes: readonly string[]): Promise<StoredNode[]> {
+  /**
+   * The tree nodes under these nodes, them included (those stored): their child nodes' and their
+   * objects' hashes, in one statement however deep the trees. A level's hashes per row of the
+   * recursion: a row per node would have the planner expect many times the rows there are, and
+   * compile the statement.
+   */
+  async treeNodesUnder(hashes: readonly string[]): Promise<StoredNode[]> {
     if (hashes.length === 0) return [];
     const rows: { hash: string; children: Buffer; objects: Buffer }[] = await this.dataSource.query(
-      `SELECT encode(hash, 'hex') AS hash, children, objects FROM envoy_config_nodes WHERE hash = ANY($1::bytea[])`,
+      `WITH RECURSIVE frontier (hashes) AS (
+         SELECT $1::bytea[]
+         UNION ALL
+         SELECT (SELECT array_agg(DISTINCT substring(n.children FROM i * ${HASH_BYTES} + 1 FOR ${HASH_BYTES}))
+                 FROM envoy_config_nodes n CROSS JOIN LATERAL generate_series(0, length(n.children) / ${HASH_BYTES} - 1) AS i
+                 WHERE n.hash = ANY(f.hashes))
+         FROM frontier f WHERE f.hashes IS NOT NULL
+       )
+       SELECT encode(n.hash, 'hex') AS hash, n.children, n.objects
+       FROM envoy_config_nodes n WHERE n.hash IN (SELECT unnest(hashes) FROM frontier)`,
       [hashes.map(toBytes)],
     );
     return rows.map((r) => ({ hash: r.hash, children: unpackHashes(r.children), objects: unpackHashes(r.objects) }));
@@ -449,26 +476,22 @@ export class ProxyConfigStore {
    * their hosts indexed, then `keyed` when both are trimmable, then the trimmed sides. Positions
    * are compared by hash; virtual hosts are read only at the positions kept.
    */
-  private async trimmedRouteRows(pairs: readonly { base: string; head: string }[]): Promise<
-    {
-      base: string;
-      head: string;
-      indexed: boolean;
-      keyed: boolean;
-      base_rest: string;
-      head_rest: string;
-      base_hosts: string;
-      head_hosts: string;
-    }[]
-  > {
-    // Each side's hashes are read once (x.bh, x.hh: detoasted by the lateral, not by every position's substring).
+  private async trimmedRouteRows(pairs: readonly { base: string; head: string }[]): Promise<TrimmedRouteRow[]> {
+    // Each side's hashes are read once (x.bh, x.hh: detoasted by the lateral, not by every position's
+    // substring). The kept hosts' JSON texts joined: each body printed once, not copied into a jsonb
+    // array printed again.
     const kept = (side: 'bh' | 'hh', other: 'bh' | 'hh', wildcards: string) =>
-      `SELECT coalesce(jsonb_agg(v.body ORDER BY i), '[]')
+      `SELECT coalesce('[' || string_agg(v.body::text, ',' ORDER BY i) || ']', '[]')
        FROM generate_series(1, ${hostCount(`x.${side}`)}) AS i
        JOIN envoy_virtual_hosts v ON v.hash = ${hostAt(`x.${side}`, 'i')}
        WHERE ${hostAt(`x.${side}`, 'i')} IS DISTINCT FROM nullif(${hostAt(`x.${other}`, 'i')}, ''::bytea) OR i = ANY(${wildcards})`;
-    return this.dataSource.query(
-      `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head,
+    // Postgres runs a statement on one core: the pairs split into a statement per core, at once.
+    const size = Math.ceil(pairs.length / availableParallelism());
+    const parts: (typeof pairs)[] = [];
+    for (let i = 0; i < pairs.length; i += size) parts.push(pairs.slice(i, i + size));
+    const statement = (part: typeof pairs): Promise<TrimmedRouteRow[]> =>
+      this.dataSource.query(
+        `SELECT encode(p.b, 'hex') AS base, encode(p.h, 'hex') AS head,
               b.route IS NOT NULL AND h.route IS NOT NULL AS indexed, coalesce(b.keyed AND h.keyed, false) AS keyed,
               t.base_rest, t.head_rest, t.base_hosts, t.head_hosts
        FROM unnest($1::bytea[], $2::bytea[]) AS p(b, h)
@@ -479,11 +502,12 @@ export class ProxyConfigStore {
        LEFT JOIN LATERAL (SELECT b.hosts || ''::bytea AS bh, h.hosts || ''::bytea AS hh WHERE b.keyed AND h.keyed OFFSET 0) x ON true
        LEFT JOIN LATERAL (
          SELECT b.rest::text AS base_rest, h.rest::text AS head_rest,
-                (${kept('bh', 'hh', 'b.wildcards')})::text AS base_hosts, (${kept('hh', 'bh', 'h.wildcards')})::text AS head_hosts
+                (${kept('bh', 'hh', 'b.wildcards')}) AS base_hosts, (${kept('hh', 'bh', 'h.wildcards')}) AS head_hosts
          WHERE x.bh IS NOT NULL
        ) t ON true`,
-      [pairs.map((p) => toBytes(p.base)), pairs.map((p) => toBytes(p.head))],
-    );
+        [part.map((p) => toBytes(p.base)), part.map((p) => toBytes(p.head))],
+      );
+    return (await Promise.all(parts.map(statement))).flat();
   }
 
   /** Each root's objects (a root whose tree is not all stored is left out). */
@@ -528,18 +552,9 @@ export class ProxyConfigStore {
     return out;
   }
 
-  /** The tree nodes under the roots, the roots included, by hash: one statement per level. */
+  /** The tree nodes under the roots, the roots included, by hash. */
   private async nodesUnder(roots: string[]): Promise<Map<string, StoredNode>> {
-    const nodes = new Map<string, StoredNode>();
-    for (let wanted = roots; wanted.length > 0;) {
-      const next = new Set<string>();
-      for (const r of await this.treeNodes(wanted)) {
-        nodes.set(r.hash, r);
-        for (const c of r.children) if (!nodes.has(c)) next.add(c);
-      }
-      wanted = [...next];
-    }
-    return nodes;
+    return new Map((await this.treeNodesUnder(roots)).map((n) => [n.hash, n]));
   }
 
   /** Bytes each table of this storage takes (relation, indexes, TOAST), for the benchmark and metrics. */

@@ -64,29 +64,41 @@ export class DiffService {
   }
 
   async diff(baseId: string, headId: string, options: MarkdownOptions = {}): Promise<SnapshotDiffResult> {
-    const [base, head] = await Promise.all([this.store.get(baseId), this.store.get(headId)]);
-    const missing = [!base && `base snapshot ${baseId}`, !head && `head snapshot ${headId}`].filter(Boolean);
-    if (missing.length) throw new DiffNotFoundError(`${missing.join(' and ')} not found`);
-    const notReady = [notReadyText('base', base!), notReadyText('head', head!)].filter(Boolean);
-    if (notReady.length) throw new DiffNotReadyError(`cannot diff yet: ${notReady.join('; ')}; both snapshots must be READY`);
-    const [resources, proxies, connectivity] = await Promise.all([
-      this.differingResources(base!.id, head!.id),
-      proxyChanges(this.source, base!.id, head!.id, this.memo),
-      this.connectivityPair(base!.id, head!.id),
+    const statuses = await Promise.all([this.store.status(baseId), this.store.status(headId)]);
+    if (statuses.some((s) => s !== SnapshotStatus.READY))
+      readyPair(await Promise.all([this.store.get(baseId), this.store.get(headId)]), baseId, headId);
+    // Both READY: compared while their rows are read, not after (a row holds its snapshot's
+    // diagnostics, a megabyte of JSON on a big mesh). The ids as Postgres writes them.
+    const [b, h] = [baseId.toLowerCase(), headId.toLowerCase()];
+    const [rows, resources, proxies, connectivity] = await Promise.all([
+      Promise.all([this.store.get(b), this.store.get(h)]),
+      this.differingResources(b, h),
+      proxyChanges(this.source, b, h, this.memo),
+      this.connectivityPair(b, h),
     ]);
+    const [base, head] = readyPair(rows, baseId, headId);
     return composeDiff(
       {
-        base: { id: base!.id, name: base!.name },
-        head: { id: head!.id, name: head!.name },
+        base: { id: base.id, name: base.name },
+        head: { id: head.id, name: head.name },
         resources,
-        diagnostics: { base: base!.diagnostics as AnalyzerMessage[], head: head!.diagnostics as AnalyzerMessage[] },
+        diagnostics: { base: base.diagnostics as AnalyzerMessage[], head: head.diagnostics as AnalyzerMessage[] },
         proxies,
-        istioVersion: head!.istioVersion,
+        istioVersion: head.istioVersion,
         connectivity,
       },
       options,
     );
   }
+}
+
+/** Both snapshots, READY; otherwise the error saying which is missing or not READY (and what to do). */
+function readyPair([base, head]: (SnapshotEntity | null)[], baseId: string, headId: string): [SnapshotEntity, SnapshotEntity] {
+  const missing = [!base && `base snapshot ${baseId}`, !head && `head snapshot ${headId}`].filter(Boolean);
+  if (missing.length) throw new DiffNotFoundError(`${missing.join(' and ')} not found`);
+  const notReady = [notReadyText('base', base!), notReadyText('head', head!)].filter(Boolean);
+  if (notReady.length) throw new DiffNotReadyError(`cannot diff yet: ${notReady.join('; ')}; both snapshots must be READY`);
+  return [base!, head!];
 }
 
 function notReadyText(side: string, s: SnapshotEntity): string | null {

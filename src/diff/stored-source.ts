@@ -4,8 +4,8 @@
 // hashes are the generator source's (sha256 of canonical JSON), so both sources give the same diff.
 //
 // For a pair of snapshots the classes are read as skeletons first (key, config hash, workloads);
-// only the classes left in a pair that differs get their tree walked (one query per tree level,
-// nodes shared by many classes read once) and their object names read (one query, no bodies).
+// only the classes left in a pair that differs get their tree walked (one query for the nodes,
+// those shared by many classes read once) and their object names read (one query, no bodies).
 // Bodies are read only for the objects the comparison asks for, by hash, once for both sides.
 //
 // A workload with a proxy but no stored class (the worker could not generate its config) is asked
@@ -272,7 +272,7 @@ export class StoredConfigSource implements ProxyConfigSource {
 
   /**
    * The nodes under `roots` and the names of their objects: what the caches know, the rest read
-   * (one query per tree level, then one for the names, no bodies).
+   * (one statement for the nodes below those the caches lack, then one for the names, no bodies).
    */
   private async readTrees(roots: string[]): Promise<Tree> {
     const tree = {
@@ -281,32 +281,26 @@ export class StoredConfigSource implements ProxyConfigSource {
     };
     const leaves = new Set<string>();
     const unknown = new Set<string>();
+    const read = new Map<string, Pick<StoredNode, 'children' | 'objects'>>();
     const visit = (hash: string) => {
       if (tree.nodes.has(hash)) return;
-      const n = this.nodes.get(hash);
+      const n = read.get(hash) ?? this.nodes.get(hash);
       if (!n) return void unknown.add(hash);
       tree.nodes.set(hash, n);
       for (const o of n.objects) leaves.add(o);
       for (const c of n.children) visit(c);
     };
     for (const r of roots) visit(r);
-    while (unknown.size) {
+    if (unknown.size) {
       const wanted = [...unknown];
       unknown.clear();
-      const rows = await this.store.treeNodes(wanted);
-      if (rows.length < wanted.length) {
-        const found = new Set(rows.map((r) => r.hash));
-        throw new Error(`stored proxy config is incomplete: tree node ${wanted.find((h) => !found.has(h))} not found`);
-      }
-      for (const r of rows) {
+      for (const r of await this.store.treeNodesUnder(wanted)) {
         const n = { children: r.children, objects: r.objects };
         this.nodes.set(r.hash, n);
-        tree.nodes.set(r.hash, n);
+        read.set(r.hash, n);
       }
-      for (const r of rows) {
-        for (const o of r.objects) leaves.add(o);
-        for (const c of r.children) visit(c);
-      }
+      for (const h of wanted) visit(h);
+      if (unknown.size) throw new Error(`stored proxy config is incomplete: tree node ${[...unknown][0]} not found`);
     }
     const unnamed: string[] = [];
     for (const h of leaves) {

@@ -9,10 +9,14 @@ import { UnknownWorkloadError } from '../model/errors.js';
 /**
  * One object of a hashedProxyConfig answer: its ref, the job's index of it (0, 1, 2, … as the
  * generator process first sends each object to the job, in the order it writes its answers), and
- * its proto3 JSON in the answer that first sends it.
+ * in the answer that first sends it its name (objectName's; absent when empty) and its proto3 JSON
+ * in canonical form: byte for byte canonicalJson of the parsed object (the generator's
+ * protocol.AppendCanonical), so the job stores and hashes the text as it is. Fields in that order
+ * (src/jobs/generated-line.ts reads the line without parsing it).
  */
 export interface JobObject {
   ref: number;
+  name?: string;
   object?: EnvoyObject;
 }
 

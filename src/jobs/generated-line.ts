@@ -1,6 +1,7 @@
 // Where each Envoy object sits in the generator's hashedProxyConfig answer line, found without
-// parsing it: an object comes as its ref (its index in the job), with its JSON only the first time
-// the job is sent it; the compute job parses each object once (most recur in every class of a mesh).
+// parsing it: an object comes as its ref (its index in the job), with its name and canonical JSON
+// only the first time the job is sent it (most recur in every class of a mesh); the compute job
+// stores and hashes that JSON as it is, and parses only the objects it reads.
 import type { ConfigKey } from '../model/proxy.js';
 
 /** Byte ranges [start, end) in the line. */
@@ -10,9 +11,11 @@ export interface LineLayout {
   elements: Partial<Record<ConfigKey, JobElement[]>>;
 }
 
-/** An element of a hashedProxyConfig list: the object's ref, and its JSON's range when the element carries it. */
+/** An element of a hashedProxyConfig list: the object's ref, and its name's (a JSON string) and JSON's ranges when the element carries it. */
 export interface JobElement {
   ref: number;
+  /** null when the element carries no object, or an object without a name */
+  name: [number, number] | null;
   object: [number, number] | null;
 }
 
@@ -25,6 +28,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const LISTS = new Set<string>(['listeners', 'routes', 'clusters', 'endpoints']);
 const REF_HEAD = Array.from('{"ref":', (c) => c.charCodeAt(0));
+const NAME_KEY = Array.from(',"name":', (c) => c.charCodeAt(0));
 const OBJECT_KEY = Array.from(',"object":', (c) => c.charCodeAt(0));
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
@@ -32,7 +36,8 @@ const DIGIT_9 = 0x39;
 /**
  * The layout of `{"id":…,"result":{"proxy":{…},"listeners":[{…},…],…}}` (valid JSON, as the
  * generator writes it: protocol.AppendJobAnswer), each list element `{"ref":N}` or
- * `{"ref":N,"object":{…}}` (protocol.JobObject, fields in that order). One pass: an element naming
+ * `{"ref":N,"name":"…","object":{…}}` (protocol.JobObject, fields in that order; no name when it is
+ * empty). One pass: an element naming
  * its object by ref only (most, after a job's first classes) is read where it starts, without
  * walking its bytes. Throws on a line that is not of that shape.
  */
@@ -43,7 +48,7 @@ export function scanGeneratedLine(line: Uint8Array): LineLayout {
   let key: string | null = null; // the result's key whose value is being read
   let list: JobElement[] | null = null; // that value's elements, when it is one of the lists
   let valueStart = -1;
-  let element: { ref: number; object: number } | null = null; // an element whose object is being walked
+  let element: { ref: number; name: [number, number] | null; object: number } | null = null; // an element whose object is being walked
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
     if (c === QUOTE) {
@@ -62,20 +67,28 @@ export function scanGeneratedLine(line: Uint8Array): LineLayout {
         for (; bytes[refEnd] >= DIGIT_0 && bytes[refEnd] <= DIGIT_9; refEnd++) ref = ref * 10 + bytes[refEnd] - DIGIT_0;
         if (refEnd === i + REF_HEAD.length) throw new Error('not a hashedProxyConfig answer of the generator: an element without its ref');
         if (bytes[refEnd] === CLOSE_BRACE) {
-          list.push({ ref, object: null });
+          list.push({ ref, name: null, object: null });
           i = refEnd;
           continue;
         }
-        if (!startsAt(bytes, OBJECT_KEY, refEnd))
+        let name: [number, number] | null = null;
+        let objectKey = refEnd;
+        if (startsAt(bytes, NAME_KEY, refEnd)) {
+          const nameStart = refEnd + NAME_KEY.length;
+          if (bytes[nameStart] !== QUOTE) throw new Error('not a hashedProxyConfig answer of the generator: a name that is not a string');
+          name = [nameStart, stringEnd(bytes, nameStart) + 1];
+          objectKey = name[1];
+        }
+        if (!startsAt(bytes, OBJECT_KEY, objectKey))
           throw new Error('not a hashedProxyConfig answer of the generator: an element of another shape');
-        element = { ref, object: refEnd + OBJECT_KEY.length };
+        element = { ref, name, object: objectKey + OBJECT_KEY.length };
         i = element.object - 1;
       }
       depth++;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       depth--;
       if (depth === 3 && element) {
-        list!.push({ ref: element.ref, object: [element.object, i] });
+        list!.push({ ref: element.ref, name: element.name, object: [element.object, i] });
         element = null;
       } else if (depth === 2 && key !== null && valueStart >= 0) {
         if (key === 'proxy') layout.proxy = [valueStart, i + 1];

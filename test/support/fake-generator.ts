@@ -5,26 +5,29 @@ import type { GeneratorService } from '../../src/generator/generator.service.js'
 import type { Methods } from '../../src/generator/protocol.js';
 import { fake } from './fakes.js';
 import { CONFIG_KEY, ENVOY_TYPES, type GeneratedConfig } from '../../src/model/proxy.js';
+import { canonicalJson } from '../../src/model/canonical.js';
+import { objectName } from '../../src/envoy/names.js';
 
 /**
- * A config as the generator's hashedProxyConfig answer line: each object by ref, with its JSON only
- * when `sent` (the job's objects so far, by hash, here of their JSON, to their refs) does not hold
- * it yet, under the next ref.
+ * A config as the generator's hashedProxyConfig answer line: each object by ref, with its name and
+ * canonical JSON only when `sent` (the job's objects so far, by hash, here of their JSON, to their
+ * refs) does not hold it yet, under the next ref.
  */
 export function hashedLine(id: number, config: GeneratedConfig, sent: Map<string, number>): Uint8Array {
-  const result: Record<string, unknown> = { proxy: config.proxy };
-  for (const type of ENVOY_TYPES) {
-    result[CONFIG_KEY[type]] = (config[CONFIG_KEY[type]] ?? []).map((object) => {
+  const lists = ENVOY_TYPES.map((type) => {
+    const elements = (config[CONFIG_KEY[type]] ?? []).map((object) => {
       const hash = createHash('sha256')
         .update(`${type}\u0000${JSON.stringify(object)}`)
         .digest('hex');
       const ref = sent.get(hash);
-      if (ref !== undefined) return { ref };
+      if (ref !== undefined) return `{"ref":${ref}}`;
       sent.set(hash, sent.size);
-      return { ref: sent.size - 1, object };
+      const name = objectName(type, object);
+      return `{"ref":${sent.size - 1}${name ? `,"name":${JSON.stringify(name)}` : ''},"object":${canonicalJson(object)}}`;
     });
-  }
-  return new TextEncoder().encode(JSON.stringify({ id, result }));
+    return `,${JSON.stringify(CONFIG_KEY[type])}:[${elements.join(',')}]`;
+  });
+  return new TextEncoder().encode(`{"id":${id},"result":{"proxy":${JSON.stringify(config.proxy)}${lists.join('')}}}`);
 }
 
 export type Answers = {

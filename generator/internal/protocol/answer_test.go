@@ -12,9 +12,9 @@ func TestAppendJobAnswerIsEncodingJSONs(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer := &JobAnswer{Proxy: proxy, JobProxyConfig: JobProxyConfig{
-		Listeners: []JobObject{{Ref: 0, Object: json.RawMessage(`{"name":"virtualInbound","a":[1,{"b":"}]\""}]}`)}, {Ref: 7}},
+		Listeners: []JobObject{{Ref: 0, Name: "virtualInbound", Object: json.RawMessage(`{"a":[1,{"b":"}]\""}],"name":"virtualInbound"}`)}, {Ref: 7}},
 		Routes:    []JobObject{},
-		Clusters:  []JobObject{{Ref: 12345}},
+		Clusters:  []JobObject{{Ref: 12345}, {Ref: 2, Name: "outbound|80||<a\"b>.shop", Object: json.RawMessage(`{}`)}},
 		Endpoints: []JobObject{{Ref: 1, Object: json.RawMessage(`{}`)}},
 	}}
 	want, err := json.Marshal(Response{ID: 42, Result: answer})

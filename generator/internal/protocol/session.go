@@ -62,10 +62,14 @@ type ProxyConfig struct {
 
 // JobObject is one object of a compute job's answer (hashedProxyConfig): its index in the job
 // (Ref: 0, 1, 2, … in the order of the answers that first carry each object, as they are
-// written), and its proto3 JSON in the one answer that first carries it. A later answer of the
-// same job names it by Ref alone: the job reads its answers in the order they are written.
+// written), and in the one answer that first carries it its name (Envoy's key of it: a
+// ClusterLoadAssignment's cluster_name) and its proto3 JSON in canonical form (AppendCanonical:
+// the job stores and hashes those bytes as they are, parsing only the objects it reads). A later
+// answer of the same job names it by Ref alone: the job reads its answers in the order they are
+// written.
 type JobObject struct {
 	Ref    int             `json:"ref"`
+	Name   string          `json:"name,omitempty"`
 	Object json.RawMessage `json:"object,omitempty"`
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -30,7 +29,7 @@ type jobReader struct {
 	objects []string
 }
 
-// read resolves an answer into its objects' JSON (compacted), list by list, requiring each object
+// read resolves an answer into its objects' JSON (canonical, as sent), list by list, requiring each object
 // sent once: with its JSON the first time, under the next ref, by a ref read before afterwards.
 func (j *jobReader) read(r response) (wireHashed, [][]string) {
 	j.t.Helper()
@@ -46,11 +45,14 @@ func (j *jobReader) read(r response) (wireHashed, [][]string) {
 			case o.Object == nil && (o.Ref < 0 || o.Ref >= len(j.objects)):
 				j.t.Fatalf("answer %d: ref %d named before it was sent", r.ID, o.Ref)
 			case o.Object != nil:
-				var b bytes.Buffer
-				if err := json.Compact(&b, o.Object); err != nil {
+				var named struct{ Name, ClusterName string }
+				if err := json.Unmarshal(o.Object, &named); err != nil {
 					j.t.Fatal(err)
 				}
-				j.objects = append(j.objects, b.String())
+				if o.Name != named.Name+named.ClusterName {
+					j.t.Errorf("answer %d: object %s sent as named %q", r.ID, o.Object, o.Name)
+				}
+				j.objects = append(j.objects, string(o.Object))
 			}
 			texts = append(texts, j.objects[o.Ref])
 		}
@@ -59,7 +61,7 @@ func (j *jobReader) read(r response) (wireHashed, [][]string) {
 	return w, out
 }
 
-// plainObjects is a proxyConfig answer's objects, list by list.
+// plainObjects is a proxyConfig answer's objects, list by list, in canonical form.
 func plainObjects(t *testing.T, r response) [][]string {
 	t.Helper()
 	var w wireProxyConfig
@@ -68,11 +70,11 @@ func plainObjects(t *testing.T, r response) [][]string {
 	for _, list := range w.lists() {
 		var texts []string
 		for _, o := range list {
-			var b bytes.Buffer
-			if err := json.Compact(&b, o); err != nil {
+			canonical, err := protocol.AppendCanonical(nil, o)
+			if err != nil {
 				t.Fatal(err)
 			}
-			texts = append(texts, b.String())
+			texts = append(texts, string(canonical))
 		}
 		out = append(out, texts)
 	}

@@ -40,10 +40,10 @@ type Sent struct {
 	mu sync.Mutex
 	// refs are the objects sent, by hash: each one's ref, numbered from 0 in the order of writing.
 	refs map[ObjectHash]int
-	// marshalled is the JSON of the objects answers being built marshalled, by hash, until an
-	// answer sending them is written: a job has several answers in flight, which share what
-	// they do not hold yet rather than each marshalling it.
-	marshalled map[ObjectHash][]byte
+	// marshalled is the objects answers being built marshalled (their name and canonical JSON),
+	// by hash, until an answer sending them is written: a job has several answers in flight,
+	// which share what they do not hold yet rather than each marshalling it.
+	marshalled map[ObjectHash]JobObject
 	// packed is the hash of every packed route, cluster and endpoint hashed for the job, by the
 	// resource istiod packed it into. istiod's xDS cache hands every class it serves the same
 	// *anypb.Any, never changed once cached (it is pushed to every proxy that shares it), so each
@@ -53,7 +53,7 @@ type Sent struct {
 }
 
 func NewSent() *Sent {
-	return &Sent{refs: map[ObjectHash]int{}, marshalled: map[ObjectHash][]byte{}, packed: map[*anypb.Any]ObjectHash{}}
+	return &Sent{refs: map[ObjectHash]int{}, marshalled: map[ObjectHash]JobObject{}, packed: map[*anypb.Any]ObjectHash{}}
 }
 
 // packedHash is the ObjectHash of a resource istiod packed, hashed at its first sight in the job.
@@ -71,28 +71,32 @@ func (s *Sent) packedHash(typeURL string, r *anypb.Any) ObjectHash {
 	return hash
 }
 
-// lookup is whether the job holds an object, and when not, its JSON if an answer built since marshalled it.
-func (s *Sent) lookup(h ObjectHash) (held bool, json []byte) {
+// lookup is whether the job holds an object, and when not, the object (name and JSON) if an
+// answer built since marshalled it.
+func (s *Sent) lookup(h ObjectHash) (held bool, marshalled JobObject) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, held = s.refs[h]; held {
-		return true, nil
+		return true, JobObject{}
 	}
 	return false, s.marshalled[h]
 }
 
-// keep holds an object's JSON for the answers built until one sending it is written.
-func (s *Sent) keep(h ObjectHash, json []byte) {
+// keep holds a marshalled object for the answers built until one sending it is written.
+func (s *Sent) keep(h ObjectHash, o JobObject) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.marshalled[h] = json
+	s.marshalled[h] = o
 }
 
-// Hashed is a generated config as a compute job takes it: every object by hash, with its proto3
-// JSON unless the job held it when the answer was built; Commit names them by ref.
+// Hashed is a generated config as a compute job takes it: every object by hash, with its name and
+// canonical proto3 JSON unless the job held it when the answer was built; Commit names them by ref.
 type Hashed struct {
 	proxy json.RawMessage
 	sent  *Sent
+	// protojson is protojson's text of the object being marshalled, reused from one to the next:
+	// only its canonical form is kept.
+	protojson []byte
 	// hashes parallels the lists of answer
 	hashes [4][]ObjectHash
 	answer JobAnswer
@@ -150,26 +154,47 @@ func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	return h, nil
 }
 
-// add appends an object to list i by hash, with its proto3 JSON unless the job holds it:
-// marshalled here unless another answer being built has.
+// add appends an object to list i by hash, with its name and canonical proto3 JSON unless the
+// job holds it: marshalled here unless another answer being built has.
 func (h *Hashed) add(i int, hash ObjectHash, message func() (proto.Message, error)) error {
-	var o JobObject
-	held, object := h.sent.lookup(hash)
-	if !held && object != nil {
-		o.Object = object
-	} else if !held {
+	held, o := h.sent.lookup(hash)
+	if !held && o.Object == nil {
 		m, err := message()
 		if err != nil {
 			return err
 		}
-		if o.Object, err = protojson.Marshal(m); err != nil {
+		if o, h.protojson, err = marshalObject(m, h.protojson[:0]); err != nil {
 			return err
 		}
-		h.sent.keep(hash, o.Object)
+		h.sent.keep(hash, o)
 	}
 	*h.lists()[i] = append(*h.lists()[i], o)
 	h.hashes[i] = append(h.hashes[i], hash)
 	return nil
+}
+
+// marshalObject is m as a compute job is sent it: its name (a ClusterLoadAssignment's is its
+// cluster's) and its proto3 JSON in canonical form, the bytes the job stores and hashes as they
+// are; protojson's text marshalled into buf (returned for reuse).
+func marshalObject(m proto.Message, buf []byte) (JobObject, []byte, error) {
+	text, err := protojson.MarshalOptions{}.MarshalAppend(buf, m)
+	if err != nil {
+		return JobObject{}, text, err
+	}
+	o := JobObject{Name: objectName(m)}
+	o.Object, err = protocol.AppendCanonical(make([]byte, 0, len(text)), text)
+	return o, text, err
+}
+
+// objectName is the name Envoy keys an object of an xDS type by.
+func objectName(m proto.Message) string {
+	switch m := m.(type) {
+	case *endpoint.ClusterLoadAssignment:
+		return m.GetClusterName()
+	case interface{ GetName() string }:
+		return m.GetName()
+	}
+	return ""
 }
 
 // lists are the answer's object lists, in the order of hashes: listeners, routes, clusters, endpoints.

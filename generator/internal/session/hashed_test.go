@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/meshlens/meshlens/generator/internal/protocol"
 )
 
 func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
@@ -71,15 +73,26 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 		t.Errorf("an answer built after the objects were sent marshalled %d of them", w)
 	}
 
-	// The JSON sent is proxyConfig's; equal messages hash equal, different ones differently.
+	// The JSON sent is proxyConfig's, canonical, under the object's name; equal messages hash
+	// equal, different ones differently.
 	plain, err := g.JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
 	fresh, _ := pk.Hashed(Describe(p), NewSent())
-	for i, o := range fresh.Commit().Clusters {
-		if string(o.Object) != string(plain.Clusters[i]) {
-			t.Errorf("cluster %d: %s, want %s", i, o.Object, plain.Clusters[i])
+	answer := fresh.Commit()
+	for i, o := range answer.Clusters {
+		want, err := protocol.AppendCanonical(nil, plain.Clusters[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(o.Object) != string(want) || o.Name != g.Clusters[i].GetName() {
+			t.Errorf("cluster %d: %s %s, want %s %s", i, o.Name, o.Object, g.Clusters[i].GetName(), want)
+		}
+	}
+	for i, o := range answer.Endpoints {
+		if o.Name != g.Endpoints[i].GetClusterName() {
+			t.Errorf("endpoint %d: named %q, want its cluster %q", i, o.Name, g.Endpoints[i].GetClusterName())
 		}
 	}
 	c := g.Clusters[0]

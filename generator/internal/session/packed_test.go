@@ -73,6 +73,9 @@ func unpackedGenerate(t *testing.T, s *Session, p *model.Proxy) unpackedConfig {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if b, err = protocol.AppendCanonical(nil, b); err != nil {
+			t.Fatal(err)
+		}
 		out.hashes[i] = append(out.hashes[i], hex.EncodeToString(hash[:]))
 		out.json[i] = append(out.json[i], string(b))
 	}

@@ -33,6 +33,7 @@ function inMemory(snapshots: Record<string, StoredSnapshot>, pool: Map<string, E
       return { apiVersion, kind, namespace, name, evaluated, bodyHash };
     });
   const store = fake<SnapshotStore>({
+    status: async (id) => (snapshots[id] ? (snapshots[id].status ?? SnapshotStatus.READY) : null),
     get: async (id) => {
       const s = snapshots[id];
       if (!s) return null;

@@ -25,7 +25,7 @@ function config(p: ProxyInfo, own: string): GeneratedConfig {
     proxy: p,
     listeners: [{ name: 'virtualInbound', own }, { name: 'virtualOutbound' }],
     routes: [{ name: '80', virtualHosts: [{ name: 'ü "{[\\', domains: ['*', '<&>\u2028'] }] }],
-    clusters: [{ name: 'inbound|8080||', own }, ...clusters],
+    clusters: [{ name: 'inbound|8080||"q\\ü<&>', own }, ...clusters],
     endpoints: clusters.map((c) => ({ clusterName: c.name })),
   } as unknown as GeneratedConfig;
 }
@@ -73,15 +73,16 @@ describe('addGenerated (the compute thread)', () => {
     expect([...threaded.nodes.values()]).toEqual([...expected.collector.nodes.values()]);
   });
 
-  it('parses each object once per job: a line naming only objects it was sent parses nothing but its proxy', () => {
+  it("parses no object a job does not keep: the generator's canonical JSON is stored and hashed as it is", () => {
     const lines = jobLines();
     const collector = new EnvoyObjectCollector();
     const sent = new SentObjects(1);
+    const parse = vi.spyOn(JSON, 'parse');
     addGenerated(collector, readGeneratedLine(lines[0], sent));
     addGenerated(collector, readGeneratedLine(lines[1], sent));
-    const parse = vi.spyOn(JSON, 'parse');
     addGenerated(collector, readGeneratedLine(lines[2], sent), { index: new IdentityIndex(members), rep: members[0], members });
-    expect(parse).toHaveBeenCalledTimes(1); // the proxy
+    // Each answer's proxy, and the name with escapes of the two inbound clusters sent.
+    expect(parse).toHaveBeenCalledTimes(3 + 2);
   });
 
   it('refuses answers read out of the order they were written: a ref it does not hold, or one sent out of turn', () => {
@@ -99,13 +100,15 @@ describe('addGenerated (the compute thread)', () => {
     for (const key of ['listeners', 'routes', 'clusters', 'endpoints'] as const) {
       const elements = layout.elements[key]!;
       expect(elements.map((e) => text(e.object!))).toEqual(c[key]);
+      const read = readGeneratedLine(bytes, new SentObjects(1));
+      expect(elements.map((e) => read.name(e.name))).toEqual(c[key].map((o) => o.name ?? o.clusterName));
     }
     const refs = (['listeners', 'routes', 'clusters', 'endpoints'] as const).flatMap((key) => layout.elements[key]!.map((e) => e.ref));
     expect(refs).toEqual(refs.map((_, i) => i + 1));
     const held = scanGeneratedLine(new TextEncoder().encode('{"id":1,"result":{"proxy":{},"listeners":[{"ref":0},{"ref":12345}]}}'));
     expect(held.elements.listeners).toEqual([
-      { ref: 0, object: null },
-      { ref: 12345, object: null },
+      { ref: 0, name: null, object: null },
+      { ref: 12345, name: null, object: null },
     ]);
     expect(() => scanGeneratedLine(new TextEncoder().encode('{"id":1,"result":{"listeners":[]}}'))).toThrow(/proxyConfig/);
     const plain = new TextEncoder().encode(JSON.stringify({ id: 1, result: c }));
@@ -134,9 +137,9 @@ describe("readGeneratedLine with the job's bodies (connectivity reads each class
     const lists = read.map((r) => ({ listeners: r.list('listeners'), clusters: r.list('clusters'), endpoints: r.list('endpoints') }));
     expect(lists).toEqual(configs.map(({ listeners, clusters, endpoints }) => ({ listeners, clusters, endpoints })));
     expect(lists[2].clusters[5]).toBe(lists[0].clusters[5]);
-    // Each object once, when sent, and each answer's proxy.
-    expect(parse).toHaveBeenCalledTimes(sent.entries.length + read.length);
-    // Route configurations are not kept: parsed when sent, for the collector, and no more.
+    // Each object of a kept type once, when sent, each answer's proxy, the two inbound clusters' names.
+    expect(parse).toHaveBeenCalledTimes(sent.entries.filter((e) => KEPT.has(e.type as never)).length + read.length + 2);
+    // Route configurations are not kept: not parsed at all.
     expect(sent.entries.map((e, ref) => sent.bodies[ref] !== undefined)).toEqual(sent.entries.map((e) => e.type !== 'route'));
     expect(() => read[2].list('routes')).toThrow(/no route bodies/);
   });
