@@ -6,9 +6,8 @@ import { ProxyConfigStore } from '../database/proxy-config.store.js';
 import type { StoredClass } from '../database/snapshot-lists.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorService, type RawAnswer } from '../generator/generator.service.js';
-import { GeneratorError, loadParams, type Methods, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
+import { GeneratorError, type Methods, type MeshIdentity, type PeerAuthn } from '../generator/protocol.js';
 import { UnknownWorkloadError } from '../model/errors.js';
-import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
 import { CONFIG_KEY, type EnvoyType, type ProxyType, type WorkloadProxy } from '../model/proxy.js';
 import { canonicalJson } from '../model/canonical.js';
 import { compareStrings } from '../model/compare.js';
@@ -17,7 +16,8 @@ import { kubeProxyInput, type Workload } from '../model/snapshot.js';
 import type { ConfigRef } from '../model/config-ref.js';
 import { ClassesThread } from './classes-thread.js';
 import { CONNECTIVITY_MODULE, type ConnectivityConfig } from './derived.js';
-import { inputChanges, inputIdentities, sameMembership, type InputIdentities } from './reuse.js';
+import { inputChanges, sameMembership, type InputIdentities } from './reuse.js';
+import { normaliseOnThread } from './normalise-thread.js';
 import { groupIntoClasses, memberClassKey, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 export { classProxyInfo } from './proxy-classes.js';
@@ -79,9 +79,11 @@ export class ComputeService {
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
     const phases: Record<string, number> = {};
     const time = phaseTimer(phases);
-    const resources = await time('resources', () => this.snapshots.resources(snapshotId));
-    const normalised = await time('normalise', () => normaliseWithIstiod(resources, (params) => this.generator.deployGateways(params)));
-    const inputs = await time('inputs', () => this.remember(snapshotId, inputIdentities(loadParams(normalised))));
+    // Normalised on a thread: its CPU (the bench mesh's ~0.5 s) would hold the API's requests.
+    const { normalised, inputs: identities } = await time('normalise', () =>
+      normaliseOnThread(this.snapshots.resources(snapshotId), (params) => this.generator.deployGateways(params)),
+    );
+    const inputs = this.remember(snapshotId, identities);
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, normalised));
@@ -266,8 +268,10 @@ export class ComputeService {
       const before =
         this.recentInputs.get(base) ??
         (await time('parent', async () => {
-          const normalised = await this.snapshots.normalised(base, (params) => this.generator.deployGateways(params));
-          return normalised && inputIdentities(loadParams(normalised));
+          // None when the earlier snapshot went meanwhile: nothing is reused then.
+          const resources = await this.snapshots.resources(base);
+          if (resources.length === 0) return null;
+          return (await normaliseOnThread(Promise.resolve(resources), (params) => this.generator.deployGateways(params))).inputs;
         }));
       if (!before) return null;
       const changes = inputChanges(before, inputs);
