@@ -83,7 +83,6 @@ export class ComputeService {
     const { normalised, inputs: identities } = await time('normalise', () =>
       normaliseOnThread(this.snapshots.resources(snapshotId), (params) => this.generator.deployGateways(params)),
     );
-    const inputs = this.remember(snapshotId, identities);
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, normalised));
@@ -145,6 +144,7 @@ export class ComputeService {
         }
       }),
     );
+    const inputs = this.remember(snapshotId, await time('inputs', () => identities));
     const reuse = await this.reuseClasses(snapshotId, version.istio, inputs, istiodWorkloads, classes, time);
     const peerAuthentications = new Map<string, ConfigRef | null>();
     for (const cls of classes) {
@@ -271,7 +271,9 @@ export class ComputeService {
           // None when the earlier snapshot went meanwhile: nothing is reused then.
           const resources = await this.snapshots.resources(base);
           if (resources.length === 0) return null;
-          return (await normaliseOnThread(Promise.resolve(resources), (params) => this.generator.deployGateways(params))).inputs;
+          return await (
+            await normaliseOnThread(Promise.resolve(resources), (params) => this.generator.deployGateways(params))
+          ).inputs;
         }));
       if (!before) return null;
       const changes = inputChanges(before, inputs);

@@ -33,7 +33,7 @@ describe('normaliseOnThread', () => {
     const expected = normaliseSnapshot(MESH);
     expect(normalised).toEqual(expected);
     expect(normalised.workloads.map((w) => w.name)).toEqual(expected.workloads.map((w) => w.name));
-    expect(inputs).toEqual(inputIdentities(loadParams(expected)));
+    expect(await inputs).toEqual(inputIdentities(loadParams(expected)));
   });
 
   it("asks the parent's generator what istiod deploys for Gateway API Gateways", async () => {
