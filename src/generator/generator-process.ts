@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { GeneratorError, generatorFailure, type GeneratorErrorCode, type Methods } from './protocol.js';
 
 interface Pending {
@@ -21,8 +22,14 @@ export class GeneratorProcess {
   private stderrTail = '';
   private exited: string | null = null;
 
-  constructor(binary: string) {
+  /** `niceness`: how much higher the process's nice value is than the service's (it yields the CPU sooner). */
+  constructor(binary: string, niceness = 0) {
     this.child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      if (niceness > 0 && this.child.pid !== undefined) setPriority(this.child.pid, Math.min(19, getPriority() + niceness));
+    } catch {
+      // Gone already: its exit is reported below.
+    }
     this.child.on('error', (err) => this.terminate(`could not run ${binary}: ${err.message}`));
     this.child.on('exit', (code, signal) => this.terminate(`generator exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
     this.child.stdin.on('error', () => undefined); // reported through 'exit'

@@ -34,6 +34,15 @@ export interface SnapshotSource {
 export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
 
 /**
+ * How much nicer than the service the processes that hold snapshots run: a compute's generation
+ * runs in them, and when both want the CPU, the service's own process (the event loop serving the
+ * API, the job's thread taking their answers) should have it first. The work stays the same; the
+ * API waits less (bench mesh, two runs each: GET p99 25-47 against 37-48 ms, the event loop's
+ * longest hold 86-116 against 151-160 ms, upload to READY 15.8-19.5 against 17.0-20.5 s).
+ */
+const SESSION_NICENESS = 10;
+
+/**
  * Generator sessions, one per snapshot, pooled: loading a large mesh into Istio takes seconds, and
  * every later question about that snapshot is answered from the loaded session.
  */
@@ -162,8 +171,8 @@ export class GeneratorService implements OnModuleDestroy {
   private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
     const started = Date.now();
     const spare = this.spare;
-    this.spare = new GeneratorProcess(generatorBinary(this.limits.binary));
-    const process = spare?.alive ? spare : new GeneratorProcess(generatorBinary(this.limits.binary));
+    this.spare = new GeneratorProcess(generatorBinary(this.limits.binary), SESSION_NICENESS);
+    const process = spare?.alive ? spare : new GeneratorProcess(generatorBinary(this.limits.binary), SESSION_NICENESS);
     try {
       // The session's own process, before it holds the snapshot, answers what istiod deploys.
       const snapshot = normalised ?? (await this.source.normalised(snapshotId, (params) => process.request('gatewayDeployments', params, this.limits.requestTimeoutMs)));

@@ -1,3 +1,4 @@
+import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GeneratorProcess } from '../../../src/generator/generator-process.js';
@@ -21,6 +22,13 @@ describe('GeneratorProcess', () => {
     const p = new GeneratorProcess(fake) as Loose;
     const answers = await Promise.all([1, 2, 3].map((n) => p.request('echo', { n }, 5000)));
     expect(answers).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    p.close();
+  });
+
+  it('runs as much nicer than the service as it is asked', async () => {
+    const p = new GeneratorProcess(fake, 10) as Loose;
+    await p.request('echo', {}, 5000);
+    expect(getPriority(p.pid!)).toBe(Math.min(19, getPriority() + 10));
     p.close();
   });
 
