@@ -36,9 +36,14 @@ export async function normaliseOnThread(
   const worker = new Worker(compiledFile(new URL('./normalise.worker.js', import.meta.url)));
   const workloads: Workload[] = [];
   const kubernetes: GeneratorInput['kubernetes'] = [];
-  let normalised!: (n: NormalisedSnapshot) => void;
-  const snapshot = new Promise<NormalisedSnapshot>((resolve) => (normalised = resolve));
-  const inputs = new Promise<InputIdentities>((resolve, reject) => {
+  let snapshotSettled!: { resolve: (n: NormalisedSnapshot) => void; reject: (e: Error) => void };
+  const snapshot = new Promise<NormalisedSnapshot>((resolve, reject) => (snapshotSettled = { resolve, reject }));
+  const inputs = new Promise<InputIdentities>((resolve, rejectInputs) => {
+    // A failure fails both (the snapshot's settled already when it came after it).
+    const reject = (error: Error) => {
+      snapshotSettled.reject(error);
+      rejectInputs(error);
+    };
     worker.on('message', (reply: NormaliseReply) => {
       switch (reply.op) {
         case 'workloads':
@@ -49,7 +54,7 @@ export async function normaliseOnThread(
           setImmediate(() => worker.postMessage({ taken: true } satisfies NormaliseRequest));
           break;
         case 'normalised':
-          normalised({ workloads, generatorInput: { ...reply.generatorInput, kubernetes } });
+          snapshotSettled.resolve({ workloads, generatorInput: { ...reply.generatorInput, kubernetes } });
           break;
         case 'inputs':
           resolve(reply.inputs);
@@ -66,9 +71,9 @@ export async function normaliseOnThread(
     worker.on('error', reject);
     worker.on('exit', (code) => reject(new Error(`normalising thread exited (code ${code}) before its result`)));
   }).finally(() => void worker.terminate());
-  // A failure before the snapshot fails both; after it, only `inputs` (awaited by the caller later).
+  // Awaited by the caller later, or never when the snapshot failed.
   inputs.catch(() => undefined);
-  return { normalised: await Promise.race([snapshot, inputs.then(() => snapshot)]), inputs };
+  return { normalised: await snapshot, inputs };
 }
 
 /** The resources in parts, the event loop free between two (each part's structured clone a few ms). */
