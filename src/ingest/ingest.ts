@@ -31,6 +31,15 @@ export function prepareUpload(text: string, contentType: string | undefined, adm
 }
 
 /**
+ * The objects admission reads: those of admitted kinds whose document no problem refused (an
+ * object whose metadata the API server cannot decode goes no further: no schema, no webhook).
+ */
+function admissible(objects: DecodedObject[], problems: IngestProblem[]): DecodedObject[] {
+  const refused = new Set(problems.map((problem) => problem.document));
+  return objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));
+}
+
+/**
  * Decodes and validates the upload, asks `admit`, and, while the generator answers, runs
  * `prepare` on the resources of an upload nothing refused yet (wasted if admission refuses it).
  * The objects of each step of the decoding (decodeManifestsInSteps) are sent for admission at
@@ -53,14 +62,11 @@ async function decodeAndAdmit<R>(
   };
   // Each object validated as it is decoded: decoding stops at MAX_PROBLEMS, whoever finds them.
   const { objects, problems, checked } = await decodeManifestsInSteps(text, contentType, validateObject, (step) => {
-    const refusedNow = new Set(step.checked.map((problem) => problem.document));
-    const admittedNow = step.objects.filter((decoded) => isAdmitted(decoded) && !refusedNow.has(decoded.document));
+    const admittedNow = admissible(step.objects, step.checked);
     if (admittedNow.length > 0) send(admittedNow);
   });
   const found = [...checked, ...duplicateProblems(objects)];
-  // An object whose metadata the API server cannot decode goes no further (no schema, no webhook).
-  const refused = new Set(found.map((problem) => problem.document));
-  const admitted = objects.filter((decoded) => isAdmitted(decoded) && !refused.has(decoded.document));
+  const admitted = admissible(objects, found);
   const unsent = admitted.filter((decoded) => !sent.has(decoded));
   if (unsent.length > 0) send(unsent);
   const resources = problems.length + found.length === 0 ? objects.map(toResource) : [];
