@@ -70,17 +70,11 @@ function decline(): never {
 }
 
 /**
- * The documents of a text, each decoded or declined; undefined when the text as a whole is
- * yaml's (WHOLE_TEXT, UNUSUAL, a syntax error js-yaml finds: its documents are then unknown).
- */
-export function fastYamlDocuments(text: string): FastDocument[] | undefined {
-  return fastYamlGroups(text, Infinity)?.groups.flatMap((group) => group());
-}
-
-/**
- * fastYamlDocuments in groups of documents of about `size` characters of the text, each group's
- * values built when it is called, so that a caller may act on a group's objects before the next
- * is built; `documents`: how many there are in all. js-yaml reads the whole text at once: read in
+ * The documents of a text, each decoded or declined, in groups of documents of about `size`
+ * characters of the text; undefined when the text as a whole is yaml's (WHOLE_TEXT, UNUSUAL, a
+ * syntax error js-yaml finds: its documents are then unknown). Each group's values are built when
+ * it is called, so that a caller may act on a group's objects before the next is built;
+ * `documents`: how many there are in all. js-yaml reads the whole text at once: read in
  * parts, it costs a fresh thread's first upload more than a second of CPU (V8 deoptimises its
  * reader at each new part).
  */
