@@ -82,18 +82,21 @@ func (s *Sent) lookup(h ObjectHash) (held bool, marshalled JobObject) {
 	return false, s.marshalled[h]
 }
 
-// keep holds a marshalled object for the answers built until one sending it is written.
+// keep holds a marshalled object for the answers built until one sending it is written: not
+// when an answer sending it was written since this one's lookup (Commit has dropped it, and no
+// later Commit would).
 func (s *Sent) keep(h ObjectHash, o JobObject) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.marshalled[h] = o
+	if _, held := s.refs[h]; !held {
+		s.marshalled[h] = o
+	}
 }
 
 // Hashed is a generated config as a compute job takes it: every object by hash, with its name and
 // canonical proto3 JSON unless the job held it when the answer was built; Commit names them by ref.
 type Hashed struct {
-	proxy json.RawMessage
-	sent  *Sent
+	sent *Sent
 	// protojson is protojson's text of the object being marshalled, reused from one to the next:
 	// only its canonical form is kept.
 	protojson []byte
@@ -144,11 +147,6 @@ func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 			if err = h.add(i+1, sent.packedHash(l.typeURL, r.Resource), unpack); err != nil {
 				return nil, err
 			}
-		}
-	}
-	for _, l := range h.lists() {
-		if *l == nil {
-			*l = []JobObject{}
 		}
 	}
 	return h, nil
