@@ -10,7 +10,7 @@ import { diffJson, type FieldChange } from './json-diff.js';
 import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './model.js';
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ObjectDelta, type ProxyClass } from './proxy-class.js';
 import type { RouteSources } from '../envoy/provenance.js';
-import { referencedClusters, routeSourcesKey, routingChanges, sideView, type Memo, type SideView } from './routing.js';
+import { memoised, referencedClusters, routeSourcesKey, routingChanges, sideView, type Memo, type SideView } from './routing.js';
 import { compareStrings } from '../model/compare.js';
 
 export type Delta = ObjectDelta;
@@ -228,11 +228,4 @@ export function routingId(r: RoutingChange): string {
  */
 function routingKey(routing: RoutingChange | readonly RoutingChange[]): string {
   return JSON.stringify(routing);
-}
-
-function memoised<T>(m: Memo, key: string, compute: () => T): T {
-  if (m.has(key)) return m.get(key) as T;
-  const v = compute();
-  m.set(key, v);
-  return v;
 }

@@ -47,9 +47,14 @@ export function sideView(cls: ProxyClass | null, lookup: (hash: string) => Envoy
 /** Memo shared across classes of one diff: equal object pairs are compared once. */
 export type Memo = Map<string, unknown>;
 
-function memo<T>(m: Memo | undefined, key: string, compute: () => T): T {
+/**
+ * `compute()` once per key in `m` (none: every time). One lookup per call, not has-then-get: a
+ * BoundedMemo's get reorders its entry, and keys are long. Computations never give undefined.
+ */
+export function memoised<T>(m: Memo | undefined, key: string, compute: () => T): T {
   if (!m) return compute();
-  if (m.has(key)) return m.get(key) as T;
+  const known = m.get(key);
+  if (known !== undefined) return known as T;
   const v = compute();
   m.set(key, v);
   return v;
@@ -72,10 +77,12 @@ export function routingChanges(
     // for every class that shares them (all of a big mesh's sidecars, for an outbound change).
     const hb = base.hash('route', name) ?? '-';
     const hh = head.hash('route', name) ?? '-';
-    const context = memo(m, `rn|${hb}|${hh}`, () => vhostClusters(name, base, head, m))
+    const context = memoised(m, `rn|${hb}|${hh}`, () => vhostClusters(name, base, head, m))
       .map((c) => `${head.hash('cluster', c) ?? '-'}/${head.hash('endpoint', c) ?? '-'}`)
       .join(',');
-    out.push(...memo(m, `rc|${name}|${hb}|${hh}|${context}${routeSourcesKey(base, head)}`, () => routeConfigChanges(name, base, head, m)));
+    out.push(
+      ...memoised(m, `rc|${name}|${hb}|${hh}|${context}${routeSourcesKey(base, head)}`, () => routeConfigChanges(name, base, head, m)),
+    );
   }
   out.push(...clusterChanges(delta, base, head, m));
   return out;
@@ -92,7 +99,7 @@ interface VhostPair {
 function changedVhosts(rcName: string, base: SideView, head: SideView, m?: Memo): VhostPair[] {
   const hb = base.hash('route', rcName) ?? '-';
   const hh = head.hash('route', rcName) ?? '-';
-  return memo(m, `vh|${hb}|${hh}`, () => {
+  return memoised(m, `vh|${hb}|${hh}`, () => {
     const b = base.get('route', rcName) as RouteConfiguration | undefined;
     const h = head.get('route', rcName) as RouteConfiguration | undefined;
     const bv = new Map((b?.virtualHosts ?? []).map((v) => [v.name, v]));
@@ -177,7 +184,7 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
       .map((c) => `${head.hash('cluster', c) ?? '-'}/${head.hash('endpoint', c) ?? '-'}`)
       .join(',');
     const key = `vs|${rcName}|${pair.name}|${routesHash(pair.before!)}|${routesHash(pair.after!)}|${context}${routeSourcesKey(base, head)}`;
-    out.push(...memo(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, base, head)));
+    out.push(...memoised(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, base, head)));
   }
   return out;
 }
@@ -391,7 +398,7 @@ function clusterChanges(
   const added = delta.cluster.added;
   for (const name of added.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
     out.push(
-      memo(m, `ca|${name}|${head.hash('cluster', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`, (): RoutingChange => {
+      memoised(m, `ca|${name}|${head.hash('cluster', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`, (): RoutingChange => {
         const dr = istioConfigRef((head.get('cluster', name) as { metadata?: never } | undefined)?.metadata);
         const eps = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)).length : null;
         return {
@@ -423,12 +430,12 @@ function clusterChanges(
     const h = head.get('cluster', name);
     if (!b || !h) continue;
     // The two objects say it all (the name is in them): a DestinationRule change reads the same on every caller.
-    out.push(...memo(m, `c|${base.hash('cluster', name)}|${head.hash('cluster', name)}`, () => clusterPolicyChanges(name, b, h)));
+    out.push(...memoised(m, `c|${base.hash('cluster', name)}|${head.hash('cluster', name)}`, () => clusterPolicyChanges(name, b, h)));
   }
   const addedSet = new Set([...delta.cluster.added, ...delta.cluster.removed]);
   for (const name of [...delta.endpoint.added, ...delta.endpoint.removed, ...delta.endpoint.changed].sort()) {
     if (addedSet.has(name)) continue;
-    const change = memo(
+    const change = memoised(
       m,
       `e|${name}|${base.hash('endpoint', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`,
       (): RoutingChange | null => {
