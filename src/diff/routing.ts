@@ -45,7 +45,10 @@ export function sideView(cls: ProxyClass | null, lookup: (hash: string) => Envoy
 }
 
 /** Memo shared across classes of one diff: equal object pairs are compared once. */
-export type Memo = Map<string, unknown>;
+export interface Memo {
+  get(key: string): unknown;
+  set(key: string, value: unknown): unknown;
+}
 
 /**
  * `compute()` once per key in `m` (none: every time). One lookup per call, not has-then-get: a
