@@ -182,11 +182,14 @@ function changeOf(
   for (const envoyType of ENVOY_TYPES) {
     const d = delta[envoyType];
     const type = CONFIG_KEY[envoyType];
-    for (const name of d.added) objects.push({ type, name, change: 'ADDED', fields: [], truncated: false });
-    for (const name of d.removed) objects.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
+    // Sorted by type (this loop's order), then by name.
+    const ofType: EnvoyObjectChange[] = [];
+    for (const name of d.added) ofType.push({ type, name, change: 'ADDED', fields: [], truncated: false });
+    for (const name of d.removed) ofType.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
     for (const name of d.changed) {
-      const hb = pair.base.objects[envoyType][name];
-      const hh = pair.head.objects[envoyType][name];
+      // Through the views: the routing sentences look the same names up again.
+      const hb = views.base.hash(envoyType, name)!;
+      const hh = views.head.hash(envoyType, name)!;
       const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
         const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
         const fields = all.slice(0, FIELD_LIMIT);
@@ -194,11 +197,10 @@ function changeOf(
       });
       const o: EnvoyObjectChange = { type, name, change: 'CHANGED', fields: f.fields, truncated: f.truncated };
       keys.set(o, f.key);
-      objects.push(o);
+      ofType.push(o);
     }
+    objects.push(...ofType.sort((a, b) => compareStrings(a.name, b.name)));
   }
-  const typeOrder = (o: EnvoyObjectChange) => ENVOY_TYPES.findIndex((t) => CONFIG_KEY[t] === o.type);
-  objects.sort((a, b) => typeOrder(a) - typeOrder(b) || compareStrings(a.name, b.name));
   const routing = routingChanges(delta, views.base, views.head, memo);
   // The lines hashed in one update (the digest of their concatenation): a call per line into the
   // hash, for every object and sentence of every class, cost more than the lines.
