@@ -10,7 +10,17 @@ import { diffJson, type FieldChange } from './json-diff.js';
 import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './model.js';
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ObjectDelta, type ProxyClass } from './proxy-class.js';
 import type { RouteSources } from '../envoy/provenance.js';
-import { memoised, referencedClusters, routeSourcesKey, routingChanges, sideView, type Memo, type SideView } from './routing.js';
+import {
+  memoised,
+  memoisedPair,
+  PairMemo,
+  referencedClusters,
+  routeSourcesKey,
+  routingChanges,
+  sideView,
+  type Memo,
+  type SideView,
+} from './routing.js';
 import { compareStrings } from '../model/compare.js';
 
 export type Delta = ObjectDelta;
@@ -107,6 +117,7 @@ export function diffProxies(
   memo: Memo = new Map(),
   sources: { base?: RouteSources; head?: RouteSources } = {},
 ): ProxyConfigChange[] {
+  const perDiff = new PairMemo(memo);
   const changes = plan.pairs.map((pair, i): PairChange => {
     const delta = plan.deltas[i];
     const cls = (pair.head ?? pair.base)!;
@@ -134,7 +145,7 @@ export function diffProxies(
     const sides = { base: pair.base, head: pair.head };
     const views = { base: sideView(pair.base, lookup, sources.base), head: sideView(pair.head, lookup, sources.head) };
     const key = `p|${sides.base.configHash}|${sides.head.configHash}${routeSourcesKey(views.base, views.head)}`;
-    const { objects, routing, signature } = memoised(memo, key, () => changeOf(sides, views, delta, lookup, memo));
+    const { objects, routing, signature } = memoised(memo, key, () => changeOf(sides, views, delta, lookup, perDiff));
     return { change: { ...common, change: 'CHANGED', objects, routing }, signature: `${cls.proxyType}|CHANGED|${signature}` };
   });
   return mergeEqualChanges(changes);
@@ -190,7 +201,7 @@ function changeOf(
       // Through the views: the routing sentences look the same names up again.
       const hb = views.base.hash(envoyType, name)!;
       const hh = views.head.hash(envoyType, name)!;
-      const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
+      const f = memoisedPair(memo, 'f', hb, hh, (): FieldDiff => {
         const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
         const fields = all.slice(0, FIELD_LIMIT);
         return { fields, truncated: all.length > FIELD_LIMIT, key: contentHash(fields) };

@@ -51,8 +51,8 @@ export interface Memo {
 }
 
 /**
- * `compute()` once per key in `m` (none: every time). One lookup per call, not has-then-get: a
- * BoundedMemo's get reorders its entry, and keys are long. Computations never give undefined.
+ * `compute()` once per key in `m` (none: every time). One lookup per call, not has-then-get: keys
+ * are long, and writing and hashing them is most of a hit's cost. Computations never give undefined.
  */
 export function memoised<T>(m: Memo | undefined, key: string, compute: () => T): T {
   if (!m) return compute();
@@ -61,6 +61,45 @@ export function memoised<T>(m: Memo | undefined, key: string, compute: () => T):
   const v = compute();
   m.set(key, v);
   return v;
+}
+
+/**
+ * `memoised(m, `${kind}|${a}|${b}`, compute)`, through a PairMemo's maps when `m` is one: the
+ * entries of two object hashes, looked up for every changed object of every class pair.
+ */
+export function memoisedPair<T>(m: Memo | undefined, kind: string, a: string, b: string, compute: () => T): T {
+  return m instanceof PairMemo ? m.pair(kind, a, b, compute) : memoised(m, `${kind}|${a}|${b}`, compute);
+}
+
+/**
+ * A memo for one diff in front of a lasting one: the entries of two object hashes also kept in
+ * maps by kind and hash, so that a class pair's hundreds of lookups (every sidecar has the same
+ * changed clusters) write no key; the key is written for the lasting memo once per entry.
+ */
+export class PairMemo implements Memo {
+  private readonly pairs = new Map<string, Map<string, Map<string, unknown>>>();
+
+  constructor(private readonly lasting: Memo) {}
+
+  get(key: string): unknown {
+    return this.lasting.get(key);
+  }
+
+  set(key: string, value: unknown): void {
+    this.lasting.set(key, value);
+  }
+
+  pair<T>(kind: string, a: string, b: string, compute: () => T): T {
+    let byA = this.pairs.get(kind);
+    if (!byA) this.pairs.set(kind, (byA = new Map<string, Map<string, unknown>>()));
+    let byB = byA.get(a);
+    if (!byB) byA.set(a, (byB = new Map<string, unknown>()));
+    const known = byB.get(b);
+    if (known !== undefined) return known as T;
+    const v = memoised(this.lasting, `${kind}|${a}|${b}`, compute);
+    byB.set(b, v);
+    return v;
+  }
 }
 
 const MAX_ADDED_CLUSTER_SENTENCES = 25;
@@ -441,7 +480,7 @@ function clusterChanges(
     const h = head.get('cluster', name);
     if (!b || !h) continue;
     // The two objects say it all (the name is in them): a DestinationRule change reads the same on every caller.
-    out.push(...memoised(m, `c|${base.hash('cluster', name)}|${head.hash('cluster', name)}`, () => clusterPolicyChanges(name, b, h)));
+    out.push(...memoisedPair(m, 'c', base.hash('cluster', name)!, head.hash('cluster', name)!, () => clusterPolicyChanges(name, b, h)));
   }
   const addedSet = new Set([...delta.cluster.added, ...delta.cluster.removed]);
   for (const name of [...delta.endpoint.added, ...delta.endpoint.removed, ...delta.endpoint.changed].sort()) {
