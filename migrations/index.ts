@@ -7,6 +7,7 @@ import { MeshesAndAccess1796188930994 } from './1796188930994-MeshesAndAccess.js
 import { Connectivity1796189321376 } from './1796189321376-Connectivity.js';
 import { MeshSecurity1796198713607 } from './1796198713607-MeshSecurity.js';
 import { RouteHosts1796218438392 } from './1796218438392-RouteHosts.js';
+import { Lz4Toast1796401516181 } from './1796401516181-Lz4Toast.js';
 
 // Listed explicitly (not globbed) so the same list works from sources, swc output and the CLI.
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   Connectivity1796189321376,
   MeshSecurity1796198713607,
   RouteHosts1796218438392,
+  Lz4Toast1796401516181,
 ];

@@ -16,6 +16,7 @@ import { classListCodec, type StoredClass, type StoredWorkload } from './snapsho
 import { WorkloadStore } from './workload.store.js';
 import { compareStrings } from '../model/compare.js';
 import { writeTransaction } from './transaction.js';
+import { mapBounded } from '../common/bounded.js';
 import { hostAt, hostCount, indexRouteHosts } from './route-hosts.js';
 
 const INSERT_CHUNK = 1000;
@@ -34,6 +35,10 @@ const READY_INDEXES = 16;
 // (array literal, escaping, protocol buffer, and the garbage of those): a megabyte keeps that step
 // to milliseconds, where 8 MiB held the loop for hundreds of them on a busy machine.
 const OBJECT_BYTES_PER_STATEMENT = 1024 * 1024;
+/** Connections a compute job stages its objects on (a few: the pool serves the API too). */
+const STAGING_CONNECTIONS = Math.min(availableParallelism(), 4);
+/** Bytes of other objects' JSON per staging transaction. */
+const STAGED_BYTES_PER_PART = 4 * 1024 * 1024;
 /** Everything a compute job stores, written in one transaction. */
 export interface ComputedSnapshot {
   objects: PreparedObject[];
@@ -114,6 +119,34 @@ interface ReadyIndex {
   byProxyInfo: Map<string, ReadyClass[]>;
 }
 
+/**
+ * A job's objects as parts to store concurrently, a transaction each: each route configuration
+ * alone, since indexing its virtual hosts inserts them in hash order, and two transactions that
+ * each insert in one ascending pass never wait on each other in a cycle (two route configurations
+ * in one transaction would make two passes, and could deadlock against another part's); the other
+ * objects, whose keys no two parts share, a few megabytes a part.
+ */
+export function stagingParts(objects: readonly PreparedObject[]): PreparedObject[][] {
+  const parts: PreparedObject[][] = [];
+  let part: PreparedObject[] = [];
+  let bytes = 0;
+  for (const o of objects) {
+    if (o.type === 'route') {
+      parts.push([o]);
+      continue;
+    }
+    if (part.length > 0 && bytes + o.json.length > STAGED_BYTES_PER_PART) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(o);
+    bytes += o.json.length;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
 /** Generated proxy config, content-addressed (see envoy-tree.ts): every SQL statement about it. */
 @Injectable()
 export class ProxyConfigStore {
@@ -128,21 +161,26 @@ export class ProxyConfigStore {
   private readonly readyIndexes = new Lru<Promise<ReadyIndex>>(READY_INDEXES);
 
   /**
-   * Stores a snapshot's computation in one transaction: the objects and tree nodes it needs (each
-   * once, whoever else has it; sorted, so concurrent jobs lock shared keys in one order), its
-   * classes and its workloads (chunked lists on the snapshot) and the generator's results. Replaces what an earlier attempt stored:
-   * recomputing yields the same rows, and a job killed before the commit leaves nothing visible.
+   * Stores a snapshot's computation, everything it references in one transaction: the objects and
+   * tree nodes it needs (each once, whoever else has it; sorted, so concurrent jobs lock shared keys
+   * in one order), its classes and its workloads (chunked lists on the snapshot) and the
+   * generator's results. Replaces what an earlier attempt stored: recomputing yields the same rows,
+   * and a job killed before the commit leaves nothing visible (only unreferenced objects, which the
+   * collector removes).
    */
   async saveComputation(snapshotId: string, computed: ComputedSnapshot): Promise<void> {
     const objects = [...computed.objects].sort((a, b) => compareStrings(a.hash, b.hash));
     const nodes = [...computed.nodes].sort((a, b) => compareStrings(a.hash, b.hash));
+    // Staged first, in parts on several connections at once (the job's single transaction kept one
+    // of Postgres's cores busy while the others idled, at the end of every job). No snapshot
+    // references these rows yet and they are content-addressed: the transaction below finds them
+    // stored, and stores again any the collector took meanwhile; a job that fails after this leaves
+    // them to the collector.
+    await mapBounded(stagingParts(objects), STAGING_CONNECTIONS, (part) =>
+      writeTransaction(this.dataSource, (em) => this.storeObjects(em, part)),
+    );
     await writeTransaction(this.dataSource, async (em) => {
-      const inserted = await this.insertObjects(em, objects);
-      // A route configuration stored before has its hosts indexed since (same transaction, or the migration).
-      await indexRouteHosts(
-        em,
-        inserted.filter((o) => o.type === 'route').map((o) => toBytes(o.hash)),
-      );
+      await this.storeObjects(em, objects);
       await this.insertNodes(em, nodes);
       if (computed.reused?.length) await this.assertStored(em, computed.reused);
       const classes = await this.lists.write(
@@ -183,6 +221,15 @@ export class ProxyConfigStore {
     if (nodes !== roots.length || objects !== infos.length) {
       throw new Error('the stored config of a reused proxy class was collected meanwhile; the computation starts again');
     }
+  }
+
+  /** Stores the objects not stored yet, a route configuration with its hosts' index (same transaction: a stored one has it). */
+  private async storeObjects(em: EntityManager, objects: PreparedObject[]): Promise<void> {
+    const inserted = await this.insertObjects(em, objects);
+    await indexRouteHosts(
+      em,
+      inserted.filter((o) => o.type === 'route').map((o) => toBytes(o.hash)),
+    );
   }
 
   /** Inserts the objects not stored yet; returns those. */

@@ -86,15 +86,16 @@ export class ComputeService {
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
     const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, normalised));
-    const proxies = await time('proxies', () => this.generator.ask(snapshotId, 'proxies', {}));
-    await progress(0.1);
-    // Only stored at the end: the session answers them alongside the classes (their phases overlap).
+    // Only stored at the end: the session answers them alongside the proxies and the classes
+    // (their phases overlap; asked first, the analysis takes the core the proxies leave idle).
     const analysed = Promise.all([
       time('analyze', () => this.generator.ask(snapshotId, 'analyze', undefined)),
       time('gatewayApi', () => this.generator.ask(snapshotId, 'gatewayApi', undefined)),
     ]);
-    // Awaited below; a failure meanwhile must not go unhandled when the classes fail first.
+    // Awaited below; a failure meanwhile must not go unhandled when the proxies or the classes fail first.
     analysed.catch(() => undefined);
+    const proxies = await time('proxies', () => this.generator.ask(snapshotId, 'proxies', {}));
+    await progress(0.1);
 
     const pods = new Map<string, Record<string, unknown>>();
     for (const o of normalised.generatorInput.kubernetes) {
