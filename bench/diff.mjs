@@ -128,7 +128,7 @@ try {
   times.sort((a, b) => a - b);
   cpus.sort((a, b) => a - b);
   console.log(
-    `diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}); ${warmSql.queries} SQL queries, ${fmt(warmSql.ms)} in SQL`,
+    `diff warm, p50 of ${RUNS}: ${fmt(times[Math.floor(RUNS / 2)])} (min ${fmt(times[0])}, max ${fmt(times[RUNS - 1])}), ${fmt(cpus[Math.floor(RUNS / 2)])} CPU (p50); ${warmSql.queries} SQL queries, ${fmt(warmSql.ms)} in SQL`,
   );
 } finally {
   await app?.close();

@@ -118,19 +118,27 @@ function diagnosticLine(m: AnalyzerMessage): string {
   return `- ${levelIcon(m.level)} ${code(m.code)}${where}: ${m.message}`;
 }
 
-function tableRows(groups: readonly ProxyConfigChange[]): string[] {
+/**
+ * The table's first `limit` rows and how many there are in all: only the rows shown are written
+ * (a big mesh's change has thousands of sentences, and the comment shows 40).
+ */
+function tableRows(groups: readonly ProxyConfigChange[], limit: number): { rows: string[]; total: number } {
   const rows: string[] = [];
+  let total = 0;
   for (const g of groups) {
+    const listed = g.routing.filter((r) => r.kind !== 'CLUSTER' || g.routing.length <= 6);
+    const start = total;
+    total += Math.max(listed.length, 1);
+    if (start >= limit) continue;
     const who = cell(workloadsText(g.workloads));
     const kind = proxyKind(g.proxyType);
-    const listed = g.routing.filter((r) => r.kind !== 'CLUSTER' || g.routing.length <= 6);
     if (listed.length === 0) {
       rows.push(`| ${who} | ${kind} | | Envoy config changed (${plural(g.objects.length, 'object')}), no routing effect found |`);
       continue;
     }
-    for (const r of listed) rows.push(`| ${who} | ${kind} | ${cell(code(r.destination))} | ${cell(r.sentence)} |`);
+    for (const r of listed.slice(0, limit - start)) rows.push(`| ${who} | ${kind} | ${cell(code(r.destination))} | ${cell(r.sentence)} |`);
   }
-  return rows;
+  return { rows, total };
 }
 
 function objectLines(objects: readonly EnvoyObjectChange[]): string[] {
@@ -211,10 +219,10 @@ export function renderMarkdown(input: MarkdownInput, options: MarkdownOptions = 
   const cut: string[] = [];
   const parts: string[] = ['### meshlens: what this change does', '', summaryLine(input.summary), ''];
 
-  const rows = tableRows(groups);
-  if (rows.length) {
-    parts.push('| workload | proxy | destination | change |', '|---|---|---|---|', ...rows.slice(0, TABLE_ROWS), '');
-    if (rows.length > TABLE_ROWS) cut.push(`${rows.length - TABLE_ROWS} more table rows`);
+  const { rows, total } = tableRows(groups, TABLE_ROWS);
+  if (total) {
+    parts.push('| workload | proxy | destination | change |', '|---|---|---|---|', ...rows, '');
+    if (total > TABLE_ROWS) cut.push(`${total - TABLE_ROWS} more table rows`);
   }
   const diag = (title: string, list: readonly AnalyzerMessage[], icon?: string) => {
     if (!list.length) return;
@@ -241,18 +249,24 @@ export function renderMarkdown(input: MarkdownInput, options: MarkdownOptions = 
 
   let text = parts.join('\n');
   const reserve = 400 + footer.length;
-  const optional: { block: string; what: string }[] = [];
-  if (groups.length) optional.push({ block: '#### Per workload\n', what: '' });
-  for (const g of groups) optional.push({ block: groupBlock(g), what: `details of ${workloadsText(g.workloads, 1)}` });
+  // Blocks written only until the first that does not fit: past it, only their names are needed
+  // (a big change's blocks list thousands of workloads and sentences, and few fit).
+  const optional: { block: () => string; what: string }[] = [];
+  if (groups.length) optional.push({ block: () => '#### Per workload\n', what: '' });
+  for (const g of groups) optional.push({ block: () => groupBlock(g), what: `details of ${workloadsText(g.workloads, 1)}` });
   const res = resourcesBlock(input.resources, input.noiseOnly);
-  if (res) optional.push({ block: `#### Resources\n\n${res}`, what: 'the resource list' });
+  if (res) optional.push({ block: () => `#### Resources\n\n${res}`, what: 'the resource list' });
   let skipping = false;
   for (const { block, what } of optional) {
-    if (!skipping && text.length + block.length + 1 <= max - reserve) text += `\n${block}`;
-    else {
+    if (!skipping) {
+      const written = block();
+      if (text.length + written.length + 1 <= max - reserve) {
+        text += `\n${written}`;
+        continue;
+      }
       skipping = true;
-      if (what) cut.push(what);
     }
+    if (what) cut.push(what);
   }
   if (text.length > max - reserve) text = `${text.slice(0, Math.max(0, max - reserve - 2))}…\n`;
   if (cut.length) {

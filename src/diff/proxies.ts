@@ -10,7 +10,17 @@ import { diffJson, type FieldChange } from './json-diff.js';
 import type { EnvoyObjectChange, ProxyConfigChange, RoutingChange } from './model.js';
 import { compareWorkloads, objectDelta, pairClasses, type ClassPair, type ObjectDelta, type ProxyClass } from './proxy-class.js';
 import type { RouteSources } from '../envoy/provenance.js';
-import { referencedClusters, routeSourcesKey, routingChanges, sideView, type Memo, type SideView } from './routing.js';
+import {
+  memoised,
+  memoisedPair,
+  PairMemo,
+  referencedClusters,
+  routeSourcesKey,
+  routingChanges,
+  sideView,
+  type Memo,
+  type SideView,
+} from './routing.js';
 import { compareStrings } from '../model/compare.js';
 
 export type Delta = ObjectDelta;
@@ -107,6 +117,7 @@ export function diffProxies(
   memo: Memo = new Map(),
   sources: { base?: RouteSources; head?: RouteSources } = {},
 ): ProxyConfigChange[] {
+  const perDiff = new PairMemo(memo);
   const changes = plan.pairs.map((pair, i): PairChange => {
     const delta = plan.deltas[i];
     const cls = (pair.head ?? pair.base)!;
@@ -134,7 +145,7 @@ export function diffProxies(
     const sides = { base: pair.base, head: pair.head };
     const views = { base: sideView(pair.base, lookup, sources.base), head: sideView(pair.head, lookup, sources.head) };
     const key = `p|${sides.base.configHash}|${sides.head.configHash}${routeSourcesKey(views.base, views.head)}`;
-    const { objects, routing, signature } = memoised(memo, key, () => changeOf(sides, views, delta, lookup, memo));
+    const { objects, routing, signature } = memoised(memo, key, () => changeOf(sides, views, delta, lookup, perDiff));
     return { change: { ...common, change: 'CHANGED', objects, routing }, signature: `${cls.proxyType}|CHANGED|${signature}` };
   });
   return mergeEqualChanges(changes);
@@ -182,23 +193,25 @@ function changeOf(
   for (const envoyType of ENVOY_TYPES) {
     const d = delta[envoyType];
     const type = CONFIG_KEY[envoyType];
-    for (const name of d.added) objects.push({ type, name, change: 'ADDED', fields: [], truncated: false });
-    for (const name of d.removed) objects.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
+    // Sorted by type (this loop's order), then by name.
+    const ofType: EnvoyObjectChange[] = [];
+    for (const name of d.added) ofType.push({ type, name, change: 'ADDED', fields: [], truncated: false });
+    for (const name of d.removed) ofType.push({ type, name, change: 'REMOVED', fields: [], truncated: false });
     for (const name of d.changed) {
-      const hb = pair.base.objects[envoyType][name];
-      const hh = pair.head.objects[envoyType][name];
-      const f = memoised(memo, `f|${hb}|${hh}`, (): FieldDiff => {
+      // Through the views: the routing sentences look the same names up again.
+      const hb = views.base.hash(envoyType, name)!;
+      const hh = views.head.hash(envoyType, name)!;
+      const f = memoisedPair(memo, 'f', hb, hh, (): FieldDiff => {
         const all = diffJson(lookup(hb), lookup(hh), { limit: FIELD_LIMIT + 1 });
         const fields = all.slice(0, FIELD_LIMIT);
         return { fields, truncated: all.length > FIELD_LIMIT, key: contentHash(fields) };
       });
       const o: EnvoyObjectChange = { type, name, change: 'CHANGED', fields: f.fields, truncated: f.truncated };
       keys.set(o, f.key);
-      objects.push(o);
+      ofType.push(o);
     }
+    objects.push(...ofType.sort((a, b) => compareStrings(a.name, b.name)));
   }
-  const typeOrder = (o: EnvoyObjectChange) => ENVOY_TYPES.findIndex((t) => CONFIG_KEY[t] === o.type);
-  objects.sort((a, b) => typeOrder(a) - typeOrder(b) || compareStrings(a.name, b.name));
   const routing = routingChanges(delta, views.base, views.head, memo);
   // The lines hashed in one update (the digest of their concatenation): a call per line into the
   // hash, for every object and sentence of every class, cost more than the lines.
@@ -228,11 +241,4 @@ export function routingId(r: RoutingChange): string {
  */
 function routingKey(routing: RoutingChange | readonly RoutingChange[]): string {
   return JSON.stringify(routing);
-}
-
-function memoised<T>(m: Memo, key: string, compute: () => T): T {
-  if (m.has(key)) return m.get(key) as T;
-  const v = compute();
-  m.set(key, v);
-  return v;
 }

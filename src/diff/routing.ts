@@ -45,14 +45,61 @@ export function sideView(cls: ProxyClass | null, lookup: (hash: string) => Envoy
 }
 
 /** Memo shared across classes of one diff: equal object pairs are compared once. */
-export type Memo = Map<string, unknown>;
+export interface Memo {
+  get(key: string): unknown;
+  set(key: string, value: unknown): unknown;
+}
 
-function memo<T>(m: Memo | undefined, key: string, compute: () => T): T {
+/**
+ * `compute()` once per key in `m` (none: every time). One lookup per call, not has-then-get: keys
+ * are long, and writing and hashing them is most of a hit's cost. Computations never give undefined.
+ */
+export function memoised<T>(m: Memo | undefined, key: string, compute: () => T): T {
   if (!m) return compute();
-  if (m.has(key)) return m.get(key) as T;
+  const known = m.get(key);
+  if (known !== undefined) return known as T;
   const v = compute();
   m.set(key, v);
   return v;
+}
+
+/**
+ * `memoised(m, `${kind}|${a}|${b}`, compute)`, through a PairMemo's maps when `m` is one: the
+ * entries of two object hashes, looked up for every changed object of every class pair.
+ */
+export function memoisedPair<T>(m: Memo | undefined, kind: string, a: string, b: string, compute: () => T): T {
+  return m instanceof PairMemo ? m.pair(kind, a, b, compute) : memoised(m, `${kind}|${a}|${b}`, compute);
+}
+
+/**
+ * A memo for one diff in front of a lasting one: the entries of two object hashes also kept in
+ * maps by kind and hash, so that a class pair's hundreds of lookups (every sidecar has the same
+ * changed clusters) write no key; the key is written for the lasting memo once per entry.
+ */
+export class PairMemo implements Memo {
+  private readonly pairs = new Map<string, Map<string, Map<string, unknown>>>();
+
+  constructor(private readonly lasting: Memo) {}
+
+  get(key: string): unknown {
+    return this.lasting.get(key);
+  }
+
+  set(key: string, value: unknown): void {
+    this.lasting.set(key, value);
+  }
+
+  pair<T>(kind: string, a: string, b: string, compute: () => T): T {
+    let byA = this.pairs.get(kind);
+    if (!byA) this.pairs.set(kind, (byA = new Map<string, Map<string, unknown>>()));
+    let byB = byA.get(a);
+    if (!byB) byA.set(a, (byB = new Map<string, unknown>()));
+    const known = byB.get(b);
+    if (known !== undefined) return known as T;
+    const v = memoised(this.lasting, `${kind}|${a}|${b}`, compute);
+    byB.set(b, v);
+    return v;
+  }
 }
 
 const MAX_ADDED_CLUSTER_SENTENCES = 25;
@@ -72,10 +119,12 @@ export function routingChanges(
     // for every class that shares them (all of a big mesh's sidecars, for an outbound change).
     const hb = base.hash('route', name) ?? '-';
     const hh = head.hash('route', name) ?? '-';
-    const context = memo(m, `rn|${hb}|${hh}`, () => vhostClusters(name, base, head, m))
+    const context = memoised(m, `rn|${hb}|${hh}`, () => vhostClusters(name, base, head, m))
       .map((c) => `${head.hash('cluster', c) ?? '-'}/${head.hash('endpoint', c) ?? '-'}`)
       .join(',');
-    out.push(...memo(m, `rc|${name}|${hb}|${hh}|${context}${routeSourcesKey(base, head)}`, () => routeConfigChanges(name, base, head, m)));
+    out.push(
+      ...memoised(m, `rc|${name}|${hb}|${hh}|${context}${routeSourcesKey(base, head)}`, () => routeConfigChanges(name, base, head, m)),
+    );
   }
   out.push(...clusterChanges(delta, base, head, m));
   return out;
@@ -92,7 +141,7 @@ interface VhostPair {
 function changedVhosts(rcName: string, base: SideView, head: SideView, m?: Memo): VhostPair[] {
   const hb = base.hash('route', rcName) ?? '-';
   const hh = head.hash('route', rcName) ?? '-';
-  return memo(m, `vh|${hb}|${hh}`, () => {
+  return memoised(m, `vh|${hb}|${hh}`, () => {
     const b = base.get('route', rcName) as RouteConfiguration | undefined;
     const h = head.get('route', rcName) as RouteConfiguration | undefined;
     const bv = new Map((b?.virtualHosts ?? []).map((v) => [v.name, v]));
@@ -177,7 +226,7 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
       .map((c) => `${head.hash('cluster', c) ?? '-'}/${head.hash('endpoint', c) ?? '-'}`)
       .join(',');
     const key = `vs|${rcName}|${pair.name}|${routesHash(pair.before!)}|${routesHash(pair.after!)}|${context}${routeSourcesKey(base, head)}`;
-    out.push(...memo(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, base, head)));
+    out.push(...memoised(m, key, () => vhostChanges(pair.before!, pair.after!, rcName, base, head)));
   }
   return out;
 }
@@ -187,8 +236,16 @@ function routeConfigChanges(rcName: string, base: SideView, head: SideView, m?: 
  * stored body keep its key order); routes serialised in another key order are only computed apart.
  */
 function routesHash(v: VirtualHost): string {
-  return jsonHash(JSON.stringify(v.routes ?? []));
+  let hash = routesHashes.get(v);
+  if (hash === undefined) routesHashes.set(v, (hash = jsonHash(JSON.stringify(v.routes ?? []))));
+  return hash;
 }
+
+/**
+ * Computed once per virtual host object: a route configuration is parsed once per diff and its
+ * changed hosts compared for every class that has it (hundreds of sidecars for an outbound change).
+ */
+const routesHashes = new WeakMap<VirtualHost, string>();
 
 /** Sentences naming Gateway API routes depend on the sides' route sources too (empty: no key, as before there were any). */
 export function routeSourcesKey(base: SideView, head: SideView): string {
@@ -391,7 +448,7 @@ function clusterChanges(
   const added = delta.cluster.added;
   for (const name of added.slice(0, MAX_ADDED_CLUSTER_SENTENCES)) {
     out.push(
-      memo(m, `ca|${name}|${head.hash('cluster', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`, (): RoutingChange => {
+      memoised(m, `ca|${name}|${head.hash('cluster', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`, (): RoutingChange => {
         const dr = istioConfigRef((head.get('cluster', name) as { metadata?: never } | undefined)?.metadata);
         const eps = head.hash('endpoint', name) !== undefined ? endpointAddresses(head.get('endpoint', name)).length : null;
         return {
@@ -423,12 +480,12 @@ function clusterChanges(
     const h = head.get('cluster', name);
     if (!b || !h) continue;
     // The two objects say it all (the name is in them): a DestinationRule change reads the same on every caller.
-    out.push(...memo(m, `c|${base.hash('cluster', name)}|${head.hash('cluster', name)}`, () => clusterPolicyChanges(name, b, h)));
+    out.push(...memoisedPair(m, 'c', base.hash('cluster', name)!, head.hash('cluster', name)!, () => clusterPolicyChanges(name, b, h)));
   }
   const addedSet = new Set([...delta.cluster.added, ...delta.cluster.removed]);
   for (const name of [...delta.endpoint.added, ...delta.endpoint.removed, ...delta.endpoint.changed].sort()) {
     if (addedSet.has(name)) continue;
-    const change = memo(
+    const change = memoised(
       m,
       `e|${name}|${base.hash('endpoint', name) ?? '-'}|${head.hash('endpoint', name) ?? '-'}`,
       (): RoutingChange | null => {
