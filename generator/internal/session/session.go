@@ -180,9 +180,43 @@ func (s *Session) asStored(raws []json.RawMessage) []json.RawMessage {
 // parseIstio converts each object with Istio's own CRD conversion and validation, one at a time so
 // that one bad object is a diagnostic rather than a lost snapshot, as istiod's webhook would reject it.
 func (s *Session) parseIstio(raws []json.RawMessage) []config.Config {
+	configs, err := parseIstioStream(raws)
+	if err != nil {
+		configs = s.parseIstioEach(raws)
+	}
 	// As in Istio's own harness: objects without a creation time share one, so ordering ties fall
 	// back to name and namespace.
 	created := time.Now()
+	for i := range configs {
+		c := &configs[i]
+		// istiod's Kubernetes config store stamps every object with the cluster's domain suffix;
+		// short hosts ("reviews") resolve against it to reviews.<ns>.svc.cluster.local.
+		c.Domain = constants.DefaultClusterLocalDomain
+		if c.Namespace == "" {
+			c.Namespace = "default"
+		}
+		if c.CreationTimestamp.IsZero() {
+			c.CreationTimestamp = created
+		}
+	}
+	return configs
+}
+
+// parseIstioStream converts every object in one call, as one JSON stream: crd.ParseInputs sets up a
+// 512 KiB buffer per call, which, called per object, was a third of a bench snapshot's load. The
+// stream converts each object as a call of its own would; an object Istio rejects fails it whole.
+func parseIstioStream(raws []json.RawMessage) ([]config.Config, error) {
+	var stream strings.Builder
+	for _, raw := range raws {
+		stream.Write(raw)
+		stream.WriteByte('\n')
+	}
+	configs, _, err := crd.ParseInputs(stream.String())
+	return configs, err
+}
+
+// parseIstioEach converts the objects one call each, leaving out those Istio rejects (with why).
+func (s *Session) parseIstioEach(raws []json.RawMessage) []config.Config {
 	out := make([]config.Config, 0, len(raws))
 	for _, raw := range raws {
 		configs, _, err := crd.ParseInputs(string(raw))
@@ -190,18 +224,7 @@ func (s *Session) parseIstio(raws []json.RawMessage) []config.Config {
 			s.leaveOut(raw, "Error", "rejected by Istio's validation: "+err.Error())
 			continue
 		}
-		for _, c := range configs {
-			// istiod's Kubernetes config store stamps every object with the cluster's domain suffix;
-			// short hosts ("reviews") resolve against it to reviews.<ns>.svc.cluster.local.
-			c.Domain = constants.DefaultClusterLocalDomain
-			if c.Namespace == "" {
-				c.Namespace = "default"
-			}
-			if c.CreationTimestamp.IsZero() {
-				c.CreationTimestamp = created
-			}
-			out = append(out, c)
-		}
+		out = append(out, configs...)
 	}
 	return out
 }
