@@ -2,8 +2,12 @@ import { Worker } from 'node:worker_threads';
 import { compiledFile } from '../common/compiled.js';
 import type { RawAnswer } from '../generator/generator.service.js';
 import type { ClassMember, Identity } from './proxy-classes.js';
-import type { AddConfigResult, ClassesReply, ClassesTask, ClassesThreadData, FinishResult } from './classes.worker.js';
+import type { PreparedObject } from '../database/envoy-tree.js';
+import type { AddConfigResult, ClassesReply, ClassesTask, ClassesThreadData, FinishReply, FinishResult } from './classes.worker.js';
 import type { ConnectivityConfig, ConnectivityInput } from './derived.js';
+
+/** Objects per answer of the thread's ObjectsTask: one's structured clone takes the event loop a few ms. */
+export const OBJECT_PARTS = 500;
 
 /**
  * One compute job's thread (classes.worker.ts): the generated configs go to it as the generator's
@@ -64,9 +68,19 @@ export class ClassesThread {
     return this.call({ op: 'storedClass', seq: ++this.seq, unit, config }, []) as Promise<void>;
   }
 
-  /** Every object and tree node added, each once; the connectivity, when asked for. */
-  finish(): Promise<FinishResult> {
-    return this.call({ op: 'finish', seq: ++this.seq }, []) as Promise<FinishResult>;
+  /**
+   * Every object and tree node added, each once; the connectivity, when asked for. The objects
+   * come in parts, a message each: the event loop serves what waits between two.
+   */
+  async finish(): Promise<FinishResult> {
+    const objects: PreparedObject[] = [];
+    for (;;) {
+      const part = (await this.call({ op: 'objects', seq: ++this.seq, from: objects.length }, [])) as PreparedObject[];
+      objects.push(...part);
+      if (part.length < OBJECT_PARTS) break;
+    }
+    const rest = (await this.call({ op: 'finish', seq: ++this.seq }, [])) as FinishReply;
+    return { objects, ...rest };
   }
 
   async close() {

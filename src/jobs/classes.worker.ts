@@ -9,6 +9,7 @@ import { EnvoyObjectCollector, type PreparedObject, type TreeNode } from '../dat
 import type { Connectivity } from '../model/connectivity.js';
 import type { EnvoyObject } from '../model/proxy.js';
 import type { ConnectivityComputation, ConnectivityConfig, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
+import { OBJECT_PARTS } from './classes-thread.js';
 import {
   addGenerated,
   IdentityIndex,
@@ -68,12 +69,23 @@ export interface StoredClassTask {
   config: Record<keyof ConnectivityConfig, string[]>;
 }
 
+/**
+ * The job's objects from `from` on, at most OBJECT_PARTS of them (none past the last), once every
+ * config is added: a part per message, since taking in one message of all of them (the bench
+ * mesh's 64 MB of JSON) held the API's event loop for over 100 ms.
+ */
+export interface ObjectsTask {
+  op: 'objects';
+  seq: number;
+  from: number;
+}
+
 export interface FinishTask {
   op: 'finish';
   seq: number;
 }
 
-export type ClassesTask = ConnectivityTask | AddConfigTask | StoredObjectsTask | StoredClassTask | FinishTask;
+export type ClassesTask = ConnectivityTask | AddConfigTask | StoredObjectsTask | StoredClassTask | ObjectsTask | FinishTask;
 
 export interface FinishResult {
   objects: PreparedObject[];
@@ -84,7 +96,10 @@ export interface FinishResult {
 
 export type { AddConfigResult };
 
-export type ClassesReply = { seq: number; error: string } | { seq: number; value: AddConfigResult | FinishResult | null };
+/** What the thread finishes with; the objects come before, in parts (ObjectsTask). */
+export type FinishReply = Omit<FinishResult, 'objects'>;
+
+export type ClassesReply = { seq: number; error: string } | { seq: number; value: AddConfigResult | PreparedObject[] | FinishReply | null };
 
 if (parentPort) {
   const port = parentPort;
@@ -122,7 +137,8 @@ if (parentPort) {
     connectivity.ms += performance.now() - started;
   };
 
-  const handle = async (task: ClassesTask): Promise<AddConfigResult | FinishResult | null> => {
+  let objects: PreparedObject[] | null = null;
+  const handle = async (task: ClassesTask): Promise<AddConfigResult | PreparedObject[] | FinishReply | null> => {
     if (task.op === 'connectivity') {
       const loaded = (await import(pathToFileURL(task.module).href)) as ConnectivityModule;
       connectivity = { computation: loaded.connectivityComputation(task.input), ms: 0 };
@@ -155,7 +171,11 @@ if (parentPort) {
       });
       return null;
     }
-    const value: FinishResult = { objects: [...collector.objects.values()], nodes: [...collector.nodes.values()] };
+    if (task.op === 'objects') {
+      objects ??= [...collector.objects.values()];
+      return objects.slice(task.from, task.from + OBJECT_PARTS);
+    }
+    const value: FinishReply = { nodes: [...collector.nodes.values()] };
     if (connectivity) {
       const started = performance.now();
       const result = connectivity.computation.build();
