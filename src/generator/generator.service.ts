@@ -34,6 +34,13 @@ export interface SnapshotSource {
 export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
 
 /**
+ * What a caller that has normalised the snapshot gives a session to load: the snapshot, or already
+ * its `load` request's params as JSON (`JSON.stringify(loadParams(snapshot))`, which a compute job
+ * writes on its normalising thread: megabytes of JSON, off the event loop).
+ */
+export type SessionInput = NormalisedSnapshot | { loadParamsJson: string };
+
+/**
  * How much nicer than the service the processes that hold snapshots run: a compute's generation
  * runs in them, and when both want the CPU, the service's own process (the event loop serving the
  * API, the job's thread taking their answers) should have it first. The work stays the same; the
@@ -77,15 +84,16 @@ export class GeneratorService implements OnModuleDestroy {
 
   /**
    * Ask the snapshot's session; a session that died is restarted once. A caller that has already
-   * normalised the snapshot passes it, so that starting the session does not read and normalise it again.
+   * normalised the snapshot passes it (SessionInput), so that starting the session does not read
+   * and normalise it again.
    */
   async ask<M extends keyof Methods>(
     snapshotId: string,
     method: M,
     params: Methods[M]['params'],
-    normalised?: NormalisedSnapshot,
+    input?: SessionInput,
   ): Promise<Methods[M]['result']> {
-    return this.use(snapshotId, normalised, (process) => process.request(method, params, this.limits.requestTimeoutMs));
+    return this.use(snapshotId, input, (process) => process.request(method, params, this.limits.requestTimeoutMs));
   }
 
   /**
@@ -100,9 +108,9 @@ export class GeneratorService implements OnModuleDestroy {
     }));
   }
 
-  private async use<T>(snapshotId: string, normalised: NormalisedSnapshot | undefined, call: (process: GeneratorProcess) => Promise<T>): Promise<T> {
+  private async use<T>(snapshotId: string, input: SessionInput | undefined, call: (process: GeneratorProcess) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const session = this.acquire(snapshotId, normalised);
+      const session = this.acquire(snapshotId, input);
       try {
         const process = await session.ready;
         return await call(process);
@@ -145,14 +153,14 @@ export class GeneratorService implements OnModuleDestroy {
     return (await this.stateless.request('render', params)).output;
   }
 
-  private acquire(snapshotId: string, normalised?: NormalisedSnapshot): Session {
+  private acquire(snapshotId: string, input?: SessionInput): Session {
     let session = this.sessions.get(snapshotId);
     if (session?.process && !session.process.alive) {
       this.close(snapshotId);
       session = undefined;
     }
     if (!session) {
-      const created: Session = { ready: this.start(snapshotId, normalised), lastUsed: Date.now(), inFlight: 0 };
+      const created: Session = { ready: this.start(snapshotId, input), lastUsed: Date.now(), inFlight: 0 };
       created.ready.then(
         (p) => {
           created.process = p;
@@ -168,16 +176,20 @@ export class GeneratorService implements OnModuleDestroy {
     return session;
   }
 
-  private async start(snapshotId: string, normalised?: NormalisedSnapshot): Promise<GeneratorProcess> {
+  private async start(snapshotId: string, input?: SessionInput): Promise<GeneratorProcess> {
     const started = Date.now();
     const spare = this.spare;
     this.spare = new GeneratorProcess(generatorBinary(this.limits.binary), SESSION_NICENESS);
     const process = spare?.alive ? spare : new GeneratorProcess(generatorBinary(this.limits.binary), SESSION_NICENESS);
     try {
       // The session's own process, before it holds the snapshot, answers what istiod deploys.
-      const snapshot = normalised ?? (await this.source.normalised(snapshotId, (params) => process.request('gatewayDeployments', params, this.limits.requestTimeoutMs)));
-      if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
-      await process.request('load', loadParams(snapshot), this.limits.requestTimeoutMs * 10);
+      const timeoutMs = this.limits.requestTimeoutMs * 10;
+      if (input && 'loadParamsJson' in input) await process.requestParamsJson('load', input.loadParamsJson, timeoutMs);
+      else {
+        const snapshot = input ?? (await this.source.normalised(snapshotId, (params) => process.request('gatewayDeployments', params, this.limits.requestTimeoutMs)));
+        if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
+        await process.request('load', loadParams(snapshot), timeoutMs);
+      }
     } catch (error) {
       process.close();
       throw error;

@@ -80,12 +80,16 @@ export class ComputeService {
     const phases: Record<string, number> = {};
     const time = phaseTimer(phases);
     // Normalised on a thread: its CPU (the bench mesh's ~0.5 s) would hold the API's requests.
-    const { normalised, inputs: identities } = await time('normalise', () =>
+    const {
+      normalised,
+      loadParamsJson,
+      inputs: identities,
+    } = await time('normalise', () =>
       normaliseOnThread(this.snapshots.resources(snapshotId), (params) => this.generator.deployGateways(params)),
     );
     await progress(0.05);
     // The session starts from this normalisation rather than reading and normalising the snapshot again.
-    const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, normalised));
+    const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, { loadParamsJson }));
     // Only stored at the end: the session answers them alongside the proxies and the classes
     // (their phases overlap; asked first, the analysis takes the core the proxies leave idle).
     const analysed = Promise.all([

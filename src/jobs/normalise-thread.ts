@@ -14,7 +14,7 @@ export const PARTS_AHEAD = 2;
 export type NormaliseReply =
   | { op: 'workloads'; items: Workload[] }
   | { op: 'kubernetes'; items: GeneratorInput['kubernetes'] }
-  | { op: 'normalised'; generatorInput: Omit<GeneratorInput, 'kubernetes'> }
+  | { op: 'normalised'; generatorInput: Omit<GeneratorInput, 'kubernetes'>; loadParamsJson: string }
   | { op: 'inputs'; inputs: InputIdentities }
   | { op: 'deploy'; params: Methods['gatewayDeployments']['params'] }
   | { op: 'failed'; error: string };
@@ -24,20 +24,22 @@ export type NormaliseRequest =
   { resources: SnapshotResource[]; last: boolean } | { deployed: Methods['gatewayDeployments']['result'] } | { taken: true };
 
 /**
- * The snapshot normalised as normaliseWithIstiod does it, and its input identities, on a thread of
- * its own (normalise.worker.ts) rather than on the event loop; `deploy` answers the thread's
+ * The snapshot normalised as normaliseWithIstiod does it, its generator session's `load` params as
+ * JSON (SessionInput), and its input identities, on a thread of its own (normalise.worker.ts)
+ * rather than on the event loop; `deploy` answers the thread's
  * questions for Gateway API Gateways. The thread starts (loads its modules) while `resources` are
  * read; the identities follow the snapshot (`inputs` settles later than the result).
  */
 export async function normaliseOnThread(
   resources: Promise<SnapshotResource[]>,
   deploy: GatewayDeployer,
-): Promise<{ normalised: NormalisedSnapshot; inputs: Promise<InputIdentities> }> {
+): Promise<{ normalised: NormalisedSnapshot; loadParamsJson: string; inputs: Promise<InputIdentities> }> {
   const worker = new Worker(compiledFile(new URL('./normalise.worker.js', import.meta.url)));
   const workloads: Workload[] = [];
   const kubernetes: GeneratorInput['kubernetes'] = [];
-  let snapshotSettled!: { resolve: (n: NormalisedSnapshot) => void; reject: (e: Error) => void };
-  const snapshot = new Promise<NormalisedSnapshot>((resolve, reject) => (snapshotSettled = { resolve, reject }));
+  type Normalised = { normalised: NormalisedSnapshot; loadParamsJson: string };
+  let snapshotSettled!: { resolve: (n: Normalised) => void; reject: (e: Error) => void };
+  const snapshot = new Promise<Normalised>((resolve, reject) => (snapshotSettled = { resolve, reject }));
   const inputs = new Promise<InputIdentities>((resolve, rejectInputs) => {
     // A failure fails both (the snapshot's settled already when it came after it).
     const reject = (error: Error) => {
@@ -54,7 +56,10 @@ export async function normaliseOnThread(
           setImmediate(() => worker.postMessage({ taken: true } satisfies NormaliseRequest));
           break;
         case 'normalised':
-          snapshotSettled.resolve({ workloads, generatorInput: { ...reply.generatorInput, kubernetes } });
+          snapshotSettled.resolve({
+            normalised: { workloads, generatorInput: { ...reply.generatorInput, kubernetes } },
+            loadParamsJson: reply.loadParamsJson,
+          });
           break;
         case 'inputs':
           resolve(reply.inputs);
@@ -73,7 +78,7 @@ export async function normaliseOnThread(
   }).finally(() => void worker.terminate());
   // Awaited by the caller later, or never when the snapshot failed.
   inputs.catch(() => undefined);
-  return { normalised: await snapshot, inputs };
+  return { ...(await snapshot), inputs };
 }
 
 /** The resources in parts, the event loop free between two (each part's structured clone a few ms). */

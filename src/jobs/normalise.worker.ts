@@ -55,9 +55,10 @@ try {
     post(part);
   }
   for (let i = 0; i < Math.min(PARTS_AHEAD, parts.length); i++) await next();
-  post({ op: 'normalised', generatorInput: rest });
+  const load = loadParams(normalised);
+  post({ op: 'normalised', generatorInput: rest, loadParamsJson: JSON.stringify(load) });
   // After the snapshot: the job starts its generator session meanwhile, and needs these only later.
-  post({ op: 'inputs', inputs: inputIdentities(loadParams(normalised)) });
+  post({ op: 'inputs', inputs: inputIdentities(load) });
 } catch (error) {
   post({ op: 'failed', error: error instanceof Error ? error.message : String(error) });
 }

@@ -11,7 +11,10 @@ import type { Workload } from '../../../src/model/snapshot.js';
 
 const fake = fileURLToPath(new URL('./fake-generator.mjs', import.meta.url));
 // The fake speaks methods the real protocol does not have.
-type Loose = GeneratorProcess & { request(method: string, params: unknown, timeoutMs: number): Promise<unknown> };
+type Loose = GeneratorProcess & {
+  request(method: string, params: unknown, timeoutMs: number): Promise<unknown>;
+  requestParamsJson(method: string, paramsJson: string, timeoutMs: number): Promise<unknown>;
+};
 
 function workload(name: string, proxyType: Workload['proxyType']): Workload {
   return { namespace: 'shop', name, kind: 'Pod', proxyType, labels: {}, annotations: {}, ips: ['10.0.0.1'], serviceAccount: 'default', services: [] };
@@ -22,6 +25,13 @@ describe('GeneratorProcess', () => {
     const p = new GeneratorProcess(fake) as Loose;
     const answers = await Promise.all([1, 2, 3].map((n) => p.request('echo', { n }, 5000)));
     expect(answers).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    p.close();
+  });
+
+  it('sends params given as JSON as it sends them given as values', async () => {
+    const p = new GeneratorProcess(fake) as Loose;
+    const params = { kinds: { 'shop/web': 'Pod' }, text: 'a "quoted" \u2028 line', n: [1, 2.5] };
+    expect(await p.requestParamsJson('echo', JSON.stringify(params), 5000)).toEqual(await p.request('echo', params, 5000));
     p.close();
   });
 

@@ -28,10 +28,12 @@ const noGateways: GatewayDeployer = async () => {
 };
 
 describe('normaliseOnThread', () => {
-  it('gives the normalisation and input identities of the event loop, in order', async () => {
-    const { normalised, inputs } = await normaliseOnThread(Promise.resolve(MESH), noGateways);
+  it('gives the normalisation, load params and input identities of the event loop, in order', async () => {
+    const { normalised, loadParamsJson, inputs } = await normaliseOnThread(Promise.resolve(MESH), noGateways);
     const expected = normaliseSnapshot(MESH);
     expect(normalised).toEqual(expected);
+    // The session's `load` request carries these bytes as its params, as JSON.stringify wrote them there.
+    expect(loadParamsJson).toBe(JSON.stringify(loadParams(expected)));
     expect(normalised.workloads.map((w) => w.name)).toEqual(expected.workloads.map((w) => w.name));
     expect(await inputs).toEqual(inputIdentities(loadParams(expected)));
   });
