@@ -3,7 +3,8 @@
 // Run alone (`node bench/proxy-storage.mjs` after `npm run build`) or from `npm run bench` with
 // MESHLENS_BENCH_PROXY_STORAGE=1. On bench/generate.mjs's mesh (BENCH_SCALE < 1 keeps that fraction
 // of its Deployments, Services, VirtualServices and DestinationRules):
-//   - upload to READY; proxy classes vs proxies;
+//   - upload to READY; proxy classes vs proxies; the CPU of this process, of its generators and of
+//     the Postgres server meanwhile (the compute is bound by their sum on a small machine);
 //   - stored bytes per table (pg_total_relation_size) for one snapshot, then after BENCH_FURTHER
 //     (default 20) further snapshots each changing 1 % of the resources; goal: total <= 1.3x one
 //     snapshot plus the objects the changes introduced (the growth of the two content tables,
@@ -29,6 +30,9 @@ const READS = Number(process.env.BENCH_READS ?? 50);
 const SIDECAR_SCOPED = process.env.BENCH_SIDECAR_SCOPED === '1';
 const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/** An upload's CPU, upload to READY: on 2 cores, half their sum is the least wall time it can take. */
+const cpuLine = (u) =>
+  `CPU: Node ${secs(u.cpuMs)}, generators ${secs(u.generatorCpuMs)}, Postgres ${secs(u.postgresCpuMs)}, in all ${secs(u.cpuMs + u.generatorCpuMs + u.postgresCpuMs)}`;
 
 /** Peak RSS (VmHWM) of every generator process this process started, sampled while it runs. */
 function watchGenerators() {
@@ -48,6 +52,28 @@ function watchGenerators() {
   };
   const timer = setInterval(sample, 500);
   return { stop: () => (clearInterval(timer), sample(), Math.max(0, ...peak.values())), count: () => peak.size };
+}
+
+/**
+ * CPU seconds so far of the generator processes this process started and of the Postgres server's
+ * processes (every backend: run on a quiet machine), from /proc: with this process's own, where a
+ * compute's CPU goes. A process that ends between two readings takes its CPU with it.
+ */
+function childCpu() {
+  const tick = 100; // USER_HZ
+  const sum = { generator: 0, postgres: 0 };
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
+      if (stat.includes('(generator)') && Number(fields[1]) === process.pid) sum.generator += seconds;
+      else if (stat.includes('(postgres)')) sum.postgres += seconds;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
 }
 
 const generators = watchGenerators();
@@ -74,6 +100,7 @@ await withBenchApp(
       const yaml = objects.map((o) => YAML.stringify(o)).join('---\n');
       const t = Date.now();
       const cpu = process.cpuUsage();
+      const children = childCpu();
       const res = await fetchAgain(`${base}/api/v1/snapshots?name=${name}`, {
         method: 'POST',
         headers: { 'content-type': 'application/yaml' },
@@ -89,7 +116,14 @@ await withBenchApp(
       if (s.status === 'FAILED') throw new Error(`snapshot ${name} failed: ${s.error}`);
       // The CPU of this process (API, worker and the job's thread; not the generator), steadier than wall time on a shared machine.
       const used = process.cpuUsage(cpu);
-      return { id: created.id, ms: Date.now() - t, cpuMs: (used.user + used.system) / 1000 };
+      const after = childCpu();
+      return {
+        id: created.id,
+        ms: Date.now() - t,
+        cpuMs: (used.user + used.system) / 1000,
+        generatorCpuMs: (after.generator - children.generator) * 1000,
+        postgresCpuMs: (after.postgres - children.postgres) * 1000,
+      };
     };
     const sizes = async () => {
       const { rows } = await client.query(
@@ -131,7 +165,7 @@ await withBenchApp(
         'SELECT (SELECT count(*)::int FROM envoy_objects) AS objects, (SELECT count(*)::int FROM envoy_config_nodes) AS nodes',
       )
     ).rows;
-    console.log(`  first compute job, s: ${phaseLine(phasesOf.get(first.id))}; Node CPU ${secs(first.cpuMs)}`);
+    console.log(`  first compute job, s: ${phaseLine(phasesOf.get(first.id))}; ${cpuLine(first)}`);
     console.log(
       `upload to READY: ${secs(first.ms)}; ${proxies} proxies in ${classes} proxy classes; ${nObjects} distinct Envoy objects, ${nNodes} tree nodes`,
     );
@@ -165,7 +199,7 @@ await withBenchApp(
       const further = await push(objects, `bench-${round}`);
       readyTimes.push(further.ms);
       console.log(
-        `  further snapshot ${round}: upload to READY ${secs(further.ms)}, Node CPU ${secs(further.cpuMs)}; compute job, s: ${phaseLine(phasesOf.get(further.id))}`,
+        `  further snapshot ${round}: upload to READY ${secs(further.ms)}, ${cpuLine(further)}; compute job, s: ${phaseLine(phasesOf.get(further.id))}`,
       );
     }
     if (FURTHER > 0) {
