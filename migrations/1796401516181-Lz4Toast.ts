@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The JSON columns that hold large values (route configurations of megabytes, lists' chunks, a
  * snapshot's diagnostics) compress new values with lz4 instead of pglz, where the server has lz4
- * (Debian's and most packaged servers do; the embedded one does not, and keeps pglz). On the bench
+ * (Postgres 14 or later: Debian's and most packaged servers have it; the embedded one does not, and keeps pglz). On the bench
  * mesh, storing its route configurations took half the time, and they take less space; reading them
  * back is faster too. Values stored before keep their compression: Postgres reads both.
  */
@@ -31,8 +31,16 @@ export class Lz4Toast1796401516181 implements MigrationInterface {
   }
 }
 
-/** A server built without lz4 refuses it (feature_not_supported): the columns keep the default. */
+/**
+ * A server built without lz4 refuses it (feature_not_supported), one before Postgres 14 has no
+ * column compression at all: the columns keep the default. EXECUTE, so that Postgres 13 never
+ * parses the statements.
+ */
 async function setCompression(queryRunner: QueryRunner, method: 'lz4' | 'default'): Promise<void> {
-  const statements = LZ4_COLUMNS.map(([table, column]) => `ALTER TABLE "${table}" ALTER COLUMN "${column}" SET COMPRESSION ${method};`);
-  await queryRunner.query(`DO $$ BEGIN ${statements.join(' ')} EXCEPTION WHEN feature_not_supported THEN NULL; END $$`);
+  const statements = LZ4_COLUMNS.map(
+    ([table, column]) => `EXECUTE 'ALTER TABLE "${table}" ALTER COLUMN "${column}" SET COMPRESSION ${method}';`,
+  );
+  await queryRunner.query(
+    `DO $$ BEGIN IF current_setting('server_version_num')::int >= 140000 THEN ${statements.join(' ')} END IF; EXCEPTION WHEN feature_not_supported THEN NULL; END $$`,
+  );
 }

@@ -11,6 +11,9 @@ const t = useTestApp();
 it('compresses the large JSON columns with lz4 when the server has it, else keeps the default', async () => {
   const dataSource: DataSource = t.app.get(getDataSourceToken());
   // A server lists lz4 among default_toast_compression's values only when built with it.
+  // Before Postgres 14 there is no column compression to set (nor default_toast_compression).
+  const [{ version }] = await dataSource.query(`SELECT current_setting('server_version_num')::int AS version`);
+  if (version < 140000) return;
   const [{ lz4 }] = await dataSource.query(`SELECT 'lz4' = ANY(enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`);
   for (const [table, column] of LZ4_COLUMNS) {
     const [{ method }] = await dataSource.query(
