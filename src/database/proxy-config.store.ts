@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import pLimit from 'p-limit';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Lru } from '../cache/lru.js';
 import type { GatewayApi } from '../model/gateway-api.js';
@@ -16,7 +17,6 @@ import { classListCodec, type StoredClass, type StoredWorkload } from './snapsho
 import { WorkloadStore } from './workload.store.js';
 import { compareStrings } from '../model/compare.js';
 import { writeTransaction } from './transaction.js';
-import { mapBounded } from '../common/bounded.js';
 import { hostAt, hostCount, indexRouteHosts } from './route-hosts.js';
 
 const INSERT_CHUNK = 1000;
@@ -35,8 +35,11 @@ const READY_INDEXES = 16;
 // (array literal, escaping, protocol buffer, and the garbage of those): a megabyte keeps that step
 // to milliseconds, where 8 MiB held the loop for hundreds of them on a busy machine.
 const OBJECT_BYTES_PER_STATEMENT = 1024 * 1024;
-/** Connections a compute job stages its objects on (a few: the pool serves the API too). */
-const STAGING_CONNECTIONS = Math.min(availableParallelism(), 4);
+/**
+ * Connections the process's compute jobs stage their objects on, all jobs together: a few, since
+ * the pool (10) serves the API and the jobs' own transactions too.
+ */
+const stagingConnections = pLimit(Math.min(availableParallelism(), 3));
 /** Bytes of other objects' JSON per staging transaction. */
 const STAGED_BYTES_PER_PART = 4 * 1024 * 1024;
 /** Everything a compute job stores, written in one transaction. */
@@ -124,7 +127,9 @@ interface ReadyIndex {
  * alone, since indexing its virtual hosts inserts them in hash order, and two transactions that
  * each insert in one ascending pass never wait on each other in a cycle (two route configurations
  * in one transaction would make two passes, and could deadlock against another part's); the other
- * objects, whose keys no two parts share, a few megabytes a part.
+ * objects, whose keys no two parts share, a few megabytes a part. (A transaction that indexes
+ * several route configurations, a job's final one storing again what the collector took or a
+ * diff's indexing of older ones, may still deadlock against a part: writeTransaction retries it.)
  */
 export function stagingParts(objects: readonly PreparedObject[]): PreparedObject[][] {
   const parts: PreparedObject[][] = [];
@@ -171,14 +176,17 @@ export class ProxyConfigStore {
   async saveComputation(snapshotId: string, computed: ComputedSnapshot): Promise<void> {
     const objects = [...computed.objects].sort((a, b) => compareStrings(a.hash, b.hash));
     const nodes = [...computed.nodes].sort((a, b) => compareStrings(a.hash, b.hash));
-    // Staged first, in parts on several connections at once (the job's single transaction kept one
-    // of Postgres's cores busy while the others idled, at the end of every job). No snapshot
-    // references these rows yet and they are content-addressed: the transaction below finds them
-    // stored, and stores again any the collector took meanwhile; a job that fails after this leaves
-    // them to the collector.
-    await mapBounded(stagingParts(objects), STAGING_CONNECTIONS, (part) =>
-      writeTransaction(this.dataSource, (em) => this.storeObjects(em, part)),
+    // The objects not stored yet are staged first, in parts on several connections at once (the
+    // job's single transaction kept one of Postgres's cores busy while the others idled, at the end
+    // of every job). No snapshot references these rows yet and they are content-addressed: the
+    // transaction below finds them stored, and stores again any the collector took meanwhile; a job
+    // that fails after this leaves them to the collector.
+    const parts = stagingParts(await this.unstored(this.dataSource.manager, objects));
+    const staged = await Promise.allSettled(
+      parts.map((part) => stagingConnections(() => writeTransaction(this.dataSource, (em) => this.storeObjects(em, part)))),
     );
+    // Every part settled first: none still holds a connection once the job has failed.
+    for (const s of staged) if (s.status === 'rejected') throw s.reason;
     await writeTransaction(this.dataSource, async (em) => {
       await this.storeObjects(em, objects);
       await this.insertNodes(em, nodes);
@@ -232,11 +240,11 @@ export class ProxyConfigStore {
     );
   }
 
-  /** Inserts the objects not stored yet; returns those. */
-  private async insertObjects(em: EntityManager, all: PreparedObject[]): Promise<PreparedObject[]> {
-    // Most objects of a job are stored already (every snapshot of a mesh shares most): only the
-    // others' JSON is sent and parsed as jsonb. Safe under the transaction's lock: no collection
-    // removes a row seen here before it commits.
+  /**
+   * The objects not stored: most of a job's are (every snapshot of a mesh shares most), and only
+   * the others' JSON is sent and parsed as jsonb.
+   */
+  private async unstored(em: EntityManager, all: PreparedObject[]): Promise<PreparedObject[]> {
     const stored = new Set<string>();
     for (let i = 0; i < all.length; i += 5000) {
       const rows: { hash: string }[] = await em.query(
@@ -245,7 +253,13 @@ export class ProxyConfigStore {
       );
       for (const r of rows) stored.add(r.hash);
     }
-    const objects = all.filter((o) => !stored.has(o.hash));
+    return all.filter((o) => !stored.has(o.hash));
+  }
+
+  /** Inserts the objects not stored yet; returns those. */
+  private async insertObjects(em: EntityManager, all: PreparedObject[]): Promise<PreparedObject[]> {
+    // Safe under the transaction's lock: no collection removes a row seen stored here before it commits.
+    const objects = await this.unstored(em, all);
     for (let i = 0; i < objects.length;) {
       const chunk: PreparedObject[] = [];
       let bytes = 0;
