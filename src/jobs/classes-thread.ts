@@ -3,11 +3,22 @@ import { compiledFile } from '../common/compiled.js';
 import type { RawAnswer } from '../generator/generator.service.js';
 import type { ClassMember, Identity } from './proxy-classes.js';
 import type { PreparedObject } from '../database/envoy-tree.js';
-import type { AddConfigResult, ClassesReply, ClassesTask, ClassesThreadData, FinishReply, FinishResult } from './classes.worker.js';
+import type {
+  AddConfigResult,
+  ClassesReply,
+  ClassesTask,
+  ClassesThreadData,
+  FinishReply,
+  FinishResult,
+  ObjectsPart,
+} from './classes.worker.js';
 import type { ConnectivityConfig, ConnectivityInput } from './derived.js';
 
-/** Objects per answer of the thread's ObjectsTask: one's structured clone takes the event loop a few ms. */
-export const OBJECT_PARTS = 500;
+/**
+ * An answer of the thread's ObjectsTask: objects up to these many bytes of JSON or this many objects
+ * (the first always), whose structured clone takes the event loop a few ms.
+ */
+export const OBJECT_PART = { bytes: 4 * 1024 * 1024, objects: 1000 };
 
 /**
  * One compute job's thread (classes.worker.ts): the generated configs go to it as the generator's
@@ -74,10 +85,10 @@ export class ClassesThread {
    */
   async finish(): Promise<FinishResult> {
     const objects: PreparedObject[] = [];
-    for (;;) {
-      const part = (await this.call({ op: 'objects', seq: ++this.seq, from: objects.length }, [])) as PreparedObject[];
-      objects.push(...part);
-      if (part.length < OBJECT_PARTS) break;
+    for (let done = false; !done;) {
+      const part = (await this.call({ op: 'objects', seq: ++this.seq, from: objects.length }, [])) as ObjectsPart;
+      objects.push(...part.objects);
+      done = part.done;
     }
     const rest = (await this.call({ op: 'finish', seq: ++this.seq }, [])) as FinishReply;
     return { objects, ...rest };

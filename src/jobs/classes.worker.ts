@@ -9,7 +9,7 @@ import { EnvoyObjectCollector, type PreparedObject, type TreeNode } from '../dat
 import type { Connectivity } from '../model/connectivity.js';
 import type { EnvoyObject } from '../model/proxy.js';
 import type { ConnectivityComputation, ConnectivityConfig, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
-import { OBJECT_PARTS } from './classes-thread.js';
+import { OBJECT_PART } from './classes-thread.js';
 import {
   addGenerated,
   IdentityIndex,
@@ -70,9 +70,9 @@ export interface StoredClassTask {
 }
 
 /**
- * The job's objects from `from` on, at most OBJECT_PARTS of them (none past the last), once every
- * config is added: a part per message, since taking in one message of all of them (the bench
- * mesh's 64 MB of JSON) held the API's event loop for over 100 ms.
+ * The job's objects from `from` on, a part of OBJECT_PART's size (ObjectsPart), once every config
+ * is added: a part per message, since taking in one message of all of them (the bench mesh's 64 MB
+ * of JSON) held the API's event loop for over 100 ms.
  */
 export interface ObjectsTask {
   op: 'objects';
@@ -96,10 +96,16 @@ export interface FinishResult {
 
 export type { AddConfigResult };
 
+/** An ObjectsTask's answer; `done`: no object is left after these. */
+export interface ObjectsPart {
+  objects: PreparedObject[];
+  done: boolean;
+}
+
 /** What the thread finishes with; the objects come before, in parts (ObjectsTask). */
 export type FinishReply = Omit<FinishResult, 'objects'>;
 
-export type ClassesReply = { seq: number; error: string } | { seq: number; value: AddConfigResult | PreparedObject[] | FinishReply | null };
+export type ClassesReply = { seq: number; error: string } | { seq: number; value: AddConfigResult | ObjectsPart | FinishReply | null };
 
 if (parentPort) {
   const port = parentPort;
@@ -138,7 +144,7 @@ if (parentPort) {
   };
 
   let objects: PreparedObject[] | null = null;
-  const handle = async (task: ClassesTask): Promise<AddConfigResult | PreparedObject[] | FinishReply | null> => {
+  const handle = async (task: ClassesTask): Promise<AddConfigResult | ObjectsPart | FinishReply | null> => {
     if (task.op === 'connectivity') {
       const loaded = (await import(pathToFileURL(task.module).href)) as ConnectivityModule;
       connectivity = { computation: loaded.connectivityComputation(task.input), ms: 0 };
@@ -173,7 +179,12 @@ if (parentPort) {
     }
     if (task.op === 'objects') {
       objects ??= [...collector.objects.values()];
-      return objects.slice(task.from, task.from + OBJECT_PARTS);
+      // At least one object, then up to either bound.
+      let end = task.from;
+      let bytes = 0;
+      while (end < objects.length && end - task.from < OBJECT_PART.objects && (end === task.from || bytes < OBJECT_PART.bytes))
+        bytes += objects[end++].json.length;
+      return { objects: objects.slice(task.from, end), done: end >= objects.length };
     }
     const value: FinishReply = { nodes: [...collector.nodes.values()] };
     if (connectivity) {

@@ -11,7 +11,7 @@ import {
   SentObjects,
   type ClassMember,
 } from '../../../src/jobs/proxy-classes.js';
-import { ClassesThread } from '../../../src/jobs/classes-thread.js';
+import { ClassesThread, OBJECT_PART } from '../../../src/jobs/classes-thread.js';
 import type { RawAnswer } from '../../../src/generator/generator.service.js';
 import { hashedLine } from '../../support/fake-generator.js';
 
@@ -19,8 +19,11 @@ function proxy(name: string, ip: string): ProxyInfo {
   return { id: `${name}.shop`, ips: [ip], type: 'SIDECAR', namespace: 'shop', labels: { app: 'web' } } as unknown as ProxyInfo;
 }
 
-function config(p: ProxyInfo, own: string): GeneratedConfig {
-  const clusters = Array.from({ length: 150 }, (_, i) => ({ name: `outbound|80||svc-${i}.shop.svc.cluster.local`, connectTimeout: '10s' }));
+function config(p: ProxyInfo, own: string, services = 150): GeneratedConfig {
+  const clusters = Array.from({ length: services }, (_, i) => ({
+    name: `outbound|80||svc-${i}.shop.svc.cluster.local`,
+    connectTimeout: '10s',
+  }));
   return {
     proxy: p,
     listeners: [{ name: 'virtualInbound', own }, { name: 'virtualOutbound' }],
@@ -164,6 +167,23 @@ describe('ClassesThread', () => {
 
   it('stores from the answer lines what the parsed configs store', async () => {
     await expectStoredAsParsed(jobLines().map((line) => ({ line, process: 1 })));
+  });
+
+  it('gives back every object of the job, in order, however many parts they take', async () => {
+    // Over OBJECT_PART.objects objects: the thread hands them over in several messages.
+    const big = config(members[0].proxy, 'a', OBJECT_PART.objects + 300);
+    const collector = new EnvoyObjectCollector();
+    collector.addConfig(big);
+    collector.addObject(PROXY_INFO_TYPE, '', classProxyInfo(big.proxy));
+    const thread = new ClassesThread(members);
+    try {
+      await thread.add({ line: hashedLine(1, big, new Map()), process: 1 }, { key: 'web', members }, false);
+      const { objects } = await thread.finish();
+      expect(objects.length).toBeGreaterThan(2 * OBJECT_PART.objects);
+      expect(objects).toEqual([...collector.objects.values()]);
+    } finally {
+      await thread.close();
+    }
   });
 
   it("reads the answers of a session restarted mid-job by the new process's refs", async () => {
