@@ -79,7 +79,7 @@ export class GeneratorProcess {
    * cheaper to make, off the event loop (a snapshot's `load`, megabytes of it).
    */
   requestParamsJson<M extends keyof Methods>(method: M, paramsJson: string, timeoutMs: number): Promise<Methods[M]['result']> {
-    // The same line as request's: JSON.stringify({ id, method, params }) with params' JSON as is.
+    // Request's line, JSON.stringify({ id, method, params }), with params' JSON as given.
     const line = (id: number) => `{"id":${id},"method":${JSON.stringify(method)},"params":${paramsJson}}`;
     return this.send(method, line, timeoutMs, false) as Promise<Methods[M]['result']>;
   }

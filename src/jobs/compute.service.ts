@@ -59,8 +59,9 @@ export interface ComputeStats {
 /**
  * Everything derived from a snapshot's resources, computed by the `compute` job: the workloads, the
  * proxy istiod builds for each and its Envoy config (through the generator, once per proxy class),
- * and `istioctl analyze`'s diagnostics. Stored in one transaction at the end, replacing what an
- * earlier attempt stored: idempotent, and all-or-nothing if the worker dies.
+ * and `istioctl analyze`'s diagnostics. Stored at the end, what references the generated objects in
+ * one transaction (ProxyConfigStore.saveComputation), replacing what an earlier attempt stored:
+ * idempotent, and all-or-nothing if the worker dies.
  */
 @Injectable()
 export class ComputeService {

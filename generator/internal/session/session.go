@@ -177,8 +177,10 @@ func (s *Session) asStored(raws []json.RawMessage) []json.RawMessage {
 	return out
 }
 
-// parseIstio converts each object with Istio's own CRD conversion and validation, one at a time so
-// that one bad object is a diagnostic rather than a lost snapshot, as istiod's webhook would reject it.
+// parseIstio converts each object with Istio's own CRD conversion and validation, so that one bad
+// object is a diagnostic rather than a lost snapshot, as istiod's webhook would reject it: all in
+// one call, then, when Istio rejects any (rare: uploads are admitted by the same validation), one
+// call per object.
 func (s *Session) parseIstio(raws []json.RawMessage) []config.Config {
 	configs, err := parseIstioStream(raws)
 	if err != nil {
