@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { mapBounded } from '../common/bounded.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -18,13 +19,15 @@ import { ClassesThread } from './classes-thread.js';
 import { CONNECTIVITY_MODULE, type ConnectivityConfig } from './derived.js';
 import { inputChanges, sameMembership, type InputIdentities } from './reuse.js';
 import { normaliseOnThread } from './normalise-thread.js';
-import { groupIntoClasses, memberClassKey, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
+import { ClassGrouping, memberClassKey, type AddConfigResult, type ClassMember, type MemberClass } from './proxy-classes.js';
 
 export { classProxyInfo } from './proxy-classes.js';
 
 /** Reports how far a computation got, 0..1; stored on the snapshot for clients to poll. */
 export type ProgressReporter = (fraction: number) => Promise<void>;
 
+/** Proxies grouped into classes between two turns of the event loop (ClassGrouping). */
+const GROUPING_SLICE = 500;
 /** Where the steps before and after the per-class generation leave the progress. */
 const BEFORE_CLASSES = 0.15;
 const AFTER_CLASSES = 0.95;
@@ -108,7 +111,12 @@ export class ComputeService {
       const m = (o.metadata ?? {}) as { namespace?: string; name?: string };
       pods.set(`${m.namespace}/${m.name}`, o);
     }
-    const classes = groupIntoClasses(proxies, pods);
+    const grouping = new ClassGrouping(pods);
+    for (let i = 0; i < proxies.length; i += GROUPING_SLICE) {
+      if (i > 0) await yieldToLoop();
+      for (const wp of proxies.slice(i, i + GROUPING_SLICE)) grouping.add(wp);
+    }
+    const classes = grouping.classes();
     const stored: StoredClass[] = [];
     const classOf = new Map<string, string>();
     /** Each stored class's key, by the key of the class it was split from (itself when not split). */

@@ -68,28 +68,45 @@ function classFacts(proxy: ProxyInfo, pod: Body | undefined) {
  * Groups the pods that have a proxy into classes, deterministically (classes by key, members by
  * name). A class's members have equal facts: each distinct stringification is canonicalised and
  * hashed once (JSON.stringify is native and cheap next to canonicalJson; equal stringifications are
- * equal facts), which keeps a 5,000-pod mesh's grouping off the event loop's long holds.
+ * equal facts).
  */
 export function groupIntoClasses(proxies: WorkloadProxy[], pods: Map<string, Body>): MemberClass[] {
-  const byKey = new Map<string, ClassMember[]>();
-  const keys = new Map<string, string>();
-  for (const wp of proxies) {
-    if (!wp.proxy) continue;
-    const facts = classFacts(wp.proxy, pods.get(`${wp.namespace}/${wp.name}`));
+  const grouping = new ClassGrouping(pods);
+  for (const wp of proxies) grouping.add(wp);
+  return grouping.classes();
+}
+
+/**
+ * groupIntoClasses a proxy at a time: a compute job adds a 5,000-pod mesh's proxies in slices, the
+ * event loop free between two (all at once held it for 65-110 ms).
+ */
+export class ClassGrouping {
+  private readonly byKey = new Map<string, ClassMember[]>();
+  /** class keys by the facts' stringification */
+  private readonly keys = new Map<string, string>();
+
+  constructor(private readonly pods: Map<string, Body>) {}
+
+  add(wp: WorkloadProxy): void {
+    if (!wp.proxy) return;
+    const facts = classFacts(wp.proxy, this.pods.get(`${wp.namespace}/${wp.name}`));
     const quick = JSON.stringify(facts);
-    let key = keys.get(quick);
-    if (!key) keys.set(quick, (key = contentHash(facts)));
-    let members = byKey.get(key);
-    if (!members) byKey.set(key, (members = []));
+    let key = this.keys.get(quick);
+    if (!key) this.keys.set(quick, (key = contentHash(facts)));
+    let members = this.byKey.get(key);
+    if (!members) this.byKey.set(key, (members = []));
     members.push({ namespace: wp.namespace, name: wp.name, proxy: wp.proxy });
   }
-  return [...byKey]
-    .map(([classKey, workloads]) => ({
-      classKey,
-      proxyType: workloads[0].proxy.type,
-      workloads: workloads.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)),
-    }))
-    .sort((a, b) => compareStrings(a.classKey, b.classKey));
+
+  classes(): MemberClass[] {
+    return [...this.byKey]
+      .map(([classKey, workloads]) => ({
+        classKey,
+        proxyType: workloads[0].proxy.type,
+        workloads: workloads.sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`)),
+      }))
+      .sort((a, b) => compareStrings(a.classKey, b.classKey));
+  }
 }
 
 /**
