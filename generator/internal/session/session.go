@@ -5,10 +5,12 @@ package session
 import (
 	"encoding/json"
 	"fmt"
+	goruntime "runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -128,9 +130,12 @@ func (s *Session) Close() { s.failer.close() }
 
 func (s *Session) decodeKubernetes(raws []json.RawMessage) []runtime.Object {
 	decode := kubelib.IstioCodec.UniversalDeserializer().Decode
+	objs := make([]runtime.Object, len(raws))
+	errs := make([]error, len(raws))
+	eachInParallel(len(raws), func(i int) { objs[i], _, errs[i] = decode(asIstiodReadsIt(raws[i]), nil, nil) })
 	out := make([]runtime.Object, 0, len(raws))
-	for _, raw := range raws {
-		obj, _, err := decode(asIstiodReadsIt(raw), nil, nil)
+	for i, raw := range raws {
+		obj, err := objs[i], errs[i]
 		if err != nil {
 			s.leaveOut(raw, "Warning", "not loaded into the registry: "+err.Error())
 			continue
@@ -165,16 +170,36 @@ func (s *Session) decodeKubernetes(raws []json.RawMessage) []runtime.Object {
 // asStored gives each object the defaults the API server would have stored it with (a Service
 // port's targetPort, a CRD schema's defaults, ...): istiod reads objects from the API server.
 func (s *Session) asStored(raws []json.RawMessage) []json.RawMessage {
+	stored := make([]json.RawMessage, len(raws))
+	errs := make([]error, len(raws))
+	eachInParallel(len(raws), func(i int) { stored[i], errs[i] = admission.DefaultJSON(raws[i]) })
 	out := make([]json.RawMessage, 0, len(raws))
-	for _, raw := range raws {
-		stored, err := admission.DefaultJSON(raw)
-		if err != nil {
-			s.leaveOut(raw, "Warning", "not loaded: "+err.Error())
+	for i, raw := range raws {
+		if errs[i] != nil {
+			s.leaveOut(raw, "Warning", "not loaded: "+errs[i].Error())
 			continue
 		}
-		out = append(out, stored)
+		out = append(out, stored[i])
 	}
 	return out
+}
+
+// eachInParallel calls f for every index below n, spread over the machine's cores: a load decodes
+// and defaults each object on its own (the bench mesh's 10,000 took 0.42 s on one core), and
+// nothing else runs meanwhile. f must only touch what belongs to its index.
+func eachInParallel(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(goruntime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // parseIstio converts each object with Istio's own CRD conversion and validation, so that one bad
