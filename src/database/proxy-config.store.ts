@@ -42,7 +42,7 @@ const OBJECT_BYTES_PER_STATEMENT = 1024 * 1024;
 const stagingConnections = pLimit(Math.min(availableParallelism(), 3));
 /** Bytes of other objects' JSON per staging transaction. */
 const STAGED_BYTES_PER_PART = 4 * 1024 * 1024;
-/** Everything a compute job stores, written in one transaction. */
+/** Everything a compute job stores (ProxyConfigStore.saveComputation: what references the objects in one transaction). */
 export interface ComputedSnapshot {
   objects: PreparedObject[];
   nodes: TreeNode[];
