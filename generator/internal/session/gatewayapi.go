@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -81,6 +82,11 @@ var servedVersions = sync.OnceValue(func() map[string]string {
 // its values, gets stand-ins istiod judges as it judged the real ones (the certificates a Gateway
 // listener names are checked by its gateway controller).
 func asIstiodReadsIt(raw json.RawMessage) json.RawMessage {
+	// Most objects are left as they are, seen without decoding them into maps: the text (as
+	// json.Marshal wrote it, asStored's, which escapes no letter) names neither kind nor group.
+	if !bytes.Contains(raw, []byte(`"Secret"`)) && !bytes.Contains(raw, []byte(`"`+GatewayAPIGroup+"/")) {
+		return raw
+	}
 	var obj map[string]any
 	if json.Unmarshal(raw, &obj) != nil {
 		return raw
