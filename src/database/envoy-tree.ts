@@ -41,6 +41,28 @@ export interface PreparedObject {
   json: string;
 }
 
+/**
+ * Objects cut into consecutive parts, in order: each at least one object, then up to `bound.objects`
+ * objects whose JSON stays within `bound.bytes` (a larger object is a part of its own). What one
+ * statement, transaction or message takes at once.
+ */
+export function objectParts(objects: readonly PreparedObject[], bound: { bytes: number; objects: number }): PreparedObject[][] {
+  const parts: PreparedObject[][] = [];
+  let part: PreparedObject[] = [];
+  let bytes = 0;
+  for (const o of objects) {
+    if (part.length > 0 && (part.length >= bound.objects || bytes + o.json.length > bound.bytes)) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(o);
+    bytes += o.json.length;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
 export interface TreeNode {
   hash: string;
   /** height: 0 for a leaf */

@@ -7,7 +7,7 @@ import { Lru } from '../cache/lru.js';
 import type { GatewayApi } from '../model/gateway-api.js';
 import type { EnvoyObject, GeneratedConfig, ProxyInfo } from '../model/proxy.js';
 import { HASH_BYTES, unpackHashes } from './chunked-list.js';
-import { toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
+import { objectParts, toGeneratedLists, type PreparedObject, type TreeNode } from './envoy-tree.js';
 import { ListNodeStore } from './list-node.store.js';
 import { writeConnectivity } from './connectivity.store.js';
 import type { Connectivity } from '../model/connectivity.js';
@@ -132,24 +132,13 @@ interface ReadyIndex {
  * diff's indexing of older ones, may still deadlock against a part: writeTransaction retries it.)
  */
 export function stagingParts(objects: readonly PreparedObject[]): PreparedObject[][] {
-  const parts: PreparedObject[][] = [];
-  let part: PreparedObject[] = [];
-  let bytes = 0;
-  for (const o of objects) {
-    if (o.type === 'route') {
-      parts.push([o]);
-      continue;
-    }
-    if (part.length > 0 && bytes + o.json.length > STAGED_BYTES_PER_PART) {
-      parts.push(part);
-      part = [];
-      bytes = 0;
-    }
-    part.push(o);
-    bytes += o.json.length;
-  }
-  if (part.length > 0) parts.push(part);
-  return parts;
+  return [
+    ...objects.filter((o) => o.type === 'route').map((o) => [o]),
+    ...objectParts(
+      objects.filter((o) => o.type !== 'route'),
+      { bytes: STAGED_BYTES_PER_PART, objects: Infinity },
+    ),
+  ];
 }
 
 /** Generated proxy config, content-addressed (see envoy-tree.ts): every SQL statement about it. */
@@ -260,13 +249,7 @@ export class ProxyConfigStore {
   private async insertObjects(em: EntityManager, all: PreparedObject[]): Promise<PreparedObject[]> {
     // Safe under the transaction's lock: no collection removes a row seen stored here before it commits.
     const objects = await this.unstored(em, all);
-    for (let i = 0; i < objects.length;) {
-      const chunk: PreparedObject[] = [];
-      let bytes = 0;
-      while (i < objects.length && chunk.length < INSERT_CHUNK && (chunk.length === 0 || bytes < OBJECT_BYTES_PER_STATEMENT)) {
-        bytes += objects[i].json.length;
-        chunk.push(objects[i++]);
-      }
+    for (const chunk of objectParts(objects, { bytes: OBJECT_BYTES_PER_STATEMENT, objects: INSERT_CHUNK })) {
       // The bodies as one JSON array, not a text[]: its literal would escape every quote of every
       // body, in the driver and again in Postgres (most of the statement's cost, megabytes of it).
       await em.query(

@@ -14,10 +14,7 @@ import type {
 } from './classes.worker.js';
 import type { ConnectivityConfig, ConnectivityInput } from './derived.js';
 
-/**
- * An answer of the thread's ObjectsTask: objects up to these many bytes of JSON or this many objects
- * (the first always), whose structured clone takes the event loop a few ms.
- */
+/** The size of an ObjectsTask's part (objectParts), whose structured clone takes the event loop a few ms. */
 export const OBJECT_PART = { bytes: 4 * 1024 * 1024, objects: 1000 };
 
 /**
@@ -85,10 +82,10 @@ export class ClassesThread {
    */
   async finish(): Promise<FinishResult> {
     const objects: PreparedObject[] = [];
-    for (let done = false; !done;) {
-      const part = (await this.call({ op: 'objects', seq: ++this.seq, from: objects.length }, [])) as ObjectsPart;
-      objects.push(...part.objects);
-      done = part.done;
+    for (let part = 0, done = false; !done; part++) {
+      const answer = (await this.call({ op: 'objects', seq: ++this.seq, part }, [])) as ObjectsPart;
+      objects.push(...answer.objects);
+      done = answer.done;
     }
     const rest = (await this.call({ op: 'finish', seq: ++this.seq }, [])) as FinishReply;
     return { objects, ...rest };

@@ -5,7 +5,7 @@
 // that serves the API: only hashes and the job's results cross back.
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import { EnvoyObjectCollector, type PreparedObject, type TreeNode } from '../database/envoy-tree.js';
+import { EnvoyObjectCollector, objectParts, type PreparedObject, type TreeNode } from '../database/envoy-tree.js';
 import type { Connectivity } from '../model/connectivity.js';
 import type { EnvoyObject } from '../model/proxy.js';
 import type { ConnectivityComputation, ConnectivityConfig, ConnectivityInput, ConnectivityModule, ConnectivityStats } from './derived.js';
@@ -70,14 +70,14 @@ export interface StoredClassTask {
 }
 
 /**
- * The job's objects from `from` on, a part of OBJECT_PART's size (ObjectsPart), once every config
- * is added: a part per message, since taking in one message of all of them (the bench mesh's 64 MB
- * of JSON) held the API's event loop for over 100 ms.
+ * Part `part` of the job's objects, cut to OBJECT_PART (ObjectsPart), once every config is added: a
+ * part per message, since taking in one message of all of them (the bench mesh's 64 MB of JSON)
+ * held the API's event loop for over 100 ms.
  */
 export interface ObjectsTask {
   op: 'objects';
   seq: number;
-  from: number;
+  part: number;
 }
 
 export interface FinishTask {
@@ -143,7 +143,7 @@ if (parentPort) {
     connectivity.ms += performance.now() - started;
   };
 
-  let objects: PreparedObject[] | null = null;
+  let objectPartList: PreparedObject[][] | null = null;
   const handle = async (task: ClassesTask): Promise<AddConfigResult | ObjectsPart | FinishReply | null> => {
     if (task.op === 'connectivity') {
       const loaded = (await import(pathToFileURL(task.module).href)) as ConnectivityModule;
@@ -178,13 +178,8 @@ if (parentPort) {
       return null;
     }
     if (task.op === 'objects') {
-      objects ??= [...collector.objects.values()];
-      // At least one object, then up to either bound.
-      let end = task.from;
-      let bytes = 0;
-      while (end < objects.length && end - task.from < OBJECT_PART.objects && (end === task.from || bytes < OBJECT_PART.bytes))
-        bytes += objects[end++].json.length;
-      return { objects: objects.slice(task.from, end), done: end >= objects.length };
+      objectPartList ??= objectParts([...collector.objects.values()], OBJECT_PART);
+      return { objects: objectPartList[task.part] ?? [], done: task.part + 1 >= objectPartList.length };
     }
     const value: FinishReply = { nodes: [...collector.nodes.values()] };
     if (connectivity) {

@@ -1,8 +1,9 @@
 // A compute job's objects staged in parts (ProxyConfigStore.saveComputation): every object in
-// exactly one part, the others in order; each route configuration alone (its virtual hosts are indexed in one
-// ascending pass per transaction); the others together, a few megabytes a part.
+// exactly one part, the others in order; each route configuration alone (its virtual hosts are
+// indexed in one ascending pass per transaction); the others together, a few megabytes a part; and
+// objectParts, which cuts them, for statements, transactions and messages alike.
 import { describe, expect, it } from 'vitest';
-import type { PreparedObject } from '../../../src/database/envoy-tree.js';
+import { objectParts, type PreparedObject } from '../../../src/database/envoy-tree.js';
 import { stagingParts } from '../../../src/database/proxy-config.store.js';
 
 const object = (i: number, type: string, bytes: number): PreparedObject => ({
@@ -38,5 +39,22 @@ describe('stagingParts', () => {
 
   it('gives no part for no objects', () => {
     expect(stagingParts([])).toEqual([]);
+  });
+});
+
+describe('objectParts', () => {
+  it('cuts in order, each part within both bounds, a larger object alone', () => {
+    const sizes = [10, 10, 10, 10, 50, 10, 10, 10, 10, 10, 10];
+    const objects = sizes.map((bytes, i) => object(i, 'cluster', bytes));
+    const json = (o: PreparedObject) => o.json.length;
+    const parts = objectParts(objects, { bytes: 3 * json(objects[0]), objects: 2 });
+    expect(parts.flat()).toEqual(objects);
+    for (const part of parts) {
+      expect(part.length).toBeGreaterThan(0);
+      expect(part.length).toBeLessThanOrEqual(2);
+      if (part.length > 1) expect(part.reduce((n, o) => n + json(o), 0)).toBeLessThanOrEqual(3 * json(objects[0]));
+    }
+    expect(parts).toContainEqual([objects[4]]);
+    expect(objectParts([], { bytes: 1, objects: 1 })).toEqual([]);
   });
 });
