@@ -34,15 +34,35 @@ const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const cpuLine = (u) =>
   `CPU: Node ${secs(u.cpuMs)}, generators ${secs(u.generatorCpuMs)}, Postgres ${secs(u.postgresCpuMs)}, in all ${secs(u.cpuMs + u.generatorCpuMs + u.postgresCpuMs)}`;
 
+/**
+ * Every process now, from /proc: its pid, command name, parent and CPU seconds so far (user and
+ * system); a process that ends meanwhile is left out.
+ */
+function processes() {
+  const tick = 100; // USER_HZ
+  const out = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      out.push({ pid, comm, ppid: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / tick });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The generator processes this process started. */
+const isOurGenerator = (p) => p.comm === 'generator' && p.ppid === process.pid;
+
 /** Peak RSS (VmHWM) of every generator process this process started, sampled while it runs. */
 function watchGenerators() {
   const peak = new Map();
   const sample = () => {
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    for (const { pid } of processes().filter(isOurGenerator)) {
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid !== process.pid || !stat.includes('(generator)')) continue;
         const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
         peak.set(pid, Math.max(peak.get(pid) ?? 0, hwm));
       } catch {
@@ -56,22 +76,14 @@ function watchGenerators() {
 
 /**
  * CPU seconds so far of the generator processes this process started and of the Postgres server's
- * processes (every backend: run on a quiet machine), from /proc: with this process's own, where a
- * compute's CPU goes. A process that ends between two readings takes its CPU with it.
+ * processes (every backend: run on a quiet machine): with this process's own, where a compute's CPU
+ * goes. A process that ends between two readings takes its CPU with it.
  */
 function childCpu() {
-  const tick = 100; // USER_HZ
   const sum = { generator: 0, postgres: 0 };
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
-      if (stat.includes('(generator)') && Number(fields[1]) === process.pid) sum.generator += seconds;
-      else if (stat.includes('(postgres)')) sum.postgres += seconds;
-    } catch {
-      // gone meanwhile
-    }
+  for (const p of processes()) {
+    if (isOurGenerator(p)) sum.generator += p.cpuSeconds;
+    else if (p.comm === 'postgres') sum.postgres += p.cpuSeconds;
   }
   return sum;
 }
