@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -106,5 +107,17 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	h4, _, _ := objectHash("u", c, nil)
 	if h1 != h2 || h1 == h3 || h1 == h4 {
 		t.Errorf("hashes: clone equal %v, changed differs %v, other type differs %v", h1 == h2, h1 != h3, h1 != h4)
+	}
+}
+
+// TestVirtualHostsSortLast: marshalRouteConfiguration closes a route configuration's canonical
+// JSON with its virtual hosts, which is right only while no other field's JSON name sorts after
+// theirs (canonical JSON's order: UTF-16 code units, byte order for these ASCII names).
+func TestVirtualHostsSortLast(t *testing.T) {
+	fields := (*route.RouteConfiguration)(nil).ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		if name := fields.Get(i).JSONName(); name > virtualHostsField.JSONName() {
+			t.Errorf("RouteConfiguration's field %s sorts after %s", name, virtualHostsField.JSONName())
+		}
 	}
 }
