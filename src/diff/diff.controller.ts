@@ -2,6 +2,7 @@ import { BadRequestException, Controller, Get, Param, Query, Res } from '@nestjs
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { httpError } from '../http/errors.js';
+import { sendJsonInParts } from '../http/json-parts.js';
 import { DiffService } from './diff.service.js';
 import { SnapshotDiff } from './diff.types.js';
 
@@ -22,15 +23,17 @@ export class DiffController {
     const f = format ?? 'json';
     if (f !== 'json' && f !== 'markdown')
       throw new BadRequestException({ error: `format must be json or markdown, got "${f}"`, details: [] });
+    let result;
     try {
-      const result = await this.service.diff(base, head);
-      if (f === 'markdown') {
-        res.status(200).type('text/markdown; charset=utf-8').send(result.markdown);
-        return;
-      }
-      res.status(200).json(SnapshotDiff.from(base, head, result));
+      result = await this.service.diff(base, head);
     } catch (error) {
       throw httpError(error);
     }
+    if (f === 'markdown') {
+      res.status(200).type('text/markdown; charset=utf-8').send(result.markdown);
+      return;
+    }
+    // In parts: the JSON of a mesh-wide diff is tens of megabytes (see json-parts.ts).
+    await sendJsonInParts(res, 200, SnapshotDiff.from(base, head, result));
   }
 }
