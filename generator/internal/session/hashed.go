@@ -120,8 +120,9 @@ type Hashed struct {
 // Hashed hashes every object and marshals those the job does not hold yet: listeners from their
 // deterministic marshalling, the rest from the bytes istiod packed them into (once per job for
 // what istiod's xDS cache shares), unpacked only to be sent, and once per job but for answers
-// built at the same time (Sent.marshalled). Answers are built concurrently: Commit, as the answer
-// is written, settles which of them sends an object.
+// built at the same time (Sent.marshalled); a route configuration's virtual hosts once per job
+// whatever configurations hold them (marshalRouteConfiguration). Answers are built concurrently:
+// Commit, as the answer is written, settles which of them sends an object.
 func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	h := &Hashed{sent: sent}
 	var err error
@@ -143,25 +144,18 @@ func (pk *Packed) Hashed(proxy ProxyInfo, sent *Sent) (*Hashed, error) {
 	lists := []struct {
 		typeURL   string
 		resources model.Resources
-		message   func() proto.Message
+		marshal   func(*anypb.Any) (JobObject, error)
 	}{
-		{protocol.TypeRouteConfiguration, pk.Routes, nil},
-		{protocol.TypeCluster, pk.Clusters, func() proto.Message { return &cluster.Cluster{} }},
-		{protocol.TypeClusterLoadAssign, pk.Endpoints, func() proto.Message { return &endpoint.ClusterLoadAssignment{} }},
+		{protocol.TypeRouteConfiguration, pk.Routes, h.marshalRouteConfiguration},
+		{protocol.TypeCluster, pk.Clusters, func(r *anypb.Any) (JobObject, error) { return h.unpacked(r, &cluster.Cluster{}) }},
+		{protocol.TypeClusterLoadAssign, pk.Endpoints, func(r *anypb.Any) (JobObject, error) {
+			return h.unpacked(r, &endpoint.ClusterLoadAssignment{})
+		}},
 	}
 	for i, l := range lists {
 		*h.lists()[i+1] = make([]JobObject, 0, len(l.resources))
 		for _, r := range l.resources {
-			marshal := func() (JobObject, error) {
-				if l.message == nil {
-					return h.marshalRouteConfiguration(r.Resource.Value)
-				}
-				m := l.message()
-				if err := r.Resource.UnmarshalTo(m); err != nil {
-					return JobObject{}, err
-				}
-				return h.marshal(m)
-			}
+			marshal := func() (JobObject, error) { return l.marshal(r.Resource) }
 			if err = h.add(i+1, sent.packedHash(l.typeURL, r.Resource), marshal); err != nil {
 				return nil, err
 			}
@@ -192,19 +186,27 @@ func (h *Hashed) marshal(m proto.Message) (o JobObject, err error) {
 	return o, err
 }
 
+// unpacked is marshal's of the message istiod packed into r, unpacked into m.
+func (h *Hashed) unpacked(r *anypb.Any, m proto.Message) (JobObject, error) {
+	if err := r.UnmarshalTo(m); err != nil {
+		return JobObject{}, err
+	}
+	return h.marshal(m)
+}
+
 // The field of a RouteConfiguration holding its virtual hosts, by number and by proto3 JSON name.
 var virtualHostsField = (*route.RouteConfiguration)(nil).ProtoReflect().Descriptor().Fields().ByName("virtual_hosts")
 
-// marshalRouteConfiguration is marshalObject's result for a RouteConfiguration istiod packed into
-// value: the configuration without its virtual hosts marshalled as any object, then each virtual
-// host's canonical JSON from the job's (Sent.virtualHosts), marshalled at its first sight, all
-// without unpacking the virtual hosts already marshalled. Canonical JSON sorts an object's keys
-// and virtualHosts sorts after every other field's name (TestVirtualHostsSortLast), so the hosts
-// close the object; and the canonical JSON of an array is its elements' joined by commas.
-func (h *Hashed) marshalRouteConfiguration(value []byte) (JobObject, error) {
+// marshalRouteConfiguration is marshalObject's result for the RouteConfiguration istiod packed
+// into r: the configuration without its virtual hosts marshalled like any object, then each
+// virtual host's canonical JSON from the job's memo (Sent.virtualHosts), unpacked and marshalled
+// only at its first sight in the job. Canonical JSON sorts an object's keys, and virtualHosts
+// sorts after every other field's name (TestVirtualHostsSortLast), so the hosts close the object;
+// the canonical JSON of an array is its elements' joined by commas.
+func (h *Hashed) marshalRouteConfiguration(r *anypb.Any) (JobObject, error) {
 	var rest []byte
 	var hosts [][]byte
-	for b := value; len(b) > 0; {
+	for b := r.Value; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return JobObject{}, protowire.ParseError(n)
