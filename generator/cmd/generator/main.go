@@ -20,7 +20,10 @@ import (
 // several times its live heap in short-lived objects (istiod's generation, each answer's JSON), and
 // at Go's default of 100 the collector took 12 % of its CPU on the bench mesh; at 200 about half of
 // that, for a higher peak RSS (the bench mesh 490 to 642 MiB; the 50,000-pod mesh 2.5 to 3.6 GiB).
-const gcPercent = 200
+// At 300 a compute of the bench mesh took 9.6-9.8 generator CPU-s against 10.7-11.8 at 200, for a
+// peak RSS of 889-947 MiB against 709-716 (alternate runs); the heap a compute leaves is returned
+// when it ends (Server.endJob).
+const gcPercent = 300
 
 func main() {
 	if err := session.QuietLogs(); err != nil {

@@ -97,11 +97,13 @@ func (s *Server) endJob(name string) {
 	defer s.jobsMu.Unlock()
 	delete(s.jobs, name)
 	// The answers' buffer grows to the largest answer (tens of MB on a big mesh): a session that
-	// stays for queries after its compute job does not keep it.
+	// stays for queries after its compute job does not keep it, nor the garbage the job left,
+	// which the collector (GOGC 300) would otherwise hold until the session's next cycle.
 	if len(s.jobs) == 0 {
 		s.outMu.Lock()
 		s.answer = nil
 		s.outMu.Unlock()
+		go debug.FreeOSMemory()
 	}
 }
 
