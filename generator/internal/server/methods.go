@@ -110,12 +110,13 @@ func (s *Server) dispatch(req protocol.Request) (any, error) {
 		if p.Job == "" {
 			return nil, badRequest{fmt.Errorf("hashedProxyConfig: job is required")}
 		}
-		pk, err := s.session.Pack(proxy)
+		job := s.job(p.Job)
+		pk, err := s.session.Pack(proxy, job)
 		if err != nil {
 			return nil, err
 		}
 		// Settled and sent by reply (Hashed.Commit), in the order answers are written.
-		return pk.Hashed(session.Describe(proxy), s.job(p.Job))
+		return pk.Hashed(session.Describe(proxy), job)
 	case "endJob":
 		p, err := decode[protocol.EndJobParams](req.Params)
 		if err != nil {

@@ -51,7 +51,7 @@ type Packed struct {
 
 // Generate runs istiod's generators (LDS, RDS, CDS, EDS) for the proxy against the snapshot.
 func (s *Session) Generate(p *model.Proxy) (*Generated, error) {
-	pk, err := s.Pack(p)
+	pk, err := s.Pack(p, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -74,8 +74,9 @@ func (s *Session) Generate(p *model.Proxy) (*Generated, error) {
 // ConfigGen has none), and the request carries a start time, as istiod's pushes do, without which
 // the cache keeps nothing: what one proxy's generation shares with the next (routes, clusters and
 // endpoints of the same SidecarScope dependencies) is built once. The snapshot never changes, so
-// nothing cached goes stale.
-func (s *Session) Pack(p *model.Proxy) (pk *Packed, err error) {
+// nothing cached goes stale. job, when not nil, is the compute job asking: what it read of the
+// clusters istiod's cache shares is read once per job (Sent.edsCluster).
+func (s *Session) Pack(p *model.Proxy, job *Sent) (pk *Packed, err error) {
 	defer recoverFatal(&err)
 	req := &model.PushRequest{Push: s.server.PushContext(), Forced: true, Start: time.Now()}
 	pk = &Packed{Listeners: s.server.Listeners(p)}
@@ -85,7 +86,7 @@ func (s *Session) Pack(p *model.Proxy) (pk *Packed, err error) {
 	if pk.Clusters, err = s.generate(p, req, &model.WatchedResource{TypeUrl: v3.ClusterType, Wildcard: true}); err != nil {
 		return nil, err
 	}
-	if pk.Endpoints, err = s.endpoints(p, req, pk.Clusters); err != nil {
+	if pk.Endpoints, err = s.endpoints(p, req, pk.Clusters, job); err != nil {
 		return nil, err
 	}
 	return pk, nil
@@ -123,10 +124,10 @@ func (s *Session) routes(p *model.Proxy, req *model.PushRequest, listeners []*li
 
 // endpoints is EDS as Envoy asks for it after CDS: istiod's EDS generator (and its cache) for the
 // clusters of type EDS, in the clusters' order.
-func (s *Session) endpoints(p *model.Proxy, req *model.PushRequest, clusters model.Resources) (model.Resources, error) {
+func (s *Session) endpoints(p *model.Proxy, req *model.PushRequest, clusters model.Resources, job *Sent) (model.Resources, error) {
 	names := make([]string, 0, len(clusters))
 	for _, c := range clusters {
-		name, eds, err := edsCluster(c.Resource.Value)
+		name, eds, err := job.edsCluster(c.Resource)
 		if err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 		}

@@ -192,7 +192,7 @@ func BenchmarkAnswer(b *testing.B) {
 	marshalled := make([]*ProxyConfig, len(proxies))
 	for i, fp := range proxies {
 		var err error
-		if packed[i], err = s.Pack(fp.proxy); err != nil {
+		if packed[i], err = s.Pack(fp.proxy, nil); err != nil {
 			b.Fatal(err)
 		}
 		if generated[i], err = s.Generate(fp.proxy); err != nil {
@@ -214,8 +214,9 @@ func BenchmarkAnswer(b *testing.B) {
 	b.Run("generate", func(b *testing.B) {
 		for b.Loop() {
 			cold(b)
+			job := NewSent()
 			for _, fp := range proxies {
-				if _, err := s.Pack(fp.proxy); err != nil {
+				if _, err := s.Pack(fp.proxy, job); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -284,7 +285,7 @@ func BenchmarkAnswer(b *testing.B) {
 			cold(b)
 			sent := NewSent()
 			for _, fp := range proxies {
-				pk, err := s.Pack(fp.proxy)
+				pk, err := s.Pack(fp.proxy, sent)
 				if err != nil {
 					b.Fatal(err)
 				}

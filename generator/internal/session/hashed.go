@@ -51,6 +51,8 @@ type Sent struct {
 	// is hashed once per job rather than once per class; holding it here keeps its address from
 	// naming another object later.
 	packed map[*anypb.Any]ObjectHash
+	// edsClusters is what edsCluster read of each packed cluster, by the same resources as packed.
+	edsClusters map[*anypb.Any]edsClusterFacts
 	// virtualHosts is the canonical JSON of every virtual host marshalled for the job, by its
 	// bytes as istiod packed it. A mesh's route configurations differ from class to class in a few
 	// of their virtual hosts (the bench mesh's 82 distinct ones: 90 MB of JSON, 5 MB of distinct
@@ -64,8 +66,36 @@ func NewSent() *Sent {
 		refs:         map[ObjectHash]int{},
 		marshalled:   map[ObjectHash]JobObject{},
 		packed:       map[*anypb.Any]ObjectHash{},
+		edsClusters:  map[*anypb.Any]edsClusterFacts{},
 		virtualHosts: map[string][]byte{},
 	}
+}
+
+// edsClusterFacts is a packed cluster's name and whether Envoy asks EDS for it.
+type edsClusterFacts struct {
+	name string
+	eds  bool
+}
+
+// edsCluster is edsCluster's of a cluster istiod packed, read at its first sight in the job; a
+// nil Sent (no job) reads it every time.
+func (s *Sent) edsCluster(r *anypb.Any) (name string, eds bool, err error) {
+	if s == nil {
+		return edsCluster(r.Value)
+	}
+	s.mu.Lock()
+	facts, ok := s.edsClusters[r]
+	s.mu.Unlock()
+	if ok {
+		return facts.name, facts.eds, nil
+	}
+	if name, eds, err = edsCluster(r.Value); err != nil {
+		return "", false, err
+	}
+	s.mu.Lock()
+	s.edsClusters[r] = edsClusterFacts{name, eds}
+	s.mu.Unlock()
+	return name, eds, nil
 }
 
 // packedHash is the ObjectHash of a resource istiod packed, hashed at its first sight in the job.

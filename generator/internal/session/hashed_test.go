@@ -17,7 +17,7 @@ func TestHashedSendsEachObjectOnceInTheOrderOfWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, err := s.Pack(p)
+	pk, err := s.Pack(p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

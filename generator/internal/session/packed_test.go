@@ -152,7 +152,7 @@ func TestPackedIsTheUnpackedConfig(t *testing.T) {
 			// compare checks proxy i's answer in the job of sent: every object's hash, and the JSON
 			// of those it carries, each the first time in the job (all of them in a new job).
 			compare := func(i int, sent *Sent, fresh bool) {
-				pk, err := m.s.Pack(proxies[i])
+				pk, err := m.s.Pack(proxies[i], sent)
 				if err != nil {
 					t.Error(err)
 					return
