@@ -83,34 +83,37 @@ func (s *Sent) edsCluster(r *anypb.Any) (name string, eds bool, err error) {
 	if s == nil {
 		return edsCluster(r.Value)
 	}
-	s.mu.Lock()
-	facts, ok := s.edsClusters[r]
-	s.mu.Unlock()
-	if ok {
-		return facts.name, facts.eds, nil
-	}
-	if name, eds, err = edsCluster(r.Value); err != nil {
-		return "", false, err
-	}
-	s.mu.Lock()
-	s.edsClusters[r] = edsClusterFacts{name, eds}
-	s.mu.Unlock()
-	return name, eds, nil
+	facts, err := firstSight(s, s.edsClusters, r, func() (edsClusterFacts, error) {
+		name, eds, err := edsCluster(r.Value)
+		return edsClusterFacts{name, eds}, err
+	})
+	return facts.name, facts.eds, err
 }
 
 // packedHash is the ObjectHash of a resource istiod packed, hashed at its first sight in the job.
 func (s *Sent) packedHash(typeURL string, r *anypb.Any) ObjectHash {
+	hash, _ := firstSight(s, s.packed, r, func() (ObjectHash, error) { return bytesHash(typeURL, r.Value), nil })
+	return hash
+}
+
+// firstSight is m's value for key, one of the job's memos: computed, outside the job's lock, when
+// the job has none yet (two answers may both compute it, to the same value); a failure is not
+// kept. virtualHostJSON does the same by hand, to look its memo up by bytes without copying them.
+func firstSight[K comparable, V any](s *Sent, m map[K]V, key K, compute func() (V, error)) (V, error) {
 	s.mu.Lock()
-	hash, ok := s.packed[r]
+	v, ok := m[key]
 	s.mu.Unlock()
 	if ok {
-		return hash
+		return v, nil
 	}
-	hash = bytesHash(typeURL, r.Value)
+	v, err := compute()
+	if err != nil {
+		return v, err
+	}
 	s.mu.Lock()
-	s.packed[r] = hash
+	m[key] = v
 	s.mu.Unlock()
-	return hash
+	return v, nil
 }
 
 // lookup is whether the job holds an object, and when not, the object (name and JSON) if an
