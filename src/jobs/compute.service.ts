@@ -83,17 +83,7 @@ export class ComputeService {
   async compute(snapshotId: string, progress: ProgressReporter): Promise<ComputeStats> {
     const phases: Record<string, number> = {};
     const time = phaseTimer(phases);
-    // Normalised on a thread: its CPU (the bench mesh's ~0.5 s) would hold the API's requests.
-    const {
-      normalised,
-      loadParamsJson,
-      inputs: identities,
-    } = await time('normalise', () =>
-      normaliseOnThread(this.snapshots.resources(snapshotId), (params) => this.generator.deployGateways(params)),
-    );
-    await progress(0.05);
-    // The session starts from this normalisation rather than reading and normalising the snapshot again.
-    const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, { loadParamsJson }));
+    const { normalised, identities, version } = await this.normaliseAndLoad(snapshotId, progress, time);
     // Only stored at the end: the session answers them alongside the proxies and the classes
     // (their phases overlap; asked first, the analysis takes the core the proxies leave idle).
     const analysed = Promise.all([
@@ -256,6 +246,25 @@ export class ComputeService {
       }),
     );
     return stats;
+  }
+
+  /**
+   * The snapshot normalised on a thread (its CPU, the bench mesh's ~0.5 s, would hold the API's
+   * requests), then its generator session started from that normalisation rather than reading and
+   * normalising the snapshot again. A method of its own so that the session's load params (JSON of
+   * MBs: tens on a big mesh) are let go once sent, not held by the compute's closures to its end.
+   */
+  private async normaliseAndLoad(snapshotId: string, progress: ProgressReporter, time: PhaseTimer) {
+    const {
+      normalised,
+      loadParamsJson,
+      inputs: identities,
+    } = await time('normalise', () =>
+      normaliseOnThread(this.snapshots.resources(snapshotId), (params) => this.generator.deployGateways(params)),
+    );
+    await progress(0.05);
+    const version = await time('session', () => this.generator.ask(snapshotId, 'version', undefined, { loadParamsJson }));
+    return { normalised, identities, version };
   }
 
   /**
