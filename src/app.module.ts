@@ -5,7 +5,6 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
-import { SnapshotStore } from './database/snapshot.store.js';
 import { ConnectivityModule } from './connectivity/connectivity.module.js';
 import { DiffModule } from './diff/diff.module.js';
 import { GeneratorModule } from './generator/generator.module.js';
@@ -14,6 +13,7 @@ import { costLimitPlugin, depthLimitRule } from './graphql/limits.js';
 import { HealthModule } from './health/health.module.js';
 import { RateLimitModule, rateLimitStatusPlugin } from './http/rate-limit.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { NormalisedSnapshots } from './jobs/normalised-snapshots.js';
 import { JourneyModule } from './journey/journey.module.js';
 import { MeshesModule } from './meshes/meshes.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -39,7 +39,8 @@ export class AppModule {
       ConfigModule.forRoot(config),
       DatabaseModule.forRoot(options.databaseUrl),
       MetricsModule,
-      GeneratorModule.forRoot(SnapshotStore),
+      // Sessions load snapshots normalised on a thread, off the event loop.
+      GeneratorModule.forRoot(NormalisedSnapshots),
       // Connectivity runs on the compute job's thread, which imports it (jobs/derived.ts).
       JobsModule.forRoot({ worker: options.worker, connectivity: new URL('./connectivity/factory.js', import.meta.url) }),
     ];

@@ -3,9 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { NO_GATEWAY_API, type GatewayApi } from '../model/gateway-api.js';
 import type { MeshSecurity } from '../model/mesh-security.js';
-import type { GatewayDeployer } from '../generator/protocol.js';
-import { normaliseWithIstiod } from '../ingest/gateway-deployments.js';
-import type { NormalisedSnapshot, PreparedResource } from '../model/snapshot.js';
+import type { PreparedResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
 import { jsonLines } from './json-lines.js';
@@ -139,12 +137,6 @@ export class SnapshotStore {
     if (row?.status === SnapshotStatus.READY) this.readySeen.set(id, { at: Date.now() });
     else this.readySeen.delete(id);
     return row?.status ?? null;
-  }
-
-  /** The snapshot as the generator loads it (with what istiod deploys for its Gateways), or null when there is none. */
-  async normalised(id: string, deploy: GatewayDeployer): Promise<NormalisedSnapshot | null> {
-    if (!(await this.get(id))) return null;
-    return normaliseWithIstiod(await this.resources(id), deploy);
   }
 
   /** Newest first. The cursor is the position of the last item of the previous page. `meshes`: only those (null: all). */

@@ -24,12 +24,12 @@ export interface RawAnswer {
 }
 
 /**
- * Where a session gets the snapshot it loads: normalised, or null when there is no such snapshot.
- * The adapter takes a normalised snapshot and never reads the store itself (the store provides
- * this). What istiod deploys for Gateway API Gateways is part of it, asked of `deploy`.
+ * Where a session gets the snapshot it loads (SessionInput), or null when there is no such
+ * snapshot. The adapter never reads the store itself (the application provides this). What istiod
+ * deploys for Gateway API Gateways is part of it, asked of `deploy`.
  */
 export interface SnapshotSource {
-  normalised(snapshotId: string, deploy: GatewayDeployer): Promise<NormalisedSnapshot | null>;
+  sessionInput(snapshotId: string, deploy: GatewayDeployer): Promise<SessionInput | null>;
 }
 export const SNAPSHOT_SOURCE = Symbol('SNAPSHOT_SOURCE');
 
@@ -184,12 +184,11 @@ export class GeneratorService implements OnModuleDestroy {
     try {
       // The session's own process, before it holds the snapshot, answers what istiod deploys.
       const timeoutMs = this.limits.requestTimeoutMs * 10;
-      if (input && 'loadParamsJson' in input) await process.requestParamsJson('load', input.loadParamsJson, timeoutMs);
-      else {
-        const snapshot = input ?? (await this.source.normalised(snapshotId, (params) => process.request('gatewayDeployments', params, this.limits.requestTimeoutMs)));
-        if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
-        await process.request('load', loadParams(snapshot), timeoutMs);
-      }
+      const snapshot =
+        input ?? (await this.source.sessionInput(snapshotId, (params) => process.request('gatewayDeployments', params, this.limits.requestTimeoutMs)));
+      if (!snapshot) throw new SnapshotNotFoundError(`snapshot ${snapshotId} not found`);
+      if ('loadParamsJson' in snapshot) await process.requestParamsJson('load', snapshot.loadParamsJson, timeoutMs);
+      else await process.request('load', loadParams(snapshot), timeoutMs);
     } catch (error) {
       process.close();
       throw error;

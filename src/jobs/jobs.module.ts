@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ComputeService } from './compute.service.js';
 import { ComputeWorker } from './compute.worker.js';
 import { MaintenanceWorker } from './maintenance.worker.js';
+import { NormalisedSnapshots } from './normalised-snapshots.js';
 import { QueueService } from './queue.service.js';
 import { RetentionService } from './retention.service.js';
 import { CONNECTIVITY_MODULE } from './derived.js';
@@ -16,11 +17,12 @@ export class JobsModule {
       providers: [
         QueueService,
         ComputeService,
+        NormalisedSnapshots,
         RetentionService,
         ...(options.worker ? [ComputeWorker, MaintenanceWorker] : []),
         ...(options.connectivity ? [{ provide: CONNECTIVITY_MODULE, useValue: options.connectivity }] : []),
       ],
-      exports: [QueueService, ComputeService, RetentionService],
+      exports: [QueueService, ComputeService, RetentionService, NormalisedSnapshots],
     };
   }
 }

@@ -7,6 +7,7 @@ import { SnapshotStore } from '../database/snapshot.store.js';
 import { WorkloadStore } from '../database/workload.store.js';
 import { GeneratorService, SnapshotNotFoundError } from '../generator/generator.service.js';
 import { GeneratorError } from '../generator/protocol.js';
+import { NormalisedSnapshots } from '../jobs/normalised-snapshots.js';
 import { UnknownWorkloadError } from '../model/errors.js';
 import type { GeneratedConfig } from '../model/proxy.js';
 import { ProxyConfigService } from '../proxy-config/proxy-config.service.js';
@@ -63,6 +64,7 @@ export class JourneyService {
     private readonly workloadStore: WorkloadStore,
     private readonly generator: GeneratorService,
     private readonly routing: RoutingService,
+    private readonly normalisedSnapshots: NormalisedSnapshots,
   ) {}
 
   async journey(snapshotId: string, from: ProxyInput, callInput: CallInput, identity: RequestIdentity | null): Promise<Journey> {
@@ -74,7 +76,7 @@ export class JourneyService {
     let normalised: NormalisedSnapshot | undefined;
     // As the generator loads the snapshot: with the workloads and Services istiod deploys for Gateways.
     const normalise = async () =>
-      (normalised ??= (await this.snapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params)))!);
+      (normalised ??= (await this.normalisedSnapshots.normalised(snapshotId, (params) => this.generator.deployGateways(params)))!);
     const facts = await this.snapshotFacts(snapshotId, status === SnapshotStatus.READY, normalise);
     const named = from.name ? facts.workloads.named(from.namespace, from.name) : undefined;
     if (from.name && !named) throw new UnknownWorkloadError(`no workload ${from.namespace}/${from.name} in snapshot ${snapshotId}`);

@@ -3,6 +3,7 @@ import { Lru } from '../cache/lru.js';
 import { SnapshotStore } from '../database/snapshot.store.js';
 import { GeneratorError } from '../generator/protocol.js';
 import { GeneratorService } from '../generator/generator.service.js';
+import { NormalisedSnapshots } from '../jobs/normalised-snapshots.js';
 import { ProxyType } from '../graphql/enums.js';
 import { NotFoundError } from '../model/errors.js';
 import { ProxyConfigService } from '../proxy-config/proxy-config.service.js';
@@ -25,6 +26,7 @@ export class RoutingService {
     private readonly proxyConfig: ProxyConfigService,
     private readonly snapshots: SnapshotStore,
     private readonly generator: GeneratorService,
+    private readonly normalisedSnapshots: NormalisedSnapshots,
   ) {}
 
   /** The proxy's config (stored or generated) walked with Envoy's rules; a workload without a proxy: kube-proxy. */
@@ -52,7 +54,7 @@ export class RoutingService {
     const known = this.kubeProxyInputs.get(snapshotId);
     if (known) return known;
     // As the generator loads the snapshot: the Services istiod deploys for Gateways are kube-proxy's too.
-    const loading = this.snapshots
+    const loading = this.normalisedSnapshots
       .normalised(snapshotId, (params) => this.generator.deployGateways(params))
       .then((snapshot) => {
         if (!snapshot) throw new NotFoundError(`snapshot ${snapshotId} not found`);

@@ -17,6 +17,7 @@ import { TLS_INSPECTOR_FILTER, generated, rdsHcm, socket, tlsSocket } from '../.
 import { RouteSources } from '../../../src/envoy/provenance.js';
 import type { SnapshotStore } from '../../../src/database/snapshot.store.js';
 import type { GeneratorService } from '../../../src/generator/generator.service.js';
+import type { NormalisedSnapshots } from '../../../src/jobs/normalised-snapshots.js';
 import type { ProxyConfigService } from '../../../src/proxy-config/proxy-config.service.js';
 import { CallMode, TlsMode } from '../../../src/routing/graphql/route-resolution.types.js';
 import { fake } from '../../support/fakes.js';
@@ -177,15 +178,16 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
     get: async () => null,
     status: async () => null,
     resources: async () => [],
-    normalised: async () => null,
   });
   const noGateways = fake<GeneratorService>({ deployGateways: async () => [] });
+  const notNormalised = fake<NormalisedSnapshots>({ normalised: async () => null });
   const resolver = (config = gateway) =>
     new RoutingResolver(
       new RoutingService(
         fake<ProxyConfigService>({ generate: async () => config, routeSources: async () => new RouteSources([]) }),
         noSnapshot,
         noGateways,
+        notNormalised,
       ),
     );
   const base = { mode: CallMode.GATEWAY };
@@ -229,6 +231,7 @@ describe('RoutingResolver (the GraphQL entry point), generator faked', () => {
         }),
         noSnapshot,
         noGateways,
+        notNormalised,
       ),
     );
     await expect(noProxy.resolveRoute('s', proxyInput({ namespace: 'x', name: 'y' }), callInput({ port: 80 }))).rejects.toThrow(
@@ -251,8 +254,8 @@ describe('RoutingService without a proxy, store faked', () => {
       ports: [{ name: 'http', port: 8080 }],
       endpoints: [{ addresses: ['10.1.0.1'] }],
     };
-    const snapshots = fake<SnapshotStore>({
-      status: async () => 'READY' as never,
+    const snapshots = fake<SnapshotStore>({ status: async () => 'READY' as never });
+    const normalisedSnapshots = fake<NormalisedSnapshots>({
       normalised: async () => {
         normalised++;
         return { generatorInput: { kubernetes: [service, slice, { kind: 'Pod' }], istio: [], meshConfig: '', analysis: [] } } as never;
@@ -266,6 +269,7 @@ describe('RoutingService without a proxy, store faked', () => {
       }),
       snapshots,
       fake<GeneratorService>({ deployGateways: async () => [] }),
+      normalisedSnapshots,
     );
     const call = { mode: 'OUTBOUND', host: 'web', port: 80 } as Parameters<RoutingService['resolve']>[2];
     const first = await routing.resolve('s', proxyInput({ namespace: 'x', name: 'y' }), call);
