@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { NO_GATEWAY_API, type GatewayApi } from '../model/gateway-api.js';
 import type { MeshSecurity } from '../model/mesh-security.js';
+import type { AnalyzerMessage } from '../model/diagnostics.js';
 import type { PreparedResource } from '../model/snapshot.js';
 import { documentAt, documentRuns } from './chunked-list.js';
 import { SnapshotEntity, SnapshotStatus } from './entities/index.js';
@@ -25,7 +26,7 @@ export interface StoredResource {
 
 export interface SnapshotPage {
   /** Each snapshot with the cursor that pages on after it. */
-  entries: { snapshot: SnapshotEntity; cursor: string }[];
+  entries: { snapshot: SnapshotMetadata; cursor: string }[];
   /** Pass back as `cursor` for the next (older) page; null on the last page. */
   nextCursor: string | null;
 }
@@ -111,10 +112,19 @@ export class SnapshotStore {
    * One row by its key, in plain SQL: what clients poll while a snapshot computes, where the ORM's
    * query building and hydration cost more of the API's event loop than the query itself.
    */
-  async get(id: string): Promise<SnapshotEntity | null> {
+  async get(id: string): Promise<SnapshotMetadata | null> {
     if (!isSnapshotId(id)) return null;
-    const [row]: Record<string, unknown>[] = await this.dataSource.query(`SELECT ${ENTITY_COLUMNS} FROM snapshots WHERE id = $1`, [id]);
-    return row ? this.snapshots().create(toEntityFields(row)) : null;
+    const [row]: Record<string, unknown>[] = await this.dataSource.query(`SELECT ${METADATA_COLUMNS} FROM snapshots WHERE id = $1`, [id]);
+    return row ? this.snapshots().create(toMetadata(row)) : null;
+  }
+
+  /** `istioctl analyze`'s messages for the snapshot (empty until computed); null when there is no such snapshot. */
+  async diagnostics(id: string): Promise<AnalyzerMessage[] | null> {
+    if (!isSnapshotId(id)) return null;
+    const [row]: { diagnostics: AnalyzerMessage[] }[] = await this.dataSource.query('SELECT diagnostics FROM snapshots WHERE id = $1', [
+      id,
+    ]);
+    return row?.diagnostics ?? null;
   }
 
   /**
@@ -143,7 +153,7 @@ export class SnapshotStore {
   async list(limit: number, cursor?: string | null, meshes: string[] | null = null): Promise<SnapshotPage> {
     const after = cursor ? decodeCursor(cursor) : null;
     const rows: (Record<string, unknown> & { cursor_created_at: string })[] = await this.dataSource.query(
-      `SELECT ${ENTITY_COLUMNS},
+      `SELECT ${METADATA_COLUMNS},
               to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_created_at
        FROM snapshots
        WHERE ($2::text[] IS NULL OR mesh = ANY($2))
@@ -153,7 +163,7 @@ export class SnapshotStore {
       after ? [limit + 1, meshes, after.createdAt, after.id] : [limit + 1, meshes],
     );
     const entries = rows.slice(0, limit).map((row) => ({
-      snapshot: this.snapshots().create(toEntityFields(row)),
+      snapshot: this.snapshots().create(toMetadata(row)),
       cursor: encodeCursor(row.cursor_created_at, String(row.id)),
     }));
     const nextCursor = rows.length > limit ? (entries.at(-1)?.cursor ?? null) : null;
@@ -345,10 +355,17 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   return { createdAt, id };
 }
 
-/** The columns SnapshotEntity selects (toEntityFields maps them): its others are read where they are needed. */
-const ENTITY_COLUMNS = 'id, name, mesh, created_by, created_at, status, progress, error, resource_count, istio_version, diagnostics';
+/**
+ * A snapshot as get and list read it: its metadata and status. The other columns are read where
+ * they are needed; the diagnostics above all (megabytes of JSON on a big mesh, which every poll of
+ * a READY snapshot would parse on the event loop).
+ */
+export type SnapshotMetadata = Omit<SnapshotEntity, 'diagnostics'>;
 
-function toEntityFields(row: Record<string, unknown>): Partial<SnapshotEntity> {
+/** The columns of SnapshotMetadata (toMetadata maps them). */
+const METADATA_COLUMNS = 'id, name, mesh, created_by, created_at, status, progress, error, resource_count, istio_version';
+
+function toMetadata(row: Record<string, unknown>): Partial<SnapshotEntity> {
   return {
     id: row.id as string,
     name: row.name as string | null,
@@ -360,7 +377,6 @@ function toEntityFields(row: Record<string, unknown>): Partial<SnapshotEntity> {
     error: row.error as string | null,
     resourceCount: row.resource_count as number,
     istioVersion: row.istio_version as string | null,
-    diagnostics: row.diagnostics as unknown[],
   };
 }
 

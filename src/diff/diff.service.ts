@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.js';
-import { SnapshotStore } from '../database/snapshot.store.js';
+import { SnapshotStatus } from '../database/entities/index.js';
+import { SnapshotStore, type SnapshotMetadata } from '../database/snapshot.store.js';
 import { ConnectivityStore } from '../database/connectivity.store.js';
 import type { ResourceEntry } from '../database/snapshot-lists.js';
 import type { Connectivity } from '../model/connectivity.js';
-import type { AnalyzerMessage } from '../model/diagnostics.js';
 import { ConflictError, NotFoundError } from '../model/errors.js';
 import { BoundedMemo, composeDiff, proxyChanges } from './diff.js';
 import type { MarkdownOptions } from './markdown.js';
@@ -67,11 +66,12 @@ export class DiffService {
     const statuses = await Promise.all([this.store.status(baseId), this.store.status(headId)]);
     if (statuses.some((s) => s !== SnapshotStatus.READY))
       readyPair(await Promise.all([this.store.get(baseId), this.store.get(headId)]), baseId, headId);
-    // Both READY: compared while their rows are read, not after (a row holds its snapshot's
-    // diagnostics, a megabyte of JSON on a big mesh). The ids as Postgres writes them.
+    // Both READY: compared while their rows are read, not after (their diagnostics are megabytes
+    // of JSON on a big mesh). The ids as Postgres writes them.
     const [b, h] = [baseId.toLowerCase(), headId.toLowerCase()];
-    const [rows, resources, proxies, connectivity] = await Promise.all([
+    const [rows, diagnostics, resources, proxies, connectivity] = await Promise.all([
       Promise.all([this.store.get(b), this.store.get(h)]),
+      Promise.all([this.store.diagnostics(b), this.store.diagnostics(h)]),
       this.differingResources(b, h),
       proxyChanges(this.source, b, h, this.memo),
       this.connectivityPair(b, h),
@@ -82,7 +82,7 @@ export class DiffService {
         base: { id: base.id, name: base.name },
         head: { id: head.id, name: head.name },
         resources,
-        diagnostics: { base: base.diagnostics as AnalyzerMessage[], head: head.diagnostics as AnalyzerMessage[] },
+        diagnostics: { base: diagnostics[0] ?? [], head: diagnostics[1] ?? [] },
         proxies,
         istioVersion: head.istioVersion,
         connectivity,
@@ -93,7 +93,7 @@ export class DiffService {
 }
 
 /** Both snapshots, READY; otherwise the error saying which is missing or not READY (and what to do). */
-function readyPair([base, head]: (SnapshotEntity | null)[], baseId: string, headId: string): [SnapshotEntity, SnapshotEntity] {
+function readyPair([base, head]: (SnapshotMetadata | null)[], baseId: string, headId: string): [SnapshotMetadata, SnapshotMetadata] {
   const missing = [!base && `base snapshot ${baseId}`, !head && `head snapshot ${headId}`].filter(Boolean);
   if (missing.length) throw new DiffNotFoundError(`${missing.join(' and ')} not found`);
   const notReady = [notReadyText('base', base!), notReadyText('head', head!)].filter(Boolean);
@@ -101,7 +101,7 @@ function readyPair([base, head]: (SnapshotEntity | null)[], baseId: string, head
   return [base!, head!];
 }
 
-function notReadyText(side: string, s: SnapshotEntity): string | null {
+function notReadyText(side: string, s: SnapshotMetadata): string | null {
   if (s.status === SnapshotStatus.READY) return null;
   const why =
     s.status === SnapshotStatus.FAILED

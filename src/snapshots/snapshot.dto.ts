@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { SnapshotStatus, type SnapshotEntity } from '../database/entities/index.js';
+import { SnapshotStatus } from '../database/entities/index.js';
+import type { SnapshotMetadata } from '../database/snapshot.store.js';
 
 /** A snapshot's metadata and status, as REST returns it. */
 export class SnapshotDto {
@@ -14,7 +15,7 @@ export class SnapshotDto {
   @ApiProperty({ type: String, nullable: true, description: 'why the computation failed' }) error: string | null;
   @ApiProperty() resourceCount: number;
 
-  static from(entity: SnapshotEntity): SnapshotDto {
+  static from(entity: SnapshotMetadata): SnapshotDto {
     return Object.assign(new SnapshotDto(), {
       id: entity.id,
       name: entity.name,

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SnapshotStore, type SnapshotPage } from '../database/snapshot.store.js';
-import type { SnapshotEntity } from '../database/entities/index.js';
+import { SnapshotStore, type SnapshotMetadata, type SnapshotPage } from '../database/snapshot.store.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { RetentionService } from '../jobs/retention.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -17,7 +16,7 @@ export class InvalidManifestsError extends Error {
 }
 
 export interface CreatedSnapshot {
-  snapshot: SnapshotEntity;
+  snapshot: SnapshotMetadata;
   warnings: string[];
 }
 
@@ -67,7 +66,7 @@ export class SnapshotsService {
     return { snapshot, warnings: result.warnings };
   }
 
-  get(id: string): Promise<SnapshotEntity | null> {
+  get(id: string): Promise<SnapshotMetadata | null> {
     return this.store.get(id);
   }
 

@@ -1,12 +1,10 @@
 import { Field, Float, GraphQLISODateTime, ID, Int, ObjectType } from '@nestjs/graphql';
-import type { SnapshotEntity } from '../../database/entities/index.js';
-import { Diagnostic } from '../../graphql/diagnostic.type.js';
-import type { AnalyzerMessage } from '../../model/diagnostics.js';
+import type { SnapshotMetadata } from '../../database/snapshot.store.js';
 import { SnapshotStatus } from '../../graphql/enums.js';
 
 /**
  * The GraphQL `Snapshot`. Fields computed from other tables (`resources`, `workloads`, and those
- * the generator adds) are `@ResolveField`s of resolvers for this type.
+ * the generator adds) or large (`diagnostics`) are `@ResolveField`s of resolvers for this type.
  */
 @ObjectType('Snapshot')
 export class Snapshot {
@@ -22,10 +20,8 @@ export class Snapshot {
   @Field(() => Int) resourceCount: number;
   @Field(() => String, { nullable: true, description: 'the Istio release the generator computed this snapshot with (null until computed)' })
   istioVersion: string | null;
-  @Field(() => [Diagnostic], { description: "like `istioctl analyze`: Istio's analyzers over the snapshot (empty until computed)" })
-  diagnostics: Diagnostic[];
 
-  static from(entity: SnapshotEntity): Snapshot {
+  static from(entity: SnapshotMetadata): Snapshot {
     return Object.assign(new Snapshot(), {
       id: entity.id,
       name: entity.name,
@@ -37,7 +33,6 @@ export class Snapshot {
       error: entity.error,
       resourceCount: entity.resourceCount,
       istioVersion: entity.istioVersion,
-      diagnostics: (entity.diagnostics as AnalyzerMessage[]).map((m) => Diagnostic.from(m)),
     });
   }
 }

@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { InvalidCursorError, SnapshotStore } from '../../database/snapshot.store.js';
 import { WorkloadStore } from '../../database/workload.store.js';
 import { listingMeshes } from '../../model/access.js';
+import { Diagnostic } from '../../graphql/diagnostic.type.js';
 import { graphqlError } from '../../graphql/errors.js';
 import { InvalidManifestsError, SnapshotsService } from '../snapshots.service.js';
 import { GatewayApiStatus } from './gateway-status.type.js';
@@ -81,6 +82,12 @@ export class SnapshotsResolver {
   ): Promise<Resource[]> {
     const stored = await this.store.resources(snapshot.id, { kind, namespace });
     return stored.map((r) => Resource.from(r));
+  }
+
+  @ResolveField(() => [Diagnostic], { description: "like `istioctl analyze`: Istio's analyzers over the snapshot (empty until computed)" })
+  async diagnostics(@Parent() snapshot: Snapshot): Promise<Diagnostic[]> {
+    // Read only when asked for: megabytes of JSON on a big mesh.
+    return ((await this.store.diagnostics(snapshot.id)) ?? []).map((m) => Diagnostic.from(m));
   }
 
   @ResolveField(() => [GatewayApiStatus], {
