@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +155,54 @@ func TestDumpHasWhatIstioctlParses(t *testing.T) {
 	out := render(t, Params{View: "all", Config: readConfig(t, "istioinaction-webapp.config.json"), Flags: Flags{Output: "json"}})
 	if strings.TrimSpace(out) != strings.TrimSpace(string(b)) {
 		t.Error("all -o json is not the config dump")
+	}
+}
+
+// Each view of a proxy's config, built from the part of it the view reads (readBy), is the view
+// of the whole config: the same config dump output for every format, with and without the flags
+// that select, and for the endpoint view (Envoy's /clusters) the same clusters.
+func TestViewsReadTheirPartOnly(t *testing.T) {
+	for _, proxy := range []string{"istioinaction-gateway", "istioinaction-webapp"} {
+		cfg := readConfig(t, proxy+".config.json")
+		d, err := Build(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := d.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, view := range []string{"listener", "route", "cluster", "eds", "bootstrap", "all"} {
+			for _, flags := range []Flags{
+				{}, {Output: "json"}, {Output: "yaml"}, {Verbose: new(bool)},
+				{Port: 8080}, {FQDN: "catalog", Direction: "outbound"}, {Name: "80"}, {Type: "HTTP"},
+			} {
+				t.Run(fmt.Sprintf("%s/%s/%+v", proxy, view, flags), func(t *testing.T) {
+					got := render(t, Params{View: view, Config: cfg, Flags: flags})
+					want := render(t, Params{View: view, ConfigDump: whole, Flags: flags})
+					if got != want {
+						t.Errorf("built from its part:\n%s\nfrom the whole dump:\n%s", got, want)
+					}
+				})
+			}
+		}
+		t.Run(proxy+"/endpoint", func(t *testing.T) {
+			part, err := Build(readBy("endpoint", cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := part.AdminClusters()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := d.AdminClusters()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("Envoy's /clusters built from its part:\n%s\nfrom the whole config:\n%s", got, want)
+			}
+		})
 	}
 }
 
