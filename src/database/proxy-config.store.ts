@@ -329,7 +329,8 @@ export class ProxyConfigStore {
   /**
    * The stored configs of named workloads of one snapshot, in a fixed number of queries however
    * many workloads: the workloads and classes, the ProxyInfos, each tree level, the objects. A
-   * workload without a stored config (no proxy, not computed) is absent from the result.
+   * workload without a stored config (no proxy, not computed) is absent from the result. The
+   * members of a class share its lists: read them, never change them.
    */
   async configsOf(snapshotId: string, workloads: WorkloadRef[]): Promise<Map<string, GeneratedConfig>> {
     const out = new Map<string, GeneratedConfig>();
@@ -342,13 +343,16 @@ export class ProxyConfigStore {
       if (cls && wanted.has(workloadKey(w))) found.push({ workload: w, cls });
     }
     const infos = await this.objects([...new Set(found.map((f) => f.cls.proxyInfoHash))]);
-    const lists = await this.objectsUnder([...new Set(found.map((f) => f.cls.configHash))]);
+    const objectsOf = await this.objectsUnder([...new Set(found.map((f) => f.cls.configHash))]);
+    // Each class's lists sorted once, shared by its members (thousands of objects per class).
+    const lists = new Map<string, Omit<GeneratedConfig, 'proxy'>>();
+    for (const [configHash, objects] of objectsOf) lists.set(configHash, toGeneratedLists(objects));
     for (const { workload: w, cls } of found) {
-      const objects = lists.get(cls.configHash);
+      const classLists = lists.get(cls.configHash);
       const info = infos.get(cls.proxyInfoHash)?.body as Omit<ProxyInfo, 'id' | 'ips'> | undefined;
-      if (!objects || !info) continue;
+      if (!classLists || !info) continue;
       const proxy: ProxyInfo = { ...info, id: `${w.name}.${w.namespace}`, ips: w.ips };
-      out.set(workloadKey(w), { proxy, ...toGeneratedLists(objects) });
+      out.set(workloadKey(w), { proxy, ...classLists });
     }
     return out;
   }

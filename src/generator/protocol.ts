@@ -107,9 +107,8 @@ export interface StatusProxy {
   clusterId?: string;
   namespace?: string;
   istioVersion?: string;
-  /** Subscribed xDS types (CDS, LDS, EDS, RDS, ECDS); absent: derived from `config`. */
+  /** Subscribed xDS types (CDS, LDS, EDS, RDS, ECDS: src/envoy/subscribed-types.ts); absent: CDS and LDS. */
   types?: string[];
-  config?: GeneratedConfig;
 }
 
 export interface RenderParams {

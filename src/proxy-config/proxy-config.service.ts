@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { GeneratedConfig, ProxyInfo, ProxyInput as WireProxyInput } from '../model/proxy.js';
 import { ProxyType } from '../graphql/enums.js';
 import { RouteSources } from '../envoy/provenance.js';
+import { subscribedTypes } from '../envoy/subscribed-types.js';
 import type { ProxyInput } from './proxy-config.types.js';
 import { Lru } from '../cache/lru.js';
 import { canonicalJson, contentHash } from '../model/canonical.js';
@@ -63,18 +64,18 @@ export class ProxyConfigService {
       snapshotId,
       workloads.map((w) => ({ namespace: w.namespace, name: w.name })),
     );
+    // What syncz reports of a proxy's config is the types it subscribes to: worked out once per
+    // class (its members share its lists), and only they cross to the generator, not the configs
+    // (tens of MB per sidecar of a big mesh).
+    const typesOf = new Map<GeneratedConfig['listeners'], string[]>();
     return mapBounded(workloads, 4, async (w) => {
       const config =
         stored.get(`${w.namespace}/${w.name}`) ??
         (await this.generate(snapshotId, { namespace: w.namespace, name: w.name, type: ProxyType.SIDECAR }));
-      const { listeners, routes, clusters, endpoints, proxy } = config;
-      return {
-        id: proxy.id,
-        namespace: proxy.namespace,
-        clusterId: 'Kubernetes',
-        istioVersion: proxy.istioVersion,
-        config: { proxy, listeners, routes, clusters, endpoints },
-      };
+      let types = typesOf.get(config.listeners);
+      if (!types) typesOf.set(config.listeners, (types = subscribedTypes(config)));
+      const { proxy } = config;
+      return { id: proxy.id, namespace: proxy.namespace, clusterId: 'Kubernetes', istioVersion: proxy.istioVersion, types };
     });
   }
 

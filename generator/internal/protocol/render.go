@@ -51,9 +51,10 @@ type StatusProxy struct {
 	Namespace    string `json:"namespace,omitempty"`
 	IstioVersion string `json:"istioVersion,omitempty"`
 	// Types are the xDS types the proxy subscribes to, by short name (CDS, LDS, EDS, RDS, ECDS) or
-	// type URL; each is reported SYNCED. Absent: derived from Config when given, else CDS and LDS.
-	Types  []string      `json:"types,omitempty"`
-	Config *RenderConfig `json:"config,omitempty"`
+	// type URL; each is reported SYNCED. Absent: CDS and LDS, what every proxy subscribes to. The
+	// service works them out from the proxy's config (src/envoy/subscribed-types.ts), which it
+	// would otherwise send whole for every proxy of the mesh.
+	Types []string `json:"types,omitempty"`
 }
 
 // RenderParams are the params of the generator's `render` method.

@@ -208,9 +208,11 @@ func TestViewsReadTheirPartOnly(t *testing.T) {
 
 func TestProxyStatus(t *testing.T) {
 	gw, sc := readConfig(t, "istioinaction-gateway.config.json"), readConfig(t, "istioinaction-webapp.config.json")
+	// The types the service works out from these configs (test/unit/envoy/subscribed-types.test.ts).
+	types := []string{"CDS", "LDS", "EDS", "RDS"}
 	proxies := []StatusProxy{
-		{ID: sc.Proxy.ID, Namespace: sc.Proxy.Namespace, IstioVersion: "1.31.0", Config: sc},
-		{ID: gw.Proxy.ID, Namespace: gw.Proxy.Namespace, IstioVersion: "1.31.0", Config: gw},
+		{ID: sc.Proxy.ID, Namespace: sc.Proxy.Namespace, IstioVersion: "1.31.0", Types: types},
+		{ID: gw.Proxy.ID, Namespace: gw.Proxy.Namespace, IstioVersion: "1.31.0", Types: types},
 		{ID: "bare.default", Namespace: "default", IstioVersion: "1.30.2", Types: []string{}},
 	}
 	golden(t, "proxy-status.txt", render(t, Params{View: "proxy-status", Proxies: proxies}))

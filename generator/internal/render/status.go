@@ -59,7 +59,7 @@ func Syncz(proxies []StatusProxy, istiod string) (*discovery.DiscoveryResponse, 
 		}
 		types := sp.Types
 		if types == nil {
-			types = SubscribedTypes(sp.Config)
+			types = []string{"CDS", "LDS"}
 		}
 		urls := make([]string, 0, len(types))
 		for _, t := range types {
@@ -94,34 +94,4 @@ func Syncz(proxies []StatusProxy, istiod string) (*discovery.DiscoveryResponse, 
 		resp.Resources = append(resp.Resources, protoconv.MessageToAny(cc))
 	}
 	return resp, nil
-}
-
-// SubscribedTypes are the xDS types Envoy asks istiod for with this config: clusters and listeners
-// always, endpoints when a cluster is EDS, routes when a listener uses RDS, extension configs when
-// a filter is discovered (ECDS).
-func SubscribedTypes(cfg *Config) []string {
-	types := []string{"CDS", "LDS"}
-	if cfg == nil {
-		return types
-	}
-	for _, c := range cfg.Clusters {
-		var head clusterHead
-		if json.Unmarshal(c, &head) == nil && head.Type == "EDS" {
-			types = append(types, "EDS")
-			break
-		}
-	}
-	rds, ecds := false, false
-	for _, l := range cfg.Listeners {
-		s := string(l)
-		rds = rds || strings.Contains(s, `"rds":`)
-		ecds = ecds || strings.Contains(s, `"configDiscovery":`)
-	}
-	if rds {
-		types = append(types, "RDS")
-	}
-	if ecds {
-		types = append(types, "ECDS")
-	}
-	return types
 }

@@ -186,13 +186,16 @@ describe('ProxyConfigService.generate', () => {
 });
 
 describe('ProxyConfigService.statusProxies', () => {
-  it('every proxy of a READY snapshot: stored configs read, the others generated; workloads without a proxy left out', async () => {
+  // The fixtures' configs: an EDS cluster, no listener.
+  const TYPES = ['CDS', 'LDS', 'EDS'];
+  it('every proxy of a READY snapshot with the types its config subscribes to: stored configs read, the others generated; workloads without a proxy left out', async () => {
     const { service, asked } = setup();
     const proxies = await service.statusProxies('snap', null);
-    expect(proxies.map((p) => [p.id, p.config!.clusters[0]!.name])).toEqual([
-      ['web-1.shop', STORED_CLUSTER],
-      ['web-2.shop', GENERATED_CLUSTER],
+    expect(proxies).toEqual([
+      { id: 'web-1.shop', namespace: 'shop', clusterId: 'Kubernetes', istioVersion: '1.31.0', types: TYPES },
+      { id: 'web-2.shop', namespace: 'shop', clusterId: 'Kubernetes', istioVersion: '1.31.0', types: TYPES },
     ]);
+    // web-2 has no stored config: its own is generated.
     expect(asked()).toEqual(['proxyConfig']);
   });
 
