@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { httpError } from '../http/errors.js';
 import type { ConnectionRow } from './rows.js';
-import { ConnectivityService, MAX_CONNECTION_PAGE } from './connectivity.service.js';
+import { ConnectivityService, MAX_CONNECTION_PAGE, MAX_UNPAGED_CONNECTIONS } from './connectivity.service.js';
 
 @ApiTags('connectivity')
 @Controller('api/v1/snapshots/:id')
@@ -18,10 +18,17 @@ export class ConnectivityController {
   @ApiQuery({ name: 'namespace', required: false, description: "the destination service's namespace" })
   @ApiQuery({ name: 'service', required: false, description: 'the destination service' })
   @ApiQuery({ name: 'source', required: false, description: 'a sending workload: `namespace/name`, or a name in any namespace' })
-  @ApiQuery({ name: 'limit', required: false, description: `at most this many rows (1..${MAX_CONNECTION_PAGE}); default: all` })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `at most this many rows (1..${MAX_CONNECTION_PAGE}); default: all, when there are at most ${MAX_UNPAGED_CONNECTIONS} (more: 400)`,
+  })
   @ApiQuery({ name: 'offset', required: false, description: 'rows skipped first (by destination, then source); default 0' })
   @ApiResponse({ status: 200, description: '`{"connections": [Connection], "total": n}`: total counts every row that passes the filters' })
-  @ApiResponse({ status: 400, description: 'a limit or offset that is not a whole number in range' })
+  @ApiResponse({
+    status: 400,
+    description: 'a limit or offset that is not a whole number in range, or no limit for more rows than a page holds',
+  })
   @ApiResponse({ status: 404, description: 'unknown snapshot' })
   @ApiResponse({ status: 409, description: 'the snapshot is not READY' })
   async connectivity(

@@ -2,7 +2,7 @@ import { Args, Extensions, Int, Parent, ResolveField, Resolver } from '@nestjs/g
 import type { ListCostExtensions } from '../graphql/limits.js';
 import { Snapshot } from '../snapshots/graphql/snapshot.type.js';
 import { Connection } from './connectivity.types.js';
-import { ConnectivityService, MAX_CONNECTION_PAGE } from './connectivity.service.js';
+import { ConnectivityService, MAX_CONNECTION_PAGE, MAX_UNPAGED_CONNECTIONS } from './connectivity.service.js';
 
 /** The rows an unpaged `Snapshot.connectivity` counts as in the GraphQL cost (src/graphql/limits.ts). */
 export const CONNECTIVITY_ASSUMED_ROWS = 1000;
@@ -15,7 +15,7 @@ export class SnapshotConnectivityResolver {
     description:
       "who can talk to whom: every sending workload and service port it can address, as the destination's workloads decide it; " +
       'namespace and service filter the destinations, source the senders (`namespace/name`, or a name); ' +
-      'limit and offset page the rows (by destination, then source; default: all); empty until READY',
+      `limit and offset page the rows (by destination, then source; default: all, when there are at most ${MAX_UNPAGED_CONNECTIONS}); empty until READY`,
     complexity: 1,
   })
   // One namespace of a large mesh is ~100,000 rows: each row costs 1, and a read without `limit`

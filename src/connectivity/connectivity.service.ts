@@ -23,6 +23,11 @@ export const CONNECTIVITY_INDEX_CACHE = 8;
 
 /** The largest page a read may ask for (`limit`). */
 export const MAX_CONNECTION_PAGE = 100_000;
+/**
+ * The most rows an unpaged read answers: a row is 300-600 bytes of JSON, and one answer's text
+ * cannot pass V8's largest string (512 MiB). A whole big mesh has more (the bench mesh 2 million).
+ */
+export const MAX_UNPAGED_CONNECTIONS = 500_000;
 
 export class InvalidConnectionPageError extends InvalidInputError {}
 
@@ -71,7 +76,13 @@ export class ConnectivityService {
     checkPage(page);
     const index = await this.index(snapshotId);
     if (!index) return { connections: [], total: 0 };
-    const { rows, total } = queryConnections(index, query, page);
+    // Unpaged: all the rows, when one answer can hold them.
+    const bounded = page.limit == null ? { ...page, limit: MAX_UNPAGED_CONNECTIONS + 1 } : page;
+    const { rows, total } = queryConnections(index, query, bounded);
+    if (rows.length > MAX_UNPAGED_CONNECTIONS)
+      throw new InvalidConnectionPageError(
+        `${total} connections pass these filters, more than one answer holds (${MAX_UNPAGED_CONNECTIONS}): ask for them a page at a time (limit and offset), or filter them (namespace, service, source)`,
+      );
     return { connections: rows, total };
   }
 
