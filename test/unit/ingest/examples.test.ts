@@ -70,8 +70,11 @@ describe('examples/', () => {
 });
 
 // The conformance corpus uploads these configs through the API: ingest must accept every one.
-describe.skipIf(!scenarioDirs.every(existsSync))('conformance configs', () => {
-  const configs = scenarioDirs.flatMap((dir) =>
+// Without the shared specs beside the checkout (../shared) there is nothing to read: skipped (the
+// suite's callback still runs, so it reads nothing then).
+const withSpecs = scenarioDirs.every(existsSync);
+describe.skipIf(!withSpecs)('conformance configs', () => {
+  const configs = (withSpecs ? scenarioDirs : []).flatMap((dir) =>
     readdirSync(dir).flatMap((file) =>
       ((parse(readFileSync(join(dir, file), 'utf8')) as { cases?: { name: string; config?: string }[] }).cases ?? [])
         .filter((c) => c.config)
