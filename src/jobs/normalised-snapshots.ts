@@ -6,11 +6,11 @@ import type { NormalisedSnapshot } from '../model/snapshot.js';
 import { normaliseOnThread } from './normalise-thread.js';
 
 /**
- * Stored snapshots as the generator loads them (with what istiod deploys for their Gateways),
- * normalised on a thread as a compute job's are (`deploy` answers for the Gateways): outside a job too (a session started for a
- * question about a READY snapshot, kube-proxy's view, a journey), normalising holds the event loop
- * for every request the API serves meanwhile (about half a second on the bench mesh, seconds on a
- * big one), and so does writing the session's load params.
+ * Stored snapshots as the generator loads them (with what istiod deploys for their Gateways, asked
+ * of `deploy`), normalised on a thread as a compute job's are. Outside a job too (a session started
+ * for a question about a READY snapshot, kube-proxy's view, a journey), normalising on the event
+ * loop would hold every request the API serves meanwhile (about half a second on the bench mesh,
+ * seconds on a big one), and so would writing the session's load params.
  */
 @Injectable()
 export class NormalisedSnapshots implements SnapshotSource {
