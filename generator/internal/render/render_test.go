@@ -164,14 +164,7 @@ func TestDumpHasWhatIstioctlParses(t *testing.T) {
 func TestViewsReadTheirPartOnly(t *testing.T) {
 	for _, proxy := range []string{"istioinaction-gateway", "istioinaction-webapp"} {
 		cfg := readConfig(t, proxy+".config.json")
-		d, err := Build(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		whole, err := d.JSON()
-		if err != nil {
-			t.Fatal(err)
-		}
+		whole := dumpText(t, cfg)
 		for _, view := range []string{"listener", "route", "cluster", "eds", "bootstrap", "all"} {
 			for _, flags := range []Flags{
 				{}, {Output: "json"}, {Output: "yaml"}, {Verbose: new(bool)},
@@ -187,23 +180,25 @@ func TestViewsReadTheirPartOnly(t *testing.T) {
 			}
 		}
 		t.Run(proxy+"/endpoint", func(t *testing.T) {
-			part, err := Build(readBy("endpoint", cfg))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := part.AdminClusters()
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := d.AdminClusters()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
+			if got, want := adminClusters(t, readBy("endpoint", cfg)), adminClusters(t, cfg); string(got) != string(want) {
 				t.Errorf("Envoy's /clusters built from its part:\n%s\nfrom the whole config:\n%s", got, want)
 			}
 		})
 	}
+}
+
+// adminClusters is Envoy's /clusters for a generated config.
+func adminClusters(t *testing.T, cfg *Config) []byte {
+	t.Helper()
+	d, err := Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.AdminClusters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestProxyStatus(t *testing.T) {
