@@ -43,9 +43,9 @@ function inMemory(snapshots: Record<string, StoredSnapshot>, pool: Map<string, E
         status: s.status ?? SnapshotStatus.READY,
         error: null,
         istioVersion: '1.31.0',
-        diagnostics: s.diagnostics ?? [],
       });
     },
+    diagnostics: async (id) => (snapshots[id] ? (snapshots[id].diagnostics ?? []) : null),
     // Every entry of both sides: a superset of the lists' difference, which the service narrows.
     resourceDifference: async (base, head) => ({ base: entries(base), head: entries(head) }),
     bodies: async (hashes) => {
