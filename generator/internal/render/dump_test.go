@@ -15,15 +15,21 @@ import (
 // dumpText is the config dump's text for a generated config.
 func dumpText(t *testing.T, cfg *Config) []byte {
 	t.Helper()
+	return built(t, cfg, (*Dump).JSON)
+}
+
+// built is what `out` gives of the dump Build assembles for a generated config.
+func built(t *testing.T, cfg *Config, out func(*Dump) ([]byte, error)) []byte {
+	t.Helper()
 	d, err := Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := d.JSON()
+	b, err := out(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return text
+	return b
 }
 
 // The one config dump has the sections of Envoy's admin ConfigDump in the order Istio's debug

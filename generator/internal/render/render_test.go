@@ -180,25 +180,12 @@ func TestViewsReadTheirPartOnly(t *testing.T) {
 			}
 		}
 		t.Run(proxy+"/endpoint", func(t *testing.T) {
-			if got, want := adminClusters(t, readBy("endpoint", cfg)), adminClusters(t, cfg); string(got) != string(want) {
+			got, want := built(t, readBy("endpoint", cfg), (*Dump).AdminClusters), built(t, cfg, (*Dump).AdminClusters)
+			if string(got) != string(want) {
 				t.Errorf("Envoy's /clusters built from its part:\n%s\nfrom the whole config:\n%s", got, want)
 			}
 		})
 	}
-}
-
-// adminClusters is Envoy's /clusters for a generated config.
-func adminClusters(t *testing.T, cfg *Config) []byte {
-	t.Helper()
-	d, err := Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := d.AdminClusters()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func TestProxyStatus(t *testing.T) {
