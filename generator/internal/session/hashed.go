@@ -297,13 +297,11 @@ func (h *Hashed) virtualHostJSON(host []byte) ([]byte, error) {
 	if err := proto.Unmarshal(host, vh); err != nil {
 		return nil, err
 	}
-	var err error
-	if h.protojson, err = (protojson.MarshalOptions{}).MarshalAppend(h.protojson[:0], vh); err != nil {
+	o, err := h.marshal(vh)
+	if err != nil {
 		return nil, err
 	}
-	if text, err = protocol.AppendCanonical(nil, h.protojson); err != nil {
-		return nil, err
-	}
+	text = o.Object
 	h.sent.mu.Lock()
 	h.sent.virtualHosts[string(host)] = text
 	h.sent.mu.Unlock()
